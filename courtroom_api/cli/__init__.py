@@ -1,0 +1,36 @@
+"""The ``courtroom`` command line.
+
+Each subcommand group lives in its own module with ``register(subparsers)``; heavy imports
+(models, audio) happen inside the handlers so ``courtroom --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Order is the order shown in --help.
+COMMAND_MODULES: tuple[str, ...] = (
+    "courtroom_api.cli.serve",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="courtroom", description="Smart courtroom recording system")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    result = args.func(args)
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

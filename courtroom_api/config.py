@@ -1,0 +1,100 @@
+"""The one settings object of the system.
+
+Built by :func:`get_settings` (never at import time) from ``COURTROOM_*`` environment variables,
+e.g. ``COURTROOM_DATABASE__URL`` or ``COURTROOM_TRANSCRIBE__MODEL``. Each pipeline package gets
+plain values from its section; no package below the API reads the environment itself.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DatabaseSettings(BaseModel):
+    # Empty means: an embedded SQLite file under the data directory.
+    url: str = ""
+    echo: bool = False
+
+
+class StorageSettings(BaseModel):
+    # Content-addressed blobs (evidence, finalized recordings) live under data_dir/blobs.
+    max_upload_bytes: int = 512 * 1024 * 1024
+
+
+class CaptureSettings(BaseModel):
+    segment_seconds: float = 10.0
+    journal_seconds: float = 1.0
+    meter_hz: float = 10.0
+    dead_channel_seconds: float = 30.0
+    queue_chunks: int = 256
+
+
+class TranscribeSettings(BaseModel):
+    model: str = "base"
+    # Extra directory scanned for CTranslate2 Whisper models (a court installs larger ones here).
+    models_dir: Path | None = None
+    language: str | None = None
+    compute_type: str = "int8"
+    cpu_threads: int = 2
+    workers: int = 1
+    hotwords: list[str] = Field(default_factory=list)
+
+
+class DiarizeSettings(BaseModel):
+    enrol_threshold: float = 0.55
+    clustering_threshold: float = 0.6
+
+
+class AuthSettings(BaseModel):
+    # A random secret is generated into data_dir on first start when this is empty.
+    secret_key: str = ""
+    token_minutes: int = 12 * 60
+
+
+class Settings(BaseSettings):
+    """Everything configurable, grouped by the package it configures."""
+
+    model_config = SettingsConfigDict(env_prefix="COURTROOM_", env_nested_delimiter="__", extra="ignore")
+
+    data_dir: Path = Path("data")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    demo: bool = False
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    capture: CaptureSettings = Field(default_factory=CaptureSettings)
+    transcribe: TranscribeSettings = Field(default_factory=TranscribeSettings)
+    diarize: DiarizeSettings = Field(default_factory=DiarizeSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{(self.data_dir / 'courtroom.sqlite3').resolve()}"
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.data_dir / "recordings"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment; keyword overrides win (used by tests and the CLI)."""
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1)
+def cached_settings() -> Settings:
+    """The process-wide settings for the running server (built on first use, not at import)."""
+    return get_settings()

@@ -1,0 +1,47 @@
+"""Fixtures shared by every test package.
+
+PostgreSQL: each test session gets its own fresh database on the server named by
+COURTROOM_TEST_PG_URL (default: the local trust-auth server), dropped at the end. With
+COURTROOM_REQUIRE_PG=1 (set by .ci/run) an unreachable server fails the tests instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    """URL of a reachable PostgreSQL server (maintenance database), or skip/fail."""
+    url = os.environ.get("COURTROOM_TEST_PG_URL", DEFAULT_PG_URL)
+    try:
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+    except Exception as exc:  # any connection failure means: no server here
+        if os.environ.get("COURTROOM_REQUIRE_PG") == "1":
+            pytest.fail(f"PostgreSQL required (COURTROOM_REQUIRE_PG=1) but unreachable at {url}: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {url}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_server_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test session."""
+    name = f"courtroom_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'create database "{name}"'))
+    yield make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'drop database if exists "{name}" with (force)'))
+    admin.dispose()
