@@ -1,0 +1,56 @@
+"""Core records of a courtroom's hardware profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+SourceKind = Literal["device", "ffmpeg", "replay"]
+TerminalKind = Literal["bench", "party", "clerk"]
+
+
+@dataclass(frozen=True, slots=True)
+class SeatChannel:
+    """One microphone channel: which seat it serves and that seat's default role."""
+
+    channel: int  # 0-based channel index in the source
+    seat: str  # e.g. "judge", "plaintiff", "witness"
+    role: str  # default role of whoever sits there, e.g. "presiding_judge"
+    gain_db: float = 0.0
+    label: str = ""  # human label shown on terminals, e.g. "审判长 Presiding judge"
+
+
+@dataclass(frozen=True, slots=True)
+class AudioSourceSpec:
+    """Where a room's audio comes from."""
+
+    kind: SourceKind
+    device: str | int | None = None  # sounddevice name or index (kind == "device")
+    url: str | None = None  # file path or stream URL (kind == "ffmpeg" / "replay")
+    speed: float = 1.0  # replay pace: 1.0 = real time
+
+
+@dataclass(frozen=True, slots=True)
+class Terminal:
+    id: str
+    kind: TerminalKind
+    side: str | None = None  # for party screens: "plaintiff", "defendant", ...
+
+
+@dataclass(frozen=True, slots=True)
+class CourtroomProfile:
+    room_id: str
+    name: str
+    source: AudioSourceSpec
+    sample_rate: int
+    channels: tuple[SeatChannel, ...]
+    terminals: tuple[Terminal, ...] = ()
+    path: Path | None = None  # the TOML file it was loaded from
+
+    @property
+    def channel_count(self) -> int:
+        return max((c.channel for c in self.channels), default=-1) + 1
+
+    def seat_of(self, channel: int) -> SeatChannel | None:
+        return next((c for c in self.channels if c.channel == channel), None)
