@@ -23,7 +23,7 @@ class Services:
     sessions: sessionmaker[Session]
     secret: str
     hub: EventHub
-    blobs: Any  # models.blobs.LocalBlobStore
+    blobs: Any  # models.blobs.LocalBlobStore (the BlobStore protocol plus local paths)
     hearings: Any = None  # courtroom_api.live.lifecycle.HearingRunner registry, set in the lifespan
     display: dict[int, Any] = field(default_factory=dict)  # hearing id → schemas.DisplayState
     transcription: Any = None  # courtroom_api.live.transcription.TranscriptionService
