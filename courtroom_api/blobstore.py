@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from courtroom_api.config import Settings
 from models.blobs import LocalBlobStore
 from models.errors import BlobNotFoundError
-
-from courtroom_api.config import Settings
 
 CHUNK_BYTES = 1024 * 1024
 

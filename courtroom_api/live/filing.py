@@ -91,3 +91,10 @@ def file_recording(services: Any, hearing_id: int, recording_id: int, final: Any
               sha256=recording_sha, chain_head=final.chain_head, duration_s=round(final.duration_s, 3),
               gaps=len(final.gaps))
         session.commit()
+
+
+def note_finalize_failed(services: Any, hearing_id: int, recording_id: int, error: str) -> None:
+    with services.sessions() as session:
+        audit(session, "system", "recording.finalize_failed", f"recording:{recording_id}", hearing_id=hearing_id,
+              error=error)
+        session.commit()

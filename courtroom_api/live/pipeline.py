@@ -18,7 +18,13 @@ from typing import Any
 from courtroom_api.errors import ConflictError
 from courtroom_api.live import events as ev
 from courtroom_api.live.attribution import SeatDirectory
-from courtroom_api.live.filing import create_or_resume_recording, file_final, file_recording, set_segment_seq
+from courtroom_api.live.filing import (
+    create_or_resume_recording,
+    file_final,
+    file_recording,
+    note_finalize_failed,
+    set_segment_seq,
+)
 from courtroom_api.schemas import HearingStart
 from courtroom_api.services import Services
 
@@ -185,7 +191,16 @@ class HearingPipeline:
         if not finalize:
             await asyncio.to_thread(self.recorder.close)
             return
-        final = await asyncio.to_thread(self.recorder.finalize)
+        from capture.errors import CaptureError
+
+        try:
+            final = await asyncio.to_thread(self.recorder.finalize)
+        except CaptureError as exc:
+            # The segments stay on disk, hash-chained; the hearing still closes, and the clerk is told.
+            await asyncio.to_thread(note_finalize_failed, self.services, self.hearing_id, self.recording_id, str(exc))
+            self.stream.publish("alarm", {"kind": "finalize_failed", "active": True,
+                                          "message": f"recording could not be finalized: {exc}"})
+            return
         await asyncio.to_thread(file_recording, self.services, self.hearing_id, self.recording_id, final)
         self.stream.publish("status", {"status": "recording_filed", "recording_id": self.recording_id,
                                        "duration_s": round(final.duration_s, 3), "chain_head": final.chain_head})
