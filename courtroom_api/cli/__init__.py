@@ -19,6 +19,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "courtroom_api.cli.users",
     "courtroom_api.cli.devices",
     "courtroom_api.cli.verify",
+    "courtroom_api.cli.models",
+    "courtroom_api.cli.transcribe",
 )
 
 
