@@ -35,6 +35,7 @@ def search(
     from models.types import SearchQuery
 
     require(user, Action.SEARCH)
+    q = "".join(ch if ch.isprintable() else " " for ch in q)  # control characters (NUL…) are not text
     if not any(ch.isalnum() for ch in q):
         return []  # nothing searchable (punctuation or control characters only)
     case_id = int(case) if case and case.isdigit() and len(case) < 16 else None
