@@ -65,6 +65,8 @@ def _decode_with_ffmpeg(path: Path, cause: Exception) -> tuple[np.ndarray, int]:
         mono = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
     except Exception as exc:  # av raises many error types for garbage input
         raise AudioFormatError(f"cannot read {path} as audio: {cause}; ffmpeg: {exc}") from exc
+    if not len(mono):
+        raise AudioFormatError(f"cannot read {path} as audio: {cause}; ffmpeg found no audio stream")
     return mono.reshape(-1, 1).astype(np.float32), SAMPLE_RATE
 
 
@@ -137,15 +139,31 @@ def _segment(words: list[Word], seat: SeatSpec | None, language: str, model_name
         confidence=round(float(np.mean([w.probability for w in words])), 4), model=model_name)
 
 
+def speech_spans(audio: np.ndarray, within: Sequence[tuple[float, float]] | None = None) -> list[tuple[float, float]]:
+    """Silero VAD speech of a (frames,) channel, intersected with ``within`` spans when given."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    vad = VadOptions(min_silence_duration_ms=600, speech_pad_ms=200, min_speech_duration_ms=150)
+    speech = [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in get_speech_timestamps(audio, vad)]
+    if within is None:
+        return speech
+    out = []
+    for a, b in within:
+        for s, e in speech:
+            lo, hi = max(a, s), min(b, e)
+            if hi - lo > 0.05:
+                out.append((lo, hi))
+    return out
+
+
 def transcribe_recording(model: WhisperModel, audio: np.ndarray, seats: Sequence[SeatSpec],
                          options: BatchOptions) -> list[Segment]:
     """(frames, channels) recording → segments of every seat, ordered by start time."""
     if audio.ndim != 2:
         raise AudioFormatError(f"expected (frames, channels) audio, got shape {audio.shape}")
-    duration = audio.shape[0] / SAMPLE_RATE
     by_channel = {s.channel: s for s in seats}
-    if audio.shape[1] == 1:
-        return transcribe_channel(model, audio[:, 0], [(0.0, duration)], by_channel.get(0), options)
+    if audio.shape[1] == 1:  # silence, room tone and noise never reach the model
+        return transcribe_channel(model, audio[:, 0], speech_spans(audio[:, 0]), by_channel.get(0), options)
     missing = [s.channel for s in seats if s.channel >= audio.shape[1]]
     if missing:
         raise AudioFormatError(f"seats name channels {missing} but the file has {audio.shape[1]} channels")
@@ -153,5 +171,6 @@ def transcribe_recording(model: WhisperModel, audio: np.ndarray, seats: Sequence
     segments: list[Segment] = []
     for ch in range(audio.shape[1]):
         if ch in by_channel:
-            segments += transcribe_channel(model, audio[:, ch], spans[ch], by_channel[ch], options)
+            voiced = speech_spans(audio[:, ch], spans[ch])  # loud is not enough: paper rustles too
+            segments += transcribe_channel(model, audio[:, ch], voiced, by_channel[ch], options)
     return sorted(segments, key=lambda s: (s.start, s.channel or 0))
