@@ -93,7 +93,7 @@ class _TimeMap:
         a = min(max(start + shift, orig_start), orig_end)
         b = min(max(end + shift, a), orig_end)
         text = w.word  # type: ignore[attr-defined]
-        return i, Word(round(a, 3), round(b, 3), to_simplified(text) if zh else text,
+        return i, Word(round(float(a), 3), round(float(b), 3), to_simplified(text) if zh else text,
                        round(float(w.probability), 4))  # type: ignore[attr-defined]
 
 

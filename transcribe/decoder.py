@@ -149,7 +149,7 @@ class Decoder:
                 if w.probability < options.min_word_probability:
                     continue
                 text = to_simplified(w.word) if info.language == "zh" else w.word
-                words.append(Word(round(offset_s + w.start, 3), round(offset_s + max(w.end, w.start), 3),
+                words.append(Word(round(float(offset_s + w.start), 3), round(float(offset_s + max(w.end, w.start)), 3),
                                   text, round(float(w.probability), 4)))
         with self._stats_lock:
             self.windows_decoded += 1
