@@ -158,12 +158,13 @@ class Decoder:
                              len(audio) / SAMPLE_RATE)
 
 
-def detect_language(decoder: Decoder, audio: np.ndarray, allowed: tuple[str, ...]) -> tuple[str, float]:
+def detect_language(decoder: Decoder | WhisperModel, audio: np.ndarray, allowed: tuple[str, ...]) -> tuple[str, float]:
     """The most probable language of a window among ``allowed`` (e.g. ("zh", "en"))."""
     audio = check_audio(audio)
-    if not decoder.multilingual:
+    model = decoder.model if isinstance(decoder, Decoder) else decoder
+    if not model.model.is_multilingual:
         return "en", 1.0
-    _, _, probs = decoder.model.detect_language(audio=audio)
+    _, _, probs = model.detect_language(audio=audio)
     ranked = [(lang, p) for lang, p in probs if not allowed or lang in allowed]
     lang, prob = max(ranked, key=lambda lp: lp[1]) if ranked else (probs[0][0], probs[0][1])
     return lang, float(prob)
