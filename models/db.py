@@ -55,6 +55,15 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic filter: leave the hand-written, per-dialect search objects out of comparisons."""
+    if type_ == "table" and name and "_fts" in name:
+        return False
+    if type_ == "index" and name and name.endswith(("_trgm", "_tsv")):
+        return False
+    return not (type_ == "column" and name == "search_tsv")
+
+
 def alembic_config() -> Config:
     """Alembic configuration built in code: works from an installed package, whatever the cwd."""
     config = Config()
