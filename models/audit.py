@@ -93,12 +93,15 @@ def append_event(
     locked = session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(hash=AuditHead.hash))
     if locked.rowcount != 1:  # type: ignore[attr-defined]
         raise AuditError("audit_head row missing: run `courtroom db upgrade`")
-    head = session.execute(select(AuditHead.hash, AuditHead.count).where(AuditHead.id == HEAD_ID)).one()
+    # Unpacked rather than row.count: Row is a tuple, whose .count is a method.
+    head_hash, head_count = session.execute(
+        select(AuditHead.hash, AuditHead.count).where(AuditHead.id == HEAD_ID)
+    ).one()
     details_json = json.loads(json.dumps(dict(details or {}), ensure_ascii=False))  # JSON-safe copy
     now = utcnow()
-    digest = event_hash(head.hash, actor, action, obj, now, details_json)
+    digest = event_hash(head_hash, actor, action, obj, now, details_json)
     event = AuditEvent(
-        prev_hash=head.hash,
+        prev_hash=head_hash,
         hash=digest,
         actor=actor,
         action=action,
@@ -111,7 +114,7 @@ def append_event(
     session.execute(
         update(AuditHead)
         .where(AuditHead.id == HEAD_ID)
-        .values(hash=digest, count=head.count + 1, last_event_id=event.id)
+        .values(hash=digest, count=head_count + 1, last_event_id=event.id)
     )
     return event
 

@@ -79,7 +79,7 @@ def _like_escape(term: str) -> str:
 
 def postgres_candidates(target: TextTarget, terms: list[str]) -> Select:
     """``SELECT id, score`` (score 0: ranked afterwards) via pg_trgm and the grams tsvector."""
-    simple = literal_column("'simple'::regconfig")
+    simple: ColumnElement[str] = literal_column("'simple'::regconfig")
     conditions: list[ColumnElement[bool]] = []
     tokens: list[str] = []
     for term in terms:
@@ -89,7 +89,7 @@ def postgres_candidates(target: TextTarget, terms: list[str]) -> Select:
             tokens.extend(query_tokens(term))
     if tokens:
         # search_tsv: a PostgreSQL-only stored column, to_tsvector('simple', search_grams).
-        tsv = literal_column(f"{target.table.name}.search_tsv")
+        tsv: ColumnElement[str] = literal_column(f"{target.table.name}.search_tsv")
         conditions.append(tsv.op("@@")(func.plainto_tsquery(simple, " ".join(tokens))))
     stmt = select(target.id.label("id"), literal(0.0).label("score")).select_from(target.table)
     return stmt.where(and_(*conditions)).order_by(target.id.desc())
