@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, Table, and_, func, literal, literal_column, select, table
 from sqlalchemy.orm import InstrumentedAttribute
 
-from models.textgrams import query_tokens
+from models.textgrams import is_cjk, query_tokens
 
 TRIGRAM_MIN_CHARS = 3
 
@@ -50,27 +50,37 @@ def _fts5_string(token: str) -> str:
 
 
 def sqlite_candidates(target: TextTarget, terms: list[str]) -> Select:
-    """``SELECT id, score`` (score = -bm25, higher is better) from the FTS5 tables, newest first."""
+    """``SELECT id, score`` (score = -bm25, higher is better) from one FTS5 table, newest first.
+
+    Long terms drive the trigram table; short terms then only filter its rows with LIKE (joining
+    a second FTS5 table would re-run its MATCH for every row). Short terms alone drive the
+    grams table.
+    """
     long_terms = [t for t in terms if len(t) >= TRIGRAM_MIN_CHARS]
-    short_tokens = [tok for t in terms if len(t) < TRIGRAM_MIN_CHARS for tok in query_tokens(t)]
-    matches = []
+    short_terms = [t for t in terms if len(t) < TRIGRAM_MIN_CHARS]
     if long_terms:
-        matches.append((f"{target.fts_prefix}_fts", " AND ".join(_fts5_string(t) for t in long_terms)))
-    if short_tokens:
-        matches.append(
-            (f"{target.fts_prefix}_grams_fts", " AND ".join(_fts5_string(t) for t in short_tokens))
-        )
-    first = matches[0][0]
-    score: ColumnElement[float] = literal(0.0)
-    stmt = select(target.id.label("id")).select_from(table(first))
-    stmt = stmt.join(target.table, target.id == literal_column(f"{first}.rowid"))
-    for name, expression in matches:
-        if name != first:
-            stmt = stmt.join(table(name), literal_column(f"{name}.rowid") == target.id)
-        stmt = stmt.where(literal_column(name).op("MATCH")(expression))
-        score = score - literal_column(f"bm25({name})")
-    # Ordering by the driving FTS table's rowid lets FTS5 stream matches newest first and stop.
-    return stmt.add_columns(score.label("score")).order_by(literal_column(f"{first}.rowid").desc())
+        name = f"{target.fts_prefix}_fts"
+        expression = " AND ".join(_fts5_string(t) for t in long_terms)
+    else:
+        name = f"{target.fts_prefix}_grams_fts"
+        expression = " AND ".join(_fts5_string(tok) for t in short_terms for tok in query_tokens(t))
+    score = (-literal_column(f"bm25({name})")).label("score")
+    stmt = (
+        select(target.id.label("id"), score)
+        .select_from(table(name))
+        .join(target.table, target.id == literal_column(f"{name}.rowid"))
+        .where(literal_column(name).op("MATCH")(expression))
+    )
+    for term in short_terms if long_terms else ():
+        if all(is_cjk(c) for c in term):  # within Chinese text, a substring is a uni/bigram token
+            stmt = stmt.where(target.text.like(f"%{_like_escape(term)}%", escape="\\"))
+        else:  # a short Latin word: whole-word match, as when it is searched alone
+            grams = f"{target.fts_prefix}_grams_fts"
+            tokens = " AND ".join(_fts5_string(tok) for tok in query_tokens(term))
+            matching = select(literal_column("rowid")).select_from(table(grams))
+            stmt = stmt.where(target.id.in_(matching.where(literal_column(grams).op("MATCH")(tokens))))
+    # Ordering by the FTS table's rowid lets FTS5 stream matches newest first and stop early.
+    return stmt.order_by(literal_column(f"{name}.rowid").desc())
 
 
 def _like_escape(term: str) -> str:

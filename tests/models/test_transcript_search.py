@@ -113,6 +113,11 @@ def _keys(db, **kwargs) -> set[str]:  # type: ignore[no-untyped-def]
         ("原告 借款", set()),  # both terms must match
         ("原告 诉讼请求", {"a1"}),
         ("本金 May", set()),
+        ("欠 原告", {"a3"}),  # short terms only
+        ("原告 借款本金", set()),
+        ("被告 借款本金", {"a2"}),  # a short and a long term
+        ("we contract", {"b2"}),  # a short Latin word is a whole word ...
+        ("he contract", set()),  # ... not a substring of "The" or "there"
         ("不存在的词", set()),
     ],
 )
