@@ -6,6 +6,7 @@ shared ``pg_server_url`` fixture (skipped without a server, failed in CI), and d
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,23 +21,59 @@ from models.db import make_engine, session_factory, upgrade
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-def _new_database(request: pytest.FixtureRequest, backend: str, directory: Path) -> str:
-    """An empty database of ``backend``, removed when the requesting fixture ends."""
-    if backend == "sqlite":
-        return f"sqlite:///{directory / f'dossier-{uuid.uuid4().hex[:8]}.sqlite3'}"
-    server = request.getfixturevalue("pg_server_url")
-    name = f"courtroom_models_{uuid.uuid4().hex[:10]}"
+def _create_pg(server: str, name: str, template: str | None = None) -> str:
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    request.addfinalizer(drop)
+        suffix = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
+    admin.dispose()
     return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg(server: str, name: str) -> None:
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _new_database(
+    request: pytest.FixtureRequest, backend: str, directory: Path, template: str | None = None
+) -> str:
+    """A database of ``backend`` (empty, or a copy of ``template``), removed after the test."""
+    tag = uuid.uuid4().hex[:10]
+    if backend == "sqlite":
+        path = directory / f"dossier-{tag}.sqlite3"
+        if template:
+            shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    server = request.getfixturevalue("pg_server_url")
+    name = f"courtroom_models_{tag}"
+    url = _create_pg(server, name, template)
+    request.addfinalizer(lambda: _drop_pg(server, name))
+    return url
+
+
+@pytest.fixture(scope="session")
+def migrated_templates() -> dict[str, str]:
+    """Per backend, a database migrated once per session; tests get copies (fast, no DDL)."""
+    return {}
+
+
+def _template_for(request: pytest.FixtureRequest, backend: str) -> str:
+    made: dict[str, str] = request.getfixturevalue("migrated_templates")
+    if backend not in made:
+        if backend == "sqlite":
+            path = request.getfixturevalue("tmp_path_factory").mktemp("template") / "dossier.sqlite3"
+            upgrade(f"sqlite:///{path}")  # the engine is disposed: WAL checkpointed into the file
+            made[backend] = str(path)
+        else:
+            server = request.getfixturevalue("pg_server_url")
+            name = f"courtroom_models_tmpl_{uuid.uuid4().hex[:8]}"
+            upgrade(_create_pg(server, name))
+            made[backend] = name
+            request.session.config.add_cleanup(lambda: _drop_pg(server, name))
+    return made[backend]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -45,11 +82,10 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return _new_database(request, request.param, tmp_path)
 
 
-@pytest.fixture
-def db_url(empty_db_url: str) -> str:
-    """URL of a database migrated to head."""
-    upgrade(empty_db_url)
-    return empty_db_url
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of a fresh database at head (a copy of the session's migrated template)."""
+    return _new_database(request, request.param, tmp_path, _template_for(request, request.param))
 
 
 @pytest.fixture
@@ -61,10 +97,9 @@ def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def module_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated database shared by the tests of one module (for read-only tests)."""
-    url = _new_database(request, request.param, tmp_path_factory.mktemp("dossier"))
-    upgrade(url)
-    return url
+    """A database at head shared by the tests of one module (for read-mostly tests)."""
+    template = _template_for(request, request.param)
+    return _new_database(request, request.param, tmp_path_factory.mktemp("dossier"), template)
 
 
 @pytest.fixture
