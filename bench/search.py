@@ -209,6 +209,21 @@ def build_postgres(server_url: str, rows: int) -> tuple[Built, str]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        return _load_postgres(url, rows), name
+    except BaseException:
+        _drop_database(server_url, name)
+        raise
+
+
+def _drop_database(server_url: str, name: str) -> None:
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _load_postgres(url: str, rows: int) -> Built:
     upgrade(url)
     n_cases, n_hearings = _cases_and_hearings(rows)
     engine = make_engine(url)
@@ -247,7 +262,7 @@ def build_postgres(server_url: str, rows: int) -> tuple[Built, str]:
     raw.close()
     engine.dispose()
     print(f"  postgres: load {load:.1f} s, GIN index build {build - load:.1f} s")
-    return Built(url, build, index_bytes, total), name
+    return Built(url, build, index_bytes, total)
 
 
 def time_queries(url: str, repeat: int) -> dict[str, dict[str, float]]:
@@ -331,10 +346,7 @@ def _run_postgres(server_url: str, rows: int, repeat: int, keep: bool) -> object
         if keep:
             print(f"  kept: {built.url}")
         else:
-            admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            _drop_database(server_url, name)
     return {"build_s": built.build_s, "index_bytes": built.index_bytes, "queries": results}
 
 

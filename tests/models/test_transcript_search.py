@@ -110,6 +110,8 @@ def _keys(db, **kwargs) -> set[str]:  # type: ignore[no-untyped-def]
         ("contract", {"a4", "a6", "b2"}),  # English word, any case
         ("CONTRACT", {"a4", "a6", "b2"}),
         ('"breach of contract"', {"b2"}),  # phrase
+        ('"breached contract"', set()),  # a4 has every trigram chunk of it, but not the phrase
+        ("借款合同约定", {"a6"}),
         ("原告 借款", set()),  # both terms must match
         ("原告 诉讼请求", {"a1"}),
         ("本金 May", set()),
