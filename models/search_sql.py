@@ -108,7 +108,11 @@ def postgres_candidates(target: TextTarget, terms: list[str]) -> Select:
     tokens: list[str] = []
     for term in terms:
         if len(term) >= TRIGRAM_MIN_CHARS:
-            conditions.append(target.text.ilike(f"%{_like_escape(term)}%", escape="\\"))
+            pattern = f"%{_like_escape(term)}%"
+            # No letters with case (e.g. Chinese): LIKE, about twice as fast per row as ILIKE.
+            caseless = term.lower() == term.upper()
+            like = target.text.like if caseless else target.text.ilike
+            conditions.append(like(pattern, escape="\\"))
         else:
             tokens.extend(query_tokens(term))
     if tokens:
