@@ -183,6 +183,17 @@ def build_sqlite(path: Path, rows: int) -> Built:
     return Built(url, build, index_bytes, path.stat().st_size)
 
 
+def reuse_sqlite(path: Path) -> Built:
+    """An already built benchmark database (build time unknown: reported as 0)."""
+    engine = make_engine(f"sqlite:///{path}")
+    raw = engine.raw_connection()
+    index_bytes = _sqlite_fts_bytes(raw.cursor())
+    raw.close()
+    engine.dispose()
+    print(f"reusing {path} (build time not measured in this run)")
+    return Built(f"sqlite:///{path}", 0.0, index_bytes, path.stat().st_size)
+
+
 def _sqlite_fts_bytes(cur) -> int:  # type: ignore[no-untyped-def]
     try:
         cur.execute("SELECT SUM(pgsize) FROM dbstat WHERE name LIKE 'segment%fts%'")
@@ -312,13 +323,19 @@ def main() -> int:
     )
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--reuse-sqlite", action="store_true", help="time queries on an existing --sqlite-path (no build)"
+    )
     parser.add_argument("--keep-pg", action="store_true", help="keep the throwaway database (prints its URL)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     rows = 100_000 if args.quick else args.rows
     figures: dict[str, object] = {"rows": rows}
     if not args.no_sqlite:
-        built = build_sqlite(args.sqlite_path, rows)
+        if args.reuse_sqlite and args.sqlite_path.is_file():
+            built = reuse_sqlite(args.sqlite_path)
+        else:
+            built = build_sqlite(args.sqlite_path, rows)
         results = time_queries(built.url, args.repeat)
         report("SQLite", rows, built, results)
         figures["sqlite"] = {"build_s": built.build_s, "index_bytes": built.index_bytes, "queries": results}
