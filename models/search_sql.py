@@ -34,7 +34,11 @@ class TextTarget:
 
 
 def split_terms(text: str) -> list[str]:
-    """Terms of a query: whitespace-separated, except that "double quoted parts" stay whole."""
+    """Terms of a query: whitespace-separated, except that "double quoted parts" stay whole.
+
+    Short terms with nothing indexable in them (e.g. a lone "。" or "%") are dropped: they would
+    otherwise match nothing on one database and everything on the other.
+    """
     terms: list[str] = []
     for i, part in enumerate(text.split('"')):
         if i % 2:  # inside quotes
@@ -42,7 +46,7 @@ def split_terms(text: str) -> list[str]:
                 terms.append(" ".join(part.split()))
         else:
             terms.extend(part.split())
-    return terms
+    return [t for t in terms if len(t) >= TRIGRAM_MIN_CHARS or query_tokens(t)]
 
 
 def _fts5_string(token: str) -> str:

@@ -209,10 +209,20 @@ def _hits(sessions, text: str):  # type: ignore[no-untyped-def]
         return search_transcripts(s, SearchQuery(text=text))
 
 
-def test_empty_query_is_an_error(db) -> None:
+@pytest.mark.parametrize("text", ['  "" ', "。", "%", "* ^", "，"])
+def test_query_with_nothing_searchable_is_an_error(db, text: str) -> None:
     sessions, _ = db
     with sessions() as s, pytest.raises(SearchError):
-        search_transcripts(s, SearchQuery(text='  "" '))
+        search_transcripts(s, SearchQuery(text=text))
+
+
+@pytest.mark.parametrize("text", ["NEAR(", "AND", "OR NOT", "100%", "a_b", "_", "C++"])
+def test_query_syntax_characters_are_plain_text(db, text: str) -> None:
+    assert _keys(db, text=text) == set()
+
+
+def test_punctuation_beside_a_real_term_is_ignored(db) -> None:
+    assert _keys(db, text="利息 。") == {"a2"}
 
 
 def test_statute_search(db) -> None:
