@@ -13,6 +13,7 @@ so that the caller can rank a bounded window of matches instead of every match i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, and_, func, literal, literal_column, select, table
 from sqlalchemy.orm import InstrumentedAttribute
@@ -80,7 +81,7 @@ def sqlite_candidates(target: TextTarget, terms: list[str]) -> Select:
     else:
         name = f"{target.fts_prefix}_grams_fts"
         expression = " AND ".join(_fts5_string(tok) for t in short_terms for tok in query_tokens(t))
-    score = (-literal_column(f"bm25({name})")).label("score")
+    score: ColumnElement[float] = (-literal_column(f"bm25({name})")).label("score")
     stmt = (
         select(target.id.label("id"), score)
         .select_from(table(name))
@@ -95,7 +96,7 @@ def sqlite_candidates(target: TextTarget, terms: list[str]) -> Select:
         else:  # a short Latin word: whole-word match, as when it is searched alone
             grams = f"{target.fts_prefix}_grams_fts"
             tokens = " AND ".join(_fts5_string(tok) for tok in query_tokens(term))
-            matching = select(literal_column("rowid")).select_from(table(grams))
+            matching: Select[Any] = select(literal_column("rowid")).select_from(table(grams))
             stmt = stmt.where(target.id.in_(matching.where(literal_column(grams).op("MATCH")(tokens))))
     # Ordering by the FTS table's rowid lets FTS5 stream matches newest first and stop early.
     return stmt.order_by(literal_column(f"{name}.rowid").desc())
