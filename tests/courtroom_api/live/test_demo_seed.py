@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import httpx
 from live_server import LiveServer
+from websockets.sync.client import connect
 
 
 def test_demo_seed_twice_then_start_the_demo_hearing(tmp_path, whisper_base) -> None:
@@ -28,12 +28,16 @@ def test_demo_seed_twice_then_start_the_demo_hearing(tmp_path, whisper_base) -> 
         assert len(c.get("/api/cases").json()) == 1
         plaintiff = json.loads((tmp_path / "demo-credentials.json").read_text())["plaintiff"]
         assert srv.token("plaintiff", plaintiff)
-        r = c.post(f"/api/hearings/{hearing}/start", json={"speed": 8})
-        assert r.status_code == 200 and r.json()["status"] == "in_progress", r.text
-        time.sleep(1.5)
+        token = clerk["Authorization"].split()[1]
+        with connect(f"ws://127.0.0.1:{srv.port}/ws/hearings/{hearing}?token={token}") as ws:
+            r = c.post(f"/api/hearings/{hearing}/start", json={"speed": 8})
+            assert r.status_code == 200 and r.json()["status"] == "in_progress", r.text
+            meters = 0
+            while meters < 20:  # 2 s of the sample's audio metered: capture is running
+                meters += json.loads(ws.recv(timeout=60))["type"] == "meter"
         assert c.post(f"/api/hearings/{hearing}/stop").json()["status"] == "ended"
         recs = c.get(f"/api/hearings/{hearing}/recordings").json()
-        assert recs and recs[0]["duration_s"] > 3 and recs[0]["channel_count"] == 4
+        assert recs and recs[0]["duration_s"] > 2 and recs[0]["channel_count"] == 4
         assert srv.cli("demo", "seed").stdout.startswith("already present")  # a fresh scheduled hearing again
     finally:
         srv.stop()
