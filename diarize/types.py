@@ -17,6 +17,7 @@ class SpeakerTurn:
     channel: int | None = None
     confidence: float = 1.0
     participant_id: int | None = None  # set when the speaker is an identified participant
+    role: str | None = None  # that participant's role
 
 
 @dataclass(frozen=True, slots=True)

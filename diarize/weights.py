@@ -33,7 +33,11 @@ def import_pyannote() -> ModuleType:
         warnings.filterwarnings("ignore", message=".*torchcodec.*")
         warnings.filterwarnings("ignore", category=UserWarning, module="pyannote.*")
         import pyannote.audio
+        from pyannote.audio.telemetry import set_telemetry_metrics
 
+    # Again after import: pyannote only fills the variable in when absent, and someone may have
+    # turned it on in the environment; court audio metadata never leaves the building.
+    set_telemetry_metrics(False)
     return pyannote.audio
 
 
