@@ -12,7 +12,8 @@ PostgreSQL neither plan is cheap on its own: walking the primary key backwards t
 until enough match (tens of thousands of rows for a term in 0.5 % of them), and the GIN bitmap
 fetches every match in the table. :func:`postgres_newest_ids` therefore searches recency windows
 (``id > newest - W``, a BitmapAnd of the text index and a BRIN index on ``id``), widening ``W``
-until it holds enough matches: the same rows as one unbounded query, at a fraction of the cost.
+until it holds ``limit`` matches. Those include the newest ``limit`` matches of the whole table,
+exactly; a role filter is part of the same GIN scan (both GIN indexes also hold ``role``).
 """
 
 from __future__ import annotations
