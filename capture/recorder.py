@@ -202,7 +202,7 @@ class Recorder:
             samples = samples[self.next_sample - first :]
             first = self.next_sample
         if first > self.next_sample:
-            reason = self.pending_gap_reason or "no audio from the source"
+            reason = self.pending_gap_reason or "no audio delivered for this stretch (source overflow or outage)"
             self._close_open()
             self._queue_gap(self.next_sample, first - self.next_sample, reason)
         self.pending_gap_reason = ""
