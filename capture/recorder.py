@@ -344,7 +344,7 @@ class Recorder:
         if self._disk_failing:
             return  # already reported; stay quiet until it recovers
         self._disk_failing = True
-        kind: CaptureEventKind = "disk_full" if exc.errno == errno.ENOSPC else "write_error"
+        kind: CaptureEventKind = "disk_full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "write_error"
         self._emit(kind, self.next_sample, f"cannot write the {what} in {self.directory}: {exc}; retrying")
 
     # ---- the end --------------------------------------------------------------------------------
