@@ -31,6 +31,10 @@ class CaptureSettings(BaseModel):
     meter_hz: float = 10.0
     dead_channel_seconds: float = 30.0
     queue_chunks: int = 256
+    flac_subtype: str = "PCM_16"  # or "PCM_24"
+    # While the disk refuses writes, closed segments wait in memory this long, then become gaps.
+    max_pending_seconds: float = 60.0
+    retry_seconds: float = 1.0  # between attempts to reopen a failed source / rewrite to a full disk
 
 
 class TranscribeSettings(BaseModel):
