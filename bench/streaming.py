@@ -220,11 +220,14 @@ def main() -> int:
     off_err = score(offline, ref, until)
     if "batch" not in skip:
         mono = audio.sum(axis=1) / 2.0
-        _, bare_wall = timed(lambda: list(model.transcribe(mono, beam_size=5)[0]))
-        _, batch_mono = timed(lambda: transcribe_recording(model, mono.reshape(-1, 1), SEATS[:1], BatchOptions()))
-        print(f"batch: per-seat {batch_wall:.1f} s, mono mixdown {batch_mono:.1f} s; bare WhisperModel.transcribe "
-              f"of the mixdown {bare_wall:.1f} s -> ratio per-seat {batch_wall / bare_wall:.2f}x, "
-              f"mono {batch_mono / bare_wall:.2f}x")
+        for lang in ("en", None):  # fixed language on both sides, then detection on both sides
+            _, bare = timed(lambda lang=lang: list(model.transcribe(mono, beam_size=5, language=lang)[0]))
+            _, seats = timed(lambda lang=lang: transcribe_recording(model, audio, SEATS, BatchOptions(language=lang)))
+            _, one = timed(lambda lang=lang: transcribe_recording(model, mono.reshape(-1, 1), SEATS[:1],
+                                                                  BatchOptions(language=lang)))
+            print(f"batch language={lang or 'auto'}: bare WhisperModel.transcribe of the mono mixdown {bare:.1f} s; "
+                  f"ours per seat (4 ch) {seats:.1f} s = {seats / bare:.2f}x, ours on the mixdown {one:.1f} s = "
+                  f"{one / bare:.2f}x")
     print(f"offline (batch) error: WER en {off_err['en']:.3f}, CER zh {off_err['zh']:.3f}")
 
     for name, peer in (("ours", False), ("peer", True)):
