@@ -40,6 +40,7 @@ def _seats(args: argparse.Namespace, channels: int) -> list:
 
 def run(args: argparse.Namespace) -> int:
     from courtroom_api.config import get_settings
+    from hardware.errors import HardwareError
     from transcribe.batch import BatchOptions, read_audio, transcribe_recording
     from transcribe.errors import TranscribeError
     from transcribe.formats import render
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         options = BatchOptions(language=None if language in (None, "auto") else language, beam_size=ts.beam_size,
                                vocabulary=tuple(ts.hotwords), model_name=name)
         segments = transcribe_recording(model, audio, seats, options)
-    except TranscribeError as exc:
+    except (TranscribeError, HardwareError) as exc:
         print(f"courtroom transcribe: {exc}", file=sys.stderr)
         return 2
     text = render(segments, args.format)
