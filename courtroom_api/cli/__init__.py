@@ -14,6 +14,10 @@ from collections.abc import Sequence
 # Order is the order shown in --help.
 COMMAND_MODULES: tuple[str, ...] = (
     "courtroom_api.cli.serve",
+    "courtroom_api.cli.devices",
+    "courtroom_api.cli.verify",
+    "courtroom_api.cli.models",
+    "courtroom_api.cli.transcribe",
 )
 
 

@@ -1,0 +1,224 @@
+"""Batch transcription of a recording file: per seat for multi-channel files, one seat for mono.
+
+Each seat's active spans (from the seat gate) are concatenated and decoded in one pass, so the
+cost is that of the seat's speech, not of the file's length times its channels; times are mapped
+back to the recording.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from transcribe.decoder import (
+    HALLUCINATED_PHRASES,
+    SAMPLE_RATE,
+    ZH_PROMPT,
+    detect_language,
+    drop_loops,
+    to_simplified,
+)
+from transcribe.errors import AudioFormatError
+from transcribe.room import SeatSpec
+from transcribe.seats import GateOptions, seat_spans
+from transcribe.types import Segment, Word
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOptions:
+    language: str | None = None  # "zh", "en" or None (detect per utterance among ``languages``)
+    languages: tuple[str, ...] = ("zh", "en")
+    beam_size: int = 5
+    vocabulary: tuple[str, ...] = ()
+    model_name: str = ""
+    gate: GateOptions = GateOptions()
+
+
+def read_audio(path: Path) -> np.ndarray:
+    """A recording as (frames, channels) float32 at 16 kHz; clear errors for what cannot be read."""
+    import soundfile as sf
+
+    path = Path(path)
+    if not path.is_file():
+        raise AudioFormatError(f"no such audio file: {path}")
+    try:
+        audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        audio, rate = _decode_with_ffmpeg(path, exc)
+    if audio.shape[0] == 0:
+        raise AudioFormatError(f"{path} contains no audio frames")
+    if rate != SAMPLE_RATE:
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        g = gcd(int(rate), SAMPLE_RATE)
+        audio = resample_poly(audio, SAMPLE_RATE // g, int(rate) // g, axis=0).astype(np.float32)
+    return np.ascontiguousarray(audio)
+
+
+def _decode_with_ffmpeg(path: Path, cause: Exception) -> tuple[np.ndarray, int]:
+    """Formats libsndfile does not read (mp3, m4a, video): mono through faster-whisper's decoder."""
+    from faster_whisper.audio import decode_audio
+
+    try:
+        mono = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+    except Exception as exc:  # av raises many error types for garbage input
+        raise AudioFormatError(f"cannot read {path} as audio: {cause}; ffmpeg: {exc}") from exc
+    if not len(mono):
+        raise AudioFormatError(f"cannot read {path} as audio: {cause}; ffmpeg found no audio stream")
+    return mono.reshape(-1, 1).astype(np.float32), SAMPLE_RATE
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    """A stretch of one channel's speech, in recording seconds."""
+
+    channel: int
+    start: float
+    end: float
+
+
+GAP_S = 0.4  # silence put between utterances so that Whisper ends its words at the boundary
+
+
+class _TimeMap:
+    """Maps times in the concatenated speech back to the recording, utterance by utterance."""
+
+    def __init__(self, utterances: Sequence[Utterance]) -> None:
+        self.utterances = list(utterances)
+        self.concat_starts: list[float] = []
+        t = 0.0
+        for u in utterances:
+            self.concat_starts.append(t)
+            t += u.end - u.start + GAP_S
+
+    def word(self, w: object, zh: bool) -> tuple[int, Word]:
+        """(utterance index, the word in recording time) — placed by its midpoint, clamped into it."""
+        start, end = float(w.start), float(max(w.start, w.end))  # type: ignore[attr-defined]
+        # Midpoint placement; a word in the gap after an utterance belongs to it (Whisper's ends run late).
+        i = max(0, bisect.bisect_right(self.concat_starts, (start + end) / 2) - 1)
+        u = self.utterances[i]
+        shift = u.start - self.concat_starts[i]
+        a = min(max(start + shift, u.start), u.end)
+        b = min(max(end + shift, a), u.end)
+        text = w.word  # type: ignore[attr-defined]
+        return i, Word(round(float(a), 3), round(float(b), 3), to_simplified(text) if zh else text,
+                       round(float(w.probability), 4))  # type: ignore[attr-defined]
+
+
+def transcribe_utterances(model: WhisperModel, audio: np.ndarray, utterances: Sequence[Utterance],
+                          seats: dict[int, SeatSpec], options: BatchOptions) -> list[Segment]:
+    """Decode utterances of (frames, channels) audio in one pass over their concatenation.
+
+    Silence between utterances is left out, so the model sees only speech; each segment is split
+    at utterance boundaries and labelled with its utterance's seat.
+    """
+    utterances = [u for u in utterances if u.end - u.start >= 0.1]
+    if not utterances:
+        return []
+    gap = np.zeros(int(GAP_S * SAMPLE_RATE), np.float32)
+    speech = np.concatenate([piece for u in utterances
+                             for piece in (audio[int(u.start * SAMPLE_RATE) : int(u.end * SAMPLE_RATE), u.channel], gap)])
+    to_orig = _TimeMap(utterances)
+    prompt = ", ".join(options.vocabulary)
+    if options.language == "zh":
+        prompt = ZH_PROMPT + prompt
+    segments, info = model.transcribe(
+        speech, language=options.language, beam_size=options.beam_size, word_timestamps=True,
+        condition_on_previous_text=False, initial_prompt=prompt or None, vad_filter=False)
+    out: list[Segment] = []
+    for seg in segments:  # materialised here, in the caller's (worker) thread
+        text = seg.text.strip()
+        if not text or any(p in text.lower() for p in HALLUCINATED_PHRASES):
+            continue
+        zh = info.language == "zh"
+        groups: dict[int, list[Word]] = {}
+        for w in seg.words or ():
+            i, word = to_orig.word(w, zh)
+            groups.setdefault(i, []).append(word)
+        for i, words in groups.items():  # a segment never spans two utterances
+            words = drop_loops(words)
+            if words:
+                out.append(_segment(words, seats.get(to_orig.utterances[i].channel), info.language,
+                                    options.model_name, to_orig.utterances[i].channel))
+    return out
+
+
+def speech_spans(audio: np.ndarray, within: Sequence[tuple[float, float]] | None = None) -> list[tuple[float, float]]:
+    """Silero VAD speech of a (frames,) channel, intersected with ``within`` spans when given."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    vad = VadOptions(min_silence_duration_ms=600, speech_pad_ms=200, min_speech_duration_ms=150)
+    speech = [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in get_speech_timestamps(audio, vad)]
+    if within is None:
+        return speech
+    out = []
+    for a, b in within:
+        for s, e in speech:
+            lo, hi = max(a, s), min(b, e)
+            if hi - lo > 0.05:
+                out.append((lo, hi))
+    return out
+
+
+def _by_language(model: WhisperModel, audio: np.ndarray, utterances: list[Utterance],
+                 options: BatchOptions) -> dict[str | None, list[Utterance]]:
+    """Group utterances by language: fixed, or detected per utterance among the court's languages.
+
+    Whisper itself detects once per 30 s window, which mixes up a hearing that switches between
+    Mandarin and English; per-utterance detection costs one encoder pass per utterance.
+    """
+    if options.language is not None:
+        return {options.language: utterances}
+    groups: dict[str | None, list[Utterance]] = {}
+    for u in utterances:
+        piece = audio[int(u.start * SAMPLE_RATE) : int(u.end * SAMPLE_RATE), u.channel][: 30 * SAMPLE_RATE]
+        language, _ = detect_language(model, piece, options.languages)
+        groups.setdefault(language, []).append(u)
+    return groups
+
+
+def _segment(words: list[Word], seat: SeatSpec | None, language: str, model_name: str, channel: int) -> Segment:
+    return Segment(
+        start=words[0].start, end=words[-1].end, text="".join(w.text for w in words).strip(),
+        words=tuple(words), channel=channel, seat=seat.seat if seat else None,
+        role=seat.role if seat else None, language=language,
+        confidence=round(float(np.mean([w.probability for w in words])), 4), model=model_name)
+
+
+def transcribe_recording(model: WhisperModel, audio: np.ndarray, seats: Sequence[SeatSpec],
+                         options: BatchOptions) -> list[Segment]:
+    """(frames, channels) recording → segments of every seat, ordered by start time.
+
+    Multi-channel: each channel's speech is where the seat gate and Silero VAD both say so (loud
+    is not enough: paper rustles too); all seats' utterances go through the model in one pass.
+    Mono: one seat, its VAD speech. Silence, room tone and noise never reach the model.
+    """
+    if audio.ndim != 2:
+        raise AudioFormatError(f"expected (frames, channels) audio, got shape {audio.shape}")
+    by_channel = {s.channel: s for s in seats}
+    missing = [s.channel for s in seats if s.channel >= audio.shape[1]]
+    if missing and audio.shape[1] > 1:
+        raise AudioFormatError(f"seats name channels {missing} but the file has {audio.shape[1]} channels")
+    if audio.shape[1] == 1:
+        utterances = [Utterance(0, s, e) for s, e in speech_spans(audio[:, 0])]
+    else:
+        gated = seat_spans(audio, options.gate)
+        utterances = [Utterance(ch, s, e) for ch in by_channel if ch < audio.shape[1]
+                      for s, e in speech_spans(audio[:, ch], gated[ch])]
+    utterances.sort(key=lambda u: (u.start, u.channel))
+    segments: list[Segment] = []
+    for language, group in _by_language(model, audio, utterances, options).items():
+        segments += transcribe_utterances(model, audio, group, by_channel,
+                                          dataclasses.replace(options, language=language))
+    return sorted(segments, key=lambda s: (s.start, s.channel or 0))
