@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--shared-channel", type=int, action="append", default=[],
                    help="channel used by several people: diarize it (mono files always are)")
     p.add_argument("--no-diarize", action="store_true", help="skip seat/speaker attribution")
+    p.add_argument("--rttm", default=None, help="also write who spoke when as RTTM to this path")
     p.set_defaults(func=run)
 
 
@@ -114,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
     except (TranscribeError, HardwareError, DiarizeError) as exc:
         print(f"courtroom transcribe: {exc}", file=sys.stderr)
         return 2
+    if args.rttm:
+        _write_rttm(args.rttm, args.file, segments)
     text = render(segments, args.format)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
@@ -121,3 +124,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _write_rttm(path: str, audio_file: str, segments: list) -> None:
+    from pathlib import Path
+
+    from diarize.formats import write_rttm
+    from diarize.types import SpeakerTurn
+
+    turns = [SpeakerTurn(s.start, s.end, s.speaker or s.seat or "unknown", s.channel) for s in segments]
+    with open(path, "w", encoding="utf-8") as f:
+        write_rttm(turns, f, uri=Path(audio_file).stem)

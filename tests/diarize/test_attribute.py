@@ -12,6 +12,7 @@ import soundfile as sf
 from diarize_helpers import FIXTURES
 
 from diarize.attribute import attribute_recording
+from diarize.formats import read_rttm
 from diarize.seats import SeatAttributor
 from hardware.types import SeatChannel
 from transcribe.types import Segment
@@ -64,7 +65,7 @@ def test_cli_transcribe_names_speakers_of_a_mono_recording(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURTROOM_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
         [sys.executable, "-m", "courtroom_api.cli", "transcribe", str(clip), "--model", "tiny.en", "--language", "en",
-         "--participants", str(tmp_path / "participants.json")],
+         "--participants", str(tmp_path / "participants.json"), "--rttm", str(tmp_path / "out.rttm")],
         env=env, capture_output=True, text=True, timeout=600, cwd=ROOT,
     )
     assert out.returncode == 0, out.stderr[-3000:]
@@ -73,3 +74,5 @@ def test_cli_transcribe_names_speakers_of_a_mono_recording(tmp_path):
     first = min(records, key=lambda r: r["start"])
     assert (first["speaker"], first["participant_id"], first["role"]) == ("王磊", 1, "presiding_judge")
     assert {r["participant_id"] for r in records} == {1, 2, 3}
+    rttm = read_rttm(tmp_path / "out.rttm")["mono"]
+    assert {t.speaker for t in rttm} == {"王磊", "张三", "李四"}
