@@ -64,7 +64,7 @@ class DiarizeSettings(BaseModel):
     # diarize/voiceprints.py: same speaker 0.73-0.93, different 0.26-0.62).
     enrol_threshold: float = 0.65
     clustering_threshold: float = 0.6
-    segmentation_step: float = 0.2  # hop of pyannote's 10 s windows, as a fraction of them
+    segmentation_step: float = 0.5  # hop of pyannote's 10 s windows, as a fraction of them
     live_window_s: float = 30.0  # context of each live diarization of a shared channel
     live_hop_s: float = 10.0  # how often live labels are produced on a shared channel
     torch_threads: int = 1

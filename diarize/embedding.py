@@ -52,7 +52,7 @@ class CamPlusPlusEmbedding(Model):
         )
         return feats - feats.mean(dim=0, keepdim=True)
 
-    def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
         """Embed ``(batch, 1, samples)`` waveforms; ``weights`` ``(batch, frames)`` selects speech.
 
         pyannote passes the segmentation mask of one speaker as ``weights``: only fbank frames where

@@ -31,7 +31,7 @@ class DiarizationOptions:
     clustering_threshold: float = 0.6
     clustering_method: str = "centroid"
     min_cluster_size: int = 3
-    segmentation_step: float = 0.2
+    segmentation_step: float = 0.5
     min_duration_off: float = 0.0
     embedding_batch_size: int = 8
     segmentation_batch_size: int = 8

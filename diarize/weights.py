@@ -80,6 +80,8 @@ def load_segmentation_model() -> Any:
         raise
     except (OSError, RuntimeError, ValueError) as exc:
         raise ModelUnavailableError(f"cannot load segmentation-3.0: {exc}") from exc
+    if model is None:
+        raise ModelUnavailableError(f"cannot load segmentation-3.0 from {segmentation_checkpoint()}")
     model.eval()
     return model
 

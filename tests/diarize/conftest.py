@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import soundfile as sf
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "diarize"
-
-
-def load_audio(name: str) -> tuple[np.ndarray, int]:
-    """Float32 samples ((frames,) mono or (frames, channels)) and the sample rate."""
-    samples, sr = sf.read(FIXTURES / name, dtype="float32")
-    return samples, int(sr)
+from diarize_helpers import FIXTURES, load_audio
 
 
 @pytest.fixture(scope="session")
@@ -44,12 +35,6 @@ def shared3(diarizer):
     # Bounded by the hearing's participant list (five participants in the demo hearing).
     result = diarizer.diarize(samples, sr, max_speakers=5)
     return samples, sr, reference, result
-
-
-def pyannote_sample_dir() -> Path:
-    from diarize.weights import import_pyannote
-
-    return Path(import_pyannote().__file__).parent / "sample"
 
 
 @pytest.fixture(scope="session")

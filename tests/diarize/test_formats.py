@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import FIXTURES
+from diarize_helpers import FIXTURES
 
 from diarize.formats import (
     diarization_error_rate,

@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from conftest import pyannote_sample_dir
+from diarize_helpers import pyannote_sample_dir
 
 from diarize.formats import diarization_error_rate, jaccard_error_rate, read_rttm
 from diarize.voiceprints import SpeakerNamer, to_16k

@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import load_audio
+from diarize_helpers import load_audio
 
 from diarize.errors import EnrolmentError
 from diarize.types import EnrolledVoice
@@ -15,7 +15,7 @@ from diarize.voiceprints import DEFAULT_THRESHOLD, SpeakerNamer, from_bytes, to_
 
 def _utterances(voice: str) -> list[np.ndarray]:
     """The shared-channel turns of ``voice`` (different sentences from its enrolment sample)."""
-    from conftest import FIXTURES
+    from diarize_helpers import FIXTURES
 
     from diarize.formats import read_rttm
 
