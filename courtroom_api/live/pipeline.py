@@ -86,11 +86,11 @@ class HearingPipeline:
 
         profile = await asyncio.to_thread(resolve_profile, self.services, self.hearing_id, self.plan)
         self.profile = profile
-        seats = tuple(profile.seat_of(c).seat if profile.seat_of(c) else f"ch{c}" for c in range(profile.channel_count))
-        gains = tuple(profile.seat_of(c).gain_db if profile.seat_of(c) else 0.0 for c in range(profile.channel_count))
-        opts = RecorderOptions(segment_seconds=self.services.settings.capture.segment_seconds,
-                               journal_seconds=self.services.settings.capture.journal_seconds, seats=seats,
-                               gains_db=gains)
+        cap = self.services.settings.capture
+        opts = RecorderOptions.for_profile(
+            profile, segment_seconds=cap.segment_seconds, journal_seconds=cap.journal_seconds,
+            subtype=cap.flac_subtype, max_pending_seconds=cap.max_pending_seconds, retry_seconds=cap.retry_seconds)
+        seats = opts.seats
         self.recorder = await asyncio.to_thread(
             Recorder, self.directory, profile.sample_rate, profile.channel_count, opts)
         self.recording_id, last_seq = await asyncio.to_thread(
@@ -125,7 +125,8 @@ class HearingPipeline:
             await run_capture(
                 lambda: open_source(profile, queue_chunks=self.services.settings.capture.queue_chunks),
                 self.recorder, fanout=self._fanout, health=health, on_event=self._on_capture_event,
-                options=PipelineOptions(retry=not finite), stop=self._stop,
+                options=PipelineOptions(retry=not finite, retry_seconds=self.services.settings.capture.retry_seconds),
+                stop=self._stop,
             )
             if not self._stop.is_set():
                 self.stream.publish("status", {"status": "source_ended"})
