@@ -34,6 +34,7 @@ def transcript_data(event: Any, attribution: Any, *, segment_id: int | None = No
         "role_label": role_label(attribution.role, attribution.participant_name),
         "participant_id": attribution.participant_id,
         "participant": attribution.participant_name,
+        "seat_confidence": round(attribution.confidence, 3),  # share of bleed-compensated speech power
         "language": seg.language,
         "confidence": round(seg.confidence, 3),
         "words": [{"start": w.start, "end": w.end, "text": w.text, "p": w.probability} for w in seg.words],

@@ -17,7 +17,7 @@ from typing import Any
 
 from courtroom_api.errors import ConflictError
 from courtroom_api.live import events as ev
-from courtroom_api.live.attribution import SeatDirectory
+from courtroom_api.live.attribution import LiveAttribution, load_occupants
 from courtroom_api.live.filing import (
     create_or_resume_recording,
     file_final,
@@ -98,7 +98,8 @@ class HearingPipeline:
         self.stream = self.services.hub.get(self.hearing_id)
         if self.stream is None or self.stream.closed:
             self.stream = self.services.hub.stream(self.hearing_id, start_seq=last_seq)
-        self.seats = await asyncio.to_thread(SeatDirectory.load, self.services, self.hearing_id, profile)
+        occupants = await asyncio.to_thread(load_occupants, self.services, self.hearing_id)
+        self.seats = LiveAttribution(profile, occupants)
         self._fanout = FanOut(on_event=self._on_capture_event)
         health = ChannelHealth(profile.sample_rate, profile.channel_count, seats)
         subscription = self._fanout.subscribe("transcriber", maxsize=TRANSCRIBER_QUEUE_CHUNKS)
@@ -150,8 +151,12 @@ class HearingPipeline:
             return
         self.transcribing = True
         events = asyncio.create_task(self._publish_events(scheduler, room))
+        drain: asyncio.Future[Any] | None = None
         try:
             async for chunk in subscription:
+                # The attribution ring first, so a final's audio is always there when it is attributed.
+                if self.seats.feed(chunk) and (drain is None or drain.done()):
+                    drain = asyncio.ensure_future(asyncio.to_thread(self.seats.drain))
                 scheduler.feed(room, chunk)
         except Exception as exc:  # supervisor
             self._transcription_failed(exc)
@@ -168,10 +173,11 @@ class HearingPipeline:
     async def _publish_events(self, scheduler: Any, room: str) -> None:
         try:
             async for event in scheduler.events(room):
-                attribution = self.seats.attribute(event.segment)
-                if event.kind == "partial":
+                if event.kind == "partial":  # partials keep the transcriber's seat: cheap, replaced soon
+                    attribution = self.seats.fallback(event.segment)
                     self.stream.publish("transcript.partial", ev.transcript_data(event, attribution))
                     continue
+                attribution = await asyncio.to_thread(self.seats.attribute, event.segment)
                 # Persist first so the live event can name its segment; then record the seq it got.
                 segment_id = await asyncio.to_thread(file_final, self.services, self.hearing_id, event, attribution)
                 data = ev.transcript_data(event, attribution, segment_id=segment_id)
