@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         live,
         recordings,
         search,
+        seats,
         transcript,
         users,
     )
@@ -69,7 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (auth, users, courtrooms, cases, hearings, transcript, evidence, recordings, search, audit, live):
+    routers = (auth, users, courtrooms, cases, hearings, seats, transcript, evidence, recordings, search, audit, live)
+    for module in routers:
         app.include_router(module.router)
 
     @app.get("/api/health", tags=["system"])

@@ -26,7 +26,7 @@ class World:
 
 
 def _seed(session_factory) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    from models import Case, Court, Courtroom, Hearing, Participant, TranscriptSegment, User
+    from models import Case, Court, Courtroom, Hearing, Participant, SeatAssignment, TranscriptSegment, User
     from models.passwords import hash_password
 
     ids: dict[str, int] = {}
@@ -56,14 +56,18 @@ def _seed(session_factory) -> dict[str, int]:  # type: ignore[no-untyped-def]
                  for n in (123, 456)]
         s.add_all(cases)
         s.flush()
-        s.add_all([
+        parts = [
             Participant(case_id=cases[0].id, name="张三", role="plaintiff", side="plaintiff", seat="plaintiff",
                         user_id=users["party"].id),
             Participant(case_id=cases[1].id, name="赵六", role="defendant", side="defendant", seat="defendant",
                         user_id=users["other_party"].id),
-        ])
+        ]
+        s.add_all(parts)
         hearings = [Hearing(case_id=cases[i].id, courtroom_id=rooms[i].id, title="第一次开庭") for i in (0, 1)]
         s.add_all(hearings)
+        s.flush()
+        seat = SeatAssignment(hearing_id=hearings[0].id, seat="witness", participant_id=parts[0].id, from_s=1.0)
+        s.add(seat)
         s.flush()
         segs = [
             TranscriptSegment(hearing_id=hearings[0].id, seq=1, start_s=0.5, end_s=2.0, text="现在开庭。",
@@ -82,7 +86,7 @@ def _seed(session_factory) -> dict[str, int]:  # type: ignore[no-untyped-def]
         ids.update(court=court.id, room=rooms[0].id, other_room=rooms[1].id, case=cases[0].id,
                    other_case=cases[1].id, hearing=hearings[0].id, other_hearing=hearings[1].id,
                    segment=segs[0].id, english_segment=segs[1].id, sealed_segment=segs[2].id,
-                   other_segment=segs[3].id)
+                   other_segment=segs[3].id, participant=parts[0].id, seat_assignment=seat.id)
     return ids
 
 

@@ -30,6 +30,10 @@ MATRIX = [
      BENCH | {"admin"}),
     ("create courtroom", "POST", "/api/courtrooms", {"court_id": "{court}", "name": "room-{role}",
                                                      "profile_name": "demo"}, {"admin"}),
+    ("list seats", "GET", "/api/hearings/{hearing}/seats", None, READERS | {"admin"}),
+    ("assign seat", "POST", "/api/hearings/{hearing}/seats",
+     {"seat": "witness", "participant_id": "{participant}", "from_s": 2.0}, BENCH),
+    ("dismiss seat", "POST", "/api/hearings/{hearing}/seats/{seat_assignment}/dismiss", {"at_s": 3.0}, BENCH),
     ("unlock", "POST", "/api/hearings/{hearing}/unlock", {"reason": "r"}, {"judge"}),
 ]
 
