@@ -74,6 +74,10 @@ class GrowingBufferPeer:
     def backlog_s(self) -> float:
         return self.queued_s
 
+    def waiting_since_s(self) -> float:
+        with self.lock:
+            return next((start for _, start in self.inbox), self.received_until_s)
+
     def ready(self, min_chunk_s: float | None = None) -> bool:
         return self.queued_s >= (min_chunk_s or 1.0) or any(a is None for a, _ in self.inbox)
 
@@ -187,6 +191,7 @@ def score(segments: list[Segment], ref: dict, until_s: float) -> dict[str, float
         mine = [u for u in utts if u["language"] == lang]
         heard = [s for s in segments if s.channel is not None and max(
             utts, key=lambda u: min(s.end, u["end"]) - max(s.start, u["start"])) in mine]
+        heard.sort(key=lambda s: s.start)  # streams finish in any order; read them in time order
         out[lang] = error_rate(" ".join(u["text"] for u in mine), " ".join(s.text for s in heard), lang)
     return out
 
