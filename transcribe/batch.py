@@ -25,6 +25,7 @@ from transcribe.decoder import (
     to_simplified,
 )
 from transcribe.errors import AudioFormatError
+from transcribe.online import SENTENCE_END
 from transcribe.room import SeatSpec
 from transcribe.seats import GateOptions, seat_spans
 from transcribe.types import Segment, Word
@@ -105,9 +106,12 @@ class _TimeMap:
     def word(self, w: object, zh: bool) -> tuple[int, Word]:
         """(utterance index, the word in recording time) — placed by its midpoint, clamped into it."""
         start, end = float(w.start), float(max(w.start, w.end))  # type: ignore[attr-defined]
-        # Midpoint placement; a word in the gap after an utterance belongs to it (Whisper's ends run late).
-        i = max(0, bisect.bisect_right(self.concat_starts, (start + end) / 2) - 1)
+        mid = (start + end) / 2
+        i = max(0, bisect.bisect_right(self.concat_starts, mid) - 1)
         u = self.utterances[i]
+        gap_start = self.concat_starts[i] + (u.end - u.start)
+        if mid > gap_start and i + 1 < len(self.utterances) and mid - gap_start > self.concat_starts[i + 1] - mid:
+            i, u = i + 1, self.utterances[i + 1]  # a word in the gap belongs to the nearer utterance
         shift = u.start - self.concat_starts[i]
         a = min(max(start + shift, u.start), u.end)
         b = min(max(end + shift, a), u.end)
@@ -136,22 +140,43 @@ def transcribe_utterances(model: WhisperModel, audio: np.ndarray, utterances: Se
     segments, info = model.transcribe(
         speech, language=options.language, beam_size=options.beam_size, word_timestamps=True,
         condition_on_previous_text=False, initial_prompt=prompt or None, vad_filter=False)
-    out: list[Segment] = []
+    pieces: list[tuple[int, list[Word]]] = []  # (utterance index, words)
     for seg in segments:  # materialised here, in the caller's (worker) thread
         text = seg.text.strip()
         if not text or any(p in text.lower() for p in HALLUCINATED_PHRASES):
             continue
-        zh = info.language == "zh"
         groups: dict[int, list[Word]] = {}
         for w in seg.words or ():
-            i, word = to_orig.word(w, zh)
+            i, word = to_orig.word(w, info.language == "zh")
             groups.setdefault(i, []).append(word)
-        for i, words in groups.items():  # a segment never spans two utterances
-            words = drop_loops(words)
-            if words:
-                out.append(_segment(words, seats.get(to_orig.utterances[i].channel), info.language,
-                                    options.model_name, to_orig.utterances[i].channel))
+        _absorb_strays(groups, to_orig)
+        for i, words in sorted(groups.items()):  # a segment never spans two utterances
+            if pieces and pieces[-1][0] == i and not pieces[-1][1][-1].text.strip().endswith(SENTENCE_END):
+                pieces[-1][1].extend(words)  # Whisper cut mid-sentence: keep the sentence whole
+            else:
+                pieces.append((i, words))
+    out: list[Segment] = []
+    for i, words in pieces:
+        words = drop_loops(words)
+        if words:
+            channel = to_orig.utterances[i].channel
+            out.append(_segment(words, seats.get(channel), info.language, options.model_name, channel))
     return out
+
+
+def _absorb_strays(groups: dict[int, list[Word]], to_orig: _TimeMap) -> None:
+    """A lone word at either edge of a Whisper segment, placed in another utterance by its (imprecise)
+    timestamp, joins the rest of its segment: Whisper segments follow the speaker's sentence."""
+    keys = sorted(groups)
+    if len(keys) < 2:
+        return
+    for stray, home in ((keys[0], keys[1]), (keys[-1], keys[-2])):
+        if stray in groups and len(groups[stray]) == 1 and len(groups.get(home, ())) > 1:
+            u = to_orig.utterances[home]
+            w = groups.pop(stray)[0]
+            a = round(min(max(w.start, u.start), u.end), 3)
+            moved = Word(a, round(min(max(w.end, a), u.end), 3), w.text, w.probability)
+            groups[home] = [moved, *groups[home]] if stray < home else [*groups[home], moved]
 
 
 def speech_spans(audio: np.ndarray, within: Sequence[tuple[float, float]] | None = None) -> list[tuple[float, float]]:

@@ -116,6 +116,15 @@ class OnlineProcessor:
         """Audio received but not yet seen by a decode (the stream's lag in audio seconds)."""
         return self.inbox.queued_s + max(0.0, self.buffer_end_s - max(self.processed_until_s, self.buffer_start_s))
 
+    def waiting_since_s(self) -> float:
+        """Recording time of the oldest audio not yet decoded (the scheduler serves the oldest first)."""
+        with self.inbox.lock:
+            first = next((start for audio, start in self.inbox.chunks if audio is not None), None)
+        undecoded = max(self.processed_until_s, self.buffer_start_s)
+        if len(self.audio) and undecoded < self.buffer_end_s:
+            return undecoded
+        return first if first is not None else self.received_until_s
+
     def ready(self, min_chunk_s: float | None = None) -> bool:
         """Enough new audio for another decode."""
         wait = self.options.min_chunk_s if min_chunk_s is None else min_chunk_s

@@ -167,7 +167,8 @@ class TranscriptionScheduler:
                 room.max_backlog[ch] = max(room.max_backlog.get(ch, 0.0), backlog)
                 if ch not in room.in_flight and proc.ready(self.cadence_s):
                     ready.append((room, ch, proc))
-        ready.sort(key=lambda item: -item[2].backlog_s())  # the most behind first
+        # Oldest undecoded audio first: every seat gets its turn, however long another seat talks.
+        ready.sort(key=lambda item: item[2].waiting_since_s())
         return ready
 
     def _run(self, proc: OnlineProcessor) -> list[TranscriptEvent]:
