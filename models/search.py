@@ -70,7 +70,8 @@ def search_transcripts(session: Session, query: SearchQuery) -> list[SearchHit]:
     if query.allowed_case_ids is not None and not query.allowed_case_ids:
         return []
     stmt, terms, is_sqlite = _candidates(session, SEGMENTS, query.text)
-    cand = _window(session, SEGMENTS, _filter(stmt, query), query.limit, query.rank_window, is_sqlite)
+    one_case = query.case_id is not None or query.case_number is not None
+    cand = _window(session, SEGMENTS, _filter(stmt, query), query.limit, query.rank_window, one_case)
     if cand is None:
         return []
     seg = TranscriptSegment
@@ -116,13 +117,19 @@ def search_transcripts(session: Session, query: SearchQuery) -> list[SearchHit]:
 
 
 def _window(
-    session: Session, target: TextTarget, stmt: Select[Any], limit: int, rank_window: int, is_sqlite: bool
+    session: Session, target: TextTarget, stmt: Select[Any], limit: int, rank_window: int, narrow: bool
 ) -> Subquery | None:
-    """The candidates to rank (see the module docstring) as a subquery ``(id, score)``; None if none."""
+    """The candidates to rank (see the module docstring) as a subquery ``(id, score)``; None if none.
+
+    ``narrow``: a filter (one case) leaves few rows, so PostgreSQL skips the recency windows.
+    """
     most = max(rank_window, limit)
-    if is_sqlite:
+    if session.get_bind().dialect.name == "sqlite":
         return stmt.limit(most).subquery("candidates")
-    ids = postgres_newest_ids(session, stmt, target.id, limit, most)
+    if narrow:
+        ids = list(session.scalars(stmt.limit(most)))
+    else:
+        ids = postgres_newest_ids(session, stmt, target.id, limit, most)
     if not ids:
         return None
     picked = select(target.id.label("id"), literal(0.0).label("score")).where(target.id.in_(ids))
@@ -158,7 +165,7 @@ def _filter(stmt: Select[Any], query: SearchQuery) -> Select[Any]:
 def search_statutes(session: Session, text: str, limit: int = 20, rank_window: int = 200) -> list[StatuteHit]:
     """Statute articles matching ``text`` (same term rules as transcripts), best first."""
     stmt, terms, is_sqlite = _candidates(session, STATUTES, text)
-    cand = _window(session, STATUTES, stmt, limit, rank_window, is_sqlite)
+    cand = _window(session, STATUTES, stmt, limit, rank_window, False)
     if cand is None:
         return []
     rank = _rank(cand, is_sqlite, terms, Statute.text)

@@ -15,6 +15,7 @@ from models.search import search_transcripts
 from models.types import SearchQuery
 
 TERM = "借款合同"
+CASE = "(2024)吉2424民初9号"
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def rows(sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> di
     monkeypatch.setattr(models.search_sql, "FIRST_WINDOW_IDS", 2)
     made: dict[str, list[int]] = {"witness": [], "open": [], "sealed": []}
     with sessions.begin() as s:
-        case = Case(case_number="(2024)吉2424民初9号")
+        case = Case(case_number=CASE)
         s.add(case)
         s.flush()
         hearing = Hearing(case_id=case.id)
@@ -63,6 +64,8 @@ def test_old_matches_are_found_by_widening(
     sessions: sessionmaker[Session], rows: dict[str, list[int]]
 ) -> None:
     assert sorted(_ids(sessions, roles=frozenset({"witness"}))) == rows["witness"]
+    one_case = {"case_number": CASE, "roles": frozenset({"witness"})}  # no windows for one case
+    assert sorted(_ids(sessions, **one_case)) == rows["witness"]
 
 
 def test_every_match_when_fewer_than_the_limit(
