@@ -150,16 +150,22 @@ def postgres_newest_ids(
 
     Each round runs ``stmt`` on ``id > newest - window`` only. Too few matches: the next window
     is sized from the match density seen so far (twice what it predicts, 2x to 64x the last one);
-    the last round has no bound. Rare terms thus cost one or two bitmap scans of the whole index,
-    common ones a scan of a few hundred of the newest rows.
+    the last round has no bound; rounds after the first use the index bitmap. Rare terms thus cost
+    one or two bitmap scans of the whole index, common ones a scan of a few hundred newest rows.
     """
     high = session.scalar(select(func.max(id_col)))
     if high is None:
         return []
-    window = FIRST_WINDOW_IDS
+    # After the first round, matches are known to be sparse among the newest rows, so walking the
+    # primary key back from the newest (the planner's pick under a LIMIT when it assumes matches
+    # spread evenly) could test the whole window or table: 970,000 rows for an old date range.
+    # Sorting on an expression rules that plan out; the index bitmap fetches only the matches.
+    by_bitmap = stmt.order_by(None).order_by((id_col + 0).desc())
+    window, query = FIRST_WINDOW_IDS, stmt
     while window < high:
-        ids = list(session.scalars(stmt.where(id_col > high - window).limit(most)))
+        ids = list(session.scalars(query.where(id_col > high - window).limit(most)))
         if len(ids) >= enough:
             return ids
         window *= min(MAX_WINDOW_GROWTH, max(2, ceil(2 * enough / max(len(ids), 1))))
-    return list(session.scalars(stmt.limit(most)))
+        query = by_bitmap
+    return list(session.scalars(by_bitmap.limit(most)))

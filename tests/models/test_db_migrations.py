@@ -46,9 +46,12 @@ def test_upgrade_creates_schema_and_search_index_then_downgrade_removes_it(empty
             triggers = conn.execute(text("select name from sqlite_master where type='trigger'")).scalars()
             assert {"segment_fts_ai", "segment_fts_ad", "segment_fts_au"} <= set(triggers)
         else:
-            indexes = conn.execute(text("select indexname from pg_indexes")).scalars().all()
-            assert "ix_transcript_segments_text_trgm" in indexes
-            assert "ix_transcript_segments_grams_tsv" in indexes
+            rows = conn.execute(text("select indexname, indexdef from pg_indexes")).all()
+            indexes = {name: ddl for name, ddl in rows}
+            # role is in both GIN indexes (a term plus a role is one scan); BRIN for recency windows
+            assert "(text gin_trgm_ops, role)" in indexes["ix_transcript_segments_text_trgm"]
+            assert "(search_tsv, role)" in indexes["ix_transcript_segments_grams_tsv"]
+            assert "USING brin (id)" in indexes["ix_transcript_segments_id_brin"]
     engine.dispose()
 
     downgrade(empty_db_url, "base")

@@ -6,15 +6,19 @@ the one an unbounded query gives: the newest matches that pass the filters, seal
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+import models.search
 import models.search_sql
 from models import Case, Hearing, TranscriptSegment
 from models.search import search_transcripts
 from models.types import SearchQuery
 
 TERM = "借款合同"
+CASE = "(2024)吉2424民初9号"
 
 
 @pytest.fixture
@@ -23,7 +27,7 @@ def rows(sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> di
     monkeypatch.setattr(models.search_sql, "FIRST_WINDOW_IDS", 2)
     made: dict[str, list[int]] = {"witness": [], "open": [], "sealed": []}
     with sessions.begin() as s:
-        case = Case(case_number="(2024)吉2424民初9号")
+        case = Case(case_number=CASE)
         s.add(case)
         s.flush()
         hearing = Hearing(case_id=case.id)
@@ -63,6 +67,8 @@ def test_old_matches_are_found_by_widening(
     sessions: sessionmaker[Session], rows: dict[str, list[int]]
 ) -> None:
     assert sorted(_ids(sessions, roles=frozenset({"witness"}))) == rows["witness"]
+    one_case = {"case_number": CASE, "roles": frozenset({"witness"})}  # no windows for one case
+    assert sorted(_ids(sessions, **one_case)) == rows["witness"]
 
 
 def test_every_match_when_fewer_than_the_limit(
@@ -71,3 +77,18 @@ def test_every_match_when_fewer_than_the_limit(
     assert sorted(_ids(sessions, limit=100)) == sorted(rows["witness"] + rows["open"])
     everything = sorted(rows["witness"] + rows["open"] + rows["sealed"])
     assert sorted(_ids(sessions, limit=100, include_sealed=True)) == everything
+
+
+@pytest.mark.parametrize("few_hearings", [0, 1000])
+def test_hearing_filters_as_list_or_subquery(
+    sessions: sessionmaker[Session],
+    rows: dict[str, list[int]],
+    monkeypatch: pytest.MonkeyPatch,
+    few_hearings: int,
+) -> None:
+    monkeypatch.setattr(models.search, "FEW_HEARINGS", few_hearings)  # 0: always the subquery
+    witness = frozenset({"witness"})
+    assert sorted(_ids(sessions, roles=witness, case_number=CASE, limit=100)) == rows["witness"]
+    undated = datetime(2000, 1, 1, tzinfo=UTC)  # the fixture's hearing has no date: never in a range
+    assert _ids(sessions, date_from=undated) == []
+    assert _ids(sessions, case_number="(2024)吉2424民初0号") == []
