@@ -21,4 +21,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    from courtroom_api.routes import pages
+
+    pages.install(app)
     return app

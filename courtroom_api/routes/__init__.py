@@ -1,0 +1,1 @@
+"""HTTP routes of the courtroom API, one module per resource."""

@@ -1,0 +1,201 @@
+// Clerk console: many courtrooms at once (level meters, alarms, the latest lines), and for the
+// selected one the full live transcript with inline correction, markup, sealing and sign-off.
+import { ENDPOINTS, LiveHearing, api, items, requireLogin } from "./api.js";
+import { h, reportError, setupHeader, toast } from "./common.js";
+import { applyI18n, t } from "./i18n.js";
+import { TranscriptView, segmentOf } from "./transcript.js";
+
+const user = requireLogin(["clerk", "admin", "judge"]);
+const LOW_CONFIDENCE = 0.5;
+const rooms = new Map(); // hearing id → room state
+let selected = null;
+let detail = null;
+
+function levelsOf(ev) {
+  const list = ev.levels ?? ev.meters ?? ev.channels ?? [ev];
+  return list.map((m) => {
+    let db = m.peak_db ?? m.rms_db ?? m.dbfs;
+    if (db === undefined && m.peak !== undefined) db = 20 * Math.log10(Math.max(1e-6, m.peak));
+    if (db === undefined && m.rms !== undefined) db = 20 * Math.log10(Math.max(1e-6, m.rms));
+    return { key: String(m.seat ?? m.channel ?? "?"), db: Number(db ?? -90), clipping: Boolean(m.clipping) || db > -0.5 };
+  });
+}
+
+function roomCard(hr) {
+  const card = h("article", { class: "room", tabindex: "0", dataset: { hearingId: hr.id },
+    onclick: () => selectRoom(hr.id) },
+    h("h3", {}, h("span", { class: "badge role-judge" }, hr.courtroom_name ?? `#${hr.courtroom_id ?? ""}`),
+      hr.case_number ?? hr.case_id, h("span", { class: "tag" }, hr.status ?? "")),
+    h("div", { class: "meters", "data-i18n-aria": "clerk.meters" }),
+    h("ul", { class: "alarms" }),
+    h("div", { class: "mini" }));
+  return card;
+}
+
+function setMeter(room, level) {
+  const box = room.card.querySelector(".meters");
+  let m = room.meters.get(level.key);
+  if (!m) {
+    m = h("div", { class: "meter", dataset: { seat: level.key } }, h("span", {}, level.key),
+      h("div", { class: "bar" }, h("div", { class: "fill" })));
+    room.meters.set(level.key, m);
+    box.append(m);
+  }
+  m.querySelector(".fill").style.width = `${Math.max(0, Math.min(100, ((level.db + 60) / 60) * 100))}%`;
+  m.classList.toggle("hot", level.clipping);
+}
+
+function raise(room, kind, where, text = "") {
+  const key = `${kind}:${where}`;
+  if (room.alarms.has(key)) return;
+  const li = h("li", { dataset: { alarm: kind } }, `${t(`alarm.${kind}`)} · ${where}`, text ? ` · ${text}` : "");
+  room.alarms.set(key, li);
+  room.card.querySelector(".alarms").prepend(li);
+  room.card.classList.add("alarm");
+  if (kind === "dead") room.meters.get(where)?.classList.add("dead");
+}
+
+function clearAlarm(room, kind, where) {
+  const key = `${kind}:${where}`;
+  room.alarms.get(key)?.remove();
+  room.alarms.delete(key);
+  room.card.classList.toggle("alarm", room.alarms.size > 0);
+}
+
+function onEvent(room, ev) {
+  const type = ev.type ?? ev.kind;
+  if (type === "level" || type === "levels" || type === "meter") {
+    for (const lv of levelsOf(ev)) setMeter(room, lv);
+    return;
+  }
+  if (type === "alarm" || type === "alarm_cleared") {
+    const kind = ev.alarm ?? ev.alarm_kind ?? ev.name ?? "dead";
+    const where = String(ev.seat ?? ev.channel ?? "?");
+    if (type === "alarm_cleared" || ev.active === false) clearAlarm(room, kind, where);
+    else raise(room, kind, where, ev.message ?? "");
+    return;
+  }
+  if (type === "final" || type === "revised") {
+    const seg = segmentOf(ev);
+    if (!seg.role) raise(room, "unattributed", fmtWhere(seg), seg.text.slice(0, 24));
+    if (seg.confidence !== null && seg.confidence < LOW_CONFIDENCE) raise(room, "low_confidence", fmtWhere(seg), seg.text.slice(0, 24));
+    const mini = room.card.querySelector(".mini");
+    mini.prepend(h("div", {}, `${seg.participant ?? seg.role ?? "?"}: ${seg.text}`));
+    while (mini.childElementCount > 3) mini.lastElementChild.remove();
+  }
+  if (selected === room.id && detail) detail.view.apply(ev);
+}
+
+function fmtWhere(seg) {
+  return String(seg.seat ?? seg.channel ?? "?");
+}
+
+// ---- the selected courtroom: correction, markup, sealing, sign-off ----
+
+function lineActions(seg, line) {
+  const act = (key, fn) => h("button", { type: "button", "data-i18n": key, dataset: { action: key },
+    onclick: (e) => { e.stopPropagation(); fn().catch(reportError); } }, t(key));
+  return [
+    act("tr.replay", async () => detail.view.replay(seg)),
+    act("tr.edit", async () => editLine(seg, line)),
+    act("tr.highlight", async () => annotate(seg, "highlight", line)),
+    act("tr.note", async () => annotate(seg, "note", line)),
+    act("tr.bookmark", async () => annotate(seg, "bookmark", line)),
+    act(seg.sealed ? "tr.unseal" : "tr.seal", async () => seal(seg)),
+  ];
+}
+
+function editLine(seg, line) {
+  if (line.querySelector(".edit-box")) return Promise.resolve();
+  const text = h("textarea", { class: "edit-text", rows: 2 });
+  text.value = seg.text;
+  const reason = h("input", { class: "edit-reason", "data-i18n-placeholder": "tr.reason", placeholder: t("tr.reason") });
+  const box = h("div", { class: "edit-box", onclick: (e) => e.stopPropagation() }, text, reason,
+    h("div", { class: "row" },
+      h("button", { class: "btn", type: "button", "data-i18n": "tr.replay", onclick: () => detail.view.replay(seg) }, t("tr.replay")),
+      h("button", { class: "btn primary", type: "button", "data-i18n": "tr.save", dataset: { action: "save" }, onclick: async () => {
+        try {
+          const updated = await api("PATCH", ENDPOINTS.segment(seg.id), { json: { text: text.value, reason: reason.value } });
+          detail.view.upsert(segmentOf(updated ?? { ...seg, text: text.value }), false);
+          toast(t("tr.corrected"));
+        } catch (err) {
+          reportError(err);
+        }
+      } }, t("tr.save")),
+      h("button", { class: "btn", type: "button", "data-i18n": "tr.cancel", onclick: () => box.remove() }, t("tr.cancel"))));
+  line.append(box);
+  text.focus();
+  return Promise.resolve();
+}
+
+async function annotate(seg, kind, line) {
+  let text = "";
+  if (kind === "note") {
+    text = window.prompt(t("tr.note")) ?? "";
+    if (!text) return;
+  }
+  await api("POST", ENDPOINTS.annotations(detail.hearingId), { json: { segment_id: seg.id, kind, text } });
+  if (kind === "highlight") line.classList.add("hl");
+  toast(`${t(`tr.${kind}`)} ✓`);
+}
+
+async function seal(seg) {
+  const updated = await api("POST", ENDPOINTS.segmentSeal(seg.id), { json: { sealed: !seg.sealed } });
+  detail.view.upsert(segmentOf(updated ?? { ...seg, sealed: !seg.sealed }), false);
+}
+
+async function signOff() {
+  await api("POST", ENDPOINTS.signoff(detail.hearingId), { json: {} });
+  toast(t("tr.signed"));
+}
+
+async function selectRoom(id) {
+  selected = id;
+  for (const card of document.querySelectorAll(".room")) card.classList.toggle("active", card.dataset.hearingId === String(id));
+  const body = document.getElementById("clerk-transcript");
+  const view = new TranscriptView(body, { hearingId: id, actions: lineActions, numbered: true });
+  detail = { hearingId: id, view };
+  document.getElementById("clerk-title").textContent = rooms.get(id)?.label ?? `#${id}`;
+  view.load(await api("GET", ENDPOINTS.segments(id)));
+}
+
+function build() {
+  const signoff = h("button", { class: "btn primary", type: "button", id: "signoff", "data-i18n": "tr.signoff",
+    onclick: () => signOff().catch(reportError) });
+  document.getElementById("main").replaceChildren(h("div", { class: "clerk" },
+    h("section", { class: "panel" }, h("h2", { "data-i18n": "clerk.rooms" }),
+      h("div", { class: "panel-body rooms", id: "rooms" })),
+    h("section", { class: "panel" }, h("h2", {}, h("span", { id: "clerk-title" }), h("span", { class: "spacer" }), signoff),
+      h("div", { class: "panel-body" }, h("div", { id: "clerk-transcript" })))));
+  applyI18n();
+}
+
+async function main() {
+  if (!user) return;
+  setupHeader("clerk.title");
+  build();
+  try {
+    const hearings = items(await api("GET", ENDPOINTS.hearings));
+    const active = hearings.filter((hr) => hr.status !== "closed");
+    const box = document.getElementById("rooms");
+    for (const hr of active.length ? active : hearings) {
+      const card = roomCard(hr);
+      box.append(card);
+      const room = { id: hr.id, card, meters: new Map(), alarms: new Map(),
+        label: `${hr.courtroom_name ?? ""} ${hr.case_number ?? ""}`.trim() };
+      rooms.set(hr.id, room);
+      room.live = new LiveHearing(hr.id, {
+        onEvent: (ev) => onEvent(room, ev),
+        onResync: () => { if (selected === hr.id) selectRoom(hr.id).catch(reportError); },
+      }).start();
+    }
+    if (!hearings.length) box.append(h("p", { class: "empty", "data-i18n": "hearing.none" }, t("hearing.none")));
+    const first = [...rooms.keys()][0];
+    if (first !== undefined) await selectRoom(first);
+  } catch (err) {
+    reportError(err);
+  }
+  document.body.dataset.ready = "1";
+}
+
+main();

@@ -1,0 +1,130 @@
+// One exhibit on screen: document pages and images in a ZoomViewer (page through, pinch, pan),
+// audio and video in native players with seeking (served with HTTP Range by the API).
+import { ENDPOINTS, mediaUrl } from "./api.js";
+import { h } from "./common.js";
+import { t } from "./i18n.js";
+import { ZoomViewer } from "./zoom.js";
+
+export function evidenceLabel(ev) {
+  return `${ev.exhibit_number ?? ev.exhibit ?? ev.id} · ${ev.title ?? ev.filename ?? ""}`;
+}
+
+function pageCount(ev) {
+  return Number(ev.page_count ?? ev.pages ?? 1) || 1;
+}
+
+export class EvidenceViewer {
+  /** onView(state) is called when the exhibit, page or zoom region changes. */
+  constructor(root, { onView } = {}) {
+    this.root = root;
+    this.onView = onView || (() => {});
+    this.evidence = null;
+    this.page = 1;
+    this.quiet = false;
+    this.build();
+  }
+
+  build() {
+    this.caption = h("div", { class: "ev-caption", "data-i18n": "ev.none" }, t("ev.none"));
+    this.pageLabel = h("span", { class: "ev-page" });
+    const btn = (key, label, fn) => h("button", { class: "btn icon", type: "button", "data-i18n-aria": key,
+      "aria-label": t(key), title: t(key), onclick: fn, "data-action": key }, label);
+    this.prevBtn = btn("ev.prev", "◀", () => this.goto(this.page - 1));
+    this.nextBtn = btn("ev.next", "▶", () => this.goto(this.page + 1));
+    this.toolbar = h("div", { class: "ev-toolbar" },
+      this.prevBtn, this.pageLabel, this.nextBtn,
+      btn("ev.zoomout", "−", () => this.zoom.zoomCenter(1 / 1.5)),
+      btn("ev.zoomin", "+", () => this.zoom.zoomCenter(1.5)),
+      btn("ev.fit", "⤢", () => this.zoom.fit()));
+    this.viewport = h("div", { class: "ev-viewport" });
+    this.media = h("div", { class: "ev-media", hidden: true });
+    this.root.replaceChildren(this.caption, this.toolbar, this.viewport, this.media);
+    this.zoom = new ZoomViewer(this.viewport, { onChange: () => this.changed() });
+    this.updateToolbar();
+  }
+
+  changed() {
+    if (!this.quiet && this.evidence) this.onView(this.state());
+  }
+
+  state() {
+    if (!this.evidence) return null;
+    return { evidence_id: this.evidence.id, page: this.page, region: this.isPaged() ? this.zoom.region() : null };
+  }
+
+  isPaged() {
+    const kind = this.evidence?.kind;
+    return kind === "document" || kind === "image";
+  }
+
+  updateToolbar() {
+    const paged = this.isPaged();
+    this.toolbar.hidden = !paged;
+    const total = this.evidence ? pageCount(this.evidence) : 1;
+    this.pageLabel.textContent = `${this.page} / ${total}`;
+    this.prevBtn.disabled = this.page <= 1;
+    this.nextBtn.disabled = this.page >= total;
+  }
+
+  /** Show an exhibit; `view` may give page, zoom region and media time (from the bench). */
+  async show(ev, view = {}) {
+    this.quiet = true;
+    try {
+      const same = this.evidence && this.evidence.id === ev.id;
+      this.evidence = ev;
+      this.caption.textContent = evidenceLabel(ev);
+      this.caption.removeAttribute("data-i18n");
+      this.root.dataset.evidenceId = ev.id;
+      if (ev.kind === "audio" || ev.kind === "video") {
+        if (!same) this.showMedia(ev);
+      } else {
+        this.page = Math.min(Math.max(1, Number(view.page) || 1), pageCount(ev));
+        await this.showPage(view.region, same);
+      }
+      this.updateToolbar();
+    } finally {
+      this.quiet = false;
+    }
+    this.changed();
+  }
+
+  async showPage(region) {
+    this.viewport.hidden = false;
+    this.media.hidden = true;
+    this.media.replaceChildren();
+    const ev = this.evidence;
+    const src = ev.kind === "document" ? mediaUrl(ENDPOINTS.evidencePage(ev.id, this.page))
+      : mediaUrl(ENDPOINTS.evidenceContent(ev.id));
+    const current = this.viewport.querySelector("img");
+    if (!current || current.dataset.src !== src) {
+      const img = await this.zoom.setImage(src, `${evidenceLabel(ev)} ${this.page}`);
+      img.dataset.src = src;
+      this.root.dataset.page = this.page;
+    }
+    if (region) this.zoom.showRegion(region, false);
+  }
+
+  showMedia(ev) {
+    this.viewport.hidden = true;
+    this.media.hidden = false;
+    const tag = ev.kind === "video" ? "video" : "audio";
+    const player = h(tag, { controls: true, preload: "metadata", src: mediaUrl(ENDPOINTS.evidenceContent(ev.id)),
+      class: `ev-${tag}` });
+    this.media.replaceChildren(player);
+  }
+
+  async goto(page) {
+    if (!this.evidence) return;
+    await this.show(this.evidence, { page });
+  }
+
+  clear() {
+    this.evidence = null;
+    this.caption.textContent = t("ev.none");
+    this.caption.dataset.i18n = "ev.none";
+    delete this.root.dataset.evidenceId;
+    this.zoom.clear();
+    this.media.replaceChildren();
+    this.updateToolbar();
+  }
+}
