@@ -1,1 +1,64 @@
-"""models package."""
+"""The dossier: SQLAlchemy models, migrations, audit chain, blob store and transcript search.
+
+Importing this package registers every table on :data:`Base.metadata`.
+"""
+
+from models.audit import AuditEvent, AuditHead
+from models.base import Base
+from models.dossier import (
+    Case,
+    CaseAccess,
+    Court,
+    CourtNote,
+    Courtroom,
+    Participant,
+    Statute,
+    User,
+    Voiceprint,
+)
+from models.enums import (
+    AccessLevel,
+    AnnotationKind,
+    CaseStatus,
+    EvidenceKind,
+    HearingStatus,
+    ParticipantRole,
+    SegmentStatus,
+    Side,
+    UserRole,
+    Visibility,
+)
+from models.evidence import Evidence
+from models.hearing import Annotation, Hearing, Recording, SeatAssignment, SegmentRevision, TranscriptSegment
+
+__all__ = [
+    "AccessLevel",
+    "Annotation",
+    "AnnotationKind",
+    "AuditEvent",
+    "AuditHead",
+    "Base",
+    "Case",
+    "CaseAccess",
+    "CaseStatus",
+    "Court",
+    "CourtNote",
+    "Courtroom",
+    "Evidence",
+    "EvidenceKind",
+    "Hearing",
+    "HearingStatus",
+    "Participant",
+    "ParticipantRole",
+    "Recording",
+    "SeatAssignment",
+    "SegmentRevision",
+    "SegmentStatus",
+    "Side",
+    "Statute",
+    "TranscriptSegment",
+    "User",
+    "UserRole",
+    "Visibility",
+    "Voiceprint",
+]

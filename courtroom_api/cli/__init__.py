@@ -14,6 +14,8 @@ from collections.abc import Sequence
 # Order is the order shown in --help.
 COMMAND_MODULES: tuple[str, ...] = (
     "courtroom_api.cli.serve",
+    "courtroom_api.cli.db",
+    "courtroom_api.cli.audit",
 )
 
 

@@ -1,0 +1,1 @@
+"""Evidence handling: streamed uploads, content sniffing, renditions for zoom and PDF pages."""

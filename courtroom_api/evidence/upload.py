@@ -1,0 +1,70 @@
+"""Streamed uploads: to a temp file, sha256 while streaming, size limit, type check before storing.
+
+Nothing reaches the blob store until the whole file has arrived, matched its claimed type and
+passed the deep check; on any failure the temp file is removed, so nothing is half-stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from courtroom_api.errors import UploadTooLargeError
+from courtroom_api.evidence.sniff import SNIFF_BYTES, FileType, resolve_type
+from courtroom_api.evidence.validate import validate
+
+
+@dataclass(frozen=True, slots=True)
+class StagedUpload:
+    """A complete, checked upload waiting in a temp file to be moved into the blob store."""
+
+    path: Path
+    sha256: str
+    size: int
+    file_type: FileType
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+async def _receive(chunks: AsyncIterator[bytes], fd: int, limit_bytes: int) -> tuple[str, int, bytes]:
+    digest, size, head = hashlib.sha256(), 0, b""
+    async for chunk in chunks:
+        if not chunk:
+            continue
+        size += len(chunk)
+        if size > limit_bytes:
+            raise UploadTooLargeError(limit_bytes)
+        digest.update(chunk)
+        if len(head) < SNIFF_BYTES:
+            head += chunk[: SNIFF_BYTES - len(head)]
+        os.write(fd, chunk)
+    return digest.hexdigest(), size, head
+
+
+async def stage_upload(
+    chunks: AsyncIterator[bytes], *, claimed_mime: str | None, filename: str | None, limit_bytes: int, tmp_dir: Path
+) -> StagedUpload:
+    """Receive, hash, sniff and validate an upload; raises and leaves nothing behind on failure."""
+    import asyncio
+
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="upload-", dir=tmp_dir)
+    path = Path(name)
+    try:
+        try:
+            sha256, size, head = await _receive(chunks, fd, limit_bytes)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        file_type = resolve_type(head, claimed_mime, filename)
+        # Decoding a large file is CPU work: keep it off the event loop.
+        await asyncio.to_thread(validate, path, file_type)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return StagedUpload(path=path, sha256=sha256, size=size, file_type=file_type)

@@ -1,0 +1,135 @@
+"""The court record (庭审笔录) as DOCX (python-docx) and PDF (fpdf2 with a CJK font).
+
+Both carry page numbers and line numbers (restarting on each page, as court records are cited by
+page and line), each speech prefixed by its time and the speaker's role label.
+"""
+
+from __future__ import annotations
+
+import io
+
+from courtroom_api.exports.records import CourtRecord, clock
+
+TITLE = "庭审笔录"
+
+
+def _header_lines(record: CourtRecord) -> list[str]:
+    h = record.header
+    lines = [f"案号 Case: {h.case_number}"]
+    if h.cause:
+        lines.append(f"案由 Cause: {h.cause}")
+    if h.started_at:
+        end = f" — {h.ended_at:%H:%M}" if h.ended_at else ""
+        lines.append(f"开庭时间 Time: {h.started_at:%Y-%m-%d %H:%M}{end}")
+    if h.courtroom:
+        lines.append(f"地点 Courtroom: {h.courtroom}")
+    if h.participants:
+        lines.append("到庭人员 Present: " + "；".join(h.participants))
+    return lines
+
+
+def _speech_lines(record: CourtRecord) -> list[str]:
+    return [f"[{clock(s.start)[:8]}] {s.label}：{s.text}" for s in record.segments]
+
+
+def _signature_lines(record: CourtRecord) -> list[str]:
+    signed = record.header.signed_by
+    return ["签名 Signed: " + "；".join(signed)] if signed else ["（未签署 not signed）"]
+
+
+def to_docx(record: CourtRecord) -> bytes:
+    """DOCX with Word's own line numbering (restarting per page) and a PAGE field in the footer."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.size = Pt(11)
+    style.font.name = "Noto Sans CJK SC"
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "Noto Sans CJK SC")
+    title = doc.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = title.add_run(f"{record.header.court}\n{TITLE}")
+    run.bold = True
+    run.font.size = Pt(16)
+    for line in _header_lines(record) + [""] + _speech_lines(record) + [""] + _signature_lines(record):
+        doc.add_paragraph(line)
+    section = doc.sections[0]
+    numbering = OxmlElement("w:lnNumType")
+    numbering.set(qn("w:countBy"), "1")
+    numbering.set(qn("w:restart"), "newPage")
+    section._sectPr.append(numbering)
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run("第 ")
+    _add_field(footer.add_run(), "PAGE")
+    footer.add_run(" 页 / 共 ")
+    _add_field(footer.add_run(), "NUMPAGES")
+    footer.add_run(" 页")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def _add_field(run, instruction: str) -> None:  # type: ignore[no-untyped-def]
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    begin, text, end = OxmlElement("w:fldChar"), OxmlElement("w:instrText"), OxmlElement("w:fldChar")
+    begin.set(qn("w:fldCharType"), "begin")
+    text.set(qn("xml:space"), "preserve")
+    text.text = instruction
+    end.set(qn("w:fldCharType"), "end")
+    run._r.extend([begin, text, end])
+
+
+def to_pdf(record: CourtRecord) -> bytes:
+    """PDF with a line number in the left margin of every printed line and ``第 n 页 / 共 N 页``."""
+    from fpdf import FPDF
+
+    from courtroom_api.exports.fonts import find_cjk_font
+
+    font = find_cjk_font()
+
+    class _RecordPdf(FPDF):
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("cjk", size=9)
+            self.cell(0, 10, f"第 {self.page_no()} 页 / 共 {{nb}} 页", align="C")
+
+    pdf = _RecordPdf(format="A4")
+    pdf.add_font("cjk", fname=str(font.path), collection_font_number=font.collection_index)
+    pdf.set_margins(25, 20, 20)
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_font("cjk", size=15)
+    pdf.cell(0, 9, record.header.court, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 9, TITLE, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    _numbered_lines(pdf, _header_lines(record) + [""] + _speech_lines(record) + [""] + _signature_lines(record))
+    return bytes(pdf.output())
+
+
+def _numbered_lines(pdf, paragraphs: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Wrap each paragraph and print it line by line, numbering lines per page in the margin."""
+    line_h, width = 6.5, pdf.w - pdf.l_margin - pdf.r_margin
+    bottom = pdf.h - 22
+    number = 0
+    pdf.set_font("cjk", size=11)
+    for paragraph in paragraphs:
+        wrapped = pdf.multi_cell(width, line_h, paragraph, dry_run=True, output="LINES") if paragraph else [""]
+        for text in wrapped:
+            if pdf.get_y() + line_h > bottom:
+                pdf.add_page()
+                number = 0
+            number += 1
+            y = pdf.get_y()
+            pdf.set_font("cjk", size=7)
+            pdf.set_xy(pdf.l_margin - 12, y)
+            pdf.cell(9, line_h, str(number), align="R")
+            pdf.set_font("cjk", size=11)
+            pdf.set_xy(pdf.l_margin, y)
+            pdf.cell(width, line_h, text, new_x="LMARGIN", new_y="NEXT")

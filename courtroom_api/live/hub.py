@@ -1,0 +1,223 @@
+"""Per-hearing live event hub: sequence numbers, replay after N, bounded per-client queues.
+
+Every event of a hearing (transcript partial/final/revised, level meter, channel alarm, display
+state) gets a per-hearing monotonic ``seq``. The wire text is serialized once at publish time and
+shared by every viewer, so fan-out cost is a queue append per viewer.
+
+Back-pressure policy (a slow or dead client never slows capture or other clients):
+- *droppable* events (partials, meters) are superseded by later ones: when a client's queue is full
+  the oldest droppable event is evicted, or the new droppable event is dropped;
+- *durable* events (finals, revisions, alarms, display changes) are never dropped: a client whose
+  queue is full of them is disconnected and resumes with ``after=<last seq it received>``.
+Durable events are kept in a bounded ring so a reconnecting terminal gets everything after N.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from courtroom_api.errors import SubscriberClosedError
+
+# Event types whose later instances supersede earlier ones.
+DROPPABLE_TYPES = frozenset({"transcript.partial", "meter"})
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEvent:
+    """One published event with its wire text (and a redacted variant for sealed content)."""
+
+    seq: int
+    type: str
+    wire: str
+    emitted_at: float
+    redacted_wire: str | None = None  # what viewers who may not see sealed content get
+
+    @property
+    def droppable(self) -> bool:
+        return self.type in DROPPABLE_TYPES
+
+    def wire_for(self, may_see_sealed: bool) -> str:
+        if self.redacted_wire is not None and not may_see_sealed:
+            return self.redacted_wire
+        return self.wire
+
+
+def _encode(seq: int, type_: str, emitted_at: float, data: Mapping[str, Any]) -> str:
+    return json.dumps(
+        {"seq": seq, "type": type_, "t": round(emitted_at, 6), "data": data},
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+
+
+@dataclass(slots=True, eq=False)
+class Subscriber:
+    """One viewer's bounded queue. Filled by :meth:`HearingStream.publish`, drained by the socket."""
+
+    max_queue: int
+    may_see_sealed: bool = False
+    last_seq: int = 0  # the last seq handed to the client
+    dropped: int = 0  # droppable events dropped for this client
+    closed_reason: str | None = None
+    lagged: bool = False  # closed because it could not keep up with durable events
+    _queue: deque[LiveEvent] = field(default_factory=deque)
+    _wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, event: LiveEvent) -> None:
+        """Queue an event without ever blocking the publisher."""
+        if self.closed_reason is not None:
+            return
+        if len(self._queue) >= self.max_queue and not self._make_room(event):
+            return
+        self._queue.append(event)
+        self._wakeup.set()
+
+    def _make_room(self, event: LiveEvent) -> bool:
+        """Evict the oldest droppable event; returns False when ``event`` must not be queued."""
+        for i, queued in enumerate(self._queue):
+            if queued.droppable:
+                del self._queue[i]
+                self.dropped += 1
+                return True
+        if event.droppable:
+            self.dropped += 1
+            return False
+        self.lagged = True
+        self.close(f"client fell behind ({self.max_queue} undelivered durable events)")
+        return False
+
+    def close(self, reason: str) -> None:
+        if self.closed_reason is None:
+            self.closed_reason = reason
+        self._wakeup.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    async def next(self) -> LiveEvent:
+        """The next event; raises :class:`SubscriberClosedError` once closed and drained.
+
+        A client closed because it fell behind gets nothing more, so it resumes exactly after the
+        last event it received.
+        """
+        while True:
+            if self.closed_reason is not None and (not self._queue or self.lagged):
+                raise SubscriberClosedError(self.closed_reason, self.last_seq)
+            if self._queue:
+                event = self._queue.popleft()
+                self.last_seq = event.seq
+                return event
+            self._wakeup.clear()
+            await self._wakeup.wait()
+
+
+class HearingStream:
+    """The event stream of one hearing."""
+
+    def __init__(self, hearing_id: int, *, ring_size: int = 10_000, start_seq: int = 0) -> None:
+        self.hearing_id = hearing_id
+        self._seq = start_seq
+        self._ring: deque[LiveEvent] = deque(maxlen=ring_size)
+        self._subscribers: set[Subscriber] = set()
+        self._latest_display: LiveEvent | None = None
+        self.closed = False
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    def publish(
+        self, type_: str, data: Mapping[str, Any], *, redacted: Mapping[str, Any] | None = None
+    ) -> LiveEvent:
+        """Assign the next seq, serialize once, hand to every subscriber. Never blocks."""
+        self._seq += 1
+        now = time.time()
+        event = LiveEvent(
+            seq=self._seq,
+            type=type_,
+            wire=_encode(self._seq, type_, now, data),
+            emitted_at=now,
+            redacted_wire=_encode(self._seq, type_, now, redacted) if redacted is not None else None,
+        )
+        if not event.droppable:
+            self._ring.append(event)
+        if type_ == "display":
+            self._latest_display = event
+        for sub in tuple(self._subscribers):
+            sub.offer(event)
+            if sub.closed_reason is not None:
+                self._subscribers.discard(sub)
+        return event
+
+    def subscribe(self, *, after: int | None = None, max_queue: int = 256, may_see_sealed: bool = False) -> Subscriber:
+        """A new subscriber; with ``after`` it first gets every durable event with seq > after.
+
+        When the ring no longer reaches back to ``after`` the client gets a ``reset`` event first and
+        should reload the persisted transcript over REST.
+        """
+        sub = Subscriber(max_queue=max_queue, may_see_sealed=may_see_sealed)
+        if after is not None:
+            oldest = self._ring[0].seq if self._ring else self._seq + 1
+            if after + 1 < oldest and after < self._seq:
+                sub._queue.append(self._reset_event(after, oldest))
+            sub._queue.extend(e for e in self._ring if e.seq > after)
+            sub.last_seq = after
+        elif self._latest_display is not None:
+            # A new screen shows what is on display now.
+            sub._queue.append(self._latest_display)
+        if self.closed:
+            sub.close("hearing stream closed")
+        else:
+            self._subscribers.add(sub)
+        return sub
+
+    def _reset_event(self, after: int, oldest: int) -> LiveEvent:
+        data = {"after": after, "oldest_available": oldest, "reason": "events before this were evicted"}
+        return LiveEvent(seq=after, type="reset", wire=_encode(after, "reset", time.time(), data), emitted_at=time.time())
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        self._subscribers.discard(sub)
+        sub.close("unsubscribed")
+
+    def close(self) -> None:
+        """End of the hearing: subscribers drain what they have and then end."""
+        self.closed = True
+        for sub in tuple(self._subscribers):
+            sub.close("hearing stream closed")
+        self._subscribers.clear()
+
+
+class EventHub:
+    """All live hearings' streams of one server process."""
+
+    def __init__(self, *, ring_size: int = 10_000) -> None:
+        self._streams: dict[int, HearingStream] = {}
+        self._ring_size = ring_size
+
+    def stream(self, hearing_id: int, *, start_seq: int = 0) -> HearingStream:
+        """The hearing's stream, created on first use (``start_seq`` continues after a restart)."""
+        stream = self._streams.get(hearing_id)
+        if stream is None or stream.closed:
+            stream = HearingStream(hearing_id, ring_size=self._ring_size, start_seq=start_seq)
+            self._streams[hearing_id] = stream
+        return stream
+
+    def get(self, hearing_id: int) -> HearingStream | None:
+        return self._streams.get(hearing_id)
+
+    def close(self, hearing_id: int) -> None:
+        stream = self._streams.get(hearing_id)
+        if stream is not None:
+            stream.close()

@@ -1,0 +1,87 @@
+"""HTTP Range responses (single range, 206/416, Accept-Ranges) for recordings and evidence."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi.responses import StreamingResponse
+from starlette.responses import Response
+
+from courtroom_api.errors import RangeNotSatisfiableError
+
+CHUNK_BYTES = 256 * 1024
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class ByteRange:
+    start: int
+    end: int  # inclusive
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+
+def parse_range(header: str | None, size: int) -> ByteRange | None:
+    """The single byte range asked for, None for the whole file.
+
+    Multiple ranges and malformed headers are ignored (the whole file is sent, as RFC 9110 allows);
+    a range that starts past the end raises :class:`RangeNotSatisfiableError`.
+    """
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if match is None:
+        return None
+    first, last = match.groups()
+    if first == "" and last == "":
+        return None
+    if first == "":  # suffix range: the last N bytes
+        n = int(last)
+        if n == 0 or size == 0:
+            raise RangeNotSatisfiableError(size)
+        return ByteRange(max(0, size - n), size - 1)
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or (last and int(last) < start):
+        raise RangeNotSatisfiableError(size)
+    return ByteRange(start, end)
+
+
+def _iter_file(path: Path, start: int, length: int) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        f.seek(start)
+        left = length
+        while left > 0:
+            chunk = f.read(min(CHUNK_BYTES, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            yield chunk
+
+
+def file_response(
+    path: Path, *, media_type: str, range_header: str | None, filename: str | None = None, etag: str | None = None
+) -> Response:
+    """200 with the whole file or 206 with the asked range; streamed in chunks."""
+    size = path.stat().st_size
+    headers = {"Accept-Ranges": "bytes"}
+    if etag:
+        headers["ETag"] = f'"{etag}"'
+    if filename:
+        from urllib.parse import quote
+
+        headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+    byte_range = parse_range(range_header, size)
+    if byte_range is None:
+        headers["Content-Length"] = str(size)
+        return StreamingResponse(_iter_file(path, 0, size), media_type=media_type, headers=headers)
+    headers["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{size}"
+    headers["Content-Length"] = str(byte_range.length)
+    return StreamingResponse(
+        _iter_file(path, byte_range.start, byte_range.length), status_code=206, media_type=media_type, headers=headers
+    )

@@ -1,0 +1,107 @@
+import asyncio
+from pathlib import Path
+
+import pytest
+from evidence_files import docx_bytes, jpeg_bytes, mp3_bytes, pdf_bytes, png_bytes, wav_bytes
+from PIL import Image
+
+from courtroom_api.errors import EvidenceRejectedError, NotFoundError, UploadTooLargeError
+from courtroom_api.evidence.renditions import (
+    image_tile,
+    pdf_page_count,
+    pdf_page_image,
+    scaled_image,
+    tile_grid,
+)
+from courtroom_api.evidence.sniff import resolve_type, sniff
+from courtroom_api.evidence.upload import stage_upload
+
+
+async def _chunks(data: bytes, size: int = 1000):
+    for i in range(0, len(data), size):
+        yield data[i : i + size]
+
+
+def _stage(tmp_path: Path, data: bytes, mime: str | None, filename: str | None, limit: int = 10_000_000):
+    return asyncio.run(stage_upload(_chunks(data), claimed_mime=mime, filename=filename,
+                                    limit_bytes=limit, tmp_dir=tmp_path / "tmp"))
+
+
+@pytest.mark.parametrize(
+    ("make", "mime", "filename", "kind"),
+    [
+        (png_bytes, "image/png", "map.png", "image"),
+        (jpeg_bytes, "image/jpeg", "photo.JPG", "image"),
+        (pdf_bytes, "application/pdf", "contract.pdf", "document"),
+        (wav_bytes, "audio/x-wav", "call.wav", "audio"),
+        (docx_bytes, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "a.docx", "document"),
+    ],
+)
+def test_genuine_files_are_accepted_with_hash_and_kind(tmp_path, make, mime, filename, kind) -> None:
+    import hashlib
+
+    data = make()
+    staged = _stage(tmp_path, data, mime, filename)
+    assert staged.sha256 == hashlib.sha256(data).hexdigest() and staged.size == len(data)
+    assert staged.file_type.kind == kind and staged.path.read_bytes() == data
+
+
+def test_mp3_is_sniffed_and_decoded(tmp_path) -> None:
+    staged = _stage(tmp_path, mp3_bytes(tmp_path), "audio/mpeg", "call.mp3")
+    assert staged.file_type.mime == "audio/mpeg"
+
+
+@pytest.mark.parametrize(
+    ("data", "mime", "filename", "message"),
+    [
+        (png_bytes(), "application/pdf", "x.pdf", "content is image/png"),
+        (pdf_bytes(), "application/pdf", "x.png", "file extension says image/png"),
+        (b"MZ\x90\x00 not a document at all", "application/pdf", "x.pdf", "unrecognised"),
+        (png_bytes()[:300], "image/png", "x.png", "corrupt image"),
+        (pdf_bytes()[:40], "application/pdf", "x.pdf", "corrupt PDF"),
+        (wav_bytes()[:30], "audio/wav", "x.wav", "corrupt"),
+        (b"PK\x03\x04" + b"\x00" * 100, None, "x.docx", "corrupt DOCX"),
+    ],
+)
+def test_mismatching_or_corrupt_files_are_refused_and_nothing_left(tmp_path, data, mime, filename, message) -> None:
+    with pytest.raises(EvidenceRejectedError, match=message):
+        _stage(tmp_path, data, mime, filename)
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_oversized_upload_aborts_and_leaves_nothing(tmp_path) -> None:
+    with pytest.raises(UploadTooLargeError, match="limit of 500 bytes"):
+        _stage(tmp_path, png_bytes(), "image/png", "x.png", limit=500)
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_sniff_knows_containers() -> None:
+    assert sniff(b"\x00\x00\x00\x20ftypM4A \x00") == "audio/mp4"
+    assert sniff(b"\x00\x00\x00\x14ftypqt  \x00") == "video/quicktime"
+    assert sniff(b"\x00\x00\x00\x20ftypisom\x00") == "video/mp4"
+    assert sniff(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm") == "video/webm"
+    assert sniff(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
+    assert sniff(b"OggS\x00") == "audio/ogg" and sniff(b"fLaC\x00") == "audio/flac"
+    assert resolve_type(b"\x00\x00\x00\x20ftypisom", "video/mp4", "clip.m4a").mime == "audio/mp4"
+
+
+def test_renditions_scale_tile_and_pdf_pages(tmp_path) -> None:
+    import io
+
+    img = tmp_path / "map.png"
+    img.write_bytes(png_bytes((600, 400)))
+    assert Image.open(io.BytesIO(scaled_image(img, 100))).size == (100, 67)
+    grid = tile_grid(img)
+    assert grid.max_level == 10 and grid.columns_rows(grid.max_level) == (3, 2)
+    tile = Image.open(io.BytesIO(image_tile(img, grid.max_level, 2, 1)))
+    assert tile.size == (600 - 512, 400 - 256)
+    assert Image.open(io.BytesIO(image_tile(img, 0, 0, 0))).size == (1, 1)
+    with pytest.raises(NotFoundError):
+        image_tile(img, grid.max_level, 3, 0)
+    pdf = tmp_path / "c.pdf"
+    pdf.write_bytes(pdf_bytes(3))
+    assert pdf_page_count(pdf) == 3
+    page = Image.open(io.BytesIO(pdf_page_image(pdf, 2, 300)))
+    assert page.size[0] == 300 and page.getextrema()[0][0] < 128  # text is drawn
+    with pytest.raises(NotFoundError):
+        pdf_page_image(pdf, 4, 300)

@@ -1,0 +1,90 @@
+import io
+import json
+import zipfile
+from datetime import datetime
+
+import pypdfium2 as pdfium
+from docx import Document
+
+from courtroom_api.exports.court_record import to_docx, to_pdf
+from courtroom_api.exports.records import (
+    SEALED_TEXT,
+    CourtRecord,
+    ExportSegment,
+    ExportWord,
+    RecordHeader,
+    redact,
+)
+from courtroom_api.exports.subtitles import to_json_lines, to_srt, to_webvtt
+
+SEGMENTS = (
+    ExportSegment(1, 0.5, 3.25, "现在开庭。", role="presiding_judge", seat="judge"),
+    ExportSegment(2, 3.5, 7.0, "I object <strongly> & firmly.", role="plaintiff", participant_name="张三",
+                  words=(ExportWord(3.5, 3.8, "I", 0.9),)),
+    ExportSegment(3, 7.5, 9.0, "住址是保密的。", role="witness", sealed=True),
+)
+HEADER = RecordHeader(
+    court="吉林省某某县人民法院", case_number="(2024)吉2424民初123号", cause="买卖合同纠纷",
+    courtroom="第一法庭", started_at=datetime(2024, 5, 1, 9, 0), participants=("原告 张三", "被告 李四"),
+)
+
+
+def test_webvtt_has_voice_tags_and_escapes_text() -> None:
+    vtt = to_webvtt(SEGMENTS)
+    assert vtt.startswith("WEBVTT\n")
+    assert "00:00:00.500 --> 00:00:03.250\n<v 审判长>现在开庭。" in vtt
+    assert "<v 原告 张三>I object &lt;strongly&gt; &amp; firmly." in vtt
+
+
+def test_srt_numbering_and_comma_times() -> None:
+    srt = to_srt(SEGMENTS).split("\n")
+    assert srt[:3] == ["1", "00:00:00,500 --> 00:00:03,250", "审判长：现在开庭。"]
+
+
+def test_json_lines_round_trip_with_words() -> None:
+    rows = [json.loads(line) for line in to_json_lines(SEGMENTS).splitlines()]
+    assert [r["id"] for r in rows] == [1, 2, 3]
+    assert rows[1]["words"] == [{"start": 3.5, "end": 3.8, "text": "I", "p": 0.9}]
+
+
+def test_redaction_hides_sealed_text_only_for_those_who_may_not_see_it() -> None:
+    assert redact(SEGMENTS, True)[2].text == "住址是保密的。"
+    hidden = redact(SEGMENTS, False)
+    assert hidden[2].text == SEALED_TEXT and hidden[0].text == "现在开庭。"
+    assert "住址" not in to_webvtt(hidden)
+
+
+def test_docx_opens_with_line_and_page_numbers() -> None:
+    data = to_docx(CourtRecord(HEADER, SEGMENTS * 30))
+    doc = Document(io.BytesIO(data))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "庭审笔录" in text and "(2024)吉2424民初123号" in text
+    assert "[00:00:03] 原告 张三：I object <strongly> & firmly." in text
+    xml = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode()
+    assert 'w:lnNumType w:countBy="1" w:restart="newPage"' in xml
+    footer = "".join(zipfile.ZipFile(io.BytesIO(data)).read(n).decode()
+                     for n in zipfile.ZipFile(io.BytesIO(data)).namelist() if "footer" in n)
+    assert "PAGE" in footer
+
+
+def test_pdf_renders_with_cjk_text_page_and_line_numbers() -> None:
+    data = to_pdf(CourtRecord(HEADER, SEGMENTS * 30))
+    pdf = pdfium.PdfDocument(data)
+    try:
+        _check_pdf(pdf)
+    finally:
+        pdf.close()
+
+
+def _check_pdf(pdf: pdfium.PdfDocument) -> None:
+    assert len(pdf) >= 2
+    first = pdf[0].get_textpage().get_text_range()
+    assert "庭审笔录" in first and "审判长" in first
+    assert f"第 1 页 / 共 {len(pdf)} 页" in first
+    last = pdf[len(pdf) - 1].get_textpage().get_text_range()
+    assert "签名" in last or "未签署" in last
+    bitmap = pdf[0].render(scale=0.5).to_pil()
+    assert bitmap.size[0] > 100 and bitmap.getextrema() != ((255, 255), (255, 255), (255, 255))
+    # Line numbers restart on each page: the second page starts with line 1.
+    second = pdf[1].get_textpage().get_text_range().split()
+    assert "1" in second[:3]

@@ -1,0 +1,110 @@
+import asyncio
+import json
+
+import pytest
+
+from courtroom_api.errors import SubscriberClosedError
+from courtroom_api.live.hub import EventHub, HearingStream
+
+
+async def test_seq_is_monotonic_and_every_viewer_gets_every_event() -> None:
+    stream = EventHub().stream(1)
+    subs = [stream.subscribe() for _ in range(5)]
+    for i in range(20):
+        stream.publish("transcript.final", {"text": f"line {i}"})
+    for sub in subs:
+        got = [json.loads((await sub.next()).wire) for _ in range(20)]
+        assert [g["seq"] for g in got] == list(range(1, 21))
+        assert got[-1]["data"]["text"] == "line 19"
+
+
+async def test_reconnect_after_n_gets_everything_durable_after_n() -> None:
+    stream = HearingStream(7)
+    for i in range(10):
+        stream.publish("transcript.partial", {"text": f"p{i}"})
+        stream.publish("transcript.final", {"text": f"f{i}"})
+    sub = stream.subscribe(after=10)
+    got = []
+    while sub.pending:
+        got.append(json.loads((await sub.next()).wire))
+    assert [g["seq"] for g in got] == [12, 14, 16, 18, 20]
+    assert all(g["type"] == "transcript.final" for g in got)
+
+
+async def test_slow_client_drops_partials_but_never_finals_and_others_unaffected() -> None:
+    stream = HearingStream(1)
+    slow = stream.subscribe(max_queue=8)
+    fast = stream.subscribe(max_queue=8)
+    seen_fast = []
+    for i in range(100):
+        stream.publish("transcript.partial", {"i": i})
+        if i % 25 == 0:
+            stream.publish("transcript.final", {"i": i})
+        while fast.pending:
+            seen_fast.append(await fast.next())
+    assert len(seen_fast) == 104  # the fast client lost nothing
+    assert slow.closed_reason is None
+    slow_events = []
+    while slow.pending:
+        slow_events.append(await slow.next())
+    finals = [e for e in slow_events if e.type == "transcript.final"]
+    assert len(finals) == 4  # every final kept
+    assert slow.dropped == 104 - len(slow_events)
+    assert [e.seq for e in slow_events] == sorted(e.seq for e in slow_events)
+
+
+async def test_client_that_cannot_keep_up_with_finals_is_disconnected_and_resumes() -> None:
+    stream = HearingStream(1)
+    slow = stream.subscribe(max_queue=4)
+    first = None
+    for i in range(10):
+        stream.publish("transcript.final", {"i": i})
+        if i == 0:
+            first = await slow.next()
+    assert first is not None and first.seq == 1
+    assert slow.lagged and stream.subscriber_count == 0
+    with pytest.raises(SubscriberClosedError) as err:
+        await slow.next()
+    assert err.value.last_seq == 1
+    again = stream.subscribe(after=err.value.last_seq)
+    assert [(await again.next()).seq for _ in range(9)] == list(range(2, 11))
+
+
+async def test_sealed_content_is_redacted_for_viewers_who_may_not_see_it() -> None:
+    stream = HearingStream(1)
+    clerk = stream.subscribe(may_see_sealed=True)
+    party = stream.subscribe()
+    stream.publish("transcript.final", {"text": "secret"}, redacted={"text": "[sealed]"})
+    ev_c, ev_p = await clerk.next(), await party.next()
+    assert json.loads(ev_c.wire_for(clerk.may_see_sealed))["data"]["text"] == "secret"
+    assert json.loads(ev_p.wire_for(party.may_see_sealed))["data"]["text"] == "[sealed]"
+
+
+async def test_waiting_viewer_wakes_on_publish_and_ends_on_close() -> None:
+    stream = HearingStream(1)
+    sub = stream.subscribe()
+    task = asyncio.create_task(sub.next())
+    await asyncio.sleep(0.01)
+    stream.publish("alarm", {"channel": 2, "kind": "dead"})
+    assert (await asyncio.wait_for(task, 1)).type == "alarm"
+    stream.close()
+    with pytest.raises(SubscriberClosedError):
+        await asyncio.wait_for(sub.next(), 1)
+
+
+async def test_evicted_ring_tells_reconnecting_client_to_reset() -> None:
+    stream = HearingStream(1, ring_size=5)
+    for i in range(20):
+        stream.publish("transcript.final", {"i": i})
+    sub = stream.subscribe(after=3)
+    first = await sub.next()
+    assert first.type == "reset"
+    assert [(await sub.next()).seq for _ in range(5)] == [16, 17, 18, 19, 20]
+
+
+async def test_new_screen_gets_current_display_state() -> None:
+    stream = HearingStream(1)
+    stream.publish("display", {"exhibit": "P-1", "page": 2})
+    stream.publish("display", {"exhibit": "P-2", "page": 1})
+    sub = stream.subscribe()
+    assert json.loads((await sub.next()).wire)["data"]["exhibit"] == "P-2"
