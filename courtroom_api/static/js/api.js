@@ -6,7 +6,7 @@ const USER_KEY = "courtroom.user";
 
 export const ENDPOINTS = {
   token: "/api/auth/token",
-  me: "/api/users/me",
+  me: "/api/auth/me",
   cases: "/api/cases",
   caseOne: (id) => `/api/cases/${id}`,
   caseParticipants: (id) => `/api/cases/${id}/participants`,
