@@ -1,0 +1,143 @@
+"""Transcript and statute search for appeal judges: Mandarin and English, SQLite and PostgreSQL.
+
+See :mod:`models.search_sql` for how terms map onto the two databases' indexes.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from sqlalchemy import Select, false, func, select
+from sqlalchemy.orm import Session
+
+from models.dossier import Case, Participant, Statute
+from models.errors import SearchError
+from models.hearing import Hearing, TranscriptSegment
+from models.search_sql import MatchPlan, TextTarget, postgres_plan, split_terms, sqlite_plan
+from models.types import SearchHit, SearchQuery, StatuteHit
+
+SNIPPET_CONTEXT_CHARS = 40
+SNIPPET_WHOLE_CHARS = 160
+MAX_LIMIT = 500
+
+SEGMENTS = TextTarget(TranscriptSegment.id, TranscriptSegment.text, TranscriptSegment.search_grams, "segment")
+STATUTES = TextTarget(Statute.id, Statute.text, Statute.search_grams, "statute")
+
+
+def _plan(session: Session, target: TextTarget, text: str) -> tuple[MatchPlan, list[str]]:
+    terms = split_terms(text)
+    if not terms:
+        raise SearchError("empty search text")
+    if session.get_bind().dialect.name == "sqlite":
+        return sqlite_plan(target, terms), terms
+    return postgres_plan(target, terms, " ".join(terms)), terms
+
+
+def _apply(stmt: Select[Any], plan: MatchPlan) -> Select[Any]:
+    for joined, on in plan.joins:
+        stmt = stmt.join(joined, on)  # type: ignore[arg-type]
+    return stmt.where(plan.where)
+
+
+def search_transcripts(session: Session, query: SearchQuery) -> list[SearchHit]:
+    """Ranked transcript segments matching ``query`` (best first), sealed ones only on request."""
+    if query.allowed_case_ids is not None and not query.allowed_case_ids:
+        return []
+    plan, terms = _plan(session, SEGMENTS, query.text)
+    seg = TranscriptSegment
+    stmt = select(
+        seg.id,
+        seg.hearing_id,
+        seg.role,
+        seg.start_s,
+        seg.end_s,
+        seg.text,
+        seg.sealed,
+        Case.id.label("case_id"),
+        Case.case_number,
+        Participant.name.label("participant_name"),
+        plan.rank.label("rank"),
+    ).select_from(seg)
+    stmt = _apply(stmt, plan)
+    stmt = stmt.join(Hearing, Hearing.id == seg.hearing_id).join(Case, Case.id == Hearing.case_id)
+    stmt = stmt.outerjoin(Participant, Participant.id == seg.participant_id)
+    stmt = _filter(stmt, query)
+    limit = max(1, min(query.limit, MAX_LIMIT))
+    stmt = stmt.order_by(plan.rank.desc(), seg.id.desc()).limit(limit)
+    return [
+        SearchHit(
+            case_number=row.case_number,
+            case_id=row.case_id,
+            hearing_id=row.hearing_id,
+            segment_id=row.id,
+            role=str(row.role) if row.role is not None else None,
+            participant_name=row.participant_name,
+            start_s=row.start_s,
+            end_s=row.end_s,
+            snippet=highlight(row.text, terms),
+            rank=float(row.rank),
+            sealed=row.sealed,
+        )
+        for row in session.execute(stmt)
+    ]
+
+
+def _filter(stmt: Select[Any], query: SearchQuery) -> Select[Any]:
+    seg = TranscriptSegment
+    if not query.include_sealed:
+        stmt = stmt.where(seg.sealed == false())
+    if query.roles:
+        stmt = stmt.where(seg.role.in_(sorted(query.roles)))
+    if query.case_id is not None:
+        stmt = stmt.where(Case.id == query.case_id)
+    if query.case_number is not None:
+        stmt = stmt.where(Case.case_number == query.case_number)
+    if query.allowed_case_ids is not None:
+        stmt = stmt.where(Case.id.in_(sorted(query.allowed_case_ids)))
+    if query.date_from is not None or query.date_to is not None:
+        held = func.coalesce(Hearing.started_at, Hearing.scheduled_start)
+        if query.date_from is not None:
+            stmt = stmt.where(held >= query.date_from)
+        if query.date_to is not None:
+            stmt = stmt.where(held <= query.date_to)
+    return stmt
+
+
+def search_statutes(session: Session, text: str, limit: int = 20) -> list[StatuteHit]:
+    """Statute articles matching ``text`` (same term rules as transcripts), best first."""
+    plan, terms = _plan(session, STATUTES, text)
+    stmt = select(Statute.id, Statute.code, Statute.article, Statute.text, plan.rank.label("rank"))
+    stmt = _apply(stmt.select_from(Statute), plan)
+    stmt = stmt.order_by(plan.rank.desc(), Statute.id).limit(max(1, min(limit, MAX_LIMIT)))
+    return [
+        StatuteHit(row.id, row.code, row.article, highlight(row.text, terms), float(row.rank))
+        for row in session.execute(stmt)
+    ]
+
+
+def highlight(text: str, terms: list[str]) -> str:
+    """An HTML-escaped snippet of ``text`` with every (case-insensitive) term in ``<mark>``.
+
+    Short texts are shown whole; long ones as a window around the first match, with ellipses.
+    """
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True)), re.I)
+    matches = list(pattern.finditer(text))
+    start, end = 0, len(text)
+    if len(text) > SNIPPET_WHOLE_CHARS and matches:
+        start = max(0, matches[0].start() - SNIPPET_CONTEXT_CHARS)
+        end = min(len(text), matches[0].end() + SNIPPET_WHOLE_CHARS - SNIPPET_CONTEXT_CHARS)
+    elif len(text) > SNIPPET_WHOLE_CHARS:
+        end = SNIPPET_WHOLE_CHARS
+    out, pos = [], start
+    for m in matches:
+        if m.start() < start or m.end() > end:
+            continue
+        out.append(html.escape(text[pos : m.start()]))
+        out.append(f"<mark>{html.escape(m.group())}</mark>")
+        pos = m.end()
+    out.append(html.escape(text[pos:end]))
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    return prefix + "".join(out) + suffix
