@@ -124,6 +124,15 @@ export function mediaUrl(path, params = {}) {
   return url.pathname + url.search;
 }
 
+/** Every hearing the caller may see (the API lists hearings per case), newest last. */
+export async function listHearings() {
+  const cases = items(await api("GET", ENDPOINTS.cases));
+  const perCase = await Promise.all(cases.map(async (c) => items(await api("GET", ENDPOINTS.caseHearings(c.id)))
+    .map((hr) => ({ ...hr, case_number: c.case_number }))));
+  return perCase.flat().sort((a, b) => String(a.started_at ?? a.scheduled_start ?? "")
+    .localeCompare(String(b.started_at ?? b.scheduled_start ?? "")) || a.id - b.id);
+}
+
 /** Lists may come bare or wrapped ({items: [...]}) — accept both. */
 export function items(data) {
   if (Array.isArray(data)) return data;

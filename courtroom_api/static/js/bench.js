@@ -1,6 +1,6 @@
 // The judge's bench terminal: six panes (evidence, live transcript, dossier, compare, court notes,
 // statutes) that can be switched one at a time or tiled.
-import { ENDPOINTS, LiveHearing, api, items, requireLogin } from "./api.js";
+import { ENDPOINTS, LiveHearing, api, items, listHearings, requireLogin } from "./api.js";
 import { h, params, reportError, setupHeader } from "./common.js";
 import { ComparePane, DossierPane, NotesPane, StatutesPane } from "./bench_panes.js";
 import { EvidenceViewer, evidenceLabel } from "./evidence.js";
@@ -95,10 +95,16 @@ function setShowing(on, viewer) {
 function sendDisplay(state, now = false) {
   if (!bench.hearing) return;
   clearTimeout(bench.sendTimer);
-  const body = state ? { evidence_id: state.evidence_id, page: state.page, region: state.region } : { evidence_id: null };
+  const body = state ? { evidence_id: state.evidence_id, page: state.page, zoom: zoomOf(state.region) } : { evidence_id: null };
   const send = () => api("PUT", ENDPOINTS.display(bench.hearing.id), { json: body }).catch(reportError);
   if (now) send();
   else bench.sendTimer = setTimeout(send, 150);
+}
+
+/** Page region {x0, y0, x1, y1} → the API's zoom [x, y, w, h] (fractions of the page). */
+function zoomOf(region) {
+  if (!region) return null;
+  return [region.x0, region.y0, region.x1 - region.x0, region.y1 - region.y0];
 }
 
 function renderEvidenceList(viewer) {
@@ -120,15 +126,15 @@ async function openExhibit(ev, viewer) {
 
 async function loadHearings() {
   const select = document.getElementById("hearing-select");
-  const hearings = items(await api("GET", ENDPOINTS.hearings));
+  const hearings = await listHearings();
   select.replaceChildren(...hearings.map((hr) => h("option", { value: hr.id },
-    `${hr.case_number ?? hr.case?.number ?? hr.case_id} · ${hr.courtroom_name ?? hr.courtroom_id ?? ""} · ${hr.status ?? ""}`)));
+    `${hr.case_number ?? hr.case_id} · ${hr.title || `#${hr.id}`} · ${t(`status.${hr.status}`)}`)));
   if (!hearings.length) {
     select.append(h("option", { value: "", "data-i18n": "hearing.none" }, t("hearing.none")));
     return null;
   }
   const wanted = params().get("hearing");
-  const live = hearings.find((hr) => hr.status === "live" || hr.status === "recording");
+  const live = hearings.find((hr) => hr.status === "in_progress" || hr.status === "paused");
   const pick = hearings.find((hr) => String(hr.id) === wanted) ?? live ?? hearings[hearings.length - 1];
   select.value = pick.id;
   return pick;

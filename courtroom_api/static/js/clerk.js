@@ -1,6 +1,6 @@
 // Clerk console: many courtrooms at once (level meters, alarms, the latest lines), and for the
 // selected one the full live transcript with inline correction, markup, sealing and sign-off.
-import { ENDPOINTS, LiveHearing, api, items, requireLogin } from "./api.js";
+import { ENDPOINTS, LiveHearing, api, listHearings, requireLogin } from "./api.js";
 import { h, reportError, setupHeader, toast } from "./common.js";
 import { applyI18n, t } from "./i18n.js";
 import { TranscriptView, segmentOf } from "./transcript.js";
@@ -25,7 +25,7 @@ function roomCard(hr) {
   const card = h("article", { class: "room", tabindex: "0", dataset: { hearingId: hr.id },
     onclick: () => selectRoom(hr.id) },
     h("h3", {}, h("span", { class: "badge role-judge" }, hr.courtroom_name ?? `#${hr.courtroom_id ?? ""}`),
-      hr.case_number ?? hr.case_id, h("span", { class: "tag" }, hr.status ?? "")),
+      hr.case_number ?? hr.case_id, h("span", { class: "tag", "data-i18n": `status.${hr.status}` }, t(`status.${hr.status}`))),
     h("div", { class: "meters", "data-i18n-aria": "clerk.meters" }),
     h("ul", { class: "alarms" }),
     h("div", { class: "mini" }));
@@ -101,7 +101,7 @@ function lineActions(seg, line) {
     act("tr.highlight", async () => annotate(seg, "highlight", line)),
     act("tr.note", async () => annotate(seg, "note", line)),
     act("tr.bookmark", async () => annotate(seg, "bookmark", line)),
-    act(seg.sealed ? "tr.unseal" : "tr.seal", async () => seal(seg)),
+    act(seg.sealed ? "tr.unseal" : "tr.seal", async () => seal(seg, line)),
   ];
 }
 
@@ -114,6 +114,11 @@ function editLine(seg, line) {
     h("div", { class: "row" },
       h("button", { class: "btn", type: "button", "data-i18n": "tr.replay", onclick: () => detail.view.replay(seg) }, t("tr.replay")),
       h("button", { class: "btn primary", type: "button", "data-i18n": "tr.save", dataset: { action: "save" }, onclick: async () => {
+        if (!reason.value.trim()) {
+          reason.focus();
+          toast(t("tr.reason"), "error");
+          return;
+        }
         try {
           const updated = await api("PATCH", ENDPOINTS.segment(seg.id), { json: { text: text.value, reason: reason.value } });
           detail.view.upsert(segmentOf(updated ?? { ...seg, text: text.value }), false);
@@ -128,25 +133,44 @@ function editLine(seg, line) {
   return Promise.resolve();
 }
 
+/** An inline one-field form under a line (touch-friendly; no browser prompt dialogs). */
+function ask(line, placeholderKey) {
+  line.querySelector(".ask-box")?.remove();
+  return new Promise((resolve) => {
+    const input = h("input", { class: "ask-text", placeholder: t(placeholderKey), "data-i18n-placeholder": placeholderKey });
+    const done = (value) => { box.remove(); resolve(value); };
+    const box = h("div", { class: "edit-box ask-box", onclick: (e) => e.stopPropagation() }, input,
+      h("div", { class: "row" },
+        h("button", { class: "btn primary", type: "button", dataset: { action: "ok" }, "data-i18n": "tr.save",
+          onclick: () => input.value.trim() && done(input.value.trim()) }, t("tr.save")),
+        h("button", { class: "btn", type: "button", "data-i18n": "tr.cancel", onclick: () => done(null) }, t("tr.cancel"))));
+    line.append(box);
+    input.focus();
+  });
+}
+
 async function annotate(seg, kind, line) {
   let text = "";
   if (kind === "note") {
-    text = window.prompt(t("tr.note")) ?? "";
+    text = await ask(line, "tr.note");
     if (!text) return;
   }
   await api("POST", ENDPOINTS.annotations(detail.hearingId), { json: { segment_id: seg.id, kind, text } });
   if (kind === "highlight") line.classList.add("hl");
+  if (kind === "bookmark") line.classList.add("bookmarked");
   toast(`${t(`tr.${kind}`)} ✓`);
 }
 
-async function seal(seg) {
-  const updated = await api("POST", ENDPOINTS.segmentSeal(seg.id), { json: { sealed: !seg.sealed } });
-  detail.view.upsert(segmentOf(updated ?? { ...seg, sealed: !seg.sealed }), false);
+async function seal(seg, line) {
+  const reason = await ask(line, "tr.sealreason");
+  if (!reason) return;
+  await api("POST", ENDPOINTS.segmentSeal(seg.id), { json: { sealed: !seg.sealed, reason } });
+  detail.view.upsert({ ...seg, sealed: !seg.sealed }, false);
 }
 
 async function signOff() {
-  await api("POST", ENDPOINTS.signoff(detail.hearingId), { json: {} });
-  toast(t("tr.signed"));
+  const state = await api("POST", ENDPOINTS.signoff(detail.hearingId), { json: { note: "" } });
+  toast(state?.locked ? t("tr.signed") : `${t("tr.signoff")} ✓`);
 }
 
 async function selectRoom(id) {
@@ -175,8 +199,10 @@ async function main() {
   setupHeader("clerk.title");
   build();
   try {
-    const hearings = items(await api("GET", ENDPOINTS.hearings));
-    const active = hearings.filter((hr) => hr.status !== "closed");
+    const [hearings, courtrooms] = await Promise.all([listHearings(), api("GET", ENDPOINTS.courtrooms)]);
+    const roomNames = new Map(courtrooms.map((c) => [c.id, c.name]));
+    for (const hr of hearings) hr.courtroom_name = roomNames.get(hr.courtroom_id) ?? "";
+    const active = hearings.filter((hr) => hr.status === "in_progress" || hr.status === "paused" || hr.status === "scheduled");
     const box = document.getElementById("rooms");
     for (const hr of active.length ? active : hearings) {
       const card = roomCard(hr);

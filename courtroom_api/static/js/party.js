@@ -1,7 +1,7 @@
 // Party screen: the evidence of the party's own case only (the API decides what "own" means);
 // page through, pinch-zoom and pan, play audio/video with seeking; follows the bench when the
 // judge shows an exhibit.
-import { ENDPOINTS, LiveHearing, api, items, requireLogin } from "./api.js";
+import { ENDPOINTS, LiveHearing, api, items, listHearings, requireLogin } from "./api.js";
 import { h, params, reportError, setupHeader } from "./common.js";
 import { EvidenceViewer, evidenceLabel } from "./evidence.js";
 import { applyI18n, t } from "./i18n.js";
@@ -13,7 +13,9 @@ const party = { evidence: [], follow: true, viewer: null, hearing: null, live: n
 /** The "now displayed" state, whether sent flat or nested under `display`. */
 function displayOf(event) {
   const d = event.display ?? event.data ?? event;
-  return { evidence_id: d.evidence_id ?? null, page: d.page ?? 1, region: d.region ?? null };
+  const z = d.zoom;
+  const region = Array.isArray(z) && z.length === 4 ? { x0: z[0], y0: z[1], x1: z[0] + z[2], y1: z[1] + z[3] } : null;
+  return { evidence_id: d.evidence_id ?? null, page: d.page ?? 1, region };
 }
 
 function build() {
@@ -72,11 +74,10 @@ async function follow(state) {
 
 /** The hearing this screen belongs to: a terminal's courtroom, or the party's own live hearing. */
 async function findHearing() {
-  const query = {};
   if (params().get("hearing")) return api("GET", ENDPOINTS.hearing(params().get("hearing")));
-  if (user.role === "terminal" && user.courtroom_id) query.courtroom_id = user.courtroom_id;
-  const hearings = items(await api("GET", ENDPOINTS.hearings, { query }));
-  return hearings.find((hr) => hr.status === "live" || hr.status === "recording") ?? hearings[hearings.length - 1] ?? null;
+  let hearings = await listHearings();
+  if (user.role === "terminal" && user.courtroom_id) hearings = hearings.filter((hr) => hr.courtroom_id === user.courtroom_id);
+  return hearings.find((hr) => hr.status === "in_progress" || hr.status === "paused") ?? hearings[hearings.length - 1] ?? null;
 }
 
 async function main() {

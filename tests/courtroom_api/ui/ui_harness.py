@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from ui_seed import PASSWORD, seed
 
 REPO = Path(__file__).resolve().parents[3]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
@@ -42,6 +43,11 @@ class UiServer:
     data_dir: Path
     env: dict[str, str]
     log: Path
+    ids: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.data_dir / 'courtroom.sqlite3'}"
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run ``courtroom ARGS…`` against the same data directory; fails the test on error."""
@@ -81,6 +87,7 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
     server = UiServer(f"http://127.0.0.1:{port}", data_dir, env, log)
     server.cli("db", "upgrade")
     server.cli("statutes", "import", "--demo")
+    server.ids = seed(server.database_url).ids
     with log.open("wb") as sink:
         proc = subprocess.Popen([sys.executable, "-m", "courtroom_api.cli", "serve", "--port", str(port)],
                                 cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
@@ -158,3 +165,13 @@ def screenshots(page: object, name: str) -> list[Path]:
         paths.append(path)
     page.set_viewport_size({"width": 1920, "height": 1080})
     return paths
+
+
+def login(page: object, user: str, landing: str) -> None:
+    """Sign in through the login page and wait for the role's terminal page to be ready."""
+    page.goto("/login")
+    page.fill("#username", user)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(f"**{landing}*")
+    page.wait_for_selector("body[data-ready='1']")
