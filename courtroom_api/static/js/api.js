@@ -21,11 +21,12 @@ export const ENDPOINTS = {
   display: (id) => `/api/hearings/${id}/display`,
   signoff: (id) => `/api/hearings/${id}/signoff`,
   annotations: (id) => `/api/hearings/${id}/annotations`,
-  recordingAudio: (id) => `/api/hearings/${id}/recording/mixdown`,
+  recordingAudio: (id) => `/api/hearings/${id}/play`,
   segment: (id) => `/api/segments/${id}`,
   segmentSeal: (id) => `/api/segments/${id}/seal`,
   evidence: (id) => `/api/evidence/${id}`,
   evidenceContent: (id) => `/api/evidence/${id}/content`,
+  evidencePages: (id) => `/api/evidence/${id}/pages`,
   evidencePage: (id, page) => `/api/evidence/${id}/pages/${page}`,
   search: "/api/search",
   statutes: "/api/statutes",
@@ -116,12 +117,24 @@ export async function api(method, path, { query, json, form } = {}) {
   return resp.json();
 }
 
-/** A media URL the <audio>/<video>/<img> elements can load: they cannot send headers. */
-export function mediaUrl(path, params = {}) {
-  const url = new URL(path, location.origin);
-  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-  url.searchParams.set("token", token() || "");
-  return url.pathname + url.search;
+const objectUrls = new Map(); // path → Promise<blob: URL>
+
+/**
+ * A URL that <img>, <audio> and <video> can load. Those elements cannot send the bearer token,
+ * so the file is fetched with it and handed over as a blob: URL (seeking works inside the blob).
+ * Cached per path for the page's lifetime.
+ */
+export function objectUrl(path) {
+  if (!objectUrls.has(path)) {
+    const p = (async () => {
+      const resp = await fetch(path, { headers: { Authorization: `Bearer ${token() || ""}` } });
+      if (!resp.ok) throw new ApiError(resp.status, await errorDetail(resp));
+      return URL.createObjectURL(await resp.blob());
+    })();
+    p.catch(() => objectUrls.delete(path));
+    objectUrls.set(path, p);
+  }
+  return objectUrls.get(path);
 }
 
 /** Every hearing the caller may see (the API lists hearings per case), newest last. */
@@ -139,10 +152,19 @@ export function items(data) {
   return data?.items ?? data?.results ?? data?.hits ?? [];
 }
 
+/** Event type without the "transcript." prefix: partial, final, revised, meter, alarm, display… */
+export function eventType(event) {
+  return String(event.type ?? event.kind ?? "").replace(/^transcript\./, "");
+}
+
+// Close codes of the live socket that retrying cannot fix.
+const CLOSE_UNAUTHORIZED = 4401;
+const CLOSE_NOT_FOUND = 4404;
+
 /**
- * Live hearing stream: every event carries a per-hearing `seq`. After a drop the client
- * reconnects with ?after=<last seq> and misses nothing; a `resync` event (or a gap the server
- * signals) makes the caller reload the transcript over REST.
+ * Live hearing stream: JSON frames {seq, type, t, data}. Every event carries a per-hearing `seq`;
+ * after a drop the client reconnects with ?after=<last seq> and misses nothing. A `reset` frame
+ * (events before it were evicted) makes the caller reload the transcript over REST.
  */
 export class LiveHearing {
   constructor(hearingId, { onEvent, onResync, onState } = {}) {
@@ -172,12 +194,12 @@ export class LiveHearing {
       this.onState("open");
     };
     ws.onmessage = (msg) => this.receive(msg.data);
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       this.onState("closed");
-      if (!this.closed) {
-        setTimeout(() => this.connect(), this.retryMs);
-        this.retryMs = Math.min(this.retryMs * 2, 8000);
-      }
+      if (e.code === CLOSE_UNAUTHORIZED) return logout();
+      if (this.closed || e.code === CLOSE_NOT_FOUND) return;
+      setTimeout(() => this.connect(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, e.code === 1000 ? 30000 : 8000);
     };
   }
 
@@ -188,13 +210,16 @@ export class LiveHearing {
     } catch {
       return;
     }
-    const seq = Number(event.seq ?? 0);
-    const type = event.type ?? event.kind;
-    if (type === "resync") {
-      if (seq) this.lastSeq = seq;
+    const type = eventType(event);
+    if (type === "hello") return this.onState("live", event.data);
+    // "closed": the server dropped us (we fell behind); the reconnect resumes after lastSeq.
+    if (type === "closed") return;
+    if (type === "reset") {
+      if (event.seq) this.lastSeq = Number(event.seq);
       this.onResync(event);
       return;
     }
+    const seq = Number(event.seq ?? 0);
     if (seq && seq <= this.lastSeq) return; // already seen (replayed after a reconnect)
     if (seq) this.lastSeq = seq;
     this.onEvent(event);

@@ -1,6 +1,6 @@
 // The judge's bench terminal: six panes (evidence, live transcript, dossier, compare, court notes,
 // statutes) that can be switched one at a time or tiled.
-import { ENDPOINTS, LiveHearing, api, items, listHearings, requireLogin } from "./api.js";
+import { ENDPOINTS, LiveHearing, api, eventType, items, listHearings, requireLogin } from "./api.js";
 import { h, params, reportError, setupHeader } from "./common.js";
 import { ComparePane, DossierPane, NotesPane, StatutesPane } from "./bench_panes.js";
 import { EvidenceViewer, evidenceLabel } from "./evidence.js";
@@ -162,8 +162,8 @@ async function openHearing(id, ctx = bench.ctx) {
 
 function onLiveEvent(ev, ctx) {
   if (ctx.transcript.apply(ev)) return;
-  const type = ev.type ?? ev.kind;
-  if (type === "display" && !ev.evidence_id && bench.showing) setShowing(false, ctx.viewer);
+  // Another bench terminal of the same hearing stopped the display: follow that.
+  if (eventType(ev) === "display" && !(ev.data ?? ev).evidence_id && bench.showing) setShowing(false, ctx.viewer);
 }
 
 async function main() {

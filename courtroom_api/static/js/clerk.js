@@ -1,6 +1,6 @@
 // Clerk console: many courtrooms at once (level meters, alarms, the latest lines), and for the
 // selected one the full live transcript with inline correction, markup, sealing and sign-off.
-import { ENDPOINTS, LiveHearing, api, listHearings, requireLogin } from "./api.js";
+import { ENDPOINTS, LiveHearing, api, eventType, listHearings, requireLogin } from "./api.js";
 import { h, reportError, setupHeader, toast } from "./common.js";
 import { applyI18n, t } from "./i18n.js";
 import { TranscriptView, segmentOf } from "./transcript.js";
@@ -11,7 +11,15 @@ const rooms = new Map(); // hearing id → room state
 let selected = null;
 let detail = null;
 
+/** Meter frames: per-channel arrays {rms: [..], peak: [..], seats: [..]} (linear, full scale 1.0) or a list. */
 function levelsOf(ev) {
+  if (Array.isArray(ev.peak) || Array.isArray(ev.rms)) {
+    const values = ev.peak ?? ev.rms;
+    return values.map((v, i) => {
+      const db = 20 * Math.log10(Math.max(1e-6, Number(v)));
+      return { key: String(ev.seats?.[i] ?? `ch${i}`), db, clipping: db > -0.5 };
+    });
+  }
   const list = ev.levels ?? ev.meters ?? ev.channels ?? [ev];
   return list.map((m) => {
     let db = m.peak_db ?? m.rms_db ?? m.dbfs;
@@ -63,16 +71,17 @@ function clearAlarm(room, kind, where) {
 }
 
 function onEvent(room, ev) {
-  const type = ev.type ?? ev.kind;
-  if (type === "level" || type === "levels" || type === "meter") {
-    for (const lv of levelsOf(ev)) setMeter(room, lv);
+  const type = eventType(ev);
+  const data = ev.data ?? ev;
+  if (type === "meter" || type === "level" || type === "levels") {
+    for (const lv of levelsOf(data)) setMeter(room, lv);
     return;
   }
   if (type === "alarm" || type === "alarm_cleared") {
-    const kind = ev.alarm ?? ev.alarm_kind ?? ev.name ?? "dead";
-    const where = String(ev.seat ?? ev.channel ?? "?");
-    if (type === "alarm_cleared" || ev.active === false) clearAlarm(room, kind, where);
-    else raise(room, kind, where, ev.message ?? "");
+    const kind = alarmKind(data.kind ?? data.alarm ?? data.name);
+    const where = String(data.seat ?? data.channel ?? "?");
+    if (type === "alarm_cleared" || data.active === false || data.cleared) clearAlarm(room, kind, where);
+    else raise(room, kind, where, data.message ?? "");
     return;
   }
   if (type === "final" || type === "revised") {
@@ -84,6 +93,17 @@ function onEvent(room, ev) {
     while (mini.childElementCount > 3) mini.lastElementChild.remove();
   }
   if (selected === room.id && detail) detail.view.apply(ev);
+}
+
+/** Map the capture layer's alarm names onto the four the console shows. */
+function alarmKind(name) {
+  const n = String(name ?? "").toLowerCase();
+  if (n.includes("clip")) return "clipping";
+  if (n.includes("hum")) return "hum";
+  if (n.includes("dc")) return "dc_offset";
+  if (n.includes("conf")) return "low_confidence";
+  if (n.includes("attrib") || n.includes("unknown")) return "unattributed";
+  return "dead";
 }
 
 function fmtWhere(seg) {
@@ -183,6 +203,21 @@ async function selectRoom(id) {
   view.load(await api("GET", ENDPOINTS.segments(id)));
 }
 
+/** Any hearing (also ended ones, for corrections before sign-off) can be opened for editing. */
+function fillHearingPicker(hearings) {
+  const select = h("select", { id: "hearing-select", "data-i18n-aria": "hearing.pick" },
+    h("option", { value: "", "data-i18n": "hearing.pick" }, t("hearing.pick")),
+    hearings.map((hr) => h("option", { value: hr.id },
+      `${hr.case_number ?? hr.case_id} · ${hr.title || `#${hr.id}`} · ${t(`status.${hr.status}`)}`)));
+  select.addEventListener("change", () => {
+    const hr = hearings.find((x) => String(x.id) === select.value);
+    if (!hr) return;
+    if (!rooms.has(hr.id)) rooms.set(hr.id, { id: hr.id, label: `${hr.case_number ?? ""} ${hr.title ?? ""}`.trim() });
+    selectRoom(hr.id).catch(reportError);
+  });
+  document.getElementById("topbar-slot").replaceChildren(select);
+}
+
 function build() {
   const signoff = h("button", { class: "btn primary", type: "button", id: "signoff", "data-i18n": "tr.signoff",
     onclick: () => signOff().catch(reportError) });
@@ -204,6 +239,7 @@ async function main() {
     for (const hr of hearings) hr.courtroom_name = roomNames.get(hr.courtroom_id) ?? "";
     const active = hearings.filter((hr) => hr.status === "in_progress" || hr.status === "paused" || hr.status === "scheduled");
     const box = document.getElementById("rooms");
+    fillHearingPicker(hearings);
     for (const hr of active.length ? active : hearings) {
       const card = roomCard(hr);
       box.append(card);

@@ -1,6 +1,6 @@
 // One exhibit on screen: document pages and images in a ZoomViewer (page through, pinch, pan),
 // audio and video in native players with seeking (served with HTTP Range by the API).
-import { ENDPOINTS, mediaUrl } from "./api.js";
+import { ENDPOINTS, api, objectUrl } from "./api.js";
 import { h } from "./common.js";
 import { t } from "./i18n.js";
 import { ZoomViewer } from "./zoom.js";
@@ -11,6 +11,25 @@ export function evidenceLabel(ev) {
 
 function pageCount(ev) {
   return Number(ev.page_count ?? ev.pages ?? 1) || 1;
+}
+
+/** Documents: how many pages, and the URL of one rendered page (asked once per exhibit). */
+async function pagesOf(ev) {
+  if (ev.kind !== "document") return null;
+  if (!ev.pagesInfo) {
+    const info = await api("GET", ENDPOINTS.evidencePages(ev.id));
+    ev.pagesInfo = info;
+    ev.page_count = info.pages;
+  }
+  return ev.pagesInfo;
+}
+
+// Rendered page width: sharp enough to zoom into a contract's small print.
+const PAGE_WIDTH_PX = 2000;
+
+function pageUrl(ev, page) {
+  const tpl = ev.pagesInfo?.url_template ?? `${ENDPOINTS.evidencePage(ev.id, "{page}")}?width={width}`;
+  return tpl.replace("{page}", String(page)).replace("{width}", String(PAGE_WIDTH_PX));
 }
 
 export class EvidenceViewer {
@@ -76,8 +95,9 @@ export class EvidenceViewer {
       this.caption.removeAttribute("data-i18n");
       this.root.dataset.evidenceId = ev.id;
       if (ev.kind === "audio" || ev.kind === "video") {
-        if (!same) this.showMedia(ev);
+        if (!same) await this.showMedia(ev);
       } else {
+        await pagesOf(ev);
         this.page = Math.min(Math.max(1, Number(view.page) || 1), pageCount(ev));
         await this.showPage(view.region, same);
       }
@@ -93,24 +113,23 @@ export class EvidenceViewer {
     this.media.hidden = true;
     this.media.replaceChildren();
     const ev = this.evidence;
-    const src = ev.kind === "document" ? mediaUrl(ENDPOINTS.evidencePage(ev.id, this.page))
-      : mediaUrl(ENDPOINTS.evidenceContent(ev.id));
+    const path = ev.kind === "document" ? pageUrl(ev, this.page) : ENDPOINTS.evidenceContent(ev.id);
     const current = this.viewport.querySelector("img");
-    if (!current || current.dataset.src !== src) {
-      const img = await this.zoom.setImage(src, `${evidenceLabel(ev)} ${this.page}`);
-      img.dataset.src = src;
-      this.root.dataset.page = this.page;
+    if (!current || current.dataset.path !== path) {
+      const img = await this.zoom.setImage(await objectUrl(path), `${evidenceLabel(ev)} ${this.page}`);
+      img.dataset.path = path;
     }
+    this.root.dataset.page = this.page;
     if (region) this.zoom.showRegion(region, false);
   }
 
-  showMedia(ev) {
+  async showMedia(ev) {
     this.viewport.hidden = true;
     this.media.hidden = false;
     const tag = ev.kind === "video" ? "video" : "audio";
-    const player = h(tag, { controls: true, preload: "metadata", src: mediaUrl(ENDPOINTS.evidenceContent(ev.id)),
-      class: `ev-${tag}` });
+    const player = h(tag, { controls: true, preload: "metadata", class: `ev-${tag}` });
     this.media.replaceChildren(player);
+    player.src = await objectUrl(ENDPOINTS.evidenceContent(ev.id));
   }
 
   async goto(page) {

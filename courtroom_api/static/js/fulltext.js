@@ -1,5 +1,5 @@
 // The full transcript of one hearing with line numbers, opened at a given line (from search).
-import { ENDPOINTS, api, mediaUrl, requireLogin } from "./api.js";
+import { ENDPOINTS, api, objectUrl, requireLogin } from "./api.js";
 import { h, params, reportError, setupHeader } from "./common.js";
 import { applyI18n } from "./i18n.js";
 import { TranscriptView } from "./transcript.js";
@@ -18,9 +18,18 @@ async function main() {
   try {
     const hearing = await api("GET", ENDPOINTS.hearing(hearingId));
     document.getElementById("hearing-title").textContent = `${hearing.case_number ?? hearing.case_id} · #${hearing.id}`;
-    audio.src = mediaUrl(ENDPOINTS.recordingAudio(hearingId));
+    // The page's own player: tapping a line plays on from there (no stop at the line's end).
     const view = new TranscriptView(box, { hearingId, numbered: true });
     view.audio = audio;
+    view.replay = async (seg) => {
+      if (!audio.dataset.path) {
+        audio.src = await objectUrl(ENDPOINTS.recordingAudio(hearingId));
+        audio.dataset.path = "1";
+        await new Promise((ok) => audio.addEventListener("loadedmetadata", ok, { once: true }));
+      }
+      audio.currentTime = seg.start;
+      audio.play().catch(() => {});
+    };
     view.load(await api("GET", ENDPOINTS.segments(hearingId)));
     const target = params().get("segment");
     if (target) view.scrollTo(target);

@@ -115,6 +115,8 @@ const TEXT = {
   "clerk.meters": ["话筒电平", "Microphone levels"],
   "alarm.dead": ["话筒无信号", "Dead microphone"],
   "alarm.clipping": ["削波失真", "Clipping"],
+  "alarm.hum": ["交流哼声", "Mains hum"],
+  "alarm.dc_offset": ["直流偏移", "DC offset"],
   "alarm.low_confidence": ["低置信度发言", "Low-confidence speech"],
   "alarm.unattributed": ["未识别发言人", "Unattributed speech"],
   "party.title": ["当事人屏幕", "Party screen"],

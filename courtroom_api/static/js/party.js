@@ -1,7 +1,7 @@
 // Party screen: the evidence of the party's own case only (the API decides what "own" means);
 // page through, pinch-zoom and pan, play audio/video with seeking; follows the bench when the
 // judge shows an exhibit.
-import { ENDPOINTS, LiveHearing, api, items, listHearings, requireLogin } from "./api.js";
+import { ENDPOINTS, LiveHearing, api, eventType, items, listHearings, requireLogin } from "./api.js";
 import { h, params, reportError, setupHeader } from "./common.js";
 import { EvidenceViewer, evidenceLabel } from "./evidence.js";
 import { applyI18n, t } from "./i18n.js";
@@ -92,11 +92,15 @@ async function main() {
       renderList();
       await follow(await api("GET", ENDPOINTS.display(party.hearing.id)));
       party.live = new LiveHearing(party.hearing.id, {
-        onEvent: (ev) => { if ((ev.type ?? ev.kind) === "display") follow(ev).catch(reportError); },
+        onEvent: (ev) => { if (eventType(ev) === "display") follow(ev).catch(reportError); },
         onResync: () => api("GET", ENDPOINTS.display(party.hearing.id)).then(follow).catch(reportError),
         onState: (s) => { document.body.dataset.live = s; },
       }).start();
     } else {
+      // No hearing yet: the party can still study its own case's evidence.
+      const cases = items(await api("GET", ENDPOINTS.cases));
+      party.evidence = (await Promise.all(cases.map((c) => api("GET", ENDPOINTS.caseEvidence(c.id))))).flatMap(items);
+      renderList();
       document.getElementById("party-waiting").textContent = t("hearing.none");
     }
   } catch (err) {

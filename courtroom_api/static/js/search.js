@@ -1,6 +1,6 @@
 // Appeal search: query with role, case and date filters; hits with context; an audio player that
 // starts at the hit; open the full transcript at that line.
-import { ENDPOINTS, api, items, mediaUrl, requireLogin } from "./api.js";
+import { ENDPOINTS, api, items, objectUrl, requireLogin } from "./api.js";
 import { fmtTime, h, markedSnippet, params, reportError, roleBadge, setupHeader } from "./common.js";
 import { applyI18n, t } from "./i18n.js";
 
@@ -48,22 +48,22 @@ function hearingOf(hit) {
   return hit.hearing_id ?? hit.hearing?.id;
 }
 
-/** Play the hearing's recording from the hit's time offset. */
-function play(hit) {
+/** Play the hearing's recording from the hit's time offset (the API's play link without #t). */
+async function play(hit) {
   const audio = document.getElementById("player");
-  const start = Number(hit.start ?? hit.start_s ?? hit.offset ?? 0);
-  const src = mediaUrl(ENDPOINTS.recordingAudio(hearingOf(hit)));
+  const start = Number(hit.start_s ?? hit.start ?? 0);
+  // One download per hearing, whichever hit of it is played (play_url differs only by ?t=).
+  const path = ENDPOINTS.recordingAudio(hearingOf(hit));
   document.getElementById("now-playing").textContent = `${hit.case_number ?? ""} · ${fmtTime(start)}`;
   audio.dataset.start = start;
   const go = () => {
     audio.currentTime = start;
     audio.play().catch(() => {});
   };
-  if (audio.dataset.src === src && audio.readyState >= 1) return go();
-  audio.src = src;
-  audio.dataset.src = src;
+  if (audio.dataset.path === path && audio.readyState >= 1) return go();
+  audio.src = await objectUrl(path);
+  audio.dataset.path = path;
   audio.addEventListener("loadedmetadata", go, { once: true });
-  audio.load();
 }
 
 function renderHit(hit) {
@@ -73,12 +73,12 @@ function renderHit(hit) {
   const segId = hit.segment_id ?? hit.id;
   return h("article", { class: "hit", dataset: { segmentId: segId, hearingId: hearingOf(hit) } },
     h("h3", {}, hit.case_number ?? "", ` · #${hearingOf(hit)} · ${fmtTime(start)}`),
-    h("div", { class: "meta" }, roleBadge(hit.role, hit.side, hit.participant_name ?? hit.participant),
+    h("div", { class: "meta" }, roleBadge(hit.role, hit.side, hit.participant ?? hit.participant_name),
       String(hit.hearing_date ?? hit.started_at ?? "").slice(0, 10)),
     snippet,
     h("div", { class: "row" },
       h("button", { class: "btn primary", type: "button", "data-i18n": "search.play", dataset: { action: "play" },
-        onclick: () => play(hit) }, t("search.play")),
+        onclick: () => play(hit).catch(reportError) }, t("search.play")),
       h("a", { class: "btn", role: "button", style: "display:inline-flex;align-items:center;text-decoration:none",
         href: `/transcript?hearing=${hearingOf(hit)}&segment=${segId}`, "data-i18n": "tr.open" }, t("tr.open"))));
 }

@@ -1,8 +1,8 @@
 // A hearing transcript on screen: final lines role-coloured, partial (provisional) lines visibly
 // different and replaced when the final arrives, revised lines updated in place; tap a line to
 // replay its audio from the recording.
-import { ENDPOINTS, items, mediaUrl } from "./api.js";
-import { fmtTime, h, roleBadge, roleClass } from "./common.js";
+import { ENDPOINTS, eventType, items, objectUrl } from "./api.js";
+import { fmtTime, h, reportError, roleBadge, roleClass } from "./common.js";
 import { t } from "./i18n.js";
 
 const LOW_CONFIDENCE = 0.5;
@@ -71,7 +71,7 @@ export class TranscriptView {
 
   /** Apply one live event; returns true when it was a transcript event. */
   apply(event) {
-    const type = event.type ?? event.kind;
+    const type = eventType(event);
     if (type === "partial") this.partial(segmentOf(event));
     else if (type === "final" || type === "revised") this.upsert(segmentOf(event), true);
     else return false;
@@ -155,20 +155,20 @@ export class TranscriptView {
     line.segment = seg;
     if (!provisional) {
       line.addEventListener("click", (e) => {
-        if (e.target.closest(".line-actions")) return;
-        this.replay(seg);
+        if (e.target.closest(".line-actions, .edit-box")) return;
+        this.replay(seg).catch(reportError);
       });
     }
     return line;
   }
 
   /** Play the recording of one line (start → end). */
-  replay(seg) {
+  async replay(seg) {
     if (!this.hearingId) return;
-    const src = mediaUrl(ENDPOINTS.recordingAudio(this.hearingId));
-    if (this.audio.dataset.src !== src) {
-      this.audio.src = src;
-      this.audio.dataset.src = src;
+    const path = ENDPOINTS.recordingAudio(this.hearingId);
+    if (this.audio.dataset.path !== path) {
+      this.audio.src = await objectUrl(path);
+      this.audio.dataset.path = path;
     }
     for (const el of this.root.querySelectorAll(".line.playing")) el.classList.remove("playing");
     this.lines.get(String(seg.id))?.classList.add("playing");
