@@ -93,6 +93,7 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
                                 cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
         _wait_healthy(server.base_url, proc, log)
+        server.ids.update(upload_evidence(server))
         yield server
     finally:
         proc.terminate()
@@ -175,3 +176,33 @@ def login(page: object, user: str, landing: str) -> None:
     page.click("#login-submit")
     page.wait_for_url(f"**{landing}*")
     page.wait_for_selector("body[data-ready='1']")
+
+
+def api_token(client: object, user: str) -> str:
+    """A bearer token for a seeded user (OAuth2 password flow)."""
+    resp = client.post("/api/auth/token", data={"username": user, "password": PASSWORD})
+    assert resp.status_code == 200, resp.text
+    return str(resp.json()["access_token"])
+
+
+def upload_evidence(server: UiServer) -> dict[str, int]:
+    """Exhibits uploaded through the real API as the clerk: three for case A, one for case B."""
+    import httpx
+    from ui_files import contract_pdf, drawing_png, statement_wav
+
+    files = [
+        ("evidence_contract", "case_a", "借款合同", "contract.pdf", "application/pdf", contract_pdf()),
+        ("evidence_drawing", "case_a", "现场平面图", "plan.png", "image/png", drawing_png("原告方现场平面图")),
+        ("evidence_audio", "case_a", "电话录音", "call.wav", "audio/wav", statement_wav()),
+        ("evidence_b", "case_b", "买卖合同（另案）", "other.png", "image/png", drawing_png("另案证据 — 不得外泄")),
+    ]
+    out: dict[str, int] = {}
+    with httpx.Client(base_url=server.base_url, timeout=60) as client:
+        auth = {"Authorization": f"Bearer {api_token(client, 'clerk')}"}
+        for key, case, title, filename, mime, data in files:
+            resp = client.post(f"/api/cases/{server.ids[case]}/evidence", content=data,
+                               params={"title": title, "filename": filename},
+                               headers={**auth, "Content-Type": mime})
+            assert resp.status_code == 201, resp.text
+            out[key] = int(resp.json()["id"])
+    return out

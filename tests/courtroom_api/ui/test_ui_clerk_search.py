@@ -1,0 +1,89 @@
+"""Clerk console (rooms, correction with reason, markup, sealing) and the appeal search that sees
+the clerk's correction."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+from ui_harness import login, screenshots
+
+
+def test_clerk_console_lists_rooms_in_progress(page, ui_server) -> None:
+    login(page, "clerk", "/clerk")
+    rooms = page.locator("#rooms .room")
+    expect(rooms).to_have_count(2)  # case A's and case B's hearings in progress, one per courtroom
+    expect(rooms.first).to_contain_text("第一法庭")
+    expect(page.locator("#clerk-transcript .line")).to_have_count(2)
+    screenshots(page, "clerk")
+
+
+def test_clerk_correction_shows_up_in_search(browser, page, ui_server) -> None:
+    ids = ui_server.ids
+    login(page, "clerk", "/clerk")
+    page.locator("#hearing-select").select_option(str(ids["hearing_earlier"]))
+    line = page.locator(f"#clerk-transcript #seg-{ids['segment_defendant']}")
+    expect(line).to_contain_text("两万元")
+    line.locator("[data-action='tr.edit']").click()
+    line.locator(".edit-text").fill("借款属实，但是我已经归还了叁万伍仟元。")
+    line.locator("[data-action='save']").click()  # no reason yet: refused in the page
+    expect(page.locator(".toast-error")).to_be_visible()
+    line.locator(".edit-reason").fill("回放录音核对金额")
+    line.locator("[data-action='save']").click()
+    line = page.locator(f"#clerk-transcript #seg-{ids['segment_defendant']}")
+    expect(line).to_contain_text("叁万伍仟元")
+    assert "corrected" in line.get_attribute("class")
+    screenshots(page, "clerk-corrected")
+
+    search = page.context.new_page()
+    login(search, "appeal", "/search")
+    search.fill("#q", "叁万伍仟")
+    search.click("#search-go")
+    hit = search.locator(f".hit[data-segment-id='{ids['segment_defendant']}']")
+    expect(hit).to_be_visible()
+    expect(hit.locator("mark").first).to_contain_text("叁万伍仟")
+    search.fill("#q", "两万元")
+    search.click("#search-go")
+    expect(search.locator(f".hit[data-segment-id='{ids['segment_defendant']}']")).to_have_count(0)
+
+
+def test_clerk_markup_and_sealing(page, ui_server) -> None:
+    ids = ui_server.ids
+    login(page, "clerk", "/clerk")
+    page.locator("#hearing-select").select_option(str(ids["hearing_earlier"]))
+    line = page.locator(f"#clerk-transcript #seg-{ids['segment_witness']}")
+    line.locator("[data-action='tr.highlight']").click()
+    page.wait_for_function(f"() => document.querySelector('#seg-{ids['segment_witness']}').classList.contains('hl')")
+    line.locator("[data-action='tr.note']").click()
+    line.locator(".ask-text").fill("核对代理人意见")
+    line.locator("[data-action='ok']").click()
+    expect(page.locator(".toast").last).to_contain_text("✓")
+    line.locator("[data-action='tr.seal']").click()
+    line.locator(".ask-text").fill("涉及个人隐私")
+    line.locator("[data-action='ok']").click()
+    sealed = page.locator(f"#clerk-transcript #seg-{ids['segment_witness']}")
+    page.wait_for_function(f"() => document.querySelector('#seg-{ids['segment_witness']}').classList.contains('sealed')")
+    expect(sealed.locator(".tag.sealed")).to_be_visible()
+
+
+def test_appeal_search_filters_plays_and_opens_the_transcript(page, ui_server) -> None:
+    ids = ui_server.ids
+    login(page, "appeal", "/search")
+    page.fill("#q", "receipt")
+    page.click("#search-go")
+    hits = page.locator(".hit")
+    expect(hits).to_have_count(1)
+    expect(hits.first).to_contain_text("(2024)吉2424民初123号")
+    page.select_option("#role", "defendant")
+    page.click("#search-go")
+    expect(page.locator(".hit")).to_have_count(0)
+    page.select_option("#role", "agent")
+    page.click("#search-go")
+    expect(page.locator(".hit")).to_have_count(1)
+    screenshots(page, "search")
+    with page.expect_navigation():
+        page.locator(".hit a[data-i18n='tr.open']").first.click()
+    page.wait_for_selector("body[data-ready='1']")
+    target = page.locator(".line.target")
+    expect(target).to_have_count(1)
+    expect(target).to_contain_text("receipt")
+    expect(target.locator(".lineno")).to_have_text("4")
+    screenshots(page, "transcript")
