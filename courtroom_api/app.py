@@ -2,20 +2,79 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from courtroom_api.config import Settings, get_settings
 
+TAGS = [
+    {"name": "auth", "description": "OAuth2 password flow → bearer token (JWT)."},
+    {"name": "users", "description": "Logins, roles and per-case access grants (admin)."},
+    {"name": "courtrooms", "description": "Courts and courtrooms with their hardware profile."},
+    {"name": "cases", "description": "Cases and participants."},
+    {"name": "hearings", "description": "Hearings, the live lifecycle and the displayed exhibit."},
+    {"name": "transcript", "description": "Segments, corrections, sealing, annotations, sign-off, exports."},
+    {"name": "evidence", "description": "Exhibits: upload, download with Range, renditions for zoom."},
+    {"name": "recordings", "description": "Recordings with Range, per-seat tracks, mixdown, playback."},
+    {"name": "search", "description": "Transcript search across cases."},
+    {"name": "audit", "description": "The hash-chained audit log."},
+    {"name": "live", "description": "WebSocket /ws/hearings/{id}?after=N&token=… (see routes/live.py)."},
+    {"name": "statutes", "description": "Statute lookup over the statutes imported with `courtroom statutes import`."},
+    {"name": "notes", "description": "The judge's private court notes on a case."},
+    {"name": "system", "description": "Health."},
+]
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Create the app; nothing (engines, models) is built at import time."""
+    """Create the app; engines, stores and pipelines are built in the lifespan, not at import time."""
+    from courtroom_api.error_handlers import install_error_handlers
+    from courtroom_api.routes import (
+        audit,
+        auth,
+        cases,
+        courtrooms,
+        evidence,
+        hearings,
+        live,
+        notes,
+        recordings,
+        search,
+        statutes,
+        transcript,
+        users,
+    )
+
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from courtroom_api.live.lifecycle import HearingRunners
+        from courtroom_api.services import build_services
+
+        services = build_services(settings)
+        services.hearings = HearingRunners(services)
+        app.state.services = services
+        await services.hearings.resume_interrupted()
+        try:
+            yield
+        finally:
+            await services.hearings.shutdown()
+            services.engine.dispose()
+
     app = FastAPI(
         title="Smart Courtroom",
         version="0.1.0",
         description="Recording, live transcription and the electronic dossier of court hearings.",
+        openapi_tags=TAGS,
+        lifespan=lifespan,
     )
     app.state.settings = settings
+    install_error_handlers(app)
+    for module in (auth, users, courtrooms, cases, hearings, transcript, evidence, recordings, search, audit, live,
+                   statutes, notes):
+        app.include_router(module.router)
 
     @app.get("/api/health", tags=["system"])
     def health() -> dict[str, str]:

@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "courtroom_api.cli.serve",
     "courtroom_api.cli.db",
     "courtroom_api.cli.audit",
+    "courtroom_api.cli.users",
     "courtroom_api.cli.statutes",
 )
 

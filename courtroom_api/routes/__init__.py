@@ -1,1 +1,1 @@
-"""HTTP routes of the courtroom API, one module per resource."""
+"""REST and WebSocket routes, one module per resource."""

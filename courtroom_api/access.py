@@ -1,0 +1,60 @@
+"""Loading dossier objects for a caller: existence, case scope, role and seal checks in one step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from courtroom_api.auth.policy import Action, Principal, require_case, require_sealed_access
+from courtroom_api.errors import NotFoundError
+
+
+def audit(session: Session, who: Principal | str, action: str, obj: str, **details: Any) -> None:
+    """Append to the audit chain in the caller's transaction (committed with the change itself)."""
+    from models.audit import append_event
+
+    actor = who.actor if isinstance(who, Principal) else who
+    append_event(session, actor=actor, action=action, obj=obj, details=details)
+
+
+def load_case(session: Session, p: Principal, case_id: int, action: Action = Action.READ_CASE) -> Any:
+    from models import Case
+
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFoundError(f"case {case_id} not found")
+    require_case(p, session, case.id, action)
+    return case
+
+
+def load_hearing(session: Session, p: Principal, hearing_id: int, action: Action = Action.READ_CASE) -> Any:
+    from models import Hearing
+
+    hearing = session.get(Hearing, hearing_id)
+    if hearing is None:
+        raise NotFoundError(f"hearing {hearing_id} not found")
+    require_case(p, session, hearing.case_id, action)
+    return hearing
+
+
+def load_segment(session: Session, p: Principal, segment_id: int, action: Action) -> Any:
+    from models import TranscriptSegment
+
+    segment = session.get(TranscriptSegment, segment_id)
+    if segment is None:
+        raise NotFoundError(f"segment {segment_id} not found")
+    require_case(p, session, segment.hearing.case_id, action)
+    require_sealed_access(p, segment.sealed, f"segment {segment_id}")
+    return segment
+
+
+def load_evidence(session: Session, p: Principal, evidence_id: int, action: Action = Action.READ_EVIDENCE) -> Any:
+    from models import Evidence
+
+    evidence = session.get(Evidence, evidence_id)
+    if evidence is None:
+        raise NotFoundError(f"evidence {evidence_id} not found")
+    require_case(p, session, evidence.case_id, action)
+    require_sealed_access(p, evidence.sealed, f"evidence {evidence_id}")
+    return evidence

@@ -1,0 +1,1 @@
+"""Access: OAuth2 password flow, signed JWTs, and the permission policy."""

@@ -1,0 +1,87 @@
+"""``courtroom users``: bootstrap and manage logins from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import secrets
+import sys
+
+ROLES = ("judge", "clerk", "party", "appeal_judge", "admin", "terminal")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("users", help="logins: add, list, set a password")
+    usub = p.add_subparsers(dest="users_command", required=True)
+    add = usub.add_parser("add", help="add a login (the first admin bootstraps the system)")
+    add.add_argument("login")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--name", default="", help="display name")
+    add.add_argument("--password", help="password (default: $COURTROOM_NEW_PASSWORD, a prompt, or generated)")
+    add.add_argument("--courtroom", type=int, help="terminal: the courtroom id it is bound to")
+    add.add_argument("--side", help="terminal: the seat side it serves (plaintiff, defendant, ...)")
+    add.set_defaults(func=run_add)
+    ls = usub.add_parser("list", help="list logins")
+    ls.set_defaults(func=run_list)
+
+
+def _password(args: argparse.Namespace) -> tuple[str, bool]:
+    if args.password:
+        return args.password, False
+    if os.environ.get("COURTROOM_NEW_PASSWORD"):
+        return os.environ["COURTROOM_NEW_PASSWORD"], False
+    if sys.stdin.isatty():
+        return getpass.getpass(f"password for {args.login}: "), False
+    return secrets.token_urlsafe(12), True
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import IntegrityError
+
+    from courtroom_api.config import get_settings
+    from models import User
+    from models.audit import append_event
+    from models.db import make_engine, session_factory
+    from models.passwords import hash_password
+
+    if args.role == "terminal" and args.courtroom is None:
+        print("a terminal login must be bound to a courtroom: add --courtroom ID [--side SIDE]", file=sys.stderr)
+        return 2
+    password, generated = _password(args)
+    if len(password) < 8:
+        print("the password must have at least 8 characters", file=sys.stderr)
+        return 2
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_factory(engine)() as session:
+            user = User(login=args.login, password_hash=hash_password(password), role=args.role,
+                        display_name=args.name, courtroom_id=args.courtroom, side=args.side)
+            session.add(user)
+            session.flush()
+            append_event(session, actor="cli", action="user.create", obj=f"user:{user.id}",
+                         details={"login": args.login, "role": args.role})
+            session.commit()
+    except IntegrityError:
+        print(f"login {args.login!r} already exists (or the courtroom does not)", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"added {args.role} {args.login!r} (id {user.id})" + (f" with password {password}" if generated else ""))
+    return 0
+
+
+def run_list(_args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from courtroom_api.config import get_settings
+    from models import User
+    from models.db import make_engine, session_factory
+
+    engine = make_engine(get_settings().database_url)
+    with session_factory(engine)() as session:
+        for user in session.scalars(select(User).order_by(User.id)):
+            bound = f" courtroom={user.courtroom_id} side={user.side}" if user.role == "terminal" else ""
+            print(f"{user.id}\t{user.login}\t{user.role}\t{'active' if user.is_active else 'disabled'}{bound}")
+    engine.dispose()
+    return 0

@@ -1,0 +1,62 @@
+"""FastAPI dependencies as typed ``Annotated`` aliases: ``SessionDep``, ``CurrentUser``, ``ServicesDep``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from courtroom_api.auth.policy import Principal
+from courtroom_api.auth.tokens import decode_token
+from courtroom_api.errors import AuthenticationError
+from courtroom_api.services import Services
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    """One session per request; the route commits what it changes."""
+    with services.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def principal_from_token(token: str | None, services: Services, session: Session) -> Principal:
+    """Verify the token and load the (still active) user it names."""
+    from models import User
+
+    if not token:
+        raise AuthenticationError("not authenticated: log in at /api/auth/token")
+    claims = decode_token(token, services.secret)
+    user = session.get(User, claims.user_id)
+    if user is None or not user.is_active:
+        raise AuthenticationError("the token's user no longer exists or is disabled")
+    return Principal(
+        user_id=user.id,
+        login=user.login,
+        role=str(user.role),
+        display_name=user.display_name,
+        courtroom_id=user.courtroom_id,
+        side=str(user.side) if user.side else None,
+    )
+
+
+def current_user(
+    services: ServicesDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    return principal_from_token(token, services, session)
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]

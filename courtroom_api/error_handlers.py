@@ -1,0 +1,51 @@
+"""The one place where domain errors become HTTP responses."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from courtroom_api import errors as e
+from models.errors import BlobNotFoundError, BlobTooLargeError, DossierError, SearchError
+
+STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (e.AuthenticationError, 401),
+    (e.PermissionDeniedError, 403),
+    (e.NotFoundError, 404),
+    (BlobNotFoundError, 404),
+    (e.ConflictError, 409),
+    (IntegrityError, 409),
+    (e.UploadTooLargeError, 413),
+    (BlobTooLargeError, 413),
+    (e.RangeNotSatisfiableError, 416),
+    (e.EvidenceRejectedError, 422),
+    (e.ValidationFailedError, 422),
+    (SearchError, 422),
+    (e.ExportError, 503),
+)
+
+
+def _detail(exc: Exception) -> str:
+    if isinstance(exc, IntegrityError):
+        return "conflicts with existing data (duplicate or still referenced): " + str(exc.orig).split("\n")[0]
+    return str(exc)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    for exc_type, status in STATUS:
+        app.add_exception_handler(exc_type, _handler(status))
+    app.add_exception_handler(e.CourtroomApiError, _handler(400))
+    app.add_exception_handler(DossierError, _handler(400))
+
+
+def _handler(status: int):  # type: ignore[no-untyped-def]
+    async def handle(_request: Request, exc: Exception) -> JSONResponse:
+        headers = {}
+        if status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, e.RangeNotSatisfiableError):
+            headers["Content-Range"] = f"bytes */{exc.size}"
+        return JSONResponse({"detail": _detail(exc)}, status_code=status, headers=headers)
+
+    return handle

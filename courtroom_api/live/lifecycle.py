@@ -1,0 +1,155 @@
+"""Hearing lifecycle: start → live pipeline → stop → filed in the dossier; resume after a restart.
+
+The DB side (status, times, audit) lives here; the audio pipeline of one hearing lives in
+:mod:`courtroom_api.live.pipeline` and is driven by a :class:`HearingRunners` registry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from sqlalchemy import select
+
+from courtroom_api.access import audit, load_hearing
+from courtroom_api.auth.policy import Action, Principal
+from courtroom_api.errors import ConflictError
+from courtroom_api.schemas import HearingStart
+from courtroom_api.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class HearingRunners:
+    """The live pipelines of this process, one per running hearing."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._running: dict[int, Any] = {}  # hearing id → pipeline.HearingPipeline
+        self._lock = asyncio.Lock()
+
+    def get(self, hearing_id: int) -> Any:
+        return self._running.get(hearing_id)
+
+    async def start(self, hearing_id: int, plan: HearingStart, *, resumed: bool = False) -> None:
+        from courtroom_api.live.pipeline import HearingPipeline
+
+        async with self._lock:
+            if hearing_id in self._running:
+                raise ConflictError(f"hearing {hearing_id} is already running in this server")
+            pipeline = HearingPipeline(self.services, hearing_id, plan)
+            await pipeline.start(resumed=resumed)
+            self._running[hearing_id] = pipeline
+
+    async def stop(self, hearing_id: int) -> None:
+        async with self._lock:
+            pipeline = self._running.pop(hearing_id, None)
+        if pipeline is not None:
+            await pipeline.stop(finalize=True)
+
+    async def resume_interrupted(self) -> None:
+        """Hearings left in progress by a previous process continue recording into the same hearing."""
+        from models import AuditEvent, Hearing
+        from models.enums import HearingStatus
+
+        with self.services.sessions() as session:
+            ids = list(session.scalars(select(Hearing.id).where(Hearing.status == HearingStatus.IN_PROGRESS)))
+            plans = {}
+            for hid in ids:
+                start = session.scalar(select(AuditEvent).where(
+                    AuditEvent.object == f"hearing:{hid}", AuditEvent.action == "hearing.start"
+                ).order_by(AuditEvent.id.desc()).limit(1))
+                plans[hid] = HearingStart.model_validate((start.details or {}).get("plan", {}) if start else {})
+        for hid, plan in plans.items():
+            try:
+                await self.start(hid, plan, resumed=True)
+                log.warning("hearing %s resumed after a restart", hid)
+            except Exception:  # supervisor: one hearing failing to resume must not stop the server
+                log.exception("hearing %s could not be resumed", hid)
+
+    async def shutdown(self) -> None:
+        """Server shutdown: pipelines stop without closing their hearings, which resume on restart."""
+        async with self._lock:
+            running, self._running = list(self._running.values()), {}
+        for pipeline in running:
+            await pipeline.stop(finalize=False)
+
+
+def _mark_started(services: Services, user: Principal, hearing_id: int, plan: HearingStart) -> None:
+    from models.base import utcnow
+    from models.enums import CaseStatus, HearingStatus
+
+    with services.sessions() as session:
+        hearing = load_hearing(session, user, hearing_id, Action.CONTROL_HEARING)
+        if hearing.status not in (HearingStatus.SCHEDULED, HearingStatus.PAUSED):
+            raise ConflictError(f"hearing {hearing_id} is {hearing.status}; only a scheduled hearing can start")
+        hearing.status = HearingStatus.IN_PROGRESS
+        hearing.started_at = hearing.started_at or utcnow()
+        hearing.case.status = CaseStatus.IN_HEARING
+        audit(session, user, "hearing.start", f"hearing:{hearing_id}", plan=plan.model_dump())
+        session.commit()
+
+
+def _revert_start(services: Services, hearing_id: int, error: str) -> None:
+    from models import Hearing
+    from models.enums import HearingStatus
+
+    with services.sessions() as session:
+        hearing = session.get(Hearing, hearing_id)
+        hearing.status = HearingStatus.SCHEDULED
+        audit(session, "system", "hearing.start_failed", f"hearing:{hearing_id}", error=error)
+        session.commit()
+
+
+def _hearing_public(services: Services, hearing_id: int) -> Any:
+    from models import Hearing
+
+    with services.sessions() as session:
+        return session.get(Hearing, hearing_id)
+
+
+async def start_hearing(services: Services, user: Principal, hearing_id: int, plan: HearingStart) -> Any:
+    """Mark the hearing started, then start its pipeline; on failure the hearing goes back to scheduled."""
+    await asyncio.to_thread(_mark_started, services, user, hearing_id, plan)
+    try:
+        await services.hearings.start(hearing_id, plan)
+    except Exception as exc:
+        await asyncio.to_thread(_revert_start, services, hearing_id, str(exc))
+        raise
+    return await asyncio.to_thread(_hearing_public, services, hearing_id)
+
+
+def _check_stoppable(services: Services, user: Principal, hearing_id: int) -> None:
+    from models.enums import HearingStatus
+
+    with services.sessions() as session:
+        hearing = load_hearing(session, user, hearing_id, Action.CONTROL_HEARING)
+        if hearing.status != HearingStatus.IN_PROGRESS:
+            raise ConflictError(f"hearing {hearing_id} is {hearing.status}, not in progress")
+
+
+def _mark_ended(services: Services, user: Principal, hearing_id: int) -> None:
+    from models import Hearing
+    from models.base import utcnow
+    from models.enums import CaseStatus, HearingStatus
+
+    with services.sessions() as session:
+        hearing = session.get(Hearing, hearing_id)
+        hearing.status = HearingStatus.ENDED
+        hearing.ended_at = utcnow()
+        hearing.case.status = CaseStatus.ADJOURNED
+        audit(session, user, "hearing.stop", f"hearing:{hearing_id}")
+        session.commit()
+
+
+async def stop_hearing(services: Services, user: Principal, hearing_id: int) -> Any:
+    """Stop the pipeline (recording finalized and filed, transcript persisted), then close the hearing."""
+    await asyncio.to_thread(_check_stoppable, services, user, hearing_id)
+    await services.hearings.stop(hearing_id)
+    await asyncio.to_thread(_mark_ended, services, user, hearing_id)
+    stream = services.hub.get(hearing_id)
+    if stream is not None:
+        stream.publish("status", {"status": "ended"})
+        stream.close()
+    return await asyncio.to_thread(_hearing_public, services, hearing_id)

@@ -1,0 +1,112 @@
+"""The court record of a hearing: segments as exports see them, sign-off and lock state, diffs.
+
+Sign-off state lives in the audit chain itself (``record.sign`` / ``record.unlock`` events on
+``hearing:<id>``), so who signed and when can never disagree with the audit trail.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from courtroom_api.errors import ConflictError
+from courtroom_api.exports.records import (
+    CourtRecord,
+    ExportSegment,
+    ExportWord,
+    RecordHeader,
+    redact,
+    role_label,
+)
+
+SIGNING_ROLES = ("judge", "clerk")
+
+
+def signatures(session: Session, hearing_id: int) -> list[Any]:
+    """``record.sign`` audit events since the last unlock, oldest first."""
+    from models import AuditEvent
+
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.object == f"hearing:{hearing_id}", AuditEvent.action.in_(("record.sign", "record.unlock")))
+        .order_by(AuditEvent.id)
+    ).all()
+    current: list[Any] = []
+    for event in events:
+        current = [] if event.action == "record.unlock" else current + [event]
+    return current
+
+
+def signed_roles(session: Session, hearing_id: int) -> list[str]:
+    return sorted({str(e.details.get("role")) for e in signatures(session, hearing_id)})
+
+
+def is_locked(session: Session, hearing_id: int) -> bool:
+    return all(role in signed_roles(session, hearing_id) for role in SIGNING_ROLES)
+
+
+def ensure_unlocked(session: Session, hearing_id: int) -> None:
+    if is_locked(session, hearing_id):
+        raise ConflictError("the record is signed and locked; a judge must unlock it with a reason first")
+
+
+def char_diff(before: str, after: str) -> str:
+    """A compact character-level diff (works for Chinese, which has no spaces): ``[-old-]{+new+}``."""
+    out = []
+    for op, a0, a1, b0, b1 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(before[a0:a1])
+            continue
+        if a1 > a0:
+            out.append(f"[-{before[a0:a1]}-]")
+        if b1 > b0:
+            out.append(f"{{+{after[b0:b1]}+}}")
+    return "".join(out)
+
+
+def export_segments(session: Session, hearing_id: int, may_see_sealed: bool) -> tuple[ExportSegment, ...]:
+    """The hearing's transcript in time order, sealed parts redacted for readers who may not see them."""
+    from models import TranscriptSegment
+
+    rows = session.scalars(
+        select(TranscriptSegment).where(TranscriptSegment.hearing_id == hearing_id).order_by(
+            TranscriptSegment.start_s, TranscriptSegment.id
+        )
+    ).all()
+    segments = tuple(
+        ExportSegment(
+            segment_id=r.id, start=r.start_s, end=r.end_s, text=r.text,
+            role=str(r.role) if r.role else None,
+            participant_name=r.participant.name if r.participant else None,
+            seat=r.seat, channel=r.channel, sealed=r.sealed, status=str(r.status),
+            words=tuple(ExportWord(float(w.get("start", 0)), float(w.get("end", 0)),
+                                   str(w.get("word", w.get("text", ""))), float(w.get("probability", 0)))
+                        for w in (r.words or [])),
+        )
+        for r in rows
+    )
+    return redact(segments, may_see_sealed)
+
+
+def court_record(session: Session, hearing: Any, may_see_sealed: bool) -> CourtRecord:
+    from models import Court, Participant
+
+    case = hearing.case
+    court = session.get(Court, case.court_id) if case.court_id else None
+    participants = session.scalars(select(Participant).where(Participant.case_id == case.id)).all()
+    signed = tuple(
+        f"{role_label(e.details.get('role'))} {e.details.get('name', '')} {e.occurred_at:%Y-%m-%d %H:%M}".strip()
+        for e in signatures(session, hearing.id)
+    )
+    header = RecordHeader(
+        court=court.name if court else "人民法院",
+        case_number=case.case_number, cause=case.cause_of_action,
+        courtroom=hearing.courtroom.name if hearing.courtroom else "",
+        started_at=hearing.started_at or hearing.scheduled_start, ended_at=hearing.ended_at,
+        participants=tuple(role_label(str(p.role), p.name) for p in participants),
+        signed_by=signed,
+    )
+    return CourtRecord(header, export_segments(session, hearing.id, may_see_sealed))

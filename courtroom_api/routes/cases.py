@@ -1,0 +1,126 @@
+"""Cases and their participants."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from courtroom_api.access import audit, load_case
+from courtroom_api.auth.policy import Action, case_scope, require
+from courtroom_api.deps import CurrentUser, SessionDep
+from courtroom_api.errors import NotFoundError, ValidationFailedError
+from courtroom_api.schemas import (
+    CaseCreate,
+    CasePublic,
+    CaseUpdate,
+    ParticipantCreate,
+    ParticipantPublic,
+    ParticipantUpdate,
+)
+
+router = APIRouter(prefix="/api", tags=["cases"])
+
+
+def _jsonable(data: dict) -> dict:  # type: ignore[type-arg]
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}
+
+
+@router.get("/cases", response_model=list[CasePublic])
+def list_cases(
+    user: CurrentUser, session: SessionDep,
+    limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=10**9),
+) -> object:
+    from models import Case
+
+    require(user, Action.READ_CASE)
+    stmt = select(Case).order_by(Case.id).limit(limit).offset(offset)
+    scope = case_scope(user, session)
+    if scope is not None:
+        stmt = stmt.where(Case.id.in_(scope))
+    return session.scalars(stmt).all()
+
+
+@router.post("/cases", response_model=CasePublic, status_code=201)
+def create_case(body: CaseCreate, user: CurrentUser, session: SessionDep) -> object:
+    from models import Case, Court
+
+    require(user, Action.WRITE_CASE)
+    if body.court_id is not None and session.get(Court, body.court_id) is None:
+        raise NotFoundError(f"court {body.court_id} not found")
+    case = Case(**body.model_dump())
+    session.add(case)
+    session.flush()
+    audit(session, user, "case.create", f"case:{case.id}", **_jsonable(body.model_dump()))
+    session.commit()
+    return case
+
+
+@router.get("/cases/{case_id}", response_model=CasePublic)
+def get_case(case_id: int, user: CurrentUser, session: SessionDep) -> object:
+    return load_case(session, user, case_id)
+
+
+@router.patch("/cases/{case_id}", response_model=CasePublic)
+def update_case(case_id: int, body: CaseUpdate, user: CurrentUser, session: SessionDep) -> object:
+    case = load_case(session, user, case_id, Action.WRITE_CASE)
+    changes = body.model_dump(exclude_unset=True)
+    for key, value in changes.items():
+        if value is None and key != "filed_on":
+            continue
+        setattr(case, key, value)
+    audit(session, user, "case.update", f"case:{case_id}", **_jsonable(changes))
+    session.commit()
+    return case
+
+
+@router.get("/cases/{case_id}/participants", response_model=list[ParticipantPublic])
+def list_participants(case_id: int, user: CurrentUser, session: SessionDep) -> object:
+    from models import Participant
+
+    load_case(session, user, case_id)
+    return session.scalars(select(Participant).where(Participant.case_id == case_id).order_by(Participant.id)).all()
+
+
+def _check_refs(session, case_id: int, represented: int | None, user_id: int | None) -> None:  # type: ignore[no-untyped-def]
+    from models import Participant, User
+
+    if represented is not None:
+        party = session.get(Participant, represented)
+        if party is None or party.case_id != case_id:
+            raise ValidationFailedError(f"participant {represented} is not a participant of case {case_id}")
+    if user_id is not None and session.get(User, user_id) is None:
+        raise ValidationFailedError(f"user {user_id} does not exist")
+
+
+@router.post("/cases/{case_id}/participants", response_model=ParticipantPublic, status_code=201)
+def add_participant(case_id: int, body: ParticipantCreate, user: CurrentUser, session: SessionDep) -> object:
+    from models import Participant
+
+    load_case(session, user, case_id, Action.WRITE_CASE)
+    _check_refs(session, case_id, body.represented_participant_id, body.user_id)
+    participant = Participant(case_id=case_id, **body.model_dump())
+    session.add(participant)
+    session.flush()
+    audit(session, user, "participant.add", f"participant:{participant.id}", case_id=case_id,
+          name=body.name, role=body.role.value)
+    session.commit()
+    return participant
+
+
+@router.patch("/participants/{participant_id}", response_model=ParticipantPublic)
+def update_participant(participant_id: int, body: ParticipantUpdate, user: CurrentUser, session: SessionDep) -> object:
+    from models import Participant
+
+    participant = session.get(Participant, participant_id)
+    if participant is None:
+        raise NotFoundError(f"participant {participant_id} not found")
+    load_case(session, user, participant.case_id, Action.WRITE_CASE)
+    changes = body.model_dump(exclude_unset=True)
+    _check_refs(session, participant.case_id, None, changes.get("user_id"))
+    for key, value in changes.items():
+        if value is None and key in ("name", "role", "organization"):
+            continue
+        setattr(participant, key, value)
+    audit(session, user, "participant.update", f"participant:{participant_id}", **_jsonable(changes))
+    session.commit()
+    return participant

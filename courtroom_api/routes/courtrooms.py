@@ -1,0 +1,72 @@
+"""Courts and courtrooms (each courtroom names its hardware profile)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from courtroom_api.access import audit
+from courtroom_api.auth.policy import Action, require
+from courtroom_api.deps import CurrentUser, SessionDep
+from courtroom_api.errors import NotFoundError
+from courtroom_api.schemas import CourtCreate, CourtPublic, CourtroomCreate, CourtroomPublic, CourtroomUpdate
+
+router = APIRouter(prefix="/api", tags=["courtrooms"])
+
+
+@router.get("/courts", response_model=list[CourtPublic])
+def list_courts(user: CurrentUser, session: SessionDep) -> object:
+    from models import Court
+
+    return session.scalars(select(Court).order_by(Court.id)).all()
+
+
+@router.post("/courts", response_model=CourtPublic, status_code=201)
+def create_court(body: CourtCreate, user: CurrentUser, session: SessionDep) -> object:
+    from models import Court
+
+    require(user, Action.MANAGE_COURTROOMS)
+    court = Court(code=body.code, name=body.name)
+    session.add(court)
+    session.flush()
+    audit(session, user, "court.create", f"court:{court.id}", code=body.code)
+    session.commit()
+    return court
+
+
+@router.get("/courtrooms", response_model=list[CourtroomPublic])
+def list_courtrooms(user: CurrentUser, session: SessionDep) -> object:
+    from models import Courtroom
+
+    return session.scalars(select(Courtroom).order_by(Courtroom.id)).all()
+
+
+@router.post("/courtrooms", response_model=CourtroomPublic, status_code=201)
+def create_courtroom(body: CourtroomCreate, user: CurrentUser, session: SessionDep) -> object:
+    from models import Court, Courtroom
+
+    require(user, Action.MANAGE_COURTROOMS)
+    if session.get(Court, body.court_id) is None:
+        raise NotFoundError(f"court {body.court_id} not found")
+    room = Courtroom(**body.model_dump())
+    session.add(room)
+    session.flush()
+    audit(session, user, "courtroom.create", f"courtroom:{room.id}", **body.model_dump())
+    session.commit()
+    return room
+
+
+@router.patch("/courtrooms/{courtroom_id}", response_model=CourtroomPublic)
+def update_courtroom(courtroom_id: int, body: CourtroomUpdate, user: CurrentUser, session: SessionDep) -> object:
+    from models import Courtroom
+
+    require(user, Action.MANAGE_COURTROOMS)
+    room = session.get(Courtroom, courtroom_id)
+    if room is None:
+        raise NotFoundError(f"courtroom {courtroom_id} not found")
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    for key, value in changes.items():
+        setattr(room, key, value)
+    audit(session, user, "courtroom.update", f"courtroom:{courtroom_id}", **changes)
+    session.commit()
+    return room

@@ -1,0 +1,229 @@
+"""Evidence: streamed upload with type checks, listing, Range download, renditions for zoom."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from courtroom_api.access import audit, load_case, load_evidence
+from courtroom_api.auth.policy import Action, Principal
+from courtroom_api.blobstore import blob_path, file_chunks
+from courtroom_api.deps import CurrentUser, ServicesDep, SessionDep
+from courtroom_api.errors import ConflictError, UploadTooLargeError
+from courtroom_api.evidence import renditions
+from courtroom_api.evidence.upload import StagedUpload, stage_upload
+from courtroom_api.ranges import file_response
+from courtroom_api.schemas import EvidencePublic, EvidenceUpdate, PagesInfo, TileInfo
+from courtroom_api.services import Services
+
+router = APIRouter(prefix="/api", tags=["evidence"])
+SIDE_PREFIX = {"plaintiff": "P", "defendant": "D", "prosecution": "PR", "third_party": "T"}
+
+
+@router.get("/cases/{case_id}/evidence", response_model=list[EvidencePublic])
+def list_evidence(case_id: int, user: CurrentUser, session: SessionDep) -> object:
+    from models import Evidence
+
+    load_case(session, user, case_id, Action.READ_EVIDENCE)
+    stmt = select(Evidence).where(Evidence.case_id == case_id).order_by(Evidence.id)
+    if not user.may_see_sealed:
+        stmt = stmt.where(Evidence.sealed.is_(False))
+    return session.scalars(stmt).all()
+
+
+def _submitter(session, user: Principal, case_id: int):  # type: ignore[no-untyped-def]
+    from models import Participant
+
+    return session.scalar(select(Participant).where(Participant.case_id == case_id,
+                                                    Participant.user_id == user.user_id))
+
+
+def _next_exhibit_number(session, case_id: int, prefix: str) -> str:  # type: ignore[no-untyped-def]
+    from models import Evidence
+
+    count = session.scalar(select(func.count()).select_from(Evidence).where(
+        Evidence.case_id == case_id, Evidence.exhibit_number.like(f"{prefix}-%")))
+    return f"{prefix}-{(count or 0) + 1}"
+
+
+def _file_evidence(services: Services, user: Principal, case_id: int, staged: StagedUpload, meta: dict) -> int:  # type: ignore[type-arg]
+    """Move the checked upload into the blob store and create the Evidence row (one transaction)."""
+    from models import Evidence
+
+    with services.sessions() as session:
+        load_case(session, user, case_id, Action.UPLOAD_EVIDENCE)
+        participant = _submitter(session, user, case_id)
+        ref = services.blobs.put_stream(file_chunks(staged.path))
+        number = meta["exhibit_number"]
+        if not number:
+            side = str(participant.side) if participant and participant.side else ""
+            number = _next_exhibit_number(session, case_id, SIDE_PREFIX.get(side, "C"))
+        evidence = Evidence(
+            case_id=case_id, exhibit_number=number, title=meta["title"], description=meta["description"],
+            kind=staged.file_type.kind, submitted_by_participant_id=participant.id if participant else None,
+            submitted_by_user_id=user.user_id, blob_sha256=ref.sha256, mime_type=staged.file_type.mime,
+            size_bytes=ref.size, sealed=bool(meta["sealed"]) and user.may_see_sealed,
+        )
+        session.add(evidence)
+        session.flush()
+        audit(session, user, "evidence.submit", f"evidence:{evidence.id}", case_id=case_id, sha256=ref.sha256,
+              size=ref.size, mime=staged.file_type.mime, exhibit_number=number)
+        session.commit()
+        return evidence.id
+
+
+@router.post(
+    "/cases/{case_id}/evidence", response_model=EvidencePublic, status_code=201,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {
+        "schema": {"type": "string", "format": "binary"}}}}},
+)
+async def upload_evidence(
+    case_id: int, request: Request, user: CurrentUser, services: ServicesDep,
+    title: Annotated[str, Query(min_length=1, max_length=300)],
+    filename: Annotated[str | None, Query(max_length=255)] = None,
+    exhibit_number: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+    description: Annotated[str, Query(max_length=5000)] = "",
+    sealed: bool = False,
+    content_type: Annotated[str | None, Header()] = None,
+) -> object:
+    """Upload a file as the raw request body; ``Content-Type`` and ``filename`` state what it is.
+
+    The file is streamed to a temp file (sha256 on the way, size limit enforced while receiving),
+    sniffed by its magic bytes, and fully checked; a mismatch or a corrupt file is refused (422),
+    an oversized one 413, and nothing is stored.
+    """
+    from models import Evidence
+
+    await asyncio.to_thread(_check_case, services, user, case_id)
+    limit = services.settings.storage.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise UploadTooLargeError(limit)
+    staged = await stage_upload(request.stream(), claimed_mime=content_type, filename=filename,
+                                limit_bytes=limit, tmp_dir=services.upload_tmp_dir)
+    meta = {"title": title, "exhibit_number": exhibit_number, "description": description, "sealed": sealed}
+    try:
+        evidence_id = await asyncio.to_thread(_file_evidence, services, user, case_id, staged, meta)
+    except IntegrityError as exc:
+        raise ConflictError(f"exhibit number {exhibit_number!r} is already used in case {case_id}") from exc
+    finally:
+        staged.discard()
+    with services.sessions() as session:
+        return session.get(Evidence, evidence_id)
+
+
+def _check_case(services: Services, user: Principal, case_id: int) -> None:
+    with services.sessions() as session:
+        load_case(session, user, case_id, Action.UPLOAD_EVIDENCE)
+
+
+@router.get("/evidence/{evidence_id}", response_model=EvidencePublic)
+def get_evidence(evidence_id: int, user: CurrentUser, session: SessionDep) -> object:
+    return load_evidence(session, user, evidence_id)
+
+
+@router.patch("/evidence/{evidence_id}", response_model=EvidencePublic)
+def update_evidence(evidence_id: int, body: EvidenceUpdate, user: CurrentUser, session: SessionDep) -> object:
+    from courtroom_api.auth.policy import require
+
+    evidence = load_evidence(session, user, evidence_id)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    if "sealed" in changes:
+        require(user, Action.SEAL)
+    if set(changes) - {"sealed"}:
+        require(user, Action.WRITE_CASE)
+    for key, value in changes.items():
+        setattr(evidence, key, value)
+    audit(session, user, "evidence.update", f"evidence:{evidence_id}", **changes)
+    session.commit()
+    return evidence
+
+
+@router.get("/evidence/{evidence_id}/content", response_class=Response,
+            responses={206: {"description": "partial content"}, 416: {"description": "range not satisfiable"}})
+def evidence_content(
+    evidence_id: int, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    range_: Annotated[str | None, Header(alias="range")] = None,
+) -> Response:
+    """The file itself, with HTTP Range for seeking in audio and video."""
+    evidence = load_evidence(session, user, evidence_id)
+    path = blob_path(services.blobs, evidence.blob_sha256)
+    return file_response(path, media_type=evidence.mime_type, range_header=range_, etag=evidence.blob_sha256,
+                         filename=f"{evidence.exhibit_number}-{evidence.title}")
+
+
+def _image_evidence(session, user: Principal, services: Services, evidence_id: int):  # type: ignore[no-untyped-def]
+    from courtroom_api.errors import ValidationFailedError
+
+    evidence = load_evidence(session, user, evidence_id)
+    if evidence.kind != "image":
+        raise ValidationFailedError(f"evidence {evidence_id} is a {evidence.kind}, not an image")
+    return evidence, blob_path(services.blobs, evidence.blob_sha256)
+
+
+@router.get("/evidence/{evidence_id}/rendition", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}}}})
+def evidence_rendition(
+    evidence_id: int, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    max_px: int = Query(1024, ge=16, le=renditions.MAX_RENDER_PX),
+) -> Response:
+    """The image scaled to fit ``max_px`` (JPEG)."""
+    evidence, path = _image_evidence(session, user, services, evidence_id)
+    cache = renditions.RenditionCache(services.renditions_dir)
+    data = cache.get_or_make(evidence.blob_sha256, f"scaled-{max_px}.jpg", lambda: renditions.scaled_image(path, max_px))
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+
+
+@router.get("/evidence/{evidence_id}/tiles", response_model=TileInfo)
+def evidence_tiles(evidence_id: int, user: CurrentUser, session: SessionDep, services: ServicesDep) -> TileInfo:
+    """The deep-zoom pyramid of an image (level ``max_level`` = full resolution)."""
+    _, path = _image_evidence(session, user, services, evidence_id)
+    grid = renditions.tile_grid(path)
+    return TileInfo(width=grid.width, height=grid.height, tile_px=grid.tile_px, max_level=grid.max_level,
+                    url_template=f"/api/evidence/{evidence_id}/tiles/{{level}}/{{col}}/{{row}}")
+
+
+@router.get("/evidence/{evidence_id}/tiles/{level}/{col}/{row}", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}}}})
+def evidence_tile(
+    evidence_id: int, level: int, col: int, row: int, user: CurrentUser, session: SessionDep, services: ServicesDep
+) -> Response:
+    evidence, path = _image_evidence(session, user, services, evidence_id)
+    cache = renditions.RenditionCache(services.renditions_dir)
+    data = cache.get_or_make(evidence.blob_sha256, f"tile-{level}-{col}-{row}.jpg",
+                             lambda: renditions.image_tile(path, level, col, row))
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+
+
+def _pdf_evidence(session, user: Principal, services: Services, evidence_id: int):  # type: ignore[no-untyped-def]
+    from courtroom_api.errors import ValidationFailedError
+
+    evidence = load_evidence(session, user, evidence_id)
+    if evidence.mime_type != "application/pdf":
+        raise ValidationFailedError(f"evidence {evidence_id} is not a PDF")
+    return evidence, blob_path(services.blobs, evidence.blob_sha256)
+
+
+@router.get("/evidence/{evidence_id}/pages", response_model=PagesInfo)
+def evidence_pages(evidence_id: int, user: CurrentUser, session: SessionDep, services: ServicesDep) -> PagesInfo:
+    _, path = _pdf_evidence(session, user, services, evidence_id)
+    return PagesInfo(pages=renditions.pdf_page_count(path),
+                     url_template=f"/api/evidence/{evidence_id}/pages/{{page}}?width={{width}}")
+
+
+@router.get("/evidence/{evidence_id}/pages/{page}", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+def evidence_page(
+    evidence_id: int, page: int, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    width: int = Query(1200, ge=16, le=renditions.MAX_RENDER_PX),
+) -> Response:
+    """A PDF page rendered as a PNG ``width`` pixels wide."""
+    evidence, path = _pdf_evidence(session, user, services, evidence_id)
+    cache = renditions.RenditionCache(services.renditions_dir)
+    data = cache.get_or_make(evidence.blob_sha256, f"page-{page}-{width}.png",
+                             lambda: renditions.pdf_page_image(path, page, width))
+    return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})

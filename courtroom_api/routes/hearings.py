@@ -1,0 +1,106 @@
+"""Hearings: CRUD, the live lifecycle (start / stop) and the "now displayed" state."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from courtroom_api.access import audit, load_case, load_evidence, load_hearing
+from courtroom_api.auth.policy import Action
+from courtroom_api.deps import CurrentUser, ServicesDep, SessionDep
+from courtroom_api.errors import ConflictError, NotFoundError, ValidationFailedError
+from courtroom_api.schemas import DisplayState, HearingCreate, HearingPublic, HearingStart, HearingUpdate
+
+router = APIRouter(prefix="/api", tags=["hearings"])
+
+
+def _iso(data: dict) -> dict:  # type: ignore[type-arg]
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}
+
+
+@router.get("/cases/{case_id}/hearings", response_model=list[HearingPublic])
+def list_hearings(case_id: int, user: CurrentUser, session: SessionDep) -> object:
+    from models import Hearing
+
+    load_case(session, user, case_id)
+    return session.scalars(select(Hearing).where(Hearing.case_id == case_id).order_by(Hearing.id)).all()
+
+
+@router.post("/cases/{case_id}/hearings", response_model=HearingPublic, status_code=201)
+def create_hearing(case_id: int, body: HearingCreate, user: CurrentUser, session: SessionDep) -> object:
+    from models import Courtroom, Hearing
+
+    load_case(session, user, case_id, Action.WRITE_CASE)
+    if body.courtroom_id is not None and session.get(Courtroom, body.courtroom_id) is None:
+        raise NotFoundError(f"courtroom {body.courtroom_id} not found")
+    hearing = Hearing(case_id=case_id, **body.model_dump())
+    session.add(hearing)
+    session.flush()
+    audit(session, user, "hearing.create", f"hearing:{hearing.id}", case_id=case_id, **_iso(body.model_dump()))
+    session.commit()
+    return hearing
+
+
+@router.get("/hearings/{hearing_id}", response_model=HearingPublic)
+def get_hearing(hearing_id: int, user: CurrentUser, session: SessionDep) -> object:
+    return load_hearing(session, user, hearing_id)
+
+
+@router.patch("/hearings/{hearing_id}", response_model=HearingPublic)
+def update_hearing(hearing_id: int, body: HearingUpdate, user: CurrentUser, session: SessionDep) -> object:
+    from models import Courtroom
+
+    hearing = load_hearing(session, user, hearing_id, Action.WRITE_CASE)
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("courtroom_id") is not None and session.get(Courtroom, changes["courtroom_id"]) is None:
+        raise NotFoundError(f"courtroom {changes['courtroom_id']} not found")
+    if "status" in changes and hearing.status not in ("scheduled", "cancelled"):
+        raise ConflictError(f"hearing is {hearing.status}; only scheduled hearings can be rescheduled or cancelled")
+    for key, value in changes.items():
+        if key == "status" and value is None:
+            continue
+        setattr(hearing, key, value)
+    audit(session, user, "hearing.update", f"hearing:{hearing_id}", **_iso(changes))
+    session.commit()
+    return hearing
+
+
+@router.post("/hearings/{hearing_id}/start", response_model=HearingPublic)
+async def start_hearing(hearing_id: int, body: HearingStart, user: CurrentUser, services: ServicesDep) -> object:
+    """Start recording and live transcription (profile + source: device, file or stream URL)."""
+    from courtroom_api.live.lifecycle import start_hearing as start
+
+    return await start(services, user, hearing_id, body)
+
+
+@router.post("/hearings/{hearing_id}/stop", response_model=HearingPublic)
+async def stop_hearing(hearing_id: int, user: CurrentUser, services: ServicesDep) -> object:
+    """Stop: the recording is finalized and filed, the transcript persisted, the hearing closed."""
+    from courtroom_api.live.lifecycle import stop_hearing as stop
+
+    return await stop(services, user, hearing_id)
+
+
+@router.get("/hearings/{hearing_id}/display", response_model=DisplayState)
+def get_display(hearing_id: int, user: CurrentUser, session: SessionDep, services: ServicesDep) -> DisplayState:
+    load_hearing(session, user, hearing_id)
+    return services.display.get(hearing_id, DisplayState())
+
+
+@router.put("/hearings/{hearing_id}/display", response_model=DisplayState)
+def set_display(
+    hearing_id: int, body: DisplayState, user: CurrentUser, session: SessionDep, services: ServicesDep
+) -> DisplayState:
+    """Show an exhibit (page, zoom region) on the party screens; pushed over the hearing's WebSocket."""
+    hearing = load_hearing(session, user, hearing_id, Action.DISPLAY)
+    if body.evidence_id is not None:
+        evidence = load_evidence(session, user, body.evidence_id)
+        if evidence.case_id != hearing.case_id:
+            raise ValidationFailedError("the exhibit belongs to another case")
+        if evidence.sealed:
+            raise ConflictError("sealed evidence cannot be shown on the party screens")
+    services.display[hearing_id] = body
+    services.hub.stream(hearing_id).publish("display", body.model_dump())
+    audit(session, user, "display.set", f"hearing:{hearing_id}", **body.model_dump())
+    session.commit()
+    return body

@@ -1,0 +1,106 @@
+"""The live WebSocket of a hearing: ``/ws/hearings/{id}?after=N&token=…``.
+
+Messages are JSON text frames ``{"seq", "type", "t", "data"}``; types: ``transcript.partial``,
+``transcript.final``, ``transcript.revised``, ``meter``, ``alarm``, ``display``, ``status``, and
+the control messages ``hello`` (first frame), ``reset`` (events before this were evicted: reload
+the transcript over REST) and ``closed`` (with ``resume_after``). Close codes: 4401 bad token,
+4404 no such hearing (or no access), 4408 the client fell behind (reconnect with
+``after=resume_after``), 1000 the hearing's stream ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+
+from courtroom_api.access import load_hearing
+from courtroom_api.auth.policy import Action, Principal
+from courtroom_api.deps import principal_from_token
+from courtroom_api.errors import (
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    SubscriberClosedError,
+)
+from courtroom_api.live.hub import Subscriber
+from courtroom_api.services import Services
+
+router = APIRouter(tags=["live"])
+SEND_TIMEOUT_S = 10.0
+QUEUE_EVENTS = 256
+
+
+def _authorize(services: Services, token: str | None, hearing_id: int) -> tuple[Principal, str, int]:
+    """The caller, the hearing's status and the last persisted event seq (for a fresh stream)."""
+    from sqlalchemy import func, select
+
+    from models import TranscriptSegment
+
+    with services.sessions() as session:
+        user = principal_from_token(token, services, session)
+        hearing = load_hearing(session, user, hearing_id, Action.VIEW_LIVE)
+        if user.role == "terminal" and hearing.courtroom_id != user.courtroom_id:
+            raise NotFoundError(f"hearing {hearing_id} not found")
+        last = session.scalar(select(func.max(TranscriptSegment.seq)).where(TranscriptSegment.hearing_id == hearing_id))
+        return user, str(hearing.status), int(last or 0)
+
+
+def _control(type_: str, **data: object) -> str:
+    return json.dumps({"seq": None, "type": type_, "data": data}, ensure_ascii=False)
+
+
+@router.websocket("/ws/hearings/{hearing_id}")
+async def hearing_socket(
+    websocket: WebSocket, hearing_id: int, after: int | None = Query(None, ge=0), token: str | None = None
+) -> None:
+    services: Services = websocket.app.state.services
+    await websocket.accept()
+    try:
+        user, status, last_seq = await asyncio.to_thread(_authorize, services, token, hearing_id)
+    except AuthenticationError as exc:
+        await websocket.close(code=4401, reason=str(exc)[:120])
+        return
+    except (NotFoundError, PermissionDeniedError) as exc:
+        await websocket.close(code=4404, reason=str(exc)[:120])
+        return
+    stream = services.hub.get(hearing_id) or services.hub.stream(hearing_id, start_seq=last_seq)
+    sub = stream.subscribe(after=after, max_queue=QUEUE_EVENTS, may_see_sealed=user.may_see_sealed)
+    await websocket.send_text(_control("hello", hearing_id=hearing_id, status=status, last_seq=stream.last_seq,
+                                       role=user.role))
+    receiver = asyncio.create_task(_drain_incoming(websocket))
+    try:
+        await _pump(websocket, sub, receiver)
+    finally:
+        receiver.cancel()
+        stream.unsubscribe(sub)
+
+
+async def _drain_incoming(websocket: WebSocket) -> None:
+    """Read (and ignore) client frames so a disconnect is noticed while we wait for events."""
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            await websocket.receive_text()
+
+
+async def _pump(websocket: WebSocket, sub: Subscriber, receiver: asyncio.Task[None]) -> None:
+    while not receiver.done():
+        getter = asyncio.ensure_future(sub.next())
+        done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        if getter not in done:
+            getter.cancel()
+            return
+        try:
+            event = getter.result()
+        except SubscriberClosedError as exc:
+            code = 4408 if sub.lagged else 1000
+            with contextlib.suppress(Exception):
+                await websocket.send_text(_control("closed", reason=exc.reason, resume_after=exc.last_seq))
+                await websocket.close(code=code, reason=exc.reason[:120])
+            return
+        try:
+            await asyncio.wait_for(websocket.send_text(event.wire_for(sub.may_see_sealed)), SEND_TIMEOUT_S)
+        except (TimeoutError, WebSocketDisconnect, RuntimeError):
+            return

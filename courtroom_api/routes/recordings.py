@@ -1,0 +1,113 @@
+"""Recordings: streamed download with HTTP Range, per-seat tracks, mixdown, playback from a time.
+
+A finalized recording's files are write-once blobs: the multi-channel file (``blob_sha256``),
+and in ``channel_layout`` each seat's track (``track_sha256``); the listening mixdown is the
+layout entry with ``seat == "mixdown"``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+
+from courtroom_api.access import load_hearing
+from courtroom_api.auth.policy import Action, Principal
+from courtroom_api.blobstore import blob_path
+from courtroom_api.deps import CurrentUser, ServicesDep, SessionDep
+from courtroom_api.errors import NotFoundError
+from courtroom_api.ranges import file_response
+from courtroom_api.schemas import RecordingPublic
+
+router = APIRouter(prefix="/api", tags=["recordings"])
+MIXDOWN = "mixdown"
+RANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    206: {"description": "partial content"}, 416: {"description": "range not satisfiable"},
+}
+
+
+def _public(recording) -> RecordingPublic:  # type: ignore[no-untyped-def]
+    out = RecordingPublic.model_validate(recording)
+    out.tracks = [str(e["seat"]) for e in recording.channel_layout or [] if e.get("track_sha256")]
+    return out
+
+
+def _recording(session, user: Principal, recording_id: int):  # type: ignore[no-untyped-def]
+    from models import Recording
+
+    recording = session.get(Recording, recording_id)
+    if recording is None:
+        raise NotFoundError(f"recording {recording_id} not found")
+    load_hearing(session, user, recording.hearing_id, Action.READ_RECORDING)
+    return recording
+
+
+def _mime(sha_entry: dict[str, Any], default: str) -> str:
+    return str(sha_entry.get("mime_type") or default)
+
+
+@router.get("/hearings/{hearing_id}/recordings", response_model=list[RecordingPublic])
+def list_recordings(hearing_id: int, user: CurrentUser, session: SessionDep) -> list[RecordingPublic]:
+    from models import Recording
+
+    load_hearing(session, user, hearing_id, Action.READ_RECORDING)
+    rows = session.scalars(select(Recording).where(Recording.hearing_id == hearing_id).order_by(Recording.id))
+    return [_public(r) for r in rows]
+
+
+@router.get("/recordings/{recording_id}/audio", response_class=Response, responses=RANGE_RESPONSES)
+def recording_audio(
+    recording_id: int, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    range_: Annotated[str | None, Header(alias="range")] = None,
+) -> Response:
+    """The finalized multi-channel recording (FLAC), seekable with Range."""
+    recording = _recording(session, user, recording_id)
+    if not recording.blob_sha256:
+        raise NotFoundError(f"recording {recording_id} is not finalized yet")
+    path = blob_path(services.blobs, recording.blob_sha256)
+    return file_response(path, media_type="audio/flac", range_header=range_, etag=recording.blob_sha256,
+                         filename=f"hearing-{recording.hearing_id}-recording-{recording_id}.flac")
+
+
+@router.get("/recordings/{recording_id}/tracks/{seat}", response_class=Response, responses=RANGE_RESPONSES)
+def recording_track(
+    recording_id: int, seat: str, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    range_: Annotated[str | None, Header(alias="range")] = None,
+) -> Response:
+    """One seat's track, or ``mixdown`` for the listening mix, seekable with Range."""
+    recording = _recording(session, user, recording_id)
+    entry = next((e for e in recording.channel_layout or [] if e.get("seat") == seat and e.get("track_sha256")), None)
+    if entry is None:
+        raise NotFoundError(f"recording {recording_id} has no track for seat {seat!r}")
+    path = blob_path(services.blobs, entry["track_sha256"])
+    return file_response(path, media_type=_mime(entry, "audio/ogg"), range_header=range_,
+                         etag=entry["track_sha256"], filename=f"hearing-{recording.hearing_id}-{seat}{path.suffix}")
+
+
+@router.get("/recordings/{recording_id}/mixdown", response_class=Response, responses=RANGE_RESPONSES)
+def recording_mixdown(
+    recording_id: int, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    range_: Annotated[str | None, Header(alias="range")] = None,
+) -> Response:
+    return recording_track(recording_id, MIXDOWN, user, session, services, range_)
+
+
+@router.get("/hearings/{hearing_id}/play", response_class=RedirectResponse, status_code=307,
+            responses={307: {"description": "to the recording, with a media fragment #t=<seconds>"}})
+def play_from(
+    hearing_id: int, user: CurrentUser, session: SessionDep,
+    t: Annotated[float, Query(ge=0, le=1e7, description="seconds from the start of the recording")] = 0.0,
+) -> RedirectResponse:
+    """Play the hearing's recording from ``t``: redirects to the mixdown (or the full recording) at ``#t=``."""
+    from models import Recording
+
+    load_hearing(session, user, hearing_id, Action.READ_RECORDING)
+    recordings = session.scalars(select(Recording).where(Recording.hearing_id == hearing_id).order_by(Recording.id)).all()
+    for recording in recordings:
+        if any(e.get("seat") == MIXDOWN and e.get("track_sha256") for e in recording.channel_layout or []):
+            return RedirectResponse(f"/api/recordings/{recording.id}/mixdown#t={t:.2f}", status_code=307)
+        if recording.blob_sha256:
+            return RedirectResponse(f"/api/recordings/{recording.id}/audio#t={t:.2f}", status_code=307)
+    raise NotFoundError(f"hearing {hearing_id} has no finalized recording yet")

@@ -1,0 +1,55 @@
+"""Transcript search for appeal judges (and the bench), respecting case access and seals."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from courtroom_api.auth.policy import Action, case_scope, require
+from courtroom_api.deps import CurrentUser, SessionDep
+from courtroom_api.schemas import SearchHitPublic
+
+router = APIRouter(prefix="/api", tags=["search"])
+
+
+def play_url(hearing_id: int, start_s: float) -> str:
+    """Where the recording plays from this moment (the hearing's player resolves the recording)."""
+    return f"/api/hearings/{hearing_id}/play?t={start_s:.2f}"
+
+
+@router.get("/search", response_model=list[SearchHitPublic])
+def search(
+    user: CurrentUser, session: SessionDep,
+    q: Annotated[str, Query(min_length=1, max_length=200, description="words to find (中文 or English)")],
+    role: Annotated[list[str] | None, Query(description="only these speaker roles")] = None,
+    case: Annotated[str | None, Query(max_length=100, description="case id or case number")] = None,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: Annotated[date | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[SearchHitPublic]:
+    """Hits with case number, hearing, role, participant, time offset, a ``<mark>``ed snippet and a play link."""
+    from models.search import search_transcripts
+    from models.types import SearchQuery
+
+    require(user, Action.SEARCH)
+    if not q.strip():
+        return []
+    case_id = int(case) if case and case.isdigit() else None
+    scope = case_scope(user, session)
+    query = SearchQuery(
+        text=q, roles=frozenset(role or ()), case_id=case_id,
+        case_number=case if case and case_id is None else None,
+        date_from=datetime.combine(from_, time.min, tzinfo=UTC) if from_ else None,
+        date_to=datetime.combine(to, time.max, tzinfo=UTC) if to else None,
+        limit=limit, include_sealed=user.may_see_sealed, allowed_case_ids=scope,
+    )
+    return [
+        SearchHitPublic(
+            case_id=h.case_id, case_number=h.case_number, hearing_id=h.hearing_id, segment_id=h.segment_id,
+            role=h.role, participant=h.participant_name, start_s=h.start_s, end_s=h.end_s, snippet=h.snippet,
+            play_url=play_url(h.hearing_id, h.start_s),
+        )
+        for h in search_transcripts(session, query)
+    ]

@@ -1,0 +1,270 @@
+"""The transcript: segments, corrections as revisions, sealing, annotations, sign-off, exports."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
+
+from courtroom_api import record
+from courtroom_api.access import audit, load_hearing, load_segment
+from courtroom_api.auth.policy import Action, Principal
+from courtroom_api.deps import CurrentUser, ServicesDep, SessionDep
+from courtroom_api.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
+from courtroom_api.exports.records import SEALED_TEXT
+from courtroom_api.schemas import (
+    AnnotationCreate,
+    AnnotationPublic,
+    RangeSealRequest,
+    RecordState,
+    RevisionPublic,
+    SealRequest,
+    SealResult,
+    SegmentCorrection,
+    SegmentPublic,
+    SignOff,
+    UnlockRequest,
+)
+
+router = APIRouter(prefix="/api", tags=["transcript"])
+
+
+def segment_public(segment, user: Principal) -> SegmentPublic:  # type: ignore[no-untyped-def]
+    out = SegmentPublic.model_validate(segment)
+    out.participant_name = segment.participant.name if segment.participant else None
+    if segment.sealed and not user.may_see_sealed:
+        out.text, out.words = SEALED_TEXT, []
+    return out
+
+
+@router.get("/hearings/{hearing_id}/segments", response_model=list[SegmentPublic])
+def list_segments(
+    hearing_id: int, user: CurrentUser, session: SessionDep,
+    after_s: float = Query(0.0, ge=0, le=1e9, description="only segments ending after this time"),
+) -> list[SegmentPublic]:
+    from models import TranscriptSegment
+
+    load_hearing(session, user, hearing_id, Action.READ_TRANSCRIPT)
+    rows = session.scalars(
+        select(TranscriptSegment)
+        .where(TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.end_s >= after_s)
+        .order_by(TranscriptSegment.start_s, TranscriptSegment.id)
+    ).all()
+    return [segment_public(r, user) for r in rows]
+
+
+@router.get("/segments/{segment_id}", response_model=SegmentPublic)
+def get_segment(segment_id: int, user: CurrentUser, session: SessionDep) -> SegmentPublic:
+    return segment_public(load_segment(session, user, segment_id, Action.READ_TRANSCRIPT), user)
+
+
+def _publish_revision(services, segment, user: Principal, kind: str) -> None:  # type: ignore[no-untyped-def]
+    stream = services.hub.get(segment.hearing_id)
+    if stream is None or stream.closed:
+        return
+    data = segment_public(segment, Principal(0, "", "judge")).model_dump(mode="json")
+    data["change"] = kind
+    redacted = {**data, "text": SEALED_TEXT, "words": []} if segment.sealed else None
+    stream.publish("transcript.revised", data, redacted=redacted)
+
+
+@router.patch("/segments/{segment_id}", response_model=SegmentPublic)
+def correct_segment(
+    segment_id: int, body: SegmentCorrection, user: CurrentUser, session: SessionDep, services: ServicesDep
+) -> SegmentPublic:
+    """Correct a segment's text; the old text is kept as a revision (who, when, why)."""
+    from models import SegmentRevision
+    from models.enums import SegmentStatus
+
+    segment = load_segment(session, user, segment_id, Action.CORRECT)
+    record.ensure_unlocked(session, segment.hearing_id)
+    if body.text == segment.text:
+        raise ValidationFailedError("the corrected text is the same as the current text")
+    session.add(SegmentRevision(segment_id=segment.id, before_text=segment.text, after_text=body.text,
+                                author_id=user.user_id, reason=body.reason))
+    audit(session, user, "segment.correct", f"segment:{segment.id}", before=segment.text, after=body.text,
+          reason=body.reason, diff=record.char_diff(segment.text, body.text))
+    segment.text = body.text
+    segment.status = SegmentStatus.CORRECTED
+    session.commit()
+    _publish_revision(services, segment, user, "corrected")
+    return segment_public(segment, user)
+
+
+@router.get("/segments/{segment_id}/revisions", response_model=list[RevisionPublic])
+def list_revisions(segment_id: int, user: CurrentUser, session: SessionDep) -> list[RevisionPublic]:
+    segment = load_segment(session, user, segment_id, Action.READ_TRANSCRIPT)
+    out = []
+    for rev in segment.revisions:
+        item = RevisionPublic.model_validate(rev)
+        item.diff = record.char_diff(rev.before_text, rev.after_text)
+        out.append(item)
+    return out
+
+
+def _seal(session, services, user: Principal, segments: list, body: SealRequest) -> SealResult:  # type: ignore[no-untyped-def]
+    for segment in segments:
+        record.ensure_unlocked(session, segment.hearing_id)
+        segment.sealed = body.sealed
+        audit(session, user, "segment.seal" if body.sealed else "segment.unseal", f"segment:{segment.id}",
+              reason=body.reason)
+    session.commit()
+    for segment in segments:
+        _publish_revision(services, segment, user, "sealed" if body.sealed else "unsealed")
+    return SealResult(segment_ids=[s.id for s in segments], sealed=body.sealed)
+
+
+@router.post("/segments/{segment_id}/seal", response_model=SealResult)
+def seal_segment(
+    segment_id: int, body: SealRequest, user: CurrentUser, session: SessionDep, services: ServicesDep
+) -> SealResult:
+    """Seal (or unseal) one segment: only judges and clerks see it afterwards."""
+    segment = load_segment(session, user, segment_id, Action.SEAL)
+    return _seal(session, services, user, [segment], body)
+
+
+@router.post("/hearings/{hearing_id}/seal", response_model=SealResult)
+def seal_range(
+    hearing_id: int, body: RangeSealRequest, user: CurrentUser, session: SessionDep, services: ServicesDep
+) -> SealResult:
+    """Seal (or unseal) every segment overlapping ``[start_s, end_s]``."""
+    from models import TranscriptSegment
+
+    load_hearing(session, user, hearing_id, Action.SEAL)
+    if body.end_s < body.start_s:
+        raise ValidationFailedError("end_s must not be before start_s")
+    segments = session.scalars(select(TranscriptSegment).where(
+        TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.end_s > body.start_s,
+        TranscriptSegment.start_s < body.end_s)).all()
+    return _seal(session, services, user, list(segments), body)
+
+
+def _visible(annotation, user: Principal) -> bool:  # type: ignore[no-untyped-def]
+    if annotation.author_id == user.user_id:
+        return True
+    if annotation.visibility == "private":
+        return False
+    return annotation.visibility == "case" or user.role in ("judge", "clerk")
+
+
+@router.get("/hearings/{hearing_id}/annotations", response_model=list[AnnotationPublic])
+def list_annotations(hearing_id: int, user: CurrentUser, session: SessionDep) -> object:
+    from models import Annotation, TranscriptSegment
+
+    load_hearing(session, user, hearing_id, Action.READ_TRANSCRIPT)
+    rows = session.scalars(select(Annotation).where(Annotation.hearing_id == hearing_id).order_by(Annotation.id)).all()
+    sealed = set() if user.may_see_sealed else set(session.scalars(select(TranscriptSegment.id).where(
+        TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.sealed.is_(True))))
+    return [a for a in rows if _visible(a, user) and a.segment_id not in sealed]
+
+
+@router.post("/hearings/{hearing_id}/annotations", response_model=AnnotationPublic, status_code=201)
+def add_annotation(hearing_id: int, body: AnnotationCreate, user: CurrentUser, session: SessionDep) -> object:
+    from models import Annotation
+
+    load_hearing(session, user, hearing_id, Action.ANNOTATE)
+    if body.segment_id is not None:
+        segment = load_segment(session, user, body.segment_id, Action.ANNOTATE)
+        if segment.hearing_id != hearing_id:
+            raise ValidationFailedError("the segment belongs to another hearing")
+    elif body.start_s is None:
+        raise ValidationFailedError("an annotation needs a segment_id or a start_s")
+    if body.start_s is not None and body.end_s is not None and body.end_s < body.start_s:
+        raise ValidationFailedError("end_s must not be before start_s")
+    annotation = Annotation(hearing_id=hearing_id, author_id=user.user_id, **body.model_dump())
+    session.add(annotation)
+    session.flush()
+    audit(session, user, "annotation.add", f"annotation:{annotation.id}", hearing_id=hearing_id,
+          kind=body.kind.value, segment_id=body.segment_id)
+    session.commit()
+    return annotation
+
+
+@router.delete("/annotations/{annotation_id}", status_code=204)
+def delete_annotation(annotation_id: int, user: CurrentUser, session: SessionDep) -> None:
+    from models import Annotation
+
+    annotation = session.get(Annotation, annotation_id)
+    if annotation is None or not _visible(annotation, user):
+        raise NotFoundError(f"annotation {annotation_id} not found")
+    load_hearing(session, user, annotation.hearing_id, Action.ANNOTATE)
+    if annotation.author_id != user.user_id:
+        raise PermissionDeniedError("only the author may delete an annotation")
+    session.delete(annotation)
+    audit(session, user, "annotation.delete", f"annotation:{annotation_id}")
+    session.commit()
+
+
+@router.get("/hearings/{hearing_id}/record", response_model=RecordState)
+def record_state(hearing_id: int, user: CurrentUser, session: SessionDep) -> RecordState:
+    load_hearing(session, user, hearing_id, Action.READ_TRANSCRIPT)
+    return RecordState(hearing_id=hearing_id, locked=record.is_locked(session, hearing_id),
+                       signatures=record.signed_roles(session, hearing_id))
+
+
+def _set_segment_status(session, hearing_id: int, locked: bool) -> None:  # type: ignore[no-untyped-def]
+    from models import TranscriptSegment
+    from models.enums import SegmentStatus
+
+    for seg in session.scalars(select(TranscriptSegment).where(TranscriptSegment.hearing_id == hearing_id)):
+        seg.status = SegmentStatus.SIGNED if locked else (
+            SegmentStatus.CORRECTED if seg.revisions else SegmentStatus.DRAFT)
+
+
+@router.post("/hearings/{hearing_id}/signoff", response_model=RecordState)
+def sign_off(hearing_id: int, body: SignOff, user: CurrentUser, session: SessionDep) -> RecordState:
+    """Sign the record as judge or clerk; when both have signed it is locked."""
+    load_hearing(session, user, hearing_id, Action.SIGN)
+    if user.role in record.signed_roles(session, hearing_id):
+        raise ValidationFailedError(f"the {user.role} has already signed this record")
+    audit(session, user, "record.sign", f"hearing:{hearing_id}", role=user.role,
+          name=user.display_name or user.login, note=body.note)
+    session.flush()
+    locked = record.is_locked(session, hearing_id)
+    if locked:
+        _set_segment_status(session, hearing_id, True)
+    session.commit()
+    return RecordState(hearing_id=hearing_id, locked=locked, signatures=record.signed_roles(session, hearing_id))
+
+
+@router.post("/hearings/{hearing_id}/unlock", response_model=RecordState)
+def unlock(hearing_id: int, body: UnlockRequest, user: CurrentUser, session: SessionDep) -> RecordState:
+    """Unlock a signed record for changes (judge only); the reason is audited and signatures reset."""
+    load_hearing(session, user, hearing_id, Action.UNLOCK)
+    if not record.signed_roles(session, hearing_id):
+        raise ValidationFailedError("the record has no signatures to unlock")
+    audit(session, user, "record.unlock", f"hearing:{hearing_id}", reason=body.reason)
+    _set_segment_status(session, hearing_id, False)
+    session.commit()
+    return RecordState(hearing_id=hearing_id, locked=False, signatures=[])
+
+
+EXPORT_TYPES = {
+    "json": ("application/x-ndjson; charset=utf-8", "jsonl"),
+    "vtt": ("text/vtt; charset=utf-8", "vtt"),
+    "srt": ("application/x-subrip; charset=utf-8", "srt"),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+    "pdf": ("application/pdf", "pdf"),
+}
+
+
+@router.get("/hearings/{hearing_id}/transcript", response_class=Response,
+            responses={200: {"content": {t: {} for t, _ in EXPORT_TYPES.values()}}})
+def export_transcript(
+    hearing_id: int, user: CurrentUser, session: SessionDep,
+    format: Literal["json", "vtt", "srt", "docx", "pdf"] = "json",  # noqa: A002 - the API's word
+) -> Response:
+    """The transcript as JSON lines, WebVTT, SRT, or the court record (庭审笔录) as DOCX or PDF."""
+    from courtroom_api.exports import court_record, subtitles
+
+    hearing = load_hearing(session, user, hearing_id, Action.READ_TRANSCRIPT)
+    media_type, ext = EXPORT_TYPES[format]
+    if format in ("docx", "pdf"):
+        doc = record.court_record(session, hearing, user.may_see_sealed)
+        body: bytes | str = court_record.to_docx(doc) if format == "docx" else court_record.to_pdf(doc)
+    else:
+        segments = record.export_segments(session, hearing_id, user.may_see_sealed)
+        body = {"json": subtitles.to_json_lines, "vtt": subtitles.to_webvtt, "srt": subtitles.to_srt}[format](segments)
+    filename = f"hearing-{hearing_id}.{ext}"
+    return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

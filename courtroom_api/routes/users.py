@@ -1,0 +1,90 @@
+"""Users and their per-case grants (admin)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from courtroom_api.access import audit, load_case
+from courtroom_api.auth.policy import Action, require
+from courtroom_api.deps import CurrentUser, SessionDep
+from courtroom_api.errors import NotFoundError
+from courtroom_api.schemas import GrantCreate, GrantPublic, UserCreate, UserPublic, UserUpdate
+
+router = APIRouter(prefix="/api/users", tags=["users"])
+
+
+def _user(session, user_id: int):  # type: ignore[no-untyped-def]
+    from models import User
+
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"user {user_id} not found")
+    return user
+
+
+@router.get("", response_model=list[UserPublic])
+def list_users(user: CurrentUser, session: SessionDep) -> object:
+    from models import User
+
+    require(user, Action.MANAGE_USERS)
+    return session.scalars(select(User).order_by(User.id)).all()
+
+
+@router.post("", response_model=UserPublic, status_code=201)
+def create_user(body: UserCreate, user: CurrentUser, session: SessionDep) -> object:
+    from models import User
+    from models.passwords import hash_password
+
+    require(user, Action.MANAGE_USERS)
+    created = User(login=body.login, password_hash=hash_password(body.password), role=body.role,
+                   display_name=body.display_name, courtroom_id=body.courtroom_id, side=body.side)
+    session.add(created)
+    session.flush()
+    audit(session, user, "user.create", f"user:{created.id}", login=body.login, role=body.role.value)
+    session.commit()
+    return created
+
+
+@router.patch("/{user_id}", response_model=UserPublic)
+def update_user(user_id: int, body: UserUpdate, user: CurrentUser, session: SessionDep) -> object:
+    from models.passwords import hash_password
+
+    require(user, Action.MANAGE_USERS)
+    target = _user(session, user_id)
+    changes = body.model_dump(exclude_unset=True)
+    if "password" in changes:
+        target.password_hash = hash_password(changes.pop("password"))
+    for key, value in changes.items():
+        setattr(target, key, value)
+    audit(session, user, "user.update", f"user:{user_id}", fields=sorted(body.model_dump(exclude_unset=True)))
+    session.commit()
+    return target
+
+
+@router.post("/{user_id}/grants", response_model=GrantPublic, status_code=201)
+def grant(user_id: int, body: GrantCreate, user: CurrentUser, session: SessionDep) -> object:
+    from models import CaseAccess
+
+    require(user, Action.MANAGE_USERS)
+    _user(session, user_id)
+    load_case(session, user, body.case_id)
+    access = CaseAccess(case_id=body.case_id, user_id=user_id, level=body.level, granted_by_id=user.user_id)
+    session.add(access)
+    session.flush()
+    audit(session, user, "access.grant", f"case:{body.case_id}", user_id=user_id, level=body.level.value)
+    session.commit()
+    return access
+
+
+@router.delete("/{user_id}/grants/{case_id}", status_code=204)
+def revoke(user_id: int, case_id: int, user: CurrentUser, session: SessionDep) -> None:
+    from models import CaseAccess
+
+    require(user, Action.MANAGE_USERS)
+    access = session.scalar(select(CaseAccess).where(CaseAccess.user_id == user_id, CaseAccess.case_id == case_id))
+    if access is None:
+        raise NotFoundError(f"user {user_id} has no grant on case {case_id}")
+    session.delete(access)
+    audit(session, user, "access.revoke", f"case:{case_id}", user_id=user_id)
+    session.commit()

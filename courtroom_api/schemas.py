@@ -1,0 +1,391 @@
+"""Wire schemas of the REST API, in Create / Update / Public families per resource."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.enums import (
+    AccessLevel,
+    AnnotationKind,
+    CaseStatus,
+    EvidenceKind,
+    HearingStatus,
+    ParticipantRole,
+    SegmentStatus,
+    Side,
+    UserRole,
+    Visibility,
+)
+
+Name = Field(min_length=1, max_length=200)
+
+
+class Orm(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    role: UserRole
+
+
+# --- users -----------------------------------------------------------------------------------
+class UserCreate(BaseModel):
+    login: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
+    password: str = Field(min_length=8, max_length=200)
+    role: UserRole
+    display_name: str = Field(default="", max_length=200)
+    courtroom_id: int | None = None
+    side: Side | None = None
+
+
+class UserUpdate(BaseModel):
+    password: str | None = Field(default=None, min_length=8, max_length=200)
+    role: UserRole | None = None
+    display_name: str | None = Field(default=None, max_length=200)
+    courtroom_id: int | None = None
+    side: Side | None = None
+    is_active: bool | None = None
+
+
+class UserPublic(Orm):
+    id: int
+    login: str
+    display_name: str
+    role: UserRole
+    courtroom_id: int | None
+    side: Side | None
+    is_active: bool
+
+
+class GrantCreate(BaseModel):
+    case_id: int
+    level: AccessLevel = AccessLevel.READ
+
+
+class GrantPublic(Orm):
+    id: int
+    case_id: int
+    user_id: int
+    level: AccessLevel
+    granted_at: datetime
+
+
+# --- courts and courtrooms --------------------------------------------------------------------
+class CourtCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Name
+
+
+class CourtPublic(Orm):
+    id: int
+    code: str
+    name: str
+
+
+class CourtroomCreate(BaseModel):
+    court_id: int
+    name: str = Name
+    profile_name: str = Field(min_length=1, max_length=100)
+
+
+class CourtroomUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    profile_name: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class CourtroomPublic(Orm):
+    id: int
+    court_id: int
+    name: str
+    profile_name: str
+
+
+# --- cases and participants -------------------------------------------------------------------
+class CaseCreate(BaseModel):
+    case_number: str = Field(min_length=1, max_length=100)
+    court_id: int | None = None
+    title: str = Field(default="", max_length=300)
+    cause_of_action: str = Field(default="", max_length=200)
+    procedure: str = Field(default="ordinary", max_length=50)
+    filed_on: date | None = None
+
+
+class CaseUpdate(BaseModel):
+    title: str | None = Field(default=None, max_length=300)
+    cause_of_action: str | None = Field(default=None, max_length=200)
+    procedure: str | None = Field(default=None, max_length=50)
+    status: CaseStatus | None = None
+    filed_on: date | None = None
+
+
+class CasePublic(Orm):
+    id: int
+    case_number: str
+    court_id: int | None
+    title: str
+    cause_of_action: str
+    procedure: str
+    status: CaseStatus
+    filed_on: date | None
+
+
+class ParticipantCreate(BaseModel):
+    name: str = Name
+    role: ParticipantRole
+    side: Side | None = None
+    seat: str | None = Field(default=None, max_length=50)
+    organization: str = Field(default="", max_length=200)
+    represented_participant_id: int | None = None
+    user_id: int | None = None
+
+
+class ParticipantUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: ParticipantRole | None = None
+    side: Side | None = None
+    seat: str | None = Field(default=None, max_length=50)
+    organization: str | None = Field(default=None, max_length=200)
+    user_id: int | None = None
+
+
+class ParticipantPublic(Orm):
+    id: int
+    case_id: int
+    name: str
+    role: ParticipantRole
+    side: Side | None
+    seat: str | None
+    organization: str
+    represented_participant_id: int | None
+    user_id: int | None
+
+
+# --- hearings -------------------------------------------------------------------------------
+class HearingCreate(BaseModel):
+    courtroom_id: int | None = None
+    title: str = Field(default="", max_length=300)
+    scheduled_start: datetime | None = None
+    scheduled_end: datetime | None = None
+
+
+class HearingUpdate(BaseModel):
+    courtroom_id: int | None = None
+    title: str | None = Field(default=None, max_length=300)
+    scheduled_start: datetime | None = None
+    scheduled_end: datetime | None = None
+    status: Literal["scheduled", "cancelled"] | None = None
+
+
+class HearingPublic(Orm):
+    id: int
+    case_id: int
+    courtroom_id: int | None
+    title: str
+    status: HearingStatus
+    scheduled_start: datetime | None
+    scheduled_end: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+class HearingStart(BaseModel):
+    """Where the audio comes from; by default the courtroom's own hardware profile."""
+
+    profile: str | None = Field(default=None, max_length=100, description="hardware profile name")
+    source: Literal["profile", "device", "file", "stream"] = "profile"
+    url: str | None = Field(default=None, max_length=2000, description="file path or stream URL")
+    device: str | None = Field(default=None, max_length=200)
+    speed: float = Field(default=1.0, gt=0, le=100, description="replay pace for files (1 = real time)")
+
+
+class DisplayState(BaseModel):
+    """What the bench shows on the party screens now."""
+
+    evidence_id: int | None = None
+    page: int | None = Field(default=None, ge=1)
+    zoom: list[float] | None = Field(
+        default=None, min_length=4, max_length=4, description="region [x, y, w, h] as fractions 0..1"
+    )
+
+
+# --- transcript -----------------------------------------------------------------------------
+class WordPublic(BaseModel):
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+class SegmentPublic(Orm):
+    id: int
+    hearing_id: int
+    seq: int | None
+    start_s: float
+    end_s: float
+    text: str
+    words: list[Any]
+    language: str | None
+    channel: int | None
+    seat: str | None
+    role: ParticipantRole | None
+    participant_id: int | None
+    participant_name: str | None = None
+    confidence: float
+    status: SegmentStatus
+    sealed: bool
+
+
+class SegmentCorrection(BaseModel):
+    text: str = Field(min_length=1, max_length=20_000)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class SegmentAttributionUpdate(BaseModel):
+    role: ParticipantRole | None = None
+    participant_id: int | None = None
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RevisionPublic(Orm):
+    id: int
+    segment_id: int
+    before_text: str
+    after_text: str
+    author_id: int | None
+    reason: str
+    created_at: datetime
+    diff: str = ""
+
+
+class SealRequest(BaseModel):
+    sealed: bool = True
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RangeSealRequest(SealRequest):
+    start_s: float = Field(ge=0)
+    end_s: float = Field(ge=0)
+
+
+class SealResult(BaseModel):
+    segment_ids: list[int]
+    sealed: bool
+
+
+class AnnotationCreate(BaseModel):
+    kind: AnnotationKind
+    segment_id: int | None = None
+    start_s: float | None = Field(default=None, ge=0)
+    end_s: float | None = Field(default=None, ge=0)
+    text: str = Field(default="", max_length=5000)
+    color: str | None = Field(default=None, max_length=20)
+    visibility: Visibility = Visibility.PRIVATE
+
+
+class AnnotationPublic(Orm):
+    id: int
+    hearing_id: int
+    segment_id: int | None
+    start_s: float | None
+    end_s: float | None
+    kind: AnnotationKind
+    text: str
+    color: str | None
+    author_id: int
+    visibility: Visibility
+    created_at: datetime
+
+
+class SignOff(BaseModel):
+    note: str = Field(default="", max_length=2000)
+
+
+class UnlockRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RecordState(BaseModel):
+    hearing_id: int
+    locked: bool
+    signatures: list[str] = Field(description="roles that signed since the last unlock")
+
+
+# --- evidence -------------------------------------------------------------------------------
+class EvidencePublic(Orm):
+    id: int
+    case_id: int
+    exhibit_number: str
+    title: str
+    description: str
+    kind: EvidenceKind
+    submitted_by_participant_id: int | None
+    submitted_by_user_id: int | None
+    blob_sha256: str
+    mime_type: str
+    size_bytes: int
+    sealed: bool
+    submitted_at: datetime
+
+
+class EvidenceUpdate(BaseModel):
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=5000)
+    exhibit_number: str | None = Field(default=None, min_length=1, max_length=50)
+    sealed: bool | None = None
+
+
+class TileInfo(BaseModel):
+    width: int
+    height: int
+    tile_px: int
+    max_level: int
+    url_template: str
+
+
+class PagesInfo(BaseModel):
+    pages: int
+    url_template: str
+
+
+# --- search ---------------------------------------------------------------------------------
+class SearchHitPublic(BaseModel):
+    case_id: int
+    case_number: str
+    hearing_id: int
+    segment_id: int
+    role: str | None
+    participant: str | None
+    start_s: float
+    end_s: float
+    snippet: str
+    play_url: str
+
+
+# --- recordings -----------------------------------------------------------------------------
+class RecordingPublic(Orm):
+    id: int
+    hearing_id: int
+    sample_rate: int
+    channel_count: int
+    channel_layout: list[Any]
+    duration_s: float
+    chain_head: str | None
+    blob_sha256: str | None
+    started_at: datetime | None
+    finalized_at: datetime | None
+    tracks: list[str] = Field(default_factory=list, description="per-seat track names")
+
+
+class AuditEventPublic(Orm):
+    id: int
+    actor: str
+    action: str
+    object: str
+    occurred_at: datetime
+    details: dict[str, Any]

@@ -1,0 +1,53 @@
+"""The long-lived objects of one server: database sessions, blob store, live hub, pipelines.
+
+Built in the app's lifespan (never at import time) and reached through ``deps``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from courtroom_api.config import Settings
+from courtroom_api.live.hub import EventHub
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    secret: str
+    hub: EventHub
+    blobs: Any  # models.blobs.LocalBlobStore
+    hearings: Any = None  # courtroom_api.live.lifecycle.HearingRunner registry, set in the lifespan
+    display: dict[int, Any] = field(default_factory=dict)  # hearing id → schemas.DisplayState
+
+    @property
+    def upload_tmp_dir(self) -> Path:
+        return Path(self.settings.data_dir) / "tmp" / "uploads"
+
+    @property
+    def renditions_dir(self) -> Path:
+        return Path(self.settings.cache_dir) / "renditions"
+
+
+def build_services(settings: Settings) -> Services:
+    from courtroom_api.auth.tokens import load_secret
+    from courtroom_api.blobstore import open_blob_store
+    from models.db import make_engine, session_factory
+
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url, echo=settings.database.echo)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        secret=load_secret(settings),
+        hub=EventHub(),
+        blobs=open_blob_store(settings),
+    )

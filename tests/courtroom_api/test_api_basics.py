@@ -1,0 +1,44 @@
+from api_world import PASSWORD
+
+
+def test_login_me_and_wrong_password(world) -> None:
+    c = world.client
+    r = c.get("/api/auth/me", headers=world.auth("judge"))
+    assert r.status_code == 200 and r.json()["role"] == "judge"
+    bad = c.post("/api/auth/token", data={"username": "judge", "password": "nope"})
+    assert bad.status_code == 401 and bad.headers["www-authenticate"] == "Bearer"
+    assert c.get("/api/auth/me").status_code == 401
+    assert c.get("/api/auth/me", headers={"Authorization": "Bearer forged.token.x"}).status_code == 401
+    assert c.post("/api/auth/token", data={"username": "clerk", "password": PASSWORD}).status_code == 200
+
+
+def test_case_crud_with_participants_and_audit(world) -> None:
+    c, h = world.client, world.auth("clerk")
+    r = c.post("/api/cases", json={"case_number": "(2024)吉2424民初999号", "cause_of_action": "借款合同纠纷"},
+               headers=h)
+    assert r.status_code == 201, r.text
+    case_id = r.json()["id"]
+    assert c.post("/api/cases", json={"case_number": "(2024)吉2424民初999号"}, headers=h).status_code == 409
+    r = c.patch(f"/api/cases/{case_id}", json={"status": "scheduled"}, headers=h)
+    assert r.json()["status"] == "scheduled"
+    p = c.post(f"/api/cases/{case_id}/participants", json={"name": "钱七", "role": "plaintiff", "side": "plaintiff"},
+               headers=h).json()
+    agent = c.post(f"/api/cases/{case_id}/participants",
+                   json={"name": "孙律师", "role": "agent", "represented_participant_id": p["id"]}, headers=h)
+    assert agent.status_code == 201
+    names = [x["name"] for x in c.get(f"/api/cases/{case_id}/participants", headers=h).json()]
+    assert names == ["钱七", "孙律师"]
+    hearing = c.post(f"/api/cases/{case_id}/hearings", json={"courtroom_id": world.ids["room"]}, headers=h)
+    assert hearing.status_code == 201 and hearing.json()["status"] == "scheduled"
+    events = c.get("/api/audit", params={"object": f"case:{case_id}"}, headers=world.auth("judge")).json()
+    assert {e["action"] for e in events} == {"case.create", "case.update"}
+    assert c.get("/api/audit/verify", headers=world.auth("admin")).json()["ok"] is True
+
+
+def test_party_sees_only_own_case(world) -> None:
+    c = world.client
+    cases = c.get("/api/cases", headers=world.auth("party")).json()
+    assert [x["id"] for x in cases] == [world.ids["case"]]
+    assert c.get(f"/api/cases/{world.ids['other_case']}", headers=world.auth("party")).status_code == 404
+    assert c.get(f"/api/hearings/{world.ids['other_hearing']}/segments",
+                 headers=world.auth("party")).status_code == 404
