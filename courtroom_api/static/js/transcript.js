@@ -150,8 +150,8 @@ export class TranscriptView {
       text,
       provisional ? h("span", { class: "tag provisional", "data-i18n": "tr.provisional" }, t("tr.provisional")) : null,
       seg.status === "corrected" ? h("span", { class: "tag", "data-i18n": "tr.corrected" }, t("tr.corrected")) : null,
-      seg.sealed ? h("span", { class: "tag sealed", "data-i18n": "ev.sealed" }, t("ev.sealed")) : null,
-      !provisional && this.actions ? h("span", { class: "line-actions" }, this.actions(seg, line)) : null);
+      seg.sealed ? h("span", { class: "tag sealed", "data-i18n": "ev.sealed" }, t("ev.sealed")) : null);
+    if (!provisional && this.actions) line.append(h("span", { class: "line-actions" }, this.actions(seg, line)));
     line.segment = seg;
     if (!provisional) {
       line.addEventListener("click", (e) => {

@@ -65,6 +65,9 @@ export class ZoomViewer {
   }
 
   fit() {
+    // A hidden or not yet laid out viewport has no size: fit again once it gets one.
+    this.atFit = true;
+    if (!this.viewport.clientWidth || !this.viewport.clientHeight) return;
     this.scale = this.fitScale;
     const { clientWidth: vw, clientHeight: vh } = this.viewport;
     this.x = (vw - this.natural.w * this.scale) / 2;
@@ -73,11 +76,14 @@ export class ZoomViewer {
   }
 
   refit() {
-    // Keep the same region in view when the pane changes size (tile ↔ switch).
-    if (this.natural.w > 1) this.showRegion(this.region(), false);
+    if (this.natural.w <= 1 || !this.viewport.clientWidth || !this.viewport.clientHeight) return;
+    // At "fit", stay at fit; otherwise keep the same region in view (tile ↔ switch, rotation).
+    if (this.atFit) this.fit();
+    else if (this.lastRegion) this.showRegion(this.lastRegion, false);
   }
 
   zoomBy(factor, cx, cy) {
+    this.atFit = false;
     const fit = this.fitScale;
     const next = Math.min(MAX_ZOOM * fit, Math.max(MIN_ZOOM * fit, this.scale * factor));
     const k = next / this.scale;
@@ -103,6 +109,11 @@ export class ZoomViewer {
   /** Fit a page region (0..1 coordinates) into the viewport, centred. */
   showRegion(region, notify = true) {
     if (!region) return this.fit();
+    this.atFit = false;
+    if (!this.viewport.clientWidth || !this.viewport.clientHeight) {
+      this.lastRegion = region; // applied by refit() once the viewport has a size
+      return;
+    }
     const { clientWidth: vw, clientHeight: vh } = this.viewport;
     const rw = Math.max(0.01, region.x1 - region.x0) * this.natural.w;
     const rh = Math.max(0.01, region.y1 - region.y0) * this.natural.h;
@@ -115,19 +126,20 @@ export class ZoomViewer {
   }
 
   apply(notify = true) {
+    this.lastRegion = this.region();
     this.content.style.transform = `translate(${this.x}px, ${this.y}px) scale(${this.scale})`;
     this.viewport.dataset.zoom = this.zoom.toFixed(3);
     if (notify) this.onChange(this);
   }
 
   down(e) {
-    this.viewport.setPointerCapture?.(e.pointerId);
-    this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
-    if (this.pointers.size === 1) {
-      const now = Date.now();
-      if (now - this.lastTap < 300) this.toggleZoom(e);
-      this.lastTap = now;
+    try {
+      this.viewport.setPointerCapture(e.pointerId); // keep the gesture when a finger leaves the pane
+    } catch {
+      // not an active pointer (synthetic events): the gesture still works without capture
     }
+    this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY, x0: e.clientX, y0: e.clientY, t0: Date.now() });
+    if (this.pointers.size > 1) this.multi = true;
   }
 
   toggleZoom(e) {
@@ -140,15 +152,16 @@ export class ZoomViewer {
     const prev = this.pointers.get(e.pointerId);
     if (!prev) return;
     if (this.pointers.size === 1) {
+      this.atFit = false;
       this.x += e.clientX - prev.x;
       this.y += e.clientY - prev.y;
-      this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+      Object.assign(prev, { x: e.clientX, y: e.clientY });
       this.apply();
       return;
     }
     const [a, b] = [...this.pointers.values()];
     const before = pinch(a, b);
-    this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    Object.assign(prev, { x: e.clientX, y: e.clientY });
     const [a2, b2] = [...this.pointers.values()];
     const after = pinch(a2, b2);
     const r = this.viewport.getBoundingClientRect();
@@ -158,7 +171,21 @@ export class ZoomViewer {
   }
 
   up(e) {
+    const p = this.pointers.get(e.pointerId);
+    if (!p) return;
     this.pointers.delete(e.pointerId);
+    // A double tap is two short, still, single-finger taps: not the end of a pinch or a pan.
+    const tap = e.type === "pointerup" && !this.multi && Date.now() - p.t0 < 250
+      && Math.hypot(e.clientX - p.x0, e.clientY - p.y0) < 10;
+    if (!this.pointers.size) this.multi = false;
+    if (!tap) return;
+    const now = Date.now();
+    if (now - this.lastTap < 300) {
+      this.lastTap = 0;
+      this.toggleZoom(e);
+    } else {
+      this.lastTap = now;
+    }
   }
 }
 

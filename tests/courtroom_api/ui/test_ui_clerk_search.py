@@ -65,7 +65,6 @@ def test_clerk_markup_and_sealing(page, ui_server) -> None:
 
 
 def test_appeal_search_filters_plays_and_opens_the_transcript(page, ui_server) -> None:
-    ids = ui_server.ids
     login(page, "appeal", "/search")
     page.fill("#q", "receipt")
     page.click("#search-go")
