@@ -96,7 +96,12 @@ function sendDisplay(state, now = false) {
   if (!bench.hearing) return;
   clearTimeout(bench.sendTimer);
   const body = state ? { evidence_id: state.evidence_id, page: state.page, zoom: zoomOf(state.region) } : { evidence_id: null };
-  const send = () => api("PUT", ENDPOINTS.display(bench.hearing.id), { json: body }).catch(reportError);
+  // One PUT at a time, in order: a late zoom update must never overtake "stop showing".
+  const send = () => {
+    bench.sending = (bench.sending ?? Promise.resolve())
+      .then(() => api("PUT", ENDPOINTS.display(bench.hearing.id), { json: body }))
+      .catch(reportError);
+  };
   if (now) send();
   else bench.sendTimer = setTimeout(send, 150);
 }

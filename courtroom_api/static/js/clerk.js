@@ -2,7 +2,7 @@
 // selected one the full live transcript with inline correction, markup, sealing and sign-off.
 import { ENDPOINTS, LiveHearing, api, eventType, listHearings, requireLogin } from "./api.js";
 import { h, reportError, setupHeader, toast } from "./common.js";
-import { applyI18n, t } from "./i18n.js";
+import { applyI18n, roleLabel, t } from "./i18n.js";
 import { TranscriptView, segmentOf } from "./transcript.js";
 
 const user = requireLogin(["clerk", "admin", "judge"]);
@@ -32,8 +32,9 @@ function levelsOf(ev) {
 function roomCard(hr) {
   const card = h("article", { class: "room", tabindex: "0", dataset: { hearingId: hr.id },
     onclick: () => selectRoom(hr.id) },
-    h("h3", {}, h("span", { class: "badge role-judge" }, hr.courtroom_name ?? `#${hr.courtroom_id ?? ""}`),
-      hr.case_number ?? hr.case_id, h("span", { class: "tag", "data-i18n": `status.${hr.status}` }, t(`status.${hr.status}`))),
+    h("h3", {}, h("span", { class: "badge role-judge" }, hr.courtroom_name || `#${hr.courtroom_id ?? ""}`),
+      h("span", { class: "tag", "data-i18n": `status.${hr.status}` }, t(`status.${hr.status}`))),
+    h("div", { class: "case-no" }, hr.case_number ?? hr.case_id, " ", hr.title ?? ""),
     h("div", { class: "meters", "data-i18n-aria": "clerk.meters" }),
     h("ul", { class: "alarms" }),
     h("div", { class: "mini" }));
@@ -84,15 +85,17 @@ function onEvent(room, ev) {
     else raise(room, kind, where, data.message ?? "");
     return;
   }
-  if (type === "final" || type === "revised") {
-    const seg = segmentOf(ev);
-    if (!seg.role) raise(room, "unattributed", fmtWhere(seg), seg.text.slice(0, 24));
-    if (seg.confidence !== null && seg.confidence < LOW_CONFIDENCE) raise(room, "low_confidence", fmtWhere(seg), seg.text.slice(0, 24));
-    const mini = room.card.querySelector(".mini");
-    mini.prepend(h("div", {}, `${seg.participant ?? seg.role ?? "?"}: ${seg.text}`));
-    while (mini.childElementCount > 3) mini.lastElementChild.remove();
-  }
+  if (type === "final" || type === "revised") noteFinal(room, segmentOf(ev));
   if (selected === room.id && detail) detail.view.apply(ev);
+}
+
+/** A final line: raise speech alarms, show it in the room's card. */
+function noteFinal(room, seg) {
+  if (!seg.role) raise(room, "unattributed", fmtWhere(seg), seg.text.slice(0, 24));
+  if (seg.confidence !== null && seg.confidence < LOW_CONFIDENCE) raise(room, "low_confidence", fmtWhere(seg), seg.text.slice(0, 24));
+  const mini = room.card.querySelector(".mini");
+  mini.prepend(h("div", {}, `${seg.participant ?? roleLabel(seg.role)}: ${seg.text}`));
+  while (mini.childElementCount > 3) mini.lastElementChild.remove();
 }
 
 /** Map the capture layer's alarm names onto the four the console shows. */
@@ -246,6 +249,7 @@ async function main() {
       const room = { id: hr.id, card, meters: new Map(), alarms: new Map(),
         label: `${hr.courtroom_name ?? ""} ${hr.case_number ?? ""}`.trim() };
       rooms.set(hr.id, room);
+      for (const s of await api("GET", ENDPOINTS.segments(hr.id))) noteFinal(room, segmentOf(s));
       room.live = new LiveHearing(hr.id, {
         onEvent: (ev) => onEvent(room, ev),
         onResync: () => { if (selected === hr.id) selectRoom(hr.id).catch(reportError); },

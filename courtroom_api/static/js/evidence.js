@@ -87,9 +87,14 @@ export class EvidenceViewer {
 
   /** Show an exhibit; `view` may give page, zoom region and media time (from the bench). */
   async show(ev, view = {}) {
+    // The latest call wins: a slower earlier one (e.g. following the bench while the party taps
+    // another exhibit) must not paint over it when its page image arrives late.
+    const generation = (this.generation = (this.generation ?? 0) + 1);
     this.quiet = true;
     try {
       const same = this.evidence && this.evidence.id === ev.id;
+      if (ev.kind === "document") await pagesOf(ev);
+      if (generation !== this.generation) return;
       this.evidence = ev;
       this.caption.textContent = evidenceLabel(ev);
       this.caption.removeAttribute("data-i18n");
@@ -97,10 +102,10 @@ export class EvidenceViewer {
       if (ev.kind === "audio" || ev.kind === "video") {
         if (!same) await this.showMedia(ev);
       } else {
-        await pagesOf(ev);
         this.page = Math.min(Math.max(1, Number(view.page) || 1), pageCount(ev));
-        await this.showPage(view.region, same);
+        await this.showPage(view.region, generation);
       }
+      if (generation !== this.generation) return;
       this.updateToolbar();
     } finally {
       this.quiet = false;
@@ -108,18 +113,21 @@ export class EvidenceViewer {
     this.changed();
   }
 
-  async showPage(region) {
+  async showPage(region, generation) {
+    const ev = this.evidence;
+    const page = this.page;
+    const path = ev.kind === "document" ? pageUrl(ev, page) : ENDPOINTS.evidenceContent(ev.id);
+    const current = this.viewport.querySelector("img");
+    if (!current || current.dataset.path !== path) {
+      const img = await ZoomViewer.loadImage(await objectUrl(path), `${evidenceLabel(ev)} ${page}`);
+      if (generation !== this.generation) return;
+      this.zoom.showImage(img);
+      img.dataset.path = path;
+    }
     this.viewport.hidden = false;
     this.media.hidden = true;
     this.media.replaceChildren();
-    const ev = this.evidence;
-    const path = ev.kind === "document" ? pageUrl(ev, this.page) : ENDPOINTS.evidenceContent(ev.id);
-    const current = this.viewport.querySelector("img");
-    if (!current || current.dataset.path !== path) {
-      const img = await this.zoom.setImage(await objectUrl(path), `${evidenceLabel(ev)} ${this.page}`);
-      img.dataset.path = path;
-    }
-    this.root.dataset.page = this.page;
+    this.root.dataset.page = page;
     if (region) this.zoom.showRegion(region, false);
   }
 
@@ -129,6 +137,7 @@ export class EvidenceViewer {
     const tag = ev.kind === "video" ? "video" : "audio";
     const player = h(tag, { controls: true, preload: "metadata", class: `ev-${tag}` });
     this.media.replaceChildren(player);
+    this.root.dataset.page = "";
     player.src = await objectUrl(ENDPOINTS.evidenceContent(ev.id));
   }
 

@@ -17,7 +17,9 @@ async function main() {
   applyI18n();
   try {
     const hearing = await api("GET", ENDPOINTS.hearing(hearingId));
-    document.getElementById("hearing-title").textContent = `${hearing.case_number ?? hearing.case_id} · #${hearing.id}`;
+    const cas = await api("GET", ENDPOINTS.caseOne(hearing.case_id));
+    document.getElementById("hearing-title").textContent =
+      `${cas.case_number} · ${hearing.title || `#${hearing.id}`} · ${String(hearing.started_at ?? "").slice(0, 10)}`;
     // The page's own player: tapping a line plays on from there (no stop at the line's end).
     const view = new TranscriptView(box, { hearingId, numbered: true });
     view.audio = audio;

@@ -36,13 +36,18 @@ export class ZoomViewer {
     new ResizeObserver(() => this.refit()).observe(vp);
   }
 
-  /** Show an element (an <img> page) at "fit"; resolves once its size is known. */
-  async setImage(src, alt = "") {
+  /** An <img> for `src`, decoded (its size known) before it is shown. */
+  static async loadImage(src, alt = "") {
     const img = new Image();
     img.alt = alt;
     img.draggable = false;
     img.src = src;
     await img.decode().catch(() => {});
+    return img;
+  }
+
+  /** Show a decoded image at "fit". */
+  showImage(img) {
     this.natural = { w: img.naturalWidth || 1, h: img.naturalHeight || 1 };
     this.content.replaceChildren(img);
     this.fit();

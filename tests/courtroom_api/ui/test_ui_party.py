@@ -60,7 +60,8 @@ def test_party_pinch_zoom_pan_and_buttons(page, ui_server) -> None:
     login(page, "party_a", "/party")
     page.click("#follow-bench")  # look around on one's own
     page.click(f"#party-evidence-list [data-evidence-id='{ui_server.ids['evidence_drawing']}']")
-    page.wait_for_selector("#party-viewer .zoom-content img")
+    expect(page.locator("#party-viewer")).to_have_attribute("data-evidence-id", str(ui_server.ids["evidence_drawing"]))
+    page.wait_for_selector(f"#party-viewer .zoom-content img[data-path$='/{ui_server.ids['evidence_drawing']}/content']")
     vp = page.locator("#party-viewer .zoom-viewport")
     z0 = _zoom(page)
     assert abs(z0 - 1.0) < 0.01
