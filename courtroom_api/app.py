@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await services.hearings.shutdown()
+            await services.transcription.close()
             services.engine.dispose()
 
     app = FastAPI(

@@ -34,6 +34,7 @@ class CaptureSettings(BaseModel):
 
 
 class TranscribeSettings(BaseModel):
+    # Model name (base, tiny.en, a directory under models_dir) or a CTranslate2 directory path.
     model: str = "base"
     # Extra directory scanned for CTranslate2 Whisper models (a court installs larger ones here).
     models_dir: Path | None = None
@@ -42,6 +43,16 @@ class TranscribeSettings(BaseModel):
     cpu_threads: int = 2
     workers: int = 1
     hotwords: list[str] = Field(default_factory=list)
+    # Languages a court speaks: detection (language unset) only chooses between these.
+    languages: list[str] = Field(default_factory=lambda: ["zh", "en"])
+    beam_size: int = 5
+    # Seat gate: a channel carries its own seat's speech when louder than activity_dbfs and within
+    # bleed_margin_db of the loudest channel (bleed from neighbouring microphones is ~15-25 dB down).
+    activity_dbfs: float = -48.0
+    bleed_margin_db: float = 10.0
+    # Streaming cadence: decode each stream every min_cadence_s, stretched up to max under load.
+    min_cadence_s: float = 1.0
+    max_cadence_s: float = 6.0
 
 
 class DiarizeSettings(BaseModel):

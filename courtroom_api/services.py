@@ -23,9 +23,10 @@ class Services:
     sessions: sessionmaker[Session]
     secret: str
     hub: EventHub
-    blobs: Any  # models.blobs.LocalBlobStore
+    blobs: Any  # models.blobs.LocalBlobStore (the BlobStore protocol plus local paths)
     hearings: Any = None  # courtroom_api.live.lifecycle.HearingRunner registry, set in the lifespan
     display: dict[int, Any] = field(default_factory=dict)  # hearing id → schemas.DisplayState
+    transcription: Any = None  # courtroom_api.live.transcription.TranscriptionService
 
     @property
     def upload_tmp_dir(self) -> Path:
@@ -39,6 +40,7 @@ class Services:
 def build_services(settings: Settings) -> Services:
     from courtroom_api.auth.tokens import load_secret
     from courtroom_api.blobstore import open_blob_store
+    from courtroom_api.live.transcription import TranscriptionService
     from models.db import make_engine, session_factory
 
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
@@ -50,4 +52,5 @@ def build_services(settings: Settings) -> Services:
         secret=load_secret(settings),
         hub=EventHub(),
         blobs=open_blob_store(settings),
+        transcription=TranscriptionService(settings),
     )

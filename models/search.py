@@ -1,6 +1,9 @@
 """Transcript and statute search for appeal judges: Mandarin and English, SQLite and PostgreSQL.
 
-See :mod:`models.search_sql` for how terms map onto the two databases' indexes.
+See :mod:`models.search_sql` for how terms map onto the two databases' indexes. Ranking: the
+newest ``rank_window`` matches that pass the filters are ranked (BM25 on SQLite, pg_trgm
+similarity on PostgreSQL) and the best ``limit`` returned. With a case filter that window usually
+holds every match; for very common words across the whole archive it keeps latency bounded.
 """
 
 from __future__ import annotations
@@ -9,63 +12,85 @@ import html
 import re
 from typing import Any
 
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import ColumnElement, Select, false, func, select
 from sqlalchemy.orm import Session
 
 from models.dossier import Case, Participant, Statute
 from models.errors import SearchError
 from models.hearing import Hearing, TranscriptSegment
-from models.search_sql import MatchPlan, TextTarget, postgres_plan, split_terms, sqlite_plan
+from models.search_sql import (
+    TextTarget,
+    postgres_candidates,
+    postgres_rank,
+    split_terms,
+    sqlite_candidates,
+)
 from models.types import SearchHit, SearchQuery, StatuteHit
 
 SNIPPET_CONTEXT_CHARS = 40
 SNIPPET_WHOLE_CHARS = 160
 MAX_LIMIT = 500
 
-SEGMENTS = TextTarget(TranscriptSegment.id, TranscriptSegment.text, TranscriptSegment.search_grams, "segment")
-STATUTES = TextTarget(Statute.id, Statute.text, Statute.search_grams, "statute")
+SEGMENTS = TextTarget(
+    TranscriptSegment.__table__,  # type: ignore[arg-type]
+    TranscriptSegment.id,
+    TranscriptSegment.text,
+    TranscriptSegment.search_grams,
+    "segment",
+)
+STATUTES = TextTarget(
+    Statute.__table__,  # type: ignore[arg-type]
+    Statute.id,
+    Statute.text,
+    Statute.search_grams,
+    "statute",
+)
 
 
-def _plan(session: Session, target: TextTarget, text: str) -> tuple[MatchPlan, list[str]]:
+def _candidates(session: Session, target: TextTarget, text: str) -> tuple[Select[Any], list[str], bool]:
     terms = split_terms(text)
     if not terms:
         raise SearchError("empty search text")
     if session.get_bind().dialect.name == "sqlite":
-        return sqlite_plan(target, terms), terms
-    return postgres_plan(target, terms, " ".join(terms)), terms
+        return sqlite_candidates(target, terms), terms, True
+    return postgres_candidates(target, terms), terms, False
 
 
-def _apply(stmt: Select[Any], plan: MatchPlan) -> Select[Any]:
-    for joined, on in plan.joins:
-        stmt = stmt.join(joined, on)  # type: ignore[arg-type]
-    return stmt.where(plan.where)
+def _rank(cand: Any, is_sqlite: bool, terms: list[str], text_col: Any) -> ColumnElement[float]:
+    return cand.c.score if is_sqlite else postgres_rank(" ".join(terms), text_col)
 
 
 def search_transcripts(session: Session, query: SearchQuery) -> list[SearchHit]:
     """Ranked transcript segments matching ``query`` (best first), sealed ones only on request."""
     if query.allowed_case_ids is not None and not query.allowed_case_ids:
         return []
-    plan, terms = _plan(session, SEGMENTS, query.text)
+    stmt, terms, is_sqlite = _candidates(session, SEGMENTS, query.text)
+    stmt = _filter(stmt.join(Hearing, Hearing.id == TranscriptSegment.hearing_id), query)
+    cand = stmt.limit(max(query.rank_window, query.limit)).subquery("candidates")
     seg = TranscriptSegment
-    stmt = select(
-        seg.id,
-        seg.hearing_id,
-        seg.role,
-        seg.start_s,
-        seg.end_s,
-        seg.text,
-        seg.sealed,
-        Case.id.label("case_id"),
-        Case.case_number,
-        Participant.name.label("participant_name"),
-        plan.rank.label("rank"),
-    ).select_from(seg)
-    stmt = _apply(stmt, plan)
-    stmt = stmt.join(Hearing, Hearing.id == seg.hearing_id).join(Case, Case.id == Hearing.case_id)
-    stmt = stmt.outerjoin(Participant, Participant.id == seg.participant_id)
-    stmt = _filter(stmt, query)
-    limit = max(1, min(query.limit, MAX_LIMIT))
-    stmt = stmt.order_by(plan.rank.desc(), seg.id.desc()).limit(limit)
+    rank = _rank(cand, is_sqlite, terms, seg.text)
+    outer = (
+        select(
+            seg.id,
+            seg.hearing_id,
+            seg.role,
+            seg.start_s,
+            seg.end_s,
+            seg.text,
+            seg.sealed,
+            Case.id.label("case_id"),
+            Case.case_number,
+            Participant.name.label("participant_name"),
+            rank.label("rank"),
+        )
+        .select_from(cand)
+        .join(seg, seg.id == cand.c.id)
+        .join(Hearing, Hearing.id == seg.hearing_id)
+        .join(Case, Case.id == Hearing.case_id)
+        .outerjoin(Participant, Participant.id == seg.participant_id)
+        .order_by(rank.desc(), seg.id.desc())
+        .limit(max(1, min(query.limit, MAX_LIMIT)))
+    )
     return [
         SearchHit(
             case_number=row.case_number,
@@ -80,7 +105,7 @@ def search_transcripts(session: Session, query: SearchQuery) -> list[SearchHit]:
             rank=float(row.rank),
             sealed=row.sealed,
         )
-        for row in session.execute(stmt)
+        for row in session.execute(outer)
     ]
 
 
@@ -91,11 +116,12 @@ def _filter(stmt: Select[Any], query: SearchQuery) -> Select[Any]:
     if query.roles:
         stmt = stmt.where(seg.role.in_(sorted(query.roles)))
     if query.case_id is not None:
-        stmt = stmt.where(Case.id == query.case_id)
+        stmt = stmt.where(Hearing.case_id == query.case_id)
     if query.case_number is not None:
-        stmt = stmt.where(Case.case_number == query.case_number)
+        case_ids = select(Case.id).where(Case.case_number == query.case_number).scalar_subquery()
+        stmt = stmt.where(Hearing.case_id == case_ids)
     if query.allowed_case_ids is not None:
-        stmt = stmt.where(Case.id.in_(sorted(query.allowed_case_ids)))
+        stmt = stmt.where(Hearing.case_id.in_(sorted(query.allowed_case_ids)))
     if query.date_from is not None or query.date_to is not None:
         held = func.coalesce(Hearing.started_at, Hearing.scheduled_start)
         if query.date_from is not None:
@@ -105,15 +131,21 @@ def _filter(stmt: Select[Any], query: SearchQuery) -> Select[Any]:
     return stmt
 
 
-def search_statutes(session: Session, text: str, limit: int = 20) -> list[StatuteHit]:
+def search_statutes(session: Session, text: str, limit: int = 20, rank_window: int = 200) -> list[StatuteHit]:
     """Statute articles matching ``text`` (same term rules as transcripts), best first."""
-    plan, terms = _plan(session, STATUTES, text)
-    stmt = select(Statute.id, Statute.code, Statute.article, Statute.text, plan.rank.label("rank"))
-    stmt = _apply(stmt.select_from(Statute), plan)
-    stmt = stmt.order_by(plan.rank.desc(), Statute.id).limit(max(1, min(limit, MAX_LIMIT)))
+    stmt, terms, is_sqlite = _candidates(session, STATUTES, text)
+    cand = stmt.limit(max(rank_window, limit)).subquery("candidates")
+    rank = _rank(cand, is_sqlite, terms, Statute.text)
+    outer = (
+        select(Statute.id, Statute.code, Statute.article, Statute.text, rank.label("rank"))
+        .select_from(cand)
+        .join(Statute, Statute.id == cand.c.id)
+        .order_by(rank.desc(), Statute.id)
+        .limit(max(1, min(limit, MAX_LIMIT)))
+    )
     return [
         StatuteHit(row.id, row.code, row.article, highlight(row.text, terms), float(row.rank))
-        for row in session.execute(stmt)
+        for row in session.execute(outer)
     ]
 
 

@@ -2,18 +2,22 @@
 
 A query is split into terms (whitespace; a double-quoted part is one term). Every term must match.
 Terms of 3+ characters use the trigram index (FTS5 ``trigram`` on SQLite, ``pg_trgm`` GIN with
-ILIKE on PostgreSQL); shorter terms (1-2 Chinese characters, or a 1-2 letter word) use the
-``search_grams`` word index (FTS5 ``unicode61`` phrase on SQLite, ``tsvector`` phrase on PostgreSQL).
+ILIKE on PostgreSQL); shorter terms (1-2 Chinese characters, or a 1-2 letter word) are token
+lookups in the ``search_grams`` index (FTS5 ``unicode61`` on SQLite, ``tsvector`` GIN on
+PostgreSQL), see :mod:`models.textgrams`.
+
+The candidate query yields matching ids newest first (the order both indexes deliver cheaply),
+so that the caller can rank a bounded window of matches instead of every match in the database.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select, table, true
+from sqlalchemy import ColumnElement, Select, Table, and_, func, literal, literal_column, select, table
 from sqlalchemy.orm import InstrumentedAttribute
 
-from models.textgrams import gram_text
+from models.textgrams import query_tokens
 
 TRIGRAM_MIN_CHARS = 3
 
@@ -22,19 +26,11 @@ TRIGRAM_MIN_CHARS = 3
 class TextTarget:
     """A searchable table: its ``id``, ``text`` and ``search_grams`` columns and FTS5 name prefix."""
 
+    table: Table
     id: InstrumentedAttribute[int]
     text: InstrumentedAttribute[str]
     grams: InstrumentedAttribute[str]
     fts_prefix: str
-
-
-@dataclass(frozen=True, slots=True)
-class MatchPlan:
-    """What to join (SQLite: FTS subqueries giving ``id`` and ``score``), filter and rank by."""
-
-    joins: tuple[tuple[object, ColumnElement[bool]], ...]
-    where: ColumnElement[bool]
-    rank: ColumnElement[float]
 
 
 def split_terms(text: str) -> list[str]:
@@ -49,49 +45,56 @@ def split_terms(text: str) -> list[str]:
     return terms
 
 
-def _fts5_phrase(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
+def _fts5_string(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
 
 
-def _fts_subquery(name: str, expression: str) -> Select:
-    fts = table(name)
-    return (
-        select(literal_column("rowid").label("id"), literal_column(f"bm25({name})").label("score"))
-        .select_from(fts)
-        .where(literal_column(name).op("MATCH")(expression))
-    )
-
-
-def sqlite_plan(target: TextTarget, terms: list[str]) -> MatchPlan:
-    """FTS5: one trigram subquery for long terms, one word-token subquery for short ones."""
+def sqlite_candidates(target: TextTarget, terms: list[str]) -> Select:
+    """``SELECT id, score`` (score = -bm25, higher is better) from the FTS5 tables, newest first."""
     long_terms = [t for t in terms if len(t) >= TRIGRAM_MIN_CHARS]
-    short_terms = [gram_text(t) for t in terms if len(t) < TRIGRAM_MIN_CHARS]
-    joins = []
-    rank: ColumnElement[float] = literal_column("0.0")
-    for suffix, parts in (("fts", long_terms), ("grams_fts", short_terms)):
-        if not parts:
-            continue
-        name = f"{target.fts_prefix}_{suffix}"
-        sub = _fts_subquery(name, " AND ".join(_fts5_phrase(p) for p in parts)).subquery(name + "_hits")
-        joins.append((sub, sub.c.id == target.id))
-        rank = rank - sub.c.score  # bm25: lower is better
-    return MatchPlan(joins=tuple(joins), where=true(), rank=rank)
+    short_tokens = [tok for t in terms if len(t) < TRIGRAM_MIN_CHARS for tok in query_tokens(t)]
+    matches = []
+    if long_terms:
+        matches.append((f"{target.fts_prefix}_fts", " AND ".join(_fts5_string(t) for t in long_terms)))
+    if short_tokens:
+        matches.append(
+            (f"{target.fts_prefix}_grams_fts", " AND ".join(_fts5_string(t) for t in short_tokens))
+        )
+    first = matches[0][0]
+    score: ColumnElement[float] = literal(0.0)
+    stmt = select(target.id.label("id")).select_from(table(first))
+    stmt = stmt.join(target.table, target.id == literal_column(f"{first}.rowid"))
+    for name, expression in matches:
+        if name != first:
+            stmt = stmt.join(table(name), literal_column(f"{name}.rowid") == target.id)
+        stmt = stmt.where(literal_column(name).op("MATCH")(expression))
+        score = score - literal_column(f"bm25({name})")
+    # Ordering by the driving FTS table's rowid lets FTS5 stream matches newest first and stop.
+    return stmt.add_columns(score.label("score")).order_by(literal_column(f"{first}.rowid").desc())
 
 
 def _like_escape(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def postgres_plan(target: TextTarget, terms: list[str], whole_query: str) -> MatchPlan:
-    """pg_trgm ILIKE for long terms, ``tsvector`` phrase match on ``search_grams`` for short ones."""
-    simple = literal_column("'simple'::regconfig")  # a constant, so the expression index applies
+def postgres_candidates(target: TextTarget, terms: list[str]) -> Select:
+    """``SELECT id, score`` (score 0: ranked afterwards) via pg_trgm and the grams tsvector."""
+    simple = literal_column("'simple'::regconfig")
     conditions: list[ColumnElement[bool]] = []
+    tokens: list[str] = []
     for term in terms:
         if len(term) >= TRIGRAM_MIN_CHARS:
             conditions.append(target.text.ilike(f"%{_like_escape(term)}%", escape="\\"))
         else:
-            tsv = func.to_tsvector(simple, target.grams)
-            conditions.append(tsv.op("@@")(func.phraseto_tsquery(simple, gram_text(term))))
-    # pg_trgm similarity of the whole query to the text: shorter, more on-topic segments first.
-    rank = func.similarity(whole_query, target.text)
-    return MatchPlan(joins=(), where=and_(*conditions), rank=rank)
+            tokens.extend(query_tokens(term))
+    if tokens:
+        # search_tsv: a PostgreSQL-only stored column, to_tsvector('simple', search_grams).
+        tsv = literal_column(f"{target.table.name}.search_tsv")
+        conditions.append(tsv.op("@@")(func.plainto_tsquery(simple, " ".join(tokens))))
+    stmt = select(target.id.label("id"), literal(0.0).label("score")).select_from(target.table)
+    return stmt.where(and_(*conditions)).order_by(target.id.desc())
+
+
+def postgres_rank(whole_query: str, text: InstrumentedAttribute[str]) -> ColumnElement[float]:
+    """pg_trgm similarity of the query to the text: shorter, more on-topic texts rank higher."""
+    return func.similarity(whole_query, text)

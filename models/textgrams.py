@@ -1,10 +1,11 @@
 """The ``search_grams`` form of a text: what the short-query index is built on.
 
 Trigram indexes cannot answer 1- and 2-character Chinese queries (there is no trigram in them).
-So each indexed text also gets a second form in which every CJK character is its own token,
-separated by spaces, and the rest is lower-cased. A word-token index (FTS5 ``unicode61`` on
-SQLite, ``to_tsvector('simple', …)`` on PostgreSQL) over that form answers a 1-character query as
-one token and a 2-character query as a two-token phrase, both straight from the index.
+So each indexed text also gets a second form holding, as space-separated tokens, every CJK
+character (unigram), every pair of adjacent CJK characters (bigram) and the lower-cased non-CJK
+words. A word-token index over it (FTS5 ``unicode61`` on SQLite, ``to_tsvector('simple', …)``
+GIN on PostgreSQL) answers a 1- or 2-character Chinese query as a single token lookup, exactly
+and without re-checking rows.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import re
 
 # CJK Unified Ideographs (+ Extension A, compatibility ideographs), kana, hangul syllables.
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
-_CJK_CHAR = re.compile(f"([{_CJK}])")
-_SPACES = re.compile(r"\s+")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_WORD = re.compile(r"\w+")
 
 
 def is_cjk(char: str) -> bool:
@@ -23,16 +25,25 @@ def is_cjk(char: str) -> bool:
 
 
 def gram_text(text: str) -> str:
-    """Split CJK characters into single-character tokens; lower-case everything.
+    """Unigrams and bigrams of the CJK runs, then the lower-cased other words.
 
     >>> gram_text("原告张三 signed the Contract")
-    '原 告 张 三 signed the contract'
+    '原 告 张 三 原告 告张 张三 signed the contract'
     """
-    spaced = _CJK_CHAR.sub(r" \1 ", text.lower())
-    return _SPACES.sub(" ", spaced).strip()
+    lowered = text.lower()
+    runs = _CJK_RUN.findall(lowered)
+    unigrams = [c for run in runs for c in run]
+    bigrams = [run[i : i + 2] for run in runs for i in range(len(run) - 1)]
+    words = _WORD.findall(_CJK_RUN.sub(" ", lowered))
+    return " ".join(unigrams + bigrams + words)
 
 
-def is_short_cjk_query(query: str) -> bool:
-    """A 1- or 2-character query made only of CJK characters (trigrams cannot serve it)."""
-    q = query.strip()
-    return 1 <= len(q) <= 2 and all(is_cjk(c) for c in q)
+def query_tokens(term: str) -> list[str]:
+    """Tokens of ``search_grams`` that a short term (under 3 characters) must all have.
+
+    A 1- or 2-character Chinese term is itself one token (a unigram or a bigram).
+    """
+    term = term.lower()
+    if term and all(is_cjk(c) for c in term) and len(term) <= 2:
+        return [term]
+    return gram_text(term).split()

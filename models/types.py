@@ -38,6 +38,7 @@ class SearchQuery:
     (``started_at``, else ``scheduled_start``) within this range, inclusive.
     ``allowed_case_ids``: when not None, only these cases (access control; empty = nothing).
     ``include_sealed``: sealed segments are returned only when True.
+    ``rank_window``: how many of the newest matches are ranked (see :mod:`models.search`).
     """
 
     text: str
@@ -49,6 +50,7 @@ class SearchQuery:
     limit: int = 50
     include_sealed: bool = False
     allowed_case_ids: frozenset[int] | None = None
+    rank_window: int = 200
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,18 +1,206 @@
-"""The live audio pipeline of one hearing (capture → recorder → transcriber → attribution → hub)."""
+"""The live pipeline of one hearing: capture → recorder (first) → transcriber → attribution → hub.
+
+Three tasks per hearing: *capture* (source → recorder → channel health → fan-out), *feed* (the
+transcriber's bounded subscription → the shared scheduler) and *events* (scheduler events →
+attribution → persisted finals → hub). Only the capture task is essential: when transcription
+fails, an alarm is published and recording carries on.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
 from courtroom_api.errors import ConflictError
+from courtroom_api.live import events as ev
+from courtroom_api.live.attribution import SeatDirectory
+from courtroom_api.live.filing import (
+    create_or_resume_recording,
+    file_final,
+    file_recording,
+    note_finalize_failed,
+    set_segment_seq,
+)
 from courtroom_api.schemas import HearingStart
 from courtroom_api.services import Services
 
+log = logging.getLogger(__name__)
+TRANSCRIBER_QUEUE_CHUNKS = 512
+
+
+def resolve_profile(services: Services, hearing_id: int, plan: HearingStart) -> Any:
+    """The hearing's hardware profile, with the source replaced as the start request asks."""
+    from hardware.errors import HardwareError
+    from hardware.profiles import load_profile
+    from hardware.types import AudioSourceSpec
+    from models import Hearing
+
+    with services.sessions() as session:
+        hearing = session.get(Hearing, hearing_id)
+        name = plan.profile or (hearing.courtroom.profile_name if hearing.courtroom else None) or "demo"
+    try:
+        profile = load_profile(name)
+    except HardwareError as exc:
+        raise ConflictError(str(exc)) from exc
+    if plan.source == "file":
+        if not plan.url or not Path(plan.url).is_file():
+            raise ConflictError(f"file source {plan.url!r} does not exist on the server")
+        profile = replace(profile, source=AudioSourceSpec(kind="replay", url=plan.url, speed=plan.speed))
+    elif plan.source == "stream":
+        if not plan.url:
+            raise ConflictError("a stream source needs a url")
+        profile = replace(profile, source=AudioSourceSpec(kind="ffmpeg", url=plan.url))
+    elif plan.source == "device":
+        profile = replace(profile, source=AudioSourceSpec(kind="device", device=plan.device))
+    elif profile.source.kind == "replay" and plan.speed != 1.0:
+        profile = replace(profile, source=replace(profile.source, speed=plan.speed))
+    return profile
+
 
 class HearingPipeline:
+    """Owns one hearing's recorder and tasks; started and stopped by ``lifecycle.HearingRunners``."""
+
     def __init__(self, services: Services, hearing_id: int, plan: HearingStart) -> None:
         self.services, self.hearing_id, self.plan = services, hearing_id, plan
+        self.directory = Path(services.settings.recordings_dir) / f"hearing-{hearing_id}"
+        self.stream = None  # type: Any
+        self.recorder: Any = None
+        self.recording_id = 0
+        self.transcribing = False
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._fanout: Any = None
+        self.capture_error: str | None = None
 
+    # -- start ------------------------------------------------------------------------------------
     async def start(self, *, resumed: bool = False) -> None:
-        raise ConflictError("the live audio pipeline is not available in this build (capture not installed)")
+        from capture.fanout import FanOut
+        from capture.health import ChannelHealth
+        from capture.recorder import Recorder, RecorderOptions
 
+        profile = await asyncio.to_thread(resolve_profile, self.services, self.hearing_id, self.plan)
+        self.profile = profile
+        seats = tuple(profile.seat_of(c).seat if profile.seat_of(c) else f"ch{c}" for c in range(profile.channel_count))
+        gains = tuple(profile.seat_of(c).gain_db if profile.seat_of(c) else 0.0 for c in range(profile.channel_count))
+        opts = RecorderOptions(segment_seconds=self.services.settings.capture.segment_seconds,
+                               journal_seconds=self.services.settings.capture.journal_seconds, seats=seats,
+                               gains_db=gains)
+        self.recorder = await asyncio.to_thread(
+            Recorder, self.directory, profile.sample_rate, profile.channel_count, opts)
+        self.recording_id, last_seq = await asyncio.to_thread(
+            create_or_resume_recording, self.services, self.hearing_id, profile, self.recorder)
+        self.stream = self.services.hub.get(self.hearing_id)
+        if self.stream is None or self.stream.closed:
+            self.stream = self.services.hub.stream(self.hearing_id, start_seq=last_seq)
+        self.seats = await asyncio.to_thread(SeatDirectory.load, self.services, self.hearing_id, profile)
+        self._fanout = FanOut(on_event=self._on_capture_event)
+        health = ChannelHealth(profile.sample_rate, profile.channel_count, seats)
+        subscription = self._fanout.subscribe("transcriber", maxsize=TRANSCRIBER_QUEUE_CHUNKS)
+        self._tasks.append(asyncio.create_task(self._capture(health), name=f"capture-{self.hearing_id}"))
+        self._tasks.append(asyncio.create_task(self._transcribe(subscription), name=f"transcribe-{self.hearing_id}"))
+        status = "resumed" if resumed or self.recorder.resumed else "started"
+        self.stream.publish("status", {"status": status, "profile": profile.room_id,
+                                       "source": profile.source.kind, "seats": ev.seat_table(profile)})
+
+    def _on_capture_event(self, event: Any) -> None:
+        """Meters, alarms and capture reports from the capture stage, onto the hub (event loop)."""
+        if self.stream is None:
+            return
+        type_, data = ev.capture_event(event)
+        self.stream.publish(type_, data)
+
+    async def _capture(self, health: Any) -> None:
+        from capture.pipeline import PipelineOptions, run_capture
+        from capture.sources import open_source
+
+        profile = self.profile
+        finite = profile.source.kind == "replay"
+        try:
+            await run_capture(
+                lambda: open_source(profile, queue_chunks=self.services.settings.capture.queue_chunks),
+                self.recorder, fanout=self._fanout, health=health, on_event=self._on_capture_event,
+                options=PipelineOptions(retry=not finite), stop=self._stop,
+            )
+            if not self._stop.is_set():
+                self.stream.publish("status", {"status": "source_ended"})
+        except Exception as exc:  # supervisor: report; what was recorded stays recorded
+            log.exception("capture of hearing %s failed", self.hearing_id)
+            self.capture_error = str(exc)
+            self.stream.publish("alarm", {"kind": "capture_failed", "active": True, "message": str(exc)})
+        finally:
+            self._fanout.close()
+
+    async def _transcribe(self, subscription: Any) -> None:
+        """Feed the shared transcriber and publish its events; a failure here never stops recording."""
+        room = f"hearing-{self.hearing_id}"
+        try:
+            scheduler = await self.services.transcription.scheduler()
+            scheduler.open_room(room, ev.seat_specs(self.profile), self.profile.channel_count)
+        except Exception as exc:  # supervisor: transcription is optional, the recording is not
+            self._transcription_failed(exc)
+            async for _ in subscription:  # keep draining so the fan-out never counts drops
+                pass
+            return
+        self.transcribing = True
+        events = asyncio.create_task(self._publish_events(scheduler, room))
+        try:
+            async for chunk in subscription:
+                scheduler.feed(room, chunk)
+        except Exception as exc:  # supervisor
+            self._transcription_failed(exc)
+        finally:
+            with contextlib.suppress(Exception):
+                await scheduler.close_room(room)
+            await events
+
+    def _transcription_failed(self, exc: Exception) -> None:
+        log.exception("transcription of hearing %s failed; recording continues", self.hearing_id, exc_info=exc)
+        self.stream.publish("alarm", {"kind": "transcription_failed", "active": True,
+                                      "message": f"transcription stopped ({exc}); recording continues"})
+
+    async def _publish_events(self, scheduler: Any, room: str) -> None:
+        try:
+            async for event in scheduler.events(room):
+                attribution = self.seats.attribute(event.segment)
+                if event.kind == "partial":
+                    self.stream.publish("transcript.partial", ev.transcript_data(event, attribution))
+                    continue
+                # Persist first so the live event can name its segment; then record the seq it got.
+                segment_id = await asyncio.to_thread(file_final, self.services, self.hearing_id, event, attribution)
+                data = ev.transcript_data(event, attribution, segment_id=segment_id)
+                published = self.stream.publish(f"transcript.{event.kind}", data)
+                await asyncio.to_thread(set_segment_seq, self.services, segment_id, published.seq)
+        except Exception as exc:  # supervisor
+            self._transcription_failed(exc)
+
+    # -- stop -------------------------------------------------------------------------------------
     async def stop(self, *, finalize: bool) -> None:
-        return None
+        """Stop capture, flush transcription; with ``finalize`` file the recording in the dossier."""
+        self._stop.set()
+        if self._fanout is not None:
+            self._fanout.close()
+        for task in self._tasks:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, timeout=120)
+        if self.recorder is None:
+            return
+        if not finalize:
+            await asyncio.to_thread(self.recorder.close)
+            return
+        from capture.errors import CaptureError
+
+        try:
+            final = await asyncio.to_thread(self.recorder.finalize)
+        except CaptureError as exc:
+            # The segments stay on disk, hash-chained; the hearing still closes, and the clerk is told.
+            await asyncio.to_thread(note_finalize_failed, self.services, self.hearing_id, self.recording_id, str(exc))
+            self.stream.publish("alarm", {"kind": "finalize_failed", "active": True,
+                                          "message": f"recording could not be finalized: {exc}"})
+            return
+        await asyncio.to_thread(file_recording, self.services, self.hearing_id, self.recording_id, final)
+        self.stream.publish("status", {"status": "recording_filed", "recording_id": self.recording_id,
+                                       "duration_s": round(final.duration_s, 3), "chain_head": final.chain_head})

@@ -1,0 +1,125 @@
+"""Any ffmpeg input (files of any container, video files' audio, HTTP/RTSP streams) as audio chunks.
+
+ffmpeg-python builds the command line; the process runs under asyncio so reading its output
+never blocks the event loop. All channels are kept; audio is resampled to the requested rate.
+A corrupt input, an ffmpeg failure, or a file that decodes to less than its header promises
+raises :class:`DecodeError` with ffmpeg's own words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from capture.errors import DecodeError
+from capture.types import AudioChunk
+
+_BYTES_PER_SAMPLE = 4  # float32
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    channels: int
+    sample_rate: int
+    duration_s: float | None  # None for live streams
+
+
+def probe(url: str) -> ProbeResult:
+    """Channels, rate and (if known) duration of the first audio stream of ``url``."""
+    import ffmpeg
+
+    try:
+        # A stream that stops answering must fail, not hang: ffmpeg's I/O timeout in microseconds.
+        info = ffmpeg.probe(url, **({"rw_timeout": "10000000"} if _is_stream(url) else {}))
+    except ffmpeg.Error as exc:
+        detail = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
+        raise DecodeError(f"cannot read {url}: {detail[-1] if detail else exc}") from exc
+    except Exception as exc:  # subprocess.TimeoutExpired, OSError (no ffprobe)
+        raise DecodeError(f"cannot probe {url}: {exc}") from exc
+    audio = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
+    if not audio:
+        raise DecodeError(f"{url} has no audio stream")
+    stream = audio[0]
+    duration = stream.get("duration") or info.get("format", {}).get("duration")
+    return ProbeResult(int(stream["channels"]), int(stream["sample_rate"]), float(duration) if duration else None)
+
+
+def _is_stream(url: str) -> bool:
+    return "://" in url and not url.startswith("file:")
+
+
+class FfmpegSource:
+    """Decode ``url`` with ffmpeg to float32 ``(frames, channels)`` chunks at ``sample_rate``."""
+
+    def __init__(self, url: str, sample_rate: int, *, block_frames: int = 0, channels: int | None = None) -> None:
+        self.url = url
+        self.sample_rate = sample_rate
+        self.block_frames = block_frames or sample_rate // 10
+        self.channels = channels  # None: as many as the input has
+        self.frames_decoded = 0
+        self._proc: asyncio.subprocess.Process | None = None
+
+    def _command(self, channels: int) -> list[str]:
+        import ffmpeg
+
+        in_opts = {"rw_timeout": "10000000"} if _is_stream(self.url) else {}
+        out = ffmpeg.input(self.url, **in_opts).output(
+            "pipe:", format="f32le", acodec="pcm_f32le", ac=channels, ar=self.sample_rate, map="0:a:0"
+        )
+        return ffmpeg.compile(out.global_args("-nostdin", "-hide_banner", "-v", "error"), overwrite_output=True)
+
+    async def __aiter__(self) -> AsyncIterator[AudioChunk]:
+        info = await asyncio.to_thread(probe, self.url)
+        channels = self.channels or info.channels
+        self._proc = proc = await asyncio.create_subprocess_exec(
+            *self._command(channels), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        stderr_task = asyncio.create_task(proc.stderr.read())
+        block_bytes = self.block_frames * channels * _BYTES_PER_SAMPLE
+        try:
+            while True:
+                wall = time.time()
+                try:
+                    data = await proc.stdout.readexactly(block_bytes)
+                except asyncio.IncompleteReadError as exc:
+                    data = exc.partial[: len(exc.partial) - len(exc.partial) % (channels * _BYTES_PER_SAMPLE)]
+                    if data:
+                        yield self._chunk(data, channels, wall)
+                    break
+                yield self._chunk(data, channels, wall)
+            rc = await proc.wait()
+            errors = (await stderr_task).decode(errors="replace").strip()
+            self._check(rc, errors, info)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+            stderr_task.cancel()
+
+    def _chunk(self, data: bytes, channels: int, wall: float) -> AudioChunk:
+        samples = np.frombuffer(data, dtype=np.float32).reshape(-1, channels)  # (frames, channels)
+        chunk = AudioChunk(samples, self.sample_rate, self.frames_decoded, wall)
+        self.frames_decoded += chunk.frames
+        return chunk
+
+    def _check(self, rc: int, errors: str, info: ProbeResult) -> None:
+        last = errors.splitlines()[-1] if errors else ""
+        if rc != 0:
+            raise DecodeError(f"ffmpeg failed on {self.url} (exit {rc}): {last or 'no message'}")
+        if errors:
+            raise DecodeError(f"{self.url} is corrupt: ffmpeg reported: {last}")
+        decoded_s = self.frames_decoded / self.sample_rate
+        # Headers that promise more than the data holds mean a truncated file; allow codec padding.
+        if info.duration_s is not None and not _is_stream(self.url) and decoded_s < info.duration_s - 0.15:
+            raise DecodeError(
+                f"{self.url} is truncated: decoded {decoded_s:.2f} s of the {info.duration_s:.2f} s its header announces"
+            )
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.returncode is None:
+            self._proc.kill()

@@ -1,0 +1,144 @@
+"""Finalize a hearing recording into the files the dossier keeps.
+
+* ``final/recording.flac``: every channel, the whole timeline, gaps filled with silence (the
+  manifest says where they are), so positions in it are positions in the hearing;
+* ``final/track-NN-<seat>.flac``: one mono track per seat;
+* ``final/mixdown.opus``: a mono listening copy (seat gains applied).
+
+Audio is streamed segment by segment, so a long hearing never sits in memory. The recording is
+verified first: a broken hash chain is never finalized. Each file's sha256 and duration go into a
+``final`` manifest entry, chained like every other.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from capture.errors import RecorderError
+from capture.manifest import ManifestWriter, file_sha256, fsync_dir, read_entries
+from capture.types import FinalFile, FinalizedRecording, Gap
+from capture.verify import verify_recording
+
+FINAL_DIR = "final"
+_BLOCK = 1 << 16  # frames of silence written per step over a gap
+
+
+def _seat_names(start: dict[str, Any]) -> list[str]:
+    seats = list(start.get("seats") or [])
+    return [seats[c] if c < len(seats) else f"ch{c:02d}" for c in range(start["channels"])]
+
+
+def _gains(start: dict[str, Any]) -> np.ndarray:
+    gains = list(start.get("gains_db") or [])
+    db = [gains[c] if c < len(gains) else 0.0 for c in range(start["channels"])]
+    return (10.0 ** (np.asarray(db, dtype=np.float32) / 20.0)).astype(np.float32)
+
+
+def _timeline(directory: Path, entries: list[dict[str, Any]], dtype: str):
+    """Yield int PCM blocks ``(frames, channels)`` covering the timeline in order, gaps as zeros."""
+    channels = entries[0]["channels"]
+    for e in entries:
+        if e["type"] == "segment":
+            pcm, _ = sf.read(directory / e["file"], dtype=dtype, always_2d=True)
+            yield pcm
+        elif e["type"] == "gap":
+            left = e["frames"]
+            while left > 0:
+                n = min(left, _BLOCK)
+                yield np.zeros((n, channels), dtype=dtype)
+                left -= n
+
+
+class _Mixdown:
+    """Pipes the mono mix to ffmpeg's Opus encoder."""
+
+    def __init__(self, path: Path, sample_rate: int) -> None:
+        cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", str(sample_rate), "-ac", "1",
+               "-i", "pipe:", "-c:a", "libopus", "-b:a", "32k", "-f", "ogg", str(path)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def write(self, mono: np.ndarray) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(mono.astype("<f4").tobytes())
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None and self.proc.stderr is not None
+        self.proc.stdin.close()
+        err = self.proc.stderr.read().decode(errors="replace").strip()
+        if self.proc.wait() != 0:
+            raise RecorderError(f"ffmpeg could not encode the Opus mixdown: {err}")
+
+
+def _write_files(directory: Path, entries: list[dict[str, Any]]) -> tuple[int, list[Path]]:
+    start = entries[0]
+    rate, channels, subtype = start["sample_rate"], start["channels"], start["subtype"]
+    dtype = "int16" if subtype == "PCM_16" else "int32"
+    scale = 32768.0 if dtype == "int16" else 2147483648.0
+    final = directory / FINAL_DIR
+    final.mkdir(exist_ok=True)
+    seats = _seat_names(start)
+    track_paths = [final / f"track-{c:02d}-{re.sub(r'[^A-Za-z0-9_-]', '_', seats[c])}.flac" for c in range(channels)]
+    gains = _gains(start)
+    frames = 0
+    mix = _Mixdown(final / "mixdown.opus", rate)
+    with sf.SoundFile(final / "recording.flac", "w", rate, channels, subtype, format="FLAC") as whole:
+        tracks = [sf.SoundFile(p, "w", rate, 1, subtype, format="FLAC") for p in track_paths]
+        try:
+            for pcm in _timeline(directory, entries, dtype):  # (frames, channels)
+                whole.write(pcm)
+                for c, track in enumerate(tracks):
+                    track.write(np.ascontiguousarray(pcm[:, c]))
+                mono = (pcm.astype(np.float32) / scale) @ gains / np.sqrt(channels)
+                mix.write(np.clip(mono, -1.0, 1.0))
+                frames += len(pcm)
+        finally:
+            for track in tracks:
+                track.close()
+            mix.close()
+    return frames, [final / "recording.flac", *track_paths, final / "mixdown.opus"]
+
+
+def _final_file(directory: Path, path: Path, role: str, duration: float, channel: int | None = None,
+                seat: str | None = None) -> FinalFile:
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+    return FinalFile(role, path, file_sha256(path), duration, channel, seat)
+
+
+def finalize_recording(directory: Path | str) -> FinalizedRecording:
+    """Write and hash the dossier files of a closed recording; record them in the manifest."""
+    directory = Path(directory)
+    check = verify_recording(directory)
+    if not check.ok:
+        raise RecorderError(f"refusing to finalize {directory}: {check}")
+    if check.finalized:
+        raise RecorderError(f"{directory} is already finalized")
+    entries = read_entries(directory)
+    start = entries[0]
+    rate = start["sample_rate"]
+    frames, paths = _write_files(directory, entries)
+    fsync_dir(directory / FINAL_DIR)
+    duration = frames / rate
+    seats = _seat_names(start)
+    recording = _final_file(directory, paths[0], "recording", duration)
+    tracks = tuple(_final_file(directory, p, "track", duration, c, seats[c]) for c, p in enumerate(paths[1:-1]))
+    mixdown = _final_file(directory, paths[-1], "mixdown", duration)
+    body = {
+        "type": "final", "frames": frames, "duration_s": duration,
+        "files": [
+            {"role": f.role, "file": str(f.path.relative_to(directory)), "sha256": f.sha256,
+             "duration_s": f.duration_s, "channel": f.channel, "seat": f.seat}
+            for f in (recording, *tracks, mixdown)
+        ],
+    }
+    entry = ManifestWriter(directory, entries[-1]["chain"]).append(body)
+    gaps = tuple(Gap(e["first_sample"], e["frames"], e["reason"]) for e in entries if e["type"] == "gap")
+    return FinalizedRecording(directory, rate, start["channels"], frames, recording, tracks, mixdown, gaps,
+                              entry["chain"])

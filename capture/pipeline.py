@@ -1,0 +1,104 @@
+"""Run a capture: source -> recorder (first) -> health -> downstream consumers, with retries.
+
+A failing source is reported, noted in the manifest, and reopened after ``retry_seconds``; the
+time it was away becomes an explicit gap (placed by wall clock). Finite sources (files) are not
+retried by default: their error is reported and raised after everything before it is safely filed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterable, Callable
+from dataclasses import dataclass, replace
+
+from capture.errors import SourceError
+from capture.fanout import FanOut
+from capture.health import ChannelHealth, HealthEvent
+from capture.recorder import Recorder
+from capture.types import AudioChunk, CaptureEvent
+
+log = logging.getLogger(__name__)
+
+PipelineEvent = CaptureEvent | HealthEvent
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineOptions:
+    retry: bool = True  # reopen a failed source (live devices, network streams)
+    retry_seconds: float = 1.0
+    max_failures: int | None = None  # give up after this many consecutive failures; None: never
+
+
+@dataclass
+class CaptureOutcome:
+    chunks: int = 0
+    frames: int = 0
+    failures: int = 0
+    ended: bool = False  # the source ended by itself (end of file)
+
+
+async def _pump(source: AsyncIterable[AudioChunk], recorder: Recorder, fanout: FanOut,
+                health: ChannelHealth | None, emit: Callable[[PipelineEvent], None],
+                outcome: CaptureOutcome, reopened: bool, stop: asyncio.Event | None) -> None:
+    offset: int | None = None
+    async for chunk in source:
+        if offset is None:
+            # Place the (re)opened source on the recording's timeline.
+            start = recorder.sample_at(chunk.wall_time) if reopened else recorder.next_sample
+            offset = max(start, recorder.next_sample) - chunk.first_sample
+        if offset:
+            chunk = replace(chunk, first_sample=chunk.first_sample + offset)
+        await recorder.write_async(chunk)
+        if health is not None:
+            for event in health.process(chunk):
+                emit(event)
+        await fanout.publish(chunk)
+        outcome.chunks += 1
+        outcome.frames += chunk.frames
+        if stop is not None and stop.is_set():
+            return
+    outcome.ended = True
+
+
+async def run_capture(
+    make_source: Callable[[], AsyncIterable[AudioChunk]],
+    recorder: Recorder,
+    *,
+    fanout: FanOut | None = None,
+    health: ChannelHealth | None = None,
+    on_event: Callable[[PipelineEvent], None] | None = None,
+    options: PipelineOptions | None = None,
+    stop: asyncio.Event | None = None,
+) -> CaptureOutcome:
+    """Capture until the source ends or ``stop`` is set; the recorder is left open (caller closes)."""
+    opts = options or PipelineOptions()
+    fanout = fanout or FanOut()
+    outcome = CaptureOutcome()
+
+    def emit(event: PipelineEvent) -> None:
+        if on_event is not None:
+            on_event(event)
+
+    if recorder.on_event is None:
+        # The recorder reports from its worker thread; hand its events to the loop.
+        loop = asyncio.get_running_loop()
+        recorder.on_event = lambda event: loop.call_soon_threadsafe(emit, event)
+    consecutive = 0
+    while not (stop is not None and stop.is_set()):
+        frames_before = outcome.frames
+        try:
+            await _pump(make_source(), recorder, fanout, health, emit, outcome, outcome.failures > 0, stop)
+            return outcome
+        except SourceError as exc:
+            outcome.failures += 1
+            consecutive = 0 if outcome.frames > frames_before else consecutive + 1
+            log.warning("source failed: %s", exc)
+            emit(CaptureEvent("source_error", recorder.next_sample / recorder.sample_rate, str(exc)))
+            await asyncio.to_thread(recorder.note, "source_error", str(exc))
+            recorder.pending_gap_reason = f"source failed: {exc}"
+            if not opts.retry or (opts.max_failures is not None and consecutive >= opts.max_failures):
+                raise
+            await asyncio.sleep(opts.retry_seconds)
+            emit(CaptureEvent("source_reopened", recorder.next_sample / recorder.sample_rate, "reopening the source"))
+    return outcome

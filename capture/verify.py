@@ -1,0 +1,124 @@
+"""Verify a recording: every manifest entry chained to the one before, every file its hash.
+
+Reports OK or the first break, classified:
+
+* ``changed``: a segment (or final) file's bytes, or a manifest entry's content, differ;
+* ``removed``: a segment file is missing, or an entry's predecessor is nowhere in the manifest;
+* ``inserted``: an entry whose successor still points past it, or a segment file on disk that the
+  manifest does not list;
+* ``reordered``: entries out of order (the predecessor comes later), or segment files swapped;
+* ``corrupt``: the manifest cannot be read at all.
+
+Removing the last entries of an unfinalized recording cannot be seen from the files alone: keep
+the chain head (``VerifyResult.chain_head``) elsewhere, as the dossier does, and compare.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from capture.errors import ManifestError
+from capture.manifest import GENESIS, chain_hash, file_sha256, read_entries
+from capture.types import BreakKind, VerifyResult
+
+
+class _Break(Exception):
+    def __init__(self, kind: BreakKind, index: int | None, message: str) -> None:
+        super().__init__(message)
+        self.kind: BreakKind = kind
+        self.index = index
+
+
+def _label(entry: dict[str, Any], pos: int) -> str:
+    if entry.get("type") == "segment":
+        return f"segment {entry.get('index')} ({entry.get('file')}, manifest line {pos + 1})"
+    return f"{entry.get('type')} entry at manifest line {pos + 1}"
+
+
+def _check_links(entries: list[dict[str, Any]]) -> None:
+    chains = [e.get("chain") for e in entries]
+    for pos, entry in enumerate(entries):
+        if chain_hash(entry.get("prev", ""), entry) != entry.get("chain"):
+            raise _Break("changed", entry.get("index"), f"{_label(entry, pos)} was altered: its hash does not match")
+        expected = chains[pos - 1] if pos else GENESIS
+        prev = entry.get("prev")
+        if prev == expected:
+            continue
+        if prev in chains[pos + 1 :]:
+            raise _Break("reordered", entry.get("index"), f"{_label(entry, pos)} is out of order: "
+                         f"its predecessor comes later in the manifest")
+        if prev in chains[: max(0, pos - 1)]:
+            earlier = entries[pos - 1]
+            raise _Break("inserted", earlier.get("index"), f"{_label(earlier, pos - 1)} was inserted: "
+                         f"the entry after it was chained to an earlier one")
+        raise _Break("removed", entry.get("index"), f"the entry before {_label(entry, pos)} was removed: "
+                     "its predecessor is not in the manifest")
+
+
+def _check_timeline(entries: list[dict[str, Any]]) -> None:
+    end, index = 0, 0
+    for pos, e in enumerate(entries):
+        if e["type"] in ("segment", "gap"):
+            if e["first_sample"] != end:
+                kind: BreakKind = "removed" if e["first_sample"] > end else "inserted"
+                raise _Break(kind, e.get("index"), f"{_label(e, pos)} starts at sample {e['first_sample']}, "
+                             f"the timeline before it ends at {end}")
+            end += e["frames"]
+        if e["type"] == "segment":
+            if e["index"] != index:
+                kind = "removed" if e["index"] > index else "reordered"
+                raise _Break(kind, e["index"], f"{_label(e, pos)} found where segment {index} was expected")
+            index += 1
+
+
+def _check_files(directory: Path, entries: list[dict[str, Any]]) -> None:
+    segments = [e for e in entries if e["type"] == "segment"]
+    by_hash = {e["sha256"]: e for e in segments}
+    for e in segments:
+        path = directory / e["file"]
+        if not path.is_file():
+            raise _Break("removed", e["index"], f"segment {e['index']} ({e['file']}) was removed")
+        digest = file_sha256(path)
+        if digest == e["sha256"]:
+            continue
+        if digest in by_hash:
+            other = by_hash[digest]
+            raise _Break("reordered", e["index"], f"segment {e['index']} ({e['file']}) holds the audio of "
+                         f"segment {other['index']}: segments were swapped")
+        raise _Break("changed", e["index"], f"segment {e['index']} ({e['file']}) was changed: sha256 differs")
+    listed = {e["file"] for e in segments}
+    for path in sorted((directory / "segments").glob("*.flac")):
+        name = f"segments/{path.name}"
+        if name not in listed:
+            raise _Break("inserted", None, f"{name} is not in the manifest: a segment was inserted")
+    for e in entries:
+        for f in e.get("files", []) if e["type"] == "final" else []:
+            path = directory / f["file"]
+            if not path.is_file():
+                raise _Break("removed", None, f"finalized file {f['file']} was removed")
+            if file_sha256(path) != f["sha256"]:
+                raise _Break("changed", None, f"finalized file {f['file']} was changed: sha256 differs")
+
+
+def verify_recording(directory: Path | str) -> VerifyResult:
+    """Check a recording directory's hash chain, timeline and files; OK or the first break."""
+    directory = Path(directory)
+    try:
+        entries = read_entries(directory)
+    except ManifestError as exc:
+        return VerifyResult(False, 0, False, "corrupt", None, str(exc))
+    segments = sum(1 for e in entries if e.get("type") == "segment")
+    finalized = bool(entries) and entries[-1].get("type") == "final"
+    head = entries[-1].get("chain", "") if entries else ""
+    try:
+        if not entries or entries[0].get("type") != "start":
+            raise _Break("removed", None, "the manifest's start entry is missing")
+        _check_links(entries)
+        _check_timeline(entries)
+        _check_files(directory, entries)
+    except _Break as brk:
+        return VerifyResult(False, segments, finalized, brk.kind, brk.index, str(brk), head)
+    except (KeyError, TypeError) as exc:
+        return VerifyResult(False, segments, finalized, "corrupt", None, f"malformed manifest entry: {exc}", head)
+    return VerifyResult(True, segments, finalized, chain_head=head)

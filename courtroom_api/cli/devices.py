@@ -1,0 +1,37 @@
+"""``courtroom devices``: the machine's input devices, channel counts, and the profiles that fit."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("devices", help="list audio input devices and which courtroom profiles fit them")
+    p.add_argument("--profile", action="append", default=None,
+                   help="profile name or TOML path to check (default: every bundled profile)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from hardware.devices import device_fits, list_input_devices
+    from hardware.errors import HardwareError
+    from hardware.profiles import list_profiles, load_profile
+
+    try:
+        profiles = [load_profile(name) for name in (args.profile or list_profiles())]
+        devices = list_input_devices()
+    except HardwareError as exc:
+        print(f"error: {exc}")
+        return 2
+    if not devices:
+        print("no audio input devices found")
+    for d in devices:
+        fits = [p.room_id for p in profiles if device_fits(d, p)]
+        mark = "*" if d.is_default else " "
+        print(f"{mark}{d.index:3d}  {d.name}  [{d.host_api}]  {d.channels} in  {d.default_sample_rate:.0f} Hz"
+              f"  fits: {', '.join(fits) if fits else '-'}")
+    print()
+    for p in profiles:
+        where = p.source.device if p.source.kind == "device" else p.source.url
+        print(f"profile {p.room_id}: {p.channel_count} channels, {p.source.kind} {where}")
+    return 0

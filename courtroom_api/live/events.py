@@ -1,0 +1,58 @@
+"""Wire payloads of live events (the JSON ``data`` of hub events), built from pipeline records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from courtroom_api.exports.records import role_label
+
+
+def seat_table(profile: Any) -> list[dict[str, Any]]:
+    return [{"channel": c.channel, "seat": c.seat, "role": c.role, "label": c.label} for c in profile.channels]
+
+
+def seat_specs(profile: Any) -> list[Any]:
+    """The transcriber's view of the profile's channel → seat → role map."""
+    from transcribe.room import SeatSpec
+
+    return [SeatSpec(channel=c.channel, seat=c.seat, role=c.role) for c in profile.channels]
+
+
+def transcript_data(event: Any, attribution: Any, *, segment_id: int | None = None) -> dict[str, Any]:
+    """A transcript event with seat, role and participant; words as ``{start, end, text, p}``."""
+    seg = event.segment
+    return {
+        "kind": event.kind,
+        "segment_id": segment_id,
+        "stream": event.stream,
+        "start": round(seg.start, 3),
+        "end": round(seg.end, 3),
+        "text": seg.text,
+        "channel": seg.channel,
+        "seat": attribution.seat,
+        "role": attribution.role,
+        "role_label": role_label(attribution.role, attribution.participant_name),
+        "participant_id": attribution.participant_id,
+        "participant": attribution.participant_name,
+        "language": seg.language,
+        "confidence": round(seg.confidence, 3),
+        "words": [{"start": w.start, "end": w.end, "text": w.text, "p": w.probability} for w in seg.words],
+        "emitted_at": event.emitted_at,
+        "transcriber_seq": event.seq,
+    }
+
+
+def capture_event(event: Any) -> tuple[str, dict[str, Any]]:
+    """(hub type, data) for a capture-stage record: level meter, channel alarm or capture report."""
+    from capture.types import CaptureEvent, ChannelAlarm, LevelMeter
+
+    if isinstance(event, LevelMeter):
+        return "meter", {"time_s": round(event.time_s, 3), "rms_dbfs": [round(v, 1) for v in event.rms_dbfs],
+                         "peak_dbfs": [round(v, 1) for v in event.peak_dbfs]}
+    if isinstance(event, ChannelAlarm):
+        return "alarm", {"kind": event.kind, "active": event.active, "channel": event.channel, "seat": event.seat,
+                         "time_s": round(event.time_s, 3), "message": event.message, "value": event.value}
+    if isinstance(event, CaptureEvent):
+        return "alarm", {"kind": event.kind, "active": True, "time_s": round(event.time_s, 3),
+                         "message": event.message, "frames": event.frames}
+    return "alarm", {"kind": "unknown", "active": True, "message": repr(event)}

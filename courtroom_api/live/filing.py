@@ -1,0 +1,100 @@
+"""What the live pipeline writes to the dossier: the Recording row, final segments, finalized files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from courtroom_api.access import audit
+from courtroom_api.blobstore import file_chunks
+
+
+def create_or_resume_recording(services: Any, hearing_id: int, profile: Any, recorder: Any) -> tuple[int, int]:
+    """The hearing's open Recording row (created on first start) and the last persisted event seq."""
+    from models import Recording, TranscriptSegment
+    from models.base import utcnow
+
+    with services.sessions() as session:
+        recording = session.scalar(select(Recording).where(
+            Recording.hearing_id == hearing_id, Recording.finalized_at.is_(None)).order_by(Recording.id.desc()))
+        if recording is None:
+            recording = Recording(
+                hearing_id=hearing_id, sample_rate=profile.sample_rate, channel_count=profile.channel_count,
+                channel_layout=[{"channel": c.channel, "seat": c.seat, "role": c.role} for c in profile.channels],
+                started_at=utcnow(),
+            )
+            session.add(recording)
+            session.flush()
+            audit(session, "system", "recording.start", f"recording:{recording.id}", hearing_id=hearing_id,
+                  directory=str(recorder.directory))
+        else:
+            audit(session, "system", "recording.resume", f"recording:{recording.id}", hearing_id=hearing_id,
+                  resumed_at_sample=recorder.next_sample)
+        last = session.scalar(select(func.max(TranscriptSegment.seq)).where(TranscriptSegment.hearing_id == hearing_id))
+        session.commit()
+        return recording.id, int(last or 0)
+
+
+def file_final(services: Any, hearing_id: int, event: Any, attribution: Any) -> int:
+    """Persist a final transcript event as a segment; returns its id."""
+    from models import TranscriptSegment
+
+    seg = event.segment
+    row = TranscriptSegment(
+        hearing_id=hearing_id, start_s=seg.start, end_s=seg.end, text=seg.text,
+        words=[{"start": w.start, "end": w.end, "word": w.text, "probability": w.probability} for w in seg.words],
+        language=seg.language, channel=seg.channel, seat=attribution.seat, role=attribution.role,
+        participant_id=attribution.participant_id, confidence=seg.confidence, engine=seg.engine, model=seg.model,
+    )
+    with services.sessions() as session:
+        session.add(row)
+        session.commit()
+        return int(row.id)
+
+
+def set_segment_seq(services: Any, segment_id: int, seq: int) -> None:
+    from models import TranscriptSegment
+
+    with services.sessions() as session:
+        row = session.get(TranscriptSegment, segment_id)
+        row.seq = seq
+        session.commit()
+
+
+def file_recording(services: Any, hearing_id: int, recording_id: int, final: Any) -> None:
+    """Put the finalized files into the blob store and attach them to the Recording row."""
+    from models import Recording
+    from models.base import utcnow
+
+    def put(path: Any) -> str:
+        return str(services.blobs.put_stream(file_chunks(path)).sha256)
+
+    recording_sha = put(final.recording.path)
+    layout = [{"channel": t.channel, "seat": t.seat, "track_sha256": put(t.path), "mime_type": "audio/flac"}
+              for t in final.tracks]
+    layout.append({"channel": None, "seat": "mixdown", "track_sha256": put(final.mixdown.path),
+                   "mime_type": "audio/ogg"})
+    with services.sessions() as session:
+        recording = session.get(Recording, recording_id)
+        roles = {e.get("seat"): e.get("role") for e in recording.channel_layout or []}
+        for entry in layout:
+            entry["role"] = roles.get(entry["seat"])
+        recording.channel_layout = layout
+        recording.blob_sha256 = recording_sha
+        recording.duration_s = final.duration_s
+        recording.chain_head = final.chain_head
+        recording.segment_files = [{"path": str(final.directory), "gaps": [
+            {"first_sample": g.first_sample, "frames": g.frames, "reason": g.reason} for g in final.gaps]}]
+        recording.finalized_at = utcnow()
+        audit(session, "system", "recording.finalize", f"recording:{recording_id}", hearing_id=hearing_id,
+              sha256=recording_sha, chain_head=final.chain_head, duration_s=round(final.duration_s, 3),
+              gaps=len(final.gaps))
+        session.commit()
+
+
+def note_finalize_failed(services: Any, hearing_id: int, recording_id: int, error: str) -> None:
+    with services.sessions() as session:
+        audit(session, "system", "recording.finalize_failed", f"recording:{recording_id}", hearing_id=hearing_id,
+              error=error)
+        session.commit()

@@ -1,0 +1,125 @@
+"""Content-addressed, write-once blob store (evidence files, finalized recordings).
+
+Blobs are addressed by the sha256 of their content. The local store keeps them under
+``root/ab/cd/<sha256>``; a new blob is streamed into a temporary file under ``root/tmp``, fsynced,
+then hard-linked into place, so a reader never sees a partial file and an existing blob is never
+overwritten. Object storage (S3 with object lock) can implement the same protocol later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from models.errors import BlobError, BlobNotFoundError, BlobTooLargeError
+from models.types import BlobRef
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class BlobStore(Protocol):
+    """What the rest of the system may do with blobs: create, read, ask. Never overwrite."""
+
+    def put_stream(self, chunks: Iterable[bytes]) -> BlobRef:
+        """Store the concatenated ``chunks``; the same content always gives the same ref."""
+        ...
+
+    def open(self, sha256: str) -> BinaryIO:
+        """Open a stored blob for binary reading; BlobNotFoundError if absent."""
+        ...
+
+    def exists(self, sha256: str) -> bool:
+        """True if a blob with this address is stored."""
+        ...
+
+    def size(self, sha256: str) -> int:
+        """Size in bytes of a stored blob; BlobNotFoundError if absent."""
+        ...
+
+
+class LocalBlobStore:
+    """Blobs as read-only files under ``root``; ``max_bytes`` bounds one blob (None: no bound)."""
+
+    def __init__(self, root: Path, max_bytes: int | None = None) -> None:
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+        self._tmp = self.root / "tmp"
+
+    def path(self, sha256: str) -> Path:
+        """Where the blob with this address lives (whether or not it exists)."""
+        if not _SHA256.fullmatch(sha256):
+            raise BlobNotFoundError(f"not a sha256 address: {sha256!r}")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        try:
+            return self.path(sha256).is_file()
+        except BlobNotFoundError:
+            return False
+
+    def size(self, sha256: str) -> int:
+        try:
+            return self.path(sha256).stat().st_size
+        except FileNotFoundError:
+            raise BlobNotFoundError(f"no blob {sha256}") from None
+
+    def open(self, sha256: str) -> BinaryIO:
+        try:
+            return self.path(sha256).open("rb")
+        except FileNotFoundError:
+            raise BlobNotFoundError(f"no blob {sha256}") from None
+
+    def put_bytes(self, data: bytes) -> BlobRef:
+        """Store ``data`` (convenience over :meth:`put_stream`)."""
+        return self.put_stream([data])
+
+    def put_stream(self, chunks: Iterable[bytes]) -> BlobRef:
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="incoming-")
+        tmp = Path(tmp_name)
+        try:
+            digest, size = self._write(fd, chunks)
+            ref = BlobRef(sha256=digest, size=size)
+            self._link_into_place(tmp, ref)
+            return ref
+        finally:
+            tmp.unlink(missing_ok=True)  # after a successful link the blob has its own name
+
+    def _write(self, fd: int, chunks: Iterable[bytes]) -> tuple[str, int]:
+        hasher, size = hashlib.sha256(), 0
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                size += len(chunk)
+                if self.max_bytes is not None and size > self.max_bytes:
+                    raise BlobTooLargeError(f"blob exceeds the limit of {self.max_bytes} bytes")
+                hasher.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        return hasher.hexdigest(), size
+
+    def _link_into_place(self, tmp: Path, ref: BlobRef) -> None:
+        final = self.path(ref.sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(tmp, 0o444)
+        try:
+            os.link(tmp, final)  # atomic, and fails instead of overwriting
+        except FileExistsError:
+            if final.stat().st_size != ref.size:
+                raise BlobError(f"existing blob {ref.sha256} has the wrong size: store corrupted") from None
+            return
+        _fsync_dir(final.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the new directory entry itself durable (POSIX: a file's fsync does not cover its name).
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,100 @@
+"""A real PulseAudio server with a 4-channel null sink, for tests through a real PortAudio device.
+
+PortAudio (Debian's libportaudio2 has the ALSA host API) reaches it through the ALSA "pulse" PCM
+(libasound2-plugins); the null sink's monitor is the default source, so a capture from the
+"pulse" device records exactly what is played into the sink.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SINK = "court"
+RATE = 16000
+CHANNELS = 4
+CHANNEL_MAP = "front-left,front-right,rear-left,rear-right"  # ALSA's order for 4 channels
+
+
+class PulseServer:
+    """Start/stop a private pulseaudio daemon (started by us, stopped by its own pid)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.env = {"HOME": str(root), "PULSE_RUNTIME_PATH": str(root / "run"), "XDG_RUNTIME_DIR": str(root)}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        os.environ.update(self.env)
+        args = [
+            "pulseaudio", "--daemonize=no", "--system=false", "--exit-idle-time=-1", "--disallow-exit",
+            "-n", "--load=module-native-protocol-unix",
+            f"--load=module-null-sink sink_name={SINK} channels={CHANNELS} rate={RATE} channel_map={CHANNEL_MAP}",
+            "--log-target=file:" + str(self.root / "pulse.log"),
+        ]
+        self.proc = subprocess.Popen(args, env={**os.environ, **self.env})
+        for _ in range(100):
+            if subprocess.run(["pactl", "info"], capture_output=True, env={**os.environ, **self.env}).returncode == 0:
+                break
+            time.sleep(0.05)
+        else:
+            self.stop()
+            pytest.fail(f"pulseaudio did not start; log: {(self.root / 'pulse.log').read_text(errors='replace')}")
+        refresh_portaudio()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def play(self, raw_f32: Path) -> subprocess.Popen[bytes]:
+        """Start playing raw float32 interleaved 4-channel audio into the sink."""
+        return subprocess.Popen(
+            ["pacat", "--playback", "--raw", "--format=float32le", f"--rate={RATE}", f"--channels={CHANNELS}",
+             f"--channel-map={CHANNEL_MAP}", "-d", SINK, str(raw_f32)],
+            env={**os.environ, **self.env},
+        )
+
+
+def refresh_portaudio() -> None:
+    """PortAudio lists devices once at initialisation: re-initialise after the server changes."""
+    import sounddevice as sd
+
+    sd._terminate()
+    sd._initialize()
+
+
+_shared: list[PulseServer] = []  # one server per test session, however many conftests ask
+_users = [0]
+
+
+def pulse_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
+    if shutil.which("pulseaudio") is None or shutil.which("pacat") is None:
+        pytest.skip("pulseaudio is not installed (scripts/setup.sh test installs it)")
+    saved = {k: os.environ.get(k) for k in ("HOME", "PULSE_RUNTIME_PATH", "XDG_RUNTIME_DIR")}
+    if not _shared:
+        _shared.append(PulseServer(tmp_path_factory.mktemp("pulse")))
+        _shared[0].start()
+    _users[0] += 1
+    yield _shared[0]
+    _users[0] -= 1
+    if _users[0]:
+        return
+    _shared.pop().stop()
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    refresh_portaudio()

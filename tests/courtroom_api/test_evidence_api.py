@@ -1,0 +1,105 @@
+"""Evidence through the API: upload, refusal leaving nothing behind, Range, renditions, display."""
+
+import hashlib
+import io
+
+import pytest
+from evidence_files import pdf_bytes, png_bytes, wav_bytes
+from PIL import Image
+
+PDF = "application/pdf"
+
+
+def _upload(world, who, data, mime, filename, **params):
+    params = {"title": filename, "filename": filename, **params}
+    return world.client.post(f"/api/cases/{world.ids['case']}/evidence", params=params, content=data,
+                             headers={**world.auth(who), "Content-Type": mime})
+
+
+def _stored_files(world) -> set:
+    blobs = world.data_dir / "blobs"
+    tmp = world.data_dir / "tmp"
+    return {p for root in (blobs, tmp) if root.exists() for p in root.rglob("*") if p.is_file()}
+
+
+def test_upload_list_download_with_range(world) -> None:
+    data = wav_bytes(1.0)
+    r = _upload(world, "party", data, "audio/wav", "call.wav")
+    assert r.status_code == 201, r.text
+    ev = r.json()
+    assert ev["sha256" if "sha256" in ev else "blob_sha256"] == hashlib.sha256(data).hexdigest()
+    assert ev["kind"] == "audio" and ev["exhibit_number"].startswith("P-")  # the plaintiff's exhibit
+    listed = world.client.get(f"/api/cases/{world.ids['case']}/evidence", headers=world.auth("terminal")).json()
+    assert ev["id"] in [x["id"] for x in listed]
+    url = f"/api/evidence/{ev['id']}/content"
+    full = world.client.get(url, headers=world.auth("party"))
+    assert full.status_code == 200 and full.content == data and full.headers["accept-ranges"] == "bytes"
+    part = world.client.get(url, headers={**world.auth("party"), "Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == data[100:200]
+    assert part.headers["content-range"] == f"bytes 100-199/{len(data)}"
+    tail = world.client.get(url, headers={**world.auth("party"), "Range": "bytes=-10"})
+    assert tail.status_code == 206 and tail.content == data[-10:]
+    bad = world.client.get(url, headers={**world.auth("party"), "Range": f"bytes={len(data)}-"})
+    assert bad.status_code == 416 and bad.headers["content-range"] == f"bytes */{len(data)}"
+    other = world.client.get(url, headers=world.auth("other_party"))
+    assert other.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("data", "mime", "filename", "status", "message"),
+    [
+        (png_bytes(), PDF, "contract.pdf", 422, "content is image/png"),
+        (pdf_bytes()[:60], PDF, "contract.pdf", 422, "corrupt PDF"),
+        (b"\x00" * 5000, PDF, "contract.pdf", 422, "unrecognised"),
+        (b"%PDF-" + b"x" * 2_100_000, PDF, "big.pdf", 413, "limit of 2000000 bytes"),
+    ],
+)
+def test_bad_uploads_refused_with_nothing_stored(world, data, mime, filename, status, message) -> None:
+    before_files = _stored_files(world)
+    before = world.client.get(f"/api/cases/{world.ids['case']}/evidence", headers=world.auth("clerk")).json()
+    r = _upload(world, "clerk", data, mime, filename)
+    assert r.status_code == status and message in r.json()["detail"], r.text
+    after = world.client.get(f"/api/cases/{world.ids['case']}/evidence", headers=world.auth("clerk")).json()
+    assert after == before
+    assert _stored_files(world) == before_files
+
+
+def test_oversized_stream_without_length_is_cut_off(world) -> None:
+    before_files = _stored_files(world)
+
+    def body():
+        yield b"%PDF-1.4\n"
+        for _ in range(40):
+            yield b"0" * 100_000
+
+    r = world.client.post(f"/api/cases/{world.ids['case']}/evidence", params={"title": "x", "filename": "x.pdf"},
+                          content=body(), headers={**world.auth("clerk"), "Content-Type": PDF})
+    assert r.status_code == 413
+    assert _stored_files(world) == before_files
+
+
+def test_image_renditions_tiles_and_pdf_pages(world) -> None:
+    img = _upload(world, "clerk", png_bytes((600, 400)), "image/png", "site-map.png").json()
+    h = world.auth("party")
+    scaled = world.client.get(f"/api/evidence/{img['id']}/rendition", params={"max_px": 300}, headers=h)
+    assert Image.open(io.BytesIO(scaled.content)).size == (300, 200)
+    info = world.client.get(f"/api/evidence/{img['id']}/tiles", headers=h).json()
+    tile = world.client.get(f"/api/evidence/{img['id']}/tiles/{info['max_level']}/2/1", headers=h)
+    assert tile.status_code == 200 and Image.open(io.BytesIO(tile.content)).size == (88, 144)
+    assert world.client.get(f"/api/evidence/{img['id']}/tiles/{info['max_level']}/9/9", headers=h).status_code == 404
+    pdf = _upload(world, "clerk", pdf_bytes(3), PDF, "contract.pdf").json()
+    assert world.client.get(f"/api/evidence/{pdf['id']}/pages", headers=h).json()["pages"] == 3
+    page = world.client.get(f"/api/evidence/{pdf['id']}/pages/2", params={"width": 400}, headers=h)
+    assert page.status_code == 200 and Image.open(io.BytesIO(page.content)).size[0] == 400
+
+
+def test_sealed_evidence_only_for_bench(world) -> None:
+    ev = _upload(world, "clerk", png_bytes((50, 50)), "image/png", "medical.png", sealed="true").json()
+    assert ev["sealed"] is True
+    for role, code in (("judge", 200), ("clerk", 200), ("party", 404), ("appeal_judge", 404), ("terminal", 404)):
+        assert world.client.get(f"/api/evidence/{ev['id']}/content", headers=world.auth(role)).status_code == code
+    listed = world.client.get(f"/api/cases/{world.ids['case']}/evidence", headers=world.auth("party")).json()
+    assert ev["id"] not in [x["id"] for x in listed]
+    shown = world.client.put(f"/api/hearings/{world.ids['hearing']}/display", json={"evidence_id": ev["id"]},
+                             headers=world.auth("judge"))
+    assert shown.status_code == 409

@@ -1,0 +1,82 @@
+"""Permission matrix: every role against every kind of endpoint, including sealed items."""
+
+import pytest
+
+ALL = ("judge", "clerk", "party", "other_party", "appeal_judge", "admin", "terminal", "other_terminal")
+BENCH = {"judge", "clerk"}
+READERS = {"judge", "clerk", "party", "appeal_judge", "terminal"}  # may read case 123's transcript
+
+# (name, method, path, json/params, roles allowed)
+MATRIX = [
+    ("read case", "GET", "/api/cases/{case}", None, READERS | {"admin"}),
+    ("list hearings", "GET", "/api/cases/{case}/hearings", None, READERS | {"admin"}),
+    ("read segments", "GET", "/api/hearings/{hearing}/segments", None, READERS),
+    ("read sealed segment", "GET", "/api/segments/{sealed_segment}", None, BENCH),
+    ("read revisions of sealed", "GET", "/api/segments/{sealed_segment}/revisions", None, BENCH),
+    ("export vtt", "GET", "/api/hearings/{hearing}/transcript?format=vtt", None, READERS),
+    ("record state", "GET", "/api/hearings/{hearing}/record", None, READERS),
+    ("correct", "PATCH", "/api/segments/{english_segment}", {"text": "edited by {role}", "reason": "typo"}, BENCH),
+    ("unseal nothing", "POST", "/api/segments/{english_segment}/seal", {"sealed": False, "reason": "check"}, BENCH),
+    ("annotate", "POST", "/api/hearings/{hearing}/annotations", {"kind": "bookmark", "start_s": 1.0}, BENCH),
+    ("display", "PUT", "/api/hearings/{hearing}/display", {}, BENCH),
+    ("get display", "GET", "/api/hearings/{hearing}/display", None, READERS | {"admin"}),
+    ("list evidence", "GET", "/api/cases/{case}/evidence", None, READERS),
+    ("recordings", "GET", "/api/hearings/{hearing}/recordings", None, BENCH | {"party", "appeal_judge"}),
+    ("search", "GET", "/api/search?q=合同", None, BENCH | {"appeal_judge"}),
+    ("users", "GET", "/api/users", None, {"admin"}),
+    ("audit", "GET", "/api/audit", None, {"judge", "admin"}),
+    ("create case", "POST", "/api/cases", {"case_number": "perm-{role}"}, BENCH | {"admin"}),
+    ("add participant", "POST", "/api/cases/{case}/participants", {"name": "证人{role}", "role": "witness"},
+     BENCH | {"admin"}),
+    ("create courtroom", "POST", "/api/courtrooms", {"court_id": "{court}", "name": "room-{role}",
+                                                     "profile_name": "demo"}, {"admin"}),
+    ("unlock", "POST", "/api/hearings/{hearing}/unlock", {"reason": "r"}, {"judge"}),
+]
+
+
+def _fill(value, ids, role):
+    if isinstance(value, str):
+        out = value.format(role=role, **ids)
+        return int(out) if value.startswith("{") and out.isdigit() else out
+    if isinstance(value, dict):
+        return {k: _fill(v, ids, role) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("role", ALL)
+@pytest.mark.parametrize(("name", "method", "path", "body", "allowed"), MATRIX, ids=[m[0] for m in MATRIX])
+def test_permission_matrix(world, role, name, method, path, body, allowed) -> None:
+    url = _fill(path, world.ids, role)
+    r = world.client.request(method, url, json=_fill(body, world.ids, role), headers=world.auth(role))
+    if role in allowed:
+        assert r.status_code not in (401, 403, 404), f"{role} {name}: {r.status_code} {r.text}"
+        assert r.status_code < 500
+    else:
+        assert r.status_code in (403, 404), f"{role} must not {name}: got {r.status_code} {r.text}"
+
+
+@pytest.mark.parametrize("role", ALL)
+def test_no_token_no_access(world, role) -> None:
+    assert world.client.get(f"/api/cases/{world.ids['case']}").status_code == 401
+
+
+def test_sealed_text_hidden_in_lists_exports_and_search(world) -> None:
+    c, ids = world.client, world.ids
+    for role in ("party", "appeal_judge", "terminal"):
+        segs = c.get(f"/api/hearings/{ids['hearing']}/segments", headers=world.auth(role)).json()
+        assert all("机密" not in s["text"] for s in segs)
+        assert any(s["sealed"] for s in segs)  # the timeline keeps the sealed slot, without its text
+        vtt = c.get(f"/api/hearings/{ids['hearing']}/transcript?format=vtt", headers=world.auth(role)).text
+        assert "机密" not in vtt and "现在开庭" in vtt
+    clerk_vtt = c.get(f"/api/hearings/{ids['hearing']}/transcript?format=vtt", headers=world.auth("clerk")).text
+    assert "机密" in clerk_vtt
+    assert c.get("/api/search", params={"q": "机密"}, headers=world.auth("appeal_judge")).json() == []
+    hits = c.get("/api/search", params={"q": "机密"}, headers=world.auth("judge")).json()
+    assert [h["segment_id"] for h in hits] == [ids["sealed_segment"]]
+
+
+def test_terminal_bound_to_its_courtroom(world) -> None:
+    c, ids = world.client, world.ids
+    assert c.get(f"/api/hearings/{ids['hearing']}", headers=world.auth("terminal")).status_code == 200
+    assert c.get(f"/api/hearings/{ids['other_hearing']}", headers=world.auth("terminal")).status_code == 404
+    assert c.get(f"/api/hearings/{ids['other_hearing']}", headers=world.auth("other_terminal")).status_code == 200

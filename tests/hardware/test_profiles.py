@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hardware.errors import ProfileError, ProfileNotFoundError
+from hardware.profiles import PACKAGE_DIR, list_profiles, load_profile
+from hardware.toml_lines import find_line
+
+GOOD = """\
+room_id = "room-7"
+sample_rate = 16000
+
+[source]
+kind = "ffmpeg"
+url = "rtsp://10.0.0.5/array"
+
+[[channels]]
+channel = 0
+seat = "judge"
+role = "presiding_judge"
+
+[[channels]]
+channel = 1
+seat = "clerk"
+role = "clerk"
+gain_db = -3
+
+[[terminals]]
+id = "bench"
+kind = "bench"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "room.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_bundled_profiles_load_with_their_channel_maps() -> None:
+    assert {"demo", "civil-4ch", "criminal-8ch"} <= set(list_profiles())
+    civil = load_profile("civil-4ch")
+    assert [c.seat for c in civil.channels] == ["judge", "clerk", "plaintiff", "defendant"]
+    assert civil.source.kind == "device" and civil.channel_count == 4
+    criminal = load_profile("criminal-8ch")
+    assert criminal.channel_count == 8
+    assert {c.role for c in criminal.channels} >= {"presiding_judge", "prosecutor", "defence_counsel", "witness"}
+    assert {t.side for t in criminal.terminals if t.kind == "party"} == {"prosecution", "defence", "witness"}
+    demo = load_profile("demo")
+    assert demo.source.kind == "replay"
+    assert Path(demo.source.url or "") == PACKAGE_DIR / "samples" / "demo_hearing.flac"
+    assert demo.seat_of(3) is not None and demo.seat_of(3).seat == "defendant"
+
+
+def test_profile_from_a_path(tmp_path: Path) -> None:
+    profile = load_profile(write(tmp_path, GOOD))
+    assert profile.room_id == "room-7" and profile.name == "room-7"
+    assert profile.source.url == "rtsp://10.0.0.5/array"
+    assert profile.channels[1].gain_db == -3.0
+
+
+def test_relative_file_url_is_resolved_against_the_profile(tmp_path: Path) -> None:
+    text = GOOD.replace('kind = "ffmpeg"\nurl = "rtsp://10.0.0.5/array"', 'kind = "replay"\nurl = "audio/h.flac"')
+    assert load_profile(write(tmp_path, text)).source.url == str(tmp_path / "audio" / "h.flac")
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "line", "words"),
+    [
+        (("channel = 1\nseat = \"clerk\"", "channel = 0\nseat = \"clerk\""), "channels[1].channel", 14, "already mapped"),
+        (("channel = 1\n", "channel = -2\n"), "channels[1].channel", 14, ">= 0"),
+        (("seat = \"clerk\"", "seat = \"judge\""), "channels[1].seat", 15, "already on channel 0"),
+        (("channel = 1\n", "channel = \"one\"\n"), "channels[1].channel", 14, "an integer"),
+        (("role = \"clerk\"\n", ""), "channels[1].role", 13, "is required"),
+        (("gain_db = -3", "gain_db = 90"), "channels[1].gain_db", 17, "between -40"),
+        (("gain_db = -3", "gian_db = -3"), "channels[1].gian_db", 17, "unknown field"),
+        (("kind = \"ffmpeg\"", "kind = \"usb\""), "source.kind", 5, "device, ffmpeg, replay"),
+        (("sample_rate = 16000", "sample_rate = 4"), "sample_rate", 2, "between 8000"),
+        (("kind = \"bench\"", "kind = \"party\""), "terminals[0].side", 19, "side"),
+    ],
+)
+def test_bad_profile_names_file_line_and_field(tmp_path: Path, change, field, line, words) -> None:
+    old, new = change
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(ProfileError) as info:
+        load_profile(path)
+    err = info.value
+    assert (err.field, err.line) == (field, line), str(err)
+    assert words in str(err)
+    assert str(err).startswith(f"{path}:{line}: field '{field}'")
+
+
+def test_empty_channel_map_and_syntax_error(tmp_path: Path) -> None:
+    no_channels = "channels = []\n" + GOOD.split("[[channels]]")[0]
+    with pytest.raises(ProfileError, match="at least one channel"):
+        load_profile(write(tmp_path, no_channels))
+    with pytest.raises(ProfileError, match=r"line 4") as info:
+        load_profile(write(tmp_path, GOOD.replace("[source]", "[source")))
+    assert str(info.value).startswith(f"{tmp_path / 'room.toml'}:4: ")
+
+
+def test_unknown_profile() -> None:
+    with pytest.raises(ProfileNotFoundError, match="civil-4ch"):
+        load_profile("no-such-room")
+
+
+def test_find_line_follows_arrays_of_tables() -> None:
+    assert find_line(GOOD, ("channels", 1, "seat")) == 15
+    assert find_line(GOOD, ("channels", 1, "label")) == 13  # absent key: its table's header
+    assert find_line(GOOD, ("source", "url")) == 6
+    assert find_line(GOOD, ("terminals", 0, "kind")) == 21

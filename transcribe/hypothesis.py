@@ -1,0 +1,88 @@
+"""LocalAgreement hypothesis buffer (after ufal/whisper_streaming): commit what two decodes agree on."""
+
+from __future__ import annotations
+
+import re
+
+from transcribe.types import Word
+
+_PUNCT = re.compile(r"[\s,.;:?!，。；：？！、\"'“”‘’()（）-]+")
+
+
+def norm(text: str) -> str:
+    """Word key for agreement: case, spaces and punctuation do not count."""
+    return _PUNCT.sub("", text).lower()
+
+
+class HypothesisBuffer:
+    """Holds the last decode's unconfirmed words; ``flush`` commits the longest common prefix.
+
+    Words are absolute-time ``Word`` records; committed times never go backwards.
+    """
+
+    def __init__(self) -> None:
+        self.committed_in_buffer: list[Word] = []
+        self.buffer: list[Word] = []  # previous hypothesis, not yet committed
+        self.new: list[Word] = []
+        self.last_committed_time = 0.0
+
+    def insert(self, words: tuple[Word, ...] | list[Word]) -> None:
+        """Take a new hypothesis, keeping only what follows the committed text.
+
+        The committed tail is found in the new hypothesis by its words (timestamps shift a little
+        between decodes); without a match, words that start before the last commit are dropped.
+        """
+        words = list(words)
+        self.new = self._after_committed(words)
+        if self.new is None:
+            self.new = [w for w in words if (w.start + w.end) / 2 > self.last_committed_time]
+
+    def _after_committed(self, words: list[Word]) -> list[Word] | None:
+        committed = self.committed_in_buffer
+        for k in range(min(3, len(committed)), 0, -1):
+            tail = [norm(w.text) for w in committed[-k:]]
+            best: int | None = None
+            for i in range(len(words) - k + 1):
+                last = words[i + k - 1]
+                if [norm(w.text) for w in words[i : i + k]] == tail and abs(last.end - self.last_committed_time) < 1.5:
+                    if best is None or abs(last.end - self.last_committed_time) < abs(
+                            words[best + k - 1].end - self.last_committed_time):
+                        best = i
+            if best is not None:
+                return words[best + k :]
+        return None
+
+    def flush(self) -> list[Word]:
+        """Commit the common prefix of the previous and the new hypothesis; returns the committed words."""
+        commit: list[Word] = []
+        while self.new and self.buffer and norm(self.new[0].text) == norm(self.buffer[0].text):
+            word = self.new.pop(0)
+            self.buffer.pop(0)
+            commit.append(self._monotonic(word))
+        self.buffer, self.new = self.new, []
+        self.committed_in_buffer.extend(commit)
+        return commit
+
+    def commit_all(self) -> list[Word]:
+        """Commit the whole current hypothesis (end of an utterance: no later audio can change it)."""
+        words = self.new or self.buffer
+        commit = [self._monotonic(w) for w in words]
+        self.buffer, self.new = [], []
+        self.committed_in_buffer.extend(commit)
+        return commit
+
+    def _monotonic(self, word: Word) -> Word:
+        start = max(word.start, self.last_committed_time)
+        end = max(word.end, start)
+        self.last_committed_time = end
+        if (start, end) == (word.start, word.end):
+            return word
+        return Word(start, end, word.text, word.probability)
+
+    def pop_committed(self, before_s: float) -> None:
+        """Forget committed words that end before ``before_s`` (they left the audio buffer)."""
+        while self.committed_in_buffer and self.committed_in_buffer[0].end <= before_s:
+            self.committed_in_buffer.pop(0)
+
+    def uncommitted(self) -> list[Word]:
+        return list(self.buffer)

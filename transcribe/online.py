@@ -1,0 +1,250 @@
+"""Online (streaming) transcription of one seat, in the LocalAgreement style of whisper_streaming.
+
+``insert_audio_chunk`` → ``process_iter`` → … → ``finish``. The processor keeps the room-side
+state (audio buffer, VAD, hypothesis buffer, committed text) and calls the stateless
+:class:`~transcribe.decoder.Decoder` with the buffer (≤ 30 s) and a prompt made of the case
+vocabulary and the committed text that has left the buffer. Words that two consecutive decodes
+agree on are committed; committed words become ``final`` events at sentence ends (or when held too
+long, or at the end of an utterance) and never change; the rest is shown as ``partial``.
+The buffer is trimmed at committed sentence ends. Silero VAD gates decoding: silence costs nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from transcribe.decoder import SAMPLE_RATE, DecodeOptions, Decoder, detect_language, join_words
+from transcribe.errors import AudioFormatError
+from transcribe.hypothesis import HypothesisBuffer
+from transcribe.types import EventKind, Segment, TranscriptEvent, Word
+from transcribe.vad import StreamVad
+
+SENTENCE_END = tuple(".?!。？！")
+
+
+@dataclass(frozen=True, slots=True)
+class OnlineOptions:
+    """Policy of one online processor. Times in seconds."""
+
+    language: str | None = None  # None: detect per utterance among ``languages``
+    languages: tuple[str, ...] = ("zh", "en")
+    vocabulary: tuple[str, ...] = ()  # party names, cause of action, legal terms, hotwords
+    min_chunk_s: float = 1.0  # decode at most this often (the scheduler may stretch it under load)
+    trim_s: float = 12.0  # trim the buffer at a committed sentence end once it is longer than this
+    max_buffer_s: float = 24.0  # trim at the last committed word past this
+    final_hold_s: float = 1.0  # committed words wait at most this long for their sentence to end
+    end_silence_s: float = 0.5  # VAD silence that ends an utterance (commit everything)
+    gap_s: float = 0.25  # a jump in input times longer than this ends the utterance too
+    beam_size: int = 5
+    prompt_chars: int = 200
+    vad_threshold: float = 0.5
+    tail_min_probability: float = 0.45  # low-confidence words ending an utterance are dropped
+
+
+@dataclass(frozen=True, slots=True)
+class SeatInfo:
+    """Which stream a processor serves: labels copied into every segment."""
+
+    stream: str = ""
+    channel: int | None = None
+    seat: str | None = None
+    role: str | None = None
+
+
+@dataclass(slots=True)
+class _Inbox:
+    chunks: list[tuple[np.ndarray | None, float]] = field(default_factory=list)  # None: a pause marker
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    received_until_s: float = 0.0
+    queued_s: float = 0.0  # audio waiting in the inbox
+    pauses: int = 0
+
+
+class OnlineProcessor:
+    """Streaming transcriber for one seat (or one mono stream). Not re-entrant: one process_iter at a time."""
+
+    def __init__(self, decoder: Decoder, options: OnlineOptions | None = None, seat: SeatInfo | None = None) -> None:
+        self.decoder = decoder
+        self.options = options or OnlineOptions()
+        self.seat = seat or SeatInfo()
+        self.vad = StreamVad(self.options.vad_threshold)
+        self.hyp = HypothesisBuffer()
+        self.inbox = _Inbox()
+        self.audio = np.zeros(0, np.float32)  # (frames,) the current buffer
+        self.buffer_start_s = 0.0
+        self.processed_until_s = 0.0  # end of the audio the last decode saw
+        self.pending: list[Word] = []  # committed, not yet emitted as final
+        self.history: list[Word] = []  # recent committed words (prompt material once out of the buffer)
+        self.language = self.options.language  # of the current utterance
+        self.last_partial = ""
+        self.decodes = 0
+
+    # -- input ------------------------------------------------------------------------------------
+    def insert_audio_chunk(self, audio: np.ndarray, start_s: float | None = None) -> None:
+        """Queue (frames,) float32 mono audio that starts at ``start_s`` (default: right after the last)."""
+        if not isinstance(audio, np.ndarray) or audio.ndim != 1 or not np.issubdtype(audio.dtype, np.floating):
+            raise AudioFormatError(f"online processor wants (frames,) float audio, got {getattr(audio, 'shape', '?')}")
+        with self.inbox.lock:
+            start = self.inbox.received_until_s if start_s is None else float(start_s)
+            self.inbox.chunks.append((audio.astype(np.float32, copy=False), start))
+            self.inbox.received_until_s = start + len(audio) / SAMPLE_RATE
+            self.inbox.queued_s += len(audio) / SAMPLE_RATE
+
+    def mark_pause(self) -> None:
+        """The seat stopped speaking (its gate closed): finalise at the next ``process_iter``."""
+        with self.inbox.lock:
+            self.inbox.chunks.append((None, self.inbox.received_until_s))
+            self.inbox.pauses += 1
+
+    @property
+    def received_until_s(self) -> float:
+        return self.inbox.received_until_s
+
+    @property
+    def buffer_end_s(self) -> float:
+        return self.buffer_start_s + len(self.audio) / SAMPLE_RATE
+
+    def backlog_s(self) -> float:
+        """Audio received but not yet seen by a decode (the stream's lag in audio seconds)."""
+        return self.inbox.queued_s + max(0.0, self.buffer_end_s - max(self.processed_until_s, self.buffer_start_s))
+
+    def ready(self, min_chunk_s: float | None = None) -> bool:
+        """Enough new audio for another decode."""
+        wait = self.options.min_chunk_s if min_chunk_s is None else min_chunk_s
+        if self.inbox.pauses:
+            return True
+        return self.backlog_s() >= wait
+
+    # -- processing -------------------------------------------------------------------------------
+    def process_iter(self) -> list[TranscriptEvent]:
+        """Take the queued audio, decode if there is speech, return new partial/final events."""
+        events: list[TranscriptEvent] = []
+        with self.inbox.lock:
+            chunks, self.inbox.chunks = self.inbox.chunks, []
+            self.inbox.pauses = 0
+            self.inbox.queued_s = 0.0
+        for audio, start in chunks:
+            if audio is None:
+                events += self._end_utterance()
+                continue
+            if len(self.audio) and start - self.buffer_end_s > self.options.gap_s:
+                events += self._end_utterance()
+            if not len(self.audio) and (start != self.buffer_end_s or not self.vad._probs.size):
+                self.buffer_start_s = start
+                self.vad.reset(start)
+            self.audio = np.concatenate([self.audio, audio])
+            self.vad.push(audio)
+        if not len(self.audio):
+            return events
+        if not self.vad.speech_between(self.buffer_start_s, self.buffer_end_s):
+            if self.hyp.buffer or self.pending:
+                return events + self._end_utterance(decode=False)
+            self._trim_to(max(self.buffer_start_s, self.buffer_end_s - 0.4))  # keep a possible onset
+            self.processed_until_s = self.buffer_end_s
+            return events
+        if self.vad.trailing_silence_s() >= self.options.end_silence_s:
+            return events + self._end_utterance()
+        words = self._decode()
+        self.hyp.insert(words)
+        events += self._commit(self.hyp.flush(), utterance_end=False)
+        if self.buffer_end_s - self.buffer_start_s > 29.0:  # nothing agreed for too long
+            return events + self._end_utterance(decode=False)
+        self._maybe_trim()
+        return events + self._partial()
+
+    def finish(self) -> list[TranscriptEvent]:
+        """End of stream: decode and commit whatever is left."""
+        events = self.process_iter()
+        return events + self._end_utterance()
+
+    # -- internals --------------------------------------------------------------------------------
+    def _prompt(self) -> str:
+        vocab = "、".join(self.options.vocabulary) if self.language == "zh" else ", ".join(self.options.vocabulary)
+        # Only text whose audio has left the buffer: prompting with words still in the audio makes
+        # Whisper skip them.
+        tail = join_words([w for w in self.history if w.end <= self.buffer_start_s + 0.05])
+        tail = tail[-self.options.prompt_chars :]
+        return f"{vocab}. {tail}".strip(". ") if vocab else tail
+
+    def _decode(self) -> tuple[Word, ...]:
+        window = self.audio[-int(30 * SAMPLE_RATE) :]
+        offset = self.buffer_end_s - len(window) / SAMPLE_RATE
+        if self.language is None:  # once per utterance, and only between the court's languages
+            self.language, _ = detect_language(self.decoder, window, self.options.languages)
+        opts = DecodeOptions(language=self.language, prompt=self._prompt(), beam_size=self.options.beam_size)
+        decoded = self.decoder.decode(window, offset, opts)
+        self.decodes += 1
+        self.processed_until_s = self.buffer_end_s
+        return decoded.words
+
+    def _end_utterance(self, decode: bool = True) -> list[TranscriptEvent]:
+        """The seat stopped speaking: decode the buffer once more and commit all of it."""
+        if decode and len(self.audio) and self.vad.speech_between(self.buffer_start_s, self.buffer_end_s):
+            self.hyp.insert(self._decode())
+        words = self.hyp.commit_all()
+        while words and words[-1].probability < self.options.tail_min_probability:
+            words.pop()  # Whisper pads an utterance's end with a low-confidence "you", "moment", ...
+        events = self._commit(words, utterance_end=True)
+        self._trim_to(self.buffer_end_s)
+        self.processed_until_s = self.buffer_end_s
+        self.last_partial = ""
+        self.language = self.options.language
+        return events
+
+    def _commit(self, words: list[Word], utterance_end: bool) -> list[TranscriptEvent]:
+        self.pending.extend(words)
+        if not self.pending:
+            return []
+        if utterance_end:
+            cut = len(self.pending)
+        else:
+            ends = [i for i, w in enumerate(self.pending) if w.text.strip().endswith(SENTENCE_END)]
+            cut = ends[-1] + 1 if ends else 0
+            if cut < len(self.pending) and self.pending[cut].end < self.buffer_end_s - self.options.final_hold_s - 1.0:
+                cut = len(self.pending)  # held long enough: the sentence may never end
+        if cut == 0:
+            return []
+        final, self.pending = self.pending[:cut], self.pending[cut:]
+        text = join_words(final)
+        self.history = (self.history + final)[-80:]
+        return [self._event("final", final)] if text else []
+
+    def _partial(self) -> list[TranscriptEvent]:
+        words = self.pending + self.hyp.uncommitted()
+        text = join_words(words)
+        if not text or text == self.last_partial:
+            return []
+        self.last_partial = text
+        return [self._event("partial", words)]
+
+    def _event(self, kind: EventKind, words: list[Word]) -> TranscriptEvent:
+        segment = Segment(
+            start=words[0].start, end=words[-1].end, text=join_words(words), words=tuple(words),
+            channel=self.seat.channel, seat=self.seat.seat, role=self.seat.role, language=self.language,
+            confidence=round(float(np.mean([w.probability for w in words])), 4), model=self.decoder.model_name,
+        )
+        return TranscriptEvent(kind=kind, segment=segment, stream=self.seat.stream, emitted_at=time.time())
+
+    def _maybe_trim(self) -> None:
+        length = self.buffer_end_s - self.buffer_start_s
+        if length <= self.options.trim_s:
+            return
+        committed = self.hyp.committed_in_buffer
+        ends = [w.end for w in committed if w.text.strip().endswith(SENTENCE_END)]
+        if ends:
+            self._trim_to(ends[-1])
+        elif length > self.options.max_buffer_s and committed:
+            self._trim_to(committed[-1].end)
+
+    def _trim_to(self, t: float) -> None:
+        cut = int(round((t - self.buffer_start_s) * SAMPLE_RATE))
+        if cut <= 0:
+            return
+        self.audio = self.audio[cut:]
+        self.buffer_start_s = t
+        self.hyp.pop_committed(t)
+        self.vad.forget_before(t - 1.0)

@@ -1,0 +1,190 @@
+"""One model for every stream of a process: a worker pool fed by an adaptive-cadence dispatcher.
+
+The live pipeline calls ``feed(room_id, chunk)`` from the event loop (cheap: gating and queueing
+only) and reads ``events(room_id)``, an async stream of sequenced TranscriptEvents. Decoding runs
+in a thread pool (CTranslate2 releases the GIL), never on the event loop. Under load the decode
+cadence of every stream stretches (later finals, more audio per decode) instead of letting work
+pile up; each stream's lag (audio received but not yet decoded) is measured and reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from capture.types import AudioChunk
+from transcribe.decoder import Decoder
+from transcribe.errors import TranscribeError
+from transcribe.online import OnlineOptions, OnlineProcessor
+from transcribe.room import RoomTranscriber, SeatSpec
+from transcribe.seats import GateOptions
+from transcribe.types import TranscriptEvent
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerOptions:
+    workers: int = 1  # decode threads sharing the one model
+    tick_s: float = 0.05
+    min_cadence_s: float = 1.0  # decode a stream at most this often
+    max_cadence_s: float = 6.0  # under load, stretch up to this
+    events_queue: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class StreamLag:
+    """How far one stream's transcription is behind its audio."""
+
+    stream: str
+    backlog_s: float  # audio received but not yet seen by a decode
+    decodes: int
+    max_backlog_s: float
+
+
+@dataclass(slots=True)
+class _Room:
+    transcriber: RoomTranscriber
+    queue: asyncio.Queue[TranscriptEvent | None]
+    in_flight: set[int] = field(default_factory=set)
+    closed: bool = False
+    max_backlog: dict[int, float] = field(default_factory=dict)
+
+
+class TranscriptionScheduler:
+    """Serves every room of the process with one decoder; use as ``async with``."""
+
+    def __init__(self, decoder: Decoder, options: SchedulerOptions | None = None) -> None:
+        self.decoder = decoder
+        self.options = options or SchedulerOptions()
+        self.cadence_s = self.options.min_cadence_s
+        self.rooms: dict[str, _Room] = {}
+        self._pool = ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="decode")
+        self._busy = 0
+        self._task: asyncio.Task[None] | None = None
+        self.decode_seconds = 0.0
+        self._adapted_at = 0.0
+        self.errors: list[str] = []  # decode failures, reported to the supervisor
+
+    async def __aenter__(self) -> TranscriptionScheduler:
+        self._task = asyncio.create_task(self._dispatch(), name="transcribe-dispatch")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for room_id in list(self.rooms):
+            if not self.rooms[room_id].closed:
+                await self.close_room(room_id)
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._pool.shutdown(wait=True)
+
+    # -- rooms --------------------------------------------------------------------------------------
+    def open_room(self, room_id: str, seats: Sequence[SeatSpec], channels: int,
+                  online: OnlineOptions | None = None, gate: GateOptions | None = None) -> None:
+        """Start transcribing a room; ``seats`` maps channels to seats and roles."""
+        if room_id in self.rooms and not self.rooms[room_id].closed:
+            raise TranscribeError(f"room {room_id} is already being transcribed")
+        room = RoomTranscriber(room_id, self.decoder, seats, channels, online, gate)
+        self.rooms[room_id] = _Room(room, asyncio.Queue(self.options.events_queue))
+
+    def feed(self, room_id: str, chunk: AudioChunk) -> None:
+        """Hand a captured chunk to its room (cheap; safe on the event loop)."""
+        room = self._room(room_id)
+        if room.closed:
+            raise TranscribeError(f"room {room_id} is closed")
+        room.transcriber.feed(chunk.samples, chunk.start_s)
+
+    async def events(self, room_id: str) -> AsyncIterator[TranscriptEvent]:
+        """The room's events in sequence order, until the room is closed."""
+        queue = self._room(room_id).queue
+        while (event := await queue.get()) is not None:
+            yield event
+
+    async def close_room(self, room_id: str) -> None:
+        """Flush every seat of the room (final events), then end its event stream."""
+        room = self._room(room_id)
+        room.closed = True
+        while room.in_flight:
+            await asyncio.sleep(self.options.tick_s)
+        events = await asyncio.get_running_loop().run_in_executor(self._pool, room.transcriber.finish)
+        for e in events:
+            room.queue.put_nowait(e)
+        room.queue.put_nowait(None)
+
+    def lag(self) -> list[StreamLag]:
+        """Per-stream lag report."""
+        out = []
+        for room in self.rooms.values():
+            for ch, proc in room.transcriber.processors.items():
+                out.append(StreamLag(proc.seat.stream, round(proc.backlog_s(), 3), proc.decodes,
+                                     round(room.max_backlog.get(ch, 0.0), 3)))
+        return out
+
+    def _room(self, room_id: str) -> _Room:
+        try:
+            return self.rooms[room_id]
+        except KeyError:
+            raise TranscribeError(f"unknown room {room_id!r}") from None
+
+    # -- dispatch -----------------------------------------------------------------------------------
+    async def _dispatch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            ready = self._ready()
+            free = self.options.workers - self._busy
+            self._adapt(loop.time())
+            for room, ch, proc in ready[: max(0, free)]:
+                room.in_flight.add(ch)
+                self._busy += 1
+                fut = loop.run_in_executor(self._pool, self._run, proc)
+                fut.add_done_callback(lambda f, r=room, c=ch: self._done(r, c, f))
+            await asyncio.sleep(self.options.tick_s)
+
+    def _adapt(self, now: float) -> None:
+        """Once a second: stretch the cadence while streams fall behind, shrink it when they keep up."""
+        if now - self._adapted_at < 1.0:
+            return
+        self._adapted_at = now
+        worst = max((p.backlog_s() for r in self.rooms.values() if not r.closed
+                     for p in r.transcriber.processors.values()), default=0.0)
+        if worst > 2.0 * self.cadence_s:
+            self.cadence_s = min(self.options.max_cadence_s, self.cadence_s * 1.25)
+        elif worst < self.cadence_s:
+            self.cadence_s = max(self.options.min_cadence_s, self.cadence_s * 0.9)
+
+    def _ready(self) -> list[tuple[_Room, int, OnlineProcessor]]:
+        ready = []
+        for room in self.rooms.values():
+            if room.closed:
+                continue
+            for ch, proc in room.transcriber.processors.items():
+                backlog = proc.backlog_s()
+                room.max_backlog[ch] = max(room.max_backlog.get(ch, 0.0), backlog)
+                if ch not in room.in_flight and proc.ready(self.cadence_s):
+                    ready.append((room, ch, proc))
+        ready.sort(key=lambda item: -item[2].backlog_s())  # the most behind first
+        return ready
+
+    def _run(self, proc: OnlineProcessor) -> list[TranscriptEvent]:
+        t = time.perf_counter()
+        try:
+            return proc.process_iter()
+        finally:
+            self.decode_seconds += time.perf_counter() - t
+
+    def _done(self, room: _Room, ch: int, fut: asyncio.Future[list[TranscriptEvent]]) -> None:
+        self._busy -= 1
+        room.in_flight.discard(ch)
+        if fut.cancelled():
+            return
+        exc = fut.exception()
+        if exc is not None:
+            # A failing decode must not stop the room: report it as an event-less iteration.
+            self.errors.append(f"{room.transcriber.room_id}/{ch}: {exc!r}")
+            return
+        for e in room.transcriber.stamp(fut.result()):
+            room.queue.put_nowait(e)
