@@ -11,8 +11,12 @@ const rooms = new Map(); // hearing id → room state
 let selected = null;
 let detail = null;
 
-/** Meter frames: per-channel arrays {rms: [..], peak: [..], seats: [..]} (linear, full scale 1.0) or a list. */
-function levelsOf(ev) {
+/** Meter frames: per-channel arrays (dBFS: peak_dbfs / rms_dbfs; or linear peak / rms) or a list. */
+function levelsOf(ev, seats = []) {
+  const dbfs = ev.peak_dbfs ?? ev.rms_dbfs;
+  if (Array.isArray(dbfs)) {
+    return dbfs.map((db, i) => ({ key: String(seats[i] ?? `ch${i}`), db: Number(db), clipping: Number(db) > -0.5 }));
+  }
   if (Array.isArray(ev.peak) || Array.isArray(ev.rms)) {
     const values = ev.peak ?? ev.rms;
     return values.map((v, i) => {
@@ -57,11 +61,12 @@ function setMeter(room, level) {
 function raise(room, kind, where, text = "") {
   const key = `${kind}:${where}`;
   if (room.alarms.has(key)) return;
-  const li = h("li", { dataset: { alarm: kind } }, `${t(`alarm.${kind}`)} · ${where}`, text ? ` · ${text}` : "");
+  const label = t(`alarm.${kind}`);
+  const li = h("li", { dataset: { alarm: kind } }, `${label === `alarm.${kind}` ? kind : label} · ${where}`, text ? ` · ${text}` : "");
   room.alarms.set(key, li);
   room.card.querySelector(".alarms").prepend(li);
   room.card.classList.add("alarm");
-  if (kind === "dead") room.meters.get(where)?.classList.add("dead");
+  if (kind === "dead_channel") room.meters.get(where)?.classList.add("dead");
 }
 
 function clearAlarm(room, kind, where) {
@@ -69,13 +74,27 @@ function clearAlarm(room, kind, where) {
   room.alarms.get(key)?.remove();
   room.alarms.delete(key);
   room.card.classList.toggle("alarm", room.alarms.size > 0);
+  if (kind === "dead_channel") room.meters.get(where)?.classList.remove("dead");
 }
 
 function onEvent(room, ev) {
   const type = eventType(ev);
   const data = ev.data ?? ev;
+  if (type === "status") {
+    if (Array.isArray(data.seats)) {
+      room.seats = [];
+      for (const s of data.seats) room.seats[s.channel] = s.seat;
+    }
+    const hearingStatus = { started: "in_progress", resumed: "in_progress", ended: "ended" }[data.status];
+    const tag = room.card.querySelector("h3 .tag");
+    if (hearingStatus && tag) {
+      tag.dataset.i18n = `status.${hearingStatus}`;
+      tag.textContent = t(`status.${hearingStatus}`);
+    }
+    return;
+  }
   if (type === "meter" || type === "level" || type === "levels") {
-    for (const lv of levelsOf(data)) setMeter(room, lv);
+    for (const lv of levelsOf(data, room.seats)) setMeter(room, lv);
     return;
   }
   if (type === "alarm" || type === "alarm_cleared") {
@@ -98,15 +117,10 @@ function noteFinal(room, seg) {
   while (mini.childElementCount > 3) mini.lastElementChild.remove();
 }
 
-/** Map the capture layer's alarm names onto the four the console shows. */
+/** Alarm names from the capture and live pipeline (dead_channel, clipping, hum, dc_offset, …). */
 function alarmKind(name) {
-  const n = String(name ?? "").toLowerCase();
-  if (n.includes("clip")) return "clipping";
-  if (n.includes("hum")) return "hum";
-  if (n.includes("dc")) return "dc_offset";
-  if (n.includes("conf")) return "low_confidence";
-  if (n.includes("attrib") || n.includes("unknown")) return "unattributed";
-  return "dead";
+  const n = String(name ?? "unknown");
+  return n === "dead" ? "dead_channel" : n;
 }
 
 function fmtWhere(seg) {

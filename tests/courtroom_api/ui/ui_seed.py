@@ -3,7 +3,9 @@
 Two cases in two courtrooms so the tests can check that a party never reaches the other case:
 case A (plaintiff 张三 logs in as ``party_a``; a terminal on the plaintiff side of courtroom 1),
 case B (``party_b``). Case A has an earlier, ended hearing with a transcript (dossier lookup,
-comparison, search, correction) and a hearing in progress (live transcript, "show to parties").
+comparison, search, correction) and a paused hearing (休庭: transcript so far, "show to parties").
+Seeded hearings are never "in_progress": the server resumes those at start-up with a live pipeline;
+the live test starts its own hearing through the API instead.
 """
 
 from __future__ import annotations
@@ -111,9 +113,9 @@ def seed(url: str) -> Seeded:
         _people(s, case_b, [("plaintiff", "孙七", "plaintiff", "plaintiff", "plaintiff", "party_b")], users)
         earlier = Hearing(case_id=case_a.id, courtroom_id=rooms[0].id, title="第一次开庭", status="ended",
                           started_at=now - timedelta(days=30), ended_at=now - timedelta(days=30, hours=-1))
-        live = Hearing(case_id=case_a.id, courtroom_id=rooms[0].id, title="第二次开庭", status="in_progress",
+        live = Hearing(case_id=case_a.id, courtroom_id=rooms[0].id, title="第二次开庭", status="paused",
                        started_at=now - timedelta(minutes=5))
-        other = Hearing(case_id=case_b.id, courtroom_id=rooms[1].id, title="第一次开庭", status="in_progress",
+        other = Hearing(case_id=case_b.id, courtroom_id=rooms[1].id, title="第一次开庭", status="paused",
                         started_at=now - timedelta(minutes=2))
         s.add_all([earlier, live, other])
         s.flush()
