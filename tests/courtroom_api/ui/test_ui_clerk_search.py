@@ -3,6 +3,8 @@ the clerk's correction."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from playwright.sync_api import expect
 from ui_harness import login, screenshots
 
@@ -75,6 +77,23 @@ def test_appeal_search_filters_plays_and_opens_the_transcript(page, ui_server) -
     page.click("#search-go")
     expect(page.locator(".hit")).to_have_count(0)
     page.select_option("#role", "agent")
+    page.click("#search-go")
+    expect(page.locator(".hit")).to_have_count(1)
+    # Case and date filters: the hit's hearing was 30 days ago, in case A.
+    page.fill("#case", "(2024)吉2424民初456号")
+    page.click("#search-go")
+    expect(page.locator(".hit")).to_have_count(0)
+    page.fill("#case", "(2024)吉2424民初123号")
+    today = date.today()
+    page.fill("#from", (today - timedelta(days=40)).isoformat())
+    page.fill("#to", (today - timedelta(days=20)).isoformat())
+    page.click("#search-go")
+    expect(page.locator(".hit")).to_have_count(1)
+    page.fill("#from", (today - timedelta(days=10)).isoformat())
+    page.fill("#to", "")
+    page.click("#search-go")
+    expect(page.locator(".hit")).to_have_count(0)
+    page.fill("#from", "")
     page.click("#search-go")
     expect(page.locator(".hit")).to_have_count(1)
     screenshots(page, "search")

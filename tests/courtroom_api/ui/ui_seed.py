@@ -89,6 +89,7 @@ def seed(url: str) -> Seeded:
         s.flush()
         users = {
             "judge": User(login="judge", display_name="王审判长", password_hash=pw, role="judge"),
+            "judge2": User(login="judge2", display_name="刘法官", password_hash=pw, role="judge"),
             "clerk": User(login="clerk", display_name="李书记员", password_hash=pw, role="clerk"),
             "appeal": User(login="appeal", display_name="赵法官", password_hash=pw, role="appeal_judge"),
             "party_a": User(login="party_a", display_name="张三", password_hash=pw, role="party"),
