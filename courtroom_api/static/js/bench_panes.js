@@ -7,7 +7,7 @@ import { TranscriptView } from "./transcript.js";
 
 function hearingLabel(hr) {
   const when = hr.started_at ?? hr.scheduled_at ?? "";
-  return `#${hr.id} · ${String(when).slice(0, 16).replace("T", " ")} · ${hr.status ?? ""}`;
+  return `${hr.title || `#${hr.id}`} · ${String(when).slice(0, 16).replace("T", " ")} · ${t(`status.${hr.status}`)}`;
 }
 
 /** Case file: particulars, participants, evidence, and earlier hearings' transcripts. */

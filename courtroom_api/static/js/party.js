@@ -80,11 +80,21 @@ async function findHearing() {
   return hearings.find((hr) => hr.status === "in_progress" || hr.status === "paused") ?? hearings[hearings.length - 1] ?? null;
 }
 
+/** A terminal shows where it is bound: courtroom name and seat side. */
+async function showBinding() {
+  const el = document.getElementById("binding");
+  if (!el || !user.courtroom_id) return;
+  const rooms = await api("GET", ENDPOINTS.courtrooms);
+  const room = rooms.find((r) => r.id === user.courtroom_id);
+  if (room) el.firstChild.textContent = `${room.name} · `;
+}
+
 async function main() {
   if (!user) return;
   setupHeader("party.title");
   build();
   try {
+    await showBinding();
     party.hearing = await findHearing();
     if (party.hearing) {
       document.body.dataset.hearingId = party.hearing.id;

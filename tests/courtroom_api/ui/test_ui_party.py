@@ -27,7 +27,7 @@ def test_exhibit_shown_on_the_bench_appears_on_the_party_screen(browser, ui_serv
     try:
         login(party, "terminal_a", "/party")
         expect(party.locator("#party-waiting")).to_be_visible()
-        expect(party.locator("#binding")).to_contain_text("原告席")
+        expect(party.locator("#binding")).to_contain_text("第一法庭 · 原告席")
         login(bench, "judge", "/bench")
         bench.click("#layout-switch")
         bench.click("button[role=tab][data-pane=evidence]")
