@@ -1,13 +1,13 @@
 // The bench's reference panes: dossier lookup, comparison, the judge's court notes, statutes.
 import { ENDPOINTS, api, items } from "./api.js";
-import { h, markedSnippet, reportError, roleBadge } from "./common.js";
+import { fmtDate, h, markedSnippet, reportError, roleBadge } from "./common.js";
 import { EvidenceViewer, evidenceLabel } from "./evidence.js";
 import { applyI18n, t } from "./i18n.js";
 import { TranscriptView } from "./transcript.js";
 
 function hearingLabel(hr) {
-  const when = hr.started_at ?? hr.scheduled_at ?? "";
-  return `${hr.title || `#${hr.id}`} · ${String(when).slice(0, 16).replace("T", " ")} · ${t(`status.${hr.status}`)}`;
+  const when = fmtDate(hr.started_at ?? hr.scheduled_start);
+  return `${hr.title || `#${hr.id}`} · ${when} · ${t(`status.${hr.status}`)}`;
 }
 
 /** Case file: particulars, participants, evidence, and earlier hearings' transcripts. */
@@ -119,15 +119,42 @@ export class NotesPane {
 
   async refresh() {
     const notes = items(await api("GET", ENDPOINTS.caseNotes(this.caseId)));
-    this.list.replaceChildren(...notes.map((n) => h("div", { class: "note", dataset: { noteId: n.id } },
-      h("div", { class: "meta" }, String(n.updated_at ?? n.created_at ?? "").slice(0, 16).replace("T", " "),
-        n.hearing_id ? `#${n.hearing_id}` : "",
-        h("button", { class: "btn", type: "button", "data-i18n": "notes.delete", onclick: async () => {
-          await api("DELETE", ENDPOINTS.note(n.id)).catch(reportError);
-          await this.refresh();
-        } })),
-      h("p", {}, n.text))));
+    this.list.replaceChildren(...notes.map((n) => this.renderNote(n)));
     applyI18n(this.list);
+  }
+
+  renderNote(n) {
+    const body = h("p", { class: "note-text" }, n.text);
+    const card = h("div", { class: "note", dataset: { noteId: n.id } },
+      h("div", { class: "meta" }, fmtDate(n.updated_at ?? n.created_at),
+        h("span", { class: "spacer" }),
+        h("button", { class: "btn", type: "button", "data-i18n": "notes.edit", dataset: { action: "edit" },
+          onclick: () => this.edit(n, card, body) }),
+        h("button", { class: "btn", type: "button", "data-i18n": "notes.delete", dataset: { action: "delete" },
+          onclick: async () => {
+            await api("DELETE", ENDPOINTS.note(n.id)).catch(reportError);
+            await this.refresh();
+          } })),
+      body);
+    return card;
+  }
+
+  edit(n, card, body) {
+    if (card.querySelector("textarea")) return;
+    const text = h("textarea", {});
+    text.value = n.text;
+    const save = h("button", { class: "btn primary", type: "button", "data-i18n": "notes.save", dataset: { action: "save" },
+      onclick: async () => {
+        try {
+          await api("PATCH", ENDPOINTS.note(n.id), { json: { text: text.value } });
+          await this.refresh();
+        } catch (err) {
+          reportError(err);
+        }
+      } });
+    body.replaceWith(h("div", { class: "stack" }, text, h("div", { class: "row" }, save)));
+    applyI18n(card);
+    text.focus();
   }
 }
 

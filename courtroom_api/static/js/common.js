@@ -40,7 +40,10 @@ export function roleClass(role, side) {
 }
 
 export function roleBadge(role, side, name) {
-  return h("span", { class: `badge ${roleClass(role, side)}` }, roleLabel(role), name ? ` · ${name}` : "");
+  // The role part carries its i18n key so a language switch relabels lines already on screen.
+  const key = role ? `role.${role}` : "role.unknown";
+  const label = h("span", { "data-i18n": roleLabel(role) === role ? null : key }, roleLabel(role));
+  return h("span", { class: `badge ${roleClass(role, side)}` }, label, name ? ` · ${name}` : "");
 }
 
 /** Fill the page header: title, language toggle, user and logout. */
@@ -100,6 +103,15 @@ export function markedSnippet(snippet) {
   };
   walk(tpl.content, out);
   return out;
+}
+
+/** An ISO time from the API (UTC) → local "YYYY-MM-DD HH:MM" of the terminal. */
+export function fmtDate(iso) {
+  if (!iso) return "";
+  const d = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : `${iso}Z`);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
 export function params() {

@@ -1,6 +1,6 @@
 // The full transcript of one hearing with line numbers, opened at a given line (from search).
 import { ENDPOINTS, api, objectUrl, requireLogin } from "./api.js";
-import { h, params, reportError, setupHeader } from "./common.js";
+import { fmtDate, h, params, reportError, setupHeader } from "./common.js";
 import { applyI18n } from "./i18n.js";
 import { TranscriptView } from "./transcript.js";
 
@@ -19,7 +19,7 @@ async function main() {
     const hearing = await api("GET", ENDPOINTS.hearing(hearingId));
     const cas = await api("GET", ENDPOINTS.caseOne(hearing.case_id));
     document.getElementById("hearing-title").textContent =
-      `${cas.case_number} · ${hearing.title || `#${hearing.id}`} · ${String(hearing.started_at ?? "").slice(0, 10)}`;
+      `${cas.case_number} · ${hearing.title || `#${hearing.id}`} · ${fmtDate(hearing.started_at)}`;
     // The page's own player: tapping a line plays on from there (no stop at the line's end).
     const view = new TranscriptView(box, { hearingId, numbered: true });
     view.audio = audio;

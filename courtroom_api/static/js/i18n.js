@@ -97,6 +97,7 @@ const TEXT = {
   "notes.save": ["保存笔记", "Save note"],
   "notes.private": ["仅本人可见，存入案卷", "Private to you, kept in the dossier"],
   "notes.delete": ["删除", "Delete"],
+  "notes.edit": ["编辑", "Edit"],
   "statutes.query": ["输入法条关键词", "Search statutes"],
   "statutes.none": ["无结果", "No results"],
   "search.title": ["笔录检索", "Transcript search"],

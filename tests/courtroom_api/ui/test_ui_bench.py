@@ -56,6 +56,11 @@ def test_bench_court_notes_are_kept(page, ui_server) -> None:
     page.wait_for_selector("body[data-ready='1']")
     page.click("button[role=tab][data-pane=notes]")
     expect(page.locator("#notes-list .note").first).to_contain_text("核对收据原件")
+    note = page.locator("#notes-list .note").first
+    note.locator("[data-action=edit]").click()
+    note.locator("textarea").fill("已核对收据原件：金额不符。")
+    note.locator("[data-action=save]").click()
+    expect(page.locator("#notes-list .note").first).to_contain_text("金额不符")
     screenshots(page, "bench-notes")
 
 
