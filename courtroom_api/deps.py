@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -60,3 +60,9 @@ def current_user(
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+# Database ids fit a signed 64-bit integer (and JavaScript's safe integers); larger path values are a 422.
+MAX_ID = 2**53 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+SmallPath = Annotated[int, Path(ge=0, le=100_000)]

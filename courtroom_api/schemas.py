@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +21,8 @@ from models.enums import (
 )
 
 Name = Field(min_length=1, max_length=200)
+MAX_ID = 2**53 - 1
+DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Orm(BaseModel):
@@ -40,7 +42,7 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=8, max_length=200)
     role: UserRole
     display_name: str = Field(default="", max_length=200)
-    courtroom_id: int | None = None
+    courtroom_id: DbId | None = None
     side: Side | None = None
 
 
@@ -48,7 +50,7 @@ class UserUpdate(BaseModel):
     password: str | None = Field(default=None, min_length=8, max_length=200)
     role: UserRole | None = None
     display_name: str | None = Field(default=None, max_length=200)
-    courtroom_id: int | None = None
+    courtroom_id: DbId | None = None
     side: Side | None = None
     is_active: bool | None = None
 
@@ -64,7 +66,7 @@ class UserPublic(Orm):
 
 
 class GrantCreate(BaseModel):
-    case_id: int
+    case_id: DbId
     level: AccessLevel = AccessLevel.READ
 
 
@@ -89,7 +91,7 @@ class CourtPublic(Orm):
 
 
 class CourtroomCreate(BaseModel):
-    court_id: int
+    court_id: DbId
     name: str = Name
     profile_name: str = Field(min_length=1, max_length=100)
 
@@ -109,7 +111,7 @@ class CourtroomPublic(Orm):
 # --- cases and participants -------------------------------------------------------------------
 class CaseCreate(BaseModel):
     case_number: str = Field(min_length=1, max_length=100)
-    court_id: int | None = None
+    court_id: DbId | None = None
     title: str = Field(default="", max_length=300)
     cause_of_action: str = Field(default="", max_length=200)
     procedure: str = Field(default="ordinary", max_length=50)
@@ -141,8 +143,8 @@ class ParticipantCreate(BaseModel):
     side: Side | None = None
     seat: str | None = Field(default=None, max_length=50)
     organization: str = Field(default="", max_length=200)
-    represented_participant_id: int | None = None
-    user_id: int | None = None
+    represented_participant_id: DbId | None = None
+    user_id: DbId | None = None
 
 
 class ParticipantUpdate(BaseModel):
@@ -151,7 +153,7 @@ class ParticipantUpdate(BaseModel):
     side: Side | None = None
     seat: str | None = Field(default=None, max_length=50)
     organization: str | None = Field(default=None, max_length=200)
-    user_id: int | None = None
+    user_id: DbId | None = None
 
 
 class ParticipantPublic(Orm):
@@ -168,14 +170,14 @@ class ParticipantPublic(Orm):
 
 # --- hearings -------------------------------------------------------------------------------
 class HearingCreate(BaseModel):
-    courtroom_id: int | None = None
+    courtroom_id: DbId | None = None
     title: str = Field(default="", max_length=300)
     scheduled_start: datetime | None = None
     scheduled_end: datetime | None = None
 
 
 class HearingUpdate(BaseModel):
-    courtroom_id: int | None = None
+    courtroom_id: DbId | None = None
     title: str | None = Field(default=None, max_length=300)
     scheduled_start: datetime | None = None
     scheduled_end: datetime | None = None
@@ -207,7 +209,7 @@ class HearingStart(BaseModel):
 class DisplayState(BaseModel):
     """What the bench shows on the party screens now."""
 
-    evidence_id: int | None = None
+    evidence_id: DbId | None = None
     page: int | None = Field(default=None, ge=1)
     zoom: list[float] | None = Field(
         default=None, min_length=4, max_length=4, description="region [x, y, w, h] as fractions 0..1"
@@ -248,7 +250,7 @@ class SegmentCorrection(BaseModel):
 
 class SegmentAttributionUpdate(BaseModel):
     role: ParticipantRole | None = None
-    participant_id: int | None = None
+    participant_id: DbId | None = None
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -280,7 +282,7 @@ class SealResult(BaseModel):
 
 class AnnotationCreate(BaseModel):
     kind: AnnotationKind
-    segment_id: int | None = None
+    segment_id: DbId | None = None
     start_s: float | None = Field(default=None, ge=0)
     end_s: float | None = Field(default=None, ge=0)
     text: str = Field(default="", max_length=5000)
@@ -311,7 +313,7 @@ class UnlockRequest(BaseModel):
 
 
 class RecordState(BaseModel):
-    hearing_id: int
+    hearing_id: DbId
     locked: bool
     signatures: list[str] = Field(description="roles that signed since the last unlock")
 

@@ -25,5 +25,24 @@ def main() -> None:
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes)")
 
 
+
+
+def cut_demo(seconds: float = 22.0) -> None:
+    """The first ``seconds`` of the bundled demo hearing (4 seats, bleed), for the real-model API test."""
+    import json
+
+    root = Path(__file__).resolve().parents[1]
+    src = root / "hardware" / "samples" / "demo_hearing.flac"
+    audio, rate = sf.read(src, dtype="float32", always_2d=True)  # (frames, channels)
+    out = OUT.parent / f"demo_hearing_{int(seconds)}s.flac"
+    sf.write(out, audio[: int(seconds * rate)], rate, subtype="PCM_16")
+    meta = json.loads(src.with_suffix(".json").read_text(encoding="utf-8"))
+    meta["utterances"] = [u for u in meta["utterances"] if u["end"] <= seconds]
+    meta["duration"] = seconds
+    out.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"wrote {out} ({out.stat().st_size} bytes)")
+
+
 if __name__ == "__main__":
     main()
+    cut_demo()

@@ -22,7 +22,7 @@ def _decoder(settings: Settings) -> Any:
     from transcribe.model_store import ModelStore, load_model
 
     t = settings.transcribe
-    store = ModelStore(Path(settings.cache_dir) / "models", t.models_dir, t.model)
+    store = ModelStore(Path(settings.cache_dir), t.models_dir, t.model)
     path = store.resolve(t.model)
     key = (str(path), t.compute_type, t.cpu_threads)
     with _MODELS_LOCK:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from courtroom_api.access import audit, load_case
 from courtroom_api.auth.policy import Action, case_scope, require
-from courtroom_api.deps import CurrentUser, SessionDep
+from courtroom_api.deps import CurrentUser, IdPath, SessionDep
 from courtroom_api.errors import NotFoundError, ValidationFailedError
 from courtroom_api.schemas import (
     CaseCreate,
@@ -56,12 +56,12 @@ def create_case(body: CaseCreate, user: CurrentUser, session: SessionDep) -> obj
 
 
 @router.get("/cases/{case_id}", response_model=CasePublic)
-def get_case(case_id: int, user: CurrentUser, session: SessionDep) -> object:
+def get_case(case_id: IdPath, user: CurrentUser, session: SessionDep) -> object:
     return load_case(session, user, case_id)
 
 
 @router.patch("/cases/{case_id}", response_model=CasePublic)
-def update_case(case_id: int, body: CaseUpdate, user: CurrentUser, session: SessionDep) -> object:
+def update_case(case_id: IdPath, body: CaseUpdate, user: CurrentUser, session: SessionDep) -> object:
     case = load_case(session, user, case_id, Action.WRITE_CASE)
     changes = body.model_dump(exclude_unset=True)
     for key, value in changes.items():
@@ -74,14 +74,14 @@ def update_case(case_id: int, body: CaseUpdate, user: CurrentUser, session: Sess
 
 
 @router.get("/cases/{case_id}/participants", response_model=list[ParticipantPublic])
-def list_participants(case_id: int, user: CurrentUser, session: SessionDep) -> object:
+def list_participants(case_id: IdPath, user: CurrentUser, session: SessionDep) -> object:
     from models import Participant
 
     load_case(session, user, case_id)
     return session.scalars(select(Participant).where(Participant.case_id == case_id).order_by(Participant.id)).all()
 
 
-def _check_refs(session, case_id: int, represented: int | None, user_id: int | None) -> None:  # type: ignore[no-untyped-def]
+def _check_refs(session, case_id: IdPath, represented: int | None, user_id: int | None) -> None:  # type: ignore[no-untyped-def]
     from models import Participant, User
 
     if represented is not None:
@@ -93,7 +93,7 @@ def _check_refs(session, case_id: int, represented: int | None, user_id: int | N
 
 
 @router.post("/cases/{case_id}/participants", response_model=ParticipantPublic, status_code=201)
-def add_participant(case_id: int, body: ParticipantCreate, user: CurrentUser, session: SessionDep) -> object:
+def add_participant(case_id: IdPath, body: ParticipantCreate, user: CurrentUser, session: SessionDep) -> object:
     from models import Participant
 
     load_case(session, user, case_id, Action.WRITE_CASE)
@@ -108,7 +108,7 @@ def add_participant(case_id: int, body: ParticipantCreate, user: CurrentUser, se
 
 
 @router.patch("/participants/{participant_id}", response_model=ParticipantPublic)
-def update_participant(participant_id: int, body: ParticipantUpdate, user: CurrentUser, session: SessionDep) -> object:
+def update_participant(participant_id: IdPath, body: ParticipantUpdate, user: CurrentUser, session: SessionDep) -> object:
     from models import Participant
 
     participant = session.get(Participant, participant_id)

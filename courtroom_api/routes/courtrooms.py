@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from courtroom_api.access import audit
 from courtroom_api.auth.policy import Action, require
-from courtroom_api.deps import CurrentUser, SessionDep
+from courtroom_api.deps import CurrentUser, IdPath, SessionDep
 from courtroom_api.errors import NotFoundError
 from courtroom_api.schemas import CourtCreate, CourtPublic, CourtroomCreate, CourtroomPublic, CourtroomUpdate
 
@@ -57,7 +57,7 @@ def create_courtroom(body: CourtroomCreate, user: CurrentUser, session: SessionD
 
 
 @router.patch("/courtrooms/{courtroom_id}", response_model=CourtroomPublic)
-def update_courtroom(courtroom_id: int, body: CourtroomUpdate, user: CurrentUser, session: SessionDep) -> object:
+def update_courtroom(courtroom_id: IdPath, body: CourtroomUpdate, user: CurrentUser, session: SessionDep) -> object:
     from models import Courtroom
 
     require(user, Action.MANAGE_COURTROOMS)

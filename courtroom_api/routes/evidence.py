@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from courtroom_api.access import audit, load_case, load_evidence
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.blobstore import blob_path, file_chunks
-from courtroom_api.deps import CurrentUser, ServicesDep, SessionDep
+from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep, SmallPath
 from courtroom_api.errors import ConflictError, UploadTooLargeError
 from courtroom_api.evidence import renditions
 from courtroom_api.evidence.upload import StagedUpload, stage_upload
@@ -25,7 +25,7 @@ SIDE_PREFIX = {"plaintiff": "P", "defendant": "D", "prosecution": "PR", "third_p
 
 
 @router.get("/cases/{case_id}/evidence", response_model=list[EvidencePublic])
-def list_evidence(case_id: int, user: CurrentUser, session: SessionDep) -> object:
+def list_evidence(case_id: IdPath, user: CurrentUser, session: SessionDep) -> object:
     from models import Evidence
 
     load_case(session, user, case_id, Action.READ_EVIDENCE)
@@ -35,14 +35,14 @@ def list_evidence(case_id: int, user: CurrentUser, session: SessionDep) -> objec
     return session.scalars(stmt).all()
 
 
-def _submitter(session, user: Principal, case_id: int):  # type: ignore[no-untyped-def]
+def _submitter(session, user: Principal, case_id: IdPath):  # type: ignore[no-untyped-def]
     from models import Participant
 
     return session.scalar(select(Participant).where(Participant.case_id == case_id,
                                                     Participant.user_id == user.user_id))
 
 
-def _next_exhibit_number(session, case_id: int, prefix: str) -> str:  # type: ignore[no-untyped-def]
+def _next_exhibit_number(session, case_id: IdPath, prefix: str) -> str:  # type: ignore[no-untyped-def]
     from models import Evidence
 
     count = session.scalar(select(func.count()).select_from(Evidence).where(
@@ -50,7 +50,7 @@ def _next_exhibit_number(session, case_id: int, prefix: str) -> str:  # type: ig
     return f"{prefix}-{(count or 0) + 1}"
 
 
-def _file_evidence(services: Services, user: Principal, case_id: int, staged: StagedUpload, meta: dict) -> int:  # type: ignore[type-arg]
+def _file_evidence(services: Services, user: Principal, case_id: IdPath, staged: StagedUpload, meta: dict) -> int:  # type: ignore[type-arg]
     """Move the checked upload into the blob store and create the Evidence row (one transaction)."""
     from models import Evidence
 
@@ -82,7 +82,7 @@ def _file_evidence(services: Services, user: Principal, case_id: int, staged: St
         "schema": {"type": "string", "format": "binary"}}}}},
 )
 async def upload_evidence(
-    case_id: int, request: Request, user: CurrentUser, services: ServicesDep,
+    case_id: IdPath, request: Request, user: CurrentUser, services: ServicesDep,
     title: Annotated[str, Query(min_length=1, max_length=300)],
     filename: Annotated[str | None, Query(max_length=255)] = None,
     exhibit_number: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
@@ -116,18 +116,18 @@ async def upload_evidence(
         return session.get(Evidence, evidence_id)
 
 
-def _check_case(services: Services, user: Principal, case_id: int) -> None:
+def _check_case(services: Services, user: Principal, case_id: IdPath) -> None:
     with services.sessions() as session:
         load_case(session, user, case_id, Action.UPLOAD_EVIDENCE)
 
 
 @router.get("/evidence/{evidence_id}", response_model=EvidencePublic)
-def get_evidence(evidence_id: int, user: CurrentUser, session: SessionDep) -> object:
+def get_evidence(evidence_id: IdPath, user: CurrentUser, session: SessionDep) -> object:
     return load_evidence(session, user, evidence_id)
 
 
 @router.patch("/evidence/{evidence_id}", response_model=EvidencePublic)
-def update_evidence(evidence_id: int, body: EvidenceUpdate, user: CurrentUser, session: SessionDep) -> object:
+def update_evidence(evidence_id: IdPath, body: EvidenceUpdate, user: CurrentUser, session: SessionDep) -> object:
     from courtroom_api.auth.policy import require
 
     evidence = load_evidence(session, user, evidence_id)
@@ -146,7 +146,7 @@ def update_evidence(evidence_id: int, body: EvidenceUpdate, user: CurrentUser, s
 @router.get("/evidence/{evidence_id}/content", response_class=Response,
             responses={206: {"description": "partial content"}, 416: {"description": "range not satisfiable"}})
 def evidence_content(
-    evidence_id: int, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    evidence_id: IdPath, user: CurrentUser, session: SessionDep, services: ServicesDep,
     range_: Annotated[str | None, Header(alias="range")] = None,
 ) -> Response:
     """The file itself, with HTTP Range for seeking in audio and video."""
@@ -156,7 +156,7 @@ def evidence_content(
                          filename=f"{evidence.exhibit_number}-{evidence.title}")
 
 
-def _image_evidence(session, user: Principal, services: Services, evidence_id: int):  # type: ignore[no-untyped-def]
+def _image_evidence(session, user: Principal, services: Services, evidence_id: IdPath):  # type: ignore[no-untyped-def]
     from courtroom_api.errors import ValidationFailedError
 
     evidence = load_evidence(session, user, evidence_id)
@@ -168,7 +168,7 @@ def _image_evidence(session, user: Principal, services: Services, evidence_id: i
 @router.get("/evidence/{evidence_id}/rendition", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}}}})
 def evidence_rendition(
-    evidence_id: int, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    evidence_id: IdPath, user: CurrentUser, session: SessionDep, services: ServicesDep,
     max_px: int = Query(1024, ge=16, le=renditions.MAX_RENDER_PX),
 ) -> Response:
     """The image scaled to fit ``max_px`` (JPEG)."""
@@ -179,7 +179,7 @@ def evidence_rendition(
 
 
 @router.get("/evidence/{evidence_id}/tiles", response_model=TileInfo)
-def evidence_tiles(evidence_id: int, user: CurrentUser, session: SessionDep, services: ServicesDep) -> TileInfo:
+def evidence_tiles(evidence_id: IdPath, user: CurrentUser, session: SessionDep, services: ServicesDep) -> TileInfo:
     """The deep-zoom pyramid of an image (level ``max_level`` = full resolution)."""
     _, path = _image_evidence(session, user, services, evidence_id)
     grid = renditions.tile_grid(path)
@@ -190,7 +190,7 @@ def evidence_tiles(evidence_id: int, user: CurrentUser, session: SessionDep, ser
 @router.get("/evidence/{evidence_id}/tiles/{level}/{col}/{row}", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}}}})
 def evidence_tile(
-    evidence_id: int, level: int, col: int, row: int, user: CurrentUser, session: SessionDep, services: ServicesDep
+    evidence_id: IdPath, level: SmallPath, col: SmallPath, row: SmallPath, user: CurrentUser, session: SessionDep, services: ServicesDep
 ) -> Response:
     evidence, path = _image_evidence(session, user, services, evidence_id)
     cache = renditions.RenditionCache(services.renditions_dir)
@@ -199,7 +199,7 @@ def evidence_tile(
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
 
-def _pdf_evidence(session, user: Principal, services: Services, evidence_id: int):  # type: ignore[no-untyped-def]
+def _pdf_evidence(session, user: Principal, services: Services, evidence_id: IdPath):  # type: ignore[no-untyped-def]
     from courtroom_api.errors import ValidationFailedError
 
     evidence = load_evidence(session, user, evidence_id)
@@ -209,7 +209,7 @@ def _pdf_evidence(session, user: Principal, services: Services, evidence_id: int
 
 
 @router.get("/evidence/{evidence_id}/pages", response_model=PagesInfo)
-def evidence_pages(evidence_id: int, user: CurrentUser, session: SessionDep, services: ServicesDep) -> PagesInfo:
+def evidence_pages(evidence_id: IdPath, user: CurrentUser, session: SessionDep, services: ServicesDep) -> PagesInfo:
     _, path = _pdf_evidence(session, user, services, evidence_id)
     return PagesInfo(pages=renditions.pdf_page_count(path),
                      url_template=f"/api/evidence/{evidence_id}/pages/{{page}}?width={{width}}")
@@ -218,7 +218,7 @@ def evidence_pages(evidence_id: int, user: CurrentUser, session: SessionDep, ser
 @router.get("/evidence/{evidence_id}/pages/{page}", response_class=Response,
             responses={200: {"content": {"image/png": {}}}})
 def evidence_page(
-    evidence_id: int, page: int, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    evidence_id: IdPath, page: SmallPath, user: CurrentUser, session: SessionDep, services: ServicesDep,
     width: int = Query(1200, ge=16, le=renditions.MAX_RENDER_PX),
 ) -> Response:
     """A PDF page rendered as a PNG ``width`` pixels wide."""

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from courtroom_api.access import audit, load_case, load_evidence, load_hearing
 from courtroom_api.auth.policy import Action
-from courtroom_api.deps import CurrentUser, ServicesDep, SessionDep
+from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep
 from courtroom_api.errors import ConflictError, NotFoundError, ValidationFailedError
 from courtroom_api.schemas import DisplayState, HearingCreate, HearingPublic, HearingStart, HearingUpdate
 
@@ -19,7 +19,7 @@ def _iso(data: dict) -> dict:  # type: ignore[type-arg]
 
 
 @router.get("/cases/{case_id}/hearings", response_model=list[HearingPublic])
-def list_hearings(case_id: int, user: CurrentUser, session: SessionDep) -> object:
+def list_hearings(case_id: IdPath, user: CurrentUser, session: SessionDep) -> object:
     from models import Hearing
 
     load_case(session, user, case_id)
@@ -27,7 +27,7 @@ def list_hearings(case_id: int, user: CurrentUser, session: SessionDep) -> objec
 
 
 @router.post("/cases/{case_id}/hearings", response_model=HearingPublic, status_code=201)
-def create_hearing(case_id: int, body: HearingCreate, user: CurrentUser, session: SessionDep) -> object:
+def create_hearing(case_id: IdPath, body: HearingCreate, user: CurrentUser, session: SessionDep) -> object:
     from models import Courtroom, Hearing
 
     load_case(session, user, case_id, Action.WRITE_CASE)
@@ -42,12 +42,12 @@ def create_hearing(case_id: int, body: HearingCreate, user: CurrentUser, session
 
 
 @router.get("/hearings/{hearing_id}", response_model=HearingPublic)
-def get_hearing(hearing_id: int, user: CurrentUser, session: SessionDep) -> object:
+def get_hearing(hearing_id: IdPath, user: CurrentUser, session: SessionDep) -> object:
     return load_hearing(session, user, hearing_id)
 
 
 @router.patch("/hearings/{hearing_id}", response_model=HearingPublic)
-def update_hearing(hearing_id: int, body: HearingUpdate, user: CurrentUser, session: SessionDep) -> object:
+def update_hearing(hearing_id: IdPath, body: HearingUpdate, user: CurrentUser, session: SessionDep) -> object:
     from models import Courtroom
 
     hearing = load_hearing(session, user, hearing_id, Action.WRITE_CASE)
@@ -66,7 +66,7 @@ def update_hearing(hearing_id: int, body: HearingUpdate, user: CurrentUser, sess
 
 
 @router.post("/hearings/{hearing_id}/start", response_model=HearingPublic)
-async def start_hearing(hearing_id: int, body: HearingStart, user: CurrentUser, services: ServicesDep) -> object:
+async def start_hearing(hearing_id: IdPath, body: HearingStart, user: CurrentUser, services: ServicesDep) -> object:
     """Start recording and live transcription (profile + source: device, file or stream URL)."""
     from courtroom_api.live.lifecycle import start_hearing as start
 
@@ -74,7 +74,7 @@ async def start_hearing(hearing_id: int, body: HearingStart, user: CurrentUser, 
 
 
 @router.post("/hearings/{hearing_id}/stop", response_model=HearingPublic)
-async def stop_hearing(hearing_id: int, user: CurrentUser, services: ServicesDep) -> object:
+async def stop_hearing(hearing_id: IdPath, user: CurrentUser, services: ServicesDep) -> object:
     """Stop: the recording is finalized and filed, the transcript persisted, the hearing closed."""
     from courtroom_api.live.lifecycle import stop_hearing as stop
 
@@ -82,14 +82,14 @@ async def stop_hearing(hearing_id: int, user: CurrentUser, services: ServicesDep
 
 
 @router.get("/hearings/{hearing_id}/display", response_model=DisplayState)
-def get_display(hearing_id: int, user: CurrentUser, session: SessionDep, services: ServicesDep) -> DisplayState:
+def get_display(hearing_id: IdPath, user: CurrentUser, session: SessionDep, services: ServicesDep) -> DisplayState:
     load_hearing(session, user, hearing_id)
     return services.display.get(hearing_id, DisplayState())
 
 
 @router.put("/hearings/{hearing_id}/display", response_model=DisplayState)
 def set_display(
-    hearing_id: int, body: DisplayState, user: CurrentUser, session: SessionDep, services: ServicesDep
+    hearing_id: IdPath, body: DisplayState, user: CurrentUser, session: SessionDep, services: ServicesDep
 ) -> DisplayState:
     """Show an exhibit (page, zoom region) on the party screens; pushed over the hearing's WebSocket."""
     hearing = load_hearing(session, user, hearing_id, Action.DISPLAY)

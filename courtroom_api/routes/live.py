@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
 from courtroom_api.access import load_hearing
 from courtroom_api.auth.policy import Action, Principal
-from courtroom_api.deps import principal_from_token
+from courtroom_api.deps import IdPath, principal_from_token
 from courtroom_api.errors import (
     AuthenticationError,
     NotFoundError,
@@ -33,7 +33,7 @@ SEND_TIMEOUT_S = 10.0
 QUEUE_EVENTS = 256
 
 
-def _authorize(services: Services, token: str | None, hearing_id: int) -> tuple[Principal, str, int]:
+def _authorize(services: Services, token: str | None, hearing_id: IdPath) -> tuple[Principal, str, int]:
     """The caller, the hearing's status and the last persisted event seq (for a fresh stream)."""
     from sqlalchemy import func, select
 
@@ -54,7 +54,7 @@ def _control(type_: str, **data: object) -> str:
 
 @router.websocket("/ws/hearings/{hearing_id}")
 async def hearing_socket(
-    websocket: WebSocket, hearing_id: int, after: int | None = Query(None, ge=0), token: str | None = None
+    websocket: WebSocket, hearing_id: IdPath, after: int | None = Query(None, ge=0), token: str | None = None
 ) -> None:
     services: Services = websocket.app.state.services
     await websocket.accept()

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from courtroom_api.access import load_hearing
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.blobstore import blob_path
-from courtroom_api.deps import CurrentUser, ServicesDep, SessionDep
+from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep
 from courtroom_api.errors import NotFoundError
 from courtroom_api.ranges import file_response
 from courtroom_api.schemas import RecordingPublic
@@ -34,7 +34,7 @@ def _public(recording) -> RecordingPublic:  # type: ignore[no-untyped-def]
     return out
 
 
-def _recording(session, user: Principal, recording_id: int):  # type: ignore[no-untyped-def]
+def _recording(session, user: Principal, recording_id: IdPath):  # type: ignore[no-untyped-def]
     from models import Recording
 
     recording = session.get(Recording, recording_id)
@@ -49,7 +49,7 @@ def _mime(sha_entry: dict[str, Any], default: str) -> str:
 
 
 @router.get("/hearings/{hearing_id}/recordings", response_model=list[RecordingPublic])
-def list_recordings(hearing_id: int, user: CurrentUser, session: SessionDep) -> list[RecordingPublic]:
+def list_recordings(hearing_id: IdPath, user: CurrentUser, session: SessionDep) -> list[RecordingPublic]:
     from models import Recording
 
     load_hearing(session, user, hearing_id, Action.READ_RECORDING)
@@ -59,7 +59,7 @@ def list_recordings(hearing_id: int, user: CurrentUser, session: SessionDep) -> 
 
 @router.get("/recordings/{recording_id}/audio", response_class=Response, responses=RANGE_RESPONSES)
 def recording_audio(
-    recording_id: int, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    recording_id: IdPath, user: CurrentUser, session: SessionDep, services: ServicesDep,
     range_: Annotated[str | None, Header(alias="range")] = None,
 ) -> Response:
     """The finalized multi-channel recording (FLAC), seekable with Range."""
@@ -73,7 +73,7 @@ def recording_audio(
 
 @router.get("/recordings/{recording_id}/tracks/{seat}", response_class=Response, responses=RANGE_RESPONSES)
 def recording_track(
-    recording_id: int, seat: str, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    recording_id: IdPath, seat: str, user: CurrentUser, session: SessionDep, services: ServicesDep,
     range_: Annotated[str | None, Header(alias="range")] = None,
 ) -> Response:
     """One seat's track, or ``mixdown`` for the listening mix, seekable with Range."""
@@ -88,7 +88,7 @@ def recording_track(
 
 @router.get("/recordings/{recording_id}/mixdown", response_class=Response, responses=RANGE_RESPONSES)
 def recording_mixdown(
-    recording_id: int, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    recording_id: IdPath, user: CurrentUser, session: SessionDep, services: ServicesDep,
     range_: Annotated[str | None, Header(alias="range")] = None,
 ) -> Response:
     return recording_track(recording_id, MIXDOWN, user, session, services, range_)
@@ -97,7 +97,7 @@ def recording_mixdown(
 @router.get("/hearings/{hearing_id}/play", response_class=RedirectResponse, status_code=307,
             responses={307: {"description": "to the recording, with a media fragment #t=<seconds>"}})
 def play_from(
-    hearing_id: int, user: CurrentUser, session: SessionDep,
+    hearing_id: IdPath, user: CurrentUser, session: SessionDep,
     t: Annotated[float, Query(ge=0, le=1e7, description="seconds from the start of the recording")] = 0.0,
 ) -> RedirectResponse:
     """Play the hearing's recording from ``t``: redirects to the mixdown (or the full recording) at ``#t=``."""

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from courtroom_api.auth.policy import Action, case_scope, require
 from courtroom_api.deps import CurrentUser, SessionDep
 from courtroom_api.schemas import SearchHitPublic
+from models.enums import ParticipantRole
 
 router = APIRouter(prefix="/api", tags=["search"])
 
@@ -23,7 +24,7 @@ def play_url(hearing_id: int, start_s: float) -> str:
 def search(
     user: CurrentUser, session: SessionDep,
     q: Annotated[str, Query(min_length=1, max_length=200, description="words to find (中文 or English)")],
-    role: Annotated[list[str] | None, Query(description="only these speaker roles")] = None,
+    role: Annotated[list[ParticipantRole] | None, Query(description="only these speaker roles")] = None,
     case: Annotated[str | None, Query(max_length=100, description="case id or case number")] = None,
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: Annotated[date | None, Query()] = None,
@@ -34,12 +35,13 @@ def search(
     from models.types import SearchQuery
 
     require(user, Action.SEARCH)
-    if not q.strip():
-        return []
-    case_id = int(case) if case and case.isdigit() else None
+    q = "".join(ch if ch.isprintable() else " " for ch in q)  # control characters (NUL…) are not text
+    if not any(ch.isalnum() for ch in q):
+        return []  # nothing searchable (punctuation or control characters only)
+    case_id = int(case) if case and case.isdigit() and len(case) < 16 else None
     scope = case_scope(user, session)
     query = SearchQuery(
-        text=q, roles=frozenset(role or ()), case_id=case_id,
+        text=q, roles=frozenset(r.value for r in role or ()), case_id=case_id,
         case_number=case if case and case_id is None else None,
         date_from=datetime.combine(from_, time.min, tzinfo=UTC) if from_ else None,
         date_to=datetime.combine(to, time.max, tzinfo=UTC) if to else None,

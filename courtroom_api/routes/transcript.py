@@ -10,7 +10,7 @@ from sqlalchemy import select
 from courtroom_api import record
 from courtroom_api.access import audit, load_hearing, load_segment
 from courtroom_api.auth.policy import Action, Principal
-from courtroom_api.deps import CurrentUser, ServicesDep, SessionDep
+from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep
 from courtroom_api.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from courtroom_api.exports.records import SEALED_TEXT
 from courtroom_api.schemas import (
@@ -40,7 +40,7 @@ def segment_public(segment, user: Principal) -> SegmentPublic:  # type: ignore[n
 
 @router.get("/hearings/{hearing_id}/segments", response_model=list[SegmentPublic])
 def list_segments(
-    hearing_id: int, user: CurrentUser, session: SessionDep,
+    hearing_id: IdPath, user: CurrentUser, session: SessionDep,
     after_s: float = Query(0.0, ge=0, le=1e9, description="only segments ending after this time"),
 ) -> list[SegmentPublic]:
     from models import TranscriptSegment
@@ -55,7 +55,7 @@ def list_segments(
 
 
 @router.get("/segments/{segment_id}", response_model=SegmentPublic)
-def get_segment(segment_id: int, user: CurrentUser, session: SessionDep) -> SegmentPublic:
+def get_segment(segment_id: IdPath, user: CurrentUser, session: SessionDep) -> SegmentPublic:
     return segment_public(load_segment(session, user, segment_id, Action.READ_TRANSCRIPT), user)
 
 
@@ -71,7 +71,7 @@ def _publish_revision(services, segment, user: Principal, kind: str) -> None:  #
 
 @router.patch("/segments/{segment_id}", response_model=SegmentPublic)
 def correct_segment(
-    segment_id: int, body: SegmentCorrection, user: CurrentUser, session: SessionDep, services: ServicesDep
+    segment_id: IdPath, body: SegmentCorrection, user: CurrentUser, session: SessionDep, services: ServicesDep
 ) -> SegmentPublic:
     """Correct a segment's text; the old text is kept as a revision (who, when, why)."""
     from models import SegmentRevision
@@ -93,7 +93,7 @@ def correct_segment(
 
 
 @router.get("/segments/{segment_id}/revisions", response_model=list[RevisionPublic])
-def list_revisions(segment_id: int, user: CurrentUser, session: SessionDep) -> list[RevisionPublic]:
+def list_revisions(segment_id: IdPath, user: CurrentUser, session: SessionDep) -> list[RevisionPublic]:
     segment = load_segment(session, user, segment_id, Action.READ_TRANSCRIPT)
     out = []
     for rev in segment.revisions:
@@ -117,7 +117,7 @@ def _seal(session, services, user: Principal, segments: list, body: SealRequest)
 
 @router.post("/segments/{segment_id}/seal", response_model=SealResult)
 def seal_segment(
-    segment_id: int, body: SealRequest, user: CurrentUser, session: SessionDep, services: ServicesDep
+    segment_id: IdPath, body: SealRequest, user: CurrentUser, session: SessionDep, services: ServicesDep
 ) -> SealResult:
     """Seal (or unseal) one segment: only judges and clerks see it afterwards."""
     segment = load_segment(session, user, segment_id, Action.SEAL)
@@ -126,7 +126,7 @@ def seal_segment(
 
 @router.post("/hearings/{hearing_id}/seal", response_model=SealResult)
 def seal_range(
-    hearing_id: int, body: RangeSealRequest, user: CurrentUser, session: SessionDep, services: ServicesDep
+    hearing_id: IdPath, body: RangeSealRequest, user: CurrentUser, session: SessionDep, services: ServicesDep
 ) -> SealResult:
     """Seal (or unseal) every segment overlapping ``[start_s, end_s]``."""
     from models import TranscriptSegment
@@ -149,7 +149,7 @@ def _visible(annotation, user: Principal) -> bool:  # type: ignore[no-untyped-de
 
 
 @router.get("/hearings/{hearing_id}/annotations", response_model=list[AnnotationPublic])
-def list_annotations(hearing_id: int, user: CurrentUser, session: SessionDep) -> object:
+def list_annotations(hearing_id: IdPath, user: CurrentUser, session: SessionDep) -> object:
     from models import Annotation, TranscriptSegment
 
     load_hearing(session, user, hearing_id, Action.READ_TRANSCRIPT)
@@ -160,7 +160,7 @@ def list_annotations(hearing_id: int, user: CurrentUser, session: SessionDep) ->
 
 
 @router.post("/hearings/{hearing_id}/annotations", response_model=AnnotationPublic, status_code=201)
-def add_annotation(hearing_id: int, body: AnnotationCreate, user: CurrentUser, session: SessionDep) -> object:
+def add_annotation(hearing_id: IdPath, body: AnnotationCreate, user: CurrentUser, session: SessionDep) -> object:
     from models import Annotation
 
     load_hearing(session, user, hearing_id, Action.ANNOTATE)
@@ -182,7 +182,7 @@ def add_annotation(hearing_id: int, body: AnnotationCreate, user: CurrentUser, s
 
 
 @router.delete("/annotations/{annotation_id}", status_code=204)
-def delete_annotation(annotation_id: int, user: CurrentUser, session: SessionDep) -> None:
+def delete_annotation(annotation_id: IdPath, user: CurrentUser, session: SessionDep) -> None:
     from models import Annotation
 
     annotation = session.get(Annotation, annotation_id)
@@ -197,13 +197,13 @@ def delete_annotation(annotation_id: int, user: CurrentUser, session: SessionDep
 
 
 @router.get("/hearings/{hearing_id}/record", response_model=RecordState)
-def record_state(hearing_id: int, user: CurrentUser, session: SessionDep) -> RecordState:
+def record_state(hearing_id: IdPath, user: CurrentUser, session: SessionDep) -> RecordState:
     load_hearing(session, user, hearing_id, Action.READ_TRANSCRIPT)
     return RecordState(hearing_id=hearing_id, locked=record.is_locked(session, hearing_id),
                        signatures=record.signed_roles(session, hearing_id))
 
 
-def _set_segment_status(session, hearing_id: int, locked: bool) -> None:  # type: ignore[no-untyped-def]
+def _set_segment_status(session, hearing_id: IdPath, locked: bool) -> None:  # type: ignore[no-untyped-def]
     from models import TranscriptSegment
     from models.enums import SegmentStatus
 
@@ -213,7 +213,7 @@ def _set_segment_status(session, hearing_id: int, locked: bool) -> None:  # type
 
 
 @router.post("/hearings/{hearing_id}/signoff", response_model=RecordState)
-def sign_off(hearing_id: int, body: SignOff, user: CurrentUser, session: SessionDep) -> RecordState:
+def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: SessionDep) -> RecordState:
     """Sign the record as judge or clerk; when both have signed it is locked."""
     load_hearing(session, user, hearing_id, Action.SIGN)
     if user.role in record.signed_roles(session, hearing_id):
@@ -229,7 +229,7 @@ def sign_off(hearing_id: int, body: SignOff, user: CurrentUser, session: Session
 
 
 @router.post("/hearings/{hearing_id}/unlock", response_model=RecordState)
-def unlock(hearing_id: int, body: UnlockRequest, user: CurrentUser, session: SessionDep) -> RecordState:
+def unlock(hearing_id: IdPath, body: UnlockRequest, user: CurrentUser, session: SessionDep) -> RecordState:
     """Unlock a signed record for changes (judge only); the reason is audited and signatures reset."""
     load_hearing(session, user, hearing_id, Action.UNLOCK)
     if not record.signed_roles(session, hearing_id):
@@ -252,7 +252,7 @@ EXPORT_TYPES = {
 @router.get("/hearings/{hearing_id}/transcript", response_class=Response,
             responses={200: {"content": {t: {} for t, _ in EXPORT_TYPES.values()}}})
 def export_transcript(
-    hearing_id: int, user: CurrentUser, session: SessionDep,
+    hearing_id: IdPath, user: CurrentUser, session: SessionDep,
     format: Literal["json", "vtt", "srt", "docx", "pdf"] = "json",  # noqa: A002 - the API's word
 ) -> Response:
     """The transcript as JSON lines, WebVTT, SRT, or the court record (庭审笔录) as DOCX or PDF."""

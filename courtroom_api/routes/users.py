@@ -7,14 +7,14 @@ from sqlalchemy import select
 
 from courtroom_api.access import audit, load_case
 from courtroom_api.auth.policy import Action, require
-from courtroom_api.deps import CurrentUser, SessionDep
+from courtroom_api.deps import CurrentUser, IdPath, SessionDep
 from courtroom_api.errors import NotFoundError
 from courtroom_api.schemas import GrantCreate, GrantPublic, UserCreate, UserPublic, UserUpdate
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
 
-def _user(session, user_id: int):  # type: ignore[no-untyped-def]
+def _user(session, user_id: IdPath):  # type: ignore[no-untyped-def]
     from models import User
 
     user = session.get(User, user_id)
@@ -47,7 +47,7 @@ def create_user(body: UserCreate, user: CurrentUser, session: SessionDep) -> obj
 
 
 @router.patch("/{user_id}", response_model=UserPublic)
-def update_user(user_id: int, body: UserUpdate, user: CurrentUser, session: SessionDep) -> object:
+def update_user(user_id: IdPath, body: UserUpdate, user: CurrentUser, session: SessionDep) -> object:
     from models.passwords import hash_password
 
     require(user, Action.MANAGE_USERS)
@@ -63,7 +63,7 @@ def update_user(user_id: int, body: UserUpdate, user: CurrentUser, session: Sess
 
 
 @router.post("/{user_id}/grants", response_model=GrantPublic, status_code=201)
-def grant(user_id: int, body: GrantCreate, user: CurrentUser, session: SessionDep) -> object:
+def grant(user_id: IdPath, body: GrantCreate, user: CurrentUser, session: SessionDep) -> object:
     from models import CaseAccess
 
     require(user, Action.MANAGE_USERS)
@@ -78,7 +78,7 @@ def grant(user_id: int, body: GrantCreate, user: CurrentUser, session: SessionDe
 
 
 @router.delete("/{user_id}/grants/{case_id}", status_code=204)
-def revoke(user_id: int, case_id: int, user: CurrentUser, session: SessionDep) -> None:
+def revoke(user_id: IdPath, case_id: IdPath, user: CurrentUser, session: SessionDep) -> None:
     from models import CaseAccess
 
     require(user, Action.MANAGE_USERS)

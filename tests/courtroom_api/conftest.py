@@ -19,3 +19,11 @@ def world(request, tmp_path_factory) -> World:
     w = build_world(data_dir, url)
     yield w
     w.client.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def whisper_base(tmp_path_factory) -> str:
+    """The multilingual base model assembled once per test session (a local CTranslate2 directory)."""
+    from transcribe.model_store import ModelStore
+
+    return str(ModelStore(tmp_path_factory.mktemp("model-cache")).resolve("base"))

@@ -29,11 +29,12 @@ class LiveServer:
     db_url: str
     port: int = 0
     proc: subprocess.Popen | None = None
+    extra_env: dict[str, str] | None = None
 
     @property
     def env(self) -> dict[str, str]:
         return {**os.environ, "COURTROOM_DATA_DIR": str(self.data_dir), "COURTROOM_DATABASE__URL": self.db_url,
-                "HF_HUB_OFFLINE": "1", "COURTROOM_CAPTURE__SEGMENT_SECONDS": "2"}
+                "HF_HUB_OFFLINE": "1", "COURTROOM_CAPTURE__SEGMENT_SECONDS": "2", **(self.extra_env or {})}
 
     @property
     def base(self) -> str:

@@ -12,12 +12,14 @@ import websockets
 from live_server import PASSWORD, LiveServer
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "api" / "four_seats_tones.flac"
+SPEECH = FIXTURE.with_name("demo_hearing_22s.flac")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> LiveServer:
+def server(tmp_path_factory, whisper_base) -> LiveServer:
     data = tmp_path_factory.mktemp("live")
-    srv = LiveServer(data, f"sqlite:///{data / 'courtroom.sqlite3'}")
+    srv = LiveServer(data, f"sqlite:///{data / 'courtroom.sqlite3'}",
+                     extra_env={"COURTROOM_TRANSCRIBE__MODEL": whisper_base})
     assert srv.cli("db", "upgrade").returncode == 0
     out = srv.cli("users", "add", "admin", "--role", "admin", "--password", PASSWORD)
     assert out.returncode == 0, out.stderr
@@ -40,6 +42,8 @@ def _seed(srv: LiveServer) -> None:
     party_id = c.get("/api/users").json()[3]["id"]
     clerk.post(f"/api/cases/{case['id']}/participants",
                json={"name": "张三", "role": "plaintiff", "side": "plaintiff", "seat": "plaintiff", "user_id": party_id})
+    clerk.post(f"/api/cases/{case['id']}/participants",
+               json={"name": "王审判长", "role": "presiding_judge", "side": "bench", "seat": "judge"})
     srv.ids = {"case": case["id"], "room": room["id"]}  # type: ignore[attr-defined]
 
 
@@ -59,6 +63,14 @@ async def _collect(url: str, out: list[dict], until: str) -> None:
                 return
 
 
+async def _wait_status(seen: list[dict], status: str, timeout_s: float = 120) -> None:
+    for _ in range(int(timeout_s * 10)):
+        if any(e["type"] == "status" and e["data"]["status"] == status for e in seen):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no {status!r} status within {timeout_s} s: {[e['type'] for e in seen][-20:]}")
+
+
 async def test_hearing_records_streams_and_files_into_dossier(server: LiveServer) -> None:
     hid = _new_hearing(server)
     clerk, party = server.token("clerk"), server.token("party")
@@ -74,7 +86,7 @@ async def test_hearing_records_streams_and_files_into_dossier(server: LiveServer
         assert r.json()["status"] == "in_progress"
         shown = await c.put(f"/api/hearings/{hid}/display", json={"page": 2}, headers=clerk)
         assert shown.status_code == 200
-        await asyncio.sleep(2.5)  # 6 s of audio at 4x
+        await _wait_status(seen, "source_ended")  # 6 s of audio at 4x
         r = await c.post(f"/api/hearings/{hid}/stop", headers=clerk)
         assert r.status_code == 200 and r.json()["status"] == "ended", r.text
         await asyncio.wait_for(viewer, 30)
@@ -147,4 +159,47 @@ async def test_server_killed_mid_hearing_resumes_into_same_hearing_with_gap(serv
     from capture.verify import verify_recording
 
     result = verify_recording(directory)
+    assert result.ok and result.finalized, str(result)
+
+
+async def test_full_hearing_through_the_real_model(server: LiveServer) -> None:
+    """Events arrive in order; finals match the stored transcript; the recording verifies; the dossier has both."""
+    hid = _new_hearing(server)
+    clerk, party = server.token("clerk"), server.token("party")
+    seen: list[dict] = []
+    token = party["Authorization"].split()[1]
+    viewer = asyncio.create_task(_collect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={token}", seen,
+                                          "ended"))
+    async with httpx.AsyncClient(base_url=server.base, timeout=300) as c:
+        await asyncio.sleep(0.3)
+        r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(SPEECH), "speed": 2},
+                         headers=clerk)
+        assert r.status_code == 200, r.text
+        await _wait_status(seen, "source_ended")  # 22 s of audio at 2x, decoding on 2 cores alongside
+        r = await c.post(f"/api/hearings/{hid}/stop", headers=clerk)
+        assert r.status_code == 200, r.text
+        await asyncio.wait_for(viewer, 60)
+        stored = (await c.get(f"/api/hearings/{hid}/segments", headers=clerk)).json()
+        recs = (await c.get(f"/api/hearings/{hid}/recordings", headers=clerk)).json()
+        vtt = (await c.get(f"/api/hearings/{hid}/transcript", params={"format": "vtt"}, headers=party)).text
+    seqs = [e["seq"] for e in seen if e["seq"] is not None]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    finals = [e for e in seen if e["type"] == "transcript.final"]
+    assert not [e for e in seen if e["type"] == "alarm" and "transcription" in e["data"]["kind"]]
+    assert len(finals) >= 3, [e["data"]["text"] for e in finals]
+    assert [(f["data"]["segment_id"], f["data"]["text"], f["seq"]) for f in finals] == [
+        (s["id"], s["text"], s["seq"]) for s in sorted(stored, key=lambda s: s["seq"])]
+    text = " ".join(f["data"]["text"] for f in finals).lower()
+    assert "court" in text and "session" in text and "现在开" in text  # base model, synthetic voice
+    by_seat = {f["data"]["seat"]: f["data"] for f in finals}
+    assert set(by_seat) <= {"judge", "clerk", "plaintiff", "defendant"}, [(f["data"]["seat"], f["data"]["text"]) for f in finals]
+    assert by_seat["clerk"]["role"] == "clerk" and by_seat["judge"]["role"] == "presiding_judge"
+    # The seat's participant in this case is named with the role (the seat gate decides the seat).
+    assert by_seat["judge"]["participant"] == "王审判长" and by_seat["judge"]["role_label"] == "审判长 王审判长"
+    assert any(e["type"] == "transcript.partial" for e in seen)
+    assert "<v 审判长 王审判长>" in vtt
+    assert len(recs) == 1 and recs[0]["blob_sha256"] and abs(recs[0]["duration_s"] - 22.0) < 0.5
+    from capture.verify import verify_recording
+
+    result = verify_recording(server.data_dir / "recordings" / f"hearing-{hid}")
     assert result.ok and result.finalized, str(result)

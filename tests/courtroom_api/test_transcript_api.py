@@ -1,0 +1,86 @@
+"""Corrections as revisions, sealing, annotations, sign-off locking the record, unlock with a reason."""
+
+
+def _new_hearing_with_segments(world) -> tuple[int, list[int]]:
+    """A fresh hearing of case 123 with two segments (shared worlds: keep tests independent)."""
+    from models import TranscriptSegment
+    from models.db import make_engine, session_factory
+
+    c, h = world.client, world.auth("clerk")
+    hid = c.post(f"/api/cases/{world.ids['case']}/hearings", json={"courtroom_id": world.ids["room"]}, headers=h).json()["id"]
+    engine = make_engine(str(world.client.app.state.services.engine.url.render_as_string(hide_password=False)))
+    with session_factory(engine)() as s:
+        rows = [TranscriptSegment(hearing_id=hid, seq=i + 1, start_s=i * 3.0, end_s=i * 3.0 + 2.5, text=t,
+                                  role="plaintiff", seat="plaintiff")
+                for i, t in enumerate(("原告要求被告支付货款十万元。", "The invoice is dated May 1."))]
+        s.add_all(rows)
+        s.commit()
+        ids = [r.id for r in rows]
+    engine.dispose()
+    return hid, ids
+
+
+def test_correction_keeps_revision_with_author_reason_and_diff(world) -> None:
+    c = world.client
+    hid, (seg, _) = _new_hearing_with_segments(world)
+    r = c.patch(f"/api/segments/{seg}", json={"text": "原告要求被告支付货款二十万元。", "reason": "听错数字"},
+                headers=world.auth("clerk"))
+    assert r.status_code == 200 and r.json()["status"] == "corrected"
+    revs = c.get(f"/api/segments/{seg}/revisions", headers=world.auth("judge")).json()
+    assert len(revs) == 1
+    assert revs[0]["before_text"] == "原告要求被告支付货款十万元。" and revs[0]["reason"] == "听错数字"
+    assert revs[0]["author_id"] == world.ids["user_clerk"]
+    assert revs[0]["diff"] == "原告要求被告支付货款{+二+}十万元。"
+    hits = c.get("/api/search", params={"q": "二十万", "case": world.ids["case"]}, headers=world.auth("appeal_judge"))
+    assert seg in [h["segment_id"] for h in hits.json()]
+    audit = c.get("/api/audit", params={"object": f"segment:{seg}"}, headers=world.auth("judge")).json()
+    assert audit[0]["action"] == "segment.correct" and audit[0]["details"]["reason"] == "听错数字"
+
+
+def test_sign_off_locks_and_unlock_needs_judge_and_reason(world) -> None:
+    c = world.client
+    hid, (seg, seg2) = _new_hearing_with_segments(world)
+    assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth("clerk")).json()["locked"] is False
+    again = c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth("clerk"))
+    assert again.status_code == 422
+    state = c.post(f"/api/hearings/{hid}/signoff", json={"note": "核对无误"}, headers=world.auth("judge")).json()
+    assert state == {"hearing_id": hid, "locked": True, "signatures": ["clerk", "judge"]}
+    assert c.get(f"/api/segments/{seg}", headers=world.auth("clerk")).json()["status"] == "signed"
+    locked = c.patch(f"/api/segments/{seg}", json={"text": "x", "reason": "y"}, headers=world.auth("clerk"))
+    assert locked.status_code == 409 and "unlock" in locked.json()["detail"]
+    seal = c.post(f"/api/segments/{seg2}/seal", json={"reason": "隐私"}, headers=world.auth("judge"))
+    assert seal.status_code == 409
+    assert c.post(f"/api/hearings/{hid}/unlock", json={"reason": "r"}, headers=world.auth("clerk")).status_code == 403
+    assert c.post(f"/api/hearings/{hid}/unlock", json={}, headers=world.auth("judge")).status_code == 422
+    unlocked = c.post(f"/api/hearings/{hid}/unlock", json={"reason": "当事人申请更正"}, headers=world.auth("judge"))
+    assert unlocked.json() == {"hearing_id": hid, "locked": False, "signatures": []}
+    assert c.patch(f"/api/segments/{seg}", json={"text": "改正。", "reason": "申请"},
+                   headers=world.auth("clerk")).status_code == 200
+    pdf = c.get(f"/api/hearings/{hid}/transcript", params={"format": "pdf"}, headers=world.auth("party"))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    actions = [e["action"] for e in c.get("/api/audit", params={"object": f"hearing:{hid}"},
+                                          headers=world.auth("judge")).json()]
+    assert actions[:4] == ["record.unlock", "record.sign", "record.sign", "hearing.create"]
+
+
+def test_range_sealing_and_annotations_visibility(world) -> None:
+    c = world.client
+    hid, (seg, seg2) = _new_hearing_with_segments(world)
+    r = c.post(f"/api/hearings/{hid}/seal", json={"start_s": 2.9, "end_s": 10, "reason": "商业秘密"},
+               headers=world.auth("judge"))
+    assert r.json() == {"segment_ids": [seg2], "sealed": True}
+    docx = c.get(f"/api/hearings/{hid}/transcript", params={"format": "docx"}, headers=world.auth("party"))
+    assert docx.status_code == 200 and b"invoice" not in docx.content
+    note = c.post(f"/api/hearings/{hid}/annotations",
+                  json={"kind": "note", "segment_id": seg2, "text": "核对发票", "visibility": "case"},
+                  headers=world.auth("clerk")).json()
+    mark = c.post(f"/api/hearings/{hid}/annotations", json={"kind": "bookmark", "start_s": 0.0, "visibility": "bench"},
+                  headers=world.auth("clerk")).json()
+    private = c.post(f"/api/hearings/{hid}/annotations", json={"kind": "highlight", "segment_id": seg, "color": "yellow"},
+                     headers=world.auth("judge")).json()
+    as_clerk = {a["id"] for a in c.get(f"/api/hearings/{hid}/annotations", headers=world.auth("clerk")).json()}
+    assert {note["id"], mark["id"]} <= as_clerk and private["id"] not in as_clerk
+    as_party = {a["id"] for a in c.get(f"/api/hearings/{hid}/annotations", headers=world.auth("party")).json()}
+    assert note["id"] not in as_party  # on a sealed segment
+    assert c.delete(f"/api/annotations/{mark['id']}", headers=world.auth("judge")).status_code == 403
+    assert c.delete(f"/api/annotations/{mark['id']}", headers=world.auth("clerk")).status_code == 204
