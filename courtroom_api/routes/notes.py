@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from courtroom_api.access import audit, load_case, load_hearing
 from courtroom_api.auth.policy import Principal
-from courtroom_api.deps import CurrentUser, SessionDep
+from courtroom_api.deps import CurrentUser, IdPath, SessionDep
 from courtroom_api.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
+from courtroom_api.schemas import DbId
 
 router = APIRouter(prefix="/api", tags=["notes"])
 NOTE_ROLES = frozenset({"judge"})
@@ -24,7 +25,7 @@ NOTE_ROLES = frozenset({"judge"})
 
 class NoteCreate(BaseModel):
     text: str = Field(min_length=1, max_length=20_000)
-    hearing_id: int | None = None
+    hearing_id: DbId | None = None
 
 
 class NoteUpdate(BaseModel):
@@ -57,7 +58,7 @@ def _own_note(session, user: Principal, note_id: int):  # type: ignore[no-untype
 
 
 @router.get("/cases/{case_id}/notes", response_model=list[NotePublic], summary="My court notes on a case")
-def list_notes(case_id: int, user: CurrentUser, session: SessionDep) -> object:
+def list_notes(case_id: IdPath, user: CurrentUser, session: SessionDep) -> object:
     from models import CourtNote
 
     _require_note_role(user)
@@ -68,7 +69,7 @@ def list_notes(case_id: int, user: CurrentUser, session: SessionDep) -> object:
 
 
 @router.post("/cases/{case_id}/notes", response_model=NotePublic, status_code=201, summary="Add a court note")
-def add_note(case_id: int, body: NoteCreate, user: CurrentUser, session: SessionDep) -> object:
+def add_note(case_id: IdPath, body: NoteCreate, user: CurrentUser, session: SessionDep) -> object:
     from models import CourtNote
 
     _require_note_role(user)
@@ -84,7 +85,7 @@ def add_note(case_id: int, body: NoteCreate, user: CurrentUser, session: Session
 
 
 @router.patch("/notes/{note_id}", response_model=NotePublic, summary="Edit my court note")
-def update_note(note_id: int, body: NoteUpdate, user: CurrentUser, session: SessionDep) -> object:
+def update_note(note_id: IdPath, body: NoteUpdate, user: CurrentUser, session: SessionDep) -> object:
     note = _own_note(session, user, note_id)
     note.text = body.text
     audit(session, user, "note.update", f"note:{note.id}", case_id=note.case_id, chars=len(body.text))
@@ -93,7 +94,7 @@ def update_note(note_id: int, body: NoteUpdate, user: CurrentUser, session: Sess
 
 
 @router.delete("/notes/{note_id}", status_code=204, summary="Delete my court note")
-def delete_note(note_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def delete_note(note_id: IdPath, user: CurrentUser, session: SessionDep) -> Response:
     note = _own_note(session, user, note_id)
     audit(session, user, "note.delete", f"note:{note.id}", case_id=note.case_id)
     session.delete(note)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from courtroom_api.deps import CurrentUser, SessionDep
+from courtroom_api.deps import CurrentUser, IdPath, SessionDep
 from courtroom_api.errors import NotFoundError
 
 router = APIRouter(prefix="/api/statutes", tags=["statutes"])
@@ -39,12 +39,15 @@ def search(
 ) -> list[StatuteHitPublic]:
     from models.search import search_statutes
 
+    q = "".join(ch if ch.isprintable() else " " for ch in q)  # control characters (NUL…) are not text
+    if not any(ch.isalnum() for ch in q):
+        return []  # nothing searchable (punctuation or control characters only)
     return [StatuteHitPublic(id=h.statute_id, code=h.code, article=h.article, snippet=h.snippet, rank=h.rank)
             for h in search_statutes(session, q, limit=limit)]
 
 
 @router.get("/{statute_id}", response_model=StatutePublic, summary="One statute article in full")
-def get_statute(statute_id: int, _user: CurrentUser, session: SessionDep) -> StatutePublic:
+def get_statute(statute_id: IdPath, _user: CurrentUser, session: SessionDep) -> StatutePublic:
     from models import Statute
 
     row = session.get(Statute, statute_id)

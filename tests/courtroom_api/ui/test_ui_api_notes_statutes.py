@@ -68,3 +68,7 @@ def test_statute_search_and_full_text(client, ui_server) -> None:
     one = client.get(f"/api/statutes/{hits[0]['id']}", headers=auth).json()
     assert one["text"].startswith("当事人可以约定一方违约时")
     assert client.get("/api/statutes/999999", headers=auth).status_code == 404
+    for junk in ("\x00", "\x15违约", "！？"):  # control characters and bare punctuation: no error
+        resp = client.get("/api/statutes", params={"q": junk}, headers=auth)
+        assert resp.status_code == 200, (junk, resp.text)
+    assert client.get("/api/statutes", params={"q": "\x15违约金"}, headers=auth).json()
