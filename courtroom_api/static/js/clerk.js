@@ -1,6 +1,6 @@
 // Clerk console: many courtrooms at once (level meters, alarms, the latest lines), and for the
 // selected one the full live transcript with inline correction, markup, sealing and sign-off.
-import { ENDPOINTS, LiveHearing, api, eventType, listHearings, requireLogin } from "./api.js";
+import { ENDPOINTS, LiveHearing, api, eventType, listHearings, objectUrl, requireLogin } from "./api.js";
 import { h, reportError, setupHeader, toast } from "./common.js";
 import { applyI18n, roleLabel, t } from "./i18n.js";
 import { TranscriptView, segmentOf } from "./transcript.js";
@@ -195,6 +195,7 @@ async function annotate(seg, kind, line) {
   await api("POST", ENDPOINTS.annotations(detail.hearingId), { json: { segment_id: seg.id, kind, text } });
   if (kind === "highlight") line.classList.add("hl");
   if (kind === "bookmark") line.classList.add("bookmarked");
+  if (kind === "note") showAnnotations([{ kind, text, segment_id: seg.id }]);
   toast(`${t(`tr.${kind}`)} ✓`);
 }
 
@@ -208,6 +209,45 @@ async function seal(seg, line) {
 async function signOff() {
   const state = await api("POST", ENDPOINTS.signoff(detail.hearingId), { json: { note: "" } });
   toast(state?.locked ? t("tr.signed") : `${t("tr.signoff")} ✓`);
+  showRecordState(state);
+}
+
+async function unlock() {
+  const reason = await ask(document.getElementById("record-bar"), "tr.unlockreason");
+  if (!reason) return;
+  showRecordState(await api("POST", ENDPOINTS.unlock(detail.hearingId), { json: { reason } }));
+}
+
+/** Who signed, whether the record is locked; sign-off and unlock offered to whom they apply. */
+function showRecordState(state) {
+  const signed = state.signatures ?? [];
+  const label = document.getElementById("record-state");
+  label.replaceChildren(state.locked ? h("span", { class: "tag sealed", "data-i18n": "tr.signed" }, t("tr.signed"))
+    : signed.length ? h("span", { class: "tag" }, `${t("tr.signedby")}: ${signed.map(roleLabel).join("、")}`) : "");
+  document.getElementById("record-bar").dataset.locked = String(Boolean(state.locked));
+  document.body.dataset.locked = String(Boolean(state.locked)); // hides correction and sealing
+  document.getElementById("signoff").disabled = signed.includes(user.role);
+  document.getElementById("unlock").hidden = !(user.role === "judge" && signed.length);
+}
+
+/** Download the transcript (court record as PDF/DOCX, or WebVTT) with the bearer token. */
+async function download(format) {
+  const a = h("a", { href: await objectUrl(ENDPOINTS.exportTranscript(detail.hearingId, format)),
+    download: `hearing-${detail.hearingId}.${format}` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+/** Highlights, notes and bookmarks already made show on their lines. */
+function showAnnotations(annotations) {
+  for (const a of annotations) {
+    const line = a.segment_id ? document.getElementById(`seg-${a.segment_id}`) : null;
+    if (!line) continue;
+    if (a.kind === "highlight") line.classList.add("hl");
+    if (a.kind === "bookmark") line.classList.add("bookmarked");
+    if (a.kind === "note" && a.text) line.querySelector(".text").after(h("span", { class: "tag note-tag" }, `✎ ${a.text}`));
+  }
 }
 
 async function selectRoom(id) {
@@ -217,7 +257,11 @@ async function selectRoom(id) {
   const view = new TranscriptView(body, { hearingId: id, actions: lineActions, numbered: true });
   detail = { hearingId: id, view };
   document.getElementById("clerk-title").textContent = rooms.get(id)?.label ?? `#${id}`;
-  view.load(await api("GET", ENDPOINTS.segments(id)));
+  const [segments, annotations, state] = await Promise.all([api("GET", ENDPOINTS.segments(id)),
+    api("GET", ENDPOINTS.annotations(id)), api("GET", ENDPOINTS.record(id))]);
+  view.load(segments);
+  showAnnotations(annotations);
+  showRecordState(state);
 }
 
 /** Any hearing (also ended ones, for corrections before sign-off) can be opened for editing. */
@@ -236,12 +280,15 @@ function fillHearingPicker(hearings) {
 }
 
 function build() {
-  const signoff = h("button", { class: "btn primary", type: "button", id: "signoff", "data-i18n": "tr.signoff",
-    onclick: () => signOff().catch(reportError) });
+  const button = (id, key, fn, cls = "btn") => h("button", { class: cls, type: "button", id, "data-i18n": key,
+    onclick: () => fn().catch(reportError) });
+  const bar = h("div", { class: "row record-bar", id: "record-bar" }, h("span", { id: "record-state" }),
+    button("export-pdf", "tr.pdf", () => download("pdf")), button("export-docx", "tr.docx", () => download("docx")),
+    button("unlock", "tr.unlock", unlock), button("signoff", "tr.signoff", signOff, "btn primary"));
   document.getElementById("main").replaceChildren(h("div", { class: "clerk" },
     h("section", { class: "panel" }, h("h2", { "data-i18n": "clerk.rooms" }),
       h("div", { class: "panel-body rooms", id: "rooms" })),
-    h("section", { class: "panel" }, h("h2", {}, h("span", { id: "clerk-title" }), h("span", { class: "spacer" }), signoff),
+    h("section", { class: "panel" }, h("h2", {}, h("span", { id: "clerk-title" }), h("span", { class: "spacer" }), bar),
       h("div", { class: "panel-body" }, h("div", { id: "clerk-transcript" })))));
   applyI18n();
 }

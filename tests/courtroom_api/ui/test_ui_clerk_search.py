@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from playwright.sync_api import expect
-from ui_harness import login, screenshots
+from ui_harness import ConsoleLog, login, screenshots, watch
 
 
 def test_clerk_console_lists_rooms_in_progress(page, ui_server) -> None:
@@ -105,3 +105,55 @@ def test_appeal_search_filters_plays_and_opens_the_transcript(page, ui_server) -
     expect(target).to_contain_text("receipt")
     expect(target.locator(".lineno")).to_have_text("4")
     screenshots(page, "transcript")
+
+
+def test_sign_off_locks_the_record_until_a_judge_unlocks_it(browser, page, ui_server, console) -> None:
+    ids = ui_server.ids
+    hid, seg = ids["hearing_b"], ids["segment_b"]
+    login(page, "clerk", "/clerk")
+    page.locator("#hearing-select").select_option(str(hid))
+    expect(page.locator(f"#seg-{seg}")).to_be_visible()
+    page.click("#signoff")
+    expect(page.locator("#record-state")).to_contain_text("书记员")
+    expect(page.locator("#signoff")).to_be_disabled()
+    expect(page.locator("#unlock")).to_be_hidden()  # only a judge unlocks
+    judge_ctx = browser.new_context(base_url=ui_server.base_url, viewport={"width": 1920, "height": 1080})
+    judge = judge_ctx.new_page()
+    judge_console = ConsoleLog(allowed=[])
+    watch(judge, judge_console)
+    try:
+        login(judge, "judge", "/clerk")
+        judge.locator("#hearing-select").select_option(str(hid))
+        judge.click("#signoff")
+        expect(judge.locator("#record-state")).to_contain_text("笔录已签字锁定")
+        screenshots(judge, "clerk-signed")
+        # The clerk's console no longer offers corrections or seals on the locked record.
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+        page.locator("#hearing-select").select_option(str(hid))
+        expect(page.locator("#record-bar")).to_have_attribute("data-locked", "true")
+        line = page.locator(f"#seg-{seg}")
+        expect(line.locator("[data-action='tr.edit']")).to_be_hidden()
+        expect(line.locator("[data-action='tr.seal']")).to_be_hidden()
+        expect(line.locator("[data-action='tr.highlight']")).to_be_visible()
+        judge.click("#unlock")
+        judge.locator("#record-bar .ask-text").fill("书记员需更正第1行")
+        judge.locator("#record-bar [data-action='ok']").click()
+        expect(judge.locator("#record-bar")).to_have_attribute("data-locked", "false")
+        expect(judge.locator("#unlock")).to_be_hidden()
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+        page.locator("#hearing-select").select_option(str(hid))
+        expect(page.locator(f"#seg-{seg} [data-action='tr.edit']")).to_be_visible()
+    finally:
+        judge_ctx.close()
+    assert not judge_console.unexpected(), judge_console.unexpected()
+
+
+def test_court_record_downloads_as_pdf(page, ui_server) -> None:
+    login(page, "clerk", "/clerk")
+    page.locator("#hearing-select").select_option(str(ui_server.ids["hearing_live"]))
+    with page.expect_download() as dl:
+        page.click("#export-pdf")
+    path = dl.value.path()
+    assert open(path, "rb").read(5) == b"%PDF-"

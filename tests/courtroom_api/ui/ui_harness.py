@@ -171,11 +171,11 @@ def screenshots(page: object, name: str) -> list[Path]:
 def login(page: object, user: str, landing: str) -> None:
     """Sign in through the login page and wait for the terminal page (``landing``) to be ready.
 
-    A landing with a query string (``/bench?hearing=4``) is passed as ``next`` to the login page.
+    The landing is passed as ``next`` to the login page (a judge may open the clerk console too).
     """
     from urllib.parse import quote
 
-    page.goto(f"/login?next={quote(landing)}" if "?" in landing else "/login")
+    page.goto(f"/login?next={quote(landing)}")
     page.fill("#username", user)
     page.fill("#password", PASSWORD)
     page.click("#login-submit")

@@ -32,6 +32,8 @@ LIVE_LINES = [
     (3.2, 7.9, "defendant", "defendant", "defendant", "我方提交还款收据一份，见证据二。", 0.9),
 ]
 
+OTHER_LINES = [(0.0, 3.5, "plaintiff", "plaintiff", "plaintiff", "被告交付的货物存在质量问题。", 0.9)]
+
 
 @dataclass
 class Seeded:
@@ -111,7 +113,7 @@ def seed(url: str) -> Seeded:
             ("counsel", "Alice Chen", "agent", "plaintiff", "plaintiff_counsel", None),
             ("witness", "王五", "witness", "neutral", "witness", None),
         ], users)
-        _people(s, case_b, [("plaintiff", "孙七", "plaintiff", "plaintiff", "plaintiff", "party_b")], users)
+        people_b = _people(s, case_b, [("plaintiff", "孙七", "plaintiff", "plaintiff", "plaintiff", "party_b")], users)
         earlier = Hearing(case_id=case_a.id, courtroom_id=rooms[0].id, title="第一次开庭", status="ended",
                           started_at=now - timedelta(days=30), ended_at=now - timedelta(days=30, hours=-1))
         live = Hearing(case_id=case_a.id, courtroom_id=rooms[0].id, title="第二次开庭", status="paused",
@@ -122,11 +124,12 @@ def seed(url: str) -> Seeded:
         s.flush()
         segs = _segments(s, earlier, EARLIER_LINES, people)
         _segments(s, live, LIVE_LINES, people)
+        segs_b = _segments(s, other, OTHER_LINES, people_b)
         s.commit()
         out.ids.update(case_a=case_a.id, case_b=case_b.id, room_1=rooms[0].id, room_2=rooms[1].id,
                        hearing_earlier=earlier.id, hearing_live=live.id, hearing_b=other.id,
                        segment_defendant=segs[2].id, segment_counsel=segs[3].id,
-                       segment_witness=segs[4].id)
+                       segment_witness=segs[4].id, segment_b=segs_b[0].id)
         out.ids.update({f"user_{k}": u.id for k, u in users.items()})
     engine.dispose()
     return out
