@@ -36,6 +36,26 @@ def _first_seconds(tmp_path: Path, seconds: float) -> Path:
     return out
 
 
+def _appeal_search_plays_from_the_hit(page, stored: dict) -> None:
+    """Search the filed hearing for a word of its transcript: the player starts at that line."""
+    import re
+
+    seg = max(stored.values(), key=lambda s: s["start_s"])  # the latest line: a clearly non-zero offset
+    words = re.findall(r"[A-Za-z]{4,}|[\u4e00-\u9fff]{2,4}", seg["text"])
+    assert words, seg
+    login(page, "appeal", "/search")
+    page.fill("#q", words[0])
+    page.click("#search-go")
+    hit = page.locator(f".hit[data-segment-id='{seg['id']}']")
+    expect(hit).to_be_visible()
+    hit.locator("[data-action=play]").click()
+    page.wait_for_function(
+        "(t) => { const a = document.querySelector('#player'); return a.readyState >= 1 && a.currentTime >= t - 0.05; }",
+        arg=seg["start_s"])
+    assert float(page.locator("#player").get_attribute("data-start")) == seg["start_s"]
+    screenshots(page, "search-playing")
+
+
 def test_bench_and_clerk_follow_a_replayed_hearing_live(browser, ui_server, tmp_path) -> None:
     ids = ui_server.ids
     clip = _first_seconds(tmp_path, 13.5)
@@ -78,6 +98,11 @@ def test_bench_and_clerk_follow_a_replayed_hearing_live(browser, ui_server, tmp_
             bench.wait_for_function("() => document.querySelector('#bench-transcript .line.playing') !== null")
             start = float(finals.nth(1).get_attribute("data-start"))
             assert float(bench.locator("#bench-transcript").get_attribute("data-replay-start")) == start
+            appeal_ctx, appeal = _page(browser, ui_server, console)
+            try:
+                _appeal_search_plays_from_the_hit(appeal, stored)
+            finally:
+                appeal_ctx.close()
         finally:
             bench_ctx.close()
             clerk_ctx.close()
