@@ -13,6 +13,7 @@ setup-test:
 
 run: setup
 	$(BIN)/courtroom db upgrade
+	$(BIN)/courtroom demo seed
 	$(BIN)/courtroom serve
 
 test: setup-test

@@ -183,6 +183,17 @@ def build_sqlite(path: Path, rows: int) -> Built:
     return Built(url, build, index_bytes, path.stat().st_size)
 
 
+def reuse_sqlite(path: Path) -> Built:
+    """An already built benchmark database (build time unknown: reported as 0)."""
+    engine = make_engine(f"sqlite:///{path}")
+    raw = engine.raw_connection()
+    index_bytes = _sqlite_fts_bytes(raw.cursor())
+    raw.close()
+    engine.dispose()
+    print(f"reusing {path} (build time not measured in this run)")
+    return Built(f"sqlite:///{path}", 0.0, index_bytes, path.stat().st_size)
+
+
 def _sqlite_fts_bytes(cur) -> int:  # type: ignore[no-untyped-def]
     try:
         cur.execute("SELECT SUM(pgsize) FROM dbstat WHERE name LIKE 'segment%fts%'")
@@ -209,6 +220,21 @@ def build_postgres(server_url: str, rows: int) -> tuple[Built, str]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        return _load_postgres(url, rows), name
+    except BaseException:
+        _drop_database(server_url, name)
+        raise
+
+
+def _drop_database(server_url: str, name: str) -> None:
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _load_postgres(url: str, rows: int) -> Built:
     upgrade(url)
     n_cases, n_hearings = _cases_and_hearings(rows)
     engine = make_engine(url)
@@ -247,7 +273,7 @@ def build_postgres(server_url: str, rows: int) -> tuple[Built, str]:
     raw.close()
     engine.dispose()
     print(f"  postgres: load {load:.1f} s, GIN index build {build - load:.1f} s")
-    return Built(url, build, index_bytes, total), name
+    return Built(url, build, index_bytes, total)
 
 
 def time_queries(url: str, repeat: int) -> dict[str, dict[str, float]]:
@@ -297,13 +323,19 @@ def main() -> int:
     )
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--reuse-sqlite", action="store_true", help="time queries on an existing --sqlite-path (no build)"
+    )
     parser.add_argument("--keep-pg", action="store_true", help="keep the throwaway database (prints its URL)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     rows = 100_000 if args.quick else args.rows
     figures: dict[str, object] = {"rows": rows}
     if not args.no_sqlite:
-        built = build_sqlite(args.sqlite_path, rows)
+        if args.reuse_sqlite and args.sqlite_path.is_file():
+            built = reuse_sqlite(args.sqlite_path)
+        else:
+            built = build_sqlite(args.sqlite_path, rows)
         results = time_queries(built.url, args.repeat)
         report("SQLite", rows, built, results)
         figures["sqlite"] = {"build_s": built.build_s, "index_bytes": built.index_bytes, "queries": results}
@@ -331,10 +363,7 @@ def _run_postgres(server_url: str, rows: int, repeat: int, keep: bool) -> object
         if keep:
             print(f"  kept: {built.url}")
         else:
-            admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            _drop_database(server_url, name)
     return {"build_s": built.build_s, "index_bytes": built.index_bytes, "queries": results}
 
 

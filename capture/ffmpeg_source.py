@@ -44,6 +44,8 @@ def probe(url: str) -> ProbeResult:
     if not audio:
         raise DecodeError(f"{url} has no audio stream")
     stream = audio[0]
+    if int(stream.get("channels") or 0) < 1:
+        raise DecodeError(f"{url}: its audio stream has no channels")
     duration = stream.get("duration") or info.get("format", {}).get("duration")
     return ProbeResult(int(stream["channels"]), int(stream["sample_rate"]), float(duration) if duration else None)
 
@@ -63,20 +65,25 @@ class FfmpegSource:
         self.frames_decoded = 0
         self._proc: asyncio.subprocess.Process | None = None
 
-    def _command(self, channels: int) -> list[str]:
+    def _command(self, channels: int, input_channels: int) -> list[str]:
         import ffmpeg
 
         in_opts = {"rw_timeout": "10000000"} if _is_stream(self.url) else {}
-        out = ffmpeg.input(self.url, **in_opts).output(
-            "pipe:", format="f32le", acodec="pcm_f32le", ac=channels, ar=self.sample_rate, map="0:a:0"
-        )
-        return ffmpeg.compile(out.global_args("-nostdin", "-hide_banner", "-v", "error"), overwrite_output=True)
+        out_opts = {"format": "f32le", "acodec": "pcm_f32le", "ar": self.sample_rate, "map": "0:a:0"}
+        if channels != input_channels:
+            out_opts["ac"] = channels  # an explicit request to downmix/upmix
+        # Otherwise no -ac at all: asking for "4 channels" makes ffmpeg remix quad into its
+        # default 4.0 layout, moving seats between channels.
+        out = ffmpeg.input(self.url, **in_opts).output("pipe:", **out_opts)
+        # Global options must precede the input (ffmpeg ignores trailing ones, with a warning).
+        args = ffmpeg.compile(out, overwrite_output=True)
+        return [args[0], "-nostdin", "-hide_banner", "-v", "error", *args[1:]]
 
     async def __aiter__(self) -> AsyncIterator[AudioChunk]:
         info = await asyncio.to_thread(probe, self.url)
         channels = self.channels or info.channels
         self._proc = proc = await asyncio.create_subprocess_exec(
-            *self._command(channels), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            *self._command(channels, info.channels), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
         )
         assert proc.stdout is not None and proc.stderr is not None
         stderr_task = asyncio.create_task(proc.stderr.read())

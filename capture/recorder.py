@@ -146,6 +146,7 @@ class Recorder:
             for start in range(0, len(pcm), self.segment_frames):
                 part = pcm[start : start + self.segment_frames]
                 self._queue_segment(first + start, part, 0.0, recovered=True)
+            self.next_sample = first + len(pcm)
         resume_at = max(self.next_sample, self.sample_at(time.time()))
         self._flush_backlog(force=True)
         if self._backlog:

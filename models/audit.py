@@ -88,17 +88,22 @@ def append_event(
 ) -> AuditEvent:
     """Append an event in the session's transaction (it is chained when the caller commits).
 
-    Holds the chain's write lock until the caller's transaction ends, so keep that short.
+    Holds the chain's write lock until the caller's transaction ends, so keep that short. On
+    SQLite, a session that reads before it appends should start with
+    :func:`models.db.begin_write`, or a concurrent writer can make the append fail as "locked".
     """
     locked = session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(hash=AuditHead.hash))
     if locked.rowcount != 1:  # type: ignore[attr-defined]
         raise AuditError("audit_head row missing: run `courtroom db upgrade`")
-    head = session.execute(select(AuditHead.hash, AuditHead.count).where(AuditHead.id == HEAD_ID)).one()
+    # Unpacked rather than row.count: Row is a tuple, whose .count is a method.
+    head_hash, head_count = session.execute(
+        select(AuditHead.hash, AuditHead.count).where(AuditHead.id == HEAD_ID)
+    ).one()
     details_json = json.loads(json.dumps(dict(details or {}), ensure_ascii=False))  # JSON-safe copy
     now = utcnow()
-    digest = event_hash(head.hash, actor, action, obj, now, details_json)
+    digest = event_hash(head_hash, actor, action, obj, now, details_json)
     event = AuditEvent(
-        prev_hash=head.hash,
+        prev_hash=head_hash,
         hash=digest,
         actor=actor,
         action=action,
@@ -111,7 +116,7 @@ def append_event(
     session.execute(
         update(AuditHead)
         .where(AuditHead.id == HEAD_ID)
-        .values(hash=digest, count=head.count + 1, last_event_id=event.id)
+        .values(hash=digest, count=head_count + 1, last_event_id=event.id)
     )
     return event
 

@@ -16,6 +16,7 @@ from models.errors import MigrationError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BEGIN_OPTION = "courtroom_sqlite_begin"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -47,12 +48,35 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
+    connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def begin_write(session: Session) -> None:
+    """Call first in a session that reads and then writes.
+
+    On SQLite this starts the transaction with ``BEGIN IMMEDIATE``: the write lock is taken (waiting
+    up to the busy timeout) before the first read, so the later writes cannot fail with "database
+    is locked" because another writer committed in between. On PostgreSQL it does nothing.
+    """
+    if session.in_transaction():
+        raise RuntimeError("begin_write must be the first thing a session does")
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions bound to ``engine``; objects stay readable after commit."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic filter: leave the hand-written, per-dialect search objects out of comparisons."""
+    if type_ == "table" and name and "_fts" in name:
+        return False
+    if type_ == "index" and name and name.endswith(("_trgm", "_tsv")):
+        return False
+    return not (type_ == "column" and name == "search_tsv")
 
 
 def alembic_config() -> Config:

@@ -50,7 +50,7 @@ STATUTES = TextTarget(
 def _candidates(session: Session, target: TextTarget, text: str) -> tuple[Select[Any], list[str], bool]:
     terms = split_terms(text)
     if not terms:
-        raise SearchError("empty search text")
+        raise SearchError(f"nothing to search for in {text!r}")
     if session.get_bind().dialect.name == "sqlite":
         return sqlite_candidates(target, terms), terms, True
     return postgres_candidates(target, terms), terms, False

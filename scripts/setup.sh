@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-run}
 
 run_pkgs="ffmpeg libportaudio2 libsndfile1 fonts-noto-cjk"
-test_pkgs="$run_pkgs pulseaudio espeak-ng sox chromium festival festvox-kallpc16k festvox-us-slt-hts"
+test_pkgs="$run_pkgs pulseaudio libasound2-plugins espeak-ng sox chromium festival festvox-kallpc16k festvox-us-slt-hts"
 pkgs=$run_pkgs
 [ "$mode" = test ] && pkgs=$test_pkgs
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -45,3 +46,20 @@ def pg_url(pg_server_url: str) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'drop database if exists "{name}" with (force)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def whisper_model_store(tmp_path_factory: pytest.TempPathFactory):
+    """The offline model store over a per-session cache directory (base is assembled there once)."""
+    from transcribe.model_store import ModelStore
+
+    cache = os.environ.get("COURTROOM_TEST_MODEL_CACHE")
+    return ModelStore(Path(cache) if cache else tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def whisper_base(whisper_model_store):
+    """faster-whisper ``base`` (int8, 2 CPU threads), loaded once per test session for every package."""
+    from transcribe.model_store import load_model
+
+    return load_model(whisper_model_store, "base", cpu_threads=2, compute_type="int8")

@@ -8,6 +8,7 @@ back to the recording.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from transcribe.decoder import HALLUCINATED_PHRASES, SAMPLE_RATE, ZH_PROMPT, drop_loops, to_simplified
+from transcribe.decoder import (
+    HALLUCINATED_PHRASES,
+    SAMPLE_RATE,
+    ZH_PROMPT,
+    detect_language,
+    drop_loops,
+    to_simplified,
+)
 from transcribe.errors import AudioFormatError
 from transcribe.room import SeatSpec
 from transcribe.seats import GateOptions, seat_spans
@@ -27,7 +35,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class BatchOptions:
-    language: str | None = None  # "zh", "en" or None (detect per seat)
+    language: str | None = None  # "zh", "en" or None (detect per utterance among ``languages``)
+    languages: tuple[str, ...] = ("zh", "en")
     beam_size: int = 5
     vocabulary: tuple[str, ...] = ()
     model_name: str = ""
@@ -65,6 +74,8 @@ def _decode_with_ffmpeg(path: Path, cause: Exception) -> tuple[np.ndarray, int]:
         mono = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
     except Exception as exc:  # av raises many error types for garbage input
         raise AudioFormatError(f"cannot read {path} as audio: {cause}; ffmpeg: {exc}") from exc
+    if not len(mono):
+        raise AudioFormatError(f"cannot read {path} as audio: {cause}; ffmpeg found no audio stream")
     return mono.reshape(-1, 1).astype(np.float32), SAMPLE_RATE
 
 
@@ -91,7 +102,7 @@ class _TimeMap:
         a = min(max(start + shift, orig_start), orig_end)
         b = min(max(end + shift, a), orig_end)
         text = w.word  # type: ignore[attr-defined]
-        return i, Word(round(a, 3), round(b, 3), to_simplified(text) if zh else text,
+        return i, Word(round(float(a), 3), round(float(b), 3), to_simplified(text) if zh else text,
                        round(float(w.probability), 4))  # type: ignore[attr-defined]
 
 
@@ -110,8 +121,7 @@ def transcribe_channel(model: WhisperModel, audio: np.ndarray, spans: Sequence[t
         prompt = ZH_PROMPT + prompt
     segments, info = model.transcribe(
         speech, language=options.language, beam_size=options.beam_size, word_timestamps=True,
-        condition_on_previous_text=False, initial_prompt=prompt or None, vad_filter=False,
-        multilingual=options.language is None)
+        condition_on_previous_text=False, initial_prompt=prompt or None, vad_filter=False)
     out: list[Segment] = []
     for seg in segments:  # materialised here, in the caller's (worker) thread
         text = seg.text.strip()
@@ -137,15 +147,52 @@ def _segment(words: list[Word], seat: SeatSpec | None, language: str, model_name
         confidence=round(float(np.mean([w.probability for w in words])), 4), model=model_name)
 
 
+def speech_spans(audio: np.ndarray, within: Sequence[tuple[float, float]] | None = None) -> list[tuple[float, float]]:
+    """Silero VAD speech of a (frames,) channel, intersected with ``within`` spans when given."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    vad = VadOptions(min_silence_duration_ms=600, speech_pad_ms=200, min_speech_duration_ms=150)
+    speech = [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in get_speech_timestamps(audio, vad)]
+    if within is None:
+        return speech
+    out = []
+    for a, b in within:
+        for s, e in speech:
+            lo, hi = max(a, s), min(b, e)
+            if hi - lo > 0.05:
+                out.append((lo, hi))
+    return out
+
+
+def _transcribe_seat(model: WhisperModel, audio: np.ndarray, spans: Sequence[tuple[float, float]],
+                     seat: SeatSpec | None, options: BatchOptions) -> list[Segment]:
+    """One seat: with a fixed language one pass over all its speech; otherwise one pass per language.
+
+    Whisper detects the language once per 30 s window, which mixes up a judge who switches between
+    Mandarin and English; so each utterance's language is detected (among the court's languages)
+    and the seat's utterances are decoded grouped by language.
+    """
+    if options.language is not None or not spans:
+        return transcribe_channel(model, audio, spans, seat, options)
+    by_language: dict[str, list[tuple[float, float]]] = {}
+    for s, e in spans:
+        piece = audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)][: 30 * SAMPLE_RATE]
+        language, _ = detect_language(model, piece, options.languages)
+        by_language.setdefault(language, []).append((s, e))
+    segments: list[Segment] = []
+    for language, group in by_language.items():
+        segments += transcribe_channel(model, audio, group, seat, dataclasses.replace(options, language=language))
+    return segments
+
+
 def transcribe_recording(model: WhisperModel, audio: np.ndarray, seats: Sequence[SeatSpec],
                          options: BatchOptions) -> list[Segment]:
     """(frames, channels) recording → segments of every seat, ordered by start time."""
     if audio.ndim != 2:
         raise AudioFormatError(f"expected (frames, channels) audio, got shape {audio.shape}")
-    duration = audio.shape[0] / SAMPLE_RATE
     by_channel = {s.channel: s for s in seats}
-    if audio.shape[1] == 1:
-        return transcribe_channel(model, audio[:, 0], [(0.0, duration)], by_channel.get(0), options)
+    if audio.shape[1] == 1:  # silence, room tone and noise never reach the model
+        return _transcribe_seat(model, audio[:, 0], speech_spans(audio[:, 0]), by_channel.get(0), options)
     missing = [s.channel for s in seats if s.channel >= audio.shape[1]]
     if missing:
         raise AudioFormatError(f"seats name channels {missing} but the file has {audio.shape[1]} channels")
@@ -153,5 +200,6 @@ def transcribe_recording(model: WhisperModel, audio: np.ndarray, seats: Sequence
     segments: list[Segment] = []
     for ch in range(audio.shape[1]):
         if ch in by_channel:
-            segments += transcribe_channel(model, audio[:, ch], spans[ch], by_channel[ch], options)
+            voiced = speech_spans(audio[:, ch], spans[ch])  # loud is not enough: paper rustles too
+            segments += _transcribe_seat(model, audio[:, ch], voiced, by_channel[ch], options)
     return sorted(segments, key=lambda s: (s.start, s.channel or 0))

@@ -30,6 +30,7 @@ HALLUCINATED_PHRASES = (
     "请不吝点赞", "订阅", "转发", "打赏", "字幕由", "字幕志愿者", "明镜与点点", "谢谢观看", "感谢观看",
     "thank you for watching", "thanks for watching", "please subscribe", "subtitles by", "amara.org",
     "like and subscribe", "www.", "transcription by", "the end.",
+    "普通话的句子", "以下是普通话",  # an echo of our own Mandarin prompt
 )
 
 
@@ -44,6 +45,9 @@ class DecodeOptions:
     log_prob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4
     min_word_probability: float = 0.0
+    # Streaming decodes every second: no temperature fallback cascade (it multiplies the cost on
+    # noise); loops and hallucinations are caught by the guards instead.
+    temperatures: tuple[float, ...] = (0.0,)
     hotwords: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -57,10 +61,15 @@ class DecodedWindow:
     audio_s: float
 
 
+_ZH_PUNCT = {",": "，", "?": "？", "!": "！", ";": "；", ":": "：", ".": "。"}
+
+
 def to_simplified(text: str) -> str:
+    """Simplified characters, and full-width punctuation after Chinese characters."""
     import zhconv
 
-    return str(zhconv.convert(text, "zh-cn"))
+    text = str(zhconv.convert(text, "zh-cn"))
+    return re.sub(r"(?<=[\u4e00-\u9fff])[,?!;:.]", lambda m: _ZH_PUNCT[m.group(0)], text)
 
 
 def _is_hallucination(text: str) -> bool:
@@ -68,26 +77,25 @@ def _is_hallucination(text: str) -> bool:
     return any(p in low for p in HALLUCINATED_PHRASES)
 
 
-def _is_loop(texts: list[str]) -> bool:
-    """A run of the same short piece: 4+ identical consecutive words/characters-groups."""
-    joined = "".join(t.strip().lower() for t in texts)
-    if len(joined) >= 8 and re.search(r"(.{1,12}?)\1{3,}", joined):
-        return True
-    return False
+def _key(word: Word) -> str:
+    return word.text.strip().lower().strip(",.?!，。？！、")
 
 
-def drop_loops(words: list[Word]) -> list[Word]:
-    """Cut a repetition loop: keep a word only if the same text did not occur 3 times just before."""
-    kept: list[Word] = []
-    for w in words:
-        key = w.text.strip().lower().strip(",.?!，。？！、")
-        recent = [k.text.strip().lower().strip(",.?!，。？！、") for k in kept[-6:]]
-        if key and recent.count(key) >= 3:
-            continue
-        kept.append(w)
-    if len(kept) >= 8 and _is_loop([w.text for w in kept[-8:]]):
-        return kept[:-8]
-    return kept
+def drop_loops(words: list[Word], max_period: int = 24, repeats: int = 3) -> list[Word]:
+    """Cut a repetition loop: at the first n-word run repeated ``repeats`` times, keep one copy.
+
+    Whisper stuck in a loop repeats a word or a phrase until the window ends; a court never says
+    the same phrase three times in a row.
+    """
+    keys = [_key(w) for w in words]
+    for i in range(len(keys)):
+        for n in range(1, max_period + 1):
+            if i + repeats * n > len(keys):
+                break
+            first = keys[i : i + n]
+            if all(keys[i + r * n : i + (r + 1) * n] == first for r in range(1, repeats)) and any(first):
+                return words[: i + n]
+    return words
 
 
 def check_audio(audio: np.ndarray) -> np.ndarray:
@@ -129,16 +137,19 @@ class Decoder:
             no_speech_threshold=options.no_speech_threshold, log_prob_threshold=options.log_prob_threshold,
             compression_ratio_threshold=options.compression_ratio_threshold, vad_filter=False,
             hotwords=" ".join(options.hotwords) or None, without_timestamps=False,
+            temperature=list(options.temperatures),
         )
         words: list[Word] = []
         for seg in segments:  # materialise the lazy generator here, in the worker thread
             if _is_hallucination(seg.text) or seg.no_speech_prob > 0.8 and seg.avg_logprob < -0.7:
                 continue
+            if seg.compression_ratio > options.compression_ratio_threshold:
+                continue  # a loop that the single-temperature decode could not escape
             for w in seg.words or ():
                 if w.probability < options.min_word_probability:
                     continue
                 text = to_simplified(w.word) if info.language == "zh" else w.word
-                words.append(Word(round(offset_s + w.start, 3), round(offset_s + max(w.end, w.start), 3),
+                words.append(Word(round(float(offset_s + w.start), 3), round(float(offset_s + max(w.end, w.start)), 3),
                                   text, round(float(w.probability), 4)))
         with self._stats_lock:
             self.windows_decoded += 1
@@ -147,12 +158,13 @@ class Decoder:
                              len(audio) / SAMPLE_RATE)
 
 
-def detect_language(decoder: Decoder, audio: np.ndarray, allowed: tuple[str, ...]) -> tuple[str, float]:
+def detect_language(decoder: Decoder | WhisperModel, audio: np.ndarray, allowed: tuple[str, ...]) -> tuple[str, float]:
     """The most probable language of a window among ``allowed`` (e.g. ("zh", "en"))."""
     audio = check_audio(audio)
-    if not decoder.multilingual:
+    model = decoder.model if isinstance(decoder, Decoder) else decoder
+    if not model.model.is_multilingual:
         return "en", 1.0
-    _, _, probs = decoder.model.detect_language(audio=audio)
+    _, _, probs = model.detect_language(audio=audio)
     ranked = [(lang, p) for lang, p in probs if not allowed or lang in allowed]
     lang, prob = max(ranked, key=lambda lp: lp[1]) if ranked else (probs[0][0], probs[0][1])
     return lang, float(prob)

@@ -214,7 +214,9 @@ class OnlineProcessor:
         return [self._event("final", final)] if text else []
 
     def _partial(self) -> list[TranscriptEvent]:
-        words = self.pending + self.hyp.uncommitted()
+        floor = self.hyp.last_committed_time
+        words = self.pending + [w if w.start >= floor else Word(floor, max(w.end, floor), w.text, w.probability)
+                                for w in self.hyp.uncommitted()]
         text = join_words(words)
         if not text or text == self.last_partial:
             return []

@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "courtroom_api.cli.db",
     "courtroom_api.cli.audit",
     "courtroom_api.cli.users",
+    "courtroom_api.cli.demo",
     "courtroom_api.cli.devices",
     "courtroom_api.cli.verify",
     "courtroom_api.cli.models",

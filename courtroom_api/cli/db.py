@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,19 +27,27 @@ def _url() -> str:
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
-    from models.db import current_revision, upgrade
+    from models.db import upgrade
 
-    url = _url()
-    upgrade(url, args.revision)
-    print(f"database at revision {current_revision(url)}")
-    return 0
+    return _migrate(upgrade, args.revision)
 
 
 def run_downgrade(args: argparse.Namespace) -> int:
-    from models.db import current_revision, downgrade
+    from models.db import downgrade
+
+    return _migrate(downgrade, args.revision)
+
+
+def _migrate(step: Callable[[str, str], None], revision: str) -> int:
+    from models.db import current_revision
+    from models.errors import MigrationError
 
     url = _url()
-    downgrade(url, args.revision)
+    try:
+        step(url, revision)
+    except MigrationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"database at revision {current_revision(url) or 'base'}")
     return 0
 

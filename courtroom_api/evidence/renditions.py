@@ -91,8 +91,8 @@ def image_tile(path: Path, level: int, col: int, row: int) -> bytes:
     w, h = grid.level_size(level)
     with Image.open(path) as image:
         scale = image.width / w
-        box = tuple(round(v * scale) for v in (col * TILE_PX, row * TILE_PX,
-                                               min(w, (col + 1) * TILE_PX), min(h, (row + 1) * TILE_PX)))
+        left, top = col * TILE_PX * scale, row * TILE_PX * scale
+        box = (left, top, min(w, (col + 1) * TILE_PX) * scale, min(h, (row + 1) * TILE_PX) * scale)
         region = image.crop(box)
         region = region.resize((max(1, min(w, (col + 1) * TILE_PX) - col * TILE_PX),
                                 max(1, min(h, (row + 1) * TILE_PX) - row * TILE_PX)))

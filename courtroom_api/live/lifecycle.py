@@ -96,7 +96,7 @@ def _revert_start(services: Services, hearing_id: int, error: str) -> None:
     from models.enums import HearingStatus
 
     with services.sessions() as session:
-        hearing = session.get(Hearing, hearing_id)
+        hearing = session.get_one(Hearing, hearing_id)
         hearing.status = HearingStatus.SCHEDULED
         audit(session, "system", "hearing.start_failed", f"hearing:{hearing_id}", error=error)
         session.commit()
@@ -135,7 +135,7 @@ def _mark_ended(services: Services, user: Principal, hearing_id: int) -> None:
     from models.enums import CaseStatus, HearingStatus
 
     with services.sessions() as session:
-        hearing = session.get(Hearing, hearing_id)
+        hearing = session.get_one(Hearing, hearing_id)
         hearing.status = HearingStatus.ENDED
         hearing.ended_at = utcnow()
         hearing.case.status = CaseStatus.ADJOURNED

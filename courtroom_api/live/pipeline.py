@@ -41,6 +41,8 @@ def resolve_profile(services: Services, hearing_id: int, plan: HearingStart) -> 
 
     with services.sessions() as session:
         hearing = session.get(Hearing, hearing_id)
+        if hearing is None:
+            raise ConflictError(f"hearing {hearing_id} no longer exists")
         name = plan.profile or (hearing.courtroom.profile_name if hearing.courtroom else None) or "demo"
     try:
         profile = load_profile(name)

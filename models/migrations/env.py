@@ -10,26 +10,17 @@ from __future__ import annotations
 from alembic import context
 
 from models import Base
-from models.db import make_engine
+from models.db import include_object, make_engine
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def _include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
-    """Leave the hand-written, per-dialect search objects out of autogenerate comparisons."""
-    if type_ == "table" and name and "_fts" in name:
-        return False
-    if type_ == "index" and name and name.endswith(("_trgm", "_tsv")):
-        return False
-    return not (type_ == "column" and name == "search_tsv")
 
 
 def _run_with(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        include_object=_include_object,
+        include_object=include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -30,7 +30,7 @@ class PulseServer:
         self.env = {"HOME": str(root), "PULSE_RUNTIME_PATH": str(root / "run"), "XDG_RUNTIME_DIR": str(root)}
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, refresh: bool = True) -> None:
         os.environ.update(self.env)
         args = [
             "pulseaudio", "--daemonize=no", "--system=false", "--exit-idle-time=-1", "--disallow-exit",
@@ -38,7 +38,9 @@ class PulseServer:
             f"--load=module-null-sink sink_name={SINK} channels={CHANNELS} rate={RATE} channel_map={CHANNEL_MAP}",
             "--log-target=file:" + str(self.root / "pulse.log"),
         ]
-        self.proc = subprocess.Popen(args, env={**os.environ, **self.env})
+        # Its own output goes to the log: an inherited pipe would keep a caller waiting for EOF.
+        self.proc = subprocess.Popen(args, env={**os.environ, **self.env}, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(100):
             if subprocess.run(["pactl", "info"], capture_output=True, env={**os.environ, **self.env}).returncode == 0:
                 break
@@ -46,7 +48,8 @@ class PulseServer:
         else:
             self.stop()
             pytest.fail(f"pulseaudio did not start; log: {(self.root / 'pulse.log').read_text(errors='replace')}")
-        refresh_portaudio()
+        if refresh:
+            refresh_portaudio()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -57,6 +60,19 @@ class PulseServer:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+    def pactl(self, *args: str) -> str:
+        out = subprocess.run(["pactl", *args], capture_output=True, text=True, env={**os.environ, **self.env})
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    def unplug(self) -> None:
+        """Make the 4-channel device vanish (its sink and monitor source go away)."""
+        self.pactl("unload-module", "module-null-sink")
+
+    def plug_in(self) -> None:
+        self.pactl("load-module", "module-null-sink", f"sink_name={SINK}", f"channels={CHANNELS}", f"rate={RATE}",
+                   f"channel_map={CHANNEL_MAP}")
 
     def play(self, raw_f32: Path) -> subprocess.Popen[bytes]:
         """Start playing raw float32 interleaved 4-channel audio into the sink."""

@@ -1,0 +1,230 @@
+"""API benchmark: live fan-out to many WebSocket viewers, and search through the API vs the bare query.
+
+    python bench/api.py fanout [--viewers 50] [--speed 1] [--quick]
+    python bench/api.py search [--rows 1000000] [--db PATH] [--quick]
+
+fanout: a real ``courtroom serve`` process with the demo court; two hearings replay the bundled
+sample at once (real capture, recorder and the real base model); ``--viewers`` WebSocket clients
+watch hearing A and 5 watch hearing B. Prints the fan-out latency of transcript events beyond
+transcription (client receive time - the transcriber's ``emitted_at``; same machine clock), of
+every event beyond publishing (receive - hub ``t``), first vs second half p95 (growing lag), and the
+server's resident memory over time. Target: transcript p95 <= 50 ms.
+
+search: builds (or reuses) a SQLite dossier with N segments using ``bench/search.py``'s builder,
+then times the same queries through ``GET /api/search`` on a real server and through
+``models.search.search_transcripts`` directly. Target: API p95 <= 1.5x the bare query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests" / "courtroom_api"))
+
+from live_server import LiveServer  # noqa: E402
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# -- fan-out ------------------------------------------------------------------------------------------
+async def viewer(url: str, out: list[tuple[float, dict]], done: asyncio.Event) -> None:
+    import websockets
+
+    async with websockets.connect(url, max_queue=None) as ws:
+        while not done.is_set():
+            try:
+                message = await asyncio.wait_for(ws.recv(), 1.0)
+            except TimeoutError:
+                continue
+            except websockets.ConnectionClosed:
+                return
+            out.append((time.time(), json.loads(message)))
+
+
+async def sample_memory(pid: int, out: list[tuple[float, float]], done: asyncio.Event) -> None:
+    while not done.is_set():
+        out.append((time.time(), rss_mib(pid)))
+        await asyncio.sleep(1.0)
+
+
+def _seed(srv: LiveServer) -> tuple[dict[str, str], list[int]]:
+    out = srv.cli("demo", "seed")
+    if out.returncode != 0:
+        raise SystemExit(out.stderr)
+    passwords = json.loads((srv.data_dir / "demo-credentials.json").read_text())
+    return passwords, []
+
+
+async def run_fanout(args: argparse.Namespace) -> None:
+    import tempfile
+
+    data = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    srv = LiveServer(data, f"sqlite:///{data / 'courtroom.sqlite3'}",
+                     extra_env={"COURTROOM_CAPTURE__SEGMENT_SECONDS": "10"})
+    assert srv.cli("db", "upgrade").returncode == 0
+    passwords, _ = _seed(srv)
+    srv.start()
+    try:
+        await _fanout(srv, passwords, args)
+    finally:
+        srv.stop()
+
+
+async def _fanout(srv: LiveServer, passwords: dict[str, str], args: argparse.Namespace) -> None:
+    clerk = srv.token("clerk", passwords["clerk"])
+    token = clerk["Authorization"].split()[1]
+    async with httpx.AsyncClient(base_url=srv.base, headers=clerk, timeout=600) as c:
+        case = (await c.get("/api/cases")).json()[0]["id"]
+        hearings = [h["id"] for h in (await c.get(f"/api/cases/{case}/hearings")).json()][:1]
+        room = (await c.get("/api/courtrooms")).json()[0]["id"]
+        hearings.append((await c.post(f"/api/cases/{case}/hearings", json={"courtroom_id": room})).json()["id"])
+        done = asyncio.Event()
+        seen: list[list[tuple[float, dict]]] = [[] for _ in range(args.viewers + 5)]
+        tasks = [asyncio.create_task(viewer(
+            f"ws://127.0.0.1:{srv.port}/ws/hearings/{hearings[0 if i < args.viewers else 1]}?token={token}",
+            seen[i], done)) for i in range(args.viewers + 5)]
+        memory: list[tuple[float, float]] = []
+        tasks.append(asyncio.create_task(sample_memory(srv.proc.pid, memory, done)))
+        await asyncio.sleep(2)
+        t0 = time.time()
+        for hid in hearings:
+            r = await c.post(f"/api/hearings/{hid}/start", json={"speed": args.speed})
+            assert r.status_code == 200, r.text
+        duration = 61.23 / args.speed
+        await asyncio.sleep(duration + 2)
+        for hid in hearings:
+            await c.post(f"/api/hearings/{hid}/stop")
+        await asyncio.sleep(2)
+        done.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    report_fanout(seen, memory, t0, args)
+
+
+def report_fanout(seen: list[list[tuple[float, dict]]], memory: list[tuple[float, float]], t0: float,
+                  args: argparse.Namespace) -> None:
+    transcript, every, halves = [], [], ([], [])
+    mid = t0 + 61.23 / args.speed / 2
+    for events in seen:
+        for received, e in events:
+            if e.get("seq") is None:
+                continue
+            every.append((received - e["t"]) * 1000)
+            if e["type"].startswith("transcript.") and e["data"].get("emitted_at"):
+                ms = (received - e["data"]["emitted_at"]) * 1000
+                transcript.append(ms)
+                halves[0 if received < mid else 1].append(ms)
+    finals = [sum(1 for _, e in ev if e["type"] == "transcript.final") for ev in seen[: args.viewers]]
+    print(f"fan-out: {args.viewers} viewers on hearing A + 5 on hearing B, 2 hearings replaying the demo at "
+          f"{args.speed}x, real base model on this machine")
+    print(f"  transcript events beyond transcription: n={len(transcript)} p50={pct(transcript, .5):.1f} ms "
+          f"p95={pct(transcript, .95):.1f} ms max={max(transcript, default=float('nan')):.1f} ms")
+    print(f"  all events beyond publish:             n={len(every)} p50={pct(every, .5):.1f} ms "
+          f"p95={pct(every, .95):.1f} ms")
+    print(f"  growing lag? transcript p95 first half {pct(halves[0], .95):.1f} ms, second half "
+          f"{pct(halves[1], .95):.1f} ms")
+    print(f"  finals per viewer of hearing A: min {min(finals, default=0)} max {max(finals, default=0)}")
+    rss = [m for _, m in memory]
+    if rss:
+        print(f"  server RSS: start {rss[0]:.0f} MiB, peak {max(rss):.0f} MiB, end {rss[-1]:.0f} MiB "
+              f"(samples {len(rss)})")
+
+
+# -- search -------------------------------------------------------------------------------------------
+def run_search(args: argparse.Namespace) -> None:
+    import search as search_bench  # bench/search.py (the dossier's benchmark)
+
+    db = Path(args.db)
+    if not db.exists():
+        t = time.perf_counter()
+        search_bench.build_sqlite(db, args.rows)
+        print(f"built {args.rows:,} segments in {time.perf_counter() - t:.0f} s at {db}")
+    url = f"sqlite:///{db.resolve()}"
+    bare = search_bench.time_queries(url, args.repeat)
+    data = db.parent / "api-bench-data"
+    data.mkdir(exist_ok=True)
+    srv = LiveServer(data, url)
+    srv.cli("users", "add", "bench-appeal", "--role", "appeal_judge", "--password", "bench-password")
+    srv.start()
+    try:
+        through_api = time_api(srv, args.repeat)
+    finally:
+        srv.stop()
+    print(f"search at {args.rows:,} segments (SQLite), p95 ms: bare query vs GET /api/search (limit 20)")
+    print(f"  {'query':<15}{'bare p50':>9}{'bare p95':>9}{'api p50':>9}{'api p95':>9}{'ratio':>7}")
+    for kind, r in bare.items():
+        a = through_api[kind]
+        print(f"  {kind:<15}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{a['p50_ms']:>9.1f}{a['p95_ms']:>9.1f}"
+              f"{a['p95_ms'] / r['p95_ms']:>7.2f}")
+
+
+def time_api(srv: LiveServer, repeat: int) -> dict[str, dict[str, float]]:
+    import search as search_bench
+
+    headers = srv.token("bench-appeal", "bench-password")
+    results: dict[str, dict[str, float]] = {}
+    with httpx.Client(base_url=srv.base, headers=headers, timeout=60) as c:
+        for kind, queries in search_bench.QUERIES.items():
+            times: list[float] = []
+            for rep in range(repeat + 1):
+                for q, roles in queries:
+                    t0 = time.perf_counter()
+                    r = c.get("/api/search", params={"q": q, "role": sorted(roles), "limit": 20})
+                    r.raise_for_status()
+                    if rep:
+                        times.append((time.perf_counter() - t0) * 1000)
+            results[kind] = {"p50_ms": statistics.median(times), "p95_ms": pct(times, 0.95)}
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="what", required=True)
+    f = sub.add_parser("fanout")
+    f.add_argument("--viewers", type=int, default=50)
+    f.add_argument("--speed", type=float, default=1.0, help="replay pace (1 = real time)")
+    f.add_argument("--quick", action="store_true", help="replay at 2x (30 s)")
+    s = sub.add_parser("search")
+    s.add_argument("--rows", type=int, default=1_000_000)
+    s.add_argument("--db", default=str(ROOT / "data" / "bench" / "api-search.sqlite3"))
+    s.add_argument("--repeat", type=int, default=3)
+    s.add_argument("--quick", action="store_true", help="100,000 rows")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.what == "fanout":
+        if args.quick:
+            args.speed = max(args.speed, 2.0)
+        asyncio.run(run_fanout(args))
+    else:
+        if args.quick and args.rows == 1_000_000:
+            args.rows = 100_000
+            args.db = args.db.replace(".sqlite3", "-100k.sqlite3")
+        run_search(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""A recorder killed with SIGKILL mid-hearing loses at most about a second; the restart continues."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from capture.manifest import read_entries
+from capture.verify import verify_recording
+from tests.capture.record_child import RATE, hearing_audio
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def child(out: Path, seconds: float) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "tests.capture.record_child", str(out), str(seconds)],
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+
+
+def test_sigkill_loses_at_most_a_second_and_the_recording_continues(tmp_path: Path) -> None:
+    out = tmp_path / "hearing"
+    proc = child(out, 8.0)
+    assert proc.stdout is not None
+    filed = 0
+    for line in proc.stdout:  # wait until 3.5 s are filed: segment 0 closed, segment 1 open
+        if line.startswith("filed "):
+            filed = int(line.split()[1])
+            if filed >= int(3.5 * RATE):
+                break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert (out / "journal.wal").stat().st_size > 0
+    killed_at = time.time()
+
+    second = child(out, 1.0)
+    stdout, _ = second.communicate(timeout=60)
+    assert second.returncode == 0, stdout
+    assert "resumed=True" in stdout
+
+    entries = read_entries(out)
+    recovered = [e for e in entries if e["type"] == "segment" and e.get("recovered")]
+    assert recovered, "the journal's audio was not recovered"
+    saved_end = recovered[-1]["first_sample"] + recovered[-1]["frames"]
+    lost_s = (filed - saved_end) / RATE
+    assert lost_s <= 1.0 + 0.1, f"lost {lost_s:.2f} s"  # journal_seconds plus one chunk
+    gap = next(e for e in entries if e["type"] == "gap")
+    assert gap["first_sample"] == saved_end and "restarted" in gap["reason"]
+    assert gap["frames"] / RATE >= time.time() - killed_at - 60  # wall time between kill and restart
+    assert verify_recording(out).ok
+
+    # What survived is exactly what was played, and the second run's audio follows the gap.
+    from capture.recorder import Recorder
+
+    final = Recorder(out, RATE, 4).finalize()
+    audio, _ = sf.read(final.recording.path, dtype="float32", always_2d=True)
+    expected = hearing_audio(8.0)
+    np.testing.assert_array_equal(audio[:saved_end], expected[:saved_end])
+    resume_at = gap["first_sample"] + gap["frames"]
+    np.testing.assert_array_equal(audio[resume_at : resume_at + RATE], hearing_audio(1.0))
+    assert np.all(audio[saved_end:resume_at] == 0)
+    assert [g.reason for g in final.gaps][0].startswith("recorder restarted")

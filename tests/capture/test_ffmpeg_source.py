@@ -1,0 +1,147 @@
+"""ffmpeg decoding of every listed input kind, multi-channel preserved; corrupt and truncated inputs."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import http.server
+import subprocess
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from capture.errors import DecodeError
+from capture.ffmpeg_source import FfmpegSource
+from capture.manifest import read_entries
+from capture.pipeline import PipelineOptions, run_capture
+from capture.recorder import Recorder, RecorderOptions
+from capture.replay import ReplaySource
+from capture.sources import open_source
+from hardware.types import AudioSourceSpec
+from tests.capture.audio_checks import seat_energy_order
+
+RATE = 16000
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True)
+
+
+async def decode(source) -> np.ndarray:
+    blocks = []
+    expect = 0
+    async for chunk in source:
+        assert chunk.first_sample == expect  # contiguous sample addressing
+        expect += chunk.frames
+        blocks.append(chunk.samples)
+    return np.concatenate(blocks)  # (frames, channels)
+
+
+@pytest.fixture(scope="module")
+def encoded(four_seats: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("formats")
+    out = {
+        "wav": d / "h.wav", "flac": d / "h.flac", "m4a": d / "h.m4a", "opus": d / "h.opus",
+        "ogg": d / "h.ogg", "mp3": d / "h.mp3", "mp4": d / "h.mp4", "wav48k": d / "h48.wav",
+    }
+    src = str(four_seats)
+    ffmpeg("-i", src, out["wav"].as_posix())
+    ffmpeg("-i", src, out["flac"].as_posix())
+    ffmpeg("-i", src, "-c:a", "aac", "-b:a", "256k", out["m4a"].as_posix())
+    ffmpeg("-i", src, "-c:a", "libopus", "-mapping_family", "1", "-b:a", "128k", out["opus"].as_posix())
+    ffmpeg("-i", src, "-c:a", "libvorbis", out["ogg"].as_posix())
+    ffmpeg("-i", src, "-ac", "2", "-c:a", "libmp3lame", out["mp3"].as_posix())  # MP3 carries at most 2 channels
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=5:duration=2", "-i", src, "-shortest",
+           "-c:v", "mpeg4", "-c:a", "aac", "-b:a", "256k", out["mp4"].as_posix())
+    ffmpeg("-i", src, "-ar", "48000", out["wav48k"].as_posix())
+    return out
+
+
+@pytest.mark.parametrize("kind", ["wav", "flac"])
+async def test_lossless_inputs_decode_exactly(encoded: dict[str, Path], four_seats: Path, kind: str) -> None:
+    reference, _ = sf.read(four_seats, dtype="float32", always_2d=True)
+    audio = await decode(FfmpegSource(str(encoded[kind]), RATE))
+    assert audio.shape == reference.shape
+    np.testing.assert_allclose(audio, reference, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["m4a", "opus", "ogg", "mp4", "wav48k"])
+async def test_lossy_and_video_inputs_keep_every_channel_in_order(encoded: dict[str, Path], kind: str) -> None:
+    audio = await decode(FfmpegSource(str(encoded[kind]), RATE))
+    assert audio.shape[1] == 4
+    assert abs(len(audio) / RATE - 2.0) < 0.1
+    assert seat_energy_order(audio[: 2 * RATE], 4) == [0, 1, 2, 3]  # each seat loudest in its own turn
+
+
+async def test_stereo_mp3(encoded: dict[str, Path]) -> None:
+    audio = await decode(FfmpegSource(str(encoded["mp3"]), RATE))
+    assert audio.shape[1] == 2 and abs(len(audio) / RATE - 2.0) < 0.1
+
+
+async def test_http_stream(encoded: dict[str, Path]) -> None:
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(encoded["flac"].parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/h.flac"
+        source = open_source(AudioSourceSpec(kind="ffmpeg", url=url), sample_rate=RATE)
+        audio = await decode(source)
+    finally:
+        server.shutdown()
+    assert audio.shape == (2 * RATE, 4)
+
+
+async def test_paced_replay_takes_real_time_divided_by_speed(encoded: dict[str, Path]) -> None:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    audio = await decode(ReplaySource.from_file(str(encoded["flac"]), RATE, speed=4.0))
+    elapsed = loop.time() - start
+    assert audio.shape == (2 * RATE, 4)
+    assert 0.45 <= elapsed < 1.5  # 2 s of audio at 4x
+
+
+async def test_corrupt_input_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "evidence.flac"
+    bad.write_bytes(b"fLaC" + np.random.default_rng(1).bytes(5000))
+    with pytest.raises(DecodeError, match="evidence.flac"):
+        await decode(FfmpegSource(str(bad), RATE))
+
+
+@pytest.mark.parametrize("kind", ["wav", "flac"])
+async def test_truncated_input_is_an_error_and_nothing_claims_to_be_whole(
+    encoded: dict[str, Path], tmp_path: Path, kind: str
+) -> None:
+    cut = tmp_path / f"cut.{kind}"
+    data = encoded[kind].read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DecodeError, match="truncated|corrupt"):
+        await decode(FfmpegSource(str(cut), RATE))
+
+    recorder = Recorder(tmp_path / "rec", RATE, 4, RecorderOptions(segment_seconds=0.5))
+    with pytest.raises(DecodeError):
+        await run_capture(lambda: FfmpegSource(str(cut), RATE), recorder, options=PipelineOptions(retry=False))
+    recorder.close()
+    entries = read_entries(tmp_path / "rec")
+    assert not [e for e in entries if e["type"] == "final"]
+    errors = [e for e in entries if e["type"] == "event" and e["kind"] == "source_error"]
+    assert errors and "cut." in errors[0]["message"]
+
+
+async def test_failed_stream_is_retried_and_the_outage_is_a_gap(encoded: dict[str, Path], tmp_path: Path) -> None:
+    bad = tmp_path / "broken.flac"
+    bad.write_bytes(b"garbage")
+    urls = [str(bad), str(encoded["flac"])]
+    recorder = Recorder(tmp_path / "rec", RATE, 4, RecorderOptions(segment_seconds=1.0))
+    events: list = []
+    outcome = await run_capture(lambda: FfmpegSource(urls.pop(0), RATE), recorder, on_event=events.append,
+                                options=PipelineOptions(retry_seconds=0.5))
+    recorder.close()
+    assert outcome.failures == 1 and outcome.ended and outcome.frames == 2 * RATE
+    assert [e.kind for e in events if hasattr(e, "kind") and e.kind.startswith("source")] == [
+        "source_error", "source_reopened"]
+    entries = read_entries(tmp_path / "rec")
+    gap = next(e for e in entries if e["type"] == "gap")
+    assert gap["first_sample"] == 0 and gap["frames"] >= 0.4 * RATE and "broken.flac" in gap["reason"]

@@ -1,0 +1,154 @@
+"""Tamper detection: each kind of change to a recording is found, by the API and by the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from capture.manifest import MANIFEST_NAME, chain_hash
+from capture.recorder import Recorder, RecorderOptions
+from capture.types import AudioChunk
+from capture.verify import verify_recording
+
+RATE = 8000
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A closed recording of six 0.5 s segments of distinct noise (3 channels)."""
+    directory = tmp_path_factory.mktemp("rec") / "hearing"
+    recorder = Recorder(directory, RATE, 3, RecorderOptions(segment_seconds=0.5))
+    audio = (0.1 * np.random.default_rng(3).standard_normal((3 * RATE, 3))).astype(np.float32)
+    for start in range(0, len(audio), 800):
+        recorder.write(AudioChunk(audio[start : start + 800], RATE, start, time.time()))
+    recorder.close()
+    return directory
+
+
+@pytest.fixture
+def copy(pristine: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "hearing"
+    shutil.copytree(pristine, target)
+    return target
+
+
+def lines(directory: Path) -> list[str]:
+    return (directory / MANIFEST_NAME).read_text().splitlines()
+
+
+def save(directory: Path, manifest: list[str]) -> None:
+    (directory / MANIFEST_NAME).write_text("\n".join(manifest) + "\n")
+
+
+def cli(directory: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "courtroom_api.cli", "verify", str(directory)],
+                          capture_output=True, text=True)
+
+
+def test_intact_recording_verifies(pristine: Path) -> None:
+    result = verify_recording(pristine)
+    assert result.ok and result.segments == 6 and not result.finalized
+    out = cli(pristine)
+    assert out.returncode == 0 and out.stdout.startswith("OK: 6 segments")
+
+
+def test_changed_segment(copy: Path) -> None:
+    path = copy / "segments" / "000002.flac"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one bit of audio
+    path.write_bytes(bytes(data))
+    result = verify_recording(copy)
+    assert (result.ok, result.kind, result.index) == (False, "changed", 2)
+    out = cli(copy)
+    assert out.returncode == 1 and "BROKEN (changed)" in out.stdout and "segment 2" in out.stdout
+
+
+def test_changed_manifest_entry(copy: Path) -> None:
+    manifest = lines(copy)
+    entry = json.loads(manifest[3])
+    entry["frames"] -= 1  # claims a shorter segment, hash left as it was
+    manifest[3] = json.dumps(entry)
+    save(copy, manifest)
+    result = verify_recording(copy)
+    assert (result.kind, result.index) == ("changed", 2)
+
+
+def test_removed_segment_file(copy: Path) -> None:
+    (copy / "segments" / "000003.flac").unlink()
+    result = verify_recording(copy)
+    assert (result.kind, result.index) == ("removed", 3)
+
+
+def test_removed_segment_and_its_entry(copy: Path) -> None:
+    (copy / "segments" / "000003.flac").unlink()
+    manifest = lines(copy)
+    del manifest[4]  # line 0 is the start entry; segment 3 is line 4
+    save(copy, manifest)
+    result = verify_recording(copy)
+    assert result.kind == "removed" and result.index == 4
+    out = cli(copy)
+    assert out.returncode == 1 and "BROKEN (removed)" in out.stdout
+
+
+def test_inserted_segment_file(copy: Path) -> None:
+    shutil.copy(copy / "segments" / "000001.flac", copy / "segments" / "000099.flac")
+    result = verify_recording(copy)
+    assert result.kind == "inserted" and "000099" in result.message
+
+
+def test_inserted_entry_with_a_forged_chain(copy: Path) -> None:
+    # A forger who knows the hashing inserts a segment after segment 1 and chains it properly;
+    # the entry after it still points to segment 1.
+    manifest = lines(copy)
+    prev = json.loads(manifest[2])
+    shutil.copy(copy / "segments" / "000001.flac", copy / "segments" / "000001b.flac")
+    forged = dict(json.loads(manifest[2]), file="segments/000001b.flac", prev=prev["chain"])
+    forged["chain"] = chain_hash(prev["chain"], forged)
+    manifest.insert(3, json.dumps(forged))
+    save(copy, manifest)
+    result = verify_recording(copy)
+    assert result.kind == "inserted", result
+    out = cli(copy)
+    assert out.returncode == 1 and "BROKEN (inserted)" in out.stdout
+
+
+def test_reordered_entries(copy: Path) -> None:
+    manifest = lines(copy)
+    manifest[2], manifest[3] = manifest[3], manifest[2]
+    save(copy, manifest)
+    result = verify_recording(copy)
+    assert result.kind == "reordered", result
+    out = cli(copy)
+    assert out.returncode == 1 and "BROKEN (reordered)" in out.stdout
+
+
+def test_reordered_segment_files(copy: Path) -> None:
+    a, b = copy / "segments" / "000001.flac", copy / "segments" / "000004.flac"
+    tmp = copy / "swap"
+    a.rename(tmp)
+    b.rename(a)
+    tmp.rename(b)
+    result = verify_recording(copy)
+    assert (result.kind, result.index) == ("reordered", 1)
+
+
+def test_unreadable_manifest(copy: Path) -> None:
+    (copy / MANIFEST_NAME).write_text("not json\n")
+    assert verify_recording(copy).kind == "corrupt"
+    assert cli(copy).returncode == 1
+
+
+def test_finalized_files_are_covered(copy: Path) -> None:
+    final = Recorder(copy, RATE, 3).finalize()  # a resumed recorder can finalize
+    assert verify_recording(copy).ok and verify_recording(copy).finalized
+    track = final.tracks[1].path
+    track.write_bytes(track.read_bytes()[:-10])
+    result = verify_recording(copy)
+    assert result.kind == "changed" and track.name in result.message

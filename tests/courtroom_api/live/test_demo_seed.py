@@ -1,0 +1,43 @@
+"""``courtroom demo seed`` is idempotent and gives a new user a hearing that replays the sample."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+from live_server import LiveServer
+from websockets.sync.client import connect
+
+
+def test_demo_seed_twice_then_start_the_demo_hearing(tmp_path, whisper_base) -> None:
+    srv = LiveServer(tmp_path, f"sqlite:///{tmp_path / 'courtroom.sqlite3'}",
+                     extra_env={"COURTROOM_TRANSCRIBE__MODEL": whisper_base})
+    assert srv.cli("db", "upgrade").returncode == 0
+    first, second = srv.cli("demo", "seed"), srv.cli("demo", "seed")
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout.startswith("created") and second.stdout.startswith("already present")
+    password = re.search(r"^  clerk\s+(\S+)", first.stdout, re.M).group(1)
+    assert password in second.stdout
+    hearing = int(re.search(r"scheduled hearing (\d+)", first.stdout).group(1))
+    assert (tmp_path / "demo-credentials.json").stat().st_mode & 0o777 == 0o600
+    srv.start()
+    try:
+        clerk = srv.token("clerk", password)
+        c = httpx.Client(base_url=srv.base, headers=clerk, timeout=120)
+        assert len(c.get("/api/cases").json()) == 1
+        plaintiff = json.loads((tmp_path / "demo-credentials.json").read_text())["plaintiff"]
+        assert srv.token("plaintiff", plaintiff)
+        token = clerk["Authorization"].split()[1]
+        with connect(f"ws://127.0.0.1:{srv.port}/ws/hearings/{hearing}?token={token}") as ws:
+            r = c.post(f"/api/hearings/{hearing}/start", json={"speed": 8})
+            assert r.status_code == 200 and r.json()["status"] == "in_progress", r.text
+            meters = 0
+            while meters < 20:  # 2 s of the sample's audio metered: capture is running
+                meters += json.loads(ws.recv(timeout=60))["type"] == "meter"
+        assert c.post(f"/api/hearings/{hearing}/stop").json()["status"] == "ended"
+        recs = c.get(f"/api/hearings/{hearing}/recordings").json()
+        assert recs and recs[0]["duration_s"] > 2 and recs[0]["channel_count"] == 4
+        assert srv.cli("demo", "seed").stdout.startswith("already present")  # a fresh scheduled hearing again
+    finally:
+        srv.stop()

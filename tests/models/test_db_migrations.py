@@ -1,0 +1,143 @@
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+
+from models import (
+    Base,
+    Case,
+    Hearing,
+    Participant,
+    ParticipantRole,
+    Side,
+    TranscriptSegment,
+    User,
+    UserRole,
+)
+from models.db import current_revision, downgrade, include_object, make_engine, upgrade
+from models.passwords import hash_password, verify_password
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_creates_schema_and_search_index_then_downgrade_removes_it(empty_db_url: str) -> None:
+    assert current_revision(empty_db_url) is None
+    upgrade(empty_db_url)
+    assert current_revision(empty_db_url) == "0001_initial"
+    tables = _tables(empty_db_url)
+    assert set(Base.metadata.tables) <= tables
+    engine = make_engine(empty_db_url)
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            assert {"segment_fts", "segment_grams_fts", "statute_fts"} <= tables
+            triggers = conn.execute(text("select name from sqlite_master where type='trigger'")).scalars()
+            assert {"segment_fts_ai", "segment_fts_ad", "segment_fts_au"} <= set(triggers)
+        else:
+            indexes = conn.execute(text("select indexname from pg_indexes")).scalars().all()
+            assert "ix_transcript_segments_text_trgm" in indexes
+            assert "ix_transcript_segments_grams_tsv" in indexes
+    engine.dispose()
+
+    downgrade(empty_db_url, "base")
+    assert current_revision(empty_db_url) is None
+    assert _tables(empty_db_url) <= {"alembic_version"}
+    upgrade(empty_db_url)  # and up again on the same database
+    assert current_revision(empty_db_url) == "0001_initial"
+
+
+def test_orm_and_migration_do_not_drift(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
+        assert compare_metadata(ctx, Base.metadata) == []
+    engine.dispose()
+
+
+def test_round_trip_keeps_utc_enums_json_and_passwords(sessions) -> None:
+    start = datetime(2024, 5, 1, 9, 30, 0, 123456, tzinfo=UTC)
+    with sessions.begin() as s:
+        case = Case(case_number="(2024)吉2424民初123号", cause_of_action="借款合同纠纷")
+        s.add(case)
+        s.flush()
+        plaintiff = Participant(
+            case_id=case.id, name="张三", role=ParticipantRole.PLAINTIFF, side=Side.PLAINTIFF
+        )
+        s.add(plaintiff)
+        s.flush()
+        counsel = Participant(
+            case_id=case.id,
+            name="李律师",
+            role=ParticipantRole.AGENT,
+            represented_participant_id=plaintiff.id,
+        )
+        hearing = Hearing(case_id=case.id, started_at=start)
+        s.add_all(
+            [counsel, hearing, User(login="judge1", password_hash=hash_password("pw"), role=UserRole.JUDGE)]
+        )
+        s.flush()
+        words = [{"start": 0.0, "end": 0.4, "word": "原告", "probability": 0.93}]
+        s.add(
+            TranscriptSegment(
+                hearing_id=hearing.id, start_s=0.0, end_s=0.4, text="原告", words=words, role="plaintiff"
+            )
+        )
+    with sessions() as s:
+        hearing = s.scalars(select(Hearing)).one()
+        assert hearing.started_at == start and hearing.started_at.tzinfo is not None
+        seg = s.scalars(select(TranscriptSegment)).one()
+        assert seg.words[0]["word"] == "原告" and seg.role is ParticipantRole.PLAINTIFF
+        assert seg.search_grams == "原 告 原告"
+        assert s.execute(text("select role from participants where name = '李律师'")).scalar() == "agent"
+        counsel = s.scalars(select(Participant).where(Participant.role == ParticipantRole.AGENT)).one()
+        assert counsel.represented is not None and counsel.represented.name == "张三"
+        user = s.scalars(select(User)).one()
+        assert verify_password(user.password_hash, "pw") and not verify_password(user.password_hash, "wrong")
+
+
+def test_cli_db_upgrade_current_downgrade(empty_db_url: str) -> None:
+    env = {**os.environ, "COURTROOM_DATABASE__URL": empty_db_url}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "courtroom_api.cli", "db", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+
+    up = cli("upgrade")
+    assert up.returncode == 0, up.stderr
+    assert "0001_initial" in up.stdout
+    assert current_revision(empty_db_url) == "0001_initial"
+    down = cli("downgrade", "base")
+    assert down.returncode == 0, down.stderr
+    assert current_revision(empty_db_url) is None
+    assert "base" in cli("current").stdout
+
+
+def test_cli_default_database_is_sqlite_under_data_dir(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COURTROOM_DATABASE")}
+    env["COURTROOM_DATA_DIR"] = str(tmp_path / "data")
+    out = subprocess.run(
+        [sys.executable, "-m", "courtroom_api.cli", "db", "upgrade"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "data" / "courtroom.sqlite3").is_file()

@@ -1,0 +1,59 @@
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from transcribe.errors import ModelNotFoundError
+from transcribe.model_store import BASE_SHA256, BASE_SIZE, ModelStore, is_model_dir
+
+
+def test_base_is_assembled_and_verified(whisper_base, whisper_model_store) -> None:
+    path = whisper_model_store.resolve("base")
+    assert is_model_dir(path)
+    assert (path / "model.bin").stat().st_size == BASE_SIZE
+    assert (path / ".verified").read_text().split() == [str(BASE_SIZE), BASE_SHA256]
+    assert whisper_model_store.resolve(None) == path  # the configured default
+
+
+def test_pinned_hash_is_the_real_one(whisper_model_store) -> None:
+    digest = hashlib.sha256((whisper_model_store.resolve("base") / "model.bin").read_bytes()).hexdigest()
+    assert digest == BASE_SHA256
+
+
+def test_tiny_en_and_local_directories(tmp_path: Path, whisper_model_store) -> None:
+    tiny = whisper_model_store.resolve("tiny.en")
+    assert is_model_dir(tiny)
+    models_dir = tmp_path / "models"
+    models_dir.mkdir()
+    (models_dir / "court-large").symlink_to(tiny, target_is_directory=True)
+    store = ModelStore(tmp_path / "cache", models_dir)
+    assert store.resolve("court-large") == models_dir / "court-large"
+    assert store.resolve(str(tiny)) == tiny  # any CTranslate2 directory by path
+    listed = {m.name: m for m in store.list_models()}
+    assert listed["tiny.en"].languages == "en" and listed["tiny.en"].status == "ready"
+    assert listed["court-large"].languages == "en" and listed["court-large"].size_bytes > 70_000_000
+    assert listed["base"].languages == "multilingual"
+
+
+def test_unknown_names_and_bad_paths_are_clear_errors(tmp_path: Path, whisper_model_store) -> None:
+    with pytest.raises(ModelNotFoundError, match="unknown model 'large-v9'.*base.*tiny.en"):
+        whisper_model_store.resolve("large-v9")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelNotFoundError, match="not a CTranslate2 Whisper model directory"):
+        whisper_model_store.resolve(str(tmp_path / "empty"))
+    with pytest.raises(ModelNotFoundError):
+        whisper_model_store.resolve(str(tmp_path / "nowhere" / "model"))
+
+
+def test_models_list_command(tmp_path: Path) -> None:
+    env = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "models", "list"], capture_output=True,
+                         text=True, env=env, cwd=Path(__file__).resolve().parents[2], timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split()[:4] == ["NAME", "LANGUAGES", "SIZE", "STATUS"]
+    base = next(line for line in lines if line.startswith("base"))
+    assert "multilingual" in base and "145 MB" in base and str(tmp_path) in base
+    assert any(line.startswith("tiny.en") and " en " in line for line in lines)

@@ -1,0 +1,74 @@
+import asyncio
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from capture.types import AudioChunk
+from transcribe.decoder import Decoder
+from transcribe.errors import TranscribeError
+from transcribe.online import OnlineOptions
+from transcribe.room import SeatSpec
+from transcribe.scheduler import SchedulerOptions, TranscriptionScheduler
+
+SEATS = [SeatSpec(0, "judge", "presiding_judge"), SeatSpec(1, "clerk", "clerk"),
+         SeatSpec(2, "plaintiff", "plaintiff"), SeatSpec(3, "defendant", "defendant")]
+
+
+class ThreadRecordingDecoder(Decoder):
+    """The real decoder, noting which threads it ran on."""
+
+    def __init__(self, model) -> None:
+        super().__init__(model, "base")
+        self.threads: set[str] = set()
+
+    def decode(self, audio, offset_s, options):
+        self.threads.add(threading.current_thread().name)
+        return super().decode(audio, offset_s, options)
+
+
+async def _feed(scheduler: TranscriptionScheduler, room: str, audio: np.ndarray, pace: float) -> None:
+    t0 = time.monotonic()
+    for i in range(0, len(audio), 1600):  # 100 ms chunks, as capture delivers them
+        scheduler.feed(room, AudioChunk(audio[i : i + 1600], 16000, i, time.time()))
+        await asyncio.sleep(max(0.0, t0 + (i + 1600) / 16000 / pace - time.monotonic()))
+
+
+async def _collect(scheduler: TranscriptionScheduler, room: str) -> list:
+    return [e async for e in scheduler.events(room)]
+
+
+async def test_two_rooms_share_one_model(whisper_base, hearing, en_clip) -> None:
+    audio, ref = hearing
+    excerpt = audio[: 21 * 16000]  # clerk, judge (zh + en), plaintiff, judge, defendant
+    decoder = ThreadRecordingDecoder(whisper_base)
+    async with TranscriptionScheduler(decoder, SchedulerOptions(workers=1)) as scheduler:
+        scheduler.open_room("room-a", SEATS, 4, OnlineOptions())
+        scheduler.open_room("room-b", [SeatSpec(0, "witness", "witness")], 1, OnlineOptions(language="en"))
+        with pytest.raises(TranscribeError, match="already"):
+            scheduler.open_room("room-a", SEATS, 4)
+        got_a = asyncio.create_task(_collect(scheduler, "room-a"))
+        got_b = asyncio.create_task(_collect(scheduler, "room-b"))
+        await asyncio.gather(_feed(scheduler, "room-a", excerpt, pace=4.0),
+                             _feed(scheduler, "room-b", en_clip[0].reshape(-1, 1), pace=4.0))
+        lag = {s.stream: s for s in scheduler.lag()}
+        await scheduler.close_room("room-a")
+        await scheduler.close_room("room-b")
+        events_a, events_b = await got_a, await got_b
+    assert "MainThread" not in decoder.threads and decoder.threads  # never on the event loop
+    assert set(lag) == {"room-a/judge", "room-a/clerk", "room-a/plaintiff", "room-a/defendant", "room-b/witness"}
+    for events in (events_a, events_b):
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    finals = [e.segment for e in events_a if e.kind == "final"]
+    for seg in finals:  # each final comes from the seat that spoke then
+        u = max(ref["utterances"], key=lambda u: min(seg.end, u["end"]) - max(seg.start, u["start"]))
+        assert seg.seat == u["seat"], (seg.text, u)
+    assert {"clerk", "judge", "plaintiff", "defendant"} <= {s.seat for s in finals}
+    assert "witness" in " ".join(e.segment.text for e in events_b if e.kind == "final").lower()
+
+
+async def test_unknown_room_is_an_error(base_decoder) -> None:
+    async with TranscriptionScheduler(base_decoder) as scheduler:
+        with pytest.raises(TranscribeError, match="unknown room"):
+            scheduler.feed("nowhere", AudioChunk(np.zeros((160, 1), np.float32), 16000, 0, 0.0))
