@@ -1,7 +1,7 @@
 // The judge's bench terminal: six panes (evidence, live transcript, dossier, compare, court notes,
 // statutes) that can be switched one at a time or tiled.
 import { ENDPOINTS, LiveHearing, api, eventType, items, listHearings, requireLogin } from "./api.js";
-import { h, params, reportError, setupHeader } from "./common.js";
+import { h, hearingControls, params, reportError, setupHeader } from "./common.js";
 import { ComparePane, DossierPane, NotesPane, StatutesPane } from "./bench_panes.js";
 import { EvidenceViewer, evidenceLabel } from "./evidence.js";
 import { applyI18n, t } from "./i18n.js";
@@ -52,7 +52,12 @@ function buildTopbar() {
     onclick: () => setLayout("tile") });
   const sw = h("button", { class: "btn", type: "button", id: "layout-switch", "data-i18n": "bench.switch",
     onclick: () => setLayout("switch") });
-  slot.replaceChildren(select, tile, sw);
+  bench.controls = hearingControls(() => bench.hearing, (hr) => {
+    bench.hearing = hr;
+    const option = select.querySelector(`option[value="${hr.id}"]`);
+    if (option) option.textContent = option.textContent.replace(/[^·]+$/, ` ${t(`status.${hr.status}`)}`);
+  });
+  slot.replaceChildren(select, tile, sw, ...bench.controls.elements);
 }
 
 function setLayout(mode) {
@@ -150,6 +155,7 @@ async function openHearing(id, ctx = bench.ctx) {
   bench.live?.stop();
   bench.hearing = await api("GET", ENDPOINTS.hearing(id));
   bench.caseId = bench.hearing.case_id;
+  bench.controls.refresh();
   document.body.dataset.hearingId = id;
   const transcript = ctx.transcript;
   transcript.setHearing(id);
@@ -167,6 +173,15 @@ async function openHearing(id, ctx = bench.ctx) {
 
 function onLiveEvent(ev, ctx) {
   if (ctx.transcript.apply(ev)) return;
+  const status = eventType(ev) === "status" ? (ev.data ?? ev).status : null;
+  if (status && bench.hearing) {
+    // The hearing was started or ended elsewhere (the clerk's console): follow its state.
+    const next = { started: "in_progress", resumed: "in_progress", ended: "ended" }[status];
+    if (next) {
+      bench.hearing = { ...bench.hearing, status: next };
+      bench.controls.refresh();
+    }
+  }
   // Another bench terminal of the same hearing stopped the display: follow that.
   if (eventType(ev) === "display" && !(ev.data ?? ev).evidence_id && bench.showing) setShowing(false, ctx.viewer);
 }

@@ -1,7 +1,7 @@
 // Clerk console: many courtrooms at once (level meters, alarms, the latest lines), and for the
 // selected one the full live transcript with inline correction, markup, sealing and sign-off.
 import { ENDPOINTS, LiveHearing, api, eventType, listHearings, objectUrl, requireLogin } from "./api.js";
-import { h, reportError, setupHeader, toast } from "./common.js";
+import { h, hearingControls, reportError, setupHeader, toast } from "./common.js";
 import { applyI18n, roleLabel, t } from "./i18n.js";
 import { TranscriptView, segmentOf } from "./transcript.js";
 
@@ -10,6 +10,7 @@ const LOW_CONFIDENCE = 0.5;
 const rooms = new Map(); // hearing id → room state
 let selected = null;
 let detail = null;
+let controls = null;
 
 /** Meter frames: per-channel arrays (dBFS: peak_dbfs / rms_dbfs; or linear peak / rms) or a list. */
 function levelsOf(ev, seats = []) {
@@ -86,6 +87,10 @@ function onEvent(room, ev) {
       for (const s of data.seats) room.seats[s.channel] = s.seat;
     }
     const hearingStatus = { started: "in_progress", resumed: "in_progress", ended: "ended" }[data.status];
+    if (hearingStatus && selected === room.id && detail?.hearing) {
+      detail.hearing = { ...detail.hearing, status: hearingStatus };
+      controls.refresh();
+    }
     const tag = room.card.querySelector("h3 .tag");
     if (hearingStatus && tag) {
       tag.dataset.i18n = `status.${hearingStatus}`;
@@ -257,8 +262,10 @@ async function selectRoom(id) {
   const view = new TranscriptView(body, { hearingId: id, actions: lineActions, numbered: true });
   detail = { hearingId: id, view };
   document.getElementById("clerk-title").textContent = rooms.get(id)?.label ?? `#${id}`;
-  const [segments, annotations, state] = await Promise.all([api("GET", ENDPOINTS.segments(id)),
-    api("GET", ENDPOINTS.annotations(id)), api("GET", ENDPOINTS.record(id))]);
+  const [segments, annotations, state, hearing] = await Promise.all([api("GET", ENDPOINTS.segments(id)),
+    api("GET", ENDPOINTS.annotations(id)), api("GET", ENDPOINTS.record(id)), api("GET", ENDPOINTS.hearing(id))]);
+  detail.hearing = hearing;
+  controls.refresh();
   view.load(segments);
   showAnnotations(annotations);
   showRecordState(state);
@@ -282,7 +289,15 @@ function fillHearingPicker(hearings) {
 function build() {
   const button = (id, key, fn, cls = "btn") => h("button", { class: cls, type: "button", id, "data-i18n": key,
     onclick: () => fn().catch(reportError) });
-  const bar = h("div", { class: "row record-bar", id: "record-bar" }, h("span", { id: "record-state" }),
+  controls = hearingControls(() => detail?.hearing, (hr) => {
+    if (detail) detail.hearing = hr;
+    const tag = document.querySelector(`.room[data-hearing-id="${hr.id}"] h3 .tag`);
+    if (tag) {
+      tag.dataset.i18n = `status.${hr.status}`;
+      tag.textContent = t(`status.${hr.status}`);
+    }
+  });
+  const bar = h("div", { class: "row record-bar", id: "record-bar" }, ...controls.elements, h("span", { id: "record-state" }),
     button("export-pdf", "tr.pdf", () => download("pdf")), button("export-docx", "tr.docx", () => download("docx")),
     button("unlock", "tr.unlock", unlock), button("signoff", "tr.signoff", signOff, "btn primary"));
   document.getElementById("main").replaceChildren(h("div", { class: "clerk" },

@@ -1,5 +1,5 @@
 // Helpers every page shares: element builder, the page header, time formatting, role colours.
-import { currentUser, logout } from "./api.js";
+import { ENDPOINTS, api, currentUser, logout } from "./api.js";
 import { applyI18n, roleLabel, t, toggleLang } from "./i18n.js";
 
 /** h("div", {class: "x", onclick}, child, "text") → element. */
@@ -112,6 +112,37 @@ export function fmtDate(iso) {
   if (Number.isNaN(d.getTime())) return String(iso);
   const p = (n) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/**
+ * Start / stop buttons for a hearing (judge and clerk): start uses the courtroom's own profile
+ * (the demo courtroom replays the bundled sample hearing); `onChange(hearing)` after each.
+ */
+export function hearingControls(getHearing, onChange) {
+  const start = h("button", { class: "btn", type: "button", id: "hearing-start", "data-i18n": "hearing.start" });
+  const stop = h("button", { class: "btn", type: "button", id: "hearing-stop", "data-i18n": "hearing.stop" });
+  const refresh = () => {
+    const status = getHearing()?.status;
+    start.hidden = !(status === "scheduled" || status === "paused");
+    stop.hidden = status !== "in_progress";
+  };
+  const act = (path) => async () => {
+    const hr = getHearing();
+    if (!hr) return;
+    start.disabled = stop.disabled = true;
+    try {
+      const updated = await api("POST", path(hr.id), { json: path === ENDPOINTS.start ? {} : undefined });
+      onChange(updated);
+    } catch (err) {
+      reportError(err);
+    } finally {
+      start.disabled = stop.disabled = false;
+      refresh();
+    }
+  };
+  start.addEventListener("click", act(ENDPOINTS.start));
+  stop.addEventListener("click", act(ENDPOINTS.stop));
+  return { elements: [start, stop], refresh };
 }
 
 export function params() {

@@ -47,6 +47,8 @@ const TEXT = {
   "hearing.none": ["暂无进行中的庭审", "No hearing in progress"],
   "hearing.pick": ["选择庭审", "Choose hearing"],
   "hearing.live": ["直播中", "Live"],
+  "hearing.start": ["开庭", "Start hearing"],
+  "hearing.stop": ["闭庭", "End hearing"],
   "hearing.status": ["状态", "Status"],
   "ev.show": ["向当事人展示", "Show to parties"],
   "ev.stop": ["停止展示", "Stop showing"],

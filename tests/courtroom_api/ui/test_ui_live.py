@@ -74,6 +74,7 @@ def test_bench_and_clerk_follow_a_replayed_hearing_live(browser, ui_server, tmp_
             bench.click("button[role=tab][data-pane=transcript]")
             expect(bench.locator("#bench-transcript .line")).to_have_count(0)
             bench.evaluate(WATCH_PARTIALS)
+            expect(bench.locator("#hearing-start")).to_be_visible()  # scheduled: the judge may open it
             login(console_page, "clerk", "/clerk")
             started = api.post(f"/api/hearings/{hid}/start", headers=clerk,
                                json={"source": "file", "url": str(clip), "speed": 1.5})
@@ -85,8 +86,10 @@ def test_bench_and_clerk_follow_a_replayed_hearing_live(browser, ui_server, tmp_
             expect(room.locator(".meter[data-seat='judge']")).to_be_visible()
             screenshots(bench, "bench-live")
             screenshots(console_page, "clerk-live")
-            stopped = api.post(f"/api/hearings/{hid}/stop", headers=clerk)
-            assert stopped.status_code == 200, stopped.text
+            expect(bench.locator("#hearing-start")).to_be_hidden()
+            bench.click("#hearing-stop")  # the judge closes the hearing from the bench
+            expect(bench.locator("#hearing-stop")).to_be_hidden(timeout=120_000)
+            assert api.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "ended"
             stored = {s["id"]: s for s in api.get(f"/api/hearings/{hid}/segments", headers=clerk).json()}
             shown = finals.evaluate_all("els => els.map(e => [Number(e.dataset.segmentId), "
                                         "e.querySelector('.text').textContent])")
