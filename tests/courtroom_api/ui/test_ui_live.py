@@ -36,6 +36,20 @@ def _first_seconds(tmp_path: Path, seconds: float) -> Path:
     return out
 
 
+def _settled(api, bench, hid: int, headers: dict) -> tuple[dict, list]:
+    """Stored segments and the bench's final lines, once the last events after the stop arrived."""
+    import time
+
+    deadline = time.monotonic() + 10
+    while True:
+        stored = {s["id"]: s for s in api.get(f"/api/hearings/{hid}/segments", headers=headers).json()}
+        shown = bench.locator("#bench-transcript .line:not(.partial)").evaluate_all(
+            "els => els.map(e => [Number(e.dataset.segmentId), e.querySelector('.text').textContent])")
+        if (shown and all(stored.get(sid, {}).get("text") == text for sid, text in shown)) or time.monotonic() > deadline:
+            return stored, shown
+        time.sleep(0.3)
+
+
 def _appeal_search_plays_from_the_hit(page, stored: dict) -> None:
     """Search the filed hearing for a word of its transcript: the player starts at that line."""
     import re
@@ -90,9 +104,7 @@ def test_bench_and_clerk_follow_a_replayed_hearing_live(browser, ui_server, tmp_
             bench.click("#hearing-stop")  # the judge closes the hearing from the bench
             expect(bench.locator("#hearing-stop")).to_be_hidden(timeout=120_000)
             assert api.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "ended"
-            stored = {s["id"]: s for s in api.get(f"/api/hearings/{hid}/segments", headers=clerk).json()}
-            shown = finals.evaluate_all("els => els.map(e => [Number(e.dataset.segmentId), "
-                                        "e.querySelector('.text').textContent])")
+            stored, shown = _settled(api, bench, hid, clerk)
             assert shown and all(stored[sid]["text"] == text for sid, text in shown), (shown, stored)
             assert any(s["role"] == "clerk" for s in stored.values())  # attributed by seat
             assert bench.evaluate("() => window.__sawPartial"), "no provisional line was ever shown"
