@@ -136,7 +136,12 @@ export class EvidenceViewer {
     this.media.hidden = false;
     const tag = ev.kind === "video" ? "video" : "audio";
     const player = h(tag, { controls: true, preload: "metadata", class: `ev-${tag}` });
-    this.media.replaceChildren(player);
+    // Large seek buttons: the native control bar is small for a finger.
+    const seek = (delta, label, key) => h("button", { class: "btn", type: "button", dataset: { action: key },
+      "data-i18n-aria": key, "aria-label": t(key),
+      onclick: () => { player.currentTime = Math.max(0, player.currentTime + delta); } }, label);
+    this.media.replaceChildren(player, h("div", { class: "row" },
+      seek(-10, "◀◀ 10s", "ev.back"), seek(-2, "◀ 2s", "ev.back2"), seek(2, "2s ▶", "ev.fwd2"), seek(10, "10s ▶▶", "ev.fwd")));
     this.root.dataset.page = "";
     player.src = await objectUrl(ENDPOINTS.evidenceContent(ev.id));
   }

@@ -112,13 +112,27 @@ def test_party_plays_audio_evidence_with_seeking(page, ui_server) -> None:
     page.wait_for_function("() => Math.abs(document.querySelector('#party-viewer audio').currentTime - 1.2) < 0.05")
 
 
+def test_party_plays_video_evidence_with_seeking(page, ui_server) -> None:
+    login(page, "party_a", "/party")
+    page.click("#follow-bench")
+    page.click(f"#party-evidence-list [data-evidence-id='{ui_server.ids['evidence_video']}']")
+    expect(page.locator("#party-viewer video")).to_be_visible()
+    page.wait_for_function("() => document.querySelector('#party-viewer video').readyState >= 1")
+    assert 1.5 < page.evaluate("() => document.querySelector('#party-viewer video').duration") < 2.5
+    page.evaluate("() => { document.querySelector('#party-viewer video').currentTime = 1.5; }")
+    page.wait_for_function("() => Math.abs(document.querySelector('#party-viewer video').currentTime - 1.5) < 0.11")
+    page.click("#party-viewer [data-action='ev.back']")  # the touch-sized seek buttons
+    page.wait_for_function("() => document.querySelector('#party-viewer video').currentTime === 0")
+    screenshots(page, "party-video")
+
+
 def test_party_sees_only_its_own_case_in_the_ui(page, ui_server, console) -> None:
     ids = ui_server.ids
     console.allowed.append("404")  # the refused request for the other case's hearing
     login(page, "party_a", "/party")
     listed = page.locator("#party-evidence-list [data-evidence-id]")
-    expect(listed).to_have_count(3)
-    shown = {listed.nth(i).get_attribute("data-evidence-id") for i in range(3)}
+    expect(listed).to_have_count(4)
+    shown = {listed.nth(i).get_attribute("data-evidence-id") for i in range(4)}
     assert str(ids["evidence_b"]) not in shown
     screenshots(page, "party")
     # Pointing the screen at the other case's hearing shows nothing of it.

@@ -52,6 +52,19 @@ def contract_pdf(pages: int = 3) -> bytes:
     return bytes(pdf.output())
 
 
+def scene_mp4(seconds: float = 2.0) -> bytes:
+    """A short H.264 video (ffmpeg's test pattern) for the video-evidence player."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "scene.mp4"
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=size=320x240:rate=10:duration={seconds}",
+                        "-pix_fmt", "yuv420p", "-c:v", "libx264", "-movflags", "+faststart", str(out)], check=True)
+        return out.read_bytes()
+
+
 def statement_wav(seconds: float = 2.0) -> bytes:
     t = np.arange(int(16000 * seconds)) / 16000
     tone = 0.2 * np.sin(2 * np.pi * 330 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 2 * t))

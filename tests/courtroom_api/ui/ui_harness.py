@@ -193,12 +193,13 @@ def api_token(client: object, user: str) -> str:
 def upload_evidence(server: UiServer) -> dict[str, int]:
     """Exhibits uploaded through the real API as the clerk: three for case A, one for case B."""
     import httpx
-    from ui_files import contract_pdf, drawing_png, statement_wav
+    from ui_files import contract_pdf, drawing_png, scene_mp4, statement_wav
 
     files = [
         ("evidence_contract", "case_a", "借款合同", "contract.pdf", "application/pdf", contract_pdf()),
         ("evidence_drawing", "case_a", "现场平面图", "plan.png", "image/png", drawing_png("原告方现场平面图")),
         ("evidence_audio", "case_a", "电话录音", "call.wav", "audio/wav", statement_wav()),
+        ("evidence_video", "case_a", "监控录像", "scene.mp4", "video/mp4", scene_mp4()),
         ("evidence_b", "case_b", "买卖合同（另案）", "other.png", "image/png", drawing_png("另案证据 — 不得外泄")),
     ]
     out: dict[str, int] = {}
