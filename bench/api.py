@@ -116,6 +116,7 @@ async def _fanout(srv: LiveServer, passwords: dict[str, str], args: argparse.Nam
             assert r.status_code == 200, r.text
         duration = 61.23 / args.speed
         await asyncio.sleep(duration + 2)
+        args.stopped_at = time.time()
         for hid in hearings:
             await c.post(f"/api/hearings/{hid}/stop")
         await asyncio.sleep(2)
@@ -126,8 +127,9 @@ async def _fanout(srv: LiveServer, passwords: dict[str, str], args: argparse.Nam
 
 def report_fanout(seen: list[list[tuple[float, dict]]], memory: list[tuple[float, float]], t0: float,
                   args: argparse.Namespace) -> None:
-    transcript, every, halves = [], [], ([], [])
-    mid = t0 + 61.23 / args.speed / 2
+    """Live = received before stop was pressed; flush = the finals a stop drains from the transcriber."""
+    live, flush, every, halves = [], [], [], ([], [])
+    mid = t0 + (args.stopped_at - t0) / 2
     for events in seen:
         for received, e in events:
             if e.get("seq") is None:
@@ -135,22 +137,24 @@ def report_fanout(seen: list[list[tuple[float, dict]]], memory: list[tuple[float
             every.append((received - e["t"]) * 1000)
             if e["type"].startswith("transcript.") and e["data"].get("emitted_at"):
                 ms = (received - e["data"]["emitted_at"]) * 1000
-                transcript.append(ms)
-                halves[0 if received < mid else 1].append(ms)
+                (live if received < args.stopped_at else flush).append(ms)
+                if received < args.stopped_at:
+                    halves[0 if received < mid else 1].append(ms)
     finals = [sum(1 for _, e in ev if e["type"] == "transcript.final") for ev in seen[: args.viewers]]
     print(f"fan-out: {args.viewers} viewers on hearing A + 5 on hearing B, 2 hearings replaying the demo at "
           f"{args.speed}x, real base model on this machine")
-    print(f"  transcript events beyond transcription: n={len(transcript)} p50={pct(transcript, .5):.1f} ms "
-          f"p95={pct(transcript, .95):.1f} ms max={max(transcript, default=float('nan')):.1f} ms")
-    print(f"  all events beyond publish:             n={len(every)} p50={pct(every, .5):.1f} ms "
-          f"p95={pct(every, .95):.1f} ms")
-    print(f"  growing lag? transcript p95 first half {pct(halves[0], .95):.1f} ms, second half "
+    for label, values in (("live transcript events", live), ("flushed at stop", flush), ("every event", every)):
+        ref = "beyond publish" if label == "every event" else "beyond transcription"
+        print(f"  {label:<23} {ref:<21} n={len(values):<6} p50={pct(values, .5):8.1f} ms "
+              f"p95={pct(values, .95):8.1f} ms max={max(values, default=float('nan')):8.1f} ms")
+    print(f"  growing lag? live transcript p95 first half {pct(halves[0], .95):.1f} ms, second half "
           f"{pct(halves[1], .95):.1f} ms")
     print(f"  finals per viewer of hearing A: min {min(finals, default=0)} max {max(finals, default=0)}")
     rss = [m for _, m in memory]
     if rss:
-        print(f"  server RSS: start {rss[0]:.0f} MiB, peak {max(rss):.0f} MiB, end {rss[-1]:.0f} MiB "
-              f"(samples {len(rss)})")
+        marks = [rss[min(len(rss) - 1, int(len(rss) * f))] for f in (0.25, 0.5, 0.75)]
+        print(f"  server RSS MiB: start {rss[0]:.0f}, 25% {marks[0]:.0f}, 50% {marks[1]:.0f}, 75% {marks[2]:.0f}, "
+              f"end {rss[-1]:.0f}, peak {max(rss):.0f}")
 
 
 # -- search -------------------------------------------------------------------------------------------

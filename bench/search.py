@@ -208,8 +208,10 @@ def _sqlite_fts_bytes(cur) -> int:  # type: ignore[no-untyped-def]
 
 
 PG_INDEXES = {
-    "ix_transcript_segments_text_trgm": "ON transcript_segments USING gin (text gin_trgm_ops)",
-    "ix_transcript_segments_grams_tsv": "ON transcript_segments USING gin (search_tsv)",
+    "ix_transcript_segments_text_trgm": "ON transcript_segments USING gin (text gin_trgm_ops, role)",
+    "ix_transcript_segments_grams_tsv": "ON transcript_segments USING gin (search_tsv, role)",
+    "ix_transcript_segments_id_brin": "ON transcript_segments USING brin (id) "
+    "WITH (pages_per_range = 32, autosummarize = on)",
 }
 
 

@@ -33,8 +33,7 @@ def probe(url: str) -> ProbeResult:
     import ffmpeg
 
     try:
-        # A stream that stops answering must fail, not hang: ffmpeg's I/O timeout in microseconds.
-        info = ffmpeg.probe(url, **({"rw_timeout": "10000000"} if _is_stream(url) else {}))
+        info = ffmpeg.probe(url, **_timeout_options(url))
     except ffmpeg.Error as exc:
         detail = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
         raise DecodeError(f"cannot read {url}: {detail[-1] if detail else exc}") from exc
@@ -54,6 +53,13 @@ def _is_stream(url: str) -> bool:
     return "://" in url and not url.startswith("file:")
 
 
+def _timeout_options(url: str) -> dict[str, str]:
+    """A stream that stops answering must fail, not hang: ffmpeg's I/O timeouts in microseconds."""
+    if url.startswith(("rtsp:", "rtsps:")):
+        return {"timeout": "10000000"}
+    return {"rw_timeout": "10000000"} if _is_stream(url) else {}
+
+
 class FfmpegSource:
     """Decode ``url`` with ffmpeg to float32 ``(frames, channels)`` chunks at ``sample_rate``."""
 
@@ -68,7 +74,7 @@ class FfmpegSource:
     def _command(self, channels: int, input_channels: int) -> list[str]:
         import ffmpeg
 
-        in_opts = {"rw_timeout": "10000000"} if _is_stream(self.url) else {}
+        in_opts = _timeout_options(self.url)
         out_opts = {"format": "f32le", "acodec": "pcm_f32le", "ar": self.sample_rate, "map": "0:a:0"}
         if channels != input_channels:
             out_opts["ac"] = channels  # an explicit request to downmix/upmix

@@ -83,7 +83,11 @@ async def run_capture(
     if recorder.on_event is None:
         # The recorder reports from its worker thread; hand its events to the loop.
         loop = asyncio.get_running_loop()
-        recorder.on_event = lambda event: loop.call_soon_threadsafe(emit, event)
+
+        def from_thread(event: CaptureEvent) -> None:
+            loop.call_soon_threadsafe(emit, event)
+
+        recorder.on_event = from_thread
     consecutive = 0
     while not (stop is not None and stop.is_set()):
         frames_before = outcome.frames

@@ -33,6 +33,7 @@ from capture.errors import RecorderError
 from capture.journal import JOURNAL_NAME, Journal
 from capture.manifest import FORMAT, MANIFEST_NAME, ManifestWriter, fsync_dir
 from capture.types import AudioChunk, CaptureEvent, CaptureEventKind, FinalizedRecording
+from hardware.types import CourtroomProfile
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,16 @@ class RecorderOptions:
     gains_db: tuple[float, ...] = ()
     max_pending_seconds: float = 60.0  # audio held in memory while the disk refuses writes
     retry_seconds: float = 1.0
+
+    @classmethod
+    def for_profile(cls, profile: CourtroomProfile, **values: Any) -> RecorderOptions:
+        """Options naming each channel's seat and gain from a courtroom profile (plus ``values``)."""
+        seats, gains = [], []
+        for c in range(profile.channel_count):
+            seat = profile.seat_of(c)
+            seats.append(seat.seat if seat else f"ch{c:02d}")
+            gains.append(seat.gain_db if seat else 0.0)
+        return cls(seats=tuple(seats), gains_db=tuple(gains), **values)
 
 
 def quantize(samples: np.ndarray, subtype: str) -> np.ndarray:
@@ -191,7 +202,7 @@ class Recorder:
             samples = samples[self.next_sample - first :]
             first = self.next_sample
         if first > self.next_sample:
-            reason = self.pending_gap_reason or "no audio from the source"
+            reason = self.pending_gap_reason or "no audio delivered for this stretch (source overflow or outage)"
             self._close_open()
             self._queue_gap(self.next_sample, first - self.next_sample, reason)
         self.pending_gap_reason = ""
@@ -333,7 +344,7 @@ class Recorder:
         if self._disk_failing:
             return  # already reported; stay quiet until it recovers
         self._disk_failing = True
-        kind: CaptureEventKind = "disk_full" if exc.errno == errno.ENOSPC else "write_error"
+        kind: CaptureEventKind = "disk_full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "write_error"
         self._emit(kind, self.next_sample, f"cannot write the {what} in {self.directory}: {exc}; retrying")
 
     # ---- the end --------------------------------------------------------------------------------

@@ -31,6 +31,10 @@ class CaptureSettings(BaseModel):
     meter_hz: float = 10.0
     dead_channel_seconds: float = 30.0
     queue_chunks: int = 256
+    flac_subtype: str = "PCM_16"  # or "PCM_24"
+    # While the disk refuses writes, closed segments wait in memory this long, then become gaps.
+    max_pending_seconds: float = 60.0
+    retry_seconds: float = 1.0  # between attempts to reopen a failed source / rewrite to a full disk
 
 
 class TranscribeSettings(BaseModel):
@@ -56,8 +60,14 @@ class TranscribeSettings(BaseModel):
 
 
 class DiarizeSettings(BaseModel):
-    enrol_threshold: float = 0.55
+    # Cosine similarity to a voiceprint needed to name a participant (calibrated in
+    # diarize/voiceprints.py: same speaker 0.73-0.93, different 0.26-0.62).
+    enrol_threshold: float = 0.65
     clustering_threshold: float = 0.6
+    segmentation_step: float = 0.5  # hop of pyannote's 10 s windows, as a fraction of them
+    live_window_s: float = 30.0  # context of each live diarization of a shared channel
+    live_hop_s: float = 10.0  # how often live labels are produced on a shared channel
+    torch_threads: int = 1
 
 
 class AuthSettings(BaseModel):

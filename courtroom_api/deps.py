@@ -17,7 +17,8 @@ from courtroom_api.services import Services
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async: a plain attribute read must not cost a worker-thread hop on every request
     return request.app.state.services  # type: ignore[no-any-return]
 
 

@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hardware.errors import HardwareError
-from hardware.types import CourtroomProfile
-
-
-@dataclass(frozen=True, slots=True)
-class InputDevice:
-    index: int
-    name: str
-    host_api: str
-    channels: int  # maximum input channels
-    default_sample_rate: float
-    is_default: bool = False
+from hardware.types import CourtroomProfile, InputDevice
 
 
 def list_input_devices() -> list[InputDevice]:

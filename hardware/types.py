@@ -54,3 +54,15 @@ class CourtroomProfile:
 
     def seat_of(self, channel: int) -> SeatChannel | None:
         return next((c for c in self.channels if c.channel == channel), None)
+
+
+@dataclass(frozen=True, slots=True)
+class InputDevice:
+    """An audio input device of this machine, as PortAudio lists it."""
+
+    index: int
+    name: str
+    host_api: str
+    channels: int  # maximum input channels
+    default_sample_rate: float
+    is_default: bool = False

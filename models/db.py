@@ -74,7 +74,7 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
     """Alembic filter: leave the hand-written, per-dialect search objects out of comparisons."""
     if type_ == "table" and name and "_fts" in name:
         return False
-    if type_ == "index" and name and name.endswith(("_trgm", "_tsv")):
+    if type_ == "index" and name and name.endswith(("_trgm", "_tsv", "_brin")):
         return False
     return not (type_ == "column" and name == "search_tsv")
 

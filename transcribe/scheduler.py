@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -141,7 +142,7 @@ class TranscriptionScheduler:
                 room.in_flight.add(ch)
                 self._busy += 1
                 fut = loop.run_in_executor(self._pool, self._run, proc)
-                fut.add_done_callback(lambda f, r=room, c=ch: self._done(r, c, f))
+                fut.add_done_callback(functools.partial(self._done, room, ch))
             await asyncio.sleep(self.options.tick_s)
 
     def _adapt(self, now: float) -> None:

@@ -29,6 +29,9 @@ class Segment:
     confidence: float = 0.0  # mean word probability
     engine: str = "faster-whisper"
     model: str = ""
+    # Who spoke (set by diarize): the participant's display label ("张三" or "unknown speaker 2").
+    speaker: str | None = None
+    participant_id: int | None = None
 
 
 EventKind = Literal["partial", "final", "revised"]

@@ -19,7 +19,58 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=None, help="model name (see `courtroom models list`) or directory")
     p.add_argument("--format", choices=("json", "vtt", "srt", "txt"), default="json")
     p.add_argument("--output", "-o", default=None, help="write here instead of standard output")
+    p.add_argument("--participants", default=None,
+                   help="JSON file: {\"occupants\": [{seat, participant_id, name, role, from_s, to_s}], "
+                        "\"voices\": [{participant_id, name, role, sample}]} (sample: enrolment audio path)")
+    p.add_argument("--shared-channel", type=int, action="append", default=[],
+                   help="channel used by several people: diarize it (mono files always are)")
+    p.add_argument("--no-diarize", action="store_true", help="skip seat/speaker attribution")
+    p.add_argument("--rttm", default=None, help="also write who spoke when as RTTM to this path")
     p.set_defaults(func=run)
+
+
+def _participants(path: str | None) -> tuple[list, list]:
+    """Seat occupants and enrolled voices from a ``--participants`` JSON file."""
+    import json
+    from pathlib import Path
+
+    from diarize.types import SeatOccupant
+
+    if not path:
+        return [], []
+    from diarize.errors import DiarizeError
+    from diarize.types import EnrolledVoice
+    from diarize.voiceprints import voiceprint
+    from transcribe.batch import read_audio
+
+    file = Path(path)
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        occupants = [SeatOccupant(**o) for o in data.get("occupants", [])]
+        voices = []
+        for v in data.get("voices", []):
+            sample = read_audio(file.parent / v["sample"])[:, 0]
+            voices.append(EnrolledVoice(v["participant_id"], v["name"], v["role"], voiceprint(sample, 16000)))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DiarizeError(f"--participants {path}: {exc!r}") from exc
+    return occupants, voices
+
+
+def _attribute(args: argparse.Namespace, audio, seats: list, segments: list, settings) -> list:
+    from diarize.attribute import AttributionOptions, attribute_recording
+    from diarize.shared import DiarizationOptions
+    from hardware.types import SeatChannel
+
+    ds = settings.diarize
+    occupants, voices = _participants(args.participants)
+    options = AttributionOptions(
+        shared_channels=tuple(args.shared_channel),
+        enrol_threshold=ds.enrol_threshold,
+        diarization=DiarizationOptions(clustering_threshold=ds.clustering_threshold,
+                                       segmentation_step=ds.segmentation_step, torch_threads=ds.torch_threads),
+    )
+    channels = [SeatChannel(s.channel, s.seat, s.role) for s in seats]
+    return attribute_recording(audio, 16000, segments, channels, occupants, voices, options)
 
 
 def _seats(args: argparse.Namespace, channels: int) -> list:
@@ -40,6 +91,8 @@ def _seats(args: argparse.Namespace, channels: int) -> list:
 
 def run(args: argparse.Namespace) -> int:
     from courtroom_api.config import get_settings
+    from diarize.errors import DiarizeError
+    from hardware.errors import HardwareError
     from transcribe.batch import BatchOptions, read_audio, transcribe_recording
     from transcribe.errors import TranscribeError
     from transcribe.formats import render
@@ -57,9 +110,13 @@ def run(args: argparse.Namespace) -> int:
         options = BatchOptions(language=None if language in (None, "auto") else language, beam_size=ts.beam_size,
                                vocabulary=tuple(ts.hotwords), model_name=name)
         segments = transcribe_recording(model, audio, seats, options)
-    except TranscribeError as exc:
+        if not args.no_diarize:
+            segments = _attribute(args, audio, seats, segments, settings)
+    except (TranscribeError, HardwareError, DiarizeError) as exc:
         print(f"courtroom transcribe: {exc}", file=sys.stderr)
         return 2
+    if args.rttm:
+        _write_rttm(args.rttm, args.file, segments)
     text = render(segments, args.format)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
@@ -67,3 +124,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _write_rttm(path: str, audio_file: str, segments: list) -> None:
+    from pathlib import Path
+
+    from diarize.formats import write_rttm
+    from diarize.types import SpeakerTurn
+
+    turns = [SpeakerTurn(s.start, s.end, s.speaker or s.seat or "unknown", s.channel) for s in segments]
+    with open(path, "w", encoding="utf-8") as f:
+        write_rttm(turns, f, uri=Path(audio_file).stem)

@@ -170,7 +170,9 @@ class HearingStream:
         sub = Subscriber(max_queue=max_queue, may_see_sealed=may_see_sealed)
         if after is not None:
             oldest = self._ring[0].seq if self._ring else self._seq + 1
-            if after + 1 < oldest and after < self._seq:
+            if (after + 1 < oldest and after < self._seq) or after > self._seq:
+                # Evicted events, or a client ahead of this stream (the server restarted and only
+                # persisted finals carried the seq over): reload over REST, then follow.
                 sub._queue.append(self._reset_event(after, oldest))
             sub._queue.extend(e for e in self._ring if e.seq > after)
             sub.last_seq = after
@@ -184,7 +186,8 @@ class HearingStream:
         return sub
 
     def _reset_event(self, after: int, oldest: int) -> LiveEvent:
-        data = {"after": after, "oldest_available": oldest, "reason": "events before this were evicted"}
+        reason = "ahead of this stream (server restarted)" if after > self._seq else "events were evicted"
+        data = {"after": after, "oldest_available": oldest, "last_seq": self._seq, "reason": reason}
         return LiveEvent(seq=after, type="reset", wire=_encode(after, "reset", time.time(), data), emitted_at=time.time())
 
     def unsubscribe(self, sub: Subscriber) -> None:

@@ -2,8 +2,9 @@
 
 Messages are JSON text frames ``{"seq", "type", "t", "data"}``; types: ``transcript.partial``,
 ``transcript.final``, ``transcript.revised``, ``meter``, ``alarm``, ``display``, ``status``, and
-the control messages ``hello`` (first frame), ``reset`` (events before this were evicted: reload
-the transcript over REST) and ``closed`` (with ``resume_after``). Close codes: 4401 bad token,
+the control messages ``hello`` (first frame), ``reset`` (events after N were evicted, or the server
+restarted and seqs continue from the last persisted final: reload the transcript over REST and
+follow from here) and ``closed`` (with ``resume_after``). Close codes: 4401 bad token,
 4404 no such hearing (or no access), 4408 the client fell behind (reconnect with
 ``after=resume_after``), 1000 the hearing's stream ended.
 """

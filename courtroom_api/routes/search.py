@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from courtroom_api.auth.policy import Action, case_scope, require
-from courtroom_api.deps import CurrentUser, SessionDep
+from courtroom_api.deps import ServicesDep, oauth2_scheme, principal_from_token
 from courtroom_api.schemas import SearchHitPublic
+from courtroom_api.services import Services
 from models.enums import ParticipantRole
+from models.types import SearchQuery
 
 router = APIRouter(prefix="/api", tags=["search"])
 
@@ -21,8 +25,8 @@ def play_url(hearing_id: int, start_s: float) -> str:
 
 
 @router.get("/search", response_model=list[SearchHitPublic])
-def search(
-    user: CurrentUser, session: SessionDep,
+async def search(
+    services: ServicesDep, token: Annotated[str | None, Depends(oauth2_scheme)],
     q: Annotated[str, Query(min_length=1, max_length=200, description="words to find (中文 or English)")],
     role: Annotated[list[ParticipantRole] | None, Query(description="only these speaker roles")] = None,
     case: Annotated[str | None, Query(max_length=100, description="case id or case number")] = None,
@@ -30,28 +34,36 @@ def search(
     to: Annotated[date | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[SearchHitPublic]:
-    """Hits with case number, hearing, role, participant, time offset, a ``<mark>``ed snippet and a play link."""
-    from models.search import search_transcripts
-    from models.types import SearchQuery
+    """Hits with case number, hearing, role, participant, time offset, a ``<mark>``ed snippet and a play link.
 
-    require(user, Action.SEARCH)
+    The hot path of appeal work: authentication and the query run in one worker-thread hop.
+    """
     q = "".join(ch if ch.isprintable() else " " for ch in q)  # control characters (NUL…) are not text
-    if not any(ch.isalnum() for ch in q):
-        return []  # nothing searchable (punctuation or control characters only)
     case_id = int(case) if case and case.isdigit() and len(case) < 16 else None
-    scope = case_scope(user, session)
     query = SearchQuery(
         text=q, roles=frozenset(r.value for r in role or ()), case_id=case_id,
         case_number=case if case and case_id is None else None,
         date_from=datetime.combine(from_, time.min, tzinfo=UTC) if from_ else None,
         date_to=datetime.combine(to, time.max, tzinfo=UTC) if to else None,
-        limit=limit, include_sealed=user.may_see_sealed, allowed_case_ids=scope,
+        limit=limit,
     )
-    return [
-        SearchHitPublic(
-            case_id=h.case_id, case_number=h.case_number, hearing_id=h.hearing_id, segment_id=h.segment_id,
-            role=h.role, participant=h.participant_name, start_s=h.start_s, end_s=h.end_s, snippet=h.snippet,
-            play_url=play_url(h.hearing_id, h.start_s),
-        )
-        for h in search_transcripts(session, query)
-    ]
+    return await asyncio.to_thread(_search, services, token, query)
+
+
+def _search(services: Services, token: str | None, query: SearchQuery) -> list[SearchHitPublic]:
+    from models.search import search_transcripts
+
+    with services.sessions() as session:
+        user = principal_from_token(token, services, session)
+        require(user, Action.SEARCH)
+        if not any(ch.isalnum() for ch in query.text):
+            return []  # nothing searchable (punctuation or control characters only)
+        query = replace(query, include_sealed=user.may_see_sealed, allowed_case_ids=case_scope(user, session))
+        return [
+            SearchHitPublic(
+                case_id=h.case_id, case_number=h.case_number, hearing_id=h.hearing_id, segment_id=h.segment_id,
+                role=h.role, participant=h.participant_name, start_s=h.start_s, end_s=h.end_s, snippet=h.snippet,
+                play_url=play_url(h.hearing_id, h.start_s),
+            )
+            for h in search_transcripts(session, query)
+        ]

@@ -30,10 +30,11 @@ from courtroom_api.schemas import (
 router = APIRouter(prefix="/api", tags=["transcript"])
 
 
-def segment_public(segment, user: Principal) -> SegmentPublic:  # type: ignore[no-untyped-def]
+def segment_public(segment, may_see_sealed: bool) -> SegmentPublic:  # type: ignore[no-untyped-def]
+    """A segment for one reader: sealed text and words only for those who may see them."""
     out = SegmentPublic.model_validate(segment)
     out.participant_name = segment.participant.name if segment.participant else None
-    if segment.sealed and not user.may_see_sealed:
+    if segment.sealed and not may_see_sealed:
         out.text, out.words = SEALED_TEXT, []
     return out
 
@@ -51,19 +52,19 @@ def list_segments(
         .where(TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.end_s >= after_s)
         .order_by(TranscriptSegment.start_s, TranscriptSegment.id)
     ).all()
-    return [segment_public(r, user) for r in rows]
+    return [segment_public(r, user.may_see_sealed) for r in rows]
 
 
 @router.get("/segments/{segment_id}", response_model=SegmentPublic)
 def get_segment(segment_id: IdPath, user: CurrentUser, session: SessionDep) -> SegmentPublic:
-    return segment_public(load_segment(session, user, segment_id, Action.READ_TRANSCRIPT), user)
+    return segment_public(load_segment(session, user, segment_id, Action.READ_TRANSCRIPT), user.may_see_sealed)
 
 
 def _publish_revision(services, segment, user: Principal, kind: str) -> None:  # type: ignore[no-untyped-def]
     stream = services.hub.get(segment.hearing_id)
     if stream is None or stream.closed:
         return
-    data = segment_public(segment, Principal(0, "", "judge")).model_dump(mode="json")
+    data = segment_public(segment, True).model_dump(mode="json")
     data["change"] = kind
     redacted = {**data, "text": SEALED_TEXT, "words": []} if segment.sealed else None
     stream.publish("transcript.revised", data, redacted=redacted)
@@ -89,7 +90,7 @@ def correct_segment(
     segment.status = SegmentStatus.CORRECTED
     session.commit()
     _publish_revision(services, segment, user, "corrected")
-    return segment_public(segment, user)
+    return segment_public(segment, user.may_see_sealed)
 
 
 @router.get("/segments/{segment_id}/revisions", response_model=list[RevisionPublic])

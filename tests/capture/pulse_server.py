@@ -27,19 +27,22 @@ class PulseServer:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.env = {"HOME": str(root), "PULSE_RUNTIME_PATH": str(root / "run"), "XDG_RUNTIME_DIR": str(root)}
+        # The daemon gets a private HOME and runtime dir; this process (and every other test in
+        # the session) only learns where the server is: PULSE_SERVER, nothing else changes.
+        self.daemon_env = {"HOME": str(root), "PULSE_RUNTIME_PATH": str(root / "run"), "XDG_RUNTIME_DIR": str(root)}
+        self.env = {"PULSE_SERVER": f"unix:{root / 'native'}"}
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, refresh: bool = True) -> None:
         os.environ.update(self.env)
         args = [
             "pulseaudio", "--daemonize=no", "--system=false", "--exit-idle-time=-1", "--disallow-exit",
-            "-n", "--load=module-native-protocol-unix",
+            "-n", f"--load=module-native-protocol-unix auth-anonymous=1 socket={self.root / 'native'}",
             f"--load=module-null-sink sink_name={SINK} channels={CHANNELS} rate={RATE} channel_map={CHANNEL_MAP}",
             "--log-target=file:" + str(self.root / "pulse.log"),
         ]
         # Its own output goes to the log: an inherited pipe would keep a caller waiting for EOF.
-        self.proc = subprocess.Popen(args, env={**os.environ, **self.env}, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(args, env={**os.environ, **self.daemon_env}, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(100):
             if subprocess.run(["pactl", "info"], capture_output=True, env={**os.environ, **self.env}).returncode == 0:
@@ -98,7 +101,7 @@ _users = [0]
 def pulse_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
     if shutil.which("pulseaudio") is None or shutil.which("pacat") is None:
         pytest.skip("pulseaudio is not installed (scripts/setup.sh test installs it)")
-    saved = {k: os.environ.get(k) for k in ("HOME", "PULSE_RUNTIME_PATH", "XDG_RUNTIME_DIR")}
+    saved = {"PULSE_SERVER": os.environ.get("PULSE_SERVER")}
     if not _shared:
         _shared.append(PulseServer(tmp_path_factory.mktemp("pulse")))
         _shared[0].start()

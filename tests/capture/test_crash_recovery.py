@@ -49,6 +49,7 @@ def test_sigkill_loses_at_most_a_second_and_the_recording_continues(tmp_path: Pa
     assert recovered, "the journal's audio was not recovered"
     saved_end = recovered[-1]["first_sample"] + recovered[-1]["frames"]
     lost_s = (filed - saved_end) / RATE
+    print(f"SIGKILL at {filed / RATE:.2f} s filed: {lost_s:.2f} s lost")
     assert lost_s <= 1.0 + 0.1, f"lost {lost_s:.2f} s"  # journal_seconds plus one chunk
     gap = next(e for e in entries if e["type"] == "gap")
     assert gap["first_sample"] == saved_end and "restarted" in gap["reason"]

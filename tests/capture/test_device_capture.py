@@ -131,3 +131,26 @@ async def test_device_that_disappears_is_reported_recorded_as_gap_and_reopened(p
     assert any(e["type"] == "event" and e["kind"] == "source_error" for e in entries)
     gaps = [e for e in entries if e["type"] == "gap"]
     assert gaps and gaps[0]["reason"].startswith("source failed") and gaps[0]["frames"] >= RATE
+
+
+async def test_queue_overflow_is_counted_reported_and_becomes_a_gap(pulse: PulseServer, tmp_path: Path) -> None:
+    events: list = []
+    source = DeviceSource("pulse", RATE, CHANNELS, block_frames=RATE // 20, queue_chunks=2, on_event=events.append)
+    recorder = Recorder(tmp_path / "rec", RATE, CHANNELS, RecorderOptions(segment_seconds=1.0))
+    got = 0
+    async for chunk in source:
+        recorder.write(chunk)
+        got += 1
+        if got == 3:
+            await asyncio.sleep(0.6)  # a consumer that stalls: the callback keeps going, the queue is full
+        if got == 20:
+            break
+    recorder.close()
+    assert source.overflow_frames >= RATE // 4
+    overflows = [e for e in events if e.kind == "overflow"]
+    assert overflows and sum(e.frames for e in overflows) == source.overflow_frames
+    from capture.manifest import read_entries
+
+    gaps = [e for e in read_entries(tmp_path / "rec") if e["type"] == "gap"]
+    assert sum(g["frames"] for g in gaps) == source.overflow_frames  # the hole is on the record
+    assert verify_recording(tmp_path / "rec").ok

@@ -152,3 +152,9 @@ def test_finalized_files_are_covered(copy: Path) -> None:
     track.write_bytes(track.read_bytes()[:-10])
     result = verify_recording(copy)
     assert result.kind == "changed" and track.name in result.message
+
+
+def test_uncommitted_next_segment_left_by_a_crash_is_not_an_insertion(copy: Path) -> None:
+    # A crash after a segment file's rename but before its manifest entry leaves segment 6's file.
+    shutil.copy(copy / "segments" / "000005.flac", copy / "segments" / "000006.flac")
+    assert verify_recording(copy).ok

@@ -66,12 +66,13 @@ def test_cli_json_lines(tmp_path, whisper_model_store) -> None:
     model_dir = whisper_model_store.resolve("base")  # reuse the assembled model, by path
     out = subprocess.run(
         [sys.executable, "-m", "courtroom_api.cli", "transcribe", str(ROOT / "tests/fixtures/speech_en.flac"),
-         "--seats", "witness", "--language", "en", "--model", str(model_dir), "--format", "json"],
+         "--profile", "demo", "--language", "en", "--model", str(model_dir), "--format", "json"],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert out.returncode == 0, out.stderr
     records = [json.loads(line) for line in out.stdout.splitlines()]
     assert records and all(set(r) >= {"start", "end", "text", "seat", "role", "channel", "words"} for r in records)
-    assert records[0]["seat"] == "witness" and records[0]["channel"] == 0
+    # A mono file is one seat: with the demo profile, channel 0's (the judge).
+    assert records[0]["seat"] == "judge" and records[0]["role"] == "presiding_judge" and records[0]["channel"] == 0
     assert set(records[0]["words"][0]) == {"start", "end", "text", "p"}
     assert "witness saw the defendant" in " ".join(r["text"] for r in records).lower()
 
@@ -85,3 +86,7 @@ def test_cli_errors_are_clear(tmp_path) -> None:
                           str(ROOT / "tests/fixtures/speech_en.flac"), "--model", "whisper-huge-9"],
                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert out.returncode == 2 and "unknown model 'whisper-huge-9'" in out.stderr
+    out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "transcribe",
+                          str(ROOT / "tests/fixtures/speech_en.flac"), "--profile", "no-such-room"],
+                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert out.returncode == 2 and "no courtroom profile 'no-such-room'" in out.stderr

@@ -10,7 +10,7 @@ from transcribe.types import TranscriptEvent, Word
 STREAM_EN_WER_MAX = 0.2  # measured 0.10 streaming vs 0.095 offline on speech_en
 
 
-def stream(proc: OnlineProcessor, audio: np.ndarray, chunk_s: float = 0.5) -> list[TranscriptEvent]:
+def stream(proc: OnlineProcessor, audio: np.ndarray, chunk_s: float = 1.0) -> list[TranscriptEvent]:
     step = int(chunk_s * 16000)
     events: list[TranscriptEvent] = []
     for i in range(0, len(audio), step):

@@ -108,3 +108,12 @@ async def test_new_screen_gets_current_display_state() -> None:
     stream.publish("display", {"exhibit": "P-2", "page": 1})
     sub = stream.subscribe()
     assert json.loads((await sub.next()).wire)["data"]["exhibit"] == "P-2"
+
+
+async def test_client_ahead_of_a_restarted_stream_is_told_to_reset() -> None:
+    stream = HearingStream(1, start_seq=40)  # a restart: seq continues after the last persisted final
+    sub = stream.subscribe(after=57)
+    reset = await sub.next()
+    assert reset.type == "reset" and "restarted" in reset.wire
+    stream.publish("transcript.final", {"i": 1})
+    assert (await sub.next()).seq == 41

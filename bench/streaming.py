@@ -1,0 +1,259 @@
+"""Streaming transcription benchmark: replays the 4-seat demo hearing at real-time pace.
+
+Prints: final-text latency per word (emission wall time minus the word's end in the audio) p50/p95;
+first-partial latency per word p50/p95; WER (English) / CER (Mandarin) against the reference and
+against offline faster-whisper on the same model; batch-mode wall time against a bare
+``WhisperModel.transcribe`` of the same file; the number of concurrent real-time rooms held
+without growing lag. The peer runs in the same script on the same model and audio: a plain
+"re-transcribe the growing buffer every second" policy (ufal/whisper_streaming's PyPI fork
+``whisper-streaming`` pins faster-whisper==1.1.1 and needs pyalsaaudio/librosa/mosestokenizer,
+so it is not installed next to ours).
+
+Usage: python bench/streaming.py [--quick] [--model base] [--rooms 1,2,3] [--hold-s 600]
+  --quick: first 30 s of the hearing, rooms held 60 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from capture.types import AudioChunk  # noqa: E402
+from transcribe.batch import BatchOptions, transcribe_recording  # noqa: E402
+from transcribe.decoder import DecodeOptions, Decoder, detect_language, join_words  # noqa: E402
+from transcribe.hypothesis import norm  # noqa: E402
+from transcribe.metrics import error_rate  # noqa: E402
+from transcribe.model_store import ModelStore, load_model  # noqa: E402
+from transcribe.online import OnlineOptions, SeatInfo  # noqa: E402
+from transcribe.room import SeatSpec  # noqa: E402
+from transcribe.scheduler import SchedulerOptions, TranscriptionScheduler  # noqa: E402
+from transcribe.types import Segment, TranscriptEvent, Word  # noqa: E402
+
+HEARING = ROOT / "hardware" / "samples" / "demo_hearing.flac"
+SEATS = [SeatSpec(0, "judge", "presiding_judge"), SeatSpec(1, "clerk", "clerk"),
+         SeatSpec(2, "plaintiff", "plaintiff"), SeatSpec(3, "defendant", "defendant")]
+
+
+class GrowingBufferPeer:
+    """The peer policy: every second re-transcribe the seat's whole utterance so far; final at its end."""
+
+    def __init__(self, decoder: Decoder, seat: SeatInfo, languages: tuple[str, ...] = ("zh", "en")) -> None:
+        self.decoder, self.seat, self.languages = decoder, seat, languages
+        self.lock = threading.Lock()
+        self.inbox: list[tuple[np.ndarray | None, float]] = []
+        self.audio = np.zeros(0, np.float32)
+        self.start_s = self.received_until_s = 0.0
+        self.queued_s = 0.0
+        self.decodes = 0
+        self.language: str | None = None
+        self.words: tuple[Word, ...] = ()
+
+    def insert_audio_chunk(self, audio: np.ndarray, start_s: float | None = None) -> None:
+        with self.lock:
+            start = self.received_until_s if start_s is None else start_s
+            self.inbox.append((audio, start))
+            self.received_until_s = start + len(audio) / 16000
+            self.queued_s += len(audio) / 16000
+
+    def mark_pause(self) -> None:
+        with self.lock:
+            self.inbox.append((None, self.received_until_s))
+
+    def backlog_s(self) -> float:
+        return self.queued_s
+
+    def ready(self, min_chunk_s: float | None = None) -> bool:
+        return self.queued_s >= (min_chunk_s or 1.0) or any(a is None for a, _ in self.inbox)
+
+    def process_iter(self) -> list[TranscriptEvent]:
+        with self.lock:
+            chunks, self.inbox, self.queued_s = self.inbox, [], 0.0
+        events: list[TranscriptEvent] = []
+        for audio, start in chunks:
+            end = self.start_s + len(self.audio) / 16000
+            if audio is None or (len(self.audio) and start - end > 0.25):
+                events += self._final()
+            if audio is not None:
+                if not len(self.audio):
+                    self.start_s = start
+                self.audio = np.concatenate([self.audio, audio])
+        if len(self.audio) and chunks and chunks[-1][0] is not None:
+            self._decode()
+            if self.words:
+                events.append(self._event("partial"))
+            if len(self.audio) >= 29 * 16000:
+                events += self._final(decode=False)
+        return events
+
+    def finish(self) -> list[TranscriptEvent]:
+        return self.process_iter() + self._final()
+
+    def _decode(self) -> None:
+        window = self.audio[-30 * 16000 :]
+        if self.language is None:
+            self.language, _ = detect_language(self.decoder, window, self.languages)
+        offset = self.start_s + (len(self.audio) - len(window)) / 16000
+        self.words = self.decoder.decode(window, offset, DecodeOptions(language=self.language)).words
+        self.decodes += 1
+
+    def _final(self, decode: bool = True) -> list[TranscriptEvent]:
+        if decode and len(self.audio) >= 1600:
+            self._decode()
+        events = [self._event("final")] if self.words else []
+        self.audio, self.words, self.language = np.zeros(0, np.float32), (), None
+        return events
+
+    def _event(self, kind: str) -> TranscriptEvent:
+        w = self.words
+        seg = Segment(w[0].start, w[-1].end, join_words(w), w, self.seat.channel, self.seat.seat, self.seat.role,
+                      self.language)
+        return TranscriptEvent(kind=kind, segment=seg, stream=self.seat.stream, emitted_at=time.time())  # type: ignore[arg-type]
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+
+
+async def replay(decoder: Decoder, audio: np.ndarray, rooms: int, peer: bool = False, hold_s: float | None = None,
+                 ) -> tuple[list[list[TranscriptEvent]], float, list[tuple[float, float]]]:
+    """Replay the hearing into ``rooms`` rooms at real-time pace; returns events, t0, lag samples."""
+    duration = hold_s or audio.shape[0] / 16000
+    events: list[list[TranscriptEvent]] = [[] for _ in range(rooms)]
+    lag: list[tuple[float, float]] = []
+    async with TranscriptionScheduler(decoder, SchedulerOptions(workers=1)) as sched:
+        for r in range(rooms):
+            sched.open_room(f"r{r}", SEATS, 4, OnlineOptions())
+            if peer:
+                room = sched.rooms[f"r{r}"].transcriber
+                room.processors = {ch: GrowingBufferPeer(decoder, p.seat)  # type: ignore[misc]
+                                   for ch, p in room.processors.items()}
+
+        async def consume(r: int) -> None:
+            async for e in sched.events(f"r{r}"):
+                events[r].append(e)
+
+        tasks = [asyncio.create_task(consume(r)) for r in range(rooms)]
+        t0 = time.time()
+        total = int(duration * 16000)
+        for i in range(0, total, 1600):
+            j = i % audio.shape[0]
+            block = audio[j : j + 1600]
+            for r in range(rooms):
+                sched.feed(f"r{r}", AudioChunk(block, 16000, i, t0 + i / 16000))
+            if i % 16000 == 0:
+                lag.append((i / 16000, max((s.backlog_s for s in sched.lag()), default=0.0)))
+            await asyncio.sleep(max(0.0, t0 + (i + 1600) / 16000 - time.time()))
+        for r in range(rooms):
+            await sched.close_room(f"r{r}")
+        await asyncio.gather(*tasks)
+    return events, t0, lag
+
+
+def latencies(events: list[TranscriptEvent], t0: float) -> tuple[list[float], list[float]]:
+    """Per final word: (final latency, first-appearance latency) in seconds."""
+    finals, firsts = [], []
+    for e in events:
+        if e.kind != "final":
+            continue
+        for w in e.segment.words:
+            finals.append(e.emitted_at - (t0 + w.end))
+            key = norm(w.text)
+            seen = [x.emitted_at for x in events if x.stream == e.stream and x.emitted_at <= e.emitted_at
+                    and any(norm(v.text) == key and abs(v.start - w.start) < 0.8 for v in x.segment.words)]
+            firsts.append(min(seen) - (t0 + w.end))
+    return finals, firsts
+
+
+def score(segments: list[Segment], ref: dict, until_s: float) -> dict[str, float]:
+    """WER (en) / CER (zh) of segments against the reference utterances that end before ``until_s``."""
+    out = {}
+    utts = [u for u in ref["utterances"] if u["end"] <= until_s]
+    for lang in ("en", "zh"):
+        mine = [u for u in utts if u["language"] == lang]
+        heard = [s for s in segments if s.channel is not None and max(
+            utts, key=lambda u: min(s.end, u["end"]) - max(s.start, u["start"])) in mine]
+        out[lang] = error_rate(" ".join(u["text"] for u in mine), " ".join(s.text for s in heard), lang)
+    return out
+
+
+def timed(fn):  # type: ignore[no-untyped-def]
+    t = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - t
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--model", default="base")
+    parser.add_argument("--cache", default=str(ROOT / "data" / "cache"))
+    parser.add_argument("--rooms", default="1,2,3")
+    parser.add_argument("--hold-s", type=float, default=None)
+    parser.add_argument("--skip", default="", help="comma list of parts to skip: stream,peer,batch,rooms")
+    args = parser.parse_args()
+    skip = set(args.skip.split(","))
+    audio, _ = sf.read(HEARING, dtype="float32", always_2d=True)
+    ref = json.loads(HEARING.with_suffix(".json").read_text())
+    if args.quick:
+        audio = audio[: 30 * 16000]
+    until = audio.shape[0] / 16000
+    model = load_model(ModelStore(Path(args.cache)), args.model, cpu_threads=2)
+    decoder = Decoder(model, args.model)
+    print(f"hearing: {until:.1f} s x 4 ch; model {args.model} int8, cpu_threads=2")
+
+    offline, batch_wall = timed(lambda: transcribe_recording(model, audio, SEATS, BatchOptions(model_name=args.model)))
+    off_err = score(offline, ref, until)
+    if "batch" not in skip:
+        mono = audio.sum(axis=1) / 2.0
+        for lang in ("en", None):  # fixed language on both sides, then detection on both sides
+            _, bare = timed(lambda lang=lang: list(model.transcribe(mono, beam_size=5, language=lang)[0]))
+            _, seats = timed(lambda lang=lang: transcribe_recording(model, audio, SEATS, BatchOptions(language=lang)))
+            _, one = timed(lambda lang=lang: transcribe_recording(model, mono.reshape(-1, 1), SEATS[:1],
+                                                                  BatchOptions(language=lang)))
+            print(f"batch language={lang or 'auto'}: bare WhisperModel.transcribe of the mono mixdown {bare:.1f} s; "
+                  f"ours per seat (4 ch) {seats:.1f} s = {seats / bare:.2f}x, ours on the mixdown {one:.1f} s = "
+                  f"{one / bare:.2f}x")
+    print(f"offline (batch) error: WER en {off_err['en']:.3f}, CER zh {off_err['zh']:.3f}")
+
+    for name, peer in (("ours", False), ("peer", True)):
+        if (name == "ours" and "stream" in skip) or (name == "peer" and "peer" in skip):
+            continue
+        (evs, t0, lag), wall = timed(lambda p=peer: asyncio.run(replay(decoder, audio, 1, peer=p)))
+        finals, firsts = latencies(evs[0], t0)
+        err = score([e.segment for e in evs[0] if e.kind == "final"], ref, until)
+        print(f"{name}: final latency p50 {pct(finals, 50):.2f} s p95 {pct(finals, 95):.2f} s; first-partial "
+              f"p50 {pct(firsts, 50):.2f} s p95 {pct(firsts, 95):.2f} s; WER en {err['en']:.3f} "
+              f"(offline {off_err['en']:.3f}), CER zh {err['zh']:.3f} (offline {off_err['zh']:.3f}); "
+              f"max lag {max(v for _, v in lag):.1f} s; words {len(finals)}")
+
+    if "rooms" not in skip:
+        hold = args.hold_s or (60.0 if args.quick else 600.0)
+        for n in (int(x) for x in args.rooms.split(",")):
+            (_, _, lag), _ = timed(lambda n=n: asyncio.run(replay(decoder, audio, n, hold_s=hold)))
+            q = max(1, len(lag) // 4)
+            first, last = statistics.mean(v for _, v in lag[:q]), statistics.mean(v for _, v in lag[-q:])
+            held = last <= first + 3.0 and max(v for _, v in lag[-q:]) < 10.0
+            print(f"rooms {n}: hold {hold:.0f} s, lag first quarter {first:.1f} s, last quarter {last:.1f} s, "
+                  f"max {max(v for _, v in lag):.1f} s -> {'held' if held else 'NOT held (lag grows)'}")
+            if not held:
+                break
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""Who spoke each segment of a whole recording: seats, roles, participants, shared channels.
+
+The glue the CLI and the API use after transcription: multi-channel recordings get bleed-aware seat
+attribution (and transcripts of pure bleed are dropped when the real seat has the same words);
+shared channels (and any mono recording) get pyannote diarization bounded by the participant count,
+with speakers named from enrolled voiceprints or "unknown speaker N".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from diarize.live import label_segment
+from diarize.seats import SeatAttributor, SeatRoster
+from diarize.shared import DiarizationOptions, SpeakerDiarizer
+from diarize.types import EnrolledVoice, SeatOccupant
+from diarize.voiceprints import DEFAULT_THRESHOLD, SpeakerNamer
+from hardware.types import SeatChannel
+from transcribe.types import Segment
+
+
+@dataclass(frozen=True, slots=True)
+class AttributionOptions:
+    shared_channels: tuple[int, ...] = ()  # channels used by several people (mono: always channel 0)
+    enrol_threshold: float = DEFAULT_THRESHOLD
+    diarization: DiarizationOptions = field(default_factory=DiarizationOptions)
+    drop_bleed_duplicates: bool = True
+
+
+def attribute_recording(
+    audio: np.ndarray,
+    sample_rate: int,
+    segments: Sequence[Segment],
+    channels: Sequence[SeatChannel],
+    occupants: Sequence[SeatOccupant] = (),
+    voices: Sequence[EnrolledVoice] = (),
+    options: AttributionOptions | None = None,
+) -> list[Segment]:
+    """Segments of ``audio`` ``(frames, channels)`` with seat, role, participant and speaker set."""
+    opts = options or AttributionOptions()
+    shared = set(opts.shared_channels) | ({0} if audio.shape[1] == 1 else set())
+    out = list(segments)
+    if audio.shape[1] > 1:
+        out = _by_seat(audio, sample_rate, out, channels, occupants, shared, opts)
+    for ch in sorted(shared):
+        if ch < audio.shape[1]:
+            out = _by_voice(audio[:, ch], sample_rate, out, ch, occupants, voices, opts)
+    return sorted(out, key=lambda s: (s.start, s.channel or 0))
+
+
+def _by_seat(
+    audio: np.ndarray, sample_rate: int, segments: list[Segment], channels: Sequence[SeatChannel],
+    occupants: Sequence[SeatOccupant], shared: set[int], opts: AttributionOptions,
+) -> list[Segment]:
+    attributor = SeatAttributor(channels, SeatRoster(occupants))
+    attributor.fit_audio(audio, sample_rate)
+    out = []
+    for seg in segments:
+        if seg.channel in shared:
+            out.append(seg)
+            continue
+        att = attributor.attribute(seg.start, seg.end, seg.channel)
+        if att.channel != seg.channel and opts.drop_bleed_duplicates and _covered(seg, att.channel, segments):
+            continue  # the same words were transcribed on the seat that really spoke
+        out.append(dataclasses.replace(
+            seg, channel=att.channel, seat=att.seat or seg.seat, role=att.role or seg.role,
+            participant_id=att.participant_id, speaker=att.speaker,
+        ))
+    return out
+
+
+def _covered(seg: Segment, channel: int | None, segments: Sequence[Segment]) -> bool:
+    overlap = sum(
+        max(0.0, min(seg.end, o.end) - max(seg.start, o.start)) for o in segments if o.channel == channel
+    )
+    return overlap >= 0.5 * (seg.end - seg.start)
+
+
+def _by_voice(
+    mono: np.ndarray, sample_rate: int, segments: list[Segment], channel: int,
+    occupants: Sequence[SeatOccupant], voices: Sequence[EnrolledVoice], opts: AttributionOptions,
+) -> list[Segment]:
+    bound = len({o.participant_id for o in occupants} | {v.participant_id for v in voices}) or None
+    result = SpeakerDiarizer(opts.diarization).diarize(mono, sample_rate, max_speakers=bound, channel=channel)
+    turns = result.named(SpeakerNamer(voices, threshold=opts.enrol_threshold))
+    return [label_segment(s, turns) if s.channel in (channel, None) else s for s in segments]

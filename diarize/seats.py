@@ -1,0 +1,233 @@
+"""Seat attribution: which seat's microphone carries a stretch of speech, and who sits there.
+
+Every seat has its own microphone, but each voice also reaches the neighbouring microphones
+("bleed"), and microphones differ in gain: a witness microphone turned down may carry its own
+talker more quietly than the defendant's microphone next to it does. So "the loudest channel" is
+not the seat. Instead:
+
+1. Frame powers ``(n_frames, channels)`` are computed in 20 ms frames as audio arrives.
+2. A :class:`BleedModel` is estimated from the recording itself: each channel's own-talker level
+   (a high percentile of its power), its noise floor, and from *single-talker* frames (one channel
+   dominates all others by a margin after normalising by those levels) the bleed gains
+   ``G[i, j]`` = power on channel ``j`` per unit power on channel ``i`` while seat ``i`` talks.
+3. For a segment, each speech frame's observed powers are explained as non-negative source powers
+   ``obs = Gᵀ·s`` (NNLS); the seat is the source with most level-normalised power over the segment,
+   and its share of that power is the confidence.
+
+Occupancy (a witness called and dismissed) maps seat + time to the participant and role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import nnls
+
+from capture.types import AudioChunk
+from diarize.errors import AudioShapeError
+from diarize.types import Attribution, SeatDecision, SeatOccupant
+from hardware.types import SeatChannel
+
+
+@dataclass(frozen=True, slots=True)
+class BleedOptions:
+    """Tuning of the bleed model; defaults suit 16–48 kHz courtroom microphones."""
+
+    frame_s: float = 0.02
+    level_percentile: float = 98.0  # a channel's own-talker speech level
+    noise_percentile: float = 10.0  # its noise floor
+    speech_over_noise_db: float = 12.0  # a frame is speech when some channel is this far above noise
+    dominance_db: float = 3.0  # single-talker frame: normalised top channel beats the next by this
+    min_single_frames: int = 25  # below this many single-talker frames a seat keeps default gains
+    refit_every_s: float = 30.0  # live mode: re-estimate the model after this much new audio
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BleedModel:
+    """Estimated microphone bleed: ``gains`` ``(channels, channels)``, rows = talking seat."""
+
+    gains: np.ndarray  # (C, C), gains[i, i] == 1
+    level: np.ndarray  # (C,) own-talker power per channel
+    noise: np.ndarray  # (C,) noise floor power per channel
+    single_frames: np.ndarray  # (C,) how many single-talker frames each row was estimated from
+
+    @classmethod
+    def estimate(cls, powers: np.ndarray, options: BleedOptions) -> BleedModel:
+        """Estimate from frame powers ``(n_frames, channels)``."""
+        n_ch = powers.shape[1]
+        noise = np.percentile(powers, options.noise_percentile, axis=0) + 1e-12
+        level = np.maximum(np.percentile(powers, options.level_percentile, axis=0), noise * 10)
+        clean = np.clip(powers - noise, 0.0, None)  # (n, C)
+        speech = np.any(powers > noise * 10 ** (options.speech_over_noise_db / 10), axis=1)
+        norm = clean / level
+        order = np.sort(norm, axis=1)
+        single = speech & (order[:, -1] > order[:, -2] * 10 ** (options.dominance_db / 10))
+        top = np.argmax(norm, axis=1)
+        gains = np.eye(n_ch)
+        counts = np.zeros(n_ch, dtype=int)
+        for i in range(n_ch):
+            rows = clean[single & (top == i)]
+            counts[i] = len(rows)
+            if len(rows) >= options.min_single_frames:
+                gains[i] = np.median(rows / np.maximum(rows[:, i : i + 1], 1e-12), axis=0)
+                gains[i, i] = 1.0
+        return cls(gains=gains, level=level, noise=noise, single_frames=counts)
+
+    def source_powers(self, powers: np.ndarray) -> np.ndarray:
+        """Non-negative source powers ``(n, C)`` explaining observed frame powers ``(n, C)``."""
+        clean = np.clip(powers - self.noise, 0.0, None)
+        # obs = s @ gains (row vectors). Solve all frames at once; only frames whose exact solution
+        # goes clearly negative (overlap, model error) need the slower NNLS.
+        try:
+            out = clean @ np.linalg.inv(self.gains)
+        except np.linalg.LinAlgError:
+            out = np.full_like(clean, -1.0)
+        bad = np.any(out < -0.05 * np.maximum(clean.max(axis=1, keepdims=True), 1e-12), axis=1)
+        mat = self.gains.T
+        for k in np.flatnonzero(bad):
+            out[k], _ = nnls(mat, clean[k])
+        return np.clip(out, 0.0, None)
+
+
+def frame_powers(samples: np.ndarray, frame_len: int) -> np.ndarray:
+    """Mean-square power per frame: ``(frames, channels)`` → ``(frames // frame_len, channels)``."""
+    n = samples.shape[0] // frame_len
+    blocks = samples[: n * frame_len].astype(np.float64).reshape(n, frame_len, samples.shape[1])
+    return np.mean(blocks**2, axis=1)
+
+
+class SeatRoster:
+    """Who sits where over time: seat + time → :class:`SeatOccupant`."""
+
+    def __init__(self, occupants: Sequence[SeatOccupant] = ()) -> None:
+        self._occupants = sorted(occupants, key=lambda o: o.from_s)
+
+    def occupant(self, seat: str, t: float) -> SeatOccupant | None:
+        """The participant on ``seat`` at time ``t`` (the latest assignment wins on overlap)."""
+        found = None
+        for occ in self._occupants:
+            if occ.seat == seat and occ.covers(t):
+                found = occ
+        return found
+
+    def assign(self, occupant: SeatOccupant) -> None:
+        """Add an assignment (e.g. a witness called to the stand during the hearing)."""
+        self._occupants.append(occupant)
+        self._occupants.sort(key=lambda o: o.from_s)
+
+    def dismiss(self, seat: str, participant_id: int, at_s: float) -> None:
+        """End the open assignment of ``participant_id`` on ``seat`` at ``at_s``."""
+        for k, occ in enumerate(self._occupants):
+            if occ.seat == seat and occ.participant_id == participant_id and occ.to_s is None:
+                self._occupants[k] = SeatOccupant(occ.seat, occ.participant_id, occ.name, occ.role, occ.from_s, at_s)
+
+
+class SeatAttributor:
+    """Attributes segments of a multi-channel hearing to seats, participants and roles.
+
+    Feed it the audio (whole recording with :meth:`fit_audio`, or live with :meth:`feed`), then ask
+    :meth:`attribute` for any (start, end) span already fed.
+    """
+
+    def __init__(
+        self,
+        channels: Sequence[SeatChannel],
+        roster: SeatRoster | None = None,
+        options: BleedOptions | None = None,
+    ) -> None:
+        self.channels = {c.channel: c for c in channels}
+        self.n_channels = max(self.channels) + 1 if self.channels else 0
+        self.roster = roster or SeatRoster()
+        self.options = options or BleedOptions()
+        self.sample_rate = 0
+        self._frame_len = 0
+        self._blocks: list[np.ndarray] = []  # frame powers (k, C) in arrival order
+        self._powers = np.zeros((0, self.n_channels))
+        self._carry = np.zeros((0, self.n_channels), dtype=np.float32)
+        self._model: BleedModel | None = None
+        self._model_frames = 0
+
+    @property
+    def model(self) -> BleedModel:
+        """The bleed model, re-estimated when enough new audio has arrived."""
+        powers = self.powers
+        stale = len(powers) - self._model_frames >= self.options.refit_every_s / self.options.frame_s
+        if self._model is None or (stale and len(powers) > self._model_frames):
+            self._model = BleedModel.estimate(powers, self.options)
+            self._model_frames = len(powers)
+        return self._model
+
+    @property
+    def powers(self) -> np.ndarray:
+        if self._blocks:
+            self._powers = np.concatenate([self._powers, *self._blocks])
+            self._blocks.clear()
+        return self._powers
+
+    def _set_rate(self, sample_rate: int) -> None:
+        if self.sample_rate and sample_rate != self.sample_rate:
+            raise AudioShapeError(f"sample rate changed from {self.sample_rate} to {sample_rate}")
+        self.sample_rate = sample_rate
+        self._frame_len = max(1, round(self.options.frame_s * sample_rate))
+
+    def feed(self, chunk: AudioChunk) -> None:
+        """Append a captured chunk ``(frames, channels)``; chunks must arrive in order."""
+        self._set_rate(chunk.sample_rate)
+        if chunk.channels < self.n_channels:
+            raise AudioShapeError(f"chunk has {chunk.channels} channels, profile needs {self.n_channels}")
+        data = np.concatenate([self._carry, chunk.samples[:, : self.n_channels]])
+        usable = (len(data) // self._frame_len) * self._frame_len
+        self._blocks.append(frame_powers(data[:usable], self._frame_len))
+        self._carry = data[usable:]
+
+    def fit_audio(self, samples: np.ndarray, sample_rate: int) -> BleedModel:
+        """Take a whole recording ``(frames, channels)`` and estimate the bleed model from it."""
+        if samples.ndim != 2:
+            raise AudioShapeError(f"expected (frames, channels) audio, got shape {samples.shape}")
+        self.feed(AudioChunk(samples=samples, sample_rate=sample_rate, first_sample=0, wall_time=0.0))
+        return self.model
+
+    def decide(self, start: float, end: float, channel_hint: int | None = None) -> SeatDecision:
+        """Which channel carries the speech in ``[start, end)``, compensating bleed."""
+        model = self.model
+        fs = self.options.frame_s
+        powers = self.powers[max(0, int(start / fs)) : max(int(start / fs) + 1, int(np.ceil(end / fs)))]
+        speech = np.any(powers > model.noise * 10 ** (self.options.speech_over_noise_db / 10), axis=1)
+        if not np.any(speech):
+            return SeatDecision(channel=None, confidence=0.0)
+        # Level-normalised so a turned-down microphone competes fairly with a hot one.
+        share = model.source_powers(powers[speech]).sum(axis=0) / model.level
+        total = float(share.sum())
+        if total <= 0:
+            return SeatDecision(channel=None, confidence=0.0)
+        channel = int(np.argmax(share))
+        bleed = channel_hint is not None and channel_hint != channel
+        return SeatDecision(channel=channel, confidence=float(share[channel] / total), hint_is_bleed=bleed)
+
+    def attribute(self, start: float, end: float, channel_hint: int | None = None) -> Attribution:
+        """Seat, participant and role for a segment; the seat's default role when nobody is assigned."""
+        decision = self.decide(start, end, channel_hint)
+        channel = decision.channel if decision.channel is not None else channel_hint
+        seat = self.channels.get(channel) if channel is not None else None
+        if seat is None:
+            return Attribution(seat=None, role=None, confidence=0.0, channel=channel)
+        occ = self.roster.occupant(seat.seat, (start + end) / 2)
+        if occ is None:
+            return Attribution(seat=seat.seat, role=seat.role, confidence=decision.confidence, channel=channel)
+        return Attribution(
+            seat=seat.seat,
+            role=occ.role,
+            participant_id=occ.participant_id,
+            participant_name=occ.name,
+            confidence=decision.confidence,
+            channel=channel,
+            speaker=occ.name,
+        )
+
+
+def loudest_channel(samples: np.ndarray, sample_rate: int, start: float, end: float) -> int:
+    """Baseline for comparison only: the channel with most energy in ``[start, end)``."""
+    seg = samples[int(start * sample_rate) : int(end * sample_rate)]
+    return int(np.argmax(np.mean(seg.astype(np.float64) ** 2, axis=0)))

@@ -1,0 +1,75 @@
+"""Level meters at >= 10 Hz and channel alarms (dead channel, clipping, DC offset, hum)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from capture.health import ChannelHealth, HealthOptions
+from capture.types import AudioChunk, ChannelAlarm, LevelMeter
+
+RATE = 16000
+SEATS = ("judge", "clerk", "plaintiff", "defendant")
+
+
+def run(audio: np.ndarray, options: HealthOptions | None = None, block: int = 1000) -> list:
+    health = ChannelHealth(RATE, audio.shape[1], SEATS, options)
+    events = []
+    for start in range(0, len(audio), block):  # blocks that do not align with meter windows
+        events += health.process(AudioChunk(audio[start : start + block], RATE, start, 0.0))
+    return events
+
+
+def speech(seconds: float, rng: np.random.Generator) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return (0.1 * rng.standard_normal(len(t)) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+
+
+def alarms(events: list, kind: str) -> list[ChannelAlarm]:
+    return [e for e in events if isinstance(e, ChannelAlarm) and e.kind == kind]
+
+
+def test_level_meters_at_ten_hertz_with_correct_levels() -> None:
+    t = np.arange(2 * RATE) / RATE
+    audio = np.zeros((2 * RATE, 2), dtype=np.float32)
+    audio[:, 0] = 0.5 * np.sin(2 * np.pi * 440 * t)
+    meters = [e for e in run(audio) if isinstance(e, LevelMeter)]
+    assert len(meters) == 20  # 10 per second
+    assert [m.time_s for m in meters[:3]] == pytest.approx([0.0, 0.1, 0.2])
+    assert meters[5].rms[0] == pytest.approx(0.5 / np.sqrt(2), rel=1e-3)
+    assert meters[5].peak[0] == pytest.approx(0.5, rel=1e-3)
+    assert meters[5].rms_dbfs[1] <= -199  # a silent channel
+
+
+def test_dead_channel_while_others_speak_raised_then_cleared() -> None:
+    rng = np.random.default_rng(1)
+    audio = np.zeros((5 * RATE, 4), dtype=np.float32)
+    for c in (0, 2, 3):
+        audio[:, c] = speech(5, rng)
+    audio[4 * RATE :, 1] = speech(1, rng)  # the clerk's microphone comes back after 4 s
+    events = run(audio, HealthOptions(dead_seconds=2.0))
+    dead = alarms(events, "dead_channel")
+    assert [(a.channel, a.seat, a.active) for a in dead] == [(1, "clerk", True), (1, "clerk", False)]
+    assert dead[0].time_s == pytest.approx(1.9, abs=0.11)
+    assert dead[1].time_s == pytest.approx(4.0, abs=0.11)
+
+
+def test_all_silent_is_not_a_dead_channel() -> None:
+    assert not alarms(run(np.zeros((3 * RATE, 4), dtype=np.float32), HealthOptions(dead_seconds=1.0)), "dead_channel")
+
+
+def test_clipping_dc_offset_and_hum() -> None:
+    rng = np.random.default_rng(2)
+    t = np.arange(3 * RATE) / RATE
+    audio = np.stack([speech(3, rng) for _ in range(4)], axis=1)
+    audio[RATE : RATE + 800, 0] = np.sign(np.sin(2 * np.pi * 200 * t[:800]))  # judge's mic clips
+    audio[:, 2] += 0.1  # plaintiff's preamp has a DC offset
+    audio[:, 3] = 0.05 * np.sin(2 * np.pi * 50 * t) + 0.002 * rng.standard_normal(len(t))  # mains hum
+    events = run(audio)
+    clip = alarms(events, "clipping")
+    assert clip[0].channel == 0 and clip[0].active and clip[0].time_s == pytest.approx(1.0, abs=0.11)
+    assert {a.channel for a in clip} == {0}
+    dc = alarms(events, "dc_offset")
+    assert [(a.channel, a.active) for a in dc] == [(2, True)] and dc[0].value == pytest.approx(0.1, abs=0.01)
+    hum = alarms(events, "hum")
+    assert [(a.channel, a.seat, a.active) for a in hum] == [(3, "defendant", True)]

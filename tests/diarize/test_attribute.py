@@ -1,0 +1,78 @@
+"""Whole-recording attribution: the transcription engineer's demo hearing and the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import soundfile as sf
+from diarize_helpers import FIXTURES
+
+from diarize.attribute import attribute_recording
+from diarize.formats import read_rttm
+from diarize.seats import SeatAttributor
+from hardware.types import SeatChannel
+from transcribe.types import Segment
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "hardware" / "samples"
+
+
+def test_demo_hearing_roles_correct_for_98_percent_of_speech_time():
+    audio, sr = sf.read(DEMO / "demo_hearing.flac", dtype="float32")
+    ref = json.loads((DEMO / "demo_hearing.json").read_text())
+    channels = [SeatChannel(c["channel"], c["seat"], c["role"]) for c in ref["channels"]]
+    attributor = SeatAttributor(channels)
+    attributor.fit_audio(audio, sr)
+    utts = ref["utterances"]
+    right = sum(u["end"] - u["start"] for u in utts if attributor.attribute(u["start"], u["end"]).role == u["role"])
+    assert right / sum(u["end"] - u["start"] for u in utts) >= 0.98
+
+
+def test_bleed_transcripts_are_dropped_and_seats_corrected(hearing4):
+    samples, sr, ref = hearing4
+    channels = [SeatChannel(c["channel"], c["seat"], c["role"]) for c in ref["channels"]]
+    witness = next(u for u in ref["utterances"] if u["seat"] == "witness")
+    judge = next(u for u in ref["utterances"] if u["seat"] == "judge")
+    segments = [
+        Segment(witness["start"], witness["end"], "words", channel=3, seat="witness"),
+        Segment(witness["start"], witness["end"], "words", channel=2, seat="defendant"),  # bleed copy
+        Segment(judge["start"], judge["end"], "judge words", channel=2, seat="defendant"),  # wrong channel only
+    ]
+    out = attribute_recording(samples, sr, segments, channels)
+    assert len(out) == 2
+    assert {(s.channel, s.seat, s.text) for s in out} == {(3, "witness", "words"), (0, "judge", "judge words")}
+
+
+def test_cli_transcribe_names_speakers_of_a_mono_recording(tmp_path):
+    samples, sr = sf.read(FIXTURES / "shared3.flac", dtype="float32")
+    clip = tmp_path / "mono.flac"
+    sf.write(clip, samples[: 24 * sr], sr)  # kal, slt, m3, slt, kal turns
+    for voice in ("kal", "slt", "m3"):
+        (tmp_path / f"{voice}.flac").write_bytes((FIXTURES / f"enrol_{voice}.flac").read_bytes())
+    participants = {
+        "occupants": [],
+        "voices": [
+            {"participant_id": 1, "name": "王磊", "role": "presiding_judge", "sample": "kal.flac"},
+            {"participant_id": 2, "name": "张三", "role": "plaintiff", "sample": "slt.flac"},
+            {"participant_id": 3, "name": "李四", "role": "defendant_counsel", "sample": "m3.flac"},
+        ],
+    }
+    (tmp_path / "participants.json").write_text(json.dumps(participants, ensure_ascii=False))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURTROOM_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-m", "courtroom_api.cli", "transcribe", str(clip), "--model", "tiny.en", "--language", "en",
+         "--participants", str(tmp_path / "participants.json"), "--rttm", str(tmp_path / "out.rttm")],
+        env=env, capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    records = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    assert records and all("speaker" in r and "participant_id" in r for r in records)
+    first = min(records, key=lambda r: r["start"])
+    assert (first["speaker"], first["participant_id"], first["role"]) == ("王磊", 1, "presiding_judge")
+    assert {r["participant_id"] for r in records} == {1, 2, 3}
+    rttm = read_rttm(tmp_path / "out.rttm")["mono"]
+    assert {t.speaker for t in rttm} == {"王磊", "张三", "李四"}
