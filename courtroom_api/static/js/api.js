@@ -7,6 +7,7 @@ const USER_KEY = "courtroom.user";
 export const ENDPOINTS = {
   token: "/api/auth/token",
   me: "/api/auth/me",
+  mediaLinks: "/api/auth/media-links",
   cases: "/api/cases",
   caseOne: (id) => `/api/cases/${id}`,
   caseParticipants: (id) => `/api/cases/${id}/participants`,
@@ -125,9 +126,8 @@ export async function api(method, path, { query, json, form } = {}) {
 const objectUrls = new Map(); // path → Promise<blob: URL>
 
 /**
- * A URL that <img>, <audio> and <video> can load. Those elements cannot send the bearer token,
- * so the file is fetched with it and handed over as a blob: URL (seeking works inside the blob).
- * Cached per path for the page's lifetime.
+ * A blob: URL of a whole file fetched with the bearer token — for downloads (exports) only.
+ * Media for <img>, <audio> and <video> goes through mediaUrl, which streams.
  */
 export function objectUrl(path) {
   if (!objectUrls.has(path)) {
@@ -142,12 +142,47 @@ export function objectUrl(path) {
   return objectUrls.get(path);
 }
 
-/** Every hearing the caller may see (the API lists hearings per case), newest last. */
-export async function listHearings() {
-  const cases = items(await api("GET", ENDPOINTS.cases));
-  const perCase = await Promise.all(cases.map(async (c) => items(await api("GET", ENDPOINTS.caseHearings(c.id)))
-    .map((hr) => ({ ...hr, case_number: c.case_number }))));
-  return perCase.flat().sort((a, b) => String(a.started_at ?? a.scheduled_start ?? "")
+/**
+ * A URL that <img>, <audio> and <video> can load: those elements cannot send the bearer token,
+ * so the server signs a short-lived link (?mt=) for exactly this file. The browser then streams
+ * it with Range requests — a long recording plays and seeks without being downloaded whole.
+ * The query (e.g. ?width=) and fragment (#t=) of `path` are kept.
+ */
+export async function mediaUrl(path) {
+  const want = new URL(path, location.origin);
+  const link = await api("POST", ENDPOINTS.mediaLinks, { json: { path: want.pathname } });
+  const out = new URL(link.url, location.origin);
+  for (const [k, v] of want.searchParams) out.searchParams.set(k, v);
+  return `${out.pathname}${out.search}${want.hash}`;
+}
+
+const RELINK_MIN_MS = 10_000;
+
+/**
+ * Point an <audio>/<video> at a file through a media link. Links live a few minutes; when a
+ * later seek fails because the link expired, a fresh one is signed and playback resumes there.
+ */
+export async function setMediaSource(el, path) {
+  el.dataset.mediaPath = path;
+  // A streamed source loads nothing under preload="none" (blob: URLs did): fetch its metadata only.
+  if (el.preload === "none") el.preload = "metadata";
+  el.src = await mediaUrl(path);
+  if (el.dataset.relink) return;
+  el.dataset.relink = "1";
+  let last = Date.now();
+  el.addEventListener("error", async () => {
+    if (!el.dataset.mediaPath || Date.now() - last < RELINK_MIN_MS) return;  // not a stale link: give up
+    last = Date.now();
+    const at = el.currentTime;
+    el.src = await mediaUrl(el.dataset.mediaPath);
+    el.addEventListener("loadedmetadata", () => { el.currentTime = at; }, { once: true });
+  });
+}
+
+/** Every hearing the caller may see, with its case number, newest last (one court-wide request). */
+export async function listHearings(filters = {}) {
+  const rows = items(await api("GET", ENDPOINTS.hearings, { query: filters }));
+  return rows.sort((a, b) => String(a.started_at ?? a.scheduled_start ?? "")
     .localeCompare(String(b.started_at ?? b.scheduled_start ?? "")) || a.id - b.id);
 }
 

@@ -1,6 +1,6 @@
 // One exhibit on screen: document pages and images in a ZoomViewer (page through, pinch, pan),
 // audio and video in native players with seeking (served with HTTP Range by the API).
-import { ENDPOINTS, api, objectUrl } from "./api.js";
+import { ENDPOINTS, api, mediaUrl, setMediaSource } from "./api.js";
 import { h } from "./common.js";
 import { t } from "./i18n.js";
 import { ZoomViewer } from "./zoom.js";
@@ -119,7 +119,7 @@ export class EvidenceViewer {
     const path = ev.kind === "document" ? pageUrl(ev, page) : ENDPOINTS.evidenceContent(ev.id);
     const current = this.viewport.querySelector("img");
     if (!current || current.dataset.path !== path) {
-      const img = await ZoomViewer.loadImage(await objectUrl(path), `${evidenceLabel(ev)} ${page}`);
+      const img = await ZoomViewer.loadImage(await mediaUrl(path), `${evidenceLabel(ev)} ${page}`);
       if (generation !== this.generation) return;
       this.zoom.showImage(img);
       img.dataset.path = path;
@@ -143,7 +143,7 @@ export class EvidenceViewer {
     this.media.replaceChildren(player, h("div", { class: "row" },
       seek(-10, "◀◀ 10s", "ev.back"), seek(-2, "◀ 2s", "ev.back2"), seek(2, "2s ▶", "ev.fwd2"), seek(10, "10s ▶▶", "ev.fwd")));
     this.root.dataset.page = "";
-    player.src = await objectUrl(ENDPOINTS.evidenceContent(ev.id));
+    await setMediaSource(player, ENDPOINTS.evidenceContent(ev.id));
   }
 
   async goto(page) {

@@ -1,5 +1,5 @@
 // The full transcript of one hearing with line numbers, opened at a given line (from search).
-import { ENDPOINTS, api, objectUrl, requireLogin } from "./api.js";
+import { ENDPOINTS, api, requireLogin, setMediaSource } from "./api.js";
 import { fmtDate, h, params, reportError, setupHeader } from "./common.js";
 import { applyI18n } from "./i18n.js";
 import { TranscriptView } from "./transcript.js";
@@ -25,7 +25,7 @@ async function main() {
     view.audio = audio;
     view.replay = async (seg) => {
       if (!audio.dataset.path) {
-        audio.src = await objectUrl(ENDPOINTS.recordingAudio(hearingId));
+        await setMediaSource(audio, ENDPOINTS.recordingAudio(hearingId));
         audio.dataset.path = "1";
         await new Promise((ok) => audio.addEventListener("loadedmetadata", ok, { once: true }));
       }

@@ -1,6 +1,6 @@
 // Appeal search: query with role, case and date filters; hits with context; an audio player that
 // starts at the hit; open the full transcript at that line.
-import { ENDPOINTS, api, items, objectUrl, requireLogin } from "./api.js";
+import { ENDPOINTS, api, items, requireLogin, setMediaSource } from "./api.js";
 import { fmtTime, h, markedSnippet, params, reportError, roleBadge, setupHeader } from "./common.js";
 import { applyI18n, t } from "./i18n.js";
 
@@ -52,7 +52,7 @@ function hearingOf(hit) {
 async function play(hit) {
   const audio = document.getElementById("player");
   const start = Number(hit.start_s ?? hit.start ?? 0);
-  // One download per hearing, whichever hit of it is played (play_url differs only by ?t=).
+  // One stream per hearing, whichever hit of it is played (play_url differs only by ?t=).
   const path = ENDPOINTS.recordingAudio(hearingOf(hit));
   document.getElementById("now-playing").textContent = `${hit.case_number ?? ""} · ${fmtTime(start)}`;
   audio.dataset.start = start;
@@ -61,7 +61,7 @@ async function play(hit) {
     audio.play().catch(() => {});
   };
   if (audio.dataset.path === path && audio.readyState >= 1) return go();
-  audio.src = await objectUrl(path);
+  await setMediaSource(audio, path);
   audio.dataset.path = path;
   audio.addEventListener("loadedmetadata", go, { once: true });
 }

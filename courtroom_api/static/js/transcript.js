@@ -1,7 +1,7 @@
 // A hearing transcript on screen: final lines role-coloured, partial (provisional) lines visibly
 // different and replaced when the final arrives, revised lines updated in place; tap a line to
 // replay its audio from the recording.
-import { ENDPOINTS, eventType, items, objectUrl } from "./api.js";
+import { ENDPOINTS, eventType, items, setMediaSource } from "./api.js";
 import { fmtTime, h, reportError, roleBadge, roleClass } from "./common.js";
 import { t } from "./i18n.js";
 
@@ -41,6 +41,7 @@ export class TranscriptView {
     this.partials = new Map(); // seat/channel → element
     this.audio = new Audio();
     this.audio.preload = "none";
+    this.root.replayAudio = this.audio; // the line-replay player is not in the DOM; reachable for checks
     this.stopAt = null;
     this.audio.addEventListener("timeupdate", () => {
       if (this.stopAt !== null && this.audio.currentTime >= this.stopAt) {
@@ -167,7 +168,7 @@ export class TranscriptView {
     if (!this.hearingId) return;
     const path = ENDPOINTS.recordingAudio(this.hearingId);
     if (this.audio.dataset.path !== path) {
-      this.audio.src = await objectUrl(path);
+      await setMediaSource(this.audio, path);
       this.audio.dataset.path = path;
     }
     for (const el of this.root.querySelectorAll(".line.playing")) el.classList.remove("playing");

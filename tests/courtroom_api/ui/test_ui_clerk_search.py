@@ -10,9 +10,16 @@ from ui_harness import ConsoleLog, login, screenshots, watch
 
 
 def test_clerk_console_lists_rooms_in_progress(page, ui_server) -> None:
+    import re
+
+    paths: list[str] = []
+    page.on("request", lambda r: paths.append(r.url.split("?")[0]))
     login(page, "clerk", "/clerk")
     rooms = page.locator("#rooms .room")
     expect(rooms).to_have_count(2)  # case A's and case B's hearings in progress, one per courtroom
+    # One court-wide hearing list, not every case's hearings one by one.
+    assert any(p.endswith("/api/hearings") for p in paths), paths
+    assert not [p for p in paths if re.search(r"/api/cases/\d+/hearings$", p)], paths
     expect(rooms.first).to_contain_text("第一法庭")
     expect(page.locator("#clerk-transcript .line")).to_have_count(2)
     screenshots(page, "clerk")

@@ -50,6 +50,16 @@ def _settled(api, bench, hid: int, headers: dict) -> tuple[dict, list]:
         time.sleep(0.3)
 
 
+def _bench_replay_streams_and_seeks(bench, hid: int, start: float) -> None:
+    """The line-replay player streams the filed recording through a signed media link, and seeks."""
+    player = "document.querySelector('#bench-transcript').replayAudio"
+    bench.wait_for_function(f"() => {player}.readyState >= 1")
+    assert f"/api/hearings/{hid}/play?mt=" in bench.evaluate(f"() => {player}.src")
+    target = round(start / 2, 2)
+    bench.evaluate(f"(t) => {{ {player}.pause(); {player}.currentTime = t; }}", target)
+    bench.wait_for_function(f"(t) => Math.abs({player}.currentTime - t) < 0.1 && !{player}.seeking", arg=target)
+
+
 def _appeal_search_plays_from_the_hit(page, stored: dict) -> None:
     """Search the filed hearing for a word of its transcript: the player starts at that line."""
     import re
@@ -67,6 +77,7 @@ def _appeal_search_plays_from_the_hit(page, stored: dict) -> None:
         "(t) => { const a = document.querySelector('#player'); return a.readyState >= 1 && a.currentTime >= t - 0.05; }",
         arg=seg["start_s"])
     assert float(page.locator("#player").get_attribute("data-start")) == seg["start_s"]
+    assert "/play?mt=" in page.evaluate("() => document.querySelector('#player').src")
     screenshots(page, "search-playing")
 
 
@@ -113,6 +124,7 @@ def test_bench_and_clerk_follow_a_replayed_hearing_live(browser, ui_server, tmp_
             bench.wait_for_function("() => document.querySelector('#bench-transcript .line.playing') !== null")
             start = float(finals.nth(1).get_attribute("data-start"))
             assert float(bench.locator("#bench-transcript").get_attribute("data-replay-start")) == start
+            _bench_replay_streams_and_seeks(bench, hid, start)
             appeal_ctx, appeal = _page(browser, ui_server, console)
             try:
                 _appeal_search_plays_from_the_hit(appeal, stored)

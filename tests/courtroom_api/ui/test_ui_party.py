@@ -100,12 +100,19 @@ def test_party_pinch_zoom_pan_and_buttons(page, ui_server) -> None:
 
 
 def test_party_plays_audio_evidence_with_seeking(page, ui_server) -> None:
+    media_statuses: list[int] = []
+    page.on("response", lambda r: media_statuses.append(r.status) if "mt=" in r.url else None)
     login(page, "party_a", "/party")
     page.click("#follow-bench")
-    page.click(f"#party-evidence-list [data-evidence-id='{ui_server.ids['evidence_audio']}']")
+    evidence_id = ui_server.ids["evidence_audio"]
+    page.click(f"#party-evidence-list [data-evidence-id='{evidence_id}']")
     audio = page.locator("#party-viewer audio")
     expect(audio).to_be_visible()
     page.wait_for_function("() => document.querySelector('#party-viewer audio').readyState >= 1")
+    # Streamed through a signed media link (not downloaded whole into a blob: URL), with Range.
+    src = page.evaluate("() => document.querySelector('#party-viewer audio').src")
+    assert f"/api/evidence/{evidence_id}/content?mt=" in src, src
+    assert 206 in media_statuses, media_statuses
     duration = page.evaluate("() => document.querySelector('#party-viewer audio').duration")
     assert 1.5 < duration < 2.5
     page.evaluate("() => { document.querySelector('#party-viewer audio').currentTime = 1.2; }")
