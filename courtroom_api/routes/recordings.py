@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
@@ -99,26 +99,29 @@ def recording_mixdown(
 @router.get("/hearings/{hearing_id}/play", response_class=RedirectResponse, status_code=307,
             responses={307: {"description": "to the recording, with a media fragment #t=<seconds>"}})
 def play_from(
-    hearing_id: IdPath, user: MediaUser, session: SessionDep, services: ServicesDep,
+    hearing_id: IdPath, user: MediaUser, session: SessionDep, services: ServicesDep, request: Request,
     t: Annotated[float, Query(ge=0, le=1e7, description="seconds from the start of the recording")] = 0.0,
 ) -> RedirectResponse:
     """Play the hearing's recording from ``t``: redirects to the mixdown (or the full recording) at ``#t=``.
 
-    The redirect carries a fresh media link for its target, so an ``<audio>`` element that opened
-    ``/play?mt=…`` can follow it.
+    A caller that came with a media link (``/play?mt=…``, e.g. an ``<audio>`` element) is sent on
+    with a fresh link for the target; a bearer caller gets the plain target path.
     """
     from models import Recording
 
     load_hearing(session, user, hearing_id, Action.READ_RECORDING)
+    linked = "authorization" not in request.headers
     recordings = session.scalars(select(Recording).where(Recording.hearing_id == hearing_id).order_by(Recording.id)).all()
     for recording in recordings:
         if any(e.get("seat") == MIXDOWN and e.get("track_sha256") for e in recording.channel_layout or []):
-            return _redirect(services, user, f"/api/recordings/{recording.id}/mixdown", t)
+            return _redirect(services, user, f"/api/recordings/{recording.id}/mixdown", t, linked)
         if recording.blob_sha256:
-            return _redirect(services, user, f"/api/recordings/{recording.id}/audio", t)
+            return _redirect(services, user, f"/api/recordings/{recording.id}/audio", t, linked)
     raise NotFoundError(f"hearing {hearing_id} has no finalized recording yet")
 
 
-def _redirect(services: Services, user: Principal, path: str, t: float) -> RedirectResponse:
-    token, _ = issue_media_token(user.user_id, path, services.settings.auth.media_link_seconds, services.secret)
-    return RedirectResponse(f"{with_media_token(path, token)}#t={t:.2f}", status_code=307)
+def _redirect(services: Services, user: Principal, path: str, t: float, linked: bool) -> RedirectResponse:
+    if linked:
+        token, _ = issue_media_token(user.user_id, path, services.settings.auth.media_link_seconds, services.secret)
+        path = with_media_token(path, token)
+    return RedirectResponse(f"{path}#t={t:.2f}", status_code=307)
