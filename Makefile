@@ -14,6 +14,7 @@ setup-test:
 run: setup
 	$(BIN)/courtroom db upgrade
 	$(BIN)/courtroom demo seed
+	$(BIN)/courtroom statutes import --demo
 	$(BIN)/courtroom serve
 
 test: setup-test

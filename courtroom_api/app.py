@@ -21,6 +21,8 @@ TAGS = [
     {"name": "search", "description": "Transcript search across cases."},
     {"name": "audit", "description": "The hash-chained audit log."},
     {"name": "live", "description": "WebSocket /ws/hearings/{id}?after=N&token=… (see routes/live.py)."},
+    {"name": "statutes", "description": "Statute lookup over the statutes imported with `courtroom statutes import`."},
+    {"name": "notes", "description": "The judge's private court notes on a case."},
     {"name": "system", "description": "Health."},
 ]
 
@@ -36,9 +38,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evidence,
         hearings,
         live,
+        notes,
         recordings,
         search,
         seats,
+        statutes,
         transcript,
         users,
     )
@@ -70,7 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    routers = (auth, users, courtrooms, cases, hearings, seats, transcript, evidence, recordings, search, audit, live)
+    routers = (auth, users, courtrooms, cases, hearings, seats, transcript, evidence, recordings, search, audit, live,
+               statutes, notes)
     for module in routers:
         app.include_router(module.router)
 
@@ -78,4 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    from courtroom_api.routes import pages
+
+    pages.install(app)
     return app

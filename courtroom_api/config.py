@@ -74,6 +74,8 @@ class AuthSettings(BaseModel):
     # A random secret is generated into data_dir on first start when this is empty.
     secret_key: str = ""
     token_minutes: int = 12 * 60
+    # Lifetime of a signed media link (?mt=) for <audio>/<video>/<img>; the pages renew it on expiry.
+    media_link_seconds: int = 300
 
 
 class Settings(BaseSettings):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -36,12 +36,16 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 def principal_from_token(token: str | None, services: Services, session: Session) -> Principal:
     """Verify the token and load the (still active) user it names."""
-    from models import User
-
     if not token:
         raise AuthenticationError("not authenticated: log in at /api/auth/token")
     claims = decode_token(token, services.secret)
-    user = session.get(User, claims.user_id)
+    return _load_principal(session, claims.user_id)
+
+
+def _load_principal(session: Session, user_id: int) -> Principal:
+    from models import User
+
+    user = session.get(User, user_id)
     if user is None or not user.is_active:
         raise AuthenticationError("the token's user no longer exists or is disabled")
     return Principal(
@@ -61,6 +65,25 @@ def current_user(
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+def media_user(
+    request: Request, services: ServicesDep, session: SessionDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    mt: Annotated[str | None, Query(max_length=2000, description="signed media link token "
+                                    "(POST /api/media-links); valid only for this exact path")] = None,
+) -> Principal:
+    """The bearer token, or else a media link token made for exactly this request's path."""
+    from courtroom_api.auth.media import decode_media_token
+
+    if token or not mt:
+        return principal_from_token(token, services, session)
+    claims = decode_media_token(mt, request.url.path, services.secret)
+    return _load_principal(session, claims.user_id)
+
+
+# File endpoints that <audio>, <video> and <img> load: bearer header or ``?mt=`` media link.
+MediaUser = Annotated[Principal, Depends(media_user)]
 
 
 # Database ids fit a signed 64-bit integer (and JavaScript's safe integers); larger path values are a 422.

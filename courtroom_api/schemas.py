@@ -36,6 +36,16 @@ class Token(BaseModel):
     role: UserRole
 
 
+class MediaLinkRequest(BaseModel):
+    path: str = Field(min_length=1, max_length=300, description="a file endpoint's path, e.g. /api/recordings/3/mixdown")
+
+
+class MediaLink(BaseModel):
+    path: str
+    url: str = Field(description="the path with ?mt=<signed token>; valid for this path only, until expires_at")
+    expires_at: datetime
+
+
 # --- users -----------------------------------------------------------------------------------
 class UserCreate(BaseModel):
     login: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
@@ -194,6 +204,12 @@ class HearingPublic(Orm):
     scheduled_end: datetime | None
     started_at: datetime | None
     ended_at: datetime | None
+
+
+class HearingListItem(HearingPublic):
+    """A hearing in the court-wide list, with its case number for display."""
+
+    case_number: str = ""
 
 
 class HearingStart(BaseModel):

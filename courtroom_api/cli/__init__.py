@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "courtroom_api.cli.verify",
     "courtroom_api.cli.models",
     "courtroom_api.cli.transcribe",
+    "courtroom_api.cli.statutes",
 )
 
 

@@ -14,7 +14,7 @@ from courtroom_api.access import audit
 from courtroom_api.auth.tokens import TokenClaims, issue_token
 from courtroom_api.deps import CurrentUser, ServicesDep, SessionDep
 from courtroom_api.errors import AuthenticationError
-from courtroom_api.schemas import Token, UserPublic
+from courtroom_api.schemas import MediaLink, MediaLinkRequest, Token, UserPublic
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -41,3 +41,18 @@ def me(user: CurrentUser, session: SessionDep) -> object:
     from models import User
 
     return session.get(User, user.user_id)
+
+
+@router.post("/media-links", response_model=MediaLink, tags=["auth"],
+             summary="A short-lived signed URL for one media file (for <audio>, <video>, <img>)")
+def media_link(body: MediaLinkRequest, user: CurrentUser, services: ServicesDep) -> MediaLink:
+    """Sign ``?mt=`` for exactly ``path`` (a file endpoint), bound to the caller, valid a few minutes.
+
+    The link grants nothing beyond the caller's own access: the file endpoint applies the same
+    role, case and seal checks as for a bearer request.
+    """
+    from courtroom_api.auth.media import check_media_path, issue_media_token, with_media_token
+
+    path = check_media_path(body.path)
+    token, expires = issue_media_token(user.user_id, path, services.settings.auth.media_link_seconds, services.secret)
+    return MediaLink(path=path, url=with_media_token(path, token), expires_at=datetime.fromtimestamp(expires, UTC))

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from courtroom_api.access import audit, load_case, load_evidence
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.blobstore import blob_path, file_chunks
-from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep, SmallPath
+from courtroom_api.deps import CurrentUser, IdPath, MediaUser, ServicesDep, SessionDep, SmallPath
 from courtroom_api.errors import ConflictError, UploadTooLargeError
 from courtroom_api.evidence import renditions
 from courtroom_api.evidence.upload import StagedUpload, stage_upload
@@ -146,7 +146,7 @@ def update_evidence(evidence_id: IdPath, body: EvidenceUpdate, user: CurrentUser
 @router.get("/evidence/{evidence_id}/content", response_class=Response,
             responses={206: {"description": "partial content"}, 416: {"description": "range not satisfiable"}})
 def evidence_content(
-    evidence_id: IdPath, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    evidence_id: IdPath, user: MediaUser, session: SessionDep, services: ServicesDep,
     range_: Annotated[str | None, Header(alias="range")] = None,
 ) -> Response:
     """The file itself, with HTTP Range for seeking in audio and video."""
@@ -168,7 +168,7 @@ def _image_evidence(session, user: Principal, services: Services, evidence_id: I
 @router.get("/evidence/{evidence_id}/rendition", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}}}})
 def evidence_rendition(
-    evidence_id: IdPath, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    evidence_id: IdPath, user: MediaUser, session: SessionDep, services: ServicesDep,
     max_px: int = Query(1024, ge=16, le=renditions.MAX_RENDER_PX),
 ) -> Response:
     """The image scaled to fit ``max_px`` (JPEG)."""
@@ -190,7 +190,7 @@ def evidence_tiles(evidence_id: IdPath, user: CurrentUser, session: SessionDep, 
 @router.get("/evidence/{evidence_id}/tiles/{level}/{col}/{row}", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}}}})
 def evidence_tile(
-    evidence_id: IdPath, level: SmallPath, col: SmallPath, row: SmallPath, user: CurrentUser, session: SessionDep, services: ServicesDep
+    evidence_id: IdPath, level: SmallPath, col: SmallPath, row: SmallPath, user: MediaUser, session: SessionDep, services: ServicesDep
 ) -> Response:
     evidence, path = _image_evidence(session, user, services, evidence_id)
     cache = renditions.RenditionCache(services.renditions_dir)
@@ -218,7 +218,7 @@ def evidence_pages(evidence_id: IdPath, user: CurrentUser, session: SessionDep, 
 @router.get("/evidence/{evidence_id}/pages/{page}", response_class=Response,
             responses={200: {"content": {"image/png": {}}}})
 def evidence_page(
-    evidence_id: IdPath, page: SmallPath, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    evidence_id: IdPath, page: SmallPath, user: MediaUser, session: SessionDep, services: ServicesDep,
     width: int = Query(1200, ge=16, le=renditions.MAX_RENDER_PX),
 ) -> Response:
     """A PDF page rendered as a PNG ``width`` pixels wide."""

@@ -2,20 +2,59 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from courtroom_api.access import audit, load_case, load_evidence, load_hearing
-from courtroom_api.auth.policy import Action
-from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep
+from courtroom_api.auth.policy import Action, case_scope
+from courtroom_api.deps import MAX_ID, CurrentUser, IdPath, ServicesDep, SessionDep
 from courtroom_api.errors import ConflictError, NotFoundError, ValidationFailedError
-from courtroom_api.schemas import DisplayState, HearingCreate, HearingPublic, HearingStart, HearingUpdate
+from courtroom_api.schemas import (
+    DisplayState,
+    HearingCreate,
+    HearingListItem,
+    HearingPublic,
+    HearingStart,
+    HearingUpdate,
+)
+from models.enums import HearingStatus
 
 router = APIRouter(prefix="/api", tags=["hearings"])
 
 
 def _iso(data: dict) -> dict:  # type: ignore[type-arg]
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}
+
+
+@router.get("/hearings", response_model=list[HearingListItem])
+def list_all_hearings(
+    user: CurrentUser, session: SessionDep,
+    status: Annotated[HearingStatus | None, Query(description="only hearings in this state")] = None,
+    courtroom_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    limit: Annotated[int, Query(ge=1, le=2000)] = 500,
+) -> list[HearingListItem]:
+    """Every hearing the caller may see, across the court (oldest first, then by id).
+
+    A party sees only its own cases' hearings; a terminal only the hearings of its courtroom.
+    """
+    from models import Case, Hearing
+
+    scope = case_scope(user, session)
+    stmt = select(Hearing, Case.case_number).join(Case, Case.id == Hearing.case_id)
+    if scope is not None:
+        stmt = stmt.where(Hearing.case_id.in_(sorted(scope)))
+    if user.role == "terminal":
+        stmt = stmt.where(Hearing.courtroom_id == user.courtroom_id)
+    if status is not None:
+        stmt = stmt.where(Hearing.status == status)
+    if courtroom_id is not None:
+        stmt = stmt.where(Hearing.courtroom_id == courtroom_id)
+    stmt = stmt.order_by(Hearing.started_at.asc().nulls_last(), Hearing.scheduled_start.asc().nulls_last(),
+                         Hearing.id).limit(limit)
+    return [HearingListItem.model_validate({**HearingPublic.model_validate(h).model_dump(), "case_number": number})
+            for h, number in session.execute(stmt)]
 
 
 @router.get("/cases/{case_id}/hearings", response_model=list[HearingPublic])

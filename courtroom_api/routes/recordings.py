@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
 from courtroom_api.access import load_hearing
+from courtroom_api.auth.media import issue_media_token, with_media_token
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.blobstore import blob_path
-from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep
+from courtroom_api.deps import CurrentUser, IdPath, MediaUser, ServicesDep, SessionDep
 from courtroom_api.errors import NotFoundError
 from courtroom_api.ranges import file_response
 from courtroom_api.schemas import RecordingPublic
+from courtroom_api.services import Services
 
 router = APIRouter(prefix="/api", tags=["recordings"])
 MIXDOWN = "mixdown"
@@ -59,7 +61,7 @@ def list_recordings(hearing_id: IdPath, user: CurrentUser, session: SessionDep) 
 
 @router.get("/recordings/{recording_id}/audio", response_class=Response, responses=RANGE_RESPONSES)
 def recording_audio(
-    recording_id: IdPath, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    recording_id: IdPath, user: MediaUser, session: SessionDep, services: ServicesDep,
     range_: Annotated[str | None, Header(alias="range")] = None,
 ) -> Response:
     """The finalized multi-channel recording (FLAC), seekable with Range."""
@@ -73,7 +75,7 @@ def recording_audio(
 
 @router.get("/recordings/{recording_id}/tracks/{seat}", response_class=Response, responses=RANGE_RESPONSES)
 def recording_track(
-    recording_id: IdPath, seat: str, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    recording_id: IdPath, seat: str, user: MediaUser, session: SessionDep, services: ServicesDep,
     range_: Annotated[str | None, Header(alias="range")] = None,
 ) -> Response:
     """One seat's track, or ``mixdown`` for the listening mix, seekable with Range."""
@@ -88,7 +90,7 @@ def recording_track(
 
 @router.get("/recordings/{recording_id}/mixdown", response_class=Response, responses=RANGE_RESPONSES)
 def recording_mixdown(
-    recording_id: IdPath, user: CurrentUser, session: SessionDep, services: ServicesDep,
+    recording_id: IdPath, user: MediaUser, session: SessionDep, services: ServicesDep,
     range_: Annotated[str | None, Header(alias="range")] = None,
 ) -> Response:
     return recording_track(recording_id, MIXDOWN, user, session, services, range_)
@@ -97,17 +99,29 @@ def recording_mixdown(
 @router.get("/hearings/{hearing_id}/play", response_class=RedirectResponse, status_code=307,
             responses={307: {"description": "to the recording, with a media fragment #t=<seconds>"}})
 def play_from(
-    hearing_id: IdPath, user: CurrentUser, session: SessionDep,
+    hearing_id: IdPath, user: MediaUser, session: SessionDep, services: ServicesDep, request: Request,
     t: Annotated[float, Query(ge=0, le=1e7, description="seconds from the start of the recording")] = 0.0,
 ) -> RedirectResponse:
-    """Play the hearing's recording from ``t``: redirects to the mixdown (or the full recording) at ``#t=``."""
+    """Play the hearing's recording from ``t``: redirects to the mixdown (or the full recording) at ``#t=``.
+
+    A caller that came with a media link (``/play?mt=…``, e.g. an ``<audio>`` element) is sent on
+    with a fresh link for the target; a bearer caller gets the plain target path.
+    """
     from models import Recording
 
     load_hearing(session, user, hearing_id, Action.READ_RECORDING)
+    linked = "authorization" not in request.headers
     recordings = session.scalars(select(Recording).where(Recording.hearing_id == hearing_id).order_by(Recording.id)).all()
     for recording in recordings:
         if any(e.get("seat") == MIXDOWN and e.get("track_sha256") for e in recording.channel_layout or []):
-            return RedirectResponse(f"/api/recordings/{recording.id}/mixdown#t={t:.2f}", status_code=307)
+            return _redirect(services, user, f"/api/recordings/{recording.id}/mixdown", t, linked)
         if recording.blob_sha256:
-            return RedirectResponse(f"/api/recordings/{recording.id}/audio#t={t:.2f}", status_code=307)
+            return _redirect(services, user, f"/api/recordings/{recording.id}/audio", t, linked)
     raise NotFoundError(f"hearing {hearing_id} has no finalized recording yet")
+
+
+def _redirect(services: Services, user: Principal, path: str, t: float, linked: bool) -> RedirectResponse:
+    if linked:
+        token, _ = issue_media_token(user.user_id, path, services.settings.auth.media_link_seconds, services.secret)
+        path = with_media_token(path, token)
+    return RedirectResponse(f"{path}#t={t:.2f}", status_code=307)

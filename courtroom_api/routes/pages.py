@@ -1,0 +1,47 @@
+"""The touch-terminal pages: bench, party screen, clerk console, appeal search, login.
+
+Pages are static HTML shells with plain ES modules (no build step, no CDN); every asset is served
+from ``courtroom_api/static``. Access control happens in the API the pages call, so the shells
+themselves are public.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+PAGES: tuple[str, ...] = ("login", "bench", "party", "clerk", "search", "transcript")
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(name: str) -> FileResponse:
+    # no-cache: a terminal that stays on for weeks must pick up a new release on reload.
+    return FileResponse(STATIC_DIR / "pages" / f"{name}.html", headers={"Cache-Control": "no-cache"})
+
+
+def _register(name: str) -> None:
+    def serve() -> FileResponse:
+        return _page(name)
+
+    serve.__name__ = f"page_{name}"
+    router.add_api_route(f"/{name}", serve, methods=["GET"])
+
+
+for _name in PAGES:
+    _register(_name)
+
+
+@router.get("/")
+def index() -> RedirectResponse:
+    return RedirectResponse("/login")
+
+
+def install(app: FastAPI) -> None:
+    """Mount the static assets and the page routes on the app."""
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(router)

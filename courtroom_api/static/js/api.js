@@ -1,0 +1,272 @@
+// Tiny client for the courtroom REST API and the live hearing WebSocket.
+// Every URL the pages use is listed in ENDPOINTS, so the pages follow the API in one place.
+
+const TOKEN_KEY = "courtroom.token";
+const USER_KEY = "courtroom.user";
+
+export const ENDPOINTS = {
+  token: "/api/auth/token",
+  me: "/api/auth/me",
+  mediaLinks: "/api/auth/media-links",
+  cases: "/api/cases",
+  caseOne: (id) => `/api/cases/${id}`,
+  caseParticipants: (id) => `/api/cases/${id}/participants`,
+  caseEvidence: (id) => `/api/cases/${id}/evidence`,
+  caseHearings: (id) => `/api/cases/${id}/hearings`,
+  caseNotes: (id) => `/api/cases/${id}/notes`,
+  note: (id) => `/api/notes/${id}`,
+  courtrooms: "/api/courtrooms",
+  hearings: "/api/hearings",
+  hearing: (id) => `/api/hearings/${id}`,
+  segments: (id) => `/api/hearings/${id}/segments`,
+  display: (id) => `/api/hearings/${id}/display`,
+  start: (id) => `/api/hearings/${id}/start`,
+  stop: (id) => `/api/hearings/${id}/stop`,
+  signoff: (id) => `/api/hearings/${id}/signoff`,
+  unlock: (id) => `/api/hearings/${id}/unlock`,
+  record: (id) => `/api/hearings/${id}/record`,
+  exportTranscript: (id, format) => `/api/hearings/${id}/transcript?format=${format}`,
+  annotations: (id) => `/api/hearings/${id}/annotations`,
+  recordingAudio: (id) => `/api/hearings/${id}/play`,
+  segment: (id) => `/api/segments/${id}`,
+  segmentSeal: (id) => `/api/segments/${id}/seal`,
+  evidence: (id) => `/api/evidence/${id}`,
+  evidenceContent: (id) => `/api/evidence/${id}/content`,
+  evidencePages: (id) => `/api/evidence/${id}/pages`,
+  evidencePage: (id, page) => `/api/evidence/${id}/pages/${page}`,
+  search: "/api/search",
+  statutes: "/api/statutes",
+  live: (id) => `/ws/hearings/${id}`,
+};
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(`${status}: ${detail}`);
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function currentUser() {
+  const raw = sessionStorage.getItem(USER_KEY);
+  return raw ? JSON.parse(raw) : null;
+}
+
+export function logout() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(USER_KEY);
+  location.assign("/login");
+}
+
+/** Send the user to the login page unless a token is held; returns the user record. */
+export function requireLogin(roles) {
+  const user = currentUser();
+  if (!token() || !user) {
+    location.replace(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+    return null;
+  }
+  if (roles && !roles.includes(user.role)) {
+    location.replace(`/login?denied=${encodeURIComponent(location.pathname)}`);
+    return null;
+  }
+  return user;
+}
+
+/** OAuth2 password flow: the token goes to sessionStorage (gone when the terminal's tab closes). */
+export async function login(username, password) {
+  const body = new URLSearchParams({ username, password, grant_type: "password" });
+  const resp = await fetch(ENDPOINTS.token, { method: "POST", body });
+  if (!resp.ok) throw new ApiError(resp.status, await errorDetail(resp));
+  const data = await resp.json();
+  sessionStorage.setItem(TOKEN_KEY, data.access_token);
+  const user = await api("GET", ENDPOINTS.me);
+  sessionStorage.setItem(USER_KEY, JSON.stringify(user));
+  return user;
+}
+
+async function errorDetail(resp) {
+  try {
+    const data = await resp.json();
+    return typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail ?? data);
+  } catch {
+    return resp.statusText;
+  }
+}
+
+/** Call the API with the bearer token; JSON in and out. */
+export async function api(method, path, { query, json, form } = {}) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(query || {})) {
+    if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, v);
+  }
+  const headers = { Accept: "application/json" };
+  const t = token();
+  if (t) headers.Authorization = `Bearer ${t}`;
+  let body;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  } else if (form) {
+    body = form;
+  }
+  const resp = await fetch(url, { method, headers, body });
+  if (resp.status === 401) {
+    logout();
+    throw new ApiError(401, "session expired");
+  }
+  if (!resp.ok) throw new ApiError(resp.status, await errorDetail(resp));
+  if (resp.status === 204) return null;
+  return resp.json();
+}
+
+const objectUrls = new Map(); // path → Promise<blob: URL>
+
+/**
+ * A blob: URL of a whole file fetched with the bearer token — for downloads (exports) only.
+ * Media for <img>, <audio> and <video> goes through mediaUrl, which streams.
+ */
+export function objectUrl(path) {
+  if (!objectUrls.has(path)) {
+    const p = (async () => {
+      const resp = await fetch(path, { headers: { Authorization: `Bearer ${token() || ""}` } });
+      if (!resp.ok) throw new ApiError(resp.status, await errorDetail(resp));
+      return URL.createObjectURL(await resp.blob());
+    })();
+    p.catch(() => objectUrls.delete(path));
+    objectUrls.set(path, p);
+  }
+  return objectUrls.get(path);
+}
+
+/**
+ * A URL that <img>, <audio> and <video> can load: those elements cannot send the bearer token,
+ * so the server signs a short-lived link (?mt=) for exactly this file. The browser then streams
+ * it with Range requests — a long recording plays and seeks without being downloaded whole.
+ * The query (e.g. ?width=) and fragment (#t=) of `path` are kept.
+ */
+export async function mediaUrl(path) {
+  const want = new URL(path, location.origin);
+  const link = await api("POST", ENDPOINTS.mediaLinks, { json: { path: want.pathname } });
+  const out = new URL(link.url, location.origin);
+  for (const [k, v] of want.searchParams) out.searchParams.set(k, v);
+  return `${out.pathname}${out.search}${want.hash}`;
+}
+
+const RELINK_MIN_MS = 10_000;
+
+/**
+ * Point an <audio>/<video> at a file through a media link. Links live a few minutes; when a
+ * later seek fails because the link expired, a fresh one is signed and playback resumes there.
+ */
+export async function setMediaSource(el, path) {
+  el.dataset.mediaPath = path;
+  // A streamed source loads nothing under preload="none" (blob: URLs did): fetch its metadata only.
+  if (el.preload === "none") el.preload = "metadata";
+  el.src = await mediaUrl(path);
+  if (el.dataset.relink) return;
+  el.dataset.relink = "1";
+  let last = Date.now();
+  el.addEventListener("error", async () => {
+    if (!el.dataset.mediaPath || Date.now() - last < RELINK_MIN_MS) return;  // not a stale link: give up
+    last = Date.now();
+    const at = el.currentTime;
+    el.src = await mediaUrl(el.dataset.mediaPath);
+    el.addEventListener("loadedmetadata", () => { el.currentTime = at; }, { once: true });
+  });
+}
+
+/** Every hearing the caller may see, with its case number, newest last (one court-wide request). */
+export async function listHearings(filters = {}) {
+  const rows = items(await api("GET", ENDPOINTS.hearings, { query: filters }));
+  return rows.sort((a, b) => String(a.started_at ?? a.scheduled_start ?? "")
+    .localeCompare(String(b.started_at ?? b.scheduled_start ?? "")) || a.id - b.id);
+}
+
+/** Lists may come bare or wrapped ({items: [...]}) — accept both. */
+export function items(data) {
+  if (Array.isArray(data)) return data;
+  return data?.items ?? data?.results ?? data?.hits ?? [];
+}
+
+/** Event type without the "transcript." prefix: partial, final, revised, meter, alarm, display… */
+export function eventType(event) {
+  return String(event.type ?? event.kind ?? "").replace(/^transcript\./, "");
+}
+
+// Close codes of the live socket that retrying cannot fix.
+const CLOSE_UNAUTHORIZED = 4401;
+const CLOSE_NOT_FOUND = 4404;
+
+/**
+ * Live hearing stream: JSON frames {seq, type, t, data}. Every event carries a per-hearing `seq`;
+ * after a drop the client reconnects with ?after=<last seq> and misses nothing. A `reset` frame
+ * (events before it were evicted) makes the caller reload the transcript over REST.
+ */
+export class LiveHearing {
+  constructor(hearingId, { onEvent, onResync, onState } = {}) {
+    this.hearingId = hearingId;
+    this.lastSeq = 0;
+    this.onEvent = onEvent || (() => {});
+    this.onResync = onResync || (() => {});
+    this.onState = onState || (() => {});
+    this.retryMs = 500;
+    this.closed = false;
+    this.ws = null;
+  }
+
+  start() {
+    this.closed = false;
+    this.connect();
+    return this;
+  }
+
+  connect() {
+    const proto = location.protocol === "https:" ? "wss" : "ws";
+    const q = new URLSearchParams({ after: String(this.lastSeq), token: token() || "" });
+    const ws = new WebSocket(`${proto}://${location.host}${ENDPOINTS.live(this.hearingId)}?${q}`);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.retryMs = 500;
+      this.onState("open");
+    };
+    ws.onmessage = (msg) => this.receive(msg.data);
+    ws.onclose = (e) => {
+      this.onState("closed");
+      if (e.code === CLOSE_UNAUTHORIZED) return logout();
+      if (this.closed || e.code === CLOSE_NOT_FOUND) return;
+      setTimeout(() => this.connect(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, e.code === 1000 ? 30000 : 8000);
+    };
+  }
+
+  receive(raw) {
+    let event;
+    try {
+      event = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    const type = eventType(event);
+    if (type === "hello") return this.onState("live", event.data);
+    // "closed": the server dropped us (we fell behind); the reconnect resumes after lastSeq.
+    if (type === "closed") return;
+    if (type === "reset") {
+      if (event.seq) this.lastSeq = Number(event.seq);
+      this.onResync(event);
+      return;
+    }
+    const seq = Number(event.seq ?? 0);
+    if (seq && seq <= this.lastSeq) return; // already seen (replayed after a reconnect)
+    if (seq) this.lastSeq = seq;
+    this.onEvent(event);
+  }
+
+  stop() {
+    this.closed = true;
+    if (this.ws) this.ws.close();
+  }
+}

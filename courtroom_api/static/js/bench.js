@@ -1,0 +1,220 @@
+// The judge's bench terminal: six panes (evidence, live transcript, dossier, compare, court notes,
+// statutes) that can be switched one at a time or tiled.
+import { ENDPOINTS, LiveHearing, api, eventType, items, listHearings, requireLogin } from "./api.js";
+import { h, hearingControls, params, reportError, setupHeader } from "./common.js";
+import { ComparePane, DossierPane, NotesPane, StatutesPane } from "./bench_panes.js";
+import { EvidenceViewer, evidenceLabel } from "./evidence.js";
+import { applyI18n, t } from "./i18n.js";
+import { TranscriptView } from "./transcript.js";
+
+const PANES = ["evidence", "transcript", "dossier", "compare", "notes", "statutes"];
+const LAYOUT_KEY = "courtroom.bench.layout";
+
+const user = requireLogin(["judge", "clerk", "admin", "terminal"]);
+
+const bench = {
+  hearing: null,
+  caseId: null,
+  evidence: [],
+  showing: false,
+  live: null,
+  sendTimer: null,
+};
+
+function panel(name, ...body) {
+  return h("section", { class: "panel", id: `pane-${name}`, dataset: { pane: name } },
+    h("h2", {}, h("span", { "data-i18n": `pane.${name}` }), h("span", { class: "spacer" }),
+      h("span", { class: "pane-tools", id: `tools-${name}` })),
+    h("div", { class: "panel-body" }, ...body));
+}
+
+function buildLayout() {
+  const tabs = h("nav", { class: "pane-tabs", role: "tablist" }, PANES.map((name) =>
+    h("button", { type: "button", role: "tab", "data-pane": name, "data-i18n": `pane.${name}`,
+      onclick: () => selectPane(name) })));
+  const panes = h("div", { class: "panes", id: "panes" },
+    panel("evidence", h("div", { class: "ev-layout" },
+      h("ul", { class: "list ev-list", id: "bench-evidence-list" }),
+      h("div", { class: "ev-view", id: "bench-viewer" }))),
+    panel("transcript", h("div", { id: "bench-transcript" })),
+    panel("dossier", h("div", { id: "dossier" })),
+    panel("compare", h("div", { id: "compare", class: "compare" })),
+    panel("notes", h("div", { id: "notes" })),
+    panel("statutes", h("div", { id: "statutes" })));
+  document.getElementById("main").replaceChildren(tabs, panes);
+}
+
+function buildTopbar() {
+  const slot = document.getElementById("topbar-slot");
+  const select = h("select", { id: "hearing-select", "data-i18n-aria": "hearing.pick", onchange: (e) =>
+    openHearing(e.target.value) });
+  const tile = h("button", { class: "btn", type: "button", id: "layout-tile", "data-i18n": "bench.tile",
+    onclick: () => setLayout("tile") });
+  const sw = h("button", { class: "btn", type: "button", id: "layout-switch", "data-i18n": "bench.switch",
+    onclick: () => setLayout("switch") });
+  bench.controls = hearingControls(() => bench.hearing, (hr) => {
+    bench.hearing = hr;
+    const option = select.querySelector(`option[value="${hr.id}"]`);
+    if (option) option.textContent = option.textContent.replace(/[^·]+$/, ` ${t(`status.${hr.status}`)}`);
+  });
+  slot.replaceChildren(select, tile, sw, ...bench.controls.elements);
+}
+
+function setLayout(mode) {
+  localStorage.setItem(LAYOUT_KEY, mode);
+  const panes = document.getElementById("panes");
+  panes.classList.toggle("tile", mode === "tile");
+  panes.classList.toggle("switch", mode !== "tile");
+  document.getElementById("layout-tile").classList.toggle("on", mode === "tile");
+  document.getElementById("layout-switch").classList.toggle("on", mode !== "tile");
+}
+
+function selectPane(name) {
+  for (const p of document.querySelectorAll(".panes > .panel")) p.classList.toggle("active", p.dataset.pane === name);
+  for (const b of document.querySelectorAll(".pane-tabs button")) b.setAttribute("aria-selected", String(b.dataset.pane === name));
+  if (document.getElementById("panes").classList.contains("tile")) {
+    document.getElementById(`pane-${name}`).scrollIntoView({ block: "nearest" });
+  }
+}
+
+// ---- evidence pane: the current exhibit and "show to parties" ----
+
+function buildEvidenceTools(viewer) {
+  const show = h("button", { class: "btn primary", type: "button", id: "show-to-parties", "data-i18n": "ev.show",
+    onclick: () => setShowing(!bench.showing, viewer) });
+  const banner = h("span", { class: "showing-banner", id: "showing-banner", hidden: true, "data-i18n": "ev.showing" });
+  document.getElementById("tools-evidence").replaceChildren(banner, show);
+}
+
+function setShowing(on, viewer) {
+  bench.showing = on && Boolean(viewer.evidence);
+  const show = document.getElementById("show-to-parties");
+  show.dataset.i18n = bench.showing ? "ev.stop" : "ev.show";
+  show.setAttribute("aria-pressed", String(bench.showing));
+  document.getElementById("showing-banner").hidden = !bench.showing;
+  applyI18n(show.parentElement);
+  sendDisplay(bench.showing ? viewer.state() : null, true);
+}
+
+/** PUT the "now displayed" state; zoom gestures are coalesced to a few updates a second. */
+function sendDisplay(state, now = false) {
+  if (!bench.hearing) return;
+  clearTimeout(bench.sendTimer);
+  const body = state ? { evidence_id: state.evidence_id, page: state.page, zoom: zoomOf(state.region) } : { evidence_id: null };
+  // One PUT at a time, in order: a late zoom update must never overtake "stop showing".
+  const send = () => {
+    bench.sending = (bench.sending ?? Promise.resolve())
+      .then(() => api("PUT", ENDPOINTS.display(bench.hearing.id), { json: body }))
+      .catch(reportError);
+  };
+  if (now) send();
+  else bench.sendTimer = setTimeout(send, 150);
+}
+
+/** Page region {x0, y0, x1, y1} → the API's zoom [x, y, w, h] (fractions of the page). */
+function zoomOf(region) {
+  if (!region) return null;
+  return [region.x0, region.y0, region.x1 - region.x0, region.y1 - region.y0];
+}
+
+function renderEvidenceList(viewer) {
+  const list = document.getElementById("bench-evidence-list");
+  list.replaceChildren(...bench.evidence.map((ev) => h("li", {},
+    h("button", { class: "pick", type: "button", dataset: { evidenceId: ev.id }, onclick: () => openExhibit(ev, viewer) },
+      evidenceLabel(ev), ev.sealed ? ` 🔒` : ""))));
+}
+
+async function openExhibit(ev, viewer) {
+  for (const b of document.querySelectorAll("#bench-evidence-list .pick")) {
+    b.classList.toggle("on", b.dataset.evidenceId === String(ev.id));
+  }
+  selectPane("evidence");
+  await viewer.show(ev);
+}
+
+// ---- hearing selection and the live transcript ----
+
+async function loadHearings() {
+  const select = document.getElementById("hearing-select");
+  const hearings = await listHearings();
+  select.replaceChildren(...hearings.map((hr) => h("option", { value: hr.id },
+    `${hr.case_number ?? hr.case_id} · ${hr.title || `#${hr.id}`} · ${t(`status.${hr.status}`)}`)));
+  if (!hearings.length) {
+    select.append(h("option", { value: "", "data-i18n": "hearing.none" }, t("hearing.none")));
+    return null;
+  }
+  const wanted = params().get("hearing");
+  const live = hearings.find((hr) => hr.status === "in_progress" || hr.status === "paused");
+  const pick = hearings.find((hr) => String(hr.id) === wanted) ?? live ?? hearings[hearings.length - 1];
+  select.value = pick.id;
+  return pick;
+}
+
+async function openHearing(id, ctx = bench.ctx) {
+  if (!id) return;
+  bench.live?.stop();
+  bench.hearing = await api("GET", ENDPOINTS.hearing(id));
+  bench.caseId = bench.hearing.case_id;
+  bench.controls.refresh();
+  document.body.dataset.hearingId = id;
+  const transcript = ctx.transcript;
+  transcript.setHearing(id);
+  transcript.load(await api("GET", ENDPOINTS.segments(id)));
+  bench.live = new LiveHearing(id, {
+    onEvent: (ev) => onLiveEvent(ev, ctx),
+    onResync: async () => transcript.load(await api("GET", ENDPOINTS.segments(id))),
+    onState: (s) => { document.body.dataset.live = s; },
+  }).start();
+  bench.evidence = items(await api("GET", ENDPOINTS.caseEvidence(bench.caseId)));
+  renderEvidenceList(ctx.viewer);
+  await Promise.all([ctx.dossier.open(bench.caseId, bench.hearing), ctx.notes.open(bench.caseId, id),
+    ctx.compare.open(bench.caseId, bench.evidence)]);
+}
+
+function onLiveEvent(ev, ctx) {
+  if (ctx.transcript.apply(ev)) return;
+  const status = eventType(ev) === "status" ? (ev.data ?? ev).status : null;
+  if (status && bench.hearing) {
+    // The hearing was started or ended elsewhere (the clerk's console): follow its state.
+    const next = { started: "in_progress", resumed: "in_progress", ended: "ended" }[status];
+    if (next) {
+      bench.hearing = { ...bench.hearing, status: next };
+      bench.controls.refresh();
+    }
+  }
+  // Another bench terminal of the same hearing stopped the display: follow that.
+  if (eventType(ev) === "display" && !(ev.data ?? ev).evidence_id && bench.showing) setShowing(false, ctx.viewer);
+}
+
+async function main() {
+  if (!user) return;
+  setupHeader("bench.title");
+  buildTopbar();
+  buildLayout();
+  const viewer = new EvidenceViewer(document.getElementById("bench-viewer"), {
+    onView: (state) => { if (bench.showing) sendDisplay(state); },
+  });
+  buildEvidenceTools(viewer);
+  const transcript = new TranscriptView(document.getElementById("bench-transcript"));
+  const ctx = {
+    viewer,
+    transcript,
+    dossier: new DossierPane(document.getElementById("dossier"), { openExhibit: (ev) => openExhibit(ev, viewer) }),
+    compare: new ComparePane(document.getElementById("compare")),
+    notes: new NotesPane(document.getElementById("notes")),
+    statutes: new StatutesPane(document.getElementById("statutes")),
+  };
+  bench.ctx = ctx;
+  setLayout(localStorage.getItem(LAYOUT_KEY) === "tile" ? "tile" : "switch");
+  selectPane(params().get("pane") ?? "transcript");
+  applyI18n();
+  try {
+    const hearing = await loadHearings();
+    if (hearing) await openHearing(hearing.id, ctx);
+  } catch (err) {
+    reportError(err);
+  }
+  document.body.dataset.ready = "1";
+}
+
+main();

@@ -1,0 +1,190 @@
+// The bench's reference panes: dossier lookup, comparison, the judge's court notes, statutes.
+import { ENDPOINTS, api, items } from "./api.js";
+import { fmtDate, h, markedSnippet, reportError, roleBadge } from "./common.js";
+import { EvidenceViewer, evidenceLabel } from "./evidence.js";
+import { applyI18n, t } from "./i18n.js";
+import { TranscriptView } from "./transcript.js";
+
+function hearingLabel(hr) {
+  const when = fmtDate(hr.started_at ?? hr.scheduled_start);
+  return `${hr.title || `#${hr.id}`} · ${when} · ${t(`status.${hr.status}`)}`;
+}
+
+/** Case file: particulars, participants, evidence, and earlier hearings' transcripts. */
+export class DossierPane {
+  constructor(root, { openExhibit }) {
+    this.root = root;
+    this.openExhibit = openExhibit;
+  }
+
+  async open(caseId, current) {
+    const [cas, people, hearings, evidence] = await Promise.all([
+      api("GET", ENDPOINTS.caseOne(caseId)),
+      api("GET", ENDPOINTS.caseParticipants(caseId)),
+      api("GET", ENDPOINTS.caseHearings(caseId)),
+      api("GET", ENDPOINTS.caseEvidence(caseId)),
+    ]);
+    const transcriptBox = h("div", { id: "dossier-transcript" });
+    const view = new TranscriptView(transcriptBox, { numbered: true });
+    const hearingButtons = items(hearings).map((hr) => h("button", { class: "pick", type: "button",
+      dataset: { hearingId: hr.id }, onclick: async (e) => {
+        for (const b of this.root.querySelectorAll("[data-hearing-id]")) b.classList.toggle("on", b === e.currentTarget);
+        view.setHearing(hr.id);
+        view.load(await api("GET", ENDPOINTS.segments(hr.id)).catch((err) => { reportError(err); return []; }));
+      } }, hearingLabel(hr), hr.id === current?.id ? " ●" : ""));
+    this.root.replaceChildren(
+      h("div", { class: "stack" },
+        h("h3", {}, cas.case_number ?? cas.number ?? `#${cas.id}`),
+        h("div", {}, h("span", { "data-i18n": "dossier.cause" }), `: ${cas.cause_of_action ?? cas.cause ?? ""}`),
+        h("h4", { "data-i18n": "dossier.participants" }),
+        h("div", { class: "row" }, items(people).map((p) => roleBadge(p.role, p.side, p.name))),
+        h("h4", { "data-i18n": "dossier.evidence" }),
+        h("ul", { class: "list" }, items(evidence).map((ev) => h("li", {}, h("button", { class: "pick", type: "button",
+          onclick: () => this.openExhibit(ev) }, evidenceLabel(ev))))),
+        h("h4", { "data-i18n": "dossier.hearings" }),
+        h("div", { class: "stack" }, hearingButtons),
+        transcriptBox));
+    applyI18n(this.root);
+  }
+}
+
+/** Two documents or two transcript passages side by side. */
+export class ComparePane {
+  constructor(root) {
+    this.root = root;
+  }
+
+  async open(caseId, evidence) {
+    const hearings = items(await api("GET", ENDPOINTS.caseHearings(caseId)));
+    const options = [
+      ...evidence.filter((ev) => ev.kind === "document" || ev.kind === "image")
+        .map((ev) => ({ value: `e:${ev.id}`, label: evidenceLabel(ev), ev })),
+      ...hearings.map((hr) => ({ value: `h:${hr.id}`, label: `${t("dossier.hearings")} ${hearingLabel(hr)}`, hr })),
+    ];
+    this.root.replaceChildren(this.side("left", options), this.side("right", options));
+    applyI18n(this.root);
+  }
+
+  side(name, options) {
+    const body = h("div", { class: "compare-body" });
+    const select = h("select", { id: `compare-${name}`, "data-i18n-aria": "compare.pick" },
+      h("option", { value: "", "data-i18n": "compare.pick" }),
+      options.map((o) => h("option", { value: o.value }, o.label)));
+    select.addEventListener("change", async () => {
+      const o = options.find((x) => x.value === select.value);
+      if (!o) return body.replaceChildren();
+      if (o.ev) {
+        const box = h("div", { class: "ev-view" });
+        body.replaceChildren(box);
+        body.style.height = "100%";
+        await new EvidenceViewer(box).show(o.ev);
+      } else {
+        const box = h("div", {});
+        body.replaceChildren(box);
+        const view = new TranscriptView(box, { hearingId: o.hr.id, numbered: true });
+        view.load(await api("GET", ENDPOINTS.segments(o.hr.id)).catch((err) => { reportError(err); return []; }));
+      }
+    });
+    return h("div", { class: "compare-side", dataset: { side: name } }, select, body);
+  }
+}
+
+/** The judge's private court notes for the case, kept in the dossier. */
+export class NotesPane {
+  constructor(root) {
+    this.root = root;
+  }
+
+  async open(caseId, hearingId) {
+    this.caseId = caseId;
+    this.hearingId = hearingId;
+    const text = h("textarea", { id: "note-text", "data-i18n-placeholder": "notes.new" });
+    const save = h("button", { class: "btn primary", type: "button", id: "note-save", "data-i18n": "notes.save",
+      onclick: async () => {
+        if (!text.value.trim()) return;
+        try {
+          await api("POST", ENDPOINTS.caseNotes(caseId), { json: { text: text.value, hearing_id: hearingId } });
+          text.value = "";
+          await this.refresh();
+        } catch (err) {
+          reportError(err);
+        }
+      } });
+    this.list = h("div", { class: "stack", id: "notes-list" });
+    this.root.replaceChildren(h("div", { class: "stack" },
+      h("p", { class: "empty", "data-i18n": "notes.private" }), text, h("div", { class: "row" }, save), this.list));
+    applyI18n(this.root);
+    await this.refresh();
+  }
+
+  async refresh() {
+    const notes = items(await api("GET", ENDPOINTS.caseNotes(this.caseId)));
+    this.list.replaceChildren(...notes.map((n) => this.renderNote(n)));
+    applyI18n(this.list);
+  }
+
+  renderNote(n) {
+    const body = h("p", { class: "note-text" }, n.text);
+    const card = h("div", { class: "note", dataset: { noteId: n.id } },
+      h("div", { class: "meta" }, fmtDate(n.updated_at ?? n.created_at),
+        h("span", { class: "spacer" }),
+        h("button", { class: "btn", type: "button", "data-i18n": "notes.edit", dataset: { action: "edit" },
+          onclick: () => this.edit(n, card, body) }),
+        h("button", { class: "btn", type: "button", "data-i18n": "notes.delete", dataset: { action: "delete" },
+          onclick: async () => {
+            await api("DELETE", ENDPOINTS.note(n.id)).catch(reportError);
+            await this.refresh();
+          } })),
+      body);
+    return card;
+  }
+
+  edit(n, card, body) {
+    if (card.querySelector("textarea")) return;
+    const text = h("textarea", {});
+    text.value = n.text;
+    const save = h("button", { class: "btn primary", type: "button", "data-i18n": "notes.save", dataset: { action: "save" },
+      onclick: async () => {
+        try {
+          await api("PATCH", ENDPOINTS.note(n.id), { json: { text: text.value } });
+          await this.refresh();
+        } catch (err) {
+          reportError(err);
+        }
+      } });
+    body.replaceWith(h("div", { class: "stack" }, text, h("div", { class: "row" }, save)));
+    applyI18n(card);
+    text.focus();
+  }
+}
+
+/** Full-text statute lookup over the statutes the court imported. */
+export class StatutesPane {
+  constructor(root) {
+    this.root = root;
+    const input = h("input", { type: "search", id: "statute-query", "data-i18n-placeholder": "statutes.query" });
+    const results = h("div", { id: "statute-results" });
+    const go = h("button", { class: "btn primary", type: "button", id: "statute-go", "data-i18n": "search.go" });
+    const run = async () => {
+      if (!input.value.trim()) return;
+      try {
+        const hits = items(await api("GET", ENDPOINTS.statutes, { query: { q: input.value.trim(), limit: 20 } }));
+        results.replaceChildren(...(hits.length ? hits.map(statuteHit)
+          : [h("p", { class: "empty", "data-i18n": "statutes.none" }, t("statutes.none"))]));
+      } catch (err) {
+        reportError(err);
+      }
+    };
+    go.addEventListener("click", run);
+    input.addEventListener("keydown", (e) => { if (e.key === "Enter") run(); });
+    root.replaceChildren(h("div", { class: "stack" }, h("div", { class: "row" }, input, go), results));
+  }
+}
+
+function statuteHit(s) {
+  const body = h("p", {});
+  body.append(markedSnippet(s.snippet ?? s.text ?? ""));
+  return h("article", { class: "statute", dataset: { statuteId: s.id } },
+    h("h3", {}, `${s.law ?? s.code ?? ""} ${s.article ?? ""}`), body);
+}
+

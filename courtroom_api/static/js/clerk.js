@@ -1,0 +1,343 @@
+// Clerk console: many courtrooms at once (level meters, alarms, the latest lines), and for the
+// selected one the full live transcript with inline correction, markup, sealing and sign-off.
+import { ENDPOINTS, LiveHearing, api, eventType, listHearings, objectUrl, requireLogin } from "./api.js";
+import { h, hearingControls, reportError, setupHeader, toast } from "./common.js";
+import { applyI18n, roleLabel, t } from "./i18n.js";
+import { TranscriptView, segmentOf } from "./transcript.js";
+
+const user = requireLogin(["clerk", "admin", "judge"]);
+const LOW_CONFIDENCE = 0.5;
+const rooms = new Map(); // hearing id → room state
+let selected = null;
+let detail = null;
+let controls = null;
+
+/** Meter frames: per-channel arrays (dBFS: peak_dbfs / rms_dbfs; or linear peak / rms) or a list. */
+function levelsOf(ev, seats = []) {
+  const dbfs = ev.peak_dbfs ?? ev.rms_dbfs;
+  if (Array.isArray(dbfs)) {
+    return dbfs.map((db, i) => ({ key: String(seats[i] ?? `ch${i}`), db: Number(db), clipping: Number(db) > -0.5 }));
+  }
+  if (Array.isArray(ev.peak) || Array.isArray(ev.rms)) {
+    const values = ev.peak ?? ev.rms;
+    return values.map((v, i) => {
+      const db = 20 * Math.log10(Math.max(1e-6, Number(v)));
+      return { key: String(ev.seats?.[i] ?? `ch${i}`), db, clipping: db > -0.5 };
+    });
+  }
+  const list = ev.levels ?? ev.meters ?? ev.channels ?? [ev];
+  return list.map((m) => {
+    let db = m.peak_db ?? m.rms_db ?? m.dbfs;
+    if (db === undefined && m.peak !== undefined) db = 20 * Math.log10(Math.max(1e-6, m.peak));
+    if (db === undefined && m.rms !== undefined) db = 20 * Math.log10(Math.max(1e-6, m.rms));
+    return { key: String(m.seat ?? m.channel ?? "?"), db: Number(db ?? -90), clipping: Boolean(m.clipping) || db > -0.5 };
+  });
+}
+
+function roomCard(hr) {
+  const card = h("article", { class: "room", tabindex: "0", dataset: { hearingId: hr.id },
+    onclick: () => selectRoom(hr.id) },
+    h("h3", {}, h("span", { class: "badge role-judge" }, hr.courtroom_name || `#${hr.courtroom_id ?? ""}`),
+      h("span", { class: "tag", "data-i18n": `status.${hr.status}` }, t(`status.${hr.status}`))),
+    h("div", { class: "case-no" }, hr.case_number ?? hr.case_id, " ", hr.title ?? ""),
+    h("div", { class: "meters", "data-i18n-aria": "clerk.meters" }),
+    h("ul", { class: "alarms" }),
+    h("div", { class: "mini" }));
+  return card;
+}
+
+function setMeter(room, level) {
+  const box = room.card.querySelector(".meters");
+  let m = room.meters.get(level.key);
+  if (!m) {
+    m = h("div", { class: "meter", dataset: { seat: level.key } }, h("span", {}, level.key),
+      h("div", { class: "bar" }, h("div", { class: "fill" })));
+    room.meters.set(level.key, m);
+    box.append(m);
+  }
+  m.querySelector(".fill").style.width = `${Math.max(0, Math.min(100, ((level.db + 60) / 60) * 100))}%`;
+  m.classList.toggle("hot", level.clipping);
+}
+
+function raise(room, kind, where, text = "") {
+  const key = `${kind}:${where}`;
+  if (room.alarms.has(key)) return;
+  const label = t(`alarm.${kind}`);
+  const li = h("li", { dataset: { alarm: kind } }, `${label === `alarm.${kind}` ? kind : label} · ${where}`, text ? ` · ${text}` : "");
+  room.alarms.set(key, li);
+  room.card.querySelector(".alarms").prepend(li);
+  room.card.classList.add("alarm");
+  if (kind === "dead_channel") room.meters.get(where)?.classList.add("dead");
+}
+
+function clearAlarm(room, kind, where) {
+  const key = `${kind}:${where}`;
+  room.alarms.get(key)?.remove();
+  room.alarms.delete(key);
+  room.card.classList.toggle("alarm", room.alarms.size > 0);
+  if (kind === "dead_channel") room.meters.get(where)?.classList.remove("dead");
+}
+
+function onEvent(room, ev) {
+  const type = eventType(ev);
+  const data = ev.data ?? ev;
+  if (type === "status") {
+    if (Array.isArray(data.seats)) {
+      room.seats = [];
+      for (const s of data.seats) room.seats[s.channel] = s.seat;
+    }
+    const hearingStatus = { started: "in_progress", resumed: "in_progress", ended: "ended" }[data.status];
+    if (hearingStatus && selected === room.id && detail?.hearing) {
+      detail.hearing = { ...detail.hearing, status: hearingStatus };
+      controls.refresh();
+    }
+    const tag = room.card.querySelector("h3 .tag");
+    if (hearingStatus && tag) {
+      tag.dataset.i18n = `status.${hearingStatus}`;
+      tag.textContent = t(`status.${hearingStatus}`);
+    }
+    return;
+  }
+  if (type === "meter" || type === "level" || type === "levels") {
+    for (const lv of levelsOf(data, room.seats)) setMeter(room, lv);
+    return;
+  }
+  if (type === "alarm" || type === "alarm_cleared") {
+    const kind = alarmKind(data.kind ?? data.alarm ?? data.name);
+    const where = String(data.seat ?? data.channel ?? "?");
+    if (type === "alarm_cleared" || data.active === false || data.cleared) clearAlarm(room, kind, where);
+    else raise(room, kind, where, data.message ?? "");
+    return;
+  }
+  if (type === "final" || type === "revised") noteFinal(room, segmentOf(ev));
+  if (selected === room.id && detail) detail.view.apply(ev);
+}
+
+/** A final line: raise speech alarms, show it in the room's card. */
+function noteFinal(room, seg) {
+  if (!seg.role) raise(room, "unattributed", fmtWhere(seg), seg.text.slice(0, 24));
+  if (seg.confidence !== null && seg.confidence < LOW_CONFIDENCE) raise(room, "low_confidence", fmtWhere(seg), seg.text.slice(0, 24));
+  const mini = room.card.querySelector(".mini");
+  mini.prepend(h("div", {}, `${seg.participant ?? roleLabel(seg.role)}: ${seg.text}`));
+  while (mini.childElementCount > 3) mini.lastElementChild.remove();
+}
+
+/** Alarm names from the capture and live pipeline (dead_channel, clipping, hum, dc_offset, …). */
+function alarmKind(name) {
+  const n = String(name ?? "unknown");
+  return n === "dead" ? "dead_channel" : n;
+}
+
+function fmtWhere(seg) {
+  return String(seg.seat ?? seg.channel ?? "?");
+}
+
+// ---- the selected courtroom: correction, markup, sealing, sign-off ----
+
+function lineActions(seg, line) {
+  const act = (key, fn) => h("button", { type: "button", "data-i18n": key, dataset: { action: key },
+    onclick: (e) => { e.stopPropagation(); fn().catch(reportError); } }, t(key));
+  return [
+    act("tr.replay", async () => detail.view.replay(seg)),
+    act("tr.edit", async () => editLine(seg, line)),
+    act("tr.highlight", async () => annotate(seg, "highlight", line)),
+    act("tr.note", async () => annotate(seg, "note", line)),
+    act("tr.bookmark", async () => annotate(seg, "bookmark", line)),
+    act(seg.sealed ? "tr.unseal" : "tr.seal", async () => seal(seg, line)),
+  ];
+}
+
+function editLine(seg, line) {
+  if (line.querySelector(".edit-box")) return Promise.resolve();
+  const text = h("textarea", { class: "edit-text", rows: 2 });
+  text.value = seg.text;
+  const reason = h("input", { class: "edit-reason", "data-i18n-placeholder": "tr.reason", placeholder: t("tr.reason") });
+  const box = h("div", { class: "edit-box", onclick: (e) => e.stopPropagation() }, text, reason,
+    h("div", { class: "row" },
+      h("button", { class: "btn", type: "button", "data-i18n": "tr.replay", onclick: () => detail.view.replay(seg) }, t("tr.replay")),
+      h("button", { class: "btn primary", type: "button", "data-i18n": "tr.save", dataset: { action: "save" }, onclick: async () => {
+        if (!reason.value.trim()) {
+          reason.focus();
+          toast(t("tr.reason"), "error");
+          return;
+        }
+        try {
+          const updated = await api("PATCH", ENDPOINTS.segment(seg.id), { json: { text: text.value, reason: reason.value } });
+          detail.view.upsert(segmentOf(updated ?? { ...seg, text: text.value }), false);
+          toast(t("tr.corrected"));
+        } catch (err) {
+          reportError(err);
+        }
+      } }, t("tr.save")),
+      h("button", { class: "btn", type: "button", "data-i18n": "tr.cancel", onclick: () => box.remove() }, t("tr.cancel"))));
+  line.append(box);
+  text.focus();
+  return Promise.resolve();
+}
+
+/** An inline one-field form under a line (touch-friendly; no browser prompt dialogs). */
+function ask(line, placeholderKey) {
+  line.querySelector(".ask-box")?.remove();
+  return new Promise((resolve) => {
+    const input = h("input", { class: "ask-text", placeholder: t(placeholderKey), "data-i18n-placeholder": placeholderKey });
+    const done = (value) => { box.remove(); resolve(value); };
+    const box = h("div", { class: "edit-box ask-box", onclick: (e) => e.stopPropagation() }, input,
+      h("div", { class: "row" },
+        h("button", { class: "btn primary", type: "button", dataset: { action: "ok" }, "data-i18n": "tr.save",
+          onclick: () => input.value.trim() && done(input.value.trim()) }, t("tr.save")),
+        h("button", { class: "btn", type: "button", "data-i18n": "tr.cancel", onclick: () => done(null) }, t("tr.cancel"))));
+    line.append(box);
+    input.focus();
+  });
+}
+
+async function annotate(seg, kind, line) {
+  let text = "";
+  if (kind === "note") {
+    text = await ask(line, "tr.note");
+    if (!text) return;
+  }
+  await api("POST", ENDPOINTS.annotations(detail.hearingId), { json: { segment_id: seg.id, kind, text } });
+  if (kind === "highlight") line.classList.add("hl");
+  if (kind === "bookmark") line.classList.add("bookmarked");
+  if (kind === "note") showAnnotations([{ kind, text, segment_id: seg.id }]);
+  toast(`${t(`tr.${kind}`)} ✓`);
+}
+
+async function seal(seg, line) {
+  const reason = await ask(line, "tr.sealreason");
+  if (!reason) return;
+  await api("POST", ENDPOINTS.segmentSeal(seg.id), { json: { sealed: !seg.sealed, reason } });
+  detail.view.upsert({ ...seg, sealed: !seg.sealed }, false);
+}
+
+async function signOff() {
+  const state = await api("POST", ENDPOINTS.signoff(detail.hearingId), { json: { note: "" } });
+  toast(state?.locked ? t("tr.signed") : `${t("tr.signoff")} ✓`);
+  showRecordState(state);
+}
+
+async function unlock() {
+  const reason = await ask(document.getElementById("record-bar"), "tr.unlockreason");
+  if (!reason) return;
+  showRecordState(await api("POST", ENDPOINTS.unlock(detail.hearingId), { json: { reason } }));
+}
+
+/** Who signed, whether the record is locked; sign-off and unlock offered to whom they apply. */
+function showRecordState(state) {
+  const signed = state.signatures ?? [];
+  const label = document.getElementById("record-state");
+  label.replaceChildren(state.locked ? h("span", { class: "tag sealed", "data-i18n": "tr.signed" }, t("tr.signed"))
+    : signed.length ? h("span", { class: "tag" }, `${t("tr.signedby")}: ${signed.map(roleLabel).join("、")}`) : "");
+  document.getElementById("record-bar").dataset.locked = String(Boolean(state.locked));
+  document.body.dataset.locked = String(Boolean(state.locked)); // hides correction and sealing
+  document.getElementById("signoff").disabled = signed.includes(user.role);
+  document.getElementById("unlock").hidden = !(user.role === "judge" && signed.length);
+}
+
+/** Download the transcript (court record as PDF/DOCX, or WebVTT) with the bearer token. */
+async function download(format) {
+  const a = h("a", { href: await objectUrl(ENDPOINTS.exportTranscript(detail.hearingId, format)),
+    download: `hearing-${detail.hearingId}.${format}` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+/** Highlights, notes and bookmarks already made show on their lines. */
+function showAnnotations(annotations) {
+  for (const a of annotations) {
+    const line = a.segment_id ? document.getElementById(`seg-${a.segment_id}`) : null;
+    if (!line) continue;
+    if (a.kind === "highlight") line.classList.add("hl");
+    if (a.kind === "bookmark") line.classList.add("bookmarked");
+    if (a.kind === "note" && a.text) line.querySelector(".text").after(h("span", { class: "tag note-tag" }, `✎ ${a.text}`));
+  }
+}
+
+async function selectRoom(id) {
+  selected = id;
+  for (const card of document.querySelectorAll(".room")) card.classList.toggle("active", card.dataset.hearingId === String(id));
+  const body = document.getElementById("clerk-transcript");
+  const view = new TranscriptView(body, { hearingId: id, actions: lineActions, numbered: true });
+  detail = { hearingId: id, view };
+  document.getElementById("clerk-title").textContent = rooms.get(id)?.label ?? `#${id}`;
+  const [segments, annotations, state, hearing] = await Promise.all([api("GET", ENDPOINTS.segments(id)),
+    api("GET", ENDPOINTS.annotations(id)), api("GET", ENDPOINTS.record(id)), api("GET", ENDPOINTS.hearing(id))]);
+  detail.hearing = hearing;
+  controls.refresh();
+  view.load(segments);
+  showAnnotations(annotations);
+  showRecordState(state);
+}
+
+/** Any hearing (also ended ones, for corrections before sign-off) can be opened for editing. */
+function fillHearingPicker(hearings) {
+  const select = h("select", { id: "hearing-select", "data-i18n-aria": "hearing.pick" },
+    h("option", { value: "", "data-i18n": "hearing.pick" }, t("hearing.pick")),
+    hearings.map((hr) => h("option", { value: hr.id },
+      `${hr.case_number ?? hr.case_id} · ${hr.title || `#${hr.id}`} · ${t(`status.${hr.status}`)}`)));
+  select.addEventListener("change", () => {
+    const hr = hearings.find((x) => String(x.id) === select.value);
+    if (!hr) return;
+    if (!rooms.has(hr.id)) rooms.set(hr.id, { id: hr.id, label: `${hr.case_number ?? ""} ${hr.title ?? ""}`.trim() });
+    selectRoom(hr.id).catch(reportError);
+  });
+  document.getElementById("topbar-slot").replaceChildren(select);
+}
+
+function build() {
+  const button = (id, key, fn, cls = "btn") => h("button", { class: cls, type: "button", id, "data-i18n": key,
+    onclick: () => fn().catch(reportError) });
+  controls = hearingControls(() => detail?.hearing, (hr) => {
+    if (detail) detail.hearing = hr;
+    const tag = document.querySelector(`.room[data-hearing-id="${hr.id}"] h3 .tag`);
+    if (tag) {
+      tag.dataset.i18n = `status.${hr.status}`;
+      tag.textContent = t(`status.${hr.status}`);
+    }
+  });
+  const bar = h("div", { class: "row record-bar", id: "record-bar" }, ...controls.elements, h("span", { id: "record-state" }),
+    button("export-pdf", "tr.pdf", () => download("pdf")), button("export-docx", "tr.docx", () => download("docx")),
+    button("unlock", "tr.unlock", unlock), button("signoff", "tr.signoff", signOff, "btn primary"));
+  document.getElementById("main").replaceChildren(h("div", { class: "clerk" },
+    h("section", { class: "panel" }, h("h2", { "data-i18n": "clerk.rooms" }),
+      h("div", { class: "panel-body rooms", id: "rooms" })),
+    h("section", { class: "panel" }, h("h2", {}, h("span", { id: "clerk-title" }), h("span", { class: "spacer" }), bar),
+      h("div", { class: "panel-body" }, h("div", { id: "clerk-transcript" })))));
+  applyI18n();
+}
+
+async function main() {
+  if (!user) return;
+  setupHeader("clerk.title");
+  build();
+  try {
+    const [hearings, courtrooms] = await Promise.all([listHearings(), api("GET", ENDPOINTS.courtrooms)]);
+    const roomNames = new Map(courtrooms.map((c) => [c.id, c.name]));
+    for (const hr of hearings) hr.courtroom_name = roomNames.get(hr.courtroom_id) ?? "";
+    const active = hearings.filter((hr) => hr.status === "in_progress" || hr.status === "paused" || hr.status === "scheduled");
+    const box = document.getElementById("rooms");
+    fillHearingPicker(hearings);
+    for (const hr of active.length ? active : hearings) {
+      const card = roomCard(hr);
+      box.append(card);
+      const room = { id: hr.id, card, meters: new Map(), alarms: new Map(),
+        label: `${hr.courtroom_name ?? ""} ${hr.case_number ?? ""}`.trim() };
+      rooms.set(hr.id, room);
+      for (const s of await api("GET", ENDPOINTS.segments(hr.id))) noteFinal(room, segmentOf(s));
+      room.live = new LiveHearing(hr.id, {
+        onEvent: (ev) => onEvent(room, ev),
+        onResync: () => { if (selected === hr.id) selectRoom(hr.id).catch(reportError); },
+      }).start();
+    }
+    if (!hearings.length) box.append(h("p", { class: "empty", "data-i18n": "hearing.none" }, t("hearing.none")));
+    const first = [...rooms.keys()][0];
+    if (first !== undefined) await selectRoom(first);
+  } catch (err) {
+    reportError(err);
+  }
+  document.body.dataset.ready = "1";
+}
+
+main();

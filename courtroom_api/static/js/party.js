@@ -1,0 +1,122 @@
+// Party screen: the evidence of the party's own case only (the API decides what "own" means);
+// page through, pinch-zoom and pan, play audio/video with seeking; follows the bench when the
+// judge shows an exhibit.
+import { ENDPOINTS, LiveHearing, api, eventType, items, listHearings, requireLogin } from "./api.js";
+import { h, params, reportError, setupHeader } from "./common.js";
+import { EvidenceViewer, evidenceLabel } from "./evidence.js";
+import { applyI18n, t } from "./i18n.js";
+
+const user = requireLogin(["party", "terminal", "judge", "clerk", "admin"]);
+
+const party = { evidence: [], follow: true, viewer: null, hearing: null, live: null };
+
+/** The "now displayed" state, whether sent flat or nested under `display`. */
+function displayOf(event) {
+  const d = event.display ?? event.data ?? event;
+  const z = d.zoom;
+  const region = Array.isArray(z) && z.length === 4 ? { x0: z[0], y0: z[1], x1: z[0] + z[2], y1: z[1] + z[3] } : null;
+  return { evidence_id: d.evidence_id ?? null, page: d.page ?? 1, region };
+}
+
+function build() {
+  const follow = h("button", { class: "btn on", type: "button", id: "follow-bench", "aria-pressed": "true",
+    "data-i18n": "ev.follow", onclick: () => setFollow(!party.follow) });
+  const binding = user.role === "terminal"
+    ? h("span", { class: "who", id: "binding" }, `${user.courtroom_name ?? user.courtroom_id ?? ""} · `,
+      h("span", { "data-i18n": `side.${user.side}` }))
+    : null;
+  document.getElementById("topbar-slot").replaceChildren(follow, binding ?? "");
+  const list = h("ul", { class: "list ev-list", id: "party-evidence-list" });
+  const view = h("div", { class: "ev-view", id: "party-viewer" });
+  const waiting = h("p", { class: "empty", id: "party-waiting", "data-i18n": "party.waiting" });
+  const main = h("div", { class: "ev-layout", style: "flex:1" },
+    h("section", { class: "panel" }, h("h2", { "data-i18n": "ev.list" }), h("div", { class: "panel-body" }, list)),
+    h("section", { class: "panel" }, h("div", { class: "panel-body ev-view" }, waiting, view)));
+  document.getElementById("main").replaceChildren(main);
+  party.viewer = new EvidenceViewer(view);
+  applyI18n();
+}
+
+function setFollow(on) {
+  party.follow = on;
+  const btn = document.getElementById("follow-bench");
+  btn.classList.toggle("on", on);
+  btn.setAttribute("aria-pressed", String(on));
+  if (on && party.hearing) api("GET", ENDPOINTS.display(party.hearing.id)).then(follow).catch(reportError);
+}
+
+function renderList() {
+  const list = document.getElementById("party-evidence-list");
+  list.replaceChildren(...party.evidence.map((ev) => h("li", {}, h("button", { class: "pick", type: "button",
+    dataset: { evidenceId: ev.id }, onclick: () => { setFollow(false); openExhibit(ev); } }, evidenceLabel(ev)))));
+}
+
+async function openExhibit(ev, view = {}) {
+  document.getElementById("party-waiting").hidden = true;
+  for (const b of document.querySelectorAll("#party-evidence-list .pick")) {
+    b.classList.toggle("on", b.dataset.evidenceId === String(ev.id));
+  }
+  await party.viewer.show(ev, view);
+}
+
+/** Apply the bench's display state; exhibits outside this party's case are never fetched. */
+async function follow(state) {
+  if (!party.follow || !state) return;
+  const d = displayOf(state);
+  if (!d.evidence_id) {
+    party.viewer.clear();
+    document.getElementById("party-waiting").hidden = false;
+    return;
+  }
+  const ev = party.evidence.find((e) => String(e.id) === String(d.evidence_id));
+  if (ev) await openExhibit(ev, d);
+}
+
+/** The hearing this screen belongs to: a terminal's courtroom, or the party's own live hearing. */
+async function findHearing() {
+  if (params().get("hearing")) return api("GET", ENDPOINTS.hearing(params().get("hearing")));
+  let hearings = await listHearings();
+  if (user.role === "terminal" && user.courtroom_id) hearings = hearings.filter((hr) => hr.courtroom_id === user.courtroom_id);
+  return hearings.find((hr) => hr.status === "in_progress" || hr.status === "paused") ?? hearings[hearings.length - 1] ?? null;
+}
+
+/** A terminal shows where it is bound: courtroom name and seat side. */
+async function showBinding() {
+  const el = document.getElementById("binding");
+  if (!el || !user.courtroom_id) return;
+  const rooms = await api("GET", ENDPOINTS.courtrooms);
+  const room = rooms.find((r) => r.id === user.courtroom_id);
+  if (room) el.firstChild.textContent = `${room.name} · `;
+}
+
+async function main() {
+  if (!user) return;
+  setupHeader("party.title");
+  build();
+  try {
+    await showBinding();
+    party.hearing = await findHearing();
+    if (party.hearing) {
+      document.body.dataset.hearingId = party.hearing.id;
+      party.evidence = items(await api("GET", ENDPOINTS.caseEvidence(party.hearing.case_id)));
+      renderList();
+      await follow(await api("GET", ENDPOINTS.display(party.hearing.id)));
+      party.live = new LiveHearing(party.hearing.id, {
+        onEvent: (ev) => { if (eventType(ev) === "display") follow(ev).catch(reportError); },
+        onResync: () => api("GET", ENDPOINTS.display(party.hearing.id)).then(follow).catch(reportError),
+        onState: (s) => { document.body.dataset.live = s; },
+      }).start();
+    } else {
+      // No hearing yet: the party can still study its own case's evidence.
+      const cases = items(await api("GET", ENDPOINTS.cases));
+      party.evidence = (await Promise.all(cases.map((c) => api("GET", ENDPOINTS.caseEvidence(c.id))))).flatMap(items);
+      renderList();
+      document.getElementById("party-waiting").textContent = t("hearing.none");
+    }
+  } catch (err) {
+    reportError(err);
+  }
+  document.body.dataset.ready = "1";
+}
+
+main();

@@ -1,0 +1,105 @@
+// Appeal search: query with role, case and date filters; hits with context; an audio player that
+// starts at the hit; open the full transcript at that line.
+import { ENDPOINTS, api, items, requireLogin, setMediaSource } from "./api.js";
+import { fmtTime, h, markedSnippet, params, reportError, roleBadge, setupHeader } from "./common.js";
+import { applyI18n, t } from "./i18n.js";
+
+const user = requireLogin(["appeal_judge", "judge", "clerk", "admin"]);
+const ROLES = ["presiding_judge", "judge", "peoples_assessor", "clerk", "plaintiff", "defendant", "third_party",
+  "agent", "prosecutor", "witness", "expert", "interpreter"];
+
+function field(key, input) {
+  return h("label", {}, h("span", { "data-i18n": key }), input);
+}
+
+function build() {
+  const q = h("input", { type: "search", id: "q", name: "q", "data-i18n-placeholder": "search.query" });
+  const role = h("select", { id: "role", name: "role" }, h("option", { value: "", "data-i18n": "search.any" }),
+    ROLES.map((r) => h("option", { value: r, "data-i18n": `role.${r}` })));
+  const cas = h("input", { id: "case", name: "case", "data-i18n-placeholder": "search.case" });
+  const from = h("input", { id: "from", name: "from", type: "date" });
+  const to = h("input", { id: "to", name: "to", type: "date" });
+  const form = h("form", { class: "search-form panel", style: "padding:10px", id: "search-form" },
+    field("search.query", q), field("search.role", role), field("search.case", cas), field("search.from", from),
+    field("search.to", to), h("button", { class: "btn primary", type: "submit", id: "search-go", "data-i18n": "search.go" }));
+  const results = h("div", { id: "results", class: "panel-body" });
+  const audio = h("audio", { id: "player", controls: true, preload: "none" });
+  const playing = h("div", { id: "now-playing", class: "meta" });
+  const layout = h("div", { class: "search-layout" },
+    h("section", { class: "panel" }, results),
+    h("section", { class: "panel" }, h("h2", { "data-i18n": "search.play" }),
+      h("div", { class: "panel-body player" }, playing, audio)));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    run({ q: q.value.trim(), role: role.value, case: cas.value.trim(), from: from.value, to: to.value });
+  });
+  document.getElementById("main").replaceChildren(form, layout);
+  applyI18n();
+  const p = params();
+  if (p.get("q")) {
+    q.value = p.get("q");
+    role.value = p.get("role") ?? "";
+    cas.value = p.get("case") ?? "";
+    run({ q: q.value, role: role.value, case: cas.value, from: p.get("from"), to: p.get("to") });
+  }
+}
+
+function hearingOf(hit) {
+  return hit.hearing_id ?? hit.hearing?.id;
+}
+
+/** Play the hearing's recording from the hit's time offset (the API's play link without #t). */
+async function play(hit) {
+  const audio = document.getElementById("player");
+  const start = Number(hit.start_s ?? hit.start ?? 0);
+  // One stream per hearing, whichever hit of it is played (play_url differs only by ?t=).
+  const path = ENDPOINTS.recordingAudio(hearingOf(hit));
+  document.getElementById("now-playing").textContent = `${hit.case_number ?? ""} · ${fmtTime(start)}`;
+  audio.dataset.start = start;
+  const go = () => {
+    audio.currentTime = start;
+    audio.play().catch(() => {});
+  };
+  if (audio.dataset.path === path && audio.readyState >= 1) return go();
+  await setMediaSource(audio, path);
+  audio.dataset.path = path;
+  audio.addEventListener("loadedmetadata", go, { once: true });
+}
+
+function renderHit(hit) {
+  const start = Number(hit.start ?? hit.start_s ?? hit.offset ?? 0);
+  const snippet = h("p", { class: "snippet" });
+  snippet.append(markedSnippet(hit.snippet ?? hit.text ?? ""));
+  const segId = hit.segment_id ?? hit.id;
+  return h("article", { class: "hit", dataset: { segmentId: segId, hearingId: hearingOf(hit) } },
+    h("h3", {}, hit.case_number ?? "", ` · #${hearingOf(hit)} · ${fmtTime(start)}`),
+    h("div", { class: "meta" }, roleBadge(hit.role, hit.side, hit.participant ?? hit.participant_name),
+      String(hit.hearing_date ?? hit.started_at ?? "").slice(0, 10)),
+    snippet,
+    h("div", { class: "row" },
+      h("button", { class: "btn primary", type: "button", "data-i18n": "search.play", dataset: { action: "play" },
+        onclick: () => play(hit).catch(reportError) }, t("search.play")),
+      h("a", { class: "btn", role: "button", style: "display:inline-flex;align-items:center;text-decoration:none",
+        href: `/transcript?hearing=${hearingOf(hit)}&segment=${segId}`, "data-i18n": "tr.open" }, t("tr.open"))));
+}
+
+async function run(query) {
+  const results = document.getElementById("results");
+  results.replaceChildren(h("p", { class: "empty" }, t("common.loading")));
+  try {
+    const hits = items(await api("GET", ENDPOINTS.search, { query: { ...query, limit: 50 } }));
+    results.replaceChildren(...(hits.length ? hits.map(renderHit)
+      : [h("p", { class: "empty", "data-i18n": "search.none" }, t("search.none"))]));
+    history.replaceState(null, "", `?${new URLSearchParams(Object.entries(query).filter(([, v]) => v))}`);
+  } catch (err) {
+    results.replaceChildren();
+    reportError(err);
+  }
+  document.body.dataset.searched = String(Number(document.body.dataset.searched ?? 0) + 1);
+}
+
+if (user) {
+  setupHeader("search.title");
+  build();
+  document.body.dataset.ready = "1";
+}

@@ -1,0 +1,197 @@
+// A hearing transcript on screen: final lines role-coloured, partial (provisional) lines visibly
+// different and replaced when the final arrives, revised lines updated in place; tap a line to
+// replay its audio from the recording.
+import { ENDPOINTS, eventType, items, setMediaSource } from "./api.js";
+import { fmtTime, h, reportError, roleBadge, roleClass } from "./common.js";
+import { t } from "./i18n.js";
+
+const LOW_CONFIDENCE = 0.5;
+
+/** Accept the segment nested (event.segment / event.data) or flat on the event. */
+export function segmentOf(event) {
+  const s = event.segment ?? event.data ?? event;
+  return {
+    id: s.id ?? s.segment_id ?? null,
+    start: Number(s.start ?? s.start_s ?? 0),
+    end: Number(s.end ?? s.end_s ?? 0),
+    text: s.text ?? "",
+    seat: s.seat ?? null,
+    channel: s.channel ?? null,
+    role: s.role ?? null,
+    side: s.side ?? null,
+    participant: s.participant_name ?? s.participant?.name ?? s.participant ?? null,
+    confidence: s.confidence ?? null,
+    status: s.status ?? null,
+    sealed: Boolean(s.sealed),
+  };
+}
+
+export class TranscriptView {
+  /**
+   * root: the list element; hearingId: for audio replay; actions(seg) → extra buttons per line
+   * (the clerk console adds correction and markup).
+   */
+  constructor(root, { hearingId = null, actions = null, numbered = false } = {}) {
+    this.root = root;
+    this.root.classList.add("transcript");
+    this.hearingId = hearingId;
+    this.actions = actions;
+    this.numbered = numbered;
+    this.lines = new Map(); // segment id → element
+    this.partials = new Map(); // seat/channel → element
+    this.audio = new Audio();
+    this.audio.preload = "none";
+    this.root.replayAudio = this.audio; // the line-replay player is not in the DOM; reachable for checks
+    this.stopAt = null;
+    this.audio.addEventListener("timeupdate", () => {
+      if (this.stopAt !== null && this.audio.currentTime >= this.stopAt) {
+        this.audio.pause();
+        this.stopAt = null;
+      }
+    });
+    this.empty = h("p", { class: "empty", "data-i18n": "tr.empty" }, t("tr.empty"));
+    this.root.replaceChildren(this.empty);
+  }
+
+  setHearing(hearingId) {
+    this.hearingId = hearingId;
+    this.audio.removeAttribute("src");
+    this.lines.clear();
+    this.partials.clear();
+    this.root.replaceChildren(this.empty);
+  }
+
+  /** Replace everything with the stored segments (initial load and resync). */
+  load(segments) {
+    this.lines.clear();
+    this.partials.clear();
+    this.root.replaceChildren();
+    for (const s of items(segments)) this.upsert(segmentOf(s), false);
+    if (!this.lines.size) this.root.append(this.empty);
+  }
+
+  /** Apply one live event; returns true when it was a transcript event. */
+  apply(event) {
+    const type = eventType(event);
+    if (type === "partial") this.partial(segmentOf(event));
+    else if (type === "final" || type === "revised") this.upsert(segmentOf(event), true);
+    else return false;
+    return true;
+  }
+
+  partialKey(seg) {
+    return String(seg.seat ?? seg.channel ?? "?");
+  }
+
+  partial(seg) {
+    const key = this.partialKey(seg);
+    let el = this.partials.get(key);
+    const fresh = this.renderLine(seg, true);
+    if (el) el.replaceWith(fresh);
+    else this.append(fresh);
+    this.partials.set(key, fresh);
+    fresh.scrollIntoView?.({ block: "nearest" });
+  }
+
+  upsert(seg, live) {
+    const key = this.partialKey(seg);
+    const partial = this.partials.get(key);
+    if (live && partial) {
+      partial.remove();
+      this.partials.delete(key);
+    }
+    const line = this.renderLine(seg, false);
+    const old = seg.id !== null ? this.lines.get(String(seg.id)) : null;
+    if (old) old.replaceWith(line);
+    else this.insertOrdered(line, seg.start);
+    if (seg.id !== null) this.lines.set(String(seg.id), line);
+    if (live && !old) line.scrollIntoView?.({ block: "nearest" });
+    this.renumber();
+  }
+
+  append(el) {
+    this.empty.remove();
+    this.root.append(el);
+  }
+
+  insertOrdered(line, start) {
+    this.empty.remove();
+    // Finals arrive in time order almost always; walk back from the end for the rare late one.
+    let after = null;
+    for (let el = this.root.lastElementChild; el; el = el.previousElementSibling) {
+      if (el.classList.contains("partial")) continue;
+      if (Number(el.dataset.start) <= start) {
+        after = el;
+        break;
+      }
+    }
+    if (after) after.after(line);
+    else this.root.prepend(line);
+  }
+
+  renumber() {
+    if (!this.numbered) return;
+    let n = 0;
+    for (const el of this.root.querySelectorAll(".line:not(.partial) .lineno")) el.textContent = String(++n);
+  }
+
+  renderLine(seg, provisional) {
+    const cls = ["line", roleClass(seg.role, seg.side)];
+    if (provisional) cls.push("partial");
+    if (seg.sealed) cls.push("sealed");
+    if (seg.confidence !== null && seg.confidence < LOW_CONFIDENCE) cls.push("lowconf");
+    if (!seg.role) cls.push("unattributed");
+    if (seg.status === "corrected") cls.push("corrected");
+    const text = h("span", { class: "text" }, seg.text);
+    const line = h("div", { class: cls.join(" "), dataset: { start: seg.start, end: seg.end, segmentId: seg.id ?? "" },
+      id: seg.id !== null && !provisional ? `seg-${seg.id}` : null, tabindex: "0", role: "button" },
+      this.numbered ? h("span", { class: "lineno" }) : null,
+      h("span", { class: "time" }, fmtTime(seg.start)),
+      roleBadge(seg.role, seg.side, seg.participant),
+      text,
+      provisional ? h("span", { class: "tag provisional", "data-i18n": "tr.provisional" }, t("tr.provisional")) : null,
+      seg.status === "corrected" ? h("span", { class: "tag", "data-i18n": "tr.corrected" }, t("tr.corrected")) : null,
+      seg.sealed ? h("span", { class: "tag sealed", "data-i18n": "ev.sealed" }, t("ev.sealed")) : null);
+    if (!provisional && this.actions) line.append(h("span", { class: "line-actions" }, this.actions(seg, line)));
+    line.segment = seg;
+    if (!provisional) {
+      line.addEventListener("click", (e) => {
+        if (e.target.closest(".line-actions, .edit-box")) return;
+        this.replay(seg).catch(reportError);
+      });
+    }
+    return line;
+  }
+
+  /** Play the recording of one line (start → end). */
+  async replay(seg) {
+    if (!this.hearingId) return;
+    const path = ENDPOINTS.recordingAudio(this.hearingId);
+    if (this.audio.dataset.path !== path) {
+      await setMediaSource(this.audio, path);
+      this.audio.dataset.path = path;
+    }
+    for (const el of this.root.querySelectorAll(".line.playing")) el.classList.remove("playing");
+    this.lines.get(String(seg.id))?.classList.add("playing");
+    this.root.dataset.replayStart = seg.start;
+    this.stopAt = seg.end > seg.start ? seg.end : null;
+    const play = () => {
+      this.audio.currentTime = seg.start;
+      this.audio.play().catch(() => {});
+    };
+    if (this.audio.readyState >= 1) {
+      play();
+    } else {
+      this.audio.addEventListener("loadedmetadata", play, { once: true });
+      this.audio.load();
+    }
+  }
+
+  scrollTo(segmentId) {
+    const el = this.lines.get(String(segmentId));
+    if (!el) return null;
+    el.classList.add("target");
+    el.scrollIntoView({ block: "center" });
+    return el;
+  }
+}

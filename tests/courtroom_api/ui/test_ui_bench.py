@@ -1,0 +1,92 @@
+"""The judge's bench terminal in real Chromium against the real server."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+from ui_harness import login, screenshots
+
+PANES = ["evidence", "transcript", "dossier", "compare", "notes", "statutes"]
+
+
+def test_bench_opens_the_hearing_in_progress_with_role_colours(page, ui_server) -> None:
+    login(page, "judge", "/bench")
+    assert page.locator("body").get_attribute("data-hearing-id") == str(ui_server.ids["hearing_live"])
+    lines = page.locator("#bench-transcript .line")
+    expect(lines).to_have_count(2)
+    assert "role-presiding_judge" in lines.nth(0).get_attribute("class")
+    assert "role-defendant" in lines.nth(1).get_attribute("class")
+    expect(lines.nth(1)).to_contain_text("还款收据")
+
+
+def test_bench_switches_and_tiles_six_panes(page, ui_server) -> None:
+    login(page, "judge", "/bench")
+    page.click("#layout-tile")
+    for name in PANES:
+        expect(page.locator(f"#pane-{name}")).to_be_visible()
+    screenshots(page, "bench-tile")
+    page.click("#layout-switch")
+    page.click("button[role=tab][data-pane=dossier]")
+    expect(page.locator("#pane-dossier")).to_be_visible()
+    for name in set(PANES) - {"dossier"}:
+        expect(page.locator(f"#pane-{name}")).to_be_hidden()
+    page.click("button[role=tab][data-pane=transcript]")
+    screenshots(page, "bench-switch-transcript")
+
+
+def test_bench_dossier_shows_an_earlier_hearings_transcript(page, ui_server) -> None:
+    login(page, "judge", "/bench")
+    page.click("#layout-switch")
+    page.click("button[role=tab][data-pane=dossier]")
+    page.click(f"#dossier [data-hearing-id='{ui_server.ids['hearing_earlier']}']")
+    lines = page.locator("#dossier-transcript .line")
+    expect(lines).to_have_count(6)
+    expect(lines.nth(1)).to_contain_text("五万元")
+    expect(page.locator("#dossier")).to_contain_text("Alice Chen")
+    screenshots(page, "bench-dossier")
+
+
+def test_bench_court_notes_are_kept(page, ui_server) -> None:
+    login(page, "judge", "/bench")
+    page.click("#layout-switch")
+    page.click("button[role=tab][data-pane=notes]")
+    page.fill("#note-text", "被告称已还两万元，需核对收据原件。")
+    page.click("#note-save")
+    expect(page.locator("#notes-list .note").first).to_contain_text("核对收据原件")
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    page.click("button[role=tab][data-pane=notes]")
+    expect(page.locator("#notes-list .note").first).to_contain_text("核对收据原件")
+    note = page.locator("#notes-list .note").first
+    note.locator("[data-action=edit]").click()
+    note.locator("textarea").fill("已核对收据原件：金额不符。")
+    note.locator("[data-action=save]").click()
+    expect(page.locator("#notes-list .note").first).to_contain_text("金额不符")
+    screenshots(page, "bench-notes")
+
+
+def test_bench_statute_search_highlights_terms(page, ui_server) -> None:
+    login(page, "judge", "/bench")
+    page.click("#layout-switch")
+    page.click("button[role=tab][data-pane=statutes]")
+    page.fill("#statute-query", "违约金")
+    page.click("#statute-go")
+    hits = page.locator("#statute-results .statute")
+    expect(hits.first).to_be_visible()
+    expect(hits.first.locator("mark").first).to_have_text("违约金")
+    expect(hits.first).to_contain_text("第五百八十五条")
+    page.fill("#statute-query", "borrower")
+    page.click("#statute-go")
+    expect(page.locator("#statute-results .statute mark").first).to_have_text("borrower")
+    screenshots(page, "bench-statutes")
+
+
+def test_bench_compares_a_document_and_a_transcript(page, ui_server) -> None:
+    login(page, "judge", "/bench")
+    page.click("#layout-switch")
+    page.click("button[role=tab][data-pane=compare]")
+    left = page.locator("#compare-left")
+    left.select_option(f"e:{ui_server.ids['evidence_contract']}")
+    page.locator("#compare-right").select_option(f"h:{ui_server.ids['hearing_earlier']}")
+    expect(page.locator("[data-side=left] .zoom-content img")).to_be_visible()
+    expect(page.locator("[data-side=right] .line")).to_have_count(6)
+    screenshots(page, "bench-compare")

@@ -1,0 +1,166 @@
+"""Clerk console (rooms, correction with reason, markup, sealing) and the appeal search that sees
+the clerk's correction."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from playwright.sync_api import expect
+from ui_harness import ConsoleLog, login, screenshots, watch
+
+
+def test_clerk_console_lists_rooms_in_progress(page, ui_server) -> None:
+    import re
+
+    paths: list[str] = []
+    page.on("request", lambda r: paths.append(r.url.split("?")[0]))
+    login(page, "clerk", "/clerk")
+    rooms = page.locator("#rooms .room")
+    expect(rooms).to_have_count(2)  # case A's and case B's hearings in progress, one per courtroom
+    # One court-wide hearing list, not every case's hearings one by one.
+    assert any(p.endswith("/api/hearings") for p in paths), paths
+    assert not [p for p in paths if re.search(r"/api/cases/\d+/hearings$", p)], paths
+    expect(rooms.first).to_contain_text("第一法庭")
+    expect(page.locator("#clerk-transcript .line")).to_have_count(2)
+    screenshots(page, "clerk")
+
+
+def test_clerk_correction_shows_up_in_search(browser, page, ui_server) -> None:
+    ids = ui_server.ids
+    login(page, "clerk", "/clerk")
+    page.locator("#hearing-select").select_option(str(ids["hearing_earlier"]))
+    line = page.locator(f"#clerk-transcript #seg-{ids['segment_defendant']}")
+    expect(line).to_contain_text("两万元")
+    line.locator("[data-action='tr.edit']").click()
+    line.locator(".edit-text").fill("借款属实，但是我已经归还了叁万伍仟元。")
+    line.locator("[data-action='save']").click()  # no reason yet: refused in the page
+    expect(page.locator(".toast-error")).to_be_visible()
+    line.locator(".edit-reason").fill("回放录音核对金额")
+    line.locator("[data-action='save']").click()
+    line = page.locator(f"#clerk-transcript #seg-{ids['segment_defendant']}")
+    expect(line).to_contain_text("叁万伍仟元")
+    assert "corrected" in line.get_attribute("class")
+    screenshots(page, "clerk-corrected")
+
+    search = page.context.new_page()
+    login(search, "appeal", "/search")
+    search.fill("#q", "叁万伍仟")
+    search.click("#search-go")
+    hit = search.locator(f".hit[data-segment-id='{ids['segment_defendant']}']")
+    expect(hit).to_be_visible()
+    expect(hit.locator("mark").first).to_contain_text("叁万伍仟")
+    search.fill("#q", "两万元")
+    search.click("#search-go")
+    expect(search.locator(f".hit[data-segment-id='{ids['segment_defendant']}']")).to_have_count(0)
+
+
+def test_clerk_markup_and_sealing(page, ui_server) -> None:
+    ids = ui_server.ids
+    login(page, "clerk", "/clerk")
+    page.locator("#hearing-select").select_option(str(ids["hearing_earlier"]))
+    line = page.locator(f"#clerk-transcript #seg-{ids['segment_witness']}")
+    line.locator("[data-action='tr.highlight']").click()
+    page.wait_for_function(f"() => document.querySelector('#seg-{ids['segment_witness']}').classList.contains('hl')")
+    line.locator("[data-action='tr.note']").click()
+    line.locator(".ask-text").fill("核对代理人意见")
+    line.locator("[data-action='ok']").click()
+    expect(page.locator(".toast").last).to_contain_text("✓")
+    line.locator("[data-action='tr.seal']").click()
+    line.locator(".ask-text").fill("涉及个人隐私")
+    line.locator("[data-action='ok']").click()
+    sealed = page.locator(f"#clerk-transcript #seg-{ids['segment_witness']}")
+    page.wait_for_function(f"() => document.querySelector('#seg-{ids['segment_witness']}').classList.contains('sealed')")
+    expect(sealed.locator(".tag.sealed")).to_be_visible()
+
+
+def test_appeal_search_filters_plays_and_opens_the_transcript(page, ui_server) -> None:
+    login(page, "appeal", "/search")
+    page.fill("#q", "receipt")
+    page.click("#search-go")
+    hits = page.locator(".hit")
+    expect(hits).to_have_count(1)
+    expect(hits.first).to_contain_text("(2024)吉2424民初123号")
+    page.select_option("#role", "defendant")
+    page.click("#search-go")
+    expect(page.locator(".hit")).to_have_count(0)
+    page.select_option("#role", "agent")
+    page.click("#search-go")
+    expect(page.locator(".hit")).to_have_count(1)
+    # Case and date filters: the hit's hearing was 30 days ago, in case A.
+    page.fill("#case", "(2024)吉2424民初456号")
+    page.click("#search-go")
+    expect(page.locator(".hit")).to_have_count(0)
+    page.fill("#case", "(2024)吉2424民初123号")
+    today = date.today()
+    page.fill("#from", (today - timedelta(days=40)).isoformat())
+    page.fill("#to", (today - timedelta(days=20)).isoformat())
+    page.click("#search-go")
+    expect(page.locator(".hit")).to_have_count(1)
+    page.fill("#from", (today - timedelta(days=10)).isoformat())
+    page.fill("#to", "")
+    page.click("#search-go")
+    expect(page.locator(".hit")).to_have_count(0)
+    page.fill("#from", "")
+    page.click("#search-go")
+    expect(page.locator(".hit")).to_have_count(1)
+    screenshots(page, "search")
+    with page.expect_navigation():
+        page.locator(".hit a[data-i18n='tr.open']").first.click()
+    page.wait_for_selector("body[data-ready='1']")
+    target = page.locator(".line.target")
+    expect(target).to_have_count(1)
+    expect(target).to_contain_text("receipt")
+    expect(target.locator(".lineno")).to_have_text("4")
+    screenshots(page, "transcript")
+
+
+def test_sign_off_locks_the_record_until_a_judge_unlocks_it(browser, page, ui_server, console) -> None:
+    ids = ui_server.ids
+    hid, seg = ids["hearing_b"], ids["segment_b"]
+    login(page, "clerk", "/clerk")
+    page.locator("#hearing-select").select_option(str(hid))
+    expect(page.locator(f"#seg-{seg}")).to_be_visible()
+    page.click("#signoff")
+    expect(page.locator("#record-state")).to_contain_text("书记员")
+    expect(page.locator("#signoff")).to_be_disabled()
+    expect(page.locator("#unlock")).to_be_hidden()  # only a judge unlocks
+    judge_ctx = browser.new_context(base_url=ui_server.base_url, viewport={"width": 1920, "height": 1080})
+    judge = judge_ctx.new_page()
+    judge_console = ConsoleLog(allowed=[])
+    watch(judge, judge_console)
+    try:
+        login(judge, "judge", "/clerk")
+        judge.locator("#hearing-select").select_option(str(hid))
+        judge.click("#signoff")
+        expect(judge.locator("#record-state")).to_contain_text("笔录已签字锁定")
+        screenshots(judge, "clerk-signed")
+        # The clerk's console no longer offers corrections or seals on the locked record.
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+        page.locator("#hearing-select").select_option(str(hid))
+        expect(page.locator("#record-bar")).to_have_attribute("data-locked", "true")
+        line = page.locator(f"#seg-{seg}")
+        expect(line.locator("[data-action='tr.edit']")).to_be_hidden()
+        expect(line.locator("[data-action='tr.seal']")).to_be_hidden()
+        expect(line.locator("[data-action='tr.highlight']")).to_be_visible()
+        judge.click("#unlock")
+        judge.locator("#record-bar .ask-text").fill("书记员需更正第1行")
+        judge.locator("#record-bar [data-action='ok']").click()
+        expect(judge.locator("#record-bar")).to_have_attribute("data-locked", "false")
+        expect(judge.locator("#unlock")).to_be_hidden()
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+        page.locator("#hearing-select").select_option(str(hid))
+        expect(page.locator(f"#seg-{seg} [data-action='tr.edit']")).to_be_visible()
+    finally:
+        judge_ctx.close()
+    assert not judge_console.unexpected(), judge_console.unexpected()
+
+
+def test_court_record_downloads_as_pdf(page, ui_server) -> None:
+    login(page, "clerk", "/clerk")
+    page.locator("#hearing-select").select_option(str(ui_server.ids["hearing_live"]))
+    with page.expect_download() as dl:
+        page.click("#export-pdf")
+    path = dl.value.path()
+    assert open(path, "rb").read(5) == b"%PDF-"

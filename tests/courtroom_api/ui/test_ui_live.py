@@ -1,0 +1,136 @@
+"""A replayed hearing through the real pipeline (capture → recorder → Whisper → attribution → hub),
+watched live on the bench and in the clerk console."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import expect
+from ui_harness import ConsoleLog, api_token, login, screenshots, watch
+
+SAMPLE = Path(__file__).resolve().parents[3] / "hardware" / "samples" / "demo_hearing.flac"
+WATCH_PARTIALS = """() => {
+  window.__sawPartial = false;
+  new MutationObserver(() => {
+    if (document.querySelector('#bench-transcript .line.partial .tag.provisional')) window.__sawPartial = true;
+  }).observe(document.querySelector('#bench-transcript'), {childList: true, subtree: true});
+}"""
+
+
+def _page(browser, ui_server, console: ConsoleLog):
+    ctx = browser.new_context(base_url=ui_server.base_url, viewport={"width": 1920, "height": 1080}, has_touch=True)
+    page = ctx.new_page()
+    watch(page, console)
+    return ctx, page
+
+
+def _first_seconds(tmp_path: Path, seconds: float) -> Path:
+    """The demo sample's first seconds (clerk, then judge in Mandarin and English): a short replay
+    keeps the test quick, and stopping it has little left to transcribe."""
+    import soundfile as sf
+
+    audio, rate = sf.read(SAMPLE, frames=int(seconds * 16000), always_2d=True)  # (frames, 4 channels)
+    out = tmp_path / "demo_start.flac"
+    sf.write(out, audio, rate)
+    return out
+
+
+def _settled(api, bench, hid: int, headers: dict) -> tuple[dict, list]:
+    """Stored segments and the bench's final lines, once the last events after the stop arrived."""
+    import time
+
+    deadline = time.monotonic() + 10
+    while True:
+        stored = {s["id"]: s for s in api.get(f"/api/hearings/{hid}/segments", headers=headers).json()}
+        shown = bench.locator("#bench-transcript .line:not(.partial)").evaluate_all(
+            "els => els.map(e => [Number(e.dataset.segmentId), e.querySelector('.text').textContent])")
+        if (shown and all(stored.get(sid, {}).get("text") == text for sid, text in shown)) or time.monotonic() > deadline:
+            return stored, shown
+        time.sleep(0.3)
+
+
+def _bench_replay_streams_and_seeks(bench, hid: int, start: float) -> None:
+    """The line-replay player streams the filed recording through a signed media link, and seeks."""
+    player = "document.querySelector('#bench-transcript').replayAudio"
+    bench.wait_for_function(f"() => {player}.readyState >= 1")
+    assert f"/api/hearings/{hid}/play?mt=" in bench.evaluate(f"() => {player}.src")
+    target = round(start / 2, 2)
+    bench.evaluate(f"(t) => {{ {player}.pause(); {player}.currentTime = t; }}", target)
+    bench.wait_for_function(f"(t) => Math.abs({player}.currentTime - t) < 0.1 && !{player}.seeking", arg=target)
+
+
+def _appeal_search_plays_from_the_hit(page, stored: dict) -> None:
+    """Search the filed hearing for a word of its transcript: the player starts at that line."""
+    import re
+
+    seg = max(stored.values(), key=lambda s: s["start_s"])  # the latest line: a clearly non-zero offset
+    words = re.findall(r"[A-Za-z]{4,}|[\u4e00-\u9fff]{2,4}", seg["text"])
+    assert words, seg
+    login(page, "appeal", "/search")
+    page.fill("#q", words[0])
+    page.click("#search-go")
+    hit = page.locator(f".hit[data-segment-id='{seg['id']}']")
+    expect(hit).to_be_visible()
+    hit.locator("[data-action=play]").click()
+    page.wait_for_function(
+        "(t) => { const a = document.querySelector('#player'); return a.readyState >= 1 && a.currentTime >= t - 0.05; }",
+        arg=seg["start_s"])
+    assert float(page.locator("#player").get_attribute("data-start")) == seg["start_s"]
+    assert "/play?mt=" in page.evaluate("() => document.querySelector('#player').src")
+    screenshots(page, "search-playing")
+
+
+def test_bench_and_clerk_follow_a_replayed_hearing_live(browser, ui_server, tmp_path) -> None:
+    ids = ui_server.ids
+    clip = _first_seconds(tmp_path, 13.5)
+    console = ConsoleLog()
+    with httpx.Client(base_url=ui_server.base_url, timeout=120) as api:
+        clerk = {"Authorization": f"Bearer {api_token(api, 'clerk')}"}
+        made = api.post(f"/api/cases/{ids['case_a']}/hearings", headers=clerk,
+                        json={"courtroom_id": ids["room_1"], "title": "第三次开庭（回放）"})
+        assert made.status_code == 201, made.text
+        hid = made.json()["id"]
+        bench_ctx, bench = _page(browser, ui_server, console)
+        clerk_ctx, console_page = _page(browser, ui_server, console)
+        try:
+            login(bench, "judge", f"/bench?hearing={hid}")
+            bench.click("#layout-switch")
+            bench.click("button[role=tab][data-pane=transcript]")
+            expect(bench.locator("#bench-transcript .line")).to_have_count(0)
+            bench.evaluate(WATCH_PARTIALS)
+            expect(bench.locator("#hearing-start")).to_be_visible()  # scheduled: the judge may open it
+            login(console_page, "clerk", "/clerk")
+            started = api.post(f"/api/hearings/{hid}/start", headers=clerk,
+                               json={"source": "file", "url": str(clip), "speed": 1.5})
+            assert started.status_code == 200, started.text
+            finals = bench.locator("#bench-transcript .line:not(.partial)")
+            expect(finals.nth(1)).to_be_visible(timeout=120_000)  # lines arrive without a reload
+            room = console_page.locator(f".room[data-hearing-id='{hid}']")
+            expect(room.locator(".meter")).to_have_count(4)
+            expect(room.locator(".meter[data-seat='judge']")).to_be_visible()
+            screenshots(bench, "bench-live")
+            screenshots(console_page, "clerk-live")
+            expect(bench.locator("#hearing-start")).to_be_hidden()
+            bench.click("#hearing-stop")  # the judge closes the hearing from the bench
+            expect(bench.locator("#hearing-stop")).to_be_hidden(timeout=120_000)
+            assert api.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "ended"
+            stored, shown = _settled(api, bench, hid, clerk)
+            assert shown and all(stored[sid]["text"] == text for sid, text in shown), (shown, stored)
+            assert any(s["role"] == "clerk" for s in stored.values())  # attributed by seat
+            assert bench.evaluate("() => window.__sawPartial"), "no provisional line was ever shown"
+            # Tap a line: its audio plays from the filed recording.
+            finals.nth(1).click()
+            bench.wait_for_function("() => document.querySelector('#bench-transcript .line.playing') !== null")
+            start = float(finals.nth(1).get_attribute("data-start"))
+            assert float(bench.locator("#bench-transcript").get_attribute("data-replay-start")) == start
+            _bench_replay_streams_and_seeks(bench, hid, start)
+            appeal_ctx, appeal = _page(browser, ui_server, console)
+            try:
+                _appeal_search_plays_from_the_hit(appeal, stored)
+            finally:
+                appeal_ctx.close()
+        finally:
+            bench_ctx.close()
+            clerk_ctx.close()
+    assert not console.unexpected(), console.unexpected()

@@ -1,0 +1,162 @@
+"""Party screens: follow the bench, zoom and pan, own case only (through the UI and the API)."""
+
+from __future__ import annotations
+
+import httpx
+from playwright.sync_api import expect
+from ui_harness import ConsoleLog, api_token, login, screenshots, watch
+
+
+def _zoom(page) -> float:
+    return float(page.locator("#party-viewer .zoom-viewport").get_attribute("data-zoom") or 0)
+
+
+def _new_page(browser, ui_server, console: ConsoleLog, size=(1920, 1080)):
+    ctx = browser.new_context(base_url=ui_server.base_url, viewport={"width": size[0], "height": size[1]},
+                              has_touch=True)
+    page = ctx.new_page()
+    watch(page, console)
+    return ctx, page
+
+
+def test_exhibit_shown_on_the_bench_appears_on_the_party_screen(browser, ui_server) -> None:
+    console = ConsoleLog()
+    ids = ui_server.ids
+    party_ctx, party = _new_page(browser, ui_server, console, (1280, 800))
+    bench_ctx, bench = _new_page(browser, ui_server, console)
+    try:
+        login(party, "terminal_a", "/party")
+        expect(party.locator("#party-waiting")).to_be_visible()
+        expect(party.locator("#binding")).to_contain_text("第一法庭 · 原告席")
+        login(bench, "judge", "/bench")
+        bench.click("#layout-switch")
+        bench.click("button[role=tab][data-pane=evidence]")
+        bench.click(f"#bench-evidence-list [data-evidence-id='{ids['evidence_drawing']}']")
+        bench.click("#show-to-parties")
+        expect(bench.locator("#showing-banner")).to_be_visible()
+        expect(party.locator("#party-viewer")).to_have_attribute("data-evidence-id", str(ids["evidence_drawing"]))
+        expect(party.locator("#party-viewer .zoom-content img")).to_be_visible()
+        # The bench zooms in: the party screen follows to the same region.
+        for _ in range(3):
+            bench.click("#bench-viewer [data-action='ev.zoomin']")
+        party.wait_for_function(
+            "() => Number(document.querySelector('#party-viewer .zoom-viewport').dataset.zoom) > 2.5")
+        screenshots(party, "party-following")
+        screenshots(bench, "bench-evidence-showing")
+        # A multi-page document: the page turned on the bench is the page on the party screen.
+        bench.click(f"#bench-evidence-list [data-evidence-id='{ids['evidence_contract']}']")
+        bench.click("#bench-viewer [data-action='ev.next']")
+        expect(party.locator("#party-viewer")).to_have_attribute("data-evidence-id", str(ids["evidence_contract"]))
+        expect(party.locator("#party-viewer")).to_have_attribute("data-page", "2")
+        bench.click("#show-to-parties")  # stop showing
+        expect(party.locator("#party-waiting")).to_be_visible()
+    finally:
+        party_ctx.close()
+        bench_ctx.close()
+    assert not console.unexpected(), console.unexpected()
+
+
+def test_party_pinch_zoom_pan_and_buttons(page, ui_server) -> None:
+    login(page, "party_a", "/party")
+    page.click("#follow-bench")  # look around on one's own
+    page.click(f"#party-evidence-list [data-evidence-id='{ui_server.ids['evidence_drawing']}']")
+    expect(page.locator("#party-viewer")).to_have_attribute("data-evidence-id", str(ui_server.ids["evidence_drawing"]))
+    page.wait_for_selector(f"#party-viewer .zoom-content img[data-path$='/{ui_server.ids['evidence_drawing']}/content']")
+    vp = page.locator("#party-viewer .zoom-viewport")
+    z0 = _zoom(page)
+    assert abs(z0 - 1.0) < 0.01
+    page.click("#party-viewer [data-action='ev.zoomin']")
+    assert _zoom(page) > 1.4
+    page.click("#party-viewer [data-action='ev.fit']")
+    assert abs(_zoom(page) - 1.0) < 0.01
+    # Two-finger pinch, as pointer events with two pointer ids spreading apart.
+    box = vp.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.evaluate(
+        """([cx, cy]) => {
+          const vp = document.querySelector('#party-viewer .zoom-viewport');
+          const ev = (type, id, x, y) => vp.dispatchEvent(new PointerEvent(type, {pointerId: id, clientX: x, clientY: y,
+            pointerType: 'touch', isPrimary: id === 1, bubbles: true}));
+          ev('pointerdown', 1, cx - 20, cy); ev('pointerdown', 2, cx + 20, cy);
+          for (let i = 1; i <= 10; i++) { ev('pointermove', 1, cx - 20 - 10 * i, cy); ev('pointermove', 2, cx + 20 + 10 * i, cy); }
+          ev('pointerup', 1, cx - 120, cy); ev('pointerup', 2, cx + 120, cy);
+        }""",
+        [cx, cy],
+    )
+    pinched = _zoom(page)
+    assert 4.0 < pinched < 7.0, pinched  # fingers went from 40 px to 240 px apart: about 6x
+    # One-finger pan moves the page under the finger.
+    before = page.locator("#party-viewer .zoom-content").get_attribute("style")
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx - 150, cy - 80, steps=5)
+    page.mouse.up()
+    assert page.locator("#party-viewer .zoom-content").get_attribute("style") != before
+    assert abs(_zoom(page) - pinched) < 0.01
+    # The wheel zooms too (desktop use of the same screen).
+    page.mouse.wheel(0, 300)
+    assert _zoom(page) < pinched
+    screenshots(page, "party-zoomed")
+
+
+def test_party_plays_audio_evidence_with_seeking(page, ui_server) -> None:
+    media_statuses: list[int] = []
+    page.on("response", lambda r: media_statuses.append(r.status) if "mt=" in r.url else None)
+    login(page, "party_a", "/party")
+    page.click("#follow-bench")
+    evidence_id = ui_server.ids["evidence_audio"]
+    page.click(f"#party-evidence-list [data-evidence-id='{evidence_id}']")
+    audio = page.locator("#party-viewer audio")
+    expect(audio).to_be_visible()
+    page.wait_for_function("() => document.querySelector('#party-viewer audio').readyState >= 1")
+    # Streamed through a signed media link (not downloaded whole into a blob: URL), with Range.
+    src = page.evaluate("() => document.querySelector('#party-viewer audio').src")
+    assert f"/api/evidence/{evidence_id}/content?mt=" in src, src
+    assert 206 in media_statuses, media_statuses
+    duration = page.evaluate("() => document.querySelector('#party-viewer audio').duration")
+    assert 1.5 < duration < 2.5
+    page.evaluate("() => { document.querySelector('#party-viewer audio').currentTime = 1.2; }")
+    page.wait_for_function("() => Math.abs(document.querySelector('#party-viewer audio').currentTime - 1.2) < 0.05")
+
+
+def test_party_plays_video_evidence_with_seeking(page, ui_server) -> None:
+    login(page, "party_a", "/party")
+    page.click("#follow-bench")
+    page.click(f"#party-evidence-list [data-evidence-id='{ui_server.ids['evidence_video']}']")
+    expect(page.locator("#party-viewer video")).to_be_visible()
+    page.wait_for_function("() => document.querySelector('#party-viewer video').readyState >= 1")
+    assert 1.5 < page.evaluate("() => document.querySelector('#party-viewer video').duration") < 2.5
+    page.evaluate("() => { document.querySelector('#party-viewer video').currentTime = 1.5; }")
+    page.wait_for_function("() => Math.abs(document.querySelector('#party-viewer video').currentTime - 1.5) < 0.11")
+    page.click("#party-viewer [data-action='ev.back']")  # the touch-sized seek buttons
+    page.wait_for_function("() => document.querySelector('#party-viewer video').currentTime === 0")
+    screenshots(page, "party-video")
+
+
+def test_party_sees_only_its_own_case_in_the_ui(page, ui_server, console) -> None:
+    ids = ui_server.ids
+    console.allowed.append("404")  # the refused request for the other case's hearing
+    login(page, "party_a", "/party")
+    listed = page.locator("#party-evidence-list [data-evidence-id]")
+    expect(listed).to_have_count(4)
+    shown = {listed.nth(i).get_attribute("data-evidence-id") for i in range(4)}
+    assert str(ids["evidence_b"]) not in shown
+    screenshots(page, "party")
+    # Pointing the screen at the other case's hearing shows nothing of it.
+    page.goto(f"/party?hearing={ids['hearing_b']}")
+    page.wait_for_selector("body[data-ready='1']")
+    expect(page.locator("#party-evidence-list [data-evidence-id]")).to_have_count(0)
+    expect(page.locator(".toast-error")).to_be_visible()
+
+
+def test_party_cannot_reach_another_cases_evidence_through_the_api(ui_server) -> None:
+    ids = ui_server.ids
+    with httpx.Client(base_url=ui_server.base_url) as client:
+        for login_name in ("party_a", "terminal_a"):
+            auth = {"Authorization": f"Bearer {api_token(client, login_name)}"}
+            for path in (f"/api/evidence/{ids['evidence_b']}", f"/api/evidence/{ids['evidence_b']}/content",
+                         f"/api/cases/{ids['case_b']}/evidence", f"/api/hearings/{ids['hearing_b']}/display"):
+                resp = client.get(path, headers=auth)
+                assert resp.status_code in (403, 404), (login_name, path, resp.status_code)
+            # …while its own case's evidence is there.
+            assert client.get(f"/api/evidence/{ids['evidence_drawing']}/content", headers=auth).status_code == 200
