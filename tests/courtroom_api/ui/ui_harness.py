@@ -104,7 +104,9 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
             proc.wait()
 
 
-@pytest.fixture(scope="session")
+# Module scope: sync Playwright keeps an event loop running in the main thread while it is open,
+# which breaks asyncio tests collected after the UI tests; a Chromium start costs about a second.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
