@@ -151,7 +151,9 @@ class OnlineProcessor:
                 self.vad.reset(start)
             self.audio = np.concatenate([self.audio, audio])
             self.vad.push(audio)
-        if not len(self.audio):
+        if not len(self.audio) or any(e.kind == "final" for e in events):
+            # An utterance just ended: hand its finals out now rather than after another decode of
+            # the audio that followed (that audio stays buffered and counts as backlog for the next turn).
             return events
         if not self.vad.speech_between(self.buffer_start_s, self.buffer_end_s):
             if self.hyp.buffer or self.pending:

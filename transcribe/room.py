@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -71,12 +72,14 @@ class RoomTranscriber:
                 proc.mark_pause()
 
     def stamp(self, events: list[TranscriptEvent]) -> list[TranscriptEvent]:
-        """Give events the room's next sequence numbers, in order."""
+        """Give events the room's next sequence numbers, in order, stamped with the time they leave the
+        transcriber (not when the worker built them: latency figures must include the whole decode turn)."""
+        now = time.time()
         with self._seq_lock:
             out = []
             for e in events:
                 self._seq += 1
-                out.append(dataclasses.replace(e, seq=self._seq))
+                out.append(dataclasses.replace(e, seq=self._seq, emitted_at=max(e.emitted_at, now)))
             return out
 
     def finish(self) -> list[TranscriptEvent]:
