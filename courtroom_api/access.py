@@ -18,12 +18,18 @@ def audit(session: Session, who: Principal | str, action: str, obj: str, **detai
     append_event(session, actor=actor, action=action, obj=obj, details=details)
 
 
+def get_or_404(session: Session, model: Any, ident: int, what: str) -> Any:
+    """The row of ``model`` with primary key ``ident``, or NotFoundError("<what> <ident> not found")."""
+    row = session.get(model, ident)
+    if row is None:
+        raise NotFoundError(f"{what} {ident} not found")
+    return row
+
+
 def load_case(session: Session, p: Principal, case_id: int, action: Action = Action.READ_CASE) -> Any:
     from models import Case
 
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFoundError(f"case {case_id} not found")
+    case = get_or_404(session, Case, case_id, "case")
     require_case(p, session, case.id, action)
     return case
 
@@ -31,9 +37,7 @@ def load_case(session: Session, p: Principal, case_id: int, action: Action = Act
 def load_hearing(session: Session, p: Principal, hearing_id: int, action: Action = Action.READ_CASE) -> Any:
     from models import Hearing
 
-    hearing = session.get(Hearing, hearing_id)
-    if hearing is None:
-        raise NotFoundError(f"hearing {hearing_id} not found")
+    hearing = get_or_404(session, Hearing, hearing_id, "hearing")
     require_case(p, session, hearing.case_id, action)
     return hearing
 
@@ -41,9 +45,7 @@ def load_hearing(session: Session, p: Principal, hearing_id: int, action: Action
 def load_segment(session: Session, p: Principal, segment_id: int, action: Action) -> Any:
     from models import TranscriptSegment
 
-    segment = session.get(TranscriptSegment, segment_id)
-    if segment is None:
-        raise NotFoundError(f"segment {segment_id} not found")
+    segment = get_or_404(session, TranscriptSegment, segment_id, "segment")
     require_case(p, session, segment.hearing.case_id, action)
     require_sealed_access(p, segment.sealed, f"segment {segment_id}")
     return segment
@@ -52,9 +54,7 @@ def load_segment(session: Session, p: Principal, segment_id: int, action: Action
 def load_evidence(session: Session, p: Principal, evidence_id: int, action: Action = Action.READ_EVIDENCE) -> Any:
     from models import Evidence
 
-    evidence = session.get(Evidence, evidence_id)
-    if evidence is None:
-        raise NotFoundError(f"evidence {evidence_id} not found")
+    evidence = get_or_404(session, Evidence, evidence_id, "evidence")
     require_case(p, session, evidence.case_id, action)
     require_sealed_access(p, evidence.sealed, f"evidence {evidence_id}")
     return evidence

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from courtroom_api.access import audit, load_case
+from courtroom_api.access import audit, get_or_404, load_case
 from courtroom_api.auth.policy import Action, case_scope, require
 from courtroom_api.deps import CurrentUser, IdPath, SessionDep
-from courtroom_api.errors import NotFoundError, ValidationFailedError
+from courtroom_api.errors import ValidationFailedError
 from courtroom_api.schemas import (
     CaseCreate,
     CasePublic,
@@ -45,8 +45,8 @@ def create_case(body: CaseCreate, user: CurrentUser, session: SessionDep) -> obj
     from models import Case, Court
 
     require(user, Action.WRITE_CASE)
-    if body.court_id is not None and session.get(Court, body.court_id) is None:
-        raise NotFoundError(f"court {body.court_id} not found")
+    if body.court_id is not None:
+        get_or_404(session, Court, body.court_id, "court")
     case = Case(**body.model_dump())
     session.add(case)
     session.flush()
@@ -111,9 +111,7 @@ def add_participant(case_id: IdPath, body: ParticipantCreate, user: CurrentUser,
 def update_participant(participant_id: IdPath, body: ParticipantUpdate, user: CurrentUser, session: SessionDep) -> object:
     from models import Participant
 
-    participant = session.get(Participant, participant_id)
-    if participant is None:
-        raise NotFoundError(f"participant {participant_id} not found")
+    participant = get_or_404(session, Participant, participant_id, "participant")
     load_case(session, user, participant.case_id, Action.WRITE_CASE)
     changes = body.model_dump(exclude_unset=True)
     _check_refs(session, participant.case_id, None, changes.get("user_id"))

@@ -5,10 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from courtroom_api.access import audit
+from courtroom_api.access import audit, get_or_404
 from courtroom_api.auth.policy import Action, require
 from courtroom_api.deps import CurrentUser, IdPath, SessionDep
-from courtroom_api.errors import NotFoundError
 from courtroom_api.schemas import CourtCreate, CourtPublic, CourtroomCreate, CourtroomPublic, CourtroomUpdate
 
 router = APIRouter(prefix="/api", tags=["courtrooms"])
@@ -46,8 +45,7 @@ def create_courtroom(body: CourtroomCreate, user: CurrentUser, session: SessionD
     from models import Court, Courtroom
 
     require(user, Action.MANAGE_COURTROOMS)
-    if session.get(Court, body.court_id) is None:
-        raise NotFoundError(f"court {body.court_id} not found")
+    get_or_404(session, Court, body.court_id, "court")
     room = Courtroom(**body.model_dump())
     session.add(room)
     session.flush()
@@ -61,9 +59,7 @@ def update_courtroom(courtroom_id: IdPath, body: CourtroomUpdate, user: CurrentU
     from models import Courtroom
 
     require(user, Action.MANAGE_COURTROOMS)
-    room = session.get(Courtroom, courtroom_id)
-    if room is None:
-        raise NotFoundError(f"courtroom {courtroom_id} not found")
+    room = get_or_404(session, Courtroom, courtroom_id, "courtroom")
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     for key, value in changes.items():
         setattr(room, key, value)

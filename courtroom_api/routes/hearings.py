@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from courtroom_api.access import audit, load_case, load_evidence, load_hearing
+from courtroom_api.access import audit, get_or_404, load_case, load_evidence, load_hearing
 from courtroom_api.auth.policy import Action, case_scope
 from courtroom_api.deps import MAX_ID, CurrentUser, IdPath, ServicesDep, SessionDep
-from courtroom_api.errors import ConflictError, NotFoundError, ValidationFailedError
+from courtroom_api.errors import ConflictError, ValidationFailedError
 from courtroom_api.schemas import (
     DisplayState,
     HearingCreate,
@@ -70,8 +70,8 @@ def create_hearing(case_id: IdPath, body: HearingCreate, user: CurrentUser, sess
     from models import Courtroom, Hearing
 
     load_case(session, user, case_id, Action.WRITE_CASE)
-    if body.courtroom_id is not None and session.get(Courtroom, body.courtroom_id) is None:
-        raise NotFoundError(f"courtroom {body.courtroom_id} not found")
+    if body.courtroom_id is not None:
+        get_or_404(session, Courtroom, body.courtroom_id, "courtroom")
     hearing = Hearing(case_id=case_id, **body.model_dump())
     session.add(hearing)
     session.flush()
@@ -91,8 +91,8 @@ def update_hearing(hearing_id: IdPath, body: HearingUpdate, user: CurrentUser, s
 
     hearing = load_hearing(session, user, hearing_id, Action.WRITE_CASE)
     changes = body.model_dump(exclude_unset=True)
-    if changes.get("courtroom_id") is not None and session.get(Courtroom, changes["courtroom_id"]) is None:
-        raise NotFoundError(f"courtroom {changes['courtroom_id']} not found")
+    if changes.get("courtroom_id") is not None:
+        get_or_404(session, Courtroom, changes["courtroom_id"], "courtroom")
     if "status" in changes and hearing.status not in ("scheduled", "cancelled"):
         raise ConflictError(f"hearing is {hearing.status}; only scheduled hearings can be rescheduled or cancelled")
     for key, value in changes.items():

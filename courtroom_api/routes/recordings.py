@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from courtroom_api.access import load_hearing
+from courtroom_api.access import get_or_404, load_hearing
 from courtroom_api.auth.media import issue_media_token, with_media_token
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.blobstore import blob_path
@@ -39,9 +39,7 @@ def _public(recording) -> RecordingPublic:  # type: ignore[no-untyped-def]
 def _recording(session, user: Principal, recording_id: IdPath):  # type: ignore[no-untyped-def]
     from models import Recording
 
-    recording = session.get(Recording, recording_id)
-    if recording is None:
-        raise NotFoundError(f"recording {recording_id} not found")
+    recording = get_or_404(session, Recording, recording_id, "recording")
     load_hearing(session, user, recording.hearing_id, Action.READ_RECORDING)
     return recording
 

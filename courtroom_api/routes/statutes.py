@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from courtroom_api.access import get_or_404
 from courtroom_api.deps import CurrentUser, IdPath, SessionDep
-from courtroom_api.errors import NotFoundError
 
 router = APIRouter(prefix="/api/statutes", tags=["statutes"])
 
@@ -50,7 +50,5 @@ def search(
 def get_statute(statute_id: IdPath, _user: CurrentUser, session: SessionDep) -> StatutePublic:
     from models import Statute
 
-    row = session.get(Statute, statute_id)
-    if row is None:
-        raise NotFoundError(f"statute {statute_id} not found")
+    row = get_or_404(session, Statute, statute_id, "statute")
     return StatutePublic(id=row.id, code=row.code, article=row.article, text=row.text)

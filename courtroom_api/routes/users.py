@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from courtroom_api.access import audit, load_case
+from courtroom_api.access import audit, get_or_404, load_case
 from courtroom_api.auth.policy import Action, require
 from courtroom_api.deps import CurrentUser, IdPath, SessionDep
 from courtroom_api.errors import NotFoundError
@@ -17,10 +17,7 @@ router = APIRouter(prefix="/api/users", tags=["users"])
 def _user(session, user_id: IdPath):  # type: ignore[no-untyped-def]
     from models import User
 
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFoundError(f"user {user_id} not found")
-    return user
+    return get_or_404(session, User, user_id, "user")
 
 
 @router.get("", response_model=list[UserPublic])

@@ -117,7 +117,8 @@ def test_bench_and_clerk_follow_a_replayed_hearing_live(browser, ui_server, tmp_
             assert api.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "ended"
             stored, shown = _settled(api, bench, hid, clerk)
             assert shown and all(stored[sid]["text"] == text for sid, text in shown), (shown, stored)
-            assert any(s["role"] == "clerk" for s in stored.values())  # attributed by seat
+            assert any(s["role"] == "clerk" for s in stored.values()), [  # attributed by seat
+                    (s["start_s"], s["seat"], s["role"], s["text"]) for s in stored.values()]
             assert bench.evaluate("() => window.__sawPartial"), "no provisional line was ever shown"
             # Tap a line: its audio plays from the filed recording.
             finals.nth(1).click()
