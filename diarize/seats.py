@@ -203,6 +203,11 @@ class SeatAttributor:
         if total <= 0:
             return SeatDecision(channel=None, confidence=0.0)
         channel = int(np.argmax(share))
+        if (channel_hint is not None and channel != channel_hint and 0 <= channel_hint < len(share)
+                and model.single_frames[channel] < self.options.min_single_frames):
+            # No single-talker evidence for the winning seat yet (early in a live hearing its "level"
+            # is only bleed, which the normalisation inflates): keep the transcriber's channel.
+            channel = channel_hint
         bleed = channel_hint is not None and channel_hint != channel
         return SeatDecision(channel=channel, confidence=float(share[channel] / total), hint_is_bleed=bleed)
 

@@ -97,3 +97,20 @@ def test_unassigned_seat_falls_back_to_the_profile_role(hearing4):
     judge = next(u for u in ref["utterances"] if u["seat"] == "judge")
     got = attributor.attribute(judge["start"], judge["end"])
     assert (got.seat, got.role, got.participant_id) == ("judge", "presiding_judge", None)
+
+
+def test_first_speaker_of_a_live_hearing_keeps_its_seat() -> None:
+    """Seconds into a live hearing only the clerk has spoken: the other seats' "levels" are bleed, and
+    the attribution must not hand the clerk's words to one of them (seen live: clerk → plaintiff)."""
+    import json
+    from pathlib import Path
+
+    import soundfile as sf
+
+    sample = Path(__file__).resolve().parents[2] / "hardware" / "samples" / "demo_hearing"
+    ref = json.loads(Path(f"{sample}.json").read_text())
+    audio, rate = sf.read(f"{sample}.flac", dtype="float32", always_2d=True)  # (frames, 4)
+    clerk = next(u for u in ref["utterances"] if u["seat"] == "clerk")
+    att = SeatAttributor([SeatChannel(c["channel"], c["seat"], c["role"]) for c in ref["channels"]])
+    att.feed(AudioChunk(audio[: int((clerk["end"] + 0.3) * rate)], rate, 0, 0.0))  # only the clerk so far
+    assert att.attribute(clerk["start"], clerk["end"], channel_hint=clerk["channel"]).seat == "clerk"
