@@ -49,6 +49,13 @@ class DecodeOptions:
     # noise); loops and hallucinations are caught by the guards instead.
     temperatures: tuple[float, ...] = (0.0,)
     hotwords: tuple[str, ...] = field(default_factory=tuple)
+    languages: tuple[str, ...] = ("zh", "en")  # candidates when ``language`` is None
+    prefer_language: str | None = None  # detection keeps this one unless another has ``switch_share``
+    switch_share: float = 0.9
+    prompt_language: str | None = None  # language of ``prompt``: dropped if the window is detected as another
+    # The encoder input is padded to at least this (then in 5 s steps), not always to Whisper's 30 s:
+    # streaming windows hold a few seconds of speech and the encoder's cost grows with its input.
+    min_window_s: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,19 +88,21 @@ def _key(word: Word) -> str:
     return word.text.strip().lower().strip(",.?!，。？！、")
 
 
-def drop_loops(words: list[Word], max_period: int = 24, repeats: int = 3) -> list[Word]:
+def drop_loops(words: list[Word], max_period: int = 24, repeats: int = 3, long_period: int = 4) -> list[Word]:
     """Cut a repetition loop: at the first n-word run repeated ``repeats`` times, keep one copy.
 
     Whisper stuck in a loop repeats a word or a phrase until the window ends; a court never says
-    the same phrase three times in a row.
+    the same phrase three times in a row, nor a phrase of ``long_period`` words or more twice
+    ("车上面进行转车上面进行转" at the end of a window is the decoder, not the judge).
     """
     keys = [_key(w) for w in words]
     for i in range(len(keys)):
         for n in range(1, max_period + 1):
-            if i + repeats * n > len(keys):
+            times = 2 if n >= long_period else repeats
+            if i + times * n > len(keys):
                 break
             first = keys[i : i + n]
-            if all(keys[i + r * n : i + (r + 1) * n] == first for r in range(1, repeats)) and any(first):
+            if all(keys[i + r * n : i + (r + 1) * n] == first for r in range(1, times)) and any(first):
                 return words[: i + n]
     return words
 
@@ -125,49 +134,64 @@ class Decoder:
         self.audio_decoded_s = 0.0
 
     def decode(self, audio: np.ndarray, offset_s: float, options: DecodeOptions) -> DecodedWindow:
-        """Decode one window; word times are ``offset_s`` + time in the window. Runs in the caller's thread."""
+        """Decode one window; word times are ``offset_s`` + time in the window. Runs in the caller's thread.
+
+        With ``options.language`` None the language is read from the window's own encoder output
+        (no second encoder pass), among ``options.languages``.
+        """
+        from transcribe.whisper_window import WindowRequest, decode_window
+
         audio = check_audio(audio)
         language = options.language if self.multilingual else "en"
         prompt = options.prompt
         if language == "zh" and ZH_PROMPT not in prompt:
             prompt = (ZH_PROMPT + prompt).strip()
-        segments, info = self.model.transcribe(
-            audio, language=language, task="transcribe", beam_size=options.beam_size,
-            initial_prompt=prompt or None, condition_on_previous_text=False, word_timestamps=True,
+        request = WindowRequest(
+            language=language, languages=options.languages, prompt=prompt, hotwords=" ".join(options.hotwords),
+            beam_size=options.beam_size, temperatures=options.temperatures,
             no_speech_threshold=options.no_speech_threshold, log_prob_threshold=options.log_prob_threshold,
-            compression_ratio_threshold=options.compression_ratio_threshold, vad_filter=False,
-            hotwords=" ".join(options.hotwords) or None, without_timestamps=False,
-            temperature=list(options.temperatures),
-        )
+            compression_ratio_threshold=options.compression_ratio_threshold, min_window_s=options.min_window_s,
+            # Detected Mandarin gets the simplified-Chinese prompt too (else: traditional characters).
+            language_prompts=(("zh", ZH_PROMPT),), prefer_language=options.prefer_language,
+            switch_share=options.switch_share, prompt_language=options.prompt_language)
+        window = decode_window(self.model, audio, request)
         words: list[Word] = []
-        for seg in segments:  # materialise the lazy generator here, in the worker thread
+        for seg in window.segments:
             if _is_hallucination(seg.text) or seg.no_speech_prob > 0.8 and seg.avg_logprob < -0.7:
                 continue
             if seg.compression_ratio > options.compression_ratio_threshold:
                 continue  # a loop that the single-temperature decode could not escape
-            for w in seg.words or ():
-                if w.probability < options.min_word_probability:
-                    continue
-                text = to_simplified(w.word) if info.language == "zh" else w.word
+            for w in seg.words:
+                if w.probability < options.min_word_probability or "\ufffd" in w.text:
+                    continue  # (a character cut in half by the token budget is no text)
+                text = to_simplified(w.text) if window.language == "zh" else w.text
                 words.append(Word(round(float(offset_s + w.start), 3), round(float(offset_s + max(w.end, w.start)), 3),
                                   text, round(float(w.probability), 4)))
         with self._stats_lock:
             self.windows_decoded += 1
             self.audio_decoded_s += len(audio) / SAMPLE_RATE
-        return DecodedWindow(tuple(drop_loops(words)), info.language, float(info.language_probability),
+        return DecodedWindow(tuple(drop_loops(words)), window.language, window.language_probability,
                              len(audio) / SAMPLE_RATE)
 
 
 def detect_language(decoder: Decoder | WhisperModel, audio: np.ndarray, allowed: tuple[str, ...]) -> tuple[str, float]:
-    """The most probable language of a window among ``allowed`` (e.g. ("zh", "en"))."""
+    """The most probable language of a window among ``allowed`` (e.g. ("zh", "en")), from its first seconds."""
+    from transcribe.whisper_window import detect_languages
+
     audio = check_audio(audio)
     model = decoder.model if isinstance(decoder, Decoder) else decoder
-    if not model.model.is_multilingual:
-        return "en", 1.0
-    _, _, probs = model.detect_language(audio=audio)
-    ranked = [(lang, p) for lang, p in probs if not allowed or lang in allowed]
-    lang, prob = max(ranked, key=lambda lp: lp[1]) if ranked else (probs[0][0], probs[0][1])
-    return lang, float(prob)
+    return detect_languages(model, [audio], allowed)[0]
+
+
+def vocabulary_prompt(vocabulary: tuple[str, ...] | list[str], language: str | None) -> str:
+    """The case vocabulary as prompt text for one language: Chinese terms for Mandarin, the others
+    for English. Chinese names in an English prompt make Whisper answer English speech in Chinese."""
+    if language is None:
+        return ""
+    cjk = re.compile(r"[\u3400-\u9fff]")
+    if language == "zh":
+        return "、".join(w for w in vocabulary if cjk.search(w))
+    return ", ".join(w for w in vocabulary if not cjk.search(w))
 
 
 def join_words(words: tuple[Word, ...] | list[Word]) -> str:

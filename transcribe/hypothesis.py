@@ -64,6 +64,19 @@ class HypothesisBuffer:
         self.committed_in_buffer.extend(commit)
         return commit
 
+    def commit_older_than(self, t: float) -> list[Word]:
+        """Commit the head of the current hypothesis that ends before ``t`` even without agreement.
+
+        LocalAgreement alone can hold a word back for as long as consecutive decodes spell it
+        differently (Mandarin characters flicker between homophones); a word that the latest decode
+        heard with enough audio after it is committed as that decode spelled it.
+        """
+        commit: list[Word] = []
+        while self.buffer and self.buffer[0].end < t:
+            commit.append(self._monotonic(self.buffer.pop(0)))
+        self.committed_in_buffer.extend(commit)
+        return commit
+
     def commit_all(self) -> list[Word]:
         """Commit the whole current hypothesis (end of an utterance: no later audio can change it)."""
         words = self.new or self.buffer

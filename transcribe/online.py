@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from transcribe.decoder import SAMPLE_RATE, DecodeOptions, Decoder, detect_language, join_words
+from transcribe.decoder import SAMPLE_RATE, DecodeOptions, Decoder, join_words, vocabulary_prompt
 from transcribe.errors import AudioFormatError
 from transcribe.hypothesis import HypothesisBuffer
 from transcribe.types import EventKind, Segment, TranscriptEvent, Word
 from transcribe.vad import StreamVad
 
 SENTENCE_END = tuple(".?!。？！")
+CLAUSE_END = tuple(",;:，；：、")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +35,20 @@ class OnlineOptions:
     languages: tuple[str, ...] = ("zh", "en")
     vocabulary: tuple[str, ...] = ()  # party names, cause of action, legal terms, hotwords
     min_chunk_s: float = 1.0  # decode at most this often (the scheduler may stretch it under load)
+    # The first decode of an utterance waits for this much audio: half a second of speech is too little
+    # to tell Mandarin from English, and a wrong first guess can be committed.
+    first_decode_s: float = 1.0
     trim_s: float = 12.0  # trim the buffer at a committed sentence end once it is longer than this
     max_buffer_s: float = 24.0  # trim at the last committed word past this
-    final_hold_s: float = 1.0  # committed words wait at most this long for their sentence to end
+    # Committed words wait this long (after they were spoken) for their sentence to end; then they
+    # are final up to a clause mark, or as they stand once they span ``min_final_s`` or the oldest
+    # has waited ``max_hold_s``, and the sentence continues in the next final.
+    final_hold_s: float = 1.5
+    min_final_s: float = 1.0
+    max_hold_s: float = 2.0
+    # A word the latest decode heard with this much audio after it is committed even if two decodes
+    # did not agree on its spelling: bounds the latency of a final (LocalAgreement alone does not).
+    force_commit_s: float = 1.6
     end_silence_s: float = 0.5  # VAD silence that ends an utterance (commit everything)
     gap_s: float = 0.25  # a jump in input times longer than this ends the utterance too
     beam_size: int = 1  # streaming decodes run every second: greedy
@@ -47,6 +59,12 @@ class OnlineOptions:
     # At an utterance's end, when the last decode saw all but this much audio, its hypothesis is
     # committed as it is instead of decoding once more (saves a decode per utterance under load).
     reuse_hypothesis_s: float = 0.5
+    # Streaming windows hold seconds of speech: the encoder input is padded to this, not to 30 s.
+    min_window_s: float = 10.0
+    # A seat that resumes within this many seconds keeps its language unless detection gives another
+    # language ``switch_share`` of the probability (a judge's sentence split by a pause stays Mandarin).
+    keep_language_s: float = 8.0
+    switch_share: float = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +101,12 @@ class OnlineProcessor:
         self.processed_until_s = 0.0  # end of the audio the last decode saw
         self.pending: list[Word] = []  # committed, not yet emitted as final
         self.history: list[Word] = []  # recent committed words (prompt material once out of the buffer)
-        self.language = self.options.language  # of the current utterance
+        self.history_language: str | None = None
+        self.utterance_decodes = 0
+        self.language = self.options.language  # of the current utterance, once its first words are committed
+        self.window_language: str | None = self.options.language  # what the last decode detected
+        self.seat_language: str | None = None  # the language of this seat's last utterance
+        self.seat_language_at_s = -1e9  # when that utterance ended
         self.last_partial = ""
         self.decodes = 0
 
@@ -130,6 +153,8 @@ class OnlineProcessor:
         wait = self.options.min_chunk_s if min_chunk_s is None else min_chunk_s
         if self.inbox.pauses:
             return True
+        if not self.utterance_decodes:
+            wait = max(wait, self.options.first_decode_s)
         return self.backlog_s() >= wait
 
     # -- processing -------------------------------------------------------------------------------
@@ -165,7 +190,9 @@ class OnlineProcessor:
             return events + self._end_utterance()
         words = self._decode()
         self.hyp.insert(words)
-        events += self._commit(self.hyp.flush(), utterance_end=False)
+        agreed = self.hyp.flush()
+        events += self._commit(agreed + self.hyp.commit_older_than(self.buffer_end_s - self.options.force_commit_s),
+                               utterance_end=False)
         if self.buffer_end_s - self.buffer_start_s > 29.0:  # nothing agreed for too long
             return events + self._end_utterance(decode=False)
         self._maybe_trim()
@@ -177,22 +204,31 @@ class OnlineProcessor:
         return events + self._end_utterance()
 
     # -- internals --------------------------------------------------------------------------------
-    def _prompt(self) -> str:
-        vocab = "、".join(self.options.vocabulary) if self.language == "zh" else ", ".join(self.options.vocabulary)
+    def _prompt(self) -> tuple[str, str | None]:
+        """(prompt, its language): the case vocabulary and the committed text in the language expected."""
+        language = self.language or self.window_language or self.seat_language
+        vocab = vocabulary_prompt(self.options.vocabulary, language)
         # Only text whose audio has left the buffer: prompting with words still in the audio makes
         # Whisper skip them.
-        tail = join_words([w for w in self.history if w.end <= self.buffer_start_s + 0.05])
-        tail = tail[-self.options.prompt_chars :]
-        return f"{vocab}. {tail}".strip(". ") if vocab else tail
+        history = self.history if self.history_language == language else []
+        tail = join_words([w for w in history if w.end <= self.buffer_start_s + 0.05])[-self.options.prompt_chars :]
+        return (f"{vocab}. {tail}".strip(". ") if vocab else tail), language
 
     def _decode(self, beam_size: int | None = None) -> tuple[Word, ...]:
         window = self.audio[-int(30 * SAMPLE_RATE) :]
         offset = self.buffer_end_s - len(window) / SAMPLE_RATE
-        if self.language is None:  # once per utterance, and only between the court's languages
-            self.language, _ = detect_language(self.decoder, window, self.options.languages)
-        opts = DecodeOptions(language=self.language, prompt=self._prompt(), beam_size=beam_size or self.options.beam_size)
+        # Until the utterance's first words are committed, every decode detects the language again from
+        # its own encoder output (free), with the seat's recent language preferred.
+        recent = self.buffer_start_s - self.seat_language_at_s <= self.options.keep_language_s
+        prompt, prompt_language = self._prompt()
+        opts = DecodeOptions(language=self.language, languages=self.options.languages, prompt=prompt,
+                             beam_size=beam_size or self.options.beam_size, min_window_s=self.options.min_window_s,
+                             prefer_language=self.seat_language if recent else None,
+                             switch_share=self.options.switch_share, prompt_language=prompt_language)
         decoded = self.decoder.decode(window, offset, opts)
+        self.window_language = decoded.language
         self.decodes += 1
+        self.utterance_decodes += 1
         self.processed_until_s = self.buffer_end_s
         return decoded.words
 
@@ -209,7 +245,10 @@ class OnlineProcessor:
         self._trim_to(self.buffer_end_s)
         self.processed_until_s = self.buffer_end_s
         self.last_partial = ""
-        self.language = self.options.language
+        self.utterance_decodes = 0
+        if events and (self.language or self.window_language):
+            self.seat_language, self.seat_language_at_s = self.language or self.window_language, self.buffer_end_s
+        self.language = self.window_language = self.options.language
         return events
 
     def _commit(self, words: list[Word], utterance_end: bool) -> list[TranscriptEvent]:
@@ -221,14 +260,35 @@ class OnlineProcessor:
         else:
             ends = [i for i, w in enumerate(self.pending) if w.text.strip().endswith(SENTENCE_END)]
             cut = ends[-1] + 1 if ends else 0
-            if cut < len(self.pending) and self.pending[cut].end < self.buffer_end_s - self.options.final_hold_s - 1.0:
-                cut = len(self.pending)  # held long enough: the sentence may never end
+            cut = self._mid_sentence_cut(cut)
+        if self.language is None:
+            self.language = self.window_language  # words are committed: the utterance's language is settled
         if cut == 0:
             return []
         final, self.pending = self.pending[:cut], self.pending[cut:]
         text = join_words(final)
-        self.history = (self.history + final)[-80:]
+        if self.language != self.history_language:
+            self.history = []  # the prompt carries text of the utterance's language only
+        self.history, self.history_language = (self.history + final)[-80:], self.language
         return [self._event("final", final)] if text else []
+
+    def _mid_sentence_cut(self, cut: int) -> int:
+        """Where a final ends inside a sentence that has not ended yet; ``cut`` keeps holding the rest.
+
+        Words held ``final_hold_s`` become final at the last clause mark among them ("Please rise,"
+        rather than "Yes, you're"); without one, once they span ``min_final_s`` of speech, or when
+        the oldest has waited ``max_hold_s``: fragments stay readable and no word waits for long.
+        """
+        rest, now = self.pending[cut:], self.buffer_end_s
+        if not rest or now - rest[0].end < self.options.final_hold_s:
+            return cut
+        clauses = [i for i, w in enumerate(rest)
+                   if now - w.end >= self.options.final_hold_s and w.text.strip().endswith(CLAUSE_END)]
+        if clauses:
+            return cut + clauses[-1] + 1
+        if rest[-1].end - rest[0].start >= self.options.min_final_s or now - rest[0].end >= self.options.max_hold_s:
+            return len(self.pending)
+        return cut
 
     def _partial(self) -> list[TranscriptEvent]:
         floor = self.hyp.last_committed_time
@@ -243,7 +303,8 @@ class OnlineProcessor:
     def _event(self, kind: EventKind, words: list[Word]) -> TranscriptEvent:
         segment = Segment(
             start=words[0].start, end=words[-1].end, text=join_words(words), words=tuple(words),
-            channel=self.seat.channel, seat=self.seat.seat, role=self.seat.role, language=self.language,
+            channel=self.seat.channel, seat=self.seat.seat, role=self.seat.role,
+            language=self.language or self.window_language,
             confidence=round(float(np.mean([w.probability for w in words])), 4), model=self.decoder.model_name,
         )
         return TranscriptEvent(kind=kind, segment=segment, stream=self.seat.stream, emitted_at=time.time())

@@ -30,7 +30,7 @@ from transcribe.types import TranscriptEvent
 class SchedulerOptions:
     workers: int = 1  # decode threads sharing the one model
     tick_s: float = 0.05
-    min_cadence_s: float = 1.0  # decode a stream at most this often
+    min_cadence_s: float = 0.4  # decode a stream at most this often
     max_cadence_s: float = 6.0  # under load, stretch up to this
     events_queue: int = 10_000
 

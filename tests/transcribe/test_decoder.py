@@ -62,6 +62,21 @@ def test_decoder_guards_cut_loops_on_noise(base_decoder) -> None:
     assert len(words) < 40, keys
 
 
+def test_loop_guard_keeps_real_repetition_and_cuts_decoder_loops() -> None:
+    from transcribe.decoder import drop_loops
+    from transcribe.types import Word
+
+    def words(text: str) -> list[Word]:
+        return [Word(i * 0.2, i * 0.2 + 0.1, t, 0.9) for i, t in enumerate(text.split())]
+
+    def kept(text: str) -> str:
+        return " ".join(w.text for w in drop_loops(words(text)))
+
+    assert kept("I do . I do .") == "I do . I do ."  # a short phrase twice is speech
+    assert kept("no no no no no") == "no"  # three times is a loop
+    assert kept("下 面 进 行 车 上 面 进 行 转 车 上 面 进 行 转") == "下 面 进 行 车 上 面 进 行 转"  # long phrase twice
+
+
 def test_invalid_audio_is_a_clear_error(base_decoder, tmp_path) -> None:
     with pytest.raises(AudioFormatError, match="mono audio of shape"):
         base_decoder.decode(np.zeros((16000, 2), np.float32), 0.0, DecodeOptions())

@@ -91,3 +91,50 @@ def test_local_agreement_commits_only_the_agreed_prefix(en_clip) -> None:
     assert partials[0] == "the court"
     assert finals == ["the court is now in session."]  # agreed twice, then released at the sentence end
     assert all("Zhang Wei, Li Na" in prompt for _, _, prompt in dec.calls)  # vocabulary in every window
+
+
+class FlickeringDecoder(ScriptedDecoder):
+    """Spells every word differently on every call, as Whisper does with Mandarin homophones: two
+    consecutive hypotheses never agree, so LocalAgreement alone would never commit anything."""
+
+    def decode(self, audio: np.ndarray, offset_s: float, options: DecodeOptions) -> DecodedWindow:
+        self.calls.append((offset_s, offset_s + len(audio) / 16000, options.prompt))
+        n = int(len(audio) / 16000 / 0.3)
+        words = tuple(Word(offset_s + 0.3 * i, offset_s + 0.3 * i + 0.25, f" w{i}v{len(self.calls)}", 0.9)
+                      for i in range(n))
+        return DecodedWindow(words, "zh", 1.0, len(audio) / 16000)
+
+
+def stream_timed(proc: OnlineProcessor, audio: np.ndarray, chunk_s: float = 0.5) -> list[tuple[float, TranscriptEvent]]:
+    """Events with the audio time received when each came out (before ``finish``)."""
+    step, out = int(chunk_s * 16000), []
+    for i in range(0, len(audio), step):
+        proc.insert_audio_chunk(audio[i : i + step])
+        out += [(proc.received_until_s, e) for e in proc.process_iter()]
+    return out
+
+
+def test_words_two_decodes_never_agree_on_still_become_final_in_time(en_clip) -> None:
+    speech = en_clip[0][8000:]  # real speech so that Silero lets it through
+    options = OnlineOptions(language="zh")
+    timed = stream_timed(OnlineProcessor(FlickeringDecoder([]), options), speech)  # type: ignore[arg-type]
+    finals = [(at, e.segment) for at, e in timed if e.kind == "final"]
+    assert finals, "nothing became final while the seat talked"
+    check_invariants([e for _, e in timed])
+    for at, seg in finals:
+        if at >= len(speech) / 16000 - 0.6:
+            continue  # the speaker stopped: the utterance's end commits everything (tested elsewhere)
+        # Committed only once the latest decode had heard force_commit_s of audio after the word ...
+        assert all(w.end <= at - options.force_commit_s + 1e-6 for w in seg.words)
+        # ... and final at most max_hold_s after that (plus one 0.5 s chunk of cadence).
+        assert at - seg.words[0].end <= options.force_commit_s + options.max_hold_s + 0.5 + 1e-6
+
+
+def test_a_sentence_that_does_not_end_is_cut_at_its_clause_mark(en_clip) -> None:
+    speech = en_clip[0][8000:]
+    line = "Yes, your honor I am present with my lawyer in the court of appeal today and tomorrow"
+    proc = OnlineProcessor(ScriptedDecoder([line]), OnlineOptions(language="en"))  # type: ignore[arg-type]
+    finals = [e.segment for _, e in stream_timed(proc, speech) if e.kind == "final"]
+    assert finals and finals[0].text == "Yes,"
+    # Without a clause mark the rest comes in pieces of at least min_final_s of speech, not word by word.
+    assert all(s.end - s.start >= proc.options.min_final_s - 1e-6 for s in finals[1:]), [s.text for s in finals]
