@@ -42,6 +42,9 @@ from transcribe.scheduler import SchedulerOptions, TranscriptionScheduler  # noq
 from transcribe.types import Segment, TranscriptEvent, Word  # noqa: E402
 
 HEARING = ROOT / "hardware" / "samples" / "demo_hearing.flac"
+# What the live server prompts the demo hearing with (courtroom_api.live.transcription.case_vocabulary):
+# the demo case's participants and cause of action.
+DEMO_VOCABULARY = ("王审判长", "刘书记员", "张伟", "李娜", "借款合同纠纷")
 SEATS = [SeatSpec(0, "judge", "presiding_judge"), SeatSpec(1, "clerk", "clerk"),
          SeatSpec(2, "plaintiff", "plaintiff"), SeatSpec(3, "defendant", "defendant")]
 
@@ -49,8 +52,10 @@ SEATS = [SeatSpec(0, "judge", "presiding_judge"), SeatSpec(1, "clerk", "clerk"),
 class GrowingBufferPeer:
     """The peer policy: every second re-transcribe the seat's whole utterance so far; final at its end."""
 
-    def __init__(self, decoder: Decoder, seat: SeatInfo, languages: tuple[str, ...] = ("zh", "en")) -> None:
+    def __init__(self, decoder: Decoder, seat: SeatInfo, languages: tuple[str, ...] = ("zh", "en"),
+                 vocabulary: tuple[str, ...] = ()) -> None:
         self.decoder, self.seat, self.languages = decoder, seat, languages
+        self.prompt = ", ".join(vocabulary)  # the same case vocabulary as ours, as a plain prompt
         self.lock = threading.Lock()
         self.inbox: list[tuple[np.ndarray | None, float]] = []
         self.audio = np.zeros(0, np.float32)
@@ -79,7 +84,8 @@ class GrowingBufferPeer:
             return next((start for _, start in self.inbox), self.received_until_s)
 
     def ready(self, min_chunk_s: float | None = None) -> bool:
-        return self.queued_s >= (min_chunk_s or 1.0) or any(a is None for a, _ in self.inbox)
+        # Every second (the scheduler may stretch that under load, as for ours).
+        return self.queued_s >= max(min_chunk_s or 1.0, 1.0) or any(a is None for a, _ in self.inbox)
 
     def process_iter(self) -> list[TranscriptEvent]:
         with self.lock:
@@ -109,7 +115,8 @@ class GrowingBufferPeer:
         if self.language is None:
             self.language, _ = detect_language(self.decoder, window, self.languages)
         offset = self.start_s + (len(self.audio) - len(window)) / 16000
-        self.words = self.decoder.decode(window, offset, DecodeOptions(language=self.language)).words
+        # A plain loop around WhisperModel.transcribe: Whisper's 30 s window (min_window_s default).
+        self.words = self.decoder.decode(window, offset, DecodeOptions(language=self.language, prompt=self.prompt)).words
         self.decodes += 1
 
     def _final(self, decode: bool = True) -> list[TranscriptEvent]:
@@ -134,17 +141,17 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def replay(decoder: Decoder, audio: np.ndarray, rooms: int, peer: bool = False, hold_s: float | None = None,
-                 ) -> tuple[list[list[TranscriptEvent]], float, list[tuple[float, float]]]:
+                 vocabulary: tuple[str, ...] = ()) -> tuple[list[list[TranscriptEvent]], float, list[tuple[float, float]]]:
     """Replay the hearing into ``rooms`` rooms at real-time pace; returns events, t0, lag samples."""
     duration = hold_s or audio.shape[0] / 16000
     events: list[list[TranscriptEvent]] = [[] for _ in range(rooms)]
     lag: list[tuple[float, float]] = []
     async with TranscriptionScheduler(decoder, SchedulerOptions(workers=1)) as sched:
         for r in range(rooms):
-            sched.open_room(f"r{r}", SEATS, 4, OnlineOptions())
+            sched.open_room(f"r{r}", SEATS, 4, OnlineOptions(vocabulary=vocabulary))
             if peer:
                 room = sched.rooms[f"r{r}"].transcriber
-                room.processors = {ch: GrowingBufferPeer(decoder, p.seat)  # type: ignore[misc]
+                room.processors = {ch: GrowingBufferPeer(decoder, p.seat, vocabulary=vocabulary)  # type: ignore[misc]
                                    for ch, p in room.processors.items()}
 
         async def consume(r: int) -> None:
@@ -215,8 +222,11 @@ def main() -> int:
     parser.add_argument("--rooms", default="1,2,3")
     parser.add_argument("--hold-s", type=float, default=None)
     parser.add_argument("--skip", default="", help="comma list of parts to skip: stream,peer,batch,rooms")
+    parser.add_argument("--vocabulary", default=",".join(DEMO_VOCABULARY),
+                        help="case vocabulary given to ours, the offline batch and the peer alike ('' for none)")
     args = parser.parse_args()
     skip = set(args.skip.split(","))
+    vocabulary = tuple(w for w in args.vocabulary.split(",") if w)
     audio, _ = sf.read(HEARING, dtype="float32", always_2d=True)
     ref = json.loads(HEARING.with_suffix(".json").read_text())
     if args.quick:
@@ -224,9 +234,10 @@ def main() -> int:
     until = audio.shape[0] / 16000
     model = load_model(ModelStore(Path(args.cache)), args.model, cpu_threads=2)
     decoder = Decoder(model, args.model)
-    print(f"hearing: {until:.1f} s x 4 ch; model {args.model} int8, cpu_threads=2")
+    print(f"hearing: {until:.1f} s x 4 ch; model {args.model} int8, cpu_threads=2; vocabulary {vocabulary}")
 
-    offline, batch_wall = timed(lambda: transcribe_recording(model, audio, SEATS, BatchOptions(model_name=args.model)))
+    offline, batch_wall = timed(lambda: transcribe_recording(
+        model, audio, SEATS, BatchOptions(model_name=args.model, vocabulary=vocabulary)))
     off_err = score(offline, ref, until)
     if "batch" not in skip:
         mono = audio.sum(axis=1) / 2.0
@@ -245,7 +256,7 @@ def main() -> int:
     for name, peer in (("ours", False), ("peer", True)):
         if (name == "ours" and "stream" in skip) or (name == "peer" and "peer" in skip):
             continue
-        (evs, t0, lag), wall = timed(lambda p=peer: asyncio.run(replay(decoder, audio, 1, peer=p)))
+        (evs, t0, lag), wall = timed(lambda p=peer: asyncio.run(replay(decoder, audio, 1, peer=p, vocabulary=vocabulary)))
         finals, firsts = latencies(evs[0], t0)
         err = score([e.segment for e in evs[0] if e.kind == "final"], ref, until)
         print(f"{name}: final latency p50 {pct(finals, 50):.2f} s p95 {pct(finals, 95):.2f} s; first-partial "
@@ -256,7 +267,7 @@ def main() -> int:
     if "rooms" not in skip:
         hold = args.hold_s or (60.0 if args.quick else 600.0)
         for n in (int(x) for x in args.rooms.split(",")):
-            (_, _, lag), _ = timed(lambda n=n: asyncio.run(replay(decoder, audio, n, hold_s=hold)))
+            (_, _, lag), _ = timed(lambda n=n: asyncio.run(replay(decoder, audio, n, hold_s=hold, vocabulary=vocabulary)))
             q = max(1, len(lag) // 4)
             first, last = statistics.mean(v for _, v in lag[:q]), statistics.mean(v for _, v in lag[-q:])
             held = last <= first + 3.0 and max(v for _, v in lag[-q:]) < 10.0

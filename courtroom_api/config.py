@@ -55,7 +55,7 @@ class TranscribeSettings(BaseModel):
     activity_dbfs: float = -48.0
     bleed_margin_db: float = 10.0
     # Streaming cadence: decode each stream every min_cadence_s, stretched up to max under load.
-    min_cadence_s: float = 1.0
+    min_cadence_s: float = 0.4
     max_cadence_s: float = 6.0
 
 

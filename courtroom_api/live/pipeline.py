@@ -142,8 +142,12 @@ class HearingPipeline:
         """Feed the shared transcriber and publish its events; a failure here never stops recording."""
         room = f"hearing-{self.hearing_id}"
         try:
+            from courtroom_api.live.transcription import case_vocabulary, room_options
+
             scheduler = await self.services.transcription.scheduler()
-            scheduler.open_room(room, ev.seat_specs(self.profile), self.profile.channel_count)
+            vocabulary = await asyncio.to_thread(case_vocabulary, self.services, self.hearing_id)
+            online, gate = room_options(self.services.settings, vocabulary)
+            scheduler.open_room(room, ev.seat_specs(self.profile), self.profile.channel_count, online, gate)
         except Exception as exc:  # supervisor: transcription is optional, the recording is not
             self._transcription_failed(exc)
             async for _ in subscription:  # keep draining so the fan-out never counts drops

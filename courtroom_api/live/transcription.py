@@ -31,6 +31,34 @@ def _decoder(settings: Settings) -> Any:
     return Decoder(_MODELS[key], t.model)
 
 
+def case_vocabulary(services: Any, hearing_id: int) -> tuple[str, ...]:
+    """Words the transcriber is prompted with for this hearing: its case's party and participant names
+    and cause of action (Whisper spells 张伟 and 借款合同纠纷 right when it has seen them)."""
+    from sqlalchemy import select
+
+    from models import Hearing, Participant
+
+    with services.sessions() as session:
+        hearing = session.get(Hearing, hearing_id)
+        if hearing is None:
+            return ()
+        names = session.scalars(select(Participant.name).where(Participant.case_id == hearing.case_id)
+                                .order_by(Participant.id))
+        words = [*names, hearing.case.cause_of_action or ""]
+    return tuple(dict.fromkeys(w.strip() for w in words if w and w.strip()))
+
+
+def room_options(settings: Settings, vocabulary: tuple[str, ...] = ()) -> tuple[Any, Any]:
+    """(OnlineOptions, GateOptions) of a hearing's room, from the transcribe settings."""
+    from transcribe.online import OnlineOptions
+    from transcribe.seats import GateOptions
+
+    t = settings.transcribe
+    online = OnlineOptions(language=t.language, languages=tuple(t.languages), final_beam_size=t.beam_size,
+                           vocabulary=tuple(dict.fromkeys([*vocabulary, *t.hotwords])))
+    return online, GateOptions(activity_dbfs=t.activity_dbfs, bleed_margin_db=t.bleed_margin_db)
+
+
 class TranscriptionService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -44,7 +72,9 @@ class TranscriptionService:
         async with self._lock:
             if self._scheduler is None:
                 decoder = await asyncio.to_thread(_decoder, self.settings)
-                scheduler = TranscriptionScheduler(decoder, SchedulerOptions(workers=self.settings.transcribe.workers))
+                t = self.settings.transcribe
+                scheduler = TranscriptionScheduler(decoder, SchedulerOptions(
+                    workers=t.workers, min_cadence_s=t.min_cadence_s, max_cadence_s=t.max_cadence_s))
                 await scheduler.__aenter__()
                 self._scheduler = scheduler
             return self._scheduler
