@@ -248,8 +248,13 @@ def _http_client(srv: LiveServer, client: str):  # type: ignore[no-untyped-def]
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
 
     def get(path: str) -> bytes:
-        conn.request("GET", path, headers=headers)
-        r = conn.getresponse()
+        try:
+            conn.request("GET", path, headers=headers)
+            r = conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError):  # idle keep-alive closed (5 s)
+            conn.close()
+            conn.request("GET", path, headers=headers)
+            r = conn.getresponse()
         body = r.read()
         if r.status != 200:
             raise SystemExit(f"GET {path}: {r.status} {body[:300]!r}")
