@@ -84,3 +84,23 @@ def test_terminal_bound_to_its_courtroom(world) -> None:
     assert c.get(f"/api/hearings/{ids['hearing']}", headers=world.auth("terminal")).status_code == 200
     assert c.get(f"/api/hearings/{ids['other_hearing']}", headers=world.auth("terminal")).status_code == 404
     assert c.get(f"/api/hearings/{ids['other_hearing']}", headers=world.auth("other_terminal")).status_code == 200
+
+
+def test_disabled_or_demoted_user_refused_at_once(world) -> None:
+    """The token stays valid, but every request re-reads the user: a change by an admin applies to the next one."""
+    c, admin = world.client, world.auth("admin")
+    r = c.post("/api/users", json={"login": "appeal-temp", "password": "temporary-pw", "role": "appeal_judge"},
+               headers=admin)
+    assert r.status_code == 201, r.text
+    user_id = r.json()["id"]
+    token = c.post("/api/auth/token", data={"username": "appeal-temp", "password": "temporary-pw"}).json()
+    auth = {"Authorization": f"Bearer {token['access_token']}"}
+    assert c.get("/api/search", params={"q": "合同"}, headers=auth).status_code == 200
+    assert c.patch(f"/api/users/{user_id}", json={"role": "party"}, headers=admin).status_code == 200
+    assert c.get("/api/search", params={"q": "合同"}, headers=auth).status_code == 403
+    assert c.patch(f"/api/users/{user_id}", json={"role": "appeal_judge", "is_active": False},
+                   headers=admin).status_code == 200
+    assert c.get("/api/search", params={"q": "合同"}, headers=auth).status_code == 401
+    assert c.get(f"/api/cases/{world.ids['case']}", headers=auth).status_code == 401
+    assert c.patch(f"/api/users/{user_id}", json={"is_active": True}, headers=admin).status_code == 200
+    assert c.get("/api/search", params={"q": "合同"}, headers=auth).status_code == 200
