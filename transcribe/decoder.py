@@ -89,20 +89,29 @@ def _key(word: Word) -> str:
 
 
 def drop_loops(words: list[Word], max_period: int = 24, repeats: int = 3, long_period: int = 4) -> list[Word]:
-    """Cut a repetition loop: at the first n-word run repeated ``repeats`` times, keep one copy.
+    """Cut a repetition loop: keep the text up to where it starts repeating itself.
 
-    Whisper stuck in a loop repeats a word or a phrase until the window ends; a court never says
-    the same phrase three times in a row, nor a phrase of ``long_period`` words or more twice
-    ("车上面进行转车上面进行转" at the end of a window is the decoder, not the judge).
+    Whisper stuck in a loop repeats a word or a phrase until the window ends. A court never says the
+    same phrase three times in a row, nor repeats a phrase of ``long_period`` words or more within as
+    many words of it ("上面进行把停掉车上面进行转车上面进行转" is the decoder, not the judge). The price:
+    a speaker who does repeat a four-word phrase that soon loses the second copy.
     """
     keys = [_key(w) for w in words]
     for i in range(len(keys)):
         for n in range(1, max_period + 1):
-            times = 2 if n >= long_period else repeats
-            if i + times * n > len(keys):
+            if i + 2 * n > len(keys):
                 break
             first = keys[i : i + n]
-            if all(keys[i + r * n : i + (r + 1) * n] == first for r in range(1, times)) and any(first):
+            if not any(first):
+                continue
+            if n >= long_period:
+                # the phrase again, right after it or within n words of it: cut before the second copy
+                again = next((j for j in range(i + n, min(i + 2 * n, len(keys) - n) + 1) if keys[j : j + n] == first),
+                             None)
+                if again is not None:
+                    return words[:again]
+            elif i + repeats * n <= len(keys) and all(
+                    keys[i + r * n : i + (r + 1) * n] == first for r in range(1, repeats)):
                 return words[: i + n]
     return words
 

@@ -75,6 +75,10 @@ def test_loop_guard_keeps_real_repetition_and_cuts_decoder_loops() -> None:
     assert kept("I do . I do .") == "I do . I do ."  # a short phrase twice is speech
     assert kept("no no no no no") == "no"  # three times is a loop
     assert kept("下 面 进 行 车 上 面 进 行 转 车 上 面 进 行 转") == "下 面 进 行 车 上 面 进 行 转"  # long phrase twice
+    assert kept("上 面 进 行 把 停 掉 车 上 面 进 行 转") == "上 面 进 行 把 停 掉 车"  # ... or again soon after
+    # A phrase a speaker comes back to after more words than it has is speech.
+    speech = "the money was a gift and everybody in this court knows that the money was a gift"
+    assert kept(speech) == speech
 
 
 def test_invalid_audio_is_a_clear_error(base_decoder, tmp_path) -> None:

@@ -1,0 +1,24 @@
+"""A hearing's room is transcribed with the court's settings and its case's names as vocabulary."""
+
+from __future__ import annotations
+
+from courtroom_api.config import get_settings
+from courtroom_api.live.transcription import case_vocabulary, room_options
+
+
+def test_case_names_and_cause_of_action_prompt_the_transcriber(world) -> None:
+    services = world.client.app.state.services
+    vocabulary = case_vocabulary(services, world.ids["hearing"])
+    assert "张三" in vocabulary and "买卖合同纠纷" in vocabulary
+    assert "赵六" not in vocabulary  # another case's participant
+    assert case_vocabulary(services, 10**9) == ()
+
+
+def test_room_options_come_from_the_transcribe_settings(tmp_path) -> None:
+    settings = get_settings(data_dir=tmp_path, transcribe={
+        "language": "zh", "languages": ["zh"], "hotwords": ["借条", "张三"], "beam_size": 3,
+        "activity_dbfs": -40.0, "bleed_margin_db": 6.0})
+    online, gate = room_options(settings, ("张三", "买卖合同纠纷"))
+    assert online.language == "zh" and online.languages == ("zh",) and online.final_beam_size == 3
+    assert online.vocabulary == ("张三", "买卖合同纠纷", "借条")  # once each, case words first
+    assert (gate.activity_dbfs, gate.bleed_margin_db) == (-40.0, 6.0)
