@@ -175,8 +175,15 @@ def _absorb_strays(groups: dict[int, list[Word]], to_orig: _TimeMap) -> None:
         if stray in groups and len(groups[stray]) == 1 and len(groups.get(home, ())) > 1:
             u = to_orig.utterances[home]
             w = groups.pop(stray)[0]
-            a = round(min(max(w.start, u.start), u.end), 3)
-            moved = Word(a, round(min(max(w.end, a), u.end), 3), w.text, w.probability)
+            # Inside the home utterance and on the right side of its words (utterances of two seats
+            # overlap in recording time, so a clamp to the utterance alone could put it out of order).
+            if stray < home:
+                b = min(max(w.end, u.start), groups[home][0].start)
+                a = min(max(w.start, u.start), b)
+            else:
+                a = max(min(w.start, u.end), groups[home][-1].end)
+                b = max(min(w.end, u.end), a)
+            moved = Word(round(a, 3), round(b, 3), w.text, w.probability)
             groups[home] = [moved, *groups[home]] if stray < home else [*groups[home], moved]
 
 
@@ -190,15 +197,15 @@ def speech_spans(audio: np.ndarray, within: Sequence[tuple[float, float]] | None
     if within is None:
         return _vad(audio, 0.0)
     out = []
-    for lo_s, hi_s in _merged(within, gap_s=1.0):
-        a = max(0.0, lo_s - VAD_CONTEXT_S)
-        speech = _vad(audio[int(a * SAMPLE_RATE) : int((hi_s + VAD_CONTEXT_S) * SAMPLE_RATE)], a)
-        for s, e in speech:
-            for ws, we in within:
+    for group in _grouped(within, gap_s=1.0):
+        a = max(0.0, group[0][0] - VAD_CONTEXT_S)
+        speech = _vad(audio[int(a * SAMPLE_RATE) : int((group[-1][1] + VAD_CONTEXT_S) * SAMPLE_RATE)], a)
+        for ws, we in group:
+            for s, e in speech:
                 lo, hi = max(ws, s), min(we, e)
                 if hi - lo > 0.05:
                     out.append((lo, hi))
-    return sorted(set(out))
+    return out
 
 
 VAD_CONTEXT_S = 0.5  # audio Silero sees on either side of a gated span (its state needs a run-in)
@@ -212,14 +219,15 @@ def _vad(audio: np.ndarray, offset_s: float) -> list[tuple[float, float]]:
             for c in get_speech_timestamps(audio, vad)]
 
 
-def _merged(spans: Sequence[tuple[float, float]], gap_s: float) -> list[tuple[float, float]]:
-    out: list[tuple[float, float]] = []
+def _grouped(spans: Sequence[tuple[float, float]], gap_s: float) -> list[list[tuple[float, float]]]:
+    """Spans in time order, in groups whose members are less than ``gap_s`` apart (one VAD run each)."""
+    groups: list[list[tuple[float, float]]] = []
     for s, e in sorted(spans):
-        if out and s - out[-1][1] < gap_s:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
+        if groups and s - groups[-1][-1][1] < gap_s:
+            groups[-1].append((s, e))
         else:
-            out.append((s, e))
-    return out
+            groups.append([(s, e)])
+    return groups
 
 
 def _by_language(model: WhisperModel, audio: np.ndarray, utterances: list[Utterance],
