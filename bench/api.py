@@ -182,9 +182,13 @@ def run_search(args: argparse.Namespace) -> None:
     srv.start()
     try:
         results = time_search(srv, url, args.repeat, args.client)
+        floor = time_floor(_http_client(srv, args.client))
     finally:
         srv.stop()
     report_search(args, results)
+    for path, ms in floor.items():
+        print(f"  floor: GET {path:<13} p50 {statistics.median(ms):.2f} ms, p95 {pct(ms, 0.95):.2f} ms "
+              f"(same server and client, no database query)")
 
 
 def time_search(srv: LiveServer, url: str, repeat: int, client: str) -> dict[str, dict[str, list[float]]]:
@@ -227,6 +231,20 @@ def time_search(srv: LiveServer, url: str, repeat: int, client: str) -> dict[str
                         raise SystemExit(f"API and bare query disagree on {q!r}: {got} vs {want}")
     engine.dispose()
     return times
+
+
+def time_floor(get, n: int = 300) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
+    """What an HTTP request costs on this server and client without a search: an empty endpoint, and
+    one that checks the token and loads the user as the search route does."""
+    out: dict[str, list[float]] = {}
+    for path in ("/api/health", "/api/auth/me"):
+        get(path)
+        out[path] = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            get(path)
+            out[path].append((time.perf_counter() - t0) * 1000)
+    return out
 
 
 def _http_client(srv: LiveServer, client: str):  # type: ignore[no-untyped-def]
