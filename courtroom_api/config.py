@@ -57,6 +57,8 @@ class TranscribeSettings(BaseModel):
     # Streaming cadence: decode each stream every min_cadence_s, stretched up to max under load.
     min_cadence_s: float = 0.4
     max_cadence_s: float = 6.0
+    # The clerk is alarmed when a room's live transcript is this far behind its audio (cleared at half).
+    lag_alarm_s: float = 10.0
 
 
 class DiarizeSettings(BaseModel):

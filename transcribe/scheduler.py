@@ -125,6 +125,11 @@ class TranscriptionScheduler:
                                      round(room.max_backlog.get(ch, 0.0), 3)))
         return out
 
+    def room_lag_s(self, room_id: str) -> float:
+        """How far the room's transcription is behind its audio: the worst stream's undecoded seconds."""
+        room = self._room(room_id)
+        return round(max((p.backlog_s() for p in room.transcriber.processors.values()), default=0.0), 3)
+
     def _room(self, room_id: str) -> _Room:
         try:
             return self.rooms[room_id]

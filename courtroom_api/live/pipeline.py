@@ -155,6 +155,7 @@ class HearingPipeline:
             return
         self.transcribing = True
         events = asyncio.create_task(self._publish_events(scheduler, room))
+        lag = asyncio.create_task(self._watch_lag(scheduler, room))
         drain: asyncio.Future[Any] | None = None
         try:
             async for chunk in subscription:
@@ -165,9 +166,22 @@ class HearingPipeline:
         except Exception as exc:  # supervisor
             self._transcription_failed(exc)
         finally:
+            lag.cancel()
             with contextlib.suppress(Exception):
                 await scheduler.close_room(room)
             await events
+
+    async def _watch_lag(self, scheduler: Any, room: str) -> None:
+        """Once a second: raise or clear the transcription-lag alarm (see ``live.lag``)."""
+        from courtroom_api.live.lag import LagAlarm
+
+        t = self.services.settings.transcribe
+        alarm = LagAlarm(t.lag_alarm_s, t.lag_alarm_s / 2)
+        while True:
+            await asyncio.sleep(1.0)
+            change = alarm.update(scheduler.room_lag_s(room))
+            if change is not None:
+                self.stream.publish("alarm", change)
 
     def _transcription_failed(self, exc: Exception) -> None:
         log.exception("transcription of hearing %s failed; recording continues", self.hearing_id, exc_info=exc)

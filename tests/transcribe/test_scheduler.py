@@ -72,3 +72,18 @@ async def test_unknown_room_is_an_error(base_decoder) -> None:
     async with TranscriptionScheduler(base_decoder) as scheduler:
         with pytest.raises(TranscribeError, match="unknown room"):
             scheduler.feed("nowhere", AudioChunk(np.zeros((160, 1), np.float32), 16000, 0, 0.0))
+
+
+def test_room_lag_is_the_worst_seat_backlog(base_decoder, hearing) -> None:
+    audio, ref = hearing
+    scheduler = TranscriptionScheduler(base_decoder)  # not entered: nothing decodes, audio piles up
+    scheduler.open_room("r", SEATS, 4, OnlineOptions())
+    assert scheduler.room_lag_s("r") == 0.0
+    clerk = ref["utterances"][0]
+    for i in range(0, int((clerk["end"] + 0.5) * 16000), 1600):
+        scheduler.feed("r", AudioChunk(audio[i : i + 1600], 16000, i, 0.0))
+    spoken = clerk["end"] - clerk["start"]
+    assert spoken - 0.5 <= scheduler.room_lag_s("r") <= spoken + 1.0  # the clerk's speech, not the silence
+    assert scheduler.room_lag_s("r") == max(s.backlog_s for s in scheduler.lag())
+    with pytest.raises(TranscribeError, match="unknown room"):
+        scheduler.room_lag_s("nowhere")

@@ -63,7 +63,9 @@ function raise(room, kind, where, text = "") {
   const key = `${kind}:${where}`;
   if (room.alarms.has(key)) return;
   const label = t(`alarm.${kind}`);
-  const li = h("li", { dataset: { alarm: kind } }, `${label === `alarm.${kind}` ? kind : label} · ${where}`, text ? ` · ${text}` : "");
+  const name = label === `alarm.${kind}` ? kind : label;
+  // Room-wide alarms (capture, transcription) name no seat.
+  const li = h("li", { dataset: { alarm: kind } }, where ? `${name} · ${where}` : name, text ? ` · ${text}` : "");
   room.alarms.set(key, li);
   room.card.querySelector(".alarms").prepend(li);
   room.card.classList.add("alarm");
@@ -104,7 +106,7 @@ function onEvent(room, ev) {
   }
   if (type === "alarm" || type === "alarm_cleared") {
     const kind = alarmKind(data.kind ?? data.alarm ?? data.name);
-    const where = String(data.seat ?? data.channel ?? "?");
+    const where = String(data.seat ?? data.channel ?? "");
     if (type === "alarm_cleared" || data.active === false || data.cleared) clearAlarm(room, kind, where);
     else raise(room, kind, where, data.message ?? "");
     return;

@@ -128,6 +128,7 @@ const TEXT = {
   "alarm.dead_channel": ["话筒无信号", "Dead microphone"],
   "alarm.capture_failed": ["采集故障", "Capture failed"],
   "alarm.transcription_failed": ["转写中断（录音继续）", "Transcription stopped (recording continues)"],
+  "alarm.transcription_lag": ["转写滞后（录音正常）", "Transcript behind (recording unaffected)"],
   "alarm.finalize_failed": ["录音归档失败", "Recording could not be filed"],
   "alarm.clipping": ["削波失真", "Clipping"],
   "alarm.hum": ["交流哼声", "Mains hum"],

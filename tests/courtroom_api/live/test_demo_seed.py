@@ -11,8 +11,9 @@ from websockets.sync.client import connect
 
 
 def test_demo_seed_twice_then_start_the_demo_hearing(tmp_path, whisper_base) -> None:
+    # A 1 s lag alarm: the replay at 8x real time outruns the transcriber within seconds.
     srv = LiveServer(tmp_path, f"sqlite:///{tmp_path / 'courtroom.sqlite3'}",
-                     extra_env={"COURTROOM_TRANSCRIBE__MODEL": whisper_base})
+                     extra_env={"COURTROOM_TRANSCRIBE__MODEL": whisper_base, "COURTROOM_TRANSCRIBE__LAG_ALARM_S": "1"})
     assert srv.cli("db", "upgrade").returncode == 0
     first, second = srv.cli("demo", "seed"), srv.cli("demo", "seed")
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
@@ -32,9 +33,13 @@ def test_demo_seed_twice_then_start_the_demo_hearing(tmp_path, whisper_base) -> 
         with connect(f"ws://127.0.0.1:{srv.port}/ws/hearings/{hearing}?token={token}") as ws:
             r = c.post(f"/api/hearings/{hearing}/start", json={"speed": 8})
             assert r.status_code == 200 and r.json()["status"] == "in_progress", r.text
-            meters = 0
-            while meters < 20:  # 2 s of the sample's audio metered: capture is running
-                meters += json.loads(ws.recv(timeout=60))["type"] == "meter"
+            meters, lag = 0, None
+            while meters < 20 or lag is None:  # 2 s of the sample's audio metered: capture is running
+                frame = json.loads(ws.recv(timeout=60))
+                meters += frame["type"] == "meter"
+                if frame["type"] == "alarm" and frame["data"]["kind"] == "transcription_lag":
+                    lag = frame["data"]  # the clerk is told that the live transcript fell behind
+            assert lag["active"] and lag["value"] > 1 and "behind" in lag["message"]
         assert c.post(f"/api/hearings/{hearing}/stop").json()["status"] == "ended"
         recs = c.get(f"/api/hearings/{hearing}/recordings").json()
         assert recs and recs[0]["duration_s"] > 2 and recs[0]["channel_count"] == 4
