@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -17,3 +18,16 @@ def test_health_and_openapi(tmp_path) -> None:
     client = TestClient(create_app(get_settings(data_dir=tmp_path)))
     assert client.get("/api/health").json() == {"status": "ok"}
     assert client.get("/openapi.json").json()["info"]["title"] == "Smart Courtroom"
+
+
+def test_transcribe_prompts_with_the_participants_names(tmp_path) -> None:
+    from courtroom_api.cli.transcribe import _participant_names
+
+    file = tmp_path / "participants.json"
+    file.write_text(json.dumps({"occupants": [{"seat": "judge", "participant_id": 1, "name": "王审判长"}],
+                                "voices": [{"participant_id": 2, "name": "张伟", "sample": "x.flac"}]},
+                               ensure_ascii=False), encoding="utf-8")
+    assert _participant_names(str(file)) == ["王审判长", "张伟"]
+    assert _participant_names(None) == []
+    file.write_text("{not json", encoding="utf-8")
+    assert _participant_names(str(file)) == []  # attribution reads it again and reports the error

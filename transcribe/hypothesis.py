@@ -77,6 +77,13 @@ class HypothesisBuffer:
         self.committed_in_buffer.extend(commit)
         return commit
 
+    def reopen(self, after_s: float) -> None:
+        """Take back the commits that end after ``after_s`` (words not handed out yet): the next
+        hypothesis decides them again."""
+        self.committed_in_buffer = [w for w in self.committed_in_buffer if w.end <= after_s]
+        self.last_committed_time = min(self.last_committed_time, after_s)
+        self.buffer, self.new = [], []
+
     def commit_all(self) -> list[Word]:
         """Commit the whole current hypothesis (end of an utterance: no later audio can change it)."""
         words = self.new or self.buffer

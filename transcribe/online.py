@@ -100,6 +100,7 @@ class OnlineProcessor:
         self.buffer_start_s = 0.0
         self.processed_until_s = 0.0  # end of the audio the last decode saw
         self.pending: list[Word] = []  # committed, not yet emitted as final
+        self.final_until_s = 0.0  # end of the last word handed out in a final
         self.history: list[Word] = []  # recent committed words (prompt material once out of the buffer)
         self.history_language: str | None = None
         self.utterance_decodes = 0
@@ -235,9 +236,16 @@ class OnlineProcessor:
     def _end_utterance(self, decode: bool = True) -> list[TranscriptEvent]:
         """The seat stopped speaking: decode the buffer once more and commit all of it."""
         fresh = self.buffer_end_s - self.processed_until_s  # audio the last decode has not seen
-        recent = self.hyp.buffer and fresh < self.options.reuse_hypothesis_s
+        recent = self.hyp.buffer and not self.pending and fresh < self.options.reuse_hypothesis_s
         if decode and len(self.audio) and not recent and self.vad.speech_between(self.buffer_start_s, self.buffer_end_s):
-            self.hyp.insert(self._decode(self.options.final_beam_size))
+            decoded = self._decode(self.options.final_beam_size)
+            respell = [w for w in decoded if (w.start + w.end) / 2 > self.final_until_s]
+            if self.pending and respell:
+                # Committed words not yet handed out as final are still provisional: the beam-searched
+                # decode of the whole utterance spells them ("Your Honor" where greedy heard "you're on it").
+                self.hyp.reopen(self.final_until_s)
+                self.pending = []
+            self.hyp.insert(decoded)
         words = self.hyp.commit_all()
         while words and words[-1].probability < self.options.tail_min_probability:
             words.pop()  # Whisper pads an utterance's end with a low-confidence "you", "moment", ...
@@ -266,6 +274,7 @@ class OnlineProcessor:
         if cut == 0:
             return []
         final, self.pending = self.pending[:cut], self.pending[cut:]
+        self.final_until_s = max(self.final_until_s, final[-1].end)
         text = join_words(final)
         if self.language != self.history_language:
             self.history = []  # the prompt carries text of the utterance's language only

@@ -56,6 +56,20 @@ def _participants(path: str | None) -> tuple[list, list]:
     return occupants, voices
 
 
+def _participant_names(path: str | None) -> list[str]:
+    """Names in a ``--participants`` file: the transcriber is prompted with them, as in a live hearing."""
+    import json
+    from pathlib import Path
+
+    if not path:
+        return []
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return [str(p["name"]) for key in ("occupants", "voices") for p in data.get(key, []) if p.get("name")]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return []  # the same file is read again for attribution, which reports what is wrong with it
+
+
 def _attribute(args: argparse.Namespace, audio, seats: list, segments: list, settings) -> list:
     from diarize.attribute import AttributionOptions, attribute_recording
     from diarize.shared import DiarizationOptions
@@ -107,8 +121,9 @@ def run(args: argparse.Namespace) -> int:
         store = ModelStore(settings.cache_dir, ts.models_dir, ts.model)
         name = args.model or ts.model
         model = load_model(store, name, cpu_threads=ts.cpu_threads, compute_type=ts.compute_type)
+        vocabulary = tuple(dict.fromkeys([*_participant_names(args.participants), *ts.hotwords]))
         options = BatchOptions(language=None if language in (None, "auto") else language, beam_size=ts.beam_size,
-                               vocabulary=tuple(ts.hotwords), model_name=name)
+                               vocabulary=vocabulary, model_name=name)
         segments = transcribe_recording(model, audio, seats, options)
         if not args.no_diarize:
             segments = _attribute(args, audio, seats, segments, settings)

@@ -138,3 +138,34 @@ def test_a_sentence_that_does_not_end_is_cut_at_its_clause_mark(en_clip) -> None
     assert finals and finals[0].text == "Yes,"
     # Without a clause mark the rest comes in pieces of at least min_final_s of speech, not word by word.
     assert all(s.end - s.start >= proc.options.min_final_s - 1e-6 for s in finals[1:]), [s.text for s in finals]
+
+
+class BeamAwareDecoder(ScriptedDecoder):
+    """Greedy decodes hear one thing, the beam-searched decode at an utterance's end another."""
+
+    def __init__(self, greedy: str, beam: str) -> None:
+        super().__init__([greedy])
+        self.beam = beam
+
+    def decode(self, audio: np.ndarray, offset_s: float, options: DecodeOptions) -> DecodedWindow:
+        out = super().decode(audio, offset_s, options)
+        if options.beam_size == 1:
+            return out
+        words = tuple(Word(offset_s + 0.3 * i, offset_s + 0.3 * i + 0.25, f" {w}", 0.9)
+                      for i, w in enumerate(self.beam.split()))
+        return DecodedWindow(words, "en", 1.0, out.audio_s)
+
+
+def test_words_not_yet_final_are_respelled_by_the_utterance_end_decode(en_clip) -> None:
+    speech = en_clip[0][8000 : 8000 + 16000]  # one second: agreed on, but too young to be final
+    dec = BeamAwareDecoder("yes you're on it", "Yes, Your Honor, I am here.")
+    proc = OnlineProcessor(dec, OnlineOptions(language="en"))  # type: ignore[arg-type]
+    events = []
+    for i in range(0, len(speech), 4000):
+        proc.insert_audio_chunk(speech[i : i + 4000])
+        events += proc.process_iter()
+    assert proc.pending, "the greedy words should be committed but not final yet"
+    assert not [e for e in events if e.kind == "final"]
+    proc.mark_pause()
+    finals = [e.segment.text for e in proc.process_iter() if e.kind == "final"]
+    assert finals == ["Yes, Your Honor, I am here."]
