@@ -4,8 +4,10 @@
 state (audio buffer, VAD, hypothesis buffer, committed text) and calls the stateless
 :class:`~transcribe.decoder.Decoder` with the buffer (≤ 30 s) and a prompt made of the case
 vocabulary and the committed text that has left the buffer. Words that two consecutive decodes
-agree on are committed; committed words become ``final`` events at sentence ends (or when held too
-long, or at the end of an utterance) and never change; the rest is shown as ``partial``.
+agree on are committed, and so is a word the latest decode heard with ``force_commit_s`` of audio
+after it (agreement alone has no time bound); committed words become ``final`` events at sentence
+or clause marks (or when held too long, or at the end of an utterance, where words not yet final
+are respelled by a beam-searched decode) and never change; the rest is shown as ``partial``.
 The buffer is trimmed at committed sentence ends. Silero VAD gates decoding: silence costs nothing.
 """
 
