@@ -68,6 +68,7 @@ class DecodedWindow:
     audio_s: float
 
 
+_CJK = re.compile(r"[\u3400-\u9fff]")
 _ZH_PUNCT = {",": "，", "?": "？", "!": "！", ";": "；", ":": "：", ".": "。"}
 
 
@@ -152,15 +153,12 @@ class Decoder:
 
         audio = check_audio(audio)
         language = options.language if self.multilingual else "en"
-        prompt = options.prompt
-        if language == "zh" and ZH_PROMPT not in prompt:
-            prompt = (ZH_PROMPT + prompt).strip()
         request = WindowRequest(
-            language=language, languages=options.languages, prompt=prompt, hotwords=" ".join(options.hotwords),
+            language=language, languages=options.languages, prompt=options.prompt, hotwords=" ".join(options.hotwords),
             beam_size=options.beam_size, temperatures=options.temperatures,
             no_speech_threshold=options.no_speech_threshold, log_prob_threshold=options.log_prob_threshold,
             compression_ratio_threshold=options.compression_ratio_threshold, min_window_s=options.min_window_s,
-            # Detected Mandarin gets the simplified-Chinese prompt too (else: traditional characters).
+            # Mandarin, given or detected, gets the simplified-Chinese prompt (else: traditional characters).
             language_prompts=(("zh", ZH_PROMPT),), prefer_language=options.prefer_language,
             switch_share=options.switch_share, prompt_language=options.prompt_language)
         window = decode_window(self.model, audio, request)
@@ -197,10 +195,9 @@ def vocabulary_prompt(vocabulary: tuple[str, ...] | list[str], language: str | N
     for English. Chinese names in an English prompt make Whisper answer English speech in Chinese."""
     if language is None:
         return ""
-    cjk = re.compile(r"[\u3400-\u9fff]")
     if language == "zh":
-        return "、".join(w for w in vocabulary if cjk.search(w))
-    return ", ".join(w for w in vocabulary if not cjk.search(w))
+        return "、".join(w for w in vocabulary if _CJK.search(w))
+    return ", ".join(w for w in vocabulary if not _CJK.search(w))
 
 
 def join_words(words: tuple[Word, ...] | list[Word]) -> str:

@@ -138,6 +138,11 @@ class OnlineProcessor:
     def buffer_end_s(self) -> float:
         return self.buffer_start_s + len(self.audio) / SAMPLE_RATE
 
+    @property
+    def utterance_language(self) -> str | None:
+        """The current utterance's language: settled at its first commit, until then the last detected."""
+        return self.language or self.window_language
+
     def backlog_s(self) -> float:
         """Audio received but not yet seen by a decode (the stream's lag in audio seconds)."""
         return self.inbox.queued_s + max(0.0, self.buffer_end_s - max(self.processed_until_s, self.buffer_start_s))
@@ -209,7 +214,7 @@ class OnlineProcessor:
     # -- internals --------------------------------------------------------------------------------
     def _prompt(self) -> tuple[str, str | None]:
         """(prompt, its language): the case vocabulary and the committed text in the language expected."""
-        language = self.language or self.window_language or self.seat_language
+        language = self.utterance_language or self.seat_language
         vocab = vocabulary_prompt(self.options.vocabulary, language)
         # Only text whose audio has left the buffer: prompting with words still in the audio makes
         # Whisper skip them.
@@ -256,8 +261,8 @@ class OnlineProcessor:
         self.processed_until_s = self.buffer_end_s
         self.last_partial = ""
         self.utterance_decodes = 0
-        if events and (self.language or self.window_language):
-            self.seat_language, self.seat_language_at_s = self.language or self.window_language, self.buffer_end_s
+        if events and self.utterance_language:
+            self.seat_language, self.seat_language_at_s = self.utterance_language, self.buffer_end_s
         self.language = self.window_language = self.options.language
         return events
 
@@ -315,7 +320,7 @@ class OnlineProcessor:
         segment = Segment(
             start=words[0].start, end=words[-1].end, text=join_words(words), words=tuple(words),
             channel=self.seat.channel, seat=self.seat.seat, role=self.seat.role,
-            language=self.language or self.window_language,
+            language=self.utterance_language,
             confidence=round(float(np.mean([w.probability for w in words])), 4), model=self.decoder.model_name,
         )
         return TranscriptEvent(kind=kind, segment=segment, stream=self.seat.stream, emitted_at=time.time())
