@@ -4,12 +4,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from transcribe.batch import BatchOptions, transcribe_recording
+from transcribe import whisper_window
+from transcribe.batch import (
+    GAP_S,
+    MAX_UTTERANCE_S,
+    WINDOW_S,
+    BatchOptions,
+    Utterance,
+    _pack,
+    _split_long,
+    transcribe_recording,
+    transcribe_utterances,
+)
 from transcribe.formats import render
 from transcribe.metrics import error_rate
 from transcribe.room import SeatSpec
+from transcribe.whisper_window import RawSegment, RawWord, WindowResult
 
 ROOT = Path(__file__).resolve().parents[2]
 SEATS = [SeatSpec(0, "judge", "presiding_judge"), SeatSpec(1, "clerk", "clerk"),
@@ -90,3 +103,52 @@ def test_cli_errors_are_clear(tmp_path) -> None:
                           str(ROOT / "tests/fixtures/speech_en.flac"), "--profile", "no-such-room"],
                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert out.returncode == 2 and "no courtroom profile 'no-such-room'" in out.stderr
+
+
+def _said(text: str, window_s: float = 0.1) -> WindowResult:
+    return WindowResult((RawSegment(text, (RawWord(window_s, window_s + 0.4, text, 0.9),), 0.0, -0.1, 1.0),),
+                        "en", 1.0, 500)
+
+
+def test_utterances_whisper_stopped_short_of_get_a_window_of_their_own(monkeypatch) -> None:
+    """Whisper can end its text before a window's last utterances (``transcribe`` goes on from its
+    last timestamp); those utterances are decoded again in a window of their own, not lost."""
+    calls: list[list[float]] = []
+
+    def first_utterance_only(model, pieces, request):  # a scripted engine: text for each window's start
+        calls.append([round(len(p) / 16000, 2) for p in pieces])
+        return [_said(" Yes.") for _ in pieces]
+
+    monkeypatch.setattr(whisper_window, "decode_batch", first_utterance_only)
+    audio = np.zeros((16000 * 10, 1), np.float32)
+    utterances = [Utterance(0, 0.5, 2.0), Utterance(0, 3.0, 4.5), Utterance(0, 6.0, 7.0)]
+    segments = transcribe_utterances(None, audio, utterances, {0: SEATS[0]}, BatchOptions(language="en"))
+    assert [s.start for s in segments] == [0.6, 3.1, 6.1] and {s.seat for s in segments} == {"judge"}
+    assert calls == [[5.2], [3.3], [1.4]]  # the window, then what it left out, then what that left out
+
+    calls.clear()
+    monkeypatch.setattr(whisper_window, "decode_batch",
+                        lambda model, pieces, request: calls.append(len(pieces)) or [WindowResult((), "en", 1.0, 500)
+                                                                                      for _ in pieces])
+    assert transcribe_utterances(None, audio, utterances, {0: SEATS[0]}, BatchOptions(language="en")) == []
+    assert calls == [1]  # nothing heard at all: no speech, not retried
+
+
+def test_windows_pack_utterances_in_time_order_up_to_the_window_length() -> None:
+    utterances = [Utterance(ch, t, t + 4.0) for t, ch in ((10.0, 1), (0.0, 0), (5.0, 2), (15.0, 0), (20.0, 3))]
+    windows = _pack(utterances)
+    assert [[u.start for u in w.utterances] for w in windows] == [[0.0, 5.0, 10.0], [15.0, 20.0]]
+    assert all(w.duration - GAP_S <= WINDOW_S for w in windows)
+    assert [(w.channel, w.start) for w in windows[0].utterances] == [(0, 0.0), (2, 5.0), (1, 10.0)]
+
+
+def test_long_speech_is_cut_at_its_quietest_moment() -> None:
+    t = np.arange(16000 * 60) / 16000
+    audio = (0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32).reshape(-1, 1)
+    for pause in (21.0, 42.0):  # a breath at 21 s and at 42 s
+        audio[int(pause * 16000) : int((pause + 0.3) * 16000)] = 0.0
+    pieces = _split_long(audio, Utterance(0, 0.0, 60.0))
+    assert len(pieces) == 3 and pieces[0].start == 0.0 and pieces[-1].end == 60.0
+    assert all(p.end - p.start <= MAX_UTTERANCE_S for p in pieces)
+    assert 21.0 <= pieces[0].end <= 21.3 and 42.0 <= pieces[1].end <= 42.3
+    assert all(a.end == b.start for a, b in zip(pieces, pieces[1:], strict=False))

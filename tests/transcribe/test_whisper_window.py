@@ -1,11 +1,20 @@
 """One encoder pass per window: bucketed encoder input, language from the window itself (real model)."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from transcribe.decoder import DecodeOptions, detect_language, join_words, to_simplified
+from transcribe.decoder import ZH_PROMPT, DecodeOptions, detect_language, join_words, to_simplified
 from transcribe.metrics import cer, wer
-from transcribe.whisper_window import detect_languages, encoder_frames, max_tokens, split_by_timestamps
+from transcribe.whisper_window import (
+    WindowRequest,
+    decode_batch,
+    detect_languages,
+    encoder_frames,
+    max_tokens,
+    split_by_timestamps,
+)
 
 EN_WER_MAX = 0.15  # as for the full 30 s window (test_decoder.py); measured 0.095 at both lengths
 ZH_CER_MAX = 0.20
@@ -61,3 +70,26 @@ def test_language_of_many_pieces_in_one_batch(base_decoder, en_clip, zh_clip) ->
     assert [lang for lang, _ in detect_languages(base_decoder.model, pieces, ("zh", "en"))] == ["en", "zh", "en", "zh"]
     assert detect_language(base_decoder, zh_clip[0], ("zh", "en"))[0] == "zh"
     assert detect_language(base_decoder, np.ascontiguousarray(en_clip[0][:48000]), ("zh", "en"))[0] == "en"
+
+
+def test_a_batch_decodes_each_window_in_its_own_language(base_decoder, en_clip, zh_clip) -> None:
+    """Windows of two languages and a silent one in one encoder call and beam search: each in its language.
+
+    (Silence never reaches the model in the pipeline, the gate and VAD keep it out; here it checks that a
+    window of another length and content in the batch does not disturb the others.)"""
+    request = WindowRequest(language=None, languages=("zh", "en"), min_window_s=5.0,
+                            language_prompts=(("zh", ZH_PROMPT),))
+    silence = np.zeros(3 * 16000, np.float32)
+    en, zh, _ = decode_batch(base_decoder.model, [en_clip[0], zh_clip[0], silence], request)
+    assert (en.language, zh.language) == ("en", "zh")
+    en_text = "".join(w.text for s in en.segments for w in s.words)
+    zh_text = "".join(w.text for s in zh.segments for w in s.words)
+    assert wer(en_clip[1]["text"], en_text) <= EN_WER_MAX, en_text
+    assert cer(zh_clip[1]["text"], to_simplified(zh_text)) <= ZH_CER_MAX, zh_text
+    for result, clip in ((en, en_clip), (zh, zh_clip)):
+        words = [w for s in result.segments for w in s.words]
+        assert all(0 <= a.start <= a.end <= b.start + 1e-6 for a, b in zip(words, words[1:], strict=False))
+        assert words[-1].end <= len(clip[0]) / 16000 + 1e-6
+    # A fixed language is kept for every window of the batch.
+    assert {r.language for r in decode_batch(base_decoder.model, [en_clip[0], zh_clip[0]],
+                                             replace(request, language="zh"))} == {"zh"}
