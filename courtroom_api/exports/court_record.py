@@ -1,14 +1,14 @@
 """The court record (庭审笔录) as DOCX (python-docx) and PDF (fpdf2 with a CJK font).
 
 Both carry page numbers and line numbers (restarting on each page, as court records are cited by
-page and line), each speech prefixed by its time and the speaker's role label.
+page and line), each speaker's turn one paragraph prefixed by its time and the speaker's role label.
 """
 
 from __future__ import annotations
 
 import io
 
-from courtroom_api.exports.records import CourtRecord, clock
+from courtroom_api.exports.records import CourtRecord, clock, speaker_turns
 
 TITLE = "庭审笔录"
 
@@ -29,7 +29,7 @@ def _header_lines(record: CourtRecord) -> list[str]:
 
 
 def _speech_lines(record: CourtRecord) -> list[str]:
-    return [f"[{clock(s.start)[:8]}] {s.label}：{s.text}" for s in record.segments]
+    return [f"[{clock(t.start)[:8]}] {t.label}：{t.text}" for t in speaker_turns(record.segments)]
 
 
 def _signature_lines(record: CourtRecord) -> list[str]:

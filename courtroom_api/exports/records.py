@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -93,3 +94,48 @@ def clock(seconds: float, sep: str = ".") -> str:
     m, rem = divmod(rem, 60_000)
     s, ms = divmod(rem, 1000)
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+# A speaker's consecutive segments at most this far apart, with nobody else speaking between them,
+# are one turn of the court record. Live transcription hands a long sentence out in two or three
+# finals (bounded latency); the record reads as the speaker spoke.
+TURN_GAP_S = 3.0
+_CJK_EDGE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """Consecutive segments of one speaker, as one paragraph of the court record."""
+
+    start: float
+    end: float
+    label: str
+    text: str
+    segment_ids: tuple[int, ...]
+
+
+def speaker_turns(segments: tuple[ExportSegment, ...]) -> list[Turn]:
+    """Segments (in time order) → turns. A sealed segment stays a turn of its own, so that what is
+    sealed is exactly what the reader sees marked."""
+    turns: list[Turn] = []
+    previous: ExportSegment | None = None
+    for s in segments:
+        same = previous is not None and (s.role, s.participant_name, s.seat) == (
+            previous.role, previous.participant_name, previous.seat)
+        if same and previous is not None and not (s.sealed or previous.sealed) \
+                and previous.start <= s.start <= previous.end + TURN_GAP_S:
+            t = turns[-1]
+            turns[-1] = replace(t, end=max(t.end, s.end), text=join_text(t.text, s.text),
+                                segment_ids=(*t.segment_ids, s.segment_id))
+        else:
+            turns.append(Turn(s.start, s.end, s.label, s.text, (s.segment_id,)))
+        previous = s
+    return turns
+
+
+def join_text(a: str, b: str) -> str:
+    """Two pieces of speech as one: a space between words, none next to Chinese characters."""
+    a, b = a.rstrip(), b.lstrip()
+    if not a or not b:
+        return a + b
+    return a + ("" if _CJK_EDGE.match(a[-1]) or _CJK_EDGE.match(b[0]) else " ") + b

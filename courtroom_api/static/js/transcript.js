@@ -6,6 +6,10 @@ import { fmtTime, h, reportError, roleBadge, roleClass } from "./common.js";
 import { t } from "./i18n.js";
 
 const LOW_CONFIDENCE = 0.5;
+// A speaker's line that follows their previous one within this many seconds, nobody else between,
+// is shown as its continuation (no time, no badge): live transcription hands a long sentence out in
+// two or three finals. The court record joins them the same way (exports/records.py TURN_GAP_S).
+const TURN_GAP_S = 3;
 
 /** Accept the segment nested (event.segment / event.data) or flat on the event. */
 export function segmentOf(event) {
@@ -105,6 +109,8 @@ export class TranscriptView {
     if (old) old.replaceWith(line);
     else this.insertOrdered(line, seg.start);
     if (seg.id !== null) this.lines.set(String(seg.id), line);
+    this.markTurn(line);
+    this.markTurn(this.finalSibling(line, "nextElementSibling"));
     if (live && !old) line.scrollIntoView?.({ block: "nearest" });
     this.renumber();
   }
@@ -127,6 +133,24 @@ export class TranscriptView {
     }
     if (after) after.after(line);
     else this.root.prepend(line);
+  }
+
+  finalSibling(line, direction) {
+    let el = line?.[direction];
+    while (el && !el.classList.contains("line")) el = el[direction];
+    while (el && el.classList.contains("partial")) el = el[direction];
+    return el;
+  }
+
+  /** Show ``line`` as the continuation of the line before it when the same speaker goes on. */
+  markTurn(line) {
+    if (!line?.segment || line.classList.contains("partial")) return;
+    const a = this.finalSibling(line, "previousElementSibling")?.segment;
+    const b = line.segment;
+    const same = a && (a.seat ?? a.role) !== null && a.seat === b.seat && a.role === b.role
+      && a.participant === b.participant;
+    line.classList.toggle("cont", Boolean(same && !a.sealed && !b.sealed && b.start >= a.start
+      && b.start - a.end <= TURN_GAP_S));
   }
 
   renumber() {

@@ -14,6 +14,7 @@ from courtroom_api.exports.records import (
     ExportWord,
     RecordHeader,
     redact,
+    speaker_turns,
 )
 from courtroom_api.exports.subtitles import to_json_lines, to_srt, to_webvtt
 
@@ -88,3 +89,31 @@ def _check_pdf(pdf: pdfium.PdfDocument) -> None:
     # Line numbers restart on each page: the second page starts with line 1.
     second = pdf[1].get_textpage().get_text_range().split()
     assert "1" in second[:3]
+
+
+def test_court_record_joins_a_speakers_pieces_into_one_turn() -> None:
+    """Live transcription hands a long sentence out in pieces; the record has one paragraph per turn."""
+    pieces = (
+        ExportSegment(1, 4.7, 5.8, "现在开庭。", role="presiding_judge", seat="judge"),
+        ExportSegment(2, 6.3, 8.1, "本庭今天审理", role="presiding_judge", seat="judge"),
+        ExportSegment(3, 8.2, 10.6, "借款合同纠纷一案。", role="presiding_judge", seat="judge"),
+        ExportSegment(4, 11.1, 12.5, "Is the plaintiff present?", role="presiding_judge", seat="judge"),
+        ExportSegment(5, 13.3, 13.8, "Yes,", role="plaintiff", participant_name="张伟", seat="plaintiff"),
+        ExportSegment(6, 14.1, 16.2, "Your Honor.", role="plaintiff", participant_name="张伟", seat="plaintiff"),
+        ExportSegment(7, 17.0, 18.4, "The parties have been", role="clerk", seat="clerk"),
+        ExportSegment(8, 18.4, 19.9, "informed.", role="clerk", seat="clerk"),
+        ExportSegment(9, 20.0, 21.0, "住址是", role="clerk", seat="clerk", sealed=True),
+        ExportSegment(10, 30.0, 31.0, "Please continue.", role="clerk", seat="clerk"),
+    )
+    turns = speaker_turns(pieces)
+    assert [(t.label, t.text, t.segment_ids) for t in turns] == [
+        ("审判长", "现在开庭。本庭今天审理借款合同纠纷一案。Is the plaintiff present?", (1, 2, 3, 4)),
+        ("原告 张伟", "Yes, Your Honor.", (5, 6)),
+        ("书记员", "The parties have been informed.", (7, 8)),
+        ("书记员", "住址是", (9,)),  # sealed: its own turn
+        ("书记员", "Please continue.", (10,)),  # 9 s later: a new turn
+    ]
+    assert (turns[0].start, turns[0].end) == (4.7, 12.5)
+    text = "\n".join(p.text for p in Document(io.BytesIO(to_docx(CourtRecord(HEADER, pieces)))).paragraphs)
+    assert "[00:00:04] 审判长：现在开庭。本庭今天审理借款合同纠纷一案。Is the plaintiff present?" in text
+    assert "[00:00:13] 原告 张伟：Yes, Your Honor." in text and "本庭今天审理\n" not in text

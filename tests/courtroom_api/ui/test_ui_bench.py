@@ -90,3 +90,33 @@ def test_bench_compares_a_document_and_a_transcript(page, ui_server) -> None:
     expect(page.locator("[data-side=left] .zoom-content img")).to_be_visible()
     expect(page.locator("[data-side=right] .line")).to_have_count(6)
     screenshots(page, "bench-compare")
+
+
+TURN_EVENTS = """async () => {
+  const { TranscriptView } = await import('/static/js/transcript.js');
+  const root = document.createElement('div');
+  document.body.append(root);
+  const view = new TranscriptView(root);
+  const final = (id, start, end, text, role, seat, extra = {}) =>
+    ({ type: 'transcript.final', data: { id, start, end, text, role, seat, ...extra } });
+  for (const ev of [
+    final(1, 4.7, 5.8, '现在开庭。', 'presiding_judge', 'judge'),
+    final(2, 6.3, 8.1, '本庭今天审理', 'presiding_judge', 'judge'),
+    { type: 'transcript.partial', data: { start: 13.3, end: 13.8, text: 'Yes', role: 'plaintiff', seat: 'plaintiff' } },
+    final(4, 13.3, 13.8, 'Yes,', 'plaintiff', 'plaintiff'),
+    final(5, 14.1, 16.2, 'Your Honor.', 'plaintiff', 'plaintiff'),
+    final(3, 8.2, 10.6, '借款合同纠纷一案。', 'presiding_judge', 'judge'),
+    final(6, 16.5, 17.0, '住址', 'plaintiff', 'plaintiff', { sealed: true }),
+    final(7, 30.0, 31.0, 'Please continue.', 'plaintiff', 'plaintiff'),
+  ]) view.apply(ev);
+  const shown = (l) => getComputedStyle(l.querySelector('.badge')).visibility === 'visible';
+  return [...root.querySelectorAll('.line')].map((l) => [l.dataset.segmentId, shown(l)]);
+}"""
+
+
+def test_a_speakers_pieces_read_as_one_turn(page, ui_server) -> None:
+    """A long sentence arrives as two or three finals: the later pieces show no time or badge of their
+    own, also when one arrives late; a sealed piece and a piece after a long pause stand alone."""
+    login(page, "judge", "/bench")
+    assert page.evaluate(TURN_EVENTS) == [["1", True], ["2", False], ["3", False], ["4", True], ["5", False],
+                                          ["6", True], ["7", True]]
