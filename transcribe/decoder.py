@@ -89,13 +89,18 @@ def _key(word: Word) -> str:
     return word.text.strip().lower().strip(",.?!，。？！、")
 
 
+_SENTENCE_MARKS = tuple(".?!。？！")
+
+
 def drop_loops(words: list[Word], max_period: int = 24, repeats: int = 3, long_period: int = 4) -> list[Word]:
     """Cut a repetition loop: keep the text up to where it starts repeating itself.
 
     Whisper stuck in a loop repeats a word or a phrase until the window ends. A court never says the
     same phrase three times in a row, nor repeats a phrase of ``long_period`` words or more within as
-    many words of it ("上面进行把停掉车上面进行转车上面进行转" is the decoder, not the judge). The price:
-    a speaker who does repeat a four-word phrase that soon loses the second copy.
+    many words of it ("上面进行把停掉车上面进行转车上面进行转" is the decoder, not the judge); and a
+    sentence repeated right after itself in no time at all is Whisper running on past the audio
+    ("Please continue. Please continue." with the second copy squeezed into 0 s at the window's
+    end). The price: a speaker who does repeat a four-word phrase that soon loses the second copy.
     """
     keys = [_key(w) for w in words]
     for i in range(len(keys)):
@@ -105,6 +110,9 @@ def drop_loops(words: list[Word], max_period: int = 24, repeats: int = 3, long_p
             first = keys[i : i + n]
             if not any(first):
                 continue
+            if keys[i + n : i + 2 * n] == first and words[i + n - 1].text.strip().endswith(_SENTENCE_MARKS) \
+                    and words[i + 2 * n - 1].end - words[i + n].start < 0.05 * n:
+                return words[: i + n]  # the sentence again in no time: text past the audio's end
             if n >= long_period:
                 # the phrase again, right after it or within n words of it: cut before the second copy
                 again = next((j for j in range(i + n, min(i + 2 * n, len(keys) - n) + 1) if keys[j : j + n] == first),

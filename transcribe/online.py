@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,7 +56,9 @@ class OnlineOptions:
     gap_s: float = 0.25  # a jump in input times longer than this ends the utterance too
     beam_size: int = 1  # streaming decodes run every second: greedy
     final_beam_size: int = 5  # the decode that ends an utterance (its words become final) uses beam search
-    prompt_chars: int = 200
+    # Prompt: the case vocabulary and the room's last words, this many characters of English (half as
+    # many of Chinese). Longer prompts slowed every decode and were echoed back more often.
+    prompt_chars: int = 100
     vad_threshold: float = 0.5
     tail_min_probability: float = 0.3  # low-confidence words ending an utterance are dropped
     # At an utterance's end, when the last decode saw all but this much audio, its hypothesis is
@@ -88,11 +91,41 @@ class _Inbox:
     pauses: int = 0
 
 
+class Conversation:
+    """A room's recent finals, every seat's, as prompt context for each seat's decodes.
+
+    A seat's buffer holds only its own speech, but what was just said to it is the best context:
+    after the judge's "Is the plaintiff present?" Whisper hears "Yes, Your Honor." where, prompted
+    with nothing, greedy decodes heard "Yes, you're on it." (the offline pass decodes the room's
+    utterances in time order, so it has this context). Shared by a room's processors (worker threads).
+    """
+
+    def __init__(self, keep: int = 24) -> None:
+        self._lines: deque[tuple[float, str, str]] = deque(maxlen=keep)  # (end_s, language, text)
+        self._lock = threading.Lock()
+
+    def add(self, end_s: float, language: str | None, text: str) -> None:
+        if text.strip():
+            with self._lock:
+                self._lines.append((end_s, language or "", text.strip()))
+
+    def before(self, t: float, language: str | None, chars: int) -> str:
+        """The last ``chars`` characters said in ``language`` by anyone, of finals that ended before ``t``
+        (text whose audio is still in a seat's buffer makes Whisper skip it)."""
+        with self._lock:
+            lines = sorted(line for line in self._lines if line[0] <= t and line[1] == (language or ""))
+        if language == "zh":  # a Chinese character is a token or two, an English word of ~5 characters one
+            return "".join(text for _, _, text in lines)[-(chars // 2) :]
+        return " ".join(text for _, _, text in lines)[-chars:].strip()
+
+
 class OnlineProcessor:
     """Streaming transcriber for one seat (or one mono stream). Not re-entrant: one process_iter at a time."""
 
-    def __init__(self, decoder: Decoder, options: OnlineOptions | None = None, seat: SeatInfo | None = None) -> None:
+    def __init__(self, decoder: Decoder, options: OnlineOptions | None = None, seat: SeatInfo | None = None,
+                 conversation: Conversation | None = None) -> None:
         self.decoder = decoder
+        self.conversation = conversation or Conversation()  # the room's, or this stream's own
         self.options = options or OnlineOptions()
         self.seat = seat or SeatInfo()
         self.vad = StreamVad(self.options.vad_threshold)
@@ -103,8 +136,6 @@ class OnlineProcessor:
         self.processed_until_s = 0.0  # end of the audio the last decode saw
         self.pending: list[Word] = []  # committed, not yet emitted as final
         self.final_until_s = 0.0  # end of the last word handed out in a final
-        self.history: list[Word] = []  # recent committed words (prompt material once out of the buffer)
-        self.history_language: str | None = None
         self.utterance_decodes = 0
         self.language = self.options.language  # of the current utterance, once its first words are committed
         self.window_language: str | None = self.options.language  # what the last decode detected
@@ -213,13 +244,10 @@ class OnlineProcessor:
 
     # -- internals --------------------------------------------------------------------------------
     def _prompt(self) -> tuple[str, str | None]:
-        """(prompt, its language): the case vocabulary and the committed text in the language expected."""
+        """(prompt, its language): the case vocabulary and what the room said last in the language expected."""
         language = self.utterance_language or self.seat_language
         vocab = vocabulary_prompt(self.options.vocabulary, language)
-        # Only text whose audio has left the buffer: prompting with words still in the audio makes
-        # Whisper skip them.
-        history = self.history if self.history_language == language else []
-        tail = join_words([w for w in history if w.end <= self.buffer_start_s + 0.05])[-self.options.prompt_chars :]
+        tail = self.conversation.before(self.buffer_start_s + 0.05, language, self.options.prompt_chars)
         return (f"{vocab}. {tail}".strip(". ") if vocab else tail), language
 
     def _decode(self, beam_size: int | None = None) -> tuple[Word, ...]:
@@ -283,9 +311,7 @@ class OnlineProcessor:
         final, self.pending = self.pending[:cut], self.pending[cut:]
         self.final_until_s = max(self.final_until_s, final[-1].end)
         text = join_words(final)
-        if self.language != self.history_language:
-            self.history = []  # the prompt carries text of the utterance's language only
-        self.history, self.history_language = (self.history + final)[-80:], self.language
+        self.conversation.add(final[-1].end, self.language, text)
         return [self._event("final", final)] if text else []
 
     def _mid_sentence_cut(self, cut: int) -> int:

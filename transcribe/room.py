@@ -17,7 +17,7 @@ import numpy as np
 
 from transcribe.decoder import SAMPLE_RATE, Decoder
 from transcribe.errors import AudioFormatError
-from transcribe.online import OnlineOptions, OnlineProcessor, SeatInfo
+from transcribe.online import Conversation, OnlineOptions, OnlineProcessor, SeatInfo
 from transcribe.seats import GateOptions, SeatGate
 from transcribe.types import TranscriptEvent
 
@@ -42,6 +42,7 @@ class RoomTranscriber:
         self.channels = channels
         self.gate = SeatGate(channels, gate) if channels > 1 else None
         by_channel = {s.channel: s for s in seats}
+        self.conversation = Conversation()  # every seat's decodes are prompted with what the room said
         self.processors: dict[int, OnlineProcessor] = {}
         for ch in range(channels):
             spec = by_channel.get(ch)
@@ -49,7 +50,7 @@ class RoomTranscriber:
                 continue  # a channel without a seat is recorded, not transcribed
             info = SeatInfo(stream=f"{room_id}/{spec.seat if spec else ch}", channel=ch,
                             seat=spec.seat if spec else None, role=spec.role if spec else None)
-            self.processors[ch] = OnlineProcessor(decoder, online, info)
+            self.processors[ch] = OnlineProcessor(decoder, online, info, self.conversation)
         self._seq = 0
         self._seq_lock = threading.Lock()
         self.received_until_s = 0.0

@@ -79,6 +79,11 @@ def test_loop_guard_keeps_real_repetition_and_cuts_decoder_loops() -> None:
     # A phrase a speaker comes back to after more words than it has is speech.
     speech = "the money was a gift and everybody in this court knows that the money was a gift"
     assert kept(speech) == speech
+    # A sentence again in no time, past the end of the audio: Whisper's, not the speaker's.
+    said = [Word(9.94, 10.32, " Please", 0.9), Word(10.32, 10.74, " continue.", 0.9)]
+    past = [Word(10.84, 10.84, " Please", 0.5), Word(10.84, 10.84, " continue.", 0.5)]
+    assert drop_loops(said + past) == said
+    assert len(drop_loops(said + [Word(11.2, 11.6, " Please", 0.9), Word(11.6, 12.0, " continue.", 0.9)])) == 4
 
 
 def test_invalid_audio_is_a_clear_error(base_decoder, tmp_path) -> None:

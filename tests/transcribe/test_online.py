@@ -4,7 +4,7 @@ import numpy as np
 
 from transcribe.decoder import DecodedWindow, DecodeOptions
 from transcribe.metrics import wer
-from transcribe.online import OnlineOptions, OnlineProcessor, SeatInfo
+from transcribe.online import Conversation, OnlineOptions, OnlineProcessor, SeatInfo
 from transcribe.types import TranscriptEvent, Word
 
 STREAM_EN_WER_MAX = 0.2  # measured 0.10 streaming vs 0.095 offline on speech_en
@@ -169,3 +169,25 @@ def test_words_not_yet_final_are_respelled_by_the_utterance_end_decode(en_clip) 
     proc.mark_pause()
     finals = [e.segment.text for e in proc.process_iter() if e.kind == "final"]
     assert finals == ["Yes, Your Honor, I am here."]
+
+
+def test_a_seat_is_prompted_with_what_the_room_just_said(en_clip) -> None:
+    """The judge's question is context for the plaintiff's answer ("Yes, Your Honor." rather than "Yes,
+    you're on it."): a room's seats share their finals as prompt text, in the language expected."""
+    speech = en_clip[0][8000 : 8000 + 3 * 16000]  # real speech so that Silero lets it through
+    room = Conversation()
+    judge = OnlineProcessor(ScriptedDecoder(["Is the plaintiff present?"]), OnlineOptions(language="en"),  # type: ignore[arg-type]
+                            SeatInfo(seat="judge"), room)
+    plaintiff_dec = ScriptedDecoder(["Yes, Your Honor."])
+    plaintiff = OnlineProcessor(plaintiff_dec, OnlineOptions(language="en"), SeatInfo(seat="plaintiff"), room)  # type: ignore[arg-type]
+    room.add(1.0, "zh", "现在开庭。")  # another language: not prompted into an English decode
+    judge.insert_audio_chunk(speech, 2.0)
+    events = judge.process_iter() + judge.finish()
+    assert [e.segment.text for e in events if e.kind == "final"] == ["Is the plaintiff present?"], events
+    plaintiff.insert_audio_chunk(speech[: 2 * 16000], 6.0)
+    plaintiff.process_iter()
+    prompts = [prompt for _, _, prompt in plaintiff_dec.calls]
+    assert prompts and all(p.endswith("Is the plaintiff present?") and "开庭" not in p for p in prompts)
+    # Text whose audio is still in a seat's buffer (it ended after the buffer's start) is left out.
+    assert room.before(2.0, "en", 100) == "" and room.before(5.0, "en", 100) == "Is the plaintiff present?"
+    assert room.before(5.0, "zh", 100) == "现在开庭。"
