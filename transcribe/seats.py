@@ -5,7 +5,8 @@ milliseconds late. A channel is *active* in a 20 ms frame when it is loud enough
 and not much quieter than the loudest channel (within ``bleed_margin_db``): bleed is far below its
 source, while two seats talking at once are both near the top. The frames are long compared with
 the bleed delay, so no explicit time alignment is needed. A hangover bridges pauses between words
-and a pre-roll keeps the onset, so each active span is one utterance of that seat.
+and a pre-roll keeps the onset, so each active span is one utterance of that seat; hangover frames
+in which the channel carries only another seat's bleed are passed on as silence.
 """
 
 from __future__ import annotations
@@ -65,6 +66,12 @@ def dominant_mask(levels: np.ndarray, options: GateOptions) -> np.ndarray:
     return (levels > options.activity_dbfs) & (levels >= loudest - options.bleed_margin_db)
 
 
+def bleed_mask(levels: np.ndarray, options: GateOptions) -> np.ndarray:
+    """(n_frames, channels) bool: someone is speaking and this channel is far below them (only bleed)."""
+    loudest = levels.max(axis=1, keepdims=True)
+    return (loudest > options.activity_dbfs) & (levels < loudest - options.bleed_margin_db)
+
+
 class SeatGate:
     """Streaming gate over a room's channels; feed (frames, channels) audio, get per-seat spans."""
 
@@ -89,13 +96,15 @@ class SeatGate:
         self._carry_start_s = t0 + n * FRAME / SAMPLE_RATE
         if n == 0:
             return []
-        mask = dominant_mask(frame_levels_db(audio[: n * FRAME]), self.options)
+        levels = frame_levels_db(audio[: n * FRAME])
+        mask = dominant_mask(levels, self.options)
+        bleed = bleed_mask(levels, self.options)
         spans: list[SeatSpan] = []
         for ch in range(self.channels):
-            spans += self._channel(ch, audio[: n * FRAME, ch], mask[:, ch], t0)
+            spans += self._channel(ch, audio[: n * FRAME, ch], mask[:, ch], bleed[:, ch], t0)
         return spans
 
-    def _channel(self, ch: int, audio: np.ndarray, mask: np.ndarray, t0: float) -> list[SeatSpan]:
+    def _channel(self, ch: int, audio: np.ndarray, mask: np.ndarray, bleed: np.ndarray, t0: float) -> list[SeatSpan]:
         o, st = self.options, self.state[ch]
         hang = int(o.hangover_s * SAMPLE_RATE / FRAME)
         need = max(1, int(o.min_active_s * SAMPLE_RATE / FRAME))
@@ -109,7 +118,10 @@ class SeatGate:
             if st.active:
                 if not run:
                     run_start = t
-                run.append(frame)
+                # In the hangover after a seat's words, another seat's speech can be all this channel
+                # carries: that bleed is silenced, or this seat's transcript would get the other's
+                # words ("... with interest. Not." from the defendant's "that is not true").
+                run.append(np.zeros_like(frame) if bleed[i] else frame)
                 st.quiet_frames = 0 if loud else st.quiet_frames + 1
                 if st.quiet_frames > hang:
                     st.active = False

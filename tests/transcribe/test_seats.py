@@ -53,3 +53,21 @@ def test_streaming_gate_matches_offline_gate(hearing) -> None:
 def test_gate_rejects_wrong_shapes() -> None:
     with pytest.raises(AudioFormatError, match=r"\(frames, 4\)"):
         SeatGate(4).feed(np.zeros((1600, 2), np.float32), 0.0)
+
+
+def test_bleed_in_a_seats_hangover_is_silenced() -> None:
+    """Seat 0 stops at 1.0 s while seat 1 talks on: during seat 0's hangover its microphone carries
+    only seat 1's bleed, which must not reach seat 0's transcriber; seat 0's own speech is untouched."""
+    rng = np.random.default_rng(7)
+    t = np.arange(32000) / 16000
+    voice0 = 0.2 * np.sin(2 * np.pi * 200 * t) * (t < 1.0)
+    voice1 = 0.2 * rng.standard_normal(32000) * (t >= 0.8)
+    audio = np.stack([voice0 + 0.05 * voice1, voice1 + 0.05 * voice0], axis=1).astype(np.float32)  # -26 dB bleed
+    spans = [s for s in SeatGate(2).feed(audio, 0.0) if s.channel == 0]
+    heard = np.concatenate([s.audio for s in spans])
+    start = spans[0].start_s
+    assert start < 0.1 and start + len(heard) / 16000 > 1.2  # the hangover runs on past 1.0 s ...
+    after = heard[int((1.02 - start) * 16000) :]
+    assert after.size and not after.any()  # ... carrying silence, not seat 1's words
+    own = slice(int((0.1 - start) * 16000), int((0.78 - start) * 16000))
+    assert np.array_equal(heard[own], audio[int(0.1 * 16000) : int(0.78 * 16000), 0])
