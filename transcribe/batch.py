@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from transcribe.decoder import (
-    HALLUCINATED_PHRASES,
     SAMPLE_RATE,
+    SENTENCE_END,
     ZH_PROMPT,
     drop_loops,
+    is_hallucination,
     to_simplified,
     vocabulary_prompt,
 )
 from transcribe.errors import AudioFormatError
-from transcribe.online import SENTENCE_END
 from transcribe.room import SeatSpec
 from transcribe.seats import GateOptions, seat_spans
 from transcribe.types import Segment, Word
@@ -140,7 +140,10 @@ def transcribe_utterances(model: WhisperModel, audio: np.ndarray, utterances: Se
     time, each encoded once (``transcribe`` re-encodes from the last timestamp of each window).
     Each segment is split at utterance boundaries and labelled with its utterance's seat.
     """
-    from transcribe.whisper_window import WindowRequest, decode_batch, encoder_frames
+    from transcribe.whisper_window import FRAMES_PER_S, WindowRequest, decode_batch, encoder_frames
+
+    def bucket(window: _TimeMap) -> int:  # the window's encoder input length
+        return encoder_frames(int(window.duration * FRAMES_PER_S), MIN_WINDOW_S)
 
     utterances = [p for u in utterances if u.end - u.start >= 0.1 for p in _split_long(audio, u)]
     out: list[Segment] = []
@@ -153,8 +156,7 @@ def transcribe_utterances(model: WhisperModel, audio: np.ndarray, utterances: Se
         windows = _pack(group)
         while windows:
             # Windows of one encoder length share an encoder call (a shorter one would be padded).
-            bucket = encoder_frames(int(windows[0].duration * 100), MIN_WINDOW_S)
-            batch = [w for w in windows if encoder_frames(int(w.duration * 100), MIN_WINDOW_S) == bucket][:BATCH]
+            batch = [w for w in windows if bucket(w) == bucket(windows[0])][:BATCH]
             windows = [w for w in windows if w not in batch]
             for window, result in zip(batch, decode_batch(model, [_window_audio(audio, w) for w in batch], request),
                                       strict=True):
@@ -195,7 +197,7 @@ def _window_segments(window: _TimeMap, result: WindowResult, seats: dict[int, Se
     pieces: list[tuple[int, list[Word]]] = []  # (utterance index, words)
     for seg in result.segments:
         text = seg.text.strip()
-        if not text or any(p in text.lower() for p in HALLUCINATED_PHRASES):
+        if not text or is_hallucination(text):
             continue
         groups: dict[int, list[Word]] = {}
         for w in seg.words:

@@ -80,7 +80,8 @@ def to_simplified(text: str) -> str:
     return re.sub(r"(?<=[\u4e00-\u9fff])[,?!;:.]", lambda m: _ZH_PUNCT[m.group(0)], text)
 
 
-def _is_hallucination(text: str) -> bool:
+def is_hallucination(text: str) -> bool:
+    """Text Whisper invents from subtitle credits and our own prompt, not speech."""
     low = text.strip().lower()
     return any(p in low for p in HALLUCINATED_PHRASES)
 
@@ -89,7 +90,7 @@ def _key(word: Word) -> str:
     return word.text.strip().lower().strip(",.?!，。？！、")
 
 
-_SENTENCE_MARKS = tuple(".?!。？！")
+SENTENCE_END = tuple(".?!。？！")
 
 
 def drop_loops(words: list[Word], max_period: int = 24, repeats: int = 3, long_period: int = 4) -> list[Word]:
@@ -110,7 +111,7 @@ def drop_loops(words: list[Word], max_period: int = 24, repeats: int = 3, long_p
             first = keys[i : i + n]
             if not any(first):
                 continue
-            if keys[i + n : i + 2 * n] == first and words[i + n - 1].text.strip().endswith(_SENTENCE_MARKS) \
+            if keys[i + n : i + 2 * n] == first and words[i + n - 1].text.strip().endswith(SENTENCE_END) \
                     and words[i + 2 * n - 1].end - words[i + n].start < 0.05 * n:
                 return words[: i + n]  # the sentence again in no time: text past the audio's end
             if n >= long_period:
@@ -172,7 +173,7 @@ class Decoder:
         window = decode_window(self.model, audio, request)
         words: list[Word] = []
         for seg in window.segments:
-            if _is_hallucination(seg.text) or seg.no_speech_prob > 0.8 and seg.avg_logprob < -0.7:
+            if is_hallucination(seg.text) or seg.no_speech_prob > 0.8 and seg.avg_logprob < -0.7:
                 continue
             if seg.compression_ratio > options.compression_ratio_threshold:
                 continue  # a loop that the single-temperature decode could not escape

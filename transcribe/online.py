@@ -3,7 +3,7 @@
 ``insert_audio_chunk`` → ``process_iter`` → … → ``finish``. The processor keeps the room-side
 state (audio buffer, VAD, hypothesis buffer, committed text) and calls the stateless
 :class:`~transcribe.decoder.Decoder` with the buffer (≤ 30 s) and a prompt made of the case
-vocabulary and the committed text that has left the buffer. Words that two consecutive decodes
+vocabulary and what the room (every seat, :class:`Conversation`) said last before the buffer. Words that two consecutive decodes
 agree on are committed, and so is a word the latest decode heard with ``force_commit_s`` of audio
 after it (agreement alone has no time bound); committed words become ``final`` events at sentence
 or clause marks (or when held too long, or at the end of an utterance, where words not yet final
@@ -20,13 +20,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from transcribe.decoder import SAMPLE_RATE, DecodeOptions, Decoder, join_words, vocabulary_prompt
+from transcribe.decoder import (
+    SAMPLE_RATE,
+    SENTENCE_END,
+    DecodeOptions,
+    Decoder,
+    join_words,
+    vocabulary_prompt,
+)
 from transcribe.errors import AudioFormatError
 from transcribe.hypothesis import HypothesisBuffer
 from transcribe.types import EventKind, Segment, TranscriptEvent, Word
 from transcribe.vad import StreamVad
 
-SENTENCE_END = tuple(".?!。？！")
 CLAUSE_END = tuple(",;:，；：、")
 
 

@@ -172,7 +172,7 @@ def decode_batch(model: WhisperModel, pieces: list[np.ndarray], request: WindowR
     budget) is done again alone at the fallback ``request.temperatures``.
     """
     from faster_whisper.audio import pad_or_trim
-    from faster_whisper.transcribe import get_compression_ratio
+    from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
 
     if not pieces:
         return []
@@ -196,8 +196,9 @@ def decode_batch(model: WhisperModel, pieces: list[np.ndarray], request: WindowR
         results = model.model.generate(
             sub, [prompt] * len(group), beam_size=request.beam_size, patience=1.0, length_penalty=1.0,
             max_length=min(model.max_length, len(prompt) + max(budgets)), suppress_blank=True,
-            suppress_tokens=_options(model, tokenizer, request, None).suppress_tokens,
-            return_scores=True, return_no_speech_prob=True, max_initial_timestamp_index=50)
+            suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),  # as _options
+            return_scores=True, return_no_speech_prob=True,
+            max_initial_timestamp_index=50)  # 1.0 s, as _options' max_initial_timestamp
         decoded: dict[int, tuple[list[dict], tuple[float, float, float]]] = {}
         for k, (i, result) in enumerate(zip(group, results, strict=True)):
             tokens = result.sequences_ids[0]

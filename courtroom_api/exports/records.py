@@ -120,9 +120,8 @@ def speaker_turns(segments: tuple[ExportSegment, ...]) -> list[Turn]:
     turns: list[Turn] = []
     previous: ExportSegment | None = None
     for s in segments:
-        same = previous is not None and (s.role, s.participant_name, s.seat) == (
-            previous.role, previous.participant_name, previous.seat)
-        if same and previous is not None and not (s.sealed or previous.sealed) \
+        if previous is not None and not (s.sealed or previous.sealed) \
+                and (s.role, s.participant_name, s.seat) == (previous.role, previous.participant_name, previous.seat) \
                 and previous.start <= s.start <= previous.end + TURN_GAP_S:
             t = turns[-1]
             turns[-1] = replace(t, end=max(t.end, s.end), text=join_text(t.text, s.text),

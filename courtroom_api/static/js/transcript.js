@@ -137,8 +137,7 @@ export class TranscriptView {
 
   finalSibling(line, direction) {
     let el = line?.[direction];
-    while (el && !el.classList.contains("line")) el = el[direction];
-    while (el && el.classList.contains("partial")) el = el[direction];
+    while (el && (!el.classList.contains("line") || el.classList.contains("partial"))) el = el[direction];
     return el;
   }
 
