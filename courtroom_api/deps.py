@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from courtroom_api.auth.policy import Principal
@@ -41,27 +41,34 @@ def principal_from_token(token: str | None, services: Services, session: Session
     if not token:
         raise AuthenticationError("not authenticated: log in at /api/auth/token")
     claims = decode_token(token, services.secret)
-    return _load_principal(session, claims.user_id)
+    return _load_principal(session, claims.user_id, claims.jti, claims.issued_at)
 
 
 @cache
 def _principal_row() -> Select[Any]:
-    """The columns a Principal needs, by primary key: a prepared Core select.
+    """The columns a Principal needs, by primary key, and whether the token is revoked: a prepared Core select.
 
-    Read on every request, so a disabled or demoted user is refused at once. A Core select built
-    once: ~0.05 ms against ~0.15 ms for ``session.get(User, id)`` (no ORM instance loading).
+    Read on every request, so a disabled or demoted user, or a revoked token, is refused at once.
+    A Core select built once: ~0.05 ms against ~0.15 ms for ``session.get(User, id)`` (no ORM
+    instance loading). Revocation rides in the same statement (an EXISTS on the primary key of
+    ``revoked_tokens``, and ``tokens_valid_after``), so it costs no second round trip.
     """
-    from models import User
+    from models import RevokedToken, User
 
     users = User.__table__.c
+    revoked = exists().where(RevokedToken.__table__.c.jti == bindparam("jti"))
     return select(users.id, users.login, users.role, users.display_name, users.courtroom_id, users.side,
-                  users.is_active).where(users.id == bindparam("user_id"))
+                  users.is_active, users.tokens_valid_after,
+                  revoked.label("revoked")).where(users.id == bindparam("user_id"))
 
 
-def _load_principal(session: Session, user_id: int) -> Principal:
-    row = session.execute(_principal_row(), {"user_id": user_id}).one_or_none()
+def _load_principal(session: Session, user_id: int, token_id: str, issued_at: float) -> Principal:
+    """The user of a token with id ``token_id`` issued at ``issued_at``; refused if inactive or revoked."""
+    row = session.execute(_principal_row(), {"user_id": user_id, "jti": token_id}).one_or_none()
     if row is None or not row.is_active:
         raise AuthenticationError("the token's user no longer exists or is disabled")
+    if row.revoked or (row.tokens_valid_after is not None and issued_at < row.tokens_valid_after.timestamp()):
+        raise AuthenticationError("token revoked; log in again")
     return Principal(
         user_id=row.id,
         login=row.login,
@@ -69,6 +76,8 @@ def _load_principal(session: Session, user_id: int) -> Principal:
         display_name=row.display_name,
         courtroom_id=row.courtroom_id,
         side=str(row.side) if row.side else None,
+        token_id=token_id,
+        token_issued_at=issued_at,
     )
 
 
@@ -93,7 +102,7 @@ def media_user(
     if token or not mt:
         return principal_from_token(token, services, session)
     claims = decode_media_token(mt, request.url.path, services.secret)
-    return _load_principal(session, claims.user_id)
+    return _load_principal(session, claims.user_id, claims.token_id, claims.token_issued_at)
 
 
 # File endpoints that <audio>, <video> and <img> load: bearer header or ``?mt=`` media link.

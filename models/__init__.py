@@ -30,6 +30,7 @@ from models.enums import (
 )
 from models.evidence import Evidence
 from models.hearing import Annotation, Hearing, Recording, SeatAssignment, SegmentRevision, TranscriptSegment
+from models.revocation import RevokedToken
 
 __all__ = [
     "AccessLevel",
@@ -51,6 +52,7 @@ __all__ = [
     "Participant",
     "ParticipantRole",
     "Recording",
+    "RevokedToken",
     "SeatAssignment",
     "SegmentRevision",
     "SegmentStatus",

@@ -109,6 +109,8 @@ class User(CreatedAt, Base):
     courtroom_id: Mapped[int | None] = mapped_column(ForeignKey("courtrooms.id", ondelete="SET NULL"))
     side: Mapped[Side | None] = mapped_column(enum_column(Side))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Tokens issued before this moment are refused (an admin ended all of the user's sessions).
+    tokens_valid_after: Mapped[datetime | None] = mapped_column()
 
     grants: Mapped[list[CaseAccess]] = relationship(
         back_populates="user", foreign_keys="CaseAccess.user_id", cascade="all, delete-orphan"

@@ -5,6 +5,12 @@ A media token names the user, the exact URL path it opens and an expiry of a few
 signed with a key derived from the server secret, so it is never accepted as a bearer token, and a
 bearer token is never accepted as a media token. The endpoint it opens still loads the user from
 the database and applies the same role, case-scope and seal checks as for a bearer request.
+
+A link also carries the login it was made from (the bearer token's ``jti`` as ``sid`` and its
+``iat`` as ``auth_time``) and is checked as that token would be: a logout or an admin's
+revoke-tokens ends the links made from it at once, not minutes later. The link's own ``iat``
+would not do: it is later than the login, so revoke-tokens would miss links made just before it,
+and a logout (one jti) would miss them all.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from dataclasses import dataclass
 
 import jwt
 
+from courtroom_api.auth.policy import Principal
 from courtroom_api.errors import AuthenticationError, ValidationFailedError
 
 ALGORITHM = "HS256"
@@ -41,6 +48,8 @@ class MediaClaims:
     user_id: int
     path: str
     expires_at: float
+    token_id: str  # jti of the bearer token the link was made with
+    token_issued_at: float  # and its iat
 
 
 def media_key(secret: str) -> bytes:
@@ -55,10 +64,11 @@ def check_media_path(path: str) -> str:
     return path
 
 
-def issue_media_token(user_id: int, path: str, ttl_s: float, secret: str) -> tuple[str, float]:
-    """Sign a link for ``path``; returns the token and its expiry (epoch seconds)."""
+def issue_media_token(user: Principal, path: str, ttl_s: float, secret: str) -> tuple[str, float]:
+    """Sign a link for ``path``, bound to ``user`` and its login; returns the token and its expiry (epoch s)."""
     expires = time.time() + ttl_s
-    payload = {"sub": str(user_id), "typ": TOKEN_TYPE, "path": path, "exp": int(expires)}
+    payload = {"sub": str(user.user_id), "typ": TOKEN_TYPE, "path": path, "exp": int(expires),
+               "sid": user.token_id, "auth_time": round(user.token_issued_at, 6)}
     return jwt.encode(payload, media_key(secret), algorithm=ALGORITHM), float(int(expires))
 
 
@@ -66,9 +76,10 @@ def decode_media_token(token: str, path: str, secret: str) -> MediaClaims:
     """Verify signature, expiry and that the token was made for exactly ``path``."""
     try:
         payload = jwt.decode(token, media_key(secret), algorithms=[ALGORITHM],
-                             options={"require": ["sub", "exp", "path", "typ"]})
+                             options={"require": ["sub", "exp", "path", "typ", "sid", "auth_time"]})
         claims = MediaClaims(user_id=int(payload["sub"]), path=str(payload["path"]),
-                             expires_at=float(payload["exp"]))
+                             expires_at=float(payload["exp"]), token_id=str(payload["sid"]),
+                             token_issued_at=float(payload["auth_time"]))
     except jwt.ExpiredSignatureError as exc:
         raise AuthenticationError("media link expired; ask for a new one") from exc
     except (jwt.InvalidTokenError, ValueError, TypeError) as exc:

@@ -64,6 +64,10 @@ class Principal:
     display_name: str = ""
     courtroom_id: int | None = None
     side: str | None = None
+    # The login (bearer token) this request came with, by its jti and iat: media links made for the
+    # caller carry it, so that they end when that login is revoked.
+    token_id: str = ""
+    token_issued_at: float = 0.0
 
     @property
     def actor(self) -> str:

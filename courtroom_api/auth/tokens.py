@@ -1,4 +1,9 @@
-"""Signed access tokens (JWT, HS256). The secret comes from settings or is generated on first run."""
+"""Signed access tokens (JWT, HS256). The secret comes from settings or is generated on first run.
+
+Each token has a unique ``jti`` (a logout revokes that one token) and an ``iat`` with microseconds
+(an admin's revoke-tokens refuses every token issued before that moment, and a login in the same
+second after it must still work).
+"""
 
 from __future__ import annotations
 
@@ -40,7 +45,17 @@ class TokenClaims:
     role: str
     courtroom_id: int | None
     side: str | None
-    expires_at: float
+    expires_at: float  # epoch seconds
+    jti: str  # unique per token: what a logout revokes
+    issued_at: float  # epoch seconds, microseconds kept
+
+
+def new_claims(user_id: int, login: str, role: str, courtroom_id: int | None, side: str | None,
+               ttl_s: float) -> TokenClaims:
+    """Claims of a fresh token: a new ``jti``, issued now, expiring ``ttl_s`` from now."""
+    now = time.time()
+    return TokenClaims(user_id, login, role, courtroom_id, side, expires_at=now + ttl_s,
+                       jti=secrets.token_urlsafe(16), issued_at=now)
 
 
 def issue_token(claims: TokenClaims, secret: str) -> str:
@@ -50,16 +65,21 @@ def issue_token(claims: TokenClaims, secret: str) -> str:
         "role": claims.role,
         "courtroom": claims.courtroom_id,
         "side": claims.side,
-        "iat": int(time.time()),
+        "jti": claims.jti,
+        "iat": round(claims.issued_at, 6),
         "exp": int(claims.expires_at),
     }
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
 
 
 def decode_token(token: str, secret: str) -> TokenClaims:
-    """Verify signature and expiry; raises :class:`AuthenticationError`."""
+    """Verify signature and expiry; raises :class:`AuthenticationError`.
+
+    Whether the token was revoked is for the caller to check against the database.
+    """
     try:
-        payload = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
+        payload = jwt.decode(token, secret, algorithms=[ALGORITHM],
+                             options={"require": ["sub", "exp", "jti", "iat"]})
         return TokenClaims(
             user_id=int(payload["sub"]),
             login=str(payload.get("login", "")),
@@ -67,6 +87,8 @@ def decode_token(token: str, secret: str) -> TokenClaims:
             courtroom_id=payload.get("courtroom"),
             side=payload.get("side"),
             expires_at=float(payload["exp"]),
+            jti=str(payload["jti"]),
+            issued_at=float(payload["iat"]),
         )
     except jwt.ExpiredSignatureError as exc:
         raise AuthenticationError("token expired; log in again") from exc

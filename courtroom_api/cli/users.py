@@ -12,7 +12,7 @@ ROLES = ("judge", "clerk", "party", "appeal_judge", "admin", "terminal")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("users", help="logins: add, list, set a password")
+    p = sub.add_parser("users", help="logins: add, list, revoke tokens")
     usub = p.add_subparsers(dest="users_command", required=True)
     add = usub.add_parser("add", help="add a login (the first admin bootstraps the system)")
     add.add_argument("login")
@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.set_defaults(func=run_add)
     ls = usub.add_parser("list", help="list logins")
     ls.set_defaults(func=run_list)
+    rv = usub.add_parser("revoke-tokens", help="end every login of a user (its tokens are refused; it logs in again)")
+    rv.add_argument("login")
+    rv.set_defaults(func=run_revoke_tokens)
 
 
 def _password(args: argparse.Namespace) -> tuple[str, bool]:
@@ -84,4 +87,30 @@ def run_list(_args: argparse.Namespace) -> int:
             bound = f" courtroom={user.courtroom_id} side={user.side}" if user.role == "terminal" else ""
             print(f"{user.id}\t{user.login}\t{user.role}\t{'active' if user.is_active else 'disabled'}{bound}")
     engine.dispose()
+    return 0
+
+
+def run_revoke_tokens(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from courtroom_api.auth.revocation import revoke_all_tokens
+    from courtroom_api.config import get_settings
+    from models import User
+    from models.audit import append_event
+    from models.db import make_engine, session_factory
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_factory(engine)() as session:
+            user = session.scalar(select(User).where(User.login == args.login))
+            if user is None:
+                print(f"no login {args.login!r}", file=sys.stderr)
+                return 1
+            valid_after = revoke_all_tokens(user)
+            append_event(session, actor="cli", action="user.revoke_tokens", obj=f"user:{user.id}",
+                         details={"valid_after": valid_after.isoformat()})
+            session.commit()
+    finally:
+        engine.dispose()
+    print(f"tokens of {args.login!r} issued before {valid_after.isoformat()} are refused; it must log in again")
     return 0

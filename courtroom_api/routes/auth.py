@@ -1,8 +1,7 @@
-"""Log in (OAuth2 password flow) and who am I."""
+"""Log in (OAuth2 password flow), log out, who am I, and media links."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -11,8 +10,8 @@ from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 
 from courtroom_api.access import audit
-from courtroom_api.auth.tokens import TokenClaims, issue_token
-from courtroom_api.deps import CurrentUser, ServicesDep, SessionDep
+from courtroom_api.auth.tokens import decode_token, issue_token, new_claims
+from courtroom_api.deps import CurrentUser, ServicesDep, SessionDep, oauth2_scheme
 from courtroom_api.errors import AuthenticationError
 from courtroom_api.schemas import MediaLink, MediaLinkRequest, Token, UserPublic
 
@@ -27,13 +26,27 @@ def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: Sessio
     user = session.scalar(select(User).where(User.login == form.username))
     if user is None or not user.is_active or not verify_password(user.password_hash, form.password):
         raise AuthenticationError("wrong login or password")
-    expires = time.time() + services.settings.auth.token_minutes * 60
-    claims = TokenClaims(user.id, user.login, str(user.role), user.courtroom_id,
-                         str(user.side) if user.side else None, expires)
+    claims = new_claims(user.id, user.login, str(user.role), user.courtroom_id,
+                        str(user.side) if user.side else None, services.settings.auth.token_minutes * 60)
     audit(session, f"user:{user.id}:{user.login}", "auth.login", f"user:{user.id}")
     session.commit()
     return Token(access_token=issue_token(claims, services.secret),
-                 expires_at=datetime.fromtimestamp(expires, UTC), role=user.role)
+                 expires_at=datetime.fromtimestamp(int(claims.expires_at), UTC), role=user.role)
+
+
+@router.post("/logout", status_code=204, summary="Log out: this bearer token is refused from now on")
+def logout(
+    user: CurrentUser, session: SessionDep, services: ServicesDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> None:
+    """Revoke the caller's own token, and the media links made with it. The user's other logins
+    (another terminal) stay valid; an admin ends them all with ``POST /api/users/{id}/revoke-tokens``."""
+    from courtroom_api.auth.revocation import revoke_token
+
+    claims = decode_token(token or "", services.secret)  # CurrentUser verified it; read for its expiry
+    purged = revoke_token(session, claims, user.actor)
+    audit(session, user, "auth.logout", f"user:{user.user_id}", jti=claims.jti, purged=purged)
+    session.commit()
 
 
 @router.get("/me", response_model=UserPublic)
@@ -54,5 +67,5 @@ def media_link(body: MediaLinkRequest, user: CurrentUser, services: ServicesDep)
     from courtroom_api.auth.media import check_media_path, issue_media_token, with_media_token
 
     path = check_media_path(body.path)
-    token, expires = issue_media_token(user.user_id, path, services.settings.auth.media_link_seconds, services.secret)
+    token, expires = issue_media_token(user, path, services.settings.auth.media_link_seconds, services.secret)
     return MediaLink(path=path, url=with_media_token(path, token), expires_at=datetime.fromtimestamp(expires, UTC))

@@ -120,6 +120,6 @@ def play_from(
 
 def _redirect(services: Services, user: Principal, path: str, t: float, linked: bool) -> RedirectResponse:
     if linked:
-        token, _ = issue_media_token(user.user_id, path, services.settings.auth.media_link_seconds, services.secret)
+        token, _ = issue_media_token(user, path, services.settings.auth.media_link_seconds, services.secret)
         path = with_media_token(path, token)
     return RedirectResponse(f"{path}#t={t:.2f}", status_code=307)

@@ -59,6 +59,19 @@ def update_user(user_id: IdPath, body: UserUpdate, user: CurrentUser, session: S
     return target
 
 
+@router.post("/{user_id}/revoke-tokens", status_code=204,
+             summary="End every login of the user: tokens issued before now are refused")
+def revoke_tokens(user_id: IdPath, user: CurrentUser, session: SessionDep) -> None:
+    """For a token copied off a shared terminal, or a lost device: the user logs in again. Media
+    links made with those tokens end too. To keep the user out, disable the login instead."""
+    from courtroom_api.auth.revocation import revoke_all_tokens
+
+    require(user, Action.MANAGE_USERS)
+    valid_after = revoke_all_tokens(_user(session, user_id))
+    audit(session, user, "user.revoke_tokens", f"user:{user_id}", valid_after=valid_after.isoformat())
+    session.commit()
+
+
 @router.post("/{user_id}/grants", response_model=GrantPublic, status_code=201)
 def grant(user_id: IdPath, body: GrantCreate, user: CurrentUser, session: SessionDep) -> object:
     from models import CaseAccess

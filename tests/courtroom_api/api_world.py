@@ -49,6 +49,8 @@ def _seed(session_factory) -> dict[str, int]:  # type: ignore[no-untyped-def]
                              side="plaintiff"),
             "other_terminal": User(login="terminal2", password_hash=pw, role="terminal", courtroom_id=rooms[1].id,
                                    side="defendant"),
+            # no token of its own: a target for admin actions that would end a login (revoke-tokens)
+            "spare": User(login="spare", password_hash=pw, role="party"),
         }
         s.add_all(users.values())
         s.flush()

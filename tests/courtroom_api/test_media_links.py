@@ -4,6 +4,7 @@ import pytest
 from evidence_files import png_bytes, wav_bytes
 
 from courtroom_api.auth.media import issue_media_token
+from courtroom_api.auth.policy import Principal
 
 
 def _upload(world, data, mime, filename, sealed=False):
@@ -51,7 +52,8 @@ def test_expired_link_refused(world, wav) -> None:
     evidence_id, _ = wav
     path = f"/api/evidence/{evidence_id}/content"
     services = world.client.app.state.services
-    token, _ = issue_media_token(world.ids["user_party"], path, -60, services.secret)
+    party = Principal(user_id=world.ids["user_party"], login="party", role="party", token_id="t", token_issued_at=1.0)
+    token, _ = issue_media_token(party, path, -60, services.secret)
     r = world.client.get(path, params={"mt": token})
     assert r.status_code == 401 and "expired" in r.text
 

@@ -24,6 +24,7 @@ MATRIX = [
     ("recordings", "GET", "/api/hearings/{hearing}/recordings", None, BENCH | {"party", "appeal_judge"}),
     ("search", "GET", "/api/search?q=合同", None, BENCH | {"appeal_judge"}),
     ("users", "GET", "/api/users", None, {"admin"}),
+    ("revoke tokens", "POST", "/api/users/{user_spare}/revoke-tokens", None, {"admin"}),
     ("audit", "GET", "/api/audit", None, {"judge", "admin"}),
     ("create case", "POST", "/api/cases", {"case_number": "perm-{role}"}, BENCH | {"admin"}),
     ("add participant", "POST", "/api/cases/{case}/participants", {"name": "证人{role}", "role": "witness"},

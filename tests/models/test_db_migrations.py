@@ -23,6 +23,7 @@ from models.db import current_revision, downgrade, include_object, make_engine, 
 from models.passwords import hash_password, verify_password
 
 REPO = Path(__file__).resolve().parents[2]
+HEAD = "0002_token_revocation"
 
 
 def _tables(url: str) -> set[str]:
@@ -36,7 +37,7 @@ def _tables(url: str) -> set[str]:
 def test_upgrade_creates_schema_and_search_index_then_downgrade_removes_it(empty_db_url: str) -> None:
     assert current_revision(empty_db_url) is None
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == "0001_initial"
+    assert current_revision(empty_db_url) == HEAD
     tables = _tables(empty_db_url)
     assert set(Base.metadata.tables) <= tables
     engine = make_engine(empty_db_url)
@@ -58,7 +59,44 @@ def test_upgrade_creates_schema_and_search_index_then_downgrade_removes_it(empty
     assert current_revision(empty_db_url) is None
     assert _tables(empty_db_url) <= {"alembic_version"}
     upgrade(empty_db_url)  # and up again on the same database
-    assert current_revision(empty_db_url) == "0001_initial"
+    assert current_revision(empty_db_url) == HEAD
+
+
+def test_token_revocation_migration_keeps_users_and_their_grants(empty_db_url: str) -> None:
+    """0002 adds a column to ``users``; neither way may lose users or what references them."""
+    upgrade(empty_db_url, "0001_initial")
+    engine = make_engine(empty_db_url)
+    with engine.begin() as conn:
+        conn.execute(text("insert into users (login, display_name, password_hash, role, is_active, created_at) "
+                          "values ('judge1', '', 'x', 'judge', true, current_timestamp)"))
+        conn.execute(text("insert into cases (case_number, title, cause_of_action, procedure, status, "
+                          "created_at, updated_at) values ('c1', '', '', 'ordinary', 'filed', "
+                          "current_timestamp, current_timestamp)"))
+        conn.execute(text("insert into case_access (case_id, user_id, level, granted_at) "
+                          "select c.id, u.id, 'read', current_timestamp from cases c, users u"))
+    engine.dispose()
+
+    def rows() -> tuple[list[str], int]:
+        eng = make_engine(empty_db_url)
+        with eng.connect() as conn:
+            logins = list(conn.execute(text("select login from users")).scalars())
+            grants = conn.execute(text("select count(*) from case_access")).scalar_one()
+        eng.dispose()
+        return logins, grants
+
+    upgrade(empty_db_url)
+    assert current_revision(empty_db_url) == HEAD and rows() == (["judge1"], 1)
+    engine = make_engine(empty_db_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("select tokens_valid_after from users")).scalar() is None
+        assert conn.execute(text("select count(*) from revoked_tokens")).scalar_one() == 0
+    engine.dispose()
+    downgrade(empty_db_url, "0001_initial")
+    assert current_revision(empty_db_url) == "0001_initial" and rows() == (["judge1"], 1)
+    assert "revoked_tokens" not in _tables(empty_db_url)
+    engine = make_engine(empty_db_url)
+    assert "tokens_valid_after" not in {c["name"] for c in inspect(engine).get_columns("users")}
+    engine.dispose()
 
 
 def test_orm_and_migration_do_not_drift(db_url: str) -> None:
@@ -124,8 +162,8 @@ def test_cli_db_upgrade_current_downgrade(empty_db_url: str) -> None:
 
     up = cli("upgrade")
     assert up.returncode == 0, up.stderr
-    assert "0001_initial" in up.stdout
-    assert current_revision(empty_db_url) == "0001_initial"
+    assert HEAD in up.stdout
+    assert current_revision(empty_db_url) == HEAD
     down = cli("downgrade", "base")
     assert down.returncode == 0, down.stderr
     assert current_revision(empty_db_url) is None
