@@ -6,6 +6,7 @@ const USER_KEY = "courtroom.user";
 
 export const ENDPOINTS = {
   token: "/api/auth/token",
+  logout: "/api/auth/logout",
   me: "/api/auth/me",
   mediaLinks: "/api/auth/media-links",
   cases: "/api/cases",
@@ -56,7 +57,26 @@ export function currentUser() {
   return raw ? JSON.parse(raw) : null;
 }
 
+/**
+ * Log out: the server revokes the token (a copy of it, e.g. on a shared bench terminal, stops
+ * working), then this tab forgets it. Fire and forget — keepalive lets the request outlive the
+ * page we leave, and an unreachable server does not keep anyone logged in here.
+ */
 export function logout() {
+  const t = token();
+  if (t) {
+    try {
+      fetch(ENDPOINTS.logout, { method: "POST", headers: { Authorization: `Bearer ${t}` }, keepalive: true })
+        .catch(() => {});
+    } catch {
+      // fetch itself refused (e.g. too many keepalive requests): forgetting the token still logs out here
+    }
+  }
+  endSession();
+}
+
+/** Forget the token and go to the login page (the server already refused the token: nothing to revoke). */
+function endSession() {
   sessionStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(USER_KEY);
   location.assign("/login");
@@ -115,7 +135,7 @@ export async function api(method, path, { query, json, form } = {}) {
   }
   const resp = await fetch(url, { method, headers, body });
   if (resp.status === 401) {
-    logout();
+    endSession();
     throw new ApiError(401, "session expired");
   }
   if (!resp.ok) throw new ApiError(resp.status, await errorDetail(resp));
@@ -236,7 +256,7 @@ export class LiveHearing {
     ws.onmessage = (msg) => this.receive(msg.data);
     ws.onclose = (e) => {
       this.onState("closed");
-      if (e.code === CLOSE_UNAUTHORIZED) return logout();
+      if (e.code === CLOSE_UNAUTHORIZED) return endSession();
       if (this.closed || e.code === CLOSE_NOT_FOUND) return;
       setTimeout(() => this.connect(), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, e.code === 1000 ? 30000 : 8000);
