@@ -21,8 +21,11 @@ from transcribe.types import Word
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
+    from transcribe.whisper_window import RawWord
+
 SAMPLE_RATE = 16000
 MAX_WINDOW_S = 30.0
+CONTEXT_GAP_S = 0.4  # silence between context utterances, and between the context and the window's own audio
 ZH_PROMPT = "以下是普通话的句子。"
 
 # Whisper learned these from subtitle credits; on silence or noise it "hears" them.
@@ -56,6 +59,9 @@ class DecodeOptions:
     # The encoder input is padded to at least this (then in 5 s steps), not always to Whisper's 30 s:
     # streaming windows hold a few seconds of speech and the encoder's cost grows with its input.
     min_window_s: float = 30.0
+    # The window's first ``context_s`` seconds are context (speech heard before, then ``CONTEXT_GAP_S``
+    # of silence): decoded with the rest but not returned.
+    context_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,17 +183,33 @@ class Decoder:
                 continue
             if seg.compression_ratio > options.compression_ratio_threshold:
                 continue  # a loop that the single-temperature decode could not escape
-            for w in seg.words:
+            for w in _after_context(seg.words, options.context_s):
                 if w.probability < options.min_word_probability or "\ufffd" in w.text:
                     continue  # (a character cut in half by the token budget is no text)
                 text = to_simplified(w.text) if window.language == "zh" else w.text
-                words.append(Word(round(float(offset_s + w.start), 3), round(float(offset_s + max(w.end, w.start)), 3),
+                start = max(w.start, options.context_s)
+                words.append(Word(round(float(offset_s + start), 3), round(float(offset_s + max(w.end, start)), 3),
                                   text, round(float(w.probability), 4)))
         with self._stats_lock:
             self.windows_decoded += 1
             self.audio_decoded_s += len(audio) / SAMPLE_RATE
         return DecodedWindow(tuple(drop_loops(words)), window.language, window.language_probability,
                              len(audio) / SAMPLE_RATE)
+
+
+def _after_context(words: tuple[RawWord, ...], context_s: float) -> tuple[RawWord, ...]:
+    """The words of one Whisper segment that belong to the audio after the context.
+
+    Whisper starts a segment at the silence between the context and the new audio, but word times
+    at such a boundary stretch into the silence: a segment that starts in the gap is wholly new
+    (its first word often starts early), and in a segment that starts in the context a word is new
+    only if it starts after the gap's middle (the context's last word often ends late).
+    """
+    if context_s <= 0 or not words:
+        return words
+    if words[0].start >= context_s - CONTEXT_GAP_S:
+        return words
+    return tuple(w for w in words if w.start >= context_s - CONTEXT_GAP_S / 2)
 
 
 def detect_language(decoder: Decoder | WhisperModel, audio: np.ndarray, allowed: tuple[str, ...]) -> tuple[str, float]:

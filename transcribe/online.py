@@ -3,7 +3,9 @@
 ``insert_audio_chunk`` → ``process_iter`` → … → ``finish``. The processor keeps the room-side
 state (audio buffer, VAD, hypothesis buffer, committed text) and calls the stateless
 :class:`~transcribe.decoder.Decoder` with the buffer (≤ 30 s) and a prompt made of the case
-vocabulary and what the room (every seat, :class:`Conversation`) said last before the buffer. Words that two consecutive decodes
+vocabulary and what the room (every seat, :class:`Conversation`) said last before the buffer; the
+room's last utterances in the same language are also put before the buffer as audio, where the
+encoder input has room for them, so that the model hears the conversation. Words that two consecutive decodes
 agree on are committed, and so is a word the latest decode heard with ``force_commit_s`` of audio
 after it (agreement alone has no time bound); committed words become ``final`` events at sentence
 or clause marks (or when held too long, or at the end of an utterance, where words not yet final
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from transcribe.decoder import (
+    CONTEXT_GAP_S,
     SAMPLE_RATE,
     SENTENCE_END,
     DecodeOptions,
@@ -65,6 +68,11 @@ class OnlineOptions:
     # Prompt: the case vocabulary and the room's last words, this many characters of English (half as
     # many of Chinese). Longer prompts slowed every decode and were echoed back more often.
     prompt_chars: int = 100
+    # Up to this much of the room's last speech in the utterance's language (every seat's, whole
+    # utterances) is put before the seat's buffer where the encoder input has room for it, so the
+    # model hears the conversation as the offline pass does: on the demo hearing "Plaintiff" for
+    # "Plaint if", "borrowed" for "followed", 下面 for 上面. 0 turns it off.
+    context_audio_s: float = 6.0
     vad_threshold: float = 0.5
     tail_min_probability: float = 0.3  # low-confidence words ending an utterance are dropped
     # At an utterance's end, when the last decode saw all but this much audio, its hypothesis is
@@ -97,6 +105,22 @@ class _Inbox:
     pauses: int = 0
 
 
+CONTEXT_LANGUAGE_SHARE = 0.9  # a detection this sure is taken as the utterance's language for its context
+
+
+@dataclass(frozen=True, slots=True)
+class _Heard:
+    """The audio of a finished utterance, kept as context for the room's next decodes."""
+
+    start_s: float
+    language: str
+    audio: np.ndarray
+
+    @property
+    def end_s(self) -> float:
+        return self.start_s + len(self.audio) / SAMPLE_RATE
+
+
 class Conversation:
     """A room's recent finals, every seat's, as prompt context for each seat's decodes.
 
@@ -108,7 +132,31 @@ class Conversation:
 
     def __init__(self, keep: int = 24) -> None:
         self._lines: deque[tuple[float, str, str]] = deque(maxlen=keep)  # (end_s, language, text)
+        self._heard: deque[_Heard] = deque(maxlen=8)
         self._lock = threading.Lock()
+
+    def add_audio(self, start_s: float, language: str | None, audio: np.ndarray) -> None:
+        """Keep an utterance's audio (a seat's own microphone) as context for the next decodes."""
+        if language and len(audio):
+            with self._lock:
+                self._heard.append(_Heard(start_s, language, audio))
+
+    def audio_before(self, t: float, language: str | None, max_s: float) -> list[_Heard]:
+        """The latest whole utterances in ``language`` that ended before ``t``, in time order, that fit
+        ``max_s`` together (with ``CONTEXT_GAP_S`` after each). Utterances in another language are
+        passed over, as the offline pass packs each language's utterances together."""
+        chosen: list[_Heard] = []
+        room = max_s
+        with self._lock:
+            heard = sorted((h for h in self._heard if h.end_s <= t and h.language == language),
+                           key=lambda h: h.end_s, reverse=True)
+        for h in heard:
+            length = len(h.audio) / SAMPLE_RATE + CONTEXT_GAP_S
+            if length > room:
+                break  # context is what was said just before, without holes
+            chosen.append(h)
+            room -= length
+        return chosen[::-1]
 
     def add(self, end_s: float, language: str | None, text: str) -> None:
         if text.strip():
@@ -145,10 +193,12 @@ class OnlineProcessor:
         self.utterance_decodes = 0
         self.language = self.options.language  # of the current utterance, once its first words are committed
         self.window_language: str | None = self.options.language  # what the last decode detected
+        self.window_language_share = 0.0  # ... and its share of the probability among the languages
         self.seat_language: str | None = None  # the language of this seat's last utterance
         self.seat_language_at_s = -1e9  # when that utterance ended
         self.last_partial = ""
         self.decodes = 0
+        self.utterance_word_starts: list[float] = []  # of the words handed out in this utterance's finals
 
     # -- input ------------------------------------------------------------------------------------
     def insert_audio_chunk(self, audio: np.ndarray, start_s: float | None = None) -> None:
@@ -249,35 +299,62 @@ class OnlineProcessor:
         return events + self._end_utterance()
 
     # -- internals --------------------------------------------------------------------------------
-    def _prompt(self) -> tuple[str, str | None]:
-        """(prompt, its language): the case vocabulary and what the room said last in the language expected."""
-        language = self.utterance_language or self.seat_language
+    def _prompt(self, language: str | None, before_s: float) -> str:
+        """The case vocabulary and what the room said last, before ``before_s``, in ``language``."""
         vocab = vocabulary_prompt(self.options.vocabulary, language)
-        tail = self.conversation.before(self.buffer_start_s + 0.05, language, self.options.prompt_chars)
-        return (f"{vocab}. {tail}".strip(". ") if vocab else tail), language
+        tail = self.conversation.before(before_s + 0.05, language, self.options.prompt_chars)
+        return f"{vocab}. {tail}".strip(". ") if vocab else tail
 
     def _decode(self, beam_size: int | None = None) -> tuple[Word, ...]:
         window = self.audio[-int(30 * SAMPLE_RATE) :]
         offset = self.buffer_end_s - len(window) / SAMPLE_RATE
-        # Until the utterance's first words are committed, every decode detects the language again from
-        # its own encoder output (free), with the seat's recent language preferred.
+        # Until the utterance's first words are committed, every decode detects the language again
+        # (from its own encoder output, free), with the seat's recent language preferred.
         recent = self.buffer_start_s - self.seat_language_at_s <= self.options.keep_language_s
-        prompt, prompt_language = self._prompt()
-        opts = DecodeOptions(language=self.language, languages=self.options.languages, prompt=prompt,
+        prefer = self.seat_language if recent else None
+        language, context = self._context(window)
+        prompt_language = language or self.utterance_language or self.seat_language
+        prompt = self._prompt(prompt_language, context[0].start_s if context else self.buffer_start_s)
+        gap = np.zeros(int(CONTEXT_GAP_S * SAMPLE_RATE), np.float32)
+        pieces = [piece for heard in context for piece in (heard.audio, gap)]
+        lead = sum(len(piece) for piece in pieces) / SAMPLE_RATE
+        opts = DecodeOptions(language=language, languages=self.options.languages, prompt=prompt,
                              beam_size=beam_size or self.options.beam_size, min_window_s=self.options.min_window_s,
-                             prefer_language=self.seat_language if recent else None,
-                             switch_share=self.options.switch_share, prompt_language=prompt_language)
-        decoded = self.decoder.decode(window, offset, opts)
-        self.window_language = decoded.language
+                             prefer_language=prefer, switch_share=self.options.switch_share,
+                             prompt_language=prompt_language, context_s=lead)
+        decoded = self.decoder.decode(np.concatenate([*pieces, window]) if pieces else window, offset - lead, opts)
+        self.window_language, self.window_language_share = decoded.language, decoded.language_probability
         self.decodes += 1
         self.utterance_decodes += 1
         self.processed_until_s = self.buffer_end_s
         return decoded.words
 
+    def _context(self, window: np.ndarray) -> tuple[str | None, list[_Heard]]:
+        """(language, the room's audio to put before ``window``): as much of the room's last speech as
+        fits the encoder input that ``window`` needs anyway (it is padded to ``min_window_s``).
+
+        The context is in the utterance's language, so that must be known: settled at the first commit,
+        configured, or detected with confidence by this utterance's previous decode. The first decode of
+        an utterance has none and detects the language from its own encoder output (a separate
+        detection pass cost a quarter of a decode).
+        """
+        from transcribe.whisper_window import encoder_frames
+
+        language = self.language or self.options.language or (None if self.decoder.multilingual else "en")
+        if language is None and self.utterance_decodes and self.window_language_share >= CONTEXT_LANGUAGE_SHARE:
+            language = self.window_language
+        window_s = len(window) / SAMPLE_RATE
+        bucket_s = encoder_frames(int(window_s * 100), self.options.min_window_s) / 100
+        room = min(self.options.context_audio_s, bucket_s - 1.0 - window_s)  # 1 s of padding stays
+        if language is None or room < 1.0:
+            return language, []
+        return language, self.conversation.audio_before(self.buffer_start_s, language, room)
+
     def _end_utterance(self, decode: bool = True) -> list[TranscriptEvent]:
         """The seat stopped speaking: decode the buffer once more and commit all of it."""
         fresh = self.buffer_end_s - self.processed_until_s  # audio the last decode has not seen
-        recent = self.hyp.buffer and not self.pending and fresh < self.options.reuse_hypothesis_s
+        recent = (self.hyp.buffer and not self.pending and fresh < self.options.reuse_hypothesis_s
+                  and not self.vad.speech_between(self.processed_until_s, self.buffer_end_s))
         if decode and len(self.audio) and not recent and self.vad.speech_between(self.buffer_start_s, self.buffer_end_s):
             decoded = self._decode(self.options.final_beam_size)
             respell = [w for w in decoded if (w.start + w.end) / 2 > self.final_until_s]
@@ -291,6 +368,9 @@ class OnlineProcessor:
         while words and words[-1].probability < self.options.tail_min_probability:
             words.pop()  # Whisper pads an utterance's end with a low-confidence "you", "moment", ...
         events = self._commit(words, utterance_end=True)
+        if self.utterance_word_starts and self.utterance_language:
+            self._keep_as_context()
+        self.utterance_word_starts = []
         self._trim_to(self.buffer_end_s)
         self.processed_until_s = self.buffer_end_s
         self.last_partial = ""
@@ -315,6 +395,7 @@ class OnlineProcessor:
         if cut == 0:
             return []
         final, self.pending = self.pending[:cut], self.pending[cut:]
+        self.utterance_word_starts += [w.start for w in final]
         self.final_until_s = max(self.final_until_s, final[-1].end)
         text = join_words(final)
         self.conversation.add(final[-1].end, self.language, text)
@@ -337,6 +418,17 @@ class OnlineProcessor:
         if rest[-1].end - rest[0].start >= self.options.min_final_s or now - rest[0].end >= self.options.max_hold_s:
             return len(self.pending)
         return cut
+
+    def _keep_as_context(self) -> None:
+        """Hand the utterance's audio (its last ``context_audio_s``, from a word's start) to the room."""
+        end = min(self.buffer_end_s, self.final_until_s + 0.1)
+        fit = [max(t - 0.1, self.buffer_start_s) for t in self.utterance_word_starts
+               if t >= self.buffer_start_s and end - t + 0.1 + CONTEXT_GAP_S <= self.options.context_audio_s]
+        if not fit or self.options.context_audio_s <= 0:
+            return
+        start = min(fit)
+        a, b = (int(round((t - self.buffer_start_s) * SAMPLE_RATE)) for t in (start, end))
+        self.conversation.add_audio(start, self.utterance_language, self.audio[a:b].copy())
 
     def _partial(self) -> list[TranscriptEvent]:
         floor = self.hyp.last_committed_time

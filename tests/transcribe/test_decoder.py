@@ -2,10 +2,11 @@ import numpy as np
 import pytest
 
 from transcribe.batch import BatchOptions, read_audio, transcribe_recording
-from transcribe.decoder import DecodeOptions, join_words, to_simplified
+from transcribe.decoder import CONTEXT_GAP_S, DecodeOptions, _after_context, join_words, to_simplified
 from transcribe.errors import AudioFormatError
 from transcribe.metrics import cer, wer
 from transcribe.room import SeatSpec
+from transcribe.whisper_window import RawWord
 
 # Bounds measured on the synthetic fixtures with base int8 (see bench/RESULTS.md), with headroom.
 EN_WER_MAX = 0.15  # measured 0.095 ("Council" for "Counsel", "cross examination" split)
@@ -21,6 +22,31 @@ def test_english_clip(base_decoder, en_clip) -> None:
     assert all(10.0 <= w.start <= w.end <= 10.0 + len(audio) / 16000 + 0.05 for w in out.words)
     assert all(a.start <= b.start for a, b in zip(out.words, out.words[1:], strict=False))
     assert all(0.0 <= w.probability <= 1.0 for w in out.words)
+
+
+def test_context_audio_is_heard_but_its_words_are_not_returned(base_decoder, zh_clip) -> None:
+    """Speech heard before (here: the clip's second sentence, then silence) goes into the window as
+    context; only the words of the audio after it come back, at their own times."""
+    audio, _ = zh_clip  # 请被告回答法庭的问题。(0-2.6 s) 你是否收到了这笔钱？(2.7 s-)
+    first, second = audio[: int(2.6 * 16000)], audio[int(2.7 * 16000) :]
+    context = np.concatenate([second, np.zeros(int(CONTEXT_GAP_S * 16000), np.float32)])
+    lead = len(context) / 16000
+    out = base_decoder.decode(np.concatenate([context, first]), 20.0 - lead, DecodeOptions(language="zh", context_s=lead))
+    text = join_words(out.words)
+    assert cer("请被告回答法庭的问题", text.rstrip("。，")) <= 0.25, text  # the first sentence only
+    assert "钱" not in text and "收到" not in text
+    assert out.words and all(20.0 <= w.start <= w.end <= 20.0 + len(first) / 16000 + 0.05 for w in out.words)
+
+
+def test_words_at_the_context_boundary() -> None:
+    """A segment that starts in the gap is new even if its first word starts early; in a segment that
+    starts in the context, a word stretched into the gap is still context."""
+    w = lambda a, b, t: RawWord(a, b, t, 0.9)  # noqa: E731
+    starts_in_gap = (w(4.75, 5.3, " The"), w(5.3, 5.6, " court"))
+    assert _after_context(starts_in_gap, 5.0) == starts_in_gap
+    straddles = (w(3.0, 4.0, " a"), w(4.1, 5.2, " loan?"), w(5.1, 5.4, " The"), w(5.4, 5.6, " court"))
+    assert [x.text for x in _after_context(straddles, 5.0)] == [" The", " court"]
+    assert _after_context(straddles[:2], 0.0) == straddles[:2]  # no context: every word
 
 
 def test_mandarin_clip_is_simplified_with_punctuation(base_decoder, zh_clip) -> None:

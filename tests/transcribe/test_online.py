@@ -179,7 +179,9 @@ def test_a_seat_is_prompted_with_what_the_room_just_said(en_clip) -> None:
     judge = OnlineProcessor(ScriptedDecoder(["Is the plaintiff present?"]), OnlineOptions(language="en"),  # type: ignore[arg-type]
                             SeatInfo(seat="judge"), room)
     plaintiff_dec = ScriptedDecoder(["Yes, Your Honor."])
-    plaintiff = OnlineProcessor(plaintiff_dec, OnlineOptions(language="en"), SeatInfo(seat="plaintiff"), room)  # type: ignore[arg-type]
+    # context_audio_s=0: text only (the judge's audio as context is the next test)
+    plaintiff = OnlineProcessor(plaintiff_dec, OnlineOptions(language="en", context_audio_s=0),  # type: ignore[arg-type]
+                                SeatInfo(seat="plaintiff"), room)
     room.add(1.0, "zh", "现在开庭。")  # another language: not prompted into an English decode
     judge.insert_audio_chunk(speech, 2.0)
     events = judge.process_iter() + judge.finish()
@@ -191,3 +193,44 @@ def test_a_seat_is_prompted_with_what_the_room_just_said(en_clip) -> None:
     # Text whose audio is still in a seat's buffer (it ended after the buffer's start) is left out.
     assert room.before(2.0, "en", 100) == "" and room.before(5.0, "en", 100) == "Is the plaintiff present?"
     assert room.before(5.0, "zh", 100) == "现在开庭。"
+
+
+class ContextDecoder(ScriptedDecoder):
+    """Hears a word every 0.3 s after the context it is told of: records what it was given."""
+
+    def decode(self, audio: np.ndarray, offset_s: float, options: DecodeOptions) -> DecodedWindow:
+        self.calls.append((offset_s, offset_s + len(audio) / 16000, options.prompt))
+        self.context_s = options.context_s
+        n = int(len(audio) / 16000 / 0.3)
+        words = tuple(Word(offset_s + 0.3 * i, offset_s + 0.3 * i + 0.25, f" w{i}.", 0.9) for i in range(n)
+                      if 0.3 * i >= options.context_s)
+        return DecodedWindow(words, options.language or "en", 1.0, len(audio) / 16000)
+
+
+def test_the_rooms_last_speech_is_heard_before_a_seats_buffer(en_clip) -> None:
+    """The judge's finished utterance (its audio) goes before the plaintiff's buffer in the same
+    encoder window; the words decoded there are context, not the plaintiff's; the prompt then holds
+    only what was said before that audio."""
+    speech = en_clip[0][8000 : 8000 + 3 * 16000]
+    room = Conversation()
+    room.add(1.0, "en", "Please rise.")
+    judge = OnlineProcessor(ScriptedDecoder(["Is the plaintiff present?"]), OnlineOptions(language="en"),  # type: ignore[arg-type]
+                            SeatInfo(seat="judge"), room)
+    judge.insert_audio_chunk(speech[: 2 * 16000], 2.0)
+    assert [e.segment.text for e in judge.process_iter() + judge.finish() if e.kind == "final"]
+    heard = room.audio_before(10.0, "en", 6.0)
+    assert len(heard) == 1 and 2.0 <= heard[0].start_s < heard[0].end_s <= 4.0
+    assert room.audio_before(10.0, "zh", 6.0) == [] and room.audio_before(3.0, "en", 6.0) == []
+    assert room.audio_before(10.0, "en", 0.5) == []  # what does not fit is left out, never cut
+
+    dec = ContextDecoder([])
+    plaintiff = OnlineProcessor(dec, OnlineOptions(language="en"), SeatInfo(seat="plaintiff"), room)  # type: ignore[arg-type]
+    plaintiff.insert_audio_chunk(speech[: int(1.5 * 16000)], 6.0)
+    events = plaintiff.process_iter()
+    (offset, end, prompt), = dec.calls
+    lead = heard[0].end_s - heard[0].start_s + 0.4
+    assert abs(end - 7.5) < 1e-6 and abs(offset - (6.0 - lead)) < 1e-3  # judge's audio + gap, then the seat's
+    assert abs(dec.context_s - lead) < 1e-3
+    assert prompt.endswith("Please rise.") and "plaintiff" not in prompt
+    words = [w for e in events for w in e.segment.words]
+    assert words and all(w.start >= 6.0 for w in words)  # the context's words are not the plaintiff's
