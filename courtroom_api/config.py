@@ -78,6 +78,9 @@ class AuthSettings(BaseModel):
     token_minutes: int = 12 * 60
     # Lifetime of a signed media link (?mt=) for <audio>/<video>/<img>; the pages renew it on expiry.
     media_link_seconds: int = 300
+    # An open live WebSocket re-checks its token and access this often (a revoked login, a disabled
+    # user or withdrawn case access ends the stream).
+    live_recheck_seconds: float = 30.0
 
 
 class Settings(BaseSettings):

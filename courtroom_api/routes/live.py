@@ -4,8 +4,9 @@ Messages are JSON text frames ``{"seq", "type", "t", "data"}``; types: ``transcr
 ``transcript.final``, ``transcript.revised``, ``meter``, ``alarm``, ``display``, ``status``, and
 the control messages ``hello`` (first frame), ``reset`` (events after N were evicted, or the server
 restarted and seqs continue from the last persisted final: reload the transcript over REST and
-follow from here) and ``closed`` (with ``resume_after``). Close codes: 4401 bad token,
-4404 no such hearing (or no access), 4408 the client fell behind (reconnect with
+follow from here) and ``closed`` (with ``resume_after``). Close codes: 4401 bad token (also
+when it is revoked or expires while the stream is open), 4404 no such hearing (or no access, also
+when it is withdrawn), 4408 the client fell behind (reconnect with
 ``after=resume_after``), 1000 the hearing's stream ended.
 """
 
@@ -34,7 +35,8 @@ SEND_TIMEOUT_S = 10.0
 QUEUE_EVENTS = 256
 
 
-def _authorize(services: Services, token: str | None, hearing_id: IdPath) -> tuple[Principal, str, int]:
+def _authorize(services: Services, token: str | None, hearing_id: IdPath,
+               last_seq: bool = True) -> tuple[Principal, str, int]:
     """The caller, the hearing's status and the last persisted event seq (for a fresh stream)."""
     from sqlalchemy import func, select
 
@@ -45,8 +47,24 @@ def _authorize(services: Services, token: str | None, hearing_id: IdPath) -> tup
         hearing = load_hearing(session, user, hearing_id, Action.VIEW_LIVE)
         if user.role == "terminal" and hearing.courtroom_id != user.courtroom_id:
             raise NotFoundError(f"hearing {hearing_id} not found")
+        if not last_seq:
+            return user, str(hearing.status), 0
         last = session.scalar(select(func.max(TranscriptSegment.seq)).where(TranscriptSegment.hearing_id == hearing_id))
         return user, str(hearing.status), int(last or 0)
+
+
+async def _access_ends(services: Services, token: str | None, hearing_id: int) -> tuple[int, str]:
+    """(close code, reason) once the viewer may no longer watch: the token was revoked or expired, the
+    user disabled, or the case's access withdrawn. Checked every ``live_recheck_seconds``, so a
+    stolen terminal's stream ends within that time of its login being revoked."""
+    while True:
+        await asyncio.sleep(services.settings.auth.live_recheck_seconds)
+        try:
+            await asyncio.to_thread(_authorize, services, token, hearing_id, False)
+        except AuthenticationError as exc:
+            return 4401, str(exc)
+        except (NotFoundError, PermissionDeniedError) as exc:
+            return 4404, str(exc)
 
 
 def _control(type_: str, **data: object) -> str:
@@ -72,10 +90,12 @@ async def hearing_socket(
     await websocket.send_text(_control("hello", hearing_id=hearing_id, status=status, last_seq=stream.last_seq,
                                        role=user.role))
     receiver = asyncio.create_task(_drain_incoming(websocket))
+    access = asyncio.create_task(_access_ends(services, token, hearing_id))
     try:
-        await _pump(websocket, sub, receiver)
+        await _pump(websocket, sub, receiver, access)
     finally:
         receiver.cancel()
+        access.cancel()
         stream.unsubscribe(sub)
 
 
@@ -86,12 +106,17 @@ async def _drain_incoming(websocket: WebSocket) -> None:
             await websocket.receive_text()
 
 
-async def _pump(websocket: WebSocket, sub: Subscriber, receiver: asyncio.Task[None]) -> None:
+async def _pump(websocket: WebSocket, sub: Subscriber, receiver: asyncio.Task[None],
+                access: asyncio.Task[tuple[int, str]]) -> None:
     while not receiver.done():
         getter = asyncio.ensure_future(sub.next())
-        done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({getter, receiver, access}, return_when=asyncio.FIRST_COMPLETED)
         if getter not in done:
             getter.cancel()
+            if access in done:
+                code, reason = access.result()
+                with contextlib.suppress(Exception):
+                    await websocket.close(code=code, reason=reason[:120])
             return
         try:
             event = getter.result()

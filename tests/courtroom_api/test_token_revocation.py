@@ -152,6 +152,29 @@ def test_live_socket_refuses_a_revoked_token(world) -> None:
         assert ws.receive_json()["type"] == "hello"
 
 
+def test_an_open_live_socket_ends_when_its_token_is_revoked(world) -> None:
+    """A stolen terminal that is already watching: its stream ends at the next access check."""
+    c = world.client
+    auth = c.app.state.services.settings.auth
+    headers = _login(world, "party")
+    token = headers["Authorization"].removeprefix("Bearer ")
+    before, auth.live_recheck_seconds = auth.live_recheck_seconds, 0.2
+    try:
+        with c.websocket_connect(f"/ws/hearings/{world.ids['hearing']}?token={token}") as ws, \
+                c.websocket_connect(f"/ws/hearings/{world.ids['hearing']}?token={world.tokens['party']}") as other:
+            assert ws.receive_json()["type"] == "hello" and other.receive_json()["type"] == "hello"
+            assert c.post("/api/auth/logout", headers=headers).status_code == 204
+            with pytest.raises(WebSocketDisconnect) as closed:
+                while True:
+                    ws.receive_json()  # (events of the hearing may come first)
+            assert closed.value.code == 4401 and closed.value.reason == REVOKED
+            stream = c.app.state.services.hub.get(world.ids["hearing"])
+            time.sleep(0.5)  # the other login's stream has been re-checked too, and stays open
+            assert stream.subscriber_count == 1
+    finally:
+        auth.live_recheck_seconds = before
+
+
 def test_token_without_jti_is_refused(world) -> None:
     """Tokens from before revocation existed cannot be revoked one by one: they must log in again."""
     secret = world.client.app.state.services.secret
