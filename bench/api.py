@@ -1,7 +1,7 @@
 """API benchmark: live fan-out to many WebSocket viewers, and search through the API vs the bare query.
 
     python bench/api.py fanout [--viewers 50] [--speed 1] [--quick]
-    python bench/api.py search [--rows 1000000] [--db PATH] [--quick] [--repeat 3] [--client http.client]
+    python bench/api.py search [--rows 1000000] [--db PATH | --pg URL] [--quick] [--repeat 3] [--client http.client]
 
 fanout: a real ``courtroom serve`` process with the demo court; two hearings replay the bundled
 sample at once (real capture, recorder and the real base model); ``--viewers`` WebSocket clients
@@ -170,21 +170,31 @@ def run_search(args: argparse.Namespace) -> None:
     import search as search_bench  # bench/search.py (the dossier's benchmark)
 
     db = Path(args.db)
-    if not db.exists():
-        t = time.perf_counter()
-        search_bench.build_sqlite(db, args.rows)
-        print(f"built {args.rows:,} segments in {time.perf_counter() - t:.0f} s at {db}")
-    url = f"sqlite:///{db.resolve()}"
-    data = db.parent / "api-bench-data"
-    data.mkdir(exist_ok=True)
+    pg_name = None
+    t = time.perf_counter()
+    if args.pg:  # a fresh database on that server, dropped afterwards
+        built, pg_name = search_bench.build_postgres(args.pg, args.rows)
+        url = built.url
+        print(f"built {args.rows:,} segments in {time.perf_counter() - t:.0f} s in PostgreSQL database {pg_name}")
+    else:
+        if not db.exists():
+            search_bench.build_sqlite(db, args.rows)
+            print(f"built {args.rows:,} segments in {time.perf_counter() - t:.0f} s at {db}")
+        url = f"sqlite:///{db.resolve()}"
+    data = db.parent / ("api-bench-data-pg" if pg_name else "api-bench-data")
+    data.mkdir(parents=True, exist_ok=True)
     srv = LiveServer(data, url)
-    srv.cli("users", "add", "bench-appeal", "--role", "appeal_judge", "--password", "bench-password")
-    srv.start()
     try:
-        results = time_search(srv, url, args.repeat, args.client)
-        floor = time_floor(_http_client(srv, args.client))
+        srv.cli("users", "add", "bench-appeal", "--role", "appeal_judge", "--password", "bench-password")
+        srv.start()
+        try:
+            results = time_search(srv, url, args.repeat, args.client)
+            floor = time_floor(_http_client(srv, args.client))
+        finally:
+            srv.stop()
     finally:
-        srv.stop()
+        if pg_name:
+            search_bench._drop_database(args.pg, pg_name)
     report_search(args, results)
     for path, ms in floor.items():
         print(f"  floor: GET {path:<13} p50 {statistics.median(ms):.2f} ms, p95 {pct(ms, 0.95):.2f} ms "
@@ -283,7 +293,7 @@ def _http_client(srv: LiveServer, client: str):  # type: ignore[no-untyped-def]
 
 def report_search(args: argparse.Namespace, results: dict[str, dict[str, list[float]]]) -> None:
     n = {kind: len(t["api"]) for kind, t in results.items()}
-    print(f"search at {args.rows:,} segments (SQLite), ms, limit 20, client {args.client}, "
+    print(f"search at {args.rows:,} segments ({'PostgreSQL' if args.pg else 'SQLite'}), ms, limit 20, client {args.client}, "
           f"{min(n.values())}-{max(n.values())} timed requests per kind, interleaved with the bare query")
     print("  bare = search_transcripts in its own session; 1-session = all queries in one open session")
     print(f"  {'query':<15}{'bare p50':>9}{'bare p95':>9}{'api p50':>9}{'api p95':>9}{'ratio':>7}"
@@ -305,6 +315,9 @@ def main() -> int:
     s.add_argument("--rows", type=int, default=1_000_000)
     s.add_argument("--db", default=str(ROOT / "data" / "bench" / "api-search.sqlite3"))
     s.add_argument("--repeat", type=int, default=3)
+    s.add_argument("--pg", default=None, metavar="URL",
+                   help="build the segments in a new database on this PostgreSQL server (e.g. "
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres) instead of --db; dropped afterwards")
     s.add_argument("--quick", action="store_true", help="100,000 rows")
     s.add_argument("--client", choices=("http.client", "httpx"), default="http.client",
                    help="HTTP client of the API side (httpx adds ~0.4 ms of client-side Python per request)")
