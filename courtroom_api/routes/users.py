@@ -45,16 +45,23 @@ def create_user(body: UserCreate, user: CurrentUser, session: SessionDep) -> obj
 
 @router.patch("/{user_id}", response_model=UserPublic)
 def update_user(user_id: IdPath, body: UserUpdate, user: CurrentUser, session: SessionDep) -> object:
+    from courtroom_api.auth.revocation import revoke_all_tokens
     from models.passwords import hash_password
 
     require(user, Action.MANAGE_USERS)
     target = _user(session, user_id)
     changes = body.model_dump(exclude_unset=True)
+    # A new password or a disabled login ends the user's sessions: the old password's tokens, or a
+    # device's token from before the login was disabled, must not come back with it.
+    ends_logins = "password" in changes or changes.get("is_active") is False
     if "password" in changes:
         target.password_hash = hash_password(changes.pop("password"))
     for key, value in changes.items():
         setattr(target, key, value)
-    audit(session, user, "user.update", f"user:{user_id}", fields=sorted(body.model_dump(exclude_unset=True)))
+    if ends_logins:
+        revoke_all_tokens(target)
+    audit(session, user, "user.update", f"user:{user_id}", fields=sorted(body.model_dump(exclude_unset=True)),
+          ended_logins=ends_logins)
     session.commit()
     return target
 

@@ -88,7 +88,7 @@ def test_terminal_bound_to_its_courtroom(world) -> None:
 
 
 def test_disabled_or_demoted_user_refused_at_once(world) -> None:
-    """The token stays valid, but every request re-reads the user: a change by an admin applies to the next one."""
+    """Every request re-reads the user: a change by an admin applies to the next request."""
     c, admin = world.client, world.auth("admin")
     r = c.post("/api/users", json={"login": "appeal-temp", "password": "temporary-pw", "role": "appeal_judge"},
                headers=admin)
@@ -104,4 +104,11 @@ def test_disabled_or_demoted_user_refused_at_once(world) -> None:
     assert c.get("/api/search", params={"q": "合同"}, headers=auth).status_code == 401
     assert c.get(f"/api/cases/{world.ids['case']}", headers=auth).status_code == 401
     assert c.patch(f"/api/users/{user_id}", json={"is_active": True}, headers=admin).status_code == 200
+    # Disabling ended the login: re-enabling does not bring its token back; a new login works.
+    assert c.get("/api/search", params={"q": "合同"}, headers=auth).status_code == 401
+    token = c.post("/api/auth/token", data={"username": "appeal-temp", "password": "temporary-pw"}).json()
+    auth = {"Authorization": f"Bearer {token['access_token']}"}
     assert c.get("/api/search", params={"q": "合同"}, headers=auth).status_code == 200
+    # So does a new password: the tokens of the old one are refused.
+    assert c.patch(f"/api/users/{user_id}", json={"password": "another-password"}, headers=admin).status_code == 200
+    assert c.get("/api/search", params={"q": "合同"}, headers=auth).status_code == 401
