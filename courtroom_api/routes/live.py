@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from sqlalchemy.orm import Session
 
 from courtroom_api.access import load_hearing
 from courtroom_api.auth.policy import Action, Principal
@@ -30,27 +32,38 @@ from courtroom_api.errors import (
 from courtroom_api.live.hub import Subscriber
 from courtroom_api.services import Services
 
+if TYPE_CHECKING:
+    from models import Hearing
+
 router = APIRouter(tags=["live"])
 SEND_TIMEOUT_S = 10.0
 QUEUE_EVENTS = 256
 
 
-def _authorize(services: Services, token: str | None, hearing_id: IdPath,
-               last_seq: bool = True) -> tuple[Principal, str, int]:
+def _viewer(services: Services, session: Session, token: str | None, hearing_id: int) -> tuple[Principal, Hearing]:
+    """The caller and the hearing, if the caller may watch it live (a terminal: only in its courtroom)."""
+    user = principal_from_token(token, services, session)
+    hearing = load_hearing(session, user, hearing_id, Action.VIEW_LIVE)
+    if user.role == "terminal" and hearing.courtroom_id != user.courtroom_id:
+        raise NotFoundError(f"hearing {hearing_id} not found")
+    return user, hearing
+
+
+def _authorize(services: Services, token: str | None, hearing_id: IdPath) -> tuple[Principal, str, int]:
     """The caller, the hearing's status and the last persisted event seq (for a fresh stream)."""
     from sqlalchemy import func, select
 
     from models import TranscriptSegment
 
     with services.sessions() as session:
-        user = principal_from_token(token, services, session)
-        hearing = load_hearing(session, user, hearing_id, Action.VIEW_LIVE)
-        if user.role == "terminal" and hearing.courtroom_id != user.courtroom_id:
-            raise NotFoundError(f"hearing {hearing_id} not found")
-        if not last_seq:
-            return user, str(hearing.status), 0
+        user, hearing = _viewer(services, session, token, hearing_id)
         last = session.scalar(select(func.max(TranscriptSegment.seq)).where(TranscriptSegment.hearing_id == hearing_id))
         return user, str(hearing.status), int(last or 0)
+
+
+def _still_viewer(services: Services, token: str | None, hearing_id: int) -> None:
+    with services.sessions() as session:
+        _viewer(services, session, token, hearing_id)
 
 
 async def _access_ends(services: Services, token: str | None, hearing_id: int) -> tuple[int, str]:
@@ -60,7 +73,7 @@ async def _access_ends(services: Services, token: str | None, hearing_id: int) -
     while True:
         await asyncio.sleep(services.settings.auth.live_recheck_seconds)
         try:
-            await asyncio.to_thread(_authorize, services, token, hearing_id, False)
+            await asyncio.to_thread(_still_viewer, services, token, hearing_id)
         except AuthenticationError as exc:
             return 4401, str(exc)
         except (NotFoundError, PermissionDeniedError) as exc:
