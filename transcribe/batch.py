@@ -156,7 +156,8 @@ def transcribe_utterances(model: WhisperModel, audio: np.ndarray, utterances: Se
         windows = _pack(group)
         while windows:
             # Windows of one encoder length share an encoder call (a shorter one would be padded).
-            batch = [w for w in windows if bucket(w) == bucket(windows[0])][:BATCH]
+            first = bucket(windows[0])
+            batch = [w for w in windows if bucket(w) == first][:BATCH]
             windows = [w for w in windows if w not in batch]
             for window, result in zip(batch, decode_batch(model, [_window_audio(audio, w) for w in batch], request),
                                       strict=True):

@@ -37,6 +37,7 @@ from transcribe.types import EventKind, Segment, TranscriptEvent, Word
 from transcribe.vad import StreamVad
 
 CLAUSE_END = tuple(",;:，；：、")
+CONTEXT_LANGUAGE_SHARE = 0.9  # a detection this sure is taken as the utterance's language for its context
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +104,6 @@ class _Inbox:
     received_until_s: float = 0.0
     queued_s: float = 0.0  # audio waiting in the inbox
     pauses: int = 0
-
-
-CONTEXT_LANGUAGE_SHARE = 0.9  # a detection this sure is taken as the utterance's language for its context
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,14 +313,16 @@ class OnlineProcessor:
         language, context = self._context(window)
         prompt_language = language or self.utterance_language or self.seat_language
         prompt = self._prompt(prompt_language, context[0].start_s if context else self.buffer_start_s)
-        gap = np.zeros(int(CONTEXT_GAP_S * SAMPLE_RATE), np.float32)
-        pieces = [piece for heard in context for piece in (heard.audio, gap)]
-        lead = sum(len(piece) for piece in pieces) / SAMPLE_RATE
+        audio, lead = window, 0.0
+        if context:
+            gap = np.zeros(int(CONTEXT_GAP_S * SAMPLE_RATE), np.float32)
+            audio = np.concatenate([piece for heard in context for piece in (heard.audio, gap)] + [window])
+            lead = (len(audio) - len(window)) / SAMPLE_RATE
         opts = DecodeOptions(language=language, languages=self.options.languages, prompt=prompt,
                              beam_size=beam_size or self.options.beam_size, min_window_s=self.options.min_window_s,
                              prefer_language=prefer, switch_share=self.options.switch_share,
                              prompt_language=prompt_language, context_s=lead)
-        decoded = self.decoder.decode(np.concatenate([*pieces, window]) if pieces else window, offset - lead, opts)
+        decoded = self.decoder.decode(audio, offset - lead, opts)
         self.window_language, self.window_language_share = decoded.language, decoded.language_probability
         self.decodes += 1
         self.utterance_decodes += 1
@@ -424,7 +424,7 @@ class OnlineProcessor:
         end = min(self.buffer_end_s, self.final_until_s + 0.1)
         fit = [max(t - 0.1, self.buffer_start_s) for t in self.utterance_word_starts
                if t >= self.buffer_start_s and end - t + 0.1 + CONTEXT_GAP_S <= self.options.context_audio_s]
-        if not fit or self.options.context_audio_s <= 0:
+        if not fit:  # (none either when context_audio_s is 0)
             return
         start = min(fit)
         a, b = (int(round((t - self.buffer_start_s) * SAMPLE_RATE)) for t in (start, end))
