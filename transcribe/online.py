@@ -130,14 +130,16 @@ class Conversation:
 
     def __init__(self, keep: int = 24) -> None:
         self._lines: deque[tuple[float, str, str]] = deque(maxlen=keep)  # (end_s, language, text)
-        self._heard: deque[_Heard] = deque(maxlen=8)
+        # Per language: in a bilingual hearing the last Mandarin utterance may lie a dozen English
+        # ones back, and it is still the best context for the next Mandarin one.
+        self._heard: dict[str, deque[_Heard]] = {}
         self._lock = threading.Lock()
 
     def add_audio(self, start_s: float, language: str | None, audio: np.ndarray) -> None:
         """Keep an utterance's audio (a seat's own microphone) as context for the next decodes."""
         if language and len(audio):
             with self._lock:
-                self._heard.append(_Heard(start_s, language, audio))
+                self._heard.setdefault(language, deque(maxlen=8)).append(_Heard(start_s, language, audio))
 
     def audio_before(self, t: float, language: str | None, max_s: float) -> list[_Heard]:
         """The latest whole utterances in ``language`` that ended before ``t``, in time order, that fit
@@ -146,7 +148,7 @@ class Conversation:
         chosen: list[_Heard] = []
         room = max_s
         with self._lock:
-            heard = sorted((h for h in self._heard if h.end_s <= t and h.language == language),
+            heard = sorted((h for h in self._heard.get(language or "", ()) if h.end_s <= t),
                            key=lambda h: h.end_s, reverse=True)
         for h in heard:
             length = len(h.audio) / SAMPLE_RATE + CONTEXT_GAP_S

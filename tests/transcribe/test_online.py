@@ -195,6 +195,19 @@ def test_a_seat_is_prompted_with_what_the_room_just_said(en_clip) -> None:
     assert room.before(5.0, "zh", 100) == "现在开庭。"
 
 
+def test_the_last_utterance_in_a_language_stays_context_however_many_in_another_followed() -> None:
+    """A bilingual hearing: the plaintiff's Mandarin line comes a dozen English utterances after the
+    judge's; the judge's is still what a Mandarin decode hears first."""
+    room = Conversation()
+    second = np.full(16000, 0.1, np.float32)
+    room.add_audio(4.0, "zh", second)
+    for i in range(12):  # 10-11 s, 12-13 s, ... 32-33 s
+        room.add_audio(10.0 + 2 * i, "en", second)
+    heard = room.audio_before(41.0, "zh", 6.0)
+    assert [h.start_s for h in heard] == [4.0]
+    assert [h.start_s for h in room.audio_before(41.0, "en", 6.0)] == [26.0, 28.0, 30.0, 32.0]  # 4 x (1 s + gap) fit
+
+
 class ContextDecoder(ScriptedDecoder):
     """Hears a word every 0.3 s after the context it is told of: records what it was given."""
 
