@@ -9,8 +9,10 @@ without growing lag. The peer runs in the same script on the same model and audi
 ``whisper-streaming`` pins faster-whisper==1.1.1 and needs pyalsaaudio/librosa/mosestokenizer,
 so it is not installed next to ours).
 
-Usage: python bench/streaming.py [--quick] [--model base] [--rooms 1,2,3] [--hold-s 600]
+Usage: python bench/streaming.py [--quick] [--model base] [--rooms 1,2,3] [--hold-s 600] [--workers 2 --cpu-threads 1]
   --quick: first 30 s of the hearing, rooms held 60 s.
+  --workers/--cpu-threads: the live decode pool (the server's defaults: 2 decodes at once, 1 thread each);
+  the batch part runs on a model with workers x cpu-threads threads, as `courtroom transcribe` does.
 """
 
 from __future__ import annotations
@@ -141,12 +143,13 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def replay(decoder: Decoder, audio: np.ndarray, rooms: int, peer: bool = False, hold_s: float | None = None,
-                 vocabulary: tuple[str, ...] = ()) -> tuple[list[list[TranscriptEvent]], float, list[tuple[float, float]]]:
+                 vocabulary: tuple[str, ...] = (), workers: int = 2,
+                 ) -> tuple[list[list[TranscriptEvent]], float, list[tuple[float, float]]]:
     """Replay the hearing into ``rooms`` rooms at real-time pace; returns events, t0, lag samples."""
     duration = hold_s or audio.shape[0] / 16000
     events: list[list[TranscriptEvent]] = [[] for _ in range(rooms)]
     lag: list[tuple[float, float]] = []
-    async with TranscriptionScheduler(decoder, SchedulerOptions(workers=1)) as sched:
+    async with TranscriptionScheduler(decoder, SchedulerOptions(workers=workers)) as sched:
         for r in range(rooms):
             sched.open_room(f"r{r}", SEATS, 4, OnlineOptions(vocabulary=vocabulary))
             if peer:
@@ -221,6 +224,8 @@ def main() -> int:
     parser.add_argument("--cache", default=str(ROOT / "data" / "cache"))
     parser.add_argument("--rooms", default="1,2,3")
     parser.add_argument("--hold-s", type=float, default=None)
+    parser.add_argument("--workers", type=int, default=2, help="decodes at once (one model replica each)")
+    parser.add_argument("--cpu-threads", type=int, default=1, help="threads per decode")
     parser.add_argument("--skip", default="", help="comma list of parts to skip: stream,peer,batch,rooms")
     parser.add_argument("--vocabulary", default=",".join(DEMO_VOCABULARY),
                         help="case vocabulary given to ours, the offline batch and the peer alike ('' for none)")
@@ -232,9 +237,12 @@ def main() -> int:
     if args.quick:
         audio = audio[: 30 * 16000]
     until = audio.shape[0] / 16000
-    model = load_model(ModelStore(Path(args.cache)), args.model, cpu_threads=2)
-    decoder = Decoder(model, args.model)
-    print(f"hearing: {until:.1f} s x 4 ch; model {args.model} int8, cpu_threads=2; vocabulary {vocabulary}")
+    store, threads = ModelStore(Path(args.cache)), args.workers * args.cpu_threads
+    model = load_model(store, args.model, cpu_threads=threads)  # batch: one file, every thread
+    pool = load_model(store, args.model, cpu_threads=args.cpu_threads, num_workers=args.workers)
+    decoder = Decoder(pool, args.model)
+    print(f"hearing: {until:.1f} s x 4 ch; model {args.model} int8; streaming {args.workers} decodes at once x "
+          f"{args.cpu_threads} thread(s), batch {threads} threads; vocabulary {vocabulary}")
 
     offline, batch_wall = timed(lambda: transcribe_recording(
         model, audio, SEATS, BatchOptions(model_name=args.model, vocabulary=vocabulary)))
@@ -256,7 +264,8 @@ def main() -> int:
     for name, peer in (("ours", False), ("peer", True)):
         if (name == "ours" and "stream" in skip) or (name == "peer" and "peer" in skip):
             continue
-        (evs, t0, lag), wall = timed(lambda p=peer: asyncio.run(replay(decoder, audio, 1, peer=p, vocabulary=vocabulary)))
+        (evs, t0, lag), wall = timed(lambda p=peer: asyncio.run(replay(decoder, audio, 1, peer=p, vocabulary=vocabulary,
+                                                                       workers=args.workers)))
         finals, firsts = latencies(evs[0], t0)
         err = score([e.segment for e in evs[0] if e.kind == "final"], ref, until)
         print(f"{name}: final latency p50 {pct(finals, 50):.2f} s p95 {pct(finals, 95):.2f} s; first-partial "
@@ -267,7 +276,8 @@ def main() -> int:
     if "rooms" not in skip:
         hold = args.hold_s or (60.0 if args.quick else 600.0)
         for n in (int(x) for x in args.rooms.split(",")):
-            (_, _, lag), _ = timed(lambda n=n: asyncio.run(replay(decoder, audio, n, hold_s=hold, vocabulary=vocabulary)))
+            (_, _, lag), _ = timed(lambda n=n: asyncio.run(replay(decoder, audio, n, hold_s=hold, vocabulary=vocabulary,
+                                                                  workers=args.workers)))
             q = max(1, len(lag) // 4)
             first, last = statistics.mean(v for _, v in lag[:q]), statistics.mean(v for _, v in lag[-q:])
             held = last <= first + 3.0 and max(v for _, v in lag[-q:]) < 10.0

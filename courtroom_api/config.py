@@ -44,8 +44,12 @@ class TranscribeSettings(BaseModel):
     models_dir: Path | None = None
     language: str | None = None
     compute_type: str = "int8"
-    cpu_threads: int = 2
-    workers: int = 1
+    # The live decode pool: ``workers`` decodes at once, each on its own model replica with ``cpu_threads``
+    # threads (a batch transcription uses workers x cpu_threads threads). On 2 cores two one-thread
+    # decodes beat one two-thread decode: a decoder step is too small to split well over two threads,
+    # and one seat's utterance-end decode no longer holds up another seat's (bench/RESULTS.md).
+    cpu_threads: int = 1
+    workers: int = 2
     hotwords: list[str] = Field(default_factory=list)
     # Languages a court speaks: detection (language unset) only chooses between these.
     languages: list[str] = Field(default_factory=lambda: ["zh", "en"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import threading
 import time
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -66,6 +67,7 @@ class TranscriptionScheduler:
         self._busy = 0
         self._task: asyncio.Task[None] | None = None
         self.decode_seconds = 0.0
+        self._stats_lock = threading.Lock()
         self._adapted_at = 0.0
         self.errors: list[str] = []  # decode failures, reported to the supervisor
 
@@ -181,7 +183,8 @@ class TranscriptionScheduler:
         try:
             return proc.process_iter()
         finally:
-            self.decode_seconds += time.perf_counter() - t
+            with self._stats_lock:  # (workers finish at the same time)
+                self.decode_seconds += time.perf_counter() - t
 
     def _done(self, room: _Room, ch: int, fut: asyncio.Future[list[TranscriptEvent]]) -> None:
         self._busy -= 1

@@ -120,7 +120,8 @@ def run(args: argparse.Namespace) -> int:
         seats = _seats(args, audio.shape[1])
         store = ModelStore(settings.cache_dir, ts.models_dir, ts.model)
         name = args.model or ts.model
-        model = load_model(store, name, cpu_threads=ts.cpu_threads, compute_type=ts.compute_type)
+        # One file at a time: all the cores of the live decode pool.
+        model = load_model(store, name, cpu_threads=ts.cpu_threads * ts.workers, compute_type=ts.compute_type)
         vocabulary = tuple(dict.fromkeys([*_participant_names(args.participants), *ts.hotwords]))
         options = BatchOptions(language=None if language in (None, "auto") else language, beam_size=ts.beam_size,
                                vocabulary=vocabulary, model_name=name)

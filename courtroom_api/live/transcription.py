@@ -13,7 +13,7 @@ from typing import Any
 
 from courtroom_api.config import Settings
 
-_MODELS: dict[tuple[str, str, int], Any] = {}
+_MODELS: dict[tuple[str, str, int, int], Any] = {}
 _MODELS_LOCK = threading.Lock()
 
 
@@ -24,10 +24,11 @@ def _decoder(settings: Settings) -> Any:
     t = settings.transcribe
     store = ModelStore(Path(settings.cache_dir), t.models_dir, t.model)
     path = store.resolve(t.model)
-    key = (str(path), t.compute_type, t.cpu_threads)
+    key = (str(path), t.compute_type, t.cpu_threads, t.workers)
     with _MODELS_LOCK:
-        if key not in _MODELS:
-            _MODELS[key] = load_model(store, str(path), cpu_threads=t.cpu_threads, compute_type=t.compute_type)
+        if key not in _MODELS:  # one replica per decode worker, or the workers queue inside CTranslate2
+            _MODELS[key] = load_model(store, str(path), cpu_threads=t.cpu_threads, compute_type=t.compute_type,
+                                      num_workers=t.workers)
     return Decoder(_MODELS[key], t.model)
 
 
