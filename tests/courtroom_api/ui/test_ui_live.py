@@ -64,9 +64,13 @@ def _appeal_search_plays_from_the_hit(page, stored: dict) -> None:
     """Search the filed hearing for a word of its transcript: the player starts at that line."""
     import re
 
-    seg = max(stored.values(), key=lambda s: s["start_s"])  # the latest line: a clearly non-zero offset
-    words = re.findall(r"[A-Za-z]{4,}|[\u4e00-\u9fff]{2,4}", seg["text"])
-    assert words, seg
+    def words_of(s: dict) -> list[str]:
+        return re.findall(r"[A-Za-z]{4,}|[\u4e00-\u9fff]{2,4}", s["text"])
+
+    # The latest line with a word to search for (a final can be a one-character fragment): a clearly
+    # non-zero offset.
+    seg = max((s for s in stored.values() if words_of(s) and s["start_s"] > 1.0), key=lambda s: s["start_s"])
+    words = words_of(seg)
     login(page, "appeal", "/search")
     page.fill("#q", words[0])
     page.click("#search-go")
