@@ -108,10 +108,9 @@ class _Inbox:
 
 @dataclass(frozen=True, slots=True)
 class _Heard:
-    """The audio of a finished utterance, kept as context for the room's next decodes."""
+    """The audio of a finished utterance, kept as context for the room's next decodes (per language)."""
 
     start_s: float
-    language: str
     audio: np.ndarray
 
     @property
@@ -139,7 +138,7 @@ class Conversation:
         """Keep an utterance's audio (a seat's own microphone) as context for the next decodes."""
         if language and len(audio):
             with self._lock:
-                self._heard.setdefault(language, deque(maxlen=8)).append(_Heard(start_s, language, audio))
+                self._heard.setdefault(language, deque(maxlen=8)).append(_Heard(start_s, audio))
 
     def audio_before(self, t: float, language: str | None, max_s: float) -> list[_Heard]:
         """The latest whole utterances in ``language`` that ended before ``t``, in time order, that fit

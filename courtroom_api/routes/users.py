@@ -51,6 +51,7 @@ def update_user(user_id: IdPath, body: UserUpdate, user: CurrentUser, session: S
     require(user, Action.MANAGE_USERS)
     target = _user(session, user_id)
     changes = body.model_dump(exclude_unset=True)
+    fields = sorted(changes)
     # A new password or a disabled login ends the user's sessions: the old password's tokens, or a
     # device's token from before the login was disabled, must not come back with it.
     ends_logins = "password" in changes or changes.get("is_active") is False
@@ -60,8 +61,7 @@ def update_user(user_id: IdPath, body: UserUpdate, user: CurrentUser, session: S
         setattr(target, key, value)
     if ends_logins:
         revoke_all_tokens(target)
-    audit(session, user, "user.update", f"user:{user_id}", fields=sorted(body.model_dump(exclude_unset=True)),
-          ended_logins=ends_logins)
+    audit(session, user, "user.update", f"user:{user_id}", fields=fields, ended_logins=ends_logins)
     session.commit()
     return target
 
