@@ -24,6 +24,7 @@ class HypothesisBuffer:
         self.committed_in_buffer: list[Word] = []
         self.buffer: list[Word] = []  # previous hypothesis, not yet committed
         self.new: list[Word] = []
+        self.latest: list[Word] = []  # a newer hypothesis than ``buffer``, shown but held from agreement
         self.last_committed_time = 0.0
 
     def insert(self, words: tuple[Word, ...] | list[Word]) -> None:
@@ -53,8 +54,18 @@ class HypothesisBuffer:
                 return words[best + k :]
         return None
 
+    def hold(self) -> None:
+        """Keep the new hypothesis to show (and for ``commit_older_than``) without comparing it yet.
+
+        Decodes a moment apart hear almost the same audio and agree on the same mishearing (two
+        decodes 0.4 s apart both heard "does never pay" where the speaker said "has never paid"):
+        the next ``flush`` compares a later hypothesis with the one before this.
+        """
+        self.latest, self.new = self.new, []
+
     def flush(self) -> list[Word]:
         """Commit the common prefix of the previous and the new hypothesis; returns the committed words."""
+        self.latest = []
         commit: list[Word] = []
         while self.new and self.buffer and norm(self.new[0].text) == norm(self.buffer[0].text):
             word = self.new.pop(0)
@@ -72,8 +83,11 @@ class HypothesisBuffer:
         heard with enough audio after it is committed as that decode spelled it.
         """
         commit: list[Word] = []
-        while self.buffer and self.buffer[0].end < t:
-            commit.append(self._monotonic(self.buffer.pop(0)))
+        source = self.latest or self.buffer  # what the latest decode heard
+        while source and source[0].end < t:
+            commit.append(self._monotonic(source.pop(0)))
+        if commit and source is self.latest:
+            self.buffer = [w for w in self.buffer if (w.start + w.end) / 2 > self.last_committed_time]
         self.committed_in_buffer.extend(commit)
         return commit
 
@@ -82,13 +96,13 @@ class HypothesisBuffer:
         hypothesis decides them again."""
         self.committed_in_buffer = [w for w in self.committed_in_buffer if w.end <= after_s]
         self.last_committed_time = min(self.last_committed_time, after_s)
-        self.buffer, self.new = [], []
+        self.buffer, self.new, self.latest = [], [], []
 
     def commit_all(self) -> list[Word]:
         """Commit the whole current hypothesis (end of an utterance: no later audio can change it)."""
-        words = self.new or self.buffer
+        words = self.new or self.latest or self.buffer
         commit = [self._monotonic(w) for w in words]
-        self.buffer, self.new = [], []
+        self.buffer, self.new, self.latest = [], [], []
         self.committed_in_buffer.extend(commit)
         return commit
 
@@ -106,4 +120,5 @@ class HypothesisBuffer:
             self.committed_in_buffer.pop(0)
 
     def uncommitted(self) -> list[Word]:
-        return list(self.buffer)
+        """The latest decode's words after the committed ones."""
+        return list(self.latest or self.buffer)

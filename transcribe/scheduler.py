@@ -33,6 +33,11 @@ class SchedulerOptions:
     tick_s: float = 0.05
     min_cadence_s: float = 0.4  # decode a stream at most this often
     max_cadence_s: float = 6.0  # under load, stretch up to this
+    # A stream that keeps up still has up to cadence + one decode's audio waiting (the decode in flight
+    # hears only what came before it started): the cadence stretches once a stream is this much
+    # further behind. (Stretching at twice the cadence held a lone room at ~0.6 s, a decode's length,
+    # and a word's first partial came ~0.2 s later for it.)
+    slack_s: float = 1.0
     events_queue: int = 10_000
 
 
@@ -159,7 +164,7 @@ class TranscriptionScheduler:
         self._adapted_at = now
         worst = max((p.backlog_s() for r in self.rooms.values() if not r.closed
                      for p in r.transcriber.processors.values()), default=0.0)
-        if worst > 2.0 * self.cadence_s:
+        if worst > self.cadence_s + self.options.slack_s:
             self.cadence_s = min(self.options.max_cadence_s, self.cadence_s * 1.25)
         elif worst < self.cadence_s:
             self.cadence_s = max(self.options.min_cadence_s, self.cadence_s * 0.9)

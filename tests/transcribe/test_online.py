@@ -1,4 +1,5 @@
 import threading
+from dataclasses import replace
 
 import numpy as np
 
@@ -157,7 +158,7 @@ class BeamAwareDecoder(ScriptedDecoder):
 
 
 def test_words_not_yet_final_are_respelled_by_the_utterance_end_decode(en_clip) -> None:
-    speech = en_clip[0][8000 : 8000 + 16000]  # one second: agreed on, but too young to be final
+    speech = en_clip[0][8000 : 8000 + 20000]  # 1.25 s: agreed on (decodes 1 s apart), too young to be final
     dec = BeamAwareDecoder("yes you're on it", "Yes, Your Honor, I am here.")
     proc = OnlineProcessor(dec, OnlineOptions(language="en"))  # type: ignore[arg-type]
     events = []
@@ -183,7 +184,7 @@ def test_a_seat_is_prompted_with_what_the_room_just_said(en_clip) -> None:
     plaintiff = OnlineProcessor(plaintiff_dec, OnlineOptions(language="en", context_audio_s=0),  # type: ignore[arg-type]
                                 SeatInfo(seat="plaintiff"), room)
     room.add(1.0, "zh", "现在开庭。")  # another language: not prompted into an English decode
-    judge.insert_audio_chunk(speech, 2.0)
+    judge.insert_audio_chunk(speech[: 2 * 16000], 2.0)
     events = judge.process_iter() + judge.finish()
     assert [e.segment.text for e in events if e.kind == "final"] == ["Is the plaintiff present?"], events
     plaintiff.insert_audio_chunk(speech[: 2 * 16000], 6.0)
@@ -247,3 +248,69 @@ def test_the_rooms_last_speech_is_heard_before_a_seats_buffer(en_clip) -> None:
     assert prompt.endswith("Please rise.") and "plaintiff" not in prompt
     words = [w for e in events for w in e.segment.words]
     assert words and all(w.start >= 6.0 for w in words)  # the context's words are not the plaintiff's
+
+
+class ContextLosingDecoder(ContextDecoder):
+    """Loses the seat's words whenever it is given the room's speech as context, as Whisper sometimes
+    does (it writes the context as one segment and stops, or loops over it): records each call."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self.given: list[tuple[float, float, str]] = []  # (offset, context seconds, prompt)
+
+    def decode(self, audio: np.ndarray, offset_s: float, options: DecodeOptions) -> DecodedWindow:
+        result = super().decode(audio, offset_s, options)
+        self.given.append((offset_s, options.context_s, options.prompt))
+        return replace(result, words=()) if options.context_s > 0 else result
+
+
+def test_a_decode_that_loses_the_seats_words_to_the_context_is_done_again_without_it(en_clip) -> None:
+    """Seen on the demo hearing: the clerk's "The evidence has been entered into the record." decoded
+    behind the defendant's audio came back empty three times and the line never became final."""
+    speech = en_clip[0][8000 : 8000 + 3 * 16000]
+    room = Conversation()
+    room.add(1.0, "en", "Please rise.")
+    room.add(4.0, "en", "Is the plaintiff present?")
+    room.add_audio(2.0, "en", speech[: 2 * 16000])
+    dec = ContextLosingDecoder()
+    seat = OnlineProcessor(dec, OnlineOptions(language="en"), SeatInfo(seat="plaintiff"), room)  # type: ignore[arg-type]
+    seat.insert_audio_chunk(speech[: int(1.5 * 16000)], 6.0)
+    partials = [e for e in seat.process_iter() if e.kind == "partial"]
+    (ctx_offset, ctx_s, ctx_prompt), (offset, no_ctx, prompt) = dec.given
+    assert ctx_s > 2.0 and abs(ctx_offset - (6.0 - ctx_s)) < 1e-3  # tried with the room's speech first
+    assert no_ctx == 0.0 and offset == 6.0  # then the seat's audio alone
+    # The context's text, no longer heard, is prompted instead.
+    assert ctx_prompt.endswith("Please rise.") and prompt.endswith("Is the plaintiff present?")
+    assert partials and all(w.start >= 6.0 for w in partials[0].segment.words)
+
+    seat.insert_audio_chunk(speech[int(1.5 * 16000) :], 7.5)
+    events = seat.process_iter() + seat.finish()
+    assert all(c == 0.0 for _, c, _ in dec.given[2:])  # no more context for this utterance: no double decodes
+    finals = [e.segment for e in events if e.kind == "final"]
+    assert finals and finals[-1].end > 8.0  # the seat's words became final
+    check_invariants(partials + events)
+
+    seat.insert_audio_chunk(speech[: int(1.5 * 16000)], 20.0)  # the next utterance gets context again
+    seat.process_iter()
+    assert dec.given[-2][1] > 0.0 and dec.given[-1][1] == 0.0
+
+
+def test_two_decodes_a_moment_apart_do_not_agree_a_mishearing_into_the_record(en_clip) -> None:
+    """Decodes 0.4 s apart hear nearly the same audio and share a mishearing ("does" for "has"): the
+    agreement waits for a decode that heard ``agree_hop_s`` more, while the newest one is shown."""
+    speech = en_clip[0][8000 : 8000 + 2 * 16000]
+    dec = ScriptedDecoder(["the defendant does", "the defendant does never", "the defendant has never paid",
+                           "the defendant has never paid it", "the defendant has never paid it back"])
+    proc = OnlineProcessor(dec, OnlineOptions(language="en", final_hold_s=10.0))  # type: ignore[arg-type]
+    partials, committed = [], []
+    for i in range(5):  # one decode every 0.4 s
+        proc.insert_audio_chunk(speech[int(i * 0.4 * 16000) : int((i + 1) * 0.4 * 16000)])
+        partials += [e.segment.text for e in proc.process_iter() if e.kind == "partial"]
+        committed.append([w.text.strip() for w in proc.pending])
+    assert len(dec.calls) == 5
+    assert partials[:2] == ["the defendant does", "the defendant does never"]  # the newest decode is shown
+    # The 2nd decode (0.4 s after the 1st) is not compared with it; the 3rd (0.8 s after) is, and
+    # "does" never agrees; the 5th is compared with the 3rd's "has never paid".
+    assert committed == [[], [], ["the", "defendant"], ["the", "defendant"],
+                         ["the", "defendant", "has", "never", "paid"]]
+    assert OnlineOptions().agree_hop_s == 0.8

@@ -1,6 +1,7 @@
 import asyncio
 import threading
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from transcribe.decoder import Decoder
 from transcribe.errors import TranscribeError
 from transcribe.online import OnlineOptions
 from transcribe.room import SeatSpec
-from transcribe.scheduler import SchedulerOptions, TranscriptionScheduler
+from transcribe.scheduler import SchedulerOptions, TranscriptionScheduler, _Room
 
 SEATS = [SeatSpec(0, "judge", "presiding_judge"), SeatSpec(1, "clerk", "clerk"),
          SeatSpec(2, "plaintiff", "plaintiff"), SeatSpec(3, "defendant", "defendant")]
@@ -87,3 +88,36 @@ def test_room_lag_is_the_worst_seat_backlog(base_decoder, hearing) -> None:
     assert scheduler.room_lag_s("r") == max(s.backlog_s for s in scheduler.lag())
     with pytest.raises(TranscribeError, match="unknown room"):
         scheduler.room_lag_s("nowhere")
+
+
+def test_the_cadence_stretches_when_a_stream_falls_behind_not_while_it_keeps_up() -> None:
+    """A lone seat decoded every 0.4 s has 0.4 s waiting plus the ~0.5 s a decode takes: it keeps up,
+    and the cadence stays at its minimum. A backlog that grows beyond that stretches the cadence (up
+    to its maximum); once the streams are caught up it shrinks back."""
+    options = SchedulerOptions(min_cadence_s=0.4, max_cadence_s=2.0, slack_s=1.0)
+    scheduler = TranscriptionScheduler(None, options)  # type: ignore[arg-type]
+    backlog = [0.0]
+    seat = SimpleNamespace(backlog_s=lambda: backlog[0])
+    scheduler.rooms["r"] = _Room(SimpleNamespace(processors={0: seat}), asyncio.Queue())  # type: ignore[arg-type]
+    try:
+        now = 0.0
+
+        def tick(seconds: float) -> float:
+            nonlocal now
+            now += seconds
+            scheduler._adapt(now)
+            return scheduler.cadence_s
+
+        backlog[0] = 0.95  # cadence + a decode in flight
+        assert [tick(1.0) for _ in range(5)] == [0.4] * 5
+        assert tick(0.5) == 0.4  # at most one change a second
+        cadences = []
+        for behind in (1.5, 2.5, 3.5, 5.0, 7.0, 9.0, 11.0, 13.0, 15.0):  # falling behind
+            backlog[0] = behind
+            cadences.append(tick(1.0))
+        assert cadences == sorted(cadences) and cadences[0] == pytest.approx(0.5) and cadences[-1] == 2.0
+        backlog[0] = 0.0
+        shrinking = [tick(1.0) for _ in range(30)]
+        assert shrinking == sorted(shrinking, reverse=True) and shrinking[-1] == 0.4
+    finally:
+        scheduler._pool.shutdown()
