@@ -10,6 +10,7 @@ without growing lag. The peer runs in the same script on the same model and audi
 so it is not installed next to ours).
 
 Usage: python bench/streaming.py [--quick] [--model base] [--rooms 1,2,3] [--hold-s 600] [--workers 2 --cpu-threads 1]
+                                [--replays N] [--skip stream,peer,batch,rooms]
   --quick: first 30 s of the hearing, rooms held 60 s.
   --workers/--cpu-threads: the live decode pool (the server's defaults: 2 decodes at once, 1 thread each);
   the batch part runs on a model with workers x cpu-threads threads, as `courtroom transcribe` does.
@@ -226,6 +227,9 @@ def main() -> int:
     parser.add_argument("--hold-s", type=float, default=None)
     parser.add_argument("--workers", type=int, default=2, help="decodes at once (one model replica each)")
     parser.add_argument("--cpu-threads", type=int, default=1, help="threads per decode")
+    parser.add_argument("--replays", type=int, default=1,
+                        help="replay the hearing through ours this many times (one figure line each: the "
+                             "tail of 160 words moves run to run)")
     parser.add_argument("--skip", default="", help="comma list of parts to skip: stream,peer,batch,rooms")
     parser.add_argument("--vocabulary", default=",".join(DEMO_VOCABULARY),
                         help="case vocabulary given to ours, the offline batch and the peer alike ('' for none)")
@@ -264,14 +268,17 @@ def main() -> int:
     for name, peer in (("ours", False), ("peer", True)):
         if (name == "ours" and "stream" in skip) or (name == "peer" and "peer" in skip):
             continue
-        (evs, t0, lag), wall = timed(lambda p=peer: asyncio.run(replay(decoder, audio, 1, peer=p, vocabulary=vocabulary,
-                                                                       workers=args.workers)))
-        finals, firsts = latencies(evs[0], t0)
-        err = score([e.segment for e in evs[0] if e.kind == "final"], ref, until)
-        print(f"{name}: final latency p50 {pct(finals, 50):.2f} s p95 {pct(finals, 95):.2f} s; first-partial "
-              f"p50 {pct(firsts, 50):.2f} s p95 {pct(firsts, 95):.2f} s; WER en {err['en']:.3f} "
-              f"(offline {off_err['en']:.3f}), CER zh {err['zh']:.3f} (offline {off_err['zh']:.3f}); "
-              f"max lag {max(v for _, v in lag):.1f} s; words {len(finals)}")
+        runs = args.replays if name == "ours" else 1
+        for run in range(runs):
+            (evs, t0, lag), wall = timed(lambda p=peer: asyncio.run(replay(
+                decoder, audio, 1, peer=p, vocabulary=vocabulary, workers=args.workers)))
+            finals, firsts = latencies(evs[0], t0)
+            err = score([e.segment for e in evs[0] if e.kind == "final"], ref, until)
+            label = f"{name} (replay {run + 1} of {runs})" if runs > 1 else name
+            print(f"{label}: final latency p50 {pct(finals, 50):.2f} s p95 {pct(finals, 95):.2f} s; first-partial "
+                  f"p50 {pct(firsts, 50):.2f} s p95 {pct(firsts, 95):.2f} s; WER en {err['en']:.3f} "
+                  f"(offline {off_err['en']:.3f}), CER zh {err['zh']:.3f} (offline {off_err['zh']:.3f}); "
+                  f"max lag {max(v for _, v in lag):.1f} s; words {len(finals)}", flush=True)
 
     if "rooms" not in skip:
         hold = args.hold_s or (60.0 if args.quick else 600.0)

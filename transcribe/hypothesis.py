@@ -15,14 +15,14 @@ def norm(text: str) -> str:
 
 
 class HypothesisBuffer:
-    """Holds the last decode's unconfirmed words; ``flush`` commits the longest common prefix.
+    """Holds a decode's unconfirmed words; ``flush`` commits the longest common prefix with the next one.
 
     Words are absolute-time ``Word`` records; committed times never go backwards.
     """
 
     def __init__(self) -> None:
         self.committed_in_buffer: list[Word] = []
-        self.buffer: list[Word] = []  # previous hypothesis, not yet committed
+        self.buffer: list[Word] = []  # the hypothesis the next ``flush`` compares with, not yet committed
         self.new: list[Word] = []
         self.latest: list[Word] = []  # a newer hypothesis than ``buffer``, shown but held from agreement
         self.last_committed_time = 0.0

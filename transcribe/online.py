@@ -197,7 +197,6 @@ class OnlineProcessor:
         self.pending: list[Word] = []  # committed, not yet emitted as final
         self.final_until_s = 0.0  # end of the last word handed out in a final
         self.utterance_decodes = 0
-        self.context_failed = False  # a decode of this utterance lost the seat's words to the context
         self.language = self.options.language  # of the current utterance, once its first words are committed
         self.window_language: str | None = self.options.language  # what the last decode detected
         self.window_language_share = 0.0  # ... and its share of the probability among the languages
@@ -339,9 +338,9 @@ class OnlineProcessor:
         if context and not decoded.words:
             # The room's speech before the seat's own sometimes swallows the seat's words: Whisper writes
             # the context as one segment and stops, or loops over it and the window is dropped (seen in
-            # ~5 % of context decodes on the demo hearing, whole utterances lost). The seat's audio alone,
-            # then no more context for this utterance (the context's text goes into the prompt instead).
-            self.context_failed = True
+            # ~5 % of context decodes on the demo hearing, whole utterances lost). The seat's audio alone
+            # then, with the context's text as prompt. The next decode tries the context again: it mends
+            # homophones (转账, not 转仗), and giving it up for the utterance cost CER (bench/RESULTS.md).
             prompt = self._prompt(prompt_language, self.buffer_start_s)
             decoded = self.decoder.decode(window, offset, replace(opts, context_s=0.0, prompt=prompt))
         self.window_language, self.window_language_share = decoded.language, decoded.language_probability
@@ -367,7 +366,7 @@ class OnlineProcessor:
         window_s = len(window) / SAMPLE_RATE
         bucket_s = encoder_frames(int(window_s * 100), self.options.min_window_s) / 100
         room = min(self.options.context_audio_s, bucket_s - 1.0 - window_s)  # 1 s of padding stays
-        if language is None or room < 1.0 or self.context_failed:
+        if language is None or room < 1.0:
             return language, []
         return language, self.conversation.audio_before(self.buffer_start_s, language, room)
 
@@ -396,7 +395,6 @@ class OnlineProcessor:
         self.processed_until_s = self.buffer_end_s
         self.last_partial = ""
         self.utterance_decodes = 0
-        self.context_failed = False
         if events and self.utterance_language:
             self.seat_language, self.seat_language_at_s = self.utterance_language, self.buffer_end_s
         self.language = self.window_language = self.options.language

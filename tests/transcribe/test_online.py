@@ -285,14 +285,11 @@ def test_a_decode_that_loses_the_seats_words_to_the_context_is_done_again_withou
 
     seat.insert_audio_chunk(speech[int(1.5 * 16000) :], 7.5)
     events = seat.process_iter() + seat.finish()
-    assert all(c == 0.0 for _, c, _ in dec.given[2:])  # no more context for this utterance: no double decodes
+    # Each later decode tries the context again (it mends homophones when it works), then the seat alone.
+    assert len(dec.given) >= 4 and [c > 0.0 for _, c, _ in dec.given[2:]] == [True, False] * ((len(dec.given) - 2) // 2)
     finals = [e.segment for e in events if e.kind == "final"]
     assert finals and finals[-1].end > 8.0  # the seat's words became final
     check_invariants(partials + events)
-
-    seat.insert_audio_chunk(speech[: int(1.5 * 16000)], 20.0)  # the next utterance gets context again
-    seat.process_iter()
-    assert dec.given[-2][1] > 0.0 and dec.given[-1][1] == 0.0
 
 
 def test_two_decodes_a_moment_apart_do_not_agree_a_mishearing_into_the_record(en_clip) -> None:
