@@ -61,9 +61,9 @@ class OnlineOptions:
     max_hold_s: float = 2.0
     # A word the latest decode heard with this much audio after it is committed even if two decodes
     # did not agree on its spelling: bounds the latency of a final (LocalAgreement alone does not).
-    # Mandarin homophones rarely agree, so most Mandarin is committed this way: with decodes every
-    # 0.4 s, 1.6 s committed it with less audio heard than the slower cadence had (CER 0.24-0.28
-    # against 0.24 at 1.9 s on the demo hearing, bench/RESULTS.md).
+    # Mandarin homophones rarely agree, so most Mandarin is committed this way. 1.6 s before decodes
+    # came every 0.4 s (rather than ~0.6 s): 1.9 s lets such a word be heard with about as much audio
+    # after it as then (the difference in CER was within its spread, bench/RESULTS.md).
     force_commit_s: float = 1.9
     # LocalAgreement compares a decode with one that heard at least this much less audio: decodes come
     # as often as every 0.4 s (the scheduler's cadence) and two a moment apart share their mishearings.
@@ -282,7 +282,7 @@ class OnlineProcessor:
             # the audio that followed (that audio stays buffered and counts as backlog for the next turn).
             return events
         if not self.vad.speech_between(self.buffer_start_s, self.buffer_end_s):
-            if self.hyp.buffer or self.hyp.latest or self.pending:
+            if self.hyp.uncommitted() or self.pending:
                 return events + self._end_utterance(decode=False)
             self._trim_to(max(self.buffer_start_s, self.buffer_end_s - 0.4))  # keep a possible onset
             self.processed_until_s = self.buffer_end_s
@@ -292,7 +292,7 @@ class OnlineProcessor:
         words = self._decode()
         self.hyp.insert(words)
         agreed: list[Word] = []
-        if self.buffer_end_s - self.agreed_at_s > self.options.agree_hop_s - 0.01:
+        if self.buffer_end_s - self.agreed_at_s > self.options.agree_hop_s - 0.01:  # (float sums of 0.4 s)
             agreed, self.agreed_at_s = self.hyp.flush(), self.buffer_end_s
         else:
             self.hyp.hold()
@@ -373,7 +373,7 @@ class OnlineProcessor:
     def _end_utterance(self, decode: bool = True) -> list[TranscriptEvent]:
         """The seat stopped speaking: decode the buffer once more and commit all of it."""
         fresh = self.buffer_end_s - self.processed_until_s  # audio the last decode has not seen
-        recent = ((self.hyp.buffer or self.hyp.latest) and not self.pending and fresh < self.options.reuse_hypothesis_s
+        recent = (self.hyp.uncommitted() and not self.pending and fresh < self.options.reuse_hypothesis_s
                   and not self.vad.speech_between(self.processed_until_s, self.buffer_end_s))
         if decode and len(self.audio) and not recent and self.vad.speech_between(self.buffer_start_s, self.buffer_end_s):
             decoded = self._decode(self.options.final_beam_size)
