@@ -36,8 +36,12 @@ class HypothesisBuffer:
         words = list(words)
         after = self._after_committed(words)
         if after is None:
-            after = [w for w in words if (w.start + w.end) / 2 > self.last_committed_time]
+            after = self._after_last_commit(words)
         self.new = after
+
+    def _after_last_commit(self, words: list[Word]) -> list[Word]:
+        """The words that lie after the last commit in time (a word counts by its middle)."""
+        return [w for w in words if (w.start + w.end) / 2 > self.last_committed_time]
 
     def _after_committed(self, words: list[Word]) -> list[Word] | None:
         committed = self.committed_in_buffer
@@ -87,7 +91,7 @@ class HypothesisBuffer:
         while source and source[0].end < t:
             commit.append(self._monotonic(source.pop(0)))
         if commit and source is self.latest:
-            self.buffer = [w for w in self.buffer if (w.start + w.end) / 2 > self.last_committed_time]
+            self.buffer = self._after_last_commit(self.buffer)
         self.committed_in_buffer.extend(commit)
         return commit
 
