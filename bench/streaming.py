@@ -258,7 +258,9 @@ def main() -> int:
     off_err = score(offline, ref, until)
     if "batch" not in skip:
         mono = audio.sum(axis=1) / 2.0
-        for lang in ("en", None):  # fixed language on both sides, then detection on both sides
+        spoken = [u["language"] for u in ref["utterances"]]
+        fixed = max(set(spoken), key=spoken.count)  # the hearing's main language (the demo: English)
+        for lang in (fixed, None):  # fixed language on both sides, then detection on both sides
             _, bare = timed(lambda lang=lang: list(model.transcribe(mono, beam_size=5, language=lang)[0]), "bare")
             _, seats = timed(lambda lang=lang: transcribe_recording(model, audio, SEATS, BatchOptions(language=lang)),
                              "seats")
