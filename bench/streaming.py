@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from capture.types import AudioChunk  # noqa: E402
 from transcribe.batch import BatchOptions, transcribe_recording  # noqa: E402
 from transcribe.decoder import DecodeOptions, Decoder, detect_language, join_words  # noqa: E402
+from transcribe.glossary import COURT_TERMS, with_glossary  # noqa: E402
 from transcribe.hypothesis import norm  # noqa: E402
 from transcribe.metrics import error_rate  # noqa: E402
 from transcribe.model_store import ModelStore, load_model  # noqa: E402
@@ -48,9 +49,9 @@ from transcribe.scheduler import SchedulerOptions, TranscriptionScheduler  # noq
 from transcribe.types import Segment, TranscriptEvent, Word  # noqa: E402
 
 HEARING = ROOT / "hardware" / "samples" / "demo_hearing.flac"
-# What the live server prompts the demo hearing with (courtroom_api.live.transcription.case_vocabulary):
-# the demo case's participants and cause of action.
-DEMO_VOCABULARY = ("王审判长", "刘书记员", "张伟", "李娜", "借款合同纠纷")
+# What the live server prompts the demo hearing with (courtroom_api.live.transcription.room_options): the
+# court glossary, then the demo case's participants and cause of action.
+DEMO_VOCABULARY = with_glossary(COURT_TERMS, ("王审判长", "刘书记员", "张伟", "李娜", "借款合同纠纷"))
 SEATS = [SeatSpec(0, "judge", "presiding_judge"), SeatSpec(1, "clerk", "clerk"),
          SeatSpec(2, "plaintiff", "plaintiff"), SeatSpec(3, "defendant", "defendant")]
 

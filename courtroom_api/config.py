@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from transcribe.glossary import COURT_TERMS
+
 
 class DatabaseSettings(BaseModel):
     # Empty means: an embedded SQLite file under the data directory.
@@ -51,6 +53,8 @@ class TranscribeSettings(BaseModel):
     cpu_threads: int = 1
     workers: int = 2
     hotwords: list[str] = Field(default_factory=list)
+    # The words of court procedure (法庭, 原告, 质证 …), prompted before each case's names and the hotwords.
+    glossary: list[str] = Field(default_factory=lambda: list(COURT_TERMS))
     # Languages a court speaks: detection (language unset) only chooses between these.
     languages: list[str] = Field(default_factory=lambda: ["zh", "en"])
     beam_size: int = 5

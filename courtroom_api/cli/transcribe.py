@@ -110,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     from transcribe.batch import BatchOptions, read_audio, transcribe_recording
     from transcribe.errors import TranscribeError
     from transcribe.formats import render
+    from transcribe.glossary import with_glossary
     from transcribe.model_store import ModelStore, load_model
 
     settings = get_settings()
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         name = args.model or ts.model
         # One file at a time: all the cores of the live decode pool.
         model = load_model(store, name, cpu_threads=ts.cpu_threads * ts.workers, compute_type=ts.compute_type)
-        vocabulary = tuple(dict.fromkeys([*_participant_names(args.participants), *ts.hotwords]))
+        vocabulary = with_glossary(ts.glossary, _participant_names(args.participants), ts.hotwords)
         options = BatchOptions(language=None if language in (None, "auto") else language, beam_size=ts.beam_size,
                                vocabulary=vocabulary, model_name=name)
         segments = transcribe_recording(model, audio, seats, options)

@@ -51,12 +51,13 @@ def case_vocabulary(services: Any, hearing_id: int) -> tuple[str, ...]:
 
 def room_options(settings: Settings, vocabulary: tuple[str, ...] = ()) -> tuple[Any, Any]:
     """(OnlineOptions, GateOptions) of a hearing's room, from the transcribe settings."""
+    from transcribe.glossary import with_glossary
     from transcribe.online import OnlineOptions
     from transcribe.seats import GateOptions
 
     t = settings.transcribe
     online = OnlineOptions(language=t.language, languages=tuple(t.languages), final_beam_size=t.beam_size,
-                           vocabulary=tuple(dict.fromkeys([*vocabulary, *t.hotwords])))
+                           vocabulary=with_glossary(t.glossary, vocabulary, t.hotwords))
     return online, GateOptions(activity_dbfs=t.activity_dbfs, bleed_margin_db=t.bleed_margin_db)
 
 

@@ -17,8 +17,16 @@ def test_case_names_and_cause_of_action_prompt_the_transcriber(world) -> None:
 def test_room_options_come_from_the_transcribe_settings(tmp_path) -> None:
     settings = get_settings(data_dir=tmp_path, transcribe={
         "language": "zh", "languages": ["zh"], "hotwords": ["借条", "张三"], "beam_size": 3,
-        "activity_dbfs": -40.0, "bleed_margin_db": 6.0})
+        "activity_dbfs": -40.0, "bleed_margin_db": 6.0, "glossary": ["原告", "借条"]})
     online, gate = room_options(settings, ("张三", "买卖合同纠纷"))
     assert online.language == "zh" and online.languages == ("zh",) and online.final_beam_size == 3
-    assert online.vocabulary == ("张三", "买卖合同纠纷", "借条")  # once each, case words first
+    # once each: the court's glossary, then the case's words, then the hotwords (nearest the audio)
+    assert online.vocabulary == ("原告", "借条", "张三", "买卖合同纠纷")
     assert (gate.activity_dbfs, gate.bleed_margin_db) == (-40.0, 6.0)
+
+
+def test_the_court_glossary_is_prompted_unless_a_court_empties_it(tmp_path) -> None:
+    online, _ = room_options(get_settings(data_dir=tmp_path), ("张三",))
+    assert online.vocabulary[-1] == "张三" and {"法庭调查", "原告", "质证"} <= set(online.vocabulary)
+    online, _ = room_options(get_settings(data_dir=tmp_path, transcribe={"glossary": []}), ("张三",))
+    assert online.vocabulary == ("张三",)
