@@ -181,11 +181,15 @@ class Conversation:
     def before(self, t: float, language: str | None, chars: int) -> str:
         """The last ``chars`` characters said in ``language`` by anyone, of finals that ended before ``t``
         (text whose audio is still in a seat's buffer makes Whisper skip it)."""
+        # a Chinese character is a token or two, an English word of ~5 characters one
+        keep = chars // 2 if language == "zh" else chars
+        if keep <= 0:
+            return ""  # (a slice from -0 would be the whole history)
         with self._lock:
             lines = sorted(line for line in self._lines if line[0] <= t and line[1] == (language or ""))
-        if language == "zh":  # a Chinese character is a token or two, an English word of ~5 characters one
-            return "".join(text for _, _, text in lines)[-(chars // 2) :]
-        return " ".join(text for _, _, text in lines)[-chars:].strip()
+        if language == "zh":
+            return "".join(text for _, _, text in lines)[-keep:]
+        return " ".join(text for _, _, text in lines)[-keep:].strip()
 
 
 class OnlineProcessor:

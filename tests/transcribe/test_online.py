@@ -194,6 +194,9 @@ def test_a_seat_is_prompted_with_what_the_room_just_said(en_clip) -> None:
     # Text whose audio is still in a seat's buffer (it ended after the buffer's start) is left out.
     assert room.before(2.0, "en", 100) == "" and room.before(5.0, "en", 100) == "Is the plaintiff present?"
     assert room.before(5.0, "zh", 100) == "现在开庭。"
+    assert room.before(5.0, "zh", 6) == "开庭。" and room.before(5.0, "en", 9) == "present?"
+    # prompt_chars 0 (or 1 for Mandarin, half a character) turns the room's text off, not all of it on
+    assert room.before(5.0, "en", 0) == "" and room.before(5.0, "zh", 1) == ""
 
 
 def test_the_last_utterance_in_a_language_stays_context_however_many_in_another_followed() -> None:
