@@ -2,7 +2,10 @@
 
 Prints: final-text latency per word (emission wall time minus the word's end in the audio) p50/p95;
 first-partial latency per word p50/p95; WER (English) / CER (Mandarin) against the reference and
-against offline faster-whisper on the same model; batch-mode wall time against a bare
+against offline transcription on the same model: our batch mode (``courtroom transcribe``, per seat,
+the case vocabulary) and a bare ``WhisperModel.transcribe`` of the mono mixdown (faster-whisper's
+defaults, its bundled VAD, without and with the vocabulary as ``initial_prompt``, words scored by
+the utterance they fall in); batch-mode wall time against a bare
 ``WhisperModel.transcribe`` of the same file; the number of concurrent real-time rooms held
 without growing lag. The peer runs in the same script on the same model and audio: a plain
 "re-transcribe the growing buffer every second" policy (ufal/whisper_streaming's PyPI fork
@@ -38,7 +41,15 @@ sys.path.insert(0, str(ROOT))
 
 from capture.types import AudioChunk  # noqa: E402
 from transcribe.batch import BatchOptions, transcribe_recording  # noqa: E402
-from transcribe.decoder import DecodeOptions, Decoder, detect_language, join_words  # noqa: E402
+from transcribe.decoder import (  # noqa: E402
+    ZH_PROMPT,
+    DecodeOptions,
+    Decoder,
+    detect_language,
+    join_words,
+    to_simplified,
+    vocabulary_prompt,
+)
 from transcribe.glossary import COURT_TERMS, with_glossary  # noqa: E402
 from transcribe.hypothesis import norm  # noqa: E402
 from transcribe.metrics import error_rate  # noqa: E402
@@ -211,6 +222,30 @@ def score(segments: list[Segment], ref: dict, until_s: float) -> dict[str, float
     return out
 
 
+def score_words(words: list[Word], ref: dict, until_s: float) -> dict[str, float]:
+    """As ``score``, for a transcript with no seats: each word counts for the utterance it overlaps most."""
+    utts = [u for u in ref["utterances"] if u["end"] <= until_s]
+    heard: dict[int, list[str]] = {i: [] for i in range(len(utts))}
+    for w in words:
+        i = max(range(len(utts)), key=lambda i: min(w.end, utts[i]["end"]) - max(w.start, utts[i]["start"]))
+        heard[i].append(w.text)
+    return {lang: error_rate(" ".join(u["text"] for u in utts if u["language"] == lang),
+                             " ".join("".join(heard[i]) for i, u in enumerate(utts) if u["language"] == lang), lang)
+            for lang in ("en", "zh")}
+
+
+def bare_offline(model, audio: np.ndarray, ref: dict, until_s: float, language: str | None,  # type: ignore[no-untyped-def]
+                 prompt: str | None) -> dict[str, float]:
+    """Offline faster-whisper as it comes: ``WhisperModel.transcribe`` of the mono mixdown (beam 5, each
+    window prompted with the text before it), its Silero VAD on; Mandarin converted to simplified
+    characters as ours is (the model writes traditional ones unless prompted otherwise)."""
+    mono = audio.sum(axis=1) / 2.0
+    segments, _ = model.transcribe(mono, language=language, multilingual=language is None, vad_filter=True,
+                                   word_timestamps=True, initial_prompt=prompt)
+    words = [Word(w.start, w.end, to_simplified(w.word), w.probability) for s in segments for w in s.words or ()]
+    return score_words(words, ref, until_s)
+
+
 CPU: dict[str, float] = {}
 
 
@@ -257,10 +292,10 @@ def main() -> int:
     offline, batch_wall = timed(lambda: transcribe_recording(
         model, audio, SEATS, BatchOptions(model_name=args.model, vocabulary=vocabulary)))
     off_err = score(offline, ref, until)
+    spoken = [u["language"] for u in ref["utterances"]]
+    fixed = max(set(spoken), key=spoken.count)  # the hearing's main language (the demo: English)
     if "batch" not in skip:
         mono = audio.sum(axis=1) / 2.0
-        spoken = [u["language"] for u in ref["utterances"]]
-        fixed = max(set(spoken), key=spoken.count)  # the hearing's main language (the demo: English)
         for lang in (fixed, None):  # fixed language on both sides, then detection on both sides
             _, bare = timed(lambda lang=lang: list(model.transcribe(mono, beam_size=5, language=lang)[0]), "bare")
             _, seats = timed(lambda lang=lang: transcribe_recording(model, audio, SEATS, BatchOptions(language=lang)),
@@ -272,6 +307,17 @@ def main() -> int:
                   f"{one / bare:.2f}x | CPU seconds: bare {CPU['bare']:.1f}, per seat {CPU['seats']:.1f} = "
                   f"{CPU['seats'] / CPU['bare']:.2f}x, mixdown {CPU['mono']:.1f} = {CPU['mono'] / CPU['bare']:.2f}x")
     print(f"offline (batch) error: WER en {off_err['en']:.3f}, CER zh {off_err['zh']:.3f}")
+    main_language = fixed if len(set(spoken)) == 1 else None  # a mixed hearing: detected per window
+    prompts: dict[str, str | None] = {"no prompt": None}
+    vocab_text = vocabulary_prompt(vocabulary, fixed)
+    if vocab_text:
+        prompts["the vocabulary as initial_prompt"] = (ZH_PROMPT if main_language == "zh" else "") + vocab_text
+    bare_err = {}
+    for label, prompt in prompts.items():
+        bare_err[label] = bare_offline(model, audio, ref, until, main_language, prompt)
+        print(f"offline (bare faster-whisper, mono mixdown, language {main_language or 'detected'}, {label}) error: "
+              f"WER en {bare_err[label]['en']:.3f}, CER zh {bare_err[label]['zh']:.3f}")
+    bare_fw = bare_err["no prompt"]
 
     for name, peer in (("ours", False), ("peer", True)):
         if (name == "ours" and "stream" in skip) or (name == "peer" and "peer" in skip):
@@ -285,7 +331,8 @@ def main() -> int:
             label = f"{name} (replay {run + 1} of {runs})" if runs > 1 else name
             print(f"{label}: final latency p50 {pct(finals, 50):.2f} s p95 {pct(finals, 95):.2f} s; first-partial "
                   f"p50 {pct(firsts, 50):.2f} s p95 {pct(firsts, 95):.2f} s; WER en {err['en']:.3f} "
-                  f"(offline {off_err['en']:.3f}), CER zh {err['zh']:.3f} (offline {off_err['zh']:.3f}); "
+                  f"(offline {off_err['en']:.3f}, bare {bare_fw['en']:.3f}), CER zh {err['zh']:.3f} (offline "
+                  f"{off_err['zh']:.3f}, bare {bare_fw['zh']:.3f}); "
                   f"max lag {max(v for _, v in lag):.1f} s; words {len(finals)}", flush=True)
 
     if "rooms" not in skip:
