@@ -25,6 +25,7 @@ from transcribe.decoder import (
     vocabulary_prompt,
 )
 from transcribe.errors import AudioFormatError
+from transcribe.homophones import corrector
 from transcribe.room import SeatSpec
 from transcribe.seats import GateOptions, seat_spans
 from transcribe.types import Segment, Word
@@ -147,6 +148,7 @@ def transcribe_utterances(model: WhisperModel, audio: np.ndarray, utterances: Se
 
     utterances = [p for u in utterances if u.end - u.start >= 0.1 for p in _split_long(audio, u)]
     out: list[Segment] = []
+    fix = corrector(options.vocabulary)  # the case's terms where Whisper wrote a homophone
     for language, group in _by_language(model, audio, utterances, options).items():
         request = WindowRequest(
             language=language, languages=options.languages, beam_size=options.beam_size,
@@ -162,7 +164,7 @@ def transcribe_utterances(model: WhisperModel, audio: np.ndarray, utterances: Se
             for window, result in zip(batch, decode_batch(model, [_window_audio(audio, w) for w in batch], request),
                                       strict=True):
                 segments, heard = _window_segments(window, result, seats, options.model_name)
-                out += segments
+                out += [fix.segment(s) for s in segments]
                 # Whisper sometimes ends its text before the window's last utterances (``transcribe``
                 # goes on from the last timestamp): those utterances get a window of their own.
                 rest = window.utterances[max(heard, default=-1) + 1 :]

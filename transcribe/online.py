@@ -32,6 +32,7 @@ from transcribe.decoder import (
     vocabulary_prompt,
 )
 from transcribe.errors import AudioFormatError
+from transcribe.homophones import corrector
 from transcribe.hypothesis import HypothesisBuffer
 from transcribe.types import EventKind, Segment, TranscriptEvent, Word
 from transcribe.vad import StreamVad
@@ -362,7 +363,8 @@ class OnlineProcessor:
         self.decodes += 1
         self.utterance_decodes += 1
         self.processed_until_s = self.buffer_end_s
-        return decoded.words
+        # before LocalAgreement: two decodes that wrote 员告 and 原告 agree on 原告
+        return corrector(self.options.vocabulary).words(decoded.words)
 
     def _context(self, window: np.ndarray) -> tuple[str | None, list[_Heard]]:
         """(language, the room's audio to put before ``window``): as much of the room's last speech as

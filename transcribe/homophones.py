@@ -1,0 +1,98 @@
+"""The case's Mandarin terms put back where Whisper wrote a homophone of them.
+
+Prompting the vocabulary (see ``glossary.py``) helps, yet the base model still writes 原告 (yuángào)
+as 员告 (yuángào) seven times in one hearing, 休庭 as 休停, a party 李娜 as 李纳: the same syllables in
+other characters. A run of characters that reads exactly as a vocabulary term (every character
+shares a toneless pinyin reading with the term's character at its place, polyphones in all their
+readings) and has at least one of its characters in place is that term. Terms of one character are
+left alone (too many homophones), and so is anything that is not Chinese. Requiring a character in
+common keeps whole other words out (远高于 stays, 答辩 does not take 大便); the price is a real word
+one character off a term with its sound (调节 becomes 调解), which a clerk corrects as any other
+mishearing, and 发停 for 法庭 is not mended.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from functools import lru_cache
+
+from transcribe.types import Segment, Word
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@lru_cache(maxsize=8192)
+def readings(char: str) -> frozenset[str]:
+    """Toneless pinyin readings of one Chinese character (empty for anything else)."""
+    from pypinyin import Style, pinyin
+
+    if not _HAN.fullmatch(char):
+        return frozenset()
+    return frozenset(pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")[0])
+
+
+class TermCorrector:
+    """Rewrites homophones of the terms in Mandarin words, character for character (times kept)."""
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        # longest first: 法庭调查 before 法庭
+        self.terms = tuple(sorted({t for t in terms if len(t) >= 2 and all(_HAN.fullmatch(c) for c in t)},
+                                  key=lambda t: (-len(t), t)))
+        self._sounds = tuple(tuple(readings(c) for c in t) for t in self.terms)
+
+    def text(self, text: str) -> str:
+        chars = list(text)
+        for start, term in self._matches(chars):
+            chars[start : start + len(term)] = term
+        return "".join(chars)
+
+    def words(self, words: Sequence[Word]) -> tuple[Word, ...]:
+        """The words with homophones of terms rewritten; a term may span several words (tokens)."""
+        chars = [c for w in words for c in w.text]
+        matches = self._matches(chars)
+        if not matches:
+            return tuple(words)
+        for start, term in matches:
+            chars[start : start + len(term)] = term
+        out, at = [], 0
+        for w in words:
+            text = "".join(chars[at : at + len(w.text)])
+            at += len(w.text)
+            out.append(w if text == w.text else replace(w, text=text))
+        return tuple(out)
+
+    def segment(self, segment: Segment) -> Segment:
+        from transcribe.decoder import join_words
+
+        words = self.words(segment.words)
+        if words == segment.words:
+            return segment
+        return replace(segment, words=words, text=join_words(words))
+
+    def _matches(self, chars: Sequence[str]) -> list[tuple[int, str]]:
+        """(start, term) for each run of ``chars`` that reads as a term but is written otherwise."""
+        if not self.terms:
+            return []
+        heard = [readings(c) for c in chars]
+        taken = [False] * len(chars)
+        found = []
+        for term, sounds in zip(self.terms, self._sounds, strict=True):
+            n = len(term)
+            for i in range(len(chars) - n + 1):
+                if not heard[i] & sounds[0] or any(taken[i : i + n]):
+                    continue
+                if "".join(chars[i : i + n]) == term:
+                    taken[i : i + n] = [True] * n  # the term itself: no shorter term is looked for in it
+                elif any(chars[i + k] == term[k] for k in range(n)) and all(
+                        heard[i + k] & sounds[k] for k in range(1, n)):
+                    found.append((i, term))
+                    taken[i : i + n] = [True] * n
+        return found
+
+
+@lru_cache(maxsize=64)
+def corrector(vocabulary: tuple[str, ...]) -> TermCorrector:
+    """One corrector per vocabulary (a room's seats share it)."""
+    return TermCorrector(vocabulary)
