@@ -148,7 +148,7 @@ def transcribe_utterances(model: WhisperModel, audio: np.ndarray, utterances: Se
 
     utterances = [p for u in utterances if u.end - u.start >= 0.1 for p in _split_long(audio, u)]
     out: list[Segment] = []
-    fix = corrector(options.vocabulary)  # the case's terms where Whisper wrote a homophone
+    fix = corrector(tuple(options.vocabulary))  # the case's terms where Whisper wrote a homophone
     for language, group in _by_language(model, audio, utterances, options).items():
         request = WindowRequest(
             language=language, languages=options.languages, beam_size=options.beam_size,

@@ -42,12 +42,6 @@ class TermCorrector:
                                   key=lambda t: (-len(t), t)))
         self._sounds = tuple(tuple(readings(c) for c in t) for t in self.terms)
 
-    def text(self, text: str) -> str:
-        chars = list(text)
-        for start, term in self._matches(chars):
-            chars[start : start + len(term)] = term
-        return "".join(chars)
-
     def words(self, words: Sequence[Word]) -> tuple[Word, ...]:
         """The words with homophones of terms rewritten; a term may span several words (tokens)."""
         chars = [c for w in words for c in w.text]

@@ -364,7 +364,7 @@ class OnlineProcessor:
         self.utterance_decodes += 1
         self.processed_until_s = self.buffer_end_s
         # before LocalAgreement: two decodes that wrote 员告 and 原告 agree on 原告
-        return corrector(self.options.vocabulary).words(decoded.words)
+        return corrector(tuple(self.options.vocabulary)).words(decoded.words)
 
     def _context(self, window: np.ndarray) -> tuple[str | None, list[_Heard]]:
         """(language, the room's audio to put before ``window``): as much of the room's last speech as

@@ -16,12 +16,17 @@ def tokens(*texts: str) -> tuple[Word, ...]:
     return tuple(Word(0.3 * i, 0.3 * i + 0.25, t, 0.9) for i, t in enumerate(texts))
 
 
+def fixed(fix: TermCorrector, text: str) -> str:
+    """The text as a decode of one token per character, corrected."""
+    return "".join(w.text for w in fix.words(tokens(*text)))
+
+
 def test_a_homophone_of_a_term_becomes_the_term() -> None:
     fix = TermCorrector(TERMS)
-    assert fix.text("下面由员告陈述诉讼请求。") == "下面由原告陈述诉讼请求。"  # yuán gào
-    assert fix.text("被告李纳已到庭，现在休停。") == "被告李娜已到庭，现在休庭。"
-    assert fix.text("有没有海款的凭证？") == "有没有还款的凭证？"  # 还 read hái as well as huán
-    assert fix.text("发停调查结束") == "法庭调查结束"  # the longer term, one character in common
+    assert fixed(fix, "下面由员告陈述诉讼请求。") == "下面由原告陈述诉讼请求。"  # yuán gào
+    assert fixed(fix, "被告李纳已到庭，现在休停。") == "被告李娜已到庭，现在休庭。"
+    assert fixed(fix, "有没有海款的凭证？") == "有没有还款的凭证？"  # 还 read hái as well as huán
+    assert fixed(fix, "发停调查结束") == "法庭调查结束"  # the longer term, one character in common
 
 
 def test_other_words_and_other_languages_stay() -> None:
@@ -31,8 +36,8 @@ def test_other_words_and_other_languages_stay() -> None:
                  "原告、被告均已到庭。",  # the terms themselves
                  "身体",  # 审 is a term of one character: never looked for
                  "The plaintiff, Li Na, yuan gao."):
-        assert fix.text(text) == text
-    assert TermCorrector(()).text("员告") == "员告"
+        assert fixed(fix, text) == text
+    assert fixed(TermCorrector(()), "员告") == "员告"
 
 
 def test_a_term_across_tokens_is_rewritten_in_place_with_its_times() -> None:
