@@ -204,6 +204,7 @@ class OnlineProcessor:
         self.seat = seat or SeatInfo()
         self.vad = StreamVad(self.options.vad_threshold)
         self.hyp = HypothesisBuffer()
+        self.terms = corrector(tuple(self.options.vocabulary))  # built here, not in the first decode
         self.inbox = _Inbox()
         self.audio = np.zeros(0, np.float32)  # (frames,) the current buffer
         self.buffer_start_s = 0.0
@@ -364,7 +365,7 @@ class OnlineProcessor:
         self.utterance_decodes += 1
         self.processed_until_s = self.buffer_end_s
         # before LocalAgreement: two decodes that wrote 员告 and 原告 agree on 原告
-        return corrector(tuple(self.options.vocabulary)).words(decoded.words)
+        return self.terms.words(decoded.words)
 
     def _context(self, window: np.ndarray) -> tuple[str | None, list[_Heard]]:
         """(language, the room's audio to put before ``window``): as much of the room's last speech as
