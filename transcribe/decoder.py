@@ -132,6 +132,21 @@ def drop_loops(words: list[Word], max_period: int = 24, repeats: int = 3, long_p
     return words
 
 
+def drop_unheard_tail(words: list[Word], end_s: float, near_s: float = 0.5) -> list[Word]:
+    """Cut the words at the end of a window that Whisper squeezed into no time at all.
+
+    A streaming window ends mid-speech, and Whisper runs on past its end with what it expects next:
+    the case vocabulary from the prompt (借款合同纷 before the judge said it), the room's previous line
+    (这比钱是原告的), "their rights and obligations." — each word with zero duration at the audio's
+    end (~4 % of live decodes on the bench hearings). No audio was heard for them, so they are not
+    shown, not even as a partial: the next decode hears the words when they are said.
+    """
+    cut = len(words)
+    while cut and words[cut - 1].end - words[cut - 1].start < 0.01 and words[cut - 1].start >= end_s - near_s:
+        cut -= 1
+    return words[:cut]
+
+
 def check_audio(audio: np.ndarray) -> np.ndarray:
     """Validate a mono window: (frames,) float32 finite samples, at most 30 s."""
     if not isinstance(audio, np.ndarray) or audio.ndim != 1:
@@ -193,6 +208,7 @@ class Decoder:
         with self._stats_lock:
             self.windows_decoded += 1
             self.audio_decoded_s += len(audio) / SAMPLE_RATE
+        words = drop_unheard_tail(words, offset_s + len(audio) / SAMPLE_RATE)
         return DecodedWindow(tuple(drop_loops(words)), window.language, window.language_probability,
                              len(audio) / SAMPLE_RATE)
 

@@ -127,3 +127,18 @@ def test_invalid_audio_is_a_clear_error(base_decoder, tmp_path) -> None:
         read_audio(bogus)
     with pytest.raises(AudioFormatError, match="no such audio file"):
         read_audio(tmp_path / "missing.wav")
+
+
+def test_words_squeezed_into_no_time_at_the_window_end_are_dropped() -> None:
+    from transcribe.decoder import drop_unheard_tail
+    from transcribe.types import Word
+
+    heard = [Word(8.28, 8.44, "被", 0.9), Word(8.44, 8.64, "告、", 0.9), Word(8.76, 8.94, "李娜、", 0.8)]
+    ahead = [Word(9.08, 9.08, t, 0.5) for t in ("借", "款", "合", "同")]  # the prompt, past the audio's end
+    assert drop_unheard_tail(heard + ahead, 9.10) == heard
+    assert drop_unheard_tail(heard, 9.10) == heard
+    # a word of no duration inside the window, with heard words after it, is not at the end
+    inside = [Word(8.2, 8.2, "、", 0.9)] + heard
+    assert drop_unheard_tail(inside, 9.10) == inside
+    # nor one far from the window's end (a short window decoded with padding is judged by its own end)
+    assert drop_unheard_tail([Word(3.0, 3.0, "No.", 0.9)], 9.10) == [Word(3.0, 3.0, "No.", 0.9)]
