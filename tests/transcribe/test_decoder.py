@@ -140,5 +140,5 @@ def test_words_squeezed_into_no_time_at_the_window_end_are_dropped() -> None:
     # a word of no duration inside the window, with heard words after it, is not at the end
     inside = [Word(8.2, 8.2, "、", 0.9)] + heard
     assert drop_unheard_tail(inside, 9.10) == inside
-    # nor one far from the window's end (a short window decoded with padding is judged by its own end)
+    # nor one well before the end of the window's audio
     assert drop_unheard_tail([Word(3.0, 3.0, "No.", 0.9)], 9.10) == [Word(3.0, 3.0, "No.", 0.9)]
