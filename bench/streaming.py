@@ -234,12 +234,11 @@ def score_words(words: list[Word], ref: dict, until_s: float) -> dict[str, float
             for lang in ("en", "zh")}
 
 
-def bare_offline(model, audio: np.ndarray, ref: dict, until_s: float, language: str | None,  # type: ignore[no-untyped-def]
+def bare_offline(model, mono: np.ndarray, ref: dict, until_s: float, language: str | None,  # type: ignore[no-untyped-def]
                  prompt: str | None) -> dict[str, float]:
     """Offline faster-whisper as it comes: ``WhisperModel.transcribe`` of the mono mixdown (beam 5, each
     window prompted with the text before it), its Silero VAD on; Mandarin converted to simplified
     characters as ours is (the model writes traditional ones unless prompted otherwise)."""
-    mono = audio.sum(axis=1) / 2.0
     segments, _ = model.transcribe(mono, language=language, multilingual=language is None, vad_filter=True,
                                    word_timestamps=True, initial_prompt=prompt)
     words = [Word(w.start, w.end, to_simplified(w.word), w.probability) for s in segments for w in s.words or ()]
@@ -294,8 +293,8 @@ def main() -> int:
     off_err = score(offline, ref, until)
     spoken = [u["language"] for u in ref["utterances"]]
     fixed = max(set(spoken), key=spoken.count)  # the hearing's main language (the demo: English)
+    mono = audio.sum(axis=1) / 2.0
     if "batch" not in skip:
-        mono = audio.sum(axis=1) / 2.0
         for lang in (fixed, None):  # fixed language on both sides, then detection on both sides
             _, bare = timed(lambda lang=lang: list(model.transcribe(mono, beam_size=5, language=lang)[0]), "bare")
             _, seats = timed(lambda lang=lang: transcribe_recording(model, audio, SEATS, BatchOptions(language=lang)),
@@ -314,7 +313,7 @@ def main() -> int:
         prompts["the vocabulary as initial_prompt"] = (ZH_PROMPT if main_language == "zh" else "") + vocab_text
     bare_err = {}
     for label, prompt in prompts.items():
-        bare_err[label] = bare_offline(model, audio, ref, until, main_language, prompt)
+        bare_err[label] = bare_offline(model, mono, ref, until, main_language, prompt)
         print(f"offline (bare faster-whisper, mono mixdown, language {main_language or 'detected'}, {label}) error: "
               f"WER en {bare_err[label]['en']:.3f}, CER zh {bare_err[label]['zh']:.3f}")
     bare_fw = bare_err["no prompt"]
