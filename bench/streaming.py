@@ -52,7 +52,7 @@ from transcribe.decoder import (  # noqa: E402
 )
 from transcribe.glossary import COURT_TERMS, with_glossary  # noqa: E402
 from transcribe.hypothesis import norm  # noqa: E402
-from transcribe.metrics import error_rate  # noqa: E402
+from transcribe.metrics import error_rate, speaker_error_rate  # noqa: E402
 from transcribe.model_store import ModelStore, load_model  # noqa: E402
 from transcribe.online import OnlineOptions, SeatInfo  # noqa: E402
 from transcribe.room import SeatSpec  # noqa: E402
@@ -210,28 +210,41 @@ def latencies(events: list[TranscriptEvent], t0: float) -> tuple[list[float], li
 
 
 def score(segments: list[Segment], ref: dict, until_s: float) -> dict[str, float]:
-    """WER (en) / CER (zh) of segments against the reference utterances that end before ``until_s``."""
-    out = {}
+    """WER (en) / CER (zh) of segments against the reference utterances that end before ``until_s``:
+    ``en``/``zh`` the hearing's text (every segment in time order against every line), ``en_seat``/
+    ``zh_seat`` the record by seat (each seat's segments against that seat's lines, edits summed:
+    a word written in the wrong seat's line is an error here and not in the plain text)."""
     utts = [u for u in ref["utterances"] if u["end"] <= until_s]
+    out = {}
     for lang in ("en", "zh"):
+        # a segment is scored in the language of the line it overlaps most
+        heard = sorted((s for s in segments if s.channel is not None and max(
+            utts, key=lambda u: min(s.end, u["end"]) - max(s.start, u["start"]))["language"] == lang),
+            key=lambda s: s.start)  # streams finish in any order; read them in time order
         mine = [u for u in utts if u["language"] == lang]
-        heard = [s for s in segments if s.channel is not None and max(
-            utts, key=lambda u: min(s.end, u["end"]) - max(s.start, u["start"])) in mine]
-        heard.sort(key=lambda s: s.start)  # streams finish in any order; read them in time order
         out[lang] = error_rate(" ".join(u["text"] for u in mine), " ".join(s.text for s in heard), lang)
+        out[f"{lang}_seat"] = speaker_error_rate(
+            [(" ".join(u["text"] for u in mine if u["channel"] == ch), " ".join(s.text for s in heard if s.channel == ch))
+             for ch in sorted({u["channel"] for u in mine} | {s.channel for s in heard})], lang)
     return out
 
 
 def score_words(words: list[Word], ref: dict, until_s: float) -> dict[str, float]:
-    """As ``score``, for a transcript with no seats: each word counts for the utterance it overlaps most."""
+    """As ``score``, for a transcript with no seats: each word counts for the utterance it overlaps most
+    (and so for that utterance's seat: an attribution no real pass has, so ``*_seat`` flatters it)."""
     utts = [u for u in ref["utterances"] if u["end"] <= until_s]
     heard: dict[int, list[str]] = {i: [] for i in range(len(utts))}
     for w in words:
         i = max(range(len(utts)), key=lambda i: min(w.end, utts[i]["end"]) - max(w.start, utts[i]["start"]))
         heard[i].append(w.text)
-    return {lang: error_rate(" ".join(u["text"] for u in utts if u["language"] == lang),
-                             " ".join("".join(heard[i]) for i, u in enumerate(utts) if u["language"] == lang), lang)
-            for lang in ("en", "zh")}
+    out = {}
+    for lang in ("en", "zh"):
+        mine = [(u, "".join(heard[i])) for i, u in enumerate(utts) if u["language"] == lang]
+        out[lang] = error_rate(" ".join(u["text"] for u, _ in mine), " ".join(h for _, h in mine), lang)
+        out[f"{lang}_seat"] = speaker_error_rate(
+            [(" ".join(u["text"] for u, _ in mine if u["channel"] == ch), " ".join(h for u, h in mine if u["channel"] == ch))
+             for ch in sorted({u["channel"] for u, _ in mine})], lang)
+    return out
 
 
 def bare_offline(model, mono: np.ndarray, ref: dict, until_s: float, language: str | None,  # type: ignore[no-untyped-def]
@@ -305,7 +318,8 @@ def main() -> int:
                   f"ours per seat (4 ch) {seats:.1f} s = {seats / bare:.2f}x, ours on the mixdown {one:.1f} s = "
                   f"{one / bare:.2f}x | CPU seconds: bare {CPU['bare']:.1f}, per seat {CPU['seats']:.1f} = "
                   f"{CPU['seats'] / CPU['bare']:.2f}x, mixdown {CPU['mono']:.1f} = {CPU['mono'] / CPU['bare']:.2f}x")
-    print(f"offline (batch) error: WER en {off_err['en']:.3f}, CER zh {off_err['zh']:.3f}")
+    print(f"offline (batch) error: WER en {off_err['en']:.3f}, CER zh {off_err['zh']:.3f}; by seat: WER en "
+          f"{off_err['en_seat']:.3f}, CER zh {off_err['zh_seat']:.3f}")
     main_language = fixed if len(set(spoken)) == 1 else None  # a mixed hearing: detected per window
     prompts: dict[str, str | None] = {"no prompt": None}
     vocab_text = vocabulary_prompt(vocabulary, fixed)
@@ -315,7 +329,8 @@ def main() -> int:
     for label, prompt in prompts.items():
         bare_err[label] = bare_offline(model, mono, ref, until, main_language, prompt)
         print(f"offline (bare faster-whisper, mono mixdown, language {main_language or 'detected'}, {label}) error: "
-              f"WER en {bare_err[label]['en']:.3f}, CER zh {bare_err[label]['zh']:.3f}")
+              f"WER en {bare_err[label]['en']:.3f}, CER zh {bare_err[label]['zh']:.3f}; by the seat of the line each word "
+              f"overlaps: WER en {bare_err[label]['en_seat']:.3f}, CER zh {bare_err[label]['zh_seat']:.3f}")
     bare_fw = bare_err["no prompt"]
 
     for name, peer in (("ours", False), ("peer", True)):
@@ -331,7 +346,8 @@ def main() -> int:
             print(f"{label}: final latency p50 {pct(finals, 50):.2f} s p95 {pct(finals, 95):.2f} s; first-partial "
                   f"p50 {pct(firsts, 50):.2f} s p95 {pct(firsts, 95):.2f} s; WER en {err['en']:.3f} "
                   f"(offline {off_err['en']:.3f}, bare {bare_fw['en']:.3f}), CER zh {err['zh']:.3f} (offline "
-                  f"{off_err['zh']:.3f}, bare {bare_fw['zh']:.3f}); "
+                  f"{off_err['zh']:.3f}, bare {bare_fw['zh']:.3f}); by seat: WER en {err['en_seat']:.3f} (offline "
+                  f"{off_err['en_seat']:.3f}), CER zh {err['zh_seat']:.3f} (offline {off_err['zh_seat']:.3f}); "
                   f"max lag {max(v for _, v in lag):.1f} s; words {len(finals)}", flush=True)
 
     if "rooms" not in skip:
