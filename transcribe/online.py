@@ -81,6 +81,11 @@ class OnlineOptions:
     # model hears the conversation as the offline pass does: on the demo hearing "Plaintiff" for
     # "Plaint if", "borrowed" for "followed", 下面 for 上面. 0 turns it off.
     context_audio_s: float = 6.0
+    # ... for decodes in these languages. Mandarin speech is 7.3 tokens a second on our fixtures (English 5.1),
+    # all decoded again at each decode, and on the Mandarin hearing it bought no accuracy: CER 0.126 / 0.123 /
+    # 0.129 without against 0.131 / 0.129 / 0.139 with, final p95 2.63 s against 3.22–3.54 s on a slow
+    # host; English without it: WER 0.059 against 0.017–0.025 (bench/RESULTS.md, 2026-12-06 evening).
+    context_languages: tuple[str, ...] = ("en",)
     vad_threshold: float = 0.5
     tail_min_probability: float = 0.3  # low-confidence words ending an utterance are dropped
     # At an utterance's end, when the last decode saw all but this much audio, its hypothesis is
@@ -384,7 +389,7 @@ class OnlineProcessor:
         window_s = len(window) / SAMPLE_RATE
         bucket_s = encoder_frames(int(window_s * 100), self.options.min_window_s) / 100
         room = min(self.options.context_audio_s, bucket_s - 1.0 - window_s)  # 1 s of padding stays
-        if language is None or room < 1.0:
+        if language not in self.options.context_languages or room < 1.0:
             return language, []
         return language, self.conversation.audio_before(self.buffer_start_s, language, room)
 
@@ -406,7 +411,7 @@ class OnlineProcessor:
         while words and words[-1].probability < self.options.tail_min_probability:
             words.pop()  # Whisper pads an utterance's end with a low-confidence "you", "moment", ...
         events = self._commit(words, utterance_end=True)
-        if self.utterance_word_starts and self.utterance_language:
+        if self.utterance_word_starts and self.utterance_language in self.options.context_languages:
             self._keep_as_context()
         self.utterance_word_starts = []
         self._trim_to(self.buffer_end_s)

@@ -253,6 +253,28 @@ def test_the_rooms_last_speech_is_heard_before_a_seats_buffer(en_clip) -> None:
     assert words and all(w.start >= 6.0 for w in words)  # the context's words are not the plaintiff's
 
 
+def test_mandarin_decodes_are_not_given_the_rooms_audio_unless_configured(en_clip) -> None:
+    """Mandarin context is more tokens per second than English, decoded again in every decode, and bought no
+    accuracy on the Mandarin hearing (bench/RESULTS.md): only English decodes hear the room's audio."""
+    speech = en_clip[0][8000 : 8000 + 3 * 16000]
+    for languages, expect_context in ((("en",), False), (("en", "zh"), True)):
+        room = Conversation()
+        judge = OnlineProcessor(ScriptedDecoder(["现在开庭。"]), OnlineOptions(language="zh", context_languages=languages),  # type: ignore[arg-type]
+                                SeatInfo(seat="judge"), room)
+        judge.insert_audio_chunk(speech[: 2 * 16000], 2.0)
+        assert [e.segment.text for e in judge.process_iter() + judge.finish() if e.kind == "final"] == ["现在开庭。"]
+        assert bool(room.audio_before(10.0, "zh", 6.0)) == expect_context  # kept only where it is used
+        room.add_audio(2.0, "zh", speech[: 2 * 16000])
+        dec = ContextDecoder([])
+        clerk = OnlineProcessor(dec, OnlineOptions(language="zh", context_languages=languages),  # type: ignore[arg-type]
+                                SeatInfo(seat="clerk"), room)
+        clerk.insert_audio_chunk(speech[: int(1.5 * 16000)], 6.0)
+        clerk.process_iter()
+        (offset, _, prompt), = dec.calls
+        assert (dec.context_s > 0) == expect_context and (offset < 6.0) == expect_context
+        assert prompt.endswith("现在开庭。") != expect_context  # without the audio, its text is prompted
+
+
 class ContextLosingDecoder(ContextDecoder):
     """Loses the seat's words whenever it is given the room's speech as context, as Whisper sometimes
     does (it writes the context as one segment and stops, or loops over it): records each call."""
