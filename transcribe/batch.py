@@ -91,6 +91,7 @@ class Utterance:
 
 
 GAP_S = 0.4  # silence put between utterances so that Whisper ends its words at the boundary
+STRETCH_S = 0.1  # a word that ends this far into the next utterance is that utterance's
 # Utterances are packed into windows of up to this much audio. The encoder's cost grows faster than
 # its input (attention), so two 15 s windows cost less than one of 30 s; on the demo hearing 13.5 s
 # windows (encoded as 15 s) took 0.6x the time of 28 s windows with the same WER and CER, where 8.5 s
@@ -122,8 +123,13 @@ class _TimeMap:
         i = max(0, bisect.bisect_right(self.concat_starts, mid) - 1)
         u = self.utterances[i]
         gap_start = self.concat_starts[i] + (u.end - u.start)
-        if mid > gap_start and i + 1 < len(self.utterances) and mid - gap_start > self.concat_starts[i + 1] - mid:
-            i, u = i + 1, self.utterances[i + 1]  # a word in the gap belongs to the nearer utterance
+        if i + 1 < len(self.utterances) and (
+                (mid > gap_start and mid - gap_start > self.concat_starts[i + 1] - mid)  # in the gap: the nearer
+                or end > self.concat_starts[i + 1] + STRETCH_S):
+            # A word that reaches into the next utterance is its first: Whisper stretches a word's start
+            # back over the silence before it (the judge's 请 of 请坐下 at 3.48–4.54 s, the clerk's line
+            # ending at 3.86 s, the judge's starting at 4.26 s), not a word's end over the silence after.
+            i, u = i + 1, self.utterances[i + 1]
         shift = u.start - self.concat_starts[i]
         a = min(max(start + shift, u.start), u.end)
         b = min(max(end + shift, a), u.end)

@@ -152,3 +152,18 @@ def test_long_speech_is_cut_at_its_quietest_moment() -> None:
     assert all(p.end - p.start <= MAX_UTTERANCE_S for p in pieces)
     assert 21.0 <= pieces[0].end <= 21.3 and 42.0 <= pieces[1].end <= 42.3
     assert all(a.end == b.start for a, b in zip(pieces, pieces[1:], strict=False))
+
+
+def test_a_word_stretched_back_over_the_gap_is_the_next_utterances() -> None:
+    """Whisper stretches a word's start back over the silence before it: the judge's 请 of 请坐下 came
+    back at 3.48–4.54 s of a packed window where the clerk's line ended at 3.86 s and the judge's began at
+    4.26 s. By its midpoint (in the gap, nearer the clerk's end) it went into the clerk's line."""
+    from transcribe.batch import _TimeMap
+
+    clerk, judge = Utterance(1, 10.0, 13.86), Utterance(0, 20.0, 22.0)
+    window = _TimeMap([clerk, judge])  # judge's audio at 4.26 s of the window
+    i, word = window.word(RawWord(3.48, 4.54, "请", 0.9), zh=True)
+    assert i == 1 and 20.0 <= word.start <= word.end <= 22.0
+    assert window.word(RawWord(3.30, 3.84, "庭", 0.9), zh=True)[0] == 0  # the clerk's own last word
+    assert window.word(RawWord(3.50, 4.30, "庭", 0.9), zh=True)[0] == 0  # ends a little into the next: still hers
+    assert window.word(RawWord(4.10, 4.24, "请", 0.9), zh=True)[0] == 1  # in the gap, nearer the judge's start
