@@ -209,23 +209,28 @@ def latencies(events: list[TranscriptEvent], t0: float) -> tuple[list[float], li
     return finals, firsts
 
 
+def _rates(lang: str, refs: list[tuple[int, str]], hyps: list[tuple[int, str]]) -> dict[str, float]:
+    """``lang``: the hearing's text (every line against every hypothesis, in order); ``{lang}_seat``: the
+    record by seat (each seat's hypotheses against that seat's lines, edits summed: a word written in the
+    wrong seat's line is an error here and not in the plain text). ``refs``/``hyps``: (channel, text)."""
+    seats = sorted({ch for ch, _ in refs} | {ch for ch, _ in hyps})
+    return {lang: error_rate(" ".join(t for _, t in refs), " ".join(t for _, t in hyps), lang),
+            f"{lang}_seat": speaker_error_rate([(" ".join(t for c, t in refs if c == ch), " ".join(t for c, t in hyps if c == ch))
+                                                for ch in seats], lang)}
+
+
 def score(segments: list[Segment], ref: dict, until_s: float) -> dict[str, float]:
-    """WER (en) / CER (zh) of segments against the reference utterances that end before ``until_s``:
-    ``en``/``zh`` the hearing's text (every segment in time order against every line), ``en_seat``/
-    ``zh_seat`` the record by seat (each seat's segments against that seat's lines, edits summed:
-    a word written in the wrong seat's line is an error here and not in the plain text)."""
+    """WER (en) / CER (zh) of segments against the reference utterances that end before ``until_s``,
+    as text and by seat (``_rates``)."""
     utts = [u for u in ref["utterances"] if u["end"] <= until_s]
-    out = {}
+    out: dict[str, float] = {}
     for lang in ("en", "zh"):
         # a segment is scored in the language of the line it overlaps most
         heard = sorted((s for s in segments if s.channel is not None and max(
             utts, key=lambda u: min(s.end, u["end"]) - max(s.start, u["start"]))["language"] == lang),
             key=lambda s: s.start)  # streams finish in any order; read them in time order
-        mine = [u for u in utts if u["language"] == lang]
-        out[lang] = error_rate(" ".join(u["text"] for u in mine), " ".join(s.text for s in heard), lang)
-        out[f"{lang}_seat"] = speaker_error_rate(
-            [(" ".join(u["text"] for u in mine if u["channel"] == ch), " ".join(s.text for s in heard if s.channel == ch))
-             for ch in sorted({u["channel"] for u in mine} | {s.channel for s in heard})], lang)
+        out |= _rates(lang, [(u["channel"], u["text"]) for u in utts if u["language"] == lang],
+                      [(s.channel, s.text) for s in heard if s.channel is not None])
     return out
 
 
@@ -237,13 +242,10 @@ def score_words(words: list[Word], ref: dict, until_s: float) -> dict[str, float
     for w in words:
         i = max(range(len(utts)), key=lambda i: min(w.end, utts[i]["end"]) - max(w.start, utts[i]["start"]))
         heard[i].append(w.text)
-    out = {}
+    out: dict[str, float] = {}
     for lang in ("en", "zh"):
-        mine = [(u, "".join(heard[i])) for i, u in enumerate(utts) if u["language"] == lang]
-        out[lang] = error_rate(" ".join(u["text"] for u, _ in mine), " ".join(h for _, h in mine), lang)
-        out[f"{lang}_seat"] = speaker_error_rate(
-            [(" ".join(u["text"] for u, _ in mine if u["channel"] == ch), " ".join(h for u, h in mine if u["channel"] == ch))
-             for ch in sorted({u["channel"] for u, _ in mine})], lang)
+        mine = [(u["channel"], u["text"], "".join(heard[i])) for i, u in enumerate(utts) if u["language"] == lang]
+        out |= _rates(lang, [(ch, t) for ch, t, _ in mine], [(ch, h) for ch, _, h in mine])
     return out
 
 
