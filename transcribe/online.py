@@ -79,7 +79,7 @@ class OnlineOptions:
     # Up to this much of the room's last speech in the utterance's language (every seat's, whole
     # utterances) is put before the seat's buffer where the encoder input has room for it, so the
     # model hears the conversation as the offline pass does: on the demo hearing "Plaintiff" for
-    # "Plaint if", "borrowed" for "followed", 下面 for 上面. 0 turns it off.
+    # "Plaint if", "borrowed" for "followed" (and 下面 for 上面 when Mandarin had it too). 0 turns it off.
     context_audio_s: float = 6.0
     # ... for decodes in these languages. Mandarin speech is 7.3 tokens a second on our fixtures (English 5.1),
     # all decoded again at each decode, and on the Mandarin hearing it bought no accuracy: CER 0.126 / 0.123 /
