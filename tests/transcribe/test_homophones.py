@@ -29,6 +29,16 @@ def test_a_homophone_of_a_term_becomes_the_term() -> None:
     assert fixed(fix, "发停调查结束") == "法庭调查结束"  # the longer term, one character in common
 
 
+def test_retroflex_and_nasal_blurs_of_a_term_become_the_term() -> None:
+    """zh/ch/sh heard as z/c/s and -ng as -n (the fuzzy pinyin of input methods) still read as the term."""
+    fix = TermCorrector((*TERMS, "诉讼请求", "审判长", "开庭"))
+    assert fixed(fix, "我请求法庭驳回原告的书送请求。") == "我请求法庭驳回原告的诉讼请求。"  # shū sòng for sù sòng
+    assert fixed(fix, "报告森判长") == "报告审判长"  # sēn for shěn
+    assert fixed(fix, "现在开亭") == "现在开庭"  # exact: tíng
+    assert fixed(fix, "现在开心") == "现在开心"  # xīn is neither tíng nor a blur of it
+    assert fixed(fix, "书籍送到了") == "书籍送到了"  # no run reads as a term
+
+
 def test_other_words_and_other_languages_stay() -> None:
     fix = TermCorrector(TERMS)
     for text in ("利息远高于法定标准。",  # yuǎn gāo: no character of 原告 in it
