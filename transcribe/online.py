@@ -86,6 +86,12 @@ class OnlineOptions:
     # 0.129 without against 0.131 / 0.129 / 0.139 with, final p95 2.63 s against 3.22–3.54 s on a slow
     # host; English without it: WER 0.059 against 0.017–0.025 (bench/RESULTS.md, 2026-12-06 evening).
     context_languages: tuple[str, ...] = ("en",)
+    # A seat speaking one of these languages keeps its utterance open across a pause this long (the seat
+    # gate holds the channel open): a Mandarin clause decoded without the one before it loses the
+    # sentence's sense (报告审判长，原告… decoded from 原告 on came out 研告 / 言告 / 颜告): Mandarin hearing CER
+    # 0.121 against 0.134. English is left to the gate's own 0.35 s: held 0.6 s too, the demo hearing's
+    # WER went from 0.017 to 0.068 (bench/RESULTS.md, 2026-12-06 night).
+    pause_hold_s: tuple[tuple[str, float], ...] = (("zh", 0.6),)
     vad_threshold: float = 0.5
     tail_min_probability: float = 0.3  # low-confidence words ending an utterance are dropped
     # At an utterance's end, when the last decode saw all but this much audio, its hypothesis is
@@ -210,6 +216,7 @@ class OnlineProcessor:
         self.vad = StreamVad(self.options.vad_threshold)
         self.hyp = HypothesisBuffer()
         self.terms = corrector(tuple(self.options.vocabulary))  # built here, not in the first decode
+        self._pause_hold = dict(self.options.pause_hold_s)
         self.inbox = _Inbox()
         self.audio = np.zeros(0, np.float32)  # (frames,) the current buffer
         self.buffer_start_s = 0.0
@@ -256,6 +263,10 @@ class OnlineProcessor:
     def utterance_language(self) -> str | None:
         """The current utterance's language: settled at its first commit, until then the last detected."""
         return self.language or self.window_language
+
+    def hangover_s(self, default: float) -> float:
+        """How long the seat gate holds this seat's channel open across a pause (``pause_hold_s``)."""
+        return self._pause_hold.get(self.utterance_language or self.seat_language or "", default)
 
     def backlog_s(self) -> float:
         """Audio received but not yet seen by a decode (the stream's lag in audio seconds)."""

@@ -63,6 +63,8 @@ class RoomTranscriber:
         if self.gate is None:
             self.processors[0].insert_audio_chunk(samples[:, 0], start_s)
             return
+        for ch, seat in self.processors.items():  # each seat's pause is held by the language it speaks
+            self.gate.hangover_s[ch] = seat.hangover_s(self.gate.options.hangover_s)
         for span in self.gate.feed(samples, start_s):
             proc = self.processors.get(span.channel)
             if proc is None:

@@ -82,6 +82,8 @@ class SeatGate:
         self._carry = np.zeros((0, channels), np.float32)
         self._carry_start_s: float | None = None
         self.active_seconds = [0.0] * channels
+        # per channel, so that a seat's pause can be held by the language it speaks (RoomTranscriber.feed)
+        self.hangover_s = [self.options.hangover_s] * channels
 
     def feed(self, samples: np.ndarray, start_s: float) -> list[SeatSpan]:
         """Gate one block of (frames, channels) float32 audio starting at ``start_s``."""
@@ -106,7 +108,7 @@ class SeatGate:
 
     def _channel(self, ch: int, audio: np.ndarray, mask: np.ndarray, bleed: np.ndarray, t0: float) -> list[SeatSpan]:
         o, st = self.options, self.state[ch]
-        hang = int(o.hangover_s * SAMPLE_RATE / FRAME)
+        hang = int(self.hangover_s[ch] * SAMPLE_RATE / FRAME)
         need = max(1, int(o.min_active_s * SAMPLE_RATE / FRAME))
         keep = max(1, int(o.pre_roll_s * SAMPLE_RATE / FRAME))
         out: list[SeatSpan] = []
