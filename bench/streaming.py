@@ -97,6 +97,9 @@ class GrowingBufferPeer:
     def backlog_s(self) -> float:
         return self.queued_s
 
+    def hangover_s(self, default: float) -> float:
+        return default  # the seat gate as it comes: the peer's utterances end at every pause (finals sooner)
+
     def waiting_since_s(self) -> float:
         with self.lock:
             return next((start for _, start in self.inbox), self.received_until_s)
