@@ -28,9 +28,8 @@ from transcribe.types import Segment, Word
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
-@lru_cache(maxsize=8192)
 def readings(char: str) -> frozenset[str]:
-    """Toneless pinyin readings of one Chinese character (empty for anything else)."""
+    """Toneless pinyin readings of one Chinese character (empty for anything else); cached by ``sounds``."""
     from pypinyin import Style, pinyin
 
     if not _HAN.fullmatch(char):
