@@ -60,8 +60,10 @@ class DecodeOptions:
     # streaming windows hold a few seconds of speech and the encoder's cost grows with its input.
     min_window_s: float = 30.0
     # The window's first ``context_s`` seconds are context (speech heard before, then ``CONTEXT_GAP_S``
-    # of silence): decoded with the rest but not returned.
+    # of silence): not returned. With ``heard`` (its utterances' (start_s, end_s, text) in window seconds,
+    # their text at the prompt's end) the context is heard but not decoded again; without, decoded with the rest.
     context_s: float = 0.0
+    heard: tuple[tuple[float, float, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +192,9 @@ class Decoder:
             compression_ratio_threshold=options.compression_ratio_threshold, min_window_s=options.min_window_s,
             # Mandarin, given or detected, gets the simplified-Chinese prompt (else: traditional characters).
             language_prompts=(("zh", ZH_PROMPT),), prefer_language=options.prefer_language,
-            switch_share=options.switch_share, prompt_language=options.prompt_language)
+            switch_share=options.switch_share, prompt_language=options.prompt_language,
+            heard=options.heard if options.context_s > 0 else (),
+            start_s=max(0.0, options.context_s - CONTEXT_GAP_S / 2) if options.heard else 0.0)
         window = decode_window(self.model, audio, request)
         words: list[Word] = []
         for seg in window.segments:

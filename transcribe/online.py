@@ -5,7 +5,8 @@ state (audio buffer, VAD, hypothesis buffer, committed text) and calls the state
 :class:`~transcribe.decoder.Decoder` with the buffer (≤ 30 s) and a prompt made of the case
 vocabulary and what the room (every seat, :class:`Conversation`) said last before the buffer; the
 room's last utterances in the same language are also put before the buffer as audio, where the
-encoder input has room for them, so that the model hears the conversation. Words that two consecutive decodes
+encoder input has room for them, so that the model hears the conversation (their text ends the prompt
+and decoding starts after them: they are heard, not decoded again). Words that two consecutive decodes
 agree on are committed, and so is a word the latest decode heard with ``force_commit_s`` of audio
 after it (agreement alone has no time bound); committed words become ``final`` events at sentence
 or clause marks (or when held too long, or at the end of an utterance, where words not yet final
@@ -81,10 +82,10 @@ class OnlineOptions:
     # model hears the conversation as the offline pass does: on the demo hearing "Plaintiff" for
     # "Plaint if", "borrowed" for "followed" (and 下面 for 上面 when Mandarin had it too). 0 turns it off.
     context_audio_s: float = 6.0
-    # ... for decodes in these languages. Mandarin speech is 7.3 tokens a second on our fixtures (English 5.1),
-    # all decoded again at each decode, and on the Mandarin hearing it bought no accuracy: CER 0.126 / 0.123 /
-    # 0.129 without against 0.131 / 0.129 / 0.139 with, final p95 2.63 s against 3.22–3.54 s on a slow
-    # host; English without it: WER 0.059 against 0.017–0.025 (bench/RESULTS.md, 2026-12-06 evening).
+    # ... for decodes in these languages. On the Mandarin hearing it bought no accuracy: CER 0.126 / 0.123 /
+    # 0.129 without against 0.131 / 0.129 / 0.139 with when the context was decoded again (final p95 2.63 s
+    # against 3.22–3.54 s on a slow host), 0.110 / 0.123 without against 0.131 / 0.121 with once it was only
+    # heard; English without it: WER 0.059 against 0.017–0.025 (bench/RESULTS.md, 2026-12-06).
     context_languages: tuple[str, ...] = ("en",)
     # A seat speaking one of these languages keeps its utterance open across a pause this long (the seat
     # gate holds the channel open): a Mandarin clause decoded without the one before it loses the
@@ -133,6 +134,7 @@ class _Heard:
 
     start_s: float
     audio: np.ndarray
+    text: str = ""  # what was said in it (the finals' words)
 
     @property
     def end_s(self) -> float:
@@ -155,11 +157,11 @@ class Conversation:
         self._heard: dict[str, deque[_Heard]] = {}
         self._lock = threading.Lock()
 
-    def add_audio(self, start_s: float, language: str | None, audio: np.ndarray) -> None:
-        """Keep an utterance's audio (a seat's own microphone) as context for the next decodes."""
+    def add_audio(self, start_s: float, language: str | None, audio: np.ndarray, text: str = "") -> None:
+        """Keep an utterance's audio (a seat's own microphone) and its text as context for the next decodes."""
         if language and len(audio):
             with self._lock:
-                self._heard.setdefault(language, deque(maxlen=8)).append(_Heard(start_s, audio))
+                self._heard.setdefault(language, deque(maxlen=8)).append(_Heard(start_s, audio, text))
 
     def audio_before(self, t: float, language: str | None, max_s: float) -> list[_Heard]:
         """The latest whole utterances in ``language`` that ended before ``t``, in time order, that fit
@@ -232,7 +234,7 @@ class OnlineProcessor:
         self.seat_language_at_s = -1e9  # when that utterance ended
         self.last_partial = ""
         self.decodes = 0
-        self.utterance_word_starts: list[float] = []  # of the words handed out in this utterance's finals
+        self.utterance_words: list[Word] = []  # the words handed out in this utterance's finals
 
     # -- input ------------------------------------------------------------------------------------
     def insert_audio_chunk(self, audio: np.ndarray, start_s: float | None = None) -> None:
@@ -357,25 +359,29 @@ class OnlineProcessor:
             self.buffer_start_s, self.options.keep_language_s)
         language, context = self._context(window)
         prompt_language = language or self.utterance_language or self.seat_language
-        prompt = self._prompt(prompt_language, context[0].start_s if context else self.buffer_start_s)
-        audio, lead = window, 0.0
+        # The room's text up to the buffer: it ends with the context's, whose audio is not decoded again.
+        prompt = self._prompt(prompt_language, self.buffer_start_s)
+        audio, lead, heard = window, 0.0, []
         if context:
             gap = np.zeros(int(CONTEXT_GAP_S * SAMPLE_RATE), np.float32)
-            audio = np.concatenate([piece for heard in context for piece in (heard.audio, gap)] + [window])
+            audio = np.concatenate([piece for h in context for piece in (h.audio, gap)] + [window])
             lead = (len(audio) - len(window)) / SAMPLE_RATE
+            at = 0.0
+            for h in context:
+                heard.append((at, at + len(h.audio) / SAMPLE_RATE, h.text))
+                at += len(h.audio) / SAMPLE_RATE + CONTEXT_GAP_S
         opts = DecodeOptions(language=language, languages=self.options.languages, prompt=prompt,
                              beam_size=beam_size or self.options.beam_size, min_window_s=self.options.min_window_s,
                              prefer_language=prefer, switch_share=self.options.switch_share,
-                             prompt_language=prompt_language, context_s=lead)
+                             prompt_language=prompt_language, context_s=lead, heard=tuple(heard))
         decoded = self.decoder.decode(audio, offset - lead, opts)
         if context and not decoded.words:
             # The room's speech before the seat's own sometimes swallows the seat's words: Whisper writes
             # the context as one segment and stops, or loops over it and the window is dropped (seen in
-            # ~5 % of context decodes on the demo hearing, whole utterances lost). The seat's audio alone
-            # then, with the context's text as prompt. The next decode tries the context again: it mends
+            # ~5 % of context decodes on the demo hearing, when it was decoded again). The seat's audio alone
+            # then, with the same prompt. The next decode tries the context again: it mends
             # homophones (转账, not 转仗), and giving it up for the utterance cost CER (bench/RESULTS.md).
-            prompt = self._prompt(prompt_language, self.buffer_start_s)
-            decoded = self.decoder.decode(window, offset, replace(opts, context_s=0.0, prompt=prompt))
+            decoded = self.decoder.decode(window, offset, replace(opts, context_s=0.0, heard=()))
         self.window_language, self.window_language_share = decoded.language, decoded.language_probability
         self.decodes += 1
         self.utterance_decodes += 1
@@ -422,9 +428,9 @@ class OnlineProcessor:
         while words and words[-1].probability < self.options.tail_min_probability:
             words.pop()  # Whisper pads an utterance's end with a low-confidence "you", "moment", ...
         events = self._commit(words, utterance_end=True)
-        if self.utterance_word_starts and self.utterance_language in self.options.context_languages:
+        if self.utterance_words and self.utterance_language in self.options.context_languages:
             self._keep_as_context()
-        self.utterance_word_starts = []
+        self.utterance_words = []
         self._trim_to(self.buffer_end_s)
         self.processed_until_s = self.buffer_end_s
         self.last_partial = ""
@@ -449,7 +455,7 @@ class OnlineProcessor:
         if cut == 0:
             return []
         final, self.pending = self.pending[:cut], self.pending[cut:]
-        self.utterance_word_starts += [w.start for w in final]
+        self.utterance_words += final
         self.final_until_s = max(self.final_until_s, final[-1].end)
         text = join_words(final)
         self.conversation.add(final[-1].end, self.language, text)
@@ -474,15 +480,15 @@ class OnlineProcessor:
         return cut
 
     def _keep_as_context(self) -> None:
-        """Hand the utterance's audio (its last ``context_audio_s``, from a word's start) to the room."""
+        """Hand the utterance's audio (its last ``context_audio_s``, from a word's start) and those words to the room."""
         end = min(self.buffer_end_s, self.final_until_s + 0.1)
-        fit = [max(t - 0.1, self.buffer_start_s) for t in self.utterance_word_starts
-               if t >= self.buffer_start_s and end - t + 0.1 + CONTEXT_GAP_S <= self.options.context_audio_s]
+        fit = [w for w in self.utterance_words
+               if w.start >= self.buffer_start_s and end - w.start + 0.1 + CONTEXT_GAP_S <= self.options.context_audio_s]
         if not fit:  # (none either when context_audio_s is 0)
             return
-        start = min(fit)
+        start = max(fit[0].start - 0.1, self.buffer_start_s)
         a, b = (int(round((t - self.buffer_start_s) * SAMPLE_RATE)) for t in (start, end))
-        self.conversation.add_audio(start, self.utterance_language, self.audio[a:b].copy())
+        self.conversation.add_audio(start, self.utterance_language, self.audio[a:b].copy(), join_words(fit))
 
     def _partial(self) -> list[TranscriptEvent]:
         floor = self.hyp.last_committed_time

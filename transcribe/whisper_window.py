@@ -46,6 +46,13 @@ class WindowRequest:
     prefer_language: str | None = None  # detection keeps this unless another language has ``switch_share``
     switch_share: float = 0.9
     prompt_language: str | None = None  # the prompt's language: left out when another one is detected
+    # Speech at the window's start that is already transcribed: (start_s, end_s, text) in window seconds.
+    # The encoder hears it, its text ends the prompt, and decoding starts at ``start_s``, so the model hears
+    # the conversation without writing the context's words again (a decoder step per token, ~0.4 s for
+    # 6 s of Mandarin on one thread). Their text also goes into the word alignment, which would otherwise
+    # stretch the first new word back over the context's audio.
+    heard: tuple[tuple[float, float, str], ...] = ()
+    start_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +155,10 @@ def decode_window(model: WhisperModel, audio: np.ndarray, request: WindowRequest
                                               request.switch_share)
     tokenizer = _tokenizer(model, language)
     prompt = _prompt(model, tokenizer, request, language)
-    budget = min(max_tokens(content / FRAMES_PER_S), model.max_length - len(prompt))  # Whisper's 448 in all
+    heard = _heard_pieces(tokenizer, request) if request.prompt_language in (None, language) else []
+    if heard:
+        prompt.append(_timestamp(tokenizer, request.start_s))  # decode from here on
+    budget = min(max_tokens(content / FRAMES_PER_S - request.start_s) + 1, model.max_length - len(prompt))
     options = _options(model, tokenizer, request, budget)
     result, avg_logprob, _, compression_ratio = model.generate_with_fallback(encoder_output, prompt, tokenizer, options)
     if result.no_speech_prob > request.no_speech_threshold and avg_logprob < request.log_prob_threshold:
@@ -156,7 +166,7 @@ def decode_window(model: WhisperModel, audio: np.ndarray, request: WindowRequest
     pieces = split_by_timestamps(result.sequences_ids[0], tokenizer.timestamp_begin, tokenizer.eot,
                                  content / FRAMES_PER_S)
     if pieces:
-        model.add_word_timestamps([pieces], tokenizer, encoder_output, content, PREPEND_PUNCTUATION,
+        model.add_word_timestamps([heard + pieces], tokenizer, encoder_output, content, PREPEND_PUNCTUATION,
                                   APPEND_PUNCTUATION, last_speech_timestamp=0.0)
     return _window_result(tokenizer, pieces, content, language, probability, frames,
                           (float(result.no_speech_prob), float(avg_logprob), float(compression_ratio)))
@@ -253,6 +263,18 @@ def _prompt(model: WhisperModel, tokenizer: Any, request: WindowRequest, languag
             prompt_text = prefix + prompt_text
     previous = tokenizer.encode(" " + prompt_text.strip()) if prompt_text.strip() else []
     return model.get_prompt(tokenizer, previous, without_timestamps=False, hotwords=request.hotwords or None)
+
+
+def _timestamp(tokenizer: Any, t: float) -> int:
+    return int(tokenizer.timestamp_begin + round(min(max(t, 0.0), MAX_FRAMES / FRAMES_PER_S) / 0.02))
+
+
+def _heard_pieces(tokenizer: Any, request: WindowRequest) -> list[dict]:
+    """The already-transcribed speech as segments for the alignment (only the prompt carries their text
+    into the decode: the decoder never writes them)."""
+    space = "" if tokenizer.language_code in ("zh", "yue", "ja") else " "  # (Whisper writes no space before CJK)
+    return [{"seek": 0, "start": a, "end": b, "tokens": [*tokenizer.encode(space + text.strip()), _timestamp(tokenizer, b)]}
+            for a, b, text in request.heard if text.strip() and b <= request.start_s]
 
 
 def _window_result(tokenizer: Any, pieces: list[dict], content: int, language: str, probability: float,

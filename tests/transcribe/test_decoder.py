@@ -38,6 +38,32 @@ def test_context_audio_is_heard_but_its_words_are_not_returned(base_decoder, zh_
     assert out.words and all(20.0 <= w.start <= w.end <= 20.0 + len(first) / 16000 + 0.05 for w in out.words)
 
 
+def test_context_heard_with_its_text_is_not_decoded_again(base_decoder, zh_clip, monkeypatch) -> None:
+    """Given the context's text (the room's finals), the decode starts after the context: its text ends the
+    prompt, the first token is forced to the window's own audio, and only that audio's words come back."""
+    from transcribe.whisper_window import _tokenizer
+
+    audio, _ = zh_clip  # 请被告回答法庭的问题。(0-2.6 s) 你是否收到了这笔钱？(2.7 s-)
+    first, second = audio[: int(2.6 * 16000)], audio[int(2.7 * 16000) :]
+    lead = len(second) / 16000 + CONTEXT_GAP_S
+    prompts: list[list[int]] = []
+    generate = base_decoder.model.generate_with_fallback
+    monkeypatch.setattr(base_decoder.model, "generate_with_fallback",
+                        lambda enc, prompt, *rest: prompts.append(list(prompt)) or generate(enc, prompt, *rest))
+    gap = np.zeros(int(CONTEXT_GAP_S * 16000), np.float32)
+    heard = ((0.0, len(second) / 16000, "你是否收到了这笔钱？"),)
+    out = base_decoder.decode(np.concatenate([second, gap, first]), 20.0 - lead,
+                              DecodeOptions(language="zh", context_s=lead, prompt="你是否收到了这笔钱？", heard=heard))
+    text = join_words(out.words)
+    assert cer("请被告回答法庭的问题", text.rstrip("。，")) <= 0.25, text
+    assert "钱" not in text and "收到" not in text
+    assert out.words and all(20.0 - 0.25 <= w.start <= w.end <= 20.0 + len(first) / 16000 + 0.05 for w in out.words)
+    tokenizer = _tokenizer(base_decoder.model, "zh")
+    (prompt,) = prompts
+    assert prompt[-1] == tokenizer.timestamp_begin + round((lead - CONTEXT_GAP_S / 2) / 0.02)  # decoding starts there
+    assert "这笔钱" in tokenizer.decode([t for t in prompt if t < tokenizer.eot])
+
+
 def test_words_at_the_context_boundary() -> None:
     """A segment that starts in the gap is new even if its first word starts early; in a segment that
     starts in the context, a word stretched into the gap is still context."""

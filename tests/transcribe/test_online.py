@@ -218,6 +218,7 @@ class ContextDecoder(ScriptedDecoder):
     def decode(self, audio: np.ndarray, offset_s: float, options: DecodeOptions) -> DecodedWindow:
         self.calls.append((offset_s, offset_s + len(audio) / 16000, options.prompt))
         self.context_s = options.context_s
+        self.heard = options.heard
         n = int(len(audio) / 16000 / 0.3)
         words = tuple(Word(offset_s + 0.3 * i, offset_s + 0.3 * i + 0.25, f" w{i}.", 0.9) for i in range(n)
                       if 0.3 * i >= options.context_s)
@@ -226,8 +227,8 @@ class ContextDecoder(ScriptedDecoder):
 
 def test_the_rooms_last_speech_is_heard_before_a_seats_buffer(en_clip) -> None:
     """The judge's finished utterance (its audio) goes before the plaintiff's buffer in the same
-    encoder window; the words decoded there are context, not the plaintiff's; the prompt then holds
-    only what was said before that audio."""
+    encoder window, with its text and place, so that it is heard and not decoded again; the prompt ends
+    with that text; no word of it is the plaintiff's."""
     speech = en_clip[0][8000 : 8000 + 3 * 16000]
     room = Conversation()
     room.add(1.0, "en", "Please rise.")
@@ -248,7 +249,9 @@ def test_the_rooms_last_speech_is_heard_before_a_seats_buffer(en_clip) -> None:
     lead = heard[0].end_s - heard[0].start_s + 0.4
     assert abs(end - 7.5) < 1e-6 and abs(offset - (6.0 - lead)) < 1e-3  # judge's audio + gap, then the seat's
     assert abs(dec.context_s - lead) < 1e-3
-    assert prompt.endswith("Please rise.") and "plaintiff" not in prompt
+    (start, end, text), = dec.heard  # the judge's words, where they lie in the window
+    assert text == "Is the plaintiff present?" and start == 0.0 and abs(end - (lead - 0.4)) < 1e-3
+    assert prompt.endswith("Please rise. Is the plaintiff present?")
     words = [w for e in events for w in e.segment.words]
     assert words and all(w.start >= 6.0 for w in words)  # the context's words are not the plaintiff's
 
@@ -272,7 +275,7 @@ def test_mandarin_decodes_are_not_given_the_rooms_audio_unless_configured(en_cli
         clerk.process_iter()
         (offset, _, prompt), = dec.calls
         assert (dec.context_s > 0) == expect_context and (offset < 6.0) == expect_context
-        assert prompt.endswith("现在开庭。") != expect_context  # without the audio, its text is prompted
+        assert bool(dec.heard) == expect_context and prompt.endswith("现在开庭。")  # its text is prompted either way
 
 
 class ContextLosingDecoder(ContextDecoder):
@@ -304,8 +307,8 @@ def test_a_decode_that_loses_the_seats_words_to_the_context_is_done_again_withou
     (ctx_offset, ctx_s, ctx_prompt), (offset, no_ctx, prompt) = dec.given
     assert ctx_s > 2.0 and abs(ctx_offset - (6.0 - ctx_s)) < 1e-3  # tried with the room's speech first
     assert no_ctx == 0.0 and offset == 6.0  # then the seat's audio alone
-    # The context's text, no longer heard, is prompted instead.
-    assert ctx_prompt.endswith("Please rise.") and prompt.endswith("Is the plaintiff present?")
+    # The room's text is prompted either way.
+    assert ctx_prompt == prompt and prompt.endswith("Please rise. Is the plaintiff present?")
     assert partials and all(w.start >= 6.0 for w in partials[0].segment.words)
 
     seat.insert_audio_chunk(speech[int(1.5 * 16000) :], 7.5)
