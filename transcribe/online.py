@@ -35,6 +35,7 @@ from transcribe.decoder import (
 from transcribe.errors import AudioFormatError
 from transcribe.homophones import corrector
 from transcribe.hypothesis import HypothesisBuffer
+from transcribe.metrics import normalise_en, normalise_zh
 from transcribe.types import EventKind, Segment, TranscriptEvent, Word
 from transcribe.vad import StreamVad
 
@@ -206,6 +207,17 @@ class Conversation:
         return " ".join(text for _, _, text in lines)[-keep:].strip()
 
 
+def _repeats(words: tuple[Word, ...], context: list[_Heard], language: str | None) -> bool:
+    """Whether a decode wrote one of the context's utterances (4 words or characters or more) whole again."""
+    split = normalise_zh if language == "zh" else normalise_en
+    said = split(join_words(words))
+    for heard in context:
+        again = split(heard.text)
+        if len(again) >= 4 and any(said[i : i + len(again)] == again for i in range(len(said) - len(again) + 1)):
+            return True
+    return False
+
+
 class OnlineProcessor:
     """Streaming transcriber for one seat (or one mono stream). Not re-entrant: one process_iter at a time."""
 
@@ -375,11 +387,12 @@ class OnlineProcessor:
                              prefer_language=prefer, switch_share=self.options.switch_share,
                              prompt_language=prompt_language, context_s=lead, heard=tuple(heard))
         decoded = self.decoder.decode(audio, offset - lead, opts)
-        if context and not decoded.words:
+        if context and (not decoded.words or _repeats(decoded.words, context, decoded.language)):
             # The room's speech before the seat's own sometimes swallows the seat's words: Whisper writes
             # the context as one segment and stops, or loops over it and the window is dropped (seen in
-            # ~5 % of context decodes on the demo hearing, when it was decoded again). The seat's audio alone
-            # then, with the same prompt. The next decode tries the context again: it mends
+            # ~5 % of context decodes on the demo hearing, when it was decoded again); or, told to start
+            # after it, it writes the context again as the seat's words (1 in 55 on the demo hearing).
+            # The seat's audio alone then, with the same prompt. The next decode tries the context again: it mends
             # homophones (转账, not 转仗), and giving it up for the utterance cost CER (bench/RESULTS.md).
             decoded = self.decoder.decode(window, offset, replace(opts, context_s=0.0, heard=()))
         self.window_language, self.window_language_share = decoded.language, decoded.language_probability

@@ -339,3 +339,42 @@ def test_two_decodes_a_moment_apart_do_not_agree_a_mishearing_into_the_record(en
     assert committed == [[], [], ["the", "defendant"], ["the", "defendant"],
                          ["the", "defendant", "has", "never", "paid"]]
     assert OnlineOptions().agree_hop_s == 0.8
+
+
+class ContextRepeatingDecoder(ContextDecoder):
+    """Told to start after the room's speech, writes that speech again as the seat's first words, as
+    Whisper did once in 55 context decodes on the demo hearing: records each call's context seconds."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self.given: list[float] = []
+
+    def decode(self, audio: np.ndarray, offset_s: float, options: DecodeOptions) -> DecodedWindow:
+        self.given.append(options.context_s)
+        start = offset_s + options.context_s
+        said = " Yes, I am here." if options.heard else ""
+        words = [Word(start + 0.3 * i, start + 0.3 * i + 0.25, f" {t}", 0.9)
+                 for i, t in enumerate((said + " I object.").split())]
+        return DecodedWindow(tuple(words), "en", 1.0, len(audio) / 16000)
+
+
+def test_a_decode_that_writes_the_context_again_is_done_again_without_it(en_clip) -> None:
+    speech = en_clip[0][8000 : 8000 + 3 * 16000]
+    room = Conversation()
+    room.add(4.0, "en", "Yes, I am here.")
+    room.add_audio(2.0, "en", speech[: 2 * 16000], "Yes, I am here.")
+    dec = ContextRepeatingDecoder()
+    seat = OnlineProcessor(dec, OnlineOptions(language="en"), SeatInfo(seat="plaintiff"), room)  # type: ignore[arg-type]
+    seat.insert_audio_chunk(speech[: int(1.5 * 16000)], 6.0)
+    partials = [e for e in seat.process_iter() if e.kind == "partial"]
+    assert dec.given[0] > 2.0 and dec.given[1:] == [0.0]  # with the context, then the seat's audio alone
+    assert partials and partials[-1].segment.text == "I object."
+
+    # A seat that repeats a shorter phrase of the room's (under 4 words) keeps its context decode.
+    room = Conversation()
+    room.add_audio(2.0, "en", speech[: 2 * 16000], "Yes.")
+    dec = ContextRepeatingDecoder()
+    seat = OnlineProcessor(dec, OnlineOptions(language="en"), SeatInfo(seat="plaintiff"), room)  # type: ignore[arg-type]
+    seat.insert_audio_chunk(speech[: int(1.5 * 16000)], 6.0)
+    seat.process_iter()
+    assert len(dec.given) == 1 and dec.given[0] > 0.0
