@@ -355,13 +355,14 @@ class OnlineProcessor:
         return events + self._end_utterance()
 
     # -- internals --------------------------------------------------------------------------------
-    def _prompt(self, language: str | None, before_s: float) -> str:
-        """The case vocabulary and what the room said last, before ``before_s``, in ``language``."""
+    def _prompt(self, language: str | None, before_s: float, room: bool = True) -> str:
+        """The case vocabulary and (with ``room``) what the room said last, before ``before_s``, in ``language``."""
         vocab = vocabulary_prompt(self.options.vocabulary, language)
-        tail = self.conversation.before(before_s + 0.05, language, self.options.prompt_chars)
+        tail = self.conversation.before(before_s + 0.05, language, self.options.prompt_chars) if room else ""
         return f"{vocab}. {tail}".strip(". ") if vocab else tail
 
-    def _decode(self, beam_size: int | None = None) -> tuple[Word, ...]:
+    def _decode(self, beam_size: int | None = None, plain: bool = False) -> tuple[Word, ...]:
+        """Decode the buffer (``plain``: without the room's audio and text, the case vocabulary only)."""
         window = self.audio[-int(30 * SAMPLE_RATE) :]
         offset = self.buffer_end_s - len(window) / SAMPLE_RATE
         # Until the utterance's first words are committed, every decode detects the language again
@@ -370,9 +371,10 @@ class OnlineProcessor:
         prefer = self.seat_language if recent else self.conversation.last_language(
             self.buffer_start_s, self.options.keep_language_s)
         language, context = self._context(window)
+        context = [] if plain else context
         prompt_language = language or self.utterance_language or self.seat_language
         # The room's text up to the buffer: it ends with the context's, whose audio is not decoded again.
-        prompt = self._prompt(prompt_language, self.buffer_start_s)
+        prompt = self._prompt(prompt_language, self.buffer_start_s, room=not plain)
         audio, lead, heard = window, 0.0, []
         if context:
             gap = np.zeros(int(CONTEXT_GAP_S * SAMPLE_RATE), np.float32)
@@ -437,9 +439,15 @@ class OnlineProcessor:
                 self.hyp.reopen(self.final_until_s)
                 self.pending = []
             self.hyp.insert(decoded)
-        words = self.hyp.commit_all()
-        while words and words[-1].probability < self.options.tail_min_probability:
-            words.pop()  # Whisper pads an utterance's end with a low-confidence "you", "moment", ...
+        heard = self.hyp.commit_all()
+        words = self._sure(heard)
+        if heard and not words and self.vad.speech_between(self.buffer_start_s, self.buffer_end_s):
+            # Every word unsure: on a second of speech Whisper sometimes writes the room's last line from
+            # its prompt instead (the judge's 现在休庭 came back as 请求法庭依法, each word at p < 0.01, in
+            # three replays of four of the Mandarin hearing, and the utterance was lost). Once more then,
+            # the seat's audio with the case vocabulary only.
+            words = self._sure([w for w in self._decode(self.options.final_beam_size, plain=True)
+                                if (w.start + w.end) / 2 > self.final_until_s])
         events = self._commit(words, utterance_end=True)
         if self.utterance_words and self.utterance_language in self.options.context_languages:
             self._keep_as_context()
@@ -452,6 +460,14 @@ class OnlineProcessor:
             self.seat_language, self.seat_language_at_s = self.utterance_language, self.buffer_end_s
         self.language = self.window_language = self.options.language
         return events
+
+    def _sure(self, words: list[Word]) -> list[Word]:
+        """The words without the low-confidence ones that end them (Whisper pads an utterance's end
+        with a "you", "moment", ...)."""
+        words = list(words)
+        while words and words[-1].probability < self.options.tail_min_probability:
+            words.pop()
+        return words
 
     def _commit(self, words: list[Word], utterance_end: bool) -> list[TranscriptEvent]:
         self.pending.extend(words)

@@ -2,6 +2,7 @@ import threading
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from transcribe.decoder import DecodedWindow, DecodeOptions
 from transcribe.metrics import wer
@@ -378,3 +379,32 @@ def test_a_decode_that_writes_the_context_again_is_done_again_without_it(en_clip
     seat.insert_audio_chunk(speech[: int(1.5 * 16000)], 6.0)
     seat.process_iter()
     assert len(dec.given) == 1 and dec.given[0] > 0.0
+
+
+class EchoingDecoder(ScriptedDecoder):
+    """Writes the room's last line from its prompt, every word unsure, whenever the prompt holds it (as
+    Whisper did with the judge's one-second 现在休庭); with the case vocabulary alone it hears ``heard``."""
+
+    def __init__(self, room_line: str, heard: str, p: float = 0.9) -> None:
+        super().__init__([])
+        self.room_line, self.heard, self.p = room_line, heard, p
+
+    def decode(self, audio: np.ndarray, offset_s: float, options: DecodeOptions) -> DecodedWindow:
+        self.calls.append((offset_s, offset_s + len(audio) / 16000, options.prompt))
+        text, p = (self.room_line, 0.004) if self.room_line.rstrip(".") in options.prompt else (self.heard, self.p)
+        words = tuple(Word(offset_s + 0.2 * i, offset_s + 0.2 * i + 0.15, f" {w}", p) for i, w in enumerate(text.split()))
+        return DecodedWindow(words, "en", 1.0, len(audio) / 16000)
+
+
+@pytest.mark.parametrize(("p", "expect"), [(0.9, ["We adjourn now."]), (0.1, [])])
+def test_an_utterance_heard_only_as_the_prompt_echoed_is_decoded_once_more_without_it(en_clip, p, expect) -> None:
+    speech = en_clip[0][8000 : 8000 + int(1.2 * 16000)]
+    room = Conversation()
+    room.add(3.0, "en", "Please rule on the motion.")
+    dec = EchoingDecoder("Please rule on the motion.", "We adjourn now.", p)
+    seat = OnlineProcessor(dec, OnlineOptions(language="en", vocabulary=("Zhang Wei",), context_audio_s=0.0),  # type: ignore[arg-type]
+                           SeatInfo(seat="judge"), room)
+    seat.insert_audio_chunk(speech, 5.0)
+    finals = [e.segment.text for e in seat.process_iter() + seat.finish() if e.kind == "final"]
+    assert finals == expect  # an unsure second answer is dropped as well: nothing invented
+    assert "Please rule" in dec.calls[0][2] and dec.calls[-1][2] == "Zhang Wei"  # the last: the vocabulary only
