@@ -185,6 +185,7 @@ class Decoder:
 
         audio = check_audio(audio)
         language = options.language if self.multilingual else "en"
+        heard = options.heard if options.context_s > 0 else ()
         request = WindowRequest(
             language=language, languages=options.languages, prompt=options.prompt, hotwords=" ".join(options.hotwords),
             beam_size=options.beam_size, temperatures=options.temperatures,
@@ -193,8 +194,7 @@ class Decoder:
             # Mandarin, given or detected, gets the simplified-Chinese prompt (else: traditional characters).
             language_prompts=(("zh", ZH_PROMPT),), prefer_language=options.prefer_language,
             switch_share=options.switch_share, prompt_language=options.prompt_language,
-            heard=options.heard if options.context_s > 0 else (),
-            start_s=max(0.0, options.context_s - CONTEXT_GAP_S / 2) if options.heard else 0.0)
+            heard=heard, start_s=options.context_s - CONTEXT_GAP_S / 2 if heard else 0.0)
         window = decode_window(self.model, audio, request)
         words: list[Word] = []
         for seg in window.segments:

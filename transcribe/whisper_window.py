@@ -156,9 +156,10 @@ def decode_window(model: WhisperModel, audio: np.ndarray, request: WindowRequest
     tokenizer = _tokenizer(model, language)
     prompt = _prompt(model, tokenizer, request, language)
     heard = _heard_pieces(tokenizer, request) if request.prompt_language in (None, language) else []
+    start_s = request.start_s if heard else 0.0  # without their text the context is decoded with the rest
     if heard:
-        prompt.append(_timestamp(tokenizer, request.start_s))  # decode from here on
-    budget = min(max_tokens(content / FRAMES_PER_S - request.start_s) + 1, model.max_length - len(prompt))
+        prompt.append(_timestamp(tokenizer, start_s))  # decode from here on
+    budget = min(max_tokens(content / FRAMES_PER_S - start_s) + 1, model.max_length - len(prompt))
     options = _options(model, tokenizer, request, budget)
     result, avg_logprob, _, compression_ratio = model.generate_with_fallback(encoder_output, prompt, tokenizer, options)
     if result.no_speech_prob > request.no_speech_threshold and avg_logprob < request.log_prob_threshold:
