@@ -155,7 +155,7 @@ def decode_window(model: WhisperModel, audio: np.ndarray, request: WindowRequest
                                               request.switch_share)
     tokenizer = _tokenizer(model, language)
     prompt = _prompt(model, tokenizer, request, language)
-    heard = _heard_pieces(tokenizer, request) if request.prompt_language in (None, language) else []
+    heard = _heard_pieces(tokenizer, request) if _prompted(request, language) else []  # their text is in the prompt
     start_s = request.start_s if heard else 0.0  # without their text the context is decoded with the rest
     if heard:
         prompt.append(_timestamp(tokenizer, start_s))  # decode from here on
@@ -257,13 +257,18 @@ def _tokenizer(model: WhisperModel, language: str) -> Any:
 
 def _prompt(model: WhisperModel, tokenizer: Any, request: WindowRequest, language: str) -> list[int]:
     """Whisper's start sequence with the request's prompt text for ``language``."""
-    # Text in one language prompting a decode in another makes Whisper echo or translate the prompt.
-    prompt_text = request.prompt if request.prompt_language in (None, language) else ""
+    prompt_text = request.prompt if _prompted(request, language) else ""
     for lang, prefix in request.language_prompts:
         if lang == language and prefix not in prompt_text:
             prompt_text = prefix + prompt_text
     previous = tokenizer.encode(" " + prompt_text.strip()) if prompt_text.strip() else []
     return model.get_prompt(tokenizer, previous, without_timestamps=False, hotwords=request.hotwords or None)
+
+
+def _prompted(request: WindowRequest, language: str) -> bool:
+    """Whether the request's prompt text goes into a decode in ``language``: text in one language prompting
+    a decode in another makes Whisper echo or translate the prompt."""
+    return request.prompt_language in (None, language)
 
 
 def _timestamp(tokenizer: Any, t: float) -> int:
