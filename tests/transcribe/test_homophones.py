@@ -50,6 +50,21 @@ def test_other_words_and_other_languages_stay() -> None:
     assert fixed(TermCorrector(()), "员告") == "员告"
 
 
+def test_a_term_split_by_a_list_mark_is_read_over_it() -> None:
+    """Prompted with a 、-separated vocabulary, Whisper sometimes writes 、 inside a term (陈述、苏、送请求 in a
+    streaming decode of the bench hearing): the term is read over it, and the mark goes with the homophone."""
+    fix = TermCorrector((*TERMS, "诉讼请求", "张伟"))
+    assert fixed(fix, "下面由原告陈述、苏、送请求。") == "下面由原告陈述、诉讼请求。"
+    assert fixed(fix, "员、告陈述") == "原告陈述"
+    assert fixed(fix, "原、告陈述") == "原告陈述"  # written right, but split
+    assert fixed(fix, "原告张伟、被告李娜、第三人") == "原告张伟、被告李娜、第三人"  # a list stays a list
+    assert fixed(fix, "原告、员告") == "原告、原告"
+    words = tokens("由", "员、", "告", "陈述")  # faster-whisper hangs the mark on the word before it
+    assert [(w.text, w.start) for w in fix.words(words)] == [(w.text.rstrip("、").replace("员", "原"), w.start) for w in words]
+    words = tokens("员", "、", "告")  # ... or leaves it a word of its own, which then goes
+    assert [w.text for w in fix.words(words)] == ["原", "告"]
+
+
 def test_a_term_across_tokens_is_rewritten_in_place_with_its_times() -> None:
     words = tokens("我", "请求", "员", "告", "还", "钱")
     fixed = corrector(TERMS).words(words)
