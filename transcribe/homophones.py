@@ -107,9 +107,9 @@ class TermCorrector:
         for term, want in zip(self.terms, self._sounds, strict=True):
             n = len(term)
             for i in range(len(places) - n + 1):
+                if not heard[places[i]] & want[0] or any(taken[i : i + n]):
+                    continue  # (checked before the run is built: most places fail here, on every decode)
                 run = tuple(places[i : i + n])
-                if not heard[run[0]] & want[0] or any(taken[i : i + n]):
-                    continue
                 if "".join(chars[k] for k in run) == term:
                     taken[i : i + n] = [True] * n  # the term itself: no shorter term is looked for in it
                     if run[-1] - run[0] >= n:
