@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, select, update
@@ -78,6 +78,12 @@ def event_hash(
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def _iso_or_refuse(value: object) -> str:
+    if isinstance(value, date | time):  # datetime is a date
+        return value.isoformat()
+    raise TypeError(f"audit details must be JSON values or dates, not {type(value).__name__}")
+
+
 def append_event(
     session: Session,
     *,
@@ -99,7 +105,8 @@ def append_event(
     head_hash, head_count = session.execute(
         select(AuditHead.hash, AuditHead.count).where(AuditHead.id == HEAD_ID)
     ).one()
-    details_json = json.loads(json.dumps(dict(details or {}), ensure_ascii=False))  # JSON-safe copy
+    # A JSON-safe copy: dates and times (a hearing's schedule, a case's filing date) as ISO 8601 text.
+    details_json = json.loads(json.dumps(dict(details or {}), ensure_ascii=False, default=_iso_or_refuse))
     now = utcnow()
     digest = event_hash(head_hash, actor, action, obj, now, details_json)
     event = AuditEvent(

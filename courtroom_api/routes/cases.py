@@ -21,10 +21,6 @@ from courtroom_api.schemas import (
 router = APIRouter(prefix="/api", tags=["cases"])
 
 
-def _jsonable(data: dict) -> dict:  # type: ignore[type-arg]
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}
-
-
 @router.get("/cases", response_model=list[CasePublic])
 def list_cases(
     user: CurrentUser, session: SessionDep,
@@ -50,7 +46,7 @@ def create_case(body: CaseCreate, user: CurrentUser, session: SessionDep) -> obj
     case = Case(**body.model_dump())
     session.add(case)
     session.flush()
-    audit(session, user, "case.create", f"case:{case.id}", **_jsonable(body.model_dump()))
+    audit(session, user, "case.create", f"case:{case.id}", **body.model_dump())
     session.commit()
     return case
 
@@ -68,7 +64,7 @@ def update_case(case_id: IdPath, body: CaseUpdate, user: CurrentUser, session: S
         if value is None and key != "filed_on":
             continue
         setattr(case, key, value)
-    audit(session, user, "case.update", f"case:{case_id}", **_jsonable(changes))
+    audit(session, user, "case.update", f"case:{case_id}", **changes)
     session.commit()
     return case
 
@@ -119,6 +115,6 @@ def update_participant(participant_id: IdPath, body: ParticipantUpdate, user: Cu
         if value is None and key in ("name", "role", "organization"):
             continue
         setattr(participant, key, value)
-    audit(session, user, "participant.update", f"participant:{participant_id}", **_jsonable(changes))
+    audit(session, user, "participant.update", f"participant:{participant_id}", **changes)
     session.commit()
     return participant

@@ -24,10 +24,6 @@ from models.enums import HearingStatus
 router = APIRouter(prefix="/api", tags=["hearings"])
 
 
-def _iso(data: dict) -> dict:  # type: ignore[type-arg]
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}
-
-
 @router.get("/hearings", response_model=list[HearingListItem])
 def list_all_hearings(
     user: CurrentUser, session: SessionDep,
@@ -75,7 +71,7 @@ def create_hearing(case_id: IdPath, body: HearingCreate, user: CurrentUser, sess
     hearing = Hearing(case_id=case_id, **body.model_dump())
     session.add(hearing)
     session.flush()
-    audit(session, user, "hearing.create", f"hearing:{hearing.id}", case_id=case_id, **_iso(body.model_dump()))
+    audit(session, user, "hearing.create", f"hearing:{hearing.id}", case_id=case_id, **body.model_dump())
     session.commit()
     return hearing
 
@@ -99,7 +95,7 @@ def update_hearing(hearing_id: IdPath, body: HearingUpdate, user: CurrentUser, s
         if key == "status" and value is None:
             continue
         setattr(hearing, key, value)
-    audit(session, user, "hearing.update", f"hearing:{hearing_id}", **_iso(changes))
+    audit(session, user, "hearing.update", f"hearing:{hearing_id}", **changes)
     session.commit()
     return hearing
 

@@ -2,6 +2,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,19 @@ def test_intact_chain_verifies_and_links(sessions) -> None:
     assert events[0].prev_hash == GENESIS_HASH
     assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
     assert events[2].details["before"] == "原告张三"
+
+
+def test_dates_in_details_are_stored_as_iso_text_and_other_objects_refused(sessions) -> None:
+    start = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    with sessions.begin() as s:
+        append_event(s, actor="user:1", action="hearing.update", obj="hearing:1",
+                     details={"scheduled_start": start, "filed_on": date(2026, 11, 2), "room": None})
+    with sessions() as s:
+        event = s.scalars(select(AuditEvent)).one()
+    assert event.details == {"scheduled_start": "2026-12-07T09:30:00+00:00", "filed_on": "2026-11-02", "room": None}
+    assert _verify(sessions).ok
+    with sessions.begin() as s, pytest.raises(TypeError, match="must be JSON values or dates"):
+        append_event(s, actor="user:1", action="x", obj="y", details={"file": Path("/tmp/x")})
 
 
 def test_edited_row_is_detected(sessions, run_sql) -> None:
