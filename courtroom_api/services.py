@@ -21,6 +21,7 @@ class Services:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    write_sessions: sessionmaker[Session]  # for sessions that write (see models.db.session_factory)
     secret: str
     hub: EventHub
     blobs: Any  # models.blobs.LocalBlobStore (the BlobStore protocol plus local paths)
@@ -49,6 +50,7 @@ def build_services(settings: Settings) -> Services:
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
+        write_sessions=session_factory(engine, write=True),
         secret=load_secret(settings),
         hub=EventHub(),
         blobs=open_blob_store(settings),

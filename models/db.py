@@ -65,8 +65,17 @@ def begin_write(session: Session) -> None:
         session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions bound to ``engine``; objects stay readable after commit."""
+def session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
+    """Sessions bound to ``engine``; objects stay readable after commit.
+
+    ``write=True``: for sessions that write. On SQLite each of their transactions starts with ``BEGIN
+    IMMEDIATE`` (as :func:`begin_write` does for one session): a deferred transaction that has read
+    anything (a fresh connection reads the schema first) fails at once with "database is locked" when
+    another writer holds the lock, where an immediate one waits for it (up to the busy timeout).
+    """
+    if write and engine.dialect.name == "sqlite":
+        return sessionmaker(bind=engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}),
+                            expire_on_commit=False)
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 

@@ -15,7 +15,7 @@ def create_or_resume_recording(services: Any, hearing_id: int, profile: Any, rec
     from models import Recording, TranscriptSegment
     from models.base import utcnow
 
-    with services.sessions() as session:
+    with services.write_sessions() as session:
         recording = session.scalar(select(Recording).where(
             Recording.hearing_id == hearing_id, Recording.finalized_at.is_(None)).order_by(Recording.id.desc()))
         if recording is None:
@@ -47,7 +47,7 @@ def file_final(services: Any, hearing_id: int, event: Any, attribution: Any) -> 
         language=seg.language, channel=seg.channel, seat=attribution.seat, role=attribution.role,
         participant_id=attribution.participant_id, confidence=seg.confidence, engine=seg.engine, model=seg.model,
     )
-    with services.sessions() as session:
+    with services.write_sessions() as session:
         session.add(row)
         session.commit()
         return int(row.id)
@@ -56,7 +56,7 @@ def file_final(services: Any, hearing_id: int, event: Any, attribution: Any) -> 
 def set_segment_seq(services: Any, segment_id: int, seq: int) -> None:
     from models import TranscriptSegment
 
-    with services.sessions() as session:
+    with services.write_sessions() as session:
         row = session.get(TranscriptSegment, segment_id)
         row.seq = seq
         session.commit()
@@ -75,7 +75,7 @@ def file_recording(services: Any, hearing_id: int, recording_id: int, final: Any
               for t in final.tracks]
     layout.append({"channel": None, "seat": "mixdown", "track_sha256": put(final.mixdown.path),
                    "mime_type": "audio/ogg"})
-    with services.sessions() as session:
+    with services.write_sessions() as session:
         recording = session.get(Recording, recording_id)
         roles = {e.get("seat"): e.get("role") for e in recording.channel_layout or []}
         for entry in layout:
@@ -94,7 +94,7 @@ def file_recording(services: Any, hearing_id: int, recording_id: int, final: Any
 
 
 def note_finalize_failed(services: Any, hearing_id: int, recording_id: int, error: str) -> None:
-    with services.sessions() as session:
+    with services.write_sessions() as session:
         audit(session, "system", "recording.finalize_failed", f"recording:{recording_id}", hearing_id=hearing_id,
               error=error)
         session.commit()

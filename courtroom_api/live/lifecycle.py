@@ -80,7 +80,7 @@ def _mark_started(services: Services, user: Principal, hearing_id: int, plan: He
     from models.base import utcnow
     from models.enums import CaseStatus, HearingStatus
 
-    with services.sessions() as session:
+    with services.write_sessions() as session:
         hearing = load_hearing(session, user, hearing_id, Action.CONTROL_HEARING)
         if hearing.status not in (HearingStatus.SCHEDULED, HearingStatus.PAUSED):
             raise ConflictError(f"hearing {hearing_id} is {hearing.status}; only a scheduled hearing can start")
@@ -95,7 +95,7 @@ def _revert_start(services: Services, hearing_id: int, error: str) -> None:
     from models import Hearing
     from models.enums import HearingStatus
 
-    with services.sessions() as session:
+    with services.write_sessions() as session:
         hearing = session.get_one(Hearing, hearing_id)
         hearing.status = HearingStatus.SCHEDULED
         audit(session, "system", "hearing.start_failed", f"hearing:{hearing_id}", error=error)
@@ -134,7 +134,7 @@ def _mark_ended(services: Services, user: Principal, hearing_id: int) -> None:
     from models.base import utcnow
     from models.enums import CaseStatus, HearingStatus
 
-    with services.sessions() as session:
+    with services.write_sessions() as session:
         hearing = session.get_one(Hearing, hearing_id)
         hearing.status = HearingStatus.ENDED
         hearing.ended_at = utcnow()
