@@ -134,6 +134,9 @@ def report_fanout(seen: list[list[tuple[float, dict]]], memory: list[tuple[float
                   args: argparse.Namespace) -> None:
     """Live = received before stop was pressed; flush = the finals a stop drains from the transcriber."""
     live, flush, every, halves = [], [], [], ([], [])
+    # Where a live transcript event's time goes: transcriber -> hub (attribution; a final is stored
+    # first) and hub -> viewer (queues, sockets, the viewers' own process), by kind.
+    legs: dict[str, tuple[list[float], list[float]]] = {"partial": ([], []), "final": ([], [])}
     mid = t0 + (args.stopped_at - t0) / 2
     for events in seen:
         for received, e in events:
@@ -145,6 +148,9 @@ def report_fanout(seen: list[list[tuple[float, dict]]], memory: list[tuple[float
                 (live if received < args.stopped_at else flush).append(ms)
                 if received < args.stopped_at:
                     halves[0 if received < mid else 1].append(ms)
+                    to_hub, to_viewer = legs.setdefault(e["type"].split(".", 1)[1], ([], []))
+                    to_hub.append((e["t"] - e["data"]["emitted_at"]) * 1000)
+                    to_viewer.append((received - e["t"]) * 1000)
     finals = [sum(1 for _, e in ev if e["type"] == "transcript.final") for ev in seen[: args.viewers]]
     print(f"fan-out: {args.viewers} viewers on hearing A + 5 on hearing B, 2 hearings replaying the demo at "
           f"{args.speed}x, real base model on this machine")
@@ -152,6 +158,9 @@ def report_fanout(seen: list[list[tuple[float, dict]]], memory: list[tuple[float
         ref = "beyond publish" if label == "every event" else "beyond transcription"
         print(f"  {label:<23} {ref:<21} n={len(values):<6} p50={pct(values, .5):8.1f} ms "
               f"p95={pct(values, .95):8.1f} ms max={max(values, default=float('nan')):8.1f} ms")
+    for kind, (to_hub, to_viewer) in legs.items():
+        print(f"  live {kind + 's':<18} n={len(to_hub):<6} transcriber->hub p50 {pct(to_hub, .5):.1f} p95 "
+              f"{pct(to_hub, .95):.1f} ms; hub->viewer p50 {pct(to_viewer, .5):.1f} p95 {pct(to_viewer, .95):.1f} ms")
     print(f"  growing lag? live transcript p95 first half {pct(halves[0], .95):.1f} ms, second half "
           f"{pct(halves[1], .95):.1f} ms")
     print(f"  finals per viewer of hearing A: min {min(finals, default=0)} max {max(finals, default=0)}")
