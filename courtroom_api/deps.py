@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Annotated, Any
 
@@ -27,9 +27,14 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_session(services: ServicesDep) -> Iterator[Session]:
-    """One session per request; the route commits what it changes."""
-    with services.sessions() as session:
+def get_session(request: Request, services: ServicesDep) -> Iterator[Session]:
+    """One session per request; the route commits what it changes.
+
+    A request that may change something (not GET or HEAD) gets a write session: on SQLite its
+    transaction waits for another writer (a live hearing filing a final) instead of failing.
+    """
+    factory = services.sessions if request.method in ("GET", "HEAD") else services.write_sessions
+    with factory() as session:
         yield session
 
 
@@ -84,7 +89,16 @@ def _load_principal(session: Session, user_id: int, token_id: str, issued_at: fl
 def current_user(
     services: ServicesDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
-    return principal_from_token(token, services, session)
+    return _authenticated(session, lambda: principal_from_token(token, services, session))
+
+
+def _authenticated(session: Session, load: Callable[[], Principal]) -> Principal:
+    """The caller, read in a transaction of its own: the route's work starts a fresh one, and a write
+    session holds no lock while the route awaits something else (an upload, a hearing's stop)."""
+    try:
+        return load()
+    finally:
+        session.rollback()
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
@@ -100,9 +114,10 @@ def media_user(
     from courtroom_api.auth.media import decode_media_token
 
     if token or not mt:
-        return principal_from_token(token, services, session)
+        return _authenticated(session, lambda: principal_from_token(token, services, session))
     claims = decode_media_token(mt, request.url.path, services.secret)
-    return _load_principal(session, claims.user_id, claims.token_id, claims.token_issued_at)
+    return _authenticated(session, lambda: _load_principal(session, claims.user_id, claims.token_id,
+                                                           claims.token_issued_at))
 
 
 # File endpoints that <audio>, <video> and <img> load: bearer header or ``?mt=`` media link.

@@ -95,8 +95,9 @@ def append_event(
     """Append an event in the session's transaction (it is chained when the caller commits).
 
     Holds the chain's write lock until the caller's transaction ends, so keep that short. On
-    SQLite, a session that reads before it appends should start with
-    :func:`models.db.begin_write`, or a concurrent writer can make the append fail as "locked".
+    SQLite, a session that reads before it appends should be a write session
+    (``models.db.session_factory(engine, write=True)``), or a concurrent writer makes the append fail
+    as "locked".
     """
     locked = session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(hash=AuditHead.hash))
     if locked.rowcount != 1:  # type: ignore[attr-defined]

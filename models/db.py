@@ -52,26 +52,13 @@ def _sqlite_on_begin(connection: Any) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
-def begin_write(session: Session) -> None:
-    """Call first in a session that reads and then writes.
-
-    On SQLite this starts the transaction with ``BEGIN IMMEDIATE``: the write lock is taken (waiting
-    up to the busy timeout) before the first read, so the later writes cannot fail with "database
-    is locked" because another writer committed in between. On PostgreSQL it does nothing.
-    """
-    if session.in_transaction():
-        raise RuntimeError("begin_write must be the first thing a session does")
-    if session.get_bind().dialect.name == "sqlite":
-        session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-
-
 def session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
     """Sessions bound to ``engine``; objects stay readable after commit.
 
     ``write=True``: for sessions that write. On SQLite each of their transactions starts with ``BEGIN
-    IMMEDIATE`` (as :func:`begin_write` does for one session): a deferred transaction that has read
-    anything (a fresh connection reads the schema first) fails at once with "database is locked" when
-    another writer holds the lock, where an immediate one waits for it (up to the busy timeout).
+    IMMEDIATE``: a deferred transaction that has read anything (a fresh connection reads the schema
+    first) fails at once with "database is locked" when another writer holds the lock, where an
+    immediate one waits for it (up to the busy timeout). On PostgreSQL nothing changes.
     """
     if write and engine.dialect.name == "sqlite":
         return sessionmaker(bind=engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}),

@@ -20,7 +20,7 @@ def run_seed(_args: argparse.Namespace) -> int:
     settings = get_settings()
     engine = make_engine(settings.database_url)
     try:
-        with session_factory(engine)() as session:
+        with session_factory(engine, write=True)() as session:
             result = seed_demo(session, settings.data_dir)
     finally:
         engine.dispose()

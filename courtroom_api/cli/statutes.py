@@ -35,7 +35,7 @@ def run_import(args: argparse.Namespace) -> int:
         return 1
     engine = make_engine(get_settings().database_url)
     try:
-        with session_factory(engine)() as session:
+        with session_factory(engine, write=True)() as session:
             result = import_statutes(session, articles, actor=f"cli:{getpass.getuser()}")
             session.commit()
     finally:

@@ -57,7 +57,7 @@ def run_add(args: argparse.Namespace) -> int:
         return 2
     engine = make_engine(get_settings().database_url)
     try:
-        with session_factory(engine)() as session:
+        with session_factory(engine, write=True)() as session:
             user = User(login=args.login, password_hash=hash_password(password), role=args.role,
                         display_name=args.name, courtroom_id=args.courtroom, side=args.side)
             session.add(user)
@@ -101,7 +101,7 @@ def run_revoke_tokens(args: argparse.Namespace) -> int:
 
     engine = make_engine(get_settings().database_url)
     try:
-        with session_factory(engine)() as session:
+        with session_factory(engine, write=True)() as session:
             user = session.scalar(select(User).where(User.login == args.login))
             if user is None:
                 print(f"no login {args.login!r}", file=sys.stderr)

@@ -54,10 +54,10 @@ def _file_evidence(services: Services, user: Principal, case_id: IdPath, staged:
     """Move the checked upload into the blob store and create the Evidence row (one transaction)."""
     from models import Evidence
 
-    with services.sessions() as session:
+    ref = services.blobs.put_stream(file_chunks(staged.path))  # before the write lock: it may take seconds
+    with services.write_sessions() as session:
         load_case(session, user, case_id, Action.UPLOAD_EVIDENCE)
         participant = _submitter(session, user, case_id)
-        ref = services.blobs.put_stream(file_chunks(staged.path))
         number = meta["exhibit_number"]
         if not number:
             side = str(participant.side) if participant and participant.side else ""

@@ -161,36 +161,3 @@ def test_cli_audit_verify(sessions, run_sql, db_url: str, tamper: bool) -> None:
     else:
         assert out.returncode == 0, out.stderr
         assert out.stdout.startswith("OK") and "3 audit events" in out.stdout
-
-
-def test_begin_write_lets_read_then_write_sessions_wait_instead_of_failing(sessions) -> None:
-    """Two sessions that both read before they append: with begin_write neither fails."""
-    from models.db import begin_write
-
-    _append(sessions, 1)
-    first_has_read = threading.Event()
-    errors: list[BaseException] = []
-
-    def reader_writer(wait_for: threading.Event | None) -> None:
-        try:
-            with sessions() as s:
-                begin_write(s)
-                assert verify_chain(s).ok  # reads first ...
-                first_has_read.set()
-                if wait_for is None:
-                    threading.Event().wait(0.3)  # ... hold the transaction open a while ...
-                append_event(s, actor="user:1", action="hearing.note", obj="hearing:1")  # ... then writes
-                s.commit()
-        except BaseException as exc:  # collected and asserted in the test thread
-            errors.append(exc)
-
-    first = threading.Thread(target=reader_writer, args=(None,))
-    first.start()
-    first_has_read.wait(5)
-    second = threading.Thread(target=reader_writer, args=(first_has_read,))
-    second.start()
-    first.join()
-    second.join()
-    assert errors == []
-    result = _verify(sessions)
-    assert result.ok and result.events == 3
