@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import cache
 from typing import Annotated, Any
 
@@ -89,16 +89,11 @@ def _load_principal(session: Session, user_id: int, token_id: str, issued_at: fl
 def current_user(
     services: ServicesDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
-    return _authenticated(session, lambda: principal_from_token(token, services, session))
-
-
-def _authenticated(session: Session, load: Callable[[], Principal]) -> Principal:
-    """The caller, read in a transaction of its own: the route's work starts a fresh one, and a write
-    session holds no lock while the route awaits something else (an upload, a hearing's stop)."""
-    try:
-        return load()
-    finally:
-        session.rollback()
+    user = principal_from_token(token, services, session)
+    # The caller is read in a transaction of its own: the route's work starts a fresh one, and a
+    # write session holds no lock while the route awaits something else (an upload, a hearing's stop).
+    session.rollback()
+    return user
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
@@ -114,10 +109,12 @@ def media_user(
     from courtroom_api.auth.media import decode_media_token
 
     if token or not mt:
-        return _authenticated(session, lambda: principal_from_token(token, services, session))
-    claims = decode_media_token(mt, request.url.path, services.secret)
-    return _authenticated(session, lambda: _load_principal(session, claims.user_id, claims.token_id,
-                                                           claims.token_issued_at))
+        user = principal_from_token(token, services, session)
+    else:
+        claims = decode_media_token(mt, request.url.path, services.secret)
+        user = _load_principal(session, claims.user_id, claims.token_id, claims.token_issued_at)
+    session.rollback()  # as in current_user
+    return user
 
 
 # File endpoints that <audio>, <video> and <img> load: bearer header or ``?mt=`` media link.

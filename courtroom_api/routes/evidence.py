@@ -51,7 +51,7 @@ def _next_exhibit_number(session, case_id: IdPath, prefix: str) -> str:  # type:
 
 
 def _file_evidence(services: Services, user: Principal, case_id: IdPath, staged: StagedUpload, meta: dict) -> int:  # type: ignore[type-arg]
-    """Move the checked upload into the blob store and create the Evidence row (one transaction)."""
+    """Put the checked upload into the blob store, then create the Evidence row (one transaction)."""
     from models import Evidence
 
     ref = services.blobs.put_stream(file_chunks(staged.path))  # before the write lock: it may take seconds
