@@ -63,3 +63,39 @@ def whisper_base(whisper_model_store):
     from transcribe.model_store import load_model
 
     return load_model(whisper_model_store, "base", cpu_threads=2, compute_type="int8")
+
+
+@pytest.fixture
+def another_writer():  # type: ignore[no-untyped-def]
+    """``with another_writer(sessions, seconds):`` — the body runs while another writer (a live hearing
+    filing a final, say) holds the database's write lock for ``seconds``; it then commits."""
+    import threading
+    from contextlib import contextmanager
+
+    from models.audit import append_event
+
+    @contextmanager
+    def holding(sessions, seconds: float):  # type: ignore[no-untyped-def]
+        has_lock, errors = threading.Event(), []
+
+        def holder() -> None:
+            try:
+                with sessions() as s:
+                    append_event(s, actor="system", action="segment.file", obj="segment:0")  # takes the lock
+                    has_lock.set()
+                    threading.Event().wait(seconds)
+                    s.commit()
+            except BaseException as exc:  # asserted in the test's thread
+                errors.append(exc)
+                has_lock.set()
+
+        thread = threading.Thread(target=holder)
+        thread.start()
+        assert has_lock.wait(10)
+        try:
+            yield
+        finally:
+            thread.join()
+        assert errors == []
+
+    return holding
