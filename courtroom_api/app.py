@@ -52,12 +52,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from courtroom_api.live.lifecycle import HearingRunners
+        from courtroom_api.live.unfiled import refile_leftovers
         from courtroom_api.services import build_services
 
         services = build_services(settings)
         services.hearings = HearingRunners(services)
         app.state.services = services
         await services.hearings.resume_interrupted()
+        await refile_leftovers(services, services.hearings.running_ids())
         try:
             yield
         finally:

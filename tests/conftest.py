@@ -99,3 +99,34 @@ def another_writer():  # type: ignore[no-untyped-def]
         assert errors == []
 
     return holding
+
+
+@pytest.fixture
+def refusing_inserts():  # type: ignore[no-untyped-def]
+    """``with refusing_inserts(engine, table):`` — the real database refuses every insert into
+    ``table`` (a trigger raising, as a full disk or a failing server would) until the block ends."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def refusing(engine, table: str):  # type: ignore[no-untyped-def]
+        if engine.dialect.name == "sqlite":
+            install = [f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} "
+                       "BEGIN SELECT RAISE(ABORT, 'the dossier refuses writes (test)'); END"]
+            remove = [f"DROP TRIGGER refuse_{table}"]
+        else:
+            install = ["CREATE FUNCTION refuse_test() RETURNS trigger AS $$ BEGIN "
+                       "RAISE EXCEPTION 'the dossier refuses writes (test)'; END $$ LANGUAGE plpgsql",
+                       f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} "
+                       "FOR EACH ROW EXECUTE FUNCTION refuse_test()"]
+            remove = [f"DROP TRIGGER refuse_{table} ON {table}", "DROP FUNCTION refuse_test()"]
+        with engine.begin() as conn:
+            for sql in install:
+                conn.execute(text(sql))
+        try:
+            yield
+        finally:
+            with engine.begin() as conn:
+                for sql in remove:
+                    conn.execute(text(sql))
+
+    return refusing

@@ -36,19 +36,37 @@ def create_or_resume_recording(services: Any, hearing_id: int, profile: Any, rec
         return recording.id, int(last or 0)
 
 
-def file_final(services: Any, hearing_id: int, event: Any, attribution: Any) -> int:
-    """Persist a final transcript event as a segment; returns its id."""
+def final_values(event: Any, attribution: Any) -> dict[str, Any]:
+    """A final transcript event as the column values of its segment row (JSON-able, for the spill file)."""
+    seg = event.segment
+    return {
+        "start_s": seg.start, "end_s": seg.end, "text": seg.text,
+        "words": [{"start": w.start, "end": w.end, "word": w.text, "probability": w.probability} for w in seg.words],
+        "language": seg.language, "channel": seg.channel, "seat": attribution.seat, "role": attribution.role,
+        "participant_id": attribution.participant_id, "confidence": seg.confidence, "engine": seg.engine,
+        "model": seg.model,
+    }
+
+
+def file_final(services: Any, hearing_id: int, values: dict[str, Any], seq: int | None = None) -> int:
+    """Persist a final as a segment; returns its id.
+
+    With ``seq`` (a final filed late, already published) it is idempotent: a row of this hearing that
+    already has that seq is the same final, filed before a crash lost the spill file's update.
+    """
     from models import TranscriptSegment
 
-    seg = event.segment
-    row = TranscriptSegment(
-        hearing_id=hearing_id, start_s=seg.start, end_s=seg.end, text=seg.text,
-        words=[{"start": w.start, "end": w.end, "word": w.text, "probability": w.probability} for w in seg.words],
-        language=seg.language, channel=seg.channel, seat=attribution.seat, role=attribution.role,
-        participant_id=attribution.participant_id, confidence=seg.confidence, engine=seg.engine, model=seg.model,
-    )
     with services.write_sessions() as session:
+        if seq is not None:
+            existing = session.scalar(select(TranscriptSegment.id).where(
+                TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.seq == seq))
+            if existing is not None:
+                return int(existing)
+        row = TranscriptSegment(hearing_id=hearing_id, seq=seq, **values)
         session.add(row)
+        if seq is not None:  # the record shows which finals reached the dossier late
+            session.flush()
+            audit(session, "system", "transcript.filed_late", f"hearing:{hearing_id}", segment_id=row.id, seq=seq)
         session.commit()
         return int(row.id)
 

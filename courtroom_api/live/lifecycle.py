@@ -32,6 +32,9 @@ class HearingRunners:
     def get(self, hearing_id: int) -> Any:
         return self._running.get(hearing_id)
 
+    def running_ids(self) -> set[int]:
+        return set(self._running)
+
     async def start(self, hearing_id: int, plan: HearingStart, *, resumed: bool = False) -> None:
         from courtroom_api.live.pipeline import HearingPipeline
 

@@ -22,9 +22,11 @@ from courtroom_api.live.filing import (
     create_or_resume_recording,
     file_final,
     file_recording,
+    final_values,
     note_finalize_failed,
     set_segment_seq,
 )
+from courtroom_api.live.unfiled import FinalsBacklog, Unfiled, file_held, reason
 from courtroom_api.schemas import HearingStart
 from courtroom_api.services import Services
 
@@ -77,6 +79,9 @@ class HearingPipeline:
         self._tasks: list[asyncio.Task[Any]] = []
         self._fanout: Any = None
         self.capture_error: str | None = None
+        self.backlog = FinalsBacklog(
+            self.directory, lambda item: file_held(services, hearing_id, item), self._on_filed, self._on_unsaved)
+        self._retry: asyncio.Task[None] | None = None
 
     # -- start ------------------------------------------------------------------------------------
     async def start(self, *, resumed: bool = False) -> None:
@@ -95,9 +100,13 @@ class HearingPipeline:
             Recorder, self.directory, profile.sample_rate, profile.channel_count, opts)
         self.recording_id, last_seq = await asyncio.to_thread(
             create_or_resume_recording, self.services, self.hearing_id, profile, self.recorder)
+        held = await asyncio.to_thread(self.backlog.load)  # finals a killed process could not file
         self.stream = self.services.hub.get(self.hearing_id)
         if self.stream is None or self.stream.closed:
-            self.stream = self.services.hub.stream(self.hearing_id, start_seq=last_seq)
+            self.stream = self.services.hub.stream(self.hearing_id, start_seq=max(last_seq, self.backlog.max_seq))
+        if held:
+            self._on_unsaved(True, self.backlog.message(f"{held} left by the previous run"))
+        self._retry = asyncio.create_task(self.backlog.run(), name=f"refile-{self.hearing_id}")
         occupants = await asyncio.to_thread(load_occupants, self.services, self.hearing_id)
         self.seats = LiveAttribution(profile, occupants)
         self._fanout = FanOut(on_event=self._on_capture_event)
@@ -196,13 +205,53 @@ class HearingPipeline:
                     self.stream.publish("transcript.partial", ev.transcript_data(event, attribution))
                     continue
                 attribution = await asyncio.to_thread(self.seats.attribute, event.segment)
-                # Persist first so the live event can name its segment; then record the seq it got.
-                segment_id = await asyncio.to_thread(file_final, self.services, self.hearing_id, event, attribution)
-                data = ev.transcript_data(event, attribution, segment_id=segment_id)
-                published = self.stream.publish(f"transcript.{event.kind}", data)
-                await asyncio.to_thread(set_segment_seq, self.services, segment_id, published.seq)
+                await self._file_and_publish(event, attribution)
         except Exception as exc:  # supervisor
             self._transcription_failed(exc)
+
+    async def _file_and_publish(self, event: Any, attribution: Any) -> None:
+        """Persist first so the live event can name its segment, then record the seq it got.
+
+        When the dossier refuses (or earlier finals are still held), the final goes out without a
+        segment id and waits in the backlog; the live transcript never stops for the database.
+        """
+        values = final_values(event, attribution)
+        segment_id, error = None, "earlier finals are still waiting"
+        if not self.backlog.pending:
+            try:
+                segment_id = await asyncio.to_thread(file_final, self.services, self.hearing_id, values)
+            except Exception as exc:  # held and retried below
+                log.warning("final of hearing %s not filed: %s", self.hearing_id, exc)
+                error = reason(exc)
+        data = ev.transcript_data(event, attribution, segment_id=segment_id)
+        published = self.stream.publish(f"transcript.{event.kind}", data)
+        if segment_id is None:
+            self.backlog.hold(Unfiled(published.seq, values=values), error)
+            return
+        try:
+            await asyncio.to_thread(set_segment_seq, self.services, segment_id, published.seq)
+        except Exception as exc:  # the row is in; its seq is set later
+            self.backlog.hold(Unfiled(published.seq, segment_id=segment_id), reason(exc))
+
+    def _on_filed(self, seq: int, segment_id: int) -> None:
+        """A held final reached the dossier: terminals attach the segment id to the line they show."""
+        if self.stream is not None:
+            self.stream.publish("transcript.filed", {"seq": seq, "segment_id": segment_id})
+
+    def _on_unsaved(self, active: bool, message: str) -> None:
+        if self.stream is not None:
+            self.stream.publish("alarm", {"kind": "transcript_not_saved", "active": active, "message": message,
+                                          "held": len(self.backlog.pending)})
+
+    async def _settle_backlog(self) -> None:
+        """At stop: one last try for held finals; what is still refused stays in the spill file."""
+        if self._retry is not None:
+            self._retry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retry
+        if self.backlog.pending and not await self.backlog.flush():
+            log.error("hearing %s stops with %d finals not filed; kept in %s",
+                      self.hearing_id, len(self.backlog.pending), self.backlog.path)
 
     # -- stop -------------------------------------------------------------------------------------
     async def stop(self, *, finalize: bool) -> None:
@@ -213,6 +262,7 @@ class HearingPipeline:
         for task in self._tasks:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, timeout=120)
+        await self._settle_backlog()
         if self.recorder is None:
             return
         if not finalize:

@@ -43,6 +43,7 @@ export class TranscriptView {
     this.numbered = numbered;
     this.lines = new Map(); // segment id → element
     this.partials = new Map(); // seat/channel → element
+    this.unfiled = new Map(); // live event seq → element of a final not yet in the dossier
     this.audio = new Audio();
     this.audio.preload = "none";
     this.root.replayAudio = this.audio; // the line-replay player is not in the DOM; reachable for checks
@@ -62,6 +63,7 @@ export class TranscriptView {
     this.audio.removeAttribute("src");
     this.lines.clear();
     this.partials.clear();
+    this.unfiled.clear();
     this.root.replaceChildren(this.empty);
   }
 
@@ -69,6 +71,7 @@ export class TranscriptView {
   load(segments) {
     this.lines.clear();
     this.partials.clear();
+    this.unfiled.clear();
     this.root.replaceChildren();
     for (const s of items(segments)) this.upsert(segmentOf(s), false);
     if (!this.lines.size) this.root.append(this.empty);
@@ -78,9 +81,25 @@ export class TranscriptView {
   apply(event) {
     const type = eventType(event);
     if (type === "partial") this.partial(segmentOf(event));
-    else if (type === "final" || type === "revised") this.upsert(segmentOf(event), true);
+    else if (type === "final" || type === "revised") {
+      const seg = segmentOf(event);
+      const line = this.upsert(seg, true);
+      // A final the dossier refused for now has no id yet; a "filed" event names it later.
+      if (seg.id === null && event.seq != null) this.unfiled.set(event.seq, line);
+    } else if (type === "filed") this.filed(event.data ?? event);
     else return false;
     return true;
+  }
+
+  /** A held final reached the dossier: the line shown from its live event gets its segment id. */
+  filed({ seq, segment_id: id }) {
+    const line = this.unfiled.get(seq);
+    if (!line) return;
+    this.unfiled.delete(seq);
+    line.segment.id = id;
+    line.id = `seg-${id}`;
+    line.dataset.segmentId = id;
+    this.lines.set(String(id), line);
   }
 
   partialKey(seg) {
@@ -113,6 +132,7 @@ export class TranscriptView {
     this.markTurn(this.finalSibling(line, "nextElementSibling"));
     if (live && !old) line.scrollIntoView?.({ block: "nearest" });
     this.renumber();
+    return line;
   }
 
   append(el) {

@@ -200,6 +200,54 @@ async def test_full_hearing_through_the_real_model(server: LiveServer) -> None:
 
 
 
+async def test_finals_the_dossier_refuses_are_held_then_filed_and_the_live_transcript_goes_on(
+        server: LiveServer, refusing_inserts) -> None:
+    """The database refuses segments for the first finals (a full disk, say): the live transcript
+    carries on, an alarm says so, and every final is in the dossier once it recovers."""
+    from sqlalchemy import create_engine
+
+    hid = _new_hearing(server)
+    clerk = server.token("clerk")
+    seen: list[dict] = []
+    token = clerk["Authorization"].split()[1]
+    viewer = asyncio.create_task(_collect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={token}", seen,
+                                          "ended"))
+    engine = create_engine(f"sqlite:///{server.data_dir / 'courtroom.sqlite3'}", connect_args={"timeout": 30})
+    async with httpx.AsyncClient(base_url=server.base, headers=clerk, timeout=300) as c:
+        await asyncio.sleep(0.3)
+        with refusing_inserts(engine, "transcript_segments"):
+            r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(SPEECH), "speed": 2})
+            assert r.status_code == 200, r.text
+            for _ in range(600):  # until a final has gone out unfiled
+                if any(e["type"] == "transcript.final" and e["data"]["segment_id"] is None for e in seen):
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("no final while the dossier refused writes")
+        await _wait_status(seen, "source_ended")
+        assert (await c.post(f"/api/hearings/{hid}/stop")).status_code == 200
+        await asyncio.wait_for(viewer, 60)
+        stored = (await c.get(f"/api/hearings/{hid}/segments")).json()
+        audit = (await c.get("/api/audit", params={"object": f"hearing:{hid}"}, headers=server.token("judge"))).json()
+    engine.dispose()
+    finals = [e for e in seen if e["type"] == "transcript.final"]
+    held = [f for f in finals if f["data"]["segment_id"] is None]
+    filed = {e["data"]["seq"]: e["data"]["segment_id"] for e in seen if e["type"] == "transcript.filed"}
+    alarms = [e["data"] for e in seen if e["type"] == "alarm" and e["data"]["kind"] == "transcript_not_saved"]
+    assert not [e for e in seen if e["type"] == "alarm" and e["data"]["kind"] == "transcription_failed"]
+    assert alarms[0]["active"] and not alarms[-1]["active"]
+    assert alarms[0]["message"] == ("transcript not saved to the dossier (the dossier refuses writes (test)); "
+                                    "held on the server and retried")
+    assert len(finals) >= 3 and held and finals[-1]["data"]["segment_id"] is not None  # it went on, filed again
+    assert set(filed) == {f["seq"] for f in held}
+    # Every final is in the dossier exactly once, under the seq it went out with.
+    assert [(f["seq"], f["data"]["segment_id"] or filed[f["seq"]], f["data"]["text"]) for f in finals] == [
+        (s["seq"], s["id"], s["text"]) for s in sorted(stored, key=lambda s: s["seq"])]
+    late = sorted((e["details"]["seq"], e["details"]["segment_id"]) for e in audit if e["action"] == "transcript.filed_late")
+    assert late == sorted(filed.items())
+    assert not (server.data_dir / "recordings" / f"hearing-{hid}" / "unfiled-finals.jsonl").exists()
+
+
 REFERENCE = Path(__file__).resolve().parents[3] / "hardware" / "samples" / "demo_hearing.json"
 
 

@@ -120,3 +120,31 @@ def test_a_speakers_pieces_read_as_one_turn(page, ui_server) -> None:
     login(page, "judge", "/bench")
     assert page.evaluate(TURN_EVENTS) == [["1", True], ["2", False], ["3", False], ["4", True], ["5", False],
                                           ["6", True], ["7", True]]
+
+
+FILED_EVENTS = """async () => {
+  const { TranscriptView } = await import('/static/js/transcript.js');
+  const root = document.createElement('div');
+  document.body.append(root);
+  const picked = [];
+  const view = new TranscriptView(root, { actions: (seg) => { picked.push(seg); return []; } });
+  const final = (seq, segment_id, start, text) =>
+    ({ seq, type: 'transcript.final', data: { segment_id, start, end: start + 1, text, role: 'clerk', seat: 'clerk' } });
+  view.apply(final(10, null, 1.0, '全体起立。'));  // the dossier refused it for now
+  view.apply(final(11, null, 3.0, '请坐。'));
+  const before = [...root.querySelectorAll('.line')].map((l) => l.dataset.segmentId);
+  view.apply({ seq: 12, type: 'transcript.filed', data: { seq: 10, segment_id: 41 } });
+  view.apply({ seq: 13, type: 'transcript.filed', data: { seq: 99, segment_id: 77 } });  // not on screen
+  const line = root.querySelector('#seg-41');
+  return { before, after: [...root.querySelectorAll('.line')].map((l) => l.dataset.segmentId),
+           text: line && line.querySelector('.text').textContent, actionId: picked[0].id,
+           scrolled: view.scrollTo(41) === line };
+}"""
+
+
+def test_a_final_filed_late_gets_its_segment_id_on_screen(page, ui_server) -> None:
+    """A final shown while the dossier refused it has no id; the later "filed" event gives it one, so the
+    clerk's correction buttons and search jumps address the right segment."""
+    login(page, "judge", "/bench")
+    assert page.evaluate(FILED_EVENTS) == {"before": ["", ""], "after": ["41", ""], "text": "全体起立。",
+                                           "actionId": 41, "scrolled": True}

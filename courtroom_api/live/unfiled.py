@@ -1,0 +1,166 @@
+"""Finals the dossier refused: kept in order, on disk beside the recording, retried until filed.
+
+A final that cannot be written (the database locked past its busy timeout, a full disk under it, a
+database server restarting) must neither stop the live transcript nor be lost. The pipeline
+publishes it without a segment id and hands it here: it is appended to ``unfiled-finals.jsonl`` in
+the hearing's recording directory (fsynced, so a killed process keeps it) and retried with back-off,
+in order. While any wait, later finals queue behind them rather than each waiting out the database's
+busy timeout. Filing a held final is idempotent by (hearing, seq), so a spill file replayed after a
+crash never files one twice. A final that was filed but whose seq could not be recorded is held the
+same way, as a seq to set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+SPILL_NAME = "unfiled-finals.jsonl"
+
+
+@dataclass(slots=True)
+class Unfiled:
+    """One final waiting for the dossier: its row values, or (already filed) the seq to record."""
+
+    seq: int
+    values: dict[str, Any] | None = None
+    segment_id: int | None = None
+
+
+class FinalsBacklog:
+    """The held finals of one hearing and their retry loop.
+
+    ``file_one(item) -> segment id`` runs in a worker thread and raises while the dossier still
+    refuses. ``on_filed(seq, segment_id)`` and ``on_alarm(active, message)`` run on the event loop.
+    """
+
+    def __init__(self, directory: Path, file_one: Callable[[Unfiled], int],
+                 on_filed: Callable[[int, int], None], on_alarm: Callable[[bool, str], None],
+                 *, first_retry_s: float = 1.0, max_retry_s: float = 30.0) -> None:
+        self.path = directory / SPILL_NAME
+        self.pending: list[Unfiled] = []
+        self._file_one, self._on_filed, self._on_alarm = file_one, on_filed, on_alarm
+        self._first_retry_s, self._max_retry_s = first_retry_s, max_retry_s
+        self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()
+        self.disk_error: str | None = None
+
+    @property
+    def max_seq(self) -> int:
+        return max((u.seq for u in self.pending), default=0)
+
+    def load(self) -> int:
+        """Held finals a previous process left on disk (read before the hub stream starts, which must
+        continue after their seqs); returns how many. The caller raises the alarm."""
+        if not self.path.is_file():
+            return 0
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                self.pending.append(Unfiled(**json.loads(line)))
+            except (ValueError, TypeError):  # a line torn by a crash mid-write: the rest are whole
+                log.warning("unreadable line in %s skipped: %.80s", self.path, line)
+        if self.pending:
+            self._wake.set()
+        return len(self.pending)
+
+    def hold(self, item: Unfiled, error: str) -> None:
+        """Keep a final the dossier refused (event loop); the first one raises the alarm."""
+        first = not self.pending
+        self.pending.append(item)
+        try:
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(asdict(item), ensure_ascii=False, default=str) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            self.disk_error = reason(exc)
+            log.error("held final %s not written to %s (%s); it is kept in memory", item.seq, self.path, exc)
+        self._wake.set()
+        if first:
+            self._on_alarm(True, self.message(error))
+
+    def message(self, error: str) -> str:
+        """The alarm's text, for every viewer: the cause in one line, no SQL, no server paths."""
+        where = f"in memory only (not on disk either: {self.disk_error})" if self.disk_error else "on the server"
+        return f"transcript not saved to the dossier ({error}); held {where} and retried"
+
+    async def run(self) -> None:
+        """Retry while anything is held: 1 s, then doubling to 30 s; runs until cancelled."""
+        delay = self._first_retry_s
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(delay)
+            delay = self._first_retry_s if await self.flush() else min(delay * 2, self._max_retry_s)
+
+    async def flush(self) -> bool:
+        """File the held finals in order; True when none are left."""
+        async with self._flushing:
+            while self.pending:
+                item = self.pending[0]
+                try:
+                    segment_id = await asyncio.to_thread(self._file_one, item)
+                except Exception as exc:  # still refused: keep it, try later
+                    log.warning("held final %s still not filed: %s", item.seq, exc)
+                    return False
+                self.pending.pop(0)
+                self._on_filed(item.seq, segment_id)
+                self._rewrite()
+            self._wake.clear()
+            self.disk_error = None
+            self._on_alarm(False, "all finals saved to the dossier")
+            return True
+
+    def _rewrite(self) -> None:
+        """The spill file holds exactly what is still pending (a crash here at worst re-files, idempotently)."""
+        try:
+            if not self.pending:
+                self.path.unlink(missing_ok=True)
+                return
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text("".join(json.dumps(asdict(u), ensure_ascii=False, default=str) + "\n"
+                                   for u in self.pending), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            log.error("could not update %s: %s", self.path, exc)
+
+
+def reason(exc: BaseException) -> str:
+    """A database error's cause in one short line (SQLAlchemy's text carries the statement and its data)."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return (text.splitlines() or [type(exc).__name__])[0][:160]
+
+
+def file_held(services: Any, hearing_id: int, item: Unfiled) -> int:
+    """``file_one`` for the live pipeline: the row (idempotently by seq), or the seq of a filed row."""
+    from courtroom_api.live.filing import file_final, set_segment_seq
+
+    if item.segment_id is not None:
+        set_segment_seq(services, item.segment_id, item.seq)
+        return item.segment_id
+    assert item.values is not None
+    return file_final(services, hearing_id, item.values, seq=item.seq)
+
+
+async def refile_leftovers(services: Any, running: set[int]) -> None:
+    """At start-up: the spill files of hearings not running again (the database failed through their stop)."""
+    for path in sorted(Path(services.settings.recordings_dir).glob(f"hearing-*/{SPILL_NAME}")):
+        try:
+            hearing_id = int(path.parent.name.removeprefix("hearing-"))
+        except ValueError:
+            continue
+        if hearing_id in running:
+            continue
+        backlog = FinalsBacklog(path.parent, lambda u, h=hearing_id: file_held(services, h, u),  # type: ignore[misc]
+                                lambda seq, sid: None, lambda active, msg: None)
+        count = backlog.load()
+        if await backlog.flush():
+            log.warning("%d held finals of hearing %s filed at start-up", count, hearing_id)
+        else:
+            log.error("held finals of hearing %s still not filed; kept in %s", hearing_id, path)

@@ -1,0 +1,114 @@
+"""Finals the dossier refuses are held on disk, retried in order, filed once, on both databases."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from courtroom_api.live.filing import file_final
+from courtroom_api.live.unfiled import SPILL_NAME, FinalsBacklog, Unfiled, file_held, reason, refile_leftovers
+
+
+def _values(text: str, start: float) -> dict:
+    return {"start_s": start, "end_s": start + 1.5, "text": text,
+            "words": [{"start": start, "end": start + 1.5, "word": text, "probability": 0.9}],
+            "language": "zh", "channel": 0, "seat": "judge", "role": "presiding_judge", "participant_id": None,
+            "confidence": 0.9, "engine": "test", "model": "test"}
+
+
+def _rows(services, hearing_id: int, seqs: list[int]) -> list[tuple[int, int, str]]:
+    from models import TranscriptSegment
+
+    with services.sessions() as s:
+        return [(r.id, r.seq, r.text) for r in s.scalars(select(TranscriptSegment).where(
+            TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.seq.in_(seqs)).order_by(TranscriptSegment.id))]
+
+
+def _new_hearing(world) -> int:
+    """A hearing of its own, so the shared world's transcripts stay as other tests expect."""
+    from models import Hearing
+
+    with world.client.app.state.services.write_sessions() as s:
+        hearing = Hearing(case_id=world.ids["case"], courtroom_id=world.ids["room"], title="held finals")
+        s.add(hearing)
+        s.commit()
+        return int(hearing.id)
+
+
+def _late_audits(services, hearing_id: int) -> list[tuple[int, int]]:
+    from models import AuditEvent
+
+    with services.sessions() as s:
+        return [(e.details["segment_id"], e.details["seq"]) for e in s.scalars(select(AuditEvent).where(
+            AuditEvent.action == "transcript.filed_late", AuditEvent.object == f"hearing:{hearing_id}"
+        ).order_by(AuditEvent.id))]
+
+
+async def test_refused_finals_are_held_on_disk_and_filed_in_order_once_it_recovers(
+        world, refusing_inserts, tmp_path) -> None:
+    services = world.client.app.state.services
+    hid = _new_hearing(world)
+    seqs = [9101, 9102, 9103]
+    filed, alarms = [], []
+    backlog = FinalsBacklog(tmp_path, lambda u: file_held(services, hid, u),
+                            lambda seq, sid: filed.append((seq, sid)), lambda a, m: alarms.append((a, m)))
+    with refusing_inserts(services.engine, "transcript_segments"):
+        try:
+            file_final(services, hid, _values("第一句。", 100.0))
+            raise AssertionError("the trigger did not refuse the insert")
+        except Exception as exc:
+            error = reason(exc)
+        assert error == "the dossier refuses writes (test)"
+        for i, seq in enumerate(seqs):
+            backlog.hold(Unfiled(seq, values=_values(f"第{i + 1}句。", 100.0 + 2 * i)), error)
+        spilled = [json.loads(line) for line in (tmp_path / SPILL_NAME).read_text().splitlines()]
+        assert [u["seq"] for u in spilled] == seqs and spilled[0]["values"]["text"] == "第1句。"
+        assert alarms == [(True, "transcript not saved to the dossier (the dossier refuses writes (test)); "
+                                 "held on the server and retried")]
+        assert not await backlog.flush()  # still refused: nothing filed, nothing dropped
+        assert len(backlog.pending) == 3 and filed == [] and (tmp_path / SPILL_NAME).is_file()
+    assert await backlog.flush()
+    rows = _rows(services, hid, seqs)
+    assert [(seq, text) for _, seq, text in rows] == [(9101, "第1句。"), (9102, "第2句。"), (9103, "第3句。")]
+    assert filed == [(seq, sid) for sid, seq, _ in rows]
+    assert not (tmp_path / SPILL_NAME).exists() and backlog.pending == []
+    assert alarms[-1][0] is False
+    assert _late_audits(services, hid) == [(sid, seq) for sid, seq, _ in rows]
+
+    # A crash after the commit but before the spill file was updated replays a filed final: it is
+    # recognised by its seq, not filed twice.
+    (tmp_path / SPILL_NAME).write_text(json.dumps({"seq": 9102, "values": _values("第2句。", 102.0)}) + "\n")
+    again: list = []
+    replay = FinalsBacklog(tmp_path, lambda u: file_held(services, hid, u),
+                           lambda seq, sid: again.append((seq, sid)), lambda a, m: None)
+    assert replay.load() == 1 and await replay.flush()
+    assert again == [(9102, rows[1][0])] and len(_rows(services, hid, seqs)) == 3
+
+
+async def test_a_filed_final_whose_seq_was_refused_gets_it_later(world, tmp_path) -> None:
+    services = world.client.app.state.services
+    hid = _new_hearing(world)
+    sid = file_final(services, hid, _values("没有序号的一句。", 200.0))
+    backlog = FinalsBacklog(tmp_path, lambda u: file_held(services, hid, u), lambda seq, s: None,
+                            lambda a, m: None)
+    backlog.hold(Unfiled(9201, segment_id=sid), "database is locked")
+    assert await backlog.flush()
+    assert _rows(services, hid, [9201]) == [(sid, 9201, "没有序号的一句。")]
+
+
+async def test_held_finals_of_a_stopped_hearing_are_filed_at_start_up(world) -> None:
+    services = world.client.app.state.services
+    hid = _new_hearing(world)
+    directory = services.settings.recordings_dir / f"hearing-{hid}"
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps({"seq": 9301, "values": _values("休庭前最后一句。", 300.0)}), '{"seq": 93']  # torn last line
+    (directory / SPILL_NAME).write_text("\n".join(lines) + "\n")
+    await refile_leftovers(services, running=set())
+    assert [(seq, text) for _, seq, text in _rows(services, hid, [9301])] == [(9301, "休庭前最后一句。")]
+    assert not (directory / SPILL_NAME).exists()
+    # A running hearing's spill file is its pipeline's to file, not the sweep's.
+    (directory / SPILL_NAME).write_text(json.dumps({"seq": 9302, "values": _values("x", 302.0)}) + "\n")
+    await refile_leftovers(services, running={hid})
+    assert _rows(services, hid, [9302]) == [] and (directory / SPILL_NAME).is_file()
+    (directory / SPILL_NAME).unlink()
