@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from pathlib import Path
 
@@ -246,6 +247,52 @@ async def test_finals_the_dossier_refuses_are_held_then_filed_and_the_live_trans
     late = sorted((e["details"]["seq"], e["details"]["segment_id"]) for e in audit if e["action"] == "transcript.filed_late")
     assert late == sorted(filed.items())
     assert not (server.data_dir / "recordings" / f"hearing-{hid}" / "unfiled-finals.jsonl").exists()
+
+
+async def test_finals_held_when_the_server_is_killed_are_filed_after_the_restart(
+        server: LiveServer, refusing_inserts) -> None:
+    from sqlalchemy import create_engine
+
+    hid = _new_hearing(server)
+    clerk = server.token("clerk")
+    seen: list[dict] = []
+    token = clerk["Authorization"].split()[1]
+    viewer = asyncio.create_task(_collect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={token}", seen,
+                                          "ended"))
+    engine = create_engine(f"sqlite:///{server.data_dir / 'courtroom.sqlite3'}", connect_args={"timeout": 30})
+    spill = server.data_dir / "recordings" / f"hearing-{hid}" / "unfiled-finals.jsonl"
+    with refusing_inserts(engine, "transcript_segments"):
+        async with httpx.AsyncClient(base_url=server.base, headers=clerk, timeout=300) as c:
+            await asyncio.sleep(0.3)
+            r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(SPEECH), "speed": 2})
+            assert r.status_code == 200, r.text
+            for _ in range(600):
+                held = [e for e in seen if e["type"] == "transcript.final" and e["data"]["segment_id"] is None]
+                if held:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("no final while the dossier refused writes")
+        server.kill()  # the power cut: the held finals are only in the spill file now
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(viewer, 10)
+        assert spill.is_file()
+        server.start()  # the hearing resumes; its held finals still cannot be filed
+        await asyncio.sleep(1.5)
+    clerk = server.token("clerk")
+    async with httpx.AsyncClient(base_url=server.base, headers=clerk, timeout=300) as c:
+        for _ in range(600):  # retried with back-off until the dossier takes them
+            stored = (await c.get(f"/api/hearings/{hid}/segments")).json()
+            if {s["seq"] for s in stored} >= {e["seq"] for e in held}:
+                break
+            await asyncio.sleep(0.1)
+        assert (await c.post(f"/api/hearings/{hid}/stop")).status_code == 200
+        stored = (await c.get(f"/api/hearings/{hid}/segments")).json()
+    engine.dispose()
+    by_seq = {s["seq"]: s["text"] for s in stored}
+    assert len(by_seq) == len(stored)  # none filed twice
+    assert [by_seq.get(e["seq"]) for e in held] == [e["data"]["text"] for e in held]
+    assert not spill.exists()
 
 
 REFERENCE = Path(__file__).resolve().parents[3] / "hardware" / "samples" / "demo_hearing.json"
