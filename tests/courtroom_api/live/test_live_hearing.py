@@ -201,36 +201,45 @@ async def test_full_hearing_through_the_real_model(server: LiveServer) -> None:
 
 
 
+async def _start_while_refused(server: LiveServer, seen: list[dict]) -> tuple[int, asyncio.Task]:
+    """Start the 22 s demo hearing (a viewer filling ``seen``); return once a final went out unfiled."""
+    hid = _new_hearing(server)
+    clerk = server.token("clerk")
+    token = clerk["Authorization"].split()[1]
+    viewer = asyncio.create_task(_collect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={token}", seen,
+                                          "ended"))
+    async with httpx.AsyncClient(base_url=server.base, headers=clerk, timeout=300) as c:
+        await asyncio.sleep(0.3)
+        r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(SPEECH), "speed": 2})
+        assert r.status_code == 200, r.text
+    for _ in range(600):
+        if any(e["type"] == "transcript.final" and e["data"]["segment_id"] is None for e in seen):
+            return hid, viewer
+        await asyncio.sleep(0.1)
+    raise AssertionError("no final while the dossier refused writes")
+
+
+def _server_db(server: LiveServer):  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+
+    return create_engine(f"sqlite:///{server.data_dir / 'courtroom.sqlite3'}", connect_args={"timeout": 30})
+
+
 async def test_finals_the_dossier_refuses_are_held_then_filed_and_the_live_transcript_goes_on(
         server: LiveServer, refusing_inserts) -> None:
     """The database refuses segments for the first finals (a full disk, say): the live transcript
     carries on, an alarm says so, and every final is in the dossier once it recovers."""
-    from sqlalchemy import create_engine
-
-    hid = _new_hearing(server)
-    clerk = server.token("clerk")
     seen: list[dict] = []
-    token = clerk["Authorization"].split()[1]
-    viewer = asyncio.create_task(_collect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={token}", seen,
-                                          "ended"))
-    engine = create_engine(f"sqlite:///{server.data_dir / 'courtroom.sqlite3'}", connect_args={"timeout": 30})
-    async with httpx.AsyncClient(base_url=server.base, headers=clerk, timeout=300) as c:
-        await asyncio.sleep(0.3)
-        with refusing_inserts(engine, "transcript_segments"):
-            r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(SPEECH), "speed": 2})
-            assert r.status_code == 200, r.text
-            for _ in range(600):  # until a final has gone out unfiled
-                if any(e["type"] == "transcript.final" and e["data"]["segment_id"] is None for e in seen):
-                    break
-                await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("no final while the dossier refused writes")
+    engine = _server_db(server)
+    with refusing_inserts(engine, "transcript_segments"):
+        hid, viewer = await _start_while_refused(server, seen)
+    engine.dispose()
+    async with httpx.AsyncClient(base_url=server.base, headers=server.token("clerk"), timeout=300) as c:
         await _wait_status(seen, "source_ended")
         assert (await c.post(f"/api/hearings/{hid}/stop")).status_code == 200
         await asyncio.wait_for(viewer, 60)
         stored = (await c.get(f"/api/hearings/{hid}/segments")).json()
         audit = (await c.get("/api/audit", params={"object": f"hearing:{hid}"}, headers=server.token("judge"))).json()
-    engine.dispose()
     finals = [e for e in seen if e["type"] == "transcript.final"]
     held = [f for f in finals if f["data"]["segment_id"] is None]
     filed = {e["data"]["seq"]: e["data"]["segment_id"] for e in seen if e["type"] == "transcript.filed"}
@@ -244,43 +253,28 @@ async def test_finals_the_dossier_refuses_are_held_then_filed_and_the_live_trans
     # Every final is in the dossier exactly once, under the seq it went out with.
     assert [(f["seq"], f["data"]["segment_id"] or filed[f["seq"]], f["data"]["text"]) for f in finals] == [
         (s["seq"], s["id"], s["text"]) for s in sorted(stored, key=lambda s: s["seq"])]
-    late = sorted((e["details"]["seq"], e["details"]["segment_id"]) for e in audit if e["action"] == "transcript.filed_late")
+    late = sorted((e["details"]["seq"], e["details"]["segment_id"]) for e in audit
+                  if e["action"] == "transcript.filed_late")
     assert late == sorted(filed.items())
     assert not (server.data_dir / "recordings" / f"hearing-{hid}" / "unfiled-finals.jsonl").exists()
 
 
 async def test_finals_held_when_the_server_is_killed_are_filed_after_the_restart(
         server: LiveServer, refusing_inserts) -> None:
-    from sqlalchemy import create_engine
-
-    hid = _new_hearing(server)
-    clerk = server.token("clerk")
     seen: list[dict] = []
-    token = clerk["Authorization"].split()[1]
-    viewer = asyncio.create_task(_collect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={token}", seen,
-                                          "ended"))
-    engine = create_engine(f"sqlite:///{server.data_dir / 'courtroom.sqlite3'}", connect_args={"timeout": 30})
-    spill = server.data_dir / "recordings" / f"hearing-{hid}" / "unfiled-finals.jsonl"
+    engine = _server_db(server)
     with refusing_inserts(engine, "transcript_segments"):
-        async with httpx.AsyncClient(base_url=server.base, headers=clerk, timeout=300) as c:
-            await asyncio.sleep(0.3)
-            r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(SPEECH), "speed": 2})
-            assert r.status_code == 200, r.text
-            for _ in range(600):
-                held = [e for e in seen if e["type"] == "transcript.final" and e["data"]["segment_id"] is None]
-                if held:
-                    break
-                await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("no final while the dossier refused writes")
+        hid, viewer = await _start_while_refused(server, seen)
+        held = [e for e in seen if e["type"] == "transcript.final" and e["data"]["segment_id"] is None]
         server.kill()  # the power cut: the held finals are only in the spill file now
         with contextlib.suppress(Exception):
             await asyncio.wait_for(viewer, 10)
+        spill = server.data_dir / "recordings" / f"hearing-{hid}" / "unfiled-finals.jsonl"
         assert spill.is_file()
         server.start()  # the hearing resumes; its held finals still cannot be filed
         await asyncio.sleep(1.5)
-    clerk = server.token("clerk")
-    async with httpx.AsyncClient(base_url=server.base, headers=clerk, timeout=300) as c:
+    engine.dispose()
+    async with httpx.AsyncClient(base_url=server.base, headers=server.token("clerk"), timeout=300) as c:
         for _ in range(600):  # retried with back-off until the dossier takes them
             stored = (await c.get(f"/api/hearings/{hid}/segments")).json()
             if {s["seq"] for s in stored} >= {e["seq"] for e in held}:
@@ -288,12 +282,10 @@ async def test_finals_held_when_the_server_is_killed_are_filed_after_the_restart
             await asyncio.sleep(0.1)
         assert (await c.post(f"/api/hearings/{hid}/stop")).status_code == 200
         stored = (await c.get(f"/api/hearings/{hid}/segments")).json()
-    engine.dispose()
     by_seq = {s["seq"]: s["text"] for s in stored}
     assert len(by_seq) == len(stored)  # none filed twice
     assert [by_seq.get(e["seq"]) for e in held] == [e["data"]["text"] for e in held]
     assert not spill.exists()
-
 
 REFERENCE = Path(__file__).resolve().parents[3] / "hardware" / "samples" / "demo_hearing.json"
 
