@@ -139,6 +139,24 @@ def finalize_recording(directory: Path | str) -> FinalizedRecording:
         ],
     }
     entry = ManifestWriter(directory, entries[-1]["chain"]).append(body)
+    return _finalized(directory, [*entries, entry])
+
+
+def read_finalized(directory: Path | str) -> FinalizedRecording:
+    """The dossier's view of a recording finalized earlier (verified first), e.g. to file it again
+    after the dossier refused it."""
+    directory = Path(directory)
+    check = verify_recording(directory)
+    if not check.ok or not check.finalized:
+        raise RecorderError(f"{directory} is not a verified, finalized recording: {check}")
+    return _finalized(directory, read_entries(directory))
+
+
+def _finalized(directory: Path, entries: list[dict[str, Any]]) -> FinalizedRecording:
+    """From a manifest whose last entry is the ``final`` one."""
+    start, final = entries[0], entries[-1]
+    files = [FinalFile(f["role"], directory / f["file"], f["sha256"], f["duration_s"], f["channel"], f["seat"])
+             for f in final["files"]]
     gaps = tuple(Gap(e["first_sample"], e["frames"], e["reason"]) for e in entries if e["type"] == "gap")
-    return FinalizedRecording(directory, rate, start["channels"], frames, recording, tracks, mixdown, gaps,
-                              entry["chain"])
+    return FinalizedRecording(directory, start["sample_rate"], start["channels"], final["frames"], files[0],
+                              tuple(f for f in files if f.role == "track"), files[-1], gaps, final["chain"])

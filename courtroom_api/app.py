@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from courtroom_api.config import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 TAGS = [
     {"name": "auth", "description": "OAuth2 password flow → bearer token (JWT)."},
@@ -25,6 +29,16 @@ TAGS = [
     {"name": "notes", "description": "The judge's private court notes on a case."},
     {"name": "system", "description": "Health."},
 ]
+
+
+def _file_pending(services: object) -> None:
+    from courtroom_api.live.filing import file_pending_recordings
+
+    try:
+        for line in file_pending_recordings(services):
+            log.warning("at start-up: %s", line)
+    except Exception:  # supervisor: the sweep is a second chance, never a reason not to serve
+        log.exception("filing pending recordings at start-up failed")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,9 +74,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services = services
         await services.hearings.resume_interrupted()
         await refile_leftovers(services, services.hearings.running_ids())
+        # Recordings a failed stop left unfiled; finalizing one may take minutes, so not before serving.
+        pending = asyncio.create_task(asyncio.to_thread(_file_pending, services))
         try:
             yield
         finally:
+            await pending
             await services.hearings.shutdown()
             await services.transcription.close()
             services.engine.dispose()

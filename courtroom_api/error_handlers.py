@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
 from courtroom_api import errors as e
-from models.errors import BlobNotFoundError, BlobTooLargeError, DossierError, SearchError
+from models.errors import BlobNotFoundError, BlobStoreFullError, BlobTooLargeError, DossierError, SearchError
 
 STATUS: tuple[tuple[type[Exception], int], ...] = (
     (e.AuthenticationError, 401),
@@ -23,6 +23,8 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (e.ValidationFailedError, 422),
     (SearchError, 422),
     (e.ExportError, 503),
+    (BlobStoreFullError, 507),
+    (e.StorageFullError, 507),
 )
 
 

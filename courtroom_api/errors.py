@@ -39,6 +39,10 @@ class UploadTooLargeError(CourtroomApiError):
         self.limit_bytes = limit_bytes
 
 
+class StorageFullError(CourtroomApiError):
+    """The server's disk is full; the request stored nothing."""
+
+
 class EvidenceRejectedError(CourtroomApiError):
     """An uploaded file is not what it claims to be, or is corrupt; nothing was stored."""
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from models.errors import BlobError, BlobNotFoundError, BlobTooLargeError
+from models.errors import BlobError, BlobNotFoundError, BlobStoreFullError, BlobTooLargeError, is_disk_full
 from models.types import BlobRef
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -87,6 +87,11 @@ class LocalBlobStore:
             ref = BlobRef(sha256=digest, size=size)
             self._link_into_place(tmp, ref)
             return ref
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise BlobStoreFullError(f"the blob store is full ({exc.strerror}); nothing was stored; "
+                                         "try again once space is freed") from exc
+            raise
         finally:
             tmp.unlink(missing_ok=True)  # after a successful link the blob has its own name
 

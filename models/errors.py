@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class DossierError(Exception):
     """Root of every error raised by ``models``."""
@@ -27,5 +29,14 @@ class BlobTooLargeError(BlobError):
     """A blob exceeded the store's size limit; nothing was stored."""
 
 
+class BlobStoreFullError(BlobError):
+    """The blob store's disk (or quota) is full; nothing was stored."""
+
+
 class SearchError(DossierError):
     """A search request was malformed (e.g. an empty query)."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """An OSError saying the disk or the quota is full (as opposed to a bug or a missing file)."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)

@@ -102,23 +102,23 @@ def another_writer():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def refusing_inserts():  # type: ignore[no-untyped-def]
-    """``with refusing_inserts(engine, table):`` — the real database refuses every insert into
-    ``table`` (a trigger raising, as a full disk or a failing server would) until the block ends."""
+def refusing_writes():  # type: ignore[no-untyped-def]
+    """``with refusing_writes(engine, table, "INSERT"|"UPDATE"):`` — the real database refuses those
+    writes to ``table`` (a trigger raising, as a full disk or a failing server would) until the block ends."""
     from contextlib import contextmanager
 
     @contextmanager
-    def refusing(engine, table: str):  # type: ignore[no-untyped-def]
+    def refusing(engine, table: str, operation: str = "INSERT"):  # type: ignore[no-untyped-def]
+        name = f"refuse_{operation.lower()}_{table}"
         if engine.dialect.name == "sqlite":
-            install = [f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} "
+            install = [f"CREATE TRIGGER {name} BEFORE {operation} ON {table} "
                        "BEGIN SELECT RAISE(ABORT, 'the dossier refuses writes (test)'); END"]
-            remove = [f"DROP TRIGGER refuse_{table}"]
+            remove = [f"DROP TRIGGER {name}"]
         else:
-            install = ["CREATE FUNCTION refuse_test() RETURNS trigger AS $$ BEGIN "
+            install = [f"CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN "
                        "RAISE EXCEPTION 'the dossier refuses writes (test)'; END $$ LANGUAGE plpgsql",
-                       f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} "
-                       "FOR EACH ROW EXECUTE FUNCTION refuse_test()"]
-            remove = [f"DROP TRIGGER refuse_{table} ON {table}", "DROP FUNCTION refuse_test()"]
+                       f"CREATE TRIGGER {name} BEFORE {operation} ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"]
+            remove = [f"DROP TRIGGER {name} ON {table}", f"DROP FUNCTION {name}()"]
         with engine.begin() as conn:
             for sql in install:
                 conn.execute(text(sql))
@@ -130,3 +130,19 @@ def refusing_inserts():  # type: ignore[no-untyped-def]
                     conn.execute(text(sql))
 
     return refusing
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 1 MiB tmpfs: writes past it fail with ENOSPC, as on a full disk (skips unless root)."""
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "courtroom_api.cli.demo",
     "courtroom_api.cli.devices",
     "courtroom_api.cli.verify",
+    "courtroom_api.cli.recordings",
     "courtroom_api.cli.models",
     "courtroom_api.cli.transcribe",
     "courtroom_api.cli.statutes",

@@ -6,6 +6,7 @@ passed the deep check; on any failure the temp file is removed, so nothing is ha
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -13,9 +14,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from courtroom_api.errors import UploadTooLargeError
+from courtroom_api.errors import StorageFullError, UploadTooLargeError
 from courtroom_api.evidence.sniff import SNIFF_BYTES, FileType, resolve_type
 from courtroom_api.evidence.validate import validate
+from models.errors import is_disk_full
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,11 @@ async def stage_upload(
         file_type = resolve_type(head, claimed_mime, filename)
         # Decoding a large file is CPU work: keep it off the event loop.
         await asyncio.to_thread(validate, path, file_type)
-    except BaseException:
+    except BaseException as exc:
         path.unlink(missing_ok=True)
+        if is_disk_full(exc):
+            cause = os.strerror(getattr(exc, "errno", errno.ENOSPC))
+            raise StorageFullError(f"the server's upload space is full ({cause}); nothing was stored; "
+                                   "upload again once space is freed") from exc
         raise
     return StagedUpload(path=path, sha256=sha256, size=size, file_type=file_type)

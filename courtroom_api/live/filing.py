@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -116,3 +117,38 @@ def note_finalize_failed(services: Any, hearing_id: int, recording_id: int, erro
         audit(session, "system", "recording.finalize_failed", f"recording:{recording_id}", hearing_id=hearing_id,
               error=error)
         session.commit()
+
+
+def note_file_failed(services: Any, hearing_id: int, recording_id: int, error: str) -> None:
+    with services.write_sessions() as session:
+        audit(session, "system", "recording.file_failed", f"recording:{recording_id}", hearing_id=hearing_id,
+              error=error)
+        session.commit()
+
+
+def file_pending_recordings(services: Any) -> list[str]:
+    """Recordings of ended hearings that never reached the dossier (finalizing or filing failed at the
+    stop): finalize them if need be, verify, file. One line per recording: what was done, or why not.
+
+    An ended hearing is no longer running (a stop files the recording before it ends the hearing),
+    so this is safe beside a running server.
+    """
+    from capture.finalize import finalize_recording, read_finalized
+    from capture.verify import verify_recording
+    from models import Hearing, Recording
+    from models.enums import HearingStatus
+
+    with services.sessions() as session:
+        pending = session.execute(select(Recording.id, Recording.hearing_id).join(Hearing).where(
+            Recording.finalized_at.is_(None), Hearing.status == HearingStatus.ENDED).order_by(Recording.id)).all()
+    report = []
+    for recording_id, hearing_id in pending:
+        directory = Path(services.settings.recordings_dir) / f"hearing-{hearing_id}"
+        try:
+            done = verify_recording(directory).finalized
+            final = read_finalized(directory) if done else finalize_recording(directory)
+            file_recording(services, hearing_id, recording_id, final)
+            report.append(f"recording {recording_id} of hearing {hearing_id}: filed ({final.duration_s:.1f} s)")
+        except Exception as exc:  # one recording failing must not stop the others
+            report.append(f"recording {recording_id} of hearing {hearing_id}: NOT filed: {exc}")
+    return report

@@ -23,6 +23,7 @@ from courtroom_api.live.filing import (
     file_final,
     file_recording,
     final_values,
+    note_file_failed,
     note_finalize_failed,
     set_segment_seq,
 )
@@ -278,6 +279,16 @@ class HearingPipeline:
             self.stream.publish("alarm", {"kind": "finalize_failed", "active": True,
                                           "message": f"recording could not be finalized: {exc}"})
             return
-        await asyncio.to_thread(file_recording, self.services, self.hearing_id, self.recording_id, final)
+        try:
+            await asyncio.to_thread(file_recording, self.services, self.hearing_id, self.recording_id, final)
+        except Exception as exc:  # the finalized files stay on disk, verified; the hearing still closes
+            log.exception("recording of hearing %s finalized but not filed", self.hearing_id)
+            with contextlib.suppress(Exception):  # the database may be what failed
+                await asyncio.to_thread(note_file_failed, self.services, self.hearing_id, self.recording_id,
+                                        reason(exc))
+            self.stream.publish("alarm", {"kind": "recording_not_filed", "active": True, "message": (
+                f"recording finalized on the server but not filed in the dossier ({reason(exc)}); it is filed "
+                "at the server's next start or with `courtroom recordings file-pending`")})
+            return
         self.stream.publish("status", {"status": "recording_filed", "recording_id": self.recording_id,
                                        "duration_s": round(final.duration_s, 3), "chain_head": final.chain_head})

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from capture.errors import RecorderError
+from capture.finalize import read_finalized
 from capture.manifest import MANIFEST_NAME, chain_hash
 from capture.recorder import Recorder, RecorderOptions
 from capture.types import AudioChunk
@@ -148,10 +150,13 @@ def test_unreadable_manifest(copy: Path) -> None:
 def test_finalized_files_are_covered(copy: Path) -> None:
     final = Recorder(copy, RATE, 3).finalize()  # a resumed recorder can finalize
     assert verify_recording(copy).ok and verify_recording(copy).finalized
+    assert read_finalized(copy) == final  # what a later filing reads back from the manifest
     track = final.tracks[1].path
     track.write_bytes(track.read_bytes()[:-10])
     result = verify_recording(copy)
     assert result.kind == "changed" and track.name in result.message
+    with pytest.raises(RecorderError, match="not a verified, finalized recording"):
+        read_finalized(copy)  # a changed file is never filed
 
 
 def test_uncommitted_next_segment_left_by_a_crash_is_not_an_insertion(copy: Path) -> None:

@@ -226,12 +226,12 @@ def _server_db(server: LiveServer):  # type: ignore[no-untyped-def]
 
 
 async def test_finals_the_dossier_refuses_are_held_then_filed_and_the_live_transcript_goes_on(
-        server: LiveServer, refusing_inserts) -> None:
+        server: LiveServer, refusing_writes) -> None:
     """The database refuses segments for the first finals (a full disk, say): the live transcript
     carries on, an alarm says so, and every final is in the dossier once it recovers."""
     seen: list[dict] = []
     engine = _server_db(server)
-    with refusing_inserts(engine, "transcript_segments"):
+    with refusing_writes(engine, "transcript_segments"):
         hid, viewer = await _start_while_refused(server, seen)
     engine.dispose()
     async with httpx.AsyncClient(base_url=server.base, headers=server.token("clerk"), timeout=300) as c:
@@ -260,10 +260,10 @@ async def test_finals_the_dossier_refuses_are_held_then_filed_and_the_live_trans
 
 
 async def test_finals_held_when_the_server_is_killed_are_filed_after_the_restart(
-        server: LiveServer, refusing_inserts) -> None:
+        server: LiveServer, refusing_writes) -> None:
     seen: list[dict] = []
     engine = _server_db(server)
-    with refusing_inserts(engine, "transcript_segments"):
+    with refusing_writes(engine, "transcript_segments"):
         hid, viewer = await _start_while_refused(server, seen)
         held = [e for e in seen if e["type"] == "transcript.final" and e["data"]["segment_id"] is None]
         server.kill()  # the power cut: the held finals are only in the spill file now
@@ -286,6 +286,44 @@ async def test_finals_held_when_the_server_is_killed_are_filed_after_the_restart
     assert len(by_seq) == len(stored)  # none filed twice
     assert [by_seq.get(e["seq"]) for e in held] == [e["data"]["text"] for e in held]
     assert not spill.exists()
+
+async def test_a_recording_the_dossier_refuses_at_the_stop_is_filed_later(server: LiveServer, refusing_writes) -> None:
+    """The hearing still closes; the clerk is told; `courtroom recordings file-pending` files it after."""
+    hid = _new_hearing(server)
+    clerk = server.token("clerk")
+    seen: list[dict] = []
+    token = clerk["Authorization"].split()[1]
+    viewer = asyncio.create_task(_collect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={token}", seen,
+                                          "ended"))
+    engine = _server_db(server)
+    async with httpx.AsyncClient(base_url=server.base, headers=clerk, timeout=120) as c:
+        await asyncio.sleep(0.3)
+        r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(FIXTURE), "speed": 4})
+        assert r.status_code == 200, r.text
+        await _wait_status(seen, "source_ended")
+        with refusing_writes(engine, "recordings", "UPDATE"):
+            r = await c.post(f"/api/hearings/{hid}/stop")
+        engine.dispose()
+        assert r.status_code == 200 and r.json()["status"] == "ended", r.text
+        await asyncio.wait_for(viewer, 30)
+        alarms = [e["data"] for e in seen if e["type"] == "alarm" and e["data"]["kind"] == "recording_not_filed"]
+        assert len(alarms) == 1 and "(the dossier refuses writes (test))" in alarms[0]["message"]
+        assert "recording_filed" not in [e["data"]["status"] for e in seen if e["type"] == "status"]
+        (rec,) = (await c.get(f"/api/hearings/{hid}/recordings")).json()
+        assert not rec["blob_sha256"]
+        done = server.cli("recordings", "file-pending")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"recording {rec['id']} of hearing {hid}: filed (6.0 s)" in done.stdout.splitlines()
+        (rec,) = (await c.get(f"/api/hearings/{hid}/recordings")).json()
+        assert rec["blob_sha256"] and abs(rec["duration_s"] - 6.0) < 0.5
+        audio = await c.get(f"/api/recordings/{rec['id']}/audio", headers={"Range": "bytes=0-3"})
+        assert audio.status_code == 206 and audio.content == b"fLaC"
+        audit = (await c.get("/api/audit", params={"object": f"recording:{rec['id']}"},
+                             headers=server.token("judge"))).json()
+    assert [e["action"] for e in audit][:2] == ["recording.finalize", "recording.file_failed"]  # newest first
+    again = server.cli("recordings", "file-pending")
+    assert again.returncode == 0 and f"recording {rec['id']} " not in again.stdout
+
 
 REFERENCE = Path(__file__).resolve().parents[3] / "hardware" / "samples" / "demo_hearing.json"
 

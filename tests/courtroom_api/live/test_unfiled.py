@@ -46,14 +46,14 @@ def _late_audits(services, hearing_id: int) -> list[tuple[int, int]]:
 
 
 async def test_refused_finals_are_held_on_disk_and_filed_in_order_once_it_recovers(
-        world, refusing_inserts, tmp_path) -> None:
+        world, refusing_writes, tmp_path) -> None:
     services = world.client.app.state.services
     hid = _new_hearing(world)
     seqs = [9101, 9102, 9103]
     filed, alarms = [], []
     backlog = FinalsBacklog(tmp_path, lambda u: file_held(services, hid, u),
                             lambda seq, sid: filed.append((seq, sid)), lambda a, m: alarms.append((a, m)))
-    with refusing_inserts(services.engine, "transcript_segments"):
+    with refusing_writes(services.engine, "transcript_segments"):
         try:
             file_final(services, hid, _values("第一句。", 100.0))
             raise AssertionError("the trigger did not refuse the insert")

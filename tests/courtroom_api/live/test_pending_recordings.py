@@ -1,0 +1,70 @@
+"""Recordings a failed stop left out of the dossier are filed when the server next starts."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from fastapi.testclient import TestClient
+
+from capture.recorder import Recorder
+from capture.types import AudioChunk
+from courtroom_api.app import create_app
+from courtroom_api.config import get_settings
+
+RATE = 16000
+
+
+def _record(directory, seconds: float, *, finalize: bool) -> None:
+    recorder = Recorder(directory, RATE, 2)
+    audio = (0.1 * np.random.default_rng(3).standard_normal((int(seconds * RATE), 2))).astype(np.float32)
+    for start in range(0, len(audio), RATE // 10):
+        recorder.write(AudioChunk(audio[start:start + RATE // 10], RATE, start, time.time()))
+    if finalize:
+        recorder.finalize()  # finalized, then the filing failed
+    else:
+        recorder.close()  # closed, then the finalize failed
+
+
+def test_the_server_files_recordings_left_unfiled_when_it_starts(tmp_path) -> None:
+    from models import Case, Court, Hearing, Recording
+    from models.db import make_engine, session_factory, upgrade
+    from models.enums import HearingStatus
+
+    url = f"sqlite:///{tmp_path / 'courtroom.sqlite3'}"
+    settings = get_settings(data_dir=tmp_path, database={"url": url})
+    upgrade(url)
+    engine = make_engine(url)
+    with session_factory(engine)() as s:
+        court = Court(code="P1", name="测试法院")
+        s.add(court)
+        s.flush()
+        case = Case(court_id=court.id, case_number="(2026)测试9号")
+        s.add(case)
+        s.flush()
+        hearings = [Hearing(case_id=case.id, status=status) for status in
+                    (HearingStatus.ENDED, HearingStatus.ENDED, HearingStatus.SCHEDULED)]
+        s.add_all(hearings)
+        s.flush()
+        recordings = [Recording(hearing_id=h.id, sample_rate=RATE, channel_count=2,
+                                channel_layout=[{"channel": c, "seat": f"ch0{c}", "role": role}
+                                                for c, role in enumerate(("judge", "clerk"))])
+                      for h in hearings]
+        s.add_all(recordings)
+        s.commit()
+        hids, rids = [h.id for h in hearings], [r.id for r in recordings]
+    for hid, finalize in zip(hids, (True, False, False), strict=True):
+        _record(settings.recordings_dir / f"hearing-{hid}", 2.0, finalize=finalize)
+
+    with TestClient(create_app(settings)):
+        pass  # the start-up sweep runs beside serving; the shutdown waits for it
+
+    with session_factory(engine)() as s:
+        done = {r.id: r for r in s.query(Recording).where(Recording.id.in_(rids))}
+        for rid in rids[:2]:
+            assert done[rid].finalized_at is not None and done[rid].blob_sha256, rid
+            assert abs(done[rid].duration_s - 2.0) < 0.01
+            assert [(e["seat"], e["role"]) for e in done[rid].channel_layout] == [
+                ("ch00", "judge"), ("ch01", "clerk"), ("mixdown", None)]
+        assert done[rids[2]].finalized_at is None  # not ended: not the sweep's to file
+    engine.dispose()
