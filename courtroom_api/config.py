@@ -37,6 +37,10 @@ class CaptureSettings(BaseModel):
     # While the disk refuses writes, closed segments wait in memory this long, then become gaps.
     max_pending_seconds: float = 60.0
     retry_seconds: float = 1.0  # between attempts to reopen a failed source / rewrite to a full disk
+    # The clerk is warned when the recordings disk holds less than this much more of a hearing
+    # (its finalize included; see courtroom_api/live/disk.py), checked every disk_check_seconds.
+    disk_warn_minutes: float = 60.0
+    disk_check_seconds: float = 10.0
 
 
 class TranscribeSettings(BaseModel):

@@ -133,16 +133,28 @@ def refusing_writes():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 1 MiB tmpfs: writes past it fail with ENOSPC, as on a full disk (skips unless root)."""
+def tmpfs():  # type: ignore[no-untyped-def]
+    """``tmpfs(directory, "8m")`` mounts a real tmpfs of that size there (unmounted after the test):
+    writes past it fail with ENOSPC, as on a full disk. Skips the test unless it may mount (root)."""
     import subprocess
 
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
+    mounted: list[Path] = []
+
+    def mount(directory: Path, size: str) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(directory)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()}")
+        mounted.append(directory)
+        return directory
+
+    yield mount
+    for directory in mounted:
+        subprocess.run(["umount", "-l", str(directory)], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path, tmpfs) -> Path:  # type: ignore[no-untyped-def]
+    """A real 1 MiB tmpfs."""
+    return tmpfs(tmp_path / "disk", "1m")

@@ -83,6 +83,7 @@ class HearingPipeline:
         self.backlog = FinalsBacklog(
             self.directory, lambda item: file_held(services, hearing_id, item), self._on_filed, self._on_unsaved)
         self._retry: asyncio.Task[None] | None = None
+        self._disk: asyncio.Task[None] | None = None
 
     # -- start ------------------------------------------------------------------------------------
     async def start(self, *, resumed: bool = False) -> None:
@@ -114,6 +115,7 @@ class HearingPipeline:
         health = ChannelHealth(profile.sample_rate, profile.channel_count, seats)
         subscription = self._fanout.subscribe("transcriber", maxsize=TRANSCRIBER_QUEUE_CHUNKS)
         self._tasks.append(asyncio.create_task(self._capture(health), name=f"capture-{self.hearing_id}"))
+        self._disk = asyncio.create_task(self._watch_disk(profile, cap), name=f"disk-{self.hearing_id}")
         self._tasks.append(asyncio.create_task(self._transcribe(subscription), name=f"transcribe-{self.hearing_id}"))
         status = "resumed" if resumed or self.recorder.resumed else "started"
         self.stream.publish("status", {"status": status, "profile": profile.room_id,
@@ -147,6 +149,28 @@ class HearingPipeline:
             self.stream.publish("alarm", {"kind": "capture_failed", "active": True, "message": str(exc)})
         finally:
             self._fanout.close()
+
+    async def _watch_disk(self, profile: Any, cap: Any) -> None:
+        """Every few seconds: raise or clear the low-disk alarm (see ``live.disk``)."""
+        import shutil
+
+        from courtroom_api.live.disk import BYTES_PER_SAMPLE, DiskAlarm, recording_minutes_left
+
+        alarm = DiskAlarm(cap.disk_warn_minutes)
+        byte_rate = profile.sample_rate * profile.channel_count * BYTES_PER_SAMPLE.get(cap.flac_subtype, 3)
+        while True:
+            try:
+                free = shutil.disk_usage(self.directory).free
+            except OSError as exc:
+                log.warning("free space of %s unknown: %s", self.directory, exc)
+            else:
+                recorded_s = self.recorder.next_sample / profile.sample_rate
+                change = alarm.update(free, recording_minutes_left(free, byte_rate, recorded_s))
+                if change is not None:
+                    (log.warning if change["active"] else log.info)("hearing %s: %s", self.hearing_id,
+                                                                     change["message"])
+                    self.stream.publish("alarm", change)
+            await asyncio.sleep(cap.disk_check_seconds)
 
     async def _transcribe(self, subscription: Any) -> None:
         """Feed the shared transcriber and publish its events; a failure here never stops recording."""
@@ -263,6 +287,8 @@ class HearingPipeline:
         for task in self._tasks:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, timeout=120)
+        if self._disk is not None:
+            self._disk.cancel()
         await self._settle_backlog()
         if self.recorder is None:
             return

@@ -1,0 +1,97 @@
+"""The clerk is warned that the recordings disk is running out, before audio is lost, and told when
+space is back: the estimate, and a real server recording onto a real tmpfs that a filler file fills."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+from live_server import PASSWORD, LiveServer
+
+from courtroom_api.live.disk import DiskAlarm, recording_minutes_left
+
+TONES = Path(__file__).resolve().parents[2] / "fixtures" / "api" / "four_seats_tones.flac"
+MIB = 2**20
+
+
+def test_minutes_left_reserve_the_finalize_copies_of_what_is_recorded() -> None:
+    rate = 16000 * 4 * 2  # 4 channels of 16-bit PCM at 16 kHz: 128,000 bytes a second
+    assert recording_minutes_left(3 * rate * 600, rate, 0) == pytest.approx(10.0)
+    # After 5 minutes recorded, 2 x 5 minutes of it are set aside for the finalize.
+    assert recording_minutes_left(3 * rate * 600, rate, 300) == pytest.approx(10.0 - 2 * 5 / 3)
+    assert recording_minutes_left(rate * 60, rate, 3600) == 0.0  # the finalize no longer fits
+
+
+def test_alarm_is_raised_once_and_cleared_well_above_the_threshold() -> None:
+    alarm = DiskAlarm(warn_minutes=60)
+    assert alarm.update(50 * 2**30, 90.0) is None
+    raised = alarm.update(10 * 2**30, 59.0)
+    assert raised is not None and raised["active"] and raised["kind"] == "disk_low"
+    assert raised["message"].startswith("recordings disk 10.0 GiB free: about 59 min of this hearing left")
+    assert alarm.update(9 * 2**30, 40.0) is None  # still low: not raised again
+    assert alarm.update(12 * 2**30, 70.0) is None  # above 60 but within the hysteresis: no flapping
+    cleared = alarm.update(20 * 2**30, 80.0)
+    assert cleared is not None and not cleared["active"]
+
+
+@pytest.fixture
+def disk_server(tmp_path, tmpfs, whisper_base) -> LiveServer:
+    """A server whose recordings directory is a real 32 MiB disk; warned under half a minute left."""
+    tmpfs(tmp_path / "recordings", "32m")
+    srv = LiveServer(tmp_path, f"sqlite:///{tmp_path / 'courtroom.sqlite3'}", extra_env={
+        "COURTROOM_TRANSCRIBE__MODEL": whisper_base, "COURTROOM_CAPTURE__DISK_WARN_MINUTES": "0.5",
+        "COURTROOM_CAPTURE__DISK_CHECK_SECONDS": "0.2"})
+    assert srv.cli("db", "upgrade").returncode == 0
+    for login in ("admin", "clerk"):
+        assert srv.cli("users", "add", login, "--role", login, "--password", PASSWORD).returncode == 0
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+async def test_a_hearing_warns_when_its_disk_fills_and_clears_when_space_is_freed(disk_server, tmp_path) -> None:
+    srv = disk_server
+    clerk = srv.token("clerk")
+    admin = srv.token("admin")
+    async with httpx.AsyncClient(base_url=srv.base, headers=clerk, timeout=60) as c:
+        court = (await c.post("/api/courts", json={"code": "D1", "name": "磁盘法院"}, headers=admin)).json()
+        room = (await c.post("/api/courtrooms", json={"court_id": court["id"], "name": "一庭", "profile_name": "demo"},
+                             headers=admin)).json()
+        case = (await c.post("/api/cases", json={"case_number": "(2026)磁1号", "court_id": court["id"]})).json()
+        hid = (await c.post(f"/api/cases/{case['id']}/hearings", json={"courtroom_id": room["id"]})).json()["id"]
+        token = clerk["Authorization"].split()[1]
+        seen: list[dict] = []
+        async with websockets.connect(f"ws://127.0.0.1:{srv.port}/ws/hearings/{hid}?token={token}") as ws:
+            async def follow() -> None:
+                async for message in ws:
+                    seen.append(json.loads(message))
+
+            reader = asyncio.create_task(follow())
+            r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(TONES), "speed": 1})
+            assert r.status_code == 200, r.text
+
+            def disk_alarms() -> list[dict]:
+                return [e["data"] for e in seen if e["type"] == "alarm" and e["data"]["kind"] == "disk_low"]
+
+            async def until(check, what: str) -> None:  # type: ignore[no-untyped-def]
+                for _ in range(100):
+                    if check():
+                        return
+                    await asyncio.sleep(0.05)
+                raise AssertionError(f"{what}: {disk_alarms()}")
+
+            await asyncio.sleep(0.6)  # three checks with ~32 MiB free (over a minute left): quiet
+            assert disk_alarms() == []
+            filler = tmp_path / "recordings" / "filler"
+            filler.write_bytes(b"\0" * (26 * MIB))  # something else fills the disk: ~6 MiB left
+            await until(lambda: len(disk_alarms()) == 1, "no low-disk alarm")
+            assert disk_alarms()[0]["active"] and disk_alarms()[0]["value"] < 0.5
+            filler.unlink()
+            await until(lambda: len(disk_alarms()) == 2, "the alarm was not cleared")
+            assert not disk_alarms()[1]["active"]
+            reader.cancel()
+        assert (await c.post(f"/api/hearings/{hid}/stop")).status_code == 200
