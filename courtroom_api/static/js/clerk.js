@@ -139,6 +139,8 @@ function fmtWhere(seg) {
 function lineActions(seg, line) {
   const act = (key, fn) => h("button", { type: "button", "data-i18n": key, dataset: { action: key },
     onclick: (e) => { e.stopPropagation(); fn().catch(reportError); } }, t(key));
+  // A final the dossier has not taken yet (a "filed" event redraws it with its id) has nothing to correct.
+  if (seg.id === null) return [act("tr.replay", async () => detail.view.replay(seg))];
   return [
     act("tr.replay", async () => detail.view.replay(seg)),
     act("tr.edit", async () => editLine(seg, line)),

@@ -68,6 +68,7 @@ const TEXT = {
   "ev.list": ["本案证据", "Evidence of this case"],
   "ev.sealed": ["已封存", "Sealed"],
   "tr.provisional": ["识别中", "provisional"],
+  "tr.unsaved": ["未存入卷宗", "not yet saved"],
   "tr.replay": ["回放", "Replay"],
   "tr.empty": ["尚无笔录", "No transcript yet"],
   "tr.corrected": ["已更正", "corrected"],

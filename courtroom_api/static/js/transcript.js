@@ -91,15 +91,16 @@ export class TranscriptView {
     return true;
   }
 
-  /** A held final reached the dossier: the line shown from its live event gets its segment id. */
+  /** A held final reached the dossier: its line is drawn again with the segment id (and its actions). */
   filed({ seq, segment_id: id }) {
     const line = this.unfiled.get(seq);
     if (!line) return;
     this.unfiled.delete(seq);
-    line.segment.id = id;
-    line.id = `seg-${id}`;
-    line.dataset.segmentId = id;
-    this.lines.set(String(id), line);
+    const fresh = this.renderLine({ ...line.segment, id }, false);
+    fresh.className = line.className; // keeps the turn marking
+    line.replaceWith(fresh);
+    this.lines.set(String(id), fresh);
+    this.renumber();
   }
 
   partialKey(seg) {
@@ -193,6 +194,8 @@ export class TranscriptView {
       roleBadge(seg.role, seg.side, seg.participant),
       text,
       provisional ? h("span", { class: "tag provisional", "data-i18n": "tr.provisional" }, t("tr.provisional")) : null,
+      !provisional && seg.id === null
+        ? h("span", { class: "tag unsaved", "data-i18n": "tr.unsaved" }, t("tr.unsaved")) : null,
       seg.status === "corrected" ? h("span", { class: "tag", "data-i18n": "tr.corrected" }, t("tr.corrected")) : null,
       seg.sealed ? h("span", { class: "tag sealed", "data-i18n": "ev.sealed" }, t("ev.sealed")) : null);
     if (!provisional && this.actions) line.append(h("span", { class: "line-actions" }, this.actions(seg, line)));

@@ -127,24 +127,24 @@ FILED_EVENTS = """async () => {
   const root = document.createElement('div');
   document.body.append(root);
   const picked = [];
-  const view = new TranscriptView(root, { actions: (seg) => { picked.push(seg); return []; } });
+  const view = new TranscriptView(root, { actions: (seg) => { picked.push(seg.id); return []; } });
   const final = (seq, segment_id, start, text) =>
     ({ seq, type: 'transcript.final', data: { segment_id, start, end: start + 1, text, role: 'clerk', seat: 'clerk' } });
+  const state = () => [...root.querySelectorAll('.line')].map((l) => [l.dataset.segmentId, !!l.querySelector('.tag.unsaved')]);
   view.apply(final(10, null, 1.0, '全体起立。'));  // the dossier refused it for now
   view.apply(final(11, null, 3.0, '请坐。'));
-  const before = [...root.querySelectorAll('.line')].map((l) => l.dataset.segmentId);
+  const before = state();
   view.apply({ seq: 12, type: 'transcript.filed', data: { seq: 10, segment_id: 41 } });
   view.apply({ seq: 13, type: 'transcript.filed', data: { seq: 99, segment_id: 77 } });  // not on screen
   const line = root.querySelector('#seg-41');
-  return { before, after: [...root.querySelectorAll('.line')].map((l) => l.dataset.segmentId),
-           text: line && line.querySelector('.text').textContent, actionId: picked[0].id,
+  return { before, after: state(), text: line && line.querySelector('.text').textContent, picked,
            scrolled: view.scrollTo(41) === line };
 }"""
 
 
 def test_a_final_filed_late_gets_its_segment_id_on_screen(page, ui_server) -> None:
-    """A final shown while the dossier refused it has no id; the later "filed" event gives it one, so the
-    clerk's correction buttons and search jumps address the right segment."""
+    """A final shown while the dossier refused it is marked "not yet saved" and has no id; the later
+    "filed" event redraws it with its id, so the clerk's correction buttons address the right segment."""
     login(page, "judge", "/bench")
-    assert page.evaluate(FILED_EVENTS) == {"before": ["", ""], "after": ["41", ""], "text": "全体起立。",
-                                           "actionId": 41, "scrolled": True}
+    assert page.evaluate(FILED_EVENTS) == {"before": [["", True], ["", True]], "after": [["41", False], ["", True]],
+                                           "text": "全体起立。", "picked": [None, None, 41], "scrolled": True}
