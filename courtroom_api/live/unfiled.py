@@ -102,30 +102,38 @@ class FinalsBacklog:
     async def flush(self) -> bool:
         """File the held finals in order; True when none are left."""
         async with self._flushing:
-            while self.pending:
-                item = self.pending[0]
-                try:
-                    segment_id = await asyncio.to_thread(self._file_one, item)
-                except Exception as exc:  # still refused: keep it, try later
-                    log.warning("held final %s still not filed: %s", item.seq, exc)
-                    return False
-                self.pending.pop(0)
-                self._on_filed(item.seq, segment_id)
-                self._rewrite()
+            filed = 0
+            try:
+                while self.pending:
+                    item = self.pending[0]
+                    try:
+                        segment_id = await asyncio.to_thread(self._file_one, item)
+                    except Exception as exc:  # still refused: keep it, try later
+                        log.warning("held final %s still not filed: %s", item.seq, exc)
+                        return False
+                    self.pending.pop(0)
+                    filed += 1
+                    self._on_filed(item.seq, segment_id)
+            finally:
+                if filed:  # once per flush, not per final: a crash before it only re-files, idempotently
+                    self._rewrite()
             self._wake.clear()
             self.disk_error = None
             self._on_alarm(False, "all finals saved to the dossier")
             return True
 
     def _rewrite(self) -> None:
-        """The spill file holds exactly what is still pending (a crash here at worst re-files, idempotently)."""
+        """The spill file holds exactly what is still pending. On the event loop, like ``hold``, so a final
+        held meanwhile is never written to a file this replaces."""
         try:
             if not self.pending:
                 self.path.unlink(missing_ok=True)
                 return
             tmp = self.path.with_suffix(".tmp")
-            tmp.write_text("".join(json.dumps(asdict(u), ensure_ascii=False, default=str) + "\n"
-                                   for u in self.pending), encoding="utf-8")
+            with tmp.open("w", encoding="utf-8") as f:
+                f.write("".join(json.dumps(asdict(u), ensure_ascii=False, default=str) + "\n" for u in self.pending))
+                f.flush()
+                os.fsync(f.fileno())  # never an empty file in place of held finals after a power cut
             os.replace(tmp, self.path)
         except OSError as exc:
             log.error("could not update %s: %s", self.path, exc)
