@@ -65,6 +65,12 @@ class HearingRunners:
                 ).order_by(AuditEvent.id.desc()).limit(1))
                 plans[hid] = HearingStart.model_validate((start.details or {}).get("plan", {}) if start else {})
         for hid, plan in plans.items():
+            if await asyncio.to_thread(_recording_finalized, self.services, hid):
+                # Its stop ran up to the finalize, then could not mark the hearing ended (the database
+                # failed): a finalized recording cannot be continued, so the stop is completed instead.
+                await asyncio.to_thread(_close_stopped, self.services, hid)
+                log.warning("hearing %s was stopped before the restart; closed now", hid)
+                continue
             try:
                 await self.start(hid, plan, resumed=True)
                 log.warning("hearing %s resumed after a restart", hid)
@@ -77,6 +83,22 @@ class HearingRunners:
             running, self._running = list(self._running.values()), {}
         for pipeline in running:
             await pipeline.stop(finalize=False)
+
+
+def _recording_finalized(services: Services, hearing_id: int) -> bool:
+    from capture.manifest import read_entries
+
+    directory = services.settings.recordings_dir / f"hearing-{hearing_id}"
+    try:
+        entries = read_entries(directory)
+    except Exception:  # no recording yet, or unreadable: the resume decides and reports
+        return False
+    return bool(entries) and entries[-1].get("type") == "final"
+
+
+def _close_stopped(services: Services, hearing_id: int) -> None:
+    _mark_ended(services, "system", hearing_id,
+                reason="its recording was finalized before a restart; the stop had not been recorded")
 
 
 def _mark_started(services: Services, user: Principal, hearing_id: int, plan: HearingStart) -> None:
@@ -132,7 +154,7 @@ def _check_stoppable(services: Services, user: Principal, hearing_id: int) -> No
             raise ConflictError(f"hearing {hearing_id} is {hearing.status}, not in progress")
 
 
-def _mark_ended(services: Services, user: Principal, hearing_id: int) -> None:
+def _mark_ended(services: Services, user: Principal | str, hearing_id: int, **details: str) -> None:
     from models import Hearing
     from models.base import utcnow
     from models.enums import CaseStatus, HearingStatus
@@ -142,7 +164,7 @@ def _mark_ended(services: Services, user: Principal, hearing_id: int) -> None:
         hearing.status = HearingStatus.ENDED
         hearing.ended_at = utcnow()
         hearing.case.status = CaseStatus.ADJOURNED
-        audit(session, user, "hearing.stop", f"hearing:{hearing_id}")
+        audit(session, user, "hearing.stop", f"hearing:{hearing_id}", **details)
         session.commit()
 
 

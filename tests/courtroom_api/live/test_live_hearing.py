@@ -325,6 +325,38 @@ async def test_a_recording_the_dossier_refuses_at_the_stop_is_filed_later(server
     assert again.returncode == 0 and f"recording {rec['id']} " not in again.stdout
 
 
+async def test_a_stop_the_database_could_not_record_is_completed_after_a_restart(
+        server: LiveServer, refusing_writes) -> None:
+    """The stop finalized the recording, then the database refused to file it and to end the hearing;
+    after a restart the hearing is closed (not resumed: a finalized recording cannot go on) and filed."""
+    hid = _new_hearing(server)
+    clerk = server.token("clerk")
+    engine = _server_db(server)
+    async with httpx.AsyncClient(base_url=server.base, headers=clerk, timeout=120) as c:
+        r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(FIXTURE), "speed": 4})
+        assert r.status_code == 200, r.text
+        await asyncio.sleep(2.5)  # 6 s of audio at 4x
+        with refusing_writes(engine, "recordings", "UPDATE"), refusing_writes(engine, "hearings", "UPDATE"):
+            r = await c.post(f"/api/hearings/{hid}/stop")
+        engine.dispose()
+        assert r.status_code >= 400 and "refuses writes" in r.text, r.text
+        assert (await c.get(f"/api/hearings/{hid}")).json()["status"] == "in_progress"
+    server.kill()
+    server.start()
+    clerk = server.token("clerk")
+    async with httpx.AsyncClient(base_url=server.base, headers=clerk, timeout=120) as c:
+        assert (await c.get(f"/api/hearings/{hid}")).json()["status"] == "ended"
+        for _ in range(300):  # filed by the start-up sweep, beside serving
+            (rec,) = (await c.get(f"/api/hearings/{hid}/recordings")).json()
+            if rec["blob_sha256"]:
+                break
+            await asyncio.sleep(0.1)
+        assert rec["blob_sha256"] and abs(rec["duration_s"] - 6.0) < 0.5
+        audit = (await c.get("/api/audit", params={"object": f"hearing:{hid}"}, headers=server.token("judge"))).json()
+    stop = [e for e in audit if e["action"] == "hearing.stop"]
+    assert len(stop) == 1 and stop[0]["actor"] == "system" and "finalized before a restart" in stop[0]["details"]["reason"]
+
+
 REFERENCE = Path(__file__).resolve().parents[3] / "hardware" / "samples" / "demo_hearing.json"
 
 
