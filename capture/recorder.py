@@ -31,7 +31,7 @@ import soundfile as sf
 
 from capture.errors import RecorderError
 from capture.journal import JOURNAL_NAME, Journal
-from capture.manifest import FORMAT, MANIFEST_NAME, ManifestWriter, fsync_dir
+from capture.manifest import FORMAT, MANIFEST_NAME, ManifestWriter, fsync_dir, read_entries
 from capture.types import AudioChunk, CaptureEvent, CaptureEventKind, FinalizedRecording
 from hardware.types import CourtroomProfile
 
@@ -104,8 +104,10 @@ class Recorder:
         options: RecorderOptions | None = None,
         *,
         on_event: Callable[[CaptureEvent], None] | None = None,
+        _live: bool = True,
     ) -> None:
         self.directory = Path(directory)
+        self._live = _live  # False: opened by reopen_to_close, nothing more will be recorded
         self.sample_rate = sample_rate
         self.channels = channels
         self.options = options or RecorderOptions()
@@ -131,6 +133,19 @@ class Recorder:
         else:
             self.manifest = ManifestWriter(self.directory)
             self.manifest.append(self._start_entry())
+
+    @classmethod
+    def reopen_to_close(cls, directory: Path | str) -> Recorder:
+        """A recording left open (its process died, or its close failed on a full disk), opened only to
+        commit what its journal still holds, then to be closed or finalized. Unlike a resume it adds
+        no gap up to now: the hearing is over, its recording ends where its audio does."""
+        entries = read_entries(Path(directory))
+        if not entries:
+            raise RecorderError(f"{directory}: empty manifest, nothing to close")
+        start = entries[0]
+        options = RecorderOptions(segment_seconds=start["segment_seconds"], subtype=start["subtype"],
+                                  seats=tuple(start["seats"]), gains_db=tuple(start["gains_db"]))
+        return cls(directory, start["sample_rate"], start["channels"], options, _live=False)
 
     # ---- creation and resume -------------------------------------------------------------
 
@@ -163,6 +178,8 @@ class Recorder:
         if self._backlog:
             raise RecorderError(f"cannot resume {self.directory}: recovered audio cannot be written (disk full?)")
         self.journal.reset()
+        if not self._live:  # the recording ends where its audio ends: no gap to now, no resume entry
+            return writer
         if resume_at > self.next_sample:
             self._queue_gap(self.next_sample, resume_at - self.next_sample,
                             "recorder restarted after an interruption (crash, kill or power loss)")

@@ -158,3 +158,21 @@ def tmpfs():  # type: ignore[no-untyped-def]
 def small_disk(tmp_path: Path, tmpfs) -> Path:  # type: ignore[no-untyped-def]
     """A real 1 MiB tmpfs."""
     return tmpfs(tmp_path / "disk", "1m")
+
+
+@pytest.fixture
+def fill_disk():  # type: ignore[no-untyped-def]
+    """``fill_disk(directory)`` writes zeros into ``directory/filler`` until the disk refuses (ENOSPC);
+    returns the filler, whose removal frees the space again."""
+
+    def fill(directory: Path) -> Path:
+        filler = directory / "filler"
+        with filler.open("wb", buffering=0) as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+            except OSError:
+                pass
+        return filler
+
+    return fill

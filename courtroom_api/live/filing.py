@@ -112,28 +112,23 @@ def file_recording(services: Any, hearing_id: int, recording_id: int, final: Any
         session.commit()
 
 
-def note_finalize_failed(services: Any, hearing_id: int, recording_id: int, error: str) -> None:
+def note_recording_failed(services: Any, hearing_id: int, recording_id: int, action: str, error: str) -> None:
+    """Audit why a stop could not finalize or file the recording (``recording.finalize_failed`` …)."""
     with services.write_sessions() as session:
-        audit(session, "system", "recording.finalize_failed", f"recording:{recording_id}", hearing_id=hearing_id,
-              error=error)
-        session.commit()
-
-
-def note_file_failed(services: Any, hearing_id: int, recording_id: int, error: str) -> None:
-    with services.write_sessions() as session:
-        audit(session, "system", "recording.file_failed", f"recording:{recording_id}", hearing_id=hearing_id,
-              error=error)
+        audit(session, "system", action, f"recording:{recording_id}", hearing_id=hearing_id, error=error)
         session.commit()
 
 
 def file_pending_recordings(services: Any) -> list[str]:
-    """Recordings of ended hearings that never reached the dossier (finalizing or filing failed at the
-    stop): finalize them if need be, verify, file. One line per recording: what was done, or why not.
+    """Recordings of ended hearings that never reached the dossier (closing, finalizing or filing failed
+    at the stop): close and finalize them if need be, verify, file. One line per recording: what was
+    done, or why not.
 
     An ended hearing is no longer running (a stop files the recording before it ends the hearing),
     so this is safe beside a running server.
     """
-    from capture.finalize import finalize_recording, read_finalized
+    from capture.finalize import read_finalized
+    from capture.recorder import Recorder
     from capture.verify import verify_recording
     from models import Hearing, Recording
     from models.enums import HearingStatus
@@ -145,8 +140,10 @@ def file_pending_recordings(services: Any) -> list[str]:
     for recording_id, hearing_id in pending:
         directory = Path(services.settings.recordings_dir) / f"hearing-{hearing_id}"
         try:
-            done = verify_recording(directory).finalized
-            final = read_finalized(directory) if done else finalize_recording(directory)
+            if verify_recording(directory).finalized:
+                final = read_finalized(directory)
+            else:  # the journal's audio is committed first: a close that failed left it there
+                final = Recorder.reopen_to_close(directory).finalize()
             file_recording(services, hearing_id, recording_id, final)
             report.append(f"recording {recording_id} of hearing {hearing_id}: filed ({final.duration_s:.1f} s)")
         except Exception as exc:  # one recording failing must not stop the others

@@ -23,8 +23,7 @@ from courtroom_api.live.filing import (
     file_final,
     file_recording,
     final_values,
-    note_file_failed,
-    note_finalize_failed,
+    note_recording_failed,
     set_segment_seq,
 )
 from courtroom_api.live.unfiled import FinalsBacklog, Unfiled, file_held, reason
@@ -278,6 +277,16 @@ class HearingPipeline:
             log.error("hearing %s stops with %d finals not filed; kept in %s",
                       self.hearing_id, len(self.backlog.pending), self.backlog.path)
 
+    async def _recording_problem(self, action: str, kind: str, exc: Exception, what: str) -> None:
+        """The stop could not finish the recording: the hearing still closes; audit it and tell the clerk."""
+        log.error("recording of hearing %s %s: %s", self.hearing_id, what, exc, exc_info=exc)
+        with contextlib.suppress(Exception):  # the database may be what failed
+            await asyncio.to_thread(note_recording_failed, self.services, self.hearing_id, self.recording_id,
+                                    action, reason(exc))
+        self.stream.publish("alarm", {"kind": kind, "active": True, "message": (
+            f"the recording {what} ({reason(exc)}); it stays on the server and is finished at the server's "
+            "next start or with `courtroom recordings file-pending`")})
+
     # -- stop -------------------------------------------------------------------------------------
     async def stop(self, *, finalize: bool) -> None:
         """Stop capture, flush transcription; with ``finalize`` file the recording in the dossier."""
@@ -295,26 +304,16 @@ class HearingPipeline:
         if not finalize:
             await asyncio.to_thread(self.recorder.close)
             return
-        from capture.errors import CaptureError
-
         try:
             final = await asyncio.to_thread(self.recorder.finalize)
-        except CaptureError as exc:
-            # The segments stay on disk, hash-chained; the hearing still closes, and the clerk is told.
-            await asyncio.to_thread(note_finalize_failed, self.services, self.hearing_id, self.recording_id, str(exc))
-            self.stream.publish("alarm", {"kind": "finalize_failed", "active": True,
-                                          "message": f"recording could not be finalized: {exc}"})
+        except Exception as exc:  # e.g. a full disk: what is on disk stays there, hash-chained
+            await self._recording_problem("recording.finalize_failed", "finalize_failed", exc, "could not be finalized")
             return
         try:
             await asyncio.to_thread(file_recording, self.services, self.hearing_id, self.recording_id, final)
-        except Exception as exc:  # the finalized files stay on disk, verified; the hearing still closes
-            log.exception("recording of hearing %s finalized but not filed", self.hearing_id)
-            with contextlib.suppress(Exception):  # the database may be what failed
-                await asyncio.to_thread(note_file_failed, self.services, self.hearing_id, self.recording_id,
-                                        reason(exc))
-            self.stream.publish("alarm", {"kind": "recording_not_filed", "active": True, "message": (
-                f"recording finalized on the server but not filed in the dossier ({reason(exc)}); it is filed "
-                "at the server's next start or with `courtroom recordings file-pending`")})
+        except Exception as exc:  # the finalized files stay on disk, verified
+            await self._recording_problem("recording.file_failed", "recording_not_filed", exc,
+                                          "was finalized on the server but not filed in the dossier")
             return
         self.stream.publish("status", {"status": "recording_filed", "recording_id": self.recording_id,
                                        "duration_s": round(final.duration_s, 3), "chain_head": final.chain_head})

@@ -67,3 +67,31 @@ def test_sigkill_loses_at_most_a_second_and_the_recording_continues(tmp_path: Pa
     np.testing.assert_array_equal(audio[resume_at : resume_at + RATE], hearing_audio(1.0))
     assert np.all(audio[saved_end:resume_at] == 0)
     assert [g.reason for g in final.gaps][0].startswith("recorder restarted")
+
+
+def test_a_recording_left_open_is_closed_with_its_journal_and_no_gap(tmp_path: Path) -> None:
+    """After the hearing (a stop whose close failed, a process killed for good), the recording is closed
+    where its audio ends: the journal's audio committed, no gap up to the time it is closed."""
+    from capture.recorder import Recorder
+
+    out = tmp_path / "hearing"
+    proc = child(out, 8.0)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("filed ") and int(line.split()[1]) >= int(3.5 * RATE):
+            filed = int(line.split()[1])
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert (out / "journal.wal").stat().st_size > 0
+    time.sleep(1.0)  # the wall clock moves on; the recording must not
+
+    final = Recorder.reopen_to_close(out).finalize()
+    entries = read_entries(out)
+    assert not [e for e in entries if e["type"] in ("gap", "resume")]
+    recovered = [e for e in entries if e["type"] == "segment" and e.get("recovered")]
+    assert recovered and final.frames == recovered[-1]["first_sample"] + recovered[-1]["frames"]
+    assert (filed - final.frames) / RATE <= 1.0 + 0.1  # what the journal had not yet caught
+    audio, _ = sf.read(final.recording.path, dtype="float32", always_2d=True)
+    np.testing.assert_array_equal(audio, hearing_audio(8.0)[: final.frames])
+    assert not (out / "journal.wal").exists() and verify_recording(out).finalized

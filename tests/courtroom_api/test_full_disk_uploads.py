@@ -3,7 +3,6 @@ and the same upload succeeds once space is freed."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,29 +13,15 @@ from courtroom_api.evidence.upload import stage_upload
 from models.blobs import LocalBlobStore
 
 
-def _fill(disk: Path) -> Path:
-    """Write zeros until the disk refuses (ENOSPC)."""
-    filler = disk / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    try:
-        while True:
-            os.write(fd, b"\0" * 65536)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-    return filler
-
-
 def _files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file())
 
 
-def test_evidence_into_a_full_blob_store_is_refused_with_507_and_nothing_stored(world, small_disk) -> None:
+def test_evidence_into_a_full_blob_store_is_refused_with_507_and_nothing_stored(world, small_disk, fill_disk) -> None:
     services = world.client.app.state.services
     saved, services.blobs = services.blobs, LocalBlobStore(small_disk / "blobs")
     try:
-        filler = _fill(small_disk)
+        filler = fill_disk(small_disk)
         url, data = f"/api/cases/{world.ids['case']}/evidence", wav_bytes(2.0)
         before = world.client.get(url, headers=world.auth("clerk")).json()
         r = world.client.post(url, params={"title": "full.wav", "filename": "full.wav"}, content=data,
@@ -55,8 +40,8 @@ def test_evidence_into_a_full_blob_store_is_refused_with_507_and_nothing_stored(
         services.blobs = saved
 
 
-async def test_an_upload_staged_onto_a_full_disk_is_refused_and_removed(small_disk) -> None:
-    _fill(small_disk)
+async def test_an_upload_staged_onto_a_full_disk_is_refused_and_removed(small_disk, fill_disk) -> None:
+    fill_disk(small_disk)
 
     async def chunks():  # type: ignore[no-untyped-def]
         data = wav_bytes(2.0)

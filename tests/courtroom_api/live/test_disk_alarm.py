@@ -53,45 +53,86 @@ def disk_server(tmp_path, tmpfs, whisper_base) -> LiveServer:
     srv.stop()
 
 
+async def _new_hearing(srv: LiveServer, c: httpx.AsyncClient) -> int:
+    """A court, a courtroom with the demo profile, a case and a hearing (``c`` is the clerk's client)."""
+    admin = srv.token("admin")
+    court = (await c.post("/api/courts", json={"code": "D1", "name": "磁盘法院"}, headers=admin)).json()
+    room = (await c.post("/api/courtrooms", json={"court_id": court["id"], "name": "一庭", "profile_name": "demo"},
+                         headers=admin)).json()
+    case = (await c.post("/api/cases", json={"case_number": "(2026)磁1号", "court_id": court["id"]})).json()
+    return int((await c.post(f"/api/cases/{case['id']}/hearings", json={"courtroom_id": room["id"]})).json()["id"])
+
+
+async def _start_watched(srv: LiveServer, c: httpx.AsyncClient) -> tuple[int, list[dict], asyncio.Task]:
+    """A new hearing replaying the tones at real time; the clerk's live socket fills ``seen`` until it ends."""
+    hid = await _new_hearing(srv, c)
+    seen: list[dict] = []
+
+    async def follow() -> None:
+        token = c.headers["Authorization"].split()[1]
+        async with websockets.connect(f"ws://127.0.0.1:{srv.port}/ws/hearings/{hid}?token={token}") as ws:
+            async for message in ws:
+                seen.append(json.loads(message))
+                if seen[-1]["type"] == "status" and seen[-1]["data"]["status"] == "ended":
+                    return
+
+    reader = asyncio.create_task(follow())
+    await asyncio.sleep(0.3)  # connected before the start
+    r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(TONES), "speed": 1})
+    assert r.status_code == 200, r.text
+    return hid, seen, reader
+
+
+async def test_a_stop_on_a_full_disk_closes_the_hearing_and_the_recording_is_finished_later(
+        disk_server, tmp_path, fill_disk) -> None:
+    """Something fills the disk just before the stop: the close and finalize fail, the hearing still
+    closes and the clerk is told; once space is freed `courtroom recordings file-pending` commits the
+    journal's audio, finalizes and files the recording, nothing lost but what the full disk refused."""
+    srv = disk_server
+    async with httpx.AsyncClient(base_url=srv.base, headers=srv.token("clerk"), timeout=60) as c:
+        hid, seen, reader = await _start_watched(srv, c)
+        await asyncio.sleep(3.0)  # 3 s recorded (2 s segments: one committed, one open)
+        filler = fill_disk(tmp_path / "recordings")
+        r = await c.post(f"/api/hearings/{hid}/stop")
+        assert r.status_code == 200 and r.json()["status"] == "ended", r.text
+        await asyncio.wait_for(reader, 30)
+        alarms = [e["data"] for e in seen if e["type"] == "alarm" and e["data"]["kind"] == "finalize_failed"]
+        assert len(alarms) == 1 and alarms[0]["message"].startswith("the recording could not be finalized (")
+        (rec,) = (await c.get(f"/api/hearings/{hid}/recordings")).json()
+        assert not rec["blob_sha256"]
+        filler.unlink()  # the operator frees space
+        done = srv.cli("recordings", "file-pending")
+        assert done.returncode == 0, done.stdout + done.stderr
+        (rec,) = (await c.get(f"/api/hearings/{hid}/recordings")).json()
+        audit = (await c.get("/api/audit", params={"object": f"recording:{rec['id']}"},
+                             headers=srv.token("admin"))).json()
+    assert rec["blob_sha256"] and 2.5 <= rec["duration_s"] <= 6.0, rec
+    assert [e["action"] for e in audit][:2] == ["recording.finalize", "recording.finalize_failed"]
+
+
 async def test_a_hearing_warns_when_its_disk_fills_and_clears_when_space_is_freed(disk_server, tmp_path) -> None:
     srv = disk_server
-    clerk = srv.token("clerk")
-    admin = srv.token("admin")
-    async with httpx.AsyncClient(base_url=srv.base, headers=clerk, timeout=60) as c:
-        court = (await c.post("/api/courts", json={"code": "D1", "name": "磁盘法院"}, headers=admin)).json()
-        room = (await c.post("/api/courtrooms", json={"court_id": court["id"], "name": "一庭", "profile_name": "demo"},
-                             headers=admin)).json()
-        case = (await c.post("/api/cases", json={"case_number": "(2026)磁1号", "court_id": court["id"]})).json()
-        hid = (await c.post(f"/api/cases/{case['id']}/hearings", json={"courtroom_id": room["id"]})).json()["id"]
-        token = clerk["Authorization"].split()[1]
-        seen: list[dict] = []
-        async with websockets.connect(f"ws://127.0.0.1:{srv.port}/ws/hearings/{hid}?token={token}") as ws:
-            async def follow() -> None:
-                async for message in ws:
-                    seen.append(json.loads(message))
+    async with httpx.AsyncClient(base_url=srv.base, headers=srv.token("clerk"), timeout=60) as c:
+        hid, seen, reader = await _start_watched(srv, c)
 
-            reader = asyncio.create_task(follow())
-            r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(TONES), "speed": 1})
-            assert r.status_code == 200, r.text
+        def disk_alarms() -> list[dict]:
+            return [e["data"] for e in seen if e["type"] == "alarm" and e["data"]["kind"] == "disk_low"]
 
-            def disk_alarms() -> list[dict]:
-                return [e["data"] for e in seen if e["type"] == "alarm" and e["data"]["kind"] == "disk_low"]
+        async def until(check, what: str) -> None:  # type: ignore[no-untyped-def]
+            for _ in range(100):
+                if check():
+                    return
+                await asyncio.sleep(0.05)
+            raise AssertionError(f"{what}: {disk_alarms()}")
 
-            async def until(check, what: str) -> None:  # type: ignore[no-untyped-def]
-                for _ in range(100):
-                    if check():
-                        return
-                    await asyncio.sleep(0.05)
-                raise AssertionError(f"{what}: {disk_alarms()}")
-
-            await asyncio.sleep(0.6)  # three checks with ~32 MiB free (over a minute left): quiet
-            assert disk_alarms() == []
-            filler = tmp_path / "recordings" / "filler"
-            filler.write_bytes(b"\0" * (26 * MIB))  # something else fills the disk: ~6 MiB left
-            await until(lambda: len(disk_alarms()) == 1, "no low-disk alarm")
-            assert disk_alarms()[0]["active"] and disk_alarms()[0]["value"] < 0.5
-            filler.unlink()
-            await until(lambda: len(disk_alarms()) == 2, "the alarm was not cleared")
-            assert not disk_alarms()[1]["active"]
-            reader.cancel()
+        await asyncio.sleep(0.6)  # three checks with ~32 MiB free (over a minute left): quiet
+        assert disk_alarms() == []
+        filler = tmp_path / "recordings" / "filler"
+        filler.write_bytes(b"\0" * (26 * MIB))  # something else fills the disk: ~6 MiB left
+        await until(lambda: len(disk_alarms()) == 1, "no low-disk alarm")
+        assert disk_alarms()[0]["active"] and disk_alarms()[0]["value"] < 0.5
+        filler.unlink()
+        await until(lambda: len(disk_alarms()) == 2, "the alarm was not cleared")
+        assert not disk_alarms()[1]["active"]
         assert (await c.post(f"/api/hearings/{hid}/stop")).status_code == 200
+        await asyncio.wait_for(reader, 30)
