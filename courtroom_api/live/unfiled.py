@@ -145,6 +145,19 @@ def reason(exc: BaseException) -> str:
     return (text.splitlines() or [type(exc).__name__])[0][:160]
 
 
+def held_finals(services: Any, hearing_id: int) -> int:
+    """How many finals of a hearing are not yet in the dossier: its running pipeline's backlog, else
+    what its spill file still holds (a stopped hearing's, filed at the next start)."""
+    pipeline = services.hearings.get(hearing_id) if services.hearings is not None else None
+    if pipeline is not None:
+        return len(pipeline.backlog.pending)
+    path = Path(services.settings.recordings_dir) / f"hearing-{hearing_id}" / SPILL_NAME
+    try:
+        return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    except FileNotFoundError:
+        return 0
+
+
 def file_held(services: Any, hearing_id: int, item: Unfiled) -> int:
     """``file_one`` for the live pipeline: the row (idempotently by seq), or the seq of a filed row."""
     from courtroom_api.live.filing import file_final, set_segment_seq

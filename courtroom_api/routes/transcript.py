@@ -11,7 +11,7 @@ from courtroom_api import record
 from courtroom_api.access import audit, load_hearing, load_segment
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep
-from courtroom_api.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
+from courtroom_api.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from courtroom_api.exports.records import SEALED_TEXT
 from courtroom_api.schemas import (
     AnnotationCreate,
@@ -214,9 +214,20 @@ def _set_segment_status(session, hearing_id: IdPath, locked: bool) -> None:  # t
 
 
 @router.post("/hearings/{hearing_id}/signoff", response_model=RecordState)
-def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: SessionDep) -> RecordState:
-    """Sign the record as judge or clerk; when both have signed it is locked."""
+def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: SessionDep,
+             services: ServicesDep) -> RecordState:
+    """Sign the record as judge or clerk; when both have signed it is locked.
+
+    Refused while finals of the hearing are held outside the dossier (the database refused them):
+    what is signed must be the whole record.
+    """
+    from courtroom_api.live.unfiled import held_finals
+
     load_hearing(session, user, hearing_id, Action.SIGN)
+    held = held_finals(services, hearing_id)
+    if held:
+        raise ConflictError(f"{held} final(s) of this hearing are not yet saved in the dossier (they are "
+                            "retried); sign once the transcript_not_saved alarm has cleared")
     if user.role in record.signed_roles(session, hearing_id):
         raise ValidationFailedError(f"the {user.role} has already signed this record")
     audit(session, user, "record.sign", f"hearing:{hearing_id}", role=user.role,

@@ -63,6 +63,23 @@ def test_sign_off_locks_and_unlock_needs_judge_and_reason(world) -> None:
     assert actions[:4] == ["record.unlock", "record.sign", "record.sign", "hearing.create"]
 
 
+def test_sign_off_waits_for_finals_held_outside_the_dossier(world) -> None:
+    """A stopped hearing whose last finals the database refused (kept in its spill file, filed at the
+    next start): its record cannot be signed, and so locked, without them."""
+    c = world.client
+    hid, _ = _new_hearing_with_segments(world)
+    spill = world.client.app.state.services.settings.recordings_dir / f"hearing-{hid}" / "unfiled-finals.jsonl"
+    spill.parent.mkdir(parents=True, exist_ok=True)
+    spill.write_text('{"seq": 3, "values": {"text": "x"}}\n{"seq": 4, "values": {"text": "y"}}\n')
+    try:
+        r = c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth("judge"))
+        assert r.status_code == 409, r.text
+        assert r.json()["detail"].startswith("2 final(s) of this hearing are not yet saved in the dossier")
+    finally:
+        spill.unlink()
+    assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth("judge")).status_code == 200
+
+
 def test_range_sealing_and_annotations_visibility(world) -> None:
     c = world.client
     hid, (seg, seg2) = _new_hearing_with_segments(world)

@@ -233,6 +233,8 @@ async def test_finals_the_dossier_refuses_are_held_then_filed_and_the_live_trans
     engine = _server_db(server)
     with refusing_writes(engine, "transcript_segments"):
         hid, viewer = await _start_while_refused(server, seen)
+        sign = httpx.post(f"{server.base}/api/hearings/{hid}/signoff", json={}, headers=server.token("judge"))
+        assert sign.status_code == 409 and "not yet saved in the dossier" in sign.text, sign.text
     engine.dispose()
     async with httpx.AsyncClient(base_url=server.base, headers=server.token("clerk"), timeout=300) as c:
         await _wait_status(seen, "source_ended")
