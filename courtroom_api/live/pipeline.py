@@ -283,8 +283,9 @@ class HearingPipeline:
         with contextlib.suppress(Exception):  # the database may be what failed
             await asyncio.to_thread(note_recording_failed, self.services, self.hearing_id, self.recording_id,
                                     action, reason(exc))
+        cause = reason(exc, hide=(str(self.directory), "the hearing's recording directory"))  # no server paths
         self.stream.publish("alarm", {"kind": kind, "active": True, "message": (
-            f"the recording {what} ({reason(exc)}); it stays on the server and is finished at the server's "
+            f"the recording {what} ({cause}); it stays on the server and is finished at the server's "
             "next start or with `courtroom recordings file-pending`")})
 
     # -- stop -------------------------------------------------------------------------------------

@@ -139,9 +139,12 @@ class FinalsBacklog:
             log.error("could not update %s: %s", self.path, exc)
 
 
-def reason(exc: BaseException) -> str:
-    """A database error's cause in one short line (SQLAlchemy's text carries the statement and its data)."""
+def reason(exc: BaseException, *, hide: tuple[str, str] | None = None) -> str:
+    """An error's cause in one short line (SQLAlchemy's text carries the statement and its data);
+    ``hide=(text, instead)`` replaces ``text`` (a server path, say) before the line is cut."""
     text = str(getattr(exc, "orig", None) or exc).strip()
+    if hide is not None:
+        text = text.replace(*hide)
     return (text.splitlines() or [type(exc).__name__])[0][:160]
 
 

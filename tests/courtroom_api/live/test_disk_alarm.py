@@ -98,6 +98,8 @@ async def test_a_stop_on_a_full_disk_closes_the_hearing_and_the_recording_is_fin
         await asyncio.wait_for(reader, 30)
         alarms = [e["data"] for e in seen if e["type"] == "alarm" and e["data"]["kind"] == "finalize_failed"]
         assert len(alarms) == 1 and alarms[0]["message"].startswith("the recording could not be finalized (")
+        assert "written to the hearing's recording directory" in alarms[0]["message"]  # not the server's path
+        assert str(tmp_path) not in alarms[0]["message"]
         (rec,) = (await c.get(f"/api/hearings/{hid}/recordings")).json()
         assert not rec["blob_sha256"]
         filler.unlink()  # the operator frees space
