@@ -142,6 +142,16 @@ def finalize_recording(directory: Path | str) -> FinalizedRecording:
     return _finalized(directory, [*entries, entry])
 
 
+def is_finalized(directory: Path | str) -> bool:
+    """Whether the manifest ends with its ``final`` entry (the manifest only: no file is hashed);
+    False where there is no readable manifest."""
+    try:
+        entries = read_entries(Path(directory))
+    except (OSError, RecorderError):
+        return False
+    return bool(entries) and entries[-1].get("type") == "final"
+
+
 def read_finalized(directory: Path | str) -> FinalizedRecording:
     """The dossier's view of a recording finalized earlier (verified first), e.g. to file it again
     after the dossier refused it."""

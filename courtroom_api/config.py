@@ -124,6 +124,10 @@ class Settings(BaseSettings):
     def recordings_dir(self) -> Path:
         return self.data_dir / "recordings"
 
+    def hearing_recording_dir(self, hearing_id: int) -> Path:
+        """Where a hearing's recording (and its held finals) live."""
+        return self.recordings_dir / f"hearing-{hearing_id}"
+
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -127,9 +126,8 @@ def file_pending_recordings(services: Any) -> list[str]:
     An ended hearing is no longer running (a stop files the recording before it ends the hearing),
     so this is safe beside a running server.
     """
-    from capture.finalize import read_finalized
+    from capture.finalize import is_finalized, read_finalized
     from capture.recorder import Recorder
-    from capture.verify import verify_recording
     from models import Hearing, Recording
     from models.enums import HearingStatus
 
@@ -138,10 +136,10 @@ def file_pending_recordings(services: Any) -> list[str]:
             Recording.finalized_at.is_(None), Hearing.status == HearingStatus.ENDED).order_by(Recording.id)).all()
     report = []
     for recording_id, hearing_id in pending:
-        directory = Path(services.settings.recordings_dir) / f"hearing-{hearing_id}"
+        directory = services.settings.hearing_recording_dir(hearing_id)
         try:
-            if verify_recording(directory).finalized:
-                final = read_finalized(directory)
+            if is_finalized(directory):
+                final = read_finalized(directory)  # verified there, once
             else:  # the journal's audio is committed first: a close that failed left it there
                 final = Recorder.reopen_to_close(directory).finalize()
             file_recording(services, hearing_id, recording_id, final)

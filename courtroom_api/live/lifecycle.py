@@ -53,6 +53,7 @@ class HearingRunners:
 
     async def resume_interrupted(self) -> None:
         """Hearings left in progress by a previous process continue recording into the same hearing."""
+        from capture.finalize import is_finalized
         from models import AuditEvent, Hearing
         from models.enums import HearingStatus
 
@@ -65,7 +66,7 @@ class HearingRunners:
                 ).order_by(AuditEvent.id.desc()).limit(1))
                 plans[hid] = HearingStart.model_validate((start.details or {}).get("plan", {}) if start else {})
         for hid, plan in plans.items():
-            if await asyncio.to_thread(_recording_finalized, self.services, hid):
+            if await asyncio.to_thread(is_finalized, self.services.settings.hearing_recording_dir(hid)):
                 # Its stop ran up to the finalize, then could not mark the hearing ended (the database
                 # failed): a finalized recording cannot be continued, so the stop is completed instead.
                 await asyncio.to_thread(_close_stopped, self.services, hid)
@@ -83,17 +84,6 @@ class HearingRunners:
             running, self._running = list(self._running.values()), {}
         for pipeline in running:
             await pipeline.stop(finalize=False)
-
-
-def _recording_finalized(services: Services, hearing_id: int) -> bool:
-    from capture.manifest import read_entries
-
-    directory = services.settings.recordings_dir / f"hearing-{hearing_id}"
-    try:
-        entries = read_entries(directory)
-    except Exception:  # no recording yet, or unreadable: the resume decides and reports
-        return False
-    return bool(entries) and entries[-1].get("type") == "final"
 
 
 def _close_stopped(services: Services, hearing_id: int) -> None:

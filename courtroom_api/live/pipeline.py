@@ -70,7 +70,7 @@ class HearingPipeline:
 
     def __init__(self, services: Services, hearing_id: int, plan: HearingStart) -> None:
         self.services, self.hearing_id, self.plan = services, hearing_id, plan
-        self.directory = Path(services.settings.recordings_dir) / f"hearing-{hearing_id}"
+        self.directory = services.settings.hearing_recording_dir(hearing_id)
         self.stream = None  # type: Any
         self.recorder: Any = None
         self.recording_id = 0

@@ -154,7 +154,7 @@ def held_finals(services: Any, hearing_id: int) -> int:
     pipeline = services.hearings.get(hearing_id) if services.hearings is not None else None
     if pipeline is not None:
         return len(pipeline.backlog.pending)
-    path = Path(services.settings.recordings_dir) / f"hearing-{hearing_id}" / SPILL_NAME
+    path = services.settings.hearing_recording_dir(hearing_id) / SPILL_NAME
     try:
         return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
     except FileNotFoundError:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from capture.errors import RecorderError
-from capture.finalize import read_finalized
+from capture.finalize import is_finalized, read_finalized
 from capture.manifest import MANIFEST_NAME, chain_hash
 from capture.recorder import Recorder, RecorderOptions
 from capture.types import AudioChunk
@@ -148,8 +148,9 @@ def test_unreadable_manifest(copy: Path) -> None:
 
 
 def test_finalized_files_are_covered(copy: Path) -> None:
+    assert not is_finalized(copy) and not is_finalized(copy / "nowhere")
     final = Recorder(copy, RATE, 3).finalize()  # a resumed recorder can finalize
-    assert verify_recording(copy).ok and verify_recording(copy).finalized
+    assert verify_recording(copy).ok and verify_recording(copy).finalized and is_finalized(copy)
     assert read_finalized(copy) == final  # what a later filing reads back from the manifest
     track = final.tracks[1].path
     track.write_bytes(track.read_bytes()[:-10])
