@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from courtroom_api import errors as e
 from models.errors import BlobNotFoundError, BlobStoreFullError, BlobTooLargeError, DossierError, SearchError
@@ -16,6 +17,7 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (BlobNotFoundError, 404),
     (e.ConflictError, 409),
     (IntegrityError, 409),
+    (StaleDataError, 409),
     (e.UploadTooLargeError, 413),
     (BlobTooLargeError, 413),
     (e.RangeNotSatisfiableError, 416),
@@ -31,6 +33,8 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
 def _detail(exc: Exception) -> str:
     if isinstance(exc, IntegrityError):
         return "conflicts with existing data (duplicate or still referenced): " + str(exc.orig).split("\n")[0]
+    if isinstance(exc, StaleDataError):  # a versioned row (a transcript line) changed under the request
+        return "changed by someone else meanwhile; nothing was changed: read it again and retry"
     return str(exc)
 
 

@@ -257,11 +257,18 @@ class SegmentPublic(Orm):
     confidence: float
     status: SegmentStatus
     sealed: bool
+    revision: int = Field(description="how many times the text was corrected (0: as transcribed)")
 
 
 class SegmentCorrection(BaseModel):
     text: str = Field(min_length=1, max_length=20_000)
     reason: str = Field(min_length=1, max_length=2000)
+    revision: int | None = Field(
+        None, ge=0, le=1_000_000,
+        description="the segment's `revision` the correction was made on; if someone corrected the line "
+                    "since, nothing is changed and the answer is 409 (read the line again). Omitted: "
+                    "the correction replaces whatever the text is now",
+    )
 
 
 class SegmentAttributionUpdate(BaseModel):

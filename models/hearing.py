@@ -82,6 +82,10 @@ class TranscriptSegment(CreatedAt, Base):
     ``words``: list of ``{"start": s, "end": s, "word": str, "probability": p}``.
     ``search_grams`` is derived from ``text`` (see :mod:`models.textgrams`) whenever ``text`` is
     set through the ORM; code that inserts rows with bulk SQL must fill it with ``gram_text``.
+    ``revision`` counts the corrections of ``text`` (0: as transcribed). It is the row's version: every
+    ORM update of a segment is made only while the row still has the revision it was read with, so
+    two clerks correcting one line at once cannot both write over the same text (the later gets
+    ``StaleDataError``); a correction bumps it explicitly, other changes (seal, seq) leave it.
     """
 
     __tablename__ = "transcript_segments"
@@ -111,9 +115,11 @@ class TranscriptSegment(CreatedAt, Base):
     sealed: Mapped[bool] = mapped_column(Boolean, default=False)
     search_grams: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     hearing: Mapped[Hearing] = relationship()
     participant: Mapped[Participant | None] = relationship()
+    __mapper_args__ = {"version_id_col": revision, "version_id_generator": False}
     revisions: Mapped[list[SegmentRevision]] = relationship(
         back_populates="segment", order_by="SegmentRevision.id", cascade="all, delete-orphan"
     )

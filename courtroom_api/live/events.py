@@ -24,6 +24,7 @@ def transcript_data(event: Any, attribution: Any, *, segment_id: int | None = No
     return {
         "kind": event.kind,
         "segment_id": segment_id,
+        "revision": 0,  # as transcribed; a correction comes as transcript.revised with its revision
         "stream": event.stream,
         "start": round(seg.start, 3),
         "end": round(seg.end, 3),

@@ -80,6 +80,9 @@ def correct_segment(
 
     segment = load_segment(session, user, segment_id, Action.CORRECT)
     record.ensure_unlocked(session, segment.hearing_id)
+    if body.revision is not None and body.revision != segment.revision:
+        raise ConflictError(f"the line was corrected meanwhile (revision {segment.revision}, not {body.revision}); "
+                            "nothing was changed: read it again and correct the current text")
     if body.text == segment.text:
         raise ValidationFailedError("the corrected text is the same as the current text")
     session.add(SegmentRevision(segment_id=segment.id, before_text=segment.text, after_text=body.text,
@@ -88,6 +91,7 @@ def correct_segment(
           reason=body.reason, diff=record.char_diff(segment.text, body.text))
     segment.text = body.text
     segment.status = SegmentStatus.CORRECTED
+    segment.revision += 1  # written only where the row still has the revision read above
     session.commit()
     _publish_revision(services, segment, user, "corrected")
     return segment_public(segment, user.may_see_sealed)

@@ -37,6 +37,78 @@ def test_correction_keeps_revision_with_author_reason_and_diff(world) -> None:
     assert audit[0]["action"] == "segment.correct" and audit[0]["details"]["reason"] == "听错数字"
 
 
+def test_a_correction_made_on_an_older_text_is_refused_and_changes_nothing(world) -> None:
+    """Two of the pool's clerks (or the judge and a clerk) open the same line: the second save names
+    the text it was made on, which is no longer the line's, so it is refused and nothing is written."""
+    c = world.client
+    _hid, (seg, _) = _new_hearing_with_segments(world)
+    read = c.get(f"/api/segments/{seg}", headers=world.auth("clerk")).json()
+    assert read["revision"] == 0
+    first = c.patch(f"/api/segments/{seg}", json={"text": "原告要求被告支付货款二十万元。", "reason": "回放核对",
+                                                 "revision": read["revision"]}, headers=world.auth("judge"))
+    assert first.status_code == 200 and first.json()["revision"] == 1
+    late = c.patch(f"/api/segments/{seg}", json={"text": "原告要求被告支付货款十二万元。", "reason": "听错数字",
+                                                "revision": read["revision"]}, headers=world.auth("clerk"))
+    assert late.status_code == 409 and "corrected meanwhile" in late.json()["detail"]
+    now = c.get(f"/api/segments/{seg}", headers=world.auth("clerk")).json()
+    assert (now["text"], now["revision"]) == ("原告要求被告支付货款二十万元。", 1)
+    assert len(c.get(f"/api/segments/{seg}/revisions", headers=world.auth("judge")).json()) == 1
+    audit = c.get("/api/audit", params={"object": f"segment:{seg}"}, headers=world.auth("judge")).json()
+    assert [a["action"] for a in audit].count("segment.correct") == 1
+    # Made again on the current text, it is kept, and the history reads as one chain.
+    again = c.patch(f"/api/segments/{seg}", json={"text": "原告要求被告支付货款十二万元。", "reason": "听错数字",
+                                                 "revision": now["revision"]}, headers=world.auth("clerk"))
+    assert again.status_code == 200 and again.json()["revision"] == 2
+    revs = c.get(f"/api/segments/{seg}/revisions", headers=world.auth("judge")).json()
+    assert [(r["before_text"], r["after_text"]) for r in revs] == [
+        ("原告要求被告支付货款十万元。", "原告要求被告支付货款二十万元。"),
+        ("原告要求被告支付货款二十万元。", "原告要求被告支付货款十二万元。")]
+    # Sealing (not a text change) leaves the revision as it is.
+    sealed = c.post(f"/api/segments/{seg}/seal", json={"sealed": True, "reason": "涉及隐私"}, headers=world.auth("judge"))
+    assert sealed.status_code == 200
+    assert c.get(f"/api/segments/{seg}", headers=world.auth("clerk")).json()["revision"] == 2
+
+
+def test_corrections_saved_at_the_same_moment_keep_one_chain_of_revisions(world) -> None:
+    """Eight saves of one line at once, on the real database, from eight threads: the ones made on the
+    same revision let exactly one through; without a revision each that is kept replaced the text
+    the one before it wrote (no two revisions start from the same text, none is lost from the chain)."""
+    import threading
+
+    c = world.client
+    _hid, (seg, _) = _new_hearing_with_segments(world)
+    original = "原告要求被告支付货款十万元。"
+
+    def race(with_revision: bool) -> list[int]:
+        base = c.get(f"/api/segments/{seg}", headers=world.auth("clerk")).json()["revision"]
+        start, codes = threading.Barrier(8), [0] * 8
+
+        def save(i: int) -> None:
+            body = {"text": f"原告要求被告支付货款{i + 1}{'甲' if with_revision else '乙'}万元。", "reason": f"第{i}次"}
+            if with_revision:
+                body["revision"] = base
+            start.wait()
+            codes[i] = c.patch(f"/api/segments/{seg}", json=body, headers=world.auth("clerk")).status_code
+
+        threads = [threading.Thread(target=save, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return codes
+
+    codes = race(with_revision=True)
+    assert sorted(codes) == [200] + [409] * 7, codes
+    codes += race(with_revision=False)
+    assert set(codes[8:]) <= {200, 409} and 200 in codes[8:], codes
+    revs = c.get(f"/api/segments/{seg}/revisions", headers=world.auth("judge")).json()
+    assert len(revs) == codes.count(200)
+    chain = [original] + [r["after_text"] for r in revs]
+    assert [r["before_text"] for r in revs] == chain[:-1]
+    now = c.get(f"/api/segments/{seg}", headers=world.auth("clerk")).json()
+    assert now["text"] == chain[-1] and now["revision"] == len(revs)
+
+
 def test_sign_off_locks_and_unlock_needs_judge_and_reason(world) -> None:
     c = world.client
     hid, (seg, seg2) = _new_hearing_with_segments(world)

@@ -23,7 +23,7 @@ from models.db import current_revision, downgrade, include_object, make_engine, 
 from models.passwords import hash_password, verify_password
 
 REPO = Path(__file__).resolve().parents[2]
-HEAD = "0002_token_revocation"
+HEAD = "0003_segment_revision"
 
 
 def _tables(url: str) -> set[str]:
@@ -96,6 +96,47 @@ def test_token_revocation_migration_keeps_users_and_their_grants(empty_db_url: s
     assert "revoked_tokens" not in _tables(empty_db_url)
     engine = make_engine(empty_db_url)
     assert "tokens_valid_after" not in {c["name"] for c in inspect(engine).get_columns("users")}
+    engine.dispose()
+
+
+def test_segment_revision_migration_counts_earlier_corrections(empty_db_url: str) -> None:
+    """0003 gives each segment the number of its corrections, so a clerk's console that read a line
+    before the upgrade and one that read it after agree on which text a correction replaces."""
+    upgrade(empty_db_url, "0002_token_revocation")
+    engine = make_engine(empty_db_url)
+    with engine.begin() as conn:
+        conn.execute(text("insert into cases (case_number, title, cause_of_action, procedure, status, "
+                          "created_at, updated_at) values ('c1', '', '', 'ordinary', 'filed', "
+                          "current_timestamp, current_timestamp)"))
+        conn.execute(text("insert into hearings (case_id, title, status, created_at) "
+                          "select id, '', 'ended', current_timestamp from cases"))
+        for n, words in enumerate(("原告", "被告", "证据")):
+            conn.execute(text("insert into transcript_segments (hearing_id, seq, start_s, end_s, text, words, "
+                              "confidence, engine, model, status, sealed, search_grams, created_at, updated_at) "
+                              "select id, :n, :n, :n + 1.0, :t, '[]', 0.9, '', '', 'draft', false, '', "
+                              "current_timestamp, current_timestamp from hearings"), {"n": n, "t": words})
+        for seq, times in ((0, 2), (2, 1)):
+            for i in range(times):
+                conn.execute(text("insert into segment_revisions (segment_id, before_text, after_text, reason, "
+                                  "created_at) select id, :b, :a, 'r', current_timestamp from transcript_segments "
+                                  "where seq = :seq"), {"seq": seq, "b": f"v{i}", "a": f"v{i + 1}"})
+    engine.dispose()
+
+    def revisions() -> list[tuple[int, int]]:
+        eng = make_engine(empty_db_url)
+        with eng.connect() as conn:
+            out = [tuple(r) for r in conn.execute(text("select seq, revision from transcript_segments order by seq"))]
+        eng.dispose()
+        return out  # type: ignore[return-value]
+
+    upgrade(empty_db_url)
+    assert revisions() == [(0, 2), (1, 0), (2, 1)]
+    downgrade(empty_db_url, "0002_token_revocation")
+    engine = make_engine(empty_db_url)
+    assert "revision" not in {c["name"] for c in inspect(engine).get_columns("transcript_segments")}
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*) from transcript_segments")).scalar_one() == 3
+        assert conn.execute(text("select count(*) from segment_revisions")).scalar_one() == 3
     engine.dispose()
 
 

@@ -153,10 +153,12 @@ function lineActions(seg, line) {
 
 function editLine(seg, line) {
   if (line.querySelector(".edit-box")) return Promise.resolve();
+  let revision = seg.revision; // the text this correction is made on
   const text = h("textarea", { class: "edit-text", rows: 2 });
   text.value = seg.text;
   const reason = h("input", { class: "edit-reason", "data-i18n-placeholder": "tr.reason", placeholder: t("tr.reason") });
-  const box = h("div", { class: "edit-box", onclick: (e) => e.stopPropagation() }, text, reason,
+  const changed = h("p", { class: "edit-changed", hidden: true });
+  const box = h("div", { class: "edit-box", onclick: (e) => e.stopPropagation() }, changed, text, reason,
     h("div", { class: "row" },
       h("button", { class: "btn", type: "button", "data-i18n": "tr.replay", onclick: () => detail.view.replay(seg) }, t("tr.replay")),
       h("button", { class: "btn primary", type: "button", "data-i18n": "tr.save", dataset: { action: "save" }, onclick: async () => {
@@ -166,14 +168,27 @@ function editLine(seg, line) {
           return;
         }
         try {
-          const updated = await api("PATCH", ENDPOINTS.segment(seg.id), { json: { text: text.value, reason: reason.value } });
+          const updated = await api("PATCH", ENDPOINTS.segment(seg.id),
+            { json: { text: text.value, reason: reason.value, revision } });
+          box.remove();
           detail.view.upsert(segmentOf(updated ?? { ...seg, text: text.value }), false);
           toast(t("tr.corrected"));
         } catch (err) {
-          reportError(err);
+          if (err.status !== 409) return reportError(err);
+          // Corrected by someone else since this box opened: show their text, keep what was typed here.
+          toast(t("tr.notsaved"), "error");
+          detail.view.upsert(segmentOf(await api("GET", ENDPOINTS.segment(seg.id))), false);
         }
       } }, t("tr.save")),
       h("button", { class: "btn", type: "button", "data-i18n": "tr.cancel", onclick: () => box.remove() }, t("tr.cancel"))));
+  // The line was drawn again (a live correction by someone else, or the current text after a 409):
+  // the next save is made on that text, once it has been shown here.
+  box.addEventListener("line-redrawn", ({ detail: now }) => {
+    if (now.revision === revision) return;
+    revision = now.revision;
+    changed.replaceChildren(t("tr.changed"), " ", h("q", {}, now.text));
+    changed.hidden = false;
+  });
   line.append(box);
   text.focus();
   return Promise.resolve();

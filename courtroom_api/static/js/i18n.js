@@ -72,6 +72,8 @@ const TEXT = {
   "tr.replay": ["回放", "Replay"],
   "tr.empty": ["尚无笔录", "No transcript yet"],
   "tr.corrected": ["已更正", "corrected"],
+  "tr.changed": ["此行已被他人更正，现为：", "Someone else corrected this line meanwhile; it now reads:"],
+  "tr.notsaved": ["未保存：此行已被他人更正，请核对后再保存", "Not saved: someone else corrected this line meanwhile; check it and save again"],
   "tr.sealed": ["已封存部分", "sealed portion"],
   "tr.lowconf": ["低置信度", "low confidence"],
   "tr.edit": ["更正", "Correct"],

@@ -27,6 +27,7 @@ export function segmentOf(event) {
     confidence: s.confidence ?? null,
     status: s.status ?? null,
     sealed: Boolean(s.sealed),
+    revision: Number(s.revision ?? 0), // corrections so far; a correction names the one it was made on
   };
 }
 
@@ -126,8 +127,14 @@ export class TranscriptView {
     }
     const line = this.renderLine(seg, false);
     const old = seg.id !== null ? this.lines.get(String(seg.id)) : null;
-    if (old) old.replaceWith(line);
-    else this.insertOrdered(line, seg.start);
+    if (old) {
+      old.replaceWith(line);
+      // A form open under the line (a correction being typed, a note) stays with it and hears of the change.
+      for (const box of old.querySelectorAll(":scope > .edit-box")) {
+        line.append(box);
+        box.dispatchEvent(new CustomEvent("line-redrawn", { detail: seg }));
+      }
+    } else this.insertOrdered(line, seg.start);
     if (seg.id !== null) this.lines.set(String(seg.id), line);
     this.markTurn(line);
     this.markTurn(this.finalSibling(line, "nextElementSibling"));

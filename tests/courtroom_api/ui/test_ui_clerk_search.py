@@ -54,6 +54,49 @@ def test_clerk_correction_shows_up_in_search(browser, page, ui_server) -> None:
     expect(search.locator(f".hit[data-segment-id='{ids['segment_defendant']}']")).to_have_count(0)
 
 
+def test_a_line_corrected_by_someone_else_meanwhile_is_shown_before_the_clerk_saves_over_it(
+        page, ui_server, console) -> None:
+    """The clerk is typing a correction when the judge corrects the same line: the save is refused, the
+    line shows the judge's text, the clerk's typing stays in the box with a notice of the change, and
+    only a second, deliberate save replaces the judge's text, in one chain of revisions."""
+    import httpx
+    from ui_harness import api_token
+
+    console.allowed.append("409 (Conflict)")  # the refused first save, logged by the browser
+    ids = ui_server.ids
+    seg = ids["segment_plaintiff"]
+    judge_text = "被告向我借款五万元，约定三个月后归还，至今分文未还。"
+    clerk_text = "被告向我借款五万元，约定三个月以后归还，至今未还。"
+    login(page, "clerk", "/clerk")
+    page.locator("#hearing-select").select_option(str(ids["hearing_earlier"]))
+    line = page.locator(f"#clerk-transcript #seg-{seg}")
+    expect(line).to_contain_text("至今未还")
+    line.locator("[data-action='tr.edit']").click()
+    line.locator(".edit-text").fill(clerk_text)
+    line.locator(".edit-reason").fill("回放录音核对")
+    with httpx.Client(base_url=ui_server.base_url, timeout=30) as api:
+        judge = {"Authorization": f"Bearer {api_token(api, 'judge')}"}
+        before = api.get(f"/api/segments/{seg}", headers=judge).json()
+        r = api.patch(f"/api/segments/{seg}", headers=judge,
+                      json={"text": judge_text, "reason": "审判长更正", "revision": before["revision"]})
+        assert r.status_code == 200, r.text
+        line.locator("[data-action='save']").click()
+        expect(page.locator(".toast-error")).to_contain_text("未保存：此行已被他人更正")
+        line = page.locator(f"#clerk-transcript #seg-{seg}")
+        expect(line.locator(":scope > .text")).to_have_text(judge_text)
+        expect(line.locator(".edit-changed")).to_be_visible()
+        expect(line.locator(".edit-changed")).to_contain_text(judge_text)
+        expect(line.locator(".edit-text")).to_have_value(clerk_text)
+        assert api.get(f"/api/segments/{seg}", headers=judge).json()["text"] == judge_text
+        screenshots(page, "clerk-changed-meanwhile")
+        line.locator("[data-action='save']").click()
+        expect(line.locator(":scope > .text")).to_have_text(clerk_text)
+        expect(line.locator(".edit-box")).to_have_count(0)
+        revs = api.get(f"/api/segments/{seg}/revisions", headers=judge).json()
+    assert [(r["before_text"], r["after_text"]) for r in revs][-2:] == [
+        (before["text"], judge_text), (judge_text, clerk_text)]
+
+
 def test_clerk_markup_and_sealing(page, ui_server) -> None:
     ids = ui_server.ids
     login(page, "clerk", "/clerk")

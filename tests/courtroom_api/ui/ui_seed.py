@@ -128,7 +128,7 @@ def seed(url: str) -> Seeded:
         s.commit()
         out.ids.update(case_a=case_a.id, case_b=case_b.id, room_1=rooms[0].id, room_2=rooms[1].id,
                        hearing_earlier=earlier.id, hearing_live=live.id, hearing_b=other.id,
-                       segment_defendant=segs[2].id, segment_counsel=segs[3].id,
+                       segment_plaintiff=segs[1].id, segment_defendant=segs[2].id, segment_counsel=segs[3].id,
                        segment_witness=segs[4].id, segment_b=segs_b[0].id)
         out.ids.update({f"user_{k}": u.id for k, u in users.items()})
     engine.dispose()
