@@ -49,6 +49,12 @@ def is_locked(session: Session, hearing_id: int) -> bool:
 
 
 def ensure_unlocked(session: Session, hearing_id: int) -> None:
+    """Refuse a change to a locked record. Checked under the audit chain's lock, which the change's own
+    audit event and a sign-off's ``record.sign`` take too: a sign-off cannot be committed between this
+    check and the change (it waits, and signs the record with the change in it)."""
+    from models.audit import lock_chain
+
+    lock_chain(session)
     if is_locked(session, hearing_id):
         raise ConflictError("the record is signed and locked; a judge must unlock it with a reason first")
 

@@ -84,6 +84,15 @@ def _iso_or_refuse(value: object) -> str:
     raise TypeError(f"audit details must be JSON values or dates, not {type(value).__name__}")
 
 
+def lock_chain(session: Session) -> None:
+    """Take the chain's write lock in the session's transaction (held until it ends; taking it again
+    is a no-op). A decision that an audited event can overturn (is the record signed?) is made under
+    it, so the event cannot be committed between the decision and the change it allows."""
+    locked = session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(hash=AuditHead.hash))
+    if locked.rowcount != 1:  # type: ignore[attr-defined]
+        raise AuditError("audit_head row missing: run `courtroom db upgrade`")
+
+
 def append_event(
     session: Session,
     *,
@@ -99,9 +108,7 @@ def append_event(
     (``models.db.session_factory(engine, write=True)``), or a concurrent writer makes the append fail
     as "locked".
     """
-    locked = session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(hash=AuditHead.hash))
-    if locked.rowcount != 1:  # type: ignore[attr-defined]
-        raise AuditError("audit_head row missing: run `courtroom db upgrade`")
+    lock_chain(session)
     # Unpacked rather than row.count: Row is a tuple, whose .count is a method.
     head_hash, head_count = session.execute(
         select(AuditHead.hash, AuditHead.count).where(AuditHead.id == HEAD_ID)

@@ -26,6 +26,7 @@ from courtroom_api.schemas import (
     SignOff,
     UnlockRequest,
 )
+from models.audit import lock_chain
 
 router = APIRouter(prefix="/api", tags=["transcript"])
 
@@ -232,6 +233,7 @@ def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: Sess
     if held:
         raise ConflictError(f"{held} final(s) of this hearing are not yet saved in the dossier (they are "
                             "retried); sign once the transcript_not_saved alarm has cleared")
+    lock_chain(session)  # who has signed is read under the lock its own record.sign will take
     if user.role in record.signed_roles(session, hearing_id):
         raise ValidationFailedError(f"the {user.role} has already signed this record")
     audit(session, user, "record.sign", f"hearing:{hearing_id}", role=user.role,
@@ -248,6 +250,7 @@ def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: Sess
 def unlock(hearing_id: IdPath, body: UnlockRequest, user: CurrentUser, session: SessionDep) -> RecordState:
     """Unlock a signed record for changes (judge only); the reason is audited and signatures reset."""
     load_hearing(session, user, hearing_id, Action.UNLOCK)
+    lock_chain(session)
     if not record.signed_roles(session, hearing_id):
         raise ValidationFailedError("the record has no signatures to unlock")
     audit(session, user, "record.unlock", f"hearing:{hearing_id}", reason=body.reason)

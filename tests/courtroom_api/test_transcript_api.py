@@ -135,6 +135,62 @@ def test_sign_off_locks_and_unlock_needs_judge_and_reason(world) -> None:
     assert actions[:4] == ["record.unlock", "record.sign", "record.sign", "hearing.create"]
 
 
+def test_a_correction_racing_the_sign_off_that_locks_the_record_never_lands_after_it(world) -> None:
+    """The judge signs (locking the record) while a clerk saves a correction. Whichever order the
+    database lets them through, no correction may be committed after the signature that locked the
+    record: either the correction goes in first and is signed with the record, or it is refused (409).
+    Made deterministic by holding the audit chain's lock while the judge's sign-off queues for it and
+    only then sending the correction (on PostgreSQL the waiters are served in order, so the sign-off
+    goes first: the correction checked the record before the signature was committed)."""
+    import threading
+    import time
+
+    from sqlalchemy import update
+
+    from models.audit import HEAD_ID, AuditHead
+    from models.db import make_engine, session_factory
+
+    c = world.client
+    hid, (seg, _) = _new_hearing_with_segments(world)
+    assert c.post(f"/api/hearings/{hid}/signoff", json={"note": ""}, headers=world.auth("clerk")).status_code == 200
+    engine = make_engine(str(c.app.state.services.engine.url.render_as_string(hide_password=False)))
+    holder = session_factory(engine, write=True)()
+    holder.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(hash=AuditHead.hash))
+    results: dict[str, object] = {}
+
+    def sign() -> None:
+        results["sign"] = c.post(f"/api/hearings/{hid}/signoff", json={"note": ""}, headers=world.auth("judge"))
+
+    def correct() -> None:
+        results["correct"] = c.patch(f"/api/segments/{seg}", json={"text": "原告要求被告支付货款九万元。",
+                                                                    "reason": "听错数字"}, headers=world.auth("clerk"))
+
+    try:
+        signer = threading.Thread(target=sign)
+        signer.start()
+        time.sleep(1.0)  # the sign-off is waiting for the chain
+        corrector = threading.Thread(target=correct)
+        corrector.start()
+        time.sleep(1.0)
+    finally:
+        holder.commit()
+        holder.close()
+        engine.dispose()
+    signer.join(60)
+    corrector.join(60)
+    signed, corrected = results["sign"], results["correct"]
+    assert signed.status_code == 200 and signed.json()["locked"], signed.text  # type: ignore[attr-defined]
+    seal_events = c.get("/api/audit", params={"object": f"hearing:{hid}"}, headers=world.auth("judge")).json()
+    locked_at = max(e["id"] for e in seal_events if e["action"] == "record.sign")
+    text = c.get(f"/api/segments/{seg}", headers=world.auth("clerk")).json()["text"]
+    if corrected.status_code == 409:  # type: ignore[attr-defined]
+        assert "locked" in corrected.json()["detail"] and text == "原告要求被告支付货款十万元。"  # type: ignore[attr-defined]
+    else:
+        assert corrected.status_code == 200, corrected.text  # type: ignore[attr-defined]
+        events = c.get("/api/audit", params={"object": f"segment:{seg}"}, headers=world.auth("judge")).json()
+        assert max(e["id"] for e in events if e["action"] == "segment.correct") < locked_at
+
+
 def test_sign_off_waits_for_finals_held_outside_the_dossier(world) -> None:
     """A stopped hearing whose last finals the database refused (kept in its spill file, filed at the
     next start): its record cannot be signed, and so locked, without them."""
