@@ -6,7 +6,7 @@ import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from courtroom_api.access import audit, load_case, load_evidence
@@ -43,16 +43,19 @@ def _submitter(session, user: Principal, case_id: IdPath):  # type: ignore[no-un
 
 
 def _next_exhibit_number(session, case_id: IdPath, prefix: str) -> str:  # type: ignore[no-untyped-def]
+    """``PREFIX-n`` one past the highest n the case has (not its count: a number given by hand or a
+    renumbered exhibit must not make the next one collide)."""
     from models import Evidence
 
-    count = session.scalar(select(func.count()).select_from(Evidence).where(
+    taken = session.scalars(select(Evidence.exhibit_number).where(
         Evidence.case_id == case_id, Evidence.exhibit_number.like(f"{prefix}-%")))
-    return f"{prefix}-{(count or 0) + 1}"
+    numbers = [int(n) for x in taken if (n := x[len(prefix) + 1:]).isascii() and n.isdigit() and len(n) < 10]
+    return f"{prefix}-{max(numbers, default=0) + 1}"
 
 
 def _file_evidence(services: Services, user: Principal, case_id: IdPath, staged: StagedUpload, meta: dict) -> int:  # type: ignore[type-arg]
     """Put the checked upload into the blob store, then create the Evidence row (one transaction)."""
-    from models import Evidence
+    from models import Case, Evidence
 
     ref = services.blobs.put_stream(file_chunks(staged.path))  # before the write lock: it may take seconds
     with services.write_sessions() as session:
@@ -60,6 +63,9 @@ def _file_evidence(services: Services, user: Principal, case_id: IdPath, staged:
         participant = _submitter(session, user, case_id)
         number = meta["exhibit_number"]
         if not number:
+            # Uploads to one case at once take their numbers in turn (PostgreSQL: the case row's lock until
+            # this commits; SQLite's write sessions are serialised already).
+            session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
             side = str(participant.side) if participant and participant.side else ""
             number = _next_exhibit_number(session, case_id, SIDE_PREFIX.get(side, "C"))
         evidence = Evidence(

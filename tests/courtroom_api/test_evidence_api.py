@@ -78,6 +78,45 @@ def test_oversized_stream_without_length_is_cut_off(world) -> None:
     assert _stored_files(world) == before_files
 
 
+def test_exhibit_numbers_go_past_numbers_given_by_hand_and_never_collide(world) -> None:
+    """The server numbers a clerk's exhibits C-1, C-2, …: after one numbered by hand past them, or one
+    renumbered, it goes on after the highest; uploads at the same moment each get their own number."""
+    import re
+    import threading
+
+    def highest() -> int:
+        listed = world.client.get(f"/api/cases/{world.ids['case']}/evidence", headers=world.auth("clerk")).json()
+        return max([int(m[1]) for x in listed if (m := re.fullmatch(r"C-(\d+)", x["exhibit_number"]))], default=0)
+
+    top = highest()
+    png = png_bytes((40, 30))
+    by_hand = _upload(world, "clerk", png, "image/png", "plan.png", exhibit_number=f"C-{top + 2}")
+    assert by_hand.status_code == 201, by_hand.text
+    auto = _upload(world, "clerk", png, "image/png", "plan2.png")
+    assert auto.status_code == 201 and auto.json()["exhibit_number"] == f"C-{top + 3}", auto.text
+    moved = world.client.patch(f"/api/evidence/{auto.json()['id']}", json={"exhibit_number": f"C-{top + 9}"},
+                               headers=world.auth("clerk"))
+    assert moved.status_code == 200, moved.text
+    after = _upload(world, "clerk", png, "image/png", "plan3.png")
+    assert after.json()["exhibit_number"] == f"C-{top + 10}", after.text
+    taken = _upload(world, "clerk", png, "image/png", "plan4.png", exhibit_number=f"C-{top + 10}")
+    assert taken.status_code == 409 and f"C-{top + 10}" in taken.json()["detail"]
+
+    start, results = threading.Barrier(6), [None] * 6
+
+    def upload(i: int) -> None:
+        start.wait()
+        results[i] = _upload(world, "clerk", png_bytes((40 + i, 30)), "image/png", f"page{i}.png")
+
+    threads = [threading.Thread(target=upload, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.status_code for r in results] == [201] * 6, [r.text for r in results]
+    assert sorted(r.json()["exhibit_number"] for r in results) == sorted(f"C-{top + 11 + i}" for i in range(6))
+
+
 def test_image_renditions_tiles_and_pdf_pages(world) -> None:
     img = _upload(world, "clerk", png_bytes((600, 400)), "image/png", "site-map.png").json()
     h = world.auth("party")
