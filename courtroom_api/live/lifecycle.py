@@ -27,6 +27,7 @@ class HearingRunners:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._running: dict[int, Any] = {}  # hearing id → pipeline.HearingPipeline
+        self._stopping: dict[int, asyncio.Event] = {}  # hearing id → set once its stop has finished
         self._lock = asyncio.Lock()
 
     def get(self, hearing_id: int) -> Any:
@@ -45,11 +46,30 @@ class HearingRunners:
             await pipeline.start(resumed=resumed)
             self._running[hearing_id] = pipeline
 
-    async def stop(self, hearing_id: int) -> None:
+    async def stop(self, hearing_id: int) -> bool:
+        """Begin a hearing's stop: its pipeline, if it runs here, is stopped (finalizing takes seconds).
+        False when another request is stopping it: this one waits until that stop is through
+        (``stop_done``) and leaves the closing to it. True: the caller closes it, then calls ``stop_done``."""
         async with self._lock:
-            pipeline = self._running.pop(hearing_id, None)
+            other = self._stopping.get(hearing_id)
+            if other is None:
+                self._stopping[hearing_id] = asyncio.Event()
+                pipeline = self._running.pop(hearing_id, None)
+        if other is not None:
+            await other.wait()
+            return False
         if pipeline is not None:
-            await pipeline.stop(finalize=True)
+            try:
+                await pipeline.stop(finalize=True)
+            except BaseException:
+                self.stop_done(hearing_id)
+                raise
+        return True
+
+    def stop_done(self, hearing_id: int) -> None:
+        event = self._stopping.pop(hearing_id, None)
+        if event is not None:
+            event.set()
 
     async def resume_interrupted(self) -> None:
         """Hearings left in progress by a previous process continue recording into the same hearing."""
@@ -92,10 +112,15 @@ def _close_stopped(services: Services, hearing_id: int) -> None:
 
 
 def _mark_started(services: Services, user: Principal, hearing_id: int, plan: HearingStart) -> None:
+    from models import Hearing
     from models.base import utcnow
     from models.enums import CaseStatus, HearingStatus
 
     with services.write_sessions() as session:
+        # Two starts at once (the bench's 开庭 and the clerk's button): the second waits for the first to
+        # commit and then finds the hearing in progress. Unlocked (PostgreSQL), both passed the check and
+        # the loser's revert marked the running hearing as scheduled, so that it could not be stopped.
+        session.execute(select(Hearing.id).where(Hearing.id == hearing_id).with_for_update())
         hearing = load_hearing(session, user, hearing_id, Action.CONTROL_HEARING)
         if hearing.status not in (HearingStatus.SCHEDULED, HearingStatus.PAUSED):
             raise ConflictError(f"hearing {hearing_id} is {hearing.status}; only a scheduled hearing can start")
@@ -161,10 +186,16 @@ def _mark_ended(services: Services, user: Principal | str, hearing_id: int, **de
 async def stop_hearing(services: Services, user: Principal, hearing_id: int) -> Any:
     """Stop the pipeline (recording finalized and filed, transcript persisted), then close the hearing."""
     await asyncio.to_thread(_check_stoppable, services, user, hearing_id)
-    await services.hearings.stop(hearing_id)
-    await asyncio.to_thread(_mark_ended, services, user, hearing_id)
-    stream = services.hub.get(hearing_id)
-    if stream is not None:
-        stream.publish("status", {"status": "ended"})
-        stream.close()
+    if not await services.hearings.stop(hearing_id):
+        # The bench's 闭庭 and the clerk's stop at once: the first closes the hearing once its recording is
+        # filed; closing it here as well would end the live stream before the stop's last finals.
+        raise ConflictError(f"hearing {hearing_id} was being stopped by another request; it is stopped now")
+    try:
+        await asyncio.to_thread(_mark_ended, services, user, hearing_id)
+        stream = services.hub.get(hearing_id)
+        if stream is not None:
+            stream.publish("status", {"status": "ended"})
+            stream.close()
+    finally:
+        services.hearings.stop_done(hearing_id)
     return await asyncio.to_thread(_hearing_public, services, hearing_id)

@@ -12,3 +12,42 @@ def test_a_change_waits_for_a_live_hearings_write_instead_of_failing(world, anot
                                headers=world.auth("clerk"))
     assert r.status_code == 200, r.text
     assert r.json()["cause_of_action"] == cause
+
+
+def test_a_hearing_started_twice_at_once_is_started_once(world) -> None:
+    """The judge's 开庭 on the bench and the clerk's start at the same moment (eight threads here, on the
+    real database): one marks the hearing started, every other is refused (409) by the hearing's state,
+    so none gets as far as a failed pipeline start whose revert would mark the running hearing scheduled
+    (on PostgreSQL both used to pass the check)."""
+    import threading
+
+    from courtroom_api.auth.policy import Principal
+    from courtroom_api.errors import ConflictError
+    from courtroom_api.live.lifecycle import _mark_ended, _mark_started
+    from courtroom_api.schemas import HearingStart
+
+    c = world.client
+    services = c.app.state.services
+    hid = c.post(f"/api/cases/{world.ids['case']}/hearings", json={"courtroom_id": world.ids["room"]},
+                 headers=world.auth("clerk")).json()["id"]
+    clerk = Principal(user_id=world.ids["user_clerk"], login="clerk", role="clerk")
+    start, outcomes = threading.Barrier(8), ["" for _ in range(8)]
+
+    def mark(i: int) -> None:
+        start.wait()
+        try:
+            _mark_started(services, clerk, hid, HearingStart(source="file", url="/nonexistent.flac"))
+            outcomes[i] = "started"
+        except ConflictError as exc:
+            outcomes[i] = "in_progress" if "in_progress" in str(exc) else str(exc)
+
+    threads = [threading.Thread(target=mark, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["in_progress"] * 7 + ["started"], outcomes
+    audit = c.get("/api/audit", params={"object": f"hearing:{hid}"}, headers=world.auth("judge")).json()
+    assert [a["action"] for a in audit].count("hearing.start") == 1
+    assert c.get(f"/api/hearings/{hid}", headers=world.auth("clerk")).json()["status"] == "in_progress"
+    _mark_ended(services, clerk, hid)  # no pipeline runs it: leave the shared court as it was

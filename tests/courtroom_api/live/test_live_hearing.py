@@ -114,6 +114,37 @@ async def test_hearing_records_streams_and_files_into_dossier(server: LiveServer
     assert result.ok and result.finalized, str(result)
 
 
+async def test_two_stops_at_once_close_the_hearing_once(server: LiveServer) -> None:
+    """The judge's 闭庭 and the clerk's stop at the same moment: one stops and closes the hearing (its
+    recording filed before the live stream ends), the other waits for it and gets 409; the hearing is
+    ended once, in the audit chain and on the stream."""
+    hid = _new_hearing(server)
+    clerk, judge = server.token("clerk"), server.token("judge")
+    ws_token = clerk["Authorization"].split()[1]
+    seen: list[dict] = []
+    viewer = asyncio.create_task(_collect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={ws_token}", seen,
+                                          "ended"))
+    async with httpx.AsyncClient(base_url=server.base, timeout=120) as c:
+        await asyncio.sleep(0.3)
+        r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(FIXTURE), "speed": 4},
+                         headers=clerk)
+        assert r.status_code == 200, r.text
+        await _wait_status(seen, "source_ended")
+        stops = await asyncio.gather(c.post(f"/api/hearings/{hid}/stop", headers=clerk),
+                                     c.post(f"/api/hearings/{hid}/stop", headers=judge))
+        assert sorted(s.status_code for s in stops) == [200, 409], [s.text for s in stops]
+        refused = next(s for s in stops if s.status_code == 409)
+        assert "being stopped by another request" in refused.json()["detail"]
+        await asyncio.wait_for(viewer, 30)
+        statuses = [e["data"]["status"] for e in seen if e["type"] == "status"]
+        assert statuses.count("ended") == 1 and statuses.index("recording_filed") < statuses.index("ended")
+        audit = (await c.get("/api/audit", params={"object": f"hearing:{hid}"}, headers=judge)).json()
+        assert [a["action"] for a in audit].count("hearing.stop") == 1
+        assert (await c.get(f"/api/hearings/{hid}", headers=clerk)).json()["status"] == "ended"
+        again = await c.post(f"/api/hearings/{hid}/stop", headers=clerk)
+        assert again.status_code == 409 and "not in progress" in again.json()["detail"]
+
+
 async def test_stranger_and_bad_token_are_refused_on_the_socket(server: LiveServer) -> None:
     hid = _new_hearing(server)
     stranger = server.token("stranger")["Authorization"].split()[1]
