@@ -110,8 +110,9 @@ def list_revisions(segment_id: IdPath, user: CurrentUser, session: SessionDep) -
 
 
 def _seal(session, services, user: Principal, segments: list, body: SealRequest) -> SealResult:  # type: ignore[no-untyped-def]
+    for hearing_id in {segment.hearing_id for segment in segments}:  # once a hearing, not once a line
+        record.ensure_unlocked(session, hearing_id)
     for segment in segments:
-        record.ensure_unlocked(session, segment.hearing_id)
         segment.sealed = body.sealed
         audit(session, user, "segment.seal" if body.sealed else "segment.unseal", f"segment:{segment.id}",
               reason=body.reason)

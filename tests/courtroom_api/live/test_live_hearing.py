@@ -64,6 +64,15 @@ async def _collect(url: str, out: list[dict], until: str) -> None:
                 return
 
 
+def _watch(server: LiveServer, hid: int, who: dict[str, str],
+           seen: list[dict] | None = None) -> tuple[asyncio.Task, list[dict]]:
+    """A viewer of the hearing's live stream (as ``who``) until it ends: its task and what it saw."""
+    seen = [] if seen is None else seen
+    token = who["Authorization"].split()[1]
+    url = f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={token}"
+    return asyncio.create_task(_collect(url, seen, "ended")), seen
+
+
 async def _wait_status(seen: list[dict], status: str, timeout_s: float = 120) -> None:
     for _ in range(int(timeout_s * 10)):
         if any(e["type"] == "status" and e["data"]["status"] == status for e in seen):
@@ -75,10 +84,7 @@ async def _wait_status(seen: list[dict], status: str, timeout_s: float = 120) ->
 async def test_hearing_records_streams_and_files_into_dossier(server: LiveServer) -> None:
     hid = _new_hearing(server)
     clerk, party = server.token("clerk"), server.token("party")
-    ws_token = party["Authorization"].split()[1]
-    seen: list[dict] = []
-    viewer = asyncio.create_task(_collect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={ws_token}", seen,
-                                          "ended"))
+    viewer, seen = _watch(server, hid, party)
     async with httpx.AsyncClient(base_url=server.base, timeout=120) as c:
         await asyncio.sleep(0.3)
         r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(FIXTURE), "speed": 4},
@@ -120,10 +126,7 @@ async def test_two_stops_at_once_close_the_hearing_once(server: LiveServer) -> N
     ended once, in the audit chain and on the stream."""
     hid = _new_hearing(server)
     clerk, judge = server.token("clerk"), server.token("judge")
-    ws_token = clerk["Authorization"].split()[1]
-    seen: list[dict] = []
-    viewer = asyncio.create_task(_collect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={ws_token}", seen,
-                                          "ended"))
+    viewer, seen = _watch(server, hid, clerk)
     async with httpx.AsyncClient(base_url=server.base, timeout=120) as c:
         await asyncio.sleep(0.3)
         r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(FIXTURE), "speed": 4},
@@ -192,10 +195,7 @@ async def test_full_hearing_through_the_real_model(server: LiveServer) -> None:
     """Events arrive in order; finals match the stored transcript; the recording verifies; the dossier has both."""
     hid = _new_hearing(server)
     clerk, party = server.token("clerk"), server.token("party")
-    seen: list[dict] = []
-    token = party["Authorization"].split()[1]
-    viewer = asyncio.create_task(_collect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={token}", seen,
-                                          "ended"))
+    viewer, seen = _watch(server, hid, party)
     async with httpx.AsyncClient(base_url=server.base, timeout=300) as c:
         await asyncio.sleep(0.3)
         r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(SPEECH), "speed": 2},
@@ -236,9 +236,7 @@ async def _start_while_refused(server: LiveServer, seen: list[dict]) -> tuple[in
     """Start the 22 s demo hearing (a viewer filling ``seen``); return once a final went out unfiled."""
     hid = _new_hearing(server)
     clerk = server.token("clerk")
-    token = clerk["Authorization"].split()[1]
-    viewer = asyncio.create_task(_collect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={token}", seen,
-                                          "ended"))
+    viewer, _ = _watch(server, hid, clerk, seen)
     async with httpx.AsyncClient(base_url=server.base, headers=clerk, timeout=300) as c:
         await asyncio.sleep(0.3)
         r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(SPEECH), "speed": 2})
@@ -324,10 +322,7 @@ async def test_a_recording_the_dossier_refuses_at_the_stop_is_filed_later(server
     """The hearing still closes; the clerk is told; `courtroom recordings file-pending` files it after."""
     hid = _new_hearing(server)
     clerk = server.token("clerk")
-    seen: list[dict] = []
-    token = clerk["Authorization"].split()[1]
-    viewer = asyncio.create_task(_collect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={token}", seen,
-                                          "ended"))
+    viewer, seen = _watch(server, hid, clerk)
     engine = _server_db(server)
     async with httpx.AsyncClient(base_url=server.base, headers=clerk, timeout=120) as c:
         await asyncio.sleep(0.3)
@@ -400,10 +395,7 @@ async def _reseated_hearing(server: LiveServer) -> dict:
                               json={"name": "李审判员", "role": "judge"})
         assert second.status_code == 201, second.text
         hid = _new_hearing(server)
-        seen: list[dict] = []
-        token = clerk["Authorization"].split()[1]
-        viewer = asyncio.create_task(_collect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={token}",
-                                              seen, "ended"))
+        viewer, seen = _watch(server, hid, clerk)
         await asyncio.sleep(0.3)
         r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(SPEECH), "speed": 2})
         assert r.status_code == 200, r.text
