@@ -18,26 +18,30 @@ def audit(session: Session, who: Principal | str, action: str, obj: str, **detai
     append_event(session, actor=actor, action=action, obj=obj, details=details)
 
 
-def get_or_404(session: Session, model: Any, ident: int, what: str) -> Any:
-    """The row of ``model`` with primary key ``ident``, or NotFoundError("<what> <ident> not found")."""
-    row = session.get(model, ident)
+def get_or_404(session: Session, model: Any, ident: int, what: str, *, for_update: bool = False) -> Any:
+    """The row of ``model`` with primary key ``ident``, or NotFoundError("<what> <ident> not found").
+    ``for_update``: locked until the transaction ends (PostgreSQL; SQLite's write sessions hold the whole
+    database), read afresh, for a change that depends on the row's state (a hearing's status)."""
+    row = session.get(model, ident, with_for_update=for_update or None, populate_existing=for_update)
     if row is None:
         raise NotFoundError(f"{what} {ident} not found")
     return row
 
 
-def load_case(session: Session, p: Principal, case_id: int, action: Action = Action.READ_CASE) -> Any:
+def load_case(session: Session, p: Principal, case_id: int, action: Action = Action.READ_CASE, *,
+              for_update: bool = False) -> Any:
     from models import Case
 
-    case = get_or_404(session, Case, case_id, "case")
+    case = get_or_404(session, Case, case_id, "case", for_update=for_update)
     require_case(p, session, case.id, action)
     return case
 
 
-def load_hearing(session: Session, p: Principal, hearing_id: int, action: Action = Action.READ_CASE) -> Any:
+def load_hearing(session: Session, p: Principal, hearing_id: int, action: Action = Action.READ_CASE, *,
+                 for_update: bool = False) -> Any:
     from models import Hearing
 
-    hearing = get_or_404(session, Hearing, hearing_id, "hearing")
+    hearing = get_or_404(session, Hearing, hearing_id, "hearing", for_update=for_update)
     require_case(p, session, hearing.case_id, action)
     return hearing
 

@@ -112,7 +112,6 @@ def _close_stopped(services: Services, hearing_id: int) -> None:
 
 
 def _mark_started(services: Services, user: Principal, hearing_id: int, plan: HearingStart) -> None:
-    from models import Hearing
     from models.base import utcnow
     from models.enums import CaseStatus, HearingStatus
 
@@ -120,8 +119,7 @@ def _mark_started(services: Services, user: Principal, hearing_id: int, plan: He
         # Two starts at once (the bench's 开庭 and the clerk's button): the second waits for the first to
         # commit and then finds the hearing in progress. Unlocked (PostgreSQL), both passed the check and
         # the loser's revert marked the running hearing as scheduled, so that it could not be stopped.
-        session.execute(select(Hearing.id).where(Hearing.id == hearing_id).with_for_update())
-        hearing = load_hearing(session, user, hearing_id, Action.CONTROL_HEARING)
+        hearing = load_hearing(session, user, hearing_id, Action.CONTROL_HEARING, for_update=True)
         if hearing.status not in (HearingStatus.SCHEDULED, HearingStatus.PAUSED):
             raise ConflictError(f"hearing {hearing_id} is {hearing.status}; only a scheduled hearing can start")
         hearing.status = HearingStatus.IN_PROGRESS

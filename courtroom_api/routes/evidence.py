@@ -55,17 +55,15 @@ def _next_exhibit_number(session, case_id: IdPath, prefix: str) -> str:  # type:
 
 def _file_evidence(services: Services, user: Principal, case_id: IdPath, staged: StagedUpload, meta: dict) -> int:  # type: ignore[type-arg]
     """Put the checked upload into the blob store, then create the Evidence row (one transaction)."""
-    from models import Case, Evidence
+    from models import Evidence
 
     ref = services.blobs.put_stream(file_chunks(staged.path))  # before the write lock: it may take seconds
     with services.write_sessions() as session:
-        load_case(session, user, case_id, Action.UPLOAD_EVIDENCE)
+        # Uploads to one case at once are filed in turn, so each takes its own exhibit number.
+        load_case(session, user, case_id, Action.UPLOAD_EVIDENCE, for_update=True)
         participant = _submitter(session, user, case_id)
         number = meta["exhibit_number"]
         if not number:
-            # Uploads to one case at once take their numbers in turn (PostgreSQL: the case row's lock until
-            # this commits; SQLite's write sessions are serialised already).
-            session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
             side = str(participant.side) if participant and participant.side else ""
             number = _next_exhibit_number(session, case_id, SIDE_PREFIX.get(side, "C"))
         evidence = Evidence(

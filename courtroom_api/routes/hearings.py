@@ -85,7 +85,8 @@ def get_hearing(hearing_id: IdPath, user: CurrentUser, session: SessionDep) -> o
 def update_hearing(hearing_id: IdPath, body: HearingUpdate, user: CurrentUser, session: SessionDep) -> object:
     from models import Courtroom
 
-    hearing = load_hearing(session, user, hearing_id, Action.WRITE_CASE)
+    # Locked: a cancellation and a start at once must not leave a running hearing marked cancelled.
+    hearing = load_hearing(session, user, hearing_id, Action.WRITE_CASE, for_update=True)
     changes = body.model_dump(exclude_unset=True)
     if changes.get("courtroom_id") is not None:
         get_or_404(session, Courtroom, changes["courtroom_id"], "courtroom")

@@ -51,3 +51,47 @@ def test_a_hearing_started_twice_at_once_is_started_once(world) -> None:
     assert [a["action"] for a in audit].count("hearing.start") == 1
     assert c.get(f"/api/hearings/{hid}", headers=world.auth("clerk")).json()["status"] == "in_progress"
     _mark_ended(services, clerk, hid)  # no pipeline runs it: leave the shared court as it was
+
+
+def test_a_hearing_cancelled_while_it_starts_is_either_cancelled_or_started(world) -> None:
+    """A clerk cancels the hearing the judge is starting: whichever comes first wins and the other is
+    refused, so a running hearing is never marked cancelled (four starts and four cancellations at once)."""
+    import threading
+
+    from courtroom_api.auth.policy import Principal
+    from courtroom_api.errors import ConflictError
+    from courtroom_api.live.lifecycle import _mark_ended, _mark_started
+    from courtroom_api.schemas import HearingStart
+
+    c = world.client
+    services = c.app.state.services
+    hid = c.post(f"/api/cases/{world.ids['case']}/hearings", json={"courtroom_id": world.ids["room"]},
+                 headers=world.auth("clerk")).json()["id"]
+    judge = Principal(user_id=world.ids["user_judge"], login="judge", role="judge")
+    start, started, cancelled = threading.Barrier(8), [False] * 4, [0] * 4
+
+    def begin(i: int) -> None:
+        start.wait()
+        try:
+            _mark_started(services, judge, hid, HearingStart(source="file", url="/nonexistent.flac"))
+            started[i] = True
+        except ConflictError:
+            pass
+
+    def cancel(i: int) -> None:
+        start.wait()
+        cancelled[i] = c.patch(f"/api/hearings/{hid}", json={"status": "cancelled"},
+                               headers=world.auth("clerk")).status_code
+
+    threads = [threading.Thread(target=f, args=(i,)) for i in range(4) for f in (begin, cancel)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(cancelled) <= {200, 409}, cancelled
+    status = c.get(f"/api/hearings/{hid}", headers=world.auth("clerk")).json()["status"]
+    if any(started):
+        assert started.count(True) == 1 and 200 not in cancelled and status == "in_progress", (started, cancelled)
+        _mark_ended(services, judge, hid)
+    else:
+        assert 200 in cancelled and status == "cancelled", (started, cancelled)
