@@ -7,6 +7,8 @@ Sign-off state lives in the audit chain itself (``record.sign`` / ``record.unloc
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 from typing import Any
 
 from sqlalchemy import select
@@ -25,19 +27,49 @@ from courtroom_api.exports.records import (
 SIGNING_ROLES = ("judge", "clerk")
 
 
+# Events after which no earlier signature counts: a judge's unlock, and a change made to a record that
+# one of the two had signed (they signed a text that is no longer the record's).
+VOIDING = ("record.unlock", "record.void")
+
+
 def signatures(session: Session, hearing_id: int) -> list[Any]:
-    """``record.sign`` audit events since the last unlock, oldest first."""
+    """``record.sign`` audit events since the last unlock or void, oldest first."""
     from models import AuditEvent
 
     events = session.scalars(
         select(AuditEvent)
-        .where(AuditEvent.object == f"hearing:{hearing_id}", AuditEvent.action.in_(("record.sign", "record.unlock")))
+        .where(AuditEvent.object == f"hearing:{hearing_id}", AuditEvent.action.in_(("record.sign", *VOIDING)))
         .order_by(AuditEvent.id)
     ).all()
     current: list[Any] = []
     for event in events:
-        current = [] if event.action == "record.unlock" else current + [event]
+        current = [] if event.action in VOIDING else current + [event]
     return current
+
+
+def record_digest(session: Session, hearing_id: int) -> str:
+    """sha256 of the record as signed: every line's id, revision, times, text, speaker and seal, in
+    order. Kept in each ``record.sign`` event (hash-chained), so a record changed after it was signed,
+    through the API or behind it, no longer matches its signatures."""
+    from models import TranscriptSegment as S
+
+    digest = hashlib.sha256()
+    for row in session.execute(select(S.id, S.revision, S.start_s, S.end_s, S.text, S.role, S.participant_id,
+                                      S.sealed).where(S.hearing_id == hearing_id).order_by(S.start_s, S.id)):
+        line = [row.id, row.revision, row.start_s, row.end_s, row.text, str(row.role) if row.role else None,
+                row.participant_id, bool(row.sealed)]
+        digest.update(json.dumps(line, ensure_ascii=False).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def unchanged_since_signed(session: Session, hearing_id: int) -> bool | None:
+    """True when the record is what every current signature signed, False when it changed since; None
+    with no signatures, or one made before signatures kept the record's digest."""
+    digests = [e.details.get("digest") for e in signatures(session, hearing_id)]
+    if not digests or None in digests:
+        return None
+    current = record_digest(session, hearing_id)
+    return all(d == current for d in digests)
 
 
 def signed_roles(session: Session, hearing_id: int) -> list[str]:
@@ -48,15 +80,21 @@ def is_locked(session: Session, hearing_id: int) -> bool:
     return all(role in signed_roles(session, hearing_id) for role in SIGNING_ROLES)
 
 
-def ensure_unlocked(session: Session, hearing_id: int) -> None:
-    """Refuse a change to a locked record. Checked under the audit chain's lock, which the change's own
-    audit event and a sign-off's ``record.sign`` take too: a sign-off cannot be committed between this
-    check and the change (it waits, and signs the record with the change in it)."""
+def ensure_unlocked(session: Session, hearing_id: int, user: Any) -> None:
+    """Refuse a change to a locked record; a change to a record one of the two has signed voids that
+    signature (``record.void``: they must sign what the record now is). Checked under the audit chain's
+    lock, which the change's own audit event and a sign-off's ``record.sign`` take too: a sign-off cannot
+    be committed between this check and the change (it waits, and signs the record with the change in it)."""
+    from courtroom_api.access import audit
     from models.audit import lock_chain
 
     lock_chain(session)
-    if is_locked(session, hearing_id):
+    signed = sorted({str(e.details.get("role")) for e in signatures(session, hearing_id)})
+    if all(role in signed for role in SIGNING_ROLES):
         raise ConflictError("the record is signed and locked; a judge must unlock it with a reason first")
+    if signed:
+        audit(session, user, "record.void", f"hearing:{hearing_id}", roles=signed,
+              reason="the record was changed after it was signed")
 
 
 def char_diff(before: str, after: str) -> str:

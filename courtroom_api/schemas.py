@@ -338,7 +338,11 @@ class UnlockRequest(BaseModel):
 class RecordState(BaseModel):
     hearing_id: DbId
     locked: bool
-    signatures: list[str] = Field(description="roles that signed since the last unlock")
+    signatures: list[str] = Field(description="roles that signed since the last unlock (a change after a "
+                                              "signature voids it: they sign again)")
+    unchanged_since_signed: bool | None = Field(
+        None, description="true: the transcript is exactly what every current signature signed (each keeps "
+                          "the record's sha256); false: it changed since, e.g. behind the API; null: no signature")
 
 
 # --- evidence -------------------------------------------------------------------------------

@@ -80,7 +80,7 @@ def correct_segment(
     from models.enums import SegmentStatus
 
     segment = load_segment(session, user, segment_id, Action.CORRECT)
-    record.ensure_unlocked(session, segment.hearing_id)
+    record.ensure_unlocked(session, segment.hearing_id, user)
     if body.revision is not None and body.revision != segment.revision:
         raise ConflictError(f"the line was corrected meanwhile (revision {segment.revision}, not {body.revision}); "
                             "nothing was changed: read it again and correct the current text")
@@ -111,7 +111,7 @@ def list_revisions(segment_id: IdPath, user: CurrentUser, session: SessionDep) -
 
 def _seal(session, services, user: Principal, segments: list, body: SealRequest) -> SealResult:  # type: ignore[no-untyped-def]
     for hearing_id in {segment.hearing_id for segment in segments}:  # once a hearing, not once a line
-        record.ensure_unlocked(session, hearing_id)
+        record.ensure_unlocked(session, hearing_id, user)
     for segment in segments:
         segment.sealed = body.sealed
         audit(session, user, "segment.seal" if body.sealed else "segment.unseal", f"segment:{segment.id}",
@@ -206,8 +206,13 @@ def delete_annotation(annotation_id: IdPath, user: CurrentUser, session: Session
 @router.get("/hearings/{hearing_id}/record", response_model=RecordState)
 def record_state(hearing_id: IdPath, user: CurrentUser, session: SessionDep) -> RecordState:
     load_hearing(session, user, hearing_id, Action.READ_TRANSCRIPT)
+    return _state(session, hearing_id)
+
+
+def _state(session, hearing_id: int) -> RecordState:  # type: ignore[no-untyped-def]
     return RecordState(hearing_id=hearing_id, locked=record.is_locked(session, hearing_id),
-                       signatures=record.signed_roles(session, hearing_id))
+                       signatures=record.signed_roles(session, hearing_id),
+                       unchanged_since_signed=record.unchanged_since_signed(session, hearing_id))
 
 
 def _set_segment_status(session, hearing_id: IdPath, locked: bool) -> None:  # type: ignore[no-untyped-def]
@@ -238,13 +243,12 @@ def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: Sess
     if user.role in record.signed_roles(session, hearing_id):
         raise ValidationFailedError(f"the {user.role} has already signed this record")
     audit(session, user, "record.sign", f"hearing:{hearing_id}", role=user.role,
-          name=user.display_name or user.login, note=body.note)
+          name=user.display_name or user.login, note=body.note, digest=record.record_digest(session, hearing_id))
     session.flush()
-    locked = record.is_locked(session, hearing_id)
-    if locked:
+    if record.is_locked(session, hearing_id):
         _set_segment_status(session, hearing_id, True)
     session.commit()
-    return RecordState(hearing_id=hearing_id, locked=locked, signatures=record.signed_roles(session, hearing_id))
+    return _state(session, hearing_id)
 
 
 @router.post("/hearings/{hearing_id}/unlock", response_model=RecordState)
@@ -257,7 +261,7 @@ def unlock(hearing_id: IdPath, body: UnlockRequest, user: CurrentUser, session: 
     audit(session, user, "record.unlock", f"hearing:{hearing_id}", reason=body.reason)
     _set_segment_status(session, hearing_id, False)
     session.commit()
-    return RecordState(hearing_id=hearing_id, locked=False, signatures=[])
+    return _state(session, hearing_id)
 
 
 EXPORT_TYPES = {

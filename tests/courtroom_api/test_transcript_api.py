@@ -116,7 +116,7 @@ def test_sign_off_locks_and_unlock_needs_judge_and_reason(world) -> None:
     again = c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth("clerk"))
     assert again.status_code == 422
     state = c.post(f"/api/hearings/{hid}/signoff", json={"note": "核对无误"}, headers=world.auth("judge")).json()
-    assert state == {"hearing_id": hid, "locked": True, "signatures": ["clerk", "judge"]}
+    assert state == {"hearing_id": hid, "locked": True, "signatures": ["clerk", "judge"], "unchanged_since_signed": True}
     assert c.get(f"/api/segments/{seg}", headers=world.auth("clerk")).json()["status"] == "signed"
     locked = c.patch(f"/api/segments/{seg}", json={"text": "x", "reason": "y"}, headers=world.auth("clerk"))
     assert locked.status_code == 409 and "unlock" in locked.json()["detail"]
@@ -125,7 +125,7 @@ def test_sign_off_locks_and_unlock_needs_judge_and_reason(world) -> None:
     assert c.post(f"/api/hearings/{hid}/unlock", json={"reason": "r"}, headers=world.auth("clerk")).status_code == 403
     assert c.post(f"/api/hearings/{hid}/unlock", json={}, headers=world.auth("judge")).status_code == 422
     unlocked = c.post(f"/api/hearings/{hid}/unlock", json={"reason": "当事人申请更正"}, headers=world.auth("judge"))
-    assert unlocked.json() == {"hearing_id": hid, "locked": False, "signatures": []}
+    assert unlocked.json() == {"hearing_id": hid, "locked": False, "signatures": [], "unchanged_since_signed": None}
     assert c.patch(f"/api/segments/{seg}", json={"text": "改正。", "reason": "申请"},
                    headers=world.auth("clerk")).status_code == 200
     pdf = c.get(f"/api/hearings/{hid}/transcript", params={"format": "pdf"}, headers=world.auth("party"))
@@ -133,6 +133,41 @@ def test_sign_off_locks_and_unlock_needs_judge_and_reason(world) -> None:
     actions = [e["action"] for e in c.get("/api/audit", params={"object": f"hearing:{hid}"},
                                           headers=world.auth("judge")).json()]
     assert actions[:4] == ["record.unlock", "record.sign", "record.sign", "hearing.create"]
+
+
+def test_a_change_after_one_signature_voids_it_and_a_record_changed_behind_the_api_shows(world) -> None:
+    """The clerk signs, then the judge corrects a line: the clerk signed a text that is no longer the
+    record, so that signature is voided (audited) and the clerk signs again. Each signature keeps the
+    record's sha256 in the hash-chained audit log: a line rewritten in the database behind the API
+    afterwards shows as a record no longer what was signed."""
+    from sqlalchemy import text
+
+    from models.db import make_engine
+
+    c = world.client
+    hid, (seg, seg2) = _new_hearing_with_segments(world)
+    state = lambda: c.get(f"/api/hearings/{hid}/record", headers=world.auth("clerk")).json()  # noqa: E731
+    assert state()["unchanged_since_signed"] is None
+    assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth("clerk")).json()["signatures"] == ["clerk"]
+    assert state()["unchanged_since_signed"] is True
+    fixed = c.patch(f"/api/segments/{seg}", json={"text": "原告要求被告支付货款十一万元。", "reason": "核对录音"},
+                    headers=world.auth("judge"))
+    assert fixed.status_code == 200
+    assert state() == {"hearing_id": hid, "locked": False, "signatures": [], "unchanged_since_signed": None}
+    voided = [e for e in c.get("/api/audit", params={"object": f"hearing:{hid}"}, headers=world.auth("judge")).json()
+              if e["action"] == "record.void"]
+    assert len(voided) == 1 and voided[0]["details"]["roles"] == ["clerk"] and voided[0]["actor"].endswith(":judge")
+    for who in ("judge", "clerk"):
+        assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth(who)).status_code == 200
+    assert state() == {"hearing_id": hid, "locked": True, "signatures": ["clerk", "judge"], "unchanged_since_signed": True}
+
+    engine = make_engine(str(c.app.state.services.engine.url.render_as_string(hide_password=False)))
+    with engine.begin() as conn:
+        conn.execute(text("update transcript_segments set text = :t where id = :id"),
+                     {"t": "The invoice is dated June 1.", "id": seg2})
+    engine.dispose()
+    assert state()["locked"] is True and state()["unchanged_since_signed"] is False
+    assert c.get("/api/audit/verify", headers=world.auth("admin")).json()["ok"] is True  # the log itself is intact
 
 
 def test_a_correction_racing_the_sign_off_that_locks_the_record_never_lands_after_it(world) -> None:
@@ -179,16 +214,20 @@ def test_a_correction_racing_the_sign_off_that_locks_the_record_never_lands_afte
     signer.join(60)
     corrector.join(60)
     signed, corrected = results["sign"], results["correct"]
-    assert signed.status_code == 200 and signed.json()["locked"], signed.text  # type: ignore[attr-defined]
-    seal_events = c.get("/api/audit", params={"object": f"hearing:{hid}"}, headers=world.auth("judge")).json()
-    locked_at = max(e["id"] for e in seal_events if e["action"] == "record.sign")
+    assert signed.status_code == 200, signed.text  # type: ignore[attr-defined]
+    record_events = c.get("/api/audit", params={"object": f"hearing:{hid}"}, headers=world.auth("judge")).json()
+    judge_signed_at = max(e["id"] for e in record_events if e["action"] == "record.sign")
     text = c.get(f"/api/segments/{seg}", headers=world.auth("clerk")).json()["text"]
     if corrected.status_code == 409:  # type: ignore[attr-defined]
+        # the signature came first and locked the record
+        assert signed.json()["locked"] and signed.json()["unchanged_since_signed"]  # type: ignore[attr-defined]
         assert "locked" in corrected.json()["detail"] and text == "原告要求被告支付货款十万元。"  # type: ignore[attr-defined]
     else:
+        # the correction came first: it voided the clerk's signature, so the judge's alone does not lock
         assert corrected.status_code == 200, corrected.text  # type: ignore[attr-defined]
+        assert signed.json()["signatures"] == ["judge"] and not signed.json()["locked"]  # type: ignore[attr-defined]
         events = c.get("/api/audit", params={"object": f"segment:{seg}"}, headers=world.auth("judge")).json()
-        assert max(e["id"] for e in events if e["action"] == "segment.correct") < locked_at
+        assert max(e["id"] for e in events if e["action"] == "segment.correct") < judge_signed_at
 
 
 def test_sign_off_waits_for_finals_held_outside_the_dossier(world) -> None:

@@ -173,6 +173,7 @@ function editLine(seg, line) {
           box.remove();
           detail.view.upsert(segmentOf(updated ?? { ...seg, text: text.value }), false);
           toast(t("tr.corrected"));
+          await refreshRecordState(); // a change voids a signature made before it
         } catch (err) {
           if (err.status !== 409) return reportError(err);
           // Corrected by someone else since this box opened: show their text, keep what was typed here.
@@ -228,6 +229,7 @@ async function seal(seg, line) {
   if (!reason) return;
   await api("POST", ENDPOINTS.segmentSeal(seg.id), { json: { sealed: !seg.sealed, reason } });
   detail.view.upsert({ ...seg, sealed: !seg.sealed }, false);
+  await refreshRecordState();
 }
 
 async function signOff() {
@@ -242,12 +244,19 @@ async function unlock() {
   showRecordState(await api("POST", ENDPOINTS.unlock(detail.hearingId), { json: { reason } }));
 }
 
+async function refreshRecordState() {
+  showRecordState(await api("GET", ENDPOINTS.record(detail.hearingId)));
+}
+
 /** Who signed, whether the record is locked; sign-off and unlock offered to whom they apply. */
 function showRecordState(state) {
   const signed = state.signatures ?? [];
   const label = document.getElementById("record-state");
   label.replaceChildren(state.locked ? h("span", { class: "tag sealed", "data-i18n": "tr.signed" }, t("tr.signed"))
-    : signed.length ? h("span", { class: "tag" }, `${t("tr.signedby")}: ${signed.map(roleLabel).join("、")}`) : "");
+    : signed.length ? h("span", { class: "tag" }, `${t("tr.signedby")}: ${signed.map(roleLabel).join("、")}`) : "",
+    // The record's sha256 kept with the signatures no longer matches: changed behind the API.
+    state.unchanged_since_signed === false
+      ? h("span", { class: "tag alarm", id: "record-changed", "data-i18n": "tr.changedsincesigned" }, t("tr.changedsincesigned")) : "");
   document.getElementById("record-bar").dataset.locked = String(Boolean(state.locked));
   document.body.dataset.locked = String(Boolean(state.locked)); // hides correction and sealing
   document.getElementById("signoff").disabled = signed.includes(user.role);

@@ -73,6 +73,7 @@ const TEXT = {
   "tr.empty": ["尚无笔录", "No transcript yet"],
   "tr.corrected": ["已更正", "corrected"],
   "tr.changed": ["此行已被他人更正，现为：", "Someone else corrected this line meanwhile; it now reads:"],
+  "tr.changedsincesigned": ["笔录签字后被改动（与签字时的内容不符）", "Changed since it was signed (no longer what was signed)"],
   "tr.notsaved": ["未保存：此行已被他人更正，请核对后再保存", "Not saved: someone else corrected this line meanwhile; check it and save again"],
   "tr.sealed": ["已封存部分", "sealed portion"],
   "tr.lowconf": ["低置信度", "low confidence"],

@@ -207,3 +207,56 @@ def test_court_record_downloads_as_pdf(page, ui_server) -> None:
         page.click("#export-pdf")
     path = dl.value.path()
     assert open(path, "rb").read(5) == b"%PDF-"
+
+
+def test_a_correction_voids_a_signature_and_a_record_changed_behind_the_api_is_flagged(page, ui_server) -> None:
+    """The clerk signs, then corrects a line: the console drops the clerk's signature (the record it
+    signed is gone) and offers sign-off again. Once both have signed, a line rewritten in the database
+    behind the API shows as a record that is no longer what was signed."""
+    import sqlite3
+
+    import httpx
+    from ui_harness import api_token
+
+    ids = ui_server.ids
+    hid, seg = ids["hearing_earlier"], ids["segment_counsel"]
+    login(page, "clerk", "/clerk")
+    page.locator("#hearing-select").select_option(str(hid))
+    page.click("#signoff")
+    expect(page.locator("#record-state")).to_contain_text("书记员")
+    expect(page.locator("#signoff")).to_be_disabled()
+    line = page.locator(f"#clerk-transcript #seg-{seg}")
+    line.locator("[data-action='tr.edit']").click()
+    line.locator(".edit-text").fill("The repayment of twenty thousand yuan is not supported by any written receipt.")
+    line.locator(".edit-reason").fill("回放核对")
+    line.locator("[data-action='save']").click()
+    expect(page.locator(f"#clerk-transcript #seg-{seg}")).to_contain_text("written receipt")
+    expect(page.locator("#record-state")).not_to_contain_text("书记员")
+    expect(page.locator("#signoff")).to_be_enabled()
+
+    db = ui_server.data_dir / "courtroom.sqlite3"
+    with httpx.Client(base_url=ui_server.base_url, timeout=30) as api:
+        judge = {"Authorization": f"Bearer {api_token(api, 'judge')}"}
+        clerk = {"Authorization": f"Bearer {api_token(api, 'clerk')}"}
+        for who in (clerk, judge):
+            assert api.post(f"/api/hearings/{hid}/signoff", json={}, headers=who).status_code == 200
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+        page.locator("#hearing-select").select_option(str(hid))
+        expect(page.locator("#record-state")).to_contain_text("笔录已签字锁定")
+        expect(page.locator("#record-changed")).to_have_count(0)
+        with sqlite3.connect(db) as conn:
+            original = conn.execute("select text from transcript_segments where id = ?", (seg,)).fetchone()[0]
+            conn.execute("update transcript_segments set text = ? where id = ?",
+                         (original.replace("twenty", "two"), seg))
+        try:
+            page.reload()
+            page.wait_for_selector("body[data-ready='1']")
+            page.locator("#hearing-select").select_option(str(hid))
+            expect(page.locator("#record-changed")).to_be_visible()
+            expect(page.locator("#record-changed")).to_contain_text("签字后被改动")
+            screenshots(page, "clerk-record-changed")
+        finally:  # the shared court as it was: the line's text back, the record unlocked
+            with sqlite3.connect(db) as conn:
+                conn.execute("update transcript_segments set text = ? where id = ?", (original, seg))
+            assert api.post(f"/api/hearings/{hid}/unlock", json={"reason": "测试复原"}, headers=judge).status_code == 200
