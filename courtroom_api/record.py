@@ -62,6 +62,15 @@ def record_digest(session: Session, hearing_id: int) -> str:
     return digest.hexdigest()
 
 
+def signed_records(session: Session) -> dict[int, bool]:
+    """Every hearing whose current signatures keep the record's digest → whether it is unchanged since."""
+    from models import AuditEvent
+
+    objects = session.scalars(select(AuditEvent.object).where(AuditEvent.action == "record.sign").distinct())
+    checked = {int(o.split(":", 1)[1]): unchanged_since_signed(session, int(o.split(":", 1)[1])) for o in objects}
+    return {hid: ok for hid, ok in sorted(checked.items()) if ok is not None}
+
+
 def unchanged_since_signed(session: Session, hearing_id: int) -> bool | None:
     """True when the record is what every current signature signed, False when it changed since; None
     with no signatures, or one made before signatures kept the record's digest."""

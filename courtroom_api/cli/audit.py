@@ -8,12 +8,14 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("audit", help="the tamper-evident audit log")
     asub = p.add_subparsers(dest="audit_command", required=True)
-    verify = asub.add_parser("verify", help="check the hash chain; exit 1 on a break")
+    verify = asub.add_parser("verify", help="check the hash chain and that every signed court record is still "
+                                            "what was signed; exit 1 on a break or a changed record")
     verify.set_defaults(func=run_verify)
 
 
 def run_verify(_args: argparse.Namespace) -> int:
     from courtroom_api.config import get_settings
+    from courtroom_api.record import signed_records
     from models.audit import verify_chain
     from models.db import make_engine, session_factory
 
@@ -21,11 +23,18 @@ def run_verify(_args: argparse.Namespace) -> int:
     try:
         with session_factory(engine)() as session:
             result = verify_chain(session)
+            records = signed_records(session)
     finally:
         engine.dispose()
+    changed = [hid for hid, unchanged in records.items() if not unchanged]
     if result.ok:
         print(f"OK: {result.events} audit events, chain intact")
-        return 0
-    where = f"event id {result.broken_event_id}" if result.broken_event_id is not None else "chain head"
-    print(f"BROKEN at {where} (after {result.events} good events): {result.reason}")
-    return 1
+    else:
+        where = f"event id {result.broken_event_id}" if result.broken_event_id is not None else "chain head"
+        print(f"BROKEN at {where} (after {result.events} good events): {result.reason}")
+    if changed:
+        print("CHANGED since signed: " + ", ".join(f"hearing {hid}" for hid in changed)
+              + f" ({len(records) - len(changed)} signed records unchanged)")
+    else:
+        print(f"OK: {len(records)} signed records unchanged since they were signed")
+    return 0 if result.ok and not changed else 1

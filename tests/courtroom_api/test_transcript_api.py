@@ -1,5 +1,12 @@
 """Corrections as revisions, sealing, annotations, sign-off locking the record, unlock with a reason."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
 
 def _new_hearing_with_segments(world) -> tuple[int, list[int]]:
     """A fresh hearing of case 123 with two segments (shared worlds: keep tests independent)."""
@@ -168,6 +175,20 @@ def test_a_change_after_one_signature_voids_it_and_a_record_changed_behind_the_a
     engine.dispose()
     assert state()["locked"] is True and state()["unchanged_since_signed"] is False
     assert c.get("/api/audit/verify", headers=world.auth("admin")).json()["ok"] is True  # the log itself is intact
+    # The court's integrity check names it (and only it) and fails; the line put back, it passes again.
+    url = c.app.state.services.engine.url.render_as_string(hide_password=False)
+    env = {**os.environ, "COURTROOM_DATABASE__URL": url}
+    cli = [sys.executable, "-m", "courtroom_api.cli", "audit", "verify"]
+    out = subprocess.run(cli, cwd=REPO, env=env, capture_output=True, text=True)
+    assert out.returncode == 1 and "chain intact" in out.stdout, out.stdout + out.stderr
+    assert "CHANGED since signed: hearing " + str(hid) + " (" in out.stdout
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("update transcript_segments set text = :t where id = :id"),
+                     {"t": "The invoice is dated May 1.", "id": seg2})
+    engine.dispose()
+    out = subprocess.run(cli, cwd=REPO, env=env, capture_output=True, text=True)
+    assert out.returncode == 0 and "signed records unchanged since they were signed" in out.stdout, out.stdout
 
 
 def test_a_correction_racing_the_sign_off_that_locks_the_record_never_lands_after_it(world) -> None:
