@@ -27,6 +27,7 @@ from courtroom_api.schemas import (
     UnlockRequest,
 )
 from models.audit import lock_chain
+from models.enums import HearingStatus
 
 router = APIRouter(prefix="/api", tags=["transcript"])
 
@@ -234,11 +235,13 @@ def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: Sess
     """
     from courtroom_api.live.unfiled import held_finals
 
-    load_hearing(session, user, hearing_id, Action.SIGN)
+    hearing = load_hearing(session, user, hearing_id, Action.SIGN)
     held = held_finals(services, hearing_id)
     if held:
         raise ConflictError(f"{held} final(s) of this hearing are not yet saved in the dossier (they are "
                             "retried); sign once the transcript_not_saved alarm has cleared")
+    if hearing.status == HearingStatus.IN_PROGRESS:  # its finals are still being written into the record
+        raise ConflictError(f"hearing {hearing_id} is still in progress; sign its record once it has ended")
     lock_chain(session)  # who has signed is read under the lock its own record.sign will take
     if user.role in record.signed_roles(session, hearing_id):
         raise ValidationFailedError(f"the {user.role} has already signed this record")

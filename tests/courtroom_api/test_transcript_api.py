@@ -191,6 +191,23 @@ def test_a_change_after_one_signature_voids_it_and_a_record_changed_behind_the_a
     assert out.returncode == 0 and "signed records unchanged since they were signed" in out.stdout, out.stdout
 
 
+def test_a_record_is_not_signed_while_its_hearing_is_in_progress(world) -> None:
+    """Its finals are still being written into it: a signature now would not be on the whole record."""
+    from courtroom_api.auth.policy import Principal
+    from courtroom_api.live.lifecycle import _mark_ended, _mark_started
+    from courtroom_api.schemas import HearingStart
+
+    c = world.client
+    services = c.app.state.services
+    hid, _ = _new_hearing_with_segments(world)
+    judge = Principal(user_id=world.ids["user_judge"], login="judge", role="judge")
+    _mark_started(services, judge, hid, HearingStart(source="file", url="/nonexistent.flac"))
+    early = c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth("clerk"))
+    assert early.status_code == 409 and "still in progress" in early.json()["detail"]
+    _mark_ended(services, judge, hid)
+    assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth("clerk")).status_code == 200
+
+
 def test_a_correction_racing_the_sign_off_that_locks_the_record_never_lands_after_it(world) -> None:
     """The judge signs (locking the record) while a clerk saves a correction. Whichever order the
     database lets them through, no correction may be committed after the signature that locked the
