@@ -89,7 +89,8 @@ def is_locked(session: Session, hearing_id: int) -> bool:
     return all(role in signed_roles(session, hearing_id) for role in SIGNING_ROLES)
 
 
-def ensure_unlocked(session: Session, hearing_id: int, user: Any) -> None:
+def ensure_unlocked(session: Session, hearing_id: int, user: Any,
+                    why: str = "the record was changed after it was signed") -> None:
     """Refuse a change to a locked record; a change to a record one of the two has signed voids that
     signature (``record.void``: they must sign what the record now is). Checked under the audit chain's
     lock, which the change's own audit event and a sign-off's ``record.sign`` take too: a sign-off cannot
@@ -102,8 +103,7 @@ def ensure_unlocked(session: Session, hearing_id: int, user: Any) -> None:
     if all(role in signed for role in SIGNING_ROLES):
         raise ConflictError("the record is signed and locked; a judge must unlock it with a reason first")
     if signed:
-        audit(session, user, "record.void", f"hearing:{hearing_id}", roles=signed,
-              reason="the record was changed after it was signed")
+        audit(session, user, "record.void", f"hearing:{hearing_id}", roles=signed, reason=why)
 
 
 def char_diff(before: str, after: str) -> str:

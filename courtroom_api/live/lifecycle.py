@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from courtroom_api import record
 from courtroom_api.access import audit, load_hearing
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.errors import ConflictError
@@ -122,6 +123,9 @@ def _mark_started(services: Services, user: Principal, hearing_id: int, plan: He
         hearing = load_hearing(session, user, hearing_id, Action.CONTROL_HEARING, for_update=True)
         if hearing.status not in (HearingStatus.SCHEDULED, HearingStatus.PAUSED):
             raise ConflictError(f"hearing {hearing_id} is {hearing.status}; only a scheduled hearing can start")
+        # Its finals will go into the record: not into a signed and locked one, and a signature given
+        # during a recess is voided (it would not be on the whole record).
+        record.ensure_unlocked(session, hearing_id, user, why="the hearing resumed after the record was signed")
         hearing.status = HearingStatus.IN_PROGRESS
         hearing.started_at = hearing.started_at or utcnow()
         hearing.case.status = CaseStatus.IN_HEARING

@@ -191,7 +191,7 @@ def test_a_change_after_one_signature_voids_it_and_a_record_changed_behind_the_a
     assert out.returncode == 0 and "signed records unchanged since they were signed" in out.stdout, out.stdout
 
 
-def test_a_record_is_not_signed_while_its_hearing_is_in_progress(world) -> None:
+def test_a_record_is_signed_only_while_its_hearing_is_not_running(world) -> None:
     """Its finals are still being written into it: a signature now would not be on the whole record."""
     from courtroom_api.auth.policy import Principal
     from courtroom_api.live.lifecycle import _mark_ended, _mark_started
@@ -206,6 +206,25 @@ def test_a_record_is_not_signed_while_its_hearing_is_in_progress(world) -> None:
     assert early.status_code == 409 and "still in progress" in early.json()["detail"]
     _mark_ended(services, judge, hid)
     assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth("clerk")).status_code == 200
+
+    # A hearing resumed after a recess in which one of them signed: that signature is voided, since the
+    # finals to come will be in the record; one whose record both signed (locked) does not start.
+    recess, _ = _new_hearing_with_segments(world)
+    assert c.post(f"/api/hearings/{recess}/signoff", json={}, headers=world.auth("clerk")).status_code == 200
+    _mark_started(services, judge, recess, HearingStart(source="file", url="/nonexistent.flac"))
+    record = c.get(f"/api/hearings/{recess}/record", headers=world.auth("clerk")).json()
+    assert record["signatures"] == [] and record["unchanged_since_signed"] is None
+    voided = [e for e in c.get("/api/audit", params={"object": f"hearing:{recess}"}, headers=world.auth("judge")).json()
+              if e["action"] == "record.void"]
+    assert voided[0]["details"]["reason"] == "the hearing resumed after the record was signed"
+    _mark_ended(services, judge, recess)
+    locked, _ = _new_hearing_with_segments(world)
+    for who in ("clerk", "judge"):
+        assert c.post(f"/api/hearings/{locked}/signoff", json={}, headers=world.auth(who)).status_code == 200
+    refused = c.post(f"/api/hearings/{locked}/start", json={"source": "file", "url": "/nonexistent.flac"},
+                     headers=world.auth("clerk"))
+    assert refused.status_code == 409 and "signed and locked" in refused.json()["detail"]
+    assert c.get(f"/api/hearings/{locked}", headers=world.auth("clerk")).json()["status"] == "scheduled"
 
 
 def test_a_correction_racing_the_sign_off_that_locks_the_record_never_lands_after_it(world) -> None:
