@@ -67,8 +67,8 @@ def signed_records(session: Session) -> dict[int, bool]:
     from models import AuditEvent
 
     objects = session.scalars(select(AuditEvent.object).where(AuditEvent.action == "record.sign").distinct())
-    checked = {int(o.split(":", 1)[1]): unchanged_since_signed(session, int(o.split(":", 1)[1])) for o in objects}
-    return {hid: ok for hid, ok in sorted(checked.items()) if ok is not None}
+    checked = {hid: unchanged_since_signed(session, hid) for hid in sorted(int(o.split(":", 1)[1]) for o in objects)}
+    return {hid: ok for hid, ok in checked.items() if ok is not None}
 
 
 def unchanged_since_signed(session: Session, hearing_id: int) -> bool | None:
@@ -86,7 +86,12 @@ def signed_roles(session: Session, hearing_id: int) -> list[str]:
 
 
 def is_locked(session: Session, hearing_id: int) -> bool:
-    return all(role in signed_roles(session, hearing_id) for role in SIGNING_ROLES)
+    return _locks(signed_roles(session, hearing_id))
+
+
+def _locks(signed: list[str]) -> bool:
+    """Both the judge and the clerk have signed."""
+    return all(role in signed for role in SIGNING_ROLES)
 
 
 def ensure_unlocked(session: Session, hearing_id: int, user: Any,
@@ -99,8 +104,8 @@ def ensure_unlocked(session: Session, hearing_id: int, user: Any,
     from models.audit import lock_chain
 
     lock_chain(session)
-    signed = sorted({str(e.details.get("role")) for e in signatures(session, hearing_id)})
-    if all(role in signed for role in SIGNING_ROLES):
+    signed = signed_roles(session, hearing_id)
+    if _locks(signed):
         raise ConflictError("the record is signed and locked; a judge must unlock it with a reason first")
     if signed:
         audit(session, user, "record.void", f"hearing:{hearing_id}", roles=signed, reason=why)
