@@ -12,7 +12,8 @@ not the seat. Instead:
    ``G[i, j]`` = power on channel ``j`` per unit power on channel ``i`` while seat ``i`` talks.
 3. For a segment, each speech frame's observed powers are explained as non-negative source powers
    ``obs = Gᵀ·s`` (NNLS); the seat is the source with most level-normalised power over the segment,
-   and its share of that power is the confidence.
+   and its share of that power is the confidence — unless the channel the words were transcribed on
+   carries a good share of it itself (two people speaking at once), which then keeps them.
 
 Occupancy (a witness called and dismissed) maps seat + time to the participant and role.
 """
@@ -42,6 +43,12 @@ class BleedOptions:
     dominance_db: float = 3.0  # single-talker frame: normalised top channel beats the next by this
     min_single_frames: int = 25  # below this many single-talker frames a seat keeps default gains
     refit_every_s: float = 30.0  # live mode: re-estimate the model after this much new audio
+    # The channel a segment was transcribed on keeps it when its own talker carries this share of the
+    # segment's speech: two people speaking at once are each on their own microphone, and Whisper
+    # writes the voice that dominates the channel it hears. A channel that only carries bleed has
+    # (almost) none: at most 0.04 on the test hearings, against 0.45–0.55 for the plaintiff's words
+    # under the defendant's objection on the demo hearing, which the louder seat used to take.
+    hint_share: float = 1 / 3
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -204,9 +211,11 @@ class SeatAttributor:
             return SeatDecision(channel=None, confidence=0.0)
         channel = int(np.argmax(share))
         if (channel_hint is not None and channel != channel_hint and 0 <= channel_hint < len(share)
-                and model.single_frames[channel] < self.options.min_single_frames):
-            # No single-talker evidence for the winning seat yet (early in a live hearing its "level"
-            # is only bleed, which the normalisation inflates): keep the transcriber's channel.
+                and (model.single_frames[channel] < self.options.min_single_frames
+                     or share[channel_hint] >= self.options.hint_share * total)):
+            # Keep the transcriber's channel when its own talker speaks through much of the segment
+            # (an overlap, not bleed), or when there is no single-talker evidence for the winning seat
+            # yet (early in a live hearing its "level" is only bleed, which the normalisation inflates).
             channel = channel_hint
         bleed = channel_hint is not None and channel_hint != channel
         return SeatDecision(channel=channel, confidence=float(share[channel] / total), hint_is_bleed=bleed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +75,26 @@ def test_roster_changes_apply_and_failures_fall_back_to_the_channel_seat(audio) 
     assert live.attribute(Segment(13.5, 16.57, "", channel=3)).participant_name == "王律师"
     live.dismiss("defendant", 9, 15.0)
     assert live.attribute(Segment(19.0, 21.0, "", channel=3)).participant_name == "李娜"
+
+
+@pytest.mark.parametrize("lag", [0.3, 0.8, 2.5])
+def test_two_people_speaking_at_once_keep_their_own_seats(audio, lag) -> None:
+    # The plaintiff's "…order repayment with interest." (to 36.26 s) under the defendant's "Objection,
+    # that is not true." (from 35.06 s): the spans are the live transcriber's finals of the demo hearing,
+    # each attributed `lag` seconds after it was said. The louder seat used to take the plaintiff's words.
+    samples, rate = audio
+    live = LiveAttribution(load_profile("demo"), OCCUPANTS)
+    fed = 0
+
+    def feed_until(t: float) -> None:
+        nonlocal fed
+        for chunk in _chunks(samples[fed : int(t * rate)], rate):
+            live.feed(replace(chunk, first_sample=chunk.first_sample + fed))
+        fed = int(t * rate)
+
+    feed_until(36.0 + lag)
+    plaintiff = live.attribute(Segment(34.66, 36.0, "order repayment with interest.", channel=2))
+    feed_until(36.78 + lag)
+    defendant = live.attribute(Segment(35.06, 36.78, "Objection, that is not true.", channel=3))
+    assert (plaintiff.seat, plaintiff.participant_name) == ("plaintiff", "张伟")
+    assert (defendant.seat, defendant.participant_name) == ("defendant", "李娜")
