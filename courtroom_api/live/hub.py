@@ -10,6 +10,8 @@ Back-pressure policy (a slow or dead client never slows capture or other clients
 - *durable* events (finals, revisions, alarms, display changes) are never dropped: a client whose
   queue is full of them is disconnected and resumes with ``after=<last seq it received>``.
 Durable events are kept in a bounded ring so a reconnecting terminal gets everything after N.
+Sealing a segment redacts its events in the ring (and in queues not yet sent), so a viewer who may
+not see sealed content never gets the text again by replaying from an earlier seq.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from courtroom_api.errors import SubscriberClosedError
 DROPPABLE_TYPES = frozenset({"transcript.partial", "meter"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class LiveEvent:
     """One published event with its wire text (and a redacted variant for sealed content)."""
 
@@ -36,7 +38,8 @@ class LiveEvent:
     type: str
     wire: str
     emitted_at: float
-    redacted_wire: str | None = None  # what viewers who may not see sealed content get
+    redacted_wire: str | None = None  # what viewers who may not see sealed content get (set when sealed)
+    segment_id: int | None = None  # the transcript segment a transcript event is about, once filed
 
     @property
     def droppable(self) -> bool:
@@ -55,6 +58,13 @@ def _encode(seq: int, type_: str, emitted_at: float, data: Mapping[str, Any]) ->
         separators=(",", ":"),
         default=str,
     )
+
+
+def _redacted(wire: str, text: str) -> str:
+    """``wire`` with its transcript text and words replaced by ``text`` (a sealed line's placeholder)."""
+    event = json.loads(wire)
+    event["data"] = {**event["data"], "text": text, "words": []}
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 @dataclass(slots=True, eq=False)
@@ -139,18 +149,27 @@ class HearingStream:
         return len(self._subscribers)
 
     def publish(
-        self, type_: str, data: Mapping[str, Any], *, redacted: Mapping[str, Any] | None = None
+        self, type_: str, data: Mapping[str, Any], *, redacted: Mapping[str, Any] | None = None,
+        segment_id: int | None = None,
     ) -> LiveEvent:
-        """Assign the next seq, serialize once, hand to every subscriber. Never blocks."""
+        """Assign the next seq, serialize once, hand to every subscriber. Never blocks.
+
+        ``segment_id``: the transcript segment the event shows (a final's ``data["segment_id"]`` by default).
+        """
         self._seq += 1
         now = time.time()
+        if segment_id is None and type_ == "transcript.final":
+            segment_id = data.get("segment_id")
         event = LiveEvent(
             seq=self._seq,
             type=type_,
             wire=_encode(self._seq, type_, now, data),
             emitted_at=now,
             redacted_wire=_encode(self._seq, type_, now, redacted) if redacted is not None else None,
+            segment_id=segment_id,
         )
+        if type_ == "transcript.filed":  # a held final reached the dossier: it now names its segment
+            self._attach(int(data["seq"]), int(data["segment_id"]))
         if not event.droppable:
             self._ring.append(event)
         if type_ == "display":
@@ -160,6 +179,24 @@ class HearingStream:
             if sub.closed_reason is not None:
                 self._subscribers.discard(sub)
         return event
+
+    def _attach(self, seq: int, segment_id: int) -> None:
+        for event in reversed(self._ring):
+            if event.seq == seq:
+                event.segment_id = segment_id
+                return
+            if event.seq < seq:
+                return
+
+    def seal(self, segment_id: int, text: str) -> int:
+        """Redact the transcript events of a segment sealed now (replays, and queues not yet sent):
+        viewers who may not see sealed content get ``text`` and no words. Returns how many."""
+        redacted = 0
+        for event in self._ring:
+            if event.segment_id == segment_id:
+                event.redacted_wire = _redacted(event.wire, text)
+                redacted += 1
+        return redacted
 
     def subscribe(self, *, after: int | None = None, max_queue: int = 256, may_see_sealed: bool = False) -> Subscriber:
         """A new subscriber; with ``after`` it first gets every durable event with seq > after.

@@ -61,23 +61,25 @@ def _authorize(services: Services, token: str | None, hearing_id: IdPath) -> tup
         return user, str(hearing.status), int(last or 0)
 
 
-def _still_viewer(services: Services, token: str | None, hearing_id: int) -> None:
+def _still_viewer(services: Services, token: str | None, hearing_id: int) -> Principal:
     with services.sessions() as session:
-        _viewer(services, session, token, hearing_id)
+        return _viewer(services, session, token, hearing_id)[0]
 
 
-async def _access_ends(services: Services, token: str | None, hearing_id: int) -> tuple[int, str]:
+async def _access_ends(services: Services, token: str | None, hearing_id: int, sub: Subscriber) -> tuple[int, str]:
     """(close code, reason) once the viewer may no longer watch: the token was revoked or expired, the
     user disabled, or the case's access withdrawn. Checked every ``live_recheck_seconds``, so a
-    stolen terminal's stream ends within that time of its login being revoked."""
+    stolen terminal's stream ends within that time of its login being revoked. A viewer whose role
+    no longer lets them see sealed content gets it redacted from then on (events not yet sent too)."""
     while True:
         await asyncio.sleep(services.settings.auth.live_recheck_seconds)
         try:
-            await asyncio.to_thread(_still_viewer, services, token, hearing_id)
+            user = await asyncio.to_thread(_still_viewer, services, token, hearing_id)
         except AuthenticationError as exc:
             return 4401, str(exc)
         except (NotFoundError, PermissionDeniedError) as exc:
             return 4404, str(exc)
+        sub.may_see_sealed = sub.may_see_sealed and user.may_see_sealed
 
 
 def _control(type_: str, **data: object) -> str:
@@ -103,7 +105,7 @@ async def hearing_socket(
     await websocket.send_text(_control("hello", hearing_id=hearing_id, status=status, last_seq=stream.last_seq,
                                        role=user.role))
     receiver = asyncio.create_task(_drain_incoming(websocket))
-    access = asyncio.create_task(_access_ends(services, token, hearing_id))
+    access = asyncio.create_task(_access_ends(services, token, hearing_id, sub))
     try:
         await _pump(websocket, sub, receiver, access)
     finally:

@@ -69,7 +69,7 @@ def _publish_revision(services, segment, user: Principal, kind: str) -> None:  #
     data = segment_public(segment, True).model_dump(mode="json")
     data["change"] = kind
     redacted = {**data, "text": SEALED_TEXT, "words": []} if segment.sealed else None
-    stream.publish("transcript.revised", data, redacted=redacted)
+    stream.publish("transcript.revised", data, redacted=redacted, segment_id=segment.id)
 
 
 @router.patch("/segments/{segment_id}", response_model=SegmentPublic)
@@ -119,6 +119,9 @@ def _seal(session, services, user: Principal, segments: list, body: SealRequest)
               reason=body.reason)
     session.commit()
     for segment in segments:
+        stream = services.hub.get(segment.hearing_id)
+        if body.sealed and stream is not None:  # closed streams too: they still serve replays
+            stream.seal(segment.id, SEALED_TEXT)
         _publish_revision(services, segment, user, "sealed" if body.sealed else "unsealed")
     return SealResult(segment_ids=[s.id for s in segments], sealed=body.sealed)
 

@@ -43,3 +43,64 @@ def test_socket_refuses_other_case_and_bad_token(world) -> None:
                 raise AssertionError("the socket should have been closed")
             except WebSocketDisconnect as closed:
                 assert closed.code == code
+
+
+def _replayed(c, hid: int, token: str) -> list[dict]:
+    """Every transcript event a viewer gets when it replays the hearing from the start."""
+    with c.websocket_connect(f"/ws/hearings/{hid}?token={token}&after=0") as ws:
+        hello = ws.receive_json()
+        events = []
+        while not events or events[-1]["seq"] < hello["data"]["last_seq"]:
+            event = ws.receive_json()
+            if event["type"] != "reset":
+                events.append(event)
+    return [e for e in events if e["type"] in ("transcript.final", "transcript.revised")]
+
+
+def test_sealing_redacts_what_was_sent_before_from_replays(world) -> None:
+    """A correction and a live final sent before the line was sealed are not replayed to a party or the
+    room's terminal with their text (after=0), also once the hearing's stream has ended; the bench still
+    gets them whole."""
+    c = world.client
+    hid, (seg, other) = _new_hearing_with_segments(world)
+    stream = c.app.state.services.hub.stream(hid)
+    stream.publish("transcript.final", {"kind": "final", "segment_id": other, "text": "The invoice is dated May 1.",
+                                        "words": [{"start": 3.0, "end": 3.4, "text": "The", "p": 0.9}]})
+    held = stream.publish("transcript.final", {"kind": "final", "segment_id": None, "text": "证人住址是长春路八号。",
+                                               "words": []})
+    c.patch(f"/api/segments/{seg}", json={"text": "证人电话是13912345678。", "reason": "补全"}, headers=world.auth("clerk"))
+    stream.publish("transcript.filed", {"seq": held.seq, "segment_id": other})  # the held final reached the dossier
+    for line in (seg, other):
+        assert c.post(f"/api/segments/{line}/seal", json={"reason": "隐私"}, headers=world.auth("judge")).status_code == 200
+    c.app.state.services.hub.close(hid)  # the hearing ended; its ring still serves replays
+    for role in ("party", "terminal"):
+        seen = " ".join(e["data"]["text"] for e in _replayed(c, hid, world.tokens[role]))
+        assert "13912345678" not in seen and "May 1" not in seen and "长春路" not in seen, (role, seen)
+        assert all(e["data"]["words"] == [] for e in _replayed(c, hid, world.tokens[role]))
+    bench = " ".join(e["data"]["text"] for e in _replayed(c, hid, world.tokens["clerk"]))
+    assert "13912345678" in bench and "May 1" in bench and "长春路" in bench
+
+
+def test_an_open_socket_of_a_login_demoted_from_the_bench_gets_sealed_lines_redacted(world) -> None:
+    import time
+
+    c, admin = world.client, world.auth("admin")
+    uid = c.post("/api/users", json={"login": "clerk-moved", "password": "temporary-pw", "role": "clerk"},
+                 headers=admin).json()["id"]
+    token = c.post("/api/auth/token", data={"username": "clerk-moved", "password": "temporary-pw"}).json()["access_token"]
+    hid, (seg, _) = _new_hearing_with_segments(world)
+    auth = c.app.state.services.settings.auth
+    before, auth.live_recheck_seconds = auth.live_recheck_seconds, 0.2
+    try:
+        with c.websocket_connect(f"/ws/hearings/{hid}?token={token}") as ws:
+            assert ws.receive_json()["type"] == "hello"
+            assert c.patch(f"/api/users/{uid}", json={"role": "party"}, headers=admin).status_code == 200
+            assert c.post(f"/api/users/{uid}/grants", json={"case_id": world.ids["case"]}, headers=admin).status_code == 201
+            time.sleep(0.6)  # the socket's access has been checked again since
+            c.patch(f"/api/segments/{seg}", json={"text": "证人住址是机密路。", "reason": "补全"}, headers=world.auth("clerk"))
+            c.post(f"/api/segments/{seg}/seal", json={"reason": "隐私"}, headers=world.auth("judge"))
+            corrected, sealed = _next_of(ws, "transcript.revised"), _next_of(ws, "transcript.revised")
+    finally:
+        auth.live_recheck_seconds = before
+    assert corrected["data"]["text"] == "证人住址是机密路。"  # sent before the seal, as to every viewer
+    assert sealed["data"]["change"] == "sealed" and "机密路" not in sealed["data"]["text"]
