@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from courtroom_api.auth.policy import Action, require
 from courtroom_api.deps import CurrentUser, SessionDep
@@ -34,7 +35,26 @@ def list_events(
     stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if object:
         stmt = stmt.where(AuditEvent.object == object)
-    return session.scalars(stmt).all()
+    events = session.scalars(stmt).all()
+    if user.may_see_sealed:
+        return events
+    sealed = _sealed_objects(session, [e.object for e in events])
+    return [AuditEventPublic(id=e.id, actor=e.actor, action=e.action, object=e.object, occurred_at=e.occurred_at,
+                             details={"sealed": True} if e.object in sealed else e.details) for e in events]
+
+
+def _sealed_objects(session: Session, objects: list[str]) -> set[str]:
+    """Which of ``objects`` ("segment:12", "evidence:3") are sealed now: an administrator reads who did
+    what to them, not the text of a sealed line's corrections or a sealed exhibit's title."""
+    from models import Evidence, TranscriptSegment
+
+    out: set[str] = set()
+    for prefix, model in (("segment", TranscriptSegment), ("evidence", Evidence)):
+        ids = {int(o.split(":", 1)[1]) for o in objects if o.startswith(prefix + ":") and o.split(":", 1)[1].isdigit()}
+        if ids:
+            rows = session.scalars(select(model.id).where(model.id.in_(ids), model.sealed.is_(True)))
+            out |= {f"{prefix}:{i}" for i in rows}
+    return out
 
 
 @router.get("/verify", response_model=AuditVerificationPublic)
