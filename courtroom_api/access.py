@@ -43,7 +43,15 @@ def load_hearing(session: Session, p: Principal, hearing_id: int, action: Action
 
     hearing = get_or_404(session, Hearing, hearing_id, "hearing", for_update=for_update)
     require_case(p, session, hearing.case_id, action)
+    require_room(p, hearing)
     return hearing
+
+
+def require_room(p: Principal, hearing: Any) -> None:
+    """A terminal reaches the hearings held in its own courtroom only, not the rest of their cases'
+    (a case heard in two rooms, a past hearing's transcript): reported as not found."""
+    if p.role == "terminal" and hearing.courtroom_id != p.courtroom_id:
+        raise NotFoundError(f"hearing {hearing.id} not found")
 
 
 def load_segment(session: Session, p: Principal, segment_id: int, action: Action) -> Any:
@@ -51,6 +59,7 @@ def load_segment(session: Session, p: Principal, segment_id: int, action: Action
 
     segment = get_or_404(session, TranscriptSegment, segment_id, "segment")
     require_case(p, session, segment.hearing.case_id, action)
+    require_room(p, segment.hearing)
     require_sealed_access(p, segment.sealed, f"segment {segment_id}")
     return segment
 

@@ -58,7 +58,10 @@ def list_hearings(case_id: IdPath, user: CurrentUser, session: SessionDep) -> ob
     from models import Hearing
 
     load_case(session, user, case_id)
-    return session.scalars(select(Hearing).where(Hearing.case_id == case_id).order_by(Hearing.id)).all()
+    stmt = select(Hearing).where(Hearing.case_id == case_id).order_by(Hearing.id)
+    if user.role == "terminal":  # its own courtroom's hearings only (access.require_room)
+        stmt = stmt.where(Hearing.courtroom_id == user.courtroom_id)
+    return session.scalars(stmt).all()
 
 
 @router.post("/cases/{case_id}/hearings", response_model=HearingPublic, status_code=201)

@@ -140,3 +140,26 @@ def test_the_audit_log_does_not_show_an_administrator_what_a_seal_hides(world) -
     everything = c.get("/api/audit", params={"limit": 1000}, headers=world.auth("admin")).json()
     assert "机密路十八号" not in str(everything) and "王某" not in str(everything)
     assert any(e["action"] == "hearing.create" and e["details"] for e in everything)  # the rest is as it was
+
+
+def test_a_terminal_reaches_its_own_rooms_hearings_only_not_the_rest_of_their_cases(world) -> None:
+    """Case 123 is heard in room 1; its next hearing is scheduled in room 2. Room 1's screen keeps to
+    room 1's hearing and room 2's screen to room 2's, over REST as over the socket; both show the case's
+    evidence (the party screens page through it)."""
+    from test_transcript_api import _new_hearing_with_segments
+
+    c, ids = world.client, world.ids
+    moved, (seg, _) = _new_hearing_with_segments(world)
+    assert c.patch(f"/api/hearings/{moved}", json={"courtroom_id": ids["other_room"]},
+                   headers=world.auth("clerk")).status_code == 200
+    for terminal, own, other in (("terminal", ids["hearing"], moved), ("other_terminal", moved, ids["hearing"])):
+        auth = world.auth(terminal)
+        for path in (f"/api/hearings/{other}", f"/api/hearings/{other}/segments", f"/api/hearings/{other}/annotations",
+                     f"/api/hearings/{other}/transcript?format=vtt", f"/api/hearings/{other}/display"):
+            assert c.get(path, headers=auth).status_code == 404, (terminal, path)
+        assert c.get(f"/api/hearings/{own}/segments", headers=auth).status_code == 200
+        listed = [h["id"] for h in c.get(f"/api/cases/{ids['case']}/hearings", headers=auth).json()]
+        assert own in listed and other not in listed
+        assert c.get(f"/api/cases/{ids['case']}/evidence", headers=auth).status_code == 200
+    assert c.get(f"/api/segments/{seg}", headers=world.auth("terminal")).status_code == 404
+    assert c.get(f"/api/segments/{seg}", headers=world.auth("other_terminal")).status_code == 200
