@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
@@ -165,9 +166,24 @@ def list_annotations(hearing_id: IdPath, user: CurrentUser, session: SessionDep)
 
     load_hearing(session, user, hearing_id, Action.READ_TRANSCRIPT)
     rows = session.scalars(select(Annotation).where(Annotation.hearing_id == hearing_id).order_by(Annotation.id)).all()
-    sealed = set() if user.may_see_sealed else set(session.scalars(select(TranscriptSegment.id).where(
-        TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.sealed.is_(True))))
-    return [a for a in rows if _visible(a, user) and a.segment_id not in sealed]
+    sealed = [] if user.may_see_sealed else session.execute(select(
+        TranscriptSegment.id, TranscriptSegment.start_s, TranscriptSegment.end_s).where(
+        TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.sealed.is_(True))).all()
+    return [a for a in rows if _visible(a, user) and not _on_sealed(a, sealed)]
+
+
+def _on_sealed(annotation: Any, sealed: Sequence[Any]) -> bool:
+    """Whether an annotation is on a sealed line: anchored to it, or to a time inside it (a note on a
+    moment of the recording says what was said then)."""
+    if annotation.segment_id is not None:
+        return any(annotation.segment_id == line.id for line in sealed)
+    if annotation.start_s is None:
+        return False
+    start = annotation.start_s
+    end = annotation.end_s if annotation.end_s is not None and annotation.end_s > start else None
+    if end is None:
+        return any(line.start_s <= start < line.end_s for line in sealed)
+    return any(start < line.end_s and line.start_s < end for line in sealed)
 
 
 @router.post("/hearings/{hearing_id}/annotations", response_model=AnnotationPublic, status_code=201)

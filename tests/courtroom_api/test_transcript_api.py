@@ -323,5 +323,16 @@ def test_range_sealing_and_annotations_visibility(world) -> None:
     assert {note["id"], mark["id"]} <= as_clerk and private["id"] not in as_clerk
     as_party = {a["id"] for a in c.get(f"/api/hearings/{hid}/annotations", headers=world.auth("party")).json()}
     assert note["id"] not in as_party  # on a sealed segment
+    # Notes on a moment or a stretch of the recording: hidden from a party where it is sealed (3.0–5.5 s)
+    timed = {where: c.post(f"/api/hearings/{hid}/annotations", json={"kind": "note", "text": f"在{where}秒",
+                                                                       "visibility": "case", **span},
+                           headers=world.auth("clerk")).json()["id"]
+             for where, span in (("4", {"start_s": 4.0}), ("2-3.5", {"start_s": 2.0, "end_s": 3.5}),
+                                 ("1", {"start_s": 1.0}), ("0.5-2.8", {"start_s": 0.5, "end_s": 2.8}))}
+    as_party = {a["id"] for a in c.get(f"/api/hearings/{hid}/annotations", headers=world.auth("party")).json()}
+    assert timed["4"] not in as_party and timed["2-3.5"] not in as_party
+    assert timed["1"] in as_party and timed["0.5-2.8"] in as_party
+    as_clerk = {a["id"] for a in c.get(f"/api/hearings/{hid}/annotations", headers=world.auth("clerk")).json()}
+    assert set(timed.values()) <= as_clerk
     assert c.delete(f"/api/annotations/{mark['id']}", headers=world.auth("judge")).status_code == 403
     assert c.delete(f"/api/annotations/{mark['id']}", headers=world.auth("clerk")).status_code == 204
