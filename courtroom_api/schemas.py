@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from models.enums import (
     AccessLevel,
@@ -77,7 +77,9 @@ class UserPublic(Orm):
 
 class GrantCreate(BaseModel):
     case_id: DbId
+    # read, or write (submit evidence); sealed items stay the bench's whatever the grant ("sealed" is refused)
     level: AccessLevel = AccessLevel.READ
+    expires_at: AwareDatetime | None = Field(None, description="the grant ends then (with its time zone)")
 
 
 class GrantPublic(Orm):
@@ -86,6 +88,7 @@ class GrantPublic(Orm):
     user_id: int
     level: AccessLevel
     granted_at: datetime
+    expires_at: datetime | None = None
 
 
 # --- courts and courtrooms --------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Who may do what: one table of role → actions, plus per-case scoping and sealing.
 
 - judge, clerk, appeal_judge and admin reach every case of the court; a party only the cases it is
-  granted (``CaseAccess``) or takes part in (``Participant.user_id``); a terminal only the cases
-  heard in the courtroom its token is bound to.
+  granted (``CaseAccess``, until the grant expires) or takes part in (``Participant.user_id``); a
+  terminal only the cases heard in the courtroom its token is bound to. A party changes a case (submits
+  evidence) only where it takes part or holds a write grant: a read grant is read-only.
 - sealed evidence and sealed transcript portions: judge and clerk only.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from courtroom_api.errors import NotFoundError, PermissionDeniedError
@@ -50,6 +51,9 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     "admin": frozenset({A.READ_CASE, A.WRITE_CASE, A.MANAGE_USERS, A.MANAGE_COURTROOMS, A.READ_AUDIT}),
     "terminal": frozenset({A.READ_CASE, A.VIEW_LIVE, A.READ_TRANSCRIPT, A.READ_EVIDENCE}),
 }
+# What changes a case: refused on a case the caller reaches through a read-only grant.
+WRITE_ACTIONS = frozenset({A.WRITE_CASE, A.CONTROL_HEARING, A.CORRECT, A.ANNOTATE, A.SEAL, A.SIGN, A.UNLOCK,
+                           A.UPLOAD_EVIDENCE, A.DISPLAY})
 SEALED_ROLES = frozenset({"judge", "clerk"})
 COURT_WIDE_ROLES = frozenset({"judge", "clerk", "appeal_judge", "admin"})
 
@@ -99,9 +103,30 @@ def case_scope(principal: Principal, session: Session) -> frozenset[int] | None:
             return frozenset()
         rows = session.scalars(select(Hearing.case_id).where(Hearing.courtroom_id == principal.courtroom_id))
         return frozenset(rows)
-    granted = session.scalars(select(CaseAccess.case_id).where(CaseAccess.user_id == principal.user_id))
+    granted = session.scalars(select(CaseAccess.case_id).where(CaseAccess.user_id == principal.user_id, _current()))
     taking_part = session.scalars(select(Participant.case_id).where(Participant.user_id == principal.user_id))
     return frozenset(granted) | frozenset(taking_part)
+
+
+def _current() -> ColumnElement[bool]:
+    """A grant that has not expired."""
+    from models import CaseAccess
+    from models.base import utcnow
+
+    return or_(CaseAccess.expires_at.is_(None), CaseAccess.expires_at > utcnow())
+
+
+def _may_change(principal: Principal, session: Session, case_id: int) -> bool:
+    """A party takes part in the case, or holds a current grant to change it."""
+    from models import CaseAccess, Participant
+    from models.enums import AccessLevel
+
+    if session.scalar(select(Participant.id).where(Participant.user_id == principal.user_id,
+                                                   Participant.case_id == case_id).limit(1)) is not None:
+        return True
+    return session.scalar(select(CaseAccess.id).where(
+        CaseAccess.user_id == principal.user_id, CaseAccess.case_id == case_id,
+        CaseAccess.level != AccessLevel.READ, _current()).limit(1)) is not None
 
 
 def require_case(principal: Principal, session: Session, case_id: int, action: Action = Action.READ_CASE) -> None:
@@ -113,6 +138,9 @@ def require_case(principal: Principal, session: Session, case_id: int, action: A
     scope = case_scope(principal, session)
     if scope is not None and case_id not in scope:
         raise NotFoundError(f"case {case_id} not found")
+    if (scope is not None and principal.role != "terminal" and action in WRITE_ACTIONS
+            and not _may_change(principal, session, case_id)):
+        raise PermissionDeniedError(f"your access to case {case_id} is read-only")
 
 
 def require_sealed_access(principal: Principal, sealed: bool, what: str) -> None:

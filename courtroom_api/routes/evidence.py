@@ -13,7 +13,12 @@ from courtroom_api.access import audit, load_case, load_evidence
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.blobstore import blob_path, file_chunks
 from courtroom_api.deps import CurrentUser, IdPath, MediaUser, ServicesDep, SessionDep, SmallPath
-from courtroom_api.errors import ConflictError, UploadTooLargeError
+from courtroom_api.errors import (
+    ConflictError,
+    PermissionDeniedError,
+    UploadTooLargeError,
+    ValidationFailedError,
+)
 from courtroom_api.evidence import renditions
 from courtroom_api.evidence.upload import StagedUpload, stage_upload
 from courtroom_api.ranges import file_response
@@ -136,6 +141,10 @@ def update_evidence(evidence_id: IdPath, body: EvidenceUpdate, user: CurrentUser
 
     evidence = load_evidence(session, user, evidence_id)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    if not (user.can(Action.WRITE_CASE) or user.can(Action.SEAL)):
+        raise PermissionDeniedError(f"role {user.role!r} may not change evidence")
+    if not changes:
+        raise ValidationFailedError("nothing to change: give a title, description, exhibit number or sealed")
     if "sealed" in changes:
         require(user, Action.SEAL)
     if set(changes) - {"sealed"}:

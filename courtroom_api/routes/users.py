@@ -8,8 +8,9 @@ from sqlalchemy import select
 from courtroom_api.access import audit, get_or_404, load_case
 from courtroom_api.auth.policy import Action, require
 from courtroom_api.deps import CurrentUser, IdPath, SessionDep
-from courtroom_api.errors import NotFoundError
+from courtroom_api.errors import NotFoundError, ValidationFailedError
 from courtroom_api.schemas import GrantCreate, GrantPublic, UserCreate, UserPublic, UserUpdate
+from models.enums import AccessLevel
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
@@ -86,10 +87,15 @@ def grant(user_id: IdPath, body: GrantCreate, user: CurrentUser, session: Sessio
     require(user, Action.MANAGE_USERS)
     _user(session, user_id)
     load_case(session, user, body.case_id)
-    access = CaseAccess(case_id=body.case_id, user_id=user_id, level=body.level, granted_by_id=user.user_id)
+    if body.level == AccessLevel.SEALED:
+        raise ValidationFailedError("sealed items are for the judge and the clerk: a grant cannot open them; "
+                                    "grant 'read' or 'write'")
+    access = CaseAccess(case_id=body.case_id, user_id=user_id, level=body.level, granted_by_id=user.user_id,
+                        expires_at=body.expires_at)
     session.add(access)
     session.flush()
-    audit(session, user, "access.grant", f"case:{body.case_id}", user_id=user_id, level=body.level.value)
+    audit(session, user, "access.grant", f"case:{body.case_id}", user_id=user_id, level=body.level.value,
+          expires_at=body.expires_at.isoformat() if body.expires_at else None)
     session.commit()
     return access
 

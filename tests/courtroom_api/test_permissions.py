@@ -163,3 +163,54 @@ def test_a_terminal_reaches_its_own_rooms_hearings_only_not_the_rest_of_their_ca
         assert c.get(f"/api/cases/{ids['case']}/evidence", headers=auth).status_code == 200
     assert c.get(f"/api/segments/{seg}", headers=world.auth("terminal")).status_code == 404
     assert c.get(f"/api/segments/{seg}", headers=world.auth("other_terminal")).status_code == 200
+
+
+def test_a_read_grant_is_read_only_and_a_grant_ends_when_it_expires(world) -> None:
+    """A lawyer granted a case to read does not file evidence in it; a write grant does; a grant past its
+    end reaches nothing; a grant cannot open sealed items (they are the bench's)."""
+    from datetime import UTC, datetime, timedelta
+
+    from evidence_files import png_bytes
+
+    c, admin, case = world.client, world.auth("admin"), world.ids["case"]
+    logins = {}
+    for login, grant in (("reader", {"level": "read"}), ("writer", {"level": "write"}),
+                         ("expired", {"level": "write", "expires_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat()}),
+                         ("current", {"level": "read", "expires_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()})):
+        uid = c.post("/api/users", json={"login": f"lawyer-{login}", "password": "lawyer-password", "role": "party"},
+                     headers=admin).json()["id"]
+        r = c.post(f"/api/users/{uid}/grants", json={"case_id": case, **grant}, headers=admin)
+        assert r.status_code == 201, r.text
+        token = c.post("/api/auth/token", data={"username": f"lawyer-{login}", "password": "lawyer-password"}).json()
+        logins[login] = {"Authorization": f"Bearer {token['access_token']}"}
+
+    def upload(who: str) -> int:
+        return c.post(f"/api/cases/{case}/evidence", params={"title": "补充证据", "filename": "a.png"}, content=png_bytes(),
+                      headers={**logins[who], "Content-Type": "image/png"}).status_code
+
+    assert c.get(f"/api/cases/{case}", headers=logins["reader"]).status_code == 200
+    assert upload("reader") == 403
+    assert upload("writer") == 201
+    assert c.get(f"/api/cases/{case}", headers=logins["expired"]).status_code == 404 and upload("expired") == 404
+    assert c.get(f"/api/cases/{case}", headers=logins["current"]).status_code == 200
+    assert c.post(f"/api/cases/{case}/evidence", params={"title": "当事人证据", "filename": "b.png"}, content=png_bytes(),
+                  headers={**world.auth("party"), "Content-Type": "image/png"}).status_code == 201
+    spare = world.ids["user_spare"]
+    for bad in ({"level": "sealed"}, {"level": "read", "expires_at": "2030-01-01T00:00:00"}):
+        assert c.post(f"/api/users/{spare}/grants", json={"case_id": case, **bad}, headers=admin).status_code == 422
+
+
+def test_an_empty_evidence_change_is_refused_and_not_audited(world) -> None:
+    """A role that may not change evidence is refused even with nothing to change (it used to get 200 and
+    an 'evidence.update' in the audit chain under its name); the bench gets 422 for an empty change."""
+    from evidence_files import png_bytes
+
+    c = world.client
+    exhibit = c.post(f"/api/cases/{world.ids['case']}/evidence", params={"title": "照片", "filename": "a.png"},
+                     content=png_bytes(), headers={**world.auth("clerk"), "Content-Type": "image/png"}).json()["id"]
+    for role in ("party", "appeal_judge", "terminal"):
+        assert c.patch(f"/api/evidence/{exhibit}", json={"title": None, "sealed": None},
+                       headers=world.auth(role)).status_code == 403, role
+    assert c.patch(f"/api/evidence/{exhibit}", json={}, headers=world.auth("clerk")).status_code == 422
+    events = c.get("/api/audit", params={"object": f"evidence:{exhibit}"}, headers=world.auth("judge")).json()
+    assert [e["action"] for e in events] == ["evidence.submit"]
