@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from courtroom_api import errors as e
@@ -23,6 +23,7 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (e.RangeNotSatisfiableError, 416),
     (e.EvidenceRejectedError, 422),
     (e.ValidationFailedError, 422),
+    (DataError, 422),  # a value the database cannot store (PostgreSQL: text with NUL)
     (SearchError, 422),
     (e.ExportError, 503),
     (BlobStoreFullError, 507),
@@ -33,6 +34,8 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
 def _detail(exc: Exception) -> str:
     if isinstance(exc, IntegrityError):
         return "conflicts with existing data (duplicate or still referenced): " + str(exc.orig).split("\n")[0]
+    if isinstance(exc, DataError):
+        return "a value the database cannot store: " + str(exc.orig).split("\n")[0]
     if isinstance(exc, StaleDataError):  # a versioned row (a transcript line) changed under the request
         return "changed by someone else meanwhile; nothing was changed: read it again and retry"
     return str(exc)

@@ -23,6 +23,10 @@ from models.enums import (
 Name = Field(min_length=1, max_length=200)
 MAX_ID = 2**53 - 1
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Text without control characters (NUL is refused by PostgreSQL; a line break in a title or file name
+# would end up in a download's Content-Disposition): one line, or lines.
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 
 class Orm(BaseModel):
@@ -366,9 +370,9 @@ class EvidencePublic(Orm):
 
 
 class EvidenceUpdate(BaseModel):
-    title: str | None = Field(default=None, min_length=1, max_length=300)
-    description: str | None = Field(default=None, max_length=5000)
-    exhibit_number: str | None = Field(default=None, min_length=1, max_length=50)
+    title: str | None = Field(default=None, min_length=1, max_length=300, pattern=ONE_LINE)
+    description: str | None = Field(default=None, max_length=5000, pattern=LINES)
+    exhibit_number: str | None = Field(default=None, min_length=1, max_length=50, pattern=ONE_LINE)
     sealed: bool | None = None
 
 

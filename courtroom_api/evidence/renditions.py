@@ -1,13 +1,20 @@
 """Renditions of evidence for zooming screens: scaled images, deep-zoom tiles, PDF pages as images.
 
 Results are cached on disk by (blob sha256, parameters); blobs are write-once, so a cached
-rendition never goes stale. All functions are CPU work: call them from a worker thread.
+rendition never goes stale. All functions are CPU work: call them from a worker thread. At most
+``RENDERS_AT_ONCE`` renders run at a time (each decodes a whole image or page: hundreds of MB for a
+large scan), so a courtroom's screens opening a new exhibit together do not exhaust the memory.
+Images are shown upright as their EXIF orientation says (a phone photo is stored sideways).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
+import os
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +22,10 @@ from courtroom_api.errors import NotFoundError, ValidationFailedError
 
 TILE_PX = 256
 MAX_RENDER_PX = 4096
+MAX_RENDER_PIXELS = MAX_RENDER_PX * MAX_RENDER_PX  # a rendered page: a 612 × 14400 pt page at 4096 wide was 2.7 GB
+RENDERS_AT_ONCE = 2
+_renders = threading.BoundedSemaphore(RENDERS_AT_ONCE)
+_TRANSPOSED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +56,22 @@ class RenditionCache:
         path = self.root / sha256[:2] / sha256 / key
         if path.exists():
             return path.read_bytes()
-        data: bytes = make()
+        with _renders:
+            if path.exists():  # made while this request waited its turn
+                return path.read_bytes()
+            data: bytes = make()
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        # A temporary file of this request's own: screens asking for the same page at once each write
+        # theirs and the last rename wins (one shared ".tmp" name made some of them fail).
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key}.")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
         return data
 
 
@@ -61,42 +83,47 @@ def _encode(image, fmt: str = "JPEG") -> bytes:  # type: ignore[no-untyped-def]
     return buf.getvalue()
 
 
+def _upright_size(image) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """The image's size as shown: EXIF orientations 5-8 turn it a quarter (read without decoding)."""
+    w, h = image.size
+    return (h, w) if image.getexif().get(0x0112) in _TRANSPOSED else (w, h)
+
+
 def tile_grid(path: Path) -> TileGrid:
     from PIL import Image
 
     with Image.open(path) as image:
-        w, h = image.size
+        w, h = _upright_size(image)
     return TileGrid(w, h, TILE_PX, max(0, math.ceil(math.log2(max(w, h)))))
 
 
 def scaled_image(path: Path, max_px: int) -> bytes:
-    """The whole image fitted into ``max_px`` × ``max_px`` (JPEG)."""
-    from PIL import Image
+    """The whole image, upright, fitted into ``max_px`` × ``max_px`` (JPEG)."""
+    from PIL import Image, ImageOps
 
     if not 16 <= max_px <= MAX_RENDER_PX:
         raise ValidationFailedError(f"max_px must be between 16 and {MAX_RENDER_PX}")
     with Image.open(path) as image:
-        image.thumbnail((max_px, max_px))
-        return _encode(image)
+        image.thumbnail((max_px, max_px))  # (before turning it: a quarter turn of the reduced image is cheap)
+        return _encode(ImageOps.exif_transpose(image))
 
 
 def image_tile(path: Path, level: int, col: int, row: int) -> bytes:
-    """One ``TILE_PX`` tile of the deep-zoom pyramid (JPEG)."""
-    from PIL import Image
+    """One ``TILE_PX`` tile of the deep-zoom pyramid of the upright image (JPEG)."""
+    from PIL import Image, ImageOps
 
     grid = tile_grid(path)
     cols, rows = grid.columns_rows(level) if 0 <= level <= grid.max_level else (0, 0)
     if not (0 <= col < cols and 0 <= row < rows):
         raise NotFoundError(f"no tile at level {level}, column {col}, row {row}")
-    w, h = grid.level_size(level)
-    with Image.open(path) as image:
-        scale = image.width / w
-        left, top = col * TILE_PX * scale, row * TILE_PX * scale
-        box = (left, top, min(w, (col + 1) * TILE_PX) * scale, min(h, (row + 1) * TILE_PX) * scale)
-        region = image.crop(box)
-        region = region.resize((max(1, min(w, (col + 1) * TILE_PX) - col * TILE_PX),
-                                max(1, min(h, (row + 1) * TILE_PX) - row * TILE_PX)))
-        return _encode(region)
+    w, h = grid.level_size(level)  # this level's size; the tile is its part [x0, x1) × [y0, y1)
+    x0, y0 = col * TILE_PX, row * TILE_PX
+    x1, y1 = min(w, x0 + TILE_PX), min(h, y0 + TILE_PX)
+    with Image.open(path) as source:
+        image = ImageOps.exif_transpose(source)
+        sx, sy = image.width / w, image.height / h  # each axis its own scale (a level rounds each up)
+        box = (x0 * sx, y0 * sy, min(image.width, x1 * sx), min(image.height, y1 * sy))
+        return _encode(image.resize((max(1, x1 - x0), max(1, y1 - y0)), box=box))
 
 
 def pdf_page_count(path: Path) -> int:
@@ -119,10 +146,17 @@ def pdf_page_image(path: Path, page: int, width_px: int) -> bytes:
     try:
         if not 1 <= page <= len(pdf):
             raise NotFoundError(f"the document has {len(pdf)} pages; there is no page {page}")
-        pdf_page = pdf[page - 1]
-        scale = width_px / pdf_page.get_width()
-        image = pdf_page.render(scale=scale).to_pil()
-        pdf_page.close()
+        try:
+            pdf_page = pdf[page - 1]
+            w, h = pdf_page.get_size()
+            if w <= 0 or h <= 0:
+                raise ValidationFailedError(f"page {page} of this document has no area to render")
+            # ``width_px`` wide, unless the page is so long that it would pass MAX_RENDER_PIXELS: then narrower
+            scale = min(width_px / w, 0.995 * math.sqrt(MAX_RENDER_PIXELS / (w * h)))  # (pdfium rounds up)
+            image = pdf_page.render(scale=scale).to_pil()
+            pdf_page.close()
+        except pdfium.PdfiumError as exc:
+            raise ValidationFailedError(f"page {page} of this document cannot be rendered: {exc}") from exc
         return _encode(image, "PNG")
     finally:
         pdf.close()

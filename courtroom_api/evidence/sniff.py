@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,15 +124,34 @@ def resolve_type(head: bytes, claimed_mime: str | None, filename: str | None) ->
     return TYPES[by_ext or claimed or sniffed]
 
 
+# Word writes its parts stored or deflated, and compresses XML some 5-20 times; a member claiming far more
+# (or the archive unpacking to more than this) is a zip bomb, refused before a byte of it is inflated.
+DOCX_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+DOCX_MAX_RATIO = 200
+DOCX_MAX_UNPACKED = 1 << 30
+
+
 def check_docx(path: Path) -> None:
-    """A DOCX is a ZIP holding word/document.xml; anything else is refused."""
+    """A DOCX is a ZIP holding word/document.xml; anything else is refused (so is a zip bomb)."""
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
+            members = archive.infolist()
+            names = {m.filename for m in members}
             if "word/document.xml" not in names or "[Content_Types].xml" not in names:
                 raise EvidenceRejectedError("ZIP archive is not a Word document (no word/document.xml)")
+            for m in members:
+                if m.flag_bits & 0x1:
+                    raise EvidenceRejectedError(f"encrypted DOCX member {m.filename}: upload the document unencrypted")
+                if m.compress_type not in DOCX_METHODS:
+                    raise EvidenceRejectedError(f"DOCX member {m.filename} uses compression method {m.compress_type},"
+                                                " which Word does not write")
+                if m.file_size > DOCX_MAX_RATIO * max(m.compress_size, 1024):
+                    raise EvidenceRejectedError(f"DOCX member {m.filename} would unpack to {m.file_size} bytes "
+                                                f"from {m.compress_size}: refused as a zip bomb")
+            if sum(m.file_size for m in members) > DOCX_MAX_UNPACKED:
+                raise EvidenceRejectedError("DOCX would unpack to more than 1 GiB: refused as a zip bomb")
             bad = archive.testzip()
             if bad is not None:
                 raise EvidenceRejectedError(f"corrupt DOCX: member {bad} fails its CRC check")
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
         raise EvidenceRejectedError(f"corrupt DOCX: {exc}") from exc

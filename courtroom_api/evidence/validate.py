@@ -10,6 +10,7 @@ from courtroom_api.errors import EvidenceRejectedError
 from courtroom_api.evidence.sniff import FileType, check_docx
 
 PROBE_TIMEOUT_S = 120
+MAX_PAGE_PT = 14_400  # PDF's own page size limit (200 inches)
 
 
 def validate(path: Path, file_type: FileType) -> None:
@@ -24,11 +25,20 @@ def validate(path: Path, file_type: FileType) -> None:
         _check_media(path, file_type.kind)
 
 
+# Pillow's own bomb threshold (it only warns up to twice this): a 600 dpi A3 scan is 35 Mpx, a phone
+# photo 12-48 Mpx; a 560 KB PNG claiming 144 Mpx cost 1.7 GB a tile request before it was refused here.
+MAX_IMAGE_PIXELS = 89_478_485
+
+
 def _check_image(path: Path) -> None:
     from PIL import Image
 
     try:
         with Image.open(path) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise EvidenceRejectedError(
+                    f"image of {image.width} × {image.height} pixels is larger than the {MAX_IMAGE_PIXELS // 1_000_000} "
+                    "megapixels a screen can page through: scale it down or split it")
             image.load()  # decodes every pixel: a truncated file fails here
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise EvidenceRejectedError(f"corrupt image: {exc}") from exc
@@ -44,12 +54,30 @@ def _check_pdf(path: Path) -> None:
     try:
         if len(pdf) == 0:
             raise EvidenceRejectedError("PDF has no pages")
+        for number in range(len(pdf)):  # a page the screens could not show is refused now, not at the hearing
+            try:
+                page = pdf[number]
+            except pdfium.PdfiumError as exc:
+                raise EvidenceRejectedError(f"corrupt PDF: page {number + 1} cannot be read ({exc})") from exc
+            width, height = page.get_size()
+            page.close()
+            if not (0 < width <= MAX_PAGE_PT and 0 < height <= MAX_PAGE_PT):
+                raise EvidenceRejectedError(f"PDF page {number + 1} measures {width:.0f} × {height:.0f} points "
+                                            f"(at most {MAX_PAGE_PT} a side)")
     finally:
         pdf.close()
 
 
 def _check_media(path: Path, kind: str) -> None:
     """ffprobe must find a stream of the right kind; audio is fully decoded with errors fatal."""
+    try:
+        _probe_media(path, kind)
+    except subprocess.TimeoutExpired as exc:
+        raise EvidenceRejectedError(f"the {kind} file could not be checked within {PROBE_TIMEOUT_S} s: "
+                                    "upload it in shorter parts") from exc
+
+
+def _probe_media(path: Path, kind: str) -> None:
     probe = subprocess.run(
         ["ffprobe", "-v", "error", "-show_entries", "stream=codec_type", "-of", "json", str(path)],
         capture_output=True, text=True, timeout=PROBE_TIMEOUT_S,

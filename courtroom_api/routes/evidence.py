@@ -22,7 +22,7 @@ from courtroom_api.errors import (
 from courtroom_api.evidence import renditions
 from courtroom_api.evidence.upload import StagedUpload, stage_upload
 from courtroom_api.ranges import file_response
-from courtroom_api.schemas import EvidencePublic, EvidenceUpdate, PagesInfo, TileInfo
+from courtroom_api.schemas import LINES, ONE_LINE, EvidencePublic, EvidenceUpdate, PagesInfo, TileInfo
 from courtroom_api.services import Services
 
 router = APIRouter(prefix="/api", tags=["evidence"])
@@ -92,10 +92,10 @@ def _file_evidence(services: Services, user: Principal, case_id: IdPath, staged:
 )
 async def upload_evidence(
     case_id: IdPath, request: Request, user: CurrentUser, services: ServicesDep,
-    title: Annotated[str, Query(min_length=1, max_length=300)],
-    filename: Annotated[str | None, Query(max_length=255)] = None,
-    exhibit_number: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
-    description: Annotated[str, Query(max_length=5000)] = "",
+    title: Annotated[str, Query(min_length=1, max_length=300, pattern=ONE_LINE)],
+    filename: Annotated[str | None, Query(max_length=255, pattern=ONE_LINE)] = None,
+    exhibit_number: Annotated[str | None, Query(min_length=1, max_length=50, pattern=ONE_LINE)] = None,
+    description: Annotated[str, Query(max_length=5000, pattern=LINES)] = "",
     sealed: bool = False,
     content_type: Annotated[str | None, Header()] = None,
 ) -> object:
@@ -107,7 +107,7 @@ async def upload_evidence(
     """
     from models import Evidence
 
-    await asyncio.to_thread(_check_case, services, user, case_id)
+    await asyncio.to_thread(_check_case, services, user, case_id, exhibit_number)
     limit = services.settings.storage.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -125,9 +125,15 @@ async def upload_evidence(
         return session.get(Evidence, evidence_id)
 
 
-def _check_case(services: Services, user: Principal, case_id: IdPath) -> None:
+def _check_case(services: Services, user: Principal, case_id: IdPath, exhibit_number: str | None) -> None:
+    """Refuse before a byte is received (and so before anything is stored) what can be refused now."""
+    from models import Evidence
+
     with services.sessions() as session:
         load_case(session, user, case_id, Action.UPLOAD_EVIDENCE)
+        if exhibit_number and session.scalar(select(Evidence.id).where(
+                Evidence.case_id == case_id, Evidence.exhibit_number == exhibit_number)) is not None:
+            raise ConflictError(f"exhibit number {exhibit_number!r} is already used in case {case_id}")
 
 
 @router.get("/evidence/{evidence_id}", response_model=EvidencePublic)
