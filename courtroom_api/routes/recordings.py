@@ -2,17 +2,20 @@
 
 A finalized recording's files are write-once blobs: the multi-channel file (``blob_sha256``),
 and in ``channel_layout`` each seat's track (``track_sha256``); the listening mixdown is the
-layout entry with ``seat == "mixdown"``.
+layout entry with ``seat == "mixdown"``. Those who may not see sealed lines get each file silent
+where the hearing's sealed lines were said.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
+from courtroom_api import sealed_audio
 from courtroom_api.access import get_or_404, load_hearing
 from courtroom_api.auth.media import issue_media_token, with_media_token
 from courtroom_api.auth.policy import Action, Principal
@@ -25,6 +28,7 @@ from courtroom_api.services import Services
 
 router = APIRouter(prefix="/api", tags=["recordings"])
 MIXDOWN = "mixdown"
+SUFFIX = {"audio/flac": ".flac", "audio/ogg": ".ogg"}
 RANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
     206: {"description": "partial content"}, 416: {"description": "range not satisfiable"},
 }
@@ -66,8 +70,8 @@ def recording_audio(
     recording = _recording(session, user, recording_id)
     if not recording.blob_sha256:
         raise NotFoundError(f"recording {recording_id} is not finalized yet")
-    path = blob_path(services.blobs, recording.blob_sha256)
-    return file_response(path, media_type="audio/flac", range_header=range_, etag=recording.blob_sha256,
+    path, etag = _served(session, services, user, recording, recording.blob_sha256, "audio/flac")
+    return file_response(path, media_type="audio/flac", range_header=range_, etag=etag,
                          filename=f"hearing-{recording.hearing_id}-recording-{recording_id}.flac")
 
 
@@ -81,9 +85,25 @@ def recording_track(
     entry = next((e for e in recording.channel_layout or [] if e.get("seat") == seat and e.get("track_sha256")), None)
     if entry is None:
         raise NotFoundError(f"recording {recording_id} has no track for seat {seat!r}")
-    path = blob_path(services.blobs, entry["track_sha256"])
-    return file_response(path, media_type=_mime(entry, "audio/ogg"), range_header=range_,
-                         etag=entry["track_sha256"], filename=f"hearing-{recording.hearing_id}-{seat}{path.suffix}")
+    mime = _mime(entry, "audio/ogg")
+    path, etag = _served(session, services, user, recording, entry["track_sha256"], mime)
+    return file_response(path, media_type=mime, range_header=range_, etag=etag,
+                         filename=f"hearing-{recording.hearing_id}-{seat}{SUFFIX.get(mime, '')}")
+
+
+def _served(session, services: Services, user: Principal, recording, sha256: str,  # type: ignore[no-untyped-def]
+            mime: str) -> tuple[Path, str]:
+    """(file, ETag) of a recording file for ``user``: the blob, or for those who may not see sealed
+    lines a copy silent where the hearing's sealed lines were said (``courtroom_api.sealed_audio``)."""
+    path = blob_path(services.blobs, sha256)
+    if user.may_see_sealed:
+        return path, sha256
+    spans = sealed_audio.sealed_spans(session, recording.hearing_id)
+    if not spans:
+        return path, sha256
+    copy = sealed_audio.silenced_copy(path, spans, services.renditions_dir / "sealed-audio", sha256,
+                                      SUFFIX.get(mime, ""))
+    return copy, f"{sha256}-sealed-{sealed_audio.spans_key(spans)}"
 
 
 @router.get("/recordings/{recording_id}/mixdown", response_class=Response, responses=RANGE_RESPONSES)

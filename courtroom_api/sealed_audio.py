@@ -1,0 +1,89 @@
+"""A hearing's recording as heard by those who may not see its sealed portions: silent there.
+
+Sealing a line hides its text from parties, terminals and appeal judges in lists, exports, search and
+the live stream; its audio is the same words. So for them every recording file of the hearing (the
+multi-channel file, each seat's track, the mixdown) is served as a copy with the sealed lines' time
+spans (padded for word-timing error) silenced, made once per set of spans and cached beside the
+evidence renditions; the bench gets the original. The original blob is never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+PAD_S = 0.3  # word times are ±0.1-0.2 s; a sealed name must not leak at a span's edge
+BLOCK_FRAMES = 1 << 16
+
+
+def sealed_spans(session: Session, hearing_id: int) -> list[tuple[float, float]]:
+    """The hearing's sealed lines as merged, padded ``(start_s, end_s)`` spans of recording time."""
+    from models import TranscriptSegment
+
+    rows = session.execute(select(TranscriptSegment.start_s, TranscriptSegment.end_s).where(
+        TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.sealed.is_(True))
+        .order_by(TranscriptSegment.start_s)).all()
+    spans: list[tuple[float, float]] = []
+    for start, end in rows:
+        start, end = max(0.0, start - PAD_S), end + PAD_S
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def spans_key(spans: Sequence[tuple[float, float]]) -> str:
+    """A short name for a set of spans (the cached copy's name, and part of its ETag)."""
+    text = ";".join(f"{a:.3f}-{b:.3f}" for a, b in spans)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def silenced_copy(source: Path, spans: Sequence[tuple[float, float]], cache_dir: Path, sha256: str,
+                  suffix: str) -> Path:
+    """``source`` (FLAC, Opus, any format libsndfile writes) with ``spans`` silenced, cached under
+    ``cache_dir``; streamed in blocks (a day's six-channel recording is gigabytes)."""
+    target = cache_dir / sha256[:2] / sha256 / f"sealed-{spans_key(spans)}{suffix}"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=suffix)
+    os.close(fd)
+    try:
+        _silence(source, spans, Path(tmp))
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    return target
+
+
+def _silence(source: Path, spans: Sequence[tuple[float, float]], out_path: Path) -> None:
+    import soundfile as sf
+
+    with sf.SoundFile(source) as src:
+        # PCM is copied sample for sample (as integers: no rounding); lossy codecs are re-encoded
+        dtype = "int32" if src.subtype.startswith("PCM") else "float32"
+        rate = src.samplerate
+        cuts = [(round(a * rate), round(b * rate)) for a, b in spans]
+        with sf.SoundFile(out_path, "w", samplerate=rate, channels=src.channels, format=src.format,
+                          subtype=src.subtype) as out:
+            first = 0
+            while True:
+                block = src.read(BLOCK_FRAMES, dtype=dtype, always_2d=True)
+                if not len(block):
+                    break
+                last = first + len(block)
+                for a, b in cuts:
+                    if a < last and b > first:
+                        block[max(a, first) - first : min(b, last) - first] = 0
+                out.write(np.ascontiguousarray(block))
+                first = last

@@ -1,0 +1,80 @@
+"""A sealed line is not heard either: recordings served to those who may not see sealed lines are silent
+where they were said (the multi-channel file, seat tracks and the Opus mixdown); the bench hears all."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import soundfile as sf
+from test_transcript_api import _new_hearing_with_segments
+
+RATE = 16_000
+
+
+def _tone(seconds: float, channels: int) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return np.repeat((0.3 * np.sin(2 * np.pi * 440 * t))[:, None], channels, axis=1).astype(np.float32)
+
+
+def _encoded(audio: np.ndarray, fmt: str, subtype: str) -> bytes:
+    out = io.BytesIO()
+    sf.write(out, audio, RATE, format=fmt, subtype=subtype)
+    return out.getvalue()
+
+
+def _recorded_hearing(world) -> tuple[int, int, int, dict[str, bytes]]:
+    """A hearing with lines at 0-2.5 s and 3.0-5.5 s and a finalized 10 s recording of a steady tone."""
+    from models import Recording
+    from models.db import make_engine, session_factory
+
+    hid, (first, second) = _new_hearing_with_segments(world)
+    files = {"recording": _encoded(_tone(10, 4), "FLAC", "PCM_24"), "plaintiff": _encoded(_tone(10, 1), "FLAC", "PCM_16"),
+             "mixdown": _encoded(_tone(10, 1), "OGG", "OPUS")}
+    blobs = world.client.app.state.services.blobs
+    sha = {name: blobs.put_stream([data]).sha256 for name, data in files.items()}
+    layout = [{"channel": 2, "seat": "plaintiff", "role": "plaintiff", "track_sha256": sha["plaintiff"],
+               "mime_type": "audio/flac"},
+              {"channel": None, "seat": "mixdown", "role": None, "track_sha256": sha["mixdown"], "mime_type": "audio/ogg"}]
+    engine = make_engine(str(world.client.app.state.services.engine.url.render_as_string(hide_password=False)))
+    with session_factory(engine)() as s:
+        row = Recording(hearing_id=hid, sample_rate=RATE, channel_count=4, channel_layout=layout,
+                        blob_sha256=sha["recording"], duration_s=10.0)
+        s.add(row)
+        s.commit()
+        recording = row.id
+    engine.dispose()
+    return hid, second, recording, files
+
+
+def _rms(audio: np.ndarray, start: float, end: float) -> float:
+    part = audio[int(start * RATE) : int(end * RATE)]
+    return float(np.sqrt(np.mean(np.square(part.astype(np.float64)))))
+
+
+def test_a_sealed_line_is_silent_in_every_recording_file_for_those_who_may_not_see_it(world) -> None:
+    c = world.client
+    hid, sealed, recording, files = _recorded_hearing(world)
+    paths = {"recording": f"/api/recordings/{recording}/audio", "plaintiff": f"/api/recordings/{recording}/tracks/plaintiff",
+             "mixdown": f"/api/recordings/{recording}/mixdown"}
+    assert c.post(f"/api/segments/{sealed}/seal", json={"reason": "未成年人"}, headers=world.auth("judge")).status_code == 200
+    for name, path in paths.items():
+        bench = c.get(path, headers=world.auth("clerk"))
+        assert bench.status_code == 200 and bench.content == files[name]  # the original, byte for byte
+        for role in ("party", "appeal_judge"):
+            heard = c.get(path, headers=world.auth(role))
+            assert heard.status_code == 200 and heard.headers["etag"] != bench.headers["etag"]
+            audio, rate = sf.read(io.BytesIO(heard.content), dtype="float32", always_2d=True)
+            assert rate == RATE and abs(len(audio) - 10 * RATE) < RATE // 10 and audio.shape[1] == (4 if name == "recording" else 1)
+            assert _rms(audio, 3.0, 5.5) < 0.003, (name, role)  # the sealed line (3.0-5.5 s)
+            assert _rms(audio, 0.5, 2.5) > 0.15 and _rms(audio, 6.2, 9.5) > 0.15, (name, role)
+        ranged = c.get(path, headers={**world.auth("party"), "Range": "bytes=0-99"})
+        assert ranged.status_code == 206 and ranged.content == heard.content[:100]
+    pcm = sf.info(io.BytesIO(c.get(paths["recording"], headers=world.auth("party")).content))
+    assert (pcm.format, pcm.subtype) == ("FLAC", "PCM_24")
+    play = c.get(f"/api/hearings/{hid}/play", params={"t": 3.5}, headers=world.auth("party"), follow_redirects=False)
+    assert play.status_code == 307 and play.headers["location"].startswith(paths["mixdown"])
+    # Unsealed, the line is heard again by everyone
+    assert c.post(f"/api/segments/{sealed}/seal", json={"sealed": False, "reason": "公开"},
+                  headers=world.auth("judge")).status_code == 200
+    assert c.get(paths["recording"], headers=world.auth("party")).content == files["recording"]
