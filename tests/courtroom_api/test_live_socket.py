@@ -97,10 +97,10 @@ def test_an_open_socket_of_a_login_demoted_from_the_bench_gets_sealed_lines_reda
             assert c.patch(f"/api/users/{uid}", json={"role": "party"}, headers=admin).status_code == 200
             assert c.post(f"/api/users/{uid}/grants", json={"case_id": world.ids["case"]}, headers=admin).status_code == 201
             time.sleep(0.6)  # the socket's access has been checked again since
-            c.patch(f"/api/segments/{seg}", json={"text": "证人住址是机密路。", "reason": "补全"}, headers=world.auth("clerk"))
+            c.patch(f"/api/segments/{seg}", json={"text": "证人住址是和平路。", "reason": "补全"}, headers=world.auth("clerk"))
             c.post(f"/api/segments/{seg}/seal", json={"reason": "隐私"}, headers=world.auth("judge"))
             corrected, sealed = _next_of(ws, "transcript.revised"), _next_of(ws, "transcript.revised")
     finally:
         auth.live_recheck_seconds = before
-    assert corrected["data"]["text"] == "证人住址是机密路。"  # sent before the seal, as to every viewer
-    assert sealed["data"]["change"] == "sealed" and "机密路" not in sealed["data"]["text"]
+    assert corrected["data"]["text"] == "证人住址是和平路。"  # sent before the seal, as to every viewer
+    assert sealed["data"]["change"] == "sealed" and "和平路" not in sealed["data"]["text"]

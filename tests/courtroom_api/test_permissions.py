@@ -123,14 +123,14 @@ def test_the_audit_log_does_not_show_an_administrator_what_a_seal_hides(world) -
     c = world.client
     _, (seg, _) = _new_hearing_with_segments(world)
     assert c.post(f"/api/segments/{seg}/seal", json={"reason": "隐私"}, headers=world.auth("judge")).status_code == 200
-    assert c.patch(f"/api/segments/{seg}", json={"text": "证人住址是机密路十八号。", "reason": "门牌号"},
+    assert c.patch(f"/api/segments/{seg}", json={"text": "证人住址是幸福路十八号。", "reason": "门牌号"},
                    headers=world.auth("clerk")).status_code == 200
     r = c.post(f"/api/cases/{world.ids['case']}/evidence", params={"title": "照片", "filename": "a.png", "sealed": True},
                content=png_bytes(), headers={**world.auth("clerk"), "Content-Type": "image/png"})
     exhibit = r.json()["id"]
     assert c.patch(f"/api/evidence/{exhibit}", json={"title": "未成年人王某伤情照片"},
                    headers=world.auth("judge")).status_code == 200
-    for obj, action, secret in ((f"segment:{seg}", "segment.correct", "机密路"),
+    for obj, action, secret in ((f"segment:{seg}", "segment.correct", "幸福路"),
                                 (f"evidence:{exhibit}", "evidence.update", "王某")):
         admin = c.get("/api/audit", params={"object": obj}, headers=world.auth("admin")).json()
         judge = c.get("/api/audit", params={"object": obj}, headers=world.auth("judge")).json()
@@ -138,7 +138,7 @@ def test_the_audit_log_does_not_show_an_administrator_what_a_seal_hides(world) -
         assert secret not in str(admin) and all(e["details"] == {"sealed": True} for e in admin)
         assert secret in str(judge)
     everything = c.get("/api/audit", params={"limit": 1000}, headers=world.auth("admin")).json()
-    assert "机密路十八号" not in str(everything) and "王某" not in str(everything)
+    assert "幸福路十八号" not in str(everything) and "王某" not in str(everything)
     assert any(e["action"] == "hearing.create" and e["details"] for e in everything)  # the rest is as it was
 
 
