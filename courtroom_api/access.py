@@ -37,12 +37,21 @@ def load_case(session: Session, p: Principal, case_id: int, action: Action = Act
     return case
 
 
+def _require_case_of(p: Principal, session: Session, case_id: int, action: Action, what: str) -> None:
+    """``require_case`` for an object of the case, reported as that object not found: "case 7 not
+    found" for segment 512 would tell an outsider that the segment exists, and in which case."""
+    try:
+        require_case(p, session, case_id, action)
+    except NotFoundError:
+        raise NotFoundError(f"{what} not found") from None
+
+
 def load_hearing(session: Session, p: Principal, hearing_id: int, action: Action = Action.READ_CASE, *,
                  for_update: bool = False) -> Any:
     from models import Hearing
 
     hearing = get_or_404(session, Hearing, hearing_id, "hearing", for_update=for_update)
-    require_case(p, session, hearing.case_id, action)
+    _require_case_of(p, session, hearing.case_id, action, f"hearing {hearing_id}")
     require_room(p, hearing)
     return hearing
 
@@ -58,8 +67,11 @@ def load_segment(session: Session, p: Principal, segment_id: int, action: Action
     from models import TranscriptSegment
 
     segment = get_or_404(session, TranscriptSegment, segment_id, "segment")
-    require_case(p, session, segment.hearing.case_id, action)
-    require_room(p, segment.hearing)
+    _require_case_of(p, session, segment.hearing.case_id, action, f"segment {segment_id}")
+    try:
+        require_room(p, segment.hearing)
+    except NotFoundError:
+        raise NotFoundError(f"segment {segment_id} not found") from None
     require_sealed_access(p, segment.sealed, f"segment {segment_id}")
     return segment
 
@@ -68,6 +80,6 @@ def load_evidence(session: Session, p: Principal, evidence_id: int, action: Acti
     from models import Evidence
 
     evidence = get_or_404(session, Evidence, evidence_id, "evidence")
-    require_case(p, session, evidence.case_id, action)
+    _require_case_of(p, session, evidence.case_id, action, f"evidence {evidence_id}")
     require_sealed_access(p, evidence.sealed, f"evidence {evidence_id}")
     return evidence

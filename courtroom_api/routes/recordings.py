@@ -44,7 +44,10 @@ def _recording(session, user: Principal, recording_id: IdPath):  # type: ignore[
     from models import Recording
 
     recording = get_or_404(session, Recording, recording_id, "recording")
-    load_hearing(session, user, recording.hearing_id, Action.READ_RECORDING)
+    try:
+        load_hearing(session, user, recording.hearing_id, Action.READ_RECORDING)
+    except NotFoundError:  # (not "hearing 12 not found": which hearing it is of is not the caller's to learn)
+        raise NotFoundError(f"recording {recording_id} not found") from None
     return recording
 
 

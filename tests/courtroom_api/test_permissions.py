@@ -214,3 +214,20 @@ def test_an_empty_evidence_change_is_refused_and_not_audited(world) -> None:
     assert c.patch(f"/api/evidence/{exhibit}", json={}, headers=world.auth("clerk")).status_code == 422
     events = c.get("/api/audit", params={"object": f"evidence:{exhibit}"}, headers=world.auth("judge")).json()
     assert [e["action"] for e in events] == ["evidence.submit"]
+
+
+def test_an_outsider_cannot_tell_an_object_of_another_case_from_one_that_does_not_exist(world) -> None:
+    """Someone else's case's line, hearing or exhibit is "not found" exactly as a made-up id is, not
+    "case 123 not found" (which told an outsider that it exists, and whose it is)."""
+    from evidence_files import png_bytes
+
+    c, ids = world.client, world.ids
+    exhibit = c.post(f"/api/cases/{ids['case']}/evidence", params={"title": "合同", "filename": "c.png"},
+                     content=png_bytes(), headers={**world.auth("clerk"), "Content-Type": "image/png"}).json()["id"]
+    made_up = 999_999
+    for path, real in (("/api/segments/{}", ids["segment"]), ("/api/hearings/{}", ids["hearing"]),
+                       ("/api/evidence/{}", exhibit), ("/api/hearings/{}/segments", ids["hearing"])):
+        theirs = c.get(path.format(real), headers=world.auth("other_party"))
+        missing = c.get(path.format(made_up), headers=world.auth("other_party"))
+        assert theirs.status_code == missing.status_code == 404
+        assert theirs.json()["detail"] == missing.json()["detail"].replace(str(made_up), str(real)), path
