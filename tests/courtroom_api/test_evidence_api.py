@@ -34,6 +34,7 @@ def test_upload_list_download_with_range(world) -> None:
     url = f"/api/evidence/{ev['id']}/content"
     full = world.client.get(url, headers=world.auth("party"))
     assert full.status_code == 200 and full.content == data and full.headers["accept-ranges"] == "bytes"
+    assert full.headers["x-content-type-options"] == "nosniff"  # a browser does not second-guess the checked type
     part = world.client.get(url, headers={**world.auth("party"), "Range": "bytes=100-199"})
     assert part.status_code == 206 and part.content == data[100:200]
     assert part.headers["content-range"] == f"bytes 100-199/{len(data)}"
