@@ -401,6 +401,7 @@ class SearchHitPublic(BaseModel):
     end_s: float
     snippet: str
     play_url: str
+    held_at: datetime | None = None  # when the hearing was held (started, else scheduled)
 
 
 # --- recordings -----------------------------------------------------------------------------

@@ -122,7 +122,23 @@ async def upload_evidence(
     finally:
         staged.discard()
     with services.sessions() as session:
-        return session.get(Evidence, evidence_id)
+        evidence = session.get(Evidence, evidence_id)
+        _announce(services, session, evidence)
+        return evidence
+
+
+def _announce(services: Services, session, evidence) -> None:  # type: ignore[no-untyped-def]
+    """Tell the screens open on the case's hearings that its exhibits changed (filed during the hearing,
+    retitled, sealed): the bench and party screens load the list again. A sealed exhibit is not named
+    to those who may not see it."""
+    from models import Hearing
+
+    data = {"case_id": evidence.case_id, "evidence_id": evidence.id}
+    redacted = {"case_id": evidence.case_id, "evidence_id": None} if evidence.sealed else None
+    for hearing_id in session.scalars(select(Hearing.id).where(Hearing.case_id == evidence.case_id)):
+        stream = services.hub.get(hearing_id)
+        if stream is not None and not stream.closed:
+            stream.publish("evidence", data, redacted=redacted)
 
 
 def _check_case(services: Services, user: Principal, case_id: IdPath, exhibit_number: str | None) -> None:
@@ -142,7 +158,8 @@ def get_evidence(evidence_id: IdPath, user: CurrentUser, session: SessionDep) ->
 
 
 @router.patch("/evidence/{evidence_id}", response_model=EvidencePublic)
-def update_evidence(evidence_id: IdPath, body: EvidenceUpdate, user: CurrentUser, session: SessionDep) -> object:
+def update_evidence(evidence_id: IdPath, body: EvidenceUpdate, user: CurrentUser, session: SessionDep,
+                    services: ServicesDep) -> object:
     from courtroom_api.auth.policy import require
 
     evidence = load_evidence(session, user, evidence_id)
@@ -159,6 +176,7 @@ def update_evidence(evidence_id: IdPath, body: EvidenceUpdate, user: CurrentUser
         setattr(evidence, key, value)
     audit(session, user, "evidence.update", f"evidence:{evidence_id}", **changes)
     session.commit()
+    _announce(services, session, evidence)
     return evidence
 
 

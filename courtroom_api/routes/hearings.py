@@ -138,8 +138,12 @@ def set_display(
             raise ValidationFailedError("the exhibit belongs to another case")
         if evidence.sealed:
             raise ConflictError("sealed evidence cannot be shown on the party screens")
+    from courtroom_api.routes.live import last_persisted_seq
+
     services.display[hearing_id] = body
-    services.hub.stream(hearing_id).publish("display", body.model_dump())
+    stream = services.hub.get(hearing_id) or services.hub.stream(hearing_id,
+                                                                 start_seq=last_persisted_seq(session, hearing_id))
+    stream.publish("display", body.model_dump())
     audit(session, user, "display.set", f"hearing:{hearing_id}", **body.model_dump())
     session.commit()
     return body

@@ -48,14 +48,20 @@ def _viewer(services: Services, session: Session, token: str | None, hearing_id:
 
 def _authorize(services: Services, token: str | None, hearing_id: IdPath) -> tuple[Principal, str, int]:
     """The caller, the hearing's status and the last persisted event seq (for a fresh stream)."""
+    with services.sessions() as session:
+        user, hearing = _viewer(services, session, token, hearing_id)
+        return user, str(hearing.status), last_persisted_seq(session, hearing_id)
+
+
+def last_persisted_seq(session: Session, hearing_id: int) -> int:
+    """The highest event seq the dossier holds for a hearing (its finals'): a stream created after a
+    restart continues from there, so that screens still holding later numbers get a reset."""
     from sqlalchemy import func, select
 
     from models import TranscriptSegment
 
-    with services.sessions() as session:
-        user, hearing = _viewer(services, session, token, hearing_id)
-        last = session.scalar(select(func.max(TranscriptSegment.seq)).where(TranscriptSegment.hearing_id == hearing_id))
-        return user, str(hearing.status), int(last or 0)
+    last = session.scalar(select(func.max(TranscriptSegment.seq)).where(TranscriptSegment.hearing_id == hearing_id))
+    return int(last or 0)
 
 
 def _still_viewer(services: Services, token: str | None, hearing_id: int) -> Principal:

@@ -67,7 +67,7 @@ def _search(services: Services, token: str | None, query: SearchQuery) -> bytes:
             SearchHitPublic(
                 case_id=h.case_id, case_number=h.case_number, hearing_id=h.hearing_id, segment_id=h.segment_id,
                 role=h.role, participant=h.participant_name, start_s=h.start_s, end_s=h.end_s, snippet=h.snippet,
-                play_url=play_url(h.hearing_id, h.start_s),
+                play_url=play_url(h.hearing_id, h.start_s), held_at=h.held_at,
             )
             for h in search_transcripts(session, query)
         ])

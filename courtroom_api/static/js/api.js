@@ -275,7 +275,12 @@ export class LiveHearing {
     // "closed": the server dropped us (we fell behind); the reconnect resumes after lastSeq.
     if (type === "closed") return;
     if (type === "reset") {
+      // Events were evicted (the server replays what it still has after our number), or the server
+      // restarted and numbers from its last saved line again: follow its numbers from here, or every
+      // new event would look already seen.
+      const serverLast = Number(event.data?.last_seq ?? NaN);
       if (event.seq) this.lastSeq = Number(event.seq);
+      if (Number.isFinite(serverLast) && serverLast < this.lastSeq) this.lastSeq = serverLast;
       this.onResync(event);
       return;
     }

@@ -1,10 +1,10 @@
 // The judge's bench terminal: six panes (evidence, live transcript, dossier, compare, court notes,
 // statutes) that can be switched one at a time or tiled.
 import { ENDPOINTS, LiveHearing, api, eventType, items, listHearings, requireLogin } from "./api.js";
-import { h, hearingControls, params, reportError, setupHeader } from "./common.js";
+import { h, hearingControls, hearingOption, params, reportError, setupHeader } from "./common.js";
 import { ComparePane, DossierPane, NotesPane, StatutesPane } from "./bench_panes.js";
 import { EvidenceViewer, evidenceLabel } from "./evidence.js";
-import { applyI18n, t } from "./i18n.js";
+import { applyI18n, fmt, t } from "./i18n.js";
 import { TranscriptView } from "./transcript.js";
 
 const PANES = ["evidence", "transcript", "dossier", "compare", "notes", "statutes"];
@@ -55,7 +55,10 @@ function buildTopbar() {
   bench.controls = hearingControls(() => bench.hearing, (hr) => {
     bench.hearing = hr;
     const option = select.querySelector(`option[value="${hr.id}"]`);
-    if (option) option.textContent = option.textContent.replace(/[^·]+$/, ` ${t(`status.${hr.status}`)}`);
+    if (option) {
+      option.dataset.i18nFmt = hearingOption(hr);
+      option.textContent = fmt(option.dataset.i18nFmt);
+    }
   });
   slot.replaceChildren(select, tile, sw, ...bench.controls.elements);
 }
@@ -69,7 +72,8 @@ function setLayout(mode) {
   document.getElementById("layout-switch").classList.toggle("on", mode !== "tile");
 }
 
-function selectPane(name) {
+function selectPane(wanted) {
+  const name = document.getElementById(`pane-${wanted}`) ? wanted : "transcript"; // (an old or mistyped ?pane=)
   for (const p of document.querySelectorAll(".panes > .panel")) p.classList.toggle("active", p.dataset.pane === name);
   for (const b of document.querySelectorAll(".pane-tabs button")) b.setAttribute("aria-selected", String(b.dataset.pane === name));
   if (document.getElementById("panes").classList.contains("tile")) {
@@ -101,10 +105,11 @@ function sendDisplay(state, now = false) {
   if (!bench.hearing) return;
   clearTimeout(bench.sendTimer);
   const body = state ? { evidence_id: state.evidence_id, page: state.page, zoom: zoomOf(state.region) } : { evidence_id: null };
+  const hearingId = bench.hearing.id; // the hearing shown now, even if the judge switches before it is sent
   // One PUT at a time, in order: a late zoom update must never overtake "stop showing".
   const send = () => {
     bench.sending = (bench.sending ?? Promise.resolve())
-      .then(() => api("PUT", ENDPOINTS.display(bench.hearing.id), { json: body }))
+      .then(() => api("PUT", ENDPOINTS.display(hearingId), { json: body }))
       .catch(reportError);
   };
   if (now) send();
@@ -137,8 +142,8 @@ async function openExhibit(ev, viewer) {
 async function loadHearings() {
   const select = document.getElementById("hearing-select");
   const hearings = await listHearings();
-  select.replaceChildren(...hearings.map((hr) => h("option", { value: hr.id },
-    `${hr.case_number ?? hr.case_id} · ${hr.title || `#${hr.id}`} · ${t(`status.${hr.status}`)}`)));
+  select.replaceChildren(...hearings.map((hr) => h("option", { value: hr.id, "data-i18n-fmt": hearingOption(hr) },
+    fmt(hearingOption(hr)))));
   if (!hearings.length) {
     select.append(h("option", { value: "", "data-i18n": "hearing.none" }, t("hearing.none")));
     return null;
@@ -152,6 +157,9 @@ async function loadHearings() {
 
 async function openHearing(id, ctx = bench.ctx) {
   if (!id) return;
+  // Another hearing's exhibit is not left on its party screens, nor in this viewer for the next one.
+  if (bench.showing) setShowing(false, ctx.viewer);
+  ctx.viewer.clear();
   bench.live?.stop();
   bench.hearing = await api("GET", ENDPOINTS.hearing(id));
   bench.caseId = bench.hearing.case_id;
@@ -181,6 +189,13 @@ function onLiveEvent(ev, ctx) {
       bench.hearing = { ...bench.hearing, status: next };
       bench.controls.refresh();
     }
+  }
+  // An exhibit was filed (or retitled, sealed) while the bench is open: its list again.
+  if (eventType(ev) === "evidence" && bench.caseId) {
+    api("GET", ENDPOINTS.caseEvidence(bench.caseId)).then((list) => {
+      bench.evidence = items(list);
+      renderEvidenceList(ctx.viewer);
+    }).catch(reportError);
   }
   // Another bench terminal of the same hearing stopped the display: follow that.
   if (eventType(ev) === "display" && !(ev.data ?? ev).evidence_id && bench.showing) setShowing(false, ctx.viewer);

@@ -2,12 +2,13 @@
 import { ENDPOINTS, api, items } from "./api.js";
 import { fmtDate, h, markedSnippet, reportError, roleBadge } from "./common.js";
 import { EvidenceViewer, evidenceLabel } from "./evidence.js";
-import { applyI18n, t } from "./i18n.js";
+import { applyI18n, fmt, t } from "./i18n.js";
 import { TranscriptView } from "./transcript.js";
 
+/** A hearing's label as an i18n template (its status follows the page's language). */
 function hearingLabel(hr) {
   const when = fmtDate(hr.started_at ?? hr.scheduled_start);
-  return `${hr.title || `#${hr.id}`} · ${when} · ${t(`status.${hr.status}`)}`;
+  return `${hr.title || `#${hr.id}`} · ${when} · {{status.${hr.status}}}`;
 }
 
 /** Case file: particulars, participants, evidence, and earlier hearings' transcripts. */
@@ -31,7 +32,7 @@ export class DossierPane {
         for (const b of this.root.querySelectorAll("[data-hearing-id]")) b.classList.toggle("on", b === e.currentTarget);
         view.setHearing(hr.id);
         view.load(await api("GET", ENDPOINTS.segments(hr.id)).catch((err) => { reportError(err); return []; }));
-      } }, hearingLabel(hr), hr.id === current?.id ? " ●" : ""));
+      }, "data-i18n-fmt": `${hearingLabel(hr)}${hr.id === current?.id ? " ●" : ""}` }));
     this.root.replaceChildren(
       h("div", { class: "stack" },
         h("h3", {}, cas.case_number ?? cas.number ?? `#${cas.id}`),
@@ -59,7 +60,7 @@ export class ComparePane {
     const options = [
       ...evidence.filter((ev) => ev.kind === "document" || ev.kind === "image")
         .map((ev) => ({ value: `e:${ev.id}`, label: evidenceLabel(ev), ev })),
-      ...hearings.map((hr) => ({ value: `h:${hr.id}`, label: `${t("dossier.hearings")} ${hearingLabel(hr)}`, hr })),
+      ...hearings.map((hr) => ({ value: `h:${hr.id}`, label: `{{dossier.hearings}} ${hearingLabel(hr)}`, hr })),
     ];
     this.root.replaceChildren(this.side("left", options), this.side("right", options));
     applyI18n(this.root);
@@ -69,7 +70,7 @@ export class ComparePane {
     const body = h("div", { class: "compare-body" });
     const select = h("select", { id: `compare-${name}`, "data-i18n-aria": "compare.pick" },
       h("option", { value: "", "data-i18n": "compare.pick" }),
-      options.map((o) => h("option", { value: o.value }, o.label)));
+      options.map((o) => h("option", { value: o.value, "data-i18n-fmt": o.hr ? o.label : null }, o.hr ? fmt(o.label) : o.label)));
     select.addEventListener("change", async () => {
       const o = options.find((x) => x.value === select.value);
       if (!o) return body.replaceChildren();

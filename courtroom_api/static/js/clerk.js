@@ -1,8 +1,8 @@
 // Clerk console: many courtrooms at once (level meters, alarms, the latest lines), and for the
 // selected one the full live transcript with inline correction, markup, sealing and sign-off.
 import { ENDPOINTS, LiveHearing, api, eventType, listHearings, objectUrl, requireLogin } from "./api.js";
-import { h, hearingControls, reportError, setupHeader, toast } from "./common.js";
-import { applyI18n, roleLabel, t } from "./i18n.js";
+import { h, hearingControls, hearingOption, reportError, setupHeader, toast } from "./common.js";
+import { applyI18n, fmt, roleLabel, t } from "./i18n.js";
 import { TranscriptView, segmentOf } from "./transcript.js";
 
 const user = requireLogin(["clerk", "admin", "judge"]);
@@ -303,8 +303,7 @@ async function selectRoom(id) {
 function fillHearingPicker(hearings) {
   const select = h("select", { id: "hearing-select", "data-i18n-aria": "hearing.pick" },
     h("option", { value: "", "data-i18n": "hearing.pick" }, t("hearing.pick")),
-    hearings.map((hr) => h("option", { value: hr.id },
-      `${hr.case_number ?? hr.case_id} · ${hr.title || `#${hr.id}`} · ${t(`status.${hr.status}`)}`)));
+    hearings.map((hr) => h("option", { value: hr.id, "data-i18n-fmt": hearingOption(hr) }, fmt(hearingOption(hr)))));
   select.addEventListener("change", () => {
     const hr = hearings.find((x) => String(x.id) === select.value);
     if (!hr) return;

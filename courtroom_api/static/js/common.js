@@ -19,6 +19,11 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** A hearing in a picker, as an i18n template (``fmt``): case, title, and its status in the page's language. */
+export function hearingOption(hr) {
+  return `${hr.case_number ?? hr.case_id} · ${hr.title || `#${hr.id}`} · {{status.${hr.status}}}`;
+}
+
 /** Seconds → "h:mm:ss" or "m:ss". */
 export function fmtTime(seconds) {
   const s = Math.max(0, Math.floor(Number(seconds) || 0));

@@ -165,9 +165,16 @@ export function roleLabel(role) {
   return TEXT[`role.${role}`] ? t(`role.${role}`) : role;
 }
 
+/** ``template`` with each {{key}} of this table in the current language (other text is left as it is). */
+export function fmt(template) {
+  return template.replace(/\{\{([\w.]+)\}\}/g, (whole, key) => (TEXT[key] ? t(key) : whole));
+}
+
 export function applyI18n(root = document) {
   document.documentElement.lang = lang() === "en" ? "en" : "zh-CN";
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  // labels that mix data with words of the table (a hearing's title and its status)
+  for (const el of root.querySelectorAll("[data-i18n-fmt]")) el.textContent = fmt(el.dataset.i18nFmt);
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
   for (const el of root.querySelectorAll("[data-i18n-aria]")) el.setAttribute("aria-label", t(el.dataset.i18nAria));

@@ -15,8 +15,16 @@ const HOME = {
 
 function landing(user) {
   const next = params().get("next");
-  // Only same-site paths: never follow an absolute URL from the query string.
-  if (next && next.startsWith("/") && !next.startsWith("//")) return next;
+  // Only this site's pages: never an absolute URL from the query string, nor one a browser reads as
+  // another host ("/\\evil.example" and "/<tab>/evil.example" both become "//evil.example").
+  if (next && next.startsWith("/")) {
+    try {
+      const url = new URL(next, location.origin);
+      if (url.origin === location.origin) return url.pathname + url.search + url.hash;
+    } catch {
+      // not a URL: the role's own page
+    }
+  }
   return HOME[user.role] || "/bench";
 }
 

@@ -59,6 +59,12 @@ async function openExhibit(ev, view = {}) {
   await party.viewer.show(ev, view);
 }
 
+/** The case's exhibits again (one was filed, retitled or sealed during the hearing). */
+async function reloadEvidence() {
+  party.evidence = items(await api("GET", ENDPOINTS.caseEvidence(party.hearing.case_id)));
+  renderList();
+}
+
 /** Apply the bench's display state; exhibits outside this party's case are never fetched. */
 async function follow(state) {
   if (!party.follow || !state) return;
@@ -68,7 +74,9 @@ async function follow(state) {
     document.getElementById("party-waiting").hidden = false;
     return;
   }
-  const ev = party.evidence.find((e) => String(e.id) === String(d.evidence_id));
+  const known = () => party.evidence.find((e) => String(e.id) === String(d.evidence_id));
+  if (!known() && party.hearing) await reloadEvidence(); // filed after this screen loaded its list
+  const ev = known();
   if (ev) await openExhibit(ev, d);
 }
 
@@ -102,7 +110,10 @@ async function main() {
       renderList();
       await follow(await api("GET", ENDPOINTS.display(party.hearing.id)));
       party.live = new LiveHearing(party.hearing.id, {
-        onEvent: (ev) => { if (eventType(ev) === "display") follow(ev).catch(reportError); },
+        onEvent: (ev) => {
+          if (eventType(ev) === "display") follow(ev).catch(reportError);
+          if (eventType(ev) === "evidence") reloadEvidence().catch(reportError);
+        },
         onResync: () => api("GET", ENDPOINTS.display(party.hearing.id)).then(follow).catch(reportError),
         onState: (s) => { document.body.dataset.live = s; },
       }).start();

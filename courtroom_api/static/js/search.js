@@ -40,6 +40,8 @@ function build() {
     q.value = p.get("q");
     role.value = p.get("role") ?? "";
     cas.value = p.get("case") ?? "";
+    from.value = p.get("from") ?? "";
+    to.value = p.get("to") ?? "";
     run({ q: q.value, role: role.value, case: cas.value, from: p.get("from"), to: p.get("to") });
   }
 }
@@ -74,7 +76,7 @@ function renderHit(hit) {
   return h("article", { class: "hit", dataset: { segmentId: segId, hearingId: hearingOf(hit) } },
     h("h3", {}, hit.case_number ?? "", ` · #${hearingOf(hit)} · ${fmtTime(start)}`),
     h("div", { class: "meta" }, roleBadge(hit.role, hit.side, hit.participant ?? hit.participant_name),
-      String(hit.hearing_date ?? hit.started_at ?? "").slice(0, 10)),
+      String(hit.held_at ?? "").slice(0, 10)),
     snippet,
     h("div", { class: "row" },
       h("button", { class: "btn primary", type: "button", "data-i18n": "search.play", dataset: { action: "play" },

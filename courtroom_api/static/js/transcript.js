@@ -129,6 +129,14 @@ export class TranscriptView {
     const old = seg.id !== null ? this.lines.get(String(seg.id)) : null;
     if (old) {
       old.replaceWith(line);
+      // The line's marks (highlight, bookmark, notes) are the line's, not its text's: they stay.
+      for (const mark of ["hl", "bookmarked"]) line.classList.toggle(mark, old.classList.contains(mark));
+      let at = line.querySelector(".text");
+      for (const tag of old.querySelectorAll(".note-tag")) {
+        if (at) at.after(tag);
+        else line.append(tag);
+        at = tag;
+      }
       // A form open under the line (a correction being typed, a note) stays with it and hears of the change.
       for (const box of old.querySelectorAll(":scope > .edit-box")) {
         line.append(box);
