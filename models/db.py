@@ -37,6 +37,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
+def _casefold_contains(text: str | None, term: str | None) -> bool:
+    return text is not None and term is not None and term.casefold() in text.casefold()
+
+
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see make_engine)
     cursor = dbapi_connection.cursor()
@@ -44,6 +48,8 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: durable up to the last checkpoint
+    # SQLite's LIKE folds ASCII letters only: search checks other cased letters (é, Д, Σ) with this
+    dbapi_connection.create_function("casefold_contains", 2, _casefold_contains, deterministic=True)
     cursor.close()
 
 

@@ -23,6 +23,7 @@ from models.dossier import Case, Participant, Statute
 from models.errors import SearchError
 from models.hearing import Hearing, TranscriptSegment
 from models.search_sql import (
+    TRIGRAM_MIN_CHARS,
     TextTarget,
     postgres_candidates,
     postgres_newest_ids,
@@ -30,6 +31,7 @@ from models.search_sql import (
     split_terms,
     sqlite_candidates,
 )
+from models.textgrams import is_cjk
 from models.types import SearchHit, SearchQuery, StatuteHit
 
 SNIPPET_CONTEXT_CHARS = 40
@@ -91,6 +93,7 @@ def search_transcripts(session: Session, query: SearchQuery) -> list[SearchHit]:
             Case.id.label("case_id"),
             Case.case_number,
             Participant.name.label("participant_name"),
+            func.coalesce(Hearing.started_at, Hearing.scheduled_start).label("held_at"),
             rank.label("rank"),
         )
         .select_from(cand)
@@ -114,6 +117,7 @@ def search_transcripts(session: Session, query: SearchQuery) -> list[SearchHit]:
             snippet=highlight(row.text, terms),
             rank=float(row.rank),
             sealed=row.sealed,
+            held_at=row.held_at,
         )
         for row in session.execute(outer)
     ]
@@ -201,7 +205,10 @@ def highlight(text: str, terms: list[str]) -> str:
 
     Short texts are shown whole; long ones as a window around the first match, with ellipses.
     """
-    pattern = re.compile("|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True)), re.I)
+    # A short Latin word matches whole words only (as the search does): "is" is not marked in "This"
+    pattern = re.compile("|".join(
+        re.escape(t) if len(t) >= TRIGRAM_MIN_CHARS or all(is_cjk(c) for c in t) else rf"(?<!\w){re.escape(t)}(?!\w)"
+        for t in sorted(set(terms), key=len, reverse=True)), re.I)
     matches = list(pattern.finditer(text))
     start, end = 0, len(text)
     if len(text) > SNIPPET_WHOLE_CHARS and matches:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, func, literal, literal_column, select, table
+from sqlalchemy import ColumnElement, Select, Table, and_, func, literal, literal_column, select, table, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from models.textgrams import is_cjk, query_tokens
@@ -98,7 +98,7 @@ def sqlite_candidates(target: TextTarget, terms: list[str]) -> Select:
         .where(literal_column(name).op("MATCH")(expression))
     )
     for term in long_terms:  # the chunks matched; this makes it the exact substring
-        stmt = stmt.where(target.text.like(f"%{_like_escape(term)}%", escape="\\"))
+        stmt = stmt.where(_contains(target, term))
     for term in short_terms if long_terms else ():
         if all(is_cjk(c) for c in term):  # within Chinese text, a substring is a uni/bigram token
             stmt = stmt.where(target.text.like(f"%{_like_escape(term)}%", escape="\\"))
@@ -109,6 +109,15 @@ def sqlite_candidates(target: TextTarget, terms: list[str]) -> Select:
             stmt = stmt.where(target.id.in_(matching.where(literal_column(grams).op("MATCH")(tokens))))
     # Ordering by the FTS table's rowid lets FTS5 stream matches newest first and stop early.
     return stmt.order_by(literal_column(f"{name}.rowid").desc())
+
+
+def _contains(target: TextTarget, term: str) -> ColumnElement[bool]:
+    """SQLite: ``text`` holds ``term``, letter case aside. LIKE (fast, in SQLite) folds ASCII only, so a
+    term with other cased letters ("josé", "москва", which the trigram index matched folded) is checked
+    by the connection's ``casefold_contains``."""
+    if term.isascii() or term.lower() == term.upper():
+        return target.text.like(f"%{_like_escape(term)}%", escape="\\")
+    return func.casefold_contains(target.text, term) == true()
 
 
 def _like_escape(term: str) -> str:

@@ -46,4 +46,5 @@ def query_tokens(term: str) -> list[str]:
     term = term.lower()
     if term and all(is_cjk(c) for c in term) and len(term) <= 2:
         return [term]
-    return gram_text(term).split()
+    # (a lone "_" is a \w word here but a separator to FTS5 and PostgreSQL: it would match nothing)
+    return [token for token in gram_text(term).split() if token.strip("_")]

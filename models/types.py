@@ -68,6 +68,7 @@ class SearchHit:
     snippet: str
     rank: float  # higher is better
     sealed: bool = False
+    held_at: datetime | None = None  # when the hearing was held (started, else scheduled)
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,8 @@ async def search(
     worker-thread hop (the event loop, which also serves the live hearings, only sends the bytes).
     """
     q = "".join(ch if ch.isprintable() else " " for ch in q)  # control characters (NUL…) are not text
-    case_id = int(case) if case and case.isdigit() and len(case) < 16 else None
+    # (isdigit() is also true of ① and ², which int() refuses: those are case numbers, not ids)
+    case_id = int(case) if case and case.isascii() and case.isdigit() and len(case) < 16 else None
     query = SearchQuery(
         text=q, roles=frozenset(r.value for r in role or ()), case_id=case_id,
         case_number=case if case and case_id is None else None,

@@ -37,6 +37,7 @@ SEGMENTS = [
     ("b1", CASE_B, "2023-03-02", "plaintiff", "被告拖欠租金三个月，请求解除租赁合同。", False),
     ("b2", CASE_B, "2023-03-02", "defendant", "We paid the rent; there is no breach of contract.", False),
     ("b3", CASE_B, "2023-03-02", "expert", f"鉴定意见：{SECRET}与借款无关。", True),
+    ("b4", CASE_B, "2023-03-02", "witness", "Señor JOSÉ ÁLVAREZ came from МОСКВА. This visit is it.", False),
 ]
 
 
@@ -209,14 +210,14 @@ def _hits(sessions, text: str):  # type: ignore[no-untyped-def]
         return search_transcripts(s, SearchQuery(text=text))
 
 
-@pytest.mark.parametrize("text", ['  "" ', "。", "%", "* ^", "，"])
+@pytest.mark.parametrize("text", ['  "" ', "。", "%", "* ^", "，", "_"])
 def test_query_with_nothing_searchable_is_an_error(db, text: str) -> None:
     sessions, _ = db
     with sessions() as s, pytest.raises(SearchError):
         search_transcripts(s, SearchQuery(text=text))
 
 
-@pytest.mark.parametrize("text", ["NEAR(", "AND", "OR NOT", "100%", "a_b", "_", "C++"])
+@pytest.mark.parametrize("text", ["NEAR(", "AND", "OR NOT", "100%", "a_b", "C++"])
 def test_query_syntax_characters_are_plain_text(db, text: str) -> None:
     assert _keys(db, text=text) == set()
 
@@ -232,3 +233,21 @@ def test_statute_search(db) -> None:
         assert [h.article for h in search_statutes(s, "租赁合同")] == ["第七百零三条"]
         (hit,) = search_statutes(s, "期限")
         assert "<mark>期限</mark>" in hit.snippet
+
+
+@pytest.mark.parametrize("text", ["josé", "JOSÉ", "álvarez", "москва", "Москва"])
+def test_letters_beyond_ascii_match_in_either_case_on_both_databases(db, text: str) -> None:
+    # SQLite's LIKE folds ASCII only: "josé" did not find "JOSÉ" there while PostgreSQL did
+    assert _keys(db, text=text) == {"b4"}
+
+
+def test_a_short_word_is_marked_as_a_whole_word_only_and_hits_say_when_the_hearing_was(db) -> None:
+    sessions, _ = db
+    with sessions() as s:
+        (hit,) = search_transcripts(s, SearchQuery(text="is visit"))
+    assert "This <mark>visit</mark> <mark>is</mark> it." in hit.snippet and "Th<mark>" not in hit.snippet
+    assert hit.held_at == datetime(2023, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def test_a_lone_underscore_beside_a_term_is_not_a_term(db) -> None:
+    assert _keys(db, text="借款合同 _") == _keys(db, text="借款合同") != set()
