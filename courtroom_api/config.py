@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     demo: bool = False
+    # The court's local time: the court record prints its times in it (the dossier stores UTC only).
+    timezone: str = "Asia/Shanghai"
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import logging
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import select
@@ -24,6 +26,7 @@ from courtroom_api.exports.records import (
     role_label,
 )
 
+log = logging.getLogger(__name__)
 SIGNING_ROLES = ("judge", "clerk")
 
 
@@ -149,21 +152,39 @@ def export_segments(session: Session, hearing_id: int, may_see_sealed: bool) -> 
     return redact(segments, may_see_sealed)
 
 
-def court_record(session: Session, hearing: Any, may_see_sealed: bool) -> CourtRecord:
+def _zone(name: str) -> tzinfo:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("time zone %r is not known on this machine: the court record prints UTC", name)
+        return UTC
+
+
+def _local(at: datetime | None, tz: tzinfo) -> datetime | None:
+    return at.astimezone(tz) if at is not None else None
+
+
+def court_record(session: Session, hearing: Any, may_see_sealed: bool, zone: str = "UTC") -> CourtRecord:
+    """The record as exported; its times in the court's ``zone`` (an IANA name; UTC if unknown here)."""
     from models import Court, Participant
 
+    tz = _zone(zone)
     case = hearing.case
     court = session.get(Court, case.court_id) if case.court_id else None
     participants = session.scalars(select(Participant).where(Participant.case_id == case.id)).all()
     signed = tuple(
-        f"{role_label(e.details.get('role'))} {e.details.get('name', '')} {e.occurred_at:%Y-%m-%d %H:%M}".strip()
+        f"{role_label(e.details.get('role'))} {e.details.get('name', '')} {e.occurred_at.astimezone(tz):%Y-%m-%d %H:%M}"
+        .strip()
         for e in signatures(session, hearing.id)
     )
     header = RecordHeader(
         court=court.name if court else "人民法院",
         case_number=case.case_number, cause=case.cause_of_action,
         courtroom=hearing.courtroom.name if hearing.courtroom else "",
-        started_at=hearing.started_at or hearing.scheduled_start, ended_at=hearing.ended_at,
+        started_at=_local(hearing.started_at or hearing.scheduled_start, tz), ended_at=_local(hearing.ended_at, tz),
+        zone=str(tz),
         participants=tuple(role_label(str(p.role), p.name) for p in participants),
         signed_by=signed,
     )

@@ -20,13 +20,13 @@ from models.enums import (
     Visibility,
 )
 
-Name = Field(min_length=1, max_length=200)
-MAX_ID = 2**53 - 1
-DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 # Text without control characters (NUL is refused by PostgreSQL; a line break in a title or file name
-# would end up in a download's Content-Disposition): one line, or lines.
+# would end up in a download's Content-Disposition, a court record cannot hold a vertical tab): one line, or lines.
 ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Name = Field(min_length=1, max_length=200, pattern=ONE_LINE)
+MAX_ID = 2**53 - 1
+DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Orm(BaseModel):
@@ -55,7 +55,7 @@ class UserCreate(BaseModel):
     login: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
     password: str = Field(min_length=8, max_length=200)
     role: UserRole
-    display_name: str = Field(default="", max_length=200)
+    display_name: str = Field(default="", max_length=200, pattern=ONE_LINE)
     courtroom_id: DbId | None = None
     side: Side | None = None
 
@@ -63,7 +63,7 @@ class UserCreate(BaseModel):
 class UserUpdate(BaseModel):
     password: str | None = Field(default=None, min_length=8, max_length=200)
     role: UserRole | None = None
-    display_name: str | None = Field(default=None, max_length=200)
+    display_name: str | None = Field(default=None, max_length=200, pattern=ONE_LINE)
     courtroom_id: DbId | None = None
     side: Side | None = None
     is_active: bool | None = None
@@ -114,7 +114,7 @@ class CourtroomCreate(BaseModel):
 
 
 class CourtroomUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=ONE_LINE)
     profile_name: str | None = Field(default=None, min_length=1, max_length=100)
 
 
@@ -127,17 +127,17 @@ class CourtroomPublic(Orm):
 
 # --- cases and participants -------------------------------------------------------------------
 class CaseCreate(BaseModel):
-    case_number: str = Field(min_length=1, max_length=100)
+    case_number: str = Field(min_length=1, max_length=100, pattern=ONE_LINE)
     court_id: DbId | None = None
-    title: str = Field(default="", max_length=300)
-    cause_of_action: str = Field(default="", max_length=200)
+    title: str = Field(default="", max_length=300, pattern=ONE_LINE)
+    cause_of_action: str = Field(default="", max_length=200, pattern=ONE_LINE)
     procedure: str = Field(default="ordinary", max_length=50)
     filed_on: date | None = None
 
 
 class CaseUpdate(BaseModel):
-    title: str | None = Field(default=None, max_length=300)
-    cause_of_action: str | None = Field(default=None, max_length=200)
+    title: str | None = Field(default=None, max_length=300, pattern=ONE_LINE)
+    cause_of_action: str | None = Field(default=None, max_length=200, pattern=ONE_LINE)
     procedure: str | None = Field(default=None, max_length=50)
     status: CaseStatus | None = None
     filed_on: date | None = None
@@ -159,17 +159,17 @@ class ParticipantCreate(BaseModel):
     role: ParticipantRole
     side: Side | None = None
     seat: str | None = Field(default=None, max_length=50)
-    organization: str = Field(default="", max_length=200)
+    organization: str = Field(default="", max_length=200, pattern=ONE_LINE)
     represented_participant_id: DbId | None = None
     user_id: DbId | None = None
 
 
 class ParticipantUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=ONE_LINE)
     role: ParticipantRole | None = None
     side: Side | None = None
     seat: str | None = Field(default=None, max_length=50)
-    organization: str | None = Field(default=None, max_length=200)
+    organization: str | None = Field(default=None, max_length=200, pattern=ONE_LINE)
     user_id: DbId | None = None
 
 
@@ -188,14 +188,14 @@ class ParticipantPublic(Orm):
 # --- hearings -------------------------------------------------------------------------------
 class HearingCreate(BaseModel):
     courtroom_id: DbId | None = None
-    title: str = Field(default="", max_length=300)
+    title: str = Field(default="", max_length=300, pattern=ONE_LINE)
     scheduled_start: datetime | None = None
     scheduled_end: datetime | None = None
 
 
 class HearingUpdate(BaseModel):
     courtroom_id: DbId | None = None
-    title: str | None = Field(default=None, max_length=300)
+    title: str | None = Field(default=None, max_length=300, pattern=ONE_LINE)
     scheduled_start: datetime | None = None
     scheduled_end: datetime | None = None
     status: Literal["scheduled", "cancelled"] | None = None
@@ -268,8 +268,8 @@ class SegmentPublic(Orm):
 
 
 class SegmentCorrection(BaseModel):
-    text: str = Field(min_length=1, max_length=20_000)
-    reason: str = Field(min_length=1, max_length=2000)
+    text: str = Field(min_length=1, max_length=20_000, pattern=LINES)
+    reason: str = Field(min_length=1, max_length=2000, pattern=LINES)
     revision: int | None = Field(
         None, ge=0, le=1_000_000,
         description="the segment's `revision` the correction was made on; if someone corrected the line "
@@ -281,7 +281,7 @@ class SegmentCorrection(BaseModel):
 class SegmentAttributionUpdate(BaseModel):
     role: ParticipantRole | None = None
     participant_id: DbId | None = None
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000, pattern=LINES)
 
 
 class RevisionPublic(Orm):
@@ -297,7 +297,7 @@ class RevisionPublic(Orm):
 
 class SealRequest(BaseModel):
     sealed: bool = True
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000, pattern=LINES)
 
 
 class RangeSealRequest(SealRequest):
@@ -315,7 +315,7 @@ class AnnotationCreate(BaseModel):
     segment_id: DbId | None = None
     start_s: float | None = Field(default=None, ge=0)
     end_s: float | None = Field(default=None, ge=0)
-    text: str = Field(default="", max_length=5000)
+    text: str = Field(default="", max_length=5000, pattern=LINES)
     color: str | None = Field(default=None, max_length=20)
     visibility: Visibility = Visibility.PRIVATE
 
@@ -335,11 +335,11 @@ class AnnotationPublic(Orm):
 
 
 class SignOff(BaseModel):
-    note: str = Field(default="", max_length=2000)
+    note: str = Field(default="", max_length=2000, pattern=LINES)
 
 
 class UnlockRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000, pattern=LINES)
 
 
 class RecordState(BaseModel):

@@ -7,10 +7,15 @@ page and line), each speaker's turn one paragraph prefixed by its time and the s
 from __future__ import annotations
 
 import io
+import re
 
 from courtroom_api.exports.records import CourtRecord, clock, speaker_turns
 
 TITLE = "庭审笔录"
+# What XML 1.0 (so a DOCX) cannot hold: control characters (a pasted vertical tab), U+FFFE/U+FFFF, lone surrogates
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# Where a printed line may break: between any two CJK characters (Chinese has no spaces), and at spaces
+_PIECES = re.compile(r"\s+|[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+")
 
 
 def _header_lines(record: CourtRecord) -> list[str]:
@@ -20,7 +25,7 @@ def _header_lines(record: CourtRecord) -> list[str]:
         lines.append(f"案由 Cause: {h.cause}")
     if h.started_at:
         end = f" — {h.ended_at:%H:%M}" if h.ended_at else ""
-        lines.append(f"开庭时间 Time: {h.started_at:%Y-%m-%d %H:%M}{end}")
+        lines.append(f"开庭时间 Time: {h.started_at:%Y-%m-%d %H:%M}{end} ({h.zone})")
     if h.courtroom:
         lines.append(f"地点 Courtroom: {h.courtroom}")
     if h.participants:
@@ -43,7 +48,7 @@ def to_docx(record: CourtRecord) -> bytes:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
-    from docx.shared import Pt
+    from docx.shared import Mm, Pt
 
     doc = Document()
     style = doc.styles["Normal"]
@@ -56,12 +61,16 @@ def to_docx(record: CourtRecord) -> bytes:
     run.bold = True
     run.font.size = Pt(16)
     for line in _header_lines(record) + [""] + _speech_lines(record) + [""] + _signature_lines(record):
-        doc.add_paragraph(line)
+        doc.add_paragraph(_NOT_XML.sub(" ", line))
     section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)  # A4, as the PDF (python-docx starts in Letter)
     numbering = OxmlElement("w:lnNumType")
     numbering.set(qn("w:countBy"), "1")
     numbering.set(qn("w:restart"), "newPage")
-    section._sectPr.append(numbering)
+    # in the schema's order of a section's properties (Word may refuse or ignore it out of order)
+    section._sectPr.insert_element_before(numbering, "w:pgNumType", "w:cols", "w:formProt", "w:vAlign",
+                                          "w:noEndnote", "w:titlePg", "w:textDirection", "w:bidi", "w:rtlGutter",
+                                          "w:docGrid", "w:printerSettings", "w:sectPrChange")
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     footer.add_run("第 ")
@@ -113,6 +122,27 @@ def to_pdf(record: CourtRecord) -> bytes:
     return bytes(pdf.output())
 
 
+def _wrap(pdf, paragraph: str, width: float) -> list[str]:  # type: ignore[no-untyped-def]
+    """``paragraph`` as the lines it prints in ``width``, each filled: a line breaks between any two
+    Chinese characters or at a space, so a turn's time and speaker stay on the line its words start on
+    (fpdf2 breaks at spaces only, and moved a whole Chinese sentence to the next line)."""
+    lines: list[str] = []
+    line = ""
+    for piece in _PIECES.findall(paragraph):
+        if pdf.get_string_width(line + piece) <= width:
+            line += piece
+            continue
+        if line.strip():
+            lines.append(line.rstrip())
+        line = "" if piece.isspace() else piece
+        while pdf.get_string_width(line) > width:  # a word longer than the line: cut it where it fills
+            cut = max(1, next(k for k in range(len(line), 0, -1) if pdf.get_string_width(line[:k]) <= width))
+            lines.append(line[:cut])
+            line = line[cut:]
+    lines.append(line.rstrip())
+    return lines or [""]
+
+
 def _numbered_lines(pdf, paragraphs: list[str]) -> None:  # type: ignore[no-untyped-def]
     """Wrap each paragraph and print it line by line, numbering lines per page in the margin."""
     line_h, width = 6.5, pdf.w - pdf.l_margin - pdf.r_margin
@@ -120,8 +150,7 @@ def _numbered_lines(pdf, paragraphs: list[str]) -> None:  # type: ignore[no-unty
     number = 0
     pdf.set_font("cjk", size=11)
     for paragraph in paragraphs:
-        wrapped = pdf.multi_cell(width, line_h, paragraph, dry_run=True, output="LINES") if paragraph else [""]
-        for text in wrapped:
+        for text in _wrap(pdf, paragraph, width):
             if pdf.get_y() + line_h > bottom:
                 pdf.add_page()
                 number = 0

@@ -71,6 +71,7 @@ class RecordHeader:
     started_at: datetime | None = None
     ended_at: datetime | None = None
     participants: tuple[str, ...] = ()  # "原告 张三", ...
+    zone: str = "UTC"  # the time zone the header's and signatures' times are in
     signed_by: tuple[str, ...] = ()  # "书记员 李四 2024-05-01 10:00"
 
 

@@ -32,12 +32,18 @@ def to_json_lines(segments: Iterable[ExportSegment]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+def _one_line(text: str) -> str:
+    """A cue's text on one line: a line break (a blank line ends a cue) or control character becomes a space."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split()) if text else ""
+
+
 def to_webvtt(segments: Iterable[ExportSegment]) -> str:
     """WebVTT; the speaker goes into a voice span, e.g. ``<v 原告 张三>``."""
     out = ["WEBVTT", ""]
     for i, s in enumerate(segments, 1):
-        voice = _escape_vtt(s.label).replace(">", "")
-        out += [str(i), f"{clock(s.start)} --> {clock(max(s.end, s.start))}", f"<v {voice}>{_escape_vtt(s.text)}", ""]
+        voice = _escape_vtt(_one_line(s.label)).replace(">", "")
+        out += [str(i), f"{clock(s.start)} --> {clock(max(s.end, s.start))}", f"<v {voice}>{_escape_vtt(_one_line(s.text))}",
+                ""]
     return "\n".join(out)
 
 
@@ -45,5 +51,6 @@ def to_srt(segments: Iterable[ExportSegment]) -> str:
     """SubRip; the speaker's label prefixes the text."""
     out = []
     for i, s in enumerate(segments, 1):
-        out += [str(i), f"{clock(s.start, ',')} --> {clock(max(s.end, s.start), ',')}", f"{s.label}：{s.text}", ""]
+        out += [str(i), f"{clock(s.start, ',')} --> {clock(max(s.end, s.start), ',')}",
+                f"{_one_line(s.label)}：{_one_line(s.text)}", ""]
     return "\n".join(out)

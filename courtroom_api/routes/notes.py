@@ -17,19 +17,19 @@ from courtroom_api.access import audit, load_case, load_hearing
 from courtroom_api.auth.policy import Principal
 from courtroom_api.deps import CurrentUser, IdPath, SessionDep
 from courtroom_api.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
-from courtroom_api.schemas import DbId
+from courtroom_api.schemas import LINES, DbId
 
 router = APIRouter(prefix="/api", tags=["notes"])
 NOTE_ROLES = frozenset({"judge"})
 
 
 class NoteCreate(BaseModel):
-    text: str = Field(min_length=1, max_length=20_000)
+    text: str = Field(min_length=1, max_length=20_000, pattern=LINES)
     hearing_id: DbId | None = None
 
 
 class NoteUpdate(BaseModel):
-    text: str = Field(min_length=1, max_length=20_000)
+    text: str = Field(min_length=1, max_length=20_000, pattern=LINES)
 
 
 class NotePublic(BaseModel):

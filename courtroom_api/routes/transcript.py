@@ -298,7 +298,7 @@ EXPORT_TYPES = {
 @router.get("/hearings/{hearing_id}/transcript", response_class=Response,
             responses={200: {"content": {t: {} for t, _ in EXPORT_TYPES.values()}}})
 def export_transcript(
-    hearing_id: IdPath, user: CurrentUser, session: SessionDep,
+    hearing_id: IdPath, user: CurrentUser, session: SessionDep, services: ServicesDep,
     format: Literal["json", "vtt", "srt", "docx", "pdf"] = "json",  # noqa: A002 - the API's word
 ) -> Response:
     """The transcript as JSON lines, WebVTT, SRT, or the court record (庭审笔录) as DOCX or PDF."""
@@ -307,7 +307,7 @@ def export_transcript(
     hearing = load_hearing(session, user, hearing_id, Action.READ_TRANSCRIPT)
     media_type, ext = EXPORT_TYPES[format]
     if format in ("docx", "pdf"):
-        doc = record.court_record(session, hearing, user.may_see_sealed)
+        doc = record.court_record(session, hearing, user.may_see_sealed, services.settings.timezone)
         body: bytes | str = court_record.to_docx(doc) if format == "docx" else court_record.to_pdf(doc)
     else:
         segments = record.export_segments(session, hearing_id, user.may_see_sealed)

@@ -336,3 +336,18 @@ def test_range_sealing_and_annotations_visibility(world) -> None:
     assert set(timed.values()) <= as_clerk
     assert c.delete(f"/api/annotations/{mark['id']}", headers=world.auth("judge")).status_code == 403
     assert c.delete(f"/api/annotations/{mark['id']}", headers=world.auth("clerk")).status_code == 204
+
+
+def test_search_takes_any_case_text_and_a_correction_no_control_characters(world) -> None:
+    c = world.client
+    for case in ("①", "²", "2024①"):  # digits to str.isdigit(), not to int(): a case number that matches nothing
+        r = c.get("/api/search", params={"q": "合同", "case": case}, headers=world.auth("appeal_judge"))
+        assert r.status_code == 200 and r.json() == []
+    hits = c.get("/api/search", params={"q": "现在开庭"}, headers=world.auth("appeal_judge")).json()
+    assert hits and all("held_at" in h for h in hits)
+    _, (seg, _) = _new_hearing_with_segments(world)
+    for text in ("原告陈述：\x0b见证据一。", "a\x00b", "x\x1b[31m"):  # Word's pasted vertical tab, NUL, an escape
+        r = c.patch(f"/api/segments/{seg}", json={"text": text, "reason": "粘贴"}, headers=world.auth("clerk"))
+        assert r.status_code == 422, text
+    r = c.patch(f"/api/segments/{seg}", json={"text": "第一行\n第二行\t完", "reason": "分行"}, headers=world.auth("clerk"))
+    assert r.status_code == 200

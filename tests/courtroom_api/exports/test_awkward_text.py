@@ -1,0 +1,77 @@
+"""Text the court record and subtitles must survive: line breaks, control characters, Chinese without
+spaces, and the court's own time zone."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import UTC, datetime
+
+import pypdfium2 as pdfium
+from docx import Document
+
+from courtroom_api.exports.court_record import to_docx, to_pdf
+from courtroom_api.exports.records import CourtRecord, ExportSegment, RecordHeader
+from courtroom_api.exports.subtitles import to_srt, to_webvtt
+
+PLAINTIFF = "原告认为被告应当按照合同约定支付货款二十万元，并承担违约责任，同时赔偿因此造成的全部损失。"
+RECORD = CourtRecord(RecordHeader(court="某某人民法院", case_number="(2024)吉0101民初1号"), (
+    ExportSegment(1, 3, 9, PLAINTIFF, "plaintiff", "张三"),
+    ExportSegment(2, 13, 14, "好的，" + "证据" * 40, "witness"),
+    ExportSegment(3, 20, 22, "第一段\x0b第二段\x01。", "clerk"),
+))
+
+
+def test_a_line_break_in_a_line_does_not_break_the_subtitle_cues() -> None:
+    segments = [ExportSegment(1, 1, 2, "第一段。\n\n第二段。", "plaintiff", "张\n三"),
+                ExportSegment(2, 3, 4, "下一句。", "defendant")]
+    for text in (to_webvtt(segments), to_srt(segments)):
+        cues = [c for c in text.split("\n\n") if c.strip()]
+        cues = cues[1:] if cues[0].startswith("WEBVTT") else cues
+        assert len(cues) == 2, text
+        assert [c.split("\n")[0] for c in cues] == ["1", "2"] and all("-->" in c.split("\n")[1] for c in cues)
+        assert "第一段。 第二段。" in cues[0] and "张 三" in cues[0]
+
+
+def test_the_docx_record_holds_control_characters_it_cannot_store_as_spaces_and_is_a4_with_line_numbers() -> None:
+    data = to_docx(RECORD)
+    text = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+    assert "第一段 第二段 。" in text
+    section = re.search(r"<w:sectPr.*?</w:sectPr>", zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode())
+    children = re.findall(r"<(w:\w+)", section.group(0))[1:]
+    order = ["w:footerReference", "w:pgSz", "w:pgMar", "w:lnNumType", "w:cols", "w:docGrid"]  # the schema's order
+    assert "w:lnNumType" in children and [c for c in order if c in children] == children
+    size = re.search(r'<w:pgSz w:w="(\d+)" w:h="(\d+)"', section.group(0))
+    assert (round(int(size[1]) / 56.7), round(int(size[2]) / 56.7)) == (210, 297)  # twips → mm
+
+
+def test_a_chinese_turn_starts_on_the_line_of_its_time_and_speaker_and_fills_its_lines() -> None:
+    page = pdfium.PdfDocument(to_pdf(RECORD))[0].get_textpage().get_text_range()
+    lines = [line.strip() for line in page.splitlines()]
+    opening = next(line for line in lines if "[00:00:03]" in line)
+    assert "张三：原告认为" in opening, lines  # not "[00:00:03] 原告" alone, the sentence on the next line
+    witness = next(line for line in lines if "[00:00:13]" in line)
+    assert "好的，证据" in witness, lines
+    body = [line for line in lines if "证据证据" in line]
+    assert len(body) >= 2 and all(len(line) > 30 for line in body[:-1])  # full lines, not one word a line
+
+
+def test_the_court_records_times_are_the_courts_local_time(world) -> None:
+    from models import Hearing, TranscriptSegment
+    from models.db import make_engine, session_factory
+
+    engine = make_engine(str(world.client.app.state.services.engine.url.render_as_string(hide_password=False)))
+    with session_factory(engine)() as s:
+        hearing = Hearing(case_id=world.ids["case"], courtroom_id=world.ids["room"], title="时区",
+                          started_at=datetime(2024, 5, 1, 1, 30, tzinfo=UTC), ended_at=datetime(2024, 5, 1, 3, 0, tzinfo=UTC))
+        s.add(hearing)
+        s.flush()
+        s.add(TranscriptSegment(hearing_id=hearing.id, seq=1, start_s=0, end_s=1, text="现在开庭。", role="presiding_judge"))
+        s.commit()
+        hid = hearing.id
+    engine.dispose()
+    assert world.client.app.state.services.settings.timezone == "Asia/Shanghai"
+    r = world.client.get(f"/api/hearings/{hid}/transcript", params={"format": "docx"}, headers=world.auth("judge"))
+    text = "\n".join(p.text for p in Document(io.BytesIO(r.content)).paragraphs)
+    assert "开庭时间 Time: 2024-05-01 09:30 — 11:00 (Asia/Shanghai)" in text
