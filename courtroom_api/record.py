@@ -152,13 +152,14 @@ def export_segments(session: Session, hearing_id: int, may_see_sealed: bool) -> 
     return redact(segments, may_see_sealed)
 
 
-def _zone(name: str) -> tzinfo:
+def court_zone(name: str) -> tzinfo:
+    """The court's time zone (``Settings.timezone``, an IANA name); UTC where this machine does not know it."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        log.warning("time zone %r is not known on this machine: the court record prints UTC", name)
+        log.warning("time zone %r is not known on this machine: UTC is used", name)
         return UTC
 
 
@@ -170,7 +171,7 @@ def court_record(session: Session, hearing: Any, may_see_sealed: bool, zone: str
     """The record as exported; its times in the court's ``zone`` (an IANA name; UTC if unknown here)."""
     from models import Court, Participant
 
-    tz = _zone(zone)
+    tz = court_zone(zone)
     case = hearing.case
     court = session.get(Court, case.court_id) if case.court_id else None
     participants = session.scalars(select(Participant).where(Participant.case_id == case.id)).all()

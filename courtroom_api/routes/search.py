@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 
 from courtroom_api.auth.policy import Action, case_scope, require
 from courtroom_api.deps import ServicesDep, oauth2_scheme, principal_from_token
+from courtroom_api.record import court_zone
 from courtroom_api.schemas import SearchHitPublic
 from courtroom_api.services import Services
 from models.enums import ParticipantRole
@@ -47,8 +48,9 @@ async def search(
     query = SearchQuery(
         text=q, roles=frozenset(r.value for r in role or ()), case_id=case_id,
         case_number=case if case and case_id is None else None,
-        date_from=datetime.combine(from_, time.min, tzinfo=UTC) if from_ else None,
-        date_to=datetime.combine(to, time.max, tzinfo=UTC) if to else None,
+        # the court's days (a hearing at 07:30 in Beijing is on that day, not the day before in UTC)
+        date_from=datetime.combine(from_, time.min, tzinfo=court_zone(services.settings.timezone)) if from_ else None,
+        date_to=datetime.combine(to, time.max, tzinfo=court_zone(services.settings.timezone)) if to else None,
         limit=limit,
     )
     body = await asyncio.to_thread(_search, services, token, query)

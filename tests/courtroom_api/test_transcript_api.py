@@ -351,3 +351,29 @@ def test_search_takes_any_case_text_and_a_correction_no_control_characters(world
         assert r.status_code == 422, text
     r = c.patch(f"/api/segments/{seg}", json={"text": "第一行\n第二行\t完", "reason": "分行"}, headers=world.auth("clerk"))
     assert r.status_code == 200
+
+
+def test_search_dates_are_the_courts_days(world) -> None:
+    """A hearing opened at 07:30 in Beijing on 2 May (23:30 UTC on 1 May) is found under 2 May."""
+    from datetime import UTC, datetime
+
+    from models import Hearing, TranscriptSegment
+    from models.db import make_engine, session_factory
+
+    engine = make_engine(str(world.client.app.state.services.engine.url.render_as_string(hide_password=False)))
+    with session_factory(engine)() as s:
+        hearing = Hearing(case_id=world.ids["case"], courtroom_id=world.ids["room"], title="早庭",
+                          started_at=datetime(2024, 5, 1, 23, 30, tzinfo=UTC))
+        s.add(hearing)
+        s.flush()
+        s.add(TranscriptSegment(hearing_id=hearing.id, seq=1, start_s=0, end_s=1, text="清晨开庭核对借据。", role="clerk"))
+        s.commit()
+        hid = hearing.id
+    engine.dispose()
+
+    def found(day: str) -> bool:
+        hits = world.client.get("/api/search", params={"q": "核对借据", "from": day, "to": day},
+                                headers=world.auth("appeal_judge")).json()
+        return hid in {h["hearing_id"] for h in hits}
+
+    assert found("2024-05-02") and not found("2024-05-01")
