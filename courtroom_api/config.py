@@ -93,6 +93,11 @@ class AuthSettings(BaseModel):
     # An open live WebSocket re-checks its token and access this often (a revoked login, a disabled
     # user or withdrawn case access ends the stream).
     live_recheck_seconds: float = 30.0
+    # Password guessing: after this many failed logins of one name (or from one address) within the
+    # window, logins are refused (429) until the oldest failure is older than the window.
+    login_failures_per_name: int = 5
+    login_failures_per_address: int = 30
+    login_window_seconds: float = 900.0
 
 
 class Settings(BaseSettings):

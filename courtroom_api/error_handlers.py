@@ -21,6 +21,7 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (e.UploadTooLargeError, 413),
     (BlobTooLargeError, 413),
     (e.RangeNotSatisfiableError, 416),
+    (e.TooManyAttemptsError, 429),
     (e.EvidenceRejectedError, 422),
     (e.ValidationFailedError, 422),
     (DataError, 422),  # a value the database cannot store (PostgreSQL: text with NUL)
@@ -55,6 +56,8 @@ def _handler(status: int):  # type: ignore[no-untyped-def]
             headers["WWW-Authenticate"] = "Bearer"
         if isinstance(exc, e.RangeNotSatisfiableError):
             headers["Content-Range"] = f"bytes */{exc.size}"
+        if isinstance(exc, e.TooManyAttemptsError):
+            headers["Retry-After"] = str(max(1, round(exc.retry_after)))
         return JSONResponse({"detail": _detail(exc)}, status_code=status, headers=headers)
 
     return handle

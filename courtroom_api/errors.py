@@ -55,6 +55,15 @@ class RangeNotSatisfiableError(CourtroomApiError):
         self.size = size
 
 
+class TooManyAttemptsError(CourtroomApiError):
+    """Too many failed logins for this name or from this address: try again after ``retry_after`` s."""
+
+    def __init__(self, retry_after: float) -> None:
+        minutes = max(1, round(retry_after / 60))
+        super().__init__(f"too many failed logins: try again in {minutes} minute(s), or ask an administrator")
+        self.retry_after = retry_after
+
+
 class ExportError(CourtroomApiError):
     """An export could not be produced (e.g. no CJK font installed)."""
 

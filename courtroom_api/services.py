@@ -28,6 +28,7 @@ class Services:
     hearings: Any = None  # courtroom_api.live.lifecycle.HearingRunner registry, set in the lifespan
     display: dict[int, Any] = field(default_factory=dict)  # hearing id → schemas.DisplayState
     transcription: Any = None  # courtroom_api.live.transcription.TranscriptionService
+    throttle: Any = None  # courtroom_api.auth.throttle.LoginThrottle
 
     @property
     def upload_tmp_dir(self) -> Path:
@@ -39,6 +40,7 @@ class Services:
 
 
 def build_services(settings: Settings) -> Services:
+    from courtroom_api.auth.throttle import LoginThrottle
     from courtroom_api.auth.tokens import load_secret
     from courtroom_api.blobstore import open_blob_store
     from courtroom_api.live.transcription import TranscriptionService
@@ -55,4 +57,6 @@ def build_services(settings: Settings) -> Services:
         hub=EventHub(),
         blobs=open_blob_store(settings),
         transcription=TranscriptionService(settings),
+        throttle=LoginThrottle(settings.auth.login_failures_per_name, settings.auth.login_failures_per_address,
+                               settings.auth.login_window_seconds),
     )

@@ -5,27 +5,43 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 
 from courtroom_api.access import audit
 from courtroom_api.auth.tokens import decode_token, issue_token, new_claims
 from courtroom_api.deps import CurrentUser, ServicesDep, SessionDep, oauth2_scheme
-from courtroom_api.errors import AuthenticationError
+from courtroom_api.errors import AuthenticationError, TooManyAttemptsError
 from courtroom_api.schemas import MediaLink, MediaLinkRequest, Token, UserPublic
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
+# an argon2 hash of nothing anyone can type (an unknown login is checked against it)
+_NO_USER = "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$W3fhUcxL3JHvfOoB8bVq7SyGtdAJ4NPNFhZpv2xA1JA"
 
 
 @router.post("/token", response_model=Token, summary="Log in with login and password; returns a bearer token")
-def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, services: ServicesDep) -> Token:
+def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, services: ServicesDep,
+          request: Request) -> Token:
+    """Five wrong passwords for a login within 15 minutes (30 from one address) lock it for the rest of
+    that time (429 with Retry-After; settings ``auth.login_*``); the lock is audited."""
     from models import User
     from models.passwords import verify_password
 
+    address = request.client.host if request.client else "?"
+    wait = services.throttle.retry_after(form.username, address)
+    if wait > 0:
+        raise TooManyAttemptsError(wait)
     user = session.scalar(select(User).where(User.login == form.username))
-    if user is None or not user.is_active or not verify_password(user.password_hash, form.password):
+    # (an unknown login costs a hash check too: the answer's time does not tell which logins exist)
+    right = verify_password(user.password_hash if user is not None else _NO_USER, form.password)
+    if user is None or not user.is_active or not right:
+        if services.throttle.failed(form.username, address):
+            audit(session, "system", "auth.locked", f"user:{user.id}" if user is not None else "user:?",
+                  login=form.username[:100], address=address)
+            session.commit()
         raise AuthenticationError("wrong login or password")
+    services.throttle.succeeded(form.username)
     claims = new_claims(user.id, user.login, str(user.role), user.courtroom_id,
                         str(user.side) if user.side else None, services.settings.auth.token_minutes * 60)
     audit(session, f"user:{user.id}:{user.login}", "auth.login", f"user:{user.id}")

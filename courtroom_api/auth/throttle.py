@@ -1,0 +1,59 @@
+"""Password guessing is slowed to a stop: failed logins are counted per login name and per client
+address in a sliding window, and past the limit further tries are refused (429, Retry-After) until
+the oldest failure leaves the window — even with the right password, so guessing gains nothing.
+
+In memory, per server process (one server per court); a restart forgets the counts. Bounded: at most
+``MAX_KEYS`` names and addresses are remembered, the least recently failed forgotten first.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict, deque
+
+MAX_KEYS = 10_000
+
+
+class LoginThrottle:
+    def __init__(self, per_login: int = 5, per_address: int = 30, window_s: float = 900.0) -> None:
+        self.per_login = per_login
+        self.per_address = per_address
+        self.window_s = window_s
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def retry_after(self, login: str, address: str, now: float | None = None) -> float:
+        """Seconds until ``login`` may try again from ``address``; 0 when it may try now."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            waits = [self._wait(f"login:{login.casefold()}", self.per_login, now),
+                     self._wait(f"address:{address}", self.per_address, now)]
+        return max(waits)
+
+    def failed(self, login: str, address: str, now: float | None = None) -> bool:
+        """Count a failed login; True when this failure locks the login (for the audit trail)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            for key in (f"login:{login.casefold()}", f"address:{address}"):
+                times = self._failures.pop(key, None) or deque()
+                times.append(now)
+                self._failures[key] = times  # (most recently failed last)
+            while len(self._failures) > MAX_KEYS:
+                self._failures.popitem(last=False)
+            return self._wait(f"login:{login.casefold()}", self.per_login, now) > 0
+
+    def succeeded(self, login: str) -> None:
+        """A right password (while not locked) clears the name's count; the address keeps its own."""
+        with self._lock:
+            self._failures.pop(f"login:{login.casefold()}", None)
+
+    def _wait(self, key: str, limit: int, now: float) -> float:
+        times = self._failures.get(key)
+        if not times:
+            return 0.0
+        while times and now - times[0] >= self.window_s:
+            times.popleft()
+        if len(times) < limit:
+            return 0.0
+        return self.window_s - (now - times[-limit])
