@@ -4,24 +4,33 @@ Sealing a line hides its text from parties, terminals and appeal judges in lists
 the live stream; its audio is the same words. So for them every recording file of the hearing (the
 multi-channel file, each seat's track, the mixdown) is served as a copy with the sealed lines' time
 spans (padded for word-timing error) silenced, made once per set of spans and cached beside the
-evidence renditions; the bench gets the original. The original blob is never touched.
+evidence renditions; the bench gets the original. The original blob is never touched. A seal starts
+making the hearing's copies in the background (a day's recording takes a minute), so that the first
+listener does not wait; copies for seals since changed are removed after a while.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import tempfile
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+log = logging.getLogger(__name__)
 PAD_S = 0.3  # word times are ±0.1-0.2 s; a sealed name must not leak at a span's edge
 BLOCK_FRAMES = 1 << 16
+SUFFIX = {"audio/flac": ".flac", "audio/ogg": ".ogg"}  # a recording file's MIME type → its copy's name
+STALE_S = 600.0  # a copy for earlier seals is removed this long after it was made (a listener may be on it)
 
 
 def sealed_spans(session: Session, hearing_id: int) -> list[tuple[float, float]]:
@@ -63,7 +72,51 @@ def silenced_copy(source: Path, spans: Sequence[tuple[float, float]], cache_dir:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+    for old in target.parent.glob("sealed-*"):  # copies for seals since changed
+        with contextlib.suppress(OSError):
+            if old != target and time.time() - old.stat().st_mtime > STALE_S:
+                old.unlink()
     return target
+
+
+def copy_dir(services: Any) -> Path:
+    return Path(services.renditions_dir) / "sealed-audio"
+
+
+def recording_files(recording: Any) -> list[tuple[str, str]]:
+    """(sha256, MIME type) of every file of a finalized recording: the multi-channel file, tracks, mixdown."""
+    files = [(recording.blob_sha256, "audio/flac")] if recording.blob_sha256 else []
+    return files + [(e["track_sha256"], str(e.get("mime_type") or "audio/ogg"))
+                    for e in recording.channel_layout or [] if e.get("track_sha256")]
+
+
+def prepare(services: Any, hearing_id: int) -> int:
+    """Make the silenced copies of the hearing's recordings for its current seals; how many were made."""
+    from courtroom_api.blobstore import blob_path
+    from models import Recording
+
+    with services.sessions() as session:
+        spans = sealed_spans(session, hearing_id)
+        recordings = session.scalars(select(Recording).where(Recording.hearing_id == hearing_id)).all()
+        files = [f for r in recordings for f in recording_files(r)]
+    if not spans:
+        return 0
+    for sha256, mime in files:
+        silenced_copy(blob_path(services.blobs, sha256), spans, copy_dir(services), sha256, SUFFIX.get(mime, ""))
+    return len(files)
+
+
+def prepare_in_background(services: Any, hearing_id: int) -> threading.Thread:
+    """``prepare`` in a worker thread (after a seal); a failure is logged, and the copy is then made on request."""
+    def run() -> None:
+        try:
+            prepare(services, hearing_id)
+        except Exception:
+            log.exception("silenced copies of hearing %s's recordings could not be made ahead", hearing_id)
+
+    thread = threading.Thread(target=run, name=f"sealed-audio-{hearing_id}", daemon=True)
+    thread.start()
+    return thread
 
 
 def _silence(source: Path, spans: Sequence[tuple[float, float]], out_path: Path) -> None:

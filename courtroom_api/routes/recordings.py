@@ -28,7 +28,7 @@ from courtroom_api.services import Services
 
 router = APIRouter(prefix="/api", tags=["recordings"])
 MIXDOWN = "mixdown"
-SUFFIX = {"audio/flac": ".flac", "audio/ogg": ".ogg"}
+SUFFIX = sealed_audio.SUFFIX
 RANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
     206: {"description": "partial content"}, 416: {"description": "range not satisfiable"},
 }
@@ -104,8 +104,7 @@ def _served(session, services: Services, user: Principal, recording, sha256: str
     spans = sealed_audio.sealed_spans(session, recording.hearing_id)
     if not spans:
         return path, sha256
-    copy = sealed_audio.silenced_copy(path, spans, services.renditions_dir / "sealed-audio", sha256,
-                                      SUFFIX.get(mime, ""))
+    copy = sealed_audio.silenced_copy(path, spans, sealed_audio.copy_dir(services), sha256, SUFFIX.get(mime, ""))
     return copy, f"{sha256}-sealed-{sealed_audio.spans_key(spans)}"
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
-from courtroom_api import record
+from courtroom_api import record, sealed_audio
 from courtroom_api.access import audit, load_hearing, load_segment
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep
@@ -119,6 +119,8 @@ def _seal(session, services, user: Principal, segments: list, body: SealRequest)
         audit(session, user, "segment.seal" if body.sealed else "segment.unseal", f"segment:{segment.id}",
               reason=body.reason)
     session.commit()
+    for hearing_id in {segment.hearing_id for segment in segments}:  # its recordings, silent where sealed
+        sealed_audio.prepare_in_background(services, hearing_id)
     for segment in segments:
         stream = services.hub.get(segment.hearing_id)
         if body.sealed and stream is not None:  # closed streams too: they still serve replays

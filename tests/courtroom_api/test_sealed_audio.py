@@ -78,3 +78,36 @@ def test_a_sealed_line_is_silent_in_every_recording_file_for_those_who_may_not_s
     assert c.post(f"/api/segments/{sealed}/seal", json={"sealed": False, "reason": "公开"},
                   headers=world.auth("judge")).status_code == 200
     assert c.get(paths["recording"], headers=world.auth("party")).content == files["recording"]
+
+
+def _copies(world, files: dict[str, bytes]) -> set[str]:
+    import hashlib
+
+    from courtroom_api.sealed_audio import copy_dir
+
+    root = copy_dir(world.client.app.state.services)
+    shas = {hashlib.sha256(data).hexdigest() for data in files.values()}
+    return {str(p) for sha in shas if (root / sha[:2] / sha).exists() for p in (root / sha[:2] / sha).glob("sealed-*")}
+
+
+def test_a_seal_makes_the_silent_copies_ahead_and_a_new_seal_replaces_them(world, monkeypatch) -> None:
+    import time
+
+    from courtroom_api import sealed_audio
+
+    c = world.client
+    _, second, _, files = _recorded_hearing(world)
+    first = second - 1  # (the hearing's other line, 0-2.5 s)
+    assert c.post(f"/api/segments/{second}/seal", json={"reason": "隐私"}, headers=world.auth("judge")).status_code == 200
+    deadline = time.monotonic() + 30
+    while len(_copies(world, files)) < 3 and time.monotonic() < deadline:  # made in the background, not on request
+        time.sleep(0.1)
+    made = _copies(world, files)
+    assert len(made) == 3
+    monkeypatch.setattr(sealed_audio, "STALE_S", 0.0)
+    assert c.post(f"/api/segments/{first}/seal", json={"reason": "隐私"}, headers=world.auth("judge")).status_code == 200
+    deadline = time.monotonic() + 30
+    while (_copies(world, files) & made or len(_copies(world, files)) < 3) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    now = _copies(world, files)
+    assert len(now) == 3 and not now & made  # the copies for the earlier seals are gone
