@@ -27,6 +27,24 @@ def _new_hearing_with_segments(world) -> tuple[int, list[int]]:
     return hid, ids
 
 
+def _held_hearing(world, started_at, ended_at, line: str) -> int:  # type: ignore[no-untyped-def]
+    """A hearing of case 123 held at ``started_at`` (to ``ended_at``) with one line of the clerk's."""
+    from models import Hearing, TranscriptSegment
+    from models.db import make_engine, session_factory
+
+    engine = make_engine(str(world.client.app.state.services.engine.url.render_as_string(hide_password=False)))
+    with session_factory(engine)() as s:
+        hearing = Hearing(case_id=world.ids["case"], courtroom_id=world.ids["room"], title="已开庭",
+                          started_at=started_at, ended_at=ended_at)
+        s.add(hearing)
+        s.flush()
+        s.add(TranscriptSegment(hearing_id=hearing.id, seq=1, start_s=0, end_s=1, text=line, role="clerk"))
+        s.commit()
+        hid = hearing.id
+    engine.dispose()
+    return hid
+
+
 def test_correction_keeps_revision_with_author_reason_and_diff(world) -> None:
     c = world.client
     hid, (seg, _) = _new_hearing_with_segments(world)
@@ -357,19 +375,7 @@ def test_search_dates_are_the_courts_days(world) -> None:
     """A hearing opened at 07:30 in Beijing on 2 May (23:30 UTC on 1 May) is found under 2 May."""
     from datetime import UTC, datetime
 
-    from models import Hearing, TranscriptSegment
-    from models.db import make_engine, session_factory
-
-    engine = make_engine(str(world.client.app.state.services.engine.url.render_as_string(hide_password=False)))
-    with session_factory(engine)() as s:
-        hearing = Hearing(case_id=world.ids["case"], courtroom_id=world.ids["room"], title="早庭",
-                          started_at=datetime(2024, 5, 1, 23, 30, tzinfo=UTC))
-        s.add(hearing)
-        s.flush()
-        s.add(TranscriptSegment(hearing_id=hearing.id, seq=1, start_s=0, end_s=1, text="清晨开庭核对借据。", role="clerk"))
-        s.commit()
-        hid = hearing.id
-    engine.dispose()
+    hid = _held_hearing(world, datetime(2024, 5, 1, 23, 30, tzinfo=UTC), None, "清晨开庭核对借据。")
 
     def found(day: str) -> bool:
         hits = world.client.get("/api/search", params={"q": "核对借据", "from": day, "to": day},

@@ -58,19 +58,9 @@ def test_a_chinese_turn_starts_on_the_line_of_its_time_and_speaker_and_fills_its
 
 
 def test_the_court_records_times_are_the_courts_local_time(world) -> None:
-    from models import Hearing, TranscriptSegment
-    from models.db import make_engine, session_factory
+    from test_transcript_api import _held_hearing
 
-    engine = make_engine(str(world.client.app.state.services.engine.url.render_as_string(hide_password=False)))
-    with session_factory(engine)() as s:
-        hearing = Hearing(case_id=world.ids["case"], courtroom_id=world.ids["room"], title="时区",
-                          started_at=datetime(2024, 5, 1, 1, 30, tzinfo=UTC), ended_at=datetime(2024, 5, 1, 3, 0, tzinfo=UTC))
-        s.add(hearing)
-        s.flush()
-        s.add(TranscriptSegment(hearing_id=hearing.id, seq=1, start_s=0, end_s=1, text="现在开庭。", role="presiding_judge"))
-        s.commit()
-        hid = hearing.id
-    engine.dispose()
+    hid = _held_hearing(world, datetime(2024, 5, 1, 1, 30, tzinfo=UTC), datetime(2024, 5, 1, 3, 0, tzinfo=UTC), "现在开庭。")
     assert world.client.app.state.services.settings.timezone == "Asia/Shanghai"
     r = world.client.get(f"/api/hearings/{hid}/transcript", params={"format": "docx"}, headers=world.auth("judge"))
     text = "\n".join(p.text for p in Document(io.BytesIO(r.content)).paragraphs)
