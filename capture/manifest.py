@@ -63,7 +63,7 @@ def read_entries(directory: Path) -> list[dict[str, Any]]:
     for number, line in enumerate(lines[:-1], start=1):  # the part after the last newline is torn
         try:
             entry = json.loads(line)
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:  # (not JSON, or not UTF-8: a damaged byte)
             raise ManifestError(f"{path}:{number}: not a JSON manifest entry: {exc}") from exc
         if not isinstance(entry, dict) or "type" not in entry:
             raise ManifestError(f"{path}:{number}: not a manifest entry")

@@ -14,6 +14,7 @@ audio that cannot be kept is recorded as a gap. Earlier segments are never touch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import io
 import logging
@@ -125,14 +126,25 @@ class Recorder:
         self._journal_ok = True
         self._closed = False
         (self.directory / SEGMENTS_DIR).mkdir(parents=True, exist_ok=True)
-        existing = (self.directory / MANIFEST_NAME).exists()
+        manifest = self.directory / MANIFEST_NAME
+        # An empty manifest is a start that could not write its first entry (a full disk): nothing was
+        # recorded, so this is a new recording, not a resume (which needs that entry).
+        existing = manifest.exists() and manifest.stat().st_size > 0
         # Opened for appending: a crashed run's journal stays readable until it is recovered.
         self.journal = Journal(self.directory, round(self.options.journal_seconds * sample_rate))
         if existing:
             self.manifest = self._resume()
         else:
             self.manifest = ManifestWriter(self.directory)
-            self.manifest.append(self._start_entry())
+            try:
+                self.manifest.append(self._start_entry())
+            except OSError as exc:
+                self.journal.close()
+                with contextlib.suppress(OSError):
+                    if manifest.exists() and manifest.stat().st_size == 0:
+                        manifest.unlink()
+                raise RecorderError(f"cannot start the recording in {self.directory}: {exc.strerror or exc} "
+                                    "(is the recordings disk full?)") from exc
 
     @classmethod
     def reopen_to_close(cls, directory: Path | str) -> Recorder:

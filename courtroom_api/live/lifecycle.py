@@ -7,15 +7,17 @@ The DB side (status, times, audit) lives here; the audio pipeline of one hearing
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from typing import Any
 
 from sqlalchemy import select
 
+from capture.errors import RecorderError
 from courtroom_api import record
 from courtroom_api.access import audit, load_hearing
 from courtroom_api.auth.policy import Action, Principal
-from courtroom_api.errors import ConflictError
+from courtroom_api.errors import ConflictError, StorageFullError
 from courtroom_api.schemas import HearingStart
 from courtroom_api.services import Services
 
@@ -87,16 +89,16 @@ class HearingRunners:
                 ).order_by(AuditEvent.id.desc()).limit(1))
                 plans[hid] = HearingStart.model_validate((start.details or {}).get("plan", {}) if start else {})
         for hid, plan in plans.items():
-            if await asyncio.to_thread(is_finalized, self.services.settings.hearing_recording_dir(hid)):
-                # Its stop ran up to the finalize, then could not mark the hearing ended (the database
-                # failed): a finalized recording cannot be continued, so the stop is completed instead.
-                await asyncio.to_thread(_close_stopped, self.services, hid)
-                log.warning("hearing %s was stopped before the restart; closed now", hid)
-                continue
-            try:
+            try:  # supervisor: one hearing failing to resume (a damaged manifest…) must not stop the others
+                if await asyncio.to_thread(is_finalized, self.services.settings.hearing_recording_dir(hid)):
+                    # Its stop ran up to the finalize, then could not mark the hearing ended (the database
+                    # failed): a finalized recording cannot be continued, so the stop is completed instead.
+                    await asyncio.to_thread(_close_stopped, self.services, hid)
+                    log.warning("hearing %s was stopped before the restart; closed now", hid)
+                    continue
                 await self.start(hid, plan, resumed=True)
                 log.warning("hearing %s resumed after a restart", hid)
-            except Exception:  # supervisor: one hearing failing to resume must not stop the server
+            except Exception:
                 log.exception("hearing %s could not be resumed", hid)
 
     async def shutdown(self) -> None:
@@ -112,7 +114,8 @@ def _close_stopped(services: Services, hearing_id: int) -> None:
                 reason="its recording was finalized before a restart; the stop had not been recorded")
 
 
-def _mark_started(services: Services, user: Principal, hearing_id: int, plan: HearingStart) -> None:
+def _mark_started(services: Services, user: Principal, hearing_id: int, plan: HearingStart) -> tuple[Any, Any]:
+    """Mark it in progress; returns what a failed start puts back (its opening time, the case's status)."""
     from models.base import utcnow
     from models.enums import CaseStatus, HearingStatus
 
@@ -126,20 +129,24 @@ def _mark_started(services: Services, user: Principal, hearing_id: int, plan: He
         # Its finals will go into the record: not into a signed and locked one, and a signature given
         # during a recess is voided (it would not be on the whole record).
         record.ensure_unlocked(session, hearing_id, user, why="the hearing resumed after the record was signed")
+        prior = (hearing.started_at, hearing.case.status)
         hearing.status = HearingStatus.IN_PROGRESS
         hearing.started_at = hearing.started_at or utcnow()
         hearing.case.status = CaseStatus.IN_HEARING
         audit(session, user, "hearing.start", f"hearing:{hearing_id}", plan=plan.model_dump())
         session.commit()
+        return prior
 
 
-def _revert_start(services: Services, hearing_id: int, error: str) -> None:
+def _revert_start(services: Services, hearing_id: int, error: str, prior: tuple[Any, Any]) -> None:
+    """A start that failed: the hearing as it was (its opening time is not the failed attempt's)."""
     from models import Hearing
     from models.enums import HearingStatus
 
     with services.write_sessions() as session:
         hearing = session.get_one(Hearing, hearing_id)
         hearing.status = HearingStatus.SCHEDULED
+        hearing.started_at, hearing.case.status = prior
         audit(session, "system", "hearing.start_failed", f"hearing:{hearing_id}", error=error)
         session.commit()
 
@@ -153,13 +160,23 @@ def _hearing_public(services: Services, hearing_id: int) -> Any:
 
 async def start_hearing(services: Services, user: Principal, hearing_id: int, plan: HearingStart) -> Any:
     """Mark the hearing started, then start its pipeline; on failure the hearing goes back to scheduled."""
-    await asyncio.to_thread(_mark_started, services, user, hearing_id, plan)
+    prior = await asyncio.to_thread(_mark_started, services, user, hearing_id, plan)
     try:
         await services.hearings.start(hearing_id, plan)
     except Exception as exc:
-        await asyncio.to_thread(_revert_start, services, hearing_id, str(exc))
+        await asyncio.to_thread(_revert_start, services, hearing_id, str(exc), prior)
+        if isinstance(exc, RecorderError):  # the recording could not begin: a clear answer, not a 500
+            raise (StorageFullError if _disk_full(exc) else ConflictError)(str(exc)) from exc
         raise
     return await asyncio.to_thread(_hearing_public, services, hearing_id)
+
+
+def _disk_full(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        exc = exc.__cause__
+    return False
 
 
 def _check_stoppable(services: Services, user: Principal, hearing_id: int) -> None:

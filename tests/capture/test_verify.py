@@ -147,6 +147,18 @@ def test_unreadable_manifest(copy: Path) -> None:
     assert cli(copy).returncode == 1
 
 
+def test_a_damaged_byte_in_the_manifest_is_corrupt_not_a_crash(copy: Path) -> None:
+    """One byte that is not UTF-8 (a bad sector): reported as corrupt, by verify and by the server's
+    restart, which then resumes its other hearings (it used to stop at a UnicodeDecodeError)."""
+    raw = bytearray((copy / MANIFEST_NAME).read_bytes())
+    raw[40] = 0xFF
+    (copy / MANIFEST_NAME).write_bytes(bytes(raw))
+    assert verify_recording(copy).kind == "corrupt"
+    assert not is_finalized(copy)
+    done = cli(copy)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+
+
 def test_finalized_files_are_covered(copy: Path) -> None:
     assert not is_finalized(copy) and not is_finalized(copy / "nowhere")
     final = Recorder(copy, RATE, 3).finalize()  # a resumed recorder can finalize

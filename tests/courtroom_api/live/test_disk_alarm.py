@@ -138,3 +138,27 @@ async def test_a_hearing_warns_when_its_disk_fills_and_clears_when_space_is_free
         assert not disk_alarms()[1]["active"]
         assert (await c.post(f"/api/hearings/{hid}/stop")).status_code == 200
         await asyncio.wait_for(reader, 30)
+
+
+async def test_a_start_on_a_full_disk_is_refused_clearly_and_works_once_space_is_freed(
+        disk_server, tmp_path, fill_disk) -> None:
+    """The recordings disk is full when the clerk opens the hearing: 507 with the cause, the hearing as
+    it was (no opening time of a start that did not happen), nothing left behind that would make the
+    next start a "resume" of nothing (it then failed with a 500 until files were deleted on the server)."""
+    srv = disk_server
+    async with httpx.AsyncClient(base_url=srv.base, headers=srv.token("clerk"), timeout=60) as c:
+        hid = await _new_hearing(srv, c)
+        filler = fill_disk(tmp_path / "recordings")
+        for _ in range(2):
+            r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(TONES), "speed": 1})
+            assert r.status_code == 507, r.text
+            assert "cannot start the recording" in r.json()["detail"] and "disk full" in r.json()["detail"]
+            hearing = (await c.get(f"/api/hearings/{hid}")).json()
+            assert (hearing["status"], hearing["started_at"]) == ("scheduled", None)
+        filler.unlink()  # the operator frees space
+        r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(TONES), "speed": 1})
+        assert r.status_code == 200 and r.json()["status"] == "in_progress", r.text
+        await asyncio.sleep(1.0)
+        assert (await c.post(f"/api/hearings/{hid}/stop")).json()["status"] == "ended"
+        (rec,) = (await c.get(f"/api/hearings/{hid}/recordings")).json()
+    assert rec["blob_sha256"] and rec["duration_s"] > 0.5
