@@ -53,6 +53,7 @@ def resolve_profile(services: Services, hearing_id: int, plan: HearingStart) -> 
     if plan.source == "file":
         if not plan.url or not Path(plan.url).is_file():
             raise ConflictError(f"file source {plan.url!r} does not exist on the server")
+        _check_file_source(plan.url, profile)
         profile = replace(profile, source=AudioSourceSpec(kind="replay", url=plan.url, speed=plan.speed))
     elif plan.source == "stream":
         if not plan.url:
@@ -63,6 +64,21 @@ def resolve_profile(services: Services, hearing_id: int, plan: HearingStart) -> 
     elif profile.source.kind == "replay" and plan.speed != 1.0:
         profile = replace(profile, source=replace(profile.source, speed=plan.speed))
     return profile
+
+
+def _check_file_source(url: str, profile: Any) -> None:
+    """A file to replay must be audio with the profile's channels, one a seat: refused before the hearing
+    starts (it used to start, record nothing, and be used up by the stop that ended it)."""
+    from capture.errors import CaptureError
+    from capture.ffmpeg_source import probe
+
+    try:
+        found = probe(url)
+    except CaptureError as exc:
+        raise ConflictError(f"file source is not audio the server can read: {exc}") from exc
+    if found.channels != profile.channel_count:
+        raise ConflictError(f"file source has {found.channels} channel(s); profile {profile.name!r} records "
+                            f"{profile.channel_count} (one a seat)")
 
 
 class HearingPipeline:

@@ -148,6 +148,27 @@ async def test_two_stops_at_once_close_the_hearing_once(server: LiveServer) -> N
         assert again.status_code == 409 and "not in progress" in again.json()["detail"]
 
 
+async def test_a_file_source_that_is_not_the_rooms_audio_is_refused_and_the_hearing_stays_scheduled(
+        server: LiveServer, tmp_path) -> None:
+    """Text named .flac, or a mono file for the 4-seat room: 409 with the cause before anything starts
+    (such a hearing used to start, record nothing, and be used up when it was stopped)."""
+    import numpy as np
+    import soundfile as sf
+
+    corrupt = tmp_path / "corrupt.flac"
+    corrupt.write_text("not audio at all")
+    mono = tmp_path / "mono.wav"
+    sf.write(mono, np.zeros(16000, np.float32), 16000)
+    hid = _new_hearing(server)
+    async with httpx.AsyncClient(base_url=server.base, headers=server.token("clerk"), timeout=60) as c:
+        for path, cause in ((corrupt, "not audio the server can read"), (mono, "has 1 channel(s)")):
+            r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(path)})
+            assert r.status_code == 409 and cause in r.json()["detail"], r.text
+            hearing = (await c.get(f"/api/hearings/{hid}")).json()
+            assert (hearing["status"], hearing["started_at"]) == ("scheduled", None)
+        assert (await c.get(f"/api/hearings/{hid}/recordings")).json() == []
+
+
 async def test_stranger_and_bad_token_are_refused_on_the_socket(server: LiveServer) -> None:
     hid = _new_hearing(server)
     stranger = server.token("stranger")["Authorization"].split()[1]
