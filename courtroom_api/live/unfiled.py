@@ -61,11 +61,17 @@ class FinalsBacklog:
         continue after their seqs); returns how many. The caller raises the alarm."""
         if not self.path.is_file():
             return 0
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+        torn = False
+        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
                 self.pending.append(Unfiled(**json.loads(line)))
             except (ValueError, TypeError):  # a line torn by a crash mid-write: the rest are whole
                 log.warning("unreadable line in %s skipped: %.80s", self.path, line)
+                torn = True
+        if torn:
+            # The file again holds exactly what is pending: a torn line left in it would count as a held
+            # final for ever (the record could not be signed), and the next hold would be glued onto it.
+            self._rewrite()
         if self.pending:
             self._wake.set()
         return len(self.pending)
@@ -156,9 +162,18 @@ def held_finals(services: Any, hearing_id: int) -> int:
         return len(pipeline.backlog.pending)
     path = services.settings.hearing_recording_dir(hearing_id) / SPILL_NAME
     try:
-        return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+        return sum(1 for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if _whole(line))
     except FileNotFoundError:
         return 0
+
+
+def _whole(line: str) -> bool:
+    """A held final's line as written (not one torn by a crash, which holds no final)."""
+    try:
+        Unfiled(**json.loads(line))
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 def file_held(services: Any, hearing_id: int, item: Unfiled) -> int:

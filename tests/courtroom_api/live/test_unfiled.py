@@ -112,3 +112,24 @@ async def test_held_finals_of_a_stopped_hearing_are_filed_at_start_up(world) -> 
     await refile_leftovers(services, running={hid})
     assert _rows(services, hid, [9302]) == [] and (directory / SPILL_NAME).is_file()
     (directory / SPILL_NAME).unlink()
+
+
+async def test_a_line_torn_by_a_crash_is_dropped_from_the_spill_file_not_counted_as_held(world, tmp_path) -> None:
+    """A kill in the middle of writing the first held final leaves a torn line: it holds no final, so it
+    does not keep the record from being signed, and the next held final is not glued onto it."""
+    from courtroom_api.live.unfiled import held_finals
+
+    services = world.client.app.state.services
+    hid = _new_hearing(world)
+    directory = services.settings.hearing_recording_dir(hid)
+    directory.mkdir(parents=True, exist_ok=True)
+    spill = directory / SPILL_NAME
+    spill.write_text('{"seq": 4, "values": {"start_s": 1.0, "te')  # torn: no end, no newline
+    assert held_finals(services, hid) == 0
+    backlog = FinalsBacklog(directory, lambda item: 1, lambda seq, sid: None, lambda active, msg: None)
+    assert backlog.load() == 0 and not spill.exists()
+    spill.write_text(json.dumps({"seq": 5, "values": _values("第一句。", 0.0)}) + "\n" + '{"seq": 6, "val')
+    backlog = FinalsBacklog(directory, lambda item: 1, lambda seq, sid: None, lambda active, msg: None)
+    assert backlog.load() == 1 and held_finals(services, hid) == 1
+    backlog.hold(Unfiled(7, values=_values("第二句。", 2.0)), "database is locked")
+    assert [json.loads(line)["seq"] for line in spill.read_text().splitlines()] == [5, 7]
