@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -138,12 +141,32 @@ def file_pending_recordings(services: Any) -> list[str]:
     for recording_id, hearing_id in pending:
         directory = services.settings.hearing_recording_dir(hearing_id)
         try:
-            if is_finalized(directory):
-                final = read_finalized(directory)  # verified there, once
-            else:  # the journal's audio is committed first: a close that failed left it there
-                final = Recorder.reopen_to_close(directory).finalize()
-            file_recording(services, hearing_id, recording_id, final)
+            # One filing at a time (the server's start-up sweep and `courtroom recordings file-pending`
+            # run at once): two finalized the recording twice, a second "final" entry that breaks its chain.
+            with _filing_lock(directory):
+                with services.sessions() as session:
+                    if session.get(Recording, recording_id).finalized_at is not None:
+                        report.append(f"recording {recording_id} of hearing {hearing_id}: filed meanwhile")
+                        continue
+                if is_finalized(directory):
+                    final = read_finalized(directory)  # verified there, once
+                else:  # the journal's audio is committed first: a close that failed left it there
+                    final = Recorder.reopen_to_close(directory).finalize()
+                file_recording(services, hearing_id, recording_id, final)
             report.append(f"recording {recording_id} of hearing {hearing_id}: filed ({final.duration_s:.1f} s)")
         except Exception as exc:  # one recording failing must not stop the others
             report.append(f"recording {recording_id} of hearing {hearing_id}: NOT filed: {exc}")
     return report
+
+
+@contextlib.contextmanager
+def _filing_lock(directory: Path) -> Iterator[None]:
+    """An exclusive lock on a recording directory, across processes, while its recording is filed."""
+    import fcntl
+
+    with open(directory / ".filing.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

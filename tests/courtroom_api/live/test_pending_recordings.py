@@ -68,3 +68,49 @@ def test_the_server_files_recordings_left_unfiled_when_it_starts(tmp_path) -> No
                 ("ch00", "judge"), ("ch01", "clerk"), ("mixdown", None)]
         assert done[rids[2]].finalized_at is None  # not ended: not the sweep's to file
     engine.dispose()
+
+
+def test_two_filings_at_once_file_a_recording_once_and_its_chain_holds(tmp_path) -> None:
+    """The server's start-up sweep and `courtroom recordings file-pending` at the same moment: each
+    recording is finalized and filed once (two "final" entries broke its tamper-evident chain)."""
+    import threading
+
+    from capture.manifest import read_entries
+    from capture.verify import verify_recording
+    from courtroom_api.live.filing import file_pending_recordings
+    from courtroom_api.services import build_services
+    from models import AuditEvent, Case, Hearing, Recording
+    from models.db import upgrade
+    from models.enums import HearingStatus
+
+    url = f"sqlite:///{tmp_path / 'courtroom.sqlite3'}"
+    settings = get_settings(data_dir=tmp_path, database={"url": url})
+    upgrade(url)
+    services = build_services(settings)
+    with services.write_sessions() as s:
+        case = Case(case_number="(2026)测试10号")
+        s.add(case)
+        s.flush()
+        hearings = [Hearing(case_id=case.id, status=HearingStatus.ENDED) for _ in range(3)]
+        s.add_all(hearings)
+        s.flush()
+        s.add_all(Recording(hearing_id=h.id, sample_rate=RATE, channel_count=2, channel_layout=[]) for h in hearings)
+        s.commit()
+        hids = [h.id for h in hearings]
+    for hid in hids:
+        _record(settings.recordings_dir / f"hearing-{hid}", 3.0, finalize=False)
+    reports: list[list[str]] = []
+    runs = [threading.Thread(target=lambda: reports.append(file_pending_recordings(services))) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    lines = [line for report in reports for line in report]
+    assert sum("filed (3.0 s)" in line for line in lines) == 3 and not any("NOT filed" in line for line in lines)
+    for hid in hids:
+        directory = settings.recordings_dir / f"hearing-{hid}"
+        assert verify_recording(directory).ok
+        assert [e["type"] for e in read_entries(directory)].count("final") == 1
+    with services.sessions() as s:
+        assert s.query(AuditEvent).filter(AuditEvent.action == "recording.finalize").count() == 3
+    services.engine.dispose()
