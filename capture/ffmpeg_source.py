@@ -63,8 +63,10 @@ def _timeout_options(url: str) -> dict[str, str]:
 class FfmpegSource:
     """Decode ``url`` with ffmpeg to float32 ``(frames, channels)`` chunks at ``sample_rate``."""
 
-    def __init__(self, url: str, sample_rate: int, *, block_frames: int = 0, channels: int | None = None) -> None:
+    def __init__(self, url: str, sample_rate: int, *, block_frames: int = 0, channels: int | None = None,
+                 start_s: float = 0.0) -> None:
         self.url = url
+        self.start_s = start_s  # decode from this far into a file
         self.sample_rate = sample_rate
         self.block_frames = block_frames or sample_rate // 10
         self.channels = channels  # None: as many as the input has
@@ -74,7 +76,9 @@ class FfmpegSource:
     def _command(self, channels: int, input_channels: int) -> list[str]:
         import ffmpeg
 
-        in_opts = _timeout_options(self.url)
+        in_opts: dict[str, object] = dict(_timeout_options(self.url))
+        if self.start_s > 0:
+            in_opts["ss"] = f"{self.start_s:.6f}"
         out_opts = {"format": "f32le", "acodec": "pcm_f32le", "ar": self.sample_rate, "map": "0:a:0"}
         if channels != input_channels:
             out_opts["ac"] = channels  # an explicit request to downmix/upmix
@@ -128,7 +132,8 @@ class FfmpegSource:
             raise DecodeError(f"{self.url} is corrupt: ffmpeg reported: {last}")
         decoded_s = self.frames_decoded / self.sample_rate
         # Headers that promise more than the data holds mean a truncated file; allow codec padding.
-        if info.duration_s is not None and not _is_stream(self.url) and decoded_s < info.duration_s - 0.15:
+        expected_s = None if info.duration_s is None else max(0.0, info.duration_s - self.start_s)
+        if expected_s is not None and not _is_stream(self.url) and decoded_s < expected_s - 0.15:
             raise DecodeError(
                 f"{self.url} is truncated: decoded {decoded_s:.2f} s of the {info.duration_s:.2f} s its header announces"
             )

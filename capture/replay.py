@@ -45,8 +45,9 @@ class ReplaySource:
         self.late_s = 0.0  # worst lag behind the schedule (decoding slower than the pace)
 
     @classmethod
-    def from_file(cls, url: str, sample_rate: int, *, speed: float = 1.0, block_frames: int = 0) -> ReplaySource:
-        return cls(FfmpegSource(url, sample_rate, block_frames=block_frames), speed=speed)
+    def from_file(cls, url: str, sample_rate: int, *, speed: float = 1.0, block_frames: int = 0,
+                  start_s: float = 0.0) -> ReplaySource:
+        return cls(FfmpegSource(url, sample_rate, block_frames=block_frames, start_s=start_s), speed=speed)
 
     async def __aiter__(self) -> AsyncIterator[AudioChunk]:
         loop = asyncio.get_running_loop()

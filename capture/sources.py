@@ -40,4 +40,4 @@ def open_source(
         raise SourceError(f"a {spec.kind} source needs a url")
     if spec.kind == "ffmpeg":
         return FfmpegSource(spec.url, sample_rate)  # every channel the input has
-    return ReplaySource.from_file(spec.url, sample_rate, speed=spec.speed)
+    return ReplaySource.from_file(spec.url, sample_rate, speed=spec.speed, start_s=spec.start_s)

@@ -29,6 +29,7 @@ class AudioSourceSpec:
     device: str | int | None = None  # sounddevice name or index (kind == "device")
     url: str | None = None  # file path or stream URL (kind == "ffmpeg" / "replay")
     speed: float = 1.0  # replay pace: 1.0 = real time
+    start_s: float = 0.0  # replay from this far into the file (a hearing resumed after a restart)
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,6 +115,11 @@ class HearingPipeline:
         seats = opts.seats
         self.recorder = await asyncio.to_thread(
             Recorder, self.directory, profile.sample_rate, profile.channel_count, opts)
+        if self.recorder.resumed and profile.source.kind == "replay":
+            # A file replayed as the room's audio goes on where the room's time is (its outage a gap),
+            # not from its start again: the recording would hold its first minutes twice.
+            at = self.recorder.next_sample / profile.sample_rate
+            profile = self.profile = replace(profile, source=replace(profile.source, start_s=at))
         self.recording_id, last_seq = await asyncio.to_thread(
             create_or_resume_recording, self.services, self.hearing_id, profile, self.recorder)
         held = await asyncio.to_thread(self.backlog.load)  # finals a killed process could not file

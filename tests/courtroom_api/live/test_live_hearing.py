@@ -210,6 +210,19 @@ async def test_server_killed_mid_hearing_resumes_into_same_hearing_with_gap(serv
 
     result = verify_recording(directory)
     assert result.ok and result.finalized, str(result)
+    # The file replayed as the room went on where the room's time was, not from its start again (the
+    # recording held its first seconds twice): after the gap, the recording is the file at that time.
+    import numpy as np
+    import soundfile as sf
+
+    (gap,) = [e for e in entries if e["type"] == "gap"]
+    resumed_at = gap["first_sample"] + gap["frames"]
+    recorded, _ = sf.read(directory / "final" / "recording.flac", dtype="float32", always_2d=True)
+    source, _ = sf.read(FIXTURE, dtype="float32", always_2d=True)
+    after = recorded[resumed_at:]
+    expected = source[resumed_at : resumed_at + len(after)]
+    assert np.allclose(after[: len(expected)], expected, atol=1e-3)
+    assert not np.any(np.abs(after[len(expected):]) > 1e-3)  # past the file's end: nothing replayed again
 
 
 async def test_full_hearing_through_the_real_model(server: LiveServer) -> None:
