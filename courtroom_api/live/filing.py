@@ -121,13 +121,13 @@ def note_recording_failed(services: Any, hearing_id: int, recording_id: int, act
         session.commit()
 
 
-def file_pending_recordings(services: Any) -> list[str]:
+def file_pending_recordings(services: Any, hearing_id: int | None = None) -> list[str]:
     """Recordings of ended hearings that never reached the dossier (closing, finalizing or filing failed
     at the stop): close and finalize them if need be, verify, file. One line per recording: what was
     done, or why not.
 
     An ended hearing is no longer running (a stop files the recording before it ends the hearing),
-    so this is safe beside a running server.
+    so this is safe beside a running server. ``hearing_id``: that hearing's only.
     """
     from capture.finalize import is_finalized, read_finalized
     from capture.recorder import Recorder
@@ -135,8 +135,11 @@ def file_pending_recordings(services: Any) -> list[str]:
     from models.enums import HearingStatus
 
     with services.sessions() as session:
-        pending = session.execute(select(Recording.id, Recording.hearing_id).join(Hearing).where(
-            Recording.finalized_at.is_(None), Hearing.status == HearingStatus.ENDED).order_by(Recording.id)).all()
+        stmt = select(Recording.id, Recording.hearing_id).join(Hearing).where(
+            Recording.finalized_at.is_(None), Hearing.status == HearingStatus.ENDED).order_by(Recording.id)
+        if hearing_id is not None:
+            stmt = stmt.where(Recording.hearing_id == hearing_id)
+        pending = session.execute(stmt).all()
     report = []
     for recording_id, hearing_id in pending:
         directory = services.settings.hearing_recording_dir(hearing_id)

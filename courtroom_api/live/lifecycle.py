@@ -18,6 +18,7 @@ from courtroom_api import record
 from courtroom_api.access import audit, load_hearing
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.errors import ConflictError, StorageFullError
+from courtroom_api.live.filing import file_pending_recordings
 from courtroom_api.schemas import HearingStart
 from courtroom_api.services import Services
 
@@ -98,8 +99,14 @@ class HearingRunners:
                     continue
                 await self.start(hid, plan, resumed=True)
                 log.warning("hearing %s resumed after a restart", hid)
-            except Exception:
+            except Exception as exc:
                 log.exception("hearing %s could not be resumed", hid)
+                # The bench and the clerk see it: the hearing shows in progress while nothing records.
+                stream = self.services.hub.get(hid) or self.services.hub.stream(
+                    hid, start_seq=await asyncio.to_thread(_last_seq, self.services, hid))
+                stream.publish("alarm", {"kind": "resume_failed", "active": True, "message": (
+                    f"recording did not resume after the server restarted ({exc}); stop the hearing and "
+                    "start it again, or call the court's administrator")})
 
     async def shutdown(self) -> None:
         """Server shutdown: pipelines stop without closing their hearings, which resume on restart."""
@@ -109,13 +116,23 @@ class HearingRunners:
             await pipeline.stop(finalize=False)
 
 
+def _last_seq(services: Services, hearing_id: int) -> int:
+    from courtroom_api.routes.live import last_persisted_seq
+
+    with services.sessions() as session:
+        return last_persisted_seq(session, hearing_id)
+
+
 def _close_stopped(services: Services, hearing_id: int) -> None:
     _mark_ended(services, "system", hearing_id,
                 reason="its recording was finalized before a restart; the stop had not been recorded")
 
 
-def _mark_started(services: Services, user: Principal, hearing_id: int, plan: HearingStart) -> tuple[Any, Any]:
-    """Mark it in progress; returns what a failed start puts back (its opening time, the case's status)."""
+def _mark_started(services: Services, user: Principal, hearing_id: int,
+                  plan: HearingStart) -> tuple[tuple[Any, Any], HearingStart]:
+    """Mark it in progress; returns what a failed start puts back (its opening time, the case's status)
+    and the plan with its profile named (a resume after a restart uses the profile the hearing started
+    with, not one the courtroom was given since: that one may have other channels)."""
     from models.base import utcnow
     from models.enums import CaseStatus, HearingStatus
 
@@ -130,12 +147,14 @@ def _mark_started(services: Services, user: Principal, hearing_id: int, plan: He
         # during a recess is voided (it would not be on the whole record).
         record.ensure_unlocked(session, hearing_id, user, why="the hearing resumed after the record was signed")
         prior = (hearing.started_at, hearing.case.status)
+        room_profile = hearing.courtroom.profile_name if hearing.courtroom else None
+        plan = plan.model_copy(update={"profile": plan.profile or room_profile or "demo"})
         hearing.status = HearingStatus.IN_PROGRESS
         hearing.started_at = hearing.started_at or utcnow()
         hearing.case.status = CaseStatus.IN_HEARING
         audit(session, user, "hearing.start", f"hearing:{hearing_id}", plan=plan.model_dump())
         session.commit()
-        return prior
+        return prior, plan
 
 
 def _revert_start(services: Services, hearing_id: int, error: str, prior: tuple[Any, Any]) -> None:
@@ -160,7 +179,7 @@ def _hearing_public(services: Services, hearing_id: int) -> Any:
 
 async def start_hearing(services: Services, user: Principal, hearing_id: int, plan: HearingStart) -> Any:
     """Mark the hearing started, then start its pipeline; on failure the hearing goes back to scheduled."""
-    prior = await asyncio.to_thread(_mark_started, services, user, hearing_id, plan)
+    prior, plan = await asyncio.to_thread(_mark_started, services, user, hearing_id, plan)
     try:
         await services.hearings.start(hearing_id, plan)
     except Exception as exc:
@@ -211,6 +230,10 @@ async def stop_hearing(services: Services, user: Principal, hearing_id: int) -> 
         raise ConflictError(f"hearing {hearing_id} was being stopped by another request; it is stopped now")
     try:
         await asyncio.to_thread(_mark_ended, services, user, hearing_id)
+        # A hearing with no pipeline here (its resume after a restart failed) still has its recording
+        # open: it is closed, finalized and filed now, not at the next restart.
+        for line in await asyncio.to_thread(file_pending_recordings, services, hearing_id):
+            log.warning("at the stop of hearing %s: %s", hearing_id, line)
         stream = services.hub.get(hearing_id)
         if stream is not None:
             stream.publish("status", {"status": "ended"})

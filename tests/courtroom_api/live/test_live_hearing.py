@@ -225,6 +225,38 @@ async def test_server_killed_mid_hearing_resumes_into_same_hearing_with_gap(serv
     assert not np.any(np.abs(after[len(expected):]) > 1e-3)  # past the file's end: nothing replayed again
 
 
+async def test_a_hearing_whose_resume_fails_says_so_and_its_stop_files_what_was_recorded(
+        server: LiveServer, tmp_path) -> None:
+    """Its file is gone when the server restarts: the bench and the clerk get a resume_failed alarm (it
+    was a line in the server's log, the hearing showing in progress while nothing recorded), and the
+    stop closes, finalizes and files the recording then (it waited for the next restart)."""
+    import shutil
+
+    source = tmp_path / "room.flac"
+    shutil.copy(FIXTURE, source)
+    hid = _new_hearing(server)
+    async with httpx.AsyncClient(base_url=server.base, headers=server.token("clerk"), timeout=120) as c:
+        assert (await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(source)})).status_code == 200
+        await asyncio.sleep(2.0)
+    server.kill()
+    source.unlink()
+    server.start()
+    clerk = server.token("clerk")
+    seen: list[dict] = []
+    token = clerk["Authorization"].split()[1]
+    async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={token}&after=0") as ws:
+        with contextlib.suppress(asyncio.TimeoutError):
+            while not any(e["type"] == "alarm" for e in seen):
+                seen.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+    (alarm,) = [e["data"] for e in seen if e["type"] == "alarm"]
+    assert alarm["kind"] == "resume_failed" and "did not resume" in alarm["message"], alarm
+    async with httpx.AsyncClient(base_url=server.base, headers=clerk, timeout=120) as c:
+        assert (await c.get(f"/api/hearings/{hid}")).json()["status"] == "in_progress"
+        assert (await c.post(f"/api/hearings/{hid}/stop")).json()["status"] == "ended"
+        (rec,) = (await c.get(f"/api/hearings/{hid}/recordings")).json()
+    assert rec["blob_sha256"] and rec["duration_s"] >= 1.5, rec
+
+
 async def test_full_hearing_through_the_real_model(server: LiveServer) -> None:
     """Events arrive in order; finals match the stored transcript; the recording verifies; the dossier has both."""
     hid = _new_hearing(server)
