@@ -9,6 +9,7 @@ raises :class:`DecodeError` with ffmpeg's own words.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -115,6 +116,9 @@ class FfmpegSource:
         finally:
             if proc.returncode is None:
                 proc.kill()
+                # What it wrote before it died is read off, or the pipe stays open and wait() never returns.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(proc.stdout.read(), 10)
                 await proc.wait()
             stderr_task.cancel()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, replace
 
 from capture.errors import SourceError
@@ -26,6 +26,9 @@ PipelineEvent = CaptureEvent | HealthEvent
 @dataclass(frozen=True, slots=True)
 class PipelineOptions:
     retry: bool = True  # reopen a failed source (live devices, network streams)
+    # A live room does not end: a stream that ends by itself (its sender restarted, a proxy closed it)
+    # is reported and reopened as a failed one is, and the time it was away becomes a gap.
+    reopen_ended: bool = False
     retry_seconds: float = 1.0
     max_failures: int | None = None  # give up after this many consecutive failures; None: never
 
@@ -41,8 +44,22 @@ class CaptureOutcome:
 async def _pump(source: AsyncIterable[AudioChunk], recorder: Recorder, fanout: FanOut,
                 health: ChannelHealth | None, emit: Callable[[PipelineEvent], None],
                 outcome: CaptureOutcome, reopened: bool, stop: asyncio.Event | None) -> None:
+    chunks = aiter(source)
+    try:
+        await _pump_chunks(chunks, recorder, fanout, health, emit, outcome, reopened, stop)
+    finally:
+        # A stop leaves the source mid-stream: close it now (its ffmpeg process, its device stream), not
+        # whenever the garbage collector gets to it (a stream kept being read after its hearing ended).
+        closing = getattr(chunks, "aclose", None)
+        if closing is not None:
+            await closing()
+
+
+async def _pump_chunks(chunks: AsyncIterator[AudioChunk], recorder: Recorder, fanout: FanOut,
+                       health: ChannelHealth | None, emit: Callable[[PipelineEvent], None],
+                       outcome: CaptureOutcome, reopened: bool, stop: asyncio.Event | None) -> None:
     offset: int | None = None
-    async for chunk in source:
+    async for chunk in chunks:
         if offset is None:
             # Place the (re)opened source on the recording's timeline.
             start = recorder.sample_at(chunk.wall_time) if reopened else recorder.next_sample
@@ -93,7 +110,9 @@ async def run_capture(
         frames_before = outcome.frames
         try:
             await _pump(make_source(), recorder, fanout, health, emit, outcome, outcome.failures > 0, stop)
-            return outcome
+            if not opts.reopen_ended or (stop is not None and stop.is_set()):
+                return outcome
+            raise SourceError("the source ended by itself")
         except SourceError as exc:
             outcome.failures += 1
             consecutive = 0 if outcome.frames > frames_before else consecutive + 1

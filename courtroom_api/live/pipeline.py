@@ -158,7 +158,8 @@ class HearingPipeline:
             await run_capture(
                 lambda: open_source(profile, queue_chunks=self.services.settings.capture.queue_chunks),
                 self.recorder, fanout=self._fanout, health=health, on_event=self._on_capture_event,
-                options=PipelineOptions(retry=not finite, retry_seconds=self.services.settings.capture.retry_seconds),
+                options=PipelineOptions(retry=not finite, reopen_ended=not finite,
+                                        retry_seconds=self.services.settings.capture.retry_seconds),
                 stop=self._stop,
             )
             if not self._stop.is_set():

@@ -20,6 +20,7 @@ from capture.pipeline import PipelineOptions, run_capture
 from capture.recorder import Recorder, RecorderOptions
 from capture.replay import ReplaySource
 from capture.sources import open_source
+from capture.verify import verify_recording
 from hardware.types import AudioSourceSpec
 from tests.capture.audio_checks import seat_energy_order
 
@@ -145,3 +146,29 @@ async def test_failed_stream_is_retried_and_the_outage_is_a_gap(encoded: dict[st
     entries = read_entries(tmp_path / "rec")
     gap = next(e for e in entries if e["type"] == "gap")
     assert gap["first_sample"] == 0 and gap["frames"] >= 0.4 * RATE and "broken.flac" in gap["reason"]
+
+
+async def test_a_live_stream_that_ends_by_itself_is_reopened_and_the_time_it_was_away_is_a_gap(
+        encoded: dict[str, Path], tmp_path: Path) -> None:
+    """A room's stream does not end: its sender restarting closes it cleanly (ffmpeg exits 0). It is
+    reported, noted, reopened, and the outage is a gap (it used to be the end of the hearing's audio)."""
+    recorder = Recorder(tmp_path / "rec", RATE, 4, RecorderOptions(segment_seconds=1.0))
+    events: list = []
+    opened: list[int] = []
+    stop = asyncio.Event()
+
+    def make_source() -> FfmpegSource:
+        opened.append(1)
+        if len(opened) == 3:
+            stop.set()  # the clerk stops the hearing while the third connection runs
+        return FfmpegSource(str(encoded["flac"]), RATE)
+
+    outcome = await run_capture(make_source, recorder, on_event=events.append, stop=stop,
+                                options=PipelineOptions(retry_seconds=0.5, reopen_ended=True))
+    recorder.close()
+    assert len(opened) == 3 and outcome.failures == 2
+    assert [e.message for e in events if getattr(e, "kind", "") == "source_error"] == ["the source ended by itself"] * 2
+    entries = read_entries(tmp_path / "rec")
+    gaps = [e for e in entries if e["type"] == "gap"]
+    assert len(gaps) == 2 and all("ended by itself" in g["reason"] and g["frames"] >= 0.4 * RATE for g in gaps)
+    assert verify_recording(tmp_path / "rec").ok
