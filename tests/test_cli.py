@@ -31,3 +31,23 @@ def test_transcribe_prompts_with_the_participants_names(tmp_path) -> None:
     assert _participant_names(None) == []
     file.write_text("{not json", encoding="utf-8")
     assert _participant_names(str(file)) == []  # attribution reads it again and reports the error
+
+
+def test_commands_on_a_database_never_set_up_say_so(tmp_path) -> None:
+    env = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    for command in (["audit", "verify"], ["users", "list"]):
+        out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", *command], capture_output=True, text=True,
+                             env=env)
+        assert out.returncode == 2, out.stderr
+        assert "run `courtroom db upgrade` first" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_transcribe_refuses_an_output_it_cannot_write_before_transcribing(tmp_path) -> None:
+    from pathlib import Path
+
+    speech = Path(__file__).resolve().parent / "fixtures" / "speech_en.flac"
+    for option in ("-o", "--rttm"):
+        out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "transcribe", str(speech), option,
+                              str(tmp_path / "no-such-dir" / "out")], capture_output=True, text=True, timeout=30,
+                             env={"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
+        assert out.returncode == 2 and "no such directory" in out.stderr and "Traceback" not in out.stderr

@@ -36,9 +36,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    result = args.func(args)
+    try:
+        result = args.func(args)
+    except (OperationalError, ProgrammingError) as exc:
+        if "no such table" in str(exc) or "does not exist" in str(exc):
+            # A data directory (or database) that was never migrated: say so, not a traceback.
+            print(f"courtroom {args.command}: the database is not set up: run `courtroom db upgrade` first "
+                  f"({str(exc.orig).splitlines()[0]})", file=sys.stderr)
+            return 2
+        raise
     return int(result or 0)
 
 

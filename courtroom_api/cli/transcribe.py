@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 DEFAULT_SEATS = "judge,clerk,plaintiff,defendant"
 
@@ -116,6 +117,10 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     ts = settings.transcribe
     language = args.language or ts.language
+    for path in (args.output, args.rttm):  # before minutes of transcription, not after
+        if path and not Path(path).resolve().parent.is_dir():
+            print(f"courtroom transcribe: cannot write {path}: no such directory", file=sys.stderr)
+            return 2
     try:
         audio = read_audio(args.file)
         seats = _seats(args, audio.shape[1])
@@ -132,14 +137,18 @@ def run(args: argparse.Namespace) -> int:
     except (TranscribeError, HardwareError, DiarizeError) as exc:
         print(f"courtroom transcribe: {exc}", file=sys.stderr)
         return 2
-    if args.rttm:
-        _write_rttm(args.rttm, args.file, segments)
     text = render(segments, args.format)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(text)
-    else:
-        sys.stdout.write(text)
+    try:
+        if args.output:  # the transcript first: a bad --rttm path must not lose it
+            with open(args.output, "w", encoding="utf-8") as f:
+                f.write(text)
+        else:
+            sys.stdout.write(text)
+        if args.rttm:
+            _write_rttm(args.rttm, args.file, segments)
+    except OSError as exc:
+        print(f"courtroom transcribe: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
     return 0
 
 
