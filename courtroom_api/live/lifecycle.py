@@ -113,7 +113,11 @@ class HearingRunners:
         async with self._lock:
             running, self._running = list(self._running.values()), {}
         for pipeline in running:
-            await pipeline.stop(finalize=False)
+            try:  # one recorder's close failing (a full disk) must not leave the others running
+                await pipeline.stop(finalize=False)
+            except Exception:
+                log.exception("hearing %s did not stop cleanly at shutdown; it resumes at the next start",
+                              pipeline.hearing_id)
 
 
 def _last_seq(services: Services, hearing_id: int) -> int:
