@@ -222,20 +222,24 @@ def test_search_keeps_its_dates_on_reload_and_shows_each_hits_hearing_date(page,
 
 # 6 ---------------------------------------------------------------------------------------------
 
-def test_an_exhibit_filed_during_the_hearing_reaches_the_party_screen_and_the_bench(pages, own) -> None:
+def _party_files(own: OwnServer, title: str, filename: str) -> int:
+    """Party A files a drawing as a new exhibit of case A, through the API; its id."""
     from ui_files import drawing_png
 
+    with own.client("party_a") as filer:
+        resp = filer.post(f"/api/cases/{own.ids['case_a']}/evidence", content=drawing_png(title),
+                          params={"title": title, "filename": filename}, headers={"Content-Type": "image/png"})
+        assert resp.status_code == 201, resp.text
+        return int(resp.json()["id"])
+
+
+def test_an_exhibit_filed_during_the_hearing_reaches_the_party_screen_and_the_bench(pages, own) -> None:
     party, bench = pages(), pages()
     login(party, "party_a", "/party")
     login(bench, "judge", f"/bench?hearing={own.ids['hearing_live']}&pane=evidence")
     expect(party.locator("body")).to_have_attribute("data-live", "live")
     expect(bench.locator("body")).to_have_attribute("data-live", "live")
-    with own.client("party_a") as filer:
-        resp = filer.post(f"/api/cases/{own.ids['case_a']}/evidence", content=drawing_png("收条照片"),
-                          params={"title": "收条照片", "filename": "receipt.png"},
-                          headers={"Content-Type": "image/png"})
-        assert resp.status_code == 201, resp.text
-        new_id = resp.json()["id"]
+    new_id = _party_files(own, "收条照片", "receipt.png")
     expect(party.locator(f"#party-evidence-list [data-evidence-id='{new_id}']")).to_be_visible()
     bench.click(f"#bench-evidence-list [data-evidence-id='{new_id}']")
     bench.click("#show-to-parties")
@@ -247,8 +251,6 @@ def test_an_exhibit_filed_during_the_hearing_reaches_the_party_screen_and_the_be
 def test_a_party_screen_fetches_an_exhibit_the_bench_shows_that_it_did_not_list(pages, own) -> None:
     """The screen missed the news of the filing (here its "evidence" frames are dropped): the bench
     showing the new exhibit is enough for it to load the list again and show it."""
-    from ui_files import drawing_png
-
     party = pages()
     dropped: list[str] = []
 
@@ -260,12 +262,7 @@ def test_a_party_screen_fetches_an_exhibit_the_bench_shows_that_it_did_not_list(
     party.route_web_socket(re.compile(r"/ws/hearings/"), drop_evidence_frames)
     login(party, "party_a", "/party")
     expect(party.locator("body")).to_have_attribute("data-live", "live")
-    with own.client("party_a") as filer:
-        resp = filer.post(f"/api/cases/{own.ids['case_a']}/evidence", content=drawing_png("转账记录"),
-                          params={"title": "转账记录", "filename": "transfer.png"},
-                          headers={"Content-Type": "image/png"})
-        assert resp.status_code == 201, resp.text
-        new_id = resp.json()["id"]
+    new_id = _party_files(own, "转账记录", "transfer.png")
     bench = pages()
     login(bench, "judge", f"/bench?hearing={own.ids['hearing_live']}&pane=evidence")
     bench.click(f"#bench-evidence-list [data-evidence-id='{new_id}']")
