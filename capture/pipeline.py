@@ -30,6 +30,10 @@ class PipelineOptions:
     # is reported and reopened as a failed one is, and the time it was away becomes a gap.
     reopen_ended: bool = False
     retry_seconds: float = 1.0
+    # A source still failing after a few quick retries is retried less and less often, up to this: a
+    # stream down for an hour wrote a manifest note and two alarms every second (the alarms pushed the
+    # hearing's finals out of the live stream's replay buffer).
+    max_retry_seconds: float = 30.0
     max_failures: int | None = None  # give up after this many consecutive failures; None: never
 
 
@@ -78,6 +82,14 @@ async def _pump_chunks(chunks: AsyncIterator[AudioChunk], recorder: Recorder, fa
     outcome.ended = True
 
 
+def retry_delay(opts: PipelineOptions, consecutive: int) -> float:
+    """Seconds before reopening after ``consecutive`` failures in a row with no audio between them:
+    ``retry_seconds`` for the first three, then doubling up to ``max_retry_seconds``."""
+    if consecutive <= 3:
+        return opts.retry_seconds
+    return min(opts.max_retry_seconds, opts.retry_seconds * 2.0 ** (consecutive - 3))
+
+
 async def run_capture(
     make_source: Callable[[], AsyncIterable[AudioChunk]],
     recorder: Recorder,
@@ -122,6 +134,6 @@ async def run_capture(
             recorder.pending_gap_reason = f"source failed: {exc}"
             if not opts.retry or (opts.max_failures is not None and consecutive >= opts.max_failures):
                 raise
-            await asyncio.sleep(opts.retry_seconds)
+            await asyncio.sleep(retry_delay(opts, consecutive))
             emit(CaptureEvent("source_reopened", recorder.next_sample / recorder.sample_rate, "reopening the source"))
     return outcome

@@ -172,3 +172,23 @@ async def test_a_live_stream_that_ends_by_itself_is_reopened_and_the_time_it_was
     gaps = [e for e in entries if e["type"] == "gap"]
     assert len(gaps) == 2 and all("ended by itself" in g["reason"] and g["frames"] >= 0.4 * RATE for g in gaps)
     assert verify_recording(tmp_path / "rec").ok
+
+
+async def test_a_source_that_stays_down_is_retried_less_and_less_often(tmp_path: Path) -> None:
+    """Three quick retries, then doubling waits up to max_retry_seconds: a stream down for an hour no
+    longer writes a manifest note and two alarms every second."""
+    from capture.pipeline import retry_delay
+
+    opts = PipelineOptions(retry_seconds=0.05, max_retry_seconds=0.4)
+    assert [retry_delay(opts, n) for n in range(1, 8)] == [0.05, 0.05, 0.05, 0.1, 0.2, 0.4, 0.4]
+    bad = tmp_path / "down.flac"
+    bad.write_bytes(b"garbage")
+    recorder = Recorder(tmp_path / "rec", RATE, 4, RecorderOptions(segment_seconds=1.0))
+    events: list = []
+    stop = asyncio.Event()
+    asyncio.get_running_loop().call_later(2.0, stop.set)
+    await run_capture(lambda: FfmpegSource(str(bad), RATE), recorder, on_event=events.append, stop=stop,
+                      options=opts)
+    recorder.close()
+    failures = sum(getattr(e, "kind", "") == "source_error" for e in events)
+    assert 4 <= failures <= 9, failures  # (at a fixed 0.05 s: one every ~0.1 s with ffprobe's own time, ~20)
