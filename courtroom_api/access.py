@@ -46,32 +46,29 @@ def _require_case_of(p: Principal, session: Session, case_id: int, action: Actio
         raise NotFoundError(f"{what} not found") from None
 
 
+def require_hearing(p: Principal, session: Session, hearing: Any, action: Action, what: str) -> None:
+    """The caller may do ``action`` on ``hearing`` (and so on ``what``, an object of it): its case is in
+    scope, and a terminal reaches the hearings held in its own courtroom only, not the rest of their
+    cases' (a case heard in two rooms, a past hearing's transcript). Refused as ``what`` not found."""
+    _require_case_of(p, session, hearing.case_id, action, what)
+    if p.role == "terminal" and hearing.courtroom_id != p.courtroom_id:
+        raise NotFoundError(f"{what} not found")
+
+
 def load_hearing(session: Session, p: Principal, hearing_id: int, action: Action = Action.READ_CASE, *,
                  for_update: bool = False) -> Any:
     from models import Hearing
 
     hearing = get_or_404(session, Hearing, hearing_id, "hearing", for_update=for_update)
-    _require_case_of(p, session, hearing.case_id, action, f"hearing {hearing_id}")
-    require_room(p, hearing)
+    require_hearing(p, session, hearing, action, f"hearing {hearing_id}")
     return hearing
-
-
-def require_room(p: Principal, hearing: Any) -> None:
-    """A terminal reaches the hearings held in its own courtroom only, not the rest of their cases'
-    (a case heard in two rooms, a past hearing's transcript): reported as not found."""
-    if p.role == "terminal" and hearing.courtroom_id != p.courtroom_id:
-        raise NotFoundError(f"hearing {hearing.id} not found")
 
 
 def load_segment(session: Session, p: Principal, segment_id: int, action: Action) -> Any:
     from models import TranscriptSegment
 
     segment = get_or_404(session, TranscriptSegment, segment_id, "segment")
-    _require_case_of(p, session, segment.hearing.case_id, action, f"segment {segment_id}")
-    try:
-        require_room(p, segment.hearing)
-    except NotFoundError:
-        raise NotFoundError(f"segment {segment_id} not found") from None
+    require_hearing(p, session, segment.hearing, action, f"segment {segment_id}")
     require_sealed_access(p, segment.sealed, f"segment {segment_id}")
     return segment
 

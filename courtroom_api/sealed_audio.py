@@ -79,6 +79,13 @@ def silenced_copy(source: Path, spans: Sequence[tuple[float, float]], cache_dir:
     return target
 
 
+def copy_for(services: Any, sha256: str, mime: str, spans: Sequence[tuple[float, float]]) -> Path:
+    """The silenced copy of the recording file ``sha256`` (of type ``mime``) for ``spans``, made if need be."""
+    from courtroom_api.blobstore import blob_path
+
+    return silenced_copy(blob_path(services.blobs, sha256), spans, copy_dir(services), sha256, SUFFIX.get(mime, ""))
+
+
 def copy_dir(services: Any) -> Path:
     return Path(services.renditions_dir) / "sealed-audio"
 
@@ -92,7 +99,6 @@ def recording_files(recording: Any) -> list[tuple[str, str]]:
 
 def prepare(services: Any, hearing_id: int) -> int:
     """Make the silenced copies of the hearing's recordings for its current seals; how many were made."""
-    from courtroom_api.blobstore import blob_path
     from models import Recording
 
     with services.sessions() as session:
@@ -102,7 +108,7 @@ def prepare(services: Any, hearing_id: int) -> int:
     if not spans:
         return 0
     for sha256, mime in files:
-        silenced_copy(blob_path(services.blobs, sha256), spans, copy_dir(services), sha256, SUFFIX.get(mime, ""))
+        copy_for(services, sha256, mime, spans)
     return len(files)
 
 

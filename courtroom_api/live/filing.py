@@ -15,7 +15,7 @@ from courtroom_api.blobstore import file_chunks
 
 def create_or_resume_recording(services: Any, hearing_id: int, profile: Any, recorder: Any) -> tuple[int, int]:
     """The hearing's open Recording row (created on first start) and the last persisted event seq."""
-    from models import Recording, TranscriptSegment
+    from models import Recording
     from models.base import utcnow
 
     with services.write_sessions() as session:
@@ -34,9 +34,28 @@ def create_or_resume_recording(services: Any, hearing_id: int, profile: Any, rec
         else:
             audit(session, "system", "recording.resume", f"recording:{recording.id}", hearing_id=hearing_id,
                   resumed_at_sample=recorder.next_sample)
-        last = session.scalar(select(func.max(TranscriptSegment.seq)).where(TranscriptSegment.hearing_id == hearing_id))
+        last = last_persisted_seq(session, hearing_id)
         session.commit()
-        return recording.id, int(last or 0)
+        return recording.id, last
+
+
+def last_persisted_seq(session: Any, hearing_id: int) -> int:
+    """The highest event seq the dossier holds for a hearing (its finals'): a stream created after a
+    restart continues from there, so that screens still holding later numbers get a reset."""
+    from models import TranscriptSegment
+
+    last = session.scalar(select(func.max(TranscriptSegment.seq)).where(TranscriptSegment.hearing_id == hearing_id))
+    return int(last or 0)
+
+
+def hearing_stream(services: Any, hearing_id: int) -> Any:
+    """The hearing's live stream (``live.hub.HearingStream``): the one this server has, else a new one
+    numbered on from the dossier's last seq. A database read when it is created: call from a worker thread."""
+    stream = services.hub.get(hearing_id)
+    if stream is None:
+        with services.sessions() as session:
+            stream = services.hub.stream(hearing_id, start_seq=last_persisted_seq(session, hearing_id))
+    return stream
 
 
 def final_values(event: Any, attribution: Any) -> dict[str, Any]:

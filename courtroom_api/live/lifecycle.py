@@ -18,7 +18,7 @@ from courtroom_api import record
 from courtroom_api.access import audit, load_hearing
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.errors import ConflictError, StorageFullError
-from courtroom_api.live.filing import file_pending_recordings
+from courtroom_api.live.filing import file_pending_recordings, hearing_stream
 from courtroom_api.schemas import HearingStart
 from courtroom_api.services import Services
 
@@ -102,8 +102,7 @@ class HearingRunners:
             except Exception as exc:
                 log.exception("hearing %s could not be resumed", hid)
                 # The bench and the clerk see it: the hearing shows in progress while nothing records.
-                stream = self.services.hub.get(hid) or self.services.hub.stream(
-                    hid, start_seq=await asyncio.to_thread(_last_seq, self.services, hid))
+                stream = await asyncio.to_thread(hearing_stream, self.services, hid)
                 stream.publish("alarm", {"kind": "resume_failed", "active": True, "message": (
                     f"recording did not resume after the server restarted ({exc}); stop the hearing and "
                     "start it again, or call the court's administrator")})
@@ -118,13 +117,6 @@ class HearingRunners:
             except Exception:
                 log.exception("hearing %s did not stop cleanly at shutdown; it resumes at the next start",
                               pipeline.hearing_id)
-
-
-def _last_seq(services: Services, hearing_id: int) -> int:
-    from courtroom_api.routes.live import last_persisted_seq
-
-    with services.sessions() as session:
-        return last_persisted_seq(session, hearing_id)
 
 
 def _close_stopped(services: Services, hearing_id: int) -> None:

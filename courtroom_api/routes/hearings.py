@@ -59,7 +59,7 @@ def list_hearings(case_id: IdPath, user: CurrentUser, session: SessionDep) -> ob
 
     load_case(session, user, case_id)
     stmt = select(Hearing).where(Hearing.case_id == case_id).order_by(Hearing.id)
-    if user.role == "terminal":  # its own courtroom's hearings only (access.require_room)
+    if user.role == "terminal":  # its own courtroom's hearings only (access.require_hearing)
         stmt = stmt.where(Hearing.courtroom_id == user.courtroom_id)
     return session.scalars(stmt).all()
 
@@ -138,12 +138,10 @@ def set_display(
             raise ValidationFailedError("the exhibit belongs to another case")
         if evidence.sealed:
             raise ConflictError("sealed evidence cannot be shown on the party screens")
-    from courtroom_api.routes.live import last_persisted_seq
+    from courtroom_api.live.filing import hearing_stream
 
     services.display[hearing_id] = body
-    stream = services.hub.get(hearing_id) or services.hub.stream(hearing_id,
-                                                                 start_seq=last_persisted_seq(session, hearing_id))
-    stream.publish("display", body.model_dump())
+    hearing_stream(services, hearing_id).publish("display", body.model_dump())
     audit(session, user, "display.set", f"hearing:{hearing_id}", **body.model_dump())
     session.commit()
     return body

@@ -29,6 +29,7 @@ from courtroom_api.errors import (
     PermissionDeniedError,
     SubscriberClosedError,
 )
+from courtroom_api.live.filing import last_persisted_seq
 from courtroom_api.live.hub import Subscriber
 from courtroom_api.services import Services
 
@@ -51,17 +52,6 @@ def _authorize(services: Services, token: str | None, hearing_id: IdPath) -> tup
     with services.sessions() as session:
         user, hearing = _viewer(services, session, token, hearing_id)
         return user, str(hearing.status), last_persisted_seq(session, hearing_id)
-
-
-def last_persisted_seq(session: Session, hearing_id: int) -> int:
-    """The highest event seq the dossier holds for a hearing (its finals'): a stream created after a
-    restart continues from there, so that screens still holding later numbers get a reset."""
-    from sqlalchemy import func, select
-
-    from models import TranscriptSegment
-
-    last = session.scalar(select(func.max(TranscriptSegment.seq)).where(TranscriptSegment.hearing_id == hearing_id))
-    return int(last or 0)
 
 
 def _still_viewer(services: Services, token: str | None, hearing_id: int) -> Principal:

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
 from courtroom_api import sealed_audio
-from courtroom_api.access import get_or_404, load_hearing
+from courtroom_api.access import get_or_404, load_hearing, require_hearing
 from courtroom_api.auth.media import issue_media_token, with_media_token
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.blobstore import blob_path
@@ -28,7 +28,6 @@ from courtroom_api.services import Services
 
 router = APIRouter(prefix="/api", tags=["recordings"])
 MIXDOWN = "mixdown"
-SUFFIX = sealed_audio.SUFFIX
 RANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
     206: {"description": "partial content"}, 416: {"description": "range not satisfiable"},
 }
@@ -44,10 +43,8 @@ def _recording(session, user: Principal, recording_id: IdPath):  # type: ignore[
     from models import Recording
 
     recording = get_or_404(session, Recording, recording_id, "recording")
-    try:
-        load_hearing(session, user, recording.hearing_id, Action.READ_RECORDING)
-    except NotFoundError:  # (not "hearing 12 not found": which hearing it is of is not the caller's to learn)
-        raise NotFoundError(f"recording {recording_id} not found") from None
+    # (refused as the recording: which hearing it is of is not an outsider's to learn)
+    require_hearing(user, session, recording.hearing, Action.READ_RECORDING, f"recording {recording_id}")
     return recording
 
 
@@ -91,21 +88,17 @@ def recording_track(
     mime = _mime(entry, "audio/ogg")
     path, etag = _served(session, services, user, recording, entry["track_sha256"], mime)
     return file_response(path, media_type=mime, range_header=range_, etag=etag,
-                         filename=f"hearing-{recording.hearing_id}-{seat}{SUFFIX.get(mime, '')}")
+                         filename=f"hearing-{recording.hearing_id}-{seat}{sealed_audio.SUFFIX.get(mime, '')}")
 
 
 def _served(session, services: Services, user: Principal, recording, sha256: str,  # type: ignore[no-untyped-def]
             mime: str) -> tuple[Path, str]:
     """(file, ETag) of a recording file for ``user``: the blob, or for those who may not see sealed
     lines a copy silent where the hearing's sealed lines were said (``courtroom_api.sealed_audio``)."""
-    path = blob_path(services.blobs, sha256)
-    if user.may_see_sealed:
-        return path, sha256
-    spans = sealed_audio.sealed_spans(session, recording.hearing_id)
+    spans = [] if user.may_see_sealed else sealed_audio.sealed_spans(session, recording.hearing_id)
     if not spans:
-        return path, sha256
-    copy = sealed_audio.silenced_copy(path, spans, sealed_audio.copy_dir(services), sha256, SUFFIX.get(mime, ""))
-    return copy, f"{sha256}-sealed-{sealed_audio.spans_key(spans)}"
+        return blob_path(services.blobs, sha256), sha256
+    return sealed_audio.copy_for(services, sha256, mime, spans), f"{sha256}-sealed-{sealed_audio.spans_key(spans)}"
 
 
 @router.get("/recordings/{recording_id}/mixdown", response_class=Response, responses=RANGE_RESPONSES)

@@ -112,14 +112,15 @@ def list_revisions(segment_id: IdPath, user: CurrentUser, session: SessionDep) -
 
 
 def _seal(session, services, user: Principal, segments: list, body: SealRequest) -> SealResult:  # type: ignore[no-untyped-def]
-    for hearing_id in {segment.hearing_id for segment in segments}:  # once a hearing, not once a line
+    hearing_ids = {segment.hearing_id for segment in segments}
+    for hearing_id in hearing_ids:  # once a hearing, not once a line
         record.ensure_unlocked(session, hearing_id, user)
     for segment in segments:
         segment.sealed = body.sealed
         audit(session, user, "segment.seal" if body.sealed else "segment.unseal", f"segment:{segment.id}",
               reason=body.reason)
     session.commit()
-    for hearing_id in {segment.hearing_id for segment in segments}:  # its recordings, silent where sealed
+    for hearing_id in hearing_ids:  # its recordings, silent where sealed
         sealed_audio.prepare_in_background(services, hearing_id)
     for segment in segments:
         stream = services.hub.get(segment.hearing_id)

@@ -81,16 +81,24 @@ async def _wait_status(seen: list[dict], status: str, timeout_s: float = 120) ->
     raise AssertionError(f"no {status!r} status within {timeout_s} s: {[e['type'] for e in seen][-20:]}")
 
 
-async def test_hearing_records_streams_and_files_into_dossier(server: LiveServer) -> None:
+async def _start_watched(server: LiveServer, c: httpx.AsyncClient, clerk: dict[str, str],
+                         who: dict[str, str]) -> tuple[int, asyncio.Task, list[dict]]:
+    """A new hearing replaying the four seats' tones at 4x, started by ``clerk`` and watched by ``who``
+    from before its start: (hearing id, the viewer's task, what it saw)."""
     hid = _new_hearing(server)
+    viewer, seen = _watch(server, hid, who)
+    await asyncio.sleep(0.3)
+    r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(FIXTURE), "speed": 4},
+                     headers=clerk)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "in_progress"
+    return hid, viewer, seen
+
+
+async def test_hearing_records_streams_and_files_into_dossier(server: LiveServer) -> None:
     clerk, party = server.token("clerk"), server.token("party")
-    viewer, seen = _watch(server, hid, party)
     async with httpx.AsyncClient(base_url=server.base, timeout=120) as c:
-        await asyncio.sleep(0.3)
-        r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(FIXTURE), "speed": 4},
-                         headers=clerk)
-        assert r.status_code == 200, r.text
-        assert r.json()["status"] == "in_progress"
+        hid, viewer, seen = await _start_watched(server, c, clerk, party)
         shown = await c.put(f"/api/hearings/{hid}/display", json={"page": 2}, headers=clerk)
         assert shown.status_code == 200
         await _wait_status(seen, "source_ended")  # 6 s of audio at 4x
@@ -124,14 +132,9 @@ async def test_two_stops_at_once_close_the_hearing_once(server: LiveServer) -> N
     """The judge's 闭庭 and the clerk's stop at the same moment: one stops and closes the hearing (its
     recording filed before the live stream ends), the other waits for it and gets 409; the hearing is
     ended once, in the audit chain and on the stream."""
-    hid = _new_hearing(server)
     clerk, judge = server.token("clerk"), server.token("judge")
-    viewer, seen = _watch(server, hid, clerk)
     async with httpx.AsyncClient(base_url=server.base, timeout=120) as c:
-        await asyncio.sleep(0.3)
-        r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(FIXTURE), "speed": 4},
-                         headers=clerk)
-        assert r.status_code == 200, r.text
+        hid, viewer, seen = await _start_watched(server, c, clerk, clerk)
         await _wait_status(seen, "source_ended")
         stops = await asyncio.gather(c.post(f"/api/hearings/{hid}/stop", headers=clerk),
                                      c.post(f"/api/hearings/{hid}/stop", headers=judge))
