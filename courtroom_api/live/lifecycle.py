@@ -141,6 +141,7 @@ def _mark_started(services: Services, user: Principal, hearing_id: int,
             raise ConflictError(f"hearing {hearing_id} is {hearing.status}; only a scheduled hearing can start")
         # Its finals will go into the record: not into a signed and locked one, and a signature given
         # during a recess is voided (it would not be on the whole record).
+        _require_room_free(session, hearing)
         record.ensure_unlocked(session, hearing_id, user, why="the hearing resumed after the record was signed")
         prior = (hearing.started_at, hearing.case.status)
         room_profile = hearing.courtroom.profile_name if hearing.courtroom else None
@@ -151,6 +152,27 @@ def _mark_started(services: Services, user: Principal, hearing_id: int,
         audit(session, user, "hearing.start", f"hearing:{hearing_id}", plan=plan.model_dump())
         session.commit()
         return prior, plan
+
+
+def _require_room_free(session: Any, hearing: Any) -> None:
+    """One hearing at a time in a courtroom: its microphones are one array, its screens show one hearing,
+    and two recordings of one room's audio would file each party's words in two dossiers."""
+    from sqlalchemy import select
+
+    from models import Courtroom, Hearing
+    from models.enums import HearingStatus
+
+    if hearing.courtroom_id is None:
+        return
+    # The room's row locked (PostgreSQL): two starts of different hearings in one room at once, the second
+    # waits and then sees the first in progress.
+    room = session.get(Courtroom, hearing.courtroom_id, with_for_update=True, populate_existing=True)
+    other = session.scalar(select(Hearing.id).where(
+        Hearing.courtroom_id == hearing.courtroom_id, Hearing.id != hearing.id,
+        Hearing.status == HearingStatus.IN_PROGRESS).limit(1))
+    if other is not None:
+        raise ConflictError(f"courtroom {room.name} is in use: hearing {other} is in progress there; "
+                            "stop it first")
 
 
 def _revert_start(services: Services, hearing_id: int, error: str, prior: tuple[Any, Any]) -> None:

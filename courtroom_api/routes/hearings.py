@@ -93,6 +93,10 @@ def update_hearing(hearing_id: IdPath, body: HearingUpdate, user: CurrentUser, s
     changes = body.model_dump(exclude_unset=True)
     if changes.get("courtroom_id") is not None:
         get_or_404(session, Courtroom, changes["courtroom_id"], "courtroom")
+    moved = changes.get("courtroom_id", hearing.courtroom_id) != hearing.courtroom_id
+    if moved and hearing.status not in ("scheduled", "cancelled"):
+        # Its recording was made with that room's array and its terminals follow that room.
+        raise ConflictError(f"hearing is {hearing.status}; only a scheduled hearing can move to another courtroom")
     if "status" in changes and hearing.status not in ("scheduled", "cancelled"):
         raise ConflictError(f"hearing is {hearing.status}; only scheduled hearings can be rescheduled or cancelled")
     for key, value in changes.items():

@@ -151,6 +151,28 @@ async def test_two_stops_at_once_close_the_hearing_once(server: LiveServer) -> N
         assert again.status_code == 409 and "not in progress" in again.json()["detail"]
 
 
+async def test_a_courtroom_holds_one_hearing_at_a_time(server: LiveServer) -> None:
+    """A second hearing started in a room whose hearing is in progress is refused (409, naming the running
+    one): it used to start and record the same array into a second dossier. A live hearing cannot be moved
+    to another room either. Once the first is stopped, the room is free."""
+    clerk = server.token("clerk")
+    async with httpx.AsyncClient(base_url=server.base, headers=clerk, timeout=120) as c:
+        hid, viewer, seen = await _start_watched(server, c, clerk, clerk)
+        other = _new_hearing(server)
+        r = await c.post(f"/api/hearings/{other}/start", json={"source": "file", "url": str(FIXTURE), "speed": 4})
+        assert r.status_code == 409 and f"hearing {hid} is in progress there" in r.json()["detail"], r.text
+        assert (await c.get(f"/api/hearings/{other}")).json()["status"] == "scheduled"
+        room2 = (await c.post("/api/courtrooms", headers=server.token("admin"),
+                              json={"court_id": 1, "name": "第二法庭", "profile_name": "demo"})).json()
+        moved = await c.patch(f"/api/hearings/{hid}", json={"courtroom_id": room2["id"]})
+        assert moved.status_code == 409 and "another courtroom" in moved.json()["detail"], moved.text
+        assert (await c.post(f"/api/hearings/{hid}/stop")).status_code == 200
+        await asyncio.wait_for(viewer, 30)
+        r = await c.post(f"/api/hearings/{other}/start", json={"source": "file", "url": str(FIXTURE), "speed": 4})
+        assert r.status_code == 200, r.text
+        assert (await c.post(f"/api/hearings/{other}/stop")).status_code == 200
+
+
 async def test_a_file_source_that_is_not_the_rooms_audio_is_refused_and_the_hearing_stays_scheduled(
         server: LiveServer, tmp_path) -> None:
     """Text named .flac, or a mono file for the 4-seat room: 409 with the cause before anything starts
