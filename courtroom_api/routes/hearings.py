@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
@@ -30,9 +30,12 @@ def list_all_hearings(
     status: Annotated[HearingStatus | None, Query(description="only hearings in this state")] = None,
     courtroom_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=2000)] = 500,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="skip this many of the newest")] = 0,
 ) -> list[HearingListItem]:
-    """Every hearing the caller may see, across the court (oldest first, then by id).
+    """The newest ``limit`` hearings the caller may see across the court (after skipping ``offset`` of
+    them), listed oldest first; the first page also holds every hearing in progress, however old.
 
+    Newest, not oldest: a court's list grows every day, and the screens pick today's hearing from it.
     A party sees only its own cases' hearings; a terminal only the hearings of its courtroom.
     """
     from models import Case, Hearing
@@ -47,10 +50,19 @@ def list_all_hearings(
         stmt = stmt.where(Hearing.status == status)
     if courtroom_id is not None:
         stmt = stmt.where(Hearing.courtroom_id == courtroom_id)
-    stmt = stmt.order_by(Hearing.started_at.asc().nulls_last(), Hearing.scheduled_start.asc().nulls_last(),
-                         Hearing.id).limit(limit)
+    newest = stmt.order_by(Hearing.started_at.desc().nulls_first(), Hearing.scheduled_start.desc().nulls_first(),
+                           Hearing.id.desc()).offset(offset).limit(limit)
+    rows = {h.id: (h, number) for h, number in session.execute(newest)}
+    if offset == 0:
+        live = stmt.where(Hearing.status == HearingStatus.IN_PROGRESS)
+        rows.update({h.id: (h, number) for h, number in session.execute(live)})
+
+    def order(row: tuple[Any, str]) -> tuple[Any, ...]:  # the page oldest first, unstarted last
+        h = row[0]
+        return (h.started_at is None, h.started_at or 0, h.scheduled_start is None, h.scheduled_start or 0, h.id)
+
     return [HearingListItem.model_validate({**HearingPublic.model_validate(h).model_dump(), "case_number": number})
-            for h, number in session.execute(stmt)]
+            for h, number in sorted(rows.values(), key=order)]
 
 
 @router.get("/cases/{case_id}/hearings", response_model=list[HearingPublic])

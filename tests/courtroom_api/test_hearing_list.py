@@ -46,3 +46,41 @@ def test_filters_and_case_number(world) -> None:
 
 def test_hearing_list_needs_login(world) -> None:
     assert world.client.get("/api/hearings").status_code == 401
+
+
+def test_long_lists_keep_the_newest_and_the_live_hearing(world) -> None:
+    """A court's list outgrows any limit: the newest hearings and the one in progress are what the screens
+    need, so they are the ones kept (the oldest 500 used to be, hiding today's), and older ones are paged."""
+    from datetime import UTC, datetime
+
+    from models import Hearing
+    from models.db import make_engine, session_factory
+
+    admin, clerk = world.auth("admin"), world.auth("clerk")
+    room = world.client.post("/api/courtrooms", headers=admin,
+                             json={"court_id": 1, "name": "长列表法庭", "profile_name": "demo"}).json()["id"]
+    made = [world.client.post(f"/api/cases/{world.ids['case']}/hearings", headers=clerk,
+                              json={"courtroom_id": room}).json()["id"] for _ in range(4)]
+    live, old, recent, upcoming = made
+    engine = make_engine(world.client.app.state.services.engine.url.render_as_string(hide_password=False))
+    with session_factory(engine)() as s:  # a hearing running since 2020, two ended ones, one not yet held
+        for hid, year, status in ((live, 2020, "in_progress"), (old, 2024, "ended"), (recent, 2025, "ended")):
+            hearing = s.get_one(Hearing, hid)
+            hearing.status, hearing.started_at = status, datetime(year, 3, 1, 9, tzinfo=UTC)
+        s.commit()
+    engine.dispose()
+    try:
+        def page(**params):
+            r = world.client.get("/api/hearings", params={"courtroom_id": room, **params}, headers=clerk)
+            assert r.status_code == 200, r.text
+            return [h["id"] for h in r.json()]
+
+        assert page() == [live, old, recent, upcoming]
+        assert page(limit=2) == [live, recent, upcoming]
+        assert page(limit=2, offset=2) == [live, old]  # the live one is the last of the newest four
+        assert page(limit=2, offset=3) == [live]
+    finally:
+        with session_factory(engine)() as s:
+            s.get_one(Hearing, live).status = "ended"
+            s.commit()
+        engine.dispose()
