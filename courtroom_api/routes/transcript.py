@@ -257,7 +257,9 @@ def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: Sess
     """
     from courtroom_api.live.unfiled import held_finals
 
-    hearing = load_hearing(session, user, hearing_id, Action.SIGN)
+    # Locked and read afresh (as a start does): a start committed between this check and the signature
+    # would leave the running hearing's record signed.
+    hearing = load_hearing(session, user, hearing_id, Action.SIGN, for_update=True)
     held = held_finals(services, hearing_id)
     if held:
         raise ConflictError(f"{held} final(s) of this hearing are not yet saved in the dossier (they are "

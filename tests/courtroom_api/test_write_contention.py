@@ -95,3 +95,42 @@ def test_a_hearing_cancelled_while_it_starts_is_either_cancelled_or_started(worl
         _mark_ended(services, judge, hid)
     else:
         assert 200 in cancelled and status == "cancelled", (started, cancelled)
+
+
+def test_a_sign_off_racing_the_start_never_leaves_a_running_hearing_signed(world, another_writer) -> None:
+    """The clerk signs as the judge opens the hearing: the start and then the sign-off wait on the audit
+    chain (another writer holds it). Whichever wins, the running hearing ends up unsigned: either the
+    sign-off sees it in progress (409) or the start voids the signature. On PostgreSQL the sign-off read
+    the state before the start committed and then signed the running hearing's record."""
+    import threading
+    import time
+
+    from courtroom_api.auth.policy import Principal
+    from courtroom_api.live.lifecycle import _mark_ended, _mark_started
+    from courtroom_api.schemas import HearingStart
+
+    c = world.client
+    services = c.app.state.services
+    hid = c.post(f"/api/cases/{world.ids['case']}/hearings", json={"courtroom_id": world.ids["room"]},
+                 headers=world.auth("clerk")).json()["id"]
+    judge = Principal(user_id=world.ids["user_judge"], login="judge", role="judge")
+    out: dict[str, object] = {}
+    start = threading.Thread(target=lambda: out.setdefault("start", _mark_started(
+        services, judge, hid, HearingStart(source="file", url="/nonexistent.flac"))))
+    sign = threading.Thread(target=lambda: out.setdefault("sign", c.post(
+        f"/api/hearings/{hid}/signoff", json={"note": ""}, headers=world.auth("clerk"))))
+    with another_writer(services.write_sessions, 2.0):
+        start.start()
+        time.sleep(0.5)  # the start holds the hearing and waits for the chain
+        sign.start()
+        time.sleep(0.5)
+    start.join(30)
+    sign.join(30)
+    try:
+        assert c.get(f"/api/hearings/{hid}", headers=world.auth("clerk")).json()["status"] == "in_progress"
+        signed = out["sign"]
+        assert signed.status_code in (200, 409), signed.text  # type: ignore[attr-defined]
+        state = c.get(f"/api/hearings/{hid}/record", headers=world.auth("clerk")).json()
+        assert state["signatures"] == [] and not state["locked"], (signed.text, state)  # type: ignore[attr-defined]
+    finally:
+        _mark_ended(services, judge, hid)
