@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +72,24 @@ def session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Sess
         return sessionmaker(bind=engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}),
                             expire_on_commit=False)
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def one_snapshot(session: Session) -> Iterator[Session]:
+    """A session whose reads all see the database at one moment, for an answer made of several queries
+    (the audit chain against its head; signatures against the record they signed).
+
+    PostgreSQL's READ COMMITTED gives each statement its own snapshot, so a change committed between two
+    of them made an untouched chain or record look altered: a fresh REPEATABLE READ session there. On
+    SQLite every read of a session is inside one ``BEGIN``, which is one snapshot already.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        yield session
+        return
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with Session(bind=engine.execution_options(isolation_level="REPEATABLE READ")) as snapshot:
+        yield snapshot
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

@@ -17,13 +17,13 @@ def run_verify(_args: argparse.Namespace) -> int:
     from courtroom_api.config import get_settings
     from courtroom_api.record import signed_records
     from models.audit import verify_chain
-    from models.db import make_engine, session_factory
+    from models.db import make_engine, one_snapshot, session_factory
 
     engine = make_engine(get_settings().database_url)
     try:
-        with session_factory(engine)() as session:
-            result = verify_chain(session)
-            records = signed_records(session)
+        with session_factory(engine)() as session, one_snapshot(session) as snapshot:  # the court at work meanwhile
+            result = verify_chain(snapshot)
+            records = signed_records(snapshot)
     finally:
         engine.dispose()
     changed = [hid for hid, unchanged in records.items() if not unchanged]

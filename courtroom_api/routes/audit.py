@@ -60,8 +60,10 @@ def _sealed_objects(session: Session, objects: list[str]) -> set[str]:
 @router.get("/verify", response_model=AuditVerificationPublic)
 def verify(user: CurrentUser, session: SessionDep) -> AuditVerificationPublic:
     from models.audit import verify_chain
+    from models.db import one_snapshot
 
     require(user, Action.READ_AUDIT)
-    result = verify_chain(session)
+    with one_snapshot(session) as s:  # not a chain that grew between reading its events and its head
+        result = verify_chain(s)
     return AuditVerificationPublic(ok=result.ok, events=result.events, broken_event_id=result.broken_event_id,
                                    reason=result.reason)

@@ -233,9 +233,12 @@ def record_state(hearing_id: IdPath, user: CurrentUser, session: SessionDep) -> 
 
 
 def _state(session, hearing_id: int) -> RecordState:  # type: ignore[no-untyped-def]
-    return RecordState(hearing_id=hearing_id, locked=record.is_locked(session, hearing_id),
-                       signatures=record.signed_roles(session, hearing_id),
-                       unchanged_since_signed=record.unchanged_since_signed(session, hearing_id))
+    from models.db import one_snapshot
+
+    with one_snapshot(session) as s:  # the signatures and the record they signed, as of one moment
+        return RecordState(hearing_id=hearing_id, locked=record.is_locked(s, hearing_id),
+                           signatures=record.signed_roles(s, hearing_id),
+                           unchanged_since_signed=record.unchanged_since_signed(s, hearing_id))
 
 
 def _set_segment_status(session, hearing_id: IdPath, locked: bool) -> None:  # type: ignore[no-untyped-def]

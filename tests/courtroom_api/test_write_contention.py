@@ -134,3 +134,32 @@ def test_a_sign_off_racing_the_start_never_leaves_a_running_hearing_signed(world
         assert state["signatures"] == [] and not state["locked"], (signed.text, state)  # type: ignore[attr-defined]
     finally:
         _mark_ended(services, judge, hid)
+
+
+def test_the_audit_check_is_not_fooled_by_an_event_written_while_it_reads(world) -> None:
+    """An event committed while the chain is being verified (the court at work during the nightly check):
+    the check reads the chain and its head as of one moment and says intact. On PostgreSQL it read the
+    head first and the events after the commit, and reported an untouched chain as tampered with."""
+    from sqlalchemy import event
+
+    from models.audit import append_event
+
+    services = world.client.app.state.services
+    engine, fired = services.engine, []
+
+    def write_meanwhile(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if fired or "FROM audit_events" not in statement or "ORDER BY audit_events.id" not in statement:
+            return
+        fired.append(statement)
+        with services.write_sessions() as s:
+            append_event(s, actor="system", action="segment.file", obj="segment:0")
+            s.commit()
+
+    event.listen(engine, "before_cursor_execute", write_meanwhile)
+    try:
+        r = world.client.get("/api/audit/verify", headers=world.auth("admin"))
+    finally:
+        event.remove(engine, "before_cursor_execute", write_meanwhile)
+    assert fired, "the chain's events were not read"
+    assert r.status_code == 200 and r.json()["ok"], r.text
+    assert world.client.get("/api/audit/verify", headers=world.auth("admin")).json()["ok"]
