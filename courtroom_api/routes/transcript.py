@@ -93,6 +93,7 @@ def correct_segment(
     audit(session, user, "segment.correct", f"segment:{segment.id}", before=segment.text, after=body.text,
           reason=body.reason, diff=record.char_diff(segment.text, body.text))
     segment.text = body.text
+    segment.words = []  # the model's timings spell what it heard, not the corrected text
     segment.status = SegmentStatus.CORRECTED
     segment.revision += 1  # written only where the row still has the revision read above
     session.commit()

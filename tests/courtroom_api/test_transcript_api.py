@@ -1,5 +1,6 @@
 """Corrections as revisions, sealing, annotations, sign-off locking the record, unlock with a reason."""
 
+import json
 import os
 import subprocess
 import sys
@@ -60,6 +61,32 @@ def test_correction_keeps_revision_with_author_reason_and_diff(world) -> None:
     assert seg in [h["segment_id"] for h in hits.json()]
     audit = c.get("/api/audit", params={"object": f"segment:{seg}"}, headers=world.auth("judge")).json()
     assert audit[0]["action"] == "segment.correct" and audit[0]["details"]["reason"] == "听错数字"
+
+
+def test_a_corrected_line_drops_the_words_the_model_heard(world) -> None:
+    """The model's word timings spell the text it heard: after a correction they no longer match the
+    line (a party's API view and the JSON export showed 二十万元 as text and 十万元 as words), so the
+    corrected line has none; the text before is kept in the revision."""
+    from models import TranscriptSegment
+    from models.db import make_engine, session_factory
+
+    c = world.client
+    hid, (seg, _) = _new_hearing_with_segments(world)
+    heard = [{"start": 0.0, "end": 1.2, "word": "原告要求被告", "probability": 0.9},
+             {"start": 1.2, "end": 2.5, "word": "支付货款十万元。", "probability": 0.8}]
+    engine = make_engine(str(world.client.app.state.services.engine.url.render_as_string(hide_password=False)))
+    with session_factory(engine)() as s:
+        s.get_one(TranscriptSegment, seg).words = heard
+        s.commit()
+    engine.dispose()
+    assert c.get(f"/api/segments/{seg}", headers=world.auth("party")).json()["words"] == heard
+    r = c.patch(f"/api/segments/{seg}", json={"text": "原告要求被告支付货款二十万元。", "reason": "听错数字"},
+                headers=world.auth("clerk"))
+    assert r.status_code == 200 and r.json()["words"] == [], r.text
+    assert c.get(f"/api/segments/{seg}", headers=world.auth("party")).json()["words"] == []
+    export = c.get(f"/api/hearings/{hid}/transcript", params={"format": "json"}, headers=world.auth("party"))
+    lines = [json.loads(line) for line in export.text.splitlines()]
+    assert [(x["text"], x["words"]) for x in lines if x["text"].startswith("原告")] == [("原告要求被告支付货款二十万元。", [])]
 
 
 def test_a_correction_made_on_an_older_text_is_refused_and_changes_nothing(world) -> None:
