@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -47,6 +52,24 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(exc_type, _handler(status))
     app.add_exception_handler(e.CourtroomApiError, _handler(400))
     app.add_exception_handler(DossierError, _handler(400))
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+
+
+async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422, with the refused input JSON can carry: a body's 1e999 parses as infinity, and
+    echoing it back made the refusal itself a 500."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    return JSONResponse({"detail": _finite(jsonable_encoder(errors))}, status_code=422)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
 
 
 def _handler(status: int):  # type: ignore[no-untyped-def]

@@ -24,6 +24,9 @@ from models.enums import (
 # would end up in a download's Content-Disposition, a court record cannot hold a vertical tab): one line, or lines.
 ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+# A reason the audit keeps (a correction's, a seal's, an unlock's): LINES with something besides blanks.
+REASON = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+MAX_OFFSET_S = 10_000_000.0  # a time in a hearing's audio, in seconds (115 days): finite, storable
 Name = Field(min_length=1, max_length=200, pattern=ONE_LINE)
 MAX_ID = 2**53 - 1
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -234,7 +237,7 @@ class DisplayState(BaseModel):
 
     evidence_id: DbId | None = None
     page: int | None = Field(default=None, ge=1)
-    zoom: list[float] | None = Field(
+    zoom: list[Annotated[float, Field(ge=0, le=1)]] | None = Field(
         default=None, min_length=4, max_length=4, description="region [x, y, w, h] as fractions 0..1"
     )
 
@@ -269,7 +272,7 @@ class SegmentPublic(Orm):
 
 class SegmentCorrection(BaseModel):
     text: str = Field(min_length=1, max_length=20_000, pattern=LINES)
-    reason: str = Field(min_length=1, max_length=2000, pattern=LINES)
+    reason: str = Field(min_length=1, max_length=2000, pattern=REASON)
     revision: int | None = Field(
         None, ge=0, le=1_000_000,
         description="the segment's `revision` the correction was made on; if someone corrected the line "
@@ -281,7 +284,7 @@ class SegmentCorrection(BaseModel):
 class SegmentAttributionUpdate(BaseModel):
     role: ParticipantRole | None = None
     participant_id: DbId | None = None
-    reason: str = Field(min_length=1, max_length=2000, pattern=LINES)
+    reason: str = Field(min_length=1, max_length=2000, pattern=REASON)
 
 
 class RevisionPublic(Orm):
@@ -297,12 +300,12 @@ class RevisionPublic(Orm):
 
 class SealRequest(BaseModel):
     sealed: bool = True
-    reason: str = Field(min_length=1, max_length=2000, pattern=LINES)
+    reason: str = Field(min_length=1, max_length=2000, pattern=REASON)
 
 
 class RangeSealRequest(SealRequest):
-    start_s: float = Field(ge=0)
-    end_s: float = Field(ge=0)
+    start_s: float = Field(ge=0, le=MAX_OFFSET_S)
+    end_s: float = Field(ge=0, le=MAX_OFFSET_S)
 
 
 class SealResult(BaseModel):
@@ -313,8 +316,8 @@ class SealResult(BaseModel):
 class AnnotationCreate(BaseModel):
     kind: AnnotationKind
     segment_id: DbId | None = None
-    start_s: float | None = Field(default=None, ge=0)
-    end_s: float | None = Field(default=None, ge=0)
+    start_s: float | None = Field(default=None, ge=0, le=MAX_OFFSET_S)
+    end_s: float | None = Field(default=None, ge=0, le=MAX_OFFSET_S)
     text: str = Field(default="", max_length=5000, pattern=LINES)
     color: str | None = Field(default=None, max_length=20)
     visibility: Visibility = Visibility.PRIVATE
@@ -339,7 +342,7 @@ class SignOff(BaseModel):
 
 
 class UnlockRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000, pattern=LINES)
+    reason: str = Field(min_length=1, max_length=2000, pattern=REASON)
 
 
 class RecordState(BaseModel):

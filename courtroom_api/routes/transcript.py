@@ -113,6 +113,11 @@ def list_revisions(segment_id: IdPath, user: CurrentUser, session: SessionDep) -
 
 
 def _seal(session, services, user: Principal, segments: list, body: SealRequest) -> SealResult:  # type: ignore[no-untyped-def]
+    asked = [s.id for s in segments]
+    # Lines already so are left alone: a repeated or mistaken click voided the record's signatures.
+    segments = [segment for segment in segments if segment.sealed != body.sealed]
+    if not segments:
+        return SealResult(segment_ids=asked, sealed=body.sealed)
     hearing_ids = {segment.hearing_id for segment in segments}
     for hearing_id in hearing_ids:  # once a hearing, not once a line
         record.ensure_unlocked(session, hearing_id, user)
@@ -128,7 +133,7 @@ def _seal(session, services, user: Principal, segments: list, body: SealRequest)
         if body.sealed and stream is not None:  # closed streams too: they still serve replays
             stream.seal(segment.id, SEALED_TEXT)
         _publish_revision(services, segment, user, "sealed" if body.sealed else "unsealed")
-    return SealResult(segment_ids=[s.id for s in segments], sealed=body.sealed)
+    return SealResult(segment_ids=asked, sealed=body.sealed)
 
 
 @router.post("/segments/{segment_id}/seal", response_model=SealResult)

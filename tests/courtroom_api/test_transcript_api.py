@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -410,3 +412,49 @@ def test_search_dates_are_the_courts_days(world) -> None:
         return hid in {h["hearing_id"] for h in hits}
 
     assert found("2024-05-02") and not found("2024-05-01")
+
+
+def test_a_seal_that_changes_nothing_keeps_the_signature(world) -> None:
+    """Unsealing a line that is not sealed (a repeated or mistaken click) changes nothing: the clerk's
+    signature stands and nothing is audited (it was voided, with a record.void and a segment.unseal)."""
+    c = world.client
+    hid, (seg, _) = _new_hearing_with_segments(world)
+    assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth("clerk")).json()["signatures"] == ["clerk"]
+    before = len(c.get("/api/audit", headers=world.auth("admin"), params={"limit": 1000}).json())
+    r = c.post(f"/api/segments/{seg}/seal", json={"sealed": False, "reason": "误点"}, headers=world.auth("judge"))
+    assert r.status_code == 200 and r.json() == {"segment_ids": [seg], "sealed": False}, r.text
+    assert c.get(f"/api/hearings/{hid}/record", headers=world.auth("clerk")).json()["signatures"] == ["clerk"]
+    assert len(c.get("/api/audit", headers=world.auth("admin"), params={"limit": 1000}).json()) == before
+    sealed = c.post(f"/api/segments/{seg}/seal", json={"reason": "涉及隐私"}, headers=world.auth("judge"))
+    assert sealed.status_code == 200 and sealed.json()["sealed"]
+    assert c.get(f"/api/hearings/{hid}/record", headers=world.auth("clerk")).json()["signatures"] == []
+
+
+@pytest.mark.parametrize("reason", ["   ", "\n", "\t", "\u3000"])
+def test_a_blank_reason_is_refused(world, reason) -> None:
+    """Corrections, seals and unlocks are audited with their reason: a blank one is a 422, not a reason."""
+    c = world.client
+    hid, (seg, _) = _new_hearing_with_segments(world)
+    for method, path, body, who in (
+            ("PATCH", f"/api/segments/{seg}", {"text": "改正后的文字。", "reason": reason}, "clerk"),
+            ("POST", f"/api/segments/{seg}/seal", {"reason": reason}, "judge"),
+            ("POST", f"/api/hearings/{hid}/unlock", {"reason": reason}, "judge")):
+        r = c.request(method, path, json=body, headers=world.auth(who))
+        assert r.status_code == 422 and "reason" in r.text, (path, r.text)
+    r = c.request("PATCH", f"/api/segments/{seg}", json={"text": "改正后的文字。", "reason": f"{reason}核对录音"},
+                  headers=world.auth("clerk"))
+    assert r.status_code == 200, r.text
+
+
+def test_an_annotation_time_must_be_a_time_in_the_hearing(world) -> None:
+    """1e999 (infinity) was stored and shown as null: a bookmark with no place; a zoom region is fractions."""
+    hid, _ = _new_hearing_with_segments(world)
+    for start in ("1e999", "1e300"):
+        r = world.client.post(f"/api/hearings/{hid}/annotations", headers={**world.auth("clerk"),
+                              "content-type": "application/json"},
+                              content=f'{{"kind": "bookmark", "start_s": {start}}}')
+        assert r.status_code == 422, r.text
+    for zoom in ("[0, 0, 1e999, 1]", "[0, 0, 2.0, 0.5]"):  # shown on the party screens as is
+        r = world.client.put(f"/api/hearings/{hid}/display", headers={**world.auth("clerk"),
+                             "content-type": "application/json"}, content=f'{{"zoom": {zoom}}}')
+        assert r.status_code == 422, r.text
