@@ -76,14 +76,38 @@ def list_hearings(case_id: IdPath, user: CurrentUser, session: SessionDep) -> ob
     return session.scalars(stmt).all()
 
 
+def _court_times(changes: dict[str, Any], services: Any, current: Any = None) -> dict[str, Any]:
+    """Scheduled times as the court's: one without a zone (what a date-time field sends) is the court's
+    local time (``Settings.timezone``); the end not before the start."""
+    from courtroom_api.record import court_zone
+
+    zone = court_zone(services.settings.timezone)
+    for key in ("scheduled_start", "scheduled_end"):
+        if changes.get(key) is not None and changes[key].tzinfo is None:
+            changes[key] = changes[key].replace(tzinfo=zone)
+    start = changes.get("scheduled_start", current.scheduled_start if current else None)
+    end = changes.get("scheduled_end", current.scheduled_end if current else None)
+    if start is not None and end is not None and end < start:
+        raise ValidationFailedError("scheduled_end is before scheduled_start")
+    return changes
+
+
+def _require_open_case(case: Any) -> None:
+    from models.enums import CaseStatus
+
+    if case.status in (CaseStatus.CLOSED, CaseStatus.ARCHIVED):
+        raise ConflictError(f"case {case.case_number} is {case.status}: it has no more hearings")
+
+
 @router.post("/cases/{case_id}/hearings", response_model=HearingPublic, status_code=201)
-def create_hearing(case_id: IdPath, body: HearingCreate, user: CurrentUser, session: SessionDep) -> object:
+def create_hearing(case_id: IdPath, body: HearingCreate, user: CurrentUser, session: SessionDep,
+                   services: ServicesDep) -> object:
     from models import Courtroom, Hearing
 
-    load_case(session, user, case_id, Action.WRITE_CASE)
+    _require_open_case(load_case(session, user, case_id, Action.WRITE_CASE))
     if body.courtroom_id is not None:
         get_or_404(session, Courtroom, body.courtroom_id, "courtroom")
-    hearing = Hearing(case_id=case_id, **body.model_dump())
+    hearing = Hearing(case_id=case_id, **_court_times(body.model_dump(), services))
     session.add(hearing)
     session.flush()
     audit(session, user, "hearing.create", f"hearing:{hearing.id}", case_id=case_id, **body.model_dump())
@@ -97,12 +121,13 @@ def get_hearing(hearing_id: IdPath, user: CurrentUser, session: SessionDep) -> o
 
 
 @router.patch("/hearings/{hearing_id}", response_model=HearingPublic)
-def update_hearing(hearing_id: IdPath, body: HearingUpdate, user: CurrentUser, session: SessionDep) -> object:
+def update_hearing(hearing_id: IdPath, body: HearingUpdate, user: CurrentUser, session: SessionDep,
+                   services: ServicesDep) -> object:
     from models import Courtroom
 
     # Locked: a cancellation and a start at once must not leave a running hearing marked cancelled.
     hearing = load_hearing(session, user, hearing_id, Action.WRITE_CASE, for_update=True)
-    changes = body.model_dump(exclude_unset=True)
+    changes = _court_times(body.model_dump(exclude_unset=True), services, hearing)
     if changes.get("courtroom_id") is not None:
         get_or_404(session, Courtroom, changes["courtroom_id"], "courtroom")
     moved = changes.get("courtroom_id", hearing.courtroom_id) != hearing.courtroom_id

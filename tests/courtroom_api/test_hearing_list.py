@@ -84,3 +84,40 @@ def test_long_lists_keep_the_newest_and_the_live_hearing(world) -> None:
             s.get_one(Hearing, live).status = "ended"
             s.commit()
         engine.dispose()
+
+
+def test_a_scheduled_time_without_a_zone_is_the_courts_time(world) -> None:
+    """A date-time field sends "2030-01-02T09:00:00": that is 09:00 in the court (Asia/Shanghai by default),
+    not a 500; an end before the start is refused."""
+    c, clerk, case = world.client, world.auth("clerk"), world.ids["case"]
+    r = c.post(f"/api/cases/{case}/hearings", headers=clerk,
+               json={"scheduled_start": "2030-01-02T09:00:00", "scheduled_end": "2030-01-02T11:30:00"})
+    assert r.status_code == 201, r.text
+    from datetime import datetime
+
+    assert datetime.fromisoformat(r.json()["scheduled_start"]) == datetime.fromisoformat("2030-01-02T01:00:00+00:00")
+    hid = r.json()["id"]
+    moved = c.patch(f"/api/hearings/{hid}", headers=clerk, json={"scheduled_start": "2030-01-03T14:00:00",
+                                                                 "scheduled_end": "2030-01-03T16:00:00"})
+    assert moved.status_code == 200, moved.text
+    assert datetime.fromisoformat(moved.json()["scheduled_end"]) == datetime.fromisoformat("2030-01-03T08:00:00Z")
+    backwards = c.patch(f"/api/hearings/{hid}", headers=clerk, json={"scheduled_end": "2030-01-03T13:00:00"})
+    assert backwards.status_code == 422 and "before scheduled_start" in backwards.text
+    r = c.post(f"/api/cases/{case}/hearings", headers=clerk,
+               json={"scheduled_start": "2030-01-02T09:00:00Z", "scheduled_end": "2030-01-02T08:00:00Z"})
+    assert r.status_code == 422, r.text
+
+
+def test_a_closed_case_gets_no_more_hearings(world) -> None:
+    """A closed case's record is complete: a new hearing is refused, and one scheduled before it closed
+    cannot start (it used to start, reopen the case as in_hearing and add to its record)."""
+    c, clerk = world.client, world.auth("clerk")
+    case = c.post("/api/cases", headers=clerk, json={"case_number": "(2024)结案1号", "court_id": 1}).json()["id"]
+    hid = c.post(f"/api/cases/{case}/hearings", headers=clerk, json={"courtroom_id": world.ids["room"]}).json()["id"]
+    assert c.patch(f"/api/cases/{case}", headers=clerk, json={"status": "closed"}).status_code == 200
+    r = c.post(f"/api/cases/{case}/hearings", headers=clerk, json={})
+    assert r.status_code == 409 and "closed" in r.json()["detail"], r.text
+    r = c.post(f"/api/hearings/{hid}/start", headers=clerk, json={"source": "file", "url": "/nonexistent.flac"})
+    assert r.status_code == 409 and "closed" in r.json()["detail"], r.text
+    assert c.get(f"/api/cases/{case}", headers=clerk).json()["status"] == "closed"
+    assert c.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "scheduled"
