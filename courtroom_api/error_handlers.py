@@ -37,7 +37,16 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
 )
 
 
+def _not_null(exc: Exception) -> bool:
+    """A required field set to null (SQLite's and PostgreSQL's words for it)."""
+    text = str(getattr(exc, "orig", exc))
+    return isinstance(exc, IntegrityError) and ("NOT NULL constraint" in text or "violates not-null" in text)
+
+
 def _detail(exc: Exception) -> str:
+    if _not_null(exc):
+        column = str(exc.orig).split("\n")[0]  # type: ignore[attr-defined]
+        return "a required field was null (leave it out to keep it): " + column
     if isinstance(exc, IntegrityError):
         return "conflicts with existing data (duplicate or still referenced): " + str(exc.orig).split("\n")[0]
     if isinstance(exc, DataError):
@@ -81,6 +90,7 @@ def _handler(status: int):  # type: ignore[no-untyped-def]
             headers["Content-Range"] = f"bytes */{exc.size}"
         if isinstance(exc, e.TooManyAttemptsError):
             headers["Retry-After"] = str(max(1, round(exc.retry_after)))
-        return JSONResponse({"detail": _detail(exc)}, status_code=status, headers=headers)
+        code = 422 if _not_null(exc) else status  # the request's fault, not a clash with stored data
+        return JSONResponse({"detail": _detail(exc)}, status_code=code, headers=headers)
 
     return handle

@@ -64,6 +64,8 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(BaseModel):
+    """Fields left out stay as they are; ``courtroom_id`` and ``side`` may be set to null."""
+
     password: str | None = Field(default=None, min_length=8, max_length=200)
     role: UserRole | None = None
     display_name: str | None = Field(default=None, max_length=200, pattern=ONE_LINE)

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from courtroom_api.access import audit, get_or_404, load_case
 from courtroom_api.auth.policy import Action, require
 from courtroom_api.deps import CurrentUser, IdPath, SessionDep
-from courtroom_api.errors import NotFoundError, ValidationFailedError
+from courtroom_api.errors import ConflictError, NotFoundError, ValidationFailedError
 from courtroom_api.schemas import GrantCreate, GrantPublic, UserCreate, UserPublic, UserUpdate
-from models.enums import AccessLevel
+from models.enums import AccessLevel, UserRole
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
@@ -35,6 +35,7 @@ def create_user(body: UserCreate, user: CurrentUser, session: SessionDep) -> obj
     from models.passwords import hash_password
 
     require(user, Action.MANAGE_USERS)
+    _require_bound_terminal(body.role, body.courtroom_id)
     created = User(login=body.login, password_hash=hash_password(body.password), role=body.role,
                    display_name=body.display_name, courtroom_id=body.courtroom_id, side=body.side)
     session.add(created)
@@ -52,6 +53,12 @@ def update_user(user_id: IdPath, body: UserUpdate, user: CurrentUser, session: S
     require(user, Action.MANAGE_USERS)
     target = _user(session, user_id)
     changes = body.model_dump(exclude_unset=True)
+    for key in ("password", "role", "display_name", "is_active"):
+        if key in changes and changes[key] is None:
+            raise ValidationFailedError(f"{key} cannot be null (leave it out to keep it)")
+    if changes.get("is_active") is False or changes.get("role", UserRole.ADMIN) != UserRole.ADMIN:
+        _keep_an_admin(session, target)
+    _require_bound_terminal(changes.get("role", target.role), changes.get("courtroom_id", target.courtroom_id))
     fields = sorted(changes)
     # A new password or a disabled login ends the user's sessions: the old password's tokens, or a
     # device's token from before the login was disabled, must not come back with it.
@@ -65,6 +72,26 @@ def update_user(user_id: IdPath, body: UserUpdate, user: CurrentUser, session: S
     audit(session, user, "user.update", f"user:{user_id}", fields=fields, ended_logins=ends_logins)
     session.commit()
     return target
+
+
+def _keep_an_admin(session, target) -> None:  # type: ignore[no-untyped-def]
+    """The last active administrator is not disabled or demoted: nobody could manage users after."""
+    from sqlalchemy import func
+
+    from models import User
+
+    if target.role != UserRole.ADMIN or not target.is_active:
+        return
+    others = session.scalar(select(func.count()).select_from(User).where(
+        User.role == UserRole.ADMIN, User.is_active.is_(True), User.id != target.id))
+    if not others:
+        raise ConflictError(f"{target.login} is the last active administrator: make another one first")
+
+
+def _require_bound_terminal(role: object, courtroom_id: int | None) -> None:
+    """A terminal's token reaches its courtroom's hearings only: without one it would reach none."""
+    if role == UserRole.TERMINAL and courtroom_id is None:
+        raise ValidationFailedError("a terminal needs its courtroom_id (the courtroom it stands in)")
 
 
 @router.post("/{user_id}/revoke-tokens", status_code=204,
