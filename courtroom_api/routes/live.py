@@ -108,10 +108,11 @@ async def hearing_socket(
 
 
 async def _drain_incoming(websocket: WebSocket) -> None:
-    """Read (and ignore) client frames so a disconnect is noticed while we wait for events."""
+    """Read (and ignore) client frames so a disconnect is noticed while we wait for events. Binary frames
+    too: ``receive_text`` raised KeyError on one, and the socket dropped without a close frame."""
     with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-        while True:
-            await websocket.receive_text()
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
 
 
 async def _pump(websocket: WebSocket, sub: Subscriber, receiver: asyncio.Task[None],

@@ -1,0 +1,53 @@
+"""The hearing socket of a real ``courtroom serve`` process, with real WebSocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+import websockets
+from api_world import PASSWORD, _seed
+from live_server import LiveServer
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> LiveServer:
+    from models.db import make_engine, session_factory, upgrade
+
+    data = tmp_path_factory.mktemp("socket")
+    url = f"sqlite:///{data / 'courtroom.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    ids = _seed(session_factory(engine))
+    engine.dispose()
+    srv = LiveServer(data, url)
+    srv.start()
+    srv.ids = ids  # type: ignore[attr-defined]
+    yield srv
+    srv.stop()
+
+
+def _token(server: LiveServer, login: str) -> str:
+    r = httpx.post(f"{server.base}/api/auth/token", data={"username": login, "password": PASSWORD})
+    r.raise_for_status()
+    return str(r.json()["access_token"])
+
+
+def _url(server: LiveServer, hid: int, token: str) -> str:
+    return f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={token}"
+
+
+async def test_a_binary_frame_from_a_viewer_is_ignored(server: LiveServer) -> None:
+    """Client frames are read and ignored, binary ones too: the stream goes on (a binary frame dropped the
+    socket without a close frame, 1006, and left a KeyError in the server log)."""
+    async with websockets.connect(_url(server, server.ids["hearing"], _token(server, "clerk"))) as ws:
+        assert json.loads(await ws.recv())["type"] == "hello"
+        await ws.send(b"\x01\x02")
+        await ws.send("a text frame")
+        await asyncio.sleep(0.5)
+        pong = await ws.ping()
+        await asyncio.wait_for(pong, 5)  # still connected: the server answers
+        assert ws.close_code is None
+    assert "KeyError" not in (server.data_dir / "server.log").read_text()
