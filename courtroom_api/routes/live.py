@@ -32,6 +32,7 @@ from courtroom_api.errors import (
 from courtroom_api.live.filing import last_persisted_seq
 from courtroom_api.live.hub import Subscriber
 from courtroom_api.services import Services
+from models.enums import HearingStatus
 
 if TYPE_CHECKING:
     from models import Hearing
@@ -93,7 +94,13 @@ async def hearing_socket(
     except (NotFoundError, PermissionDeniedError) as exc:
         await websocket.close(code=4404, reason=str(exc)[:120])
         return
-    stream = services.hub.get(hearing_id) or services.hub.stream(hearing_id, start_seq=last_seq)
+    stream = services.hub.get(hearing_id)
+    if stream is None:
+        stream = services.hub.stream(hearing_id, start_seq=last_seq)
+        if status == HearingStatus.ENDED:
+            # It ended before this process started (or its stream was let go): nothing will ever close a
+            # new stream, so it is over from the start and the viewer gets ``closed`` (the dossier is the record).
+            stream.close()
     sub = stream.subscribe(after=after, max_queue=QUEUE_EVENTS, may_see_sealed=user.may_see_sealed)
     await websocket.send_text(_control("hello", hearing_id=hearing_id, status=status, last_seq=stream.last_seq,
                                        role=user.role))

@@ -51,3 +51,32 @@ async def test_a_binary_frame_from_a_viewer_is_ignored(server: LiveServer) -> No
         await asyncio.wait_for(pong, 5)  # still connected: the server answers
         assert ws.close_code is None
     assert "KeyError" not in (server.data_dir / "server.log").read_text()
+
+
+async def test_a_hearing_that_ended_before_the_server_started_closes_its_socket(server: LiveServer) -> None:
+    """Its stream is over: hello, then ``closed`` and close code 1000, as a viewer of a hearing that ends
+    while it watches gets (the socket stayed open with nothing ever sent, the terminal waiting forever)."""
+    import sqlite3
+
+    hid = server.ids["other_hearing"]
+    db = sqlite3.connect(server.data_dir / "courtroom.sqlite3")
+    db.execute("update hearings set status='ended', started_at='2024-01-01 09:00:00', "
+               "ended_at='2024-01-01 10:00:00' where id=?", (hid,))
+    db.commit()
+    db.close()
+    async with websockets.connect(_url(server, hid, _token(server, "clerk")) + "&after=0") as ws:
+        hello = json.loads(await ws.recv())
+        assert hello["type"] == "hello" and hello["data"]["status"] == "ended"
+        seen = [json.loads(m) async for m in _until_closed(ws)]
+    assert seen[-1]["type"] == "closed", seen
+    assert ws.close_code == 1000
+    # The dossier is the record now: a viewer behind it is told to reload it over REST.
+    assert [e["type"] for e in seen] == ["reset", "closed"]
+
+
+async def _until_closed(ws):  # type: ignore[no-untyped-def]
+    while True:
+        try:
+            yield await asyncio.wait_for(ws.recv(), 5)
+        except websockets.ConnectionClosedOK:
+            return
