@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     demo: bool = False
     # The court's local time: the court record prints its times in it (the dossier stores UTC only).
     timezone: str = "Asia/Shanghai"
+    # A hearing's live stream (its ring of events for reconnecting screens) is let go this long after it
+    # was last used once its hearing ended, or once the viewers of a hearing not yet started left.
+    live_stream_keep_seconds: float = 300.0
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)

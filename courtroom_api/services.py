@@ -54,7 +54,7 @@ def build_services(settings: Settings) -> Services:
         sessions=session_factory(engine),
         write_sessions=session_factory(engine, write=True),
         secret=load_secret(settings),
-        hub=EventHub(),
+        hub=EventHub(keep_idle_s=settings.live_stream_keep_seconds),
         blobs=open_blob_store(settings),
         transcription=TranscriptionService(settings),
         throttle=LoginThrottle(settings.auth.login_failures_per_name, settings.auth.login_failures_per_address,

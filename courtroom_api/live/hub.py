@@ -12,6 +12,10 @@ Back-pressure policy (a slow or dead client never slows capture or other clients
 Durable events are kept in a bounded ring so a reconnecting terminal gets everything after N.
 Sealing a segment redacts its events in the ring (and in queues not yet sent), so a viewer who may
 not see sealed content never gets the text again by replaying from an earlier seq.
+
+A stream that is over (its hearing ended) or holds nothing (a scheduled hearing's viewers came and
+went) is let go once nobody has used it for ``keep_idle_s``: a terminal reconnecting soon after the end
+still gets its last events, a later one the dossier (a fresh stream, numbered on from it).
 """
 
 from __future__ import annotations
@@ -134,7 +138,8 @@ class HearingStream:
 
     def __init__(self, hearing_id: int, *, ring_size: int = 10_000, start_seq: int = 0) -> None:
         self.hearing_id = hearing_id
-        self._seq = start_seq
+        self._seq = self._start_seq = start_seq
+        self._touched = time.monotonic()  # last subscribe, unsubscribe, publish, close or lookup
         self._ring: deque[LiveEvent] = deque(maxlen=ring_size)
         self._subscribers: set[Subscriber] = set()
         self._latest_display: LiveEvent | None = None
@@ -157,6 +162,7 @@ class HearingStream:
         ``segment_id``: the transcript segment the event shows (a final's ``data["segment_id"]`` by default).
         """
         self._seq += 1
+        self.touch()
         now = time.time()
         if segment_id is None and type_ == "transcript.final":
             segment_id = data.get("segment_id")
@@ -205,6 +211,7 @@ class HearingStream:
         should reload the persisted transcript over REST.
         """
         sub = Subscriber(max_queue=max_queue, may_see_sealed=may_see_sealed)
+        self.touch()
         if after is not None:
             oldest = self._ring[0].seq if self._ring else self._seq + 1
             if (after + 1 < oldest and after < self._seq) or after > self._seq:
@@ -229,11 +236,24 @@ class HearingStream:
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self._subscribers.discard(sub)
+        self.touch()
         sub.close("unsubscribed")
+
+    def touch(self) -> None:
+        """Someone used the stream now: it is kept for the hub's ``keep_idle_s`` from here."""
+        self._touched = time.monotonic()
+
+    def unused_for(self, seconds: float, now: float) -> bool:
+        """Over (or holding nothing) and unused for ``seconds``. Never while a viewer is on it, nor while
+        it is open and has events (a live hearing's, or one whose resume failed: its alarm)."""
+        if self._subscribers or not (self.closed or self._seq == self._start_seq):
+            return False
+        return now - self._touched >= seconds
 
     def close(self) -> None:
         """End of the hearing: subscribers drain what they have and then end."""
         self.closed = True
+        self.touch()
         for sub in tuple(self._subscribers):
             sub.close("hearing stream closed")
         self._subscribers.clear()
@@ -242,20 +262,35 @@ class HearingStream:
 class EventHub:
     """All live hearings' streams of one server process."""
 
-    def __init__(self, *, ring_size: int = 10_000) -> None:
+    def __init__(self, *, ring_size: int = 10_000, keep_idle_s: float = 300.0) -> None:
         self._streams: dict[int, HearingStream] = {}
         self._ring_size = ring_size
+        self.keep_idle_s = keep_idle_s
 
     def stream(self, hearing_id: int, *, start_seq: int = 0) -> HearingStream:
         """The hearing's stream, created on first use (``start_seq`` continues after a restart)."""
-        stream = self._streams.get(hearing_id)
+        stream = self.get(hearing_id)
         if stream is None or stream.closed:
             stream = HearingStream(hearing_id, ring_size=self._ring_size, start_seq=start_seq)
             self._streams[hearing_id] = stream
         return stream
 
     def get(self, hearing_id: int) -> HearingStream | None:
-        return self._streams.get(hearing_id)
+        """The hearing's stream if this process has one. A lookup counts as a use: the caller (a pipeline
+        starting, a route publishing) gets it kept while it holds it."""
+        self._let_go_idle()
+        stream = self._streams.get(hearing_id)
+        if stream is not None:
+            stream.touch()
+        return stream
+
+    def _let_go_idle(self) -> None:
+        """Drop the streams nobody has used for ``keep_idle_s`` (ended hearings' with their rings of
+        finals, scheduled hearings' that their viewers left): a server running for weeks kept them all."""
+        now = time.monotonic()
+        for hearing_id, stream in list(self._streams.items()):
+            if stream.unused_for(self.keep_idle_s, now) and self._streams.get(hearing_id) is stream:
+                self._streams.pop(hearing_id, None)
 
     def close(self, hearing_id: int) -> None:
         stream = self._streams.get(hearing_id)

@@ -1,5 +1,6 @@
 """The hearing socket in-process: sealing and corrections reach viewers, redacted for those who may not see."""
 
+import pytest
 from test_transcript_api import _new_hearing_with_segments
 
 
@@ -104,3 +105,64 @@ def test_an_open_socket_of_a_login_demoted_from_the_bench_gets_sealed_lines_reda
         auth.live_recheck_seconds = before
     assert corrected["data"]["text"] == "证人住址是和平路。"  # sent before the seal, as to every viewer
     assert sealed["data"]["change"] == "sealed" and "和平路" not in sealed["data"]["text"]
+
+
+def _set_status(world, hid: int, status: str) -> None:  # type: ignore[no-untyped-def]
+    from models import Hearing
+    from models.db import make_engine, session_factory
+
+    engine = make_engine(str(world.client.app.state.services.engine.url.render_as_string(hide_password=False)))
+    with session_factory(engine)() as s:
+        s.get_one(Hearing, hid).status = status
+        s.commit()
+    engine.dispose()
+
+
+def _let_go(hub, hid: int) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the hub has let the hearing's stream go (a socket's end runs on the server's loop: waited for)."""
+    import time
+
+    deadline = time.monotonic() + 5
+    while hub.get(hid) is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return hub.get(hid) is None
+
+
+def test_streams_of_ended_and_unwatched_hearings_are_let_go(world) -> None:
+    """A stopped hearing's stream (its ring of finals, text and words) still serves a reconnecting screen,
+    then the server lets it go once unused (every ended hearing's stayed in memory for the life of the
+    process, and a viewer of a hearing not yet started left one too). A later viewer of the ended hearing
+    gets the dossier: hello, reset (reload over REST), closed with 1000."""
+    import gc
+    import weakref
+
+    from starlette.websockets import WebSocketDisconnect
+
+    c, hub = world.client, world.client.app.state.services.hub
+    hid, _ = _new_hearing_with_segments(world)
+    _set_status(world, hid, "in_progress")
+    stream = hub.stream(hid, start_seq=2)
+    for i in range(50):
+        stream.publish("transcript.final", {"kind": "final", "segment_id": None, "text": f"第{i}句。", "words": []})
+    assert c.post(f"/api/hearings/{hid}/stop", headers=world.auth("clerk")).json()["status"] == "ended"
+    assert len(_replayed(c, hid, world.tokens["clerk"])) == 50  # soon after the end: replayed from memory
+    ended = weakref.ref(stream)
+    del stream
+    kept, hub.keep_idle_s = hub.keep_idle_s, 0.0
+    try:
+        assert _let_go(hub, hid)
+        gc.collect()
+        assert ended() is None  # nothing else holds it: its ring is freed
+        with c.websocket_connect(f"/ws/hearings/{hid}?token={world.tokens['clerk']}&after=0") as ws:
+            assert [ws.receive_json()["type"] for _ in range(3)] == ["hello", "reset", "closed"]
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_json()
+            assert closed.value.code == 1000
+        assert _let_go(hub, hid)
+        scheduled, _ = _new_hearing_with_segments(world)
+        with c.websocket_connect(f"/ws/hearings/{scheduled}?token={world.tokens['clerk']}") as ws:
+            assert ws.receive_json()["data"]["status"] == "scheduled"
+            assert hub.get(scheduled) is not None  # kept while watched: its start reaches this screen
+        assert _let_go(hub, scheduled)
+    finally:
+        hub.keep_idle_s = kept
