@@ -80,3 +80,21 @@ async def _until_closed(ws):  # type: ignore[no-untyped-def]
             yield await asyncio.wait_for(ws.recv(), 5)
         except websockets.ConnectionClosedOK:
             return
+
+
+async def test_no_credential_from_a_url_reaches_the_server_log(server: LiveServer) -> None:
+    """The socket takes the viewer's 12-hour bearer token as ``?token=`` and media links carry ``?mt=``:
+    the access log records each request's URL, and wrote them in clear (whoever read the log could call
+    the API as the judge). They are blanked there; the lines stay."""
+    token = _token(server, "judge")
+    async with websockets.connect(_url(server, server.ids["hearing"], token) + "&after=0") as ws:
+        assert json.loads(await ws.recv())["type"] == "hello"
+    headers = {"Authorization": f"Bearer {token}"}
+    link = httpx.post(f"{server.base}/api/auth/media-links", json={"path": "/api/evidence/1/content"},
+                      headers=headers).json()["url"]
+    httpx.get(server.base + link)
+    mt = link.split("mt=")[1]
+    log = (server.data_dir / "server.log").read_text()
+    assert token not in log and mt not in log
+    assert f'"WebSocket /ws/hearings/{server.ids["hearing"]}?token=[redacted]&after=0"' in log
+    assert "/api/evidence/1/content?mt=[redacted] HTTP/1.1" in log
