@@ -48,6 +48,22 @@ def load_occupants(services: Any, hearing_id: int) -> list[SeatOccupant]:
     return out
 
 
+def refresh_rosters(services: Any, case_id: int) -> None:
+    """A participant of the case added, renamed or given a seat: the rosters of its running hearings are
+    read again, so that the finals from now on carry them (they kept the roster of the start)."""
+    from models import Hearing
+
+    running = services.hearings.running_ids() if services.hearings is not None else set()
+    if not running:
+        return
+    with services.sessions() as session:
+        ids = session.scalars(select(Hearing.id).where(Hearing.case_id == case_id, Hearing.id.in_(running))).all()
+    for hearing_id in ids:
+        live = getattr(services.hearings.get(hearing_id), "seats", None)
+        if live is not None:
+            live.reload(load_occupants(services, hearing_id))
+
+
 def occupant_of(row: Any) -> SeatOccupant:
     """A ``models.SeatAssignment`` row (with its participant) as diarize's :class:`SeatOccupant`."""
     p = row.participant
@@ -163,3 +179,9 @@ class LiveAttribution:
     def dismiss(self, seat: str, participant_id: int, at_s: float) -> None:
         with self._work_lock:
             self.roster.dismiss(seat, participant_id, at_s)
+
+    def reload(self, occupants: list[SeatOccupant]) -> None:
+        from diarize.seats import SeatRoster
+
+        with self._work_lock:
+            self.roster = SeatRoster(occupants)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from courtroom_api.access import audit, get_or_404, load_case
 from courtroom_api.auth.policy import Action, case_scope, require
-from courtroom_api.deps import CurrentUser, IdPath, SessionDep
+from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep
 from courtroom_api.errors import ValidationFailedError
 from courtroom_api.schemas import (
     CaseCreate,
@@ -89,7 +89,9 @@ def _check_refs(session, case_id: IdPath, represented: int | None, user_id: int 
 
 
 @router.post("/cases/{case_id}/participants", response_model=ParticipantPublic, status_code=201)
-def add_participant(case_id: IdPath, body: ParticipantCreate, user: CurrentUser, session: SessionDep) -> object:
+def add_participant(case_id: IdPath, body: ParticipantCreate, user: CurrentUser, session: SessionDep,
+                    services: ServicesDep) -> object:
+    from courtroom_api.live.attribution import refresh_rosters
     from models import Participant
 
     load_case(session, user, case_id, Action.WRITE_CASE)
@@ -100,11 +102,14 @@ def add_participant(case_id: IdPath, body: ParticipantCreate, user: CurrentUser,
     audit(session, user, "participant.add", f"participant:{participant.id}", case_id=case_id,
           name=body.name, role=body.role.value)
     session.commit()
+    refresh_rosters(services, case_id)
     return participant
 
 
 @router.patch("/participants/{participant_id}", response_model=ParticipantPublic)
-def update_participant(participant_id: IdPath, body: ParticipantUpdate, user: CurrentUser, session: SessionDep) -> object:
+def update_participant(participant_id: IdPath, body: ParticipantUpdate, user: CurrentUser, session: SessionDep,
+                       services: ServicesDep) -> object:
+    from courtroom_api.live.attribution import refresh_rosters
     from models import Participant
 
     participant = get_or_404(session, Participant, participant_id, "participant")
@@ -117,4 +122,5 @@ def update_participant(participant_id: IdPath, body: ParticipantUpdate, user: Cu
         setattr(participant, key, value)
     audit(session, user, "participant.update", f"participant:{participant_id}", **changes)
     session.commit()
+    refresh_rosters(services, participant.case_id)
     return participant

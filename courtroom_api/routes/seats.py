@@ -50,6 +50,20 @@ def _live(services: Any, hearing_id: int) -> Any:
     return getattr(pipeline, "seats", None)
 
 
+def _room_seats(hearing: Any) -> set[str] | None:
+    """The seats of the hearing's courtroom profile (None: no courtroom, or its profile cannot be read;
+    the start checks the profile)."""
+    from hardware.errors import ProfileError
+    from hardware.profiles import load_profile
+
+    if hearing.courtroom is None or not hearing.courtroom.profile_name:
+        return None
+    try:
+        return {c.seat for c in load_profile(hearing.courtroom.profile_name).channels}
+    except ProfileError:
+        return None
+
+
 @router.get("/hearings/{hearing_id}/seats", response_model=list[SeatAssignmentPublic])
 def list_seats(hearing_id: IdPath, user: CurrentUser, session: SessionDep) -> object:
     from models import SeatAssignment
@@ -74,10 +88,16 @@ def assign_seat(
     if participant is None or participant.case_id != hearing.case_id:
         raise ValidationFailedError(f"participant {body.participant_id} does not take part in this case")
     live = _live(services, hearing_id)
-    if live is not None and body.seat not in {c.seat for c in live.channels}:
-        raise ValidationFailedError(f"seat {body.seat!r} is not in this courtroom: "
-                                    f"{sorted({c.seat for c in live.channels})}")
+    seats = {c.seat for c in live.channels} if live is not None else _room_seats(hearing)
+    if seats is not None and body.seat not in seats:
+        raise ValidationFailedError(f"seat {body.seat!r} is not in this courtroom: {sorted(seats)}")
     from_s = body.from_s if body.from_s is not None else (live.latest_s if live is not None else 0.0)
+    already = session.scalar(select(SeatAssignment).where(
+        SeatAssignment.hearing_id == hearing_id, SeatAssignment.participant_id == participant.id,
+        SeatAssignment.to_s.is_(None), SeatAssignment.seat == body.seat))
+    if already is not None:  # a second open row: dismissing one left the other open in the dossier
+        raise ConflictError(f"{participant.name} is already on seat {body.seat!r} since {already.from_s:.2f} s "
+                            f"(assignment {already.id})")
     moved = session.scalars(select(SeatAssignment).where(
         SeatAssignment.hearing_id == hearing_id, SeatAssignment.participant_id == participant.id,
         SeatAssignment.to_s.is_(None), SeatAssignment.seat != body.seat)).all()

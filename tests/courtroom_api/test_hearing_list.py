@@ -121,3 +121,21 @@ def test_a_closed_case_gets_no_more_hearings(world) -> None:
     assert r.status_code == 409 and "closed" in r.json()["detail"], r.text
     assert c.get(f"/api/cases/{case}", headers=clerk).json()["status"] == "closed"
     assert c.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "scheduled"
+
+
+def test_seats_are_checked_before_the_hearing_runs(world) -> None:
+    """A seat that is not in the courtroom's profile is refused on a scheduled hearing too (only a running
+    one checked it), and a participant is not seated twice on one seat (dismissing one of two open rows
+    left the other open in the dossier)."""
+    c, clerk = world.client, world.auth("clerk")
+    hid = c.post(f"/api/cases/{world.ids['case']}/hearings", json={"courtroom_id": world.ids["room"]},
+                 headers=clerk).json()["id"]
+    who = world.ids["participant"]
+    r = c.post(f"/api/hearings/{hid}/seats", json={"seat": "podium", "participant_id": who}, headers=clerk)
+    assert r.status_code == 422 and "not in this courtroom" in r.json()["detail"], r.text
+    first = c.post(f"/api/hearings/{hid}/seats", json={"seat": "plaintiff", "participant_id": who}, headers=clerk)
+    assert first.status_code == 201, first.text
+    again = c.post(f"/api/hearings/{hid}/seats", json={"seat": "plaintiff", "participant_id": who, "from_s": 5},
+                   headers=clerk)
+    assert again.status_code == 409 and "already on seat" in again.json()["detail"], again.text
+    assert len(c.get(f"/api/hearings/{hid}/seats", headers=clerk).json()) == 1

@@ -495,12 +495,20 @@ async def _reseated_hearing(server: LiveServer) -> dict:
         r = await c.post(f"/api/hearings/{hid}/seats",
                          json={"seat": "judge", "participant_id": second.json()["id"], "from_s": 16.0})
         assert r.status_code == 201, r.text
+        again = await c.post(f"/api/hearings/{hid}/seats",
+                             json={"seat": "judge", "participant_id": second.json()["id"], "from_s": 17.0})
+        assert again.status_code == 409 and "already on seat" in again.text, again.text
+        # The defendant (who answers at 19.4 s) is entered in the case while the hearing runs.
+        defendant = await c.post(f"/api/cases/{server.ids['case']}/participants",
+                                 json={"name": "李娜", "role": "defendant", "side": "defendant", "seat": "defendant"})
+        assert defendant.status_code == 201, defendant.text
         await _wait_status(seen, "source_ended")
         assert (await c.post(f"/api/hearings/{hid}/stop")).status_code == 200
         await asyncio.wait_for(viewer, 60)
         stored = (await c.get(f"/api/hearings/{hid}/segments")).json()
         seats = (await c.get(f"/api/hearings/{hid}/seats")).json()
-    return {"hid": hid, "second": second.json()["id"], "stored": stored, "seen": seen, "seats": seats}
+    return {"hid": hid, "second": second.json()["id"], "stored": stored, "seen": seen, "seats": seats,
+            "defendant": defendant.json()["id"]}
 
 
 @pytest.fixture(scope="module")
@@ -540,6 +548,14 @@ def test_stored_segments_get_the_reference_roles(reseated: dict) -> None:
     assert plaintiff and all(s["role"] == "plaintiff" and s["participant_name"] == "张三" for s in plaintiff)
     finals = [e["data"] for e in reseated["seen"] if e["type"] == "transcript.final"]
     assert finals and all(0.0 <= f["seat_confidence"] <= 1.0 for f in finals)
+
+
+def test_a_participant_entered_mid_hearing_is_named_on_their_seat(reseated: dict) -> None:
+    """The running hearing reads the case's participants again when one is added (it kept the roster of
+    its start: the defendant's answer was filed with no participant until the server restarted)."""
+    defendant = [s for s in reseated["stored"] if s["seat"] == "defendant"]
+    assert defendant, [(s["start_s"], s["seat"], s["text"]) for s in reseated["stored"]]
+    assert {(s["participant_id"], s["participant_name"]) for s in defendant} == {(reseated["defendant"], "李娜")}
 
 
 def test_seat_reassignment_mid_hearing_changes_later_participants(reseated: dict) -> None:
