@@ -3,7 +3,8 @@
 :class:`ChannelHealth` turns chunks into :class:`LevelMeter` events (per-channel RMS and peak,
 ``meter_hz`` per second) and :class:`ChannelAlarm` events, raised once and cleared once:
 
-* ``dead_channel``: a channel below ``silence_dbfs`` for ``dead_seconds`` while another was live;
+* ``dead_channel``: a channel below ``silence_dbfs`` (its mean removed) for ``dead_seconds`` while
+  another was live;
 * ``clipping``: ``clip_samples`` or more samples at full scale within a meter window;
 * ``dc_offset``: the mean over an analysis window beyond ``dc_offset``;
 * ``hum``: most of a channel's power at the mains frequency and its harmonics.
@@ -91,7 +92,9 @@ class ChannelHealth:
         rms = np.sqrt(np.mean(np.square(block, dtype=np.float64), axis=0))
         peak = np.max(np.abs(block), axis=0)
         events: list[HealthEvent] = [LevelMeter(t, dur, tuple(rms.tolist()), tuple(peak.tolist()))]
-        level = _db(rms)
+        # Silent or live is judged without the block's mean: a dead microphone whose preamp
+        # outputs DC carries no sound, however high the DC (that is the dc_offset alarm's job).
+        level = _db(np.sqrt(np.mean(np.square(block - block.mean(axis=0), dtype=np.float64), axis=0)))
         self._silent_s = np.where(level < opts.silence_dbfs, self._silent_s + dur, 0.0)
         self._last_live = np.where(level >= opts.live_dbfs, t + dur, self._last_live)
         clipped = np.count_nonzero(np.abs(block) >= opts.clip_level, axis=0)

@@ -73,3 +73,23 @@ def test_clipping_dc_offset_and_hum() -> None:
     assert [(a.channel, a.active) for a in dc] == [(2, True)] and dc[0].value == pytest.approx(0.1, abs=0.01)
     hum = alarms(events, "hum")
     assert [(a.channel, a.seat, a.active) for a in hum] == [(3, "defendant", True)]
+
+
+def test_a_dead_microphone_outputting_dc_is_dead_and_not_live() -> None:
+    rng = np.random.default_rng(3)
+    audio = np.zeros((4 * RATE, 4), dtype=np.float32)
+    audio[:, 0] = speech(4, rng)
+    audio[:, 1] = 0.015  # the clerk's mic is dead; its preamp sits at -36 dBFS of DC, below the DC alarm
+    audio[:, 2] = speech(4, rng)
+    audio[:, 3] = speech(4, rng)
+    dead = alarms(run(audio, HealthOptions(dead_seconds=2.0)), "dead_channel")
+    assert [(a.channel, a.active) for a in dead] == [(1, True)]
+
+
+def test_in_a_recess_a_dc_stuck_judge_mic_does_not_make_the_others_dead() -> None:
+    rng = np.random.default_rng(4)
+    audio = (1e-5 * rng.standard_normal((4 * RATE, 4))).astype(np.float32)  # nobody speaks
+    audio[:, 0] = 0.3  # the judge's mic is stuck at DC
+    events = run(audio, HealthOptions(dead_seconds=2.0))
+    assert not alarms(events, "dead_channel")
+    assert [(a.channel, a.active) for a in alarms(events, "dc_offset")] == [(0, True)]
