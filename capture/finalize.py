@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from capture.errors import RecorderError
+from capture.errors import EmptyRecordingError, RecorderError
 from capture.manifest import ManifestWriter, file_sha256, fsync_dir, read_entries
 from capture.types import FinalFile, FinalizedRecording, Gap
 from capture.verify import verify_recording
@@ -113,7 +113,9 @@ def _final_file(directory: Path, path: Path, role: str, duration: float, channel
 
 
 def finalize_recording(directory: Path | str) -> FinalizedRecording:
-    """Write and hash the dossier files of a closed recording; record them in the manifest."""
+    """Write and hash the dossier files of a closed recording; record them in the manifest.
+
+    Raises :class:`EmptyRecordingError` for a recording without a single frame."""
     directory = Path(directory)
     check = verify_recording(directory)
     if not check.ok:
@@ -121,6 +123,10 @@ def finalize_recording(directory: Path | str) -> FinalizedRecording:
     if check.finalized:
         raise RecorderError(f"{directory} is already finalized")
     entries = read_entries(directory)
+    if not any(e["type"] in ("segment", "gap") and e["frames"] > 0 for e in entries):
+        # Stopped before any audio arrived: libsndfile leaves a 0-byte FLAC and ffmpeg a malformed
+        # Opus, which the dossier would file as if they were the hearing's recording.
+        raise EmptyRecordingError(f"{directory} holds no audio; nothing to finalize", check.chain_head)
     start = entries[0]
     rate = start["sample_rate"]
     frames, paths = _write_files(directory, entries)

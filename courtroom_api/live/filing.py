@@ -133,6 +133,23 @@ def file_recording(services: Any, hearing_id: int, recording_id: int, final: Any
         session.commit()
 
 
+def file_empty_recording(services: Any, hearing_id: int, recording_id: int, chain_head: str) -> None:
+    """Close the Recording row of a hearing stopped before any audio arrived: finalized with no files
+    (an empty FLAC or Opus would be unreadable) and a duration of 0; the audit log says so."""
+    from models import Recording
+    from models.base import utcnow
+
+    with services.write_sessions() as session:
+        recording = session.get(Recording, recording_id)
+        recording.duration_s = 0.0
+        recording.chain_head = chain_head
+        recording.segment_files = [{"path": str(services.settings.hearing_recording_dir(hearing_id)), "gaps": []}]
+        recording.finalized_at = utcnow()
+        audit(session, "system", "recording.empty", f"recording:{recording_id}", hearing_id=hearing_id,
+              chain_head=chain_head)
+        session.commit()
+
+
 def note_recording_failed(services: Any, hearing_id: int, recording_id: int, action: str, error: str) -> None:
     """Audit why a stop could not finalize or file the recording (``recording.finalize_failed`` …)."""
     with services.write_sessions() as session:
@@ -148,6 +165,7 @@ def file_pending_recordings(services: Any, hearing_id: int | None = None) -> lis
     An ended hearing is no longer running (a stop files the recording before it ends the hearing),
     so this is safe beside a running server. ``hearing_id``: that hearing's only.
     """
+    from capture.errors import EmptyRecordingError
     from capture.finalize import is_finalized, read_finalized
     from capture.recorder import Recorder
     from models import Hearing, Recording
@@ -173,7 +191,12 @@ def file_pending_recordings(services: Any, hearing_id: int | None = None) -> lis
                 if is_finalized(directory):
                     final = read_finalized(directory)  # verified there, once
                 else:  # the journal's audio is committed first: a close that failed left it there
-                    final = Recorder.reopen_to_close(directory).finalize()
+                    try:
+                        final = Recorder.reopen_to_close(directory).finalize()
+                    except EmptyRecordingError as empty:
+                        file_empty_recording(services, hearing_id, recording_id, empty.chain_head)
+                        report.append(f"recording {recording_id} of hearing {hearing_id}: filed, no audio")
+                        continue
                 file_recording(services, hearing_id, recording_id, final)
             report.append(f"recording {recording_id} of hearing {hearing_id}: filed ({final.duration_s:.1f} s)")
         except Exception as exc:  # one recording failing must not stop the others

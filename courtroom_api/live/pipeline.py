@@ -20,6 +20,7 @@ from courtroom_api.live import events as ev
 from courtroom_api.live.attribution import LiveAttribution, load_occupants
 from courtroom_api.live.filing import (
     create_or_resume_recording,
+    file_empty_recording,
     file_final,
     file_recording,
     final_values,
@@ -310,6 +311,17 @@ class HearingPipeline:
             f"the recording {what} ({cause}); it stays on the server and is finished at the server's "
             "next start or with `courtroom recordings file-pending`")})
 
+    async def _file_empty(self, chain_head: str) -> None:
+        try:
+            await asyncio.to_thread(file_empty_recording, self.services, self.hearing_id, self.recording_id,
+                                    chain_head)
+        except Exception as exc:  # the closed recording stays on disk; the next sweep closes its row
+            await self._recording_problem("recording.file_failed", "recording_not_filed", exc,
+                                          "held no audio and could not be closed in the dossier")
+            return
+        self.stream.publish("status", {"status": "recording_empty", "recording_id": self.recording_id,
+                                       "duration_s": 0.0, "chain_head": chain_head})
+
     # -- stop -------------------------------------------------------------------------------------
     async def stop(self, *, finalize: bool) -> None:
         """Stop capture, flush transcription; with ``finalize`` file the recording in the dossier."""
@@ -327,8 +339,13 @@ class HearingPipeline:
         if not finalize:
             await asyncio.to_thread(self.recorder.close)
             return
+        from capture.errors import EmptyRecordingError
+
         try:
             final = await asyncio.to_thread(self.recorder.finalize)
+        except EmptyRecordingError as empty:  # stopped before any audio arrived: no files to file
+            await self._file_empty(empty.chain_head)
+            return
         except Exception as exc:  # e.g. a full disk: what is on disk stays there, hash-chained
             await self._recording_problem("recording.finalize_failed", "finalize_failed", exc, "could not be finalized")
             return

@@ -69,7 +69,8 @@ def recording_audio(
     """The finalized multi-channel recording (FLAC), seekable with Range."""
     recording = _recording(session, user, recording_id)
     if not recording.blob_sha256:
-        raise NotFoundError(f"recording {recording_id} is not finalized yet")
+        state = "held no audio" if recording.finalized_at else "is not finalized yet"
+        raise NotFoundError(f"recording {recording_id} {state}")
     path, etag = _served(session, services, user, recording, recording.blob_sha256, "audio/flac")
     return file_response(path, media_type="audio/flac", range_header=range_, etag=etag,
                          filename=f"hearing-{recording.hearing_id}-recording-{recording_id}.flac")

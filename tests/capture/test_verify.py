@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from capture.errors import RecorderError
+from capture.errors import EmptyRecordingError, RecorderError
 from capture.finalize import is_finalized, read_finalized
 from capture.manifest import MANIFEST_NAME, chain_hash
 from capture.recorder import Recorder, RecorderOptions
@@ -176,3 +176,15 @@ def test_uncommitted_next_segment_left_by_a_crash_is_not_an_insertion(copy: Path
     # A crash after a segment file's rename but before its manifest entry leaves segment 6's file.
     shutil.copy(copy / "segments" / "000005.flac", copy / "segments" / "000006.flac")
     assert verify_recording(copy).ok
+
+
+def test_a_recording_without_audio_is_not_finalized_into_unreadable_files(tmp_path: Path) -> None:
+    # A hearing started and stopped before any audio arrived: a 0-byte FLAC and a malformed Opus
+    # used to be written, hashed and reported OK.
+    directory = tmp_path / "hearing"
+    with pytest.raises(EmptyRecordingError, match="holds no audio") as raised:
+        Recorder(directory, RATE, 2, RecorderOptions(seats=("judge", "clerk"))).finalize()
+    assert not (directory / "final").exists() or not any((directory / "final").iterdir())
+    check = verify_recording(directory)
+    assert check.ok and not check.finalized and not is_finalized(directory)
+    assert raised.value.chain_head == check.chain_head

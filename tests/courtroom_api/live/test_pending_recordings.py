@@ -114,3 +114,41 @@ def test_two_filings_at_once_file_a_recording_once_and_its_chain_holds(tmp_path)
     with services.sessions() as s:
         assert s.query(AuditEvent).filter(AuditEvent.action == "recording.finalize").count() == 3
     services.engine.dispose()
+
+
+def test_a_hearing_stopped_before_any_audio_closes_its_recording_with_no_files(tmp_path) -> None:
+    """No audio arrived: finalizing used to file a 0-byte FLAC and a malformed Opus as the hearing's
+    recording. The row is closed with no files and a duration of 0, and the audit log says why."""
+    from capture.verify import verify_recording
+    from courtroom_api.live.filing import file_pending_recordings
+    from courtroom_api.services import build_services
+    from models import AuditEvent, Case, Hearing, Recording
+    from models.db import upgrade
+    from models.enums import HearingStatus
+
+    url = f"sqlite:///{tmp_path / 'courtroom.sqlite3'}"
+    settings = get_settings(data_dir=tmp_path, database={"url": url})
+    upgrade(url)
+    services = build_services(settings)
+    with services.write_sessions() as s:
+        case = Case(case_number="(2026)测试11号")
+        s.add(case)
+        s.flush()
+        hearing = Hearing(case_id=case.id, status=HearingStatus.ENDED)
+        s.add(hearing)
+        s.flush()
+        recording = Recording(hearing_id=hearing.id, sample_rate=RATE, channel_count=2, channel_layout=[])
+        s.add(recording)
+        s.commit()
+        hid, rid = hearing.id, recording.id
+    directory = settings.recordings_dir / f"hearing-{hid}"
+    _record(directory, 0.0, finalize=False)
+    assert file_pending_recordings(services) == [f"recording {rid} of hearing {hid}: filed, no audio"]
+    assert file_pending_recordings(services) == []  # closed: not pending again
+    check = verify_recording(directory)
+    with services.sessions() as s:
+        row = s.get(Recording, rid)
+        assert row.finalized_at is not None and row.blob_sha256 is None and row.duration_s == 0.0
+        assert row.chain_head == check.chain_head and check.ok
+        assert s.query(AuditEvent).filter(AuditEvent.action == "recording.empty").count() == 1
+    services.engine.dispose()
