@@ -153,5 +153,5 @@ class VerifyResult:
     def __str__(self) -> str:
         if self.ok:
             state = "finalized" if self.finalized else "not finalized"
-            return f"OK: {self.segments} segments, hash chain intact ({state}), head {self.chain_head[:16]}"
+            return f"OK: {self.segments} segments, hash chain intact ({state}), head {self.chain_head}"
         return f"BROKEN ({self.kind}): {self.message}"

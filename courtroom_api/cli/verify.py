@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import string
+
+MIN_HEAD_DIGITS = 16  # a prefix this long still tells a cut-off tail apart (64 bits of the hash)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="verify a hearing recording's segments against its hash-chained manifest")
     p.add_argument("recording_dir", help="directory holding manifest.jsonl and segments/")
-    p.add_argument("--head", default=None, help="expected chain head (from the dossier) to detect a cut-off tail")
+    p.add_argument("--head", default=None, type=_head,
+                   help=f"expected chain head (from the dossier, or at least its first {MIN_HEAD_DIGITS} hex "
+                        "digits) to detect a cut-off tail")
     p.set_defaults(func=run)
+
+
+def _head(text: str) -> str:
+    head = text.strip().lower()
+    if len(head) < MIN_HEAD_DIGITS or not set(head) <= set(string.hexdigits.lower()):
+        raise argparse.ArgumentTypeError(f"expected at least {MIN_HEAD_DIGITS} hex digits of the chain head")
+    return head
 
 
 def run(args: argparse.Namespace) -> int:
     from capture.verify import verify_recording
 
     result = verify_recording(args.recording_dir)
-    if result.ok and args.head and result.chain_head != args.head:
-        print(f"BROKEN (removed): chain head {result.chain_head[:16]} is not the expected {args.head[:16]}: "
+    if result.ok and args.head and not result.chain_head.lower().startswith(args.head):
+        print(f"BROKEN (removed): chain head {result.chain_head} is not the expected {args.head}: "
               "entries were removed from the end")
         return 1
     print(result)

@@ -49,8 +49,8 @@ def save(directory: Path, manifest: list[str]) -> None:
     (directory / MANIFEST_NAME).write_text("\n".join(manifest) + "\n")
 
 
-def cli(directory: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "courtroom_api.cli", "verify", str(directory)],
+def cli(directory: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "courtroom_api.cli", "verify", str(directory), *extra],
                           capture_output=True, text=True)
 
 
@@ -188,3 +188,17 @@ def test_a_recording_without_audio_is_not_finalized_into_unreadable_files(tmp_pa
     check = verify_recording(directory)
     assert check.ok and not check.finalized and not is_finalized(directory)
     assert raised.value.chain_head == check.chain_head
+
+
+def test_the_head_verify_prints_is_accepted_back_and_a_cut_tail_is_not(copy: Path) -> None:
+    out = cli(copy)
+    head = out.stdout.strip().rsplit("head ", 1)[1]
+    assert head == verify_recording(copy).chain_head  # the whole head, as the dossier keeps it
+    for given in (head, head[:16], head[:16].upper()):
+        checked = cli(copy, "--head", given)
+        assert checked.returncode == 0 and checked.stdout.startswith("OK"), (given, checked.stdout)
+    too_short = cli(copy, "--head", head[:15])
+    assert too_short.returncode == 2 and "at least 16 hex digits" in too_short.stderr
+    save(copy, lines(copy)[:-1])  # the tail cut off: an intact chain, but not the dossier's head
+    cut = cli(copy, "--head", head[:16])
+    assert cut.returncode == 1 and "BROKEN (removed)" in cut.stdout
