@@ -225,6 +225,10 @@ class Recorder:
                 f"{self.channels} channels at {self.sample_rate} Hz"
             )
         first, samples = chunk.first_sample, chunk.samples
+        if not len(samples):
+            # Nothing to file. Past a hole it would queue the gap without moving next_sample, and the
+            # next chunk would queue the same gap again: a chain that no longer verifies.
+            return
         if first + len(samples) <= self.next_sample:
             return  # seen before
         if first < self.next_sample:

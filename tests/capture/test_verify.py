@@ -202,3 +202,17 @@ def test_the_head_verify_prints_is_accepted_back_and_a_cut_tail_is_not(copy: Pat
     save(copy, lines(copy)[:-1])  # the tail cut off: an intact chain, but not the dossier's head
     cut = cli(copy, "--head", head[:16])
     assert cut.returncode == 1 and "BROKEN (removed)" in cut.stdout
+
+
+def test_an_empty_chunk_after_a_hole_records_the_gap_once(tmp_path: Path) -> None:
+    # A source that delivers a 0-frame block after an overflow used to have the gap queued twice,
+    # and the recording of the hearing failed to verify (BROKEN inserted) and to finalize.
+    directory = tmp_path / "hearing"
+    recorder = Recorder(directory, RATE, 2, RecorderOptions(segment_seconds=1.0))
+    audio = (0.1 * np.random.default_rng(5).standard_normal((800, 2))).astype(np.float32)
+    recorder.write(AudioChunk(audio, RATE, 0, time.time()))
+    recorder.write(AudioChunk(audio[:0], RATE, 1600, time.time()))  # empty, after 800 frames lost
+    recorder.write(AudioChunk(audio, RATE, 1600, time.time()))
+    final = recorder.finalize()
+    assert verify_recording(directory).ok
+    assert [(g.first_sample, g.frames) for g in final.gaps] == [(800, 800)] and final.frames == 2400
