@@ -160,7 +160,7 @@ class SeatAttributor:
     def model(self) -> BleedModel:
         """The bleed model, re-estimated when enough new audio has arrived."""
         powers = self.powers
-        stale = len(powers) - self._model_frames >= self.options.refit_every_s / self.options.frame_s
+        stale = len(powers) - self._model_frames >= self.options.refit_every_s / self.frame_s
         if self._model is None or (stale and len(powers) > self._model_frames):
             self._model = BleedModel.estimate(powers, self.options)
             self._model_frames = len(powers)
@@ -178,6 +178,12 @@ class SeatAttributor:
             raise AudioShapeError(f"sample rate changed from {self.sample_rate} to {sample_rate}")
         self.sample_rate = sample_rate
         self._frame_len = max(1, round(self.options.frame_s * sample_rate))
+
+    @property
+    def frame_s(self) -> float:
+        """Seconds per power frame: ``frame_len / sample_rate``, not ``options.frame_s``, which a
+        whole number of samples only approximates (at 11025 Hz, 220 samples are 19.95 ms)."""
+        return self._frame_len / self.sample_rate if self.sample_rate else self.options.frame_s
 
     def feed(self, chunk: AudioChunk) -> None:
         """Append a captured chunk ``(frames, channels)``; chunks must arrive in order."""
@@ -199,7 +205,7 @@ class SeatAttributor:
     def decide(self, start: float, end: float, channel_hint: int | None = None) -> SeatDecision:
         """Which channel carries the speech in ``[start, end)``, compensating bleed."""
         model = self.model
-        fs = self.options.frame_s
+        fs = self.frame_s  # indexed by real frame times: 20 ms frames drifted 8 s an hour at 11025 Hz
         powers = self.powers[max(0, int(start / fs)) : max(int(start / fs) + 1, int(np.ceil(end / fs)))]
         speech = np.any(powers > model.noise * 10 ** (self.options.speech_over_noise_db / 10), axis=1)
         if not np.any(speech):

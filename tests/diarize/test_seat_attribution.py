@@ -114,3 +114,19 @@ def test_first_speaker_of_a_live_hearing_keeps_its_seat() -> None:
     att = SeatAttributor([SeatChannel(c["channel"], c["seat"], c["role"]) for c in ref["channels"]])
     att.feed(AudioChunk(audio[: int((clerk["end"] + 0.3) * rate)], rate, 0, 0.0))  # only the clerk so far
     assert att.attribute(clerk["start"], clerk["end"], channel_hint=clerk["channel"]).seat == "clerk"
+
+
+def test_no_drift_late_in_a_hearing_recorded_at_11025_hz() -> None:
+    # 20 ms is 220.5 samples at 11025 Hz: frames are 220 samples, and segments looked up as if frames
+    # were 20 ms drifted 0.23 % (8 s an hour), so after ten minutes of 1 s turns every seat was wrong.
+    sr, minutes = 11025, 10
+    rng = np.random.default_rng(3)
+    attributor = SeatAttributor([SeatChannel(0, "judge", "presiding_judge"), SeatChannel(1, "clerk", "clerk")])
+    for k in range(60 * minutes):  # second k: the judge speaks when k is even, the clerk when odd
+        turn = (1e-4 * rng.standard_normal((sr, 2))).astype(np.float32)
+        voice = (0.1 * rng.standard_normal(sr)).astype(np.float32)
+        turn[:, k % 2] += voice
+        turn[:, 1 - k % 2] += 0.1 * voice  # bleed into the other microphone
+        attributor.feed(AudioChunk(turn, sr, k * sr, 0.0))
+    for k in (10, 301, 540, 597):
+        assert attributor.attribute(k + 0.1, k + 0.9).seat == ("judge", "clerk")[k % 2], k
