@@ -28,14 +28,24 @@ profile refers to ``samples/demo_hearing.flac``.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 from hardware.errors import ProfileError, ProfileNotFoundError
 from hardware.toml_lines import KeyPath, find_line
-from hardware.types import AudioSourceSpec, CourtroomProfile, SeatChannel, Terminal
+from hardware.types import (
+    MAX_CHANNELS,
+    SEAT_ROLES,
+    TERMINAL_SIDES,
+    AudioSourceSpec,
+    CourtroomProfile,
+    SeatChannel,
+    Terminal,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROFILES_DIR = PACKAGE_DIR / "profiles"
@@ -104,8 +114,8 @@ def _parse_source(c: _Checker, data: dict[str, Any], base: Path) -> AudioSourceS
     if kind not in ("device", "ffmpeg", "replay"):
         raise c.fail(("source", "kind"), f"must be one of device, ffmpeg, replay; got {kind!r}")
     speed = float(c.get(src, ("source", "speed"), (int, float), 1.0))
-    if speed <= 0:
-        raise c.fail(("source", "speed"), f"must be > 0, got {speed}")
+    if not (math.isfinite(speed) and speed > 0):  # TOML has nan and inf
+        raise c.fail(("source", "speed"), f"must be a finite number > 0, got {speed}")
     if kind == "device":
         device = c.get(src, ("source", "device"), (str, int))
         if isinstance(device, int) and device < 0:
@@ -119,15 +129,21 @@ def _parse_channel(c: _Checker, item: Any, i: int) -> SeatChannel:
     key: KeyPath = ("channels", i)
     ch = c.table(item, key, _CHANNEL_KEYS)
     channel = c.get(ch, key + ("channel",), int)
-    if channel < 0:
-        raise c.fail(key + ("channel",), f"must be >= 0, got {channel}")
+    if not 0 <= channel < MAX_CHANNELS:  # a typo'd index would size every buffer by it
+        raise c.fail(key + ("channel",), f"must be >= 0 and < {MAX_CHANNELS}, got {channel}")
     gain = float(c.get(ch, key + ("gain_db",), (int, float), 0.0))
     if not -40.0 <= gain <= 40.0:
         raise c.fail(key + ("gain_db",), f"must be between -40 and +40 dB, got {gain}")
+    role = c.text_field(ch, key + ("role",))
+    if role not in SEAT_ROLES:
+        raise c.fail(key + ("role",), f"must be one of {', '.join(sorted(SEAT_ROLES))}; got {role!r}")
+    # Seats are matched by name (seat assignments, attribution): "judge " or a decomposed "témoin"
+    # must be the same seat as "judge" and "témoin", not a second one.
+    seat = unicodedata.normalize("NFC", c.text_field(ch, key + ("seat",)).strip())
     return SeatChannel(
         channel=channel,
-        seat=c.text_field(ch, key + ("seat",)),
-        role=c.text_field(ch, key + ("role",)),
+        seat=seat,
+        role=role,
         gain_db=gain,
         label=c.get(ch, key + ("label",), str, ""),
     )
@@ -161,6 +177,8 @@ def _parse_terminals(c: _Checker, data: dict[str, Any], seats: tuple[SeatChannel
         side = c.get(t, key + ("side",), str, None)
         if kind == "party" and not side:
             raise c.fail(key + ("side",), "a party screen needs the side it serves (e.g. 'plaintiff')")
+        if side is not None and side not in TERMINAL_SIDES:
+            raise c.fail(key + ("side",), f"must be one of {', '.join(sorted(TERMINAL_SIDES))}; got {side!r}")
         if any(o.id == tid for o in terminals):
             raise c.fail(key + ("id",), f"terminal id {tid!r} is used twice")
         terminals.append(Terminal(id=tid, kind=kind, side=side))  # type: ignore[arg-type]
@@ -214,4 +232,18 @@ def load_profile(name_or_path: str | Path) -> CourtroomProfile:
             f"no courtroom profile {str(name_or_path)!r}: not a bundled profile "
             f"({', '.join(list_profiles())}) and no such file"
         )
-    return parse_profile(path.read_text(encoding="utf-8"), path, base)
+    return parse_profile(_read_text(path), path, base)
+
+
+def _read_text(path: Path) -> str:
+    """The profile's text; an unreadable or non-UTF-8 file is a ProfileError naming it."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ProfileError(path, "<file>", f"cannot be read: {exc.strerror or exc}") from exc
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:  # e.g. saved as GBK by an editor in a Chinese locale
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ProfileError(path, "<encoding>", f"is not UTF-8 (byte {raw[exc.start]:#04x}); save it as UTF-8",
+                           line) from exc

@@ -9,6 +9,17 @@ from typing import Literal
 SourceKind = Literal["device", "ffmpeg", "replay"]
 TerminalKind = Literal["bench", "party", "clerk"]
 
+# The roles and sides the dossier knows (``models.enums.ParticipantRole`` and ``Side``; a test keeps
+# them equal). Written out here because hardware sits below the dossier and does not import it.
+SEAT_ROLES: frozenset[str] = frozenset({
+    "presiding_judge", "judge", "peoples_assessor", "clerk", "plaintiff", "defendant", "third_party",
+    "agent", "prosecutor", "witness", "expert", "interpreter",
+})
+TERMINAL_SIDES: frozenset[str] = frozenset({
+    "bench", "plaintiff", "defendant", "third_party", "prosecution", "neutral",
+})
+MAX_CHANNELS = 256  # more than any courtroom array; a larger index is a typo
+
 
 @dataclass(frozen=True, slots=True)
 class SeatChannel:

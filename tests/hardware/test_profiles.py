@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,8 +48,8 @@ def test_bundled_profiles_load_with_their_channel_maps() -> None:
     assert civil.source.kind == "device" and civil.channel_count == 4
     criminal = load_profile("criminal-8ch")
     assert criminal.channel_count == 8
-    assert {c.role for c in criminal.channels} >= {"presiding_judge", "prosecutor", "defence_counsel", "witness"}
-    assert {t.side for t in criminal.terminals if t.kind == "party"} == {"prosecution", "defence", "witness"}
+    assert {c.role for c in criminal.channels} >= {"presiding_judge", "prosecutor", "agent", "witness"}
+    assert {t.side for t in criminal.terminals if t.kind == "party"} == {"prosecution", "defendant", "neutral"}
     demo = load_profile("demo")
     assert demo.source.kind == "replay"
     assert Path(demo.source.url or "") == PACKAGE_DIR / "samples" / "demo_hearing.flac"
@@ -79,6 +81,12 @@ def test_relative_file_url_is_resolved_against_the_profile(tmp_path: Path) -> No
         (("kind = \"ffmpeg\"", "kind = \"usb\""), "source.kind", 5, "device, ffmpeg, replay"),
         (("sample_rate = 16000", "sample_rate = 4"), "sample_rate", 2, "between 8000"),
         (("kind = \"bench\"", "kind = \"party\""), "terminals[0].side", 19, "side"),
+        (("role = \"presiding_judge\"", "role = \"presiding_jugde\""), "channels[0].role", 11, "one of agent"),
+        (("kind = \"bench\"", "kind = \"party\"\nside = \"plaintif\""), "terminals[0].side", 22, "one of bench"),
+        (("seat = \"clerk\"", "seat = \"judge \""), "channels[1].seat", 15, "already on channel 0"),
+        (("url = \"rtsp://10.0.0.5/array\"", "url = \"rtsp://10.0.0.5/array\"\nspeed = nan"), "source.speed", 7,
+         "finite number > 0"),
+        (("channel = 1\n", "channel = 100000000\n"), "channels[1].channel", 14, "< 256"),
     ],
 )
 def test_bad_profile_names_file_line_and_field(tmp_path: Path, change, field, line, words) -> None:
@@ -112,3 +120,33 @@ def test_find_line_follows_arrays_of_tables() -> None:
     assert find_line(GOOD, ("channels", 1, "label")) == 13  # absent key: its table's header
     assert find_line(GOOD, ("source", "url")) == 6
     assert find_line(GOOD, ("terminals", 0, "kind")) == 21
+
+
+def test_bad_profile_normalised_seats_collide(tmp_path: Path) -> None:
+    # "témoin" typed composed on one seat and decomposed on another is one seat twice.
+    text = GOOD.replace('seat = "judge"', 'seat = "t\u00e9moin"').replace('seat = "clerk"', 'seat = "te\u0301moin"')
+    with pytest.raises(ProfileError, match="already on channel 0") as info:
+        load_profile(write(tmp_path, text))
+    assert info.value.field == "channels[1].seat"
+    seat = load_profile(write(tmp_path, GOOD.replace('seat = "judge"', 'seat = " te\u0301moin "'))).channels[0].seat
+    assert seat == "t\u00e9moin"  # stored stripped and composed, as seat assignments name it
+
+
+def test_roles_and_sides_are_the_dossier_s() -> None:
+    from hardware.types import SEAT_ROLES, TERMINAL_SIDES
+    from models.enums import ParticipantRole, Side
+
+    assert SEAT_ROLES == {r.value for r in ParticipantRole}
+    assert TERMINAL_SIDES == {s.value for s in Side}
+
+
+def test_a_profile_not_saved_as_utf8_is_a_profile_error_and_no_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.toml"
+    path.write_bytes(GOOD.replace('seat = "clerk"', 'seat = "书记员"').encode("gbk"))
+    with pytest.raises(ProfileError, match="not UTF-8") as info:
+        load_profile(path)
+    assert str(info.value).startswith(f"{path}:15: field '<encoding>'")
+    out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "devices", "--profile", str(path)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert out.stdout.startswith(f"error: {path}:15:")
