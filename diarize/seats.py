@@ -49,6 +49,11 @@ class BleedOptions:
     # (almost) none: at most 0.04 on the test hearings, against 0.45–0.55 for the plaintiff's words
     # under the defendant's objection on the demo hearing, which the louder seat used to take.
     hint_share: float = 1 / 3
+    # An empty seat's microphone carries only bleed: normalised by its own level (the bleed's) it ties
+    # with the talker's channel, frame after frame. It is bleed-only when it never dominates and, in
+    # this share of the frames where it comes within dominance_db of the top, one louder channel is
+    # there with it.
+    bleed_only_share: float = 0.9
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -69,9 +74,12 @@ class BleedModel:
         clean = np.clip(powers - noise, 0.0, None)  # (n, C)
         speech = np.any(powers > noise * 10 ** (options.speech_over_noise_db / 10), axis=1)
         norm = clean / level
-        order = np.sort(norm, axis=1)
+        # Single-talker frames are judged without bleed-only channels: they tie with the talker they
+        # carry and would hide all of its frames, leaving it without bleed gains.
+        judged = np.where(_bleed_only(clean, norm, speech, options), 0.0, norm)
+        order = np.sort(judged, axis=1)
         single = speech & (order[:, -1] > order[:, -2] * 10 ** (options.dominance_db / 10))
-        top = np.argmax(norm, axis=1)
+        top = np.argmax(judged, axis=1)
         gains = np.eye(n_ch)
         counts = np.zeros(n_ch, dtype=int)
         for i in range(n_ch):
@@ -96,6 +104,26 @@ class BleedModel:
         for k in np.flatnonzero(bad):
             out[k], _ = nnls(mat, clean[k])
         return np.clip(out, 0.0, None)
+
+
+def _bleed_only(clean: np.ndarray, norm: np.ndarray, speech: np.ndarray, options: BleedOptions) -> np.ndarray:
+    """Channels ``(C,)`` that only carry other seats' talkers, from clean and level-normalised frame
+    powers ``(n, C)``: never clearly on top, and nearly always matched by one louder channel (raw power,
+    as bleed is quieter than its source) when near the top. A seat that speaks dominates sometimes."""
+    n_ch = norm.shape[1]
+    margin = 10 ** (options.dominance_db / 10)
+    out = np.zeros(n_ch, dtype=bool)
+    for j in range(n_ch if n_ch > 1 else 0):
+        others, others_raw = np.delete(norm, j, axis=1), np.delete(clean, j, axis=1)  # (n, C - 1)
+        if np.count_nonzero(speech & (norm[:, j] > others.max(axis=1) * margin)) >= options.min_single_frames:
+            continue  # it speaks
+        near = speech & (norm[:, j] * margin >= norm.max(axis=1))  # (n,) frames where j competes
+        if np.count_nonzero(near) < options.min_single_frames:
+            continue
+        with_it = others[near] * margin >= norm[near, j : j + 1]  # (k, C - 1) as high, after scaling
+        louder = others_raw[near] > clean[near, j : j + 1]  # (k, C - 1) and louder on the wire
+        out[j] = (with_it & louder).mean(axis=0).max() >= options.bleed_only_share
+    return out
 
 
 def frame_powers(samples: np.ndarray, frame_len: int) -> np.ndarray:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import soundfile as sf
 from diarize_helpers import FIXTURES
 
@@ -45,6 +46,25 @@ def test_bleed_transcripts_are_dropped_and_seats_corrected(hearing4):
     out = attribute_recording(samples, sr, segments, channels)
     assert len(out) == 2
     assert {(s.channel, s.seat, s.text) for s in out} == {(3, "witness", "words"), (0, "judge", "judge words")}
+
+
+def test_words_transcribed_off_an_empty_seat_s_microphone_are_not_a_second_line():
+    # Judge and plaintiff alternate; the witness stand is empty and its microphone carries the judge's
+    # bleed. The transcriber writes the judge's words on both; the witness line used to stay.
+    sr, rng = 16000, np.random.default_rng(2)
+    judge, plaintiff = np.zeros(120 * sr, dtype=np.float32), np.zeros(120 * sr, dtype=np.float32)
+    for k, s in enumerate(range(0, 120, 5)):
+        voice = 0.1 * rng.standard_normal(4 * sr) * (0.3 + np.abs(np.sin(np.arange(4 * sr) / 900.0)))
+        (judge if k % 2 == 0 else plaintiff)[s * sr : (s + 4) * sr] = voice
+    audio = np.stack([judge + 0.1 * plaintiff, plaintiff + 0.1 * judge, 0.3 * judge + 0.03 * plaintiff], axis=1)
+    audio = (audio + 1e-4 * rng.standard_normal(audio.shape)).astype(np.float32)
+    channels = [SeatChannel(0, "judge", "presiding_judge"), SeatChannel(1, "plaintiff", "plaintiff"),
+                SeatChannel(2, "witness", "witness")]
+    segments = [Segment(50.2, 53.8, "judge words", channel=0, seat="judge"),
+                Segment(50.2, 53.8, "judge words", channel=2, seat="witness"),
+                Segment(55.2, 58.8, "plaintiff words", channel=1, seat="plaintiff")]
+    out = attribute_recording(audio, sr, segments, channels)
+    assert [(s.text, s.seat) for s in out] == [("judge words", "judge"), ("plaintiff words", "plaintiff")]
 
 
 def test_cli_transcribe_names_speakers_of_a_mono_recording(tmp_path):

@@ -130,3 +130,23 @@ def test_no_drift_late_in_a_hearing_recorded_at_11025_hz() -> None:
         attributor.feed(AudioChunk(turn, sr, k * sr, 0.0))
     for k in (10, 301, 540, 597):
         assert attributor.attribute(k + 0.1, k + 0.9).seat == ("judge", "clerk")[k % 2], k
+
+
+def _voice(n: int, rng: np.random.Generator) -> np.ndarray:
+    return (0.1 * rng.standard_normal(n) * (0.3 + np.abs(np.sin(np.arange(n) / 900.0)))).astype(np.float32)
+
+
+def test_an_empty_seat_whose_microphone_only_carries_bleed_never_takes_the_talker() -> None:
+    # The witness stand is empty: its microphone carries the judge at -10 dB and nothing else. Scaled
+    # by its own level (the bleed's) it tied with the judge's channel, and the tie went to channel 0.
+    sr, rng = 16000, np.random.default_rng(1)
+    talk = np.zeros(60 * sr, dtype=np.float32)
+    for s in range(0, 60, 4):  # the judge speaks 3 s of every 4
+        talk[s * sr : (s + 3) * sr] = _voice(3 * sr, rng)
+    noise = (1e-4 * rng.standard_normal((len(talk), 2))).astype(np.float32)
+    audio = np.stack([0.3 * talk, talk], axis=1) + noise  # ch0 the empty witness stand, ch1 the judge
+    attributor = SeatAttributor([SeatChannel(0, "witness", "witness"), SeatChannel(1, "judge", "presiding_judge")])
+    attributor.fit_audio(audio, sr)
+    for hint in (None, 0, 1):
+        got = attributor.attribute(40.0, 43.0, channel_hint=hint)
+        assert (got.seat, got.confidence > 0.8) == ("judge", True), hint
