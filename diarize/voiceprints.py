@@ -23,6 +23,9 @@ from diarize.errors import EnrolmentError
 from diarize.types import EnrolledVoice
 
 DEFAULT_THRESHOLD = 0.65
+# An unknown speaker is the same unknown speaker again on the same evidence a participant is
+# recognised on: at 0.6, two different people (up to 0.62 above) became one "unknown speaker 1".
+UNKNOWN_THRESHOLD = DEFAULT_THRESHOLD
 MIN_SAMPLE_S = 1.5
 SAMPLE_RATE = 16000
 
@@ -78,7 +81,7 @@ class SpeakerNamer:
         self,
         enrolled: Sequence[EnrolledVoice] = (),
         threshold: float = DEFAULT_THRESHOLD,
-        unknown_threshold: float = 0.6,
+        unknown_threshold: float = UNKNOWN_THRESHOLD,
     ) -> None:
         self.enrolled = list(enrolled)
         self.threshold = threshold
@@ -95,7 +98,8 @@ class SpeakerNamer:
     def name_all(self, vectors: np.ndarray) -> list[VoiceMatch]:
         """Names for speaker centroids ``(k, 192)`` of one diarization pass.
 
-        Two speakers of the same pass never get the same participant (optimal assignment).
+        Two speakers of the same pass never get the same participant, nor the same unknown speaker
+        (optimal assignment): diarization already told them apart.
         """
         units = np.stack([_unit(v) for v in vectors]) if len(vectors) else np.zeros((0, 192))
         names: list[VoiceMatch | None] = [None] * len(units)
@@ -106,21 +110,30 @@ class SpeakerNamer:
                 if sims[r, c] >= self.threshold:
                     voice = self.enrolled[c]
                     names[r] = VoiceMatch(voice.name, float(sims[r, c]), voice.participant_id, voice.role)
-        return [name or self._unknown_name(units[k]) for k, name in enumerate(names)]
+        rest = [k for k, name in enumerate(names) if name is None]
+        for k, match in zip(rest, self._unknown_names(units[rest]), strict=True):
+            names[k] = match
+        return [name for name in names if name is not None]
 
-    def _unknown_name(self, unit: np.ndarray) -> VoiceMatch:
-        best, best_sim = -1, -1.0
-        for k, (_, total, _) in enumerate(self._unknown):
-            sim = float(unit @ _unit(total))
-            if sim > best_sim:
-                best, best_sim = k, sim
-        if best >= 0 and best_sim >= self.unknown_threshold:
-            label, total, count = self._unknown[best]
-            self._unknown[best] = (label, total + unit, count + 1)
-            return VoiceMatch(label, best_sim)
-        label = f"unknown speaker {len(self._unknown) + 1}"
-        self._unknown.append((label, unit.copy(), 1))
-        return VoiceMatch(label, 1.0)
+    def _unknown_names(self, units: np.ndarray) -> list[VoiceMatch]:
+        """Unknown-speaker names for unit vectors ``(k, 192)`` of one pass: each an earlier unknown
+        speaker (one-to-one, above the threshold) or a new one, numbered in order."""
+        found: list[VoiceMatch | None] = [None] * len(units)
+        if self._unknown and len(units):
+            centroids = np.stack([_unit(total) for _, total, _ in self._unknown])  # (n_unknown, 192)
+            sims = units @ centroids.T  # (k, n_unknown)
+            rows, cols = linear_sum_assignment(-sims)
+            for r, c in zip(rows, cols, strict=True):
+                if sims[r, c] >= self.unknown_threshold:
+                    label, total, count = self._unknown[c]
+                    self._unknown[c] = (label, total + units[r], count + 1)
+                    found[r] = VoiceMatch(label, float(sims[r, c]))
+        for r, match in enumerate(found):
+            if match is None:
+                label = f"unknown speaker {len(self._unknown) + 1}"
+                self._unknown.append((label, units[r].copy(), 1))
+                found[r] = VoiceMatch(label, 1.0)
+        return [match for match in found if match is not None]
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

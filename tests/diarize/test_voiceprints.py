@@ -79,3 +79,28 @@ def test_unusable_samples_are_refused():
         voiceprint(np.zeros(48000, dtype=np.float32), 16000)
     with pytest.raises(EnrolmentError, match="mono"):
         voiceprint(np.zeros((48000, 2), dtype=np.float32), 16000)
+
+
+def _at(similarity: float, to: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A unit vector ``(192,)`` at cosine ``similarity`` to the unit vector ``to``."""
+    other = rng.standard_normal(192)
+    other -= (other @ to) * to
+    return similarity * to + np.sqrt(1 - similarity**2) * other / np.linalg.norm(other)
+
+
+def test_two_unknown_speakers_of_one_pass_are_never_one() -> None:
+    # Diarization told two strangers apart; at 0.62 (the top of the calibrated different-speaker
+    # range) both became "unknown speaker 1", one at a time.
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(192)
+    a /= np.linalg.norm(a)
+    namer = SpeakerNamer([])
+    assert [n.label for n in namer.name_all(np.stack([a, _at(0.62, a, rng)]))] == [
+        "unknown speaker 1", "unknown speaker 2"]
+    # A later pass with two voices above the threshold to speaker 1 (0.9 and 0.7): the closer one
+    # is speaker 1, the other a new speaker, not both speaker 1.
+    namer = SpeakerNamer([])
+    namer.name_all(a[None])
+    again, near = _at(0.9, a, rng), _at(0.7, a, rng)
+    assert [n.label for n in namer.name_all(np.stack([near, again]))] == ["unknown speaker 2", "unknown speaker 1"]
+    assert namer.identify(_at(0.95, a, rng)).label == "unknown speaker 1"  # still stable
