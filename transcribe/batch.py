@@ -206,7 +206,7 @@ def _window_segments(window: _TimeMap, result: WindowResult, seats: dict[int, Se
     pieces: list[tuple[int, list[Word]]] = []  # (utterance index, words)
     for seg in result.segments:
         text = seg.text.strip()
-        if not text or is_hallucination(text):
+        if not text or is_hallucination(text, seg.no_speech_prob, seg.avg_logprob):
             continue
         groups: dict[int, list[Word]] = {}
         for w in seg.words:

@@ -28,13 +28,17 @@ MAX_WINDOW_S = 30.0
 CONTEXT_GAP_S = 0.4  # silence between context utterances, and between the context and the window's own audio
 ZH_PROMPT = "以下是普通话的句子。"
 
-# Whisper learned these from subtitle credits; on silence or noise it "hears" them.
+# Whisper learned these from subtitle credits; on silence or noise it "hears" them. A segment is dropped
+# only when these phrases make up (nearly) all of its text: testimony may well contain 转发 or "the end."
 HALLUCINATED_PHRASES = (
-    "请不吝点赞", "订阅", "转发", "打赏", "字幕由", "字幕志愿者", "明镜与点点", "谢谢观看", "感谢观看",
-    "thank you for watching", "thanks for watching", "please subscribe", "subtitles by", "amara.org",
-    "like and subscribe", "www.", "transcription by", "the end.",
+    "请不吝点赞", "订阅", "转发", "打赏", "支持明镜与点点栏目", "明镜与点点", "字幕由", "字幕志愿者", "社区提供",
+    "谢谢观看", "感谢观看", "thank you for watching", "thanks for watching", "please subscribe", "subtitles by",
+    "amara.org", "like and subscribe", "www.", "transcription by", "the end.",
     "普通话的句子", "以下是普通话",  # an echo of our own Mandarin prompt
 )
+CREDIT_SHARE_WEAK = 0.6  # credit phrases cover this share of a weakly heard segment's text: dropped
+WEAK_NO_SPEECH_PROB = 0.3  # a segment is weakly heard above this no-speech probability ...
+WEAK_AVG_LOGPROB = -0.5  # ... or below this average token log probability
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +92,39 @@ def to_simplified(text: str) -> str:
     return re.sub(r"(?<=[\u4e00-\u9fff])[,?!;:.]", lambda m: _ZH_PUNCT[m.group(0)], text)
 
 
-def is_hallucination(text: str) -> bool:
-    """Text Whisper invents from subtitle credits and our own prompt, not speech."""
-    low = text.strip().lower()
-    return any(p in low for p in HALLUCINATED_PHRASES)
+_NOT_TEXT = re.compile(r"[\W_]+")  # punctuation and space: "Thanks for watching!" is "thanksforwatching"
+_CREDIT_KEYS = tuple(sorted({_NOT_TEXT.sub("", p) for p in HALLUCINATED_PHRASES}, key=len, reverse=True))
+
+
+def _credit_share(key: str) -> float:
+    """The share of ``key``'s characters covered by credit phrases."""
+    covered = [False] * len(key)
+    for phrase in _CREDIT_KEYS:
+        at = key.find(phrase)
+        while at >= 0:
+            covered[at : at + len(phrase)] = [True] * len(phrase)
+            at = key.find(phrase, at + 1)
+    return sum(covered) / len(key)
+
+
+def is_hallucination(text: str, no_speech_prob: float | None = None, avg_logprob: float | None = None) -> bool:
+    """Text Whisper invents from subtitle credits and our own prompt, not speech.
+
+    Only a segment that is essentially a credit phrase: the phrases, ignoring punctuation and space, are
+    all of its text (and it is no one-word answer heard clearly: "转发。" is "forwarded."), or cover
+    ``CREDIT_SHARE_WEAK`` of it and the decode heard it weakly (no-speech probability or average log
+    probability; without them, only the first rule). A sentence that merely contains 转发, 订阅, 打赏,
+    "the end." or "www." is testimony, kept.
+    """
+    key = _NOT_TEXT.sub("", text.lower())
+    if not key:
+        return False
+    weak = (no_speech_prob is not None and no_speech_prob > WEAK_NO_SPEECH_PROB) \
+        or (avg_logprob is not None and avg_logprob < WEAK_AVG_LOGPROB)
+    share = _credit_share(key)
+    if share == 1.0 and (weak or len(key) >= 4):
+        return True
+    return share >= CREDIT_SHARE_WEAK and weak
 
 
 def _key(word: Word) -> str:
@@ -198,7 +231,8 @@ class Decoder:
         window = decode_window(self.model, audio, request)
         words: list[Word] = []
         for seg in window.segments:
-            if is_hallucination(seg.text) or seg.no_speech_prob > 0.8 and seg.avg_logprob < -0.7:
+            if is_hallucination(seg.text, seg.no_speech_prob, seg.avg_logprob) \
+                    or seg.no_speech_prob > 0.8 and seg.avg_logprob < -0.7:
                 continue
             if seg.compression_ratio > options.compression_ratio_threshold:
                 continue  # a loop that the single-temperature decode could not escape

@@ -34,6 +34,12 @@ def en_clip() -> tuple[np.ndarray, dict]:
 
 
 @pytest.fixture(scope="session")
+def en_credit_clip() -> tuple[np.ndarray, dict]:
+    """~7 s of English testimony holding words of Whisper's subtitle credits ("to the end.", "www.")."""
+    return _clip("speech_en_credit")
+
+
+@pytest.fixture(scope="session")
 def zh_clip() -> tuple[np.ndarray, dict]:
     """~5 s of Mandarin, one speaker (reference in simplified characters)."""
     return _clip("speech_zh")

@@ -83,6 +83,36 @@ def test_mandarin_clip_is_simplified_with_punctuation(base_decoder, zh_clip) -> 
     assert any(p in text for p in "，。？！"), text
 
 
+def test_testimony_with_words_of_subtitle_credits_is_kept(base_decoder, whisper_base, en_credit_clip) -> None:
+    """"to the end." and "www." are in Whisper's subtitle credits, but a sentence holding them is testimony:
+    live and batch both keep it (both used to drop it without a trace)."""
+    audio, ref = en_credit_clip
+    live = join_words(base_decoder.decode(audio, 0.0, DecodeOptions(language="en")).words)
+    segments = transcribe_recording(whisper_base, audio.reshape(-1, 1), [SeatSpec(0, "judge", "judge")],
+                                    BatchOptions(language="en"))
+    batch = " ".join(s.text for s in segments)
+    for text in (live, batch):
+        assert wer(ref["text"], text) <= 0.3, text
+        assert "the end" in text.lower() and "www." in text.lower(), text
+
+
+def test_credit_filter_drops_only_what_is_essentially_a_credit() -> None:
+    from transcribe.decoder import is_hallucination
+
+    confident, weak = (0.01, -0.2), (0.6, -0.9)
+    for said in ("被告把聊天记录转发给了原告。", "他每月订阅了这个服务。", "原告在直播中给被告打赏了五万元。",
+                 "Please read the contract to the end.", "The invoice was sent from www.example.com.", "转发了。"):
+        assert not is_hallucination(said, *confident), said
+        assert not is_hallucination(said), said  # no quality figures: judged by the text alone
+    assert not is_hallucination("转发。", *confident)  # a one-word answer, heard clearly
+    for credit in ("谢谢观看！", "Thanks for watching!", " Thank you for watching.", "字幕由Amara.org社区提供",
+                   "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目", "以下是普通话的句子。", "The end."):
+        assert is_hallucination(credit, *confident), credit
+        assert is_hallucination(credit, *weak) and is_hallucination(credit), credit
+    assert is_hallucination("转发。", *weak) and not is_hallucination("转发。")
+    assert is_hallucination("请订阅转发。", *weak) and not is_hallucination("请订阅转发。", *confident)
+
+
 def _noise(seconds: float, rng: np.random.Generator) -> dict[str, np.ndarray]:
     n = int(seconds * 16000)
     rustle = np.zeros(n, np.float32)
