@@ -44,11 +44,19 @@ def to_jsonl(segments: Sequence[Segment]) -> str:
     return "".join(json.dumps(segment_record(s), ensure_ascii=False) + "\n" for s in segments)
 
 
+def _vtt_escape(text: str) -> str:
+    """Text as WebVTT cue text: &, < and > escaped (so "-->" cannot occur), on one line (a blank line
+    would end the cue)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(line for line in text.splitlines() if line.strip())
+
+
 def to_vtt(segments: Sequence[Segment]) -> str:
     lines = ["WEBVTT", ""]
     for s in segments:
-        voice = _voice(s)
-        lines += [f"{_clock(s.start, '.')} --> {_clock(s.end, '.')}", f"<v {voice}>{s.text}" if voice else s.text, ""]
+        voice = _vtt_escape(" ".join(x for x in (s.role or s.seat, s.speaker) if x).strip())
+        text = _vtt_escape(s.text)
+        lines += [f"{_clock(s.start, '.')} --> {_clock(s.end, '.')}", f"<v {voice}>{text}" if voice else text, ""]
     return "\n".join(lines)
 
 

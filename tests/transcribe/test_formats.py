@@ -1,0 +1,30 @@
+import html
+import re
+
+from transcribe.formats import render
+from transcribe.types import Segment, Word
+
+
+def _cues(vtt: str) -> list[list[str]]:
+    assert vtt.startswith("WEBVTT\n\n")
+    return [block.splitlines() for block in vtt[len("WEBVTT\n\n"):].split("\n\n") if block.strip()]
+
+
+def test_vtt_escapes_text_and_voice() -> None:
+    """What a court says and who says it may hold &, < and "-->": the WebVTT cue stays one cue with
+    that text and that voice (a raw "-->" starts a new cue's timing; a raw & or < is markup)."""
+    said = "Smith & Wesson said x < y --> z"
+    segments = [Segment(3725.5, 3727.25, said, (Word(3725.5, 3727.25, " Smith", 0.9),), 0, "judge", "Judge", "en"),
+                Segment(1.0, 2.0, "hello\n\nagain", (), 1, "seat<1>", "R&D <b>", "en"),
+                Segment(2.0, 3.0, "no voice & co", (), 2, "", "", "en")]
+    cues = _cues(render(segments, "vtt"))
+    assert [len(c) for c in cues] == [2, 2, 2]  # timing line + one text line each
+    assert cues[0][0] == "01:02:05.500 --> 01:02:07.250"
+    for cue in cues:
+        assert "-->" not in cue[1]
+        assert not re.search(r"&(?!amp;|lt;|gt;)", cue[1])  # every & starts an escape
+    voice, text = re.fullmatch(r"<v ([^<>]*)>([^<>]*)", cues[0][1]).groups()  # type: ignore[union-attr]
+    assert (voice, html.unescape(text)) == ("Judge", said)
+    voice, text = re.fullmatch(r"<v ([^<>]*)>([^<>]*)", cues[1][1]).groups()  # type: ignore[union-attr]
+    assert (html.unescape(voice), html.unescape(text)) == ("R&D <b>", "hello again")
+    assert html.unescape(cues[2][1]) == "no voice & co"
