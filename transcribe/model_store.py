@@ -149,7 +149,10 @@ class ModelStore:
         """The local CTranslate2 directory for a model name or path; assembles ``base`` if needed."""
         name = str(name_or_path or self.default)
         as_path = Path(name).expanduser()
-        if as_path.exists() or os.sep in name:
+        # A path only if it looks like one or is a model directory: a folder or file named "base" in the
+        # working directory must not hide the bundled model of that name.
+        looks_like_path = any(sep and sep in name for sep in (os.sep, os.altsep, "/")) or name.startswith((".", "~"))
+        if looks_like_path or is_model_dir(as_path):
             if is_model_dir(as_path):
                 return as_path
             raise _not_a_model(as_path)

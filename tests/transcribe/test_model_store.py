@@ -99,3 +99,19 @@ def test_incomplete_or_damaged_model_directories_are_clear_errors(tmp_path: Path
                              cwd=Path(__file__).resolve().parents[2], timeout=120)
         assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
         assert len(out.stderr.strip().splitlines()) == 1 and says in out.stderr, out.stderr
+
+
+def test_a_folder_named_like_a_model_in_the_working_directory_is_not_the_model(tmp_path: Path, whisper_model_store,
+                                                                              monkeypatch) -> None:
+    """A clerk who runs `courtroom transcribe` in a folder holding a folder "base" (or a file "tiny.en")
+    still gets the bundled model of that name; "./base" still means the folder."""
+    base = whisper_model_store.resolve("base")
+    (tmp_path / "base").mkdir()
+    (tmp_path / "tiny.en").write_text("notes")
+    monkeypatch.chdir(tmp_path)
+    assert whisper_model_store.resolve("base") == base and whisper_model_store.resolve(None) == base
+    assert is_model_dir(whisper_model_store.resolve("tiny.en"))
+    with pytest.raises(ModelNotFoundError, match="not a CTranslate2 Whisper model directory"):
+        whisper_model_store.resolve("./base")
+    (tmp_path / "court-large").symlink_to(base, target_is_directory=True)
+    assert whisper_model_store.resolve("court-large") == Path("court-large")  # a model directory by bare name
