@@ -51,3 +51,27 @@ def test_transcribe_refuses_an_output_it_cannot_write_before_transcribing(tmp_pa
                               str(tmp_path / "no-such-dir" / "out")], capture_output=True, text=True, timeout=30,
                              env={"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
         assert out.returncode == 2 and "no such directory" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_transcribe_refuses_a_directory_or_an_unwritable_place_as_output_first(tmp_path) -> None:
+    """-o naming a folder, or a place nobody may write, is refused before anything else (it used to be
+    found only when writing, after the whole decode); an existing file is left as it was."""
+    from pathlib import Path
+
+    speech = Path(__file__).resolve().parent / "fixtures" / "speech_en.flac"
+    (tmp_path / "out").mkdir()
+    kept = tmp_path / "out" / "kept.txt"
+    kept.write_text("earlier transcript")
+    for option, path, says in (("-o", tmp_path, "is a directory"), ("--rttm", tmp_path, "is a directory"),
+                               ("-o", "/proc/transcript.json", "cannot write /proc/transcript.json: ")):
+        # (a model that does not exist: the output must be refused before the model is even looked for)
+        out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "transcribe", str(speech), option, str(path),
+                              "--model", str(tmp_path / "no-model")], capture_output=True, text=True, timeout=30,
+                             env={"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
+        assert out.returncode == 2 and says in out.stderr and "no-model" not in out.stderr, out.stderr
+        assert "Traceback" not in out.stderr
+    out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "transcribe", str(speech), "-o", str(kept),
+                          "--model", str(tmp_path / "no-model")], capture_output=True, text=True, timeout=30,
+                         env={"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 2 and "no-model" in out.stderr  # a writable output: on to the model
+    assert kept.read_text() == "earlier transcript" and sorted(p.name for p in kept.parent.iterdir()) == ["kept.txt"]

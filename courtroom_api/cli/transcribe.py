@@ -104,6 +104,26 @@ def _seats(args: argparse.Namespace, channels: int) -> list:
     return [SeatSpec(i, f"channel{i}", "") for i in range(channels)]
 
 
+def _unwritable(path: str) -> str | None:
+    """Why the transcript cannot be written to ``path``, found out before transcribing; None if it can."""
+    import os
+
+    target = Path(path)
+    if target.is_dir():
+        return "is a directory"
+    if not target.resolve().parent.is_dir():
+        return "no such directory"
+    try:
+        if target.exists():
+            open(target, "a").close()  # appends nothing: the file is untouched until the transcript is ready
+        else:
+            open(target, "x").close()
+            os.unlink(target)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from courtroom_api.config import get_settings
     from diarize.errors import DiarizeError
@@ -118,8 +138,9 @@ def run(args: argparse.Namespace) -> int:
     ts = settings.transcribe
     language = args.language or ts.language
     for path in (args.output, args.rttm):  # before minutes of transcription, not after
-        if path and not Path(path).resolve().parent.is_dir():
-            print(f"courtroom transcribe: cannot write {path}: no such directory", file=sys.stderr)
+        problem = _unwritable(path) if path else None
+        if problem:
+            print(f"courtroom transcribe: cannot write {path}: {problem}", file=sys.stderr)
             return 2
     try:
         audio = read_audio(args.file)
