@@ -69,16 +69,38 @@ def read_audio(path: Path) -> np.ndarray:
 
 
 def _decode_with_ffmpeg(path: Path, cause: Exception) -> tuple[np.ndarray, int]:
-    """Formats libsndfile does not read (mp3, m4a, video): mono through faster-whisper's decoder."""
-    from faster_whisper.audio import decode_audio
-
+    """Formats libsndfile does not read (mp3, m4a, mka, video) through ffmpeg's decoders (PyAV), every
+    channel kept: (frames, channels) float32 at 16 kHz, so a 4-seat M4A is per seat as its WAV is."""
     try:
-        mono = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+        audio = _decode_channels(path)
     except Exception as exc:  # av raises many error types for garbage input
         raise AudioFormatError(f"cannot read {path} as audio: {cause}; ffmpeg: {exc}") from exc
-    if not len(mono):
+    if audio is None or not len(audio):
         raise AudioFormatError(f"cannot read {path} as audio: {cause}; ffmpeg found no audio stream")
-    return mono.reshape(-1, 1).astype(np.float32), SAMPLE_RATE
+    return audio, SAMPLE_RATE
+
+
+def _decode_channels(path: Path) -> np.ndarray | None:
+    """The first audio stream as (frames, channels) float32 at 16 kHz; None without one."""
+    import av
+
+    with av.open(str(path), metadata_errors="ignore") as container:
+        if not container.streams.audio:
+            return None
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="fltp", rate=SAMPLE_RATE)  # the stream's own channel layout
+        planes: list[np.ndarray] = []  # each (channels, samples)
+        for packet in container.demux(stream):
+            try:
+                frames = packet.decode()
+            except av.error.InvalidDataError:
+                continue  # a damaged packet: skip it, as faster-whisper's decoder does
+            for frame in frames:
+                planes += [f.to_ndarray() for f in resampler.resample(frame)]
+        planes += [f.to_ndarray() for f in resampler.resample(None)]
+    if not planes:
+        return None
+    return np.concatenate(planes, axis=1).T.astype(np.float32)  # (frames, channels)
 
 
 @dataclass(frozen=True, slots=True)

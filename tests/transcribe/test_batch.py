@@ -16,11 +16,12 @@ from transcribe.batch import (
     Utterance,
     _pack,
     _split_long,
+    read_audio,
     transcribe_recording,
     transcribe_utterances,
 )
 from transcribe.formats import render
-from transcribe.metrics import error_rate
+from transcribe.metrics import error_rate, wer
 from transcribe.room import SeatSpec
 from transcribe.whisper_window import RawSegment, RawWord, WindowResult
 
@@ -167,3 +168,39 @@ def test_a_word_stretched_back_over_the_gap_is_the_next_utterances() -> None:
     assert window.word(RawWord(3.30, 3.84, "庭", 0.9), zh=True)[0] == 0  # the clerk's own last word
     assert window.word(RawWord(3.50, 4.30, "庭", 0.9), zh=True)[0] == 0  # ends a little into the next: still hers
     assert window.word(RawWord(4.10, 4.24, "请", 0.9), zh=True)[0] == 1  # in the gap, nearer the judge's start
+
+
+def _encode(audio: np.ndarray, path: Path, codec: str) -> None:
+    """(frames, channels) float32 → a compressed file through ffmpeg's encoders (PyAV)."""
+    import av
+
+    layout = {2: "stereo", 4: "quad"}[audio.shape[1]]
+    pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=16000, layout=layout)
+        for at in range(0, len(audio), 1024):
+            if codec == "flac":  # interleaved 16-bit: (1, samples * channels)
+                frame = av.AudioFrame.from_ndarray(pcm[at : at + 1024].reshape(1, -1), format="s16", layout=layout)
+            else:  # planar float: (channels, samples)
+                frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio[at : at + 1024].T), format="fltp",
+                                                   layout=layout)
+            frame.sample_rate, frame.pts = 16000, at  # (Matroska wants timestamps)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+
+
+@pytest.mark.parametrize(("suffix", "codec"), [(".m4a", "aac"), (".mka", "flac")])
+def test_compressed_multichannel_files_are_per_seat(whisper_base, en_clip, tmp_path, suffix, codec) -> None:
+    """A 4-seat recording as M4A or MKA keeps its channels, as the WAV does: the plaintiff's speech (channel 2)
+    is the plaintiff's (it used to be mixed down to mono and credited to the presiding judge, channel 0)."""
+    speech = en_clip[0]
+    four = np.zeros((len(speech), 4), np.float32)
+    four[:, 2] = speech
+    _encode(four, tmp_path / f"hearing{suffix}", codec)
+    audio = read_audio(tmp_path / f"hearing{suffix}")
+    assert audio.shape[1] == 4 and abs(len(audio) - len(speech)) < 0.2 * 16000  # (AAC pads a little)
+    loudness = np.sqrt(np.mean(audio**2, axis=0))
+    assert int(np.argmax(loudness)) == 2 and loudness[[0, 1, 3]].max() < 0.01 * loudness[2]
+    segments = transcribe_recording(whisper_base, audio, SEATS, BatchOptions(language="en"))
+    assert segments and {(s.channel, s.seat) for s in segments} == {(2, "plaintiff")}
+    assert wer(en_clip[1]["text"], " ".join(s.text for s in segments)) <= 0.2
