@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courtroom_api.auth.policy import Action, require
-from courtroom_api.deps import CurrentUser, SessionDep
+from courtroom_api.deps import MAX_ID, CurrentUser, SessionDep
 from courtroom_api.schemas import AuditEventPublic
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -27,14 +27,23 @@ class AuditVerificationPublic(BaseModel):
 def list_events(
     user: CurrentUser, session: SessionDep,
     object: Annotated[str | None, Query(max_length=200, description="e.g. hearing:12")] = None,  # noqa: A002
+    action: Annotated[str | None, Query(max_length=100, description="e.g. record.sign")] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description=(
+        "events older than this id: the next page is the one before the last id of this one"))] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> object:
+    """The newest events first, ``limit`` at a time; page back with ``before_id`` (a court's chain grows
+    past any limit, and the events a reviewer looks for are often old ones)."""
     from models import AuditEvent
 
     require(user, Action.READ_AUDIT)
     stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if object:
         stmt = stmt.where(AuditEvent.object == object)
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    if before_id is not None:
+        stmt = stmt.where(AuditEvent.id < before_id)
     events = session.scalars(stmt).all()
     if user.may_see_sealed:
         return events

@@ -42,3 +42,20 @@ def test_party_sees_only_own_case(world) -> None:
     assert c.get(f"/api/cases/{world.ids['other_case']}", headers=world.auth("party")).status_code == 404
     assert c.get(f"/api/hearings/{world.ids['other_hearing']}/segments",
                  headers=world.auth("party")).status_code == 404
+
+
+def test_the_audit_log_pages_back_to_its_first_event(world) -> None:
+    """Past the newest 1000 events nothing could be read (offset was silently ignored): ``before_id``
+    pages back through every event, newest first, and ``action`` picks one kind (a hearing's sign-offs)."""
+    c, admin = world.client, world.auth("admin")
+    every = []
+    page = c.get("/api/audit", params={"limit": 7}, headers=admin).json()
+    while page and len(every) < 5000:  # (the old API gave the same page for ever)
+        every += page
+        page = c.get("/api/audit", params={"limit": 7, "before_id": page[-1]["id"]}, headers=admin).json()
+    ids = [e["id"] for e in every]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids)
+    assert len(ids) > 7 and min(ids) == 1  # the chain's first event is reachable
+    kind = every[-1]["action"]
+    picked = c.get("/api/audit", params={"action": kind, "limit": 1000}, headers=admin).json()
+    assert [e["id"] for e in picked] == [e["id"] for e in every if e["action"] == kind][:1000]
