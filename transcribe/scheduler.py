@@ -38,6 +38,8 @@ class SchedulerOptions:
     # further behind. (Stretching at twice the cadence held a lone room at ~0.6 s, a decode's length,
     # and a word's first partial came ~0.2 s later for it.)
     slack_s: float = 1.0
+    # Unread events past which a room's partials are dropped (its reader stalled: the dossier locked, say).
+    # Finals are never dropped: they are the transcript.
     events_queue: int = 10_000
 
 
@@ -58,6 +60,7 @@ class _Room:
     in_flight: set[int] = field(default_factory=set)
     closed: bool = False
     max_backlog: dict[int, float] = field(default_factory=dict)
+    dropped_partials: int = 0
 
 
 class TranscriptionScheduler:
@@ -97,7 +100,7 @@ class TranscriptionScheduler:
         if room_id in self.rooms and not self.rooms[room_id].closed:
             raise TranscribeError(f"room {room_id} is already being transcribed")
         room = RoomTranscriber(room_id, self.decoder, seats, channels, online, gate)
-        self.rooms[room_id] = _Room(room, asyncio.Queue(self.options.events_queue))
+        self.rooms[room_id] = _Room(room, asyncio.Queue())  # bounded by _put, for partials only
 
     def feed(self, room_id: str, chunk: AudioChunk) -> None:
         """Hand a captured chunk to its room (cheap; safe on the event loop)."""
@@ -120,7 +123,7 @@ class TranscriptionScheduler:
             await asyncio.sleep(self.options.tick_s)
         events = await asyncio.get_running_loop().run_in_executor(self._pool, room.transcriber.finish)
         for e in events:
-            room.queue.put_nowait(e)
+            self._put(room, e)
         room.queue.put_nowait(None)
 
     def lag(self) -> list[StreamLag]:
@@ -202,4 +205,12 @@ class TranscriptionScheduler:
             self.errors.append(f"{room.transcriber.room_id}/{ch}: {exc!r}")
             return
         for e in room.transcriber.stamp(fut.result()):
-            room.queue.put_nowait(e)
+            self._put(room, e)
+
+    def _put(self, room: _Room, event: TranscriptEvent) -> None:
+        """Queue an event for the room's reader. A bounded queue raised QueueFull here, in a callback,
+        when the reader stalled: the finals of that decode were lost without a trace."""
+        if event.kind == "partial" and room.queue.qsize() >= self.options.events_queue:
+            room.dropped_partials += 1  # a later partial or the final supersedes it
+            return
+        room.queue.put_nowait(event)

@@ -121,3 +121,19 @@ def test_the_cadence_stretches_when_a_stream_falls_behind_not_while_it_keeps_up(
         assert shrinking == sorted(shrinking, reverse=True) and shrinking[-1] == 0.4
     finally:
         scheduler._pool.shutdown()
+
+
+async def test_a_stalled_reader_loses_partials_never_finals(base_decoder, en_clip) -> None:
+    """Nothing reads the room's events until it is closed (the live pipeline stuck on a locked dossier):
+    past ``events_queue`` unread events partials are dropped, every final is kept. The bounded queue
+    raised QueueFull in the decode's callback (finals lost) and in close_room."""
+    audio = en_clip[0].reshape(-1, 1)
+    async with TranscriptionScheduler(base_decoder, SchedulerOptions(workers=1, events_queue=1)) as scheduler:
+        scheduler.open_room("stalled", [SeatSpec(0, "witness", "witness")], 1, OnlineOptions(language="en"))
+        await _feed(scheduler, "stalled", audio, pace=4.0)
+        await scheduler.close_room("stalled")
+        events = await _collect(scheduler, "stalled")
+        dropped = scheduler.rooms["stalled"].dropped_partials
+    finals = [e for e in events if e.kind == "final"]
+    assert finals and "witness" in " ".join(e.segment.text for e in finals).lower()
+    assert dropped > 0 and [e.seq for e in finals] == sorted(e.seq for e in finals)
