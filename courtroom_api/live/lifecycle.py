@@ -237,7 +237,12 @@ def _mark_ended(services: Services, user: Principal | str, hearing_id: int, **de
         hearing = session.get_one(Hearing, hearing_id)
         hearing.status = HearingStatus.ENDED
         hearing.ended_at = utcnow()
-        hearing.case.status = CaseStatus.ADJOURNED
+        others = session.scalar(select(Hearing.id).where(
+            Hearing.case_id == hearing.case_id, Hearing.id != hearing_id,
+            Hearing.status == HearingStatus.IN_PROGRESS).limit(1))
+        # In hearing until its last running hearing ends; a case closed meanwhile stays closed.
+        if others is None and hearing.case.status == CaseStatus.IN_HEARING:
+            hearing.case.status = CaseStatus.ADJOURNED
         audit(session, user, "hearing.stop", f"hearing:{hearing_id}", **details)
         session.commit()
 

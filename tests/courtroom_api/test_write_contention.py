@@ -163,3 +163,35 @@ def test_the_audit_check_is_not_fooled_by_an_event_written_while_it_reads(world)
     assert fired, "the chain's events were not read"
     assert r.status_code == 200 and r.json()["ok"], r.text
     assert world.client.get("/api/audit/verify", headers=world.auth("admin")).json()["ok"]
+
+
+def test_a_case_stays_in_hearing_while_any_of_its_hearings_runs(world) -> None:
+    """Two hearings of one case in two rooms at once: the first to end left the case 'adjourned' while the
+    other still ran; a case closed meanwhile was reopened as 'adjourned' by the stop."""
+    from courtroom_api.auth.policy import Principal
+    from courtroom_api.live.lifecycle import _mark_ended, _mark_started
+    from courtroom_api.schemas import HearingStart
+
+    c, clerk_h = world.client, world.auth("clerk")
+    services = c.app.state.services
+    clerk = Principal(user_id=world.ids["user_clerk"], login="clerk", role="clerk")
+    case = c.post("/api/cases", headers=clerk_h, json={"case_number": "(2024)两庭1号", "court_id": 1}).json()["id"]
+    a, b = (c.post(f"/api/cases/{case}/hearings", json={"courtroom_id": world.ids[room]}, headers=clerk_h).json()["id"]
+            for room in ("room", "other_room"))
+    plan = HearingStart(source="file", url="/nonexistent.flac")
+    try:
+        _mark_started(services, clerk, a, plan)
+        _mark_started(services, clerk, b, plan)
+        _mark_ended(services, clerk, a)
+        assert c.get(f"/api/cases/{case}", headers=clerk_h).json()["status"] == "in_hearing"
+        _mark_ended(services, clerk, b)
+        assert c.get(f"/api/cases/{case}", headers=clerk_h).json()["status"] == "adjourned"
+        third = c.post(f"/api/cases/{case}/hearings", json={"courtroom_id": world.ids["room"]}, headers=clerk_h).json()
+        _mark_started(services, clerk, third["id"], plan)
+        assert c.patch(f"/api/cases/{case}", json={"status": "closed"}, headers=clerk_h).status_code == 200
+        _mark_ended(services, clerk, third["id"])
+        assert c.get(f"/api/cases/{case}", headers=clerk_h).json()["status"] == "closed"
+    finally:
+        for hid in (a, b):
+            if c.get(f"/api/hearings/{hid}", headers=clerk_h).json()["status"] == "in_progress":
+                _mark_ended(services, clerk, hid)
