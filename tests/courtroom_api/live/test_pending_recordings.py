@@ -26,6 +26,33 @@ def _record(directory, seconds: float, *, finalize: bool) -> None:
         recorder.close()  # closed, then the finalize failed
 
 
+def _ended_hearings(tmp_path, case_number: str, count: int):  # type: ignore[no-untyped-def]
+    """A server's services on a fresh SQLite dossier with ``count`` ended hearings of one case, each with
+    an unfiled recording row: (settings, services, [(hearing id, recording id)])."""
+    from courtroom_api.services import build_services
+    from models import Case, Hearing, Recording
+    from models.db import upgrade
+    from models.enums import HearingStatus
+
+    url = f"sqlite:///{tmp_path / 'courtroom.sqlite3'}"
+    settings = get_settings(data_dir=tmp_path, database={"url": url})
+    upgrade(url)
+    services = build_services(settings)
+    with services.write_sessions() as s:
+        case = Case(case_number=case_number)
+        s.add(case)
+        s.flush()
+        hearings = [Hearing(case_id=case.id, status=HearingStatus.ENDED) for _ in range(count)]
+        s.add_all(hearings)
+        s.flush()
+        recordings = [Recording(hearing_id=h.id, sample_rate=RATE, channel_count=2, channel_layout=[])
+                      for h in hearings]
+        s.add_all(recordings)
+        s.commit()
+        made = [(h.id, r.id) for h, r in zip(hearings, recordings, strict=True)]
+    return settings, services, made
+
+
 def test_the_server_files_recordings_left_unfiled_when_it_starts(tmp_path) -> None:
     from models import Case, Court, Hearing, Recording
     from models.db import make_engine, session_factory, upgrade
@@ -78,25 +105,10 @@ def test_two_filings_at_once_file_a_recording_once_and_its_chain_holds(tmp_path)
     from capture.manifest import read_entries
     from capture.verify import verify_recording
     from courtroom_api.live.filing import file_pending_recordings
-    from courtroom_api.services import build_services
-    from models import AuditEvent, Case, Hearing, Recording
-    from models.db import upgrade
-    from models.enums import HearingStatus
+    from models import AuditEvent
 
-    url = f"sqlite:///{tmp_path / 'courtroom.sqlite3'}"
-    settings = get_settings(data_dir=tmp_path, database={"url": url})
-    upgrade(url)
-    services = build_services(settings)
-    with services.write_sessions() as s:
-        case = Case(case_number="(2026)测试10号")
-        s.add(case)
-        s.flush()
-        hearings = [Hearing(case_id=case.id, status=HearingStatus.ENDED) for _ in range(3)]
-        s.add_all(hearings)
-        s.flush()
-        s.add_all(Recording(hearing_id=h.id, sample_rate=RATE, channel_count=2, channel_layout=[]) for h in hearings)
-        s.commit()
-        hids = [h.id for h in hearings]
+    settings, services, made = _ended_hearings(tmp_path, "(2026)测试10号", 3)
+    hids = [hid for hid, _ in made]
     for hid in hids:
         _record(settings.recordings_dir / f"hearing-{hid}", 3.0, finalize=False)
     reports: list[list[str]] = []
@@ -121,26 +133,9 @@ def test_a_hearing_stopped_before_any_audio_closes_its_recording_with_no_files(t
     recording. The row is closed with no files and a duration of 0, and the audit log says why."""
     from capture.verify import verify_recording
     from courtroom_api.live.filing import file_pending_recordings
-    from courtroom_api.services import build_services
-    from models import AuditEvent, Case, Hearing, Recording
-    from models.db import upgrade
-    from models.enums import HearingStatus
+    from models import AuditEvent, Recording
 
-    url = f"sqlite:///{tmp_path / 'courtroom.sqlite3'}"
-    settings = get_settings(data_dir=tmp_path, database={"url": url})
-    upgrade(url)
-    services = build_services(settings)
-    with services.write_sessions() as s:
-        case = Case(case_number="(2026)测试11号")
-        s.add(case)
-        s.flush()
-        hearing = Hearing(case_id=case.id, status=HearingStatus.ENDED)
-        s.add(hearing)
-        s.flush()
-        recording = Recording(hearing_id=hearing.id, sample_rate=RATE, channel_count=2, channel_layout=[])
-        s.add(recording)
-        s.commit()
-        hid, rid = hearing.id, recording.id
+    settings, services, ((hid, rid),) = _ended_hearings(tmp_path, "(2026)测试11号", 1)
     directory = settings.recordings_dir / f"hearing-{hid}"
     _record(directory, 0.0, finalize=False)
     assert file_pending_recordings(services) == [f"recording {rid} of hearing {hid}: filed, no audio"]
