@@ -6,7 +6,9 @@ import argparse
 import copy
 import logging
 import re
-from typing import Any
+import sys
+from pathlib import Path
+from typing import IO, Any
 
 # Credentials that travel in a URL's query: the live socket's bearer token (a browser cannot set headers
 # on a WebSocket) and a media link's signed token (for <audio>, <video>, <img>).
@@ -54,7 +56,45 @@ def run(args: argparse.Namespace) -> int:
     from courtroom_api.config import get_settings
 
     settings = get_settings()
-    app = create_app(settings)
-    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port, log_level="info",
-                log_config=log_config())
+    # One server a data directory, checked before anything starts: a second one's start-up resumed the
+    # first's live hearing into the same recording (its chain then refused at the stop) before it found
+    # the port taken.
+    lock = _hold_server_lock(settings.data_dir)
+    if lock is None:
+        print(f"courtroom serve: another courtroom server is using {settings.data_dir.resolve()} "
+              f"({LOCK_NAME} is held); stop it first, or give this one its own COURTROOM_DATA_DIR",
+              file=sys.stderr)
+        return 2
+    config = uvicorn.Config(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
+                            log_level="info", log_config=log_config())
+    # The port is taken before the start-up runs (it resumes hearings): a port in use ends here, not after.
+    sock = config.bind_socket()
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+        lock.close()
     return 0
+
+
+LOCK_NAME = "server.lock"
+
+
+def _hold_server_lock(data_dir: Path) -> IO[str] | None:
+    """An exclusive lock on data_dir/server.lock for the life of the process (None: another holds it).
+    The kernel drops it when the process ends, however it ends."""
+    import fcntl
+    import os
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(data_dir / LOCK_NAME, "a+", encoding="utf-8")  # noqa: SIM115 (held until the process ends)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle

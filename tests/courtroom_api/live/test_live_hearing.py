@@ -173,6 +173,31 @@ async def test_a_courtroom_holds_one_hearing_at_a_time(server: LiveServer) -> No
         assert (await c.post(f"/api/hearings/{other}/stop")).status_code == 200
 
 
+async def test_a_second_server_on_the_same_data_directory_refuses_to_start(server: LiveServer) -> None:
+    """`make run` in a second terminal: the second server's start-up resumed the first's live hearing into
+    the same recording (gap and resume entries in its manifest, so its chain was refused at the stop)
+    before it found the port taken. Now it stops before touching anything, and the hearing records on."""
+    import subprocess
+    import sys
+
+    from live_server import ROOT, free_port
+
+    from capture.verify import verify_recording
+
+    clerk = server.token("clerk")
+    async with httpx.AsyncClient(base_url=server.base, headers=clerk, timeout=120) as c:
+        hid, viewer, seen = await _start_watched(server, c, clerk, clerk)
+        second = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "courtroom_api.cli", "serve", "--port", str(free_port())],
+            env=server.env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 2 and "another courtroom server is using" in second.stderr, second.stderr
+        await _wait_status(seen, "source_ended")
+        assert (await c.post(f"/api/hearings/{hid}/stop")).status_code == 200
+        await asyncio.wait_for(viewer, 30)
+    result = verify_recording(server.data_dir / "recordings" / f"hearing-{hid}")
+    assert result.ok and result.finalized, str(result)
+
+
 async def test_a_file_source_that_is_not_the_rooms_audio_is_refused_and_the_hearing_stays_scheduled(
         server: LiveServer, tmp_path) -> None:
     """Text named .flac, or a mono file for the 4-seat room: 409 with the cause before anything starts
