@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from transcribe.glossary import COURT_TERMS
@@ -24,23 +25,25 @@ class DatabaseSettings(BaseModel):
 
 class StorageSettings(BaseModel):
     # Content-addressed blobs (evidence, finalized recordings) live under data_dir/blobs.
-    max_upload_bytes: int = 512 * 1024 * 1024
+    max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
 
 
 class CaptureSettings(BaseModel):
-    segment_seconds: float = 10.0
-    journal_seconds: float = 1.0
-    meter_hz: float = 10.0
-    dead_channel_seconds: float = 30.0
-    queue_chunks: int = 256
-    flac_subtype: str = "PCM_16"  # or "PCM_24"
+    # Bounded: a setting the recorder cannot work with is refused when the server starts, not found out
+    # when a hearing records nothing (an unknown FLAC subtype) or cannot keep up (0 s segments).
+    segment_seconds: float = Field(default=10.0, ge=1, le=3600)
+    journal_seconds: float = Field(default=1.0, gt=0, le=60)
+    meter_hz: float = Field(default=10.0, gt=0, le=100)
+    dead_channel_seconds: float = Field(default=30.0, gt=0)
+    queue_chunks: int = Field(default=256, ge=1)
+    flac_subtype: Literal["PCM_16", "PCM_24"] = "PCM_16"
     # While the disk refuses writes, closed segments wait in memory this long, then become gaps.
-    max_pending_seconds: float = 60.0
-    retry_seconds: float = 1.0  # between attempts to reopen a failed source / rewrite to a full disk
+    max_pending_seconds: float = Field(default=60.0, ge=0)
+    retry_seconds: float = Field(default=1.0, gt=0)  # between attempts to reopen a failed source / rewrite to a full disk
     # The clerk is warned when the recordings disk holds less than this much more of a hearing
     # (its finalize included; see courtroom_api/live/disk.py), checked every disk_check_seconds.
-    disk_warn_minutes: float = 60.0
-    disk_check_seconds: float = 10.0
+    disk_warn_minutes: float = Field(default=60.0, ge=0)
+    disk_check_seconds: float = Field(default=10.0, gt=0)
 
 
 class TranscribeSettings(BaseModel):
@@ -54,23 +57,23 @@ class TranscribeSettings(BaseModel):
     # threads (a batch transcription uses workers x cpu_threads threads). On 2 cores two one-thread
     # decodes beat one two-thread decode: a decoder step is too small to split well over two threads,
     # and one seat's utterance-end decode no longer holds up another seat's (bench/RESULTS.md).
-    cpu_threads: int = 1
-    workers: int = 2
+    cpu_threads: int = Field(default=1, ge=1)
+    workers: int = Field(default=2, ge=1)
     hotwords: list[str] = Field(default_factory=list)
     # The words of court procedure (法庭, 原告, 质证 …), prompted before each case's names and the hotwords.
     glossary: list[str] = Field(default_factory=lambda: list(COURT_TERMS))
     # Languages a court speaks: detection (language unset) only chooses between these.
     languages: list[str] = Field(default_factory=lambda: ["zh", "en"])
-    beam_size: int = 5
+    beam_size: int = Field(default=5, ge=1)
     # Seat gate: a channel carries its own seat's speech when louder than activity_dbfs and within
     # bleed_margin_db of the loudest channel (bleed from neighbouring microphones is ~15-25 dB down).
     activity_dbfs: float = -48.0
     bleed_margin_db: float = 10.0
     # Streaming cadence: decode each stream every min_cadence_s, stretched up to max under load.
-    min_cadence_s: float = 0.4
-    max_cadence_s: float = 6.0
+    min_cadence_s: float = Field(default=0.4, gt=0)
+    max_cadence_s: float = Field(default=6.0, gt=0)
     # The clerk is alarmed when a room's live transcript is this far behind its audio (cleared at half).
-    lag_alarm_s: float = 10.0
+    lag_alarm_s: float = Field(default=10.0, gt=0)
 
 
 class DiarizeSettings(BaseModel):
@@ -87,17 +90,17 @@ class DiarizeSettings(BaseModel):
 class AuthSettings(BaseModel):
     # A random secret is generated into data_dir on first start when this is empty.
     secret_key: str = ""
-    token_minutes: int = 12 * 60
+    token_minutes: int = Field(default=12 * 60, ge=1)
     # Lifetime of a signed media link (?mt=) for <audio>/<video>/<img>; the pages renew it on expiry.
-    media_link_seconds: int = 300
+    media_link_seconds: int = Field(default=300, ge=1)
     # An open live WebSocket re-checks its token and access this often (a revoked login, a disabled
     # user or withdrawn case access ends the stream).
-    live_recheck_seconds: float = 30.0
+    live_recheck_seconds: float = Field(default=30.0, gt=0)
     # Password guessing: after this many failed logins of one name (or from one address) within the
     # window, logins are refused (429) until the oldest failure is older than the window.
-    login_failures_per_name: int = 5
-    login_failures_per_address: int = 30
-    login_window_seconds: float = 900.0
+    login_failures_per_name: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=30, ge=1)
+    login_window_seconds: float = Field(default=900.0, gt=0)
 
 
 class Settings(BaseSettings):
@@ -107,13 +110,13 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
     demo: bool = False
     # The court's local time: the court record prints its times in it (the dossier stores UTC only).
     timezone: str = "Asia/Shanghai"
     # A hearing's live stream (its ring of events for reconnecting screens) is let go this long after it
     # was last used once its hearing ended, or once the viewers of a hearing not yet started left.
-    live_stream_keep_seconds: float = 300.0
+    live_stream_keep_seconds: float = Field(default=300.0, ge=0)
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
@@ -121,6 +124,19 @@ class Settings(BaseSettings):
     transcribe: TranscribeSettings = Field(default_factory=TranscribeSettings)
     diarize: DiarizeSettings = Field(default_factory=DiarizeSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        """A misspelt zone was taken for UTC: court records printed 8 hours off."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            if available_timezones():  # (a machine with no zone data at all keeps record.court_zone's UTC)
+                raise ValueError(f"unknown time zone {name!r}: an IANA name such as Asia/Shanghai") from None
+        return name
 
     @property
     def database_url(self) -> str:

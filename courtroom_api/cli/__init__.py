@@ -36,12 +36,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         result = args.func(args)
+    except ValidationError as exc:  # a COURTROOM_* setting: one line a variable, not a traceback
+        for error in exc.errors():
+            name = "COURTROOM_" + "__".join(str(part) for part in error["loc"]).upper()
+            print(f"courtroom {args.command}: {name}: {error['msg']} (got {error.get('input')!r})",
+                  file=sys.stderr)
+        return 2
+    except SettingsError as exc:
+        print(f"courtroom {args.command}: a COURTROOM_* setting cannot be read: {exc}", file=sys.stderr)
+        return 2
     except (OperationalError, ProgrammingError) as exc:
         if "no such table" in str(exc) or "does not exist" in str(exc):
             # A data directory (or database) that was never migrated: say so, not a traceback.
