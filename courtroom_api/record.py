@@ -22,6 +22,7 @@ from courtroom_api.exports.records import (
     ExportSegment,
     ExportWord,
     RecordHeader,
+    RecordingGap,
     redact,
     role_label,
 )
@@ -189,4 +190,19 @@ def court_record(session: Session, hearing: Any, may_see_sealed: bool, zone: str
         participants=tuple(role_label(str(p.role), p.name) for p in participants),
         signed_by=signed,
     )
-    return CourtRecord(header, export_segments(session, hearing.id, may_see_sealed))
+    return CourtRecord(header, export_segments(session, hearing.id, may_see_sealed), recording_gaps(session, hearing.id))
+
+
+def recording_gaps(session: Session, hearing_id: int) -> tuple[RecordingGap, ...]:
+    """Where the hearing's filed recordings hold no audio, in seconds of its timeline (the finalize notes
+    them in ``Recording.segment_files``)."""
+    from models import Recording
+
+    gaps = []
+    for rec in session.scalars(select(Recording).where(Recording.hearing_id == hearing_id)):
+        rate = rec.sample_rate or 16000
+        for part in rec.segment_files or []:
+            for g in part.get("gaps", []) if isinstance(part, dict) else []:
+                start = float(g["first_sample"]) / rate
+                gaps.append(RecordingGap(start, start + float(g["frames"]) / rate))
+    return tuple(sorted(gaps, key=lambda g: g.start))

@@ -422,6 +422,9 @@ class RecordingPublic(Orm):
     started_at: datetime | None
     finalized_at: datetime | None
     tracks: list[str] = Field(default_factory=list, description="per-seat track names")
+    gaps: list[tuple[float, float]] = Field(
+        default_factory=list, description="[start_s, end_s] stretches of the timeline with no audio (a restart, "
+                                          "a source down): the files hold silence there")
 
 
 class AuditEventPublic(Orm):

@@ -76,9 +76,23 @@ class RecordHeader:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordingGap:
+    """A stretch of the hearing's timeline the recording holds no audio for (a restart, a dead source)."""
+
+    start: float
+    end: float
+
+
+# Gaps at least this long are printed in the record and end a speaker's turn; shorter ones (a dropped
+# block) stay in the recording's manifest.
+MIN_GAP_SHOWN_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class CourtRecord:
     header: RecordHeader
     segments: tuple[ExportSegment, ...] = field(default_factory=tuple)
+    gaps: tuple[RecordingGap, ...] = field(default_factory=tuple)
 
 
 def redact(segments: tuple[ExportSegment, ...], may_see_sealed: bool) -> tuple[ExportSegment, ...]:
@@ -115,15 +129,18 @@ class Turn:
     segment_ids: tuple[int, ...]
 
 
-def speaker_turns(segments: tuple[ExportSegment, ...]) -> list[Turn]:
+def speaker_turns(segments: tuple[ExportSegment, ...], gaps: tuple[RecordingGap, ...] = ()) -> list[Turn]:
     """Segments (in time order) → turns. A sealed segment stays a turn of its own, so that what is
-    sealed is exactly what the reader sees marked."""
+    sealed is exactly what the reader sees marked; a turn never runs across a gap in the recording (two
+    halves of a sentence joined seamlessly would hide that audio is missing between them)."""
     turns: list[Turn] = []
     previous: ExportSegment | None = None
+    shown = [g for g in gaps if g.end - g.start >= MIN_GAP_SHOWN_S]
     for s in segments:
         if previous is not None and not (s.sealed or previous.sealed) \
                 and (s.role, s.participant_name, s.seat) == (previous.role, previous.participant_name, previous.seat) \
-                and previous.start <= s.start <= previous.end + TURN_GAP_S:
+                and previous.start <= s.start <= previous.end + TURN_GAP_S \
+                and not any(previous.start < g.end and g.start < s.start for g in shown):
             t = turns[-1]
             turns[-1] = replace(t, end=max(t.end, s.end), text=join_text(t.text, s.text),
                                 segment_ids=(*t.segment_ids, s.segment_id))

@@ -36,6 +36,9 @@ RANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
 def _public(recording) -> RecordingPublic:  # type: ignore[no-untyped-def]
     out = RecordingPublic.model_validate(recording)
     out.tracks = [str(e["seat"]) for e in recording.channel_layout or [] if e.get("track_sha256")]
+    rate = recording.sample_rate or 16000
+    out.gaps = [(g["first_sample"] / rate, (g["first_sample"] + g["frames"]) / rate)
+                for part in recording.segment_files or [] if isinstance(part, dict) for g in part.get("gaps", [])]
     return out
 
 

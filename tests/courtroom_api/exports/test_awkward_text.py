@@ -65,3 +65,26 @@ def test_the_court_records_times_are_the_courts_local_time(world) -> None:
     r = world.client.get(f"/api/hearings/{hid}/transcript", params={"format": "docx"}, headers=world.auth("judge"))
     text = "\n".join(p.text for p in Document(io.BytesIO(r.content)).paragraphs)
     assert "开庭时间 Time: 2024-05-01 09:30 — 11:00 (Asia/Shanghai)" in text
+
+
+def test_the_exported_record_shows_the_gaps_its_recording_has(world) -> None:
+    """The finalize notes each gap in the recording's row; the court record read from the dossier prints
+    it (it printed nothing: the record jumped from 00:01:55 to 00:58:41)."""
+    from test_transcript_api import _held_hearing
+
+    from models import Recording
+    from models.db import make_engine, session_factory
+
+    hid = _held_hearing(world, datetime(2024, 5, 1, 1, 30, tzinfo=UTC), datetime(2024, 5, 1, 3, 0, tzinfo=UTC), "现在开庭。")
+    engine = make_engine(world.client.app.state.services.engine.url.render_as_string(hide_password=False))
+    with session_factory(engine)() as s:
+        s.add(Recording(hearing_id=hid, sample_rate=16000, channel_count=4, channel_layout=[],
+                        segment_files=[{"path": "x", "gaps": [{"first_sample": 16000 * 115, "frames": 16000 * 3405,
+                                                                "reason": "server restart"}]}]))
+        s.commit()
+    engine.dispose()
+    r = world.client.get(f"/api/hearings/{hid}/transcript", params={"format": "docx"}, headers=world.auth("clerk"))
+    text = [p.text for p in Document(io.BytesIO(r.content)).paragraphs]
+    assert "[00:01:55] （录音中断56分45秒，至 00:58:40）" in text, text
+    listed = world.client.get(f"/api/hearings/{hid}/recordings", headers=world.auth("party")).json()
+    assert [r["gaps"] for r in listed] == [[[115.0, 3520.0]]]

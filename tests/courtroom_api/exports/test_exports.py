@@ -117,3 +117,23 @@ def test_court_record_joins_a_speakers_pieces_into_one_turn() -> None:
     text = "\n".join(p.text for p in Document(io.BytesIO(to_docx(CourtRecord(HEADER, pieces)))).paragraphs)
     assert "[00:00:04] 审判长：现在开庭。本庭今天审理借款合同纠纷一案。Is the plaintiff present?" in text
     assert "[00:00:13] 原告 张伟：Yes, Your Honor." in text and "本庭今天审理\n" not in text
+
+
+def test_the_record_says_where_the_recording_has_no_audio_and_no_turn_runs_across_it() -> None:
+    """A restart mid-sentence: the plaintiff's two halves were joined into one seamless turn, and nothing
+    in the record said that 56 minutes of audio are missing between them."""
+    from courtroom_api.exports.records import RecordingGap
+
+    halves = (ExportSegment(1, 110.0, 115.0, "我方请求被告", role="plaintiff", seat="plaintiff"),
+              ExportSegment(2, 116.5, 118.0, "返还借款。", role="plaintiff", seat="plaintiff"))
+    gap = RecordingGap(115.2, 116.3)  # a gap of 1.1 s between the halves: shown, and the turn ends there
+    assert [t.text for t in speaker_turns(halves)] == ["我方请求被告返还借款。"]
+    assert [t.text for t in speaker_turns(halves, (gap,))] == ["我方请求被告", "返还借款。"]
+    assert [t.text for t in speaker_turns(halves, (RecordingGap(115.2, 115.6),))] == ["我方请求被告返还借款。"]
+    long_gap = (ExportSegment(3, 3521.0, 3523.0, "继续开庭。", role="presiding_judge", seat="judge"),)
+    record = CourtRecord(HEADER, halves + long_gap, (gap, RecordingGap(118.5, 3520.78)))
+    text = [p.text for p in Document(io.BytesIO(to_docx(record))).paragraphs]
+    start = text.index("[00:01:50] 原告：我方请求被告")
+    assert text[start:start + 5] == ["[00:01:50] 原告：我方请求被告", "[00:01:55] （录音中断1秒，至 00:01:56）",
+                                     "[00:01:56] 原告：返还借款。", "[00:01:58] （录音中断56分42秒，至 00:58:40）",
+                                     "[00:58:41] 审判长：继续开庭。"]
