@@ -29,9 +29,11 @@ def run_seed(_args: argparse.Namespace) -> int:
           f"scheduled hearing {result.hearing_id} in the demo courtroom")
     print(f"logins (passwords kept in {settings.data_dir / CREDENTIALS_FILE}):")
     for login, (role, name, _side) in USERS.items():
-        print(f"  {login:<17} {result.passwords[login]:<14} {role:<13} {name}")
+        password = result.passwords.get(login, "(set before)")
+        print(f"  {login:<17} {password:<14} {role:<13} {name}")
     print("start the hearing (replays the bundled sample) and watch it arrive:")
-    print(f"  TOKEN=$(curl -s -d 'username=clerk&password={result.passwords['clerk']}' {base}/api/auth/token"
+    clerk_password = result.passwords.get("clerk", "<the clerk's password>")
+    print(f"  TOKEN=$(curl -s -d 'username=clerk&password={clerk_password}' {base}/api/auth/token"
           " | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')")
     print(f"  curl -s -X POST -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{{}}' "
           f"{base}/api/hearings/{result.hearing_id}/start")

@@ -42,7 +42,7 @@ class DemoSeed:
     created: bool
     hearing_id: int
     case_id: int
-    passwords: dict[str, str]
+    passwords: dict[str, str]  # the logins whose password is the one on file (others were set before)
 
 
 def _passwords(data_dir: Path) -> dict[str, str]:
@@ -71,17 +71,21 @@ def seed_demo(session: Session, data_dir: Path) -> DemoSeed:
     """Create whatever of the demo court is missing; never changes what exists."""
     from models import Case, Court, Courtroom, Hearing, Participant, User
     from models.audit import append_event
-    from models.passwords import hash_password
+    from models.passwords import hash_password, verify_password
 
     passwords = _passwords(data_dir)
     court, created = _get_or_add(session, Court, {"code": "DEMO"}, name="演示人民法院 Demo People's Court")
     room, _ = _get_or_add(session, Courtroom, {"court_id": court.id, "name": "演示法庭 Demo courtroom"},
                           profile_name="demo")
-    users = {}
+    users, usable = {}, {}
     for login, (role, name, side) in USERS.items():
-        users[login], _ = _get_or_add(
+        users[login], made = _get_or_add(
             session, User, {"login": login}, role=role, display_name=name, password_hash=hash_password(passwords[login]),
             courtroom_id=room.id if role == "terminal" else None, side=side)
+        # A login made before (by `courtroom users add`, or with a credentials file since deleted) keeps its
+        # password: the one on file is not printed for it, as it would not work.
+        if made or verify_password(users[login].password_hash, passwords[login]):
+            usable[login] = passwords[login]
     case, _ = _get_or_add(session, Case, {"case_number": CASE_NUMBER}, court_id=court.id,
                           title="张伟诉李娜借款合同纠纷", cause_of_action="借款合同纠纷", procedure="ordinary")
     for name, role, side, seat, login in PARTICIPANTS:
@@ -95,4 +99,4 @@ def seed_demo(session: Session, data_dir: Path) -> DemoSeed:
     if created:
         append_event(session, actor="cli", action="demo.seed", obj=f"case:{case.id}", details={"court": "DEMO"})
     session.commit()
-    return DemoSeed(created, hearing.id, case.id, passwords)
+    return DemoSeed(created, hearing.id, case.id, usable)

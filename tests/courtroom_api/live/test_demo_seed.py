@@ -46,3 +46,21 @@ def test_demo_seed_twice_then_start_the_demo_hearing(tmp_path, whisper_base) -> 
         assert srv.cli("demo", "seed").stdout.startswith("already present")  # a fresh scheduled hearing again
     finally:
         srv.stop()
+
+
+def test_the_seed_prints_no_password_that_would_not_work(tmp_path) -> None:
+    """The credentials file deleted, or a login made before with `courtroom users add`: the seed made up
+    new passwords and printed them, though the logins kept their old ones."""
+    srv = LiveServer(tmp_path, f"sqlite:///{tmp_path / 'courtroom.sqlite3'}")
+    assert srv.cli("db", "upgrade").returncode == 0
+    made = srv.cli("users", "add", "admin", "--role", "admin", "--password", "an admin's own pw")
+    assert made.returncode == 0, made.stderr
+    first = srv.cli("demo", "seed")
+    assert first.returncode == 0, first.stderr
+    assert re.search(r"^  admin\s+\(set before\)", first.stdout, re.M), first.stdout
+    assert re.search(r"^  clerk\s+(\S+)", first.stdout, re.M).group(1) != "(set"
+    (tmp_path / "demo-credentials.json").unlink()
+    again = srv.cli("demo", "seed")
+    assert again.returncode == 0, again.stderr
+    for login in ("clerk", "judge", "admin"):
+        assert re.search(rf"^  {login}\s+\(set before\)", again.stdout, re.M), again.stdout
