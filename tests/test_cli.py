@@ -56,6 +56,19 @@ def test_a_setting_the_server_cannot_work_with_is_refused_naming_it(tmp_path) ->
     assert not (tmp_path / "courtroom.sqlite3").exists()  # refused before anything was made
 
 
+def test_serve_says_what_is_wrong_with_the_database_before_starting(tmp_path) -> None:
+    """A data directory never migrated, or a database file that is not one: the server's start-up failed
+    with a traceback and "Application startup failed"; now one line says what to do."""
+    env = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    serve = [sys.executable, "-m", "courtroom_api.cli", "serve", "--port", "0"]
+    out = subprocess.run(serve, capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 2 and "not set up: run `courtroom db upgrade` first" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
+    (tmp_path / "courtroom.sqlite3").write_bytes(b"this is not a database" * 100)
+    out = subprocess.run(serve, capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 2 and "cannot be opened" in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
 def test_transcribe_refuses_an_output_it_cannot_write_before_transcribing(tmp_path) -> None:
     from pathlib import Path
 

@@ -65,6 +65,11 @@ def run(args: argparse.Namespace) -> int:
               f"({LOCK_NAME} is held); stop it first, or give this one its own COURTROOM_DATA_DIR",
               file=sys.stderr)
         return 2
+    problem = _database_problem(settings.database_url)
+    if problem:  # said here, not as a traceback from the start-up ("Application startup failed")
+        print(f"courtroom serve: {problem}", file=sys.stderr)
+        lock.close()
+        return 2
     config = uvicorn.Config(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
                             log_level="info", log_config=log_config())
     # The port is taken before the start-up runs (it resumes hearings): a port in use ends here, not after.
@@ -78,6 +83,26 @@ def run(args: argparse.Namespace) -> int:
 
 
 LOCK_NAME = "server.lock"
+
+
+def _database_problem(url: str) -> str | None:
+    """Why the server cannot use the database at ``url`` (None: it is at this code's schema)."""
+    from sqlalchemy.engine import make_url
+
+    from models.db import current_revision, head_revision
+
+    where = make_url(url).render_as_string(hide_password=True)
+    try:
+        current = current_revision(url)
+    except Exception as exc:  # unreachable server, a file that is not a database, no permission
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return f"the database {where} cannot be opened: {reason}"
+    if current is None:
+        return f"the database {where} is not set up: run `courtroom db upgrade` first"
+    if current != head_revision():
+        return (f"the database {where} is at schema revision {current}, this server needs {head_revision()}: "
+                "run `courtroom db upgrade` first")
+    return None
 
 
 def _hold_server_lock(data_dir: Path) -> IO[str] | None:
