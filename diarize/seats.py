@@ -54,6 +54,10 @@ class BleedOptions:
     # this share of the frames where it comes within dominance_db of the top, one louder channel is
     # there with it.
     bleed_only_share: float = 0.9
+    # Live mode: frame powers older than this are let go, and the model is refitted over the rest. Kept
+    # whole, an 8-hour hearing held 46 MB of them and each refit took 1.4 s of a core (40 rooms: two
+    # cores). None: keep everything (a whole recording, fitted once).
+    keep_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -183,6 +187,7 @@ class SeatAttributor:
         self._carry = np.zeros((0, self.n_channels), dtype=np.float32)
         self._model: BleedModel | None = None
         self._model_frames = 0
+        self._dropped = 0  # frames let go from the front (options.keep_s)
 
     @property
     def model(self) -> BleedModel:
@@ -196,9 +201,16 @@ class SeatAttributor:
 
     @property
     def powers(self) -> np.ndarray:
+        """Frame powers ``(n, C)`` kept so far; row ``k`` is frame ``k + dropped`` of the hearing."""
         if self._blocks:
             self._powers = np.concatenate([self._powers, *self._blocks])
             self._blocks.clear()
+            keep = None if self.options.keep_s is None else max(1, round(self.options.keep_s / self.frame_s))
+            excess = len(self._powers) - keep if keep is not None else 0
+            if excess > 0:
+                self._powers = self._powers[excess:].copy()
+                self._dropped += excess
+                self._model_frames = max(0, self._model_frames - excess)
         return self._powers
 
     def _set_rate(self, sample_rate: int) -> None:
@@ -234,7 +246,10 @@ class SeatAttributor:
         """Which channel carries the speech in ``[start, end)``, compensating bleed."""
         model = self.model
         fs = self.frame_s  # indexed by real frame times: 20 ms frames drifted 8 s an hour at 11025 Hz
-        powers = self.powers[max(0, int(start / fs)) : max(int(start / fs) + 1, int(np.ceil(end / fs)))]
+        first, last = int(start / fs) - self._dropped, int(np.ceil(end / fs)) - self._dropped
+        if last <= 0:  # older than what live mode keeps: the transcriber's channel stands
+            return SeatDecision(channel=None, confidence=0.0)
+        powers = self.powers[max(0, first) : max(first + 1, last)]
         speech = np.any(powers > model.noise * 10 ** (self.options.speech_over_noise_db / 10), axis=1)
         if not np.any(speech):
             return SeatDecision(channel=None, confidence=0.0)

@@ -24,6 +24,9 @@ from sqlalchemy import select
 from diarize.types import Attribution, SeatOccupant
 
 log = logging.getLogger(__name__)
+# The last hour of the room's frame powers: the bleed model is refitted over it (every seat has spoken in
+# an hour), and a final is decided long before its audio is that old.
+LIVE_KEEP_S = 3600.0
 RING_SECONDS = 60.0  # audio not yet turned into frame powers; older chunks are dropped (then padded)
 DRAIN_SECONDS = 2.0  # pending audio that asks for a drain in a worker
 MAX_PAD_SECONDS = 30.0  # a longer gap in the timeline restarts the attributor
@@ -117,13 +120,13 @@ class LiveAttribution:
 
     def _take(self, chunk: Any) -> None:
         from capture.types import AudioChunk
-        from diarize.seats import SeatAttributor
+        from diarize.seats import BleedOptions, SeatAttributor
 
         if self._attributor is not None and chunk.first_sample < self._next:
             return  # already taken (a chunk seen twice is harmless)
         gap = chunk.first_sample - self._next
         if self._attributor is None or gap > MAX_PAD_SECONDS * chunk.sample_rate:
-            self._attributor = SeatAttributor(self.channels)
+            self._attributor = SeatAttributor(self.channels, options=BleedOptions(keep_s=LIVE_KEEP_S))
             self._origin = self._next = chunk.first_sample
         elif gap > 0:
             # Lost audio (ring overflow, capture gap): pad at the noise floor so frame times stay aligned.

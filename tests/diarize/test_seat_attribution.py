@@ -150,3 +150,28 @@ def test_an_empty_seat_whose_microphone_only_carries_bleed_never_takes_the_talke
     for hint in (None, 0, 1):
         got = attributor.attribute(40.0, 43.0, channel_hint=hint)
         assert (got.seat, got.confidence > 0.8) == ("judge", True), hint
+
+
+def test_live_mode_keeps_the_last_stretch_of_frame_powers_and_still_attributes() -> None:
+    """An 8-hour live hearing kept every 20 ms frame power (46 MB) and refitted the bleed model over all
+    of them (1.4 s a refit, every 30 s). With ``keep_s`` it keeps the latest stretch: memory and refits
+    stay bounded, recent turns are attributed as before, and audio older than that is left to the
+    transcriber's channel."""
+    from diarize.seats import BleedOptions
+
+    sr, seconds = 800, 1800  # a low rate: half an hour of 1 s turns in little memory (frames of 16 samples)
+    rng = np.random.default_rng(5)
+    seats = [SeatChannel(0, "judge", "presiding_judge"), SeatChannel(1, "clerk", "clerk")]
+    live = SeatAttributor(seats, options=BleedOptions(keep_s=300.0))
+    for k in range(seconds):  # second k: the judge speaks when k is even, the clerk when odd
+        turn = (1e-4 * rng.standard_normal((sr, 2))).astype(np.float32)
+        voice = (0.1 * rng.standard_normal(sr)).astype(np.float32)
+        turn[:, k % 2] += voice
+        turn[:, 1 - k % 2] += 0.1 * voice
+        live.feed(AudioChunk(turn, sr, k * sr, 0.0))
+        if k % 60 == 59:
+            live.attribute(k - 0.9, k - 0.1)  # decisions as the hearing goes (refits on the way)
+    assert len(live.powers) == round(300.0 / live.frame_s)  # the last 5 minutes, not 30
+    for k in (1500, 1601, 1798):
+        assert live.attribute(k + 0.1, k + 0.9).seat == ("judge", "clerk")[k % 2], k
+    assert live.decide(10.1, 10.9).channel is None  # let go: the transcriber's channel stands
