@@ -46,6 +46,10 @@ def segment_public(segment, may_see_sealed: bool) -> SegmentPublic:  # type: ign
 def list_segments(
     hearing_id: IdPath, user: CurrentUser, session: SessionDep,
     after_s: float = Query(0.0, ge=0, le=1e9, description="only segments ending after this time"),
+    words: bool = Query(True, description="each segment's word timings (false: [] — a 6-hour hearing's are "
+                                          "most of its 11 MB, and the terminals show lines)"),
+    limit: int | None = Query(None, ge=1, le=100_000, description="at most this many, in time order"),
+    offset: int = Query(0, ge=0, le=10_000_000, description="skip this many first"),
 ) -> list[SegmentPublic]:
     from models import TranscriptSegment
 
@@ -53,9 +57,13 @@ def list_segments(
     rows = session.scalars(
         select(TranscriptSegment)
         .where(TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.end_s >= after_s)
-        .order_by(TranscriptSegment.start_s, TranscriptSegment.id)
+        .order_by(TranscriptSegment.start_s, TranscriptSegment.id).offset(offset).limit(limit)
     ).all()
-    return [segment_public(r, user.may_see_sealed) for r in rows]
+    out = [segment_public(r, user.may_see_sealed) for r in rows]
+    if not words:
+        for segment in out:
+            segment.words = []
+    return out
 
 
 @router.get("/segments/{segment_id}", response_model=SegmentPublic)

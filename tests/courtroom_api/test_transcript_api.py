@@ -458,3 +458,25 @@ def test_an_annotation_time_must_be_a_time_in_the_hearing(world) -> None:
         r = world.client.put(f"/api/hearings/{hid}/display", headers={**world.auth("clerk"),
                              "content-type": "application/json"}, content=f'{{"zoom": {zoom}}}')
         assert r.status_code == 422, r.text
+
+
+def test_the_segment_list_pages_and_leaves_words_out_when_asked(world) -> None:
+    """A 6-hour hearing's list was 11 MB, mostly word timings the terminals do not show, and `limit` was
+    silently ignored: ``words=false`` leaves them out, ``limit``/``offset`` page in time order."""
+    from models import TranscriptSegment
+    from models.db import make_engine, session_factory
+
+    c = world.client
+    hid, (first, second) = _new_hearing_with_segments(world)
+    engine = make_engine(str(world.client.app.state.services.engine.url.render_as_string(hide_password=False)))
+    with session_factory(engine)() as s:
+        s.get_one(TranscriptSegment, first).words = [{"start": 0.0, "end": 1.0, "word": "原告", "probability": 0.9}]
+        s.commit()
+    engine.dispose()
+    url = f"/api/hearings/{hid}/segments"
+    every = c.get(url, headers=world.auth("clerk")).json()
+    assert [x["id"] for x in every] == [first, second] and every[0]["words"]
+    lines = c.get(url, params={"words": "false"}, headers=world.auth("clerk")).json()
+    assert [(x["id"], x["text"], x["words"]) for x in lines] == [(x["id"], x["text"], []) for x in every]
+    assert [x["id"] for x in c.get(url, params={"limit": 1}, headers=world.auth("clerk")).json()] == [first]
+    assert [x["id"] for x in c.get(url, params={"limit": 1, "offset": 1}, headers=world.auth("clerk")).json()] == [second]

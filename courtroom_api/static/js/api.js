@@ -19,7 +19,7 @@ export const ENDPOINTS = {
   courtrooms: "/api/courtrooms",
   hearings: "/api/hearings",
   hearing: (id) => `/api/hearings/${id}`,
-  segments: (id) => `/api/hearings/${id}/segments`,
+  segments: (id) => `/api/hearings/${id}/segments?words=false`, // the pages show lines, not word timings
   display: (id) => `/api/hearings/${id}/display`,
   start: (id) => `/api/hearings/${id}/start`,
   stop: (id) => `/api/hearings/${id}/stop`,
