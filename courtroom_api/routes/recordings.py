@@ -21,7 +21,7 @@ from courtroom_api.auth.media import issue_media_token, with_media_token
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.blobstore import blob_path
 from courtroom_api.deps import CurrentUser, IdPath, MediaUser, ServicesDep, SessionDep
-from courtroom_api.errors import NotFoundError
+from courtroom_api.errors import ConflictError, NotFoundError
 from courtroom_api.ranges import file_response
 from courtroom_api.schemas import RecordingPublic
 from courtroom_api.services import Services
@@ -72,8 +72,8 @@ def recording_audio(
     """The finalized multi-channel recording (FLAC), seekable with Range."""
     recording = _recording(session, user, recording_id)
     if not recording.blob_sha256:
-        state = "held no audio" if recording.finalized_at else "is not finalized yet"
-        raise NotFoundError(f"recording {recording_id} {state}")
+        _require_finalized(recording)
+        raise NotFoundError(f"recording {recording_id} held no audio")
     path, etag = _served(session, services, user, recording, recording.blob_sha256, "audio/flac")
     return file_response(path, media_type="audio/flac", range_header=range_, etag=etag,
                          filename=f"hearing-{recording.hearing_id}-recording-{recording_id}.flac")
@@ -88,6 +88,7 @@ def recording_track(
     recording = _recording(session, user, recording_id)
     entry = next((e for e in recording.channel_layout or [] if e.get("seat") == seat and e.get("track_sha256")), None)
     if entry is None:
+        _require_finalized(recording)
         raise NotFoundError(f"recording {recording_id} has no track for seat {seat!r}")
     mime = _mime(entry, "audio/ogg")
     path, etag = _served(session, services, user, recording, entry["track_sha256"], mime)
@@ -134,7 +135,17 @@ def play_from(
             return _redirect(services, user, f"/api/recordings/{recording.id}/mixdown", t, linked)
         if recording.blob_sha256:
             return _redirect(services, user, f"/api/recordings/{recording.id}/audio", t, linked)
-    raise NotFoundError(f"hearing {hearing_id} has no finalized recording yet")
+    for recording in recordings:
+        _require_finalized(recording)
+    raise NotFoundError(f"hearing {hearing_id} has no recording")
+
+
+def _require_finalized(recording) -> None:  # type: ignore[no-untyped-def]
+    """A recording still being made is a 409 that says when it can be played (it was a 404, as if the
+    hearing had none)."""
+    if recording.finalized_at is None:
+        raise ConflictError(f"recording {recording.id} is still being made: it can be played once the hearing "
+                            "has ended and its recording is filed")
 
 
 def _redirect(services: Services, user: Principal, path: str, t: float, linked: bool) -> RedirectResponse:

@@ -480,3 +480,30 @@ def test_the_segment_list_pages_and_leaves_words_out_when_asked(world) -> None:
     assert [(x["id"], x["text"], x["words"]) for x in lines] == [(x["id"], x["text"], []) for x in every]
     assert [x["id"] for x in c.get(url, params={"limit": 1}, headers=world.auth("clerk")).json()] == [first]
     assert [x["id"] for x in c.get(url, params={"limit": 1, "offset": 1}, headers=world.auth("clerk")).json()] == [second]
+
+
+def test_a_recording_still_being_made_says_so(world) -> None:
+    """Mid-hearing the audio, mixdown and play links were 404s, as if the hearing had no recording: a 409
+    saying it can be played once the hearing has ended; a filed recording without audio stays a 404."""
+    from datetime import UTC, datetime
+
+    from models import Recording
+    from models.db import make_engine, session_factory
+
+    hid = _held_hearing(world, datetime(2024, 5, 2, 1, 0, tzinfo=UTC), None, "现在开庭。")
+    engine = make_engine(str(world.client.app.state.services.engine.url.render_as_string(hide_password=False)))
+    with session_factory(engine)() as s:
+        rec = Recording(hearing_id=hid, sample_rate=16000, channel_count=4, channel_layout=[])
+        s.add(rec)
+        s.commit()
+        rid = rec.id
+    c, clerk = world.client, world.auth("clerk")
+    for path in (f"/api/recordings/{rid}/audio", f"/api/recordings/{rid}/mixdown", f"/api/hearings/{hid}/play"):
+        r = c.get(path, headers=clerk, follow_redirects=False)
+        assert r.status_code == 409 and "still being made" in r.json()["detail"], (path, r.text)
+    with session_factory(engine)() as s:
+        s.get_one(Recording, rid).finalized_at = datetime.now(UTC)
+        s.commit()
+    engine.dispose()
+    r = c.get(f"/api/recordings/{rid}/audio", headers=clerk)
+    assert r.status_code == 404 and "held no audio" in r.json()["detail"], r.text
