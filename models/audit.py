@@ -136,11 +136,18 @@ def append_event(
     return event
 
 
-def verify_chain(session: Session, batch_size: int = 5000) -> AuditVerification:
-    """Re-hash every event in order; report the first edited, deleted or inserted row."""
+def verify_chain(session: Session, batch_size: int = 5000, noted_head: str | None = None) -> AuditVerification:
+    """Re-hash every event in order; report the first edited, deleted or inserted row.
+
+    ``noted_head``: a head hash noted outside the database before (printed by an earlier check, at least
+    16 hex digits). The chain must still hold it: the last events deleted *and* the head row rewritten to
+    match leave a chain that is intact in itself, which only a head kept elsewhere shows.
+    """
     head = session.get(AuditHead, HEAD_ID)
     if head is None:
         return AuditVerification(ok=False, events=0, reason="audit_head row missing")
+    noted = noted_head.lower() if noted_head else None
+    found_noted = noted is None or noted == GENESIS_HASH[: len(noted)]
     expected_prev, count = GENESIS_HASH, 0
     rows = session.execute(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch_size))
     for event in rows.scalars():
@@ -157,6 +164,10 @@ def verify_chain(session: Session, batch_size: int = 5000) -> AuditVerification:
         if recomputed != event.hash:
             return AuditVerification(False, count, event.id, "hash mismatch: the event was edited")
         expected_prev, count = event.hash, count + 1
+        found_noted = found_noted or event.hash.startswith(noted or "")
+    if not found_noted:
+        return AuditVerification(False, count, None, f"the chain no longer holds the head {noted_head} noted "
+                                                     "earlier: its last events were removed or rewritten")
     if head.hash != expected_prev or head.count != count:
         return AuditVerification(
             False,

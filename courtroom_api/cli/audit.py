@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -10,25 +11,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     asub = p.add_subparsers(dest="audit_command", required=True)
     verify = asub.add_parser("verify", help="check the hash chain and that every signed court record is still "
                                             "what was signed; exit 1 on a break or a changed record")
+    verify.add_argument("--head", help="a head hash printed by an earlier check and kept outside the database "
+                                       "(at least 16 hex digits): the chain must still hold it")
     verify.set_defaults(func=run_verify)
 
 
-def run_verify(_args: argparse.Namespace) -> int:
+def run_verify(args: argparse.Namespace) -> int:
     from courtroom_api.config import get_settings
     from courtroom_api.record import signed_records
-    from models.audit import verify_chain
+    from models.audit import HEAD_ID, AuditHead, verify_chain
     from models.db import make_engine, one_snapshot, session_factory
 
+    noted = (args.head or "").strip().lower() or None
+    if noted is not None and (len(noted) < 16 or any(c not in "0123456789abcdef" for c in noted)):
+        print("courtroom audit verify: --head takes at least 16 hex digits of a printed head", file=sys.stderr)
+        return 2
     engine = make_engine(get_settings().database_url)
     try:
         with session_factory(engine)() as session, one_snapshot(session) as snapshot:  # the court at work meanwhile
-            result = verify_chain(snapshot)
+            result = verify_chain(snapshot, noted_head=noted)
+            head = snapshot.get(AuditHead, HEAD_ID)
             records = signed_records(snapshot)
     finally:
         engine.dispose()
     changed = [hid for hid, unchanged in records.items() if not unchanged]
     if result.ok:
-        print(f"OK: {result.events} audit events, chain intact")
+        # The head, to keep outside the database (a printout, another machine) for a later --head check.
+        print(f"OK: {result.events} audit events, chain intact; head {head.hash if head else '-'}")
     else:
         where = f"event id {result.broken_event_id}" if result.broken_event_id is not None else "chain head"
         print(f"BROKEN at {where} (after {result.events} good events): {result.reason}")

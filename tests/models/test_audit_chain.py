@@ -161,3 +161,32 @@ def test_cli_audit_verify(sessions, run_sql, db_url: str, tamper: bool) -> None:
     else:
         assert out.returncode == 0, out.stderr
         assert out.stdout.startswith("OK") and "3 audit events" in out.stdout
+
+
+def test_a_head_kept_outside_the_database_shows_the_last_events_removed(sessions, run_sql, db_url: str) -> None:
+    """Delete the last events and rewrite the head row to match: the chain is intact in itself and the
+    check said OK. The head it printed before, kept elsewhere and given back with --head, shows it."""
+    env = {**os.environ, "COURTROOM_DATABASE__URL": db_url}
+
+    def check(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "courtroom_api.cli", "audit", "verify", *extra], cwd=REPO,
+                              env=env, capture_output=True, text=True)
+
+    _append(sessions, 5)
+    first = check()
+    assert first.returncode == 0, first.stdout + first.stderr
+    noted = first.stdout.split("head ", 1)[1].split()[0]
+    assert len(noted) == 64
+    assert check("--head", noted[:16].upper()).returncode == 0  # a prefix, any case
+    _append(sessions, 2, start=5)
+    assert check("--head", noted).returncode == 0  # grown since: still holds the noted head
+    ids = _ids(sessions)
+    with sessions() as s:  # the tamperer keeps 3 events and makes the head row agree with them
+        third = s.get(AuditEvent, ids[2])
+        keep_hash = third.hash
+    run_sql("update audit_head set hash = :h, count = 3, last_event_id = :id", {"h": keep_hash, "id": ids[2]})
+    run_sql("delete from audit_events where id > :id", {"id": ids[2]})
+    assert check().returncode == 0  # intact in itself
+    out = check("--head", noted)
+    assert out.returncode == 1 and "no longer holds the head" in out.stdout, out.stdout
+    assert check("--head", "xyz").returncode == 2
