@@ -14,6 +14,7 @@ import contextlib
 import functools
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -61,6 +62,17 @@ class _Room:
     closed: bool = False
     max_backlog: dict[int, float] = field(default_factory=dict)
     dropped_partials: int = 0
+    failures: dict[int, int] = field(default_factory=dict)  # channel → decodes failed in a row
+    last_error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeFailures:
+    """A room's failing decodes: the most any of its streams failed in a row (0: the last decode of
+    every stream worked), and the last failure's cause in one line."""
+
+    consecutive: int
+    last_error: str
 
 
 class TranscriptionScheduler:
@@ -77,7 +89,9 @@ class TranscriptionScheduler:
         self.decode_seconds = 0.0
         self._stats_lock = threading.Lock()
         self._adapted_at = 0.0
-        self.errors: list[str] = []  # decode failures, reported to the supervisor
+        # The latest decode failures, for the log and the operator; bounded (a model failing every decode
+        # for a whole hearing appended to it without end). The live pipeline alarms on ``room_failures``.
+        self.errors: deque[str] = deque(maxlen=100)
 
     async def __aenter__(self) -> TranscriptionScheduler:
         self._task = asyncio.create_task(self._dispatch(), name="transcribe-dispatch")
@@ -140,6 +154,11 @@ class TranscriptionScheduler:
         room = self._room(room_id)
         return round(max((p.backlog_s() for p in room.transcriber.processors.values()), default=0.0), 3)
 
+    def room_failures(self, room_id: str) -> DecodeFailures:
+        """How many decodes of the room's worst stream failed in a row, and why the last one failed."""
+        room = self._room(room_id)
+        return DecodeFailures(max(room.failures.values(), default=0), room.last_error)
+
     def _room(self, room_id: str) -> _Room:
         try:
             return self.rooms[room_id]
@@ -201,9 +220,12 @@ class TranscriptionScheduler:
             return
         exc = fut.exception()
         if exc is not None:
-            # A failing decode must not stop the room: report it as an event-less iteration.
+            # A failing decode must not stop the room: an event-less iteration, counted for the alarm.
+            room.failures[ch] = room.failures.get(ch, 0) + 1
+            room.last_error = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
             self.errors.append(f"{room.transcriber.room_id}/{ch}: {exc!r}")
             return
+        room.failures[ch] = 0
         for e in room.transcriber.stamp(fut.result()):
             self._put(room, e)
 

@@ -228,16 +228,18 @@ class HearingPipeline:
             await events
 
     async def _watch_lag(self, scheduler: Any, room: str) -> None:
-        """Once a second: raise or clear the transcription-lag alarm (see ``live.lag``)."""
-        from courtroom_api.live.lag import LagAlarm
+        """Once a second: raise or clear the transcription-lag and failing-decode alarms (see ``live.lag``)."""
+        from courtroom_api.live.lag import DecodeFailureAlarm, LagAlarm
 
         t = self.services.settings.transcribe
-        alarm = LagAlarm(t.lag_alarm_s, t.lag_alarm_s / 2)
+        alarm, failing = LagAlarm(t.lag_alarm_s, t.lag_alarm_s / 2), DecodeFailureAlarm()
         while True:
             await asyncio.sleep(1.0)
-            change = alarm.update(scheduler.room_lag_s(room))
-            if change is not None:
-                self.stream.publish("alarm", change)
+            failures = scheduler.room_failures(room)
+            for change in (alarm.update(scheduler.room_lag_s(room)),
+                           failing.update(failures.consecutive, failures.last_error)):
+                if change is not None:
+                    self.stream.publish("alarm", change)
 
     def _transcription_failed(self, exc: Exception) -> None:
         log.exception("transcription of hearing %s failed; recording continues", self.hearing_id, exc_info=exc)

@@ -29,10 +29,10 @@ class ThreadRecordingDecoder(Decoder):
         return super().decode(audio, offset_s, options)
 
 
-async def _feed(scheduler: TranscriptionScheduler, room: str, audio: np.ndarray, pace: float) -> None:
+async def _feed(scheduler: TranscriptionScheduler, room: str, audio: np.ndarray, pace: float, start: int = 0) -> None:
     t0 = time.monotonic()
     for i in range(0, len(audio), 1600):  # 100 ms chunks, as capture delivers them
-        scheduler.feed(room, AudioChunk(audio[i : i + 1600], 16000, i, time.time()))
+        scheduler.feed(room, AudioChunk(audio[i : i + 1600], 16000, start + i, time.time()))
         await asyncio.sleep(max(0.0, t0 + (i + 1600) / 16000 / pace - time.monotonic()))
 
 
@@ -137,3 +137,41 @@ async def test_a_stalled_reader_loses_partials_never_finals(base_decoder, en_cli
     finals = [e for e in events if e.kind == "final"]
     assert finals and "witness" in " ".join(e.segment.text for e in finals).lower()
     assert dropped > 0 and [e.seq for e in finals] == sorted(e.seq for e in finals)
+
+
+class FailingDecoder(Decoder):
+    """The real decoder, failing every decode while ``failing`` is set (a GPU fault, say)."""
+
+    def __init__(self, model) -> None:
+        super().__init__(model, "base")
+        self.failing = True
+
+    def decode(self, audio, offset_s, options):
+        if self.failing:
+            raise RuntimeError("CUDA error: an illegal memory access was encountered")
+        return super().decode(audio, offset_s, options)
+
+
+async def test_decodes_failing_in_a_row_are_counted_until_one_works(whisper_base, en_clip) -> None:
+    """A model failing every decode made no finals and raised nothing: the failures went into an
+    unbounded list nobody read. The room now tells how many decodes failed in a row and why (the live
+    pipeline alarms on it), and the count is back to 0 once decodes work again."""
+    audio = en_clip[0].reshape(-1, 1)
+    decoder = FailingDecoder(whisper_base)
+    async with TranscriptionScheduler(decoder, SchedulerOptions(workers=1)) as scheduler:
+        scheduler.open_room("r", [SeatSpec(0, "witness", "witness")], 1, OnlineOptions(language="en"))
+        got = asyncio.create_task(_collect(scheduler, "r"))
+        await _feed(scheduler, "r", audio, pace=2.0)
+        failing = scheduler.room_failures("r")
+        decoder.failing = False
+        await _feed(scheduler, "r", audio, pace=4.0, start=len(audio))  # the witness says it again
+        working = scheduler.room_failures("r")
+        await scheduler.close_room("r")
+        events = await got
+    assert failing.consecutive >= 3 and "illegal memory access" in failing.last_error
+    assert len(scheduler.errors) >= failing.consecutive
+    assert working.consecutive == 0
+    finals = [e.segment for e in events if e.kind == "final"]
+    assert finals and "witness" in " ".join(s.text for s in finals).lower()
+    with pytest.raises(TranscribeError, match="unknown room"):
+        scheduler.room_failures("nowhere")
