@@ -221,6 +221,9 @@ class HearingPipeline:
                 scheduler.feed(room, chunk)
         except Exception as exc:  # supervisor
             self._transcription_failed(exc)
+            # Nothing reads it any more: left subscribed, its full queue raised "consumer is behind" every
+            # 100 chunks for the rest of the hearing (715 false alarms an hour).
+            self._fanout.unsubscribe(subscription)
         finally:
             lag.cancel()
             with contextlib.suppress(Exception):
