@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from courtroom_api.exports.records import role_label
+
+# Capture reports that end an earlier one's alarm: the clerk console clears the kinds listed in ``clears``
+# (disk_full and write_resumed stayed on it side by side, both active, for the rest of the hearing).
+CLEARED_BY = {"write_resumed": ("disk_full", "write_error"), "source_reopened": ("source_error",)}
+_QUOTED_PATH = re.compile(r": '/[^']*'")  # an OSError's file name
+_PATH = re.compile(r"(?<![\w.])/[^\s'\":;,]+")
 
 
 def seat_table(profile: Any) -> list[dict[str, Any]]:
@@ -55,6 +62,13 @@ def capture_event(event: Any) -> tuple[str, dict[str, Any]]:
         return "alarm", {"kind": event.kind, "active": event.active, "channel": event.channel, "seat": event.seat,
                          "time_s": round(event.time_s, 3), "message": event.message, "value": event.value}
     if isinstance(event, CaptureEvent):
-        return "alarm", {"kind": event.kind, "active": True, "time_s": round(event.time_s, 3),
-                         "message": event.message, "frames": event.frames}
+        clears = CLEARED_BY.get(event.kind)
+        message = event.message
+        if event.kind in ("disk_full", "write_error"):  # viewers see no server paths (as other alarms)
+            message = _PATH.sub("the hearing's recording directory", _QUOTED_PATH.sub("", message))
+        data: dict[str, Any] = {"kind": event.kind, "active": clears is None, "time_s": round(event.time_s, 3),
+                                "message": message, "frames": event.frames}
+        if clears is not None:
+            data["clears"] = list(clears)
+        return "alarm", data
     return "alarm", {"kind": "unknown", "active": True, "message": repr(event)}

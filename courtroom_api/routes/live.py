@@ -8,6 +8,10 @@ follow from here) and ``closed`` (with ``resume_after``). Close codes: 4401 bad 
 when it is revoked or expires while the stream is open), 4404 no such hearing (or no access, also
 when it is withdrawn), 4408 the client fell behind (reconnect with
 ``after=resume_after``), 1000 the hearing's stream ended.
+
+An ``alarm`` is ``{"kind", "active", "message", …}``: ``active: false`` ends that kind's alarm, and
+``clears: [kind, …]`` ends those kinds' (``write_resumed`` ends ``disk_full``/``write_error``,
+``source_reopened`` ends ``source_error``).
 """
 
 from __future__ import annotations

@@ -107,6 +107,8 @@ function onEvent(room, ev) {
   if (type === "alarm" || type === "alarm_cleared") {
     const kind = alarmKind(data.kind ?? data.alarm ?? data.name);
     const where = String(data.seat ?? data.channel ?? "");
+    // A report that ends others' alarms (writing resumed ends a full disk's) names them in `clears`.
+    for (const cleared of data.clears ?? []) clearAlarm(room, alarmKind(cleared), where);
     if (type === "alarm_cleared" || data.active === false || data.cleared) clearAlarm(room, kind, where);
     else raise(room, kind, where, data.message ?? "");
     return;

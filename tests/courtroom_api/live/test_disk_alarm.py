@@ -162,3 +162,54 @@ async def test_a_start_on_a_full_disk_is_refused_clearly_and_works_once_space_is
         assert (await c.post(f"/api/hearings/{hid}/stop")).json()["status"] == "ended"
         (rec,) = (await c.get(f"/api/hearings/{hid}/recordings")).json()
     assert rec["blob_sha256"] and rec["duration_s"] > 0.5
+
+
+def _console(hub: list[tuple[str, dict]]) -> set[str]:
+    """The alarms left on the clerk console after these hub events (as clerk.js raises and clears them)."""
+    shown: set[str] = set()
+    for _, data in hub:
+        shown -= set(data.get("clears", ()))
+        if data["active"]:
+            shown.add(data["kind"])
+        else:
+            shown.discard(data["kind"])
+    return shown
+
+
+def test_a_full_disk_alarm_is_cleared_when_writing_resumes_and_names_no_server_path(tmp_path, tmpfs) -> None:
+    """The disk fills mid-hearing, then space is freed: disk_full and write_resumed stayed on the clerk
+    console side by side, both active, and disk_full showed the server's recording path."""
+    import time
+
+    import numpy as np
+
+    from capture.recorder import Recorder, RecorderOptions
+    from capture.types import AudioChunk, CaptureEvent
+    from courtroom_api.live.events import capture_event
+
+    disk = tmpfs(tmp_path / "disk", "2m")
+    hub: list[tuple[str, dict]] = []
+    rate, block = 16000, 1600
+    recorder = Recorder(disk / "hearing-1", rate, 4, RecorderOptions(segment_seconds=1.0, retry_seconds=0.0),
+                        on_event=lambda e: hub.append(capture_event(e)))
+    audio = (0.3 * np.random.default_rng(1).standard_normal((12 * rate, 4))).astype(np.float32)
+
+    def record(seconds: range) -> None:
+        for s in range(seconds.start * rate, seconds.stop * rate, block):
+            recorder.write(AudioChunk(audio[s : s + block], rate, s, time.time()))
+
+    record(range(0, 3))
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as f, pytest.raises(OSError):
+        while True:
+            f.write(b"\0" * 65536)
+    record(range(3, 6))
+    assert _console(hub) == {"disk_full"}
+    full = next(data for _, data in hub if data["kind"] == "disk_full")
+    assert str(tmp_path) not in full["message"] and "recording directory" in full["message"], full["message"]
+    filler.unlink()
+    record(range(6, 12))
+    recorder.close()
+    assert [d["kind"] for _, d in hub] == ["disk_full", "write_resumed"] and _console(hub) == set()
+    source = [capture_event(CaptureEvent(kind, 1.0, "stream dropped")) for kind in ("source_error", "source_reopened")]
+    assert _console(source) == set()
