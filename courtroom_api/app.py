@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from courtroom_api.live.lifecycle import HearingRunners
-        from courtroom_api.live.unfiled import refile_leftovers
+        from courtroom_api.live.unfiled import refile_leftovers, refile_until_done
         from courtroom_api.services import build_services
 
         services = build_services(settings)
@@ -76,9 +77,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await refile_leftovers(services, services.hearings.running_ids())
         # Recordings a failed stop left unfiled; finalizing one may take minutes, so not before serving.
         pending = asyncio.create_task(asyncio.to_thread(_file_pending, services))
+        refiler = asyncio.create_task(refile_until_done(services), name="refile-held-finals")
         try:
             yield
         finally:
+            refiler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refiler
             await pending
             await services.hearings.shutdown()
             await services.transcription.close()

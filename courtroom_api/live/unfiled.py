@@ -203,3 +203,18 @@ async def refile_leftovers(services: Any, running: set[int]) -> None:
             log.warning("%d held finals of hearing %s filed at start-up", count, hearing_id)
         else:
             log.error("held finals of hearing %s still not filed; kept in %s", hearing_id, path)
+
+
+REFILE_EVERY_S = 30.0
+
+
+async def refile_until_done(services: Any, every_s: float = REFILE_EVERY_S) -> None:
+    """For the server's life: every ``every_s`` the held finals of hearings not running (their stop found
+    the database refusing them) are filed. They waited for the next restart, and the record could not
+    be signed until then ("retried", the sign-off said)."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await refile_leftovers(services, services.hearings.running_ids())
+        except Exception:  # the sweep must outlive a bad spill file or a database that is down
+            log.exception("refiling held finals failed; tried again in %.0f s", every_s)

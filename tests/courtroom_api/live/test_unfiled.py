@@ -133,3 +133,29 @@ async def test_a_line_torn_by_a_crash_is_dropped_from_the_spill_file_not_counted
     assert backlog.load() == 1 and held_finals(services, hid) == 1
     backlog.hold(Unfiled(7, values=_values("第二句。", 2.0)), "database is locked")
     assert [json.loads(line)["seq"] for line in spill.read_text().splitlines()] == [5, 7]
+
+
+async def test_held_finals_of_a_stopped_hearing_are_filed_without_a_restart(world) -> None:
+    """A stop that found the database refusing its last finals left them in the spill file until the
+    next server start, and the record could not be signed until then: the server's refiler files them
+    while it runs (every 30 s; here every 0.1 s), and leaves a running hearing's to its pipeline."""
+    import asyncio
+
+    from courtroom_api.live.unfiled import held_finals, refile_until_done
+
+    services = world.client.app.state.services
+    hid = _new_hearing(world)
+    directory = services.settings.hearing_recording_dir(hid)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / SPILL_NAME).write_text(json.dumps({"seq": 9401, "values": _values("闭庭前的一句。", 400.0)}) + "\n")
+    assert held_finals(services, hid) == 1
+    refiler = asyncio.create_task(refile_until_done(services, every_s=0.1))
+    try:
+        for _ in range(100):
+            if held_finals(services, hid) == 0:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        refiler.cancel()
+    assert [(seq, text) for _, seq, text in _rows(services, hid, [9401])] == [(9401, "闭庭前的一句。")]
+    assert not (directory / SPILL_NAME).exists()
