@@ -382,6 +382,17 @@ class Recorder:
 
     # ---- the end --------------------------------------------------------------------------------
 
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` succeeded: everything recorded is on disk."""
+        return self._closed
+
+    @property
+    def held_seconds(self) -> float:
+        """Seconds of audio only in memory: closed segments the disk refused, and the open one."""
+        held = sum(len(p.pcm) for p in self._backlog if p.pcm is not None) + self._open.frames
+        return held / self.sample_rate
+
     def close(self) -> None:
         """Commit the open segment and everything pending; raise if the disk still refuses."""
         if self._closed:

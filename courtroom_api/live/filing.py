@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -183,7 +184,11 @@ def file_pending_recordings(services: Any, hearing_id: int | None = None) -> lis
         try:
             # One filing at a time (the server's start-up sweep and `courtroom recordings file-pending`
             # run at once): two finalized the recording twice, a second "final" entry that breaks its chain.
-            with _filing_lock(directory):
+            with _filing_lock(directory) as locked:
+                if not locked:
+                    report.append(f"recording {recording_id} of hearing {hearing_id}: left alone, being filed by "
+                                  "another process (or held by the running server until the disk takes it)")
+                    continue
                 with services.sessions() as session:
                     if session.get(Recording, recording_id).finalized_at is not None:
                         report.append(f"recording {recording_id} of hearing {hearing_id}: filed meanwhile")
@@ -204,14 +209,30 @@ def file_pending_recordings(services: Any, hearing_id: int | None = None) -> lis
     return report
 
 
-@contextlib.contextmanager
-def _filing_lock(directory: Path) -> Iterator[None]:
-    """An exclusive lock on a recording directory, across processes, while its recording is filed."""
+def lock_recording(directory: Path) -> int | None:
+    """Take a recording directory's filing lock without waiting: its descriptor (closing it releases the
+    lock), or None when another filing, or a running server holding the audio of a recording its stop
+    could not write, has it. The lock is on the directory itself: taking it writes nothing (a full disk)."""
     import fcntl
 
-    with open(directory / ".filing.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+@contextlib.contextmanager
+def _filing_lock(directory: Path) -> Iterator[bool]:
+    """The recording's filing lock while its recording is filed; False (not taken) when held elsewhere."""
+    fd = lock_recording(directory)
+    try:
+        yield fd is not None
+    finally:
+        if fd is not None:
+            os.close(fd)

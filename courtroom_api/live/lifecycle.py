@@ -7,6 +7,7 @@ The DB side (status, times, audit) lives here; the audio pipeline of one hearing
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 from typing import Any
@@ -32,6 +33,9 @@ class HearingRunners:
         self.services = services
         self._running: dict[int, Any] = {}  # hearing id → pipeline.HearingPipeline
         self._stopping: dict[int, asyncio.Event] = {}  # hearing id → set once its stop has finished
+        # Stopped hearings whose recording the disk refused at the stop: their pipelines keep its audio in
+        # memory and file it once the disk takes it (HearingPipeline.closing).
+        self._closing: dict[int, Any] = {}
         self._lock = asyncio.Lock()
 
     def get(self, hearing_id: int) -> Any:
@@ -68,6 +72,9 @@ class HearingRunners:
             except BaseException:
                 self.stop_done(hearing_id)
                 raise
+            if pipeline.closing is not None:
+                self._closing[hearing_id] = pipeline
+                pipeline.closing.add_done_callback(lambda _: self._closing.pop(hearing_id, None))
         return True
 
     def stop_done(self, hearing_id: int) -> None:
@@ -111,6 +118,14 @@ class HearingRunners:
         """Server shutdown: pipelines stop without closing their hearings, which resume on restart."""
         async with self._lock:
             running, self._running = list(self._running.values()), {}
+        for pipeline in list(self._closing.values()):  # a last few tries; what the disk still refuses is lost
+            task = pipeline.closing
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(task), 3 * self.services.settings.capture.retry_seconds)
+            if not task.done() and not pipeline.recorder.closed:
+                task.cancel()
+            with contextlib.suppress(BaseException):  # closed: it finalizes and files before the server exits
+                await task
         for pipeline in running:
             try:  # one recorder's close failing (a full disk) must not leave the others running
                 await pipeline.stop(finalize=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from courtroom_api.live.filing import (
     file_final,
     file_recording,
     final_values,
+    lock_recording,
     note_recording_failed,
     set_segment_seq,
 )
@@ -33,6 +35,8 @@ from courtroom_api.services import Services
 
 log = logging.getLogger(__name__)
 TRANSCRIBER_QUEUE_CHUNKS = 512
+LATER = ("it stays on the server and is finished at the server's next start or with "
+         "`courtroom recordings file-pending`")
 
 
 def resolve_profile(services: Services, hearing_id: int, plan: HearingStart) -> Any:
@@ -100,6 +104,7 @@ class HearingPipeline:
             self.directory, lambda item: file_held(services, hearing_id, item), self._on_filed, self._on_unsaved)
         self._retry: asyncio.Task[None] | None = None
         self._disk: asyncio.Task[None] | None = None
+        self.closing: asyncio.Task[None] | None = None  # see _hold
 
     # -- start ------------------------------------------------------------------------------------
     async def start(self, *, resumed: bool = False) -> None:
@@ -305,7 +310,8 @@ class HearingPipeline:
             log.error("hearing %s stops with %d finals not filed; kept in %s",
                       self.hearing_id, len(self.backlog.pending), self.backlog.path)
 
-    async def _recording_problem(self, action: str, kind: str, exc: Exception, what: str) -> None:
+    async def _recording_problem(self, action: str, kind: str, exc: Exception, what: str,
+                                 then: str = LATER) -> None:
         """The stop could not finish the recording: the hearing still closes; audit it and tell the clerk."""
         log.error("recording of hearing %s %s: %s", self.hearing_id, what, exc, exc_info=exc)
         with contextlib.suppress(Exception):  # the database may be what failed
@@ -313,8 +319,7 @@ class HearingPipeline:
                                     action, reason(exc))
         cause = reason(exc, hide=(str(self.directory), "the hearing's recording directory"))  # no server paths
         self.stream.publish("alarm", {"kind": kind, "active": True, "message": (
-            f"the recording {what} ({cause}); it stays on the server and is finished at the server's "
-            "next start or with `courtroom recordings file-pending`")})
+            f"the recording {what} ({cause}); {then}")})
 
     async def _file_empty(self, chain_head: str) -> None:
         try:
@@ -344,6 +349,9 @@ class HearingPipeline:
         if not finalize:
             await asyncio.to_thread(self.recorder.close)
             return
+        await self._finalize_and_file()
+
+    async def _finalize_and_file(self) -> None:
         from capture.errors import EmptyRecordingError
 
         try:
@@ -352,6 +360,8 @@ class HearingPipeline:
             await self._file_empty(empty.chain_head)
             return
         except Exception as exc:  # e.g. a full disk: what is on disk stays there, hash-chained
+            if not self.recorder.closed and self.closing is None and await self._hold(exc):
+                return
             await self._recording_problem("recording.finalize_failed", "finalize_failed", exc, "could not be finalized")
             return
         try:
@@ -362,3 +372,36 @@ class HearingPipeline:
             return
         self.stream.publish("status", {"status": "recording_filed", "recording_id": self.recording_id,
                                        "duration_s": round(final.duration_s, 3), "chain_head": final.chain_head})
+
+    async def _hold(self, exc: Exception) -> bool:
+        """The close failed (a full disk): the audio the disk refused is only in this process's memory, and
+        reopening the directory later commits only the journal (which stops when the disk fills: a minute
+        of the hearing lost without a trace). The recorder is kept and closed as soon as the disk takes it
+        (``closing``); the directory stays locked so that no other filing touches it meanwhile."""
+        try:
+            fd = await asyncio.to_thread(lock_recording, self.directory)
+        except OSError:
+            fd = None
+        if fd is None:
+            return False
+        await self._recording_problem(
+            "recording.finalize_failed", "finalize_failed", exc, "could not be finalized",
+            then=(f"the server holds its last {self.recorder.held_seconds:.0f} s in memory and files it as soon "
+                  "as the disk takes it: free space on the recordings disk, and do not restart the server "
+                  "before it is filed"))
+        self.closing = asyncio.create_task(self._close_when_written(fd), name=f"closing-{self.hearing_id}")
+        return True
+
+    async def _close_when_written(self, fd: int) -> None:
+        try:
+            while not self.recorder.closed:
+                await asyncio.sleep(self.services.settings.capture.retry_seconds)
+                with contextlib.suppress(Exception):  # still refused: tried again
+                    await asyncio.to_thread(self.recorder.close)
+            log.warning("hearing %s: the recording its stop could not write is on disk now", self.hearing_id)
+            await self._finalize_and_file()
+        finally:
+            if not self.recorder.closed:
+                log.error("hearing %s: %.1f s of its recording never reached the disk and are lost with this "
+                          "process", self.hearing_id, self.recorder.held_seconds)
+            os.close(fd)
