@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import numpy as np
 from capture.errors import DecodeError
 from capture.types import AudioChunk
 
+log = logging.getLogger(__name__)
 _BYTES_PER_SAMPLE = 4  # float32
 
 
@@ -71,6 +73,7 @@ class FfmpegSource:
         self.sample_rate = sample_rate
         self.block_frames = block_frames or sample_rate // 10
         self.channels = channels  # None: as many as the input has
+        self.notice: str | None = None  # what the pipeline must report once audio flows (a remix)
         self.frames_decoded = 0
         self._proc: asyncio.subprocess.Process | None = None
 
@@ -93,6 +96,11 @@ class FfmpegSource:
     async def __aiter__(self) -> AsyncIterator[AudioChunk]:
         info = await asyncio.to_thread(probe, self.url)
         channels = self.channels or info.channels
+        if channels != info.channels:
+            message = (f"{self.url} has {info.channels} channel(s); decoded to the recording's {channels}: "
+                       "seats may not match their channels")
+            log.warning("%s", message)
+            self.notice = message
         self._proc = proc = await asyncio.create_subprocess_exec(
             *self._command(channels, info.channels), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
         )

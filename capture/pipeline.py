@@ -50,7 +50,7 @@ async def _pump(source: AsyncIterable[AudioChunk], recorder: Recorder, fanout: F
                 outcome: CaptureOutcome, reopened: bool, stop: asyncio.Event | None) -> None:
     chunks = aiter(source)
     try:
-        await _pump_chunks(chunks, recorder, fanout, health, emit, outcome, reopened, stop)
+        await _pump_chunks(chunks, recorder, fanout, health, emit, outcome, reopened, stop, source)
     finally:
         # A stop leaves the source mid-stream: close it now (its ffmpeg process, its device stream), not
         # whenever the garbage collector gets to it (a stream kept being read after its hearing ended).
@@ -61,15 +61,26 @@ async def _pump(source: AsyncIterable[AudioChunk], recorder: Recorder, fanout: F
 
 async def _pump_chunks(chunks: AsyncIterator[AudioChunk], recorder: Recorder, fanout: FanOut,
                        health: ChannelHealth | None, emit: Callable[[PipelineEvent], None],
-                       outcome: CaptureOutcome, reopened: bool, stop: asyncio.Event | None) -> None:
+                       outcome: CaptureOutcome, reopened: bool, stop: asyncio.Event | None,
+                       source: object = None) -> None:
     offset: int | None = None
     async for chunk in chunks:
         if offset is None:
             # Place the (re)opened source on the recording's timeline.
             start = recorder.sample_at(chunk.wall_time) if reopened else recorder.next_sample
             offset = max(start, recorder.next_sample) - chunk.first_sample
+            notice = getattr(source, "notice", None)  # e.g. a stream decoded to the recording's channels
+            if notice:
+                emit(CaptureEvent("channels_changed", max(start, recorder.next_sample) / recorder.sample_rate,
+                                  notice))
+                await asyncio.to_thread(recorder.note, "channels_changed", notice)
         if offset:
             chunk = replace(chunk, first_sample=chunk.first_sample + offset)
+        if chunk.channels != recorder.channels or chunk.sample_rate != recorder.sample_rate:
+            # The source's fault, not the recording's: reported and reopened like any failing source (it
+            # ended the hearing's recording for good).
+            raise SourceError(f"the source delivers {chunk.channels} channel(s) at {chunk.sample_rate} Hz; "
+                              f"this recording is {recorder.channels} at {recorder.sample_rate} Hz")
         await recorder.write_async(chunk)
         if health is not None:
             for event in health.process(chunk):

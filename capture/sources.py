@@ -39,5 +39,7 @@ def open_source(
     if not spec.url:
         raise SourceError(f"a {spec.kind} source needs a url")
     if spec.kind == "ffmpeg":
-        return FfmpegSource(spec.url, sample_rate)  # every channel the input has
+        # The recording's channel count when it is known: a stream whose sender restarted with another
+        # layout is decoded to it and goes on being recorded (it used to end the hearing's recording).
+        return FfmpegSource(spec.url, sample_rate, channels=channels)
     return ReplaySource.from_file(spec.url, sample_rate, speed=spec.speed, start_s=spec.start_s)

@@ -43,6 +43,7 @@ CaptureEventKind = Literal[
     "overflow",  # the source's bounded queue or the device dropped audio
     "source_error",  # a source failed; the pipeline retries it
     "source_reopened",
+    "channels_changed",  # a stream came back with another channel count: decoded to the recording's
     "disk_full",  # ENOSPC while writing; the audio not written is recorded as a gap
     "write_error",  # any other OS error while writing
     "write_resumed",

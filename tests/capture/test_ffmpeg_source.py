@@ -7,7 +7,9 @@ import functools
 import http.server
 import subprocess
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -192,3 +194,63 @@ async def test_a_source_that_stays_down_is_retried_less_and_less_often(tmp_path:
     recorder.close()
     failures = sum(getattr(e, "kind", "") == "source_error" for e in events)
     assert 4 <= failures <= 9, failures  # (at a fixed 0.05 s: one every ~0.1 s with ffprobe's own time, ~20)
+
+
+def _sources_in_turn(urls: list[Path], stop: asyncio.Event, make: Callable[[str], Any]) -> Callable[[], Any]:
+    """A source factory opening ``urls`` one after the other; the stop comes during the last."""
+    def make_source() -> Any:
+        url = str(urls.pop(0))
+        if not urls:
+            stop.set()
+        return make(url)
+    return make_source
+
+
+async def test_a_stream_back_with_another_channel_count_is_decoded_to_the_recordings_and_recorded(
+        encoded: dict[str, Path], tmp_path: Path) -> None:
+    """The room's sender restarts sending 2 channels instead of 4: its chunks were refused by the recorder
+    (a RecorderError, not a source error) and the hearing recorded nothing more. Now the stream is decoded
+    to the profile's 4 channels and recorded on; the clerk and the manifest are told seats may not match."""
+    recorder = Recorder(tmp_path / "rec", RATE, 4, RecorderOptions(segment_seconds=1.0))
+    events: list = []
+    stop = asyncio.Event()
+    urls = [encoded["flac"], encoded["mp3"], encoded["flac"]]  # 4 channels, then 2, then 4 again
+    make = _sources_in_turn(urls, stop, lambda url: open_source(
+        AudioSourceSpec(kind="ffmpeg", url=url), sample_rate=RATE, channels=4))
+    outcome = await run_capture(make, recorder, on_event=events.append, stop=stop,
+                                options=PipelineOptions(retry_seconds=0.2, reopen_ended=True))
+    recorder.close()
+    assert outcome.frames >= 4 * RATE  # both whole inputs, and the third until the stop
+    changed = [e for e in events if getattr(e, "kind", "") == "channels_changed"]
+    assert len(changed) == 1 and "h.mp3 has 2 channel(s)" in changed[0].message
+    assert changed[0].time_s >= 2.0  # placed where the stereo stream's audio starts
+    entries = read_entries(tmp_path / "rec")
+    assert [e["kind"] for e in entries if e["type"] == "event"].count("channels_changed") == 1
+    assert verify_recording(tmp_path / "rec").ok
+    gap = next(e for e in entries if e["type"] == "gap")
+    stereo_start = gap["first_sample"] + gap["frames"]
+    stored = np.concatenate([sf.read(tmp_path / "rec" / e["file"], dtype="float32", always_2d=True)[0]
+                             for e in entries if e["type"] == "segment"])
+    timeline = sum(e["frames"] for e in entries if e["type"] in ("segment", "gap"))
+    assert timeline >= stereo_start + 2 * RATE - RATE // 10
+    # The stereo stream's audio is in the recording (stored frames are the timeline less its gaps).
+    stereo = stored[2 * RATE : 4 * RATE]
+    assert stereo.shape[1] == 4 and np.abs(stereo[:, :2]).max() > 0.05
+
+
+async def test_chunks_of_another_channel_count_are_a_source_failure_retried_not_the_end_of_recording(
+        encoded: dict[str, Path], tmp_path: Path) -> None:
+    """A source that delivers chunks the recording cannot hold (here a stream opened without the
+    recording's channel count) is reported and reopened like a failing source; recording goes on."""
+    recorder = Recorder(tmp_path / "rec", RATE, 4, RecorderOptions(segment_seconds=1.0))
+    events: list = []
+    stop = asyncio.Event()
+    urls = [encoded["flac"], encoded["mp3"], encoded["flac"]]
+    make = _sources_in_turn(urls, stop, lambda url: FfmpegSource(url, RATE))
+    outcome = await run_capture(make, recorder, on_event=events.append, stop=stop,
+                                options=PipelineOptions(retry_seconds=0.2, reopen_ended=True))
+    recorder.close()
+    errors = [e.message for e in events if getattr(e, "kind", "") == "source_error"]
+    assert any("delivers 2 channel(s)" in m for m in errors), errors
+    assert outcome.frames > 2 * RATE  # the third source was recorded after the refused one
+    assert verify_recording(tmp_path / "rec").ok
