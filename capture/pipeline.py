@@ -1,7 +1,8 @@
 """Run a capture: source -> recorder (first) -> health -> downstream consumers, with retries.
 
-A failing source is reported, noted in the manifest, and reopened after ``retry_seconds``; the
-time it was away becomes an explicit gap (placed by wall clock). Finite sources (files) are not
+A failing source is reported, noted in the manifest, and reopened every ``retry_seconds`` (a long
+outage is reported less and less often); the time it was away becomes an explicit gap (placed by
+wall clock). Finite sources (files) are not
 retried by default: their error is reported and raised after everything before it is safely filed.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, replace
 
@@ -29,11 +31,12 @@ class PipelineOptions:
     # A live room does not end: a stream that ends by itself (its sender restarted, a proxy closed it)
     # is reported and reopened as a failed one is, and the time it was away becomes a gap.
     reopen_ended: bool = False
-    retry_seconds: float = 1.0
-    # A source still failing after a few quick retries is retried less and less often, up to this: a
-    # stream down for an hour wrote a manifest note and two alarms every second (the alarms pushed the
-    # hearing's finals out of the live stream's replay buffer).
-    max_retry_seconds: float = 30.0
+    retry_seconds: float = 1.0  # between attempts to reopen: audio is back at most this long after its source
+    # A source still failing is reopened every retry_seconds, but reported (alarm, manifest note) less and
+    # less often, up to this: a stream down for an hour wrote a manifest note and two alarms every second
+    # (the alarms pushed the hearing's finals out of the live stream's replay buffer). Backing off the
+    # reopening itself kept recording off for up to 30 s after the device was back.
+    max_report_seconds: float = 30.0
     max_failures: int | None = None  # give up after this many consecutive failures; None: never
 
 
@@ -93,12 +96,12 @@ async def _pump_chunks(chunks: AsyncIterator[AudioChunk], recorder: Recorder, fa
     outcome.ended = True
 
 
-def retry_delay(opts: PipelineOptions, consecutive: int) -> float:
-    """Seconds before reopening after ``consecutive`` failures in a row with no audio between them:
-    ``retry_seconds`` for the first three, then doubling up to ``max_retry_seconds``."""
-    if consecutive <= 3:
+def report_interval(opts: PipelineOptions, reported: int) -> float:
+    """Seconds before a source still failing is reported again, after ``reported`` reports of this outage:
+    ``retry_seconds`` for the first three, then doubling up to ``max_report_seconds``."""
+    if reported <= 3:
         return opts.retry_seconds
-    return min(opts.max_retry_seconds, opts.retry_seconds * 2.0 ** (consecutive - 3))
+    return min(opts.max_report_seconds, opts.retry_seconds * 2.0 ** (reported - 3))
 
 
 async def run_capture(
@@ -128,7 +131,8 @@ async def run_capture(
             loop.call_soon_threadsafe(emit, event)
 
         recorder.on_event = from_thread
-    consecutive = 0
+    consecutive = reported = 0
+    report_at = 0.0  # when a source still failing is reported again
     while not (stop is not None and stop.is_set()):
         frames_before = outcome.frames
         try:
@@ -139,12 +143,21 @@ async def run_capture(
         except SourceError as exc:
             outcome.failures += 1
             consecutive = 0 if outcome.frames > frames_before else consecutive + 1
-            log.warning("source failed: %s", exc)
-            emit(CaptureEvent("source_error", recorder.next_sample / recorder.sample_rate, str(exc)))
-            await asyncio.to_thread(recorder.note, "source_error", str(exc))
+            giving_up = not opts.retry or (opts.max_failures is not None and consecutive >= opts.max_failures)
+            if consecutive == 0:
+                reported = 0  # audio flowed since the last failure: a new outage, reported at once
+            report = giving_up or reported == 0 or time.monotonic() >= report_at
+            if report:
+                reported += 1
+                report_at = time.monotonic() + report_interval(opts, reported)
+                log.warning("source failed: %s", exc)
+                emit(CaptureEvent("source_error", recorder.next_sample / recorder.sample_rate, str(exc)))
+                await asyncio.to_thread(recorder.note, "source_error", str(exc))
             recorder.pending_gap_reason = f"source failed: {exc}"
-            if not opts.retry or (opts.max_failures is not None and consecutive >= opts.max_failures):
+            if giving_up:
                 raise
-            await asyncio.sleep(retry_delay(opts, consecutive))
-            emit(CaptureEvent("source_reopened", recorder.next_sample / recorder.sample_rate, "reopening the source"))
+            await asyncio.sleep(opts.retry_seconds)
+            if report:
+                emit(CaptureEvent("source_reopened", recorder.next_sample / recorder.sample_rate,
+                                  "reopening the source"))
     return outcome

@@ -7,6 +7,7 @@ import functools
 import http.server
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -176,24 +177,38 @@ async def test_a_live_stream_that_ends_by_itself_is_reopened_and_the_time_it_was
     assert verify_recording(tmp_path / "rec").ok
 
 
-async def test_a_source_that_stays_down_is_retried_less_and_less_often(tmp_path: Path) -> None:
-    """Three quick retries, then doubling waits up to max_retry_seconds: a stream down for an hour no
-    longer writes a manifest note and two alarms every second."""
-    from capture.pipeline import retry_delay
+async def test_a_source_that_stays_down_is_reopened_at_once_but_reported_less_and_less_often(
+        tmp_path: Path) -> None:
+    """Reopened every retry_seconds, so audio is back as soon as its source is (backing off the reopening
+    kept a device back after a long outage unrecorded for up to 30 s); reported three times quickly, then
+    at doubling intervals up to max_report_seconds: a stream down for an hour no longer writes a manifest
+    note and two alarms every second."""
+    from capture.pipeline import report_interval
 
-    opts = PipelineOptions(retry_seconds=0.05, max_retry_seconds=0.4)
-    assert [retry_delay(opts, n) for n in range(1, 8)] == [0.05, 0.05, 0.05, 0.1, 0.2, 0.4, 0.4]
+    opts = PipelineOptions(retry_seconds=0.05, max_report_seconds=2.0)
+    assert [report_interval(opts, n) for n in range(1, 10)] == [0.05, 0.05, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 2.0]
     bad = tmp_path / "down.flac"
     bad.write_bytes(b"garbage")
     recorder = Recorder(tmp_path / "rec", RATE, 4, RecorderOptions(segment_seconds=1.0))
     events: list = []
+    opened: list[float] = []
     stop = asyncio.Event()
-    asyncio.get_running_loop().call_later(2.0, stop.set)
-    await run_capture(lambda: FfmpegSource(str(bad), RATE), recorder, on_event=events.append, stop=stop,
-                      options=opts)
+    asyncio.get_running_loop().call_later(3.0, stop.set)
+
+    def make_source() -> FfmpegSource:
+        opened.append(time.monotonic())
+        return FfmpegSource(str(bad), RATE)
+
+    await run_capture(make_source, recorder, on_event=events.append, stop=stop, options=opts)
     recorder.close()
-    failures = sum(getattr(e, "kind", "") == "source_error" for e in events)
-    assert 4 <= failures <= 9, failures  # (at a fixed 0.05 s: one every ~0.1 s with ffprobe's own time, ~20)
+    # Between two tries: retry_seconds and ffprobe's own time (0.1-0.3 s here), not the 0.8 s the reports
+    # wait by then (the reopening waited that long too, and would have waited max_report_seconds).
+    waits = [b - a for a, b in zip(opened, opened[1:], strict=False)]
+    assert max(waits) < 0.7, waits
+    reported = sum(getattr(e, "kind", "") == "source_error" for e in events)
+    notes = [e for e in read_entries(tmp_path / "rec") if e["type"] == "event" and e["kind"] == "source_error"]
+    assert len(opened) >= 10 and 4 <= reported <= 9 and len(notes) == reported, (len(opened), reported)
+    assert sum(getattr(e, "kind", "") == "source_reopened" for e in events) <= reported
 
 
 def _sources_in_turn(urls: list[Path], stop: asyncio.Event, make: Callable[[str], Any]) -> Callable[[], Any]:
