@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from courtroom_api.auth.policy import Principal
 from courtroom_api.auth.tokens import decode_token
 from courtroom_api.errors import AuthenticationError
+from courtroom_api.ranges import RangeRequest
 from courtroom_api.services import Services
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
@@ -119,6 +120,18 @@ def media_user(
 
 # File endpoints that <audio>, <video> and <img> load: bearer header or ``?mt=`` media link.
 MediaUser = Annotated[Principal, Depends(media_user)]
+
+
+def range_request(
+    range_: Annotated[str | None, Header(alias="range")] = None,
+    if_range: Annotated[str | None, Header(alias="if-range")] = None,
+    if_match: Annotated[str | None, Header(alias="if-match")] = None,
+) -> RangeRequest:
+    """The request's Range header and its preconditions (for file endpoints)."""
+    return RangeRequest(range_, if_range, if_match)
+
+
+RangeHeaders = Annotated[RangeRequest, Depends(range_request)]
 
 
 # Database ids fit a signed 64-bit integer (and JavaScript's safe integers); larger path values are a 422.

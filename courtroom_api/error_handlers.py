@@ -25,6 +25,7 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (StaleDataError, 409),
     (e.UploadTooLargeError, 413),
     (BlobTooLargeError, 413),
+    (e.PreconditionFailedError, 412),
     (e.RangeNotSatisfiableError, 416),
     (e.TooManyAttemptsError, 429),
     (e.EvidenceRejectedError, 422),

@@ -55,6 +55,10 @@ class RangeNotSatisfiableError(CourtroomApiError):
         self.size = size
 
 
+class PreconditionFailedError(CourtroomApiError):
+    """A conditional request's validator (If-Match) no longer names the current file."""
+
+
 class TooManyAttemptsError(CourtroomApiError):
     """Too many failed logins for this name or from this address: try again after ``retry_after`` s."""
 

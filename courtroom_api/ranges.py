@@ -1,4 +1,9 @@
-"""HTTP Range responses (single range, 206/416, Accept-Ranges) for recordings and evidence."""
+"""HTTP Range responses (single range, 206/416, Accept-Ranges) for recordings and evidence.
+
+A range is only of the file its ETag names: a listener who resumes with ``If-Range`` after the file
+changed (a sealed recording's copy is remade when another line is sealed) gets the whole new file,
+not bytes of another one spliced onto what it has; ``If-Match`` with an old ETag is refused (412).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,20 @@ from pathlib import Path
 from fastapi.responses import StreamingResponse
 from starlette.responses import Response
 
-from courtroom_api.errors import RangeNotSatisfiableError
+from courtroom_api.errors import PreconditionFailedError, RangeNotSatisfiableError
 
 CHUNK_BYTES = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")  # longer numbers: ignored (Python's int() refuses 4300+ digits)
+_ETAG = re.compile(r'(W/)?"([^"]*)"')
+
+
+@dataclass(frozen=True, slots=True)
+class RangeRequest:
+    """A request's ``Range`` header and the validators it is conditional on (RFC 9110 §13.1.1, §13.1.5)."""
+
+    range: str | None = None
+    if_range: str | None = None
+    if_match: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +67,22 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     return ByteRange(start, end)
 
 
+def _strong_match(header: str, etag: str | None) -> bool:
+    """Whether an ``If-Match``/``If-Range`` list names ``etag`` (strong comparison: weak tags never match)."""
+    return etag is not None and any(not weak and tag == etag for weak, tag in _ETAG.findall(header))
+
+
+def _wanted_range(asked: RangeRequest, size: int, etag: str | None) -> ByteRange | None:
+    """The range to send, after the request's preconditions; None for the whole file."""
+    if asked.if_match is not None and asked.if_match.strip() != "*" and not _strong_match(asked.if_match, etag):
+        raise PreconditionFailedError("the file has changed since that ETag (If-Match): fetch it again")
+    # If-Range is evaluated before Range: a stale validator (an old ETag, or a date, since no
+    # Last-Modified is sent) means the client's bytes are of another file, so it gets the whole one
+    if asked.range and asked.if_range is not None and not _strong_match(asked.if_range, etag):
+        return None
+    return parse_range(asked.range, size)
+
+
 def _iter_file(path: Path, start: int, length: int) -> Iterator[bytes]:
     with path.open("rb") as f:
         f.seek(start)
@@ -65,9 +96,10 @@ def _iter_file(path: Path, start: int, length: int) -> Iterator[bytes]:
 
 
 def file_response(
-    path: Path, *, media_type: str, range_header: str | None, filename: str | None = None, etag: str | None = None
+    path: Path, *, media_type: str, asked: RangeRequest, filename: str | None = None, etag: str | None = None
 ) -> Response:
-    """200 with the whole file or 206 with the asked range; streamed in chunks."""
+    """200 with the whole file or 206 with the asked range (if the request's If-Range still names
+    ``etag``); 412 if its If-Match does not; streamed in chunks."""
     size = path.stat().st_size
     headers = {"Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff"}  # served as what it was checked to be
     if etag:
@@ -76,7 +108,7 @@ def file_response(
         from urllib.parse import quote
 
         headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
-    byte_range = parse_range(range_header, size)
+    byte_range = _wanted_range(asked, size, etag)
     if byte_range is None:
         headers["Content-Length"] = str(size)
         return StreamingResponse(_iter_file(path, 0, size), media_type=media_type, headers=headers)

@@ -12,7 +12,15 @@ from sqlalchemy.exc import IntegrityError
 from courtroom_api.access import audit, load_case, load_evidence
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.blobstore import blob_path, file_chunks
-from courtroom_api.deps import CurrentUser, IdPath, MediaUser, ServicesDep, SessionDep, SmallPath
+from courtroom_api.deps import (
+    CurrentUser,
+    IdPath,
+    MediaUser,
+    RangeHeaders,
+    ServicesDep,
+    SessionDep,
+    SmallPath,
+)
 from courtroom_api.errors import (
     ConflictError,
     PermissionDeniedError,
@@ -181,15 +189,16 @@ def update_evidence(evidence_id: IdPath, body: EvidenceUpdate, user: CurrentUser
 
 
 @router.get("/evidence/{evidence_id}/content", response_class=Response,
-            responses={206: {"description": "partial content"}, 416: {"description": "range not satisfiable"}})
+            responses={206: {"description": "partial content"}, 412: {"description": "If-Match names another file"},
+                       416: {"description": "range not satisfiable"}})
 def evidence_content(
     evidence_id: IdPath, user: MediaUser, session: SessionDep, services: ServicesDep,
-    range_: Annotated[str | None, Header(alias="range")] = None,
+    asked: RangeHeaders,
 ) -> Response:
     """The file itself, with HTTP Range for seeking in audio and video."""
     evidence = load_evidence(session, user, evidence_id)
     path = blob_path(services.blobs, evidence.blob_sha256)
-    return file_response(path, media_type=evidence.mime_type, range_header=range_, etag=evidence.blob_sha256,
+    return file_response(path, media_type=evidence.mime_type, asked=asked, etag=evidence.blob_sha256,
                          filename=f"{evidence.exhibit_number}-{evidence.title}")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
@@ -20,7 +20,7 @@ from courtroom_api.access import get_or_404, load_hearing, require_hearing
 from courtroom_api.auth.media import issue_media_token, with_media_token
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.blobstore import blob_path
-from courtroom_api.deps import CurrentUser, IdPath, MediaUser, ServicesDep, SessionDep
+from courtroom_api.deps import CurrentUser, IdPath, MediaUser, RangeHeaders, ServicesDep, SessionDep
 from courtroom_api.errors import ConflictError, NotFoundError
 from courtroom_api.ranges import file_response
 from courtroom_api.schemas import RecordingPublic
@@ -29,7 +29,8 @@ from courtroom_api.services import Services
 router = APIRouter(prefix="/api", tags=["recordings"])
 MIXDOWN = "mixdown"
 RANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    206: {"description": "partial content"}, 416: {"description": "range not satisfiable"},
+    206: {"description": "partial content (If-Range, if given, names this file)"},
+    412: {"description": "If-Match names another version of the file"}, 416: {"description": "range not satisfiable"},
 }
 
 
@@ -67,7 +68,7 @@ def list_recordings(hearing_id: IdPath, user: CurrentUser, session: SessionDep) 
 @router.get("/recordings/{recording_id}/audio", response_class=Response, responses=RANGE_RESPONSES)
 def recording_audio(
     recording_id: IdPath, user: MediaUser, session: SessionDep, services: ServicesDep,
-    range_: Annotated[str | None, Header(alias="range")] = None,
+    asked: RangeHeaders,
 ) -> Response:
     """The finalized multi-channel recording (FLAC), seekable with Range."""
     recording = _recording(session, user, recording_id)
@@ -75,14 +76,14 @@ def recording_audio(
         _require_finalized(recording)
         raise NotFoundError(f"recording {recording_id} held no audio")
     path, etag = _served(session, services, user, recording, recording.blob_sha256, "audio/flac")
-    return file_response(path, media_type="audio/flac", range_header=range_, etag=etag,
+    return file_response(path, media_type="audio/flac", asked=asked, etag=etag,
                          filename=f"hearing-{recording.hearing_id}-recording-{recording_id}.flac")
 
 
 @router.get("/recordings/{recording_id}/tracks/{seat}", response_class=Response, responses=RANGE_RESPONSES)
 def recording_track(
     recording_id: IdPath, seat: str, user: MediaUser, session: SessionDep, services: ServicesDep,
-    range_: Annotated[str | None, Header(alias="range")] = None,
+    asked: RangeHeaders,
 ) -> Response:
     """One seat's track, or ``mixdown`` for the listening mix, seekable with Range."""
     recording = _recording(session, user, recording_id)
@@ -92,7 +93,7 @@ def recording_track(
         raise NotFoundError(f"recording {recording_id} has no track for seat {seat!r}")
     mime = _mime(entry, "audio/ogg")
     path, etag = _served(session, services, user, recording, entry["track_sha256"], mime)
-    return file_response(path, media_type=mime, range_header=range_, etag=etag,
+    return file_response(path, media_type=mime, asked=asked, etag=etag,
                          filename=f"hearing-{recording.hearing_id}-{seat}{sealed_audio.SUFFIX.get(mime, '')}")
 
 
@@ -109,9 +110,9 @@ def _served(session, services: Services, user: Principal, recording, sha256: str
 @router.get("/recordings/{recording_id}/mixdown", response_class=Response, responses=RANGE_RESPONSES)
 def recording_mixdown(
     recording_id: IdPath, user: MediaUser, session: SessionDep, services: ServicesDep,
-    range_: Annotated[str | None, Header(alias="range")] = None,
+    asked: RangeHeaders,
 ) -> Response:
-    return recording_track(recording_id, MIXDOWN, user, session, services, range_)
+    return recording_track(recording_id, MIXDOWN, user, session, services, asked)
 
 
 @router.get("/hearings/{hearing_id}/play", response_class=RedirectResponse, status_code=307,

@@ -78,3 +78,16 @@ def test_only_file_endpoints_get_links(world, path) -> None:
 
 def test_link_needs_login(world) -> None:
     assert world.client.post("/api/auth/media-links", json={"path": "/api/evidence/1/content"}).status_code == 401
+
+
+def test_if_range_gives_the_range_only_of_the_same_file(world, wav) -> None:
+    evidence_id, data = wav
+    url = _link(world, "party", f"/api/evidence/{evidence_id}/content")
+    etag = world.client.get(url, headers={"Range": "bytes=0-9"}).headers["etag"]
+    same = world.client.get(url, headers={"Range": "bytes=100-199", "If-Range": etag})
+    assert same.status_code == 206 and same.content == data[100:200]
+    for stale in ('"0123abcd"', "Wed, 21 Oct 2015 07:28:00 GMT"):  # another ETag; a date (no Last-Modified is sent)
+        whole = world.client.get(url, headers={"Range": "bytes=100-199", "If-Range": stale})
+        assert whole.status_code == 200 and whole.content == data
+    assert world.client.get(url, headers={"If-Match": '"0123abcd"'}).status_code == 412
+    assert world.client.get(url, headers={"If-Match": f'"x", {etag}'}).content == data

@@ -111,3 +111,26 @@ def test_a_seal_makes_the_silent_copies_ahead_and_a_new_seal_replaces_them(world
         time.sleep(0.1)
     now = _copies(world, files)
     assert len(now) == 3 and not now & made  # the copies for the earlier seals are gone
+
+
+def test_a_listener_resuming_after_a_new_seal_gets_the_whole_new_copy_not_bytes_of_another(world) -> None:
+    c = world.client
+    _, second, recording, _ = _recorded_hearing(world)
+    first = second - 1
+    path = f"/api/recordings/{recording}/audio"
+    party = world.auth("party")
+    assert c.post(f"/api/segments/{second}/seal", json={"reason": "隐私"}, headers=world.auth("judge")).status_code == 200
+    start = c.get(path, headers={**party, "Range": "bytes=0-999"})
+    assert start.status_code == 206
+    old = start.headers["etag"]
+    again = c.get(path, headers={**party, "Range": "bytes=1000-1999", "If-Range": old})  # nothing changed: the range
+    assert again.status_code == 206 and again.headers["etag"] == old
+    assert c.post(f"/api/segments/{first}/seal", json={"reason": "隐私"}, headers=world.auth("judge")).status_code == 200
+    resumed = c.get(path, headers={**party, "Range": "bytes=1000-1999", "If-Range": old})
+    assert resumed.status_code == 200 and resumed.headers["etag"] != old  # the whole new copy, silent at both lines
+    audio, _ = sf.read(io.BytesIO(resumed.content), dtype="float32", always_2d=True)
+    assert _rms(audio, 0.0, 5.5) < 0.003 and _rms(audio, 6.2, 9.5) > 0.15
+    assert c.get(path, headers={**party, "If-Match": old}).status_code == 412
+    current = resumed.headers["etag"]
+    assert c.get(path, headers={**party, "Range": "bytes=0-9", "If-Match": current}).content == resumed.content[:10]
+    assert c.get(path, headers={**party, "Range": "bytes=0-9", "If-Range": f"W/{current}"}).status_code == 200  # weak: no
