@@ -59,24 +59,49 @@ def spans_key(spans: Sequence[tuple[float, float]]) -> str:
 def silenced_copy(source: Path, spans: Sequence[tuple[float, float]], cache_dir: Path, sha256: str,
                   suffix: str) -> Path:
     """``source`` (FLAC, Opus, any format libsndfile writes) with ``spans`` silenced, cached under
-    ``cache_dir``; streamed in blocks (a day's six-channel recording is gigabytes)."""
+    ``cache_dir``; streamed in blocks (a day's six-channel recording is gigabytes). Made once: callers
+    asking for it while another thread makes it wait for that one."""
     target = cache_dir / sha256[:2] / sha256 / f"sealed-{spans_key(spans)}{suffix}"
-    if target.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=suffix)
-    os.close(fd)
-    try:
-        _silence(source, spans, Path(tmp))
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    while not _made(source, spans, target):  # (the thread that was making it failed: try here)
+        pass
     for old in target.parent.glob("sealed-*"):  # copies for seals since changed
         with contextlib.suppress(OSError):
             if old != target and time.time() - old.stat().st_mtime > STALE_S:
                 old.unlink()
     return target
+
+
+_making: dict[Path, threading.Event] = {}  # copies being made → set once their maker is done (made or not)
+_making_lock = threading.Lock()
+
+
+def _made(source: Path, spans: Sequence[tuple[float, float]], target: Path) -> bool:
+    """Whether ``target`` exists: made here, or waited for if another thread is making it (False if that
+    one failed). Two listeners, or a listener and the job after a seal, must not both encode a day's file."""
+    if target.exists():
+        return True
+    with _making_lock:
+        other = _making.get(target)
+        if other is None:
+            done = _making[target] = threading.Event()
+    if other is not None:
+        other.wait()
+        return target.exists()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix)
+        os.close(fd)
+        try:
+            _silence(source, spans, Path(tmp))
+            os.replace(tmp, target)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        return True
+    finally:
+        with _making_lock:
+            del _making[target]
+        done.set()
 
 
 def copy_for(services: Any, sha256: str, mime: str, spans: Sequence[tuple[float, float]]) -> Path:

@@ -4,6 +4,7 @@ where they were said (the multi-channel file, seat tracks and the Opus mixdown);
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import soundfile as sf
@@ -134,3 +135,39 @@ def test_a_listener_resuming_after_a_new_seal_gets_the_whole_new_copy_not_bytes_
     current = resumed.headers["etag"]
     assert c.get(path, headers={**party, "Range": "bytes=0-9", "If-Match": current}).content == resumed.content[:10]
     assert c.get(path, headers={**party, "Range": "bytes=0-9", "If-Range": f"W/{current}"}).status_code == 200  # weak: no
+
+
+def test_listeners_asking_for_a_copy_being_made_wait_for_it_instead_of_making_it_again(tmp_path) -> None:
+    import os
+    import threading
+    import time
+
+    from courtroom_api.sealed_audio import silenced_copy
+
+    source = tmp_path / "mixdown.ogg"
+    sf.write(source, _tone(15, 1), RATE, format="OGG", subtype="OPUS")  # re-encoded: ~0.5 s of work
+    cache, sha = tmp_path / "cache", "ab" * 32
+    made: dict[str, tuple[str, int]] = {}
+
+    def listen(name: str) -> None:
+        path = silenced_copy(source, [(3.0, 5.5)], cache, sha, ".ogg")
+        made[name] = (str(path), os.stat(path).st_ino)
+
+    first = threading.Thread(target=listen, args=("first",))
+    first.start()
+    folder = cache / sha[:2] / sha
+    deadline = time.monotonic() + 30
+    while not (folder.exists() and any(folder.glob(".sealed-*"))) and time.monotonic() < deadline:
+        time.sleep(0.005)  # the first listener's copy is being written
+    others = [threading.Thread(target=listen, args=(name,)) for name in ("second", "third")]
+    for thread in others:
+        thread.start()
+    busiest = 0
+    while first.is_alive() or any(t.is_alive() for t in others):
+        busiest = max(busiest, len(list(folder.glob(".sealed-*"))))
+        time.sleep(0.005)
+    assert busiest == 1  # one copy written at a time, not three
+    assert len({made[name] for name in ("first", "second", "third")}) == 1  # all got the first one's file
+    assert [p.name for p in folder.iterdir()] == [Path(made["first"][0]).name]
+    audio, _ = sf.read(made["first"][0], dtype="float32", always_2d=True)
+    assert _rms(audio, 3.0, 5.5) < 0.003 and _rms(audio, 6.2, 14.5) > 0.15
