@@ -5,8 +5,10 @@ the live stream; its audio is the same words. So for them every recording file o
 multi-channel file, each seat's track, the mixdown) is served as a copy with the sealed lines' time
 spans (padded for word-timing error) silenced, made once per set of spans and cached beside the
 evidence renditions; the bench gets the original. The original blob is never touched. A seal starts
-making the hearing's copies in the background (a day's recording takes a minute), so that the first
-listener does not wait; copies for seals since changed are removed after a while.
+making the hearing's copies in the background (a day's recording takes minutes), so that the first
+listener does not wait: one job a hearing, always for its newest seals (seals while it runs stop its
+copies and are made in one run after it), which then removes the copies for earlier seals once no
+response can still be reading them.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 PAD_S = 0.3  # word times are ±0.1-0.2 s; a sealed name must not leak at a span's edge
 BLOCK_FRAMES = 1 << 16
 SUFFIX = {"audio/flac": ".flac", "audio/ogg": ".ogg"}  # a recording file's MIME type → its copy's name
-STALE_S = 600.0  # a copy for earlier seals is removed this long after it was made (a listener may be on it)
+STALE_S = 600.0  # a copy for earlier seals is removed this long after it was superseded (a listener may be on it)
 
 
 def sealed_spans(session: Session, hearing_id: int) -> list[tuple[float, float]]:
@@ -56,28 +58,28 @@ def spans_key(spans: Sequence[tuple[float, float]]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def silenced_copy(source: Path, spans: Sequence[tuple[float, float]], cache_dir: Path, sha256: str,
-                  suffix: str) -> Path:
-    """``source`` (FLAC, Opus, any format libsndfile writes) with ``spans`` silenced, cached under
-    ``cache_dir``; streamed in blocks (a day's six-channel recording is gigabytes). Made once: callers
-    asking for it while another thread makes it wait for that one."""
-    target = cache_dir / sha256[:2] / sha256 / f"sealed-{spans_key(spans)}{suffix}"
-    while not _made(source, spans, target):  # (the thread that was making it failed: try here)
+def silenced_copy(source: Path, spans: Sequence[tuple[float, float]], target: Path) -> Path:
+    """``source`` (FLAC, Opus, any format libsndfile writes) with ``spans`` silenced, cached as ``target``;
+    streamed in blocks (a day's six-channel recording is gigabytes). Made once: callers asking for it
+    while another thread makes it wait for that one."""
+    while not _made(source, spans, target, None):  # (the thread that was making it failed: try here)
         pass
-    for old in target.parent.glob("sealed-*"):  # copies for seals since changed
-        with contextlib.suppress(OSError):
-            if old != target and time.time() - old.stat().st_mtime > STALE_S:
-                old.unlink()
     return target
+
+
+def _target(services: Any, hearing_id: int, sha256: str, mime: str, spans: Sequence[tuple[float, float]]) -> Path:
+    # named by hearing too: two hearings may share a byte-identical file, and each job removes only its own
+    return copy_dir(services) / sha256[:2] / sha256 / f"sealed-h{hearing_id}-{spans_key(spans)}{SUFFIX.get(mime, '')}"
 
 
 _making: dict[Path, threading.Event] = {}  # copies being made → set once their maker is done (made or not)
 _making_lock = threading.Lock()
 
 
-def _made(source: Path, spans: Sequence[tuple[float, float]], target: Path) -> bool:
+def _made(source: Path, spans: Sequence[tuple[float, float]], target: Path, stop: threading.Event | None) -> bool:
     """Whether ``target`` exists: made here, or waited for if another thread is making it (False if that
-    one failed). Two listeners, or a listener and the job after a seal, must not both encode a day's file."""
+    one failed or was stopped, or ``stop`` was set). Two listeners, or a listener and the job after a
+    seal, must not both encode a day's file."""
     if target.exists():
         return True
     with _making_lock:
@@ -92,7 +94,8 @@ def _made(source: Path, spans: Sequence[tuple[float, float]], target: Path) -> b
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix)
         os.close(fd)
         try:
-            _silence(source, spans, Path(tmp))
+            if not _silence(source, spans, Path(tmp), stop):
+                return False
             os.replace(tmp, target)
         finally:
             with contextlib.suppress(OSError):
@@ -104,11 +107,11 @@ def _made(source: Path, spans: Sequence[tuple[float, float]], target: Path) -> b
         done.set()
 
 
-def copy_for(services: Any, sha256: str, mime: str, spans: Sequence[tuple[float, float]]) -> Path:
-    """The silenced copy of the recording file ``sha256`` (of type ``mime``) for ``spans``, made if need be."""
+def copy_for(services: Any, hearing_id: int, sha256: str, mime: str, spans: Sequence[tuple[float, float]]) -> Path:
+    """The silenced copy of the hearing's recording file ``sha256`` (of type ``mime``) for ``spans``, made if need be."""
     from courtroom_api.blobstore import blob_path
 
-    return silenced_copy(blob_path(services.blobs, sha256), spans, copy_dir(services), sha256, SUFFIX.get(mime, ""))
+    return silenced_copy(blob_path(services.blobs, sha256), spans, _target(services, hearing_id, sha256, mime, spans))
 
 
 def copy_dir(services: Any) -> Path:
@@ -122,35 +125,114 @@ def recording_files(recording: Any) -> list[tuple[str, str]]:
                     for e in recording.channel_layout or [] if e.get("track_sha256")]
 
 
-def prepare(services: Any, hearing_id: int) -> int:
-    """Make the silenced copies of the hearing's recordings for its current seals; how many were made."""
+def _hearing_files(services: Any, hearing_id: int) -> tuple[list[tuple[float, float]], list[tuple[str, str]]]:
+    """The hearing's sealed spans now, and (sha256, MIME type) of its recordings' files."""
     from models import Recording
 
     with services.sessions() as session:
         spans = sealed_spans(session, hearing_id)
         recordings = session.scalars(select(Recording).where(Recording.hearing_id == hearing_id)).all()
-        files = [f for r in recordings for f in recording_files(r)]
-    if not spans:
-        return 0
+        return spans, [f for r in recordings for f in recording_files(r)]
+
+
+def _make_all(services: Any, hearing_id: int, spans: Sequence[tuple[float, float]], files: Sequence[tuple[str, str]],
+              stop: threading.Event | None) -> int:
+    from courtroom_api.blobstore import blob_path
+
+    made = 0
     for sha256, mime in files:
-        copy_for(services, sha256, mime, spans)
-    return len(files)
+        target = _target(services, hearing_id, sha256, mime, spans)
+        if (stop is not None and stop.is_set()) or not _made(blob_path(services.blobs, sha256), spans, target, stop):
+            break
+        made += 1
+    return made
+
+
+def prepare(services: Any, hearing_id: int) -> int:
+    """Make the silenced copies of the hearing's recordings for its current seals; how many were made."""
+    spans, files = _hearing_files(services, hearing_id)
+    return _make_all(services, hearing_id, spans, files, None) if spans else 0
+
+
+class _Job:
+    """A hearing's background job: ``again`` is set by a seal made since its run read the seals."""
+
+    def __init__(self) -> None:
+        self.again = threading.Event()
+        self.thread: threading.Thread | None = None
+
+
+_jobs: dict[tuple[Path, int], _Job] = {}  # (copy folder, hearing) → its job while it runs or waits to sweep
+_jobs_lock = threading.Lock()
 
 
 def prepare_in_background(services: Any, hearing_id: int) -> threading.Thread:
-    """``prepare`` in a worker thread (after a seal); a failure is logged, and the copy is then made on request."""
-    def run() -> None:
+    """After a seal: the hearing's copies for its newest seals, in its one worker thread. A seal while
+    that runs stops the copies it is making and has them made for the seals then (one run for many
+    seals); a failure is logged, and the copy is then made on request."""
+    key = (copy_dir(services), hearing_id)
+    with _jobs_lock:
+        job = _jobs.get(key)
+        if job is not None and job.thread is not None:
+            job.again.set()
+            return job.thread
+        job = _jobs[key] = _Job()
+        job.thread = threading.Thread(target=_run_job, args=(services, hearing_id, key, job),
+                                      name=f"sealed-audio-{hearing_id}", daemon=True)
+    job.thread.start()
+    return job.thread
+
+
+def _run_job(services: Any, hearing_id: int, key: tuple[Path, int], job: _Job) -> None:
+    superseded_at: dict[Path, float] = {}  # copies for earlier seals → when this job found them so
+    while True:
+        job.again.clear()
+        wait_s: float | None = None  # until the next superseded copy may go; None: none left
         try:
-            prepare(services, hearing_id)
+            spans, files = _hearing_files(services, hearing_id)
+        except Exception:  # (the database) what is sealed is not known, so neither is what to remove
+            log.exception("hearing %s's seals could not be read to make its silenced copies", hearing_id)
+            spans, files = [], []
+        try:
+            if spans:
+                _make_all(services, hearing_id, spans, files, job.again)
         except Exception:
             log.exception("silenced copies of hearing %s's recordings could not be made ahead", hearing_id)
+        if files and not job.again.is_set():
+            current = f"sealed-h{hearing_id}-{spans_key(spans)}" if spans else None
+            folders = [copy_dir(services) / sha[:2] / sha for sha, _ in files]
+            wait_s = _remove_superseded(folders, hearing_id, current, superseded_at)
+        with _jobs_lock:
+            if not job.again.is_set() and wait_s is None:
+                del _jobs[key]
+                return
+        job.again.wait(wait_s)  # a new seal, or the next superseded copy's time
 
-    thread = threading.Thread(target=run, name=f"sealed-audio-{hearing_id}", daemon=True)
-    thread.start()
-    return thread
+
+def _remove_superseded(folders: Sequence[Path], hearing_id: int, current: str | None,
+                       superseded_at: dict[Path, float]) -> float | None:
+    """Remove the hearing's copies in ``folders`` not named ``current`` that were superseded ``STALE_S``
+    ago (a response that started on one may still be reading it), and any of the earlier naming without
+    a hearing; seconds until the next is due, None if none."""
+    now = time.monotonic()
+    left: dict[Path, float] = {}
+    for folder in folders:
+        for copy in folder.glob("sealed-*"):
+            if copy.stem == current or (copy.name.startswith("sealed-h") and not copy.name.startswith(f"sealed-h{hearing_id}-")):
+                continue
+            since = superseded_at.get(copy, now)
+            if now - since >= STALE_S:
+                with contextlib.suppress(FileNotFoundError):
+                    copy.unlink()
+            else:
+                left[copy] = since
+    superseded_at.clear()
+    superseded_at.update(left)
+    return min(since + STALE_S - now for since in left.values()) if left else None
 
 
-def _silence(source: Path, spans: Sequence[tuple[float, float]], out_path: Path) -> None:
+def _silence(source: Path, spans: Sequence[tuple[float, float]], out_path: Path, stop: threading.Event | None) -> bool:
+    """Write ``source`` with ``spans`` silenced to ``out_path``; False if ``stop`` was set meanwhile."""
     import soundfile as sf
 
     with sf.SoundFile(source) as src:
@@ -162,6 +244,8 @@ def _silence(source: Path, spans: Sequence[tuple[float, float]], out_path: Path)
                           subtype=src.subtype) as out:
             first = 0
             while True:
+                if stop is not None and stop.is_set():
+                    return False
                 block = src.read(BLOCK_FRAMES, dtype=dtype, always_2d=True)
                 if not len(block):
                     break
@@ -171,3 +255,4 @@ def _silence(source: Path, spans: Sequence[tuple[float, float]], out_path: Path)
                         block[max(a, first) - first : min(b, last) - first] = 0
                 out.write(np.ascontiguousarray(block))
                 first = last
+    return True

@@ -104,7 +104,7 @@ def _served(session, services: Services, user: Principal, recording, sha256: str
     spans = [] if user.may_see_sealed else sealed_audio.sealed_spans(session, recording.hearing_id)
     if not spans:
         return blob_path(services.blobs, sha256), sha256
-    return sealed_audio.copy_for(services, sha256, mime, spans), f"{sha256}-sealed-{sealed_audio.spans_key(spans)}"
+    return sealed_audio.copy_for(services, recording.hearing_id, sha256, mime, spans), f"{sha256}-sealed-{sealed_audio.spans_key(spans)}"
 
 
 @router.get("/recordings/{recording_id}/mixdown", response_class=Response, responses=RANGE_RESPONSES)

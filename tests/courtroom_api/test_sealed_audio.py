@@ -24,14 +24,14 @@ def _encoded(audio: np.ndarray, fmt: str, subtype: str) -> bytes:
     return out.getvalue()
 
 
-def _recorded_hearing(world) -> tuple[int, int, int, dict[str, bytes]]:
-    """A hearing with lines at 0-2.5 s and 3.0-5.5 s and a finalized 10 s recording of a steady tone."""
+def _recorded_hearing(world, seconds: float = 10.0) -> tuple[int, int, int, dict[str, bytes]]:
+    """A hearing with lines at 0-2.5 s and 3.0-5.5 s and a finalized recording of a steady tone."""
     from models import Recording
     from models.db import make_engine, session_factory
 
     hid, (first, second) = _new_hearing_with_segments(world)
-    files = {"recording": _encoded(_tone(10, 4), "FLAC", "PCM_24"), "plaintiff": _encoded(_tone(10, 1), "FLAC", "PCM_16"),
-             "mixdown": _encoded(_tone(10, 1), "OGG", "OPUS")}
+    files = {"recording": _encoded(_tone(seconds, 4), "FLAC", "PCM_24"),
+             "plaintiff": _encoded(_tone(seconds, 1), "FLAC", "PCM_16"), "mixdown": _encoded(_tone(seconds, 1), "OGG", "OPUS")}
     blobs = world.client.app.state.services.blobs
     sha = {name: blobs.put_stream([data]).sha256 for name, data in files.items()}
     layout = [{"channel": 2, "seat": "plaintiff", "role": "plaintiff", "track_sha256": sha["plaintiff"],
@@ -40,7 +40,7 @@ def _recorded_hearing(world) -> tuple[int, int, int, dict[str, bytes]]:
     engine = make_engine(str(world.client.app.state.services.engine.url.render_as_string(hide_password=False)))
     with session_factory(engine)() as s:
         row = Recording(hearing_id=hid, sample_rate=RATE, channel_count=4, channel_layout=layout,
-                        blob_sha256=sha["recording"], duration_s=10.0)
+                        blob_sha256=sha["recording"], duration_s=seconds)
         s.add(row)
         s.commit()
         recording = row.id
@@ -81,14 +81,15 @@ def test_a_sealed_line_is_silent_in_every_recording_file_for_those_who_may_not_s
     assert c.get(paths["recording"], headers=world.auth("party")).content == files["recording"]
 
 
-def _copies(world, files: dict[str, bytes]) -> set[str]:
+def _copies(world, files: dict[str, bytes], hid: int) -> set[str]:
+    """The hearing's silenced copies on disk."""
     import hashlib
 
     from courtroom_api.sealed_audio import copy_dir
 
     root = copy_dir(world.client.app.state.services)
     shas = {hashlib.sha256(data).hexdigest() for data in files.values()}
-    return {str(p) for sha in shas if (root / sha[:2] / sha).exists() for p in (root / sha[:2] / sha).glob("sealed-*")}
+    return {str(p) for sha in shas if (root / sha[:2] / sha).exists() for p in (root / sha[:2] / sha).glob(f"sealed-h{hid}-*")}
 
 
 def test_a_seal_makes_the_silent_copies_ahead_and_a_new_seal_replaces_them(world, monkeypatch) -> None:
@@ -97,20 +98,20 @@ def test_a_seal_makes_the_silent_copies_ahead_and_a_new_seal_replaces_them(world
     from courtroom_api import sealed_audio
 
     c = world.client
-    _, second, _, files = _recorded_hearing(world)
+    hid, second, _, files = _recorded_hearing(world)
     first = second - 1  # (the hearing's other line, 0-2.5 s)
     assert c.post(f"/api/segments/{second}/seal", json={"reason": "隐私"}, headers=world.auth("judge")).status_code == 200
     deadline = time.monotonic() + 30
-    while len(_copies(world, files)) < 3 and time.monotonic() < deadline:  # made in the background, not on request
+    while len(_copies(world, files, hid)) < 3 and time.monotonic() < deadline:  # made in the background, not on request
         time.sleep(0.1)
-    made = _copies(world, files)
+    made = _copies(world, files, hid)
     assert len(made) == 3
     monkeypatch.setattr(sealed_audio, "STALE_S", 0.0)
     assert c.post(f"/api/segments/{first}/seal", json={"reason": "隐私"}, headers=world.auth("judge")).status_code == 200
     deadline = time.monotonic() + 30
-    while (_copies(world, files) & made or len(_copies(world, files)) < 3) and time.monotonic() < deadline:
+    while (_copies(world, files, hid) & made or len(_copies(world, files, hid)) < 3) and time.monotonic() < deadline:
         time.sleep(0.1)
-    now = _copies(world, files)
+    now = _copies(world, files, hid)
     assert len(now) == 3 and not now & made  # the copies for the earlier seals are gone
 
 
@@ -150,7 +151,7 @@ def test_listeners_asking_for_a_copy_being_made_wait_for_it_instead_of_making_it
     made: dict[str, tuple[str, int]] = {}
 
     def listen(name: str) -> None:
-        path = silenced_copy(source, [(3.0, 5.5)], cache, sha, ".ogg")
+        path = silenced_copy(source, [(3.0, 5.5)], cache / sha[:2] / sha / "sealed-h1-x.ogg")
         made[name] = (str(path), os.stat(path).st_ino)
 
     first = threading.Thread(target=listen, args=("first",))
@@ -171,3 +172,75 @@ def test_listeners_asking_for_a_copy_being_made_wait_for_it_instead_of_making_it
     assert [p.name for p in folder.iterdir()] == [Path(made["first"][0]).name]
     audio, _ = sf.read(made["first"][0], dtype="float32", always_2d=True)
     assert _rms(audio, 3.0, 5.5) < 0.003 and _rms(audio, 6.2, 14.5) > 0.15
+
+
+def _settled(world, files: dict[str, bytes], hid: int, want: int) -> set[str]:
+    """The copies on disk once the background job has left ``want`` of them and is writing none."""
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        now = _copies(world, files, hid)
+        if len(now) == want and not _writing(world, files, hid):
+            return now
+        time.sleep(0.05)
+    return _copies(world, files, hid)
+
+
+def _writing(world, files: dict[str, bytes], hid: int) -> int:
+    """How many of the hearing's copies are being written now (their temporary files)."""
+    import hashlib
+
+    from courtroom_api.sealed_audio import copy_dir
+
+    root = copy_dir(world.client.app.state.services)
+    folders = [root / sha[:2] / sha for sha in (hashlib.sha256(data).hexdigest() for data in files.values())]
+    return sum(1 for folder in folders if folder.exists() for _ in folder.glob(f".sealed-h{hid}-*"))
+
+
+def test_seals_in_quick_succession_make_one_copy_at_a_time_and_only_the_newest_set_stays(world, monkeypatch) -> None:
+    import threading
+
+    from courtroom_api import sealed_audio
+
+    c = world.client
+    hid, second, recording, files = _recorded_hearing(world, seconds=40.0)  # the mixdown's copy takes a second or so
+    first = second - 1
+    monkeypatch.setattr(sealed_audio, "STALE_S", 0.0)
+    busiest, watching = 0, True
+
+    def watch() -> None:
+        nonlocal busiest
+        while watching:
+            busiest = max(busiest, _writing(world, files, hid))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:  # a clerk reviewing the hearing: sealed, sealed, one unsealed again, ...
+        for line, sealed in ((first, True), (second, True), (first, False), (second, False), (first, True)):
+            r = c.post(f"/api/segments/{line}/seal", json={"sealed": sealed, "reason": "复核"}, headers=world.auth("judge"))
+            assert r.status_code == 200
+        left = _settled(world, files, hid, 3)
+    finally:
+        watching = False
+        watcher.join()
+    assert busiest == 1  # one job for the hearing, not one a seal all encoding at once
+    assert len(left) == 3 and len({Path(p).stem for p in left}) == 1  # the newest seals' copies, no others
+    heard, _ = sf.read(io.BytesIO(c.get(f"/api/recordings/{recording}/mixdown", headers=world.auth("party")).content),
+                       dtype="float32", always_2d=True)
+    assert _rms(heard, 0.5, 2.5) < 0.003 and _rms(heard, 3.2, 5.5) > 0.15  # silent where the first line is, only
+    assert _settled(world, files, hid, 3) == left  # (served from the copy the job made)
+
+
+def test_copies_are_removed_after_the_grace_period_when_every_line_is_unsealed_again(world, monkeypatch) -> None:
+    from courtroom_api import sealed_audio
+
+    c = world.client
+    hid, second, _, files = _recorded_hearing(world)
+    assert c.post(f"/api/segments/{second}/seal", json={"reason": "隐私"}, headers=world.auth("judge")).status_code == 200
+    assert len(_settled(world, files, hid, 3)) == 3
+    monkeypatch.setattr(sealed_audio, "STALE_S", 2.0)
+    assert c.post(f"/api/segments/{second}/seal", json={"sealed": False, "reason": "公开"},
+                  headers=world.auth("judge")).status_code == 200
+    assert len(_copies(world, files, hid)) == 3  # not at once: a party's download may still be reading one
+    assert _settled(world, files, hid, 0) == set()  # but then, though no seal is left to make new ones
