@@ -4,6 +4,11 @@ The PortAudio callback runs on PortAudio's thread and only copies the block and 
 event loop (``loop.call_soon_threadsafe``). The queue between them is bounded: when it is full the
 block is dropped, counted, and reported as an ``overflow`` event; the sample counter still
 advances, so the recorder sees the hole and records it as a gap. Nothing is dropped silently.
+
+Audio the device itself lost (PortAudio's ``input overflow``: the driver's buffer overran before the
+callback ran) never reaches the callback, so counting delivered frames would shorten the timeline:
+:class:`OverflowClock` measures how much time the overflow took from the stream's clock and the
+sample counter skips it, so it too becomes a gap of the right length.
 """
 
 from __future__ import annotations
@@ -23,6 +28,28 @@ log = logging.getLogger(__name__)
 
 EventSink = Callable[[CaptureEvent], None]
 _END = object()
+
+
+class OverflowClock:
+    """Frames a device lost before a block flagged ``input overflow``, from the time between blocks.
+
+    Each callback gives the block's capture time (PortAudio's ``inputBufferAdcTime``; the wall clock
+    where the host API gives none) and its frame count. Between two blocks the time should be the earlier
+    block's length: on an overflow, the rest is what the device dropped. Only flagged blocks count, and
+    only from one block to the next, so the slow drift between the device's and the system's clocks
+    never turns into gaps.
+    """
+
+    def __init__(self, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self._last: tuple[float, int] | None = None  # (capture time, frames) of the previous block
+
+    def lost_before(self, at: float, frames: int, overflow: bool) -> int:
+        previous, self._last = self._last, (at, frames)
+        if not overflow or previous is None:
+            return 0
+        lost = round((at - previous[0]) * self.sample_rate) - previous[1]
+        return lost if lost > previous[1] // 2 else 0  # under half a block: the callback's jitter
 
 
 class DeviceSource:
@@ -62,12 +89,13 @@ class DeviceSource:
         if self.on_event is not None:
             self.on_event(CaptureEvent("overflow", self._next_sample / self.sample_rate, message, frames))
 
-    def _deliver(self, block: np.ndarray, first: int, wall: float, status: str) -> None:
+    def _deliver(self, block: np.ndarray, first: int, wall: float, status: str, lost: int = 0) -> None:
         # Runs on the event loop, scheduled by the PortAudio thread.
         assert self._queue is not None
         if status:
             self.device_overflows += 1
-            self._report(f"device {self.device!r} reported {status}", 0)
+            self._report(f"device {self.device!r} reported {status}"
+                         + (f": {lost} frames lost ({lost / self.sample_rate:.2f} s)" if lost else ""), lost)
         chunk = AudioChunk(block, self.sample_rate, first, wall)
         try:
             self._queue.put_nowait(chunk)
@@ -78,10 +106,16 @@ class DeviceSource:
     def _open(self, loop: asyncio.AbstractEventLoop) -> None:
         import sounddevice as sd
 
-        def callback(indata: np.ndarray, frames: int, _t: Any, status: Any) -> None:
+        clock = OverflowClock(self.sample_rate)
+
+        def callback(indata: np.ndarray, frames: int, t: Any, status: Any) -> None:
+            wall = time.time()
+            at = float(getattr(t, "inputBufferAdcTime", 0.0) or 0.0) or wall  # 0: the host API gives none
+            lost = clock.lost_before(at, frames, bool(getattr(status, "input_overflow", False)))
+            self._next_sample += lost  # the recorder sees the hole and records it as a gap
             first = self._next_sample
             self._next_sample += frames
-            loop.call_soon_threadsafe(self._deliver, indata.copy(), first, time.time(), str(status) if status else "")
+            loop.call_soon_threadsafe(self._deliver, indata.copy(), first, wall, str(status) if status else "", lost)
 
         def finished() -> None:
             loop.call_soon_threadsafe(self._queue.put_nowait, _END)  # type: ignore[union-attr]

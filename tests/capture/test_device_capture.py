@@ -154,3 +154,33 @@ async def test_queue_overflow_is_counted_reported_and_becomes_a_gap(pulse: Pulse
     gaps = [e for e in read_entries(tmp_path / "rec") if e["type"] == "gap"]
     assert sum(g["frames"] for g in gaps) == source.overflow_frames  # the hole is on the record
     assert verify_recording(tmp_path / "rec").ok
+
+
+def test_audio_a_device_lost_in_an_overflow_is_a_gap_of_its_length(tmp_path: Path) -> None:
+    """PortAudio's input overflow: the driver's buffer overran and 1.5 s never reached the callback. The
+    sample counter counted delivered frames only, so 6 s of a hearing became a 4.5 s timeline with no
+    gap and everything after sat 1.5 s early. The capture times between blocks give the lost frames."""
+    import time as _time
+
+    from capture.device import OverflowClock
+    from capture.types import AudioChunk
+
+    block, clock = RATE // 20, OverflowClock(RATE)
+    assert clock.lost_before(100.0, block, False) == 0
+    assert clock.lost_before(100.05, block, True) == 0  # flagged, but no time missing: nothing lost
+    assert clock.lost_before(100.1003, block, False) == 0  # jitter or drift, not flagged: never a gap
+    recorder = Recorder(tmp_path / "rec", RATE, CHANNELS, RecorderOptions(segment_seconds=1.0))
+    rng, next_sample, t = np.random.default_rng(9), 0, 200.0
+    clock = OverflowClock(RATE)
+    for k in range(120):  # 4.5 s delivered in 50 ms blocks over 6 s: blocks 40-69 lost to the overflow
+        if 40 <= k < 70:
+            t += 0.05
+            continue
+        next_sample += clock.lost_before(t, block, overflow=(k == 70))
+        recorder.write(AudioChunk((0.1 * rng.standard_normal((block, CHANNELS))).astype(np.float32), RATE,
+                                  next_sample, _time.time()))
+        next_sample += block
+        t += 0.05
+    final = recorder.finalize()
+    assert verify_recording(tmp_path / "rec").ok
+    assert final.frames == 6 * RATE and [(g.first_sample, g.frames) for g in final.gaps] == [(2 * RATE, RATE * 3 // 2)]
