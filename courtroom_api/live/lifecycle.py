@@ -36,6 +36,7 @@ class HearingRunners:
         # Stopped hearings whose recording the disk refused at the stop: their pipelines keep its audio in
         # memory and file it once the disk takes it (HearingPipeline.closing).
         self._closing: dict[int, Any] = {}
+        self._starting: set[int] = set()
         self._lock = asyncio.Lock()
 
     def get(self, hearing_id: int) -> Any:
@@ -44,6 +45,12 @@ class HearingRunners:
     def running_ids(self) -> set[int]:
         return set(self._running)
 
+    def busy_ids(self) -> set[int]:
+        """Hearings whose pipeline is starting, running, stopping or holding its recording: their held
+        finals are theirs to file (a sweep loading the same spill file meanwhile rewrote it from a stale
+        list and lost the finals the stop was still holding)."""
+        return set(self._running) | self._starting | set(self._stopping) | set(self._closing)
+
     async def start(self, hearing_id: int, plan: HearingStart, *, resumed: bool = False) -> None:
         from courtroom_api.live.pipeline import HearingPipeline
 
@@ -51,7 +58,11 @@ class HearingRunners:
             if hearing_id in self._running:
                 raise ConflictError(f"hearing {hearing_id} is already running in this server")
             pipeline = HearingPipeline(self.services, hearing_id, plan)
-            await pipeline.start(resumed=resumed)
+            self._starting.add(hearing_id)
+            try:
+                await pipeline.start(resumed=resumed)
+            finally:
+                self._starting.discard(hearing_id)
             self._running[hearing_id] = pipeline
 
     async def stop(self, hearing_id: int) -> bool:

@@ -215,6 +215,6 @@ async def refile_until_done(services: Any, every_s: float = REFILE_EVERY_S) -> N
     while True:
         await asyncio.sleep(every_s)
         try:
-            await refile_leftovers(services, services.hearings.running_ids())
+            await refile_leftovers(services, services.hearings.busy_ids())
         except Exception:  # the sweep must outlive a bad spill file or a database that is down
             log.exception("refiling held finals failed; tried again in %.0f s", every_s)

@@ -159,3 +159,34 @@ async def test_held_finals_of_a_stopped_hearing_are_filed_without_a_restart(worl
         refiler.cancel()
     assert [(seq, text) for _, seq, text in _rows(services, hid, [9401])] == [(9401, "闭庭前的一句。")]
     assert not (directory / SPILL_NAME).exists()
+
+
+async def test_the_refiler_leaves_a_stopping_hearings_held_finals_to_its_stop(world) -> None:
+    """A stop takes the pipeline off the running list, then waits up to two minutes for its last finals:
+    the sweep took the hearing for stopped, loaded its spill file and rewrote it from a stale list, and a
+    final the stop was still holding was lost. A stopping hearing's file is left alone until its stop
+    is through."""
+    import asyncio
+
+    from courtroom_api.live.unfiled import refile_until_done
+
+    services = world.client.app.state.services
+    hid = _new_hearing(world)
+    directory = services.settings.hearing_recording_dir(hid)
+    directory.mkdir(parents=True, exist_ok=True)
+    spill = directory / SPILL_NAME
+    spill.write_text(json.dumps({"seq": 9501, "values": _values("最后陈述。", 500.0)}) + "\n")
+    services.hearings._stopping[hid] = asyncio.Event()  # its stop is under way
+    refiler = asyncio.create_task(refile_until_done(services, every_s=0.05))
+    try:
+        await asyncio.sleep(0.5)
+        assert spill.is_file() and _rows(services, hid, [9501]) == []
+        services.hearings.stop_done(hid)
+        for _ in range(100):
+            if not spill.exists():
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        refiler.cancel()
+        services.hearings._stopping.pop(hid, None)
+    assert [(seq, text) for _, seq, text in _rows(services, hid, [9501])] == [(9501, "最后陈述。")]
