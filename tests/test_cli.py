@@ -1,3 +1,4 @@
+import contextlib
 import json
 import subprocess
 import sys
@@ -102,3 +103,20 @@ def test_transcribe_refuses_a_directory_or_an_unwritable_place_as_output_first(t
                          env={"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 2 and "no-model" in out.stderr  # a writable output: on to the model
     assert kept.read_text() == "earlier transcript" and sorted(p.name for p in kept.parent.iterdir()) == ["kept.txt"]
+
+
+def test_serve_takes_its_lock_on_a_full_data_disk(tmp_path, tmpfs) -> None:
+    """The server must start on a full disk (it files the recordings a full disk held back): writing its
+    pid into server.lock failed with ENOSPC and the server died with a traceback before anything else."""
+    data = tmp_path / "data"
+    tmpfs(data, "1m")
+    from courtroom_api.cli.serve import _hold_server_lock
+
+    filler = data / "filler"
+    with open(filler, "wb") as f, contextlib.suppress(OSError):
+        while True:
+            f.write(b"\0" * 65536)
+    lock = _hold_server_lock(data)
+    assert lock is not None
+    assert _hold_server_lock(data) is None  # and it is held
+    lock.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import logging
 import re
@@ -105,21 +106,21 @@ def _database_problem(url: str) -> str | None:
     return None
 
 
-def _hold_server_lock(data_dir: Path) -> IO[str] | None:
+def _hold_server_lock(data_dir: Path) -> IO[bytes] | None:
     """An exclusive lock on data_dir/server.lock for the life of the process (None: another holds it).
     The kernel drops it when the process ends, however it ends."""
     import fcntl
     import os
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(data_dir / LOCK_NAME, "a+", encoding="utf-8")  # noqa: SIM115 (held until the process ends)
+    handle = open(data_dir / LOCK_NAME, "ab+", buffering=0)  # noqa: SIM115 (held until the process ends)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
         return None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"{os.getpid()}\n")
-    handle.flush()
+    with contextlib.suppress(OSError):  # the pid is for people; on a full disk the lock alone will do
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n".encode())
     return handle
