@@ -87,6 +87,10 @@ def one_snapshot(session: Session) -> Iterator[Session]:
     if bind.dialect.name != "postgresql":
         yield session
         return
+    # The session's own transaction ends first (its callers have nothing pending: they read, or committed
+    # already): held open, each such request took two pooled connections, and a burst of them emptied the
+    # pool (15 record reads at once: 12 failed after 30 s).
+    session.commit()
     engine = bind if isinstance(bind, Engine) else bind.engine
     with Session(bind=engine.execution_options(isolation_level="REPEATABLE READ")) as snapshot:
         yield snapshot

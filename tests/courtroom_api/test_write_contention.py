@@ -195,3 +195,20 @@ def test_a_case_stays_in_hearing_while_any_of_its_hearings_runs(world) -> None:
         for hid in (a, b):
             if c.get(f"/api/hearings/{hid}", headers=clerk_h).json()["status"] == "in_progress":
                 _mark_ended(services, clerk, hid)
+
+
+def test_a_read_as_of_one_moment_takes_no_second_connection(world) -> None:
+    """The record's state and the audit check read in one snapshot: on PostgreSQL a second session, while
+    the request's own still held its connection, so each such request took two pooled connections and
+    fifteen at once emptied the pool (twelve 500s after 30 s)."""
+    from models import Hearing
+    from models.db import one_snapshot
+
+    services = world.client.app.state.services
+    pool = services.engine.pool
+    with services.sessions() as session:
+        session.get(Hearing, world.ids["hearing"], populate_existing=True)  # the request's read so far
+        before = pool.checkedout()
+        with one_snapshot(session) as snapshot:
+            assert snapshot.get(Hearing, world.ids["hearing"]) is not None
+            assert pool.checkedout() <= before, (pool.status(), before)
