@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from courtroom_api.access import audit, get_or_404, load_case, load_evidence, load_hearing
 from courtroom_api.auth.policy import Action, case_scope
@@ -33,7 +33,8 @@ def list_all_hearings(
     offset: Annotated[int, Query(ge=0, le=MAX_ID, description="skip this many of the newest")] = 0,
 ) -> list[HearingListItem]:
     """The newest ``limit`` hearings the caller may see across the court (after skipping ``offset`` of
-    them), listed oldest first; the first page also holds every hearing in progress, however old.
+    them), listed oldest first; the first page also holds every hearing in progress or in recess, however
+    old. A hearing's time is its start, else its schedule, else when it was entered.
 
     Newest, not oldest: a court's list grows every day, and the screens pick today's hearing from it.
     A party sees only its own cases' hearings; a terminal only the hearings of its courtroom.
@@ -50,16 +51,19 @@ def list_all_hearings(
         stmt = stmt.where(Hearing.status == status)
     if courtroom_id is not None:
         stmt = stmt.where(Hearing.courtroom_id == courtroom_id)
-    newest = stmt.order_by(Hearing.started_at.desc().nulls_first(), Hearing.scheduled_start.desc().nulls_first(),
-                           Hearing.id.desc()).offset(offset).limit(limit)
+    # A hearing's time: when it started, else when it is scheduled, else when it was entered (a hearing
+    # cancelled years ago without a date is old, not "upcoming": ranked as upcoming, 500 of them hid
+    # every hearing held).
+    when = func.coalesce(Hearing.started_at, Hearing.scheduled_start, Hearing.created_at)
+    newest = stmt.order_by(when.desc(), Hearing.id.desc()).offset(offset).limit(limit)
     rows = {h.id: (h, number) for h, number in session.execute(newest)}
     if offset == 0:
-        live = stmt.where(Hearing.status == HearingStatus.IN_PROGRESS)
+        live = stmt.where(Hearing.status.in_((HearingStatus.IN_PROGRESS, HearingStatus.PAUSED)))
         rows.update({h.id: (h, number) for h, number in session.execute(live)})
 
-    def order(row: tuple[Any, str]) -> tuple[Any, ...]:  # the page oldest first, unstarted last
+    def order(row: tuple[Any, str]) -> tuple[Any, ...]:  # the page oldest first
         h = row[0]
-        return (h.started_at is None, h.started_at or 0, h.scheduled_start is None, h.scheduled_start or 0, h.id)
+        return (h.started_at or h.scheduled_start or h.created_at, h.id)
 
     return [HearingListItem.model_validate({**HearingPublic.model_validate(h).model_dump(), "case_number": number})
             for h, number in sorted(rows.values(), key=order)]

@@ -60,13 +60,16 @@ def test_long_lists_keep_the_newest_and_the_live_hearing(world) -> None:
     room = world.client.post("/api/courtrooms", headers=admin,
                              json={"court_id": 1, "name": "长列表法庭", "profile_name": "demo"}).json()["id"]
     made = [world.client.post(f"/api/cases/{world.ids['case']}/hearings", headers=clerk,
-                              json={"courtroom_id": room}).json()["id"] for _ in range(4)]
-    live, old, recent, upcoming = made
+                              json={"courtroom_id": room}).json()["id"] for _ in range(6)]
+    live, old, recent, upcoming, *cancelled = made
     engine = make_engine(world.client.app.state.services.engine.url.render_as_string(hide_password=False))
     with session_factory(engine)() as s:  # a hearing running since 2020, two ended ones, one not yet held
         for hid, year, status in ((live, 2020, "in_progress"), (old, 2024, "ended"), (recent, 2025, "ended")):
             hearing = s.get_one(Hearing, hid)
             hearing.status, hearing.started_at = status, datetime(year, 3, 1, 9, tzinfo=UTC)
+        for hid in cancelled:  # entered in 2019 and cancelled, never dated: old, not upcoming
+            hearing = s.get_one(Hearing, hid)
+            hearing.status, hearing.created_at = "cancelled", datetime(2019, 1, 1, tzinfo=UTC)
         s.commit()
     engine.dispose()
     try:
@@ -75,10 +78,10 @@ def test_long_lists_keep_the_newest_and_the_live_hearing(world) -> None:
             assert r.status_code == 200, r.text
             return [h["id"] for h in r.json()]
 
-        assert page() == [live, old, recent, upcoming]
+        assert page() == [*cancelled, live, old, recent, upcoming]
         assert page(limit=2) == [live, recent, upcoming]
         assert page(limit=2, offset=2) == [live, old]  # the live one is the last of the newest four
-        assert page(limit=2, offset=3) == [live]
+        assert page(limit=2, offset=3) == [cancelled[1], live]
     finally:
         with session_factory(engine)() as s:
             s.get_one(Hearing, live).status = "ended"
