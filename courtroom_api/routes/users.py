@@ -58,7 +58,8 @@ def update_user(user_id: IdPath, body: UserUpdate, user: CurrentUser, session: S
             raise ValidationFailedError(f"{key} cannot be null (leave it out to keep it)")
     if changes.get("is_active") is False or changes.get("role", UserRole.ADMIN) != UserRole.ADMIN:
         _keep_an_admin(session, target)
-    _require_bound_terminal(changes.get("role", target.role), changes.get("courtroom_id", target.courtroom_id))
+    if "role" in changes or "courtroom_id" in changes:  # a loose terminal from before can still be disabled
+        _require_bound_terminal(changes.get("role", target.role), changes.get("courtroom_id", target.courtroom_id))
     fields = sorted(changes)
     # A new password or a disabled login ends the user's sessions: the old password's tokens, or a
     # device's token from before the login was disabled, must not come back with it.

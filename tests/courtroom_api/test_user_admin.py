@@ -49,3 +49,23 @@ def test_a_terminal_is_bound_to_a_courtroom(world) -> None:
     clerk = world.ids["user_clerk"]
     r = c.patch(f"/api/users/{clerk}", json={"role": "terminal"}, headers=admin)
     assert r.status_code == 422, r.text
+
+
+def test_a_terminal_left_without_a_courtroom_can_still_be_disabled(world) -> None:
+    """A terminal made before the rule (or whose courtroom went): checking the rule on every edit refused
+    to disable it or change its password (422), the very things an admin does with a stray device."""
+    from models import User
+    from models.db import make_engine, session_factory
+
+    c, admin = world.client, world.auth("admin")
+    made = c.post("/api/users", headers=admin, json={"login": "stray-terminal", "password": "correct horse 4",
+                                                     "role": "terminal", "courtroom_id": world.ids["room"]}).json()
+    engine = make_engine(world.client.app.state.services.engine.url.render_as_string(hide_password=False))
+    with session_factory(engine)() as s:
+        s.get_one(User, made["id"]).courtroom_id = None
+        s.commit()
+    engine.dispose()
+    for change in ({"is_active": False}, {"password": "another horse 5"}):
+        r = c.patch(f"/api/users/{made['id']}", json=change, headers=admin)
+        assert r.status_code == 200, r.text
+
