@@ -184,6 +184,15 @@ def prepare_in_background(services: Any, hearing_id: int) -> threading.Thread:
 
 
 def _run_job(services: Any, hearing_id: int, key: tuple[Path, int], job: _Job) -> None:
+    try:
+        _job_loop(services, hearing_id, key, job)
+    finally:  # whatever ends the thread, the hearing's next seal starts a fresh job, not joins a dead one
+        with _jobs_lock:
+            if _jobs.get(key) is job:
+                del _jobs[key]
+
+
+def _job_loop(services: Any, hearing_id: int, key: tuple[Path, int], job: _Job) -> None:
     superseded_at: dict[Path, float] = {}  # copies for earlier seals → when this job found them so
     while True:
         job.again.clear()
@@ -222,8 +231,12 @@ def _remove_superseded(folders: Sequence[Path], hearing_id: int, current: str | 
                 continue
             since = superseded_at.get(copy, now)
             if now - since >= STALE_S:
-                with contextlib.suppress(FileNotFoundError):
+                try:
                     copy.unlink()
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:  # not tracked again: a copy that cannot go must not hold the job
+                    log.warning("superseded silenced copy %s could not be removed: %s", copy, exc)
             else:
                 left[copy] = since
     superseded_at.clear()

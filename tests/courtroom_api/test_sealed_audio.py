@@ -244,3 +244,35 @@ def test_copies_are_removed_after_the_grace_period_when_every_line_is_unsealed_a
                   headers=world.auth("judge")).status_code == 200
     assert len(_copies(world, files, hid)) == 3  # not at once: a party's download may still be reading one
     assert _settled(world, files, hid, 0) == set()  # but then, though no seal is left to make new ones
+
+
+def test_a_copy_that_cannot_be_removed_does_not_stop_the_hearings_next_seals(world, monkeypatch) -> None:
+    """One superseded copy the disk would not let go (EROFS here, injected at the unlink) ended the
+    hearing's job thread but left it registered: every later seal joined the dead job, so no copy was made
+    ahead and none removed again until a restart (found in review)."""
+    import errno
+
+    from courtroom_api import sealed_audio
+
+    c = world.client
+    hid, second, _, files = _recorded_hearing(world)
+    first = second - 1
+    monkeypatch.setattr(sealed_audio, "STALE_S", 0.0)
+    assert c.post(f"/api/segments/{second}/seal", json={"reason": "隐私"}, headers=world.auth("judge")).status_code == 200
+    made = _settled(world, files, hid, 3)
+    real_unlink, refused = Path.unlink, []
+
+    def unlink_once_refused(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.name.startswith("sealed-") and not refused:
+            refused.append(self)
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", unlink_once_refused)
+    assert c.post(f"/api/segments/{first}/seal", json={"reason": "隐私"}, headers=world.auth("judge")).status_code == 200
+    after_refusal = _settled(world, files, hid, 4)  # the new set, and the one copy that would not go
+    assert refused and len(after_refusal - made) == 3
+    for line in (first, second):  # the disk is fine again; the clerk unseals both lines
+        assert c.post(f"/api/segments/{line}/seal", json={"sealed": False, "reason": "公开"},
+                      headers=world.auth("judge")).status_code == 200
+    assert _settled(world, files, hid, 0) == set()  # a fresh job removed them all
