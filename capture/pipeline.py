@@ -72,6 +72,10 @@ async def _pump_chunks(chunks: AsyncIterator[AudioChunk], recorder: Recorder, fa
             # Place the (re)opened source on the recording's timeline.
             start = recorder.sample_at(chunk.wall_time) if reopened else recorder.next_sample
             offset = max(start, recorder.next_sample) - chunk.first_sample
+            if reopened:  # audio flows again: only now is the source back (said before each attempt, it
+                # cleared the clerk's source_error alarm for most of an outage)
+                emit(CaptureEvent("source_reopened", max(start, recorder.next_sample) / recorder.sample_rate,
+                                  "the source delivers audio again"))
             notice = getattr(source, "notice", None)  # e.g. a stream decoded to the recording's channels
             if notice:
                 emit(CaptureEvent("channels_changed", max(start, recorder.next_sample) / recorder.sample_rate,
@@ -157,7 +161,4 @@ async def run_capture(
             if giving_up:
                 raise
             await asyncio.sleep(opts.retry_seconds)
-            if report:
-                emit(CaptureEvent("source_reopened", recorder.next_sample / recorder.sample_rate,
-                                  "reopening the source"))
     return outcome

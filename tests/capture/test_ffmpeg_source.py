@@ -208,7 +208,9 @@ async def test_a_source_that_stays_down_is_reopened_at_once_but_reported_less_an
     reported = sum(getattr(e, "kind", "") == "source_error" for e in events)
     notes = [e for e in read_entries(tmp_path / "rec") if e["type"] == "event" and e["kind"] == "source_error"]
     assert len(opened) >= 10 and 4 <= reported <= 9 and len(notes) == reported, (len(opened), reported)
-    assert sum(getattr(e, "kind", "") == "source_reopened" for e in events) <= reported
+    # Still failing, it is never said to be back: source_reopened clears the clerk's source_error alarm, and
+    # sent before each attempt it hid the alarm for most of an outage.
+    assert not [e for e in events if getattr(e, "kind", "") == "source_reopened"]
 
 
 def _sources_in_turn(urls: list[Path], stop: asyncio.Event, make: Callable[[str], Any]) -> Callable[[], Any]:
