@@ -36,9 +36,11 @@ HALLUCINATED_PHRASES = (
     "amara.org", "like and subscribe", "www.", "transcription by", "the end.",
     "普通话的句子", "以下是普通话",  # an echo of our own Mandarin prompt
 )
-CREDIT_SHARE_WEAK = 0.6  # credit phrases cover this share of a weakly heard segment's text: dropped
-WEAK_NO_SPEECH_PROB = 0.3  # a segment is weakly heard above this no-speech probability ...
-WEAK_AVG_LOGPROB = -0.5  # ... or below this average token log probability
+CREDIT_SHARE_WEAK = 0.6  # Chinese credit phrases cover this share of a weakly heard segment's text: dropped
+# A segment is weakly heard above this no-speech probability or below this average token log probability
+# (-0.5 took in short clear answers: a clip's few tokens average lower).
+WEAK_NO_SPEECH_PROB = 0.6
+WEAK_AVG_LOGPROB = -1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +96,15 @@ def to_simplified(text: str) -> str:
 
 _NOT_TEXT = re.compile(r"[\W_]+")  # punctuation and space: "Thanks for watching!" is "thanksforwatching"
 _CREDIT_KEYS = tuple(sorted({_NOT_TEXT.sub("", p) for p in HALLUCINATED_PHRASES}, key=len, reverse=True))
+# Only Chinese phrases count towards a share: a Latin one inside a run of letters is another word's part
+# ("at the end", "the ending" held "theend").
+_CJK_CREDIT_KEYS = tuple(k for k in _CREDIT_KEYS if k and not k.isascii())
 
 
-def _credit_share(key: str) -> float:
-    """The share of ``key``'s characters covered by credit phrases."""
+def _credit_share(key: str, phrases: tuple[str, ...] = _CJK_CREDIT_KEYS) -> float:
+    """The share of ``key``'s characters covered by ``phrases``."""
     covered = [False] * len(key)
-    for phrase in _CREDIT_KEYS:
+    for phrase in phrases:
         at = key.find(phrase)
         while at >= 0:
             covered[at : at + len(phrase)] = [True] * len(phrase)
@@ -121,10 +126,9 @@ def is_hallucination(text: str, no_speech_prob: float | None = None, avg_logprob
         return False
     weak = (no_speech_prob is not None and no_speech_prob > WEAK_NO_SPEECH_PROB) \
         or (avg_logprob is not None and avg_logprob < WEAK_AVG_LOGPROB)
-    share = _credit_share(key)
-    if share == 1.0 and (weak or len(key) >= 4):
-        return True
-    return share >= CREDIT_SHARE_WEAK and weak
+    if key in _CREDIT_KEYS or _credit_share(key, _CREDIT_KEYS) == 1.0:  # nothing but credit phrases
+        return weak or len(key) >= 4
+    return _credit_share(key) >= CREDIT_SHARE_WEAK and weak
 
 
 def _key(word: Word) -> str:
