@@ -2,6 +2,7 @@ import contextlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -120,3 +121,19 @@ def test_serve_takes_its_lock_on_a_full_data_disk(tmp_path, tmpfs) -> None:
     assert lock is not None
     assert _hold_server_lock(data) is None  # and it is held
     lock.close()
+
+
+def test_a_stereo_voice_sample_is_enrolled_from_both_sides(tmp_path) -> None:
+    """A phone or lapel recorder's stereo sample with the voice on the right: the first channel alone was
+    enrolled, silent, and the enrolment refused (found in review); both sides are heard now."""
+    import numpy as np
+    import soundfile as sf
+
+    from courtroom_api.cli.transcribe import _participants
+
+    speech, rate = sf.read(Path(__file__).parent / "fixtures" / "speech_en.flac", dtype="float32", always_2d=True)
+    sf.write(tmp_path / "voice.wav", np.stack([np.zeros(len(speech), np.float32), speech[:, 0]], axis=1), rate)
+    (tmp_path / "participants.json").write_text(json.dumps(
+        {"voices": [{"participant_id": 3, "name": "张伟", "role": "plaintiff", "sample": "voice.wav"}]}))
+    _, voices = _participants(str(tmp_path / "participants.json"))
+    assert [(v.participant_id, v.name) for v in voices] == [(3, "张伟")]

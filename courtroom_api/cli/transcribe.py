@@ -50,7 +50,7 @@ def _participants(path: str | None) -> tuple[list, list]:
         occupants = [SeatOccupant(**o) for o in data.get("occupants", [])]
         voices = []
         for v in data.get("voices", []):
-            sample = read_audio(file.parent / v["sample"])[:, 0]
+            sample = read_audio(file.parent / v["sample"]).mean(axis=1)  # a stereo sample: both sides
             voices.append(EnrolledVoice(v["participant_id"], v["name"], v["role"], voiceprint(sample, 16000)))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise DiarizeError(f"--participants {path}: {exc!r}") from exc
