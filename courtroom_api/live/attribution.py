@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -64,7 +65,7 @@ def refresh_rosters(services: Any, case_id: int) -> None:
     for hearing_id in ids:
         live = getattr(services.hearings.get(hearing_id), "seats", None)
         if live is not None:
-            live.reload(load_occupants(services, hearing_id))
+            live.reload(lambda h=hearing_id: load_occupants(services, h))  # type: ignore[misc]
 
 
 def occupant_of(row: Any) -> SeatOccupant:
@@ -183,8 +184,11 @@ class LiveAttribution:
         with self._work_lock:
             self.roster.dismiss(seat, participant_id, at_s)
 
-    def reload(self, occupants: list[SeatOccupant]) -> None:
+    def reload(self, read: Callable[[], list[SeatOccupant]]) -> None:
+        """The roster as ``read`` gives it (the dossier's). Read under the roster's lock: a seat assigned
+        between a read outside it and the replacement was lost (its ``assign`` came before the stale
+        roster replaced everything)."""
         from diarize.seats import SeatRoster
 
         with self._work_lock:
-            self.roster = SeatRoster(occupants)
+            self.roster = SeatRoster(read())

@@ -77,6 +77,29 @@ def test_roster_changes_apply_and_failures_fall_back_to_the_channel_seat(audio) 
     assert live.attribute(Segment(19.0, 21.0, "", channel=3)).participant_name == "李娜"
 
 
+def test_a_seat_assigned_while_the_roster_is_read_again_is_kept() -> None:
+    """A participant renamed (the roster read again from the dossier) while the bench seats a witness: the
+    seat was applied to the live roster between the read and the replacement, which then dropped it."""
+    import threading
+    import time
+
+    live = LiveAttribution(load_profile("demo"), OCCUPANTS)
+    stale = list(OCCUPANTS)  # what the dossier held when the reload read it
+    reading = threading.Event()
+
+    def read() -> list:
+        reading.set()
+        time.sleep(0.3)  # the database's time, during which the seat is assigned
+        return stale
+
+    witness = SeatOccupant("defendant", 9, "王律师", "agent", from_s=10.0)
+    seat = threading.Thread(target=lambda: (reading.wait(5), live.assign(witness)))
+    seat.start()
+    live.reload(read)
+    seat.join()
+    assert live.roster.occupant("defendant", 20.0) == witness
+
+
 @pytest.mark.parametrize("lag", [0.3, 0.8, 2.5])
 def test_two_people_speaking_at_once_keep_their_own_seats(audio, lag) -> None:
     # The plaintiff's "…order repayment with interest." (to 36.26 s) under the defendant's "Objection,
