@@ -399,6 +399,10 @@ class HearingPipeline:
                 with contextlib.suppress(Exception):  # still refused: tried again
                     await asyncio.to_thread(self.recorder.close)
             log.warning("hearing %s: the recording its stop could not write is on disk now", self.hearing_id)
+            # The hearing's stream is closed: a console that reconnects (after=its last seq) gets these two,
+            # not a finalize_failed alarm that stays on for good.
+            self.stream.publish("alarm", {"kind": "finalize_failed", "active": False,
+                                          "message": "the audio the server held is on disk now; the recording is filed"})
             await self._finalize_and_file()
         finally:
             if not self.recorder.closed:

@@ -116,6 +116,16 @@ async def test_a_stop_on_a_full_disk_closes_the_hearing_and_the_server_files_eve
             await asyncio.sleep(0.1)
         audit = (await c.get("/api/audit", params={"object": f"recording:{rec['id']}"},
                              headers=srv.token("admin"))).json()
+        # The clerk's console, reconnecting after the last event it saw, is told the alarm is over.
+        token = c.headers["Authorization"].split()[1]
+        later: list[dict] = []
+        async with websockets.connect(f"ws://127.0.0.1:{srv.port}/ws/hearings/{hid}?token={token}"
+                                      f"&after={seen[-1]['seq']}") as ws:
+            async for message in ws:
+                later.append(json.loads(message))
+    cleared = [e["data"] for e in later if e["type"] == "alarm" and e["data"]["kind"] == "finalize_failed"]
+    assert cleared and cleared[-1]["active"] is False, later
+    assert any(e["type"] == "status" and e["data"]["status"] == "recording_filed" for e in later), later
     assert rec["blob_sha256"] and 5.0 <= rec["duration_s"] <= 6.0, rec  # every second up to the stop
     assert [e["action"] for e in audit][:2] == ["recording.finalize", "recording.finalize_failed"]
     assert audit[0]["details"]["gaps"] == 0  # nothing dropped: no gap either
