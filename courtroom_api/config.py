@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from transcribe.glossary import COURT_TERMS
@@ -74,6 +74,13 @@ class TranscribeSettings(BaseModel):
     max_cadence_s: float = Field(default=6.0, gt=0)
     # The clerk is alarmed when a room's live transcript is this far behind its audio (cleared at half).
     lag_alarm_s: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _cadence_range(self) -> TranscribeSettings:
+        if self.max_cadence_s < self.min_cadence_s:  # the scheduler would stretch a stream's cadence downwards
+            raise ValueError(f"COURTROOM_TRANSCRIBE__MAX_CADENCE_S ({self.max_cadence_s}) is below "
+                             f"COURTROOM_TRANSCRIBE__MIN_CADENCE_S ({self.min_cadence_s})")
+        return self
 
 
 class DiarizeSettings(BaseModel):

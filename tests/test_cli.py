@@ -51,7 +51,7 @@ def test_a_setting_the_server_cannot_work_with_is_refused_naming_it(tmp_path) ->
     base = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     for name, value in (("COURTROOM_CAPTURE__FLAC_SUBTYPE", "PCM_8"), ("COURTROOM_CAPTURE__SEGMENT_SECONDS", "0"),
                         ("COURTROOM_TIMEZONE", "Asia/Shanghia"), ("COURTROOM_PORT", "abc"),
-                        ("COURTROOM_TRANSCRIBE__WORKERS", "0")):
+                        ("COURTROOM_TRANSCRIBE__WORKERS", "0"), ("COURTROOM_TRANSCRIBE__MAX_CADENCE_S", "0.1")):
         out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "serve"], capture_output=True, text=True,
                              env={**base, name: value}, timeout=60)
         assert out.returncode == 2 and name in out.stderr and "Traceback" not in out.stderr, (name, out.stderr)
