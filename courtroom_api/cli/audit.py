@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
+
+from courtroom_api.cli.verify import head_digits
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -11,8 +12,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     asub = p.add_subparsers(dest="audit_command", required=True)
     verify = asub.add_parser("verify", help="check the hash chain and that every signed court record is still "
                                             "what was signed; exit 1 on a break or a changed record")
-    verify.add_argument("--head", help="a head hash printed by an earlier check and kept outside the database "
-                                       "(at least 16 hex digits): the chain must still hold it")
+    verify.add_argument("--head", type=head_digits,
+                        help="a head hash printed by an earlier check and kept outside the database "
+                             "(at least 16 hex digits): the chain must still hold it")
     verify.set_defaults(func=run_verify)
 
 
@@ -22,14 +24,10 @@ def run_verify(args: argparse.Namespace) -> int:
     from models.audit import HEAD_ID, AuditHead, verify_chain
     from models.db import make_engine, one_snapshot, session_factory
 
-    noted = (args.head or "").strip().lower() or None
-    if noted is not None and (len(noted) < 16 or any(c not in "0123456789abcdef" for c in noted)):
-        print("courtroom audit verify: --head takes at least 16 hex digits of a printed head", file=sys.stderr)
-        return 2
     engine = make_engine(get_settings().database_url)
     try:
         with session_factory(engine)() as session, one_snapshot(session) as snapshot:  # the court at work meanwhile
-            result = verify_chain(snapshot, noted_head=noted)
+            result = verify_chain(snapshot, noted_head=args.head)
             head = snapshot.get(AuditHead, HEAD_ID)
             records = signed_records(snapshot)
     finally:
