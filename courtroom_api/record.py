@@ -198,11 +198,12 @@ def recording_gaps(session: Session, hearing_id: int) -> tuple[RecordingGap, ...
     them in ``Recording.segment_files``)."""
     from models import Recording
 
-    gaps = []
-    for rec in session.scalars(select(Recording).where(Recording.hearing_id == hearing_id)):
-        rate = rec.sample_rate or 16000
-        for part in rec.segment_files or []:
-            for g in part.get("gaps", []) if isinstance(part, dict) else []:
-                start = float(g["first_sample"]) / rate
-                gaps.append(RecordingGap(start, start + float(g["frames"]) / rate))
-    return tuple(sorted(gaps, key=lambda g: g.start))
+    rows = session.scalars(select(Recording).where(Recording.hearing_id == hearing_id))
+    return tuple(sorted((gap for rec in rows for gap in gaps_of(rec)), key=lambda g: g.start))
+
+
+def gaps_of(recording: Any) -> list[RecordingGap]:
+    """A ``models.Recording``'s gaps, as its finalize noted them in ``segment_files``, in seconds."""
+    rate = recording.sample_rate or 16000
+    return [RecordingGap(float(g["first_sample"]) / rate, (float(g["first_sample"]) + float(g["frames"])) / rate)
+            for part in recording.segment_files or [] if isinstance(part, dict) for g in part.get("gaps", [])]

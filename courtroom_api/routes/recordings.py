@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from courtroom_api import sealed_audio
+from courtroom_api import record, sealed_audio
 from courtroom_api.access import get_or_404, load_hearing, require_hearing
 from courtroom_api.auth.media import issue_media_token, with_media_token
 from courtroom_api.auth.policy import Action, Principal
@@ -37,9 +37,7 @@ RANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
 def _public(recording) -> RecordingPublic:  # type: ignore[no-untyped-def]
     out = RecordingPublic.model_validate(recording)
     out.tracks = [str(e["seat"]) for e in recording.channel_layout or [] if e.get("track_sha256")]
-    rate = recording.sample_rate or 16000
-    out.gaps = [(g["first_sample"] / rate, (g["first_sample"] + g["frames"]) / rate)
-                for part in recording.segment_files or [] if isinstance(part, dict) for g in part.get("gaps", [])]
+    out.gaps = [(gap.start, gap.end) for gap in record.gaps_of(recording)]
     return out
 
 
