@@ -167,9 +167,7 @@ def _mark_started(services: Services, user: Principal, hearing_id: int,
             raise ConflictError(f"hearing {hearing_id} is {hearing.status}; only a scheduled hearing can start")
         # Its finals will go into the record: not into a signed and locked one, and a signature given
         # during a recess is voided (it would not be on the whole record).
-        if hearing.case.status in (CaseStatus.CLOSED, CaseStatus.ARCHIVED):  # its record is complete
-            raise ConflictError(f"case {hearing.case.case_number} is {hearing.case.status}; "
-                                "a closed case holds no more hearings")
+        require_open_case(hearing.case)
         _require_room_free(session, hearing)
         record.ensure_unlocked(session, hearing_id, user, why="the hearing resumed after the record was signed")
         prior = (hearing.started_at, hearing.case.status)
@@ -181,6 +179,14 @@ def _mark_started(services: Services, user: Principal, hearing_id: int,
         audit(session, user, "hearing.start", f"hearing:{hearing_id}", plan=plan.model_dump())
         session.commit()
         return prior, plan
+
+
+def require_open_case(case: Any) -> None:
+    """A closed or archived case's record is complete: it takes no new hearing and none of its starts."""
+    from models.enums import CaseStatus
+
+    if case.status in (CaseStatus.CLOSED, CaseStatus.ARCHIVED):
+        raise ConflictError(f"case {case.case_number} is {case.status}: a closed case holds no more hearings")
 
 
 def _require_room_free(session: Any, hearing: Any) -> None:

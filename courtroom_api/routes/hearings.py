@@ -96,19 +96,13 @@ def _court_times(changes: dict[str, Any], services: Any, current: Any = None) ->
     return changes
 
 
-def _require_open_case(case: Any) -> None:
-    from models.enums import CaseStatus
-
-    if case.status in (CaseStatus.CLOSED, CaseStatus.ARCHIVED):
-        raise ConflictError(f"case {case.case_number} is {case.status}: it has no more hearings")
-
-
 @router.post("/cases/{case_id}/hearings", response_model=HearingPublic, status_code=201)
 def create_hearing(case_id: IdPath, body: HearingCreate, user: CurrentUser, session: SessionDep,
                    services: ServicesDep) -> object:
+    from courtroom_api.live.lifecycle import require_open_case
     from models import Courtroom, Hearing
 
-    _require_open_case(load_case(session, user, case_id, Action.WRITE_CASE))
+    require_open_case(load_case(session, user, case_id, Action.WRITE_CASE))
     if body.courtroom_id is not None:
         get_or_404(session, Courtroom, body.courtroom_id, "courtroom")
     hearing = Hearing(case_id=case_id, **_court_times(body.model_dump(), services))
