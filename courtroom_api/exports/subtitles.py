@@ -47,10 +47,15 @@ def to_webvtt(segments: Iterable[ExportSegment]) -> str:
     return "\n".join(out)
 
 
+def _srt_text(text: str) -> str:
+    """SubRip has no escapes: an arrow in the text reads as a timing line to players that look for ``-->``."""
+    return _one_line(text).replace("-->", "->")
+
+
 def to_srt(segments: Iterable[ExportSegment]) -> str:
     """SubRip; the speaker's label prefixes the text."""
     out = []
     for i, s in enumerate(segments, 1):
         out += [str(i), f"{clock(s.start, ',')} --> {clock(max(s.end, s.start), ',')}",
-                f"{_one_line(s.label)}：{_one_line(s.text)}", ""]
+                f"{_srt_text(s.label)}：{_srt_text(s.text)}", ""]
     return "\n".join(out)

@@ -34,6 +34,16 @@ def test_a_line_break_in_a_line_does_not_break_the_subtitle_cues() -> None:
         assert "第一段。 第二段。" in cues[0] and "张 三" in cues[0]
 
 
+def test_an_arrow_in_the_text_is_not_a_second_timing_line() -> None:
+    """A subtitle reader finds a cue's timing by its ``-->``: one in the spoken text or a name split the cue."""
+    segments = [ExportSegment(1, 1, 2, "价格从 10 --> 20 万元", "plaintiff", "A-->B"),
+                ExportSegment(2, 3, 4, "<b>好</b> --> 的", "defendant")]
+    for text in (to_webvtt(segments), to_srt(segments)):
+        arrows = [line for line in text.split("\n") if "-->" in line]
+        assert arrows == [line for line in arrows if re.fullmatch(r"[\d:.,]+ --> [\d:.,]+", line)], text
+        assert len(arrows) == 2 and "10 -" in text and "20 万元" in text
+
+
 def test_the_docx_record_holds_control_characters_it_cannot_store_as_spaces_and_is_a4_with_line_numbers() -> None:
     data = to_docx(RECORD)
     text = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
