@@ -43,12 +43,20 @@ class TextTarget:
     fts_prefix: str
 
 
+# Full-width letters and digits (a Chinese input method's full-width mode) as the ASCII ones the
+# transcripts hold. Not NFKC: that would also turn the text's own "，" and "：" into "," and ":".
+_FULL_WIDTH_ALNUM = {cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+                     for cp in range(r[0], r[1] + 1)}
+
+
 def split_terms(text: str) -> list[str]:
     """Terms of a query: whitespace-separated, except that "double quoted parts" stay whole.
 
     Short terms with nothing indexable in them (e.g. a lone "。" or "%") are dropped: they would
-    otherwise match nothing on one database and everything on the other.
+    otherwise match nothing on one database and everything on the other. Full-width letters and
+    digits (２０万, ＡＢＣ) are searched as the ASCII ones.
     """
+    text = text.translate(_FULL_WIDTH_ALNUM).replace("\uff02", '"')  # ＂ quotes a phrase as " does
     terms: list[str] = []
     for i, part in enumerate(text.split('"')):
         if i % 2:  # inside quotes

@@ -235,6 +235,13 @@ def test_statute_search(db) -> None:
         assert "<mark>期限</mark>" in hit.snippet
 
 
+@pytest.mark.parametrize(("text", "expected"), [("ＣＯＮＴＲＡＣＴ", {"a4", "a6", "b2"}), ("ｗｅ　ｃｏｎｔｒａｃｔ", {"b2"}),
+                                               ("＂ｂｒｅａｃｈ of contract＂", {"b2"}), ("Ｍａｙ", {"a4"})])
+def test_full_width_letters_and_digits_search_as_ascii(db, text: str, expected: set[str]) -> None:
+    # typed in a Chinese input method's full-width mode, they found nothing
+    assert _keys(db, text=text) == expected
+
+
 @pytest.mark.parametrize("text", ["josé", "JOSÉ", "álvarez", "москва", "Москва"])
 def test_letters_beyond_ascii_match_in_either_case_on_both_databases(db, text: str) -> None:
     # SQLite's LIKE folds ASCII only: "josé" did not find "JOSÉ" there while PostgreSQL did
