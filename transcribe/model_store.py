@@ -13,6 +13,7 @@ import importlib.util
 import json
 import os
 import shutil
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,6 +51,46 @@ def _package_dir(module: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def truncation(model_bin: Path) -> str | None:
+    """"model.bin is truncated (...)" when CTranslate2's variables run past the file's end, else None.
+
+    Walks the variable headers of binary versions 4-6 (``ctranslate2.specs.model_spec._serialize``)
+    and seeks past each one's data: a few hundred small reads, no weights read. Other versions and
+    headers that do not parse are left for the loader to judge.
+    """
+    size = model_bin.stat().st_size
+    try:
+        with model_bin.open("rb") as f:
+            def take(fmt: str) -> int:
+                raw = f.read(struct.calcsize(fmt))
+                if len(raw) < struct.calcsize(fmt):
+                    raise EOFError
+                return int(struct.unpack(fmt, raw)[0])
+
+            def skip_string() -> None:
+                f.seek(take("<H"), os.SEEK_CUR)
+
+            if take("<I") not in (4, 5, 6):
+                return None
+            skip_string()  # the spec's name
+            take("<I")  # its revision
+            for _ in range(take("<I")):
+                skip_string()
+                f.seek(4 * take("<B"), os.SEEK_CUR)  # the dimensions
+                take("<B")  # dtype
+                f.seek(take("<I"), os.SEEK_CUR)
+                if f.tell() > size:
+                    raise EOFError
+            for _ in range(take("<I")):  # aliases: two strings each
+                skip_string()
+                skip_string()
+            if f.tell() > size:
+                raise EOFError
+    except EOFError:
+        return f"model.bin is truncated ({size} bytes, its variables need more)"
+    return None
+
+
 def missing_files(path: Path) -> list[str]:
     """What a CTranslate2 Whisper directory lacks of ``MODEL_FILES``, e.g. ["no tokenizer.json", "model.bin is empty"].
 
@@ -65,6 +106,8 @@ def missing_files(path: Path) -> list[str]:
             missing.append(f"no {name}")
         elif name == "model.bin" and (path / name).stat().st_size == 0:
             missing.append("model.bin is empty")
+        elif name == "model.bin" and (cut := truncation(path / name)):
+            missing.append(cut)
     return missing
 
 
