@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy import select
 
 from courtroom_api.access import audit, get_or_404, load_case
@@ -108,9 +108,22 @@ def revoke_tokens(user_id: IdPath, user: CurrentUser, session: SessionDep) -> No
     session.commit()
 
 
-@router.post("/{user_id}/grants", response_model=GrantPublic, status_code=201)
-def grant(user_id: IdPath, body: GrantCreate, user: CurrentUser, session: SessionDep) -> object:
+@router.get("/{user_id}/grants", response_model=list[GrantPublic])
+def list_grants(user_id: IdPath, user: CurrentUser, session: SessionDep) -> object:
+    """The user's grants, expired ones included (an expired grant is renewed by granting again)."""
     from models import CaseAccess
+
+    require(user, Action.MANAGE_USERS)
+    _user(session, user_id)
+    return session.scalars(select(CaseAccess).where(CaseAccess.user_id == user_id).order_by(CaseAccess.case_id)).all()
+
+
+@router.post("/{user_id}/grants", response_model=GrantPublic, status_code=201,
+             responses={200: {"model": GrantPublic, "description": "the user's grant on the case, changed"}})
+def grant(user_id: IdPath, body: GrantCreate, user: CurrentUser, session: SessionDep, response: Response) -> object:
+    """Grant access to a case; granting again renews or changes the grant (level, expiry) in place."""
+    from models import CaseAccess
+    from models.base import utcnow
 
     require(user, Action.MANAGE_USERS)
     _user(session, user_id)
@@ -118,12 +131,23 @@ def grant(user_id: IdPath, body: GrantCreate, user: CurrentUser, session: Sessio
     if body.level == AccessLevel.SEALED:
         raise ValidationFailedError("sealed items are for the judge and the clerk: a grant cannot open them; "
                                     "grant 'read' or 'write'")
-    access = CaseAccess(case_id=body.case_id, user_id=user_id, level=body.level, granted_by_id=user.user_id,
-                        expires_at=body.expires_at)
-    session.add(access)
+    # One grant a user and case: a lawyer's grant that ran out was refused again with the table's
+    # unique-constraint text, and no endpoint could change it.
+    access = session.scalar(select(CaseAccess).where(CaseAccess.case_id == body.case_id, CaseAccess.user_id == user_id))
+    before = None
+    if access is None:
+        access = CaseAccess(case_id=body.case_id, user_id=user_id, level=body.level, granted_by_id=user.user_id,
+                            expires_at=body.expires_at)
+        session.add(access)
+    else:
+        before = {"level": AccessLevel(access.level).value,
+                  "expires_at": access.expires_at.isoformat() if access.expires_at else None}
+        access.level, access.expires_at = body.level, body.expires_at
+        access.granted_by_id, access.granted_at = user.user_id, utcnow()
+        response.status_code = 200
     session.flush()
     audit(session, user, "access.grant", f"case:{body.case_id}", user_id=user_id, level=body.level.value,
-          expires_at=body.expires_at.isoformat() if body.expires_at else None)
+          expires_at=body.expires_at.isoformat() if body.expires_at else None, **({"before": before} if before else {}))
     session.commit()
     return access
 

@@ -200,6 +200,35 @@ def test_a_read_grant_is_read_only_and_a_grant_ends_when_it_expires(world) -> No
         assert c.post(f"/api/users/{spare}/grants", json={"case_id": case, **bad}, headers=admin).status_code == 422
 
 
+def test_a_grant_that_ran_out_is_renewed_by_granting_again_and_grants_are_listed(world) -> None:
+    """Granting a lawyer again after the grant expired was a 409 quoting the table's unique constraint, and
+    no endpoint showed or changed the grant: the lawyer stayed locked out."""
+    from datetime import UTC, datetime, timedelta
+
+    c, admin, case = world.client, world.auth("admin"), world.ids["case"]
+    uid = c.post("/api/users", json={"login": "lawyer-renewed", "password": "lawyer-password", "role": "party"},
+                 headers=admin).json()["id"]
+    past, future = (datetime.now(UTC) + timedelta(days=d) for d in (-1, 30))
+    first = c.post(f"/api/users/{uid}/grants", json={"case_id": case, "level": "read", "expires_at": past.isoformat()},
+                   headers=admin)
+    assert first.status_code == 201, first.text
+    token = c.post("/api/auth/token", data={"username": "lawyer-renewed", "password": "lawyer-password"}).json()
+    lawyer = {"Authorization": f"Bearer {token['access_token']}"}
+    assert c.get(f"/api/cases/{case}", headers=lawyer).status_code == 404
+    again = c.post(f"/api/users/{uid}/grants", json={"case_id": case, "level": "write", "expires_at": future.isoformat()},
+                   headers=admin)
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first.json()["id"] and again.json()["level"] == "write"
+    assert c.get(f"/api/cases/{case}", headers=lawyer).status_code == 200
+    listed = c.get(f"/api/users/{uid}/grants", headers=admin)
+    assert [(g["case_id"], g["level"]) for g in listed.json()] == [(case, "write")]
+    assert c.get(f"/api/users/{uid}/grants", headers=world.auth("clerk")).status_code == 403
+    events = c.get("/api/audit", params={"object": f"case:{case}", "action": "access.grant"}, headers=admin).json()
+    ours = sorted((e for e in events if e["details"]["user_id"] == uid), key=lambda e: e["id"])
+    assert [(e["details"]["level"], e["details"].get("before", {}).get("level")) for e in ours] == [
+        ("read", None), ("write", "read")]
+
+
 def test_an_empty_evidence_change_is_refused_and_not_audited(world) -> None:
     """A role that may not change evidence is refused even with nothing to change (it used to get 200 and
     an 'evidence.update' in the audit chain under its name); the bench gets 422 for an empty change."""
