@@ -9,6 +9,7 @@ import zipfile
 from datetime import UTC, datetime
 
 import pypdfium2 as pdfium
+import pytest
 from docx import Document
 
 from courtroom_api.exports.court_record import to_docx, to_pdf
@@ -65,6 +66,23 @@ def test_a_chinese_turn_starts_on_the_line_of_its_time_and_speaker_and_fills_its
     assert "好的，证据" in witness, lines
     body = [line for line in lines if "证据证据" in line]
     assert len(body) >= 2 and all(len(line) > 30 for line in body[:-1])  # full lines, not one word a line
+
+
+@pytest.mark.timeout(120)  # (not a speed bound: the old cut never finished a line as long as a correction may be)
+def test_a_long_unbroken_token_is_cut_into_full_lines_and_kept_whole() -> None:
+    """A pasted account number (no space to break at) is cut where each line fills. Cutting measured ever
+    shorter prefixes of the whole token: 67 s for 6,000 characters, a 20,000-character correction never done."""
+    token = "1234567890" * 2000  # the longest a correction may be
+    record = CourtRecord(RecordHeader(court="某某人民法院", case_number="(2024)吉0101民初1号"),
+                         (ExportSegment(1, 3, 9, "账号" + token, "plaintiff", "张三"),))
+    document = pdfium.PdfDocument(to_pdf(record))
+    text = "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    document.close()
+    lines = [re.sub(r"^\d{1,2} ", "", line.strip()) for line in text.splitlines()]  # (the line numbers)
+    first = next(i for i, line in enumerate(lines) if line.endswith("账号")) + 1
+    body = [line for line in lines[first:] if re.fullmatch(r"\d{3,}", line)]  # (not page footers, blank lines)
+    assert len(body) >= 20 and len({len(line) for line in body[:-1]}) == 1, lines  # every cut line as full
+    assert "".join(body) == token
 
 
 def test_the_court_records_times_are_the_courts_local_time(world) -> None:
