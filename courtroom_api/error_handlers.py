@@ -66,19 +66,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's 422, with the refused input JSON can carry: a body's 1e999 parses as infinity, and
-    echoing it back made the refusal itself a 500."""
+    """FastAPI's 422, with the refused input JSON can carry: a body's 1e999 parses as infinity, and a
+    lone UTF-16 surrogate (half an emoji, "\\ud83d") cannot be written as UTF-8: echoing either back
+    made the refusal itself a 500."""
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
-    return JSONResponse({"detail": _finite(jsonable_encoder(errors))}, status_code=422)
+    return JSONResponse({"detail": _json_safe(jsonable_encoder(errors))}, status_code=422)
 
 
-def _finite(value: Any) -> Any:
+def _json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
     if isinstance(value, list):
-        return [_finite(v) for v in value]
+        return [_json_safe(v) for v in value]
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {_json_safe(k): _json_safe(v) for k, v in value.items()}
     return value
 
 

@@ -460,6 +460,18 @@ def test_an_annotation_time_must_be_a_time_in_the_hearing(world) -> None:
         assert r.status_code == 422, r.text
 
 
+def test_half_an_emoji_in_a_correction_or_note_is_refused_with_a_422(world) -> None:
+    """A browser that cut an emoji in half sends a lone surrogate ("\\ud83d"): the refusal echoed it back
+    and could not encode it, a 500 instead of the 422."""
+    hid, (seg, _) = _new_hearing_with_segments(world)
+    clerk = {**world.auth("clerk"), "content-type": "application/json"}
+    for method, path, body in (("PATCH", f"/api/segments/{seg}", '{"text": "\\u6211\\ud83d", "reason": "r"}'),
+                               ("POST", f"/api/hearings/{hid}/annotations",
+                                '{"kind": "note", "start_s": 1, "text": "\\ud83d", "visibility": "case"}')):
+        r = world.client.request(method, path, content=body, headers=clerk)
+        assert r.status_code == 422 and "\\ud83d" in r.text, r.text
+
+
 def test_the_segment_list_pages_and_leaves_words_out_when_asked(world) -> None:
     """A 6-hour hearing's list was 11 MB, mostly word timings the terminals do not show, and `limit` was
     silently ignored: ``words=false`` leaves them out, ``limit``/``offset`` page in time order."""
