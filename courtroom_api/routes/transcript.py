@@ -191,9 +191,10 @@ def list_annotations(hearing_id: IdPath, user: CurrentUser, session: SessionDep)
 
 def _on_sealed(annotation: Any, sealed: Sequence[Any]) -> bool:
     """Whether an annotation is on a sealed line: anchored to it, or to a time inside it (a note on a
-    moment of the recording says what was said then)."""
-    if annotation.segment_id is not None:
-        return any(annotation.segment_id == line.id for line in sealed)
+    moment of the recording says what was said then) — whether or not it is also anchored to another
+    line: a highlight anchored to an open line but timed on a sealed one was shown to the parties."""
+    if annotation.segment_id is not None and any(annotation.segment_id == line.id for line in sealed):
+        return True
     if annotation.start_s is None:
         return False
     start = annotation.start_s

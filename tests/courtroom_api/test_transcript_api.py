@@ -375,9 +375,11 @@ def test_range_sealing_and_annotations_visibility(world) -> None:
                                                                        "visibility": "case", **span},
                            headers=world.auth("clerk")).json()["id"]
              for where, span in (("4", {"start_s": 4.0}), ("2-3.5", {"start_s": 2.0, "end_s": 3.5}),
-                                 ("1", {"start_s": 1.0}), ("0.5-2.8", {"start_s": 0.5, "end_s": 2.8}))}
+                                 ("1", {"start_s": 1.0}), ("0.5-2.8", {"start_s": 0.5, "end_s": 2.8}),
+                                 # anchored to the open line, timed on the sealed one: it was shown
+                                 ("open line, 4-5", {"segment_id": seg, "start_s": 4.0, "end_s": 5.0}))}
     as_party = {a["id"] for a in c.get(f"/api/hearings/{hid}/annotations", headers=world.auth("party")).json()}
-    assert timed["4"] not in as_party and timed["2-3.5"] not in as_party
+    assert timed["4"] not in as_party and timed["2-3.5"] not in as_party and timed["open line, 4-5"] not in as_party
     assert timed["1"] in as_party and timed["0.5-2.8"] in as_party
     as_clerk = {a["id"] for a in c.get(f"/api/hearings/{hid}/annotations", headers=world.auth("clerk")).json()}
     assert set(timed.values()) <= as_clerk
