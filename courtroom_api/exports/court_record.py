@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 
-from courtroom_api.exports.records import MIN_GAP_SHOWN_S, CourtRecord, clock, speaker_turns
+from courtroom_api.exports.records import MIN_GAP_SHOWN_S, CourtRecord, clock, marked, speaker_turns
 
 TITLE = "庭审笔录"
 # What XML 1.0 (so a DOCX) cannot hold: control characters (a pasted vertical tab), U+FFFE/U+FFFF, lone surrogates
@@ -35,7 +35,7 @@ def _header_lines(record: CourtRecord) -> list[str]:
 
 def _speech_lines(record: CourtRecord) -> list[str]:
     """The turns, and where the recording has no audio a line saying so, in time order."""
-    lines = [(t.start, 1, f"[{clock(t.start)[:8]}] {t.label}：{t.text}")
+    lines = [(t.start, 1, f"[{clock(t.start)[:8]}] {t.label}：{marked(t.text, t.sealed)}")
              for t in speaker_turns(record.segments, record.gaps)]
     lines += [(g.start, 0, f"[{clock(g.start)[:8]}] （录音中断{_duration(g.end - g.start)}，至 {clock(g.end)[:8]}）")
               for g in record.gaps if g.end - g.start >= MIN_GAP_SHOWN_S]

@@ -23,6 +23,7 @@ ROLE_LABELS: dict[str, str] = {
 }
 
 SEALED_TEXT = "【不公开内容 sealed】"
+SEALED_MARK = "【不公开 sealed】"  # before a sealed line's text in the bench's copy
 
 
 def role_label(role: str | None, participant_name: str | None = None) -> str:
@@ -102,6 +103,12 @@ def redact(segments: tuple[ExportSegment, ...], may_see_sealed: bool) -> tuple[E
     return tuple(replace(s, text=SEALED_TEXT, words=()) if s.sealed else s for s in segments)
 
 
+def marked(text: str, sealed: bool) -> str:
+    """A sealed line's text as printed: marked in the bench's copy (a clerk filing or printing it must see
+    what may not go to the parties), the placeholder as it is in theirs."""
+    return f"{SEALED_MARK}{text}" if sealed and text != SEALED_TEXT else text
+
+
 def clock(seconds: float, sep: str = ".") -> str:
     """``HH:MM:SS.mmm`` (WebVTT) or with ``sep=","`` (SRT)."""
     ms = max(0, round(seconds * 1000))
@@ -127,6 +134,7 @@ class Turn:
     label: str
     text: str
     segment_ids: tuple[int, ...]
+    sealed: bool = False
 
 
 def speaker_turns(segments: tuple[ExportSegment, ...], gaps: tuple[RecordingGap, ...] = ()) -> list[Turn]:
@@ -145,7 +153,7 @@ def speaker_turns(segments: tuple[ExportSegment, ...], gaps: tuple[RecordingGap,
             turns[-1] = replace(t, end=max(t.end, s.end), text=join_text(t.text, s.text),
                                 segment_ids=(*t.segment_ids, s.segment_id))
         else:
-            turns.append(Turn(s.start, s.end, s.label, s.text, (s.segment_id,)))
+            turns.append(Turn(s.start, s.end, s.label, s.text, (s.segment_id,), s.sealed))
         previous = s
     return turns
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from courtroom_api.exports.records import ExportSegment, clock
+from courtroom_api.exports.records import ExportSegment, clock, marked
 
 
 def _escape_vtt(text: str) -> str:
@@ -42,7 +42,7 @@ def to_webvtt(segments: Iterable[ExportSegment]) -> str:
     out = ["WEBVTT", ""]
     for i, s in enumerate(segments, 1):
         voice = _escape_vtt(_one_line(s.label)).replace(">", "")
-        out += [str(i), f"{clock(s.start)} --> {clock(max(s.end, s.start))}", f"<v {voice}>{_escape_vtt(_one_line(s.text))}",
+        out += [str(i), f"{clock(s.start)} --> {clock(max(s.end, s.start))}", f"<v {voice}>{_escape_vtt(_one_line(marked(s.text, s.sealed)))}",
                 ""]
     return "\n".join(out)
 
@@ -57,5 +57,5 @@ def to_srt(segments: Iterable[ExportSegment]) -> str:
     out = []
     for i, s in enumerate(segments, 1):
         out += [str(i), f"{clock(s.start, ',')} --> {clock(max(s.end, s.start), ',')}",
-                f"{_srt_text(s.label)}：{_srt_text(s.text)}", ""]
+                f"{_srt_text(s.label)}：{_srt_text(marked(s.text, s.sealed))}", ""]
     return "\n".join(out)

@@ -55,6 +55,20 @@ def test_redaction_hides_sealed_text_only_for_those_who_may_not_see_it() -> None
     assert "住址" not in to_webvtt(hidden)
 
 
+def test_the_bench_copy_marks_the_sealed_lines_and_the_parties_copy_marks_nothing_twice() -> None:
+    """The judge's and clerk's exports printed a sealed line like any other: a clerk filing or printing the
+    record could not tell what must not go to the parties."""
+    for readable, expected in ((True, "【不公开 sealed】住址是保密的。"), (False, SEALED_TEXT)):
+        segments = redact(SEGMENTS, readable)
+        docx = "\n".join(p.text for p in Document(io.BytesIO(to_docx(CourtRecord(HEADER, segments)))).paragraphs)
+        pdf = pdfium.PdfDocument(to_pdf(CourtRecord(HEADER, segments)))
+        printed = pdf[0].get_textpage().get_text_range()
+        pdf.close()
+        for text in (docx, printed, to_webvtt(segments), to_srt(segments)):
+            assert expected in text and "】【" not in text, text
+        assert "不公开" not in docx.split("[00:00:07]")[0]  # only the sealed line is marked
+
+
 def test_docx_opens_with_line_and_page_numbers() -> None:
     data = to_docx(CourtRecord(HEADER, SEGMENTS * 30))
     doc = Document(io.BytesIO(data))
