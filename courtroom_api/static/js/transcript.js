@@ -43,7 +43,7 @@ export class TranscriptView {
     this.actions = actions;
     this.numbered = numbered;
     this.lines = new Map(); // segment id → element
-    this.partials = new Map(); // seat/channel → element
+    this.partials = new Map(); // channel → its provisional line
     this.unfiled = new Map(); // live event seq → element of a final not yet in the dossier
     this.audio = new Audio();
     this.audio.preload = "none";
@@ -84,6 +84,7 @@ export class TranscriptView {
     if (type === "partial") this.partial(segmentOf(event));
     else if (type === "final" || type === "revised") {
       const seg = segmentOf(event);
+      if (type === "final") this.dropPartial(seg); // a correction of an earlier line leaves it be
       const line = this.upsert(seg, true);
       // A final the dossier refused for now has no id yet; a "filed" event names it later.
       if (seg.id === null && event.seq != null) this.unfiled.set(event.seq, line);
@@ -104,8 +105,18 @@ export class TranscriptView {
     this.renumber();
   }
 
+  /**
+   * A partial and its final name the same channel: the transcriber's. Their seats may differ (the
+   * final's is worked out from every microphone, the partial keeps its channel's).
+   */
   partialKey(seg) {
-    return String(seg.seat ?? seg.channel ?? "?");
+    return String(seg.channel ?? seg.seat ?? "?");
+  }
+
+  dropPartial(seg) {
+    const key = this.partialKey(seg);
+    this.partials.get(key)?.remove();
+    this.partials.delete(key);
   }
 
   partial(seg) {
@@ -119,12 +130,6 @@ export class TranscriptView {
   }
 
   upsert(seg, live) {
-    const key = this.partialKey(seg);
-    const partial = this.partials.get(key);
-    if (live && partial) {
-      partial.remove();
-      this.partials.delete(key);
-    }
     const line = this.renderLine(seg, false);
     const old = seg.id !== null ? this.lines.get(String(seg.id)) : null;
     if (old) {

@@ -102,8 +102,11 @@ TURN_EVENTS = """async () => {
   for (const ev of [
     final(1, 4.7, 5.8, '现在开庭。', 'presiding_judge', 'judge'),
     final(2, 6.3, 8.1, '本庭今天审理', 'presiding_judge', 'judge'),
-    { type: 'transcript.partial', data: { start: 13.3, end: 13.8, text: 'Yes', role: 'plaintiff', seat: 'plaintiff' } },
-    final(4, 13.3, 13.8, 'Yes,', 'plaintiff', 'plaintiff'),
+    // Heard on the defendant's microphone (channel 2), credited to the plaintiff once final: the
+    // provisional line still goes.
+    { type: 'transcript.partial', data: { start: 13.3, end: 13.8, text: 'Yes', role: 'defendant', seat: 'defendant',
+      channel: 2 } },
+    final(4, 13.3, 13.8, 'Yes,', 'plaintiff', 'plaintiff', { channel: 2 }),
     final(5, 14.1, 16.2, 'Your Honor.', 'plaintiff', 'plaintiff'),
     final(3, 8.2, 10.6, '借款合同纠纷一案。', 'presiding_judge', 'judge'),
     final(6, 16.5, 17.0, '住址', 'plaintiff', 'plaintiff', { sealed: true }),
@@ -116,7 +119,8 @@ TURN_EVENTS = """async () => {
 
 def test_a_speakers_pieces_read_as_one_turn(page, ui_server) -> None:
     """A long sentence arrives as two or three finals: the later pieces show no time or badge of their
-    own, also when one arrives late; a sealed piece and a piece after a long pause stand alone."""
+    own, also when one arrives late; a sealed piece and a piece after a long pause stand alone. A
+    provisional line goes when its channel's final arrives, credited to whichever seat."""
     login(page, "judge", "/bench")
     assert page.evaluate(TURN_EVENTS) == [["1", True], ["2", False], ["3", False], ["4", True], ["5", False],
                                           ["6", True], ["7", True]]
