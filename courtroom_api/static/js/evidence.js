@@ -152,6 +152,7 @@ export class EvidenceViewer {
   }
 
   clear() {
+    this.generation = (this.generation ?? 0) + 1; // an exhibit still loading is not painted after all
     this.evidence = null;
     this.caption.textContent = t("ev.none");
     this.caption.dataset.i18n = "ev.none";

@@ -8,7 +8,7 @@ import { applyI18n, t } from "./i18n.js";
 
 const user = requireLogin(["party", "terminal", "judge", "clerk", "admin"]);
 
-const party = { evidence: [], follow: true, viewer: null, hearing: null, live: null };
+const party = { evidence: [], follow: true, viewer: null, hearing: null, live: null, followTurn: 0 };
 
 /** The "now displayed" state, whether sent flat or nested under `display`. */
 function displayOf(event) {
@@ -68,6 +68,7 @@ async function reloadEvidence() {
 /** Apply the bench's display state; exhibits outside this party's case are never fetched. */
 async function follow(state) {
   if (!party.follow || !state) return;
+  const turn = ++party.followTurn; // the bench's latest state wins over one still fetching the list
   const d = displayOf(state);
   if (!d.evidence_id) {
     party.viewer.clear();
@@ -76,6 +77,7 @@ async function follow(state) {
   }
   const known = () => party.evidence.find((e) => String(e.id) === String(d.evidence_id));
   if (!known() && party.hearing) await reloadEvidence(); // filed after this screen loaded its list
+  if (turn !== party.followTurn || !party.follow) return;
   const ev = known();
   if (ev) await openExhibit(ev, d);
 }

@@ -50,6 +50,26 @@ def test_exhibit_shown_on_the_bench_appears_on_the_party_screen(browser, ui_serv
         expect(party.locator("#party-viewer")).to_have_attribute("data-page", "2")
         bench.click("#show-to-parties")  # stop showing
         expect(party.locator("#party-waiting")).to_be_visible()
+        # Stopped while the party screen is still loading the exhibit (a large scan): when it arrives
+        # late, it is not painted after all.
+        held: list = []
+        party.route(f"**/api/evidence/{ids['evidence_drawing']}/content*", lambda route: held.append(route))
+        bench.click(f"#bench-evidence-list [data-evidence-id='{ids['evidence_drawing']}']")
+        bench.click("#show-to-parties")
+        expect(bench.locator("#showing-banner")).to_be_visible()
+        for _ in range(100):
+            if held:
+                break
+            party.wait_for_timeout(100)
+        assert held, "the party screen never asked for the exhibit"
+        bench.click("#show-to-parties")  # stop showing
+        expect(party.locator("#party-waiting")).to_be_visible()
+        with party.expect_request_finished(lambda r: "/content" in r.url):
+            held[0].continue_()
+        party.wait_for_timeout(500)  # the image is decoded and would be painted now
+        expect(party.locator("#party-waiting")).to_be_visible()
+        expect(party.locator("#party-viewer .zoom-content img")).to_have_count(0)
+        assert party.locator("#party-viewer").get_attribute("data-evidence-id") is None
     finally:
         party_ctx.close()
         bench_ctx.close()

@@ -248,9 +248,19 @@ def test_an_exhibit_filed_during_the_hearing_reaches_the_party_screen_and_the_be
     expect(party.locator("#party-waiting")).to_be_visible()
 
 
+def _wait_until(page, ready, timeout_s: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Let the page run until ``ready()`` (a check on what a route handler collected) holds."""
+    for _ in range(int(timeout_s * 10)):
+        if ready():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("timed out")
+
+
 def test_a_party_screen_fetches_an_exhibit_the_bench_shows_that_it_did_not_list(pages, own) -> None:
     """The screen missed the news of the filing (here its "evidence" frames are dropped): the bench
-    showing the new exhibit is enough for it to load the list again and show it."""
+    showing the new exhibit is enough for it to load the list again and show it. Stopped while the
+    screen still fetches its list, it is not shown when the list arrives."""
     party = pages()
     dropped: list[str] = []
 
@@ -267,6 +277,19 @@ def test_a_party_screen_fetches_an_exhibit_the_bench_shows_that_it_did_not_list(
     login(bench, "judge", f"/bench?hearing={own.ids['hearing_live']}&pane=evidence")
     bench.click(f"#bench-evidence-list [data-evidence-id='{new_id}']")
     expect(party.locator(f"#party-evidence-list [data-evidence-id='{new_id}']")).to_have_count(0)
+    listing = f"**/api/cases/{own.ids['case_a']}/evidence"
+    held: list = []
+    party.route(listing, lambda route: held.append(route))
+    bench.click("#show-to-parties")
+    _wait_until(party, lambda: held)
+    bench.click("#show-to-parties")  # stop showing
+    expect(party.locator("#party-waiting")).to_be_visible()
+    with party.expect_request_finished(lambda r: r.url.endswith("/evidence")):
+        held[0].continue_()
+    party.unroute(listing)
+    party.wait_for_timeout(500)
+    expect(party.locator("#party-waiting")).to_be_visible()
+    assert party.locator("#party-viewer").get_attribute("data-evidence-id") is None
     bench.click("#show-to-parties")
     expect(party.locator("#party-viewer")).to_have_attribute("data-evidence-id", str(new_id))
     expect(party.locator(f"#party-evidence-list [data-evidence-id='{new_id}']")).to_be_visible()
