@@ -16,7 +16,9 @@ const bench = {
   hearing: null,
   caseId: null,
   evidence: [],
-  showing: false,
+  showing: false, // asked for: the exhibit's page and zoom changes go to the parties
+  shown: false, // what the server last accepted for `displayOf`: the banner and the button say this
+  displayOf: null, // the hearing the banner speaks of
   live: null,
   sendTimer: null,
 };
@@ -92,12 +94,22 @@ function buildEvidenceTools(viewer) {
 
 function setShowing(on, viewer) {
   bench.showing = on && Boolean(viewer.evidence);
-  const show = document.getElementById("show-to-parties");
-  show.dataset.i18n = bench.showing ? "ev.stop" : "ev.show";
-  show.setAttribute("aria-pressed", String(bench.showing));
-  document.getElementById("showing-banner").hidden = !bench.showing;
-  applyI18n(show.parentElement);
   sendDisplay(bench.showing ? viewer.state() : null, true);
+}
+
+function renderShowing() {
+  const show = document.getElementById("show-to-parties");
+  show.dataset.i18n = bench.shown ? "ev.stop" : "ev.show";
+  show.setAttribute("aria-pressed", String(bench.shown));
+  document.getElementById("showing-banner").hidden = !bench.shown;
+  applyI18n(show.parentElement);
+}
+
+/** The banner speaks of hearing `id` now, which shows nothing yet; answers about another are ignored. */
+function showingFor(id) {
+  bench.displayOf = String(id);
+  bench.showing = bench.shown = false;
+  renderShowing();
 }
 
 /** PUT the "now displayed" state; zoom gestures are coalesced to a few updates a second. */
@@ -106,11 +118,20 @@ function sendDisplay(state, now = false) {
   clearTimeout(bench.sendTimer);
   const body = state ? { evidence_id: state.evidence_id, page: state.page, zoom: zoomOf(state.region) } : { evidence_id: null };
   const hearingId = bench.hearing.id; // the hearing shown now, even if the judge switches before it is sent
+  const current = () => String(hearingId) === bench.displayOf;
   // One PUT at a time, in order: a late zoom update must never overtake "stop showing".
   const send = () => {
     bench.sending = (bench.sending ?? Promise.resolve())
       .then(() => api("PUT", ENDPOINTS.display(hearingId), { json: body }))
-      .catch(reportError);
+      .then(() => {
+        if (current()) bench.shown = body.evidence_id !== null;
+      }, (err) => {
+        // Refused (e.g. the exhibit was sealed meanwhile): the parties still see what they saw, and so
+        // does the judge; the next toggle asks again from there.
+        if (current()) bench.showing = bench.shown;
+        reportError(err);
+      })
+      .finally(() => { if (current()) renderShowing(); });
   };
   if (now) send();
   else bench.sendTimer = setTimeout(send, 150);
@@ -159,6 +180,7 @@ async function openHearing(id, ctx = bench.ctx) {
   if (!id) return;
   // Another hearing's exhibit is not left on its party screens, nor in this viewer for the next one.
   if (bench.showing) setShowing(false, ctx.viewer);
+  showingFor(id);
   ctx.viewer.clear();
   bench.live?.stop();
   bench.hearing = await api("GET", ENDPOINTS.hearing(id));

@@ -63,6 +63,14 @@ async function openExhibit(ev, view = {}) {
 async function reloadEvidence() {
   party.evidence = items(await api("GET", ENDPOINTS.caseEvidence(party.hearing.case_id)));
   renderList();
+  // The exhibit on screen was sealed (it is no longer this screen's to see): it goes.
+  const shown = party.viewer.evidence;
+  if (shown && !party.evidence.some((e) => String(e.id) === String(shown.id))) {
+    party.viewer.clear();
+    document.getElementById("party-waiting").hidden = false;
+  } else if (shown) {
+    document.querySelector(`#party-evidence-list .pick[data-evidence-id="${shown.id}"]`)?.classList.add("on");
+  }
 }
 
 /** Apply the bench's display state; exhibits outside this party's case are never fetched. */

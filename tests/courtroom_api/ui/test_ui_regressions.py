@@ -296,6 +296,31 @@ def test_a_party_screen_fetches_an_exhibit_the_bench_shows_that_it_did_not_list(
     assert dropped, "the server sent no 'evidence' frame to drop"
 
 
+def test_a_sealed_exhibit_leaves_the_party_screen_and_the_bench_shows_only_what_the_server_took(pages, own) -> None:
+    """Sealed while on the party screens, the exhibit goes from them; shown again from the bench, the
+    server refuses it, and the bench's banner and button say it is not shown."""
+    party, bench = pages(), pages(allowed=("409",))  # the refused PUT
+    new_id = _party_files(own, "住址证明", "address.png")
+    login(party, "party_a", "/party")
+    login(bench, "judge", f"/bench?hearing={own.ids['hearing_live']}&pane=evidence")
+    bench.click(f"#bench-evidence-list [data-evidence-id='{new_id}']")
+    bench.click("#show-to-parties")
+    expect(party.locator("#party-viewer .zoom-content img")).to_be_visible()
+    with own.client("clerk") as clerk:
+        clerk.patch(f"/api/evidence/{new_id}", json={"sealed": True}).raise_for_status()
+    expect(party.locator("#party-waiting")).to_be_visible()
+    expect(party.locator("#party-viewer .zoom-content img")).to_have_count(0)
+    expect(party.locator(f"#party-evidence-list [data-evidence-id='{new_id}']")).to_have_count(0)
+    with own.client("judge") as judge:  # stopped (elsewhere): the bench follows
+        judge.put(f"/api/hearings/{own.ids['hearing_live']}/display", json={"evidence_id": None}).raise_for_status()
+    expect(bench.locator("#showing-banner")).to_be_hidden()
+    bench.click("#show-to-parties")  # the sealed exhibit, still open on the bench
+    expect(bench.locator(".toast-error")).to_contain_text("sealed")
+    expect(bench.locator("#showing-banner")).to_be_hidden()
+    expect(bench.locator("#show-to-parties")).to_have_attribute("aria-pressed", "false")
+    expect(bench.locator("#show-to-parties")).to_have_attribute("data-i18n", "ev.show")
+
+
 # 7 ---------------------------------------------------------------------------------------------
 
 def test_an_unknown_pane_in_the_tile_layout_opens_the_transcript(page, ui_server) -> None:
