@@ -8,6 +8,9 @@ import { applyI18n, t } from "./i18n.js";
 
 const user = requireLogin(["party", "terminal", "judge", "clerk", "admin"]);
 
+// While no hearing in progress is followed, the screen looks up its room's current hearing this often.
+const REFIND_MS = 20_000;
+
 const party = { evidence: [], follow: true, viewer: null, hearing: null, live: null, followTurn: 0 };
 
 /** The "now displayed" state, whether sent flat or nested under `display`. */
@@ -92,10 +95,68 @@ async function follow(state) {
 
 /** The hearing this screen belongs to: a terminal's courtroom, or the party's own live hearing. */
 async function findHearing() {
-  if (params().get("hearing")) return api("GET", ENDPOINTS.hearing(params().get("hearing")));
+  if (pinned()) return api("GET", ENDPOINTS.hearing(pinned()));
   let hearings = await listHearings();
   if (user.role === "terminal" && user.courtroom_id) hearings = hearings.filter((hr) => hr.courtroom_id === user.courtroom_id);
-  return hearings.find((hr) => hr.status === "in_progress" || hr.status === "paused") ?? hearings[hearings.length - 1] ?? null;
+  // The one being recorded (a room holds one at a time), else one in recess, else the latest.
+  return hearings.find((hr) => hr.status === "in_progress") ?? hearings.find((hr) => hr.status === "paused")
+    ?? hearings[hearings.length - 1] ?? null;
+}
+
+/** ?hearing= names the hearing to follow; without it the screen follows its room's (or party's) current one. */
+function pinned() {
+  return params().get("hearing");
+}
+
+/** Follow `hearing`: its case's exhibits, what its bench shows now and its live stream (the last one's closed). */
+async function openHearing(hearing) {
+  party.live?.stop();
+  party.live = null;
+  delete document.body.dataset.live;
+  party.hearing = hearing;
+  document.body.dataset.hearingId = hearing.id;
+  party.viewer.clear();
+  const waiting = document.getElementById("party-waiting");
+  waiting.textContent = t("party.waiting");
+  waiting.hidden = false;
+  party.evidence = items(await api("GET", ENDPOINTS.caseEvidence(hearing.case_id)));
+  renderList();
+  await follow(await api("GET", ENDPOINTS.display(hearing.id)));
+  // Frames of a stream this screen has left (still closing) are not this hearing's.
+  const live = new LiveHearing(hearing.id, {
+    onEvent: (ev) => { if (party.live === live) onLiveEvent(ev); },
+    onResync: () => {
+      if (party.live === live) api("GET", ENDPOINTS.display(hearing.id)).then(follow).catch(reportError);
+    },
+    onState: (s) => { if (party.live === live) document.body.dataset.live = s; },
+  });
+  party.live = live;
+  live.start();
+}
+
+function onLiveEvent(ev) {
+  const type = eventType(ev);
+  if (type === "display") follow(ev).catch(reportError);
+  if (type === "evidence") reloadEvidence().catch(reportError);
+  if (type === "status") {
+    const status = { started: "in_progress", resumed: "in_progress", ended: "ended" }[(ev.data ?? ev).status];
+    if (status) party.hearing = { ...party.hearing, status };
+    // The room's next hearing may be on already (if not, the look-up every REFIND_MS finds it).
+    if (status === "ended" && !pinned()) refind().catch(reportError);
+  }
+}
+
+/** Look up the room's (or party's) current hearing again, and follow it when it is another one. */
+async function refind() {
+  if (party.finding) return;
+  party.finding = true;
+  try {
+    const next = await findHearing();
+    if (next && String(next.id) !== String(party.hearing?.id)) await openHearing(next);
+    else if (next) party.hearing = next; // its status as the server has it now
+  } finally {
+    party.finding = false;
+  }
 }
 
 /** A terminal shows where it is bound: courtroom name and seat side. */
@@ -113,20 +174,9 @@ async function main() {
   build();
   try {
     await showBinding();
-    party.hearing = await findHearing();
-    if (party.hearing) {
-      document.body.dataset.hearingId = party.hearing.id;
-      party.evidence = items(await api("GET", ENDPOINTS.caseEvidence(party.hearing.case_id)));
-      renderList();
-      await follow(await api("GET", ENDPOINTS.display(party.hearing.id)));
-      party.live = new LiveHearing(party.hearing.id, {
-        onEvent: (ev) => {
-          if (eventType(ev) === "display") follow(ev).catch(reportError);
-          if (eventType(ev) === "evidence") reloadEvidence().catch(reportError);
-        },
-        onResync: () => api("GET", ENDPOINTS.display(party.hearing.id)).then(follow).catch(reportError),
-        onState: (s) => { document.body.dataset.live = s; },
-      }).start();
+    const hearing = await findHearing();
+    if (hearing) {
+      await openHearing(hearing);
     } else {
       // No hearing yet: the party can still study its own case's evidence.
       const cases = items(await api("GET", ENDPOINTS.cases));
@@ -138,6 +188,12 @@ async function main() {
     reportError(err);
   }
   document.body.dataset.ready = "1";
+  // Not following a hearing in progress (none yet, in recess, ended): look again now and then, so a
+  // courtroom's screen takes up the room's next hearing without anyone reloading it.
+  if (pinned()) return;
+  setInterval(() => {
+    if (party.hearing?.status !== "in_progress") refind().catch(() => {}); // the next round tries again
+  }, REFIND_MS);
 }
 
 main();

@@ -321,6 +321,47 @@ def test_a_sealed_exhibit_leaves_the_party_screen_and_the_bench_shows_only_what_
     expect(bench.locator("#show-to-parties")).to_have_attribute("data-i18n", "ev.show")
 
 
+def _in_progress_in_room_1(own: OwnServer, title: str, started_minutes_ago: int) -> int:
+    """A hearing of case A in courtroom 1, in progress since then: set in the database, as a real start
+    needs a capture source and the model (its stop through the API works without them)."""
+    import sqlite3
+
+    with own.client("clerk") as clerk:
+        made = clerk.post(f"/api/cases/{own.ids['case_a']}/hearings",
+                          json={"courtroom_id": own.ids["room_1"], "title": title})
+        assert made.status_code == 201, made.text
+    hearing = int(made.json()["id"])
+    with sqlite3.connect(own.data_dir / "courtroom.sqlite3", timeout=10) as db:
+        db.execute("UPDATE hearings SET status = 'in_progress', started_at = datetime('now', ?) WHERE id = ?",
+                   (f"-{started_minutes_ago} minutes", hearing))
+    return hearing
+
+
+def test_a_courtroom_screen_follows_the_rooms_next_hearing(pages, own) -> None:
+    """A courtroom's party terminal left on the ended hearing showed nothing of the next one held in the
+    room: it moves on when the hearing ends, and takes up a hearing that starts later."""
+    terminal = pages()
+    terminal.clock.install()  # the screen's look-up every 20 s, without waiting for it
+    morning = _in_progress_in_room_1(own, "上午庭", 10)
+    login(terminal, "terminal_a", "/party")
+    expect(terminal.locator("body")).to_have_attribute("data-hearing-id", str(morning))
+    expect(terminal.locator("body")).to_have_attribute("data-live", "live")
+    with own.client("clerk") as clerk:
+        clerk.post(f"/api/hearings/{morning}/stop").raise_for_status()
+    # Ended: the room's hearing in recess is its current one now.
+    expect(terminal.locator("body")).to_have_attribute("data-hearing-id", str(own.ids["hearing_live"]))
+    afternoon = _in_progress_in_room_1(own, "下午庭", 0)
+    terminal.clock.fast_forward(25_000)
+    expect(terminal.locator("body")).to_have_attribute("data-hearing-id", str(afternoon))
+    expect(terminal.locator("body")).to_have_attribute("data-live", "live")
+    with own.client("judge") as judge:
+        judge.put(f"/api/hearings/{afternoon}/display", json={"evidence_id": own.ids["plan"]}).raise_for_status()
+        expect(terminal.locator("#party-viewer")).to_have_attribute("data-evidence-id", str(own.ids["plan"]))
+        judge.put(f"/api/hearings/{afternoon}/display", json={"evidence_id": None}).raise_for_status()
+    with own.client("clerk") as clerk:
+        clerk.post(f"/api/hearings/{afternoon}/stop").raise_for_status()
+
+
 # 7 ---------------------------------------------------------------------------------------------
 
 def test_an_unknown_pane_in_the_tile_layout_opens_the_transcript(page, ui_server) -> None:
