@@ -10,6 +10,8 @@ import difflib
 import hashlib
 import json
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -51,13 +53,64 @@ def signatures(session: Session, hearing_id: int) -> list[Any]:
     return current
 
 
-def record_digest(session: Session, hearing_id: int) -> str:
-    """sha256 of the record as signed: every line's id, revision, times, text, speaker and seal, in
-    order. Kept in each ``record.sign`` event (hash-chained), so a record changed after it was signed,
-    through the API or behind it, no longer matches its signatures."""
+# What a signature's digest covers. 1: the lines only (id, revision, times, text, role, speaker's id,
+# seal); 2: also the record's head (court, case number, cause, courtroom, times, who was present, with
+# their names and roles, which are the names printed on their lines). A ``record.sign`` event without
+# ``digest_version`` was made with 1 and is still checked against 1: it signed no more than that.
+DIGEST_VERSION = 2
+
+
+@dataclass(frozen=True, slots=True)
+class PrintedHead:
+    """What the head of a hearing's record prints, as the dossier holds it (times in UTC)."""
+
+    court: str
+    case_number: str
+    cause: str
+    courtroom: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    present: tuple[tuple[int, str, str], ...]  # (participant id, role, name), by id
+
+    def digest_line(self) -> bytes:
+        times = [t.astimezone(UTC).isoformat() if t else None for t in (self.started_at, self.ended_at)]
+        head = [self.court, self.case_number, self.cause, self.courtroom, *times, [list(p) for p in self.present]]
+        return json.dumps(head, ensure_ascii=False).encode() + b"\n"
+
+
+def printed_head(session: Session, hearing: Any) -> PrintedHead:
+    """The head of ``hearing``'s record. Present are the participants of this hearing: seated in it
+    (a seat assignment) or credited with a line of it, not every participant of the case (a witness
+    heard at a later hearing was not present at this one)."""
+    from models import Court, Courtroom, Participant, SeatAssignment, TranscriptSegment
+
+    case = hearing.case
+    court = session.get(Court, case.court_id) if case.court_id else None
+    # By its id, not ``hearing.courtroom``: that relationship is not reloaded when a move sets the id.
+    room = session.get(Courtroom, hearing.courtroom_id) if hearing.courtroom_id else None
+    seated = select(SeatAssignment.participant_id).where(SeatAssignment.hearing_id == hearing.id)
+    credited = select(TranscriptSegment.participant_id).where(TranscriptSegment.hearing_id == hearing.id,
+                                                              TranscriptSegment.participant_id.is_not(None))
+    present = session.scalars(select(Participant).where(
+        Participant.id.in_(seated) | Participant.id.in_(credited)).order_by(Participant.id)).all()
+    return PrintedHead(
+        court=court.name if court else "人民法院", case_number=case.case_number, cause=case.cause_of_action,
+        courtroom=room.name if room else "",
+        started_at=hearing.started_at or hearing.scheduled_start, ended_at=hearing.ended_at,
+        present=tuple((p.id, str(p.role), p.name) for p in present),
+    )
+
+
+def record_digest(session: Session, hearing_id: int, version: int = DIGEST_VERSION) -> str:
+    """sha256 of the record as signed: its head (from version 2), then every line's id, revision,
+    times, text, speaker and seal, in order. Kept in each ``record.sign`` event (hash-chained), so a
+    record changed after it was signed, through the API or behind it, no longer matches its signatures."""
+    from models import Hearing
     from models import TranscriptSegment as S
 
     digest = hashlib.sha256()
+    if version >= 2:
+        digest.update(printed_head(session, session.get(Hearing, hearing_id)).digest_line())
     for row in session.execute(select(S.id, S.revision, S.start_s, S.end_s, S.text, S.role, S.participant_id,
                                       S.sealed).where(S.hearing_id == hearing_id).order_by(S.start_s, S.id)):
         line = [row.id, row.revision, row.start_s, row.end_s, row.text, str(row.role) if row.role else None,
@@ -78,11 +131,11 @@ def signed_records(session: Session) -> dict[int, bool]:
 def unchanged_since_signed(session: Session, hearing_id: int) -> bool | None:
     """True when the record is what every current signature signed, False when it changed since; None
     with no signatures, or one made before signatures kept the record's digest."""
-    digests = [e.details.get("digest") for e in signatures(session, hearing_id)]
-    if not digests or None in digests:
+    signed = [(e.details.get("digest"), int(e.details.get("digest_version", 1))) for e in signatures(session, hearing_id)]
+    if not signed or any(digest is None for digest, _ in signed):
         return None
-    current = record_digest(session, hearing_id)
-    return all(d == current for d in digests)
+    current = {version: record_digest(session, hearing_id, version) for version in {v for _, v in signed}}
+    return all(digest == current[version] for digest, version in signed)
 
 
 def signed_roles(session: Session, hearing_id: int) -> list[str]:
@@ -113,6 +166,34 @@ def ensure_unlocked(session: Session, hearing_id: int, user: Any,
         raise ConflictError("the record is signed and locked; a judge must unlock it with a reason first")
     if signed:
         audit(session, user, "record.void", f"hearing:{hearing_id}", roles=signed, reason=why)
+
+
+def signed_heads(session: Session, hearing_ids: Iterable[int]) -> dict[int, PrintedHead]:
+    """Before a change to what records' heads print (a case, a participant, a hearing's room or times):
+    the heads of those of ``hearing_ids`` that carry a signature, read under the audit chain's lock (a
+    sign-off waits for the change). Hand them to :func:`ensure_heads_kept` once the change is made."""
+    from models import Hearing
+    from models.audit import lock_chain
+
+    lock_chain(session)
+    return {hid: printed_head(session, session.get(Hearing, hid)) for hid in sorted(set(hearing_ids))
+            if signed_roles(session, hid)}
+
+
+def ensure_heads_kept(session: Session, before: dict[int, PrintedHead], user: Any, what: str) -> None:
+    """Refuse a change (made in ``session``, not committed) that rewrites the head of a signed and
+    locked record, naming its hearings; one that rewrites a record signed by one of the two voids that
+    signature (as a correction does). A change no signed record prints goes through untouched."""
+    from models import Hearing
+
+    session.flush()
+    changed = [hid for hid, head in before.items() if printed_head(session, session.get(Hearing, hid)) != head]
+    locked = [hid for hid in changed if is_locked(session, hid)]
+    if locked:
+        raise ConflictError(f"{what} is printed in the signed and locked record of hearing "
+                            f"{', '.join(map(str, locked))}; a judge must unlock it with a reason first")
+    for hid in changed:
+        ensure_unlocked(session, hid, user, why=f"{what} changed after the record was signed")
 
 
 def char_diff(before: str, after: str) -> str:
@@ -170,24 +251,17 @@ def _local(at: datetime | None, tz: tzinfo) -> datetime | None:
 
 def court_record(session: Session, hearing: Any, may_see_sealed: bool, zone: str = "UTC") -> CourtRecord:
     """The record as exported; its times in the court's ``zone`` (an IANA name; UTC if unknown here)."""
-    from models import Court, Participant
-
     tz = court_zone(zone)
-    case = hearing.case
-    court = session.get(Court, case.court_id) if case.court_id else None
-    participants = session.scalars(select(Participant).where(Participant.case_id == case.id)).all()
+    head = printed_head(session, hearing)
     signed = tuple(
         f"{role_label(e.details.get('role'))} {e.details.get('name', '')} {e.occurred_at.astimezone(tz):%Y-%m-%d %H:%M}"
         .strip()
         for e in signatures(session, hearing.id)
     )
     header = RecordHeader(
-        court=court.name if court else "人民法院",
-        case_number=case.case_number, cause=case.cause_of_action,
-        courtroom=hearing.courtroom.name if hearing.courtroom else "",
-        started_at=_local(hearing.started_at or hearing.scheduled_start, tz), ended_at=_local(hearing.ended_at, tz),
-        zone=str(tz),
-        participants=tuple(role_label(str(p.role), p.name) for p in participants),
+        court=head.court, case_number=head.case_number, cause=head.cause, courtroom=head.courtroom,
+        started_at=_local(head.started_at, tz), ended_at=_local(head.ended_at, tz), zone=str(tz),
+        participants=tuple(role_label(role, name) for _, role, name in head.present),
         signed_by=signed,
     )
     return CourtRecord(header, export_segments(session, hearing.id, may_see_sealed), recording_gaps(session, hearing.id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
+from courtroom_api import record
 from courtroom_api.access import audit, get_or_404, load_case
 from courtroom_api.auth.policy import Action, case_scope, require
 from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep
@@ -60,10 +61,12 @@ def get_case(case_id: IdPath, user: CurrentUser, session: SessionDep) -> object:
 def update_case(case_id: IdPath, body: CaseUpdate, user: CurrentUser, session: SessionDep) -> object:
     case = load_case(session, user, case_id, Action.WRITE_CASE)
     changes = body.model_dump(exclude_unset=True)
+    signed = record.signed_heads(session, _hearing_ids(session, case_id))
     for key, value in changes.items():
         if value is None and key != "filed_on":
             continue
         setattr(case, key, value)
+    record.ensure_heads_kept(session, signed, user, f"case {case.case_number}")
     audit(session, user, "case.update", f"case:{case_id}", **changes)
     session.commit()
     return case
@@ -75,6 +78,12 @@ def list_participants(case_id: IdPath, user: CurrentUser, session: SessionDep) -
 
     load_case(session, user, case_id)
     return session.scalars(select(Participant).where(Participant.case_id == case_id).order_by(Participant.id)).all()
+
+
+def _hearing_ids(session, case_id: int) -> list[int]:  # type: ignore[no-untyped-def]
+    from models import Hearing
+
+    return list(session.scalars(select(Hearing.id).where(Hearing.case_id == case_id)))
 
 
 def _check_refs(session, case_id: IdPath, represented: int | None, user_id: int | None) -> None:  # type: ignore[no-untyped-def]
@@ -116,10 +125,13 @@ def update_participant(participant_id: IdPath, body: ParticipantUpdate, user: Cu
     load_case(session, user, participant.case_id, Action.WRITE_CASE)
     changes = body.model_dump(exclude_unset=True)
     _check_refs(session, participant.case_id, None, changes.get("user_id"))
+    signed = record.signed_heads(session, _hearing_ids(session, participant.case_id))
+    was = f"participant {participant_id} ({participant.name})"
     for key, value in changes.items():
         if value is None and key in ("name", "role", "organization"):
             continue
         setattr(participant, key, value)
+    record.ensure_heads_kept(session, signed, user, was)
     audit(session, user, "participant.update", f"participant:{participant_id}", **changes)
     session.commit()
     refresh_rosters(services, participant.case_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from courtroom_api import record
 from courtroom_api.access import audit, get_or_404
 from courtroom_api.auth.policy import Action, require
 from courtroom_api.deps import CurrentUser, IdPath, SessionDep
@@ -56,13 +57,17 @@ def create_courtroom(body: CourtroomCreate, user: CurrentUser, session: SessionD
 
 @router.patch("/courtrooms/{courtroom_id}", response_model=CourtroomPublic)
 def update_courtroom(courtroom_id: IdPath, body: CourtroomUpdate, user: CurrentUser, session: SessionDep) -> object:
-    from models import Courtroom
+    from models import Courtroom, Hearing
 
     require(user, Action.MANAGE_COURTROOMS)
     room = get_or_404(session, Courtroom, courtroom_id, "courtroom")
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    held = session.scalars(select(Hearing.id).where(Hearing.courtroom_id == courtroom_id)).all()
+    signed = record.signed_heads(session, held)  # the room's name is printed in its hearings' records
+    was = f"courtroom {courtroom_id} ({room.name})"
     for key, value in changes.items():
         setattr(room, key, value)
+    record.ensure_heads_kept(session, signed, user, was)
     audit(session, user, "courtroom.update", f"courtroom:{courtroom_id}", **changes)
     session.commit()
     return room

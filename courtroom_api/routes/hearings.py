@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
+from courtroom_api import record
 from courtroom_api.access import audit, get_or_404, load_case, load_evidence, load_hearing
 from courtroom_api.auth.policy import Action, case_scope
 from courtroom_api.deps import MAX_ID, CurrentUser, IdPath, ServicesDep, SessionDep
@@ -134,10 +135,12 @@ def update_hearing(hearing_id: IdPath, body: HearingUpdate, user: CurrentUser, s
         raise ConflictError(f"hearing is {hearing.status}; only a scheduled hearing can move to another courtroom")
     if "status" in changes and hearing.status not in ("scheduled", "cancelled"):
         raise ConflictError(f"hearing is {hearing.status}; only scheduled hearings can be rescheduled or cancelled")
+    signed = record.signed_heads(session, [hearing_id])  # its room and (never opened) scheduled time are printed
     for key, value in changes.items():
         if key == "status" and value is None:
             continue
         setattr(hearing, key, value)
+    record.ensure_heads_kept(session, signed, user, f"hearing {hearing_id}'s courtroom or time")
     audit(session, user, "hearing.update", f"hearing:{hearing_id}", **changes)
     session.commit()
     return hearing

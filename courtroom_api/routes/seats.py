@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from courtroom_api import record
 from courtroom_api.access import audit, load_hearing
 from courtroom_api.auth.policy import Action
 from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep
@@ -98,6 +99,7 @@ def assign_seat(
     if already is not None:  # a second open row: dismissing one left the other open in the dossier
         raise ConflictError(f"{participant.name} is already on seat {body.seat!r} since {already.from_s:.2f} s "
                             f"(assignment {already.id})")
+    signed = record.signed_heads(session, [hearing_id])  # who was seated is printed as present
     moved = session.scalars(select(SeatAssignment).where(
         SeatAssignment.hearing_id == hearing_id, SeatAssignment.participant_id == participant.id,
         SeatAssignment.to_s.is_(None), SeatAssignment.seat != body.seat)).all()
@@ -106,6 +108,7 @@ def assign_seat(
     row = SeatAssignment(hearing_id=hearing_id, seat=body.seat, participant_id=participant.id, from_s=from_s)
     session.add(row)
     session.flush()
+    record.ensure_heads_kept(session, signed, user, f"{participant.name}'s presence")
     audit(session, user, "seat.assign", f"hearing:{hearing_id}", assignment_id=row.id, seat=body.seat,
           participant_id=participant.id, from_s=from_s, moved_from=[old.id for old in moved])
     session.commit()

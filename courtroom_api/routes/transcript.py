@@ -288,7 +288,8 @@ def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: Sess
     if user.role in record.signed_roles(session, hearing_id):
         raise ValidationFailedError(f"the {user.role} has already signed this record")
     audit(session, user, "record.sign", f"hearing:{hearing_id}", role=user.role,
-          name=user.display_name or user.login, note=body.note, digest=record.record_digest(session, hearing_id))
+          name=user.display_name or user.login, note=body.note, digest=record.record_digest(session, hearing_id),
+          digest_version=record.DIGEST_VERSION)
     session.flush()
     if record.is_locked(session, hearing_id):
         _set_segment_status(session, hearing_id, True)

@@ -1,0 +1,179 @@
+"""A signed court record stays what was signed: the names, roles and head it prints are in its digest,
+and an edit of a case, a participant, a hearing or a courtroom that would rewrite a locked record is
+refused until a judge unlocks it."""
+
+import io
+from datetime import UTC, datetime
+
+from docx import Document
+
+
+def _engine(world):  # type: ignore[no-untyped-def]
+    from models.db import make_engine
+
+    return make_engine(world.client.app.state.services.engine.url.render_as_string(hide_password=False))
+
+
+def _case_with_two_hearings(world, number: str) -> dict[str, int]:
+    """A case of its own (shared worlds): 张三 seated and 李四 speaking in hearing 1; 王五, a witness of
+    the later hearing 2, seated there only."""
+    from models import Hearing, Participant, SeatAssignment, TranscriptSegment
+    from models.db import session_factory
+
+    c, clerk = world.client, world.auth("clerk")
+    case = c.post("/api/cases", json={"case_number": number, "court_id": world.ids["court"],
+                                      "cause_of_action": "买卖合同纠纷"}, headers=clerk).json()["id"]
+    engine = _engine(world)
+    with session_factory(engine)() as s:
+        people = [Participant(case_id=case, name=n, role=r) for n, r in
+                  (("张三", "plaintiff"), ("李四", "defendant"), ("王五", "witness"))]
+        hearings = [Hearing(case_id=case, courtroom_id=world.ids["room"], title=t,
+                            started_at=datetime(2024, 5, d, 1, 30, tzinfo=UTC), ended_at=datetime(2024, 5, d, 3, tzinfo=UTC))
+                    for t, d in (("第一次开庭", 1), ("第二次开庭", 8))]
+        s.add_all([*people, *hearings])
+        s.flush()
+        s.add_all([
+            SeatAssignment(hearing_id=hearings[0].id, seat="plaintiff", participant_id=people[0].id),
+            SeatAssignment(hearing_id=hearings[1].id, seat="witness", participant_id=people[2].id),
+            TranscriptSegment(hearing_id=hearings[0].id, seq=1, start_s=0, end_s=1, text="现在开庭。",
+                              role="presiding_judge"),
+            TranscriptSegment(hearing_id=hearings[0].id, seq=2, start_s=2, end_s=4, text="被告对合同没有异议。",
+                              role="defendant", participant_id=people[1].id),
+        ])
+        s.commit()
+        ids = {"case": case, "h1": hearings[0].id, "h2": hearings[1].id, "zhang": people[0].id, "li": people[1].id,
+               "wang": people[2].id}
+    engine.dispose()
+    return ids
+
+
+def _lines(world, hid: int) -> list[str]:
+    r = world.client.get(f"/api/hearings/{hid}/transcript", params={"format": "docx"}, headers=world.auth("judge"))
+    assert r.status_code == 200, r.text
+    return [p.text for p in Document(io.BytesIO(r.content)).paragraphs]
+
+
+def _state(world, hid: int) -> dict:  # type: ignore[type-arg]
+    return world.client.get(f"/api/hearings/{hid}/record", headers=world.auth("clerk")).json()
+
+
+def test_a_locked_record_is_not_rewritten_by_editing_its_case_or_participants(world) -> None:
+    """Judge and clerk signed; renaming a participant (李四 → 李四四, now the plaintiff) and adding a
+    witness used to rewrite the exported record (its present line and its speaker's name) while it
+    still said locked and unchanged since signed. Now such an edit is refused (409, naming the hearing);
+    edits the record does not print go through; after an unlock with a reason the rename is made."""
+    c, clerk = world.client, world.auth("clerk")
+    ids = _case_with_two_hearings(world, "(2024)吉2424民初801号")
+    h1 = ids["h1"]
+    before = _lines(world, h1)
+    # Present at hearing 1: who sat in it or spoke in it, not the witness of the later hearing.
+    assert "到庭人员 Present: 原告 张三；被告 李四" in before, before
+    assert "[00:00:02] 被告 李四：被告对合同没有异议。" in before
+    for who in ("judge", "clerk"):
+        assert c.post(f"/api/hearings/{h1}/signoff", json={}, headers=world.auth(who)).status_code == 200
+    locked = {"hearing_id": h1, "locked": True, "signatures": ["clerk", "judge"], "unchanged_since_signed": True}
+    assert _state(world, h1) == locked
+    signed = _lines(world, h1)
+
+    for path, body in ((f"/api/participants/{ids['li']}", {"name": "李四四", "role": "plaintiff"}),
+                       (f"/api/participants/{ids['zhang']}", {"name": "张三丰"}),
+                       (f"/api/cases/{ids['case']}", {"cause_of_action": "借款合同纠纷"})):
+        refused = c.patch(path, json=body, headers=clerk)
+        assert refused.status_code == 409, (path, refused.text)
+        detail = refused.json()["detail"]
+        assert f"hearing {h1}" in detail and "unlock" in detail, detail
+    assert [p["name"] for p in c.get(f"/api/cases/{ids['case']}/participants", headers=clerk).json()] == \
+        ["张三", "李四", "王五"]
+
+    # Not printed in hearing 1's record: the case's status, 李四's firm, the witness of hearing 2, a newcomer.
+    assert c.patch(f"/api/cases/{ids['case']}", json={"status": "adjourned"}, headers=clerk).status_code == 200
+    assert c.patch(f"/api/participants/{ids['li']}", json={"organization": "某律所"}, headers=clerk).status_code == 200
+    assert c.patch(f"/api/participants/{ids['wang']}", json={"name": "王五五"}, headers=clerk).status_code == 200
+    assert c.post(f"/api/cases/{ids['case']}/participants", json={"name": "赵七", "role": "witness"},
+                  headers=clerk).status_code == 201
+    assert _lines(world, h1) == signed and _state(world, h1) == locked
+    assert "到庭人员 Present: 证人 王五五" in _lines(world, ids["h2"])
+
+    assert c.post(f"/api/hearings/{h1}/unlock", json={"reason": "当事人姓名登记有误"},
+                  headers=world.auth("judge")).status_code == 200
+    assert c.patch(f"/api/participants/{ids['li']}", json={"name": "李四四"}, headers=clerk).status_code == 200
+    after = _lines(world, h1)
+    assert "到庭人员 Present: 原告 张三；被告 李四四" in after and "[00:00:02] 被告 李四四：被告对合同没有异议。" in after
+
+
+def test_an_edit_after_one_signature_voids_it_and_the_digest_covers_the_names_and_head(world) -> None:
+    """The clerk signed; a rename then voids that signature (audited, as a correction does). Signed by
+    both, a name or the cause changed behind the API shows as a record no longer what was signed."""
+    from sqlalchemy import text
+
+    c, clerk = world.client, world.auth("clerk")
+    ids = _case_with_two_hearings(world, "(2024)吉2424民初802号")
+    h1 = ids["h1"]
+    assert c.post(f"/api/hearings/{h1}/signoff", json={}, headers=clerk).json()["signatures"] == ["clerk"]
+    assert c.patch(f"/api/participants/{ids['li']}", json={"name": "李肆"}, headers=clerk).status_code == 200
+    assert _state(world, h1)["signatures"] == []
+    voided = [e for e in c.get("/api/audit", params={"object": f"hearing:{h1}"}, headers=world.auth("judge")).json()
+              if e["action"] == "record.void"]
+    assert len(voided) == 1 and voided[0]["details"]["roles"] == ["clerk"]
+    assert f"participant {ids['li']} (李四)" in voided[0]["details"]["reason"]
+
+    for who in ("judge", "clerk"):
+        assert c.post(f"/api/hearings/{h1}/signoff", json={}, headers=world.auth(who)).status_code == 200
+    assert _state(world, h1)["unchanged_since_signed"] is True
+    engine = _engine(world)
+    for sql, back in (("update participants set name = 'X' where id = :id", "update participants set name = '李肆' where id = :id"),
+                      ("update cases set cause_of_action = 'X' where id = :case",
+                       "update cases set cause_of_action = '买卖合同纠纷' where id = :case")):
+        with engine.begin() as conn:
+            conn.execute(text(sql), {"id": ids["li"], "case": ids["case"]})
+        assert _state(world, h1)["unchanged_since_signed"] is False, sql
+        with engine.begin() as conn:
+            conn.execute(text(back), {"id": ids["li"], "case": ids["case"]})
+        assert _state(world, h1)["unchanged_since_signed"] is True, back
+    engine.dispose()
+
+
+def test_a_hearings_room_and_time_and_who_sat_are_kept_in_a_locked_record(world) -> None:
+    """A signed record of a hearing never opened prints its scheduled time and room: moving or renaming
+    either, or seating someone in it, is refused while it is locked; a room's other settings are not."""
+    c, clerk, admin = world.client, world.auth("clerk"), world.auth("admin")
+    room = c.post("/api/courtrooms", json={"court_id": world.ids["court"], "name": "第九法庭", "profile_name": "demo"},
+                  headers=admin).json()["id"]
+    ids = _case_with_two_hearings(world, "(2024)吉2424民初803号")
+    hid = c.post(f"/api/cases/{ids['case']}/hearings", json={"courtroom_id": room, "scheduled_start": "2030-01-03T14:00:00"},
+                 headers=clerk).json()["id"]
+    for who in ("judge", "clerk"):
+        assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth(who)).status_code == 200
+    for method, path, body, who in (
+            ("PATCH", f"/api/hearings/{hid}", {"courtroom_id": world.ids["room"]}, clerk),
+            ("PATCH", f"/api/hearings/{hid}", {"scheduled_start": "2030-01-04T14:00:00"}, clerk),
+            ("PATCH", f"/api/courtrooms/{room}", {"name": "第十法庭"}, admin),
+            ("POST", f"/api/hearings/{hid}/seats", {"seat": "plaintiff", "participant_id": ids["zhang"]}, clerk)):
+        refused = c.request(method, path, json=body, headers=who)
+        assert refused.status_code == 409 and f"hearing {hid}" in refused.json()["detail"], (path, body, refused.text)
+    assert c.patch(f"/api/hearings/{hid}", json={"title": "改期前"}, headers=clerk).status_code == 200
+    assert c.patch(f"/api/courtrooms/{room}", json={"profile_name": "demo"}, headers=admin).status_code == 200
+    assert _state(world, hid)["locked"] is True and _state(world, hid)["unchanged_since_signed"] is True
+
+
+def test_a_signature_made_before_the_digest_covered_the_head_is_still_checked(world) -> None:
+    """Signatures made before this digest format kept the lines' digest only (no ``digest_version``):
+    they are checked against what they signed, so existing records do not all read as changed."""
+    from courtroom_api import record
+    from models.audit import append_event
+    from models.db import session_factory
+
+    ids = _case_with_two_hearings(world, "(2024)吉2424民初804号")
+    h1 = ids["h1"]
+    engine = _engine(world)
+    with session_factory(engine, write=True)() as s:
+        for role in ("judge", "clerk"):
+            append_event(s, actor=f"user:{role}", action="record.sign", obj=f"hearing:{h1}",
+                         details={"role": role, "name": role, "note": "", "digest": record.record_digest(s, h1, 1)})
+        s.commit()
+    engine.dispose()
+    assert _state(world, h1) == {"hearing_id": h1, "locked": True, "signatures": ["clerk", "judge"],
+                                 "unchanged_since_signed": True}
+    # Locked all the same: the rename is refused.
+    assert world.client.patch(f"/api/participants/{ids['li']}", json={"name": "李肆"},
+                              headers=world.auth("clerk")).status_code == 409
