@@ -69,7 +69,7 @@ def _check_pdf(path: Path) -> None:
 
 
 def _check_media(path: Path, kind: str) -> None:
-    """ffprobe must find a stream of the right kind; audio is fully decoded with errors fatal."""
+    """ffprobe must find a stream of the right kind; then the whole file is read with errors fatal."""
     try:
         _probe_media(path, kind)
     except subprocess.TimeoutExpired as exc:
@@ -88,9 +88,19 @@ def _probe_media(path: Path, kind: str) -> None:
     if kind not in streams:
         raise EvidenceRejectedError(f"file holds no {kind} stream (found: {sorted(s for s in streams if s)})")
     if kind == "audio":
-        decode = subprocess.run(
-            ["ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", str(path), "-map", "0:a", "-f", "null", "-"],
-            capture_output=True, text=True, timeout=PROBE_TIMEOUT_S,
-        )
-        if decode.returncode != 0 or decode.stderr.strip():
-            raise EvidenceRejectedError(f"corrupt audio: {decode.stderr.strip()[:300] or 'decode failed'}")
+        _read_to_end(path, ["-map", "0:a", "-f", "null", "-"], "corrupt audio")
+    else:
+        # Demuxed to the end, not decoded (seconds for an hour of video): the header of a cut-off MP4 or
+        # WebM still names its full length, so only reading every packet finds that the end is missing.
+        _read_to_end(path, ["-map", "0", "-c", "copy", "-f", "null", "-"], "cut-off or corrupt video")
+
+
+def _read_to_end(path: Path, output: list[str], problem: str) -> None:
+    """Run ``ffmpeg -i path *output`` with errors fatal; any error it reports refuses the file."""
+    run = subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", str(path), *output],
+        capture_output=True, text=True, timeout=PROBE_TIMEOUT_S,
+    )
+    errors = run.stderr.replace(str(path), "file").strip()  # (not the server's temporary path)
+    if run.returncode != 0 or errors:
+        raise EvidenceRejectedError(f"{problem}: {errors[:300] or 'ffmpeg could not read it'}")

@@ -58,3 +58,13 @@ def mp3_bytes(tmp: Path) -> bytes:
     src.write_bytes(wav_bytes(1.0))
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), str(dst)], check=True)
     return dst.read_bytes()
+
+
+def video_bytes(tmp: Path, suffix: str = ".mp4", seconds: float = 3.0) -> bytes:
+    """A small camera-like clip with sound; MP4 with its index first (``faststart``), as phones write it."""
+    dst = tmp / f"clip{suffix}"
+    codecs = ["-c:v", "libvpx", "-c:a", "libopus"] if suffix == ".webm" else [
+        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart"]
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=size=160x120:rate=25:duration={seconds}",
+                    "-f", "lavfi", "-i", f"sine=duration={seconds}", *codecs, str(dst)], check=True)
+    return dst.read_bytes()

@@ -2,7 +2,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from evidence_files import docx_bytes, jpeg_bytes, mp3_bytes, pdf_bytes, png_bytes, wav_bytes
+from evidence_files import docx_bytes, jpeg_bytes, mp3_bytes, pdf_bytes, png_bytes, video_bytes, wav_bytes
 from PIL import Image
 
 from courtroom_api.errors import EvidenceRejectedError, NotFoundError, UploadTooLargeError
@@ -66,6 +66,19 @@ def test_mp3_is_sniffed_and_decoded(tmp_path) -> None:
 def test_mismatching_or_corrupt_files_are_refused_and_nothing_left(tmp_path, data, mime, filename, message) -> None:
     with pytest.raises(EvidenceRejectedError, match=message):
         _stage(tmp_path, data, mime, filename)
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize(("mime", "filename"), [("video/mp4", "cctv.mp4"), ("video/webm", "call.webm")])
+def test_a_cut_off_video_is_refused_though_its_header_is_whole(tmp_path, mime, filename) -> None:
+    data = video_bytes(tmp_path, Path(filename).suffix)
+    whole = _stage(tmp_path, data, mime, filename)
+    assert whole.file_type.mime == mime
+    whole.discard()
+    # half the upload arrived: the index at the front still names every frame and the full length
+    with pytest.raises(EvidenceRejectedError, match="cut-off or corrupt video") as refused:
+        _stage(tmp_path, data[: len(data) // 2], mime, filename)
+    assert str(tmp_path) not in str(refused.value)  # (the message names no server path)
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
