@@ -4,7 +4,8 @@ Results are cached on disk by (blob sha256, parameters); blobs are write-once, s
 rendition never goes stale. All functions are CPU work: call them from a worker thread. At most
 ``RENDERS_AT_ONCE`` renders run at a time (each decodes a whole image or page: hundreds of MB for a
 large scan), so a courtroom's screens opening a new exhibit together do not exhaust the memory.
-Images are shown upright as their EXIF orientation says (a phone photo is stored sideways).
+Images are shown upright as their EXIF orientation says (a phone photo is stored sideways), transparent
+parts on white and 16-bit greys over the range the scan uses.
 """
 
 from __future__ import annotations
@@ -83,6 +84,44 @@ def _encode(image, fmt: str = "JPEG") -> bytes:  # type: ignore[no-untyped-def]
     return buf.getvalue()
 
 
+def _for_screen(image):  # type: ignore[no-untyped-def]
+    """``image`` as 8-bit RGB or grey, as a viewer shows it: transparency over white (a signature or a
+    diagram saved on a transparent background was black on black), a 16-bit scan stretched over the range
+    it uses (cut to 8 bits it was all white). RGB, grey and CMYK images are returned as they are (a large
+    JPEG photo is then reduced while it is decoded)."""
+    from PIL import Image
+
+    if image.mode in ("RGB", "L", "CMYK"):
+        return image
+    if image.mode.startswith("I") or image.mode == "F":
+        shown = _eight_bit(image)
+    elif image.has_transparency_data:
+        with_alpha = image if image.mode in ("RGBA", "LA") else image.convert("RGBA")
+        shown = Image.new("RGB", image.size, "white")
+        shown.paste(with_alpha, mask=with_alpha)  # (its alpha band is the mask)
+    else:
+        shown = image.convert("L" if image.mode == "1" else "RGB")
+    shown.info = dict(image.info)  # (its EXIF orientation among them)
+    return shown
+
+
+def _eight_bit(image):  # type: ignore[no-untyped-def]
+    """A 16-bit (or 32-bit) grey image with its lowest value black and its highest white."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(image)  # (height, width)
+    low, high = pixels.min(), pixels.max()
+    if pixels.dtype == np.uint16:  # a table of 65536 greys: no wider copy of a large scan is made
+        levels = np.arange(65536, dtype=np.float32)
+        table = np.rint(np.clip((levels - low) * (255 / max(1, int(high) - int(low))), 0, 255)).astype(np.uint8)
+        if high == low:
+            table[:] = round(int(high) / 257)
+        return Image.fromarray(table[pixels])
+    scale = 255 / (float(high) - float(low)) if high > low else 0.0
+    return Image.fromarray(np.rint(((pixels.astype(np.float32) - low) * scale).clip(0, 255)).astype(np.uint8))
+
+
 def _upright_size(image) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     """The image's size as shown: EXIF orientations 5-8 turn it a quarter (read without decoding)."""
     w, h = image.size
@@ -103,7 +142,8 @@ def scaled_image(path: Path, max_px: int) -> bytes:
 
     if not 16 <= max_px <= MAX_RENDER_PX:
         raise ValidationFailedError(f"max_px must be between 16 and {MAX_RENDER_PX}")
-    with Image.open(path) as image:
+    with Image.open(path) as source:
+        image = _for_screen(source)  # (on the whole image: a 16-bit scan's range, as its tiles have it)
         image.thumbnail((max_px, max_px))  # (before turning it: a quarter turn of the reduced image is cheap)
         return _encode(ImageOps.exif_transpose(image))
 
@@ -120,7 +160,7 @@ def image_tile(path: Path, level: int, col: int, row: int) -> bytes:
     x0, y0 = col * TILE_PX, row * TILE_PX
     x1, y1 = min(w, x0 + TILE_PX), min(h, y0 + TILE_PX)
     with Image.open(path) as source:
-        image = ImageOps.exif_transpose(source)
+        image = ImageOps.exif_transpose(_for_screen(source))
         sx, sy = image.width / w, image.height / h  # each axis its own scale (a level rounds each up)
         box = (x0 * sx, y0 * sy, min(image.width, x1 * sx), min(image.height, y1 * sy))
         return _encode(image.resize((max(1, x1 - x0), max(1, y1 - y0)), box=box))

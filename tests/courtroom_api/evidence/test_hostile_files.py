@@ -213,3 +213,42 @@ def test_a_phone_photo_is_shown_upright(tmp_path: Path) -> None:
     assert top < 60 and bottom > 200  # the stored left half is the top once turned
     tile = Image.open(io.BytesIO(renditions.image_tile(path, grid.max_level, 0, 0)))
     assert tile.size == (100, 200)
+
+
+def _shown(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("L"), float)  # (height, width)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "P"])
+def test_a_drawing_on_a_transparent_background_is_shown_on_white(tmp_path: Path, mode) -> None:
+    image = Image.new("RGBA", (600, 400), (0, 0, 0, 0))  # transparent black, as drawing programs save it
+    image.paste((0, 0, 0, 255), (200, 150, 400, 250))  # a signature's black ink
+    path = tmp_path / "signature.png"
+    if mode == "P":  # a palette of two blacks, the first transparent (as a GIF has it)
+        palette = Image.new("P", image.size, 0)
+        palette.putpalette([0, 0, 0] * 2)
+        palette.paste(1, (200, 150, 400, 250))
+        palette.save(path, transparency=0)
+    else:
+        image.convert(mode).save(path)
+    scaled = _shown(renditions.scaled_image(path, 300))
+    assert scaled[:50].mean() > 250 and scaled[90:110, 120:180].mean() < 5  # white paper, black ink
+    grid = renditions.tile_grid(path)
+    corner = _shown(renditions.image_tile(path, grid.max_level, 0, 0))
+    assert corner[:100].mean() > 250 and corner[160:240, 210:].mean() < 5
+    assert _shown(renditions.image_tile(path, grid.max_level - 2, 0, 0)).mean() > 200  # mostly paper
+
+
+@pytest.mark.parametrize("top", [65535, 4095])  # 16-bit scanner, 12-bit X-ray stored in 16 bits
+def test_a_16_bit_grey_scan_keeps_its_greys(tmp_path: Path, top) -> None:
+    ramp = np.tile(np.linspace(0, top, 600).astype(np.uint16), (400, 1))  # dark left, bright right
+    path = tmp_path / "xray.png"
+    Image.fromarray(ramp).save(path)
+    assert Image.open(path).mode == "I;16"
+    scaled = _shown(renditions.scaled_image(path, 300))
+    assert scaled[:, :5].mean() < 5 and scaled[:, -5:].mean() > 250 and len(np.unique(scaled)) > 200
+    grid = renditions.tile_grid(path)
+    left, right = (_shown(renditions.image_tile(path, grid.max_level, col, 0)) for col in (0, 2))
+    assert left[:, :5].mean() < 5 and right[:, -5:].mean() > 250  # tiles share the whole image's range
+    assert abs(_shown(renditions.image_tile(path, 0, 0, 0)).mean() - 127.5) < 3
+    assert _shown(renditions.scaled_image(path, 100)).shape == (67, 100)  # (a sixth of the scan: Pillow could not reduce I;16)
