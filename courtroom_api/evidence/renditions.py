@@ -76,6 +76,13 @@ class RenditionCache:
         return data
 
 
+def can_show(kind: str, mime: str) -> bool:
+    """Whether the screens can show an exhibit: images, PDF pages, audio and video. A Word file is kept
+    for download only: a page image made of it here would be a likeness of the exhibit (its fonts, images
+    and tracked changes as this server draws them), not the exhibit."""
+    return kind != "document" or mime == "application/pdf"
+
+
 def _encode(image, fmt: str = "JPEG") -> bytes:  # type: ignore[no-untyped-def]
     buf = io.BytesIO()
     if fmt == "JPEG" and image.mode not in ("RGB", "L"):

@@ -28,6 +28,7 @@ from courtroom_api.errors import (
     ValidationFailedError,
 )
 from courtroom_api.evidence import renditions
+from courtroom_api.evidence.sniff import TYPES
 from courtroom_api.evidence.upload import StagedUpload, stage_upload
 from courtroom_api.ranges import file_response
 from courtroom_api.schemas import LINES, ONE_LINE, EvidencePublic, EvidenceUpdate, PagesInfo, TileInfo
@@ -198,8 +199,11 @@ def evidence_content(
     """The file itself, with HTTP Range for seeking in audio and video."""
     evidence = load_evidence(session, user, evidence_id)
     path = blob_path(services.blobs, evidence.blob_sha256)
-    return file_response(path, media_type=evidence.mime_type, asked=asked, etag=evidence.blob_sha256,
-                         filename=f"{evidence.exhibit_number}-{evidence.title}")
+    name = f"{evidence.exhibit_number}-{evidence.title}"
+    suffix = TYPES[evidence.mime_type].extensions[0] if evidence.mime_type in TYPES else ""
+    if not name.lower().endswith(suffix):  # a saved Word file without ".docx" did not open in Word
+        name += suffix
+    return file_response(path, media_type=evidence.mime_type, asked=asked, etag=evidence.blob_sha256, filename=name)
 
 
 def _image_evidence(session, user: Principal, services: Services, evidence_id: IdPath):  # type: ignore[no-untyped-def]

@@ -12,6 +12,8 @@ from courtroom_api.access import audit, get_or_404, load_case, load_evidence, lo
 from courtroom_api.auth.policy import Action, case_scope
 from courtroom_api.deps import MAX_ID, CurrentUser, IdPath, ServicesDep, SessionDep
 from courtroom_api.errors import ConflictError, ValidationFailedError
+from courtroom_api.evidence import renditions
+from courtroom_api.evidence.sniff import TYPES
 from courtroom_api.schemas import (
     DisplayState,
     HearingCreate,
@@ -180,6 +182,11 @@ def set_display(
             raise ValidationFailedError("the exhibit belongs to another case")
         if evidence.sealed:
             raise ConflictError("sealed evidence cannot be shown on the party screens")
+        if not renditions.can_show(evidence.kind, evidence.mime_type):
+            file_type = TYPES.get(evidence.mime_type)
+            what = file_type.extensions[0] if file_type else evidence.mime_type
+            raise ValidationFailedError(f"exhibit {evidence.exhibit_number} is a {what} file, which the screens cannot "
+                                        "show: file it as a PDF to show it (it can be downloaded as it is)")
     from courtroom_api.live.filing import hearing_stream
 
     services.display[hearing_id] = body

@@ -8,6 +8,7 @@ from evidence_files import pdf_bytes, png_bytes, wav_bytes
 from PIL import Image
 
 PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _upload(world, who, data, mime, filename, **params):
@@ -143,3 +144,22 @@ def test_sealed_evidence_only_for_bench(world) -> None:
     shown = world.client.put(f"/api/hearings/{world.ids['hearing']}/display", json={"evidence_id": ev["id"]},
                              headers=world.auth("judge"))
     assert shown.status_code == 409
+
+
+def test_a_word_exhibit_is_kept_for_download_and_not_put_on_the_screens(world) -> None:
+    from evidence_files import docx_bytes
+
+    data = docx_bytes()
+    docx = _upload(world, "party", data, DOCX, "lease.docx").json()
+    display = f"/api/hearings/{world.ids['hearing']}/display"
+    before = world.client.get(display, headers=world.auth("party")).json()
+    shown = world.client.put(display, json={"evidence_id": docx["id"], "page": 1}, headers=world.auth("judge"))
+    assert shown.status_code == 422 and "file it as a PDF" in shown.json()["detail"], shown.text
+    assert world.client.get(display, headers=world.auth("party")).json() == before  # the screens kept theirs
+    got = world.client.get(f"/api/evidence/{docx['id']}/content", headers=world.auth("party"))
+    assert got.status_code == 200 and got.content == data
+    assert got.headers["content-disposition"].endswith("-lease.docx")  # saved, it opens in Word
+    pdf = _upload(world, "party", pdf_bytes(1), PDF, "lease.pdf").json()
+    assert world.client.put(display, json={"evidence_id": pdf["id"], "page": 1},
+                            headers=world.auth("judge")).status_code == 200
+    world.client.put(display, json=before, headers=world.auth("judge"))

@@ -1,9 +1,9 @@
 // The judge's bench terminal: six panes (evidence, live transcript, dossier, compare, court notes,
 // statutes) that can be switched one at a time or tiled.
 import { ENDPOINTS, LiveHearing, api, eventType, items, listHearings, requireLogin } from "./api.js";
-import { h, hearingControls, hearingOption, params, reportError, setupHeader } from "./common.js";
+import { h, hearingControls, hearingOption, params, reportError, setupHeader, toast } from "./common.js";
 import { ComparePane, DossierPane, NotesPane, StatutesPane } from "./bench_panes.js";
-import { EvidenceViewer, evidenceLabel } from "./evidence.js";
+import { EvidenceViewer, downloadOnly, evidenceLabel } from "./evidence.js";
 import { applyI18n, fmt, t } from "./i18n.js";
 import { TranscriptView } from "./transcript.js";
 
@@ -93,6 +93,10 @@ function buildEvidenceTools(viewer) {
 }
 
 function setShowing(on, viewer) {
+  if (on && downloadOnly(viewer.evidence)) {
+    toast(t("ev.cannotshow"), "error"); // (the API refuses it: the party screens have nothing to draw)
+    on = false;
+  }
   bench.showing = on && Boolean(viewer.evidence);
   sendDisplay(bench.showing ? viewer.state() : null, true);
 }
@@ -229,7 +233,14 @@ async function main() {
   buildTopbar();
   buildLayout();
   const viewer = new EvidenceViewer(document.getElementById("bench-viewer"), {
-    onView: (state) => { if (bench.showing) sendDisplay(state); },
+    onView: (state) => {
+      if (!bench.showing) return;
+      if (!downloadOnly(viewer.evidence)) return sendDisplay(state);
+      // A Word file opened while showing: showing stops (the parties were left on the last exhibit
+      // while the banner said they saw this one).
+      toast(t("ev.cannotshow"), "error");
+      setShowing(false, viewer);
+    },
   });
   buildEvidenceTools(viewer);
   const transcript = new TranscriptView(document.getElementById("bench-transcript"));

@@ -1,7 +1,8 @@
 // One exhibit on screen: document pages and images in a ZoomViewer (page through, pinch, pan),
-// audio and video in native players with seeking (served with HTTP Range by the API).
+// audio and video in native players with seeking (served with HTTP Range by the API); a Word file,
+// which has no pages the server renders, is offered for download.
 import { ENDPOINTS, api, mediaUrl, setMediaSource } from "./api.js";
-import { h } from "./common.js";
+import { h, reportError } from "./common.js";
 import { t } from "./i18n.js";
 import { ZoomViewer } from "./zoom.js";
 
@@ -13,9 +14,22 @@ function pageCount(ev) {
   return Number(ev.page_count ?? ev.pages ?? 1) || 1;
 }
 
+/** A document the screens cannot page through (only PDFs have rendered pages): downloaded instead. */
+export function downloadOnly(ev) {
+  return ev?.kind === "document" && Boolean(ev.mime_type) && ev.mime_type !== "application/pdf";
+}
+
+/** Save the exhibit's file, named by the server (a fresh media link at each tap: a link lives a few minutes). */
+async function download(ev) {
+  const a = h("a", { href: await mediaUrl(ENDPOINTS.evidenceContent(ev.id)), download: "" });
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
 /** Documents: how many pages, and the URL of one rendered page (asked once per exhibit). */
 async function pagesOf(ev) {
-  if (ev.kind !== "document") return null;
+  if (ev.kind !== "document" || downloadOnly(ev)) return null;
   if (!ev.pagesInfo) {
     const info = await api("GET", ENDPOINTS.evidencePages(ev.id));
     ev.pagesInfo = info;
@@ -73,7 +87,7 @@ export class EvidenceViewer {
 
   isPaged() {
     const kind = this.evidence?.kind;
-    return kind === "document" || kind === "image";
+    return (kind === "document" && !downloadOnly(this.evidence)) || kind === "image";
   }
 
   updateToolbar() {
@@ -101,6 +115,9 @@ export class EvidenceViewer {
       this.root.dataset.evidenceId = ev.id;
       if (ev.kind === "audio" || ev.kind === "video") {
         if (!same) await this.showMedia(ev);
+      } else if (downloadOnly(ev)) {
+        this.page = 1;
+        this.showDownload(ev);
       } else {
         this.page = Math.min(Math.max(1, Number(view.page) || 1), pageCount(ev));
         await this.showPage(view.region, generation);
@@ -144,6 +161,16 @@ export class EvidenceViewer {
       seek(-10, "◀◀ 10s", "ev.back"), seek(-2, "◀ 2s", "ev.back2"), seek(2, "2s ▶", "ev.fwd2"), seek(10, "10s ▶▶", "ev.fwd")));
     this.root.dataset.page = "";
     await setMediaSource(player, ENDPOINTS.evidenceContent(ev.id));
+  }
+
+  showDownload(ev) {
+    this.viewport.hidden = true;
+    this.media.hidden = false;
+    this.media.replaceChildren(
+      h("p", { class: "ev-note", "data-i18n": "ev.noview" }, t("ev.noview")),
+      h("button", { class: "btn primary", type: "button", dataset: { action: "ev.download" }, "data-i18n": "ev.download",
+        onclick: () => download(ev).catch(reportError) }, t("ev.download")));
+    this.root.dataset.page = "";
   }
 
   async goto(page) {

@@ -180,3 +180,60 @@ def test_party_cannot_reach_another_cases_evidence_through_the_api(ui_server) ->
                 assert resp.status_code in (403, 404), (login_name, path, resp.status_code)
             # …while its own case's evidence is there.
             assert client.get(f"/api/evidence/{ids['evidence_drawing']}/content", headers=auth).status_code == 200
+
+
+def _file_docx(ui_server) -> tuple[int, bytes]:
+    """A Word exhibit for case A, filed through the API as the clerk."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # (tests/courtroom_api: evidence_files)
+    from evidence_files import docx_bytes
+
+    data = docx_bytes()
+    with httpx.Client(base_url=ui_server.base_url, timeout=60) as client:
+        resp = client.post(f"/api/cases/{ui_server.ids['case_a']}/evidence", content=data,
+                           params={"title": "租赁合同", "filename": "lease.docx"},
+                           headers={"Authorization": f"Bearer {api_token(client, 'clerk')}",
+                                    "Content-Type": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"})
+    assert resp.status_code == 201, resp.text
+    return int(resp.json()["id"]), data
+
+
+def test_a_word_exhibit_is_offered_for_download_and_not_shown_to_the_parties(browser, ui_server) -> None:
+    console = ConsoleLog()
+    ids = ui_server.ids
+    docx_id, data = _file_docx(ui_server)
+    party_ctx, party = _new_page(browser, ui_server, console, (1280, 800))
+    bench_ctx, bench = _new_page(browser, ui_server, console)
+    try:
+        login(party, "party_a", "/party")
+        party.click("#follow-bench")
+        party.click(f"#party-evidence-list [data-evidence-id='{docx_id}']")
+        expect(party.locator("#party-viewer")).to_have_attribute("data-evidence-id", str(docx_id))
+        expect(party.locator("#party-viewer .ev-toolbar")).to_be_hidden()  # no pages to turn
+        with party.expect_download() as saved:
+            party.click("#party-viewer [data-action='ev.download']")
+        assert open(saved.value.path(), "rb").read() == data
+        assert saved.value.suggested_filename.endswith(".docx")
+        # The bench showing the plan opens the Word file: showing stops and the judge is told why.
+        login(bench, "judge", "/bench")
+        bench.click("#layout-switch")
+        bench.click("button[role=tab][data-pane=evidence]")
+        bench.click(f"#bench-evidence-list [data-evidence-id='{ids['evidence_drawing']}']")
+        bench.click("#show-to-parties")
+        expect(bench.locator("#showing-banner")).to_be_visible()
+        bench.click(f"#bench-evidence-list [data-evidence-id='{docx_id}']")
+        expect(bench.locator(".toast-error")).to_contain_text("PDF")
+        expect(bench.locator("#showing-banner")).to_be_hidden()
+        expect(bench.locator("#bench-viewer [data-action='ev.download']")).to_be_visible()
+        bench.click("#show-to-parties")  # refused on the bench: nothing is sent
+        expect(bench.locator("#showing-banner")).to_be_hidden()
+        with httpx.Client(base_url=ui_server.base_url) as client:
+            shown = client.get(f"/api/hearings/{ids['hearing_live']}/display",
+                               headers={"Authorization": f"Bearer {api_token(client, 'judge')}"}).json()
+        assert shown["evidence_id"] is None
+    finally:
+        party_ctx.close()
+        bench_ctx.close()
+    assert not console.unexpected(), console.unexpected()
