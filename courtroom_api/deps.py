@@ -123,12 +123,13 @@ MediaUser = Annotated[Principal, Depends(media_user)]
 
 
 def range_request(
+    request: Request,
     range_: Annotated[str | None, Header(alias="range")] = None,
     if_range: Annotated[str | None, Header(alias="if-range")] = None,
     if_match: Annotated[str | None, Header(alias="if-match")] = None,
 ) -> RangeRequest:
-    """The request's Range header and its preconditions (for file endpoints)."""
-    return RangeRequest(range_, if_range, if_match)
+    """The request's Range header and its preconditions (for file endpoints), and whether it is a HEAD."""
+    return RangeRequest(range_, if_range, if_match, head=request.method == "HEAD")
 
 
 RangeHeaders = Annotated[RangeRequest, Depends(range_request)]

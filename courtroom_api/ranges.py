@@ -29,6 +29,7 @@ class RangeRequest:
     range: str | None = None
     if_range: str | None = None
     if_match: str | None = None
+    head: bool = False  # a HEAD request: the same status and headers, no file read
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,7 @@ def file_response(
     path: Path, *, media_type: str, asked: RangeRequest, filename: str | None = None, etag: str | None = None
 ) -> Response:
     """200 with the whole file or 206 with the asked range (if the request's If-Range still names
-    ``etag``); 412 if its If-Match does not; streamed in chunks."""
+    ``etag``); 412 if its If-Match does not; streamed in chunks (none for HEAD)."""
     size = path.stat().st_size
     headers = {"Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff"}  # served as what it was checked to be
     if etag:
@@ -109,11 +110,11 @@ def file_response(
 
         headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
     byte_range = _wanted_range(asked, size, etag)
-    if byte_range is None:
-        headers["Content-Length"] = str(size)
-        return StreamingResponse(_iter_file(path, 0, size), media_type=media_type, headers=headers)
-    headers["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{size}"
-    headers["Content-Length"] = str(byte_range.length)
-    return StreamingResponse(
-        _iter_file(path, byte_range.start, byte_range.length), status_code=206, media_type=media_type, headers=headers
-    )
+    start, length = (0, size) if byte_range is None else (byte_range.start, byte_range.length)
+    headers["Content-Length"] = str(length)
+    if byte_range is not None:
+        headers["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{size}"
+    status = 200 if byte_range is None else 206
+    if asked.head:  # (a server drops the body of a HEAD answer, but streaming it would read the file)
+        return Response(status_code=status, media_type=media_type, headers=headers)
+    return StreamingResponse(_iter_file(path, start, length), status_code=status, media_type=media_type, headers=headers)

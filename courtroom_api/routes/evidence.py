@@ -31,6 +31,7 @@ from courtroom_api.evidence import renditions
 from courtroom_api.evidence.sniff import TYPES
 from courtroom_api.evidence.upload import StagedUpload, stage_upload
 from courtroom_api.ranges import file_response
+from courtroom_api.routes import get_and_head
 from courtroom_api.schemas import LINES, ONE_LINE, EvidencePublic, EvidenceUpdate, PagesInfo, TileInfo
 from courtroom_api.services import Services
 
@@ -161,7 +162,7 @@ def _check_case(services: Services, user: Principal, case_id: IdPath, exhibit_nu
             raise ConflictError(f"exhibit number {exhibit_number!r} is already used in case {case_id}")
 
 
-@router.get("/evidence/{evidence_id}", response_model=EvidencePublic)
+@get_and_head(router, "/evidence/{evidence_id}", response_model=EvidencePublic)
 def get_evidence(evidence_id: IdPath, user: CurrentUser, session: SessionDep) -> object:
     return load_evidence(session, user, evidence_id)
 
@@ -189,7 +190,7 @@ def update_evidence(evidence_id: IdPath, body: EvidenceUpdate, user: CurrentUser
     return evidence
 
 
-@router.get("/evidence/{evidence_id}/content", response_class=Response,
+@get_and_head(router, "/evidence/{evidence_id}/content", response_class=Response,
             responses={206: {"description": "partial content"}, 412: {"description": "If-Match names another file"},
                        416: {"description": "range not satisfiable"}})
 def evidence_content(
@@ -215,7 +216,7 @@ def _image_evidence(session, user: Principal, services: Services, evidence_id: I
     return evidence, blob_path(services.blobs, evidence.blob_sha256)
 
 
-@router.get("/evidence/{evidence_id}/rendition", response_class=Response,
+@get_and_head(router, "/evidence/{evidence_id}/rendition", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}}}})
 def evidence_rendition(
     evidence_id: IdPath, user: MediaUser, session: SessionDep, services: ServicesDep,
@@ -228,7 +229,7 @@ def evidence_rendition(
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
 
-@router.get("/evidence/{evidence_id}/tiles", response_model=TileInfo)
+@get_and_head(router, "/evidence/{evidence_id}/tiles", response_model=TileInfo)
 def evidence_tiles(evidence_id: IdPath, user: CurrentUser, session: SessionDep, services: ServicesDep) -> TileInfo:
     """The deep-zoom pyramid of an image (level ``max_level`` = full resolution)."""
     _, path = _image_evidence(session, user, services, evidence_id)
@@ -237,7 +238,7 @@ def evidence_tiles(evidence_id: IdPath, user: CurrentUser, session: SessionDep, 
                     url_template=f"/api/evidence/{evidence_id}/tiles/{{level}}/{{col}}/{{row}}")
 
 
-@router.get("/evidence/{evidence_id}/tiles/{level}/{col}/{row}", response_class=Response,
+@get_and_head(router, "/evidence/{evidence_id}/tiles/{level}/{col}/{row}", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}}}})
 def evidence_tile(
     evidence_id: IdPath, level: SmallPath, col: SmallPath, row: SmallPath, user: MediaUser, session: SessionDep, services: ServicesDep
@@ -258,14 +259,14 @@ def _pdf_evidence(session, user: Principal, services: Services, evidence_id: IdP
     return evidence, blob_path(services.blobs, evidence.blob_sha256)
 
 
-@router.get("/evidence/{evidence_id}/pages", response_model=PagesInfo)
+@get_and_head(router, "/evidence/{evidence_id}/pages", response_model=PagesInfo)
 def evidence_pages(evidence_id: IdPath, user: CurrentUser, session: SessionDep, services: ServicesDep) -> PagesInfo:
     _, path = _pdf_evidence(session, user, services, evidence_id)
     return PagesInfo(pages=renditions.pdf_page_count(path),
                      url_template=f"/api/evidence/{evidence_id}/pages/{{page}}?width={{width}}")
 
 
-@router.get("/evidence/{evidence_id}/pages/{page}", response_class=Response,
+@get_and_head(router, "/evidence/{evidence_id}/pages/{page}", response_class=Response,
             responses={200: {"content": {"image/png": {}}}})
 def evidence_page(
     evidence_id: IdPath, page: SmallPath, user: MediaUser, session: SessionDep, services: ServicesDep,

@@ -23,6 +23,7 @@ from courtroom_api.blobstore import blob_path
 from courtroom_api.deps import CurrentUser, IdPath, MediaUser, RangeHeaders, ServicesDep, SessionDep
 from courtroom_api.errors import ConflictError, NotFoundError
 from courtroom_api.ranges import file_response
+from courtroom_api.routes import get_and_head
 from courtroom_api.schemas import RecordingPublic
 from courtroom_api.services import Services
 
@@ -63,7 +64,7 @@ def list_recordings(hearing_id: IdPath, user: CurrentUser, session: SessionDep) 
     return [_public(r) for r in rows]
 
 
-@router.get("/recordings/{recording_id}/audio", response_class=Response, responses=RANGE_RESPONSES)
+@get_and_head(router, "/recordings/{recording_id}/audio", response_class=Response, responses=RANGE_RESPONSES)
 def recording_audio(
     recording_id: IdPath, user: MediaUser, session: SessionDep, services: ServicesDep,
     asked: RangeHeaders,
@@ -78,7 +79,7 @@ def recording_audio(
                          filename=f"hearing-{recording.hearing_id}-recording-{recording_id}.flac")
 
 
-@router.get("/recordings/{recording_id}/tracks/{seat}", response_class=Response, responses=RANGE_RESPONSES)
+@get_and_head(router, "/recordings/{recording_id}/tracks/{seat}", response_class=Response, responses=RANGE_RESPONSES)
 def recording_track(
     recording_id: IdPath, seat: str, user: MediaUser, session: SessionDep, services: ServicesDep,
     asked: RangeHeaders,
@@ -105,7 +106,7 @@ def _served(session, services: Services, user: Principal, recording, sha256: str
     return sealed_audio.copy_for(services, recording.hearing_id, sha256, mime, spans), f"{sha256}-sealed-{sealed_audio.spans_key(spans)}"
 
 
-@router.get("/recordings/{recording_id}/mixdown", response_class=Response, responses=RANGE_RESPONSES)
+@get_and_head(router, "/recordings/{recording_id}/mixdown", response_class=Response, responses=RANGE_RESPONSES)
 def recording_mixdown(
     recording_id: IdPath, user: MediaUser, session: SessionDep, services: ServicesDep,
     asked: RangeHeaders,

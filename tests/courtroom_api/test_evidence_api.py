@@ -163,3 +163,30 @@ def test_a_word_exhibit_is_kept_for_download_and_not_put_on_the_screens(world) -
     assert world.client.put(display, json={"evidence_id": pdf["id"], "page": 1},
                             headers=world.auth("judge")).status_code == 200
     world.client.put(display, json=before, headers=world.auth("judge"))
+
+
+def test_media_players_asking_head_first_get_the_headers_of_get(world) -> None:
+    """Players and download managers ask HEAD for the size, type and Range support before fetching."""
+    h = world.auth("party")
+    audio = _upload(world, "clerk", wav_bytes(0.5), "audio/wav", "head.wav").json()
+    image = _upload(world, "clerk", png_bytes((300, 200)), "image/png", "head.png").json()
+    pdf = _upload(world, "clerk", pdf_bytes(2), PDF, "head.pdf").json()
+    paths = [f"/api/evidence/{audio['id']}", f"/api/evidence/{audio['id']}/content",
+             f"/api/evidence/{image['id']}/rendition?max_px=100", f"/api/evidence/{image['id']}/tiles",
+             f"/api/evidence/{image['id']}/tiles/0/0/0", f"/api/evidence/{pdf['id']}/pages",
+             f"/api/evidence/{pdf['id']}/pages/1?width=200"]
+    for path in paths:
+        got, head = world.client.get(path, headers=h), world.client.head(path, headers=h)
+        assert head.status_code == got.status_code == 200, (path, head.status_code)
+        for name in ("content-type", "content-length", "etag", "accept-ranges", "content-disposition"):
+            assert head.headers.get(name) == got.headers.get(name), (path, name)
+    content = f"/api/evidence/{audio['id']}/content"
+    head = world.client.head(content, headers=h)
+    assert head.content == b"" and int(head.headers["content-length"]) == audio["size_bytes"]
+    part = world.client.head(content, headers={**h, "Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == b"" and part.headers["content-length"] == "100"
+    assert part.headers["content-range"] == f"bytes 100-199/{audio['size_bytes']}"
+    link = world.client.post("/api/auth/media-links", json={"path": content}, headers=h).json()["url"]
+    assert world.client.head(link).status_code == 200  # a player's signed link (no bearer header)
+    assert world.client.head(f"/api/evidence/{audio['id']}/content").status_code == 401
+    assert "head" not in world.client.get("/openapi.json").json()["paths"]["/api/evidence/{evidence_id}/content"]

@@ -81,6 +81,16 @@ def test_a_sealed_line_is_silent_in_every_recording_file_for_those_who_may_not_s
     assert c.get(paths["recording"], headers=world.auth("party")).content == files["recording"]
 
 
+def test_a_player_asking_head_first_gets_the_size_of_the_file_it_will_hear(world) -> None:
+    hid, _, recording, files = _recorded_hearing(world)
+    for name, path in (("recording", f"/api/recordings/{recording}/audio"),
+                       ("plaintiff", f"/api/recordings/{recording}/tracks/plaintiff"),
+                       ("mixdown", f"/api/recordings/{recording}/mixdown")):
+        head = world.client.head(path, headers=world.auth("party"))
+        assert head.status_code == 200 and head.content == b"", (name, head.status_code)
+        assert int(head.headers["content-length"]) == len(files[name]) and head.headers["accept-ranges"] == "bytes"
+
+
 def _copies(world, files: dict[str, bytes], hid: int) -> set[str]:
     """The hearing's silenced copies on disk."""
     import hashlib
