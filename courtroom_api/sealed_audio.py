@@ -3,7 +3,7 @@
 Sealing a line hides its text from parties, terminals and appeal judges in lists, exports, search and
 the live stream; its audio is the same words. So for them every recording file of the hearing (the
 multi-channel file, each seat's track, the mixdown) is served as a copy with the sealed lines' time
-spans (padded for word-timing error) silenced, made once per set of spans and cached beside the
+spans and the range seals (padded for word-timing error) silenced, made once per set of spans and cached beside the
 evidence renditions; the bench gets the original. The original blob is never touched. A seal starts
 making the hearing's copies in the background (a day's recording takes minutes), so that the first
 listener does not wait: one job a hearing, always for its newest seals (seals while it runs stop its
@@ -36,20 +36,16 @@ STALE_S = 600.0  # a copy for earlier seals is removed this long after it was su
 
 
 def sealed_spans(session: Session, hearing_id: int) -> list[tuple[float, float]]:
-    """The hearing's sealed lines as merged, padded ``(start_s, end_s)`` spans of recording time."""
-    from models import TranscriptSegment
+    """The hearing's sealed lines and range seals (a sealed time where no line was filed is silent too)
+    as merged, padded ``(start_s, end_s)`` spans of recording time."""
+    from courtroom_api.sealed_ranges import merged
+    from models import SealedRange, TranscriptSegment
 
-    rows = session.execute(select(TranscriptSegment.start_s, TranscriptSegment.end_s).where(
-        TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.sealed.is_(True))
-        .order_by(TranscriptSegment.start_s)).all()
-    spans: list[tuple[float, float]] = []
-    for start, end in rows:
-        start, end = max(0.0, start - PAD_S), end + PAD_S
-        if spans and start <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
-        else:
-            spans.append((start, end))
-    return spans
+    lines = session.execute(select(TranscriptSegment.start_s, TranscriptSegment.end_s).where(
+        TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.sealed.is_(True))).all()
+    ranges = session.execute(select(SealedRange.start_s, SealedRange.end_s).where(
+        SealedRange.hearing_id == hearing_id)).all()
+    return merged((max(0.0, start - PAD_S), end + PAD_S) for start, end in (*lines, *ranges))
 
 
 def spans_key(spans: Sequence[tuple[float, float]]) -> str:

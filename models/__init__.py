@@ -29,7 +29,15 @@ from models.enums import (
     Visibility,
 )
 from models.evidence import Evidence
-from models.hearing import Annotation, Hearing, Recording, SeatAssignment, SegmentRevision, TranscriptSegment
+from models.hearing import (
+    Annotation,
+    Hearing,
+    Recording,
+    SealedRange,
+    SeatAssignment,
+    SegmentRevision,
+    TranscriptSegment,
+)
 from models.revocation import RevokedToken
 
 __all__ = [
@@ -53,6 +61,7 @@ __all__ = [
     "ParticipantRole",
     "Recording",
     "RevokedToken",
+    "SealedRange",
     "SeatAssignment",
     "SegmentRevision",
     "SegmentStatus",

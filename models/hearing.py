@@ -1,5 +1,5 @@
 """Hearings and what they produce: recordings, seat assignments, transcript segments, revisions,
-annotations. Times inside a hearing are float seconds from the start of its recording."""
+range seals, annotations. Times inside a hearing are float seconds from the start of its recording."""
 
 from __future__ import annotations
 
@@ -145,6 +145,24 @@ class SegmentRevision(CreatedAt, Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
     segment: Mapped[TranscriptSegment] = relationship(back_populates="revisions")
+
+
+class SealedRange(CreatedAt, Base):
+    """A stretch ``[start_s, end_s]`` of a hearing's recording sealed by time: every line said in it is
+    sealed, also one filed after the seal (a held final retried, transcription behind the audio), and
+    its audio is silent for those who may not see sealed lines, whether or not a line was filed there.
+    Who sealed it (``sealed_by_id``), when (``created_at``) and why; unsealing shrinks, splits or
+    removes it."""
+
+    __tablename__ = "sealed_ranges"
+    __table_args__ = (Index("ix_sealed_ranges_hearing_start", "hearing_id", "start_s"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    hearing_id: Mapped[int] = mapped_column(ForeignKey("hearings.id", ondelete="CASCADE"))
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    sealed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text, default="")
 
 
 class Annotation(CreatedAt, Base):

@@ -52,10 +52,13 @@ def last_persisted_seq(session: Any, hearing_id: int) -> int:
 def hearing_stream(services: Any, hearing_id: int) -> Any:
     """The hearing's live stream (``live.hub.HearingStream``): the one this server has, else a new one
     numbered on from the dossier's last seq. A database read when it is created: call from a worker thread."""
+    from courtroom_api import sealed_ranges
+
     stream = services.hub.get(hearing_id)
     if stream is None:
         with services.sessions() as session:
-            stream = services.hub.stream(hearing_id, start_seq=last_persisted_seq(session, hearing_id))
+            stream = services.hub.stream(hearing_id, start_seq=last_persisted_seq(session, hearing_id),
+                                         sealed_ranges=sealed_ranges.stored(session, hearing_id))
     return stream
 
 
@@ -76,20 +79,27 @@ def file_final(services: Any, hearing_id: int, values: dict[str, Any], seq: int 
 
     With ``seq`` (a final filed late, already published) it is idempotent: a row of this hearing that
     already has that seq is the same final, filed before a crash lost the spill file's update.
+    A final in a stretch the bench sealed by time is filed sealed (``sealed_ranges.seal_on_filing``):
+    it may come after the seal (held and retried, or transcription behind the audio).
     """
+    from courtroom_api import sealed_ranges
     from models import TranscriptSegment
 
     with services.write_sessions() as session:
+        row = TranscriptSegment(hearing_id=hearing_id, seq=seq, **values)
+        sealing = sealed_ranges.seal_on_filing(session, row)  # first: it locks the hearing's row
         if seq is not None:
             existing = session.scalar(select(TranscriptSegment.id).where(
                 TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.seq == seq))
             if existing is not None:
                 return int(existing)
-        row = TranscriptSegment(hearing_id=hearing_id, seq=seq, **values)
         session.add(row)
+        session.flush()
         if seq is not None:  # the record shows which finals reached the dossier late
-            session.flush()
             audit(session, "system", "transcript.filed_late", f"hearing:{hearing_id}", segment_id=row.id, seq=seq)
+        if sealing is not None:
+            audit(session, "system", "segment.seal", f"segment:{row.id}", reason=sealing.reason,
+                  sealed_range=sealing.id)
         session.commit()
         return int(row.id)
 

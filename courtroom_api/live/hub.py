@@ -11,7 +11,10 @@ Back-pressure policy (a slow or dead client never slows capture or other clients
   queue is full of them is disconnected and resumes with ``after=<last seq it received>``.
 Durable events are kept in a bounded ring so a reconnecting terminal gets everything after N.
 Sealing a segment redacts its events in the ring (and in queues not yet sent), so a viewer who may
-not see sealed content never gets the text again by replaying from an earlier seq.
+not see sealed content never gets the text again by replaying from an earlier seq. A stream also
+knows the hearing's range seals: a transcript event of a sealed time is redacted when it is published
+(a final that comes after the seal: held and retried, or transcription behind the audio), and one in
+the ring when the range is sealed (a final held unfiled, so no segment of it was there to seal).
 
 A stream that is over (its hearing ended) or holds nothing (a scheduled hearing's viewers came and
 went) is let go once nobody has used it for ``keep_idle_s``: a terminal reconnecting soon after the end
@@ -24,14 +27,17 @@ import asyncio
 import json
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from courtroom_api.errors import SubscriberClosedError
+from courtroom_api.exports.records import SEALED_TEXT
 
 # Event types whose later instances supersede earlier ones.
 DROPPABLE_TYPES = frozenset({"transcript.partial", "meter"})
+# Event types that show a line's text at a time of the recording (data ``start``/``end``), before it is filed.
+TIMED_TYPES = frozenset({"transcript.partial", "transcript.final", "transcript.revised"})
 
 
 @dataclass(slots=True, eq=False)
@@ -44,6 +50,7 @@ class LiveEvent:
     emitted_at: float
     redacted_wire: str | None = None  # what viewers who may not see sealed content get (set when sealed)
     segment_id: int | None = None  # the transcript segment a transcript event is about, once filed
+    span: tuple[float, float] | None = None  # (start, end) of a partial's or final's line, seconds
 
     @property
     def droppable(self) -> bool:
@@ -136,8 +143,10 @@ class Subscriber:
 class HearingStream:
     """The event stream of one hearing."""
 
-    def __init__(self, hearing_id: int, *, ring_size: int = 10_000, start_seq: int = 0) -> None:
+    def __init__(self, hearing_id: int, *, ring_size: int = 10_000, start_seq: int = 0,
+                 sealed_ranges: Sequence[tuple[float, float]] = (), sealed_text: str = SEALED_TEXT) -> None:
         self.hearing_id = hearing_id
+        self._sealed_ranges, self._sealed_text = list(sealed_ranges), sealed_text
         self._seq = self._start_seq = start_seq
         self._touched = time.monotonic()  # last subscribe, unsubscribe, publish, close or lookup
         self._ring: deque[LiveEvent] = deque(maxlen=ring_size)
@@ -155,17 +164,22 @@ class HearingStream:
 
     def publish(
         self, type_: str, data: Mapping[str, Any], *, redacted: Mapping[str, Any] | None = None,
-        segment_id: int | None = None,
+        segment_id: int | None = None, span: tuple[float, float] | None = None,
     ) -> LiveEvent:
         """Assign the next seq, serialize once, hand to every subscriber. Never blocks.
 
         ``segment_id``: the transcript segment the event shows (a final's ``data["segment_id"]`` by default).
+        ``span``: a partial's or final's (start, end) as the dossier has them (``data``'s are rounded), for
+        range seals; ``data["start"]``, ``data["end"]`` by default.
         """
         self._seq += 1
         self.touch()
         now = time.time()
         if segment_id is None and type_ == "transcript.final":
             segment_id = data.get("segment_id")
+        span = span if span is not None and type_ in TIMED_TYPES else _span(type_, data)
+        if redacted is None and span is not None and self._in_sealed_range(span):
+            redacted = {**data, "text": self._sealed_text, "words": []}
         event = LiveEvent(
             seq=self._seq,
             type=type_,
@@ -173,6 +187,7 @@ class HearingStream:
             emitted_at=now,
             redacted_wire=_encode(self._seq, type_, now, redacted) if redacted is not None else None,
             segment_id=segment_id,
+            span=span,
         )
         if type_ == "transcript.filed":  # a held final reached the dossier: it now names its segment
             self._attach(int(data["seq"]), int(data["segment_id"]))
@@ -203,6 +218,34 @@ class HearingStream:
                 event.redacted_wire = _redacted(event.wire, text)
                 redacted += 1
         return redacted
+
+    def set_sealed_ranges(self, ranges: Sequence[tuple[float, float]], text: str) -> int:
+        """The hearing's range seals are now ``ranges``: later events of those times are redacted to
+        ``text``, and so are those in the ring (replays, queues not yet sent). Returns how many were
+        redacted now. (Events of a time unsealed stay redacted, as a segment's do.)"""
+        self._sealed_ranges, self._sealed_text = list(ranges), text
+        redacted = 0
+        for event in self._ring:
+            if event.redacted_wire is None and event.span is not None and self._in_sealed_range(event.span):
+                event.redacted_wire = _redacted(event.wire, text)
+                redacted += 1
+        return redacted
+
+    def _in_sealed_range(self, span: tuple[float, float]) -> bool:
+        start, end = span
+        return any(end > a and start < b for a, b in self._sealed_ranges)  # as a range seal picks its lines
+
+    def range_sealed(self, seq: int) -> dict[str, Any] | None:
+        """The data of final ``seq`` if a range seal redacted it (it was published before it was filed, and
+        the range sealed before or after): what a held final filed since must go out again as sealed."""
+        for event in reversed(self._ring):
+            if event.seq == seq:
+                if event.redacted_wire is None or event.span is None or not self._in_sealed_range(event.span):
+                    return None
+                return dict(json.loads(event.wire)["data"])
+            if event.seq < seq:
+                return None
+        return None
 
     def subscribe(self, *, after: int | None = None, max_queue: int = 256, may_see_sealed: bool = False) -> Subscriber:
         """A new subscriber; with ``after`` it first gets every durable event with seq > after.
@@ -259,6 +302,14 @@ class HearingStream:
         self._subscribers.clear()
 
 
+def _span(type_: str, data: Mapping[str, Any]) -> tuple[float, float] | None:
+    """(start, end) of a partial's or final's line, or None."""
+    start, end = data.get("start"), data.get("end")
+    if type_ not in TIMED_TYPES or not isinstance(start, int | float) or not isinstance(end, int | float):
+        return None
+    return float(start), float(end)
+
+
 class EventHub:
     """All live hearings' streams of one server process."""
 
@@ -267,11 +318,14 @@ class EventHub:
         self._ring_size = ring_size
         self.keep_idle_s = keep_idle_s
 
-    def stream(self, hearing_id: int, *, start_seq: int = 0) -> HearingStream:
-        """The hearing's stream, created on first use (``start_seq`` continues after a restart)."""
+    def stream(self, hearing_id: int, *, start_seq: int = 0,
+               sealed_ranges: Sequence[tuple[float, float]] = ()) -> HearingStream:
+        """The hearing's stream, created on first use (``start_seq`` continues after a restart, and
+        ``sealed_ranges`` are the hearing's range seals in the dossier)."""
         stream = self.get(hearing_id)
         if stream is None or stream.closed:
-            stream = HearingStream(hearing_id, ring_size=self._ring_size, start_seq=start_seq)
+            stream = HearingStream(hearing_id, ring_size=self._ring_size, start_seq=start_seq,
+                                   sealed_ranges=sealed_ranges)
             self._streams[hearing_id] = stream
         return stream
 

@@ -16,7 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from courtroom_api import sealed_ranges
 from courtroom_api.errors import ConflictError
+from courtroom_api.exports.records import SEALED_TEXT
 from courtroom_api.live import events as ev
 from courtroom_api.live.attribution import LiveAttribution, load_occupants
 from courtroom_api.live.filing import (
@@ -131,7 +133,9 @@ class HearingPipeline:
         held = await asyncio.to_thread(self.backlog.load)  # finals a killed process could not file
         self.stream = self.services.hub.get(self.hearing_id)
         if self.stream is None or self.stream.closed:
-            self.stream = self.services.hub.stream(self.hearing_id, start_seq=max(last_seq, self.backlog.max_seq))
+            sealed = await asyncio.to_thread(sealed_ranges.of_hearing, self.services, self.hearing_id)
+            self.stream = self.services.hub.stream(self.hearing_id, start_seq=max(last_seq, self.backlog.max_seq),
+                                                   sealed_ranges=sealed)
         if held:
             self._on_unsaved(True, self.backlog.message(f"{held} left by the previous run"))
         self._retry = asyncio.create_task(self.backlog.run(), name=f"refile-{self.hearing_id}")
@@ -259,7 +263,8 @@ class HearingPipeline:
             async for event in scheduler.events(room):
                 if event.kind == "partial":  # partials keep the transcriber's seat: cheap, replaced soon
                     attribution = self.seats.fallback(event.segment)
-                    self.stream.publish("transcript.partial", ev.transcript_data(event, attribution))
+                    self.stream.publish("transcript.partial", ev.transcript_data(event, attribution),
+                                        span=(event.segment.start, event.segment.end))
                     continue
                 attribution = await asyncio.to_thread(self.seats.attribute, event.segment)
                 await self._file_and_publish(event, attribution)
@@ -281,7 +286,7 @@ class HearingPipeline:
                 log.warning("final of hearing %s not filed: %s", self.hearing_id, exc)
                 error = reason(exc)
         data = ev.transcript_data(event, attribution, segment_id=segment_id)
-        published = self.stream.publish(f"transcript.{event.kind}", data)
+        published = self.stream.publish(f"transcript.{event.kind}", data, span=(values["start_s"], values["end_s"]))
         if segment_id is None:
             self.backlog.hold(Unfiled(published.seq, values=values), error)
             return
@@ -291,9 +296,17 @@ class HearingPipeline:
             self.backlog.hold(Unfiled(published.seq, segment_id=segment_id), reason(exc))
 
     def _on_filed(self, seq: int, segment_id: int) -> None:
-        """A held final reached the dossier: terminals attach the segment id to the line they show."""
-        if self.stream is not None:
-            self.stream.publish("transcript.filed", {"seq": seq, "segment_id": segment_id})
+        """A held final reached the dossier: terminals attach the segment id to the line they show. One
+        of a sealed range was filed sealed: it goes out again as sealed, as a line sealed on screen does
+        (those who may not see it get it redacted; it went out whole if the seal came after it)."""
+        if self.stream is None:
+            return
+        self.stream.publish("transcript.filed", {"seq": seq, "segment_id": segment_id})
+        data = self.stream.range_sealed(seq)
+        if data is not None:
+            data.update(segment_id=segment_id, sealed=True, change="sealed")
+            self.stream.publish("transcript.revised", data, redacted={**data, "text": SEALED_TEXT, "words": []},
+                                segment_id=segment_id)
 
     def _on_unsaved(self, active: bool, message: str) -> None:
         if self.stream is not None:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from sqlalchemy.orm import Session
 
+from courtroom_api import sealed_ranges
 from courtroom_api.access import load_hearing
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.deps import IdPath, principal_from_token
@@ -52,11 +53,14 @@ def _viewer(services: Services, session: Session, token: str | None, hearing_id:
     return user, load_hearing(session, user, hearing_id, Action.VIEW_LIVE)
 
 
-def _authorize(services: Services, token: str | None, hearing_id: IdPath) -> tuple[Principal, str, int]:
-    """The caller, the hearing's status and the last persisted event seq (for a fresh stream)."""
+def _authorize(services: Services, token: str | None,
+               hearing_id: IdPath) -> tuple[Principal, str, int, list[tuple[float, float]]]:
+    """The caller, the hearing's status, and for a fresh stream the last persisted event seq and the
+    hearing's range seals."""
     with services.sessions() as session:
         user, hearing = _viewer(services, session, token, hearing_id)
-        return user, str(hearing.status), last_persisted_seq(session, hearing_id)
+        return (user, str(hearing.status), last_persisted_seq(session, hearing_id),
+                sealed_ranges.stored(session, hearing_id))
 
 
 def _still_viewer(services: Services, token: str | None, hearing_id: int) -> Principal:
@@ -91,7 +95,7 @@ async def hearing_socket(
     services: Services = websocket.app.state.services
     await websocket.accept()
     try:
-        user, status, last_seq = await asyncio.to_thread(_authorize, services, token, hearing_id)
+        user, status, last_seq, sealed = await asyncio.to_thread(_authorize, services, token, hearing_id)
     except AuthenticationError as exc:
         await websocket.close(code=4401, reason=str(exc)[:120])
         return
@@ -100,7 +104,7 @@ async def hearing_socket(
         return
     stream = services.hub.get(hearing_id)
     if stream is None:
-        stream = services.hub.stream(hearing_id, start_seq=last_seq)
+        stream = services.hub.stream(hearing_id, start_seq=last_seq, sealed_ranges=sealed)
         if status == HearingStatus.ENDED:
             # It ended before this process started (or its stream was let go): nothing will ever close a
             # new stream, so it is over from the start and the viewer gets ``closed`` (the dossier is the record).

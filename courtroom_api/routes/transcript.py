@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import select
+from sqlalchemy import null, select
 
-from courtroom_api import record, sealed_audio
-from courtroom_api.access import audit, load_hearing, load_segment
+from courtroom_api import record, sealed_audio, sealed_ranges
+from courtroom_api.access import audit, get_or_404, load_hearing, load_segment
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep
 from courtroom_api.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
@@ -120,28 +120,50 @@ def list_revisions(segment_id: IdPath, user: CurrentUser, session: SessionDep) -
     return out
 
 
-def _seal(session, services, user: Principal, segments: list, body: SealRequest) -> SealResult:  # type: ignore[no-untyped-def]
+def _seal(session, services, user: Principal, hearing_id: int, segments: list, body: SealRequest,  # type: ignore[no-untyped-def]
+          span: tuple[float, float] | None = None) -> SealResult:
+    """Seal or unseal ``segments`` of one hearing and, for a range, ``span`` (see ``_change_ranges``).
+    Call with the hearing's row locked for update."""
     asked = [s.id for s in segments]
     # Lines already so are left alone: a repeated or mistaken click voided the record's signatures.
     segments = [segment for segment in segments if segment.sealed != body.sealed]
-    if not segments:
+    stored, cuts = _change_ranges(session, user, hearing_id, segments, body, span)
+    if not segments and stored is None and not cuts:
         return SealResult(segment_ids=asked, sealed=body.sealed)
-    hearing_ids = {segment.hearing_id for segment in segments}
-    for hearing_id in hearing_ids:  # once a hearing, not once a line
-        record.ensure_unlocked(session, hearing_id, user)
+    record.ensure_unlocked(session, hearing_id, user)
+    if stored is not None:
+        audit(session, user, "hearing.seal_range", f"hearing:{hearing_id}", sealed_range=stored.id,
+              start_s=stored.start_s, end_s=stored.end_s, reason=body.reason)
+    if cuts:
+        audit(session, user, "hearing.unseal_range", f"hearing:{hearing_id}", span=list(span) if span else None,
+              segment_ids=[s.id for s in segments], ranges=cuts, reason=body.reason)
     for segment in segments:
         segment.sealed = body.sealed
         audit(session, user, "segment.seal" if body.sealed else "segment.unseal", f"segment:{segment.id}",
               reason=body.reason)
+    ranges = sealed_ranges.stored(session, hearing_id) if stored is not None or cuts else None
     session.commit()
-    for hearing_id in hearing_ids:  # its recordings, silent where sealed
-        sealed_audio.prepare_in_background(services, hearing_id)
+    sealed_audio.prepare_in_background(services, hearing_id)  # its recordings, silent where sealed
+    stream = services.hub.get(hearing_id)
+    if stream is not None and ranges is not None:  # closed streams too: they still serve replays
+        stream.set_sealed_ranges(ranges, SEALED_TEXT)
     for segment in segments:
-        stream = services.hub.get(segment.hearing_id)
-        if body.sealed and stream is not None:  # closed streams too: they still serve replays
+        if body.sealed and stream is not None:
             stream.seal(segment.id, SEALED_TEXT)
         _publish_revision(services, segment, user, "sealed" if body.sealed else "unsealed")
     return SealResult(segment_ids=asked, sealed=body.sealed)
+
+
+def _change_ranges(session, user: Principal, hearing_id: int, segments: list, body: SealRequest,  # type: ignore[no-untyped-def]
+                   span: tuple[float, float] | None) -> tuple[Any, list[dict[str, Any]]]:
+    """The hearing's range seals after this seal: a range sealed is kept (the new range seal, or None when
+    ranges kept already cover it); a range unsealed, and any line unsealed (it is heard again), is cut out
+    of them (what changed). The lines of a range filed after it are sealed as they are filed."""
+    if body.sealed:
+        return (sealed_ranges.store(session, hearing_id, span, user.user_id, body.reason) if span else None), []
+    if not segments and span is None:
+        return None, []
+    return None, sealed_ranges.cut(session, hearing_id, sealed_ranges.unseal_hull(span, segments))
 
 
 @router.post("/segments/{segment_id}/seal", response_model=SealResult)
@@ -149,24 +171,31 @@ def seal_segment(
     segment_id: IdPath, body: SealRequest, user: CurrentUser, session: SessionDep, services: ServicesDep
 ) -> SealResult:
     """Seal (or unseal) one segment: only judges and clerks see it afterwards."""
+    from models import Hearing
+
     segment = load_segment(session, user, segment_id, Action.SEAL)
-    return _seal(session, services, user, [segment], body)
+    # Locked before anything else (PostgreSQL): a final filed meanwhile, and the audit chain, wait behind it.
+    get_or_404(session, Hearing, segment.hearing_id, "hearing", for_update=True)
+    return _seal(session, services, user, segment.hearing_id, [segment], body)
 
 
 @router.post("/hearings/{hearing_id}/seal", response_model=SealResult)
 def seal_range(
     hearing_id: IdPath, body: RangeSealRequest, user: CurrentUser, session: SessionDep, services: ServicesDep
 ) -> SealResult:
-    """Seal (or unseal) every segment overlapping ``[start_s, end_s]``."""
+    """Seal (or unseal) ``[start_s, end_s]``: every segment overlapping it, and, kept as a range seal,
+    those filed there later and its audio (see ``courtroom_api.sealed_ranges``)."""
     from models import TranscriptSegment
 
-    load_hearing(session, user, hearing_id, Action.SEAL)
+    # Locked for update (PostgreSQL) before the lines are read: a final being filed now is in them, or is
+    # filed after this commits and finds the range.
+    load_hearing(session, user, hearing_id, Action.SEAL, for_update=True)
     if body.end_s < body.start_s:
         raise ValidationFailedError("end_s must not be before start_s")
     segments = session.scalars(select(TranscriptSegment).where(
         TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.end_s > body.start_s,
         TranscriptSegment.start_s < body.end_s)).all()
-    return _seal(session, services, user, list(segments), body)
+    return _seal(session, services, user, hearing_id, list(segments), body, (body.start_s, body.end_s))
 
 
 def _visible(annotation, user: Principal) -> bool:  # type: ignore[no-untyped-def]
@@ -179,13 +208,15 @@ def _visible(annotation, user: Principal) -> bool:  # type: ignore[no-untyped-de
 
 @router.get("/hearings/{hearing_id}/annotations", response_model=list[AnnotationPublic])
 def list_annotations(hearing_id: IdPath, user: CurrentUser, session: SessionDep) -> object:
-    from models import Annotation, TranscriptSegment
+    from models import Annotation, SealedRange, TranscriptSegment
 
     load_hearing(session, user, hearing_id, Action.READ_TRANSCRIPT)
     rows = session.scalars(select(Annotation).where(Annotation.hearing_id == hearing_id).order_by(Annotation.id)).all()
-    sealed = [] if user.may_see_sealed else session.execute(select(
+    sealed = [] if user.may_see_sealed else [*session.execute(select(
         TranscriptSegment.id, TranscriptSegment.start_s, TranscriptSegment.end_s).where(
-        TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.sealed.is_(True))).all()
+        TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.sealed.is_(True))).all(),
+        *session.execute(select(null().label("id"), SealedRange.start_s, SealedRange.end_s).where(
+            SealedRange.hearing_id == hearing_id)).all()]  # a time sealed where no line was filed (yet)
     return [a for a in rows if _visible(a, user) and not _on_sealed(a, sealed)]
 
 

@@ -14,16 +14,17 @@ from models import (
     Hearing,
     Participant,
     ParticipantRole,
+    SealedRange,
     Side,
     TranscriptSegment,
     User,
     UserRole,
 )
-from models.db import current_revision, downgrade, include_object, make_engine, upgrade
+from models.db import current_revision, downgrade, include_object, make_engine, session_factory, upgrade
 from models.passwords import hash_password, verify_password
 
 REPO = Path(__file__).resolve().parents[2]
-HEAD = "0003_segment_revision"
+HEAD = "0004_sealed_ranges"
 
 
 def _tables(url: str) -> set[str]:
@@ -137,6 +138,46 @@ def test_segment_revision_migration_counts_earlier_corrections(empty_db_url: str
     with engine.connect() as conn:
         assert conn.execute(text("select count(*) from transcript_segments")).scalar_one() == 3
         assert conn.execute(text("select count(*) from segment_revisions")).scalar_one() == 3
+    engine.dispose()
+
+
+def test_sealed_ranges_migration_upgrades_a_database_of_the_previous_head(empty_db_url: str) -> None:
+    """0004 adds ``sealed_ranges`` to a working dossier: its hearings, lines and their seals are kept, and
+    a range seal can be stored at once; down again, only the table goes."""
+    upgrade(empty_db_url, "0003_segment_revision")
+    engine = make_engine(empty_db_url)
+    with engine.begin() as conn:
+        conn.execute(text("insert into users (login, display_name, password_hash, role, is_active, created_at) "
+                          "values ('clerk1', '', 'x', 'clerk', true, current_timestamp)"))
+        conn.execute(text("insert into cases (case_number, title, cause_of_action, procedure, status, "
+                          "created_at, updated_at) values ('c1', '', '', 'ordinary', 'filed', "
+                          "current_timestamp, current_timestamp)"))
+        conn.execute(text("insert into hearings (case_id, title, status, created_at) "
+                          "select id, '', 'ended', current_timestamp from cases"))
+        conn.execute(text("insert into transcript_segments (hearing_id, seq, start_s, end_s, text, words, "
+                          "confidence, engine, model, status, sealed, search_grams, created_at, updated_at) "
+                          "select id, 1, 3.0, 5.5, '证人住址', '[]', 0.9, '', '', 'draft', true, '', "
+                          "current_timestamp, current_timestamp from hearings"))
+    engine.dispose()
+
+    upgrade(empty_db_url)
+    assert current_revision(empty_db_url) == HEAD
+    engine = make_engine(empty_db_url)
+    with session_factory(engine)() as s:
+        hearing = s.scalars(select(Hearing)).one()
+        line = s.scalars(select(TranscriptSegment)).one()
+        assert (line.hearing_id, line.text, line.sealed) == (hearing.id, "证人住址", True)
+        s.add(SealedRange(hearing_id=hearing.id, start_s=2.0, end_s=9.0, reason="证人个人信息",
+                          sealed_by_id=s.scalars(select(User.id)).one()))
+        s.commit()
+        stored = s.scalars(select(SealedRange)).one()
+        assert (stored.start_s, stored.end_s, stored.created_at.tzinfo) == (2.0, 9.0, UTC)
+    engine.dispose()
+    downgrade(empty_db_url, "0003_segment_revision")
+    assert "sealed_ranges" not in _tables(empty_db_url)
+    engine = make_engine(empty_db_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*) from transcript_segments where sealed")).scalar_one() == 1
     engine.dispose()
 
 

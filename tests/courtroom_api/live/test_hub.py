@@ -117,3 +117,31 @@ async def test_client_ahead_of_a_restarted_stream_is_told_to_reset() -> None:
     assert reset.type == "reset" and "restarted" in reset.wire
     stream.publish("transcript.final", {"i": 1})
     assert (await sub.next()).seq == 41
+
+
+def test_a_range_seal_redacts_the_lines_of_its_time_sent_before_and_after_it() -> None:
+    """A final of a sealed stretch that was sent before it was filed (held) is redacted in replays once the
+    range is sealed; finals and partials of that time published later go out redacted; others do not.
+    The stream names a held final of it, once filed, as one to send again sealed."""
+    stream = HearingStream(1)
+    held = stream.publish("transcript.final", {"segment_id": None, "start": 6.4, "end": 7.6, "text": "住址机密路",
+                                               "words": [{"text": "住址"}]})
+    outside = stream.publish("transcript.final", {"segment_id": 3, "start": 8.6, "end": 9.6, "text": "休庭"})
+    assert stream.set_sealed_ranges([(6.0, 8.0)], "【不公开】") == 1
+    late = stream.publish("transcript.final", {"segment_id": 4, "start": 7.999, "end": 8.5, "text": "电话号码"})
+    partial = stream.publish("transcript.partial", {"start": 5.0, "end": 6.2, "text": "身份证号"})
+    after = stream.publish("transcript.final", {"segment_id": 5, "start": 8.0, "end": 8.5, "text": "继续"})
+    # data's times are rounded: the line's own (as the dossier has them, and seals) decide
+    precise = stream.publish("transcript.final", {"segment_id": 6, "start": 8.0, "end": 8.5, "text": "尾音"},
+                             span=(7.9996, 8.5))
+    for event, text in ((held, "住址机密路"), (late, "电话号码"), (partial, "身份证号"), (precise, "尾音")):
+        assert json.loads(event.wire_for(False))["data"] == {**json.loads(event.wire)["data"], "text": "【不公开】",
+                                                             "words": []}
+        assert json.loads(event.wire_for(True))["data"]["text"] == text
+    assert outside.wire_for(False) == outside.wire and after.wire_for(False) == after.wire
+    stream.publish("transcript.filed", {"seq": held.seq, "segment_id": 9})
+    assert stream.range_sealed(held.seq) == json.loads(held.wire)["data"]
+    assert stream.range_sealed(outside.seq) is None
+    stream.set_sealed_ranges([], "【不公开】")  # unsealed: later lines go out whole, earlier stay redacted
+    assert stream.publish("transcript.final", {"start": 6.5, "end": 7.0, "text": "公开"}).redacted_wire is None
+    assert held.wire_for(False) != held.wire

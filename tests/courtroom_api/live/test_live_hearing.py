@@ -14,6 +14,7 @@ from live_server import PASSWORD, LiveServer
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "api" / "four_seats_tones.flac"
 SPEECH = FIXTURE.with_name("demo_hearing_22s.flac")
+SEALED = "【不公开内容 sealed】"
 
 
 @pytest.fixture(scope="module")
@@ -433,6 +434,48 @@ async def test_finals_held_when_the_server_is_killed_are_filed_after_the_restart
     assert len(by_seq) == len(stored)  # none filed twice
     assert [by_seq.get(e["seq"]) for e in held] == [e["data"]["text"] for e in held]
     assert not spill.exists()
+
+async def test_finals_held_when_their_time_is_sealed_are_filed_sealed_and_redacted_for_a_party(
+        server: LiveServer, refusing_writes) -> None:
+    """The judge seals the hearing's stretch by time while its first finals are held (the dossier refuses
+    them): once filed they are sealed and go out again sealed, and so does every later final of the
+    stretch. A party reads and hears none of it: its transcript, its live screen and its replay."""
+    seen: list[dict] = []
+    party_seen: list[dict] = []
+    party = server.token("party")
+    engine = _server_db(server)
+    with refusing_writes(engine, "transcript_segments"):
+        hid, viewer = await _start_while_refused(server, seen)
+        r = httpx.post(f"{server.base}/api/hearings/{hid}/seal", json={"start_s": 0, "end_s": 3600,
+                       "reason": "不公开审理部分"}, headers=server.token("judge"))
+        assert r.status_code == 200 and r.json() == {"segment_ids": [], "sealed": True}, r.text
+        party_viewer, _ = _watch(server, hid, party, party_seen)
+        await asyncio.sleep(0.5)
+    engine.dispose()
+    async with httpx.AsyncClient(base_url=server.base, headers=server.token("clerk"), timeout=300) as c:
+        await _wait_status(seen, "source_ended")
+        assert (await c.post(f"/api/hearings/{hid}/stop")).status_code == 200
+        await asyncio.wait_for(asyncio.gather(viewer, party_viewer), 60)
+        stored = (await c.get(f"/api/hearings/{hid}/segments")).json()
+        as_party = (await c.get(f"/api/hearings/{hid}/segments", headers=party)).json()
+    held = {e["seq"] for e in seen if e["type"] == "transcript.final" and e["data"]["segment_id"] is None}
+    assert held and len(stored) > len(held) and all(s["sealed"] for s in stored)
+    assert {s["text"] for s in as_party} == {SEALED}
+    filed = {e["data"]["seq"]: e["data"]["segment_id"] for e in seen if e["type"] == "transcript.filed"}
+    resealed = {e["data"]["segment_id"] for e in party_seen
+                if e["type"] == "transcript.revised" and e["data"]["change"] == "sealed"}
+    assert resealed == {filed[seq] for seq in held}
+    lines = [e["data"] for e in party_seen if e["type"].startswith("transcript.") and e["type"] != "transcript.filed"]
+    assert lines and {d["text"] for d in lines} == {SEALED}, lines
+    replay: list[dict] = []
+    token = party["Authorization"].split()[1]
+    with contextlib.suppress(websockets.ConnectionClosed):
+        async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={token}&after=0") as ws:
+            async for message in ws:
+                replay.append(json.loads(message))
+    finals = [e["data"] for e in replay if e["type"] == "transcript.final"]
+    assert len(finals) == len(stored) and {d["text"] for d in finals} == {SEALED}
+
 
 async def test_a_recording_the_dossier_refuses_at_the_stop_is_filed_later(server: LiveServer, refusing_writes) -> None:
     """The hearing still closes; the clerk is told; `courtroom recordings file-pending` files it after."""
