@@ -7,6 +7,8 @@
 * :class:`capture.recorder.Recorder`: segmented FLAC + hash-chained manifest + write-ahead
   journal; resumes after a crash; ``finalize()`` -> :class:`capture.types.FinalizedRecording`;
 * :func:`capture.verify.verify_recording` -> :class:`capture.types.VerifyResult`;
+* :func:`capture.excerpt.read_excerpt`: a stretch of a recording, also while it is being made (from its
+  segment files and the live recorder's memory), as its listening mix;
 * :class:`capture.health.ChannelHealth`: level meters and alarms;
 * :class:`capture.fanout.FanOut` and :func:`capture.pipeline.run_capture`: the recorder first,
   downstream consumers on bounded queues, failed sources retried with the outage as a gap.

@@ -37,3 +37,19 @@ class EmptyRecordingError(RecorderError):
 
 class ManifestError(RecorderError):
     """The manifest cannot be read at all (not JSON lines, wrong version)."""
+
+
+class ExcerptError(CaptureError):
+    """An excerpt of a recording cannot be served (see :mod:`capture.excerpt`)."""
+
+
+class NotRecordedError(ExcerptError):
+    """Nothing of the asked stretch has been recorded yet (it starts where the recording has not reached)."""
+
+
+class ExcerptSourceMissingError(ExcerptError):
+    """The recording directory, or a segment file the stretch needs, is not (or no longer) there."""
+
+
+class SegmentAlteredError(ExcerptError):
+    """A segment file's bytes differ from the sha256 in its manifest entry: never served."""

@@ -35,10 +35,23 @@ def _seat_names(start: dict[str, Any]) -> list[str]:
     return [seats[c] if c < len(seats) else f"ch{c:02d}" for c in range(start["channels"])]
 
 
-def _gains(start: dict[str, Any]) -> np.ndarray:
+def seat_gains(start: dict[str, Any]) -> np.ndarray:
+    """Each channel's listening gain (linear, float32 ``(channels,)``) from the manifest's start entry."""
     gains = list(start.get("gains_db") or [])
     db = [gains[c] if c < len(gains) else 0.0 for c in range(start["channels"])]
     return (10.0 ** (np.asarray(db, dtype=np.float32) / 20.0)).astype(np.float32)
+
+
+def pcm_format(subtype: str) -> tuple[str, float]:
+    """(numpy dtype, full scale) of the integers a recording of ``subtype`` stores and is read back as."""
+    return ("int16", 32768.0) if subtype == "PCM_16" else ("int32", 2147483648.0)
+
+
+def mix_down(pcm: np.ndarray, gains: np.ndarray, scale: float) -> np.ndarray:
+    """The listening mix of int PCM ``(frames, channels)``: float32 ``(frames,)`` in [-1, 1], each seat at
+    its gain. The one mix of the recording: the finalized mixdown and the excerpts played mid-hearing."""
+    mono = (pcm.astype(np.float32) / scale) @ gains / np.sqrt(pcm.shape[1])
+    return np.clip(mono, -1.0, 1.0).astype(np.float32)
 
 
 def _timeline(directory: Path, entries: list[dict[str, Any]], dtype: str):
@@ -79,13 +92,12 @@ class _Mixdown:
 def _write_files(directory: Path, entries: list[dict[str, Any]]) -> tuple[int, list[Path]]:
     start = entries[0]
     rate, channels, subtype = start["sample_rate"], start["channels"], start["subtype"]
-    dtype = "int16" if subtype == "PCM_16" else "int32"
-    scale = 32768.0 if dtype == "int16" else 2147483648.0
+    dtype, scale = pcm_format(subtype)
     final = directory / FINAL_DIR
     final.mkdir(exist_ok=True)
     seats = _seat_names(start)
     track_paths = [final / f"track-{c:02d}-{re.sub(r'[^A-Za-z0-9_-]', '_', seats[c])}.flac" for c in range(channels)]
-    gains = _gains(start)
+    gains = seat_gains(start)
     frames = 0
     mix = _Mixdown(final / "mixdown.opus", rate)
     with sf.SoundFile(final / "recording.flac", "w", rate, channels, subtype, format="FLAC") as whole:
@@ -95,8 +107,7 @@ def _write_files(directory: Path, entries: list[dict[str, Any]]) -> tuple[int, l
                 whole.write(pcm)
                 for c, track in enumerate(tracks):
                     track.write(np.ascontiguousarray(pcm[:, c]))
-                mono = (pcm.astype(np.float32) / scale) @ gains / np.sqrt(channels)
-                mix.write(np.clip(mono, -1.0, 1.0))
+                mix.write(mix_down(pcm, gains, scale))
                 frames += len(pcm)
         finally:
             for track in tracks:

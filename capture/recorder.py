@@ -19,6 +19,7 @@ import errno
 import io
 import logging
 import os
+import threading
 import time
 import uuid
 from collections import deque
@@ -33,7 +34,7 @@ import soundfile as sf
 from capture.errors import RecorderError
 from capture.journal import JOURNAL_NAME, Journal
 from capture.manifest import FORMAT, MANIFEST_NAME, ManifestWriter, fsync_dir, read_entries
-from capture.types import AudioChunk, CaptureEvent, CaptureEventKind, FinalizedRecording
+from capture.types import AudioChunk, CaptureEvent, CaptureEventKind, FinalizedRecording, HeldAudio
 from hardware.types import CourtroomProfile
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,9 @@ class Recorder:
         self._disk_failing = False
         self._journal_ok = True
         self._closed = False
+        # Held while write, note and close change what is in memory (write runs in a worker thread), so
+        # that held_audio(), called from another thread, sees each piece either in memory or on disk.
+        self._lock = threading.Lock()
         (self.directory / SEGMENTS_DIR).mkdir(parents=True, exist_ok=True)
         manifest = self.directory / MANIFEST_NAME
         # An empty manifest is a start that could not write its first entry (a full disk): nothing was
@@ -217,6 +221,10 @@ class Recorder:
 
     def write(self, chunk: AudioChunk) -> None:
         """File one chunk (blocking file I/O; use :meth:`write_async` from the event loop)."""
+        with self._lock:
+            self._write(chunk)
+
+    def _write(self, chunk: AudioChunk) -> None:
         if self._closed:
             raise RecorderError("recorder is closed")
         if chunk.channels != self.channels or chunk.sample_rate != self.sample_rate:
@@ -294,8 +302,21 @@ class Recorder:
 
     def note(self, kind: str, message: str) -> None:
         """Record an operational event (source failure, overflow) in the manifest."""
-        self._queue_entry({"type": "event", "kind": kind, "at_sample": self.next_sample, "message": message})
-        self._flush_backlog()
+        with self._lock:
+            self._queue_entry({"type": "event", "kind": kind, "at_sample": self.next_sample, "message": message})
+            self._flush_backlog()
+
+    def held_audio(self) -> list[HeldAudio]:
+        """The audio only in memory now, in timeline order: closed segments the disk has not taken yet,
+        then the open segment. A consistent snapshot: a piece leaves memory only once its segment file
+        and manifest entry are written, so read this *before* the manifest and every recorded frame is
+        in one or the other (a piece written in between is in both, at the same place)."""
+        with self._lock:
+            held = [HeldAudio(p.body["first_sample"], p.pcm) for p in self._backlog if p.pcm is not None]
+            first, blocks = self._open.first_sample, list(self._open.blocks)
+        if blocks:  # (the blocks themselves are never changed once appended)
+            held.append(HeldAudio(first, np.concatenate(blocks) if len(blocks) > 1 else blocks[0]))
+        return held
 
     def _limit_backlog(self) -> None:
         limit = self.options.max_pending_seconds * self.sample_rate
@@ -395,6 +416,10 @@ class Recorder:
 
     def close(self) -> None:
         """Commit the open segment and everything pending; raise if the disk still refuses."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._closed:
             return
         self._close_open()

@@ -105,6 +105,19 @@ class Gap:
     reason: str
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class HeldAudio:
+    """Recorded audio a live recorder holds only in memory (its open segment, or a closed one waiting for
+    the disk), as the integers its segment file will store."""
+
+    first_sample: int
+    pcm: np.ndarray  # (frames, channels) int16 (PCM_16) or int32 (PCM_24, top 24 bits)
+
+    @property
+    def end_sample(self) -> int:
+        return self.first_sample + int(self.pcm.shape[0])
+
+
 @dataclass(frozen=True, slots=True)
 class FinalFile:
     """One file produced by finalize, as recorded in the manifest."""
