@@ -102,13 +102,7 @@ def file_response(
     """200 with the whole file or 206 with the asked range (if the request's If-Range still names
     ``etag``); 412 if its If-Match does not; streamed in chunks (none for HEAD)."""
     size = path.stat().st_size
-    headers = {"Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff"}  # served as what it was checked to be
-    if etag:
-        headers["ETag"] = f'"{etag}"'
-    if filename:
-        from urllib.parse import quote
-
-        headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+    headers = _headers(etag, filename)
     byte_range = _wanted_range(asked, size, etag)
     start, length = (0, size) if byte_range is None else (byte_range.start, byte_range.length)
     headers["Content-Length"] = str(length)
@@ -118,3 +112,28 @@ def file_response(
     if asked.head:  # (a server drops the body of a HEAD answer, but streaming it would read the file)
         return Response(status_code=status, media_type=media_type, headers=headers)
     return StreamingResponse(_iter_file(path, start, length), status_code=status, media_type=media_type, headers=headers)
+
+
+def bytes_response(data: bytes, *, media_type: str, asked: RangeRequest, etag: str,
+                   filename: str | None = None) -> Response:
+    """As :func:`file_response`, for a body made for the request (an excerpt of a recording still being
+    made): ``etag`` names these bytes, so a range asked with ``If-Range`` of other ones gets them whole."""
+    headers = _headers(etag, filename)
+    headers["Cache-Control"] = "no-store"  # made anew each time: the next request may hear more
+    byte_range = _wanted_range(asked, len(data), etag)
+    if byte_range is None:
+        return Response(data, media_type=media_type, headers=headers)
+    headers["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{len(data)}"
+    return Response(data[byte_range.start : byte_range.end + 1], status_code=206, media_type=media_type,
+                    headers=headers)
+
+
+def _headers(etag: str | None, filename: str | None) -> dict[str, str]:
+    headers = {"Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff"}  # served as what it was checked to be
+    if etag:
+        headers["ETag"] = f'"{etag}"'
+    if filename:
+        from urllib.parse import quote
+
+        headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+    return headers

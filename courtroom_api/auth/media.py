@@ -40,6 +40,7 @@ MEDIA_PATHS = tuple(re.compile(p) for p in (
     rf"/api/recordings/{_ID}/mixdown",
     rf"/api/recordings/{_ID}/tracks/[A-Za-z0-9_.-]{{1,64}}",
     rf"/api/hearings/{_ID}/play",
+    rf"/api/hearings/{_ID}/excerpt",
 ))
 
 

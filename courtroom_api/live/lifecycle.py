@@ -37,10 +37,18 @@ class HearingRunners:
         # memory and file it once the disk takes it (HearingPipeline.closing).
         self._closing: dict[int, Any] = {}
         self._starting: set[int] = set()
+        self._leaving: dict[int, Any] = {}  # hearing id → its pipeline while its stop closes the recording
         self._lock = asyncio.Lock()
 
     def get(self, hearing_id: int) -> Any:
         return self._running.get(hearing_id)
+
+    def recorder_of(self, hearing_id: int) -> Any:
+        """The recorder of the hearing's pipeline in this process while it may hold audio not yet on disk
+        (running, stopping, or holding what its stop could not write); None otherwise."""
+        pipeline = (self._running.get(hearing_id) or self._leaving.get(hearing_id)
+                    or self._closing.get(hearing_id))
+        return getattr(pipeline, "recorder", None)
 
     def running_ids(self) -> set[int]:
         return set(self._running)
@@ -78,11 +86,14 @@ class HearingRunners:
             await other.wait()
             return False
         if pipeline is not None:
+            self._leaving[hearing_id] = pipeline
             try:
                 await pipeline.stop(finalize=True)
             except BaseException:
                 self.stop_done(hearing_id)
                 raise
+            finally:
+                self._leaving.pop(hearing_id, None)
             if pipeline.closing is not None:
                 self._closing[hearing_id] = pipeline
                 pipeline.closing.add_done_callback(lambda _: self._closing.pop(hearing_id, None))

@@ -1,13 +1,16 @@
-"""Recordings: streamed download with HTTP Range, per-seat tracks, mixdown, playback from a time.
+"""Recordings: streamed download with HTTP Range, per-seat tracks, mixdown, playback from a time, and
+excerpts of a recording still being made.
 
 A finalized recording's files are write-once blobs: the multi-channel file (``blob_sha256``),
 and in ``channel_layout`` each seat's track (``track_sha256``); the listening mixdown is the
 layout entry with ``seat == "mixdown"``. Those who may not see sealed lines get each file silent
-where the hearing's sealed lines were said.
+where the hearing's sealed lines were said. Until the hearing ends there are no such files: a line
+just said is heard from ``/excerpt``, made from the recording directory and the live recorder.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,14 +24,15 @@ from courtroom_api.auth.media import issue_media_token, with_media_token
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.blobstore import blob_path
 from courtroom_api.deps import CurrentUser, IdPath, MediaUser, RangeHeaders, ServicesDep, SessionDep
-from courtroom_api.errors import ConflictError, NotFoundError
-from courtroom_api.ranges import file_response
+from courtroom_api.errors import ConflictError, NotFoundError, ValidationFailedError
+from courtroom_api.ranges import bytes_response, file_response
 from courtroom_api.routes import get_and_head
 from courtroom_api.schemas import RecordingPublic
 from courtroom_api.services import Services
 
 router = APIRouter(prefix="/api", tags=["recordings"])
 MIXDOWN = "mixdown"
+MAX_EXCERPT_S = 300.0
 RANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
     206: {"description": "partial content (If-Range, if given, names this file)"},
     412: {"description": "If-Match names another version of the file"}, 416: {"description": "range not satisfiable"},
@@ -153,3 +157,48 @@ def _redirect(services: Services, user: Principal, path: str, t: float, linked: 
         token, _ = issue_media_token(user, path, services.settings.auth.media_link_seconds, services.secret)
         path = with_media_token(path, token)
     return RedirectResponse(f"{path}#t={t:.2f}", status_code=307)
+
+
+@router.get("/hearings/{hearing_id}/excerpt", response_class=Response, responses={
+    200: {"content": {"audio/wav": {}}, "description": "the listening mix of [start, end): WAV, PCM 16-bit, mono"},
+    **RANGE_RESPONSES,
+    404: {"description": "the recording's segments are no longer on this server (play it with /play)"},
+    409: {"description": "nothing of [start, end) is recorded yet, or a segment file is not what its manifest says"},
+    422: {"description": "end not after start, or more than 300 s"},
+})
+def recording_excerpt(
+    hearing_id: IdPath, user: MediaUser, session: SessionDep, services: ServicesDep, asked: RangeHeaders,
+    start: Annotated[float, Query(ge=0, le=1e7, description="seconds from the start of the recording")],
+    end: Annotated[float, Query(gt=0, le=1e7, description="seconds from the start of the recording")],
+) -> Response:
+    """The hearing's listening mix from ``start`` to ``end`` (at most 300 s), also while it is being
+    recorded: what is on disk and what the live recorder still holds, gaps and what is not recorded yet
+    silent. Those who may not see sealed lines hear them silent, as in the recording's files."""
+    from capture.errors import ExcerptSourceMissingError, NotRecordedError, SegmentAlteredError
+    from capture.excerpt import read_excerpt
+
+    load_hearing(session, user, hearing_id, Action.READ_RECORDING)
+    if end <= start or end - start > MAX_EXCERPT_S:
+        raise ValidationFailedError(f"an excerpt runs from start to a later end, at most {MAX_EXCERPT_S:.0f} s "
+                                    f"(asked {start:g}-{end:g} s)")
+    spans = [] if user.may_see_sealed else sealed_audio.sealed_spans(session, hearing_id)
+    recorder = services.hearings.recorder_of(hearing_id) if services.hearings is not None else None
+    try:
+        excerpt = read_excerpt(services.settings.hearing_recording_dir(hearing_id), start, end, recorder)
+    except ExcerptSourceMissingError as exc:
+        if not _filed(session, hearing_id):
+            raise ConflictError(f"nothing of hearing {hearing_id} has been recorded yet") from exc
+        raise NotFoundError(f"the recording of hearing {hearing_id} is filed and its segments are no longer "
+                            f"on this server ({exc}): play it with /api/hearings/{hearing_id}/play") from exc
+    except (NotRecordedError, SegmentAlteredError) as exc:
+        raise ConflictError(str(exc)) from exc
+    data = excerpt.silenced(spans).wav()
+    return bytes_response(data, media_type="audio/wav", asked=asked, etag=hashlib.sha256(data).hexdigest()[:32],
+                          filename=f"hearing-{hearing_id}-{start:.2f}-{end:.2f}.wav")
+
+
+def _filed(session, hearing_id: int) -> bool:  # type: ignore[no-untyped-def]
+    from models import Recording
+
+    return session.scalar(select(Recording.id).where(Recording.hearing_id == hearing_id,
+                                                     Recording.finalized_at.is_not(None)).limit(1)) is not None

@@ -92,15 +92,16 @@ def _seed(session_factory) -> dict[str, int]:  # type: ignore[no-untyped-def]
     return ids
 
 
-def build_world(data_dir: Path, database_url: str) -> World:
+def build_world(data_dir: Path, database_url: str, **settings_overrides: object) -> World:
+    """The courthouse behind an app with these settings (``settings_overrides``, e.g. ``capture={…}``)."""
     from models.db import make_engine, session_factory, upgrade
 
     upgrade(database_url)
     engine = make_engine(database_url)
     ids = _seed(session_factory(engine))
     engine.dispose()
-    settings = get_settings(data_dir=data_dir, database={"url": database_url},
-                            storage={"max_upload_bytes": 2_000_000})
+    settings = get_settings(**{"data_dir": data_dir, "database": {"url": database_url},
+                               "storage": {"max_upload_bytes": 2_000_000}, **settings_overrides})
     client = TestClient(create_app(settings))
     client.__enter__()
     world = World(client=client, data_dir=data_dir, ids=ids)
