@@ -29,6 +29,8 @@ export const ENDPOINTS = {
   exportTranscript: (id, format) => `/api/hearings/${id}/transcript?format=${format}`,
   annotations: (id) => `/api/hearings/${id}/annotations`,
   recordingAudio: (id) => `/api/hearings/${id}/play`,
+  // A stretch of a recording still being made (the hearing is live): WAV, seconds of recording time.
+  excerpt: (id, start, end) => `/api/hearings/${id}/excerpt?start=${start.toFixed(2)}&end=${end.toFixed(2)}`,
   segment: (id) => `/api/segments/${id}`,
   segmentSeal: (id) => `/api/segments/${id}/seal`,
   evidence: (id) => `/api/evidence/${id}`,

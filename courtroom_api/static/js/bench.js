@@ -243,7 +243,10 @@ async function main() {
     },
   });
   buildEvidenceTools(viewer);
-  const transcript = new TranscriptView(document.getElementById("bench-transcript"));
+  // bench.hearing follows the hearing's status (live events, 开庭/闭庭): a line is replayed from the
+  // recording being made until the hearing ends.
+  const transcript = new TranscriptView(document.getElementById("bench-transcript"),
+    { currentHearing: () => bench.hearing });
   const ctx = {
     viewer,
     transcript,

@@ -26,10 +26,12 @@ export class DossierPane {
       api("GET", ENDPOINTS.caseEvidence(caseId)),
     ]);
     const transcriptBox = h("div", { id: "dossier-transcript" });
-    const view = new TranscriptView(transcriptBox, { numbered: true });
+    let shown = null; // the hearing whose transcript is open (its status: replay from /play or an excerpt)
+    const view = new TranscriptView(transcriptBox, { numbered: true, currentHearing: () => shown });
     const hearingButtons = items(hearings).map((hr) => h("button", { class: "pick", type: "button",
       dataset: { hearingId: hr.id }, onclick: async (e) => {
         for (const b of this.root.querySelectorAll("[data-hearing-id]")) b.classList.toggle("on", b === e.currentTarget);
+        shown = hr;
         view.setHearing(hr.id);
         view.load(await api("GET", ENDPOINTS.segments(hr.id)).catch((err) => { reportError(err); return []; }));
       }, "data-i18n-fmt": `${hearingLabel(hr)}${hr.id === current?.id ? " ●" : ""}` }));
@@ -82,7 +84,7 @@ export class ComparePane {
       } else {
         const box = h("div", {});
         body.replaceChildren(box);
-        const view = new TranscriptView(box, { hearingId: o.hr.id, numbered: true });
+        const view = new TranscriptView(box, { hearingId: o.hr.id, numbered: true, currentHearing: () => o.hr });
         view.load(await api("GET", ENDPOINTS.segments(o.hr.id)).catch((err) => { reportError(err); return []; }));
       }
     });

@@ -289,7 +289,8 @@ async function selectRoom(id) {
   selected = id;
   for (const card of document.querySelectorAll(".room")) card.classList.toggle("active", card.dataset.hearingId === String(id));
   const body = document.getElementById("clerk-transcript");
-  const view = new TranscriptView(body, { hearingId: id, actions: lineActions, numbered: true });
+  const view = new TranscriptView(body, { hearingId: id, actions: lineActions, numbered: true,
+    currentHearing: () => (detail?.view === view ? detail.hearing : null) }); // (its status follows live events)
   detail = { hearingId: id, view };
   document.getElementById("clerk-title").textContent = rooms.get(id)?.label ?? `#${id}`;
   const [segments, annotations, state, hearing] = await Promise.all([api("GET", ENDPOINTS.segments(id)),

@@ -1,6 +1,7 @@
 // A hearing transcript on screen: final lines role-coloured, partial (provisional) lines visibly
 // different and replaced when the final arrives, revised lines updated in place; tap a line to
-// replay its audio from the recording.
+// replay its audio from the recording (while the hearing is live, from an excerpt of the recording
+// being made: the filed one exists only once the hearing has ended).
 import { ENDPOINTS, eventType, items, setMediaSource } from "./api.js";
 import { fmtTime, h, reportError, roleBadge, roleClass } from "./common.js";
 import { t } from "./i18n.js";
@@ -10,6 +11,14 @@ const LOW_CONFIDENCE = 0.5;
 // is shown as its continuation (no time, no badge): live transcription hands a long sentence out in
 // two or three finals. The court record joins them the same way (exports/records.py TURN_GAP_S).
 const TURN_GAP_S = 3;
+// A live line is replayed from an excerpt this much wider on each side (word timings are ±0.1-0.2 s).
+const EXCERPT_PAD_S = 0.3;
+const EXCERPT_MAX_S = 300; // the longest excerpt the server makes
+
+/** Whether a hearing's recording is still being made (no filed recording to play yet). */
+export function recordingInProgress(hearing) {
+  return hearing?.status === "in_progress" || hearing?.status === "paused";
+}
 
 /** Accept the segment nested (event.segment / event.data) or flat on the event. */
 export function segmentOf(event) {
@@ -34,12 +43,14 @@ export function segmentOf(event) {
 export class TranscriptView {
   /**
    * root: the list element; hearingId: for audio replay; actions(seg) → extra buttons per line
-   * (the clerk console adds correction and markup).
+   * (the clerk console adds correction and markup); currentHearing() → the hearing shown, whose
+   * status (kept up to date by the page) says at each replay whether its recording is still being made.
    */
-  constructor(root, { hearingId = null, actions = null, numbered = false } = {}) {
+  constructor(root, { hearingId = null, actions = null, numbered = false, currentHearing = null } = {}) {
     this.root = root;
     this.root.classList.add("transcript");
     this.hearingId = hearingId;
+    this.currentHearing = currentHearing;
     this.actions = actions;
     this.numbered = numbered;
     this.lines = new Map(); // segment id → element
@@ -229,10 +240,16 @@ export class TranscriptView {
     return line;
   }
 
-  /** Play the recording of one line (start → end). */
+  /** Play the recording of one line (start → end): the filed recording, or while the hearing is live
+   * an excerpt around the line (its times then count from the excerpt's start). */
   async replay(seg) {
     if (!this.hearingId) return;
-    const path = ENDPOINTS.recordingAudio(this.hearingId);
+    let path = ENDPOINTS.recordingAudio(this.hearingId);
+    let offset = 0;
+    if (recordingInProgress(this.currentHearing?.())) {
+      offset = Math.max(0, Math.round((seg.start - EXCERPT_PAD_S) * 100) / 100); // as the path says it
+      path = ENDPOINTS.excerpt(this.hearingId, offset, Math.min(offset + EXCERPT_MAX_S, seg.end + EXCERPT_PAD_S));
+    }
     if (this.audio.dataset.path !== path) {
       await setMediaSource(this.audio, path);
       this.audio.dataset.path = path;
@@ -240,9 +257,9 @@ export class TranscriptView {
     for (const el of this.root.querySelectorAll(".line.playing")) el.classList.remove("playing");
     this.lines.get(String(seg.id))?.classList.add("playing");
     this.root.dataset.replayStart = seg.start;
-    this.stopAt = seg.end > seg.start ? seg.end : null;
+    this.stopAt = seg.end > seg.start ? seg.end - offset : null;
     const play = () => {
-      this.audio.currentTime = seg.start;
+      this.audio.currentTime = seg.start - offset;
       this.audio.play().catch(() => {});
     };
     if (this.audio.readyState >= 1) {

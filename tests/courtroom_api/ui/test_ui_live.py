@@ -60,6 +60,17 @@ def _bench_replay_streams_and_seeks(bench, hid: int, start: float) -> None:
     bench.wait_for_function(f"(t) => Math.abs({player}.currentTime - t) < 0.1 && !{player}.seeking", arg=target)
 
 
+def _bench_replays_a_line_of_the_live_hearing(bench, line) -> None:
+    """Tapped while the hearing is still being recorded (no filed recording yet: /play answers 409), a
+    line plays from an excerpt of the recording being made."""
+    player = "document.querySelector('#bench-transcript').replayAudio"
+    line.tap()
+    bench.wait_for_function(f"() => {player}.readyState >= 1")
+    assert "/excerpt?mt=" in bench.evaluate(f"() => {player}.src")
+    start = float(line.get_attribute("data-start"))
+    assert float(bench.locator("#bench-transcript").get_attribute("data-replay-start")) == start
+
+
 def _appeal_search_plays_from_the_hit(page, stored: dict) -> None:
     """Search the filed hearing for a word of its transcript: the player starts at that line."""
     import re
@@ -115,6 +126,7 @@ def test_bench_and_clerk_follow_a_replayed_hearing_live(browser, ui_server, tmp_
             expect(room.locator(".meter[data-seat='judge']")).to_be_visible()
             screenshots(bench, "bench-live")
             screenshots(console_page, "clerk-live")
+            _bench_replays_a_line_of_the_live_hearing(bench, finals.nth(1))
             expect(bench.locator("#hearing-start")).to_be_hidden()
             bench.click("#hearing-stop")  # the judge closes the hearing from the bench
             expect(bench.locator("#hearing-stop")).to_be_hidden(timeout=120_000)
