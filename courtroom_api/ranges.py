@@ -121,11 +121,13 @@ def bytes_response(data: bytes, *, media_type: str, asked: RangeRequest, etag: s
     headers = _headers(etag, filename)
     headers["Cache-Control"] = "no-store"  # made anew each time: the next request may hear more
     byte_range = _wanted_range(asked, len(data), etag)
-    if byte_range is None:
-        return Response(data, media_type=media_type, headers=headers)
-    headers["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{len(data)}"
-    return Response(data[byte_range.start : byte_range.end + 1], status_code=206, media_type=media_type,
-                    headers=headers)
+    body, status = (data, 200) if byte_range is None else (data[byte_range.start : byte_range.end + 1], 206)
+    if byte_range is not None:
+        headers["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{len(data)}"
+    if asked.head:
+        headers["Content-Length"] = str(len(body))
+        return Response(status_code=status, media_type=media_type, headers=headers)
+    return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 
 def _headers(etag: str | None, filename: str | None) -> dict[str, str]:

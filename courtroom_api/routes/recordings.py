@@ -159,7 +159,7 @@ def _redirect(services: Services, user: Principal, path: str, t: float, linked: 
     return RedirectResponse(f"{path}#t={t:.2f}", status_code=307)
 
 
-@router.get("/hearings/{hearing_id}/excerpt", response_class=Response, responses={
+@get_and_head(router, "/hearings/{hearing_id}/excerpt", response_class=Response, responses={
     200: {"content": {"audio/wav": {}}, "description": "the listening mix of [start, end): WAV, PCM 16-bit, mono"},
     **RANGE_RESPONSES,
     404: {"description": "the recording's segments are no longer on this server (play it with /play)"},

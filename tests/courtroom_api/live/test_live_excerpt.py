@@ -87,6 +87,8 @@ def test_the_bench_hears_a_stretch_of_a_live_hearing_from_disk_and_memory(live: 
     part = live.client.get(f"/api/hearings/{hid}/excerpt", params={"start": 3.0, "end": 5.5},
                            headers={**live.auth("clerk"), "Range": "bytes=0-3"})
     assert part.status_code == 206 and part.content == b"RIFF"
+    head = live.client.head(f"/api/hearings/{hid}/excerpt", params={"start": 3.0, "end": 5.5}, headers=live.auth("clerk"))
+    assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) == len(r.content)
     # Past what is recorded: silence, and a window that starts there is refused with the reason.
     assert not _samples(_excerpt(live, "clerk", 5.9, 7.0))[RATE // 10 :].any()
     later = _excerpt(live, "clerk", 6.5, 8.0)
