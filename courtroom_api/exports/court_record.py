@@ -1,4 +1,5 @@
-"""The court record (庭审笔录) as DOCX (python-docx) and PDF (fpdf2 with a CJK font).
+"""The court record (庭审笔录) as DOCX (python-docx) and PDF (fpdf2 with a CJK font, and fallback fonts
+for the scripts it lacks: the Arabic script of a Uyghur statement, Tibetan, Mongolian).
 
 Both carry page numbers and line numbers (restarting on each page, as court records are cited by
 page and line), each speaker's turn one paragraph prefixed by its time and the speaker's role label.
@@ -8,12 +9,17 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
+from collections.abc import Callable
+from functools import lru_cache
 
 from courtroom_api.exports.records import MIN_GAP_SHOWN_S, CourtRecord, clock, marked, speaker_turns
 
 TITLE = "庭审笔录"
 # What XML 1.0 (so a DOCX) cannot hold: control characters (a pasted vertical tab), U+FFFE/U+FFFF, lone surrogates
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# Printed in the PDF for a character no installed font draws: the mark Chinese texts use for a missing character
+MISSING = "□"
 # Where a printed line may break: between any two CJK characters (Chinese has no spaces), and at spaces
 _PIECES = re.compile(r"\s+|[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+")
 
@@ -110,9 +116,18 @@ def to_pdf(record: CourtRecord) -> bytes:
     """PDF with a line number in the left margin of every printed line and ``第 n 页 / 共 N 页``."""
     from fpdf import FPDF
 
-    from courtroom_api.exports.fonts import find_cjk_font
+    from courtroom_api.exports.fonts import fallback_plan, find_cjk_font
 
     font = find_cjk_font()
+    header = _header_lines(record)
+    texts = [record.header.court, *header, "", *_speech_lines(record), "", *_signature_lines(record)]
+    plan = fallback_plan({ord(ch) for text in texts for ch in text})
+    printed = [_printable(text, plan.undrawable) for text in texts]
+    court, lines = printed[0][0], [text for text, _ in printed[1:]]
+    if missing := sum(count for _, count in printed):  # the reader is told text is missing, and where it is
+        lines.insert(len(header), f"注：本 PDF 有 {missing} 个字符无法打印，以 {MISSING} 标出，原文见 DOCX 或 JSON 导出。"
+                                  f"Note: {missing} character(s) could not be printed and show as {MISSING}; "
+                                  "the DOCX and JSON exports hold them.")
 
     class _RecordPdf(FPDF):
         def footer(self) -> None:
@@ -122,44 +137,79 @@ def to_pdf(record: CourtRecord) -> bytes:
 
     pdf = _RecordPdf(format="A4")
     pdf.add_font("cjk", fname=str(font.path), collection_font_number=font.collection_index)
+    if plan.fonts:
+        names = [f"fallback{i}" for i in range(len(plan.fonts))]
+        for name, path in zip(names, plan.fonts, strict=True):
+            pdf.add_font(name, fname=str(path))
+        pdf.set_fallback_fonts(names)
+        # Arabic script joins its letters and runs right to left: harfbuzz shapes each line and orders its
+        # runs (without, Uyghur printed as detached letters in reverse). Left to right is the record's direction.
+        pdf.set_text_shaping(True, direction="ltr")
     pdf.set_margins(25, 20, 20)
     pdf.set_auto_page_break(False)
     pdf.add_page()
     pdf.set_font("cjk", size=15)
-    pdf.cell(0, 9, record.header.court, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 9, court, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 9, TITLE, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
-    _numbered_lines(pdf, _header_lines(record) + [""] + _speech_lines(record) + [""] + _signature_lines(record))
+    _numbered_lines(pdf, lines)
     return bytes(pdf.output())
 
 
-def _wrap(pdf, paragraph: str, width: float) -> list[str]:  # type: ignore[no-untyped-def]
+def _printable(text: str, undrawable: frozenset[int]) -> tuple[str, int]:
+    """``text`` as the PDF can print it, and how many characters show as :data:`MISSING`. fpdf2 drops a
+    character no font has with a log line only, so the printed line read complete with words gone. A
+    control character or space no font has prints as a space, an invisible one (a joiner, a direction mark,
+    an emoji's variation selector) as nothing."""
+    if not undrawable or undrawable.isdisjoint(map(ord, text)):
+        return text, 0
+    out: list[str] = []
+    missing = 0
+    for ch in text:
+        if ord(ch) not in undrawable:
+            out.append(ch)
+        elif ch.isspace() or unicodedata.category(ch) == "Cc":
+            out.append(" ")
+        elif unicodedata.category(ch) == "Cf" or "\ufe00" <= ch <= "\ufe0f" or "\U000e0100" <= ch <= "\U000e01ef":
+            continue
+        else:
+            out.append(MISSING)
+            missing += 1
+    return "".join(out), missing
+
+
+def _wrap(paragraph: str, width: float, measure: Callable[[str], float]) -> list[str]:
     """``paragraph`` as the lines it prints in ``width``, each filled: a line breaks between any two
     Chinese characters or at a space, so a turn's time and speaker stay on the line its words start on
-    (fpdf2 breaks at spaces only, and moved a whole Chinese sentence to the next line)."""
+    (fpdf2 breaks at spaces only, and moved a whole Chinese sentence to the next line). A line's width is
+    the sum of its pieces' (a piece is one Chinese character or one word, and a word's Arabic letters join
+    within it): measuring the growing line anew for each piece took 33 s for a Uyghur hearing, where
+    fpdf2 shapes every string it measures."""
     lines: list[str] = []
-    line = ""
+    line, used = "", 0.0
     for piece in _PIECES.findall(paragraph):
-        if pdf.get_string_width(line + piece) <= width:
-            line += piece
+        if used + (size := measure(piece)) <= width:
+            line, used = line + piece, used + size
             continue
         if line.strip():
             lines.append(line.rstrip())
-        line = "" if piece.isspace() else piece
-        while (cut := _fits(pdf, line, width)) < len(line):  # a word longer than the line: cut where it fills
+        line, used = ("", 0.0) if piece.isspace() else (piece, size)
+        while (cut := _fits(line, width, measure)) < len(line):  # a word longer than the line: cut where it fills
             lines.append(line[:cut])
             line = line[cut:]
+        if line != piece:  # cut (or a space): what is left of it starts the line
+            used = sum(map(measure, line))
     lines.append(line.rstrip())
     return lines or [""]
 
 
-def _fits(pdf, text: str, width: float) -> int:  # type: ignore[no-untyped-def]
+def _fits(text: str, width: float, measure: Callable[[str], float]) -> int:
     """How many leading characters of ``text`` fit in ``width`` (at least one), measured forward a
     character at a time: measuring ever shorter prefixes from the whole word took 67 s for a pasted
     6,000-digit account number, and a 20,000-character line never finished."""
     used = 0.0
     for count, ch in enumerate(text):
-        used += pdf.get_string_width(ch)
+        used += measure(ch)
         if used > width:
             return max(1, count)
     return len(text)
@@ -171,8 +221,9 @@ def _numbered_lines(pdf, paragraphs: list[str]) -> None:  # type: ignore[no-unty
     bottom = pdf.h - 22
     number = 0
     pdf.set_font("cjk", size=11)
+    measure = lru_cache(maxsize=None)(pdf.get_string_width)  # in the text's size, 11: each piece measured once
     for paragraph in paragraphs:
-        for text in _wrap(pdf, paragraph, width):
+        for text in _wrap(paragraph, width, measure):
             if pdf.get_y() + line_h > bottom:
                 pdf.add_page()
                 number = 0

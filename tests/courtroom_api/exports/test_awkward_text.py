@@ -116,3 +116,58 @@ def test_the_exported_record_shows_the_gaps_its_recording_has(world) -> None:
     assert "[00:01:55] （录音中断56分45秒，至 00:58:40）" in text, text
     listed = world.client.get(f"/api/hearings/{hid}/recordings", headers=world.auth("party")).json()
     assert [r["gaps"] for r in listed] == [[[115.0, 3520.0]]]
+
+
+def _pdf_text(record: CourtRecord) -> tuple[list[str], list[tuple[str, float]]]:
+    """The PDF's printed lines, and each printed character with the left edge of its box."""
+    document = pdfium.PdfDocument(to_pdf(record))
+    try:
+        pages = [document[i].get_textpage() for i in range(len(document))]
+        lines = [line.strip() for page in pages for line in page.get_text_range().splitlines()]
+        boxes = [(page.get_text_range(i, 1), page.get_charbox(i)[0]) for page in pages for i in range(page.count_chars())]
+        return lines, boxes
+    finally:
+        document.close()
+
+
+def test_a_uyghur_statement_and_name_print_in_the_pdf_joined_and_right_to_left() -> None:
+    """A minority-language hearing: the CJK font has no Arabic script, and fpdf2 dropped every Uyghur letter
+    with a log line only: 我叫ئەخمەت تۇختى，住在喀什。 printed as 我叫 ，住在喀什。 and the defendant's name was blank."""
+    name, surname = "ئەخمەت", "تۇختى"
+    statement = "مەن قەشقەردە تۇرىمەن، ئۇ كۈنى مەن ئۆيدە ئىدىم. "
+    record = CourtRecord(RecordHeader(court="某某人民法院", case_number="(2024)新3101刑初1号",
+                                      participants=(f"被告 {name} {surname}",)), (
+        ExportSegment(1, 3, 9, f"我叫{name} {surname}，住在喀什。", "defendant", name),
+        ExportSegment(2, 13, 30, "翻译：" + statement * 6 + "以上是被告人的陈述。", "interpreter"),
+        ExportSegment(3, 31, 33, "藏文：བཀྲ་ཤིས་བདེ་ལེགས། 蒙古文：ᠮᠣᠩᠭᠣᠯ", "witness"),
+    ))
+    lines, boxes = _pdf_text(record)
+    present = next(line for line in lines if "到庭人员" in line)
+    assert name in present and surname in present, lines
+    turn = next(line for line in lines if "[00:00:03]" in line)
+    assert all(part in turn for part in (name, surname, "我叫", "，住在喀什。")), lines  # (pdfium orders the words as seen)
+    printed = "".join(lines)
+    assert all(word in printed for word in statement.split()) and "以上是被告人的陈述。" in printed, lines
+    assert "བཀྲ་ཤིས་བདེ་ལེགས།" in printed and "ᠮᠣᠩᠭᠣᠯ" in printed, lines  # Tibetan, Mongolian (fonts-noto-core)
+    assert not any("无法打印" in line for line in lines)
+    # right to left: a word's first letter is printed right of its last one
+    chars = "".join(ch for ch, _ in boxes)
+    at = chars.index(surname)
+    assert boxes[at][1] > boxes[at + len(surname) - 1][1]
+    # and the lines wrapped with the shaped widths stay inside the right margin (20 mm of A4's 210)
+    assert max(x for ch, x in boxes if ch.strip()) < (210 - 20) / 25.4 * 72
+
+
+def test_a_character_no_installed_font_has_prints_as_a_box_and_the_record_says_so() -> None:
+    """It vanished: the line read complete with a character gone. Now it shows as □, and a line under the
+    header says how many there are and that the DOCX and JSON hold them."""
+    unassigned = "\u0378"  # no font draws a code point Unicode has not assigned
+    record = CourtRecord(RecordHeader(court="某某人民法院", case_number="(2024)吉0101民初1号"), (
+        ExportSegment(1, 3, 9, f"证人说：甲{unassigned}乙，表情😀\ufe0f。", "witness"),))
+    lines, _ = _pdf_text(record)
+    assert any("证人说：甲□乙" in line for line in lines), lines
+    note = [line for line in lines if "无法打印" in line]
+    assert len(note) == 1 and "1 个字符" in note[0] and "DOCX" in note[0], lines
+    assert lines.index(note[0]) < next(i for i, line in enumerate(lines) if "[00:00:03]" in line)
+    docx = "\n".join(p.text for p in Document(io.BytesIO(to_docx(record))).paragraphs)
+    assert f"甲{unassigned}乙" in docx
