@@ -236,6 +236,7 @@ export class LiveHearing {
     this.onResync = onResync || (() => {});
     this.onState = onState || (() => {});
     this.retryMs = 500;
+    this.retryTimer = null;
     this.closed = false;
     this.ws = null;
   }
@@ -247,6 +248,8 @@ export class LiveHearing {
   }
 
   connect() {
+    this.retryTimer = null;
+    if (this.closed) return; // stopped while a reconnect was pending
     const proto = location.protocol === "https:" ? "wss" : "ws";
     const q = new URLSearchParams({ after: String(this.lastSeq), token: token() || "" });
     const ws = new WebSocket(`${proto}://${location.host}${ENDPOINTS.live(this.hearingId)}?${q}`);
@@ -255,12 +258,14 @@ export class LiveHearing {
       this.retryMs = 500;
       this.onState("open");
     };
-    ws.onmessage = (msg) => this.receive(msg.data);
+    // A stopped stream's socket (the page moved on to another hearing) feeds the page nothing more.
+    ws.onmessage = (msg) => { if (ws === this.ws && !this.closed) this.receive(msg.data); };
     ws.onclose = (e) => {
+      if (ws !== this.ws || this.closed) return;
       this.onState("closed");
       if (e.code === CLOSE_UNAUTHORIZED) return endSession();
-      if (this.closed || e.code === CLOSE_NOT_FOUND) return;
-      setTimeout(() => this.connect(), this.retryMs);
+      if (e.code === CLOSE_NOT_FOUND) return;
+      this.retryTimer = setTimeout(() => this.connect(), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, e.code === 1000 ? 30000 : 8000);
     };
   }
@@ -294,6 +299,8 @@ export class LiveHearing {
 
   stop() {
     this.closed = true;
+    clearTimeout(this.retryTimer); // a reconnect due after a drop
+    this.retryTimer = null;
     if (this.ws) this.ws.close();
   }
 }

@@ -1,7 +1,7 @@
 """Regressions of the terminals (each failed on the code before it was fixed): the login's next= off-site,
 a live screen after a server restart, a judge switching hearings while showing an exhibit, marks of a
 redrawn line, the search's dates on reload, an exhibit filed during the hearing, an unknown ?pane=,
-hearing pickers after the language switch.
+hearing pickers after the language switch, a dropped socket of a hearing the bench has left.
 
 Tests that change a hearing (display, corrections, seals, new exhibits) or restart the server use a
 server of their own (``own``), so that the shared one stays as the other UI tests expect it.
@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import WebSocketRoute, expect
 from ui_harness import REPO, ConsoleLog, UiServer, _free_port, _wait_healthy, api_token, login, watch
 from ui_seed import PASSWORD, seed
 
@@ -402,3 +402,27 @@ def test_hearing_pickers_follow_the_language_switch(page, ui_server) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     texts = picker.all_text_contents()
     assert texts and all(re.search(r"· (休庭|已结束)$", x) for x in texts), texts
+
+
+# 9 ---------------------------------------------------------------------------------------------
+
+def test_a_dropped_socket_of_the_hearing_left_on_the_bench_stays_closed(page, ui_server) -> None:
+    """The socket drops and the judge picks another hearing before the reconnect is due: the old
+    hearing's socket is not opened again (its lines and status fed the new hearing's screen)."""
+    old, new = ui_server.ids["hearing_b"], ui_server.ids["hearing_live"]
+    opened: list[str] = []
+    held: list[WebSocketRoute] = []
+
+    def relay(ws: WebSocketRoute) -> None:
+        opened.append(ws.url.split("?")[0].rsplit("/", 1)[1])
+        held.append(ws)
+        ws.connect_to_server()
+
+    page.route_web_socket(re.compile(r"/ws/hearings/"), relay)
+    login(page, "judge", f"/bench?hearing={old}")
+    expect(page.locator("body")).to_have_attribute("data-live", "live")
+    held[-1].close(code=4408, reason="client fell behind")  # as the server drops a slow client
+    page.select_option("#hearing-select", str(new))
+    expect(page.locator("body")).to_have_attribute("data-hearing-id", str(new))
+    page.wait_for_timeout(1500)  # the dropped socket's reconnect was due after 0.5 s
+    assert opened == [str(old), str(new)], opened
