@@ -219,14 +219,19 @@ export function eventType(event) {
   return String(event.type ?? event.kind ?? "").replace(/^transcript\./, "");
 }
 
-// Close codes of the live socket that retrying cannot fix.
+// Close codes of the live socket after which reconnecting is pointless.
+const CLOSE_ENDED = 1000; // the hearing's stream ended: nothing more will come
 const CLOSE_UNAUTHORIZED = 4401;
 const CLOSE_NOT_FOUND = 4404;
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 8000;
 
 /**
  * Live hearing stream: JSON frames {seq, type, t, data}. Every event carries a per-hearing `seq`;
- * after a drop the client reconnects with ?after=<last seq> and misses nothing. A `reset` frame
- * (events before it were evicted) makes the caller reload the transcript over REST.
+ * after a drop the client reconnects with ?after=<last seq> and misses nothing, backing off while
+ * connections fail; when the server ends the stream (close 1000: the hearing ended) it stays closed.
+ * A `reset` frame (events before it were evicted, or the server restarted) makes the caller reload
+ * the transcript over REST.
  */
 export class LiveHearing {
   constructor(hearingId, { onEvent, onResync, onState } = {}) {
@@ -235,7 +240,7 @@ export class LiveHearing {
     this.onEvent = onEvent || (() => {});
     this.onResync = onResync || (() => {});
     this.onState = onState || (() => {});
-    this.retryMs = 500;
+    this.retryMs = RETRY_MIN_MS;
     this.retryTimer = null;
     this.closed = false;
     this.ws = null;
@@ -254,19 +259,16 @@ export class LiveHearing {
     const q = new URLSearchParams({ after: String(this.lastSeq), token: token() || "" });
     const ws = new WebSocket(`${proto}://${location.host}${ENDPOINTS.live(this.hearingId)}?${q}`);
     this.ws = ws;
-    ws.onopen = () => {
-      this.retryMs = 500;
-      this.onState("open");
-    };
+    ws.onopen = () => this.onState("open");
     // A stopped stream's socket (the page moved on to another hearing) feeds the page nothing more.
     ws.onmessage = (msg) => { if (ws === this.ws && !this.closed) this.receive(msg.data); };
     ws.onclose = (e) => {
       if (ws !== this.ws || this.closed) return;
-      this.onState("closed");
       if (e.code === CLOSE_UNAUTHORIZED) return endSession();
-      if (e.code === CLOSE_NOT_FOUND) return;
+      this.onState(e.code === CLOSE_ENDED ? "ended" : "closed");
+      if (e.code === CLOSE_ENDED || e.code === CLOSE_NOT_FOUND) return;
       this.retryTimer = setTimeout(() => this.connect(), this.retryMs);
-      this.retryMs = Math.min(this.retryMs * 2, e.code === 1000 ? 30000 : 8000);
+      this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
     };
   }
 
@@ -279,21 +281,23 @@ export class LiveHearing {
     }
     const type = eventType(event);
     if (type === "hello") return this.onState("live", event.data);
-    // "closed": the server dropped us (we fell behind); the reconnect resumes after lastSeq.
+    // "closed": the server drops us (we fell behind, or the stream ended); the close code says which.
     if (type === "closed") return;
     if (type === "reset") {
-      // Events were evicted (the server replays what it still has after our number), or the server
-      // restarted and numbers from its last saved line again: follow its numbers from here, or every
-      // new event would look already seen.
-      const serverLast = Number(event.data?.last_seq ?? NaN);
-      if (event.seq) this.lastSeq = Number(event.seq);
-      if (Number.isFinite(serverLast) && serverLast < this.lastSeq) this.lastSeq = serverLast;
+      // Events were evicted, or the server restarted and numbers from its last saved line again: the
+      // reload holds everything up to the server's last seq, so follow its numbers from there (left at
+      // our old number, every reconnect was told to reset and reload again).
+      const serverLast = Number(event.data?.last_seq);
+      if (Number.isFinite(serverLast)) this.lastSeq = serverLast;
       this.onResync(event);
       return;
     }
     const seq = Number(event.seq ?? 0);
     if (seq && seq <= this.lastSeq) return; // already seen (replayed after a reconnect)
-    if (seq) this.lastSeq = seq;
+    if (seq) {
+      this.lastSeq = seq;
+      this.retryMs = RETRY_MIN_MS; // a working connection (not one the server closes at once): retry soon
+    }
     this.onEvent(event);
   }
 

@@ -108,6 +108,8 @@ def test_bench_and_clerk_follow_a_replayed_hearing_live(browser, ui_server, tmp_
         hid = made.json()["id"]
         bench_ctx, bench = _page(browser, ui_server, console)
         clerk_ctx, console_page = _page(browser, ui_server, console)
+        sockets: list[str] = []
+        bench.on("websocket", lambda ws: sockets.append(ws.url.split("?")[0]))
         try:
             login(bench, "judge", f"/bench?hearing={hid}")
             bench.click("#layout-switch")
@@ -130,6 +132,8 @@ def test_bench_and_clerk_follow_a_replayed_hearing_live(browser, ui_server, tmp_
             expect(bench.locator("#hearing-start")).to_be_hidden()
             bench.click("#hearing-stop")  # the judge closes the hearing from the bench
             expect(bench.locator("#hearing-stop")).to_be_hidden(timeout=120_000)
+            expect(bench.locator("body")).to_have_attribute("data-live", "ended")  # the stream ended with it
+            opened = len(sockets)
             assert api.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "ended"
             stored, shown = _settled(api, bench, hid, clerk)
             assert shown and all(stored[sid]["text"] == text for sid, text in shown), (shown, stored)
@@ -142,6 +146,7 @@ def test_bench_and_clerk_follow_a_replayed_hearing_live(browser, ui_server, tmp_
             start = float(finals.nth(1).get_attribute("data-start"))
             assert float(bench.locator("#bench-transcript").get_attribute("data-replay-start")) == start
             _bench_replay_streams_and_seeks(bench, hid, start)
+            assert len(sockets) == opened, sockets  # no reconnect to an ended stream (it did every 0.5 s)
             appeal_ctx, appeal = _page(browser, ui_server, console)
             try:
                 _appeal_search_plays_from_the_hit(appeal, stored)

@@ -1,7 +1,8 @@
 """Regressions of the terminals (each failed on the code before it was fixed): the login's next= off-site,
 a live screen after a server restart, a judge switching hearings while showing an exhibit, marks of a
 redrawn line, the search's dates on reload, an exhibit filed during the hearing, an unknown ?pane=,
-hearing pickers after the language switch, a dropped socket of a hearing the bench has left.
+hearing pickers after the language switch, a dropped socket of a hearing the bench has left, the
+live socket of an ended hearing.
 
 Tests that change a hearing (display, corrections, seals, new exhibits) or restart the server use a
 server of their own (``own``), so that the shared one stays as the other UI tests expect it.
@@ -426,3 +427,21 @@ def test_a_dropped_socket_of_the_hearing_left_on_the_bench_stays_closed(page, ui
     expect(page.locator("body")).to_have_attribute("data-hearing-id", str(new))
     page.wait_for_timeout(1500)  # the dropped socket's reconnect was due after 0.5 s
     assert opened == [str(old), str(new)], opened
+
+
+# 10 --------------------------------------------------------------------------------------------
+
+def test_a_bench_on_an_ended_hearing_neither_reconnects_nor_reloads(page, ui_server) -> None:
+    """A hearing that ended before the server started: its stream ends at once. The bench reconnected
+    every 0.5 s for good, and each time reloaded the transcript (a clerk's open correction was wiped)."""
+    sockets: list[str] = []
+    loads: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url.split("?")[0]))
+    page.on("request", lambda r: loads.append(r.url) if "/segments" in r.url else None)
+    login(page, "judge", f"/bench?hearing={ui_server.ids['hearing_earlier']}")
+    expect(page.locator("body")).to_have_attribute("data-live", "ended")
+    expect(page.locator("#bench-transcript .line")).to_have_count(6)
+    seen = len(loads)
+    page.wait_for_timeout(2000)
+    assert len(sockets) == 1, sockets
+    assert len(loads) == seen, loads
