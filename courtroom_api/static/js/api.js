@@ -227,23 +227,42 @@ const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 8000;
 
 /**
- * Live hearing stream: JSON frames {seq, type, t, data}. Every event carries a per-hearing `seq`;
- * after a drop the client reconnects with ?after=<last seq> and misses nothing, backing off while
- * connections fail; when the server ends the stream (close 1000: the hearing ended) it stays closed.
- * A `reset` frame (events before it were evicted, or the server restarted) makes the caller reload
- * the transcript over REST.
+ * Live hearing stream: JSON frames {seq, type, t, data}; every event carries a per-hearing `seq`.
+ *
+ * The page reads what it shows over REST in `onLoad`, run once the stream's position is known (the
+ * first frame, `hello`, names the last seq: later events come over the socket) and again after a `reset`
+ * (events were evicted, or the server restarted). Events that arrive during a load are held and applied
+ * after it, in order: the REST answer may hold some of them already, and applying a line again updates
+ * it in place. A load started before the position is known could miss the events in between, so it is
+ * never started before (`sync` waits for it).
+ *
+ * After a drop the client reconnects with ?after=<last seq> and misses nothing, backing off while
+ * connections fail. When the server ends the stream (close 1000: the hearing ended) it stays closed.
+ * `onResync` (pages that load before they start the stream): called after a reset only.
  */
 export class LiveHearing {
-  constructor(hearingId, { onEvent, onResync, onState } = {}) {
+  constructor(hearingId, { onEvent, onLoad, onResync, onState, onError } = {}) {
     this.hearingId = hearingId;
-    this.lastSeq = 0;
+    this.lastSeq = null; // the stream position followed; unknown until the first hello
     this.onEvent = onEvent || (() => {});
-    this.onResync = onResync || (() => {});
+    this.onLoad = onLoad || null;
+    this.reload = onLoad || onResync || null;
     this.onState = onState || (() => {});
+    this.onError = onError || ((err) => console.error(err));
     this.retryMs = RETRY_MIN_MS;
     this.retryTimer = null;
     this.closed = false;
     this.ws = null;
+    this.loads = 0; // loads in flight: events are held meanwhile
+    this.held = [];
+    let positioned;
+    this.positioned = new Promise((ok) => { positioned = ok; });
+    this.markPositioned = positioned;
+    let loaded;
+    let failed;
+    // Settles once the page's first load is done (rejected with its error), at the hello without onLoad.
+    this.loaded = new Promise((ok, no) => { loaded = ok; failed = no; });
+    this.firstLoad = { ok: loaded, no: failed, started: false };
   }
 
   start() {
@@ -256,23 +275,28 @@ export class LiveHearing {
     this.retryTimer = null;
     if (this.closed) return; // stopped while a reconnect was pending
     const proto = location.protocol === "https:" ? "wss" : "ws";
-    const q = new URLSearchParams({ after: String(this.lastSeq), token: token() || "" });
+    const q = new URLSearchParams({ token: token() || "" });
+    // A fresh connection (no `after`) gets no replay of old events: the page's load is the state now.
+    if (this.lastSeq !== null) q.set("after", String(this.lastSeq));
     const ws = new WebSocket(`${proto}://${location.host}${ENDPOINTS.live(this.hearingId)}?${q}`);
+    ws.resumed = this.lastSeq !== null;
     this.ws = ws;
-    ws.onopen = () => this.onState("open");
+    ws.onopen = () => { if (ws === this.ws) this.onState("open"); };
     // A stopped stream's socket (the page moved on to another hearing) feeds the page nothing more.
-    ws.onmessage = (msg) => { if (ws === this.ws && !this.closed) this.receive(msg.data); };
+    ws.onmessage = (msg) => { if (ws === this.ws && !this.closed) this.receive(msg.data, ws); };
     ws.onclose = (e) => {
       if (ws !== this.ws || this.closed) return;
       if (e.code === CLOSE_UNAUTHORIZED) return endSession();
       this.onState(e.code === CLOSE_ENDED ? "ended" : "closed");
+      // No position yet (the socket failed before its hello): the page loads now, and again once it has one.
+      if (this.lastSeq === null) this.positionKnown();
       if (e.code === CLOSE_ENDED || e.code === CLOSE_NOT_FOUND) return;
       this.retryTimer = setTimeout(() => this.connect(), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
     };
   }
 
-  receive(raw) {
+  receive(raw, ws) {
     let event;
     try {
       event = JSON.parse(raw);
@@ -280,31 +304,75 @@ export class LiveHearing {
       return;
     }
     const type = eventType(event);
-    if (type === "hello") return this.onState("live", event.data);
+    if (type === "hello") {
+      this.onState("live", event.data);
+      if (this.lastSeq === null) {
+        this.lastSeq = Number(event.data?.last_seq ?? 0);
+        this.positionKnown();
+      }
+      return;
+    }
     // "closed": the server drops us (we fell behind, or the stream ended); the close code says which.
     if (type === "closed") return;
     if (type === "reset") {
       // Events were evicted, or the server restarted and numbers from its last saved line again: the
       // reload holds everything up to the server's last seq, so follow its numbers from there (left at
-      // our old number, every reconnect was told to reset and reload again).
+      // our old number, every reconnect was told to reset and reload again). What was held is in it too.
       const serverLast = Number(event.data?.last_seq);
       if (Number.isFinite(serverLast)) this.lastSeq = serverLast;
-      this.onResync(event);
+      this.held = [];
+      if (this.reload) this.sync(this.reload).catch(this.onError);
       return;
     }
     const seq = Number(event.seq ?? 0);
-    if (seq && seq <= this.lastSeq) return; // already seen (replayed after a reconnect)
+    // A fresh connection sends only what is new, and first the display state now (an older seq):
+    // only a resumed one replays what this page has seen.
+    if (seq && ws.resumed && seq <= this.lastSeq) return;
     if (seq) {
-      this.lastSeq = seq;
+      this.lastSeq = Math.max(this.lastSeq, seq);
       this.retryMs = RETRY_MIN_MS; // a working connection (not one the server closes at once): retry soon
     }
-    this.onEvent(event);
+    if (this.loads) this.held.push(event);
+    else this.onEvent(event);
+  }
+
+  /** The position is known (or the socket failed before it was): the page's first load, once. */
+  positionKnown() {
+    this.markPositioned();
+    const first = this.firstLoad;
+    if (first.started && this.lastSeq === null) return; // a failed socket again: loaded once already
+    const again = first.started; // loaded before the position was known (socket failed): load again
+    first.started = true;
+    if (!this.onLoad) return first.ok();
+    const done = this.sync(this.onLoad);
+    if (again) done.catch(this.onError);
+    else done.then(first.ok, first.no);
+  }
+
+  /**
+   * Run `load` (a REST read of what the page shows) once the stream's position is known, holding live
+   * events back until it is done; they are applied after it. Returns what `load` returns.
+   */
+  async sync(load) {
+    this.loads += 1;
+    try {
+      await this.positioned;
+      return await load();
+    } finally {
+      this.loads -= 1;
+      if (!this.loads) this.flush();
+    }
+  }
+
+  flush() {
+    while (this.held.length && !this.loads && !this.closed) this.onEvent(this.held.shift());
   }
 
   stop() {
     this.closed = true;
     clearTimeout(this.retryTimer); // a reconnect due after a drop
     this.retryTimer = null;
+    this.held = [];
     if (this.ws) this.ws.close();
   }
 }

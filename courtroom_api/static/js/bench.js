@@ -187,18 +187,28 @@ async function openHearing(id, ctx = bench.ctx) {
   showingFor(id);
   ctx.viewer.clear();
   bench.live?.stop();
-  bench.hearing = await api("GET", ENDPOINTS.hearing(id));
-  bench.caseId = bench.hearing.case_id;
-  bench.controls.refresh();
-  document.body.dataset.hearingId = id;
+  // The stream is opened first: the hearing and its transcript are read once the stream's position is
+  // known (and again after a reset), and what is said meanwhile is applied after them (LiveHearing).
   const transcript = ctx.transcript;
   transcript.setHearing(id);
-  transcript.load(await api("GET", ENDPOINTS.segments(id)));
-  bench.live = new LiveHearing(id, {
+  const live = new LiveHearing(id, {
     onEvent: (ev) => onLiveEvent(ev, ctx),
-    onResync: async () => transcript.load(await api("GET", ENDPOINTS.segments(id))),
-    onState: (s) => { document.body.dataset.live = s; },
-  }).start();
+    onLoad: async () => {
+      const [hearing, segments] = await Promise.all([api("GET", ENDPOINTS.hearing(id)),
+        api("GET", ENDPOINTS.segments(id))]);
+      if (bench.live !== live) return; // another hearing was picked meanwhile
+      bench.hearing = hearing;
+      bench.caseId = hearing.case_id;
+      bench.controls.refresh();
+      transcript.load(segments);
+    },
+    onState: (s) => { if (bench.live === live) document.body.dataset.live = s; },
+    onError: reportError,
+  });
+  bench.live = live.start();
+  await live.loaded;
+  if (bench.live !== live) return;
+  document.body.dataset.hearingId = id;
   bench.evidence = items(await api("GET", ENDPOINTS.caseEvidence(bench.caseId)));
   renderEvidenceList(ctx.viewer);
   await Promise.all([ctx.dossier.open(bench.caseId, bench.hearing), ctx.notes.open(bench.caseId, id),

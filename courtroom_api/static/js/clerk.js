@@ -293,8 +293,16 @@ async function selectRoom(id) {
     currentHearing: () => (detail?.view === view ? detail.hearing : null) }); // (its status follows live events)
   detail = { hearingId: id, view };
   document.getElementById("clerk-title").textContent = rooms.get(id)?.label ?? `#${id}`;
+  // A room's live lines that arrive while its transcript is read are applied after it, not lost.
+  const live = rooms.get(id)?.live;
+  await (live ? live.sync(() => loadDetail(id, view)) : loadDetail(id, view));
+}
+
+/** The selected hearing's transcript, marks and record state into `view` (also again after a reset). */
+async function loadDetail(id, view) {
   const [segments, annotations, state, hearing] = await Promise.all([api("GET", ENDPOINTS.segments(id)),
     api("GET", ENDPOINTS.annotations(id)), api("GET", ENDPOINTS.record(id)), api("GET", ENDPOINTS.hearing(id))]);
+  if (detail?.view !== view) return; // another room was picked meanwhile
   detail.hearing = hearing;
   controls.refresh();
   view.load(segments);
@@ -355,12 +363,17 @@ async function main() {
       const room = { id: hr.id, card, meters: new Map(), alarms: new Map(),
         label: `${hr.courtroom_name ?? ""} ${hr.case_number ?? ""}`.trim() };
       rooms.set(hr.id, room);
-      for (const s of await api("GET", ENDPOINTS.segments(hr.id))) noteFinal(room, segmentOf(s));
       room.live = new LiveHearing(hr.id, {
         onEvent: (ev) => onEvent(room, ev),
-        onResync: () => { if (selected === hr.id) selectRoom(hr.id).catch(reportError); },
+        // Its latest lines (and after a reset the open transcript too, a correction being typed kept).
+        onLoad: async () => {
+          for (const s of await api("GET", ENDPOINTS.segments(hr.id))) noteFinal(room, segmentOf(s));
+          if (selected === hr.id && detail) await loadDetail(hr.id, detail.view);
+        },
+        onError: reportError,
       }).start();
     }
+    await Promise.all([...rooms.values()].map((room) => room.live.loaded));
     if (!hearings.length) box.append(h("p", { class: "empty", "data-i18n": "hearing.none" }, t("hearing.none")));
     const first = [...rooms.keys()][0];
     if (first !== undefined) await selectRoom(first);

@@ -2,7 +2,7 @@
 // different and replaced when the final arrives, revised lines updated in place; tap a line to
 // replay its audio from the recording (while the hearing is live, from an excerpt of the recording
 // being made: the filed one exists only once the hearing has ended).
-import { ENDPOINTS, eventType, items, setMediaSource } from "./api.js";
+import { ENDPOINTS, api, eventType, items, setMediaSource } from "./api.js";
 import { fmtTime, h, reportError, roleBadge, roleClass } from "./common.js";
 import { t } from "./i18n.js";
 
@@ -79,13 +79,22 @@ export class TranscriptView {
     this.root.replaceChildren(this.empty);
   }
 
-  /** Replace everything with the stored segments (initial load and resync). */
+  /** Replace everything with the stored segments (initial load and resync). A form open under a line
+   * (a correction being typed) stays with the line, as when a live change redraws it. */
   load(segments) {
+    const open = [...this.lines].map(([id, line]) => [id, line.querySelectorAll(":scope > .edit-box")]);
     this.lines.clear();
     this.partials.clear();
     this.unfiled.clear();
     this.root.replaceChildren();
     for (const s of items(segments)) this.upsert(segmentOf(s), false);
+    for (const [id, boxes] of open) {
+      const line = this.lines.get(id);
+      for (const box of line ? boxes : []) {
+        line.append(box);
+        box.dispatchEvent(new CustomEvent("line-redrawn", { detail: line.segment }));
+      }
+    }
     if (!this.lines.size) this.root.append(this.empty);
   }
 
@@ -107,13 +116,30 @@ export class TranscriptView {
   /** A held final reached the dossier: its line is drawn again with the segment id (and its actions). */
   filed({ seq, segment_id: id }) {
     const line = this.unfiled.get(seq);
-    if (!line) return;
+    if (!line) {
+      // Its final came before this screen loaded, and the load had no line to show yet: read it now.
+      if (!this.lines.has(String(id))) this.fetchLine(id).catch(reportError);
+      return;
+    }
     this.unfiled.delete(seq);
+    if (this.lines.has(String(id))) {
+      // The dossier's copy is on screen already (a load after the filing): the unsaved one goes.
+      line.remove();
+      this.renumber();
+      return;
+    }
     const fresh = this.renderLine({ ...line.segment, id }, false);
     fresh.className = line.className; // keeps the turn marking
     line.replaceWith(fresh);
     this.lines.set(String(id), fresh);
     this.renumber();
+  }
+
+  async fetchLine(id) {
+    const hearingId = this.hearingId;
+    const seg = segmentOf(await api("GET", ENDPOINTS.segment(id)));
+    // Shown meanwhile (a correction's event), or another hearing opened: leave it.
+    if (this.hearingId === hearingId && !this.lines.has(String(id))) this.upsert(seg, false);
   }
 
   /**

@@ -3,6 +3,7 @@ watched live on the bench and in the clerk console."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -96,6 +97,28 @@ def _appeal_search_plays_from_the_hit(page, stored: dict) -> None:
     screenshots(page, "search-playing")
 
 
+def _a_bench_opened_later_shows_the_record_as_corrected(browser, ui_server, console, api, hid: int,
+                                                       stored: dict, headers: dict) -> None:
+    """The clerk corrects a line and seals another after the end; a bench opened then shows both, each line
+    once (it replayed the ended stream's old events over them: the old text, unsealed)."""
+    first, second = sorted(stored.values(), key=lambda s: s["start_s"])[:2]
+    corrected = "（核对录音）" + first["text"]
+    resp = api.patch(f"/api/segments/{first['id']}", headers=headers,
+                     json={"text": corrected, "reason": "核对录音", "revision": first["revision"]})
+    assert resp.status_code == 200, resp.text
+    resp = api.post(f"/api/segments/{second['id']}/seal", headers=headers, json={"sealed": True, "reason": "涉及隐私"})
+    assert resp.status_code == 200, resp.text
+    ctx, bench = _page(browser, ui_server, console)
+    try:
+        login(bench, "judge", f"/bench?hearing={hid}")
+        expect(bench.locator(f"#seg-{first['id']} .text")).to_have_text(corrected)
+        expect(bench.locator(f"#seg-{second['id']}")).to_have_class(re.compile(r"\bsealed\b"))
+        shown = bench.locator("#bench-transcript .line").evaluate_all("els => els.map(e => e.dataset.segmentId)")
+        assert sorted(shown) == sorted(str(i) for i in stored), shown
+    finally:
+        ctx.close()
+
+
 def test_bench_and_clerk_follow_a_replayed_hearing_live(browser, ui_server, tmp_path) -> None:
     ids = ui_server.ids
     clip = _first_seconds(tmp_path, 13.5)
@@ -152,6 +175,7 @@ def test_bench_and_clerk_follow_a_replayed_hearing_live(browser, ui_server, tmp_
                 _appeal_search_plays_from_the_hit(appeal, stored)
             finally:
                 appeal_ctx.close()
+            _a_bench_opened_later_shows_the_record_as_corrected(browser, ui_server, console, api, hid, stored, clerk)
         finally:
             bench_ctx.close()
             clerk_ctx.close()

@@ -1,5 +1,5 @@
 """Regressions of the terminals (each failed on the code before it was fixed): the login's next= off-site,
-a live screen after a server restart, a judge switching hearings while showing an exhibit, marks of a
+a live screen after a server restart (and a correction made while the bench reloads), a judge switching hearings while showing an exhibit, marks of a
 redrawn line, the search's dates on reload, an exhibit filed during the hearing, an unknown ?pane=,
 hearing pickers after the language switch, a dropped socket of a hearing the bench has left, the
 live socket of an ended hearing.
@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from playwright.sync_api import WebSocketRoute, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 from ui_harness import REPO, ConsoleLog, UiServer, _free_port, _wait_healthy, api_token, login, watch
 from ui_seed import PASSWORD, seed
 
@@ -121,13 +121,32 @@ def test_login_next_never_leaves_the_site(page, ui_server, next_: str) -> None:
 
 # 2 ---------------------------------------------------------------------------------------------
 
+# The bench's transcript reads are answered, then held until window.__release() (a long hearing's read).
+HOLD_TRANSCRIPT_READS = """() => {
+  window.__held = [];
+  const fetch0 = window.fetch;
+  window.fetch = async (...args) => {
+    const resp = await fetch0(...args);
+    if (String(args[0]).includes('/segments')) await new Promise((ok) => window.__held.push(ok));
+    return resp;
+  };
+  window.__release = () => { window.fetch = fetch0; window.__held.forEach((ok) => ok()); };
+}"""
+
+
 def test_a_party_screen_follows_the_bench_after_a_server_restart(pages, own) -> None:
     """After a restart the server numbers the hearing's events from its last saved line again; a screen
-    that had seen later numbers (display updates) still takes the new events."""
+    that had seen later numbers (display updates) still takes the new events. The bench reloads its
+    transcript: a correction made while it reads is shown after it (the read's older copy replaced it)."""
     party = pages(allowed=("ERR_CONNECTION_REFUSED",))  # the reconnects while the server is down
+    bench = pages(allowed=("ERR_CONNECTION_REFUSED",))
     hearing = own.ids["hearing_live"]
     login(party, "party_a", "/party")
     expect(party.locator("body")).to_have_attribute("data-live", "live")
+    login(bench, "judge", f"/bench?hearing={hearing}")
+    expect(bench.locator("body")).to_have_attribute("data-live", "live")
+    frames: list[str] = []
+    bench.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
     with own.client("judge") as judge:
         for i in range(6):  # the judge pages through exhibits: the screen's seq goes past the saved lines'
             evidence = own.ids["plan"] if i % 2 else own.ids["photo"]
@@ -135,14 +154,34 @@ def test_a_party_screen_follows_the_bench_after_a_server_restart(pages, own) -> 
     expect(party.locator("#party-viewer")).to_have_attribute("data-evidence-id", str(own.ids["plan"]))
     assert party.evaluate("() => document.body.dataset.live") == "live"
 
+    bench.evaluate(HOLD_TRANSCRIPT_READS)
     own.stop()
     expect(party.locator("body")).not_to_have_attribute("data-live", "live")
     own.start()
     expect(party.locator("body")).to_have_attribute("data-live", "live", timeout=20_000)
     expect(party.locator("#party-waiting")).to_be_visible()  # resynced: the restarted server shows nothing yet
+    _corrected_while_the_bench_reloads(bench, own, hearing, frames)
     with own.client("judge") as judge:
         judge.put(f"/api/hearings/{hearing}/display", json={"evidence_id": own.ids["photo"]}).raise_for_status()
     expect(party.locator("#party-viewer")).to_have_attribute("data-evidence-id", str(own.ids["photo"]))
+
+
+def _corrected_while_the_bench_reloads(bench: Page, own: OwnServer, hearing: int, frames: list[str]) -> None:
+    bench.wait_for_function("() => window.__held.length > 0", timeout=20_000)  # the reset's reload is out
+    with own.client("clerk") as clerk:
+        line = clerk.get(f"/api/hearings/{hearing}/segments").json()[0]
+        text = "继续开庭，请被告当庭举证。"
+        resp = clerk.patch(f"/api/segments/{line['id']}", json={"text": text, "reason": "听音更正",
+                                                               "revision": line["revision"]})
+        assert resp.status_code == 200, resp.text
+    for _ in range(100):  # the correction's event reached the bench during the read
+        if any('"transcript.revised"' in f for f in frames):
+            break
+        bench.wait_for_timeout(100)
+    else:
+        raise AssertionError("the bench got no transcript.revised event")
+    bench.evaluate("() => window.__release()")
+    expect(bench.locator(f"#seg-{line['id']} .text")).to_have_text(text)
 
 
 # 3 ---------------------------------------------------------------------------------------------
