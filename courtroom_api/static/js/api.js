@@ -77,11 +77,20 @@ export function logout() {
   endSession();
 }
 
-/** Forget the token and go to the login page (the server already refused the token: nothing to revoke). */
-function endSession() {
+let leaving = false;
+
+/**
+ * Forget the token and go to the login page. keepPlace (the server refused the token: it expired or was
+ * revoked): logging in again comes back to this page, as requireLogin does. Once: the page's other
+ * requests refused with it do not start the navigation again.
+ */
+function endSession({ keepPlace = false } = {}) {
   sessionStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(USER_KEY);
-  location.assign("/login");
+  if (leaving) return;
+  leaving = true;
+  const here = location.pathname + location.search;
+  location.assign(keepPlace && location.pathname !== "/login" ? `/login?next=${encodeURIComponent(here)}` : "/login");
 }
 
 /** Send the user to the login page unless a token is held; returns the user record. */
@@ -137,7 +146,7 @@ export async function api(method, path, { query, json, form } = {}) {
   }
   const resp = await fetch(url, { method, headers, body });
   if (resp.status === 401) {
-    endSession();
+    endSession({ keepPlace: true });
     throw new ApiError(401, "session expired");
   }
   if (!resp.ok) throw new ApiError(resp.status, await errorDetail(resp));
@@ -286,7 +295,7 @@ export class LiveHearing {
     ws.onmessage = (msg) => { if (ws === this.ws && !this.closed) this.receive(msg.data, ws); };
     ws.onclose = (e) => {
       if (ws !== this.ws || this.closed) return;
-      if (e.code === CLOSE_UNAUTHORIZED) return endSession();
+      if (e.code === CLOSE_UNAUTHORIZED) return endSession({ keepPlace: true });
       this.onState(e.code === CLOSE_ENDED ? "ended" : "closed");
       // No position yet (the socket failed before its hello): the page loads now, and again once it has one.
       if (this.lastSeq === null) this.positionKnown();

@@ -2,7 +2,7 @@
 a live screen after a server restart (and a correction made while the bench reloads), a judge switching hearings while showing an exhibit, marks of a
 redrawn line, the search's dates on reload, an exhibit filed during the hearing, an unknown ?pane=,
 hearing pickers after the language switch, a dropped socket of a hearing the bench has left, the
-live socket of an ended hearing.
+live socket of an ended hearing, the page to come back to after the session ended.
 
 Tests that change a hearing (display, corrections, seals, new exhibits) or restart the server use a
 server of their own (``own``), so that the shared one stays as the other UI tests expect it.
@@ -484,3 +484,22 @@ def test_a_bench_on_an_ended_hearing_neither_reconnects_nor_reloads(page, ui_ser
     page.wait_for_timeout(2000)
     assert len(sockets) == 1, sockets
     assert len(loads) == seen, loads
+
+
+# 11 --------------------------------------------------------------------------------------------
+
+def test_logging_in_again_after_the_session_ended_comes_back_to_the_page(page, ui_server, console) -> None:
+    """The token expired (here: revoked) while the judge worked in the clerk console: logging in again
+    lands there, not on the judge's own page."""
+    console.allowed.append("401")  # the refused request
+    login(page, "judge", "/clerk")
+    held = page.evaluate("() => sessionStorage.getItem('courtroom.token')")
+    with httpx.Client(base_url=ui_server.base_url, timeout=30) as client:
+        client.post("/api/auth/logout", headers={"Authorization": f"Bearer {held}"}).raise_for_status()
+    page.select_option("#hearing-select", str(ui_server.ids["hearing_earlier"]))
+    page.wait_for_url(re.compile(r"/login\?next=%2Fclerk$"))
+    page.fill("#username", "judge")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(re.compile(r"/clerk$"))
+    page.wait_for_selector("body[data-ready='1']")
