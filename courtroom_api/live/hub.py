@@ -15,6 +15,7 @@ not see sealed content never gets the text again by replaying from an earlier se
 knows the hearing's range seals: a transcript event of a sealed time is redacted when it is published
 (a final that comes after the seal: held and retried, or transcription behind the audio), and one in
 the ring when the range is sealed (a final held unfiled, so no segment of it was there to seal).
+Sealing an exhibit redacts the display events that showed it the same way.
 
 A stream that is over (its hearing ended) or holds nothing (a scheduled hearing's viewers came and
 went) is let go once nobody has used it for ``keep_idle_s``: a terminal reconnecting soon after the end
@@ -247,6 +248,19 @@ class HearingStream:
                 return None
         return None
 
+    def redact_display(self, evidence_id: int, blank: Mapping[str, Any]) -> int:
+        """Redact the display events that show an exhibit sealed now (replays, queues not yet sent, the
+        state a new screen is sent first): viewers who may not see sealed items get ``blank``. Returns how many."""
+        events = [e for e in self._ring if e.type == "display"]
+        if self._latest_display is not None and self._latest_display not in events:
+            events.append(self._latest_display)  # evicted from the ring, still sent to new screens
+        redacted = 0
+        for event in events:
+            if json.loads(event.wire)["data"].get("evidence_id") == evidence_id:
+                event.redacted_wire = _encode(event.seq, event.type, event.emitted_at, blank)
+                redacted += 1
+        return redacted
+
     def subscribe(self, *, after: int | None = None, max_queue: int = 256, may_see_sealed: bool = False) -> Subscriber:
         """A new subscriber; with ``after`` it first gets every durable event with seq > after.
 
@@ -337,6 +351,10 @@ class EventHub:
         if stream is not None:
             stream.touch()
         return stream
+
+    def streams(self) -> list[HearingStream]:
+        """Every stream this process holds (open or over)."""
+        return list(self._streams.values())
 
     def _let_go_idle(self) -> None:
         """Drop the streams nobody has used for ``keep_idle_s`` (ended hearings' with their rings of

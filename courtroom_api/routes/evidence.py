@@ -30,6 +30,7 @@ from courtroom_api.errors import (
 from courtroom_api.evidence import renditions
 from courtroom_api.evidence.sniff import TYPES
 from courtroom_api.evidence.upload import StagedUpload, stage_upload
+from courtroom_api.live.display import take_down
 from courtroom_api.ranges import file_response
 from courtroom_api.routes import get_and_head
 from courtroom_api.schemas import LINES, ONE_LINE, EvidencePublic, EvidenceUpdate, PagesInfo, TileInfo
@@ -185,6 +186,9 @@ def update_evidence(evidence_id: IdPath, body: EvidenceUpdate, user: CurrentUser
     for key, value in changes.items():
         setattr(evidence, key, value)
     audit(session, user, "evidence.update", f"evidence:{evidence_id}", **changes)
+    if evidence.sealed:
+        # The party screens showing it go blank now; left up, every new screen was sent it first.
+        take_down(services, session, user, evidence_id, reason=f"evidence {evidence_id} sealed")
     session.commit()
     _announce(services, session, evidence)
     return evidence

@@ -166,8 +166,10 @@ async def stop_hearing(hearing_id: IdPath, user: CurrentUser, services: Services
 
 @router.get("/hearings/{hearing_id}/display", response_model=DisplayState)
 def get_display(hearing_id: IdPath, user: CurrentUser, session: SessionDep, services: ServicesDep) -> DisplayState:
+    from courtroom_api.live.display import shown_to
+
     load_hearing(session, user, hearing_id)
-    return services.display.get(hearing_id, DisplayState())
+    return shown_to(services, session, user, hearing_id)
 
 
 @router.put("/hearings/{hearing_id}/display", response_model=DisplayState)

@@ -190,3 +190,39 @@ def test_media_players_asking_head_first_get_the_headers_of_get(world) -> None:
     assert world.client.head(link).status_code == 200  # a player's signed link (no bearer header)
     assert world.client.head(f"/api/evidence/{audio['id']}/content").status_code == 401
     assert "head" not in world.client.get("/openapi.json").json()["paths"]["/api/evidence/{evidence_id}/content"]
+def _next_of(ws, type_: str) -> dict:
+    while True:
+        event = ws.receive_json()
+        if event["type"] == type_:
+            return event
+
+
+def test_sealing_the_exhibit_on_display_takes_it_off_the_party_screens(world) -> None:
+    """The judge shows an exhibit, then seals it: the party screens go blank at once, GET display names it
+    to no one, and neither a screen opened later nor one replaying the hearing is sent it; audited."""
+    c, judge = world.client, world.auth("judge")
+    hid = c.post(f"/api/cases/{world.ids['case']}/hearings", json={"courtroom_id": world.ids["room"]},
+                 headers=world.auth("clerk")).json()["id"]
+    ev, nxt = (_upload(world, "judge", png_bytes((64, 48 + i)), "image/png", "scene.png").json() for i in range(2))
+    assert c.put(f"/api/hearings/{hid}/display", json={"evidence_id": ev["id"]}, headers=judge).status_code == 200
+    blank = {"evidence_id": None, "page": None, "zoom": None}
+    with c.websocket_connect(f"/ws/hearings/{hid}?token={world.tokens['party']}") as party_ws:
+        assert _next_of(party_ws, "display")["data"]["evidence_id"] == ev["id"]
+        sealed = c.patch(f"/api/evidence/{ev['id']}", json={"sealed": True}, headers=judge)
+        assert sealed.status_code == 200, sealed.text
+        for role in ("party", "terminal", "judge"):
+            assert c.get(f"/api/hearings/{hid}/display", headers=world.auth(role)).json() == blank, role
+        with c.websocket_connect(f"/ws/hearings/{hid}?token={world.tokens['party']}") as later:
+            assert _next_of(later, "display")["data"] == blank
+        # The next exhibit shown: the open screen went blank before it (and a missing push fails, not hangs).
+        c.put(f"/api/hearings/{hid}/display", json={"evidence_id": nxt["id"]}, headers=judge)
+        assert _next_of(party_ws, "display")["data"] == blank
+        assert _next_of(party_ws, "display")["data"]["evidence_id"] == nxt["id"]
+    with c.websocket_connect(f"/ws/hearings/{hid}?token={world.tokens['terminal']}&after=0") as replay:
+        last_seq, seen = _next_of(replay, "hello")["data"]["last_seq"], []
+        while not seen or seen[-1]["seq"] < last_seq:
+            seen.append(replay.receive_json())
+    shown = [e["data"]["evidence_id"] for e in seen if e["type"] == "display"]
+    assert shown == [None, None, nxt["id"]], seen  # the showing (redacted), the blanking, the next one
+    audit = c.get("/api/audit", params={"object": f"hearing:{hid}", "action": "display.set"}, headers=judge).json()
+    assert audit[1]["details"]["evidence_id"] is None and "sealed" in audit[1]["details"]["reason"], audit

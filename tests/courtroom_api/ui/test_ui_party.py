@@ -237,3 +237,45 @@ def test_a_word_exhibit_is_offered_for_download_and_not_shown_to_the_parties(bro
         party_ctx.close()
         bench_ctx.close()
     assert not console.unexpected(), console.unexpected()
+def test_an_exhibit_sealed_while_on_the_party_screen_leaves_it(page, ui_server) -> None:
+    """Sealed while the bench shows it (a following screen), or while the party looks at it on its own:
+    the viewer empties and the waiting line is back."""
+    from ui_files import drawing_png
+
+    ids = ui_server.ids
+    with httpx.Client(base_url=ui_server.base_url, timeout=60) as client:
+        judge = {"Authorization": f"Bearer {api_token(client, 'judge')}"}
+
+        viewer = page.locator("#party-viewer")
+
+        def upload(label: str) -> int:
+            resp = client.post(f"/api/cases/{ids['case_a']}/evidence", content=drawing_png(label, (400, 300)),
+                               params={"title": label, "filename": "sealed.png"},
+                               headers={**judge, "Content-Type": "image/png"})
+            assert resp.status_code == 201, resp.text
+            return int(resp.json()["id"])
+
+        def seal(evidence_id: int) -> None:
+            resp = client.patch(f"/api/evidence/{evidence_id}", json={"sealed": True}, headers=judge)
+            assert resp.status_code == 200, resp.text
+
+        def on_screen(evidence_id: int) -> None:  # its image loaded (sealed before, the load is refused: 404)
+            expect(viewer).to_have_attribute("data-evidence-id", str(evidence_id))
+            page.wait_for_function("(id) => [...document.querySelectorAll('#party-viewer .zoom-content img')].some("
+                                   "(img) => (img.dataset.path || '').endsWith(`/${id}/content`) && img.complete "
+                                   "&& img.naturalWidth > 0)", arg=evidence_id)
+
+        shown, looked_at = upload("证人住址图"), upload("证人病历")
+        login(page, "party_a", f"/party?hearing={ids['hearing_live']}")
+        client.put(f"/api/hearings/{ids['hearing_live']}/display", json={"evidence_id": shown}, headers=judge)
+        on_screen(shown)
+        seal(shown)
+        expect(page.locator("#party-waiting")).to_be_visible()
+        expect(viewer).not_to_have_attribute("data-evidence-id", str(shown))
+        page.click("#follow-bench")  # look around on one's own
+        page.click(f"#party-evidence-list [data-evidence-id='{looked_at}']")
+        on_screen(looked_at)
+        seal(looked_at)
+        expect(page.locator("#party-waiting")).to_be_visible()
+        expect(viewer).not_to_have_attribute("data-evidence-id", str(looked_at))
+        expect(page.locator(f"#party-evidence-list [data-evidence-id='{looked_at}']")).to_have_count(0)
