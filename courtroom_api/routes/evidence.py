@@ -86,7 +86,7 @@ def _file_evidence(services: Services, user: Principal, case_id: IdPath, staged:
             case_id=case_id, exhibit_number=number, title=meta["title"], description=meta["description"],
             kind=staged.file_type.kind, submitted_by_participant_id=participant.id if participant else None,
             submitted_by_user_id=user.user_id, blob_sha256=ref.sha256, mime_type=staged.file_type.mime,
-            size_bytes=ref.size, sealed=bool(meta["sealed"]) and user.may_see_sealed,
+            size_bytes=ref.size, sealed=bool(meta["sealed"]),
         )
         session.add(evidence)
         session.flush()
@@ -114,11 +114,12 @@ async def upload_evidence(
 
     The file is streamed to a temp file (sha256 on the way, size limit enforced while receiving),
     sniffed by its magic bytes, and fully checked; a mismatch or a corrupt file is refused (422),
-    an oversized one 413, and nothing is stored.
+    an oversized one 413, and nothing is stored. ``sealed=true`` files it sealed: the bench's alone
+    (anyone else is refused, 403, before a byte is received).
     """
     from models import Evidence
 
-    await asyncio.to_thread(_check_case, services, user, case_id, exhibit_number)
+    await asyncio.to_thread(_check_case, services, user, case_id, exhibit_number, sealed)
     limit = services.settings.storage.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -152,9 +153,15 @@ def _announce(services: Services, session, evidence) -> None:  # type: ignore[no
             stream.publish("evidence", data, redacted=redacted)
 
 
-def _check_case(services: Services, user: Principal, case_id: IdPath, exhibit_number: str | None) -> None:
+def _check_case(services: Services, user: Principal, case_id: IdPath, exhibit_number: str | None,
+                sealed: bool) -> None:
     """Refuse before a byte is received (and so before anything is stored) what can be refused now."""
     from models import Evidence
+
+    if sealed and not user.can(Action.SEAL):
+        # Filed unsealed instead, it was shown to everyone the filer meant to keep it from.
+        raise PermissionDeniedError(f"role {user.role!r} may not file sealed evidence: only the bench seals an "
+                                    "exhibit; file it unsealed, or ask the court to seal it; nothing was stored")
 
     with services.sessions() as session:
         load_case(session, user, case_id, Action.UPLOAD_EVIDENCE)

@@ -190,6 +190,21 @@ def test_media_players_asking_head_first_get_the_headers_of_get(world) -> None:
     assert world.client.head(link).status_code == 200  # a player's signed link (no bearer header)
     assert world.client.head(f"/api/evidence/{audio['id']}/content").status_code == 401
     assert "head" not in world.client.get("/openapi.json").json()["paths"]["/api/evidence/{evidence_id}/content"]
+def test_a_party_cannot_file_sealed_evidence(world) -> None:
+    """A party asking to file an exhibit sealed is refused (403) with nothing stored: filed unsealed
+    instead, it was shown to the other side and the terminals."""
+    before_files = _stored_files(world)
+    listed = world.client.get(f"/api/cases/{world.ids['case']}/evidence", headers=world.auth("clerk")).json()
+    r = _upload(world, "party", png_bytes((52, 52)), "image/png", "diagnosis.png", sealed="true")
+    assert r.status_code == 403 and "sealed" in r.json()["detail"], r.text
+    assert world.client.get(f"/api/cases/{world.ids['case']}/evidence", headers=world.auth("clerk")).json() == listed
+    assert _stored_files(world) == before_files
+    mine = _upload(world, "party", png_bytes((53, 52)), "image/png", "receipt.png").json()
+    sealing = world.client.patch(f"/api/evidence/{mine['id']}", json={"sealed": True}, headers=world.auth("party"))
+    assert sealing.status_code == 403
+    assert world.client.get(f"/api/evidence/{mine['id']}", headers=world.auth("party")).json()["sealed"] is False
+
+
 def _next_of(ws, type_: str) -> dict:
     while True:
         event = ws.receive_json()
