@@ -3,7 +3,7 @@
 Blobs are addressed by the sha256 of their content. The local store keeps them under
 ``root/ab/cd/<sha256>``; a new blob is streamed into a temporary file under ``root/tmp``, fsynced,
 then hard-linked into place, so a reader never sees a partial file and an existing blob is never
-overwritten. Object storage (S3 with object lock) can implement the same protocol later.
+overwritten. A blob is removed only when nothing refers to it (what a refused upload stored). Object storage (S3 with object lock) can implement the same protocol later.
 """
 
 from __future__ import annotations
@@ -95,6 +95,16 @@ class LocalBlobStore:
         finally:
             tmp.unlink(missing_ok=True)  # after a successful link the blob has its own name
 
+    def discard(self, sha256: str) -> None:
+        """Remove a stored blob that nothing refers to (a refused upload's); absent is fine. The caller makes
+        sure nothing refers to it, nor will: see ``courtroom_api.blobstore.take_back``."""
+        final = self.path(sha256)
+        try:
+            final.unlink()
+        except FileNotFoundError:
+            return
+        _fsync_dir(final.parent)
+
     def _write(self, fd: int, chunks: Iterable[bytes]) -> tuple[str, int]:
         hasher, size = hashlib.sha256(), 0
         with os.fdopen(fd, "wb") as out:
@@ -112,12 +122,18 @@ class LocalBlobStore:
         final = self.path(ref.sha256)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(tmp, 0o444)
-        try:
-            os.link(tmp, final)  # atomic, and fails instead of overwriting
-        except FileExistsError:
-            if final.stat().st_size != ref.size:
-                raise BlobError(f"existing blob {ref.sha256} has the wrong size: store corrupted") from None
-            return
+        while True:
+            try:
+                os.link(tmp, final)  # atomic, and fails instead of overwriting
+                break
+            except FileExistsError:
+                try:
+                    size = final.stat().st_size
+                except FileNotFoundError:
+                    continue  # discarded between the two calls: link again
+                if size != ref.size:
+                    raise BlobError(f"existing blob {ref.sha256} has the wrong size: store corrupted") from None
+                return
         _fsync_dir(final.parent)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from courtroom_api.access import audit, load_case, load_evidence
 from courtroom_api.auth.policy import Action, Principal
-from courtroom_api.blobstore import blob_path, file_chunks
+from courtroom_api.blobstore import blob_path, file_chunks, hold_blob, take_back
 from courtroom_api.deps import (
     CurrentUser,
     IdPath,
@@ -35,6 +35,7 @@ from courtroom_api.ranges import file_response
 from courtroom_api.routes import get_and_head
 from courtroom_api.schemas import LINES, ONE_LINE, EvidencePublic, EvidenceUpdate, PagesInfo, TileInfo
 from courtroom_api.services import Services
+from models.types import BlobRef
 
 router = APIRouter(prefix="/api", tags=["evidence"])
 SIDE_PREFIX = {"plaintiff": "P", "defendant": "D", "prosecution": "PR", "third_party": "T"}
@@ -70,13 +71,28 @@ def _next_exhibit_number(session, case_id: IdPath, prefix: str) -> str:  # type:
 
 
 def _file_evidence(services: Services, user: Principal, case_id: IdPath, staged: StagedUpload, meta: dict) -> int:  # type: ignore[type-arg]
-    """Put the checked upload into the blob store, then create the Evidence row (one transaction)."""
+    """Put the checked upload into the blob store, then create the Evidence row (one transaction). Refused
+    after the blob was stored (a number taken meanwhile), the blob this upload added is taken back."""
+    created = not services.blobs.exists(staged.sha256)
+    ref = services.blobs.put_stream(file_chunks(staged.path))  # before the write lock: it may take seconds
+    try:
+        return _insert_evidence(services, user, case_id, staged, ref, meta)
+    except BaseException:
+        if created:
+            take_back(services, ref.sha256)
+        raise
+
+
+def _insert_evidence(services: Services, user: Principal, case_id: IdPath, staged: StagedUpload, ref: BlobRef,
+                     meta: dict) -> int:  # type: ignore[type-arg]
     from models import Evidence
 
-    ref = services.blobs.put_stream(file_chunks(staged.path))  # before the write lock: it may take seconds
     with services.write_sessions() as session:
         # Uploads to one case at once are filed in turn, so each takes its own exhibit number.
         load_case(session, user, case_id, Action.UPLOAD_EVIDENCE, for_update=True)
+        hold_blob(session, ref.sha256)
+        if not services.blobs.exists(ref.sha256):  # a refused upload of the same file took it back meanwhile
+            services.blobs.put_stream(file_chunks(staged.path))
         participant = _submitter(session, user, case_id)
         number = meta["exhibit_number"]
         if not number:

@@ -119,6 +119,44 @@ def test_exhibit_numbers_go_past_numbers_given_by_hand_and_never_collide(world) 
     assert sorted(r.json()["exhibit_number"] for r in results) == sorted(f"C-{top + 11 + i}" for i in range(6))
 
 
+def _at_once(world, uploads: list[tuple[bytes, str]]) -> list:
+    """Upload ``(png, exhibit number)`` pairs as the clerk, all at the same moment."""
+    import threading
+
+    start, results = threading.Barrier(len(uploads)), [None] * len(uploads)
+
+    def upload(i: int) -> None:
+        start.wait()
+        results[i] = _upload(world, "clerk", uploads[i][0], "image/png", f"photo{i}.png", exhibit_number=uploads[i][1])
+
+    threads = [threading.Thread(target=upload, args=(i,)) for i in range(len(uploads))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_uploads_refused_for_a_number_taken_meanwhile_leave_no_file(world) -> None:
+    """Eight uploads at once under one new exhibit number: one is filed, the others are refused (409), and
+    the files the refused ones had already stored are taken back; the same file sent eight times at once
+    under one number (a double-clicked upload) is filed once and its file stays."""
+    services = world.client.app.state.services
+    datas = [png_bytes((70 + i, 31)) for i in range(8)]
+    results = _at_once(world, [(d, "R-7") for d in datas])
+    assert sorted(r.status_code for r in results) == [201] + [409] * 7, [r.text for r in results]
+    for data, r in zip(datas, results, strict=True):
+        stored = services.blobs.exists(hashlib.sha256(data).hexdigest())
+        assert stored == (r.status_code == 201), (r.status_code, stored)
+
+    same = png_bytes((90, 31))
+    results = _at_once(world, [(same, "R-8")] * 8)
+    filed = [r.json() for r in results if r.status_code == 201]
+    assert len(filed) == 1 and sorted(r.status_code for r in results) == [201] + [409] * 7
+    content = world.client.get(f"/api/evidence/{filed[0]['id']}/content", headers=world.auth("clerk"))
+    assert content.status_code == 200 and content.content == same
+
+
 def test_image_renditions_tiles_and_pdf_pages(world) -> None:
     img = _upload(world, "clerk", png_bytes((600, 400)), "image/png", "site-map.png").json()
     h = world.auth("party")

@@ -87,3 +87,37 @@ def test_unknown_or_malformed_address(tmp_path: Path, address: str) -> None:
         store.open(address)
     with pytest.raises(BlobNotFoundError):
         store.size(address)
+
+
+def test_discard_removes_and_a_put_racing_a_discard_never_fails(tmp_path: Path) -> None:
+    """A refused upload's blob is taken back while another put of the same content runs: the put stores
+    it again (or finds it) and never fails halfway."""
+    store = LocalBlobStore(tmp_path)
+    ref = store.put_bytes(b"refused upload")
+    store.discard(ref.sha256)
+    assert not store.exists(ref.sha256) and _files(tmp_path) == []
+    store.discard(ref.sha256)  # absent: nothing to do
+
+    data, errors, done = b"same photo" * 1000, [], threading.Event()
+
+    def put() -> None:
+        try:
+            for _ in range(300):
+                store.put_bytes(data)
+        except Exception as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    def discard() -> None:
+        while not done.is_set():
+            store.discard(hashlib.sha256(data).hexdigest())
+
+    putters = [threading.Thread(target=put) for _ in range(4)]
+    discarder = threading.Thread(target=discard)
+    discarder.start()
+    for t in putters:
+        t.start()
+    for t in putters:
+        t.join()
+    done.set()
+    discarder.join()
+    assert errors == []
