@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from courtroom_api.evidence import numbers
 from models.enums import (
     AccessLevel,
     AnnotationKind,
@@ -374,10 +375,30 @@ class EvidencePublic(Orm):
     submitted_at: datetime
 
 
+def _exhibit_title(value: str) -> str:
+    if not value.strip():
+        raise ValueError("an exhibit's title must say something (it is blank)")
+    return value.strip()
+
+
+def _exhibit_number(value: str) -> str:
+    number = numbers.normalize(value)
+    if not number:
+        raise ValueError("an exhibit number must say something (it is blank)")
+    if len(number) > numbers.MAX_CHARS:
+        raise ValueError(f"an exhibit number has at most {numbers.MAX_CHARS} characters")
+    return number
+
+
+# Trimmed; a blank one is refused. A number is filed NFKC-normalised (full-width "Ｐ－１" as "P-1").
+ExhibitTitle = Annotated[str, Field(min_length=1, max_length=300, pattern=ONE_LINE), AfterValidator(_exhibit_title)]
+ExhibitNumber = Annotated[str, Field(min_length=1, max_length=50, pattern=ONE_LINE), AfterValidator(_exhibit_number)]
+
+
 class EvidenceUpdate(BaseModel):
-    title: str | None = Field(default=None, min_length=1, max_length=300, pattern=ONE_LINE)
+    title: ExhibitTitle | None = None
     description: str | None = Field(default=None, max_length=5000, pattern=LINES)
-    exhibit_number: str | None = Field(default=None, min_length=1, max_length=50, pattern=ONE_LINE)
+    exhibit_number: ExhibitNumber | None = None
     sealed: bool | None = None
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from courtroom_api.access import audit, load_case, load_evidence
+from courtroom_api.access import audit, get_or_404, load_case, load_evidence
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.blobstore import blob_path, file_chunks, hold_blob, take_back
 from courtroom_api.deps import (
@@ -27,13 +27,22 @@ from courtroom_api.errors import (
     UploadTooLargeError,
     ValidationFailedError,
 )
-from courtroom_api.evidence import renditions
+from courtroom_api.evidence import numbers, renditions
 from courtroom_api.evidence.sniff import TYPES
 from courtroom_api.evidence.upload import StagedUpload, stage_upload
 from courtroom_api.live.display import take_down
 from courtroom_api.ranges import file_response
 from courtroom_api.routes import get_and_head
-from courtroom_api.schemas import LINES, ONE_LINE, EvidencePublic, EvidenceUpdate, PagesInfo, TileInfo
+from courtroom_api.schemas import (
+    LINES,
+    ONE_LINE,
+    EvidencePublic,
+    EvidenceUpdate,
+    ExhibitNumber,
+    ExhibitTitle,
+    PagesInfo,
+    TileInfo,
+)
 from courtroom_api.services import Services
 from models.types import BlobRef
 
@@ -59,15 +68,29 @@ def _submitter(session, user: Principal, case_id: IdPath):  # type: ignore[no-un
                                                     Participant.user_id == user.user_id))
 
 
-def _next_exhibit_number(session, case_id: IdPath, prefix: str) -> str:  # type: ignore[no-untyped-def]
-    """``PREFIX-n`` one past the highest n the case has (not its count: a number given by hand or a
-    renumbered exhibit must not make the next one collide)."""
+def _case_numbers(session, case_id: IdPath, but: int | None = None) -> list[str]:  # type: ignore[no-untyped-def]
     from models import Evidence
 
-    taken = session.scalars(select(Evidence.exhibit_number).where(
-        Evidence.case_id == case_id, Evidence.exhibit_number.like(f"{prefix}-%")))
-    numbers = [int(n) for x in taken if (n := x[len(prefix) + 1:]).isascii() and n.isdigit() and len(n) < 10]
-    return f"{prefix}-{max(numbers, default=0) + 1}"
+    stmt = select(Evidence.exhibit_number).where(Evidence.case_id == case_id)
+    if but is not None:
+        stmt = stmt.where(Evidence.id != but)
+    return list(session.scalars(stmt))
+
+
+def _refuse_taken(session, case_id: IdPath, number: str, but: int | None = None) -> None:  # type: ignore[no-untyped-def]
+    """409 when the case has the exhibit number already, however written ("p-1", "Ｐ－１" are "P-1")."""
+    existing = numbers.same_as(number, _case_numbers(session, case_id, but))
+    if existing is not None:
+        written = "" if existing == number else f", as {existing!r} (case and full-width forms do not make a number new)"
+        raise ConflictError(f"exhibit number {number!r} is already used in case {case_id}{written}")
+
+
+def _next_exhibit_number(session, case_id: IdPath, prefix: str) -> str:  # type: ignore[no-untyped-def]
+    number = numbers.next_number(_case_numbers(session, case_id), prefix)
+    if len(number) > numbers.MAX_CHARS:
+        raise ConflictError(f"the next exhibit number would be {number!r}, longer than {numbers.MAX_CHARS} "
+                            "characters: give this exhibit a number by hand")
+    return number
 
 
 def _file_evidence(services: Services, user: Principal, case_id: IdPath, staged: StagedUpload, meta: dict) -> int:  # type: ignore[type-arg]
@@ -95,7 +118,9 @@ def _insert_evidence(services: Services, user: Principal, case_id: IdPath, stage
             services.blobs.put_stream(file_chunks(staged.path))
         participant = _submitter(session, user, case_id)
         number = meta["exhibit_number"]
-        if not number:
+        if number:
+            _refuse_taken(session, case_id, number)  # an upload at the same moment may have taken it
+        else:
             side = str(participant.side) if participant and participant.side else ""
             number = _next_exhibit_number(session, case_id, SIDE_PREFIX.get(side, "C"))
         evidence = Evidence(
@@ -105,7 +130,10 @@ def _insert_evidence(services: Services, user: Principal, case_id: IdPath, stage
             size_bytes=ref.size, sealed=bool(meta["sealed"]),
         )
         session.add(evidence)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise ConflictError(f"exhibit number {number!r} is already used in case {case_id}") from exc
         audit(session, user, "evidence.submit", f"evidence:{evidence.id}", case_id=case_id, sha256=ref.sha256,
               size=ref.size, mime=staged.file_type.mime, exhibit_number=number)
         session.commit()
@@ -119,9 +147,11 @@ def _insert_evidence(services: Services, user: Principal, case_id: IdPath, stage
 )
 async def upload_evidence(
     case_id: IdPath, request: Request, user: CurrentUser, services: ServicesDep,
-    title: Annotated[str, Query(min_length=1, max_length=300, pattern=ONE_LINE)],
+    title: Annotated[ExhibitTitle, Query()],
     filename: Annotated[str | None, Query(max_length=255, pattern=ONE_LINE)] = None,
-    exhibit_number: Annotated[str | None, Query(min_length=1, max_length=50, pattern=ONE_LINE)] = None,
+    exhibit_number: Annotated[ExhibitNumber | None, Query(description=(
+        "given by hand (else the side's next: P-1, D-1, …); trimmed, full-width forms as ASCII, and one "
+        "the case has already in any case of letters is refused (409)"))] = None,
     description: Annotated[str, Query(max_length=5000, pattern=LINES)] = "",
     sealed: bool = False,
     content_type: Annotated[str | None, Header()] = None,
@@ -145,8 +175,6 @@ async def upload_evidence(
     meta = {"title": title, "exhibit_number": exhibit_number, "description": description, "sealed": sealed}
     try:
         evidence_id = await asyncio.to_thread(_file_evidence, services, user, case_id, staged, meta)
-    except IntegrityError as exc:
-        raise ConflictError(f"exhibit number {exhibit_number!r} is already used in case {case_id}") from exc
     finally:
         staged.discard()
     with services.sessions() as session:
@@ -172,8 +200,6 @@ def _announce(services: Services, session, evidence) -> None:  # type: ignore[no
 def _check_case(services: Services, user: Principal, case_id: IdPath, exhibit_number: str | None,
                 sealed: bool) -> None:
     """Refuse before a byte is received (and so before anything is stored) what can be refused now."""
-    from models import Evidence
-
     if sealed and not user.can(Action.SEAL):
         # Filed unsealed instead, it was shown to everyone the filer meant to keep it from.
         raise PermissionDeniedError(f"role {user.role!r} may not file sealed evidence: only the bench seals an "
@@ -181,9 +207,8 @@ def _check_case(services: Services, user: Principal, case_id: IdPath, exhibit_nu
 
     with services.sessions() as session:
         load_case(session, user, case_id, Action.UPLOAD_EVIDENCE)
-        if exhibit_number and session.scalar(select(Evidence.id).where(
-                Evidence.case_id == case_id, Evidence.exhibit_number == exhibit_number)) is not None:
-            raise ConflictError(f"exhibit number {exhibit_number!r} is already used in case {case_id}")
+        if exhibit_number:
+            _refuse_taken(session, case_id, exhibit_number)
 
 
 @get_and_head(router, "/evidence/{evidence_id}", response_model=EvidencePublic)
@@ -206,6 +231,12 @@ def update_evidence(evidence_id: IdPath, body: EvidenceUpdate, user: CurrentUser
         require(user, Action.SEAL)
     if set(changes) - {"sealed"}:
         require(user, Action.WRITE_CASE)
+    if "exhibit_number" in changes:
+        from models import Case
+
+        # Renumberings and uploads of a case take its lock in turn: two never end up with one number.
+        get_or_404(session, Case, evidence.case_id, "case", for_update=True)
+        _refuse_taken(session, evidence.case_id, changes["exhibit_number"], but=evidence_id)
     for key, value in changes.items():
         setattr(evidence, key, value)
     audit(session, user, "evidence.update", f"evidence:{evidence_id}", **changes)

@@ -119,6 +119,49 @@ def test_exhibit_numbers_go_past_numbers_given_by_hand_and_never_collide(world) 
     assert sorted(r.json()["exhibit_number"] for r in results) == sorted(f"C-{top + 11 + i}" for i in range(6))
 
 
+def test_an_exhibit_number_is_the_same_however_written(world) -> None:
+    """A number is filed trimmed, full-width forms as ASCII; one differing from a filed number only in case,
+    blanks or full-width forms is refused (409) naming the number filed; a blank number or title is 422."""
+    first = _upload(world, "clerk", png_bytes((33, 61)), "image/png", "a.png", exhibit_number=" Ｑ－１\u3000")
+    assert first.status_code == 201 and first.json()["exhibit_number"] == "Q-1", first.text
+    for written in ("q-1", "Q-1 ", " Q-1", "Q-1\u3000", "Ｑ－1", "ｑ－１"):
+        r = _upload(world, "clerk", png_bytes((34, 61)), "image/png", "b.png", exhibit_number=written)
+        assert r.status_code == 409 and "'Q-1'" in r.json()["detail"], (written, r.text)
+    for params in ({"exhibit_number": " "}, {"exhibit_number": "\u3000"}, {"title": " "}, {"title": "\u3000"}):
+        r = _upload(world, "clerk", png_bytes((35, 61)), "image/png", "c.png", **params)
+        assert r.status_code == 422, (params, r.text)
+    other = _upload(world, "clerk", png_bytes((36, 61)), "image/png", "d.png", exhibit_number="Q-2").json()
+    patch = world.client.patch
+    clerk = world.auth("clerk")
+    renumbered = patch(f"/api/evidence/{other['id']}", json={"exhibit_number": "ｑ－１ "}, headers=clerk)
+    assert renumbered.status_code == 409 and "'Q-1'" in renumbered.json()["detail"], renumbered.text
+    for body in ({"exhibit_number": " "}, {"title": " "}):
+        assert patch(f"/api/evidence/{other['id']}", json=body, headers=clerk).status_code == 422, body
+    itself = patch(f"/api/evidence/{first.json()['id']}", json={"exhibit_number": " q-1"}, headers=clerk)
+    assert itself.status_code == 200 and itself.json()["exhibit_number"] == "q-1", itself.text
+
+
+def test_auto_numbers_go_on_after_a_large_number_given_by_hand(world) -> None:
+    """After a hand-given D-999999999 the defendant's next exhibits are D-1000000000, D-1000000001, …
+    (they were all refused: 'exhibit number None is already used'); one that would not fit is refused
+    naming it, and the side goes on once the large number is renumbered."""
+    case, who = world.ids["other_case"], world.auth("other_party")
+
+    def upload(i: int, **params):  # type: ignore[no-untyped-def]
+        return world.client.post(f"/api/cases/{case}/evidence", params={"title": "receipt", **params},
+                                 content=png_bytes((37 + i, 62)), headers={**who, "Content-Type": "image/png"})
+
+    assert upload(0, exhibit_number="D-999999999").status_code == 201
+    assert [upload(i).json().get("exhibit_number") for i in (1, 2)] == ["D-1000000000", "D-1000000001"]
+    huge = upload(3, exhibit_number="D-" + "9" * 48)
+    assert huge.status_code == 201, huge.text
+    refused = upload(4)
+    assert refused.status_code == 409 and "D-1" + "0" * 48 in refused.json()["detail"], refused.text
+    world.client.patch(f"/api/evidence/{huge.json()['id']}", json={"exhibit_number": "D-huge"},
+                       headers=world.auth("clerk"))
+    assert upload(5).json().get("exhibit_number") == "D-1000000002"
+
+
 def _at_once(world, uploads: list[tuple[bytes, str]]) -> list:
     """Upload ``(png, exhibit number)`` pairs as the clerk, all at the same moment."""
     import threading
