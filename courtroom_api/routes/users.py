@@ -121,7 +121,8 @@ def list_grants(user_id: IdPath, user: CurrentUser, session: SessionDep) -> obje
 @router.post("/{user_id}/grants", response_model=GrantPublic, status_code=201,
              responses={200: {"model": GrantPublic, "description": "the user's grant on the case, changed"}})
 def grant(user_id: IdPath, body: GrantCreate, user: CurrentUser, session: SessionDep, response: Response) -> object:
-    """Grant access to a case; granting again renews or changes the grant (level, expiry) in place."""
+    """Grant access to a case; granting again renews or changes the grant in place (the level or expiry
+    given; what is left out stays as it was)."""
     from models import CaseAccess
     from models.base import utcnow
 
@@ -142,12 +143,16 @@ def grant(user_id: IdPath, body: GrantCreate, user: CurrentUser, session: Sessio
     else:
         before = {"level": AccessLevel(access.level).value,
                   "expires_at": access.expires_at.isoformat() if access.expires_at else None}
-        access.level, access.expires_at = body.level, body.expires_at
+        # What the request leaves out stays as granted: renewing the expiry must not demote a write
+        # grant to read, nor a change of level make a time-limited grant permanent.
+        given = body.model_fields_set
+        access.level = body.level if "level" in given else AccessLevel(access.level)
+        access.expires_at = body.expires_at if "expires_at" in given else access.expires_at
         access.granted_by_id, access.granted_at = user.user_id, utcnow()
         response.status_code = 200
     session.flush()
-    audit(session, user, "access.grant", f"case:{body.case_id}", user_id=user_id, level=body.level.value,
-          expires_at=body.expires_at.isoformat() if body.expires_at else None, **({"before": before} if before else {}))
+    audit(session, user, "access.grant", f"case:{body.case_id}", user_id=user_id, level=AccessLevel(access.level).value,
+          expires_at=access.expires_at.isoformat() if access.expires_at else None, **({"before": before} if before else {}))
     session.commit()
     return access
 

@@ -223,10 +223,17 @@ def test_a_grant_that_ran_out_is_renewed_by_granting_again_and_grants_are_listed
     listed = c.get(f"/api/users/{uid}/grants", headers=admin)
     assert [(g["case_id"], g["level"]) for g in listed.json()] == [(case, "write")]
     assert c.get(f"/api/users/{uid}/grants", headers=world.auth("clerk")).status_code == 403
+    # What a renewal leaves out stays: a write grant renewed stays write (it became read), a limited
+    # grant whose level changed stays limited (it became permanent)
+    later = (datetime.now(UTC) + timedelta(days=60)).isoformat()
+    renewed = c.post(f"/api/users/{uid}/grants", json={"case_id": case, "expires_at": later}, headers=admin).json()
+    assert renewed["level"] == "write" and renewed["expires_at"].startswith(later[:16])
+    read = c.post(f"/api/users/{uid}/grants", json={"case_id": case, "level": "read"}, headers=admin).json()
+    assert read["level"] == "read" and read["expires_at"] is not None and read["expires_at"].startswith(later[:16])
     events = c.get("/api/audit", params={"object": f"case:{case}", "action": "access.grant"}, headers=admin).json()
     ours = sorted((e for e in events if e["details"]["user_id"] == uid), key=lambda e: e["id"])
     assert [(e["details"]["level"], e["details"].get("before", {}).get("level")) for e in ours] == [
-        ("read", None), ("write", "read")]
+        ("read", None), ("write", "read"), ("write", "write"), ("read", "write")]
 
 
 def test_an_empty_evidence_change_is_refused_and_not_audited(world) -> None:
