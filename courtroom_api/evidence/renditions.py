@@ -98,7 +98,7 @@ def _for_screen(image):  # type: ignore[no-untyped-def]
     JPEG photo is then reduced while it is decoded)."""
     from PIL import Image
 
-    if image.mode in ("RGB", "L", "CMYK"):
+    if image.mode in ("RGB", "L", "CMYK") and not image.has_transparency_data:  # (one colour keyed: tRNS)
         return image
     if image.mode.startswith("I") or image.mode == "F":
         shown = _eight_bit(image)

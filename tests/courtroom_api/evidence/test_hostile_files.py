@@ -219,12 +219,17 @@ def _shown(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("L"), float)  # (height, width)
 
 
-@pytest.mark.parametrize("mode", ["RGBA", "LA", "P"])
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "P", "RGB-key", "L-key"])
 def test_a_drawing_on_a_transparent_background_is_shown_on_white(tmp_path: Path, mode) -> None:
     image = Image.new("RGBA", (600, 400), (0, 0, 0, 0))  # transparent black, as drawing programs save it
     image.paste((0, 0, 0, 255), (200, 150, 400, 250))  # a signature's black ink
     path = tmp_path / "signature.png"
-    if mode == "P":  # a palette of two blacks, the first transparent (as a GIF has it)
+    if mode in ("RGB-key", "L-key"):  # one colour keyed transparent (a tRNS chunk, as optimisers write it)
+        plain = mode.split("-")[0]
+        keyed = Image.new(plain, image.size, 0)
+        keyed.paste((1, 1, 1) if plain == "RGB" else 1, (200, 150, 400, 250))  # near-black ink, not the key
+        keyed.save(path, transparency=(0, 0, 0) if plain == "RGB" else 0)
+    elif mode == "P":  # a palette of two blacks, the first transparent (as a GIF has it)
         palette = Image.new("P", image.size, 0)
         palette.putpalette([0, 0, 0] * 2)
         palette.paste(1, (200, 150, 400, 250))
