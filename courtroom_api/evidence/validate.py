@@ -83,7 +83,7 @@ def _probe_media(path: Path, kind: str) -> None:
         capture_output=True, text=True, timeout=PROBE_TIMEOUT_S,
     )
     if probe.returncode != 0:
-        raise EvidenceRejectedError(f"corrupt {kind} file: {probe.stderr.strip()[:300] or 'ffprobe failed'}")
+        raise EvidenceRejectedError(f"corrupt {kind} file: {_told(probe.stderr, path)[:300] or 'ffprobe failed'}")
     streams = {s.get("codec_type") for s in json.loads(probe.stdout or "{}").get("streams", [])}
     if kind not in streams:
         raise EvidenceRejectedError(f"file holds no {kind} stream (found: {sorted(s for s in streams if s)})")
@@ -95,12 +95,17 @@ def _probe_media(path: Path, kind: str) -> None:
         _read_to_end(path, ["-map", "0", "-c", "copy", "-f", "null", "-"], "cut-off or corrupt video")
 
 
+def _told(stderr: str, path: Path) -> str:
+    """What a tool said about ``path``, for the uploader: without the server's temporary path."""
+    return stderr.replace(str(path), "file").strip()
+
+
 def _read_to_end(path: Path, output: list[str], problem: str) -> None:
     """Run ``ffmpeg -i path *output`` with errors fatal; any error it reports refuses the file."""
     run = subprocess.run(
         ["ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", str(path), *output],
         capture_output=True, text=True, timeout=PROBE_TIMEOUT_S,
     )
-    errors = run.stderr.replace(str(path), "file").strip()  # (not the server's temporary path)
+    errors = _told(run.stderr, path)
     if run.returncode != 0 or errors:
         raise EvidenceRejectedError(f"{problem}: {errors[:300] or 'ffmpeg could not read it'}")

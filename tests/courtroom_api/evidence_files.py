@@ -60,11 +60,12 @@ def mp3_bytes(tmp: Path) -> bytes:
     return dst.read_bytes()
 
 
-def video_bytes(tmp: Path, suffix: str = ".mp4", seconds: float = 3.0) -> bytes:
-    """A small camera-like clip with sound; MP4 with its index first (``faststart``), as phones write it."""
+def video_bytes(tmp: Path, suffix: str = ".mp4", seconds: float = 3.0, faststart: bool = True) -> bytes:
+    """A small camera-like clip with sound; MP4 with its index first (``faststart``), as phones share it,
+    or (``faststart=False``) last, as a camera records it."""
     dst = tmp / f"clip{suffix}"
     codecs = ["-c:v", "libvpx", "-c:a", "libopus"] if suffix == ".webm" else [
-        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart"]
+        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", *(["-movflags", "+faststart"] if faststart else [])]
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=size=160x120:rate=25:duration={seconds}",
                     "-f", "lavfi", "-i", f"sine=duration={seconds}", *codecs, str(dst)], check=True)
     return dst.read_bytes()

@@ -82,6 +82,16 @@ def test_a_cut_off_video_is_refused_though_its_header_is_whole(tmp_path, mime, f
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
+def test_a_cut_off_video_with_its_index_at_the_end_is_refused_naming_no_server_path(tmp_path) -> None:
+    """A camera writes the index last, so half of it fails at the probe: that refusal named the server's
+    temporary upload path."""
+    data = video_bytes(tmp_path, ".mp4", faststart=False)
+    with pytest.raises(EvidenceRejectedError, match="corrupt video") as refused:
+        _stage(tmp_path, data[: len(data) // 2], "video/mp4", "camera.mp4")
+    assert str(tmp_path) not in str(refused.value) and "upload-" not in str(refused.value), refused.value
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
 def test_oversized_upload_aborts_and_leaves_nothing(tmp_path) -> None:
     with pytest.raises(UploadTooLargeError, match="limit of 500 bytes"):
         _stage(tmp_path, png_bytes(), "image/png", "x.png", limit=500)
