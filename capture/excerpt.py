@@ -67,6 +67,8 @@ def read_excerpt(directory: Path | str, start_s: float, end_s: float, recorder: 
     if not (directory / MANIFEST_NAME).is_file():
         raise ExcerptSourceMissingError(f"{directory} holds no recording")
     entries = read_entries(directory)
+    if not entries or entries[0].get("type") != "start":  # (its first write torn or refused by a full disk)
+        raise NotRecordedError(f"{directory.name}: the recording has not written its start yet")
     start = entries[0]
     rate = int(start["sample_rate"])
     dtype, scale = pcm_format(start["subtype"])

@@ -174,7 +174,7 @@ def recording_excerpt(
     """The hearing's listening mix from ``start`` to ``end`` (at most 300 s), also while it is being
     recorded: what is on disk and what the live recorder still holds, gaps and what is not recorded yet
     silent. Those who may not see sealed lines hear them silent, as in the recording's files."""
-    from capture.errors import ExcerptSourceMissingError, NotRecordedError, SegmentAlteredError
+    from capture.errors import ExcerptSourceMissingError, ManifestError, NotRecordedError, SegmentAlteredError
     from capture.excerpt import read_excerpt
 
     load_hearing(session, user, hearing_id, Action.READ_RECORDING)
@@ -192,6 +192,8 @@ def recording_excerpt(
                             f"on this server ({exc}): play it with /api/hearings/{hearing_id}/play") from exc
     except (NotRecordedError, SegmentAlteredError) as exc:
         raise ConflictError(str(exc)) from exc
+    except ManifestError as exc:  # a damaged manifest: `courtroom recording verify` says more
+        raise ConflictError(f"the recording of hearing {hearing_id} cannot be read: {exc}") from exc
     data = excerpt.silenced(spans).wav()
     return bytes_response(data, media_type="audio/wav", asked=asked, etag=hashlib.sha256(data).hexdigest()[:32],
                           filename=f"hearing-{hearing_id}-{start:.2f}-{end:.2f}.wav")

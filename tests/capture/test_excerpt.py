@@ -101,6 +101,14 @@ def test_a_segment_file_that_changed_or_went_is_never_served(tmp_path: Path) -> 
         read_excerpt(tmp_path / "never-recorded", 0.0, 1.0)
 
 
+@pytest.mark.parametrize("manifest", [b"", b'{"type": "start", "sample_ra'])
+def test_a_recording_whose_start_was_never_written_is_not_recorded_yet(tmp_path: Path, manifest: bytes) -> None:
+    """A first manifest write refused by a full disk or torn by a crash: it was an IndexError (a 500)."""
+    (tmp_path / "manifest.jsonl").write_bytes(manifest)
+    with pytest.raises(NotRecordedError, match="has not written its start"):
+        read_excerpt(tmp_path, 0.0, 1.0)
+
+
 def test_closed_segments_a_full_disk_refused_are_heard_from_memory(small_disk: Path, fill_disk) -> None:  # type: ignore[no-untyped-def]
     out = small_disk / "hearing"
     recorder = Recorder(out, RATE, 4, _options(0.5, max_pending_seconds=10.0, retry_seconds=0.0))
