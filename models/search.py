@@ -31,7 +31,7 @@ from models.search_sql import (
     split_terms,
     sqlite_candidates,
 )
-from models.textgrams import is_cjk
+from models.textgrams import WORD_CHAR, is_cjk
 from models.types import SearchHit, SearchQuery, StatuteHit
 
 SNIPPET_CONTEXT_CHARS = 40
@@ -203,19 +203,24 @@ def search_statutes(session: Session, text: str, limit: int = 20, rank_window: i
 def highlight(text: str, terms: list[str]) -> str:
     """An HTML-escaped snippet of ``text`` with every (case-insensitive) term in ``<mark>``.
 
-    Short texts are shown whole; long ones as a window around the first match, with ellipses.
+    Short texts are shown whole; long ones as a window around the first match (else around the
+    first plain occurrence of a term, else the start), with ellipses.
     """
-    # A short Latin word matches whole words only (as the search does): "is" is not marked in "This"
+    # A short Latin word matches whole words only, as the search does ("is" is not marked in
+    # "This"); its words end where the index's do, at Chinese characters too ("QQ" in "和QQ转账").
     pattern = re.compile("|".join(
-        re.escape(t) if len(t) >= TRIGRAM_MIN_CHARS or all(is_cjk(c) for c in t) else rf"(?<!\w){re.escape(t)}(?!\w)"
+        re.escape(t) if len(t) >= TRIGRAM_MIN_CHARS or all(is_cjk(c) for c in t)
+        else f"(?<!{WORD_CHAR}){re.escape(t)}(?!{WORD_CHAR})"
         for t in sorted(set(terms), key=len, reverse=True)), re.I)
     matches = list(pattern.finditer(text))
     start, end = 0, len(text)
-    if len(text) > SNIPPET_WHOLE_CHARS and matches:
-        start = max(0, matches[0].start() - SNIPPET_CONTEXT_CHARS)
-        end = min(len(text), matches[0].end() + SNIPPET_WHOLE_CHARS - SNIPPET_CONTEXT_CHARS)
-    elif len(text) > SNIPPET_WHOLE_CHARS:
-        end = SNIPPET_WHOLE_CHARS
+    if len(text) > SNIPPET_WHOLE_CHARS:
+        found = matches[0] if matches else re.search("|".join(map(re.escape, terms)), text, re.I)
+        if found:
+            start = max(0, found.start() - SNIPPET_CONTEXT_CHARS)
+            end = min(len(text), found.end() + SNIPPET_WHOLE_CHARS - SNIPPET_CONTEXT_CHARS)
+        else:
+            end = SNIPPET_WHOLE_CHARS
     out, pos = [], start
     for m in matches:
         if m.start() < start or m.end() > end:

@@ -17,6 +17,9 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _WORD = re.compile(r"\w+")
+# One character of an indexed word, as a regex class: a letter or digit outside the CJK runs
+# ("_" too ends a word for FTS5 and PostgreSQL). "QQ" is a word of "通过微信和QQ转账".
+WORD_CHAR = f"[^\\W_{_CJK}]"
 
 
 def is_cjk(char: str) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from models import Case, Hearing, Participant, ParticipantRole, Statute, TranscriptSegment
 from models.db import make_engine, session_factory
 from models.errors import SearchError
-from models.search import search_statutes, search_transcripts
+from models.search import highlight, search_statutes, search_transcripts
 from models.types import SearchQuery
 
 CASE_A = "(2024)吉2424民初123号"
@@ -258,3 +258,26 @@ def test_a_short_word_is_marked_as_a_whole_word_only_and_hits_say_when_the_heari
 
 def test_a_lone_underscore_beside_a_term_is_not_a_term(db) -> None:
     assert _keys(db, text="借款合同 _") == _keys(db, text="借款合同") != set()
+
+
+@pytest.mark.parametrize(
+    ("text", "term", "marked"),
+    [
+        ("他是通过微信和QQ转账的。", "qq", "和<mark>QQ</mark>转"),  # a short word between Chinese characters
+        ("依据合同第3条，被告应付款。", "3", "第<mark>3</mark>条"),
+        ("对方CEO说OK。", "OK", "说<mark>OK</mark>。"),
+        ("见附件_A第二页", "A", "_<mark>A</mark>第"),  # "_" ends a word, as in the index
+        ("This is it", "is", "This <mark>is</mark> it"),  # still whole words only
+    ],
+)
+def test_a_short_word_beside_chinese_characters_is_marked(text: str, term: str, marked: str) -> None:
+    """The index's words end at Chinese characters; the snippet's marks did not (none in these)."""
+    assert marked in highlight(text, [term])
+    assert marked in highlight("前" * 200 + text + "后" * 200, [term])  # a long line: the snippet shows it
+
+
+def test_a_long_lines_snippet_shows_the_term_even_unmarked() -> None:
+    """Nothing to mark as a whole word (a search matched it in a way the marks cannot tell): the
+    snippet is still the part of the line with the term, not its first 160 characters."""
+    snippet = highlight("前" * 200 + "ABCDEF" + "后" * 200, ["CD"])
+    assert "ABCDEF" in snippet and snippet.startswith("…") and "<mark>" not in snippet
