@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 
 from courtroom_api.auth.policy import Action, case_scope, require
 from courtroom_api.deps import ServicesDep, oauth2_scheme, principal_from_token
+from courtroom_api.errors import ValidationFailedError
 from courtroom_api.record import court_zone
 from courtroom_api.schemas import SearchHitPublic
 from courtroom_api.services import Services
@@ -42,6 +43,8 @@ async def search(
     The hot path of appeal work: authentication, the query and the JSON body are done in one
     worker-thread hop (the event loop, which also serves the live hearings, only sends the bytes).
     """
+    if from_ and to and to < from_:
+        raise ValidationFailedError(f"to ({to}) is before from ({from_}): no day is in that range")
     q = "".join(ch if ch.isprintable() else " " for ch in q)  # control characters (NUL…) are not text
     # (isdigit() is also true of ① and ², which int() refuses: those are case numbers, not ids)
     case_id = int(case) if case and case.isascii() and case.isdigit() and len(case) < 16 else None

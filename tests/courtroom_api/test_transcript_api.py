@@ -416,6 +416,16 @@ def test_search_dates_are_the_courts_days(world) -> None:
     assert found("2024-05-02") and not found("2024-05-01")
 
 
+def test_search_to_before_from_is_refused(world) -> None:
+    """`to` before `from` is a 422 saying so (it silently found nothing)."""
+    r = world.client.get("/api/search", params={"q": "开庭", "from": "2024-05-04", "to": "2024-05-03"},
+                         headers=world.auth("appeal_judge"))
+    assert r.status_code == 422 and "before" in r.text, r.text
+    r = world.client.get("/api/search", params={"q": "开庭", "from": "2024-05-04", "to": "2024-05-04"},
+                         headers=world.auth("appeal_judge"))
+    assert r.status_code == 200
+
+
 def test_a_seal_that_changes_nothing_keeps_the_signature(world) -> None:
     """Unsealing a line that is not sealed (a repeated or mistaken click) changes nothing: the clerk's
     signature stands and nothing is audited (it was voided, with a record.void and a segment.unseal)."""
