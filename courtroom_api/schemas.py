@@ -428,6 +428,7 @@ class SearchHitPublic(BaseModel):
     snippet: str
     play_url: str
     held_at: datetime | None = None  # when the hearing was held (started, else scheduled)
+    held_on: date | None = None  # its day in the court's time zone (the day the from/to filter counts)
 
 
 # --- recordings -----------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -48,19 +48,20 @@ async def search(
     q = "".join(ch if ch.isprintable() else " " for ch in q)  # control characters (NUL…) are not text
     # (isdigit() is also true of ① and ², which int() refuses: those are case numbers, not ids)
     case_id = int(case) if case and case.isascii() and case.isdigit() and len(case) < 16 else None
+    zone = court_zone(services.settings.timezone)
     query = SearchQuery(
         text=q, roles=frozenset(r.value for r in role or ()), case_id=case_id,
         case_number=case if case and case_id is None else None,
         # the court's days (a hearing at 07:30 in Beijing is on that day, not the day before in UTC)
-        date_from=datetime.combine(from_, time.min, tzinfo=court_zone(services.settings.timezone)) if from_ else None,
-        date_to=datetime.combine(to, time.max, tzinfo=court_zone(services.settings.timezone)) if to else None,
+        date_from=datetime.combine(from_, time.min, tzinfo=zone) if from_ else None,
+        date_to=datetime.combine(to, time.max, tzinfo=zone) if to else None,
         limit=limit,
     )
-    body = await asyncio.to_thread(_search, services, token, query)
+    body = await asyncio.to_thread(_search, services, token, query, zone)
     return Response(body, media_type="application/json")
 
 
-def _search(services: Services, token: str | None, query: SearchQuery) -> bytes:
+def _search(services: Services, token: str | None, query: SearchQuery, zone: tzinfo) -> bytes:
     from models.search import search_transcripts
 
     with services.sessions() as session:
@@ -74,6 +75,7 @@ def _search(services: Services, token: str | None, query: SearchQuery) -> bytes:
                 case_id=h.case_id, case_number=h.case_number, hearing_id=h.hearing_id, segment_id=h.segment_id,
                 role=h.role, participant=h.participant_name, start_s=h.start_s, end_s=h.end_s, snippet=h.snippet,
                 play_url=play_url(h.hearing_id, h.start_s), held_at=h.held_at,
+                held_on=h.held_at.astimezone(zone).date() if h.held_at else None,
             )
             for h in search_transcripts(session, query)
         ])

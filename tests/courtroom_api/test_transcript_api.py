@@ -416,6 +416,17 @@ def test_search_dates_are_the_courts_days(world) -> None:
     assert found("2024-05-02") and not found("2024-05-01")
 
 
+def test_search_hits_carry_the_courts_day(world) -> None:
+    """held_on: the hearing's day in the court's zone (07:30 in Beijing on 4 May is 23:30 UTC on 3 May),
+    the day from/to find it under; the page showed the UTC day of held_at."""
+    from datetime import UTC, datetime
+
+    hid = _held_hearing(world, datetime(2024, 5, 3, 23, 30, tzinfo=UTC), None, "清晨开庭核对收条。")
+    hits = world.client.get("/api/search", params={"q": "核对收条", "from": "2024-05-04", "to": "2024-05-04"},
+                            headers=world.auth("appeal_judge")).json()
+    assert [(h["hearing_id"], h["held_at"][:10], h["held_on"]) for h in hits] == [(hid, "2024-05-03", "2024-05-04")]
+
+
 def test_search_to_before_from_is_refused(world) -> None:
     """`to` before `from` is a 422 saying so (it silently found nothing)."""
     r = world.client.get("/api/search", params={"q": "开庭", "from": "2024-05-04", "to": "2024-05-03"},

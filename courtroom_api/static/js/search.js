@@ -76,7 +76,8 @@ function renderHit(hit) {
   return h("article", { class: "hit", dataset: { segmentId: segId, hearingId: hearingOf(hit) } },
     h("h3", {}, hit.case_number ?? "", ` · #${hearingOf(hit)} · ${fmtTime(start)}`),
     h("div", { class: "meta" }, roleBadge(hit.role, hit.side, hit.participant ?? hit.participant_name),
-      String(hit.held_at ?? "").slice(0, 10)),
+      // the court's day (as the from/to filter counts it), not the UTC one of held_at
+      hit.held_on ?? String(hit.held_at ?? "").slice(0, 10)),
     snippet,
     h("div", { class: "row" },
       h("button", { class: "btn primary", type: "button", "data-i18n": "search.play", dataset: { action: "play" },

@@ -1,8 +1,8 @@
 """Regressions of the terminals (each failed on the code before it was fixed): the login's next= off-site,
 a live screen after a server restart (and a correction made while the bench reloads), a judge switching hearings while showing an exhibit, marks of a
-redrawn line, the search's dates on reload, an exhibit filed during the hearing, an unknown ?pane=,
-hearing pickers after the language switch, a dropped socket of a hearing the bench has left, the
-live socket of an ended hearing, the page to come back to after the session ended.
+redrawn line, the search's dates on reload and each hit's day as the court counts it, an exhibit filed
+during the hearing, an unknown ?pane=, hearing pickers after the language switch, a dropped socket of a
+hearing the bench has left, the live socket of an ended hearing, the page to come back to after the session ended.
 
 Tests that change a hearing (display, corrections, seals, new exhibits) or restart the server use a
 server of their own (``own``), so that the shared one stays as the other UI tests expect it.
@@ -257,7 +257,51 @@ def test_search_keeps_its_dates_on_reload_and_shows_each_hits_hearing_date(page,
         held = client.get(f"/api/hearings/{ui_server.ids['hearing_earlier']}", headers=auth).json()["started_at"]
     page.goto("/search?q=被告")
     hit = page.locator(f".hit[data-hearing-id='{ui_server.ids['hearing_earlier']}']").first
-    expect(hit.locator(".meta")).to_contain_text(held[:10])
+    expect(hit.locator(".meta")).to_contain_text(_court_day(held))
+
+
+def _court_day(iso: str) -> str:
+    """The day of an API time (UTC) in the court's zone (the servers here keep the default one)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+
+
+def _own_hearing(own: OwnServer, started_at: object, lines: list[str]) -> int:
+    """A hearing of case A on the own server, held at ``started_at``, with the clerk's ``lines``."""
+    from models import Hearing, TranscriptSegment
+    from models.db import make_engine, session_factory
+
+    engine = make_engine(own.database_url)
+    with session_factory(engine)() as s:
+        hearing = Hearing(case_id=own.ids["case_a"], courtroom_id=own.ids["room_1"], title="补充开庭", status="ended",
+                          started_at=started_at)
+        s.add(hearing)
+        s.flush()
+        s.add_all([TranscriptSegment(hearing_id=hearing.id, seq=k + 1, start_s=k, end_s=k + 0.5, role="clerk", text=text)
+                   for k, text in enumerate(lines)])
+        s.commit()
+        hid = hearing.id
+    engine.dispose()
+    return hid
+
+
+def test_search_shows_a_hits_day_as_the_court_counts_it(pages, own) -> None:
+    """A hearing opened at 07:30 in Beijing on 6 March is shown on 6 March, the day the from/to filter
+    finds it under (it showed 5 March, the UTC day)."""
+    from datetime import UTC, datetime
+
+    hid = _own_hearing(own, datetime(2024, 3, 5, 23, 30, tzinfo=UTC), ["清晨开庭核对收条。"])
+    page = pages()
+    login(page, "appeal", "/search")
+    page.fill("#q", "核对收条")
+    page.fill("#from", "2024-03-06")
+    page.fill("#to", "2024-03-06")
+    page.click("#search-go")
+    hit = page.locator(f".hit[data-hearing-id='{hid}']")
+    expect(hit).to_have_count(1)
+    expect(hit.locator(".meta")).to_contain_text("2024-03-06")
 
 
 # 6 ---------------------------------------------------------------------------------------------
