@@ -6,18 +6,27 @@ the best ``limit`` returned. On SQLite these are the newest ``rank_window`` matc
 they are the matches in the newest window of ids that holds at least ``limit`` of them (at most
 ``rank_window``, the newest), see :func:`models.search_sql.postgres_newest_ids`: finding 200
 matches there costs ten times as many rows as finding 20. Either way, with a case filter the
-window usually holds every match; for very common words across the whole archive it keeps
-latency bounded.
+window usually holds every match (up to ``case_rank_window`` of them are ranked together); for
+very common words across the whole archive it keeps latency bounded.
+
+Pages: the ranked window is handed out ``limit`` hits at a time, then the next window of older
+matches (below the last one's oldest id) is ranked, and so on; :class:`models.types.SearchCursor`
+says where a page starts. Telling whether more follow costs one more ranked row (on SQLite
+also the window's size and bounds, counted over its candidates), and where a window is used up
+without knowing whether older matches exist (a full one), one look for an older match.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, false, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, false, func, literal_column, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from models.dossier import Case, Participant, Statute
 from models.errors import SearchError
@@ -25,6 +34,7 @@ from models.hearing import Hearing, TranscriptSegment
 from models.search_sql import (
     TRIGRAM_MIN_CHARS,
     TextTarget,
+    by_bitmap,
     postgres_candidates,
     postgres_newest_ids,
     postgres_rank,
@@ -32,7 +42,7 @@ from models.search_sql import (
     sqlite_candidates,
 )
 from models.textgrams import WORD_CHAR, is_cjk
-from models.types import SearchHit, SearchQuery, StatuteHit
+from models.types import SearchCursor, SearchHit, SearchPage, SearchQuery, StatuteHit
 
 SNIPPET_CONTEXT_CHARS = 40
 SNIPPET_WHOLE_CHARS = 160
@@ -55,92 +65,199 @@ STATUTES = TextTarget(
 )
 
 
-def _candidates(session: Session, target: TextTarget, text: str) -> tuple[Select[Any], list[str], bool]:
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """Matches ranked together. SQLite: ``stmt`` yields them with their BM25 score (ranked in the
+    same query); PostgreSQL: their ``ids`` (ranked by similarity). ``older``: whether older matches
+    exist (None: not known); ``newest``: they are the newest ``most`` (fewer: there are no older)."""
+
+    stmt: Select[Any] | None
+    ids: list[int]
+    older: bool | None
+    newest: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranked:
+    """Rows ``skip`` to ``skip + n`` of a window, best first, with their rank; how many matches the
+    window holds, and its oldest and newest ids (None when no row came back)."""
+
+    rows: list[tuple[Any, float]]
+    size: int
+    low_id: int | None
+    high_id: int | None
+
+
+def _candidates(
+    session: Session, target: TextTarget, text: str, below_id: int | None = None, from_id: int | None = None
+) -> tuple[Select[Any], list[str], bool]:
     terms = split_terms(text)
     if not terms:
         raise SearchError(f"nothing to search for in {text!r}")
     if session.get_bind().dialect.name == "sqlite":
-        return sqlite_candidates(target, terms), terms, True
-    return postgres_candidates(target, terms), terms, False
-
-
-def _rank(cand: Any, is_sqlite: bool, terms: list[str], text_col: Any) -> ColumnElement[float]:
-    return cand.c.score if is_sqlite else postgres_rank(" ".join(terms), text_col)
+        return sqlite_candidates(target, terms, below_id, from_id), terms, True
+    return postgres_candidates(target, terms, below_id, from_id), terms, False
 
 
 def search_transcripts(session: Session, query: SearchQuery) -> list[SearchHit]:
     """Ranked transcript segments matching ``query`` (best first), sealed ones only on request."""
+    return search_transcript_page(session, query).hits
+
+
+def search_transcript_page(session: Session, query: SearchQuery) -> SearchPage:
+    """A page of :func:`search_transcripts` (from ``query.page``) and where the next page starts.
+
+    A page holds at most ``limit`` hits and never spans two windows (so it may hold fewer while
+    more follow); following ``next`` reaches every match once.
+    """
     if query.allowed_case_ids is not None and not query.allowed_case_ids:
-        return []
-    stmt, terms, is_sqlite = _candidates(session, SEGMENTS, query.text)
+        return SearchPage([], None)
+    at = query.page or SearchCursor()
+    stmt, terms, is_sqlite = _candidates(session, SEGMENTS, query.text, at.below_id, at.window_low_id)
+    stmt = _filter(session, stmt, query, is_sqlite)
     one_case = query.case_id is not None or query.case_number is not None
-    cand = _window(
-        session, SEGMENTS, _filter(session, stmt, query, is_sqlite), query.limit, query.rank_window, one_case
-    )
-    if cand is None:
-        return []
+    most = max(query.case_rank_window if one_case else query.rank_window, query.limit)
+    limit = max(1, min(query.limit, MAX_LIMIT))
+    if at.window_low_id is None:
+        window, shown = _window(session, SEGMENTS, stmt, is_sqlite, limit + 1, most, one_case, at.below_id), 0
+    else:  # the window under way, again
+        window, shown = _again(session, SEGMENTS, stmt, is_sqlite, most, at.older), at.shown
+    ranked = _rank(session, _hit_columns, SEGMENTS, window, terms, shown, limit + 1)
+    hits = [_hit(row, rank, terms) for row, rank in ranked.rows[:limit]]
+    low = ranked.low_id or at.window_low_id
+    if low is None:  # no match
+        return SearchPage(hits, None)
+    older = False if window.older is None and window.newest and ranked.size < most else window.older
+    if len(ranked.rows) > limit and ranked.high_id is not None:
+        return SearchPage(hits, SearchCursor(ranked.high_id + 1, low, shown + limit, older))
+    if older is None:
+        older = _older_exists(session, query, low, is_sqlite or one_case)
+    return SearchPage(hits, SearchCursor(below_id=low) if older else None)
+
+
+def _hit_columns(candidates: NamedFromClause | None) -> Select:
+    """The columns of a hit, from the segments or from ``candidates`` (a subquery with their ``id``)."""
     seg = TranscriptSegment
-    rank = _rank(cand, is_sqlite, terms, seg.text)
-    outer = (
-        select(
-            seg.id,
-            seg.hearing_id,
-            seg.role,
-            seg.start_s,
-            seg.end_s,
-            seg.text,
-            seg.sealed,
-            Case.id.label("case_id"),
-            Case.case_number,
-            Participant.name.label("participant_name"),
-            func.coalesce(Hearing.started_at, Hearing.scheduled_start).label("held_at"),
-            rank.label("rank"),
-        )
-        .select_from(cand)
-        .join(seg, seg.id == cand.c.id)
-        .join(Hearing, Hearing.id == seg.hearing_id)
+    stmt = select(
+        seg.id,
+        seg.hearing_id,
+        seg.role,
+        seg.start_s,
+        seg.end_s,
+        seg.text,
+        seg.sealed,
+        Case.id.label("case_id"),
+        Case.case_number,
+        Participant.name.label("participant_name"),
+        func.coalesce(Hearing.started_at, Hearing.scheduled_start).label("held_at"),
+    )
+    if candidates is None:
+        stmt = stmt.select_from(seg)
+    else:
+        stmt = stmt.select_from(candidates).join(seg, seg.id == candidates.c.id)
+    return (
+        stmt.join(Hearing, Hearing.id == seg.hearing_id)
         .join(Case, Case.id == Hearing.case_id)
         .outerjoin(Participant, Participant.id == seg.participant_id)
-        .order_by(rank.desc(), seg.id.desc())
-        .limit(max(1, min(query.limit, MAX_LIMIT)))
     )
-    return [
-        SearchHit(
-            case_number=row.case_number,
-            case_id=row.case_id,
-            hearing_id=row.hearing_id,
-            segment_id=row.id,
-            role=str(row.role) if row.role is not None else None,
-            participant_name=row.participant_name,
-            start_s=row.start_s,
-            end_s=row.end_s,
-            snippet=highlight(row.text, terms),
-            rank=float(row.rank),
-            sealed=row.sealed,
-            held_at=row.held_at,
-        )
-        for row in session.execute(outer)
-    ]
+
+
+def _hit(row: Any, rank: float, terms: list[str]) -> SearchHit:
+    return SearchHit(
+        case_number=row.case_number,
+        case_id=row.case_id,
+        hearing_id=row.hearing_id,
+        segment_id=row.id,
+        role=str(row.role) if row.role is not None else None,
+        participant_name=row.participant_name,
+        start_s=row.start_s,
+        end_s=row.end_s,
+        snippet=highlight(row.text, terms),
+        rank=rank,
+        sealed=row.sealed,
+        held_at=row.held_at,
+    )
 
 
 def _window(
-    session: Session, target: TextTarget, stmt: Select[Any], limit: int, rank_window: int, narrow: bool
-) -> Subquery | None:
-    """The candidates to rank (see the module docstring) as a subquery ``(id, score)``; None if none.
+    session: Session,
+    target: TextTarget,
+    stmt: Select[Any],
+    is_sqlite: bool,
+    enough: int,
+    most: int,
+    narrow: bool,
+    below_id: int | None,
+) -> _Window:
+    """The newest window of candidates to rank (see the module docstring), at most ``most``.
 
     ``narrow``: a filter (one case) leaves few rows, so PostgreSQL skips the recency windows.
     """
-    most = max(rank_window, limit)
-    if session.get_bind().dialect.name == "sqlite":
-        return stmt.limit(most).subquery("candidates")
+    if is_sqlite:
+        return _Window(stmt.limit(most), [], None, newest=True)
     if narrow:
-        ids = list(session.scalars(stmt.limit(most)))
+        ids = list(session.scalars(stmt.limit(most + 1)))
+        return _Window(None, ids[:most], len(ids) > most)
+    ids, complete = postgres_newest_ids(session, stmt, target.id, enough, most + 1, below_id)
+    return _Window(None, ids[:most], True if len(ids) > most else False if complete else None)
+
+
+def _again(
+    session: Session, target: TextTarget, stmt: Select[Any], is_sqlite: bool, most: int, older: bool | None
+) -> _Window:
+    """A window under way (``stmt`` is bounded to its ids) as its first page ranked it."""
+    if is_sqlite:
+        return _Window(stmt.limit(most), [], older)
+    return _Window(None, list(session.scalars(by_bitmap(stmt, target.id).limit(most))), older)
+
+
+def _older_exists(session: Session, query: SearchQuery, below_id: int, plain: bool) -> bool:
+    """Whether a match older than ``below_id`` passes the filters (``plain``: no recency windows)."""
+    stmt, _, is_sqlite = _candidates(session, SEGMENTS, query.text, below_id)
+    stmt = _filter(session, stmt, query, is_sqlite)
+    if plain:
+        return session.execute(stmt.limit(1)).first() is not None
+    return bool(postgres_newest_ids(session, stmt, SEGMENTS.id, 1, 1, below_id)[0])
+
+
+def _rank(
+    session: Session,
+    columns: Callable[[NamedFromClause | None], Select],
+    target: TextTarget,
+    window: _Window,
+    terms: list[str],
+    skip: int,
+    n: int,
+    newest_first: bool = True,
+) -> _Ranked:
+    """Rows of ``columns`` for the window's matches ranked ``skip`` to ``skip + n`` (ties newest
+    first, or oldest first); on SQLite one query, the window's size and ids counted alongside."""
+    if window.stmt is not None:
+        # The candidates computed once (MATERIALIZED) for the page and for the window's size and
+        # bounds. (Window functions over the joined rows cost a fifth more than the page alone;
+        # the counts as SQL text, not select() constructs, save building those on every search.)
+        cand = window.stmt.cte("candidates").prefix_with("MATERIALIZED")
+        rank: ColumnElement[float] = cand.c.score
+        stmt = columns(cand).add_columns(
+            literal_column("(SELECT count(*) FROM candidates)").label("window_size"),
+            literal_column("(SELECT min(id) FROM candidates)").label("window_low"),
+            literal_column("(SELECT max(id) FROM candidates)").label("window_high"),
+        )
+        tiebreak: ColumnElement[int] | InstrumentedAttribute[int] = cand.c.id
+    elif window.ids:
+        rank = postgres_rank(" ".join(terms), target.text)
+        stmt = columns(None).where(target.id.in_(window.ids))
+        tiebreak = target.id
     else:
-        ids = postgres_newest_ids(session, stmt, target.id, limit, most)
-    if not ids:
-        return None
-    picked = select(target.id.label("id"), literal(0.0).label("score")).where(target.id.in_(ids))
-    return picked.subquery("candidates")
+        return _Ranked([], 0, None, None)
+    stmt = stmt.add_columns(rank.label("rank")).order_by(rank.desc(), tiebreak.desc() if newest_first else tiebreak)
+    rows = session.execute(stmt.offset(skip).limit(n)).all()
+    ranked = [(row, float(row.rank)) for row in rows]
+    if window.stmt is None:
+        return _Ranked(ranked, len(window.ids), min(window.ids), max(window.ids))
+    if not rows:
+        return _Ranked([], 0, None, None)
+    return _Ranked(ranked, rows[0].window_size, rows[0].window_low, rows[0].window_high)
 
 
 def _filter(session: Session, stmt: Select[Any], query: SearchQuery, is_sqlite: bool) -> Select[Any]:
@@ -183,21 +300,17 @@ def _hearing_conditions(query: SearchQuery) -> list[ColumnElement[bool]]:
 def search_statutes(session: Session, text: str, limit: int = 20, rank_window: int = 200) -> list[StatuteHit]:
     """Statute articles matching ``text`` (same term rules as transcripts), best first."""
     stmt, terms, is_sqlite = _candidates(session, STATUTES, text)
-    cand = _window(session, STATUTES, stmt, limit, rank_window, False)
-    if cand is None:
-        return []
-    rank = _rank(cand, is_sqlite, terms, Statute.text)
-    outer = (
-        select(Statute.id, Statute.code, Statute.article, Statute.text, rank.label("rank"))
-        .select_from(cand)
-        .join(Statute, Statute.id == cand.c.id)
-        .order_by(rank.desc(), Statute.id)
-        .limit(max(1, min(limit, MAX_LIMIT)))
-    )
-    return [
-        StatuteHit(row.id, row.code, row.article, highlight(row.text, terms), float(row.rank))
-        for row in session.execute(outer)
-    ]
+    limit = max(1, min(limit, MAX_LIMIT))
+    window = _window(session, STATUTES, stmt, is_sqlite, limit, max(rank_window, limit), False, None)
+    ranked = _rank(session, _statute_columns, STATUTES, window, terms, 0, limit, newest_first=False)
+    return [StatuteHit(row.id, row.code, row.article, highlight(row.text, terms), rank) for row, rank in ranked.rows]
+
+
+def _statute_columns(candidates: NamedFromClause | None) -> Select:
+    stmt = select(Statute.id, Statute.code, Statute.article, Statute.text)
+    if candidates is None:
+        return stmt.select_from(Statute)
+    return stmt.select_from(candidates).join(Statute, Statute.id == candidates.c.id)
 
 
 def highlight(text: str, terms: list[str]) -> str:

@@ -14,6 +14,9 @@ fetches every match in the table. :func:`postgres_newest_ids` therefore searches
 (``id > newest - W``, a BitmapAnd of the text index and a BRIN index on ``id``), widening ``W``
 until it holds ``limit`` matches. Those include the newest ``limit`` matches of the whole table,
 exactly; a role filter is part of the same GIN scan (both GIN indexes also hold ``role``).
+
+Both builders take an id range (``below_id``, ``from_id``), which later pages of a search use to
+rank the next window of older matches (FTS5 bounds its rowid scan with it).
 """
 
 from __future__ import annotations
@@ -83,7 +86,9 @@ def trigram_chunks(term: str) -> list[str]:
     return chunks
 
 
-def sqlite_candidates(target: TextTarget, terms: list[str]) -> Select:
+def sqlite_candidates(
+    target: TextTarget, terms: list[str], below_id: int | None = None, from_id: int | None = None
+) -> Select:
     """``SELECT id, score`` (score = -bm25, higher is better) from one FTS5 table, newest first.
 
     Long terms drive the trigram table (see :func:`trigram_chunks`); short terms then only
@@ -105,6 +110,11 @@ def sqlite_candidates(target: TextTarget, terms: list[str]) -> Select:
         .join(target.table, target.id == literal_column(f"{name}.rowid"))
         .where(literal_column(name).op("MATCH")(expression))
     )
+    rowid: ColumnElement[int] = literal_column(f"{name}.rowid")
+    if below_id is not None:
+        stmt = stmt.where(rowid < below_id)
+    if from_id is not None:
+        stmt = stmt.where(rowid >= from_id)
     for term in long_terms:  # the chunks matched; this makes it the exact substring
         stmt = stmt.where(_contains(target, term))
     for term in short_terms if long_terms else ():
@@ -116,7 +126,7 @@ def sqlite_candidates(target: TextTarget, terms: list[str]) -> Select:
             matching: Select[Any] = select(literal_column("rowid")).select_from(table(grams))
             stmt = stmt.where(target.id.in_(matching.where(literal_column(grams).op("MATCH")(tokens))))
     # Ordering by the FTS table's rowid lets FTS5 stream matches newest first and stop early.
-    return stmt.order_by(literal_column(f"{name}.rowid").desc())
+    return stmt.order_by(rowid.desc())
 
 
 def _contains(target: TextTarget, term: str) -> ColumnElement[bool]:
@@ -132,7 +142,9 @@ def _like_escape(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def postgres_candidates(target: TextTarget, terms: list[str]) -> Select:
+def postgres_candidates(
+    target: TextTarget, terms: list[str], below_id: int | None = None, from_id: int | None = None
+) -> Select:
     """``SELECT id, score`` (score 0: ranked afterwards) via pg_trgm and the grams tsvector."""
     simple: ColumnElement[str] = literal_column("'simple'::regconfig")
     conditions: list[ColumnElement[bool]] = []
@@ -150,6 +162,10 @@ def postgres_candidates(target: TextTarget, terms: list[str]) -> Select:
         # search_tsv: a PostgreSQL-only stored column, to_tsvector('simple', search_grams).
         tsv: ColumnElement[str] = literal_column(f"{target.table.name}.search_tsv")
         conditions.append(tsv.op("@@")(func.plainto_tsquery(simple, " ".join(tokens))))
+    if below_id is not None:
+        conditions.append(target.id < below_id)
+    if from_id is not None:
+        conditions.append(target.id >= from_id)
     stmt = select(target.id.label("id"), literal(0.0).label("score")).select_from(target.table)
     return stmt.where(and_(*conditions)).order_by(target.id.desc())
 
@@ -160,29 +176,43 @@ def postgres_rank(whole_query: str, text: InstrumentedAttribute[str]) -> ColumnE
 
 
 def postgres_newest_ids(
-    session: Session, stmt: Select[Any], id_col: InstrumentedAttribute[int], enough: int, most: int
-) -> list[int]:
+    session: Session,
+    stmt: Select[Any],
+    id_col: InstrumentedAttribute[int],
+    enough: int,
+    most: int,
+    below_id: int | None = None,
+) -> tuple[list[int], bool]:
     """Up to ``most`` ids of ``stmt`` (a candidate query, newest first), from the newest window
-    of ids that holds at least ``enough`` of them (or from the whole table when none does).
+    of ids that holds at least ``enough`` of them (or from the whole table when none does), and
+    whether they are all of its matches (only known when the windows reached the oldest row).
 
-    Each round runs ``stmt`` on ``id > newest - window`` only. Too few matches: the next window
-    is sized from the match density seen so far (twice what it predicts, 2x to 64x the last one);
-    the last round has no bound; rounds after the first use the index bitmap. Rare terms thus cost
-    one or two bitmap scans of the whole index, common ones a scan of a few hundred newest rows.
+    Each round runs ``stmt`` on ``id > newest - window`` only (newest: under ``below_id``, which
+    ``stmt`` is bounded by). Too few matches: the next window is sized from the match density
+    seen so far (twice what it predicts, 2x to 64x the last one); the last round has no bound;
+    rounds after the first use the index bitmap. Rare terms thus cost one or two bitmap scans of
+    the whole index, common ones a scan of a few hundred newest rows.
     """
-    high = session.scalar(select(func.max(id_col)))
+    high = session.scalar(select(func.max(id_col))) if below_id is None else below_id - 1
     if high is None:
-        return []
-    # After the first round, matches are known to be sparse among the newest rows, so walking the
-    # primary key back from the newest (the planner's pick under a LIMIT when it assumes matches
-    # spread evenly) could test the whole window or table: 970,000 rows for an old date range.
-    # Sorting on an expression rules that plan out; the index bitmap fetches only the matches.
-    by_bitmap = stmt.order_by(None).order_by((id_col + 0).desc())
+        return [], True
     window, query = FIRST_WINDOW_IDS, stmt
     while window < high:
         ids = list(session.scalars(query.where(id_col > high - window).limit(most)))
         if len(ids) >= enough:
-            return ids
+            return ids, False
         window *= min(MAX_WINDOW_GROWTH, max(2, ceil(2 * enough / max(len(ids), 1))))
-        query = by_bitmap
-    return list(session.scalars(by_bitmap.limit(most)))
+        query = by_bitmap(stmt, id_col)
+    ids = list(session.scalars(by_bitmap(stmt, id_col).limit(most)))
+    return ids, len(ids) < most
+
+
+def by_bitmap(stmt: Select[Any], id_col: InstrumentedAttribute[int]) -> Select[Any]:
+    """``stmt`` (PostgreSQL, newest first) fetched through the index bitmap.
+
+    Where matches are sparse among the newest rows, walking the primary key back from the newest
+    (the planner's pick under a LIMIT when it assumes matches spread evenly) could test the whole
+    window or table: 970,000 rows for an old date range. Sorting on an expression rules that plan
+    out; the index bitmap fetches only the matches.
+    """
+    return stmt.order_by(None).order_by((id_col + 0).desc())

@@ -38,7 +38,10 @@ class SearchQuery:
     (``started_at``, else ``scheduled_start``) within this range, inclusive.
     ``allowed_case_ids``: when not None, only these cases (access control; empty = nothing).
     ``include_sealed``: sealed segments are returned only when True.
-    ``rank_window``: at most how many of the newest matches are ranked (see :mod:`models.search`).
+    ``rank_window``: at most how many of the newest matches are ranked together (see
+    :mod:`models.search`); ``case_rank_window`` the same with a case filter (one case's matches are
+    usually all ranked together). ``page``: where this page starts (``SearchPage.next`` of the last
+    one; None: the first page).
     """
 
     text: str
@@ -51,6 +54,25 @@ class SearchQuery:
     include_sealed: bool = False
     allowed_case_ids: frozenset[int] | None = None
     rank_window: int = 200
+    case_rank_window: int = 1000
+    page: SearchCursor | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchCursor:
+    """Where the next page of a search starts.
+
+    Matches are ranked a window at a time, newest windows first (see :mod:`models.search`).
+    ``below_id``: the window holds matches with smaller ids only (None: from the newest match).
+    ``window_low_id``: the oldest id of a window whose hits are partly shown (None: a new window
+    starts below ``below_id``); ``shown``: how many of its hits are. ``older``: whether matches
+    older than that window exist (None: not known yet).
+    """
+
+    below_id: int | None = None
+    window_low_id: int | None = None
+    shown: int = 0
+    older: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +91,14 @@ class SearchHit:
     rank: float  # higher is better
     sealed: bool = False
     held_at: datetime | None = None  # when the hearing was held (started, else scheduled)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of transcript hits (best first) and where the next one starts (None: no more hits)."""
+
+    hits: list[SearchHit]
+    next: SearchCursor | None
 
 
 @dataclass(frozen=True, slots=True)

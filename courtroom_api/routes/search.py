@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
 from datetime import date, datetime, time, tzinfo
 from typing import Annotated
@@ -17,10 +18,28 @@ from courtroom_api.record import court_zone
 from courtroom_api.schemas import SearchHitPublic
 from courtroom_api.services import Services
 from models.enums import ParticipantRole
-from models.types import SearchQuery
+from models.types import SearchCursor, SearchQuery
 
 router = APIRouter(prefix="/api", tags=["search"])
 _HITS = TypeAdapter(list[SearchHitPublic])
+NEXT_CURSOR_HEADER = "X-Next-Cursor"  # where the next page starts; absent on the last page
+_CURSOR = re.compile(r"(\d{0,16})\.(\d{0,16})\.(\d{1,7})\.([01]?)")
+
+
+def cursor_text(cursor: SearchCursor) -> str:
+    """A page cursor as sent in ``X-Next-Cursor`` (opaque to clients: ids and a count)."""
+    older = "" if cursor.older is None else str(int(cursor.older))
+    return f"{cursor.below_id or ''}.{cursor.window_low_id or ''}.{cursor.shown}.{older}"
+
+
+def parse_cursor(text: str) -> SearchCursor:
+    """The cursor of :func:`cursor_text`; a ValidationFailedError for anything else."""
+    m = _CURSOR.fullmatch(text)
+    if m is None:
+        raise ValidationFailedError("cursor: pass the X-Next-Cursor header of the last page as it came")
+    below, low, shown, older = m.groups()
+    return SearchCursor(int(below) if below else None, int(low) if low else None, int(shown),
+                        None if not older else older == "1")
 
 
 def play_url(hearing_id: int, start_s: float) -> str:
@@ -37,8 +56,13 @@ async def search(
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: Annotated[date | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=60, description=(
+        "the next page: the X-Next-Cursor header of the last one (same query and filters)"))] = None,
 ) -> Response:
     """Hits with case number, hearing, role, participant, time offset, a ``<mark>``ed snippet and a play link.
+
+    Best first, up to ``limit`` a page; while more hits follow, the response's ``X-Next-Cursor``
+    header says where the next page starts (a page may hold fewer than ``limit`` hits then).
 
     The hot path of appeal work: authentication, the query and the JSON body are done in one
     worker-thread hop (the event loop, which also serves the live hearings, only sends the bytes).
@@ -55,21 +79,25 @@ async def search(
         # the court's days (a hearing at 07:30 in Beijing is on that day, not the day before in UTC)
         date_from=datetime.combine(from_, time.min, tzinfo=zone) if from_ else None,
         date_to=datetime.combine(to, time.max, tzinfo=zone) if to else None,
-        limit=limit,
+        limit=limit, page=parse_cursor(cursor) if cursor else None,
     )
-    body = await asyncio.to_thread(_search, services, token, query, zone)
-    return Response(body, media_type="application/json")
+    body, after = await asyncio.to_thread(_search, services, token, query, zone)
+    headers = {NEXT_CURSOR_HEADER: cursor_text(after)} if after else None
+    return Response(body, media_type="application/json", headers=headers)
 
 
-def _search(services: Services, token: str | None, query: SearchQuery, zone: tzinfo) -> bytes:
-    from models.search import search_transcripts
+def _search(
+    services: Services, token: str | None, query: SearchQuery, zone: tzinfo
+) -> tuple[bytes, SearchCursor | None]:
+    from models.search import search_transcript_page
 
     with services.sessions() as session:
         user = principal_from_token(token, services, session)
         require(user, Action.SEARCH)
         if not any(ch.isalnum() for ch in query.text):
-            return b"[]"  # nothing searchable (punctuation or control characters only)
+            return b"[]", None  # nothing searchable (punctuation or control characters only)
         query = replace(query, include_sealed=user.may_see_sealed, allowed_case_ids=case_scope(user, session))
+        page = search_transcript_page(session, query)
         return _HITS.dump_json([
             SearchHitPublic(
                 case_id=h.case_id, case_number=h.case_number, hearing_id=h.hearing_id, segment_id=h.segment_id,
@@ -77,5 +105,5 @@ def _search(services: Services, token: str | None, query: SearchQuery, zone: tzi
                 play_url=play_url(h.hearing_id, h.start_s), held_at=h.held_at,
                 held_on=h.held_at.astimezone(zone).date() if h.held_at else None,
             )
-            for h in search_transcripts(session, query)
-        ])
+            for h in page.hits
+        ]), page.next

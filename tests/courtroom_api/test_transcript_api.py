@@ -30,8 +30,8 @@ def _new_hearing_with_segments(world) -> tuple[int, list[int]]:
     return hid, ids
 
 
-def _held_hearing(world, started_at, ended_at, line: str) -> int:  # type: ignore[no-untyped-def]
-    """A hearing of case 123 held at ``started_at`` (to ``ended_at``) with one line of the clerk's."""
+def _held_hearing(world, started_at, ended_at, line: str, *more: str) -> int:  # type: ignore[no-untyped-def]
+    """A hearing of case 123 held at ``started_at`` (to ``ended_at``) with the clerk's lines."""
     from models import Hearing, TranscriptSegment
     from models.db import make_engine, session_factory
 
@@ -41,7 +41,8 @@ def _held_hearing(world, started_at, ended_at, line: str) -> int:  # type: ignor
                           started_at=started_at, ended_at=ended_at)
         s.add(hearing)
         s.flush()
-        s.add(TranscriptSegment(hearing_id=hearing.id, seq=1, start_s=0, end_s=1, text=line, role="clerk"))
+        s.add_all([TranscriptSegment(hearing_id=hearing.id, seq=i + 1, start_s=i, end_s=i + 1, text=text, role="clerk")
+                   for i, text in enumerate((line, *more))])
         s.commit()
         hid = hearing.id
     engine.dispose()
@@ -414,6 +415,30 @@ def test_search_dates_are_the_courts_days(world) -> None:
         return hid in {h["hearing_id"] for h in hits}
 
     assert found("2024-05-02") and not found("2024-05-01")
+
+
+def test_search_pages_reach_every_hearing_of_a_case(world) -> None:
+    """A retrial judge searching one case for a word said 100 times in each of three hearings: the first
+    page (limit 200) ranks all 300 and holds hits of every hearing, X-Next-Cursor pages on to each match
+    once and the last page has none. (The newest 200 matches were all there was: the first hearing's
+    matches unreachable, the page the same whatever was asked.)"""
+    from datetime import UTC, datetime
+
+    lines = [f"第{k}次提到往来对账单。" for k in range(100)]
+    held = [_held_hearing(world, datetime(2024, month, 10, 1, tzinfo=UTC), None, *lines) for month in (1, 2, 3)]
+    query, seen, pages = {"q": "往来对账单", "case": str(world.ids["case"]), "limit": 200}, [], []
+    while len(pages) < 10:
+        r = world.client.get("/api/search", params=query, headers=world.auth("appeal_judge"))
+        assert r.status_code == 200, r.text
+        pages.append({h["hearing_id"] for h in r.json()})
+        seen += [h["segment_id"] for h in r.json()]
+        if "X-Next-Cursor" not in r.headers:
+            break
+        query["cursor"] = r.headers["X-Next-Cursor"]
+    assert pages[0] == set(held) and len(pages) == 2
+    assert len(seen) == len(set(seen)) == 300
+    r = world.client.get("/api/search", params={**query, "cursor": "not-a-cursor"}, headers=world.auth("appeal_judge"))
+    assert r.status_code == 422
 
 
 def test_search_hits_carry_the_courts_day(world) -> None:

@@ -6,6 +6,7 @@ the one an unbounded query gives: the newest matches that pass the filters, seal
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -92,3 +93,28 @@ def test_hearing_filters_as_list_or_subquery(
     undated = datetime(2000, 1, 1, tzinfo=UTC)  # the fixture's hearing has no date: never in a range
     assert _ids(sessions, date_from=undated) == []
     assert _ids(sessions, case_number="(2024)吉2424民初0号") == []
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"roles": frozenset({"witness"})}, {"case_number": CASE}, {"case_number": CASE, "case_rank_window": 4}],
+)
+def test_pages_reach_every_match_once(
+    sessions: sessionmaker[Session], rows: dict[str, list[int]], filters: dict[str, object]
+) -> None:
+    """Following each page's cursor reaches every match once, ranked windows past the newest one
+    included; the last page says so. (Only the newest ``rank_window`` matches could be reached.)"""
+    from models.search import search_transcript_page
+
+    query = SearchQuery(text=TERM, limit=3, rank_window=5, **filters)  # type: ignore[arg-type]
+    want = rows["witness"] if "roles" in filters else rows["witness"] + rows["open"]
+    seen: list[int] = []
+    with sessions() as s:
+        for _ in range(len(want) + 2):
+            page = search_transcript_page(s, query)
+            assert len(page.hits) <= 3
+            seen += [h.segment_id for h in page.hits]
+            if page.next is None:
+                break
+            query = replace(query, page=page.next)
+    assert sorted(seen) == sorted(want) and page.next is None

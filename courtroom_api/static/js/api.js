@@ -129,7 +129,19 @@ async function errorDetail(resp) {
 }
 
 /** Call the API with the bearer token; JSON in and out. */
-export async function api(method, path, { query, json, form } = {}) {
+export async function api(method, path, options = {}) {
+  const resp = await send(method, path, options);
+  if (resp.status === 204) return null;
+  return resp.json();
+}
+
+/** GET one page of a paged list: its items and the next page's cursor (null on the last page). */
+export async function apiPage(path, query) {
+  const resp = await send("GET", path, { query });
+  return { items: await resp.json(), next: resp.headers.get("X-Next-Cursor") };
+}
+
+async function send(method, path, { query, json, form } = {}) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(query || {})) {
     if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, v);
@@ -150,8 +162,7 @@ export async function api(method, path, { query, json, form } = {}) {
     throw new ApiError(401, "session expired");
   }
   if (!resp.ok) throw new ApiError(resp.status, await errorDetail(resp));
-  if (resp.status === 204) return null;
-  return resp.json();
+  return resp;
 }
 
 const objectUrls = new Map(); // path → Promise<blob: URL>

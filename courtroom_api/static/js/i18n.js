@@ -128,6 +128,7 @@ const TEXT = {
   "search.go": ["检索", "Search"],
   "search.any": ["全部", "Any"],
   "search.none": ["无结果", "No hits"],
+  "search.more": ["更多结果", "More hits"],
   "search.play": ["从此处播放", "Play from here"],
   "clerk.title": ["书记员控制台", "Clerk console"],
   "clerk.rooms": ["法庭", "Courtrooms"],

@@ -1,6 +1,6 @@
 // Appeal search: query with role, case and date filters; hits with context; an audio player that
 // starts at the hit; open the full transcript at that line.
-import { ENDPOINTS, api, items, requireLogin, setMediaSource } from "./api.js";
+import { ENDPOINTS, apiPage, requireLogin, setMediaSource } from "./api.js";
 import { fmtTime, h, markedSnippet, params, reportError, roleBadge, setupHeader } from "./common.js";
 import { applyI18n, t } from "./i18n.js";
 
@@ -86,16 +86,41 @@ function renderHit(hit) {
         href: `/transcript?hearing=${hearingOf(hit)}&segment=${segId}`, "data-i18n": "tr.open" }, t("tr.open"))));
 }
 
+const PAGE = 50;
+let searchNo = 0; // a "more" of an earlier search must not append to this one's hits
+
+/** A "more" button that appends the next page of hits (the API's cursor) in its place. */
+function moreButton(query, cursor, no) {
+  const more = h("button", { class: "btn", type: "button", id: "search-more", "data-i18n": "search.more" },
+    t("search.more"));
+  more.addEventListener("click", async () => {
+    more.disabled = true;
+    try {
+      const page = await apiPage(ENDPOINTS.search, { ...query, limit: PAGE, cursor });
+      if (no !== searchNo) return;
+      more.replaceWith(...page.items.map(renderHit), ...(page.next ? [moreButton(query, page.next, no)] : []));
+    } catch (err) {
+      more.disabled = false;
+      reportError(err);
+    }
+  });
+  return more;
+}
+
 async function run(query) {
   const results = document.getElementById("results");
+  const no = ++searchNo;
   results.replaceChildren(h("p", { class: "empty" }, t("common.loading")));
   try {
-    const hits = items(await api("GET", ENDPOINTS.search, { query: { ...query, limit: 50 } }));
-    results.replaceChildren(...(hits.length ? hits.map(renderHit)
-      : [h("p", { class: "empty", "data-i18n": "search.none" }, t("search.none"))]));
-    history.replaceState(null, "", `?${new URLSearchParams(Object.entries(query).filter(([, v]) => v))}`);
+    const page = await apiPage(ENDPOINTS.search, { ...query, limit: PAGE });
+    if (no === searchNo) {
+      results.replaceChildren(...(page.items.length ? page.items.map(renderHit)
+        : [h("p", { class: "empty", "data-i18n": "search.none" }, t("search.none"))]),
+        ...(page.next ? [moreButton(query, page.next, no)] : []));
+      history.replaceState(null, "", `?${new URLSearchParams(Object.entries(query).filter(([, v]) => v))}`);
+    }
   } catch (err) {
-    results.replaceChildren();
+    if (no === searchNo) results.replaceChildren();
     reportError(err);
   }
   document.body.dataset.searched = String(Number(document.body.dataset.searched ?? 0) + 1);

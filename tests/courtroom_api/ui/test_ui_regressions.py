@@ -1,8 +1,9 @@
 """Regressions of the terminals (each failed on the code before it was fixed): the login's next= off-site,
-a live screen after a server restart (and a correction made while the bench reloads), a judge switching hearings while showing an exhibit, marks of a
-redrawn line, the search's dates on reload and each hit's day as the court counts it, an exhibit filed
-during the hearing, an unknown ?pane=, hearing pickers after the language switch, a dropped socket of a
-hearing the bench has left, the live socket of an ended hearing, the page to come back to after the session ended.
+a live screen after a server restart (and a correction made while the bench reloads), a judge switching
+hearings while showing an exhibit, marks of a redrawn line, the search's dates on reload and each hit's day
+as the court counts it, more hits on request, an exhibit filed during the hearing, an unknown ?pane=,
+hearing pickers after the language switch, a dropped socket of a hearing the bench has left, the live
+socket of an ended hearing, the page to come back to after the session ended.
 
 Tests that change a hearing (display, corrections, seals, new exhibits) or restart the server use a
 server of their own (``own``), so that the shared one stays as the other UI tests expect it.
@@ -302,6 +303,28 @@ def test_search_shows_a_hits_day_as_the_court_counts_it(pages, own) -> None:
     hit = page.locator(f".hit[data-hearing-id='{hid}']")
     expect(hit).to_have_count(1)
     expect(hit.locator(".meta")).to_contain_text("2024-03-06")
+
+
+def test_search_shows_more_hits_on_request(pages, own) -> None:
+    """60 hits: the first 50, then "more" appends the other 10 and goes away; a new search has no "more"
+    of the last one (there was no way past the first 50)."""
+    from datetime import UTC, datetime
+
+    _own_hearing(own, datetime(2024, 3, 20, 1, tzinfo=UTC), [f"第{k}次核对往来对账单。" for k in range(60)])
+    page = pages()
+    login(page, "appeal", "/search")
+    page.fill("#q", "往来对账单")
+    page.click("#search-go")
+    hits = page.locator(".hit")
+    expect(hits).to_have_count(50)
+    page.click("#search-more")
+    expect(hits).to_have_count(60)
+    expect(page.locator("#search-more")).to_have_count(0)
+    assert len(set(hits.evaluate_all("els => els.map(e => e.dataset.segmentId)"))) == 60
+    page.fill("#q", "对账单 第1次")
+    page.click("#search-go")
+    expect(hits).to_have_count(1)
+    expect(page.locator("#search-more")).to_have_count(0)
 
 
 # 6 ---------------------------------------------------------------------------------------------
