@@ -21,6 +21,9 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 # Printed in the PDF for a character no installed font draws: the mark Chinese texts use for a missing character
 MISSING = "□"
 # Where a printed line may break: between any two CJK characters (Chinese has no spaces), and at spaces
+# Scripts whose letters join or reorder (Hebrew, Arabic incl. Uyghur, Syriac, Thaana, Indic, Tibetan,
+# Mongolian, Arabic presentation forms): only lines holding them are shaped
+_NEEDS_SHAPING = re.compile("[\u0590-\u0dff\u0f00-\u0fff\u1800-\u18af\ufb1d-\ufdff\ufe70-\ufefc]")
 _PIECES = re.compile(r"\s+|[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+")
 
 
@@ -142,9 +145,6 @@ def to_pdf(record: CourtRecord) -> bytes:
         for name, path in zip(names, plan.fonts, strict=True):
             pdf.add_font(name, fname=str(path))
         pdf.set_fallback_fonts(names)
-        # Arabic script joins its letters and runs right to left: harfbuzz shapes each line and orders its
-        # runs (without, Uyghur printed as detached letters in reverse). Left to right is the record's direction.
-        pdf.set_text_shaping(True, direction="ltr")
     pdf.set_margins(25, 20, 20)
     pdf.set_auto_page_break(False)
     pdf.add_page()
@@ -215,15 +215,27 @@ def _fits(text: str, width: float, measure: Callable[[str], float]) -> int:
     return len(text)
 
 
+def _shaped(pdf, on: bool) -> None:  # type: ignore[no-untyped-def]
+    """Text shaping on for the paragraphs that need it only. Arabic script joins its letters and runs right
+    to left: harfbuzz shapes the line and orders its runs (without, Uyghur printed as detached letters in
+    reverse); left to right is the record's direction. On for every line, one Uyghur word (or a pasted
+    zero-width space a fallback font has) made a 3,000-line Chinese record four times slower."""
+    if bool(pdf.text_shaping) != on:
+        pdf.set_text_shaping(on, direction="ltr")
+
+
 def _numbered_lines(pdf, paragraphs: list[str]) -> None:  # type: ignore[no-untyped-def]
     """Wrap each paragraph and print it line by line, numbering lines per page in the margin."""
     line_h, width = 6.5, pdf.w - pdf.l_margin - pdf.r_margin
     bottom = pdf.h - 22
     number = 0
     pdf.set_font("cjk", size=11)
-    measure = lru_cache(maxsize=None)(pdf.get_string_width)  # in the text's size, 11: each piece measured once
+    # in the text's size, 11, shaped or not: each piece measured once
+    measures = {on: lru_cache(maxsize=None)(pdf.get_string_width) for on in (False, True)}
     for paragraph in paragraphs:
-        for text in _wrap(paragraph, width, measure):
+        shaped = _NEEDS_SHAPING.search(paragraph) is not None
+        _shaped(pdf, shaped)
+        for text in _wrap(paragraph, width, measures[shaped]):
             if pdf.get_y() + line_h > bottom:
                 pdf.add_page()
                 number = 0
