@@ -95,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Recording, live transcription and the electronic dossier of court hearings.",
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # served from the installed Swagger UI (routes.pages), not FastAPI's CDN page
+        redoc_url=None,  # (ReDoc too would come from a CDN)
     )
     app.state.settings = settings
     install_error_handlers(app)

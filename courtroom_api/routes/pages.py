@@ -45,3 +45,22 @@ def install(app: FastAPI) -> None:
     """Mount the static assets and the page routes on the app."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(router)
+    _install_docs(app)
+
+
+def _install_docs(app: FastAPI) -> None:
+    """The OpenAPI docs at ``/docs`` from the Swagger UI the package ``swagger-ui-bundle-v2`` ships:
+    FastAPI's own page loads it from a CDN, blank on a court's network without internet."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
+
+    app.add_api_route("/docs", docs, methods=["GET"], include_in_schema=False)

@@ -82,3 +82,13 @@ def test_logout_works_with_the_server_unreachable(page, console) -> None:
         page.wait_for_timeout(100)
     assert refused  # the logout was tried, and its failure did not keep anyone logged in
     assert page.locator("#login-form").is_visible()
+
+
+def test_the_api_docs_render_without_internet(page) -> None:
+    """FastAPI's /docs loads Swagger UI from a CDN: on a court's network (and this machine) it was blank."""
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto("/docs")
+    page.wait_for_selector(".swagger-ui .opblock-tag", timeout=30_000)  # the API's sections, drawn
+    assert page.locator(".swagger-ui .opblock").count() > 50
+    assert all(url.startswith(page.url.split("/docs")[0]) for url in requested), requested
