@@ -4,7 +4,7 @@
   :class:`capture.device.DeviceSource` (sounddevice), :class:`capture.ffmpeg_source.FfmpegSource`
   (any ffmpeg input), :class:`capture.replay.ReplaySource` (paced), built by
   :func:`capture.sources.open_source` from a profile;
-* :class:`capture.recorder.Recorder`: segmented FLAC + hash-chained manifest + write-ahead
+* :class:`capture.recorder.Recorder`: segmented FLAC (WAV beyond 8 channels) + hash-chained manifest + write-ahead
   journal; resumes after a crash; ``finalize()`` -> :class:`capture.types.FinalizedRecording`;
 * :func:`capture.verify.verify_recording` -> :class:`capture.types.VerifyResult`;
 * :func:`capture.excerpt.read_excerpt`: a stretch of a recording, also while it is being made (from its

@@ -1,7 +1,8 @@
 """Finalize a hearing recording into the files the dossier keeps.
 
 * ``final/recording.flac``: every channel, the whole timeline, gaps filled with silence (the
-  manifest says where they are), so positions in it are positions in the hearing;
+  manifest says where they are), so positions in it are positions in the hearing; beyond 8 channels
+  (more than FLAC holds) ``final/recording.wav``, RF64 (see :mod:`capture.container`);
 * ``final/track-NN-<seat>.flac``: one mono track per seat;
 * ``final/mixdown.opus``: a mono listening copy (seat gains applied).
 
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from capture.container import recording_container
 from capture.errors import EmptyRecordingError, RecorderError
 from capture.manifest import ManifestWriter, file_sha256, fsync_dir, read_entries
 from capture.types import FinalFile, FinalizedRecording, Gap
@@ -100,7 +102,9 @@ def _write_files(directory: Path, entries: list[dict[str, Any]]) -> tuple[int, l
     gains = seat_gains(start)
     frames = 0
     mix = _Mixdown(final / "mixdown.opus", rate)
-    with sf.SoundFile(final / "recording.flac", "w", rate, channels, subtype, format="FLAC") as whole:
+    container = recording_container(channels)
+    whole_path = final / f"recording{container.suffix}"
+    with sf.SoundFile(whole_path, "w", rate, channels, subtype, format=container.format) as whole:
         tracks = [sf.SoundFile(p, "w", rate, 1, subtype, format="FLAC") for p in track_paths]
         try:
             for pcm in _timeline(directory, entries, dtype):  # (frames, channels)
@@ -113,7 +117,7 @@ def _write_files(directory: Path, entries: list[dict[str, Any]]) -> tuple[int, l
             for track in tracks:
                 track.close()
             mix.close()
-    return frames, [final / "recording.flac", *track_paths, final / "mixdown.opus"]
+    return frames, [whole_path, *track_paths, final / "mixdown.opus"]
 
 
 def _final_file(directory: Path, path: Path, role: str, duration: float, channel: int | None = None,
@@ -135,7 +139,7 @@ def finalize_recording(directory: Path | str) -> FinalizedRecording:
         raise RecorderError(f"{directory} is already finalized")
     entries = read_entries(directory)
     if not any(e["type"] in ("segment", "gap") and e["frames"] > 0 for e in entries):
-        # Stopped before any audio arrived: libsndfile leaves a 0-byte FLAC and ffmpeg a malformed
+        # Stopped before any audio arrived: libsndfile leaves an empty file and ffmpeg a malformed
         # Opus, which the dossier would file as if they were the hearing's recording.
         raise EmptyRecordingError(f"{directory} holds no audio; nothing to finalize", check.chain_head)
     start = entries[0]

@@ -1,8 +1,8 @@
 """The recording manifest: JSON lines, each entry chained to the previous one by sha256.
 
 ``chain = sha256(prev_chain + canonical_json(entry without prev/chain))``; the first entry's
-``prev`` is 64 zeros. A segment entry carries its FLAC file's sha256, so changing, removing,
-inserting or reordering a segment (or its entry) breaks the chain or a file hash.
+``prev`` is 64 zeros. A segment entry carries its file's sha256 (FLAC, or WAV beyond 8 channels), so
+changing, removing, inserting or reordering a segment (or its entry) breaks the chain or a file hash.
 
 Entry types: ``start`` (format), ``segment``, ``gap``, ``resume``, ``event``, ``final``.
 """

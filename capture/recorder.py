@@ -1,12 +1,14 @@
-"""The hearing recorder: segmented multi-channel FLAC, a hash-chained manifest, a write-ahead journal.
+"""The hearing recorder: segmented multi-channel FLAC (WAV beyond 8 channels, see
+:mod:`capture.container`), a hash-chained manifest, a write-ahead journal.
 
-Durability order when a segment closes: FLAC written to a temporary file, fsynced, renamed,
+Durability order when a segment closes: its file written to a temporary file, fsynced, renamed,
 directory fsynced; then its manifest entry appended and fsynced; then the journal emptied. A crash
 at any point loses at most the journal's unsynced tail (``journal_seconds``). Creating a
 ``Recorder`` on a directory that already holds a recording resumes it: journal audio is recovered
 into a segment and the interruption is recorded as an explicit gap.
 
-Write failures (a full disk, a vanished mount) never raise out of :meth:`Recorder.write`: they are
+Write failures (a full disk, a vanished mount, libsndfile refusing to encode a segment) never raise out
+of :meth:`Recorder.write`: they are
 reported as events, closed segments wait in memory (up to ``max_pending_seconds``) and are retried;
 audio that cannot be kept is recorded as a gap. Earlier segments are never touched.
 """
@@ -31,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import soundfile as sf
 
+from capture.container import segment_container
 from capture.errors import RecorderError
 from capture.journal import JOURNAL_NAME, Journal
 from capture.manifest import FORMAT, MANIFEST_NAME, ManifestWriter, fsync_dir, read_entries
@@ -66,11 +69,11 @@ class RecorderOptions:
 
 
 def quantize(samples: np.ndarray, subtype: str) -> np.ndarray:
-    """float32 ``(frames, channels)`` in [-1, 1] -> the integers stored in the FLAC, exactly."""
+    """float32 ``(frames, channels)`` in [-1, 1] -> the integers stored in the segment files, exactly."""
     if subtype == "PCM_16":
         return np.clip(np.rint(samples * 32768.0), -32768, 32767).astype(np.int16)
     # soundfile writes the top 24 bits of an int32: keep the low byte zero so the journal and the
-    # FLAC hold the same values.
+    # segment files hold the same values.
     return (np.clip(np.rint(samples * 8388608.0), -8388608, 8388607).astype(np.int32) << 8).astype(np.int32)
 
 
@@ -252,7 +255,7 @@ class Recorder:
         self._flush_backlog()
 
     async def write_async(self, chunk: AudioChunk) -> None:
-        """:meth:`write` in a worker thread, so file I/O and FLAC encoding stay off the event loop."""
+        """:meth:`write` in a worker thread, so file I/O and encoding stay off the event loop."""
         await asyncio.to_thread(self.write, chunk)
 
     def _append(self, first: int, pcm: np.ndarray, wall: float) -> None:
@@ -353,10 +356,16 @@ class Recorder:
 
     def _store_segment(self, item: _Pending) -> None:
         assert item.pcm is not None
+        container = segment_container(self.channels)
         buf = io.BytesIO()
-        sf.write(buf, item.pcm, self.sample_rate, format="FLAC", subtype=self.options.subtype)
+        try:
+            sf.write(buf, item.pcm, self.sample_rate, format=container.format, subtype=self.options.subtype)
+        except (sf.SoundFileError, RuntimeError, ValueError) as exc:
+            # libsndfile refusing to encode (it refused FLAC past 8 channels) must not escape write()
+            # and end the capture: it is a write failure like a full disk, the audio held and alarmed.
+            raise OSError(errno.EIO, f"libsndfile cannot encode the segment as {container.format}: {exc}") from exc
         data = buf.getvalue()
-        name = f"{SEGMENTS_DIR}/{self.next_index:06d}.flac"
+        name = f"{SEGMENTS_DIR}/{self.next_index:06d}{container.suffix}"
         path, tmp = self.directory / name, self.directory / (name + ".tmp")
         try:
             with open(tmp, "wb") as f:

@@ -138,7 +138,7 @@ class FinalizedRecording:
     sample_rate: int
     channels: int
     frames: int
-    recording: FinalFile  # one multi-channel FLAC, gaps filled with silence
+    recording: FinalFile  # one multi-channel FLAC (RF64 WAV beyond 8 channels), gaps filled with silence
     tracks: tuple[FinalFile, ...]  # one FLAC per seat
     mixdown: FinalFile  # Opus listening copy
     gaps: tuple[Gap, ...]

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from capture.container import SEGMENT_SUFFIXES, segment_container
 from capture.errors import ManifestError
 from capture.manifest import GENESIS, chain_hash, file_sha256, read_entries
 from capture.types import BreakKind, VerifyResult
@@ -91,8 +92,9 @@ def _check_files(directory: Path, entries: list[dict[str, Any]]) -> None:
     finalized = any(e["type"] == "final" for e in entries)
     # A crash between a segment's rename and its manifest entry leaves the next file on disk,
     # uncommitted (resume rewrites it); it is not part of the record, so not an insertion.
-    uncommitted = f"segments/{len(segments):06d}.flac"
-    for path in sorted((directory / "segments").glob("*.flac")):
+    uncommitted = f"segments/{len(segments):06d}{segment_container(entries[0]['channels']).suffix}"
+    on_disk = [p for suffix in SEGMENT_SUFFIXES for p in (directory / "segments").glob(f"*{suffix}")]
+    for path in sorted(on_disk):
         name = f"segments/{path.name}"
         if name not in listed and (finalized or name != uncommitted):
             raise _Break("inserted", None, f"{name} is not in the manifest: a segment was inserted")

@@ -1,6 +1,6 @@
 """Child process for the crash test: records a paced replay, printing how far it has filed.
 
-Usage: python -m tests.capture.record_child OUT_DIR SECONDS
+Usage: python -m tests.capture.record_child OUT_DIR SECONDS [CHANNELS]
 The audio is deterministic (see ``hearing_audio``), so the parent can compare what survived.
 """
 
@@ -21,17 +21,23 @@ CHANNELS = 4
 OPTIONS = RecorderOptions(segment_seconds=2.0, journal_seconds=1.0, seats=("judge", "clerk", "plaintiff", "defendant"))
 
 
-def hearing_audio(seconds: float) -> np.ndarray:
+def hearing_audio(seconds: float, channels: int = CHANNELS) -> np.ndarray:
     """(frames, channels) float32 noise, exactly representable in 16 bits."""
     rng = np.random.default_rng(11)
-    pcm = rng.integers(-6000, 6000, size=(int(seconds * RATE), CHANNELS))
+    pcm = rng.integers(-6000, 6000, size=(int(seconds * RATE), channels))
     return (pcm / 32768.0).astype(np.float32)
 
 
-async def main(out: Path, seconds: float) -> None:
-    recorder = Recorder(out, RATE, CHANNELS, OPTIONS)
+def options(channels: int) -> RecorderOptions:
+    if channels == CHANNELS:
+        return OPTIONS
+    return RecorderOptions(segment_seconds=2.0, journal_seconds=1.0, seats=tuple(f"seat{c:02d}" for c in range(channels)))
+
+
+async def main(out: Path, seconds: float, channels: int = CHANNELS) -> None:
+    recorder = Recorder(out, RATE, channels, options(channels))
     print(f"resumed={recorder.resumed} next_sample={recorder.next_sample}", flush=True)
-    audio = hearing_audio(seconds)
+    audio = hearing_audio(seconds, channels)
 
     def progress(event: object) -> None:
         pass
@@ -50,4 +56,4 @@ async def main(out: Path, seconds: float) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]), float(sys.argv[2])))
+    asyncio.run(main(Path(sys.argv[1]), float(sys.argv[2]), *(int(a) for a in sys.argv[3:4])))
