@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 PAD_S = 0.3  # word times are ±0.1-0.2 s; a sealed name must not leak at a span's edge
 BLOCK_FRAMES = 1 << 16
-SUFFIX = {"audio/flac": ".flac", "audio/ogg": ".ogg"}  # a recording file's MIME type → its copy's name
+SUFFIX = {"audio/flac": ".flac", "audio/wav": ".wav", "audio/ogg": ".ogg"}  # a recording file's MIME type → its copy's name
 STALE_S = 600.0  # a copy for earlier seals is removed this long after it was superseded (a listener may be on it)
 
 
@@ -55,9 +55,9 @@ def spans_key(spans: Sequence[tuple[float, float]]) -> str:
 
 
 def silenced_copy(source: Path, spans: Sequence[tuple[float, float]], target: Path) -> Path:
-    """``source`` (FLAC, Opus, any format libsndfile writes) with ``spans`` silenced, cached as ``target``;
-    streamed in blocks (a day's six-channel recording is gigabytes). Made once: callers asking for it
-    while another thread makes it wait for that one."""
+    """``source`` (FLAC, RF64 WAV, Opus, any format libsndfile writes) with ``spans`` silenced, in its own
+    format, cached as ``target``; streamed in blocks (a day's six-channel recording is gigabytes). Made
+    once: callers asking for it while another thread makes it wait for that one."""
     while not _made(source, spans, target, None):  # (the thread that was making it failed: try here)
         pass
     return target
@@ -114,9 +114,17 @@ def copy_dir(services: Any) -> Path:
     return Path(services.renditions_dir) / "sealed-audio"
 
 
+def recording_mime(recording: Any) -> str:
+    """The MIME type of a recording's multi-channel file: FLAC up to 8 channels, WAV (RF64) beyond, as
+    :mod:`capture.container` writes it."""
+    from capture.container import recording_container
+
+    return recording_container(recording.channel_count).mime_type
+
+
 def recording_files(recording: Any) -> list[tuple[str, str]]:
     """(sha256, MIME type) of every file of a finalized recording: the multi-channel file, tracks, mixdown."""
-    files = [(recording.blob_sha256, "audio/flac")] if recording.blob_sha256 else []
+    files = [(recording.blob_sha256, recording_mime(recording))] if recording.blob_sha256 else []
     return files + [(e["track_sha256"], str(e.get("mime_type") or "audio/ogg"))
                     for e in recording.channel_layout or [] if e.get("track_sha256")]
 

@@ -2,8 +2,8 @@
 
 A full disk costs audio (the recorder holds closed segments in memory for a while, then records the
 rest as gaps) and leaves no room for the finalize, which writes the whole recording twice more (the
-multi-channel file and the seat tracks). So the estimate is conservative: raw PCM size (FLAC only
-shrinks it), and every second already recorded reserves its two finalize copies. It is per hearing;
+multi-channel file and the seat tracks). So the estimate is conservative: raw PCM size (as WAV stores a
+room of more than 8 channels; FLAC only shrinks it), and every second already recorded reserves its two finalize copies. It is per hearing;
 with several hearings on one disk each sees the same free space, so the first warning is the honest
 one for the room that fills it fastest.
 """

@@ -73,14 +73,15 @@ def recording_audio(
     recording_id: IdPath, user: MediaUser, session: SessionDep, services: ServicesDep,
     asked: RangeHeaders,
 ) -> Response:
-    """The finalized multi-channel recording (FLAC), seekable with Range."""
+    """The finalized multi-channel recording (FLAC; WAV, RF64, beyond 8 channels), seekable with Range."""
     recording = _recording(session, user, recording_id)
     if not recording.blob_sha256:
         _require_finalized(recording)
         raise NotFoundError(f"recording {recording_id} held no audio")
-    path, etag = _served(session, services, user, recording, recording.blob_sha256, "audio/flac")
-    return file_response(path, media_type="audio/flac", asked=asked, etag=etag,
-                         filename=f"hearing-{recording.hearing_id}-recording-{recording_id}.flac")
+    mime = sealed_audio.recording_mime(recording)
+    path, etag = _served(session, services, user, recording, recording.blob_sha256, mime)
+    return file_response(path, media_type=mime, asked=asked, etag=etag,
+                         filename=f"hearing-{recording.hearing_id}-recording-{recording_id}{sealed_audio.SUFFIX[mime]}")
 
 
 @get_and_head(router, "/recordings/{recording_id}/tracks/{seat}", response_class=Response, responses=RANGE_RESPONSES)
