@@ -62,9 +62,11 @@ class PreconditionFailedError(CourtroomApiError):
 class TooManyAttemptsError(CourtroomApiError):
     """Too many failed logins for this name or from this address: try again after ``retry_after`` s."""
 
-    def __init__(self, retry_after: float) -> None:
+    def __init__(self, retry_after: float, *, from_address: bool = False) -> None:
         minutes = max(1, round(retry_after / 60))
-        super().__init__(f"too many failed logins: try again in {minutes} minute(s), or ask an administrator")
+        # an administrator lifts a login's lock (unlock, a new password); an address's lock only ends
+        super().__init__(f"too many failed logins from this address: try again in {minutes} minute(s)" if from_address
+                         else f"too many failed logins: try again in {minutes} minute(s), or ask an administrator")
         self.retry_after = retry_after
 
 

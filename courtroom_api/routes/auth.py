@@ -24,21 +24,27 @@ _NO_USER = "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$W3fhUcxL3JHvfO
 def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, services: ServicesDep,
           request: Request) -> Token:
     """Five wrong passwords for a login within 15 minutes (30 from one address) lock it for the rest of
-    that time (429 with Retry-After; settings ``auth.login_*``); the lock is audited."""
+    that time (429 with Retry-After; settings ``auth.login_*``); each lock is audited. An administrator
+    lifts a login's lock (``POST /api/users/{id}/unlock``, a new password, re-enabling it)."""
     from models import User
     from models.passwords import verify_password
 
     address = request.client.host if request.client else "?"
-    wait = services.throttle.retry_after(form.username, address)
-    if wait > 0:
-        raise TooManyAttemptsError(wait)
+    waits = services.throttle.waits(form.username, address)
+    if waits.longest > 0:
+        raise TooManyAttemptsError(waits.longest, from_address=waits.address > 0)
     user = session.scalar(select(User).where(User.login == form.username))
     # (an unknown login costs a hash check too: the answer's time does not tell which logins exist)
     right = verify_password(user.password_hash if user is not None else _NO_USER, form.password)
     if user is None or not user.is_active or not right:
-        if services.throttle.failed(form.username, address):
+        locked = services.throttle.failed(form.username, address)
+        if locked.login:
             audit(session, "system", "auth.locked", f"user:{user.id}" if user is not None else "user:?",
                   login=form.username[:100], address=address)
+        if locked.address:  # (every login from there is refused meanwhile, the right ones too)
+            audit(session, "system", "auth.locked", f"address:{address}"[:200], login=form.username[:100],
+                  address=address, failures=services.throttle.per_address)
+        if locked.login or locked.address:
             session.commit()
         raise AuthenticationError("wrong login or password")
     services.throttle.succeeded(form.username)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from courtroom_api.access import audit, get_or_404, load_case
 from courtroom_api.auth.policy import Action, require
-from courtroom_api.deps import CurrentUser, IdPath, SessionDep
+from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep
 from courtroom_api.errors import ConflictError, NotFoundError, ValidationFailedError
 from courtroom_api.schemas import GrantCreate, GrantPublic, UserCreate, UserPublic, UserUpdate
 from models.enums import AccessLevel, UserRole
@@ -46,7 +46,8 @@ def create_user(body: UserCreate, user: CurrentUser, session: SessionDep) -> obj
 
 
 @router.patch("/{user_id}", response_model=UserPublic)
-def update_user(user_id: IdPath, body: UserUpdate, user: CurrentUser, session: SessionDep) -> object:
+def update_user(user_id: IdPath, body: UserUpdate, user: CurrentUser, session: SessionDep,
+                services: ServicesDep) -> object:
     from courtroom_api.auth.revocation import revoke_all_tokens
     from models.passwords import hash_password
 
@@ -64,13 +65,17 @@ def update_user(user_id: IdPath, body: UserUpdate, user: CurrentUser, session: S
     # A new password or a disabled login ends the user's sessions: the old password's tokens, or a
     # device's token from before the login was disabled, must not come back with it.
     ends_logins = "password" in changes or changes.get("is_active") is False
+    # A new password or re-enabling is how an administrator lets the user back in: a lock from wrong
+    # passwords (someone else's, typing the judge's login at a party terminal) is lifted with it.
+    unlocked = ("password" in changes or changes.get("is_active") is True) and services.throttle.reset(target.login)
     if "password" in changes:
         target.password_hash = hash_password(changes.pop("password"))
     for key, value in changes.items():
         setattr(target, key, value)
     if ends_logins:
         revoke_all_tokens(target)
-    audit(session, user, "user.update", f"user:{user_id}", fields=fields, ended_logins=ends_logins)
+    audit(session, user, "user.update", f"user:{user_id}", fields=fields, ended_logins=ends_logins,
+          **({"unlocked": True} if unlocked else {}))
     session.commit()
     return target
 
@@ -105,6 +110,18 @@ def revoke_tokens(user_id: IdPath, user: CurrentUser, session: SessionDep) -> No
     require(user, Action.MANAGE_USERS)
     valid_after = revoke_all_tokens(_user(session, user_id))
     audit(session, user, "user.revoke_tokens", f"user:{user_id}", valid_after=valid_after.isoformat())
+    session.commit()
+
+
+@router.post("/{user_id}/unlock", status_code=204,
+             summary="Lift the lock that wrong passwords put on the user's login")
+def unlock(user_id: IdPath, user: CurrentUser, session: SessionDep, services: ServicesDep) -> None:
+    """Its failure count is forgotten: the right password signs in again at once. (A lock on a client
+    address, from many logins' failures there, is not lifted: it ends with its window.)"""
+    require(user, Action.MANAGE_USERS)
+    target = _user(session, user_id)
+    was_locked = services.throttle.reset(target.login)
+    audit(session, user, "user.unlock", f"user:{user_id}", login=target.login, was_locked=was_locked)
     session.commit()
 
 
