@@ -137,3 +137,32 @@ def test_a_stereo_voice_sample_is_enrolled_from_both_sides(tmp_path) -> None:
         {"voices": [{"participant_id": 3, "name": "张伟", "role": "plaintiff", "sample": "voice.wav"}]}))
     _, voices = _participants(str(tmp_path / "participants.json"))
     assert [(v.participant_id, v.name) for v in voices] == [(3, "张伟")]
+
+
+def test_users_add_refuses_what_the_api_refuses_in_one_line(tmp_path) -> None:
+    """`courtroom users add` took logins POST /api/users refuses ("", "wang wei " which the login page
+    trims so it never signs in, full-width letters, 150 characters), and --side bogus was a traceback."""
+    import os
+
+    env = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COURTROOM_NEW_PASSWORD": "long enough",
+           **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {})}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "courtroom_api.cli", *args], capture_output=True, text=True,
+                              env=env, timeout=60)
+
+    assert cli("db", "upgrade").returncode == 0
+    for login in ("", "wang wei ", "ｊｕｄｇｅ", "x" * 150):
+        out = cli("users", "add", login, "--role", "judge")
+        assert out.returncode == 2 and "a login is 1 to 100 characters" in out.stderr, (login, out.stderr)
+        assert "Traceback" not in out.stderr
+    out = cli("users", "add", "terminal-1", "--role", "terminal", "--courtroom", "1", "--side", "bogus")
+    assert out.returncode == 2 and "invalid choice: 'bogus'" in out.stderr and "Traceback" not in out.stderr
+    out = cli("users", "add", "clerk-1", "--role", "clerk", "--name", "two\nlines")
+    assert out.returncode == 2 and out.stderr.startswith("--name: ") and "Traceback" not in out.stderr, out.stderr
+    env["COURTROOM_NEW_PASSWORD"] = "short"
+    out = cli("users", "add", "clerk-1", "--role", "clerk")
+    assert out.returncode == 2 and "at least 8 characters" in out.stderr
+    env["COURTROOM_NEW_PASSWORD"] = "long enough"
+    assert cli("users", "add", "wang.wei", "--role", "judge").returncode == 0
+    assert [line.split("\t")[1] for line in cli("users", "list").stdout.splitlines()] == ["wang.wei"]

@@ -7,8 +7,18 @@ import getpass
 import os
 import secrets
 import sys
+from typing import TYPE_CHECKING
 
-ROLES = ("judge", "clerk", "party", "appeal_judge", "admin", "terminal")
+from models.enums import Side, UserRole
+
+ROLES = tuple(r.value for r in UserRole)
+SIDES = tuple(s.value for s in Side)
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+# the CLI's name for a field of the API's UserCreate, in its refusals
+_OPTION = {"display_name": "--name", "courtroom_id": "--courtroom", "side": "--side", "role": "--role",
+           "password": "the password"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--name", default="", help="display name")
     add.add_argument("--password", help="password (default: $COURTROOM_NEW_PASSWORD, a prompt, or generated)")
     add.add_argument("--courtroom", type=int, help="terminal: the courtroom id it is bound to")
-    add.add_argument("--side", help="terminal: the seat side it serves (plaintiff, defendant, ...)")
+    add.add_argument("--side", choices=SIDES, help="terminal: the seat side it serves")
     add.set_defaults(func=run_add)
     ls = usub.add_parser("list", help="list logins")
     ls.set_defaults(func=run_list)
@@ -39,10 +49,23 @@ def _password(args: argparse.Namespace) -> tuple[str, bool]:
     return secrets.token_urlsafe(12), True
 
 
+def _refusal(exc: ValidationError) -> str:
+    """One line for the first thing the API's own check refuses (the input itself is not echoed)."""
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else ""
+    if field == "login":
+        return "a login is 1 to 100 characters, each A-Z, a-z, 0-9, '_', '.', '@' or '-' (no spaces)"
+    if field == "password" and error["type"] == "string_too_short":
+        return "the password must have at least 8 characters"
+    return f"{_OPTION.get(field, field)}: {error['msg']}"
+
+
 def run_add(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
     from sqlalchemy.exc import IntegrityError
 
     from courtroom_api.config import get_settings
+    from courtroom_api.schemas import UserCreate
     from models import User
     from models.audit import append_event
     from models.db import make_engine, session_factory
@@ -52,14 +75,19 @@ def run_add(args: argparse.Namespace) -> int:
         print("a terminal login must be bound to a courtroom: add --courtroom ID [--side SIDE]", file=sys.stderr)
         return 2
     password, generated = _password(args)
-    if len(password) < 8:
-        print("the password must have at least 8 characters", file=sys.stderr)
+    # The API's rules for a new login (POST /api/users): one the login page could never sign in with
+    # ("wang wei ", full-width letters, "") was added here and stayed unusable.
+    try:
+        body = UserCreate(login=args.login, password=password, role=args.role, display_name=args.name,
+                          courtroom_id=args.courtroom, side=args.side)
+    except ValidationError as exc:
+        print(_refusal(exc), file=sys.stderr)
         return 2
     engine = make_engine(get_settings().database_url)
     try:
         with session_factory(engine, write=True)() as session:
-            user = User(login=args.login, password_hash=hash_password(password), role=args.role,
-                        display_name=args.name, courtroom_id=args.courtroom, side=args.side)
+            user = User(login=body.login, password_hash=hash_password(body.password), role=body.role,
+                        display_name=body.display_name, courtroom_id=body.courtroom_id, side=body.side)
             session.add(user)
             session.flush()
             append_event(session, actor="cli", action="user.create", obj=f"user:{user.id}",
