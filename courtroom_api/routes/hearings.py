@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 
 from courtroom_api import record
 from courtroom_api.access import audit, get_or_404, load_case, load_evidence, load_hearing
@@ -26,22 +27,30 @@ from models.enums import HearingStatus
 
 router = APIRouter(prefix="/api", tags=["hearings"])
 
+# How far ahead a scheduled hearing counts as near: ranked before every other on the court-wide list.
+NEAR_AHEAD = timedelta(hours=24)
+
 
 @router.get("/hearings", response_model=list[HearingListItem])
 def list_all_hearings(
-    user: CurrentUser, session: SessionDep,
+    user: CurrentUser, session: SessionDep, services: ServicesDep,
     status: Annotated[HearingStatus | None, Query(description="only hearings in this state")] = None,
     courtroom_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=2000)] = 500,
-    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="skip this many of the newest")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="skip this many (the near ones, then the newest)")] = 0,
 ) -> list[HearingListItem]:
-    """The newest ``limit`` hearings the caller may see across the court (after skipping ``offset`` of
-    them), listed oldest first; the first page also holds every hearing in progress or in recess, however
-    old. A hearing's time is its start, else its schedule, else when it was entered.
+    """The hearings the caller may see across the court, ``limit`` at a time (after skipping ``offset``),
+    each page listed oldest first. They are ranked: first the scheduled hearings of the court's today and
+    the next 24 hours, soonest first; then the rest newest first. The first page also holds every hearing
+    in progress or in recess, however old. A hearing's time is its start, else its schedule, else when it
+    was entered.
 
-    Newest, not oldest: a court's list grows every day, and the screens pick today's hearing from it.
+    The near ones first: a court that schedules weeks ahead has hundreds of hearings newer than today's,
+    and the screens pick today's hearing from the first page (ranked newest first, today's was not on it).
+    Newest, not oldest, for the rest: a court's list grows every day.
     A party sees only its own cases' hearings; a terminal only the hearings of its courtroom.
     """
+    from courtroom_api.record import court_zone
     from models import Case, Hearing
 
     scope = case_scope(user, session)
@@ -54,12 +63,20 @@ def list_all_hearings(
         stmt = stmt.where(Hearing.status == status)
     if courtroom_id is not None:
         stmt = stmt.where(Hearing.courtroom_id == courtroom_id)
+    # Near: not yet held and due from the start of the court's today (one running late included) to a
+    # day from now. One ranking for every page, so paging lists nothing twice and skips nothing.
+    now = datetime.now(UTC)
+    today = now.astimezone(court_zone(services.settings.timezone)).replace(hour=0, minute=0, second=0,
+                                                                           microsecond=0)
+    near = and_(Hearing.status == HearingStatus.SCHEDULED,
+                Hearing.scheduled_start.between(today, now + NEAR_AHEAD))
     # A hearing's time: when it started, else when it is scheduled, else when it was entered (a hearing
     # cancelled years ago without a date is old, not "upcoming": ranked as upcoming, 500 of them hid
     # every hearing held).
     when = func.coalesce(Hearing.started_at, Hearing.scheduled_start, Hearing.created_at)
-    newest = stmt.order_by(when.desc(), Hearing.id.desc()).offset(offset).limit(limit)
-    rows = {h.id: (h, number) for h, number in session.execute(newest)}
+    ranked = stmt.order_by(case((near, 0), else_=1), case((near, Hearing.scheduled_start)).asc(),
+                           when.desc(), Hearing.id.desc())
+    rows = {h.id: (h, number) for h, number in session.execute(ranked.offset(offset).limit(limit))}
     if offset == 0:
         live = stmt.where(Hearing.status.in_((HearingStatus.IN_PROGRESS, HearingStatus.PAUSED)))
         rows.update({h.id: (h, number) for h, number in session.execute(live)})

@@ -142,3 +142,45 @@ def test_seats_are_checked_before_the_hearing_runs(world) -> None:
                    headers=clerk)
     assert again.status_code == 409 and "already on seat" in again.json()["detail"], again.text
     assert len(c.get(f"/api/hearings/{hid}/seats", headers=clerk).json()) == 1
+
+
+def test_todays_hearings_lead_the_list_when_the_court_schedules_ahead(world) -> None:
+    """A court that schedules weeks ahead has more hearings newer than today's than a page holds: today's
+    and tomorrow's (not yet held, due from the court's midnight to a day from now) come first, soonest
+    first, then the rest newest first, and paging lists each hearing once. Ranked newest first, today's next
+    hearing was not on the first page, and the screens could not open or start it."""
+    from datetime import UTC, datetime, timedelta
+
+    from courtroom_api.record import court_zone
+
+    admin, clerk = world.auth("admin"), world.auth("clerk")
+    room = world.client.post("/api/courtrooms", headers=admin,
+                             json={"court_id": 1, "name": "排期法庭", "profile_name": "demo"}).json()["id"]
+    now = datetime.now(UTC)
+    zone = court_zone(world.client.app.state.services.settings.timezone)
+    midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def hearing(at: datetime) -> int:
+        r = world.client.post(f"/api/cases/{world.ids['case']}/hearings", headers=clerk,
+                              json={"courtroom_id": room, "scheduled_start": at.isoformat()})
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    yesterday = hearing(midnight - timedelta(minutes=1))  # never held: not today's
+    this_morning = hearing(midnight)  # running late, still to be held today
+    in_an_hour = hearing(now + timedelta(hours=1))
+    day_after = hearing(now + timedelta(hours=25))
+    ahead = [hearing(now + timedelta(days=6 + day)) for day in range(15)]
+
+    def page(**params):
+        r = world.client.get("/api/hearings", params={"courtroom_id": room, **params}, headers=clerk)
+        assert r.status_code == 200, r.text
+        return [h["id"] for h in r.json()]
+
+    assert page(limit=5) == [this_morning, in_an_hour, *ahead[-3:]]  # the page oldest first
+    assert page(limit=1) == [this_morning]
+    assert page(limit=2, status="scheduled") == [this_morning, in_an_hour]
+    pages = [page(limit=4, offset=offset) for offset in range(0, 20, 4)]
+    listed = [hid for p in pages for hid in p]
+    assert sorted(listed) == sorted([yesterday, this_morning, in_an_hour, day_after, *ahead])
+    assert pages[-1] == [yesterday, day_after, ahead[0]]  # the oldest of the rest come last

@@ -228,6 +228,18 @@ export async function listHearings(filters = {}) {
     .localeCompare(String(b.started_at ?? b.scheduled_start ?? "")) || a.id - b.id);
 }
 
+const UPCOMING_LATE_MS = 12 * 3600 * 1000; // a hearing not started half a day after its time is not "next"
+
+/** The hearing a screen opens when none is live: the scheduled one due nearest to now (one running up to
+ * UPCOMING_LATE_MS late included), else the last of `hearings` (the latest). The last was always taken: a
+ * court that schedules weeks ahead got the hearing furthest in the future, not today's next one. */
+export function nextHearing(hearings, now = Date.now()) {
+  const away = (hr) => Math.abs(Date.parse(hr.scheduled_start) - now);
+  const due = hearings.filter((hr) => hr.status === "scheduled" && hr.scheduled_start
+    && Date.parse(hr.scheduled_start) >= now - UPCOMING_LATE_MS);
+  return due.reduce((best, hr) => (away(hr) < away(best) ? hr : best), due[0]) ?? hearings[hearings.length - 1];
+}
+
 /** Lists may come bare or wrapped ({items: [...]}) — accept both. */
 export function items(data) {
   if (Array.isArray(data)) return data;

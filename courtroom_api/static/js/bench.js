@@ -1,6 +1,6 @@
 // The judge's bench terminal: six panes (evidence, live transcript, dossier, compare, court notes,
 // statutes) that can be switched one at a time or tiled.
-import { ENDPOINTS, LiveHearing, api, eventType, items, listHearings, requireLogin } from "./api.js";
+import { ENDPOINTS, LiveHearing, api, eventType, items, listHearings, nextHearing, requireLogin } from "./api.js";
 import { h, hearingControls, hearingOption, params, reportError, setupHeader, toast } from "./common.js";
 import { ComparePane, DossierPane, NotesPane, StatutesPane } from "./bench_panes.js";
 import { EvidenceViewer, downloadOnly, evidenceLabel } from "./evidence.js";
@@ -175,7 +175,7 @@ async function loadHearings() {
   }
   const wanted = params().get("hearing");
   const live = hearings.find((hr) => hr.status === "in_progress" || hr.status === "paused");
-  const pick = hearings.find((hr) => String(hr.id) === wanted) ?? live ?? hearings[hearings.length - 1];
+  const pick = hearings.find((hr) => String(hr.id) === wanted) ?? live ?? nextHearing(hearings);
   select.value = pick.id;
   return pick;
 }

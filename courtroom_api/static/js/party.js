@@ -1,7 +1,7 @@
 // Party screen: the evidence of the party's own case only (the API decides what "own" means);
 // page through, pinch-zoom and pan, play audio/video with seeking; follows the bench when the
 // judge shows an exhibit.
-import { ENDPOINTS, LiveHearing, api, eventType, items, listHearings, requireLogin } from "./api.js";
+import { ENDPOINTS, LiveHearing, api, eventType, items, listHearings, nextHearing, requireLogin } from "./api.js";
 import { h, params, reportError, setupHeader } from "./common.js";
 import { EvidenceViewer, evidenceLabel } from "./evidence.js";
 import { applyI18n, t } from "./i18n.js";
@@ -98,9 +98,9 @@ async function findHearing() {
   if (pinned()) return api("GET", ENDPOINTS.hearing(pinned()));
   let hearings = await listHearings();
   if (user.role === "terminal" && user.courtroom_id) hearings = hearings.filter((hr) => hr.courtroom_id === user.courtroom_id);
-  // The one being recorded (a room holds one at a time), else one in recess, else the latest.
+  // The one being recorded (a room holds one at a time), else one in recess, else the next one due.
   return hearings.find((hr) => hr.status === "in_progress") ?? hearings.find((hr) => hr.status === "paused")
-    ?? hearings[hearings.length - 1] ?? null;
+    ?? nextHearing(hearings) ?? null;
 }
 
 /** ?hearing= names the hearing to follow; without it the screen follows its room's (or party's) current one. */

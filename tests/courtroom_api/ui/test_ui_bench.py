@@ -152,3 +152,25 @@ def test_a_final_filed_late_gets_its_segment_id_on_screen(page, ui_server) -> No
     login(page, "judge", "/bench")
     assert page.evaluate(FILED_EVENTS) == {"before": [["", True], ["", True]], "after": [["41", False], ["", True]],
                                            "text": "全体起立。", "picked": [None, None, 41], "scrolled": True}
+
+
+NEXT_HEARING = """async () => {
+  const { nextHearing } = await import('/static/js/api.js');
+  const now = Date.parse('2030-03-06T08:00:00Z');
+  const at = (hours) => new Date(now + hours * 3600e3).toISOString();
+  const row = (id, status, hours) => ({ id, status, scheduled_start: at(hours), started_at: null });
+  // the list as the screens hold it: oldest first, the furthest ahead last
+  const list = [row(1, 'scheduled', -24 * 30), row(2, 'ended', -3), row(3, 'scheduled', 1),
+                row(4, 'scheduled', 24 * 8), row(5, 'scheduled', 24 * 20)];
+  const late = [row(2, 'ended', -3), row(6, 'scheduled', -0.5), row(3, 'scheduled', 1), row(5, 'scheduled', 24 * 20)];
+  const held = [row(1, 'scheduled', -24 * 30), row(2, 'ended', -3)];
+  return [nextHearing(list, now).id, nextHearing(late, now).id, nextHearing(held, now).id, nextHearing([], now)];
+}"""
+
+
+def test_with_nothing_live_the_screens_open_the_next_hearing_due(page, ui_server) -> None:
+    """With no hearing live the bench (and a party screen) opens the scheduled hearing due nearest to now,
+    one running a little late included; it opened the last of the list, the hearing furthest ahead (20 days
+    away while today's was due in an hour). A month-old hearing never held is not "next": the latest is."""
+    login(page, "judge", "/bench")
+    assert page.evaluate(NEXT_HEARING) == [3, 6, 2, None]
