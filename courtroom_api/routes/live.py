@@ -34,6 +34,7 @@ from courtroom_api.errors import (
     PermissionDeniedError,
     SubscriberClosedError,
 )
+from courtroom_api.live.events import seat_table
 from courtroom_api.live.filing import last_persisted_seq
 from courtroom_api.live.hub import Subscriber
 from courtroom_api.services import Services
@@ -110,8 +111,13 @@ async def hearing_socket(
             # new stream, so it is over from the start and the viewer gets ``closed`` (the dossier is the record).
             stream.close()
     sub = stream.subscribe(after=after, max_queue=QUEUE_EVENTS, may_see_sealed=user.may_see_sealed)
+    # The running hearing's channel → seat table too: a screen that joins after the start (the clerk
+    # console follows a hearing once it notices it started) missed the "started" event that carried it.
+    pipeline = services.hearings.get(hearing_id) if services.hearings is not None else None
+    profile = getattr(pipeline, "profile", None)
+    seats = seat_table(profile) if profile is not None else None
     await websocket.send_text(_control("hello", hearing_id=hearing_id, status=status, last_seq=stream.last_seq,
-                                       role=user.role))
+                                       role=user.role, seats=seats))
     receiver = asyncio.create_task(_drain_incoming(websocket))
     access = asyncio.create_task(_access_ends(services, token, hearing_id, sub))
     try:

@@ -32,6 +32,8 @@ from models.enums import HearingStatus
 
 router = APIRouter(prefix="/api", tags=["transcript"])
 
+MAX_TAIL = 500  # the most lines ?tail= returns: a screen's latest lines, not a way around paging
+
 
 def segment_public(segment, may_see_sealed: bool) -> SegmentPublic:  # type: ignore[no-untyped-def]
     """A segment for one reader: sealed text and words only for those who may see them."""
@@ -50,15 +52,23 @@ def list_segments(
                                           "most of its 11 MB, and the terminals show lines)"),
     limit: int | None = Query(None, ge=1, le=100_000, description="at most this many, in time order"),
     offset: int = Query(0, ge=0, le=10_000_000, description="skip this many first"),
+    tail: int | None = Query(None, ge=1, le=MAX_TAIL, description="only the last this many, in time order "
+                             "(a console card's latest lines without the whole transcript); not with limit or "
+                             "offset"),
 ) -> list[SegmentPublic]:
     from models import TranscriptSegment
 
+    if tail is not None and (limit is not None or offset):
+        raise ValidationFailedError("tail is the last lines: it takes no limit or offset")
     load_hearing(session, user, hearing_id, Action.READ_TRANSCRIPT)
-    rows = session.scalars(
-        select(TranscriptSegment)
-        .where(TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.end_s >= after_s)
-        .order_by(TranscriptSegment.start_s, TranscriptSegment.id).offset(offset).limit(limit)
-    ).all()
+    stmt = select(TranscriptSegment).where(TranscriptSegment.hearing_id == hearing_id,
+                                           TranscriptSegment.end_s >= after_s)
+    if tail is not None:  # the last ones read backwards, handed out in time order like every list
+        rows = list(reversed(session.scalars(
+            stmt.order_by(TranscriptSegment.start_s.desc(), TranscriptSegment.id.desc()).limit(tail)).all()))
+    else:
+        rows = list(session.scalars(
+            stmt.order_by(TranscriptSegment.start_s, TranscriptSegment.id).offset(offset).limit(limit)).all())
     out = [segment_public(r, user.may_see_sealed) for r in rows]
     if not words:
         for segment in out:

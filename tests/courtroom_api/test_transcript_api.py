@@ -567,3 +567,33 @@ def test_a_recording_still_being_made_says_so(world) -> None:
     engine.dispose()
     r = c.get(f"/api/recordings/{rid}/audio", headers=clerk)
     assert r.status_code == 404 and "held no audio" in r.json()["detail"], r.text
+
+
+def test_the_segment_list_gives_the_last_lines_when_asked(world) -> None:
+    """``tail=N``: the last N lines in time order, sealed lines shown to each reader as the whole list shows
+    them; the clerk console's cards show a room's latest lines and read the whole transcript for them (a
+    6-hour room was 1.44 MB per card, 58 MB for the console). Bounded, and not mixed with limit/offset."""
+    from datetime import UTC, datetime
+
+    from courtroom_api.routes.transcript import MAX_TAIL
+
+    c, clerk, party = world.client, world.auth("clerk"), world.auth("party")
+    lines = [f"第{i}句。" for i in range(8)]
+    hid = _held_hearing(world, datetime(2025, 5, 6, 9, tzinfo=UTC), datetime(2025, 5, 6, 10, tzinfo=UTC), *lines)
+    url = f"/api/hearings/{hid}/segments"
+    every = c.get(url, headers=clerk).json()
+    sealed = every[6]["id"]
+    r = c.post(f"/api/segments/{sealed}/seal", json={"sealed": True, "reason": "涉及隐私"}, headers=world.auth("judge"))
+    assert r.status_code == 200, r.text
+    for who in (clerk, party):
+        whole = c.get(url, params={"words": "false"}, headers=who).json()
+        last = c.get(url, params={"tail": 3, "words": "false"}, headers=who)
+        assert last.status_code == 200, last.text
+        assert last.json() == whole[-3:]
+    assert [x["text"] for x in c.get(url, params={"tail": 2}, headers=party).json()] != lines[-2:]  # sealed hidden
+    assert [x["text"] for x in c.get(url, params={"tail": 2}, headers=clerk).json()] == lines[-2:]
+    assert [x["text"] for x in c.get(url, params={"tail": 3, "after_s": 6.5}, headers=clerk).json()] == lines[-2:]
+    assert len(c.get(url, params={"tail": MAX_TAIL}, headers=clerk).json()) == len(lines)
+    for bad in ({"tail": 0}, {"tail": MAX_TAIL + 1}, {"tail": 2, "limit": 5}, {"tail": 2, "offset": 1}):
+        assert c.get(url, params=bad, headers=clerk).status_code == 422, bad
+    assert c.get(url, params={"tail": 2}, headers=world.auth("other_party")).status_code in (403, 404)

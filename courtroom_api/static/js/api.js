@@ -20,6 +20,7 @@ export const ENDPOINTS = {
   hearings: "/api/hearings",
   hearing: (id) => `/api/hearings/${id}`,
   segments: (id) => `/api/hearings/${id}/segments?words=false`, // the pages show lines, not word timings
+  lastSegments: (id, n) => `/api/hearings/${id}/segments?words=false&tail=${n}`, // a room's latest lines
   display: (id) => `/api/hearings/${id}/display`,
   start: (id) => `/api/hearings/${id}/start`,
   stop: (id) => `/api/hearings/${id}/stop`,

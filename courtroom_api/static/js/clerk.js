@@ -7,7 +7,15 @@ import { TranscriptView, segmentOf } from "./transcript.js";
 
 const user = requireLogin(["clerk", "admin", "judge"]);
 const LOW_CONFIDENCE = 0.5;
+// A card shows a room's last 3 lines and raises its speech alarms from its latest ones: those are read,
+// not the whole transcript (a 6-hour room's is 1.4 MB, and every card read its own at every reset).
+const CARD_LINES = 20;
+const LIVE = new Set(["in_progress", "paused"]); // the hearings whose rooms are followed live
+// A hearing started elsewhere (the bench) is noticed within this: scheduled ones are not followed live
+// (a socket each: 200 scheduled hearings' made the console take 20 s to load).
+const STARTS_POLL_MS = 5_000;
 const rooms = new Map(); // hearing id → room state
+const courtroomNames = new Map(); // courtroom id → name
 let selected = null;
 let detail = null;
 let controls = null;
@@ -80,24 +88,22 @@ function clearAlarm(room, kind, where) {
   if (kind === "dead_channel") room.meters.get(where)?.classList.remove("dead");
 }
 
+function setSeats(room, seats) {
+  room.seats = [];
+  for (const s of seats) room.seats[s.channel] = s.seat;
+}
+
 function onEvent(room, ev) {
   const type = eventType(ev);
   const data = ev.data ?? ev;
   if (type === "status") {
-    if (Array.isArray(data.seats)) {
-      room.seats = [];
-      for (const s of data.seats) room.seats[s.channel] = s.seat;
-    }
+    if (Array.isArray(data.seats)) setSeats(room, data.seats);
     const hearingStatus = { started: "in_progress", resumed: "in_progress", ended: "ended" }[data.status];
     if (hearingStatus && selected === room.id && detail?.hearing) {
       detail.hearing = { ...detail.hearing, status: hearingStatus };
       controls.refresh();
     }
-    const tag = room.card.querySelector("h3 .tag");
-    if (hearingStatus && tag) {
-      tag.dataset.i18n = `status.${hearingStatus}`;
-      tag.textContent = t(`status.${hearingStatus}`);
-    }
+    if (hearingStatus) showStatus(room, hearingStatus);
     return;
   }
   if (type === "meter" || type === "level" || type === "levels") {
@@ -329,11 +335,9 @@ function build() {
     onclick: () => fn().catch(reportError) });
   controls = hearingControls(() => detail?.hearing, (hr) => {
     if (detail) detail.hearing = hr;
-    const tag = document.querySelector(`.room[data-hearing-id="${hr.id}"] h3 .tag`);
-    if (tag) {
-      tag.dataset.i18n = `status.${hr.status}`;
-      tag.textContent = t(`status.${hr.status}`);
-    }
+    const room = rooms.get(hr.id);
+    if (room?.card) showStatus(room, hr.status);
+    if (LIVE.has(hr.status)) started(hr)?.catch(reportError); // started here: followed from now on
   });
   const bar = h("div", { class: "row record-bar", id: "record-bar" }, ...controls.elements, h("span", { id: "record-state" }),
     button("export-pdf", "tr.pdf", () => download("pdf")), button("export-docx", "tr.docx", () => download("docx")),
@@ -346,37 +350,86 @@ function build() {
   applyI18n();
 }
 
+/** A card for `hr` in the room list (not yet followed). */
+function addRoom(hr) {
+  const card = roomCard(hr);
+  document.getElementById("rooms").append(card);
+  const room = { id: hr.id, card, status: hr.status, meters: new Map(), alarms: new Map(),
+    label: `${hr.courtroom_name ?? ""} ${hr.case_number ?? ""}`.trim() };
+  rooms.set(hr.id, room);
+  return room;
+}
+
+/** The room's latest lines into its card. */
+async function loadLatest(room) {
+  for (const s of await api("GET", ENDPOINTS.lastSegments(room.id, CARD_LINES))) noteFinal(room, segmentOf(s));
+}
+
+/** Follow a running (or paused) hearing's room live: meters, alarms, its latest lines; settles once loaded. */
+function follow(room) {
+  room.live = new LiveHearing(room.id, {
+    onEvent: (ev) => onEvent(room, ev),
+    // Its latest lines (and after a reset the open transcript too, a correction being typed kept).
+    onLoad: async () => {
+      room.card.querySelector(".mini").replaceChildren();
+      await loadLatest(room);
+      if (selected === room.id && detail) await loadDetail(room.id, detail.view);
+    },
+    // The hello names the seats of a hearing that started before this socket (its "started" did).
+    onState: (state, hello) => { if (Array.isArray(hello?.seats)) setSeats(room, hello.seats); },
+    onError: reportError,
+  }).start();
+  return room.live.loaded;
+}
+
+function showStatus(room, status) {
+  room.status = status;
+  const tag = room.card.querySelector("h3 .tag");
+  tag.dataset.i18n = `status.${status}`;
+  tag.textContent = t(`status.${status}`);
+}
+
+/** A hearing that started (here, at the bench, anywhere): its room is followed live from now on. */
+function started(hr) {
+  let room = rooms.get(hr.id);
+  if (!room?.card) { // not on the console yet (or only picked from the list): a card of its own
+    const picked = room?.label;
+    room = addRoom({ ...hr, courtroom_name: courtroomNames.get(hr.courtroom_id) ?? "" });
+    room.label = picked ?? room.label;
+  }
+  if (room.status !== hr.status) showStatus(room, hr.status);
+  if (room.live || !LIVE.has(hr.status)) return null;
+  if (selected === hr.id && detail?.hearing) {
+    detail.hearing = { ...detail.hearing, status: hr.status };
+    controls.refresh();
+  }
+  return follow(room);
+}
+
+async function watchStarts() {
+  const found = await Promise.all([...LIVE].map((status) => listHearings({ status })));
+  await Promise.all(found.flat().map(started));
+}
+
 async function main() {
   if (!user) return;
   setupHeader("clerk.title");
   build();
   try {
     const [hearings, courtrooms] = await Promise.all([listHearings(), api("GET", ENDPOINTS.courtrooms)]);
-    const roomNames = new Map(courtrooms.map((c) => [c.id, c.name]));
-    for (const hr of hearings) hr.courtroom_name = roomNames.get(hr.courtroom_id) ?? "";
-    const active = hearings.filter((hr) => hr.status === "in_progress" || hr.status === "paused" || hr.status === "scheduled");
+    for (const c of courtrooms) courtroomNames.set(c.id, c.name);
+    for (const hr of hearings) hr.courtroom_name = courtroomNames.get(hr.courtroom_id) ?? "";
+    const active = hearings.filter((hr) => LIVE.has(hr.status) || hr.status === "scheduled");
     const box = document.getElementById("rooms");
     fillHearingPicker(hearings);
-    for (const hr of active.length ? active : hearings) {
-      const card = roomCard(hr);
-      box.append(card);
-      const room = { id: hr.id, card, meters: new Map(), alarms: new Map(),
-        label: `${hr.courtroom_name ?? ""} ${hr.case_number ?? ""}`.trim() };
-      rooms.set(hr.id, room);
-      room.live = new LiveHearing(hr.id, {
-        onEvent: (ev) => onEvent(room, ev),
-        // Its latest lines (and after a reset the open transcript too, a correction being typed kept).
-        onLoad: async () => {
-          for (const s of await api("GET", ENDPOINTS.segments(hr.id))) noteFinal(room, segmentOf(s));
-          if (selected === hr.id && detail) await loadDetail(hr.id, detail.view);
-        },
-        onError: reportError,
-      }).start();
-    }
-    await Promise.all([...rooms.values()].map((room) => room.live.loaded));
+    for (const hr of active.length ? active : hearings) addRoom(hr);
+    // Live rooms are followed; held ones show their last lines once; scheduled ones have none yet.
+    await Promise.all([...rooms.values()].map((room) => (LIVE.has(room.status) ? follow(room)
+      : room.status === "scheduled" ? null : loadLatest(room))));
     if (!hearings.length) box.append(h("p", { class: "empty", "data-i18n": "hearing.none" }, t("hearing.none")));
     const first = [...rooms.keys()][0];
     if (first !== undefined) await selectRoom(first);
+    setInterval(() => watchStarts().catch(reportError), STARTS_POLL_MS);
   } catch (err) {
     reportError(err);
   }

@@ -570,3 +570,56 @@ def test_logging_in_again_after_the_session_ended_comes_back_to_the_page(page, u
     page.click("#login-submit")
     page.wait_for_url(re.compile(r"/clerk$"))
     page.wait_for_selector("body[data-ready='1']")
+
+
+# 12 --------------------------------------------------------------------------------------------
+
+def test_the_clerk_console_reads_each_rooms_last_lines_and_follows_only_running_hearings(pages, own) -> None:
+    """The console read every room's whole transcript for its card's last lines and opened a socket for
+    every scheduled hearing (240 cards: 20 s and 58 MB, again at every reset). A card reads its room's last
+    lines (?tail=), only the selected room's whole transcript is read, and a scheduled hearing gets no socket
+    until it starts, which the console notices by itself."""
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    with own.client("clerk") as clerk:
+        made = clerk.post(f"/api/cases/{own.ids['case_b']}/hearings",
+                          json={"courtroom_id": own.ids["room_2"], "title": "排期庭", "scheduled_start": tomorrow})
+        assert made.status_code == 201, made.text
+    scheduled, live, other = int(made.json()["id"]), own.ids["hearing_live"], own.ids["hearing_b"]
+    console = pages()
+    console.clock.install()  # the console's look-up for started hearings, without waiting for it
+    sockets: list[str] = []
+    loads: list[str] = []
+    console.on("websocket", lambda ws: sockets.append(ws.url.split("?")[0]))
+    console.on("request", lambda r: loads.append(r.url) if "/segments" in r.url else None)
+    try:
+        login(console, "clerk", "/clerk")
+        card = console.locator(f".room[data-hearing-id='{scheduled}']")
+        expect(card).to_be_visible()
+        expect(console.locator(f".room[data-hearing-id='{live}'] .mini > div")).to_have_count(2)
+        expect(console.locator(f".room[data-hearing-id='{other}'] .mini > div")).not_to_have_count(0)
+        assert sorted(s.rsplit("/", 1)[1] for s in sockets) == sorted([str(live), str(other)]), sockets
+
+        def read(hid: int, tail: bool) -> list[str]:
+            return [u for u in loads if f"/hearings/{hid}/segments" in u and ("tail=" in u) == tail]
+
+        assert read(live, True) and read(other, True), loads
+        assert read(live, False) and not read(other, False), loads  # the selected room's transcript only
+        assert not read(scheduled, True) and not read(scheduled, False), loads
+        # Started at the bench: the console follows it within its next look-up.
+        with sqlite3.connect(own.data_dir / "courtroom.sqlite3", timeout=10) as db:
+            db.execute("UPDATE hearings SET status = 'in_progress', started_at = datetime('now') WHERE id = ?",
+                       (scheduled,))
+        console.clock.fast_forward(6_000)
+        expect(card.locator("h3 .tag")).to_have_attribute("data-i18n", "status.in_progress")
+        for _ in range(100):  # its socket, then its last lines once the socket says where it is
+            if read(scheduled, True):
+                break
+            console.wait_for_timeout(100)
+        assert any(s.endswith(f"/ws/hearings/{scheduled}") for s in sockets), sockets
+        assert read(scheduled, True) and not read(scheduled, False), loads
+    finally:
+        with own.client("clerk") as clerk:
+            clerk.post(f"/api/hearings/{scheduled}/stop")
