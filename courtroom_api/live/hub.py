@@ -17,6 +17,12 @@ knows the hearing's range seals: a transcript event of a sealed time is redacted
 the ring when the range is sealed (a final held unfiled, so no segment of it was there to seal).
 Sealing an exhibit redacts the display events that showed it the same way.
 
+A new viewer is sent the state now before what follows: the display and the alarms in force (the latest
+report of each alarm kind and channel, those cleared left out), so a console opened, reloaded or
+reconnected after a reset shows an alarm raised before it came. Each stream has an ``epoch`` (named in
+``hello`` and ``reset``): a stream made after a restart numbers on from the last saved final, so a seq
+from the previous stream can fall inside the new numbering; a reconnect naming another epoch is reset.
+
 A stream that is over (its hearing ended) or holds nothing (a scheduled hearing's viewers came and
 went) is let go once nobody has used it for ``keep_idle_s``: a terminal reconnecting soon after the end
 still gets its last events, a later one the dossier (a fresh stream, numbered on from it).
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -153,6 +160,8 @@ class HearingStream:
         self._ring: deque[LiveEvent] = deque(maxlen=ring_size)
         self._subscribers: set[Subscriber] = set()
         self._latest_display: LiveEvent | None = None
+        self._alarms: dict[tuple[str, object], LiveEvent] = {}  # in force, by (kind, channel)
+        self.epoch = secrets.token_hex(8)  # this stream's identity: its seqs mean nothing to another's
         self.closed = False
 
     @property
@@ -196,11 +205,25 @@ class HearingStream:
             self._ring.append(event)
         if type_ == "display":
             self._latest_display = event
+        elif type_ == "alarm":
+            self._note_alarm(data, event)
         for sub in tuple(self._subscribers):
             sub.offer(event)
             if sub.closed_reason is not None:
                 self._subscribers.discard(sub)
         return event
+
+    def _note_alarm(self, data: Mapping[str, Any], event: LiveEvent) -> None:
+        """Keep the alarms in force: a report raises its kind (on its channel), ``active: false`` ends it,
+        and ``clears`` ends those kinds on the same channel (as the clerk console reads them)."""
+        channel = data.get("channel")
+        for kind in data.get("clears") or ():
+            self._alarms.pop((str(kind), channel), None)
+        key = (str(data.get("kind")), channel)
+        if data.get("active") is False or data.get("clears"):
+            self._alarms.pop(key, None)
+        else:
+            self._alarms[key] = event
 
     def _attach(self, seq: int, segment_id: int) -> None:
         for event in reversed(self._ring):
@@ -261,34 +284,48 @@ class HearingStream:
                 redacted += 1
         return redacted
 
-    def subscribe(self, *, after: int | None = None, max_queue: int = 256, may_see_sealed: bool = False) -> Subscriber:
+    def subscribe(self, *, after: int | None = None, epoch: str | None = None, max_queue: int = 256,
+                  may_see_sealed: bool = False) -> Subscriber:
         """A new subscriber; with ``after`` it first gets every durable event with seq > after.
 
-        When the ring no longer reaches back to ``after`` the client gets a ``reset`` event first and
-        should reload the persisted transcript over REST.
+        When the ring no longer reaches back to ``after``, or ``after`` is a seq of another stream (``epoch``
+        is not this stream's: the server restarted), the client gets a ``reset`` event first and should
+        reload the persisted transcript over REST; the alarms in force follow it. A new subscriber
+        (no ``after``) gets the display state and the alarms in force first.
         """
         sub = Subscriber(max_queue=max_queue, may_see_sealed=may_see_sealed)
         self.touch()
         if after is not None:
+            other = epoch is not None and epoch != self.epoch
             oldest = self._ring[0].seq if self._ring else self._seq + 1
-            if (after + 1 < oldest and after < self._seq) or after > self._seq:
-                # Evicted events, or a client ahead of this stream (the server restarted and only
-                # persisted finals carried the seq over): reload over REST, then follow.
-                sub._queue.append(self._reset_event(after, oldest))
-            sub._queue.extend(e for e in self._ring if e.seq > after)
-            sub.last_seq = after
-        elif self._latest_display is not None:
-            # A new screen shows what is on display now.
-            sub._queue.append(self._latest_display)
+            if other or (after + 1 < oldest and after < self._seq) or after > self._seq:
+                # Evicted events, or a client of an earlier stream (the server restarted and only persisted
+                # finals carried the seq over): reload over REST, then follow. No REST read has alarms.
+                sub._queue.append(self._reset_event(after, oldest, other))
+                sub._queue.extend(self._alarms.values())
+            if other:  # its seqs are not this stream's: nothing here is "after" them
+                sub.last_seq = self._seq
+            else:
+                sub._queue.extend(e for e in self._ring if e.seq > after)
+                sub.last_seq = after
+        else:
+            if self._latest_display is not None:
+                # A new screen shows what is on display now.
+                sub._queue.append(self._latest_display)
+            sub._queue.extend(self._alarms.values())
         if self.closed:
             sub.close("hearing stream closed")
         else:
             self._subscribers.add(sub)
         return sub
 
-    def _reset_event(self, after: int, oldest: int) -> LiveEvent:
-        reason = "ahead of this stream (server restarted)" if after > self._seq else "events were evicted"
-        data = {"after": after, "oldest_available": oldest, "last_seq": self._seq, "reason": reason}
+    def _reset_event(self, after: int, oldest: int, other: bool) -> LiveEvent:
+        if other:
+            reason = "a seq of another stream (server restarted)"
+        else:
+            reason = "ahead of this stream (server restarted)" if after > self._seq else "events were evicted"
+        data = {"after": after, "oldest_available": oldest, "last_seq": self._seq, "epoch": self.epoch,
+                "reason": reason}
         return LiveEvent(seq=after, type="reset", wire=_encode(after, "reset", time.time(), data), emitted_at=time.time())
 
     def unsubscribe(self, sub: Subscriber) -> None:

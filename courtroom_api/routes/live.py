@@ -1,17 +1,18 @@
-"""The live WebSocket of a hearing: ``/ws/hearings/{id}?after=N&token=…``.
+"""The live WebSocket of a hearing: ``/ws/hearings/{id}?after=N&epoch=E&token=…``.
 
 Messages are JSON text frames ``{"seq", "type", "t", "data"}``; types: ``transcript.partial``,
 ``transcript.final``, ``transcript.revised``, ``meter``, ``alarm``, ``display``, ``status``, and
-the control messages ``hello`` (first frame), ``reset`` (events after N were evicted, or the server
-restarted and seqs continue from the last persisted final: reload the transcript over REST and
-follow from here) and ``closed`` (with ``resume_after``). Close codes: 4401 bad token (also
+the control messages ``hello`` (first frame: ``last_seq`` and the stream's ``epoch``), ``reset`` (events
+after N were evicted, or the server restarted and seqs continue from the last persisted final, or ``epoch``
+names an earlier stream: reload the transcript over REST and follow from its ``last_seq`` and ``epoch``) and ``closed`` (with ``resume_after``). Close codes: 4401 bad token (also
 when it is revoked or expires while the stream is open), 4404 no such hearing (or no access, also
 when it is withdrawn), 4408 the client fell behind (reconnect with
 ``after=resume_after``), 1000 the hearing's stream ended.
 
 An ``alarm`` is ``{"kind", "active", "message", …}``: ``active: false`` ends that kind's alarm, and
 ``clears: [kind, …]`` ends those kinds' (``write_resumed`` ends ``disk_full``/``write_error``,
-``source_reopened`` ends ``source_error``).
+``source_reopened`` ends ``source_error``). The alarms in force come right after ``hello`` on a new
+socket (and after a ``reset``), with the seqs they were raised at: a page loaded later shows them too.
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ def _control(type_: str, **data: object) -> str:
 
 @router.websocket("/ws/hearings/{hearing_id}")
 async def hearing_socket(
-    websocket: WebSocket, hearing_id: IdPath, after: int | None = Query(None, ge=0), token: str | None = None
+    websocket: WebSocket, hearing_id: IdPath, after: int | None = Query(None, ge=0),
+    epoch: str | None = Query(None, max_length=64), token: str | None = None,
 ) -> None:
     services: Services = websocket.app.state.services
     await websocket.accept()
@@ -110,14 +112,14 @@ async def hearing_socket(
             # It ended before this process started (or its stream was let go): nothing will ever close a
             # new stream, so it is over from the start and the viewer gets ``closed`` (the dossier is the record).
             stream.close()
-    sub = stream.subscribe(after=after, max_queue=QUEUE_EVENTS, may_see_sealed=user.may_see_sealed)
+    sub = stream.subscribe(after=after, epoch=epoch, max_queue=QUEUE_EVENTS, may_see_sealed=user.may_see_sealed)
     # The running hearing's channel → seat table too: a screen that joins after the start (the clerk
     # console follows a hearing once it notices it started) missed the "started" event that carried it.
     pipeline = services.hearings.get(hearing_id) if services.hearings is not None else None
     profile = getattr(pipeline, "profile", None)
     seats = seat_table(profile) if profile is not None else None
     await websocket.send_text(_control("hello", hearing_id=hearing_id, status=status, last_seq=stream.last_seq,
-                                       role=user.role, seats=seats))
+                                       epoch=stream.epoch, role=user.role, seats=seats))
     receiver = asyncio.create_task(_drain_incoming(websocket))
     access = asyncio.create_task(_access_ends(services, token, hearing_id, sub))
     try:

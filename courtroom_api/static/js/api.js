@@ -269,7 +269,8 @@ const RETRY_MAX_MS = 8000;
  * it in place. A load started before the position is known could miss the events in between, so it is
  * never started before (`sync` waits for it).
  *
- * After a drop the client reconnects with ?after=<last seq> and misses nothing, backing off while
+ * After a drop the client reconnects with ?after=<last seq>&epoch=<the stream's epoch> and misses nothing
+ * (a stream after a server restart has another epoch: it answers with a reset), backing off while
  * connections fail. When the server ends the stream (close 1000: the hearing ended) it stays closed.
  * `onResync` (pages that load before they start the stream): called after a reset only.
  */
@@ -277,6 +278,7 @@ export class LiveHearing {
   constructor(hearingId, { onEvent, onLoad, onResync, onState, onError } = {}) {
     this.hearingId = hearingId;
     this.lastSeq = null; // the stream position followed; unknown until the first hello
+    this.epoch = null; // the stream whose seqs lastSeq counts (hello, reset)
     this.onEvent = onEvent || (() => {});
     this.onLoad = onLoad || null;
     this.reload = onLoad || onResync || null;
@@ -311,6 +313,7 @@ export class LiveHearing {
     const q = new URLSearchParams({ token: token() || "" });
     // A fresh connection (no `after`) gets no replay of old events: the page's load is the state now.
     if (this.lastSeq !== null) q.set("after", String(this.lastSeq));
+    if (this.lastSeq !== null && this.epoch) q.set("epoch", this.epoch);
     const ws = new WebSocket(`${proto}://${location.host}${ENDPOINTS.live(this.hearingId)}?${q}`);
     ws.resumed = this.lastSeq !== null;
     this.ws = ws;
@@ -341,6 +344,7 @@ export class LiveHearing {
       this.onState("live", event.data);
       if (this.lastSeq === null) {
         this.lastSeq = Number(event.data?.last_seq ?? 0);
+        this.epoch = event.data?.epoch ?? null;
         this.positionKnown();
       }
       return;
@@ -353,14 +357,16 @@ export class LiveHearing {
       // our old number, every reconnect was told to reset and reload again). What was held is in it too.
       const serverLast = Number(event.data?.last_seq);
       if (Number.isFinite(serverLast)) this.lastSeq = serverLast;
+      if (event.data?.epoch) this.epoch = event.data.epoch;
       this.held = [];
       if (this.reload) this.sync(this.reload).catch(this.onError);
       return;
     }
     const seq = Number(event.seq ?? 0);
-    // A fresh connection sends only what is new, and first the display state now (an older seq):
-    // only a resumed one replays what this page has seen.
-    if (seq && ws.resumed && seq <= this.lastSeq) return;
+    // A fresh connection sends only what is new, and first the display state and the alarms in force (older
+    // seqs): only a resumed one replays what this page has seen. After a reset the alarms in force come
+    // again with their old seqs, and no REST read has them: an alarm is a state, applied again harmlessly.
+    if (seq && ws.resumed && seq <= this.lastSeq && type !== "alarm") return;
     if (seq) {
       this.lastSeq = Math.max(this.lastSeq, seq);
       this.retryMs = RETRY_MIN_MS; // a working connection (not one the server closes at once): retry soon

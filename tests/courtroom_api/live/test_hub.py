@@ -145,3 +145,49 @@ def test_a_range_seal_redacts_the_lines_of_its_time_sent_before_and_after_it() -
     stream.set_sealed_ranges([], "【不公开】")  # unsealed: later lines go out whole, earlier stay redacted
     assert stream.publish("transcript.final", {"start": 6.5, "end": 7.0, "text": "公开"}).redacted_wire is None
     assert held.wire_for(False) != held.wire
+
+
+async def _drain(sub) -> list[tuple[int, str, str]]:
+    got = []
+    while sub.pending:
+        event = json.loads((await sub.next()).wire)
+        got.append((event["seq"], event["type"], event["data"].get("kind", "")))
+    return got
+
+
+async def test_a_new_viewer_gets_the_alarms_in_force_and_not_those_cleared() -> None:
+    """A console opened or reloaded after an alarm was raised showed the hearing without it."""
+    stream = HearingStream(1)
+    stream.publish("alarm", {"kind": "resume_failed", "active": True, "message": "did not resume"})
+    stream.publish("alarm", {"kind": "dead_channel", "active": True, "channel": 0})
+    stream.publish("alarm", {"kind": "dead_channel", "active": True, "channel": 1})
+    stream.publish("alarm", {"kind": "dead_channel", "active": False, "channel": 1})
+    stream.publish("alarm", {"kind": "disk_full", "active": True, "frames": 10})
+    stream.publish("alarm", {"kind": "write_resumed", "active": False, "clears": ["disk_full", "write_error"]})
+    stream.publish("alarm", {"kind": "disk_low", "active": True, "value": 9.0})
+    stream.publish("alarm", {"kind": "disk_low", "active": True, "value": 4.0})  # its latest report
+    stream.publish("meter", {"time_s": 1.0})
+    got = await _drain(stream.subscribe())
+    assert got == [(1, "alarm", "resume_failed"), (2, "alarm", "dead_channel"), (8, "alarm", "disk_low")]
+
+
+async def test_a_reconnect_from_before_a_restart_is_reset_and_gets_the_alarms() -> None:
+    """After a restart the stream numbers on from the last saved final: a console reconnecting with its old
+    seq landed inside the new numbering and missed the alarm, with no reset."""
+    before = HearingStream(1)
+    for _ in range(15):
+        before.publish("meter", {})
+    stream = HearingStream(1, start_seq=10)  # the server restarted; the last saved final was seq 10
+    stream.publish("alarm", {"kind": "resume_failed", "active": True})
+    stream.publish("status", {"status": "resumed"})
+    for _ in range(9):
+        stream.publish("meter", {})
+    sub = stream.subscribe(after=15, epoch=before.epoch)
+    reset = json.loads((await sub.next()).wire)
+    assert reset["type"] == "reset" and reset["data"]["last_seq"] == 21 and reset["data"]["epoch"] == stream.epoch
+    assert await _drain(sub) == [(11, "alarm", "resume_failed")]
+    stream.publish("meter", {})
+    assert (await sub.next()).seq == 22
+    same = stream.subscribe(after=12, epoch=stream.epoch)  # this stream's own seq: no reset
+    stream.publish("transcript.final", {"text": "x"})
+    assert await _drain(same) == [(23, "transcript.final", "")]

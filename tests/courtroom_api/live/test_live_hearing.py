@@ -289,6 +289,9 @@ async def test_a_hearing_whose_resume_fails_says_so_and_its_stop_files_what_was_
     async with httpx.AsyncClient(base_url=server.base, headers=server.token("clerk"), timeout=120) as c:
         assert (await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(source)})).status_code == 200
         await asyncio.sleep(2.0)
+    token = server.token("clerk")["Authorization"].split()[1]
+    async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={token}") as ws:
+        before = json.loads(await ws.recv())["data"]  # the console's position in the stream before the restart
     server.kill()
     source.unlink()
     server.start()
@@ -301,6 +304,17 @@ async def test_a_hearing_whose_resume_fails_says_so_and_its_stop_files_what_was_
                 seen.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
     (alarm,) = [e["data"] for e in seen if e["type"] == "alarm"]
     assert alarm["kind"] == "resume_failed" and "did not resume" in alarm["message"], alarm
+    # A page loaded now (a fresh socket, as the consoles open it) and one reconnecting with its position
+    # from before the restart show it too: they got hello and no alarm, the hearing "in progress".
+    async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?token={token}") as ws:
+        fresh = [json.loads(await asyncio.wait_for(ws.recv(), 10)) for _ in range(2)]
+    assert fresh[0]["type"] == "hello" and fresh[0]["data"]["epoch"] != before["epoch"]
+    assert fresh[1]["type"] == "alarm" and fresh[1]["data"]["kind"] == "resume_failed", fresh
+    query = f"token={token}&after={before['last_seq']}&epoch={before['epoch']}"
+    async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws/hearings/{hid}?{query}") as ws:
+        again = [json.loads(await asyncio.wait_for(ws.recv(), 10)) for _ in range(3)]
+    assert [e["type"] for e in again] == ["hello", "reset", "alarm"], again
+    assert again[1]["data"]["epoch"] == fresh[0]["data"]["epoch"] and again[2]["data"]["kind"] == "resume_failed"
     async with httpx.AsyncClient(base_url=server.base, headers=clerk, timeout=120) as c:
         assert (await c.get(f"/api/hearings/{hid}")).json()["status"] == "in_progress"
         assert (await c.post(f"/api/hearings/{hid}/stop")).json()["status"] == "ended"
