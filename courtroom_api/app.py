@@ -42,6 +42,18 @@ def _file_pending(services: object) -> None:
         log.exception("filing pending recordings at start-up failed")
 
 
+def _size_thread_pools(settings: Settings) -> None:
+    """The worker threads the database pool is sized for (``Settings.database_pool_size``): anyio's limiter
+    (sync routes and dependencies) and the loop's default executor (``asyncio.to_thread``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import anyio.to_thread
+
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=settings.background_threads, thread_name_prefix="courtroom-bg"))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Create the app; engines, stores and pipelines are built in the lifespan, not at import time."""
     from courtroom_api.error_handlers import install_error_handlers
@@ -70,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from courtroom_api.live.unfiled import refile_leftovers, refile_until_done
         from courtroom_api.services import build_services
 
+        _size_thread_pools(settings)
         services = build_services(settings)
         services.hearings = HearingRunners(services)
         app.state.services = services

@@ -124,6 +124,13 @@ class Settings(BaseSettings):
     # A hearing's live stream (its ring of events for reconnecting screens) is let go this long after it
     # was last used once its hearing ended, or once the viewers of a hearing not yet started left.
     live_stream_keep_seconds: float = Field(default=300.0, ge=0)
+    # Threads for blocking work, each holding at most one database connection at a time: sync routes and
+    # dependencies run on anyio's thread limiter (request_threads; Starlette's default is 40), and
+    # asyncio.to_thread (live sockets' access checks, the pipelines' filing) on the event loop's default
+    # executor (background_threads). The connection pool holds as many as both (database_pool_size): 15
+    # behind them, many screens reloading at once got 500s after waiting 30 s for a connection.
+    request_threads: int = Field(default=40, ge=1)
+    background_threads: int = Field(default=16, ge=1)
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
@@ -148,6 +155,11 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{(self.data_dir / 'courtroom.sqlite3').resolve()}"
+
+    @property
+    def database_pool_size(self) -> int:
+        """Connections kept in the pool: one for every thread that may hold a session."""
+        return self.request_threads + self.background_threads
 
     @property
     def blobs_dir(self) -> Path:

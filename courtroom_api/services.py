@@ -47,7 +47,7 @@ def build_services(settings: Settings) -> Services:
     from models.db import make_engine, session_factory
 
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.database_url, echo=settings.database.echo)
+    engine = make_engine(settings.database_url, echo=settings.database.echo, pool_size=settings.database_pool_size)
     return Services(
         settings=settings,
         engine=engine,

@@ -19,21 +19,29 @@ from models.errors import MigrationError
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_BEGIN_OPTION = "courtroom_sqlite_begin"
+POOL_OVERFLOW = 10
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, pool_size: int | None = None) -> Engine:
     """An engine for ``url``. SQLite: WAL, foreign keys on, busy timeout, real transactions.
+
+    ``pool_size``: connections kept (a server: one per worker thread), with ``POOL_OVERFLOW`` more
+    for threads of its own; SQLAlchemy's default (5 + 10) otherwise.
 
     SQLite files get their parent directory created. pysqlite's own transaction handling is
     switched off and an explicit ``BEGIN`` is emitted instead, so that reads are inside the
     transaction and SAVEPOINTs work (the recipe from SQLAlchemy's SQLite dialect docs).
     """
     parsed = make_url(url)
+    memory = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+    pool: dict[str, Any] = {}
+    if pool_size is not None and not memory:  # (an in-memory database has one connection per thread)
+        pool = {"pool_size": pool_size, "max_overflow": POOL_OVERFLOW}
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        return create_engine(url, echo=echo, pool_pre_ping=True, **pool)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pool)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine

@@ -20,9 +20,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from courtroom_api import sealed_ranges
@@ -44,6 +46,7 @@ from models.enums import HearingStatus
 if TYPE_CHECKING:
     from models import Hearing
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["live"])
 SEND_TIMEOUT_S = 10.0
 QUEUE_EVENTS = 256
@@ -83,6 +86,9 @@ async def _access_ends(services: Services, token: str | None, hearing_id: int, s
             return 4401, str(exc)
         except (NotFoundError, PermissionDeniedError) as exc:
             return 4404, str(exc)
+        except SQLAlchemyError as exc:  # the database busy or away: check again later, never drop the viewer
+            log.warning("live access re-check of hearing %s failed, checked again later: %s", hearing_id, exc)
+            continue
         sub.may_see_sealed = sub.may_see_sealed and user.may_see_sealed
 
 

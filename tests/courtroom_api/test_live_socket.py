@@ -166,3 +166,51 @@ def test_streams_of_ended_and_unwatched_hearings_are_let_go(world) -> None:
         assert _let_go(hub, scheduled)
     finally:
         hub.keep_idle_s = kept
+
+
+def test_a_socket_whose_access_check_meets_a_database_error_stays_open(world) -> None:
+    """Many screens reloading at once emptied the connection pool: the 30-s access re-check's database error
+    escaped and the clerk's live socket was cut without a close frame. It is checked again later now."""
+    import time
+
+    from sqlalchemy import text
+
+    c = world.client
+    services = c.app.state.services
+    hid = world.ids["hearing"]
+    auth = services.settings.auth
+    before, auth.live_recheck_seconds = auth.live_recheck_seconds, 0.2
+    try:
+        with c.websocket_connect(f"/ws/hearings/{hid}?token={world.tokens['clerk']}") as ws:
+            assert ws.receive_json()["type"] == "hello"
+            with services.engine.begin() as conn:  # the database refuses the check (as an empty pool would)
+                conn.execute(text("ALTER TABLE users RENAME TO users_away"))
+            try:
+                time.sleep(1.0)  # several re-checks fail meanwhile
+            finally:
+                with services.engine.begin() as conn:
+                    conn.execute(text("ALTER TABLE users_away RENAME TO users"))
+            services.hub.get(hid).publish("status", {"status": "probe"})
+            assert _next_of(ws, "status")["data"]["status"] == "probe"  # still open, still live
+    finally:
+        auth.live_recheck_seconds = before
+
+
+def test_the_connection_pool_holds_a_connection_for_every_worker_thread(world) -> None:
+    """A pool of 5 + 10 behind Starlette's 40 request threads (and asyncio.to_thread's): 40 screens
+    reloading a long transcript at once got 500s after 30 s waiting for a connection."""
+    import asyncio
+
+    import anyio.to_thread
+
+    c = world.client
+    settings = c.app.state.services.settings
+    pool = c.app.state.services.engine.pool
+
+    async def threads() -> tuple[float, int]:
+        executor = asyncio.get_running_loop()._default_executor  # type: ignore[attr-defined]
+        return anyio.to_thread.current_default_thread_limiter().total_tokens, executor._max_workers
+
+    request_threads, background_threads = c.portal.call(threads)
+    assert (request_threads, background_threads) == (settings.request_threads, settings.background_threads)
+    assert pool.size() >= request_threads + background_threads  # type: ignore[attr-defined]
