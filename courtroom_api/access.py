@@ -18,21 +18,27 @@ def audit(session: Session, who: Principal | str, action: str, obj: str, **detai
     append_event(session, actor=actor, action=action, obj=obj, details=details)
 
 
-def get_or_404(session: Session, model: Any, ident: int, what: str, *, for_update: bool = False) -> Any:
+def get_or_404(session: Session, model: Any, ident: int, what: str, *, for_update: bool = False,
+               for_edit: bool = False) -> Any:
     """The row of ``model`` with primary key ``ident``, or NotFoundError("<what> <ident> not found").
     ``for_update``: locked until the transaction ends (PostgreSQL; SQLite's write sessions hold the whole
-    database), read afresh, for a change that depends on the row's state (a hearing's status)."""
-    row = session.get(model, ident, with_for_update=for_update or None, populate_existing=for_update)
+    database), read afresh, for a change that depends on the row's state (a hearing's status).
+    ``for_edit``: locked, read afresh, as the row's own UPDATE locks it (FOR NO KEY UPDATE: rows that
+    refer to it can still be added), for an edit that takes the audit chain's lock after it. Every writer
+    locks the rows it changes before the chain (a hearing, its room, its case, then the chain): one that
+    took the chain first and the row second deadlocked with a stop, a start or a seal."""
+    lock = {"key_share": True} if for_edit else (for_update or None)
+    row = session.get(model, ident, with_for_update=lock, populate_existing=for_update or for_edit)
     if row is None:
         raise NotFoundError(f"{what} {ident} not found")
     return row
 
 
 def load_case(session: Session, p: Principal, case_id: int, action: Action = Action.READ_CASE, *,
-              for_update: bool = False) -> Any:
+              for_update: bool = False, for_edit: bool = False) -> Any:
     from models import Case
 
-    case = get_or_404(session, Case, case_id, "case", for_update=for_update)
+    case = get_or_404(session, Case, case_id, "case", for_update=for_update, for_edit=for_edit)
     require_case(p, session, case.id, action)
     return case
 

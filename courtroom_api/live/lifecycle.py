@@ -166,6 +166,7 @@ def _mark_started(services: Services, user: Principal, hearing_id: int,
     """Mark it in progress; returns what a failed start puts back (its opening time, the case's status)
     and the plan with its profile named (a resume after a restart uses the profile the hearing started
     with, not one the courtroom was given since: that one may have other channels)."""
+    from models import Case
     from models.base import utcnow
     from models.enums import CaseStatus, HearingStatus
 
@@ -180,6 +181,8 @@ def _mark_started(services: Services, user: Principal, hearing_id: int,
         # during a recess is voided (it would not be on the whole record).
         require_open_case(hearing.case)
         _require_room_free(session, hearing)
+        # The case's row before the chain's lock, as a stop and a case edit take them.
+        session.get(Case, hearing.case_id, with_for_update={"key_share": True}, populate_existing=True)
         record.ensure_unlocked(session, hearing_id, user, why="the hearing resumed after the record was signed")
         prior = (hearing.started_at, hearing.case.status)
         room_profile = hearing.courtroom.profile_name if hearing.courtroom else None

@@ -59,7 +59,7 @@ def get_case(case_id: IdPath, user: CurrentUser, session: SessionDep) -> object:
 
 @router.patch("/cases/{case_id}", response_model=CasePublic)
 def update_case(case_id: IdPath, body: CaseUpdate, user: CurrentUser, session: SessionDep) -> object:
-    case = load_case(session, user, case_id, Action.WRITE_CASE)
+    case = load_case(session, user, case_id, Action.WRITE_CASE, for_edit=True)  # before signed_heads' chain lock
     changes = body.model_dump(exclude_unset=True)
     signed = record.signed_heads(session, _hearing_ids(session, case_id))
     for key, value in changes.items():
@@ -121,7 +121,7 @@ def update_participant(participant_id: IdPath, body: ParticipantUpdate, user: Cu
     from courtroom_api.live.attribution import refresh_rosters
     from models import Participant
 
-    participant = get_or_404(session, Participant, participant_id, "participant")
+    participant = get_or_404(session, Participant, participant_id, "participant", for_edit=True)
     load_case(session, user, participant.case_id, Action.WRITE_CASE)
     changes = body.model_dump(exclude_unset=True)
     _check_refs(session, participant.case_id, None, changes.get("user_id"))

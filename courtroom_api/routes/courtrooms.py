@@ -60,7 +60,7 @@ def update_courtroom(courtroom_id: IdPath, body: CourtroomUpdate, user: CurrentU
     from models import Courtroom, Hearing
 
     require(user, Action.MANAGE_COURTROOMS)
-    room = get_or_404(session, Courtroom, courtroom_id, "courtroom")
+    room = get_or_404(session, Courtroom, courtroom_id, "courtroom", for_edit=True)  # before the chain lock
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     held = session.scalars(select(Hearing.id).where(Hearing.courtroom_id == courtroom_id)).all()
     signed = record.signed_heads(session, held)  # the room's name is printed in its hearings' records

@@ -12,7 +12,7 @@ from courtroom_api import record
 from courtroom_api.access import audit, get_or_404, load_case, load_evidence, load_hearing
 from courtroom_api.auth.policy import Action, case_scope
 from courtroom_api.deps import MAX_ID, CurrentUser, IdPath, ServicesDep, SessionDep
-from courtroom_api.errors import ConflictError, ValidationFailedError
+from courtroom_api.errors import ConflictError, NotFoundError, ValidationFailedError
 from courtroom_api.evidence import renditions
 from courtroom_api.evidence.sniff import TYPES
 from courtroom_api.schemas import (
@@ -147,7 +147,11 @@ def update_hearing(hearing_id: IdPath, body: HearingUpdate, user: CurrentUser, s
     hearing = load_hearing(session, user, hearing_id, Action.WRITE_CASE, for_update=True)
     changes = _court_times(body.model_dump(exclude_unset=True), services, hearing)
     if changes.get("courtroom_id") is not None:
-        get_or_404(session, Courtroom, changes["courtroom_id"], "courtroom")
+        # Key-share locked now, as the move's foreign key would after the chain lock: a start in that room
+        # holds the room and waits for the chain.
+        room = session.get(Courtroom, changes["courtroom_id"], with_for_update={"read": True, "key_share": True})
+        if room is None:
+            raise NotFoundError(f"courtroom {changes['courtroom_id']} not found")
     moved = changes.get("courtroom_id", hearing.courtroom_id) != hearing.courtroom_id
     if moved and hearing.status not in ("scheduled", "cancelled"):
         # Its recording was made with that room's array and its terminals follow that room.

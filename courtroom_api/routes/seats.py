@@ -82,7 +82,9 @@ def assign_seat(
     from courtroom_api.live.attribution import occupant_of
     from models import Participant, SeatAssignment
 
-    hearing = load_hearing(session, user, hearing_id, Action.CONTROL_HEARING)
+    # Locked before signed_heads' chain lock, as a seal or a sign-off locks it: the new row's foreign key
+    # waited for a seal's lock while holding the chain the seal waited for.
+    hearing = load_hearing(session, user, hearing_id, Action.CONTROL_HEARING, for_update=True)
     if str(hearing.status) in CLOSED:
         raise ConflictError(f"hearing is {hearing.status}; seats can no longer change")
     participant = session.get(Participant, body.participant_id)
@@ -99,10 +101,10 @@ def assign_seat(
     if already is not None:  # a second open row: dismissing one left the other open in the dossier
         raise ConflictError(f"{participant.name} is already on seat {body.seat!r} since {already.from_s:.2f} s "
                             f"(assignment {already.id})")
-    signed = record.signed_heads(session, [hearing_id])  # who was seated is printed as present
-    moved = session.scalars(select(SeatAssignment).where(
+    moved = session.scalars(select(SeatAssignment).where(  # locked before the chain, as a dismissal locks it
         SeatAssignment.hearing_id == hearing_id, SeatAssignment.participant_id == participant.id,
-        SeatAssignment.to_s.is_(None), SeatAssignment.seat != body.seat)).all()
+        SeatAssignment.to_s.is_(None), SeatAssignment.seat != body.seat).with_for_update()).all()
+    signed = record.signed_heads(session, [hearing_id])  # who was seated is printed as present
     for old in moved:
         old.to_s = max(from_s, old.from_s)
     row = SeatAssignment(hearing_id=hearing_id, seat=body.seat, participant_id=participant.id, from_s=from_s)

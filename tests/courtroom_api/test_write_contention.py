@@ -212,3 +212,128 @@ def test_a_read_as_of_one_moment_takes_no_second_connection(world) -> None:
         with one_snapshot(session) as snapshot:
             assert snapshot.get(Hearing, world.ids["hearing"]) is not None
             assert pool.checkedout() <= before, (pool.status(), before)
+
+
+def _paused_after(monkeypatch, reached, name: str = "signed_heads"):  # type: ignore[no-untyped-def]
+    """A writer pauses once ``record.<name>`` has taken the audit chain's lock (an edit of what records
+    print reading the signed heads, a start checking the signatures) until the other writer has taken
+    its first locks: the window in which the two cross."""
+    import time
+
+    from courtroom_api import record
+
+    original = getattr(record, name)
+
+    def paused(*args, **kwargs):  # type: ignore[no-untyped-def]
+        out = original(*args, **kwargs)
+        reached.set()
+        time.sleep(0.6)
+        return out
+
+    monkeypatch.setattr(record, name, paused)
+
+
+def _at_once(first, second) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """``first`` and ``second`` (an HTTP call, or a call returning None) in two threads (``second`` waits
+    for the pause in ``first``); what each came to: a status code, "ok", or the error."""
+    import threading
+
+    out: dict[str, object] = {}
+
+    def run(name: str, call) -> None:  # type: ignore[no-untyped-def]
+        try:
+            result = call()
+            out[name] = "ok" if result is None else result.status_code
+        except Exception as exc:  # a deadlock surfaces here as OperationalError
+            out[name] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+    threads = [threading.Thread(target=run, args=(name, call)) for name, call in (("first", first), ("second", second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return out
+
+
+def test_an_edit_of_a_printed_head_and_a_stop_a_start_or_a_seal_at_once_both_go_through(world, monkeypatch) -> None:
+    """A clerk edits a case, a courtroom or seats someone while the hearing stops, starts or is sealed:
+    on PostgreSQL the edit took the audit chain's lock before its row, the other its row before the
+    chain, and one of the two died as "deadlock detected" (a stop left the hearing running). Now both
+    lock their rows first, so one waits for the other."""
+    import threading
+
+    from courtroom_api.auth.policy import Principal
+    from courtroom_api.live.lifecycle import _mark_ended, _mark_started
+    from courtroom_api.schemas import HearingStart
+
+    c, clerk, judge = world.client, world.auth("clerk"), world.auth("judge")
+    services = c.app.state.services
+    who = Principal(user_id=world.ids["user_clerk"], login="clerk", role="clerk")
+    room = c.post("/api/courtrooms", json={"court_id": world.ids["court"], "name": "第九法庭", "profile_name": "demo"},
+                  headers=world.auth("admin")).json()["id"]
+    case = c.post("/api/cases", json={"case_number": "(2024)吉2424民初909号", "court_id": world.ids["court"],
+                                      "cause_of_action": "借款合同纠纷"}, headers=clerk).json()["id"]
+    party = c.post(f"/api/cases/{case}/participants", json={"name": "钱七", "role": "plaintiff"},
+                   headers=clerk).json()["id"]
+    hid = c.post(f"/api/cases/{case}/hearings", json={"courtroom_id": room}, headers=clerk).json()["id"]
+    plan = HearingStart(source="file", url="/nonexistent.flac")
+
+    def after(reached: threading.Event, call):  # type: ignore[no-untyped-def]
+        return lambda: (reached.wait(10), call())[1]
+
+    # A case edit and the stop (the case's status: adjourned).
+    _mark_started(services, who, hid, plan)
+    reached = threading.Event()
+    _paused_after(monkeypatch, reached)
+    out = _at_once(lambda: c.patch(f"/api/cases/{case}", json={"filed_on": "2024-05-01"}, headers=clerk),
+                   after(reached, lambda: _mark_ended(services, who, hid)))
+    assert out == {"first": 200, "second": "ok"}, out
+    assert c.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "ended"
+
+    # A courtroom's new name and a start in it (the room's row: one hearing at a time).
+    from models import Hearing
+
+    with services.write_sessions() as s:  # to start it again
+        s.get_one(Hearing, hid).status = "scheduled"
+        s.commit()
+    reached = threading.Event()
+    _paused_after(monkeypatch, reached)
+    out = _at_once(lambda: c.patch(f"/api/courtrooms/{room}", json={"name": "第九法庭(新)"}, headers=world.auth("admin")),
+                   after(reached, lambda: (_mark_started(services, who, hid, plan), None)[1]))
+    assert out == {"first": 200, "second": "ok"}, out
+
+    # A seat and a range seal of the hearing (the hearing's row, through the new seat's foreign key).
+    reached = threading.Event()
+    _paused_after(monkeypatch, reached)
+    out = _at_once(lambda: c.post(f"/api/hearings/{hid}/seats", json={"seat": "plaintiff", "participant_id": party,
+                                                                     "from_s": 3}, headers=clerk),
+                   after(reached, lambda: c.post(f"/api/hearings/{hid}/seal",
+                                                 json={"start_s": 20, "end_s": 30, "reason": "隐私"}, headers=judge)))
+    assert out == {"first": 201, "second": 200}, out
+    _mark_ended(services, who, hid)
+    with services.write_sessions() as s:
+        s.get_one(Hearing, hid).status = "scheduled"
+        s.commit()
+
+    # Another hearing moved into the room while this one starts there (the room's row, through the move's
+    # foreign key).
+    other = c.post(f"/api/cases/{case}/hearings", json={"courtroom_id": world.ids["room"]}, headers=clerk).json()["id"]
+    reached = threading.Event()
+    _paused_after(monkeypatch, reached)
+    out = _at_once(lambda: c.patch(f"/api/hearings/{other}", json={"courtroom_id": room}, headers=clerk),
+                   after(reached, lambda: (_mark_started(services, who, hid, plan), None)[1]))
+    assert out == {"first": 200, "second": "ok"}, out
+    _mark_ended(services, who, hid)
+    with services.write_sessions() as s:
+        s.get_one(Hearing, hid).status = "scheduled"
+        s.commit()
+
+    # The start holds the chain (checking signatures) when a case edit comes: the case's row is the start's.
+    monkeypatch.undo()
+    reached = threading.Event()
+    _paused_after(monkeypatch, reached, "ensure_unlocked")
+    out = _at_once(lambda: (_mark_started(services, who, hid, plan), None)[1],
+                   after(reached, lambda: c.patch(f"/api/cases/{case}", json={"filed_on": "2024-05-02"},
+                                                  headers=clerk)))
+    assert out == {"first": "ok", "second": 200}, out
+    _mark_ended(services, who, hid)
