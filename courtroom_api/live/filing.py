@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,13 +75,23 @@ def final_values(event: Any, attribution: Any) -> dict[str, Any]:
     }
 
 
-def file_final(services: Any, hearing_id: int, values: dict[str, Any], seq: int | None = None) -> int:
-    """Persist a final as a segment; returns its id.
+@dataclass(frozen=True, slots=True)
+class Filed:
+    """A final in the dossier: its segment, and whether a range seal covers it (it was filed sealed)."""
+
+    segment_id: int
+    sealed: bool = False
+
+
+def file_final(services: Any, hearing_id: int, values: dict[str, Any], seq: int | None = None) -> Filed:
+    """Persist a final as a segment.
 
     With ``seq`` (a final filed late, already published) it is idempotent: a row of this hearing that
     already has that seq is the same final, filed before a crash lost the spill file's update.
     A final in a stretch the bench sealed by time is filed sealed (``sealed_ranges.seal_on_filing``):
-    it may come after the seal (held and retried, or transcription behind the audio).
+    it may come after the seal (held and retried, or transcription behind the audio). The caller
+    publishes it as ``Filed.sealed`` says, not as the live stream's copy of the ranges does: a seal
+    that committed while this waited for it tells the stream only afterwards.
     """
     from courtroom_api import sealed_ranges
     from models import TranscriptSegment
@@ -92,7 +103,7 @@ def file_final(services: Any, hearing_id: int, values: dict[str, Any], seq: int 
             existing = session.scalar(select(TranscriptSegment.id).where(
                 TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.seq == seq))
             if existing is not None:
-                return int(existing)
+                return Filed(int(existing), sealing is not None)
         session.add(row)
         session.flush()
         if seq is not None:  # the record shows which finals reached the dossier late
@@ -101,7 +112,7 @@ def file_final(services: Any, hearing_id: int, values: dict[str, Any], seq: int 
             audit(session, "system", "segment.seal", f"segment:{row.id}", reason=sealing.reason,
                   sealed_range=sealing.id)
         session.commit()
-        return int(row.id)
+        return Filed(int(row.id), sealing is not None)
 
 
 def set_segment_seq(services: Any, segment_id: int, seq: int) -> None:

@@ -259,13 +259,11 @@ class HearingStream:
         start, end = span
         return any(end > a and start < b for a, b in self._sealed_ranges)  # as a range seal picks its lines
 
-    def range_sealed(self, seq: int) -> dict[str, Any] | None:
-        """The data of final ``seq`` if a range seal redacted it (it was published before it was filed, and
-        the range sealed before or after): what a held final filed since must go out again as sealed."""
+    def final_data(self, seq: int) -> dict[str, Any] | None:
+        """The data of event ``seq`` as published, while the ring holds it: a held final filed sealed since
+        goes out again as sealed with it."""
         for event in reversed(self._ring):
             if event.seq == seq:
-                if event.redacted_wire is None or event.span is None or not self._in_sealed_range(event.span):
-                    return None
                 return dict(json.loads(event.wire)["data"])
             if event.seq < seq:
                 return None

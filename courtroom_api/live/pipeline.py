@@ -22,6 +22,7 @@ from courtroom_api.exports.records import SEALED_TEXT
 from courtroom_api.live import events as ev
 from courtroom_api.live.attribution import LiveAttribution, load_occupants
 from courtroom_api.live.filing import (
+    Filed,
     create_or_resume_recording,
     file_empty_recording,
     file_final,
@@ -278,15 +279,20 @@ class HearingPipeline:
         segment id and waits in the backlog; the live transcript never stops for the database.
         """
         values = final_values(event, attribution)
-        segment_id, error = None, "earlier finals are still waiting"
+        filed, error = None, "earlier finals are still waiting"
         if not self.backlog.pending:
             try:
-                segment_id = await asyncio.to_thread(file_final, self.services, self.hearing_id, values)
+                filed = await asyncio.to_thread(file_final, self.services, self.hearing_id, values)
             except Exception as exc:  # held and retried below
                 log.warning("final of hearing %s not filed: %s", self.hearing_id, exc)
                 error = reason(exc)
+        segment_id = filed.segment_id if filed is not None else None
         data = ev.transcript_data(event, attribution, segment_id=segment_id)
-        published = self.stream.publish(f"transcript.{event.kind}", data, span=(values["start_s"], values["end_s"]))
+        # Filed sealed: redacted whatever the stream knows (a range sealed while this waited for the seal's
+        # lock reaches the stream only after the seal commits).
+        redacted = {**data, "text": SEALED_TEXT, "words": []} if filed is not None and filed.sealed else None
+        published = self.stream.publish(f"transcript.{event.kind}", data, redacted=redacted,
+                                        span=(values["start_s"], values["end_s"]))
         if segment_id is None:
             self.backlog.hold(Unfiled(published.seq, values=values), error)
             return
@@ -295,15 +301,18 @@ class HearingPipeline:
         except Exception as exc:  # the row is in; its seq is set later
             self.backlog.hold(Unfiled(published.seq, segment_id=segment_id), reason(exc))
 
-    def _on_filed(self, seq: int, segment_id: int) -> None:
+    def _on_filed(self, seq: int, filed: Filed) -> None:
         """A held final reached the dossier: terminals attach the segment id to the line they show. One
         of a sealed range was filed sealed: it goes out again as sealed, as a line sealed on screen does
-        (those who may not see it get it redacted; it went out whole if the seal came after it)."""
+        (those who may not see it get it redacted; it went out whole if the seal came after it). Sealed as
+        the dossier says, not as the stream's copy of the ranges does, which learns a seal after it commits."""
         if self.stream is None:
             return
+        segment_id = filed.segment_id
         self.stream.publish("transcript.filed", {"seq": seq, "segment_id": segment_id})
-        data = self.stream.range_sealed(seq)
+        data = self.stream.final_data(seq) if filed.sealed else None
         if data is not None:
+            self.stream.seal(segment_id, SEALED_TEXT)  # its replay too
             data.update(segment_id=segment_id, sealed=True, change="sealed")
             self.stream.publish("transcript.revised", data, redacted={**data, "text": SEALED_TEXT, "words": []},
                                 segment_id=segment_id)

@@ -19,7 +19,10 @@ import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from courtroom_api.live.filing import Filed
 
 log = logging.getLogger(__name__)
 SPILL_NAME = "unfiled-finals.jsonl"
@@ -37,12 +40,12 @@ class Unfiled:
 class FinalsBacklog:
     """The held finals of one hearing and their retry loop.
 
-    ``file_one(item) -> segment id`` runs in a worker thread and raises while the dossier still
-    refuses. ``on_filed(seq, segment_id)`` and ``on_alarm(active, message)`` run on the event loop.
+    ``file_one(item) -> Filed`` runs in a worker thread and raises while the dossier still
+    refuses. ``on_filed(seq, filed)`` and ``on_alarm(active, message)`` run on the event loop.
     """
 
-    def __init__(self, directory: Path, file_one: Callable[[Unfiled], int],
-                 on_filed: Callable[[int, int], None], on_alarm: Callable[[bool, str], None],
+    def __init__(self, directory: Path, file_one: Callable[[Unfiled], Filed],
+                 on_filed: Callable[[int, Filed], None], on_alarm: Callable[[bool, str], None],
                  *, first_retry_s: float = 1.0, max_retry_s: float = 30.0) -> None:
         self.path = directory / SPILL_NAME
         self.pending: list[Unfiled] = []
@@ -113,13 +116,13 @@ class FinalsBacklog:
                 while self.pending:
                     item = self.pending[0]
                     try:
-                        segment_id = await asyncio.to_thread(self._file_one, item)
+                        done = await asyncio.to_thread(self._file_one, item)
                     except Exception as exc:  # still refused: keep it, try later
                         log.warning("held final %s still not filed: %s", item.seq, exc)
                         return False
                     self.pending.pop(0)
                     filed += 1
-                    self._on_filed(item.seq, segment_id)
+                    self._on_filed(item.seq, done)
             finally:
                 if filed:  # once per flush, not per final: a crash before it only re-files, idempotently
                     self._rewrite()
@@ -176,13 +179,14 @@ def _whole(line: str) -> bool:
     return True
 
 
-def file_held(services: Any, hearing_id: int, item: Unfiled) -> int:
-    """``file_one`` for the live pipeline: the row (idempotently by seq), or the seq of a filed row."""
-    from courtroom_api.live.filing import file_final, set_segment_seq
+def file_held(services: Any, hearing_id: int, item: Unfiled) -> Filed:
+    """``file_one`` for the live pipeline: the row (idempotently by seq), or the seq of a filed row (it
+    went out as what it was filed as: nothing sealed now)."""
+    from courtroom_api.live.filing import Filed, file_final, set_segment_seq
 
     if item.segment_id is not None:
         set_segment_seq(services, item.segment_id, item.seq)
-        return item.segment_id
+        return Filed(item.segment_id)
     assert item.values is not None
     return file_final(services, hearing_id, item.values, seq=item.seq)
 

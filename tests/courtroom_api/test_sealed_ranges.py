@@ -5,6 +5,7 @@ behind the audio): in the dossier, search, the transcript, the recordings and th
 from __future__ import annotations
 
 import io
+import json
 
 import soundfile as sf
 from test_live_socket import _replayed
@@ -58,8 +59,8 @@ def test_a_line_filed_after_a_range_seal_is_sealed_for_all_who_may_not_see_it(wo
     assert _seal(world, hid, 6.0, 8.0) == {"segment_ids": [], "sealed": True}  # nothing filed there yet
     # A final of the sealed stretch reaches the dossier afterwards, by the path a held final is retried on;
     # one after the stretch is not sealed.
-    inside = file_held(services, hid, Unfiled(seq=101, values=_values(SECRET, 6.4, 7.6)))
-    outside = file_held(services, hid, Unfiled(seq=102, values=_values(PUBLIC, 8.6, 9.6)))
+    inside = file_held(services, hid, Unfiled(seq=101, values=_values(SECRET, 6.4, 7.6))).segment_id
+    outside = file_held(services, hid, Unfiled(seq=102, values=_values(PUBLIC, 8.6, 9.6))).segment_id
     lines = {s["id"]: s for s in c.get(f"/api/hearings/{hid}/segments", headers=world.auth("clerk")).json()}
     assert lines[inside]["sealed"] is True and lines[inside]["text"] == SECRET  # the bench reads it
     assert lines[outside]["sealed"] is False
@@ -136,11 +137,11 @@ def test_unsealing_a_stretch_cuts_it_from_the_range_seal(world) -> None:
     services = c.app.state.services
     hid, _, recording, _ = _recorded_hearing(world)
     _seal(world, hid, 6.0, 9.0)
-    first = file_final(services, hid, _values(SECRET, 6.4, 7.6))
+    first = file_final(services, hid, _values(SECRET, 6.4, 7.6)).segment_id
     # Unsealing 7.0-9.0 unseals the line running into it, whole: 6.0-6.4 stays sealed.
     assert _seal(world, hid, 7.0, 9.0, sealed=False) == {"segment_ids": [first], "sealed": False}
-    early = file_final(services, hid, _values("早一点的一句。", 6.0, 6.4))
-    late = file_final(services, hid, _values(PUBLIC, 7.8, 8.8))
+    early = file_final(services, hid, _values("早一点的一句。", 6.0, 6.4)).segment_id
+    late = file_final(services, hid, _values(PUBLIC, 7.8, 8.8)).segment_id
     texts = _texts(world, hid, "party")
     assert (texts[first], texts[early], texts[late]) == (SECRET, SEALED_TEXT, PUBLIC)
     audio = _heard(world, recording, "party")
@@ -176,7 +177,7 @@ def test_finals_filed_while_their_range_is_sealed_are_all_sealed(world) -> None:
         start.wait()
         for n in range(12):
             at = 6.0 + (i * 12 + n) * 0.04
-            ids.append(file_final(services, hid, _values(f"{SECRET}{i}-{n}", at, at + 0.03)))
+            ids.append(file_final(services, hid, _values(f"{SECRET}{i}-{n}", at, at + 0.03)).segment_id)
 
     def seal() -> None:
         start.wait()
@@ -189,3 +190,89 @@ def test_finals_filed_while_their_range_is_sealed_are_all_sealed(world) -> None:
         t.join()
     texts = _texts(world, hid, "party")
     assert len(ids) == 48 and [i for i in ids if texts[i] != SEALED_TEXT] == []
+
+
+def _seal_held_open(monkeypatch, world, hid: int, start: float, end: float):  # type: ignore[no-untyped-def]
+    """Seal ``start``-``end`` in a thread (returned, started) whose transaction stays open 0.4 s after the
+    range is stored (a final filed meanwhile waits for it) and which tells the live stream 0.8 s after
+    it commits: the window in which a final filed under the seal is published."""
+    import threading
+    import time
+
+    from courtroom_api import sealed_audio, sealed_ranges
+
+    store, prepare = sealed_ranges.store, sealed_audio.prepare_in_background
+
+    def slow_store(*args, **kwargs):  # type: ignore[no-untyped-def]
+        row = store(*args, **kwargs)
+        time.sleep(0.4)
+        return row
+
+    def late(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.8)
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(sealed_ranges, "store", slow_store)
+    monkeypatch.setattr(sealed_audio, "prepare_in_background", late)
+    thread = threading.Thread(target=_seal, args=(world, hid, start, end))
+    thread.start()
+    return thread
+
+
+async def test_a_final_filed_while_its_range_is_sealed_goes_out_redacted_to_a_party(world, monkeypatch) -> None:
+    """Transcription files a final of the stretch the judge is sealing that moment: it waits for the seal
+    and is filed sealed. It went out whole to a party's screen when the stream learnt the range only after
+    the seal (the final was published in between); now it goes out as the dossier filed it."""
+    import asyncio
+
+    from courtroom_api.live.pipeline import HearingPipeline
+    from courtroom_api.schemas import HearingStart
+    from diarize.types import Attribution
+    from transcribe.types import Segment, TranscriptEvent, Word
+
+    c, services = world.client, world.client.app.state.services
+    hid, _, _, _ = _recorded_hearing(world)
+    pipeline = HearingPipeline(services, hid, HearingStart())
+    pipeline.directory.mkdir(parents=True, exist_ok=True)
+    pipeline.stream = hearing_stream(services, hid)
+    party = pipeline.stream.subscribe(may_see_sealed=False)
+    event = TranscriptEvent("final", Segment(6.4, 7.6, SECRET, (Word(6.4, 7.6, SECRET, 0.9),), channel=3,
+                                             language="zh", confidence=0.9, engine="test", model="test"))
+    sealing = _seal_held_open(monkeypatch, world, hid, 6.0, 8.0)
+    await asyncio.sleep(0.15)  # the seal holds the hearing
+    await pipeline._file_and_publish(event, Attribution(seat="witness", role="witness", confidence=1.0))
+    sent = [json.loads(e.wire_for(False))["data"] for e in list(party._queue) if e.type == "transcript.final"]
+    await asyncio.to_thread(sealing.join)
+
+    lines = [s for s in c.get(f"/api/hearings/{hid}/segments", headers=world.auth("clerk")).json()
+             if s["text"] == SECRET]
+    assert len(lines) == 1 and lines[0]["sealed"] is True
+    assert [(d["segment_id"], d["text"], d["words"]) for d in sent] == [(lines[0]["id"], SEALED_TEXT, [])], sent
+
+
+async def test_a_held_final_filed_while_its_range_is_sealed_goes_out_again_sealed(world, monkeypatch) -> None:
+    """A held final (sent whole while the dossier refused it) is filed while the judge seals its stretch:
+    filed sealed, it is sent again as sealed, so a party's screen hides it. The stream's copy of the ranges
+    did not have the seal yet, and nothing was sent again."""
+    import asyncio
+
+    from courtroom_api.live.pipeline import HearingPipeline
+    from courtroom_api.schemas import HearingStart
+
+    services = world.client.app.state.services
+    hid, _, _, _ = _recorded_hearing(world)
+    pipeline = HearingPipeline(services, hid, HearingStart())
+    pipeline.directory.mkdir(parents=True, exist_ok=True)
+    pipeline.stream = hearing_stream(services, hid)
+    held = pipeline.stream.publish("transcript.final", _final(SECRET, 6.4, 7.6, None))
+    pipeline.backlog.hold(Unfiled(held.seq, values=_values(SECRET, 6.4, 7.6)), "the dossier refuses writes")
+    party = pipeline.stream.subscribe(may_see_sealed=False)
+    sealing = _seal_held_open(monkeypatch, world, hid, 6.0, 8.0)
+    await asyncio.sleep(0.15)
+    assert await pipeline.backlog.flush()
+    sent = [(e.type, json.loads(e.wire_for(False))["data"]) for e in list(party._queue)]
+    await asyncio.to_thread(sealing.join)
+
+    again = [d for t, d in sent if t == "transcript.revised"]
+    assert len(again) == 1 and again[0]["change"] == "sealed" and again[0]["text"] == SEALED_TEXT, sent
+    assert json.loads(held.wire_for(False))["data"]["text"] == SEALED_TEXT  # its replay too

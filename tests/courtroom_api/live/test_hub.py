@@ -122,7 +122,7 @@ async def test_client_ahead_of_a_restarted_stream_is_told_to_reset() -> None:
 def test_a_range_seal_redacts_the_lines_of_its_time_sent_before_and_after_it() -> None:
     """A final of a sealed stretch that was sent before it was filed (held) is redacted in replays once the
     range is sealed; finals and partials of that time published later go out redacted; others do not.
-    The stream names a held final of it, once filed, as one to send again sealed."""
+    A held final's data, to send it again sealed once filed, is there while the ring holds it."""
     stream = HearingStream(1)
     held = stream.publish("transcript.final", {"segment_id": None, "start": 6.4, "end": 7.6, "text": "住址机密路",
                                                "words": [{"text": "住址"}]})
@@ -140,8 +140,8 @@ def test_a_range_seal_redacts_the_lines_of_its_time_sent_before_and_after_it() -
         assert json.loads(event.wire_for(True))["data"]["text"] == text
     assert outside.wire_for(False) == outside.wire and after.wire_for(False) == after.wire
     stream.publish("transcript.filed", {"seq": held.seq, "segment_id": 9})
-    assert stream.range_sealed(held.seq) == json.loads(held.wire)["data"]
-    assert stream.range_sealed(outside.seq) is None
+    assert stream.final_data(held.seq) == json.loads(held.wire)["data"]
+    assert stream.final_data(stream.last_seq + 1) is None
     stream.set_sealed_ranges([], "【不公开】")  # unsealed: later lines go out whole, earlier stay redacted
     assert stream.publish("transcript.final", {"start": 6.5, "end": 7.0, "text": "公开"}).redacted_wire is None
     assert held.wire_for(False) != held.wire

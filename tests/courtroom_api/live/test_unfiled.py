@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import select
 
-from courtroom_api.live.filing import file_final
+from courtroom_api.live.filing import Filed, file_final
 from courtroom_api.live.unfiled import SPILL_NAME, FinalsBacklog, Unfiled, file_held, reason, refile_leftovers
 
 
@@ -52,7 +52,7 @@ async def test_refused_finals_are_held_on_disk_and_filed_in_order_once_it_recove
     seqs = [9101, 9102, 9103]
     filed, alarms = [], []
     backlog = FinalsBacklog(tmp_path, lambda u: file_held(services, hid, u),
-                            lambda seq, sid: filed.append((seq, sid)), lambda a, m: alarms.append((a, m)))
+                            lambda seq, done: filed.append((seq, done.segment_id)), lambda a, m: alarms.append((a, m)))
     with refusing_writes(services.engine, "transcript_segments"):
         try:
             file_final(services, hid, _values("第一句。", 100.0))
@@ -81,7 +81,7 @@ async def test_refused_finals_are_held_on_disk_and_filed_in_order_once_it_recove
     (tmp_path / SPILL_NAME).write_text(json.dumps({"seq": 9102, "values": _values("第2句。", 102.0)}) + "\n")
     again: list = []
     replay = FinalsBacklog(tmp_path, lambda u: file_held(services, hid, u),
-                           lambda seq, sid: again.append((seq, sid)), lambda a, m: None)
+                           lambda seq, done: again.append((seq, done.segment_id)), lambda a, m: None)
     assert replay.load() == 1 and await replay.flush()
     assert again == [(9102, rows[1][0])] and len(_rows(services, hid, seqs)) == 3
 
@@ -89,7 +89,7 @@ async def test_refused_finals_are_held_on_disk_and_filed_in_order_once_it_recove
 async def test_a_filed_final_whose_seq_was_refused_gets_it_later(world, tmp_path) -> None:
     services = world.client.app.state.services
     hid = _new_hearing(world)
-    sid = file_final(services, hid, _values("没有序号的一句。", 200.0))
+    sid = file_final(services, hid, _values("没有序号的一句。", 200.0)).segment_id
     backlog = FinalsBacklog(tmp_path, lambda u: file_held(services, hid, u), lambda seq, s: None,
                             lambda a, m: None)
     backlog.hold(Unfiled(9201, segment_id=sid), "database is locked")
@@ -126,10 +126,10 @@ async def test_a_line_torn_by_a_crash_is_dropped_from_the_spill_file_not_counted
     spill = directory / SPILL_NAME
     spill.write_text('{"seq": 4, "values": {"start_s": 1.0, "te')  # torn: no end, no newline
     assert held_finals(services, hid) == 0
-    backlog = FinalsBacklog(directory, lambda item: 1, lambda seq, sid: None, lambda active, msg: None)
+    backlog = FinalsBacklog(directory, lambda item: Filed(1), lambda seq, done: None, lambda active, msg: None)
     assert backlog.load() == 0 and not spill.exists()
     spill.write_text(json.dumps({"seq": 5, "values": _values("第一句。", 0.0)}) + "\n" + '{"seq": 6, "val')
-    backlog = FinalsBacklog(directory, lambda item: 1, lambda seq, sid: None, lambda active, msg: None)
+    backlog = FinalsBacklog(directory, lambda item: Filed(1), lambda seq, done: None, lambda active, msg: None)
     assert backlog.load() == 1 and held_finals(services, hid) == 1
     backlog.hold(Unfiled(7, values=_values("第二句。", 2.0)), "database is locked")
     assert [json.loads(line)["seq"] for line in spill.read_text().splitlines()] == [5, 7]
