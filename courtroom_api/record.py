@@ -80,8 +80,11 @@ class PrintedHead:
 
 def printed_head(session: Session, hearing: Any) -> PrintedHead:
     """The head of ``hearing``'s record. Present are the participants of this hearing: seated in it
-    (a seat assignment) or credited with a line of it, not every participant of the case (a witness
-    heard at a later hearing was not present at this one)."""
+    (a seat assignment, or, once it ran, their default seat as the live roster had them there), or
+    credited with a line of it; not every participant of the case (a witness heard at a later hearing,
+    seated there, or one added to the case after it ended, was not present at this one), and nobody's
+    default seat in a hearing never opened."""
+    from courtroom_api.live.attribution import seated_by_default
     from models import Court, Courtroom, Participant, SeatAssignment, TranscriptSegment
 
     case = hearing.case
@@ -91,8 +94,10 @@ def printed_head(session: Session, hearing: Any) -> PrintedHead:
     seated = select(SeatAssignment.participant_id).where(SeatAssignment.hearing_id == hearing.id)
     credited = select(TranscriptSegment.participant_id).where(TranscriptSegment.hearing_id == hearing.id,
                                                               TranscriptSegment.participant_id.is_not(None))
+    by_default = seated_by_default(session, hearing) if hearing.started_at is not None else set()
     present = session.scalars(select(Participant).where(
-        Participant.id.in_(seated) | Participant.id.in_(credited)).order_by(Participant.id)).all()
+        Participant.id.in_(seated) | Participant.id.in_(credited) | Participant.id.in_(by_default))
+        .order_by(Participant.id)).all()
     return PrintedHead(
         court=court.name if court else "人民法院", case_number=case.case_number, cause=case.cause_of_action,
         courtroom=room.name if room else "",

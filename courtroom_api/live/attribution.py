@@ -17,10 +17,11 @@ import collections
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from diarize.types import Attribution, SeatOccupant
 
@@ -39,17 +40,37 @@ def load_occupants(services: Any, hearing_id: int) -> list[SeatOccupant]:
     Assignments come after defaults, so on overlap the assignment wins (``SeatRoster`` keeps the
     latest-starting occupant, and the sort is stable).
     """
-    from models import Hearing, Participant, SeatAssignment
+    from models import Hearing
 
     with services.sessions() as session:
-        hearing = session.get(Hearing, hearing_id)
-        defaults = session.scalars(select(Participant).where(
-            Participant.case_id == hearing.case_id, Participant.seat.is_not(None)).order_by(Participant.id))
-        out = [SeatOccupant(p.seat, p.id, p.name, str(p.role)) for p in defaults]
-        rows = session.scalars(select(SeatAssignment).where(SeatAssignment.hearing_id == hearing_id)
-                               .order_by(SeatAssignment.from_s, SeatAssignment.id))
-        out += [occupant_of(r) for r in rows]
-    return out
+        defaults, assigned = _roster(session, session.get(Hearing, hearing_id))
+        return defaults + assigned
+
+
+def seated_by_default(session: Any, hearing: Any) -> set[int]:
+    """The participants the roster puts on their default seat in ``hearing`` (see ``load_occupants``) who
+    sit there at its start: present though never assigned a seat nor credited with a line. One whose
+    seat an assignment takes from 0 s is not (the assignment wins), nor one added to the case after the
+    hearing ended (its roster never had them, nor did they take anyone's seat in it)."""
+    from diarize.seats import SeatRoster
+
+    defaults, assigned = _roster(session, hearing, joined_by=hearing.ended_at)
+    seats = SeatRoster(defaults + assigned)
+    return {o.participant_id for o in defaults if seats.occupant(o.seat, o.from_s) is o}
+
+
+def _roster(session: Any, hearing: Any, joined_by: datetime | None = None) -> tuple[list[SeatOccupant],
+                                                                                     list[SeatOccupant]]:
+    """``hearing``'s default-seat occupants (its case's participants with a seat, from 0; those in the case
+    by ``joined_by``) and its seat assignments, each in roster order."""
+    from models import Participant, SeatAssignment
+
+    joined = Participant.created_at <= joined_by if joined_by is not None else true()
+    defaults = session.scalars(select(Participant).where(
+        Participant.case_id == hearing.case_id, Participant.seat.is_not(None), joined).order_by(Participant.id))
+    rows = session.scalars(select(SeatAssignment).where(SeatAssignment.hearing_id == hearing.id)
+                           .order_by(SeatAssignment.from_s, SeatAssignment.id))
+    return [SeatOccupant(p.seat, p.id, p.name, str(p.role)) for p in defaults], [occupant_of(r) for r in rows]
 
 
 def refresh_rosters(services: Any, case_id: int) -> None:

@@ -3,7 +3,7 @@ and an edit of a case, a participant, a hearing or a courtroom that would rewrit
 refused until a judge unlocks it."""
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from docx import Document
 
@@ -177,3 +177,43 @@ def test_a_signature_made_before_the_digest_covered_the_head_is_still_checked(wo
     # Locked all the same: the rename is refused.
     assert world.client.patch(f"/api/participants/{ids['li']}", json={"name": "李肆"},
                               headers=world.auth("clerk")).status_code == 409
+
+
+def test_present_names_who_sat_on_their_default_seat_in_a_hearing_that_ran(world) -> None:
+    """Parties given a default seat sit there from the opening (the live attribution credits that seat's
+    speech to them): a defendant who attended and said nothing is present, not printed absent as if it
+    were a judgment by default (缺席). A witness seated at a later hearing only, and anyone's default seat
+    in a hearing never opened, are not."""
+    from models import Hearing, Participant, SeatAssignment, TranscriptSegment
+    from models.db import session_factory
+
+    c, clerk = world.client, world.auth("clerk")
+    case = c.post("/api/cases", json={"case_number": "(2024)吉2424民初901号", "court_id": world.ids["court"],
+                                      "cause_of_action": "借款合同纠纷"}, headers=clerk).json()["id"]
+    engine = _engine(world)
+    with session_factory(engine)() as s:
+        people = [Participant(case_id=case, name="原告甲", role="plaintiff", seat="plaintiff"),
+                  Participant(case_id=case, name="被告乙", role="defendant", seat="defendant"),
+                  Participant(case_id=case, name="证人丁", role="witness")]
+        s.add_all(people)
+        s.flush()
+        now = datetime.now(UTC)  # after they joined the case
+        ran = Hearing(case_id=case, courtroom_id=world.ids["room"], started_at=now - timedelta(hours=1), ended_at=now)
+        later, unopened = (Hearing(case_id=case, courtroom_id=world.ids["room"]) for _ in range(2))
+        s.add_all([ran, later, unopened])
+        s.flush()
+        s.add_all([
+            TranscriptSegment(hearing_id=ran.id, seq=1, start_s=1, end_s=3, text="原告诉称借款未还。", role="plaintiff",
+                              participant_id=people[0].id),
+            SeatAssignment(hearing_id=later.id, seat="witness", participant_id=people[2].id),
+        ])
+        s.commit()
+        ran_id, unopened_id = ran.id, unopened.id
+    engine.dispose()
+    # A co-defendant joined the case after that hearing ended: the roster never had them.
+    r = c.post(f"/api/cases/{case}/participants", json={"name": "被告戊", "role": "defendant", "seat": "defendant"},
+               headers=clerk)
+    assert r.status_code == 201, r.text
+    assert "到庭人员 Present: 原告 原告甲；被告 被告乙" in _lines(world, ran_id)
+    assert not any("原告甲" in line or "被告乙" in line for line in _lines(world, unopened_id)
+                   if line.startswith("到庭人员"))
