@@ -140,7 +140,12 @@ def _seal(session, services, user: Principal, hearing_id: int, segments: list, b
     stored, cuts = _change_ranges(session, user, hearing_id, segments, body, span)
     if not segments and stored is None and not cuts:
         return SealResult(segment_ids=asked, sealed=body.sealed)
-    record.ensure_unlocked(session, hearing_id, user)
+    if segments or cuts:
+        record.ensure_unlocked(session, hearing_id, user)
+    # else a range kept over lines all sealed already (a seal made before ranges were kept, or line by line):
+    # the record prints the same and its lines' audio is silent already, so it is neither refused on a
+    # locked record nor voids a signature; what it adds (a line of that time filed later is sealed, the
+    # audio between lines silent for parties) only hides more.
     if stored is not None:
         audit(session, user, "hearing.seal_range", f"hearing:{hearing_id}", sealed_range=stored.id,
               start_s=stored.start_s, end_s=stored.end_s, reason=body.reason)

@@ -276,3 +276,35 @@ async def test_a_held_final_filed_while_its_range_is_sealed_goes_out_again_seale
     again = [d for t, d in sent if t == "transcript.revised"]
     assert len(again) == 1 and again[0]["change"] == "sealed" and again[0]["text"] == SEALED_TEXT, sent
     assert json.loads(held.wire_for(False))["data"]["text"] == SEALED_TEXT  # its replay too
+
+
+def test_a_range_seal_over_lines_already_sealed_keeps_the_signed_record_as_it_is(world) -> None:
+    """A database upgraded to 0004 keeps no range for a seal made before: sealing that stretch again by
+    time was refused (409) on a signed and locked record, and voided the one signature of a half-signed
+    one, though the record prints the same. It is kept as a range now and the signatures stand."""
+    from courtroom_api.auth.policy import Principal
+    from courtroom_api.live.lifecycle import _mark_ended, _mark_started
+    from courtroom_api.schemas import HearingStart
+
+    c, services = world.client, world.client.app.state.services
+    hid, second, _, _ = _recorded_hearing(world)  # lines at 0-2.5 s and 3.0-5.5 s
+    judge = Principal(user_id=world.ids["user_judge"], login="judge", role="judge")
+    _mark_started(services, judge, hid, HearingStart(source="file", url="/nonexistent.flac"))
+    _mark_ended(services, judge, hid)
+    # Sealed before ranges were kept: the line only.
+    assert c.post(f"/api/segments/{second}/seal", json={"sealed": True, "reason": "证人个人信息"},
+                  headers=world.auth("judge")).status_code == 200
+
+    def state() -> dict:
+        return c.get(f"/api/hearings/{hid}/record", headers=world.auth("clerk")).json()
+
+    assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth("clerk")).status_code == 200
+    assert _seal(world, hid, 3.0, 4.0) == {"segment_ids": [second], "sealed": True}  # half-signed: kept
+    assert state()["signatures"] == ["clerk"] and state()["unchanged_since_signed"] is True
+    assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth("judge")).status_code == 200
+    assert _seal(world, hid, 2.8, 5.5) == {"segment_ids": [second], "sealed": True}  # locked: not refused
+    after = state()
+    assert after["locked"] is True and after["unchanged_since_signed"] is True, after
+    audit = c.get("/api/audit", params={"object": f"hearing:{hid}"}, headers=world.auth("judge")).json()
+    assert [a["action"] for a in audit].count("hearing.seal_range") == 2
+    assert "record.void" not in [a["action"] for a in audit]
