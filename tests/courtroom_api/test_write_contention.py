@@ -269,7 +269,7 @@ def test_an_edit_of_a_printed_head_and_a_stop_a_start_or_a_seal_at_once_both_go_
     c, clerk, judge = world.client, world.auth("clerk"), world.auth("judge")
     services = c.app.state.services
     who = Principal(user_id=world.ids["user_clerk"], login="clerk", role="clerk")
-    room = c.post("/api/courtrooms", json={"court_id": world.ids["court"], "name": "第九法庭", "profile_name": "demo"},
+    room = c.post("/api/courtrooms", json={"court_id": world.ids["court"], "name": "第十一法庭", "profile_name": "demo"},
                   headers=world.auth("admin")).json()["id"]
     case = c.post("/api/cases", json={"case_number": "(2024)吉2424民初909号", "court_id": world.ids["court"],
                                       "cause_of_action": "借款合同纠纷"}, headers=clerk).json()["id"]
@@ -298,7 +298,7 @@ def test_an_edit_of_a_printed_head_and_a_stop_a_start_or_a_seal_at_once_both_go_
         s.commit()
     reached = threading.Event()
     _paused_after(monkeypatch, reached)
-    out = _at_once(lambda: c.patch(f"/api/courtrooms/{room}", json={"name": "第九法庭(新)"}, headers=world.auth("admin")),
+    out = _at_once(lambda: c.patch(f"/api/courtrooms/{room}", json={"name": "第十一法庭(新)"}, headers=world.auth("admin")),
                    after(reached, lambda: (_mark_started(services, who, hid, plan), None)[1]))
     assert out == {"first": 200, "second": "ok"}, out
 
