@@ -132,7 +132,12 @@ def test_excerpts_taken_while_segments_are_written_miss_nothing(tmp_path: Path) 
     recorder = Recorder(out, RATE, 4, _options(0.045))  # a segment file every 45 ms (4.5 chunks)
     audio = _noise(2.0, 6)
     want = _heard(audio)
-    writer = threading.Thread(target=_write, args=(recorder, audio, 0, RATE // 100))
+    def paced() -> None:  # at the pace of a live room, so excerpts overlap the writes however slow the host
+        for at in range(0, len(audio), RATE // 100):
+            recorder.write(AudioChunk(audio[at : at + RATE // 100], RATE, at, time.time()))
+            time.sleep(0.01)
+
+    writer = threading.Thread(target=paced)
     writer.start()
     taken = 0
     while writer.is_alive() or not taken:
