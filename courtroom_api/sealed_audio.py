@@ -38,14 +38,13 @@ STALE_S = 600.0  # a copy for earlier seals is removed this long after it was su
 def sealed_spans(session: Session, hearing_id: int) -> list[tuple[float, float]]:
     """The hearing's sealed lines and range seals (a sealed time where no line was filed is silent too)
     as merged, padded ``(start_s, end_s)`` spans of recording time."""
-    from courtroom_api.sealed_ranges import merged
-    from models import SealedRange, TranscriptSegment
+    from courtroom_api import sealed_ranges
+    from models import TranscriptSegment
 
     lines = session.execute(select(TranscriptSegment.start_s, TranscriptSegment.end_s).where(
         TranscriptSegment.hearing_id == hearing_id, TranscriptSegment.sealed.is_(True))).all()
-    ranges = session.execute(select(SealedRange.start_s, SealedRange.end_s).where(
-        SealedRange.hearing_id == hearing_id)).all()
-    return merged((max(0.0, start - PAD_S), end + PAD_S) for start, end in (*lines, *ranges))
+    ranges = sealed_ranges.stored(session, hearing_id)
+    return sealed_ranges.merged((max(0.0, start - PAD_S), end + PAD_S) for start, end in (*lines, *ranges))
 
 
 def spans_key(spans: Sequence[tuple[float, float]]) -> str:
