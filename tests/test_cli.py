@@ -166,3 +166,8 @@ def test_users_add_refuses_what_the_api_refuses_in_one_line(tmp_path) -> None:
     env["COURTROOM_NEW_PASSWORD"] = "long enough"
     assert cli("users", "add", "wang.wei", "--role", "judge").returncode == 0
     assert [line.split("\t")[1] for line in cli("users", "list").stdout.splitlines()] == ["wang.wei"]
+    out = cli("users", "add", "Wang.Wei", "--role", "clerk")  # (a case twin: the login page reads it as wang.wei)
+    assert out.returncode == 1 and "'wang.wei' (id 1) signs in with it" in out.stderr, out.stderr
+    assert [line.split("\t")[1] for line in cli("users", "list").stdout.splitlines()] == ["wang.wei"]
+    out = cli("users", "revoke-tokens", "WANG.WEI")
+    assert out.returncode == 0 and "tokens of 'WANG.WEI'" in out.stdout, out.stderr

@@ -2,8 +2,8 @@
 address in a sliding window, and past the limit further tries are refused (429, Retry-After) until
 the oldest failure leaves the window — even with the right password, so guessing gains nothing.
 
-A name is counted exactly as typed, as logins are matched at login (case-sensitively: ``Zhang`` and
-``zhang`` are two logins; a case variant of a login is another name, which cannot sign in as it).
+A name is counted in any case, as logins are matched at login (``models.logins``: ``Zhang`` signs in
+as ``zhang``, so its failures are ``zhang``'s too).
 An administrator lifts a login's lock (``reset``): by unlocking it, setting its password, re-enabling it.
 
 In memory, per server process (one server per court); a restart forgets the counts. Bounded: at most
@@ -40,6 +40,10 @@ class NewLocks:
     address: bool
 
 
+def _name(login: str) -> str:
+    return f"login:{login.lower()}"
+
+
 class LoginThrottle:
     def __init__(self, per_login: int = 5, per_address: int = 30, window_s: float = 900.0) -> None:
         self.per_login = per_login
@@ -55,20 +59,20 @@ class LoginThrottle:
     def waits(self, login: str, address: str, now: float | None = None) -> Waits:
         now = time.monotonic() if now is None else now
         with self._lock:
-            return Waits(self._wait(f"login:{login}", self.per_login, now),
+            return Waits(self._wait(_name(login), self.per_login, now),
                          self._wait(f"address:{address}", self.per_address, now))
 
     def failed(self, login: str, address: str, now: float | None = None) -> NewLocks:
         """Count a failed login (called only while neither is locked); says what it has just locked."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            for key in (f"login:{login}", f"address:{address}"):
+            for key in (_name(login), f"address:{address}"):
                 times = self._failures.pop(key, None) or deque()
                 times.append(now)
                 self._failures[key] = times  # (most recently failed last)
             while len(self._failures) > MAX_KEYS:
                 self._failures.popitem(last=False)
-            return NewLocks(self._wait(f"login:{login}", self.per_login, now) > 0,
+            return NewLocks(self._wait(_name(login), self.per_login, now) > 0,
                             self._wait(f"address:{address}", self.per_address, now) > 0)
 
     def succeeded(self, login: str) -> None:
@@ -79,8 +83,8 @@ class LoginThrottle:
         """Forget the name's failures (an administrator's unlock); True when it was locked."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            locked = self._wait(f"login:{login}", self.per_login, now) > 0
-            self._failures.pop(f"login:{login}", None)
+            locked = self._wait(_name(login), self.per_login, now) > 0
+            self._failures.pop(_name(login), None)
         return locked
 
     def _wait(self, key: str, limit: int, now: float) -> float:

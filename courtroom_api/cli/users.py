@@ -69,6 +69,7 @@ def run_add(args: argparse.Namespace) -> int:
     from models import User
     from models.audit import append_event
     from models.db import make_engine, session_factory
+    from models.logins import login_holder
     from models.passwords import hash_password
 
     if args.role == "terminal" and args.courtroom is None:
@@ -86,6 +87,11 @@ def run_add(args: argparse.Namespace) -> int:
     engine = make_engine(get_settings().database_url)
     try:
         with session_factory(engine, write=True)() as session:
+            holder = login_holder(session, body.login)
+            if holder is not None:
+                print(f"login {body.login!r} is taken: {holder.login!r} (id {holder.id}) signs in with it "
+                      "(logins do not tell upper from lower case)", file=sys.stderr)
+                return 1
             user = User(login=body.login, password_hash=hash_password(body.password), role=body.role,
                         display_name=body.display_name, courtroom_id=body.courtroom_id, side=body.side)
             session.add(user)
@@ -119,18 +125,17 @@ def run_list(_args: argparse.Namespace) -> int:
 
 
 def run_revoke_tokens(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
 
     from courtroom_api.auth.revocation import revoke_all_tokens
     from courtroom_api.config import get_settings
-    from models import User
     from models.audit import append_event
     from models.db import make_engine, session_factory
+    from models.logins import find_login
 
     engine = make_engine(get_settings().database_url)
     try:
         with session_factory(engine, write=True)() as session:
-            user = session.scalar(select(User).where(User.login == args.login))
+            user = find_login(session, args.login)
             if user is None:
                 print(f"no login {args.login!r}", file=sys.stderr)
                 return 1

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
-from sqlalchemy import select
 
 from courtroom_api.access import audit
 from courtroom_api.auth.tokens import decode_token, issue_token, new_claims
@@ -26,14 +25,14 @@ def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: Sessio
     """Five wrong passwords for a login within 15 minutes (30 from one address) lock it for the rest of
     that time (429 with Retry-After; settings ``auth.login_*``); each lock is audited. An administrator
     lifts a login's lock (``POST /api/users/{id}/unlock``, a new password, re-enabling it)."""
-    from models import User
+    from models.logins import find_login
     from models.passwords import verify_password
 
     address = request.client.host if request.client else "?"
     waits = services.throttle.waits(form.username, address)
     if waits.longest > 0:
         raise TooManyAttemptsError(waits.longest, from_address=waits.address > 0)
-    user = session.scalar(select(User).where(User.login == form.username))
+    user = find_login(session, form.username)  # (any case: models.logins)
     # (an unknown login costs a hash check too: the answer's time does not tell which logins exist)
     right = verify_password(user.password_hash if user is not None else _NO_USER, form.password)
     if user is None or not user.is_active or not right:

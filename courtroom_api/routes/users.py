@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from courtroom_api.access import audit, get_or_404, load_case
 from courtroom_api.auth.policy import Action, require
@@ -36,6 +37,7 @@ def create_user(body: UserCreate, user: CurrentUser, session: SessionDep) -> obj
 
     require(user, Action.MANAGE_USERS)
     _require_bound_terminal(body.role, body.courtroom_id)
+    _require_free_login(session, body.login)
     created = User(login=body.login, password_hash=hash_password(body.password), role=body.role,
                    display_name=body.display_name, courtroom_id=body.courtroom_id, side=body.side)
     session.add(created)
@@ -43,6 +45,15 @@ def create_user(body: UserCreate, user: CurrentUser, session: SessionDep) -> obj
     audit(session, user, "user.create", f"user:{created.id}", login=body.login, role=body.role.value)
     session.commit()
     return created
+
+
+def _require_free_login(session: Session, login: str) -> None:
+    from models.logins import login_holder
+
+    holder = login_holder(session, login)
+    if holder is not None:
+        raise ConflictError(f"login {login!r} is taken: {holder.login!r} (id {holder.id}) signs in with it "
+                            "(logins do not tell upper from lower case)")
 
 
 @router.patch("/{user_id}", response_model=UserPublic)

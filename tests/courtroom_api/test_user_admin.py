@@ -69,3 +69,46 @@ def test_a_terminal_left_without_a_courtroom_can_still_be_disabled(world) -> Non
         r = c.patch(f"/api/users/{made['id']}", json=change, headers=admin)
         assert r.status_code == 200, r.text
 
+
+
+def test_a_login_signs_in_whatever_its_case_and_has_no_case_twin(world) -> None:
+    """`Judge-Case` typed at the login page was "wrong login or password" for `judge-case`, and an
+    administrator could add `JUDGE-CASE` beside it: two logins a court reads as one name."""
+    c, admin = world.client, world.auth("admin")
+    made = c.post("/api/users", headers=admin, json={"login": "judge-case", "password": "correct horse 6",
+                                                     "role": "judge"})
+    assert made.status_code == 201, made.text
+    for typed in ("judge-case", "Judge-Case", "JUDGE-CASE"):
+        r = c.post("/api/auth/token", data={"username": typed, "password": "correct horse 6"})
+        assert r.status_code == 200, (typed, r.text)
+        me = c.get("/api/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"}).json()
+        assert me["id"] == made.json()["id"] and me["login"] == "judge-case"
+    r = c.post("/api/auth/token", data={"username": "Judge-Case", "password": "wrong horse 6"})
+    assert r.status_code == 401, r.text
+    r = c.post("/api/users", headers=admin, json={"login": "JUDGE-case", "password": "correct horse 7",
+                                                  "role": "clerk"})
+    assert r.status_code == 409 and "'judge-case'" in r.json()["detail"], r.text
+    assert [u["login"] for u in c.get("/api/users", headers=admin).json()].count("judge-case") == 1
+
+
+def test_two_logins_from_before_that_differ_in_case_each_sign_in_as_typed(world) -> None:
+    """A database from before the rule may hold `Clerk-Twin` and `clerk-twin`: each signs in with its own
+    spelling, and a third spelling that matches both is refused, never given one of them."""
+    from models import User
+    from models.db import make_engine, session_factory
+    from models.passwords import hash_password
+
+    engine = make_engine(world.client.app.state.services.engine.url.render_as_string(hide_password=False))
+    with session_factory(engine)() as s:
+        s.add_all([User(login="Clerk-Twin", password_hash=hash_password("twin horse 1"), role="clerk"),
+                   User(login="clerk-twin", password_hash=hash_password("twin horse 2"), role="clerk")])
+        s.commit()
+    engine.dispose()
+    c = world.client
+    for typed, password in (("Clerk-Twin", "twin horse 1"), ("clerk-twin", "twin horse 2")):
+        r = c.post("/api/auth/token", data={"username": typed, "password": password})
+        assert r.status_code == 200, (typed, r.text)
+        me = c.get("/api/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"}).json()
+        assert me["login"] == typed
+    for password in ("twin horse 1", "twin horse 2"):
+        assert c.post("/api/auth/token", data={"username": "CLERK-TWIN", "password": password}).status_code == 401
