@@ -24,6 +24,11 @@ MISSING = "□"
 # Scripts whose letters join or reorder (Hebrew, Arabic incl. Uyghur, Syriac, Thaana, Indic, Tibetan,
 # Mongolian, Arabic presentation forms): only lines holding them are shaped
 _NEEDS_SHAPING = re.compile("[\u0590-\u0dff\u0f00-\u0fff\u1800-\u18af\ufb1d-\ufdff\ufe70-\ufefc]")
+# Chinese line-breaking rules (GB/T 15834, as 禁则): marks that close never start a line, marks that open
+# never end one; the few characters before are carried down instead (no mark hangs into the margin)
+_NO_LINE_START = frozenset("，。、；：？！）」』》〉】〕］｝”’…—·～%‰℃,.;:?!)]}")
+_NO_LINE_END = frozenset("（「『《〈【〔［｛“‘([{")
+_MOST_CARRIED = 4
 _PIECES = re.compile(r"\s+|[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+")
 
 
@@ -184,22 +189,29 @@ def _wrap(paragraph: str, width: float, measure: Callable[[str], float]) -> list
     (fpdf2 breaks at spaces only, and moved a whole Chinese sentence to the next line). A line's width is
     the sum of its pieces' (a piece is one Chinese character or one word, and a word's Arabic letters join
     within it): measuring the growing line anew for each piece took 33 s for a Uyghur hearing, where
-    fpdf2 shapes every string it measures."""
+    fpdf2 shapes every string it measures. As Chinese is typeset, a closing mark (，。」) never starts a
+    line and an opening one (「（) never ends it: the character before is carried down with it."""
     lines: list[str] = []
-    line, used = "", 0.0
+    line: list[tuple[str, float]] = []  # the line's pieces and their widths
+    used = 0.0
     for piece in _PIECES.findall(paragraph):
         if used + (size := measure(piece)) <= width:
-            line, used = line + piece, used + size
+            line.append((piece, size))
+            used += size
             continue
-        if line.strip():
-            lines.append(line.rstrip())
-        line, used = ("", 0.0) if piece.isspace() else (piece, size)
-        while (cut := _fits(line, width, measure)) < len(line):  # a word longer than the line: cut where it fills
-            lines.append(line[:cut])
-            line = line[cut:]
-        if line != piece:  # cut (or a space): what is left of it starts the line
-            used = sum(map(measure, line))
-    lines.append(line.rstrip())
+        carried = [] if piece.isspace() else [(piece, size)]
+        while len(line) > 1 and len(carried) < _MOST_CARRIED and not line[-1][0].isspace() and (
+                (carried and carried[0][0][0] in _NO_LINE_START) or line[-1][0][-1] in _NO_LINE_END):
+            carried.insert(0, line.pop())
+        if "".join(p for p, _ in line).strip():
+            lines.append("".join(p for p, _ in line).rstrip())
+        line, text = carried, "".join(p for p, _ in carried)
+        while (cut := _fits(text, width, measure)) < len(text):  # a word longer than the line: cut where it fills
+            lines.append(text[:cut])
+            text = text[cut:]
+            line = [(text, sum(map(measure, text)))]  # what is left of it starts the line
+        used = sum(w for _, w in line)
+    lines.append("".join(p for p, _ in line).rstrip())
     return lines or [""]
 
 

@@ -171,3 +171,20 @@ def test_a_character_no_installed_font_has_prints_as_a_box_and_the_record_says_s
     assert lines.index(note[0]) < next(i for i, line in enumerate(lines) if "[00:00:03]" in line)
     docx = "\n".join(p.text for p in Document(io.BytesIO(to_docx(record))).paragraphs)
     assert f"甲{unassigned}乙" in docx
+
+
+def test_a_printed_line_never_starts_with_a_closing_mark_or_ends_with_an_opening_one() -> None:
+    """Chinese typesetting (禁则): "，" or "。" or "”" at the start of a printed line, "“" or "（" at its end,
+    reads as a typist's error in a court record. The line broke before any character that did not fit."""
+    turns = tuple(ExportSegment(i, 10 * i, 10 * i + 5, "证" * i + "，“证据”（一）。" + "证" * (40 - i) + "。”",
+                                "witness") for i in range(1, 41))
+    record = CourtRecord(RecordHeader(court="某某人民法院", case_number="(2024)吉0101民初1号"), turns)
+    document = pdfium.PdfDocument(to_pdf(record))
+    text = "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    document.close()
+    lines = [re.sub(r"^\d{1,2} ", "", line.strip()) for line in text.splitlines()]  # (the line numbers)
+    body = [line for line in lines if "证" in line]
+    assert len(body) >= 80, lines  # (each turn wraps)
+    assert not [line for line in body if line[0] in "，。”）"], body
+    assert not [line for line in body if line[-1] in "“（"], body
+    assert "".join(body).count("证据") == 40
