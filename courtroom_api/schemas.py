@@ -107,6 +107,11 @@ class CourtCreate(BaseModel):
     name: str = Name
 
 
+class CourtUpdate(BaseModel):
+    code: str | None = Field(default=None, min_length=1, max_length=32)
+    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=ONE_LINE)
+
+
 class CourtPublic(Orm):
     id: int
     code: str

@@ -9,7 +9,14 @@ from courtroom_api import record
 from courtroom_api.access import audit, get_or_404
 from courtroom_api.auth.policy import Action, require
 from courtroom_api.deps import CurrentUser, IdPath, SessionDep
-from courtroom_api.schemas import CourtCreate, CourtPublic, CourtroomCreate, CourtroomPublic, CourtroomUpdate
+from courtroom_api.schemas import (
+    CourtCreate,
+    CourtPublic,
+    CourtroomCreate,
+    CourtroomPublic,
+    CourtroomUpdate,
+    CourtUpdate,
+)
 
 router = APIRouter(prefix="/api", tags=["courtrooms"])
 
@@ -30,6 +37,28 @@ def create_court(body: CourtCreate, user: CurrentUser, session: SessionDep) -> o
     session.add(court)
     session.flush()
     audit(session, user, "court.create", f"court:{court.id}", code=body.code)
+    session.commit()
+    return court
+
+
+@router.patch("/courts/{court_id}", response_model=CourtPublic)
+def update_court(court_id: IdPath, body: CourtUpdate, user: CurrentUser, session: SessionDep) -> object:
+    """Rename a court (a reorganisation, a typo in its name) or change its code. Its name is printed at
+    the head of its hearings' records: refused (409) while a signed and locked one would print the new
+    name, and a record one of the two has signed loses that signature, as for a courtroom."""
+    from models import Case, Court, Hearing
+
+    require(user, Action.MANAGE_COURTROOMS)
+    court = get_or_404(session, Court, court_id, "court", for_edit=True)  # before the chain lock
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    held = session.scalars(select(Hearing.id).join(Case, Hearing.case_id == Case.id)
+                           .where(Case.court_id == court_id)).all()
+    signed = record.signed_heads(session, held)
+    was = f"court {court_id} ({court.name})"
+    for key, value in changes.items():
+        setattr(court, key, value)
+    record.ensure_heads_kept(session, signed, user, was)
+    audit(session, user, "court.update", f"court:{court_id}", **changes)
     session.commit()
     return court
 

@@ -217,3 +217,31 @@ def test_present_names_who_sat_on_their_default_seat_in_a_hearing_that_ran(world
     assert "到庭人员 Present: 原告 原告甲；被告 被告乙" in _lines(world, ran_id)
     assert not any("原告甲" in line or "被告乙" in line for line in _lines(world, unopened_id)
                    if line.startswith("到庭人员"))
+
+
+def test_a_court_is_renamed_and_its_locked_records_keep_the_name_they_were_signed_with(world) -> None:
+    """Courts had no update route: a typo in a court's name, or a renamed court, stayed printed at the head
+    of every record. Renaming is an administrator's, and is refused while a locked record prints the name."""
+    c, clerk, admin = world.client, world.auth("clerk"), world.auth("admin")
+    court = c.post("/api/courts", json={"code": "吉2499", "name": "某某县人名法院"}, headers=admin).json()["id"]
+    case = c.post("/api/cases", json={"case_number": "(2024)吉2499民初1号", "court_id": court,
+                                      "cause_of_action": "买卖合同纠纷"}, headers=clerk).json()["id"]
+    hid = c.post(f"/api/cases/{case}/hearings", json={"courtroom_id": world.ids["room"],
+                                                      "scheduled_start": "2030-01-03T14:00:00"}, headers=clerk).json()["id"]
+    assert c.patch(f"/api/courts/{court}", json={"name": "某某县人民法院"}, headers=clerk).status_code == 403
+    r = c.patch(f"/api/courts/{court}", json={"name": "某某县人民法院"}, headers=admin)
+    assert r.status_code == 200 and r.json() == {"id": court, "code": "吉2499", "name": "某某县人民法院"}, r.text
+    docx = c.get(f"/api/hearings/{hid}/transcript", params={"format": "docx"}, headers=clerk).content
+    head = "\n".join(p.text for p in Document(io.BytesIO(docx)).paragraphs)
+    assert "某某县人民法院" in head and "人名" not in head
+    assert c.patch(f"/api/courts/{court}", json={"code": "吉2424"}, headers=admin).status_code == 409
+    assert c.patch(f"/api/courts/{court}", json={"name": ""}, headers=admin).status_code == 422
+    assert c.patch(f"/api/courts/999999", json={"name": "x"}, headers=admin).status_code == 404
+    for who in ("judge", "clerk"):
+        assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth(who)).status_code == 200
+    refused = c.patch(f"/api/courts/{court}", json={"name": "某某市人民法院"}, headers=admin)
+    assert refused.status_code == 409 and f"hearing {hid}" in refused.json()["detail"], refused.text
+    assert c.patch(f"/api/courts/{court}", json={"code": "吉2498"}, headers=admin).status_code == 200  # (not printed)
+    assert _state(world, hid)["locked"] is True and _state(world, hid)["unchanged_since_signed"] is True
+    assert {"name": "某某县人民法院", "code": "吉2498"}.items() <= next(
+        x for x in c.get("/api/courts", headers=clerk).json() if x["id"] == court).items()
