@@ -57,7 +57,7 @@ def signatures(session: Session, hearing_id: int) -> list[Any]:
 # seal); 2: also the record's head (court, case number, cause, courtroom, times, who was present, with
 # their names and roles, which are the names printed on their lines). A ``record.sign`` event without
 # ``digest_version`` was made with 1 and is still checked against 1: it signed no more than that.
-DIGEST_VERSION = 2
+DIGEST_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +107,8 @@ def printed_head(session: Session, hearing: Any) -> PrintedHead:
 
 
 def record_digest(session: Session, hearing_id: int, version: int = DIGEST_VERSION) -> str:
-    """sha256 of the record as signed: its head (from version 2), then every line's id, revision,
-    times, text, speaker and seal, in order. Kept in each ``record.sign`` event (hash-chained), so a
+    """sha256 of the record as signed: its head (from version 2), the recording's gaps it prints (from
+    version 3), then every line's id, revision, times, text, speaker and seal, in order. Kept in each ``record.sign`` event (hash-chained), so a
     record changed after it was signed, through the API or behind it, no longer matches its signatures."""
     from models import Hearing
     from models import TranscriptSegment as S
@@ -116,6 +116,9 @@ def record_digest(session: Session, hearing_id: int, version: int = DIGEST_VERSI
     digest = hashlib.sha256()
     if version >= 2:
         digest.update(printed_head(session, session.get(Hearing, hearing_id)).digest_line())
+    if version >= 3:  # (a gap noted or taken away after signing rewrites what the record says was recorded)
+        gaps = [[gap.start, gap.end] for gap in recording_gaps(session, hearing_id)]
+        digest.update(json.dumps(gaps).encode() + b"\n")
     for row in session.execute(select(S.id, S.revision, S.start_s, S.end_s, S.text, S.role, S.participant_id,
                                       S.sealed).where(S.hearing_id == hearing_id).order_by(S.start_s, S.id)):
         line = [row.id, row.revision, row.start_s, row.end_s, row.text, str(row.role) if row.role else None,

@@ -236,7 +236,7 @@ def test_a_court_is_renamed_and_its_locked_records_keep_the_name_they_were_signe
     assert "某某县人民法院" in head and "人名" not in head
     assert c.patch(f"/api/courts/{court}", json={"code": "吉2424"}, headers=admin).status_code == 409
     assert c.patch(f"/api/courts/{court}", json={"name": ""}, headers=admin).status_code == 422
-    assert c.patch(f"/api/courts/999999", json={"name": "x"}, headers=admin).status_code == 404
+    assert c.patch("/api/courts/999999", json={"name": "x"}, headers=admin).status_code == 404
     for who in ("judge", "clerk"):
         assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth(who)).status_code == 200
     refused = c.patch(f"/api/courts/{court}", json={"name": "某某市人民法院"}, headers=admin)
@@ -245,3 +245,34 @@ def test_a_court_is_renamed_and_its_locked_records_keep_the_name_they_were_signe
     assert _state(world, hid)["locked"] is True and _state(world, hid)["unchanged_since_signed"] is True
     assert {"name": "某某县人民法院", "code": "吉2498"}.items() <= next(
         x for x in c.get("/api/courts", headers=clerk).json() if x["id"] == court).items()
+
+
+def test_a_gap_noted_in_the_recording_after_signing_reads_as_a_changed_record(world) -> None:
+    """The record prints where its recording holds no audio ("录音中断…"): the digest did not cover it, so
+    a gap added to (or taken from) the filed recording behind the API after sign-off still read as
+    "unchanged since signed". Signatures made with the digest before (version 2) are still checked."""
+    from courtroom_api import record
+    from models import Recording
+    from models.audit import append_event
+    from models.db import session_factory
+
+    ids = _case_with_two_hearings(world, "(2024)吉2424民初805号")
+    h1, h2 = ids["h1"], ids["h2"]
+    for who in ("judge", "clerk"):
+        assert world.client.post(f"/api/hearings/{h1}/signoff", json={}, headers=world.auth(who)).status_code == 200
+    engine = _engine(world)
+    with session_factory(engine, write=True)() as s:
+        for role in ("judge", "clerk"):  # h2 signed with the version-2 digest
+            append_event(s, actor=f"user:{role}", action="record.sign", obj=f"hearing:{h2}",
+                         details={"role": role, "name": role, "note": "", "digest": record.record_digest(s, h2, 2),
+                                  "digest_version": 2})
+        s.commit()
+    assert _state(world, h1)["unchanged_since_signed"] is True and _state(world, h2)["unchanged_since_signed"] is True
+    with session_factory(engine)() as s:
+        s.add(Recording(hearing_id=h1, sample_rate=16000, channel_count=4, channel_layout=[],
+                        segment_files=[{"path": "x", "gaps": [{"first_sample": 16000 * 2, "frames": 16000 * 60,
+                                                                "reason": "server restart"}]}]))
+        s.commit()
+    engine.dispose()
+    assert _state(world, h1)["unchanged_since_signed"] is False
+    assert _state(world, h2)["unchanged_since_signed"] is True
