@@ -275,7 +275,7 @@ class SegmentPublic(Orm):
     confidence: float
     status: SegmentStatus
     sealed: bool
-    revision: int = Field(description="how many times the text was corrected (0: as transcribed)")
+    revision: int = Field(description="how many times the line was corrected, its text or who said it (0: as transcribed)")
 
 
 class SegmentCorrection(BaseModel):
@@ -295,6 +295,17 @@ class SegmentAttributionUpdate(BaseModel):
     reason: str = Field(min_length=1, max_length=2000, pattern=REASON)
 
 
+class SpeakerCorrection(BaseModel):
+    """Who said the line: a participant of the hearing's case (the role is theirs unless given), or a
+    role alone (``participant_id`` null: an unnamed witness, a voice diarization could not name)."""
+
+    participant_id: DbId | None = None
+    role: ParticipantRole | None = None
+    reason: str = Field(min_length=1, max_length=2000, pattern=REASON)
+    revision: int | None = Field(None, ge=0, le=1_000_000,
+                                 description="as for a text correction: 409 if the line changed since")
+
+
 class RevisionPublic(Orm):
     id: int
     segment_id: int
@@ -304,6 +315,11 @@ class RevisionPublic(Orm):
     reason: str
     created_at: datetime
     diff: str = ""
+    speaker_changed: bool = False
+    before_role: ParticipantRole | None = None
+    after_role: ParticipantRole | None = None
+    before_participant_id: int | None = None
+    after_participant_id: int | None = None
 
 
 class SealRequest(BaseModel):

@@ -82,7 +82,7 @@ class TranscriptSegment(CreatedAt, Base):
     ``words``: list of ``{"start": s, "end": s, "word": str, "probability": p}``.
     ``search_grams`` is derived from ``text`` (see :mod:`models.textgrams`) whenever ``text`` is
     set through the ORM; code that inserts rows with bulk SQL must fill it with ``gram_text``.
-    ``revision`` counts the corrections of ``text`` (0: as transcribed). It is the row's version: every
+    ``revision`` counts the corrections of ``text`` or of who said it (0: as transcribed). It is the row's version: every
     ORM update of a segment is made only while the row still has the revision it was read with, so
     two clerks correcting one line at once cannot both write over the same text (the later gets
     ``StaleDataError``); a correction bumps it explicitly, other changes (seal, seq) leave it.
@@ -131,7 +131,9 @@ class TranscriptSegment(CreatedAt, Base):
 
 
 class SegmentRevision(CreatedAt, Base):
-    """A correction of a segment's text: before, after, who, why, when (``created_at``)."""
+    """A correction of a segment's text or of who said it: before, after, who, why, when (``created_at``).
+    A change of speaker keeps the text (before = after) and both speakers; a text correction leaves
+    the speaker columns empty."""
 
     __tablename__ = "segment_revisions"
 
@@ -143,6 +145,12 @@ class SegmentRevision(CreatedAt, Base):
     after_text: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(Text, default="")
+    # (ids as they were, no foreign key: the revision keeps its history if a participant is removed)
+    before_role: Mapped[ParticipantRole | None] = mapped_column(enum_column(ParticipantRole))
+    after_role: Mapped[ParticipantRole | None] = mapped_column(enum_column(ParticipantRole))
+    before_participant_id: Mapped[int | None] = mapped_column(ID)
+    after_participant_id: Mapped[int | None] = mapped_column(ID)
+    speaker_changed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     segment: Mapped[TranscriptSegment] = relationship(back_populates="revisions")
 

@@ -25,6 +25,7 @@ from courtroom_api.schemas import (
     SegmentCorrection,
     SegmentPublic,
     SignOff,
+    SpeakerCorrection,
     UnlockRequest,
 )
 from models.audit import lock_chain
@@ -116,6 +117,47 @@ def correct_segment(
     segment.revision += 1  # written only where the row still has the revision read above
     session.commit()
     _publish_revision(services, segment, user, "corrected")
+    return segment_public(segment, user.may_see_sealed)
+
+
+@router.put("/segments/{segment_id}/speaker", response_model=SegmentPublic)
+def correct_speaker(
+    segment_id: IdPath, body: SpeakerCorrection, user: CurrentUser, session: SessionDep, services: ServicesDep
+) -> SegmentPublic:
+    """Correct who said a line (a neighbour's microphone, a diarization that named the wrong voice): kept
+    as a revision (before and after, who, why), as a text correction is; the text stays."""
+    from models import Participant, SegmentRevision
+    from models.enums import SegmentStatus
+
+    segment = load_segment(session, user, segment_id, Action.CORRECT)
+    record.ensure_unlocked(session, segment.hearing_id, user)
+    if body.revision is not None and body.revision != segment.revision:
+        raise ConflictError(f"the line was corrected meanwhile (revision {segment.revision}, not {body.revision}); "
+                            "nothing was changed: read it again")
+    role = body.role
+    if body.participant_id is not None:
+        speaker = session.get(Participant, body.participant_id)
+        if speaker is None or speaker.case_id != segment.hearing.case_id:
+            raise ValidationFailedError(f"participant {body.participant_id} is not a participant of this case")
+        role = role or speaker.role
+    if role is None:
+        raise ValidationFailedError("say who said the line: a participant_id, a role, or both")
+    before = (segment.role, segment.participant_id)
+    if before == (role, body.participant_id):
+        raise ValidationFailedError("the line is already credited to that speaker")
+    session.add(SegmentRevision(segment_id=segment.id, before_text=segment.text, after_text=segment.text,
+                                author_id=user.user_id, reason=body.reason, speaker_changed=True,
+                                before_role=before[0], after_role=role, before_participant_id=before[1],
+                                after_participant_id=body.participant_id))
+    audit(session, user, "segment.speaker", f"segment:{segment.id}", hearing_id=segment.hearing_id,
+          before={"role": str(before[0]) if before[0] else None, "participant_id": before[1]},
+          after={"role": str(role), "participant_id": body.participant_id}, reason=body.reason)
+    segment.role, segment.participant_id = role, body.participant_id
+    segment.status = SegmentStatus.CORRECTED
+    segment.revision += 1  # written only where the row still has the revision read above
+    session.commit()
+    session.refresh(segment)  # (its participant, for the name the pages show)
+    _publish_revision(services, segment, user, "speaker")
     return segment_public(segment, user.may_see_sealed)
 
 

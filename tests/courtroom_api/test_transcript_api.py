@@ -597,3 +597,44 @@ def test_the_segment_list_gives_the_last_lines_when_asked(world) -> None:
     for bad in ({"tail": 0}, {"tail": MAX_TAIL + 1}, {"tail": 2, "limit": 5}, {"tail": 2, "offset": 1}):
         assert c.get(url, params=bad, headers=clerk).status_code == 422, bad
     assert c.get(url, params={"tail": 2}, headers=world.auth("other_party")).status_code in (403, 404)
+
+
+def test_a_clerk_corrects_who_said_a_line_and_the_change_is_a_revision(world) -> None:
+    """A line heard on a neighbour's microphone, or a voice diarization named wrongly, was credited to the
+    wrong speaker for good: a clerk could correct its text only. Now who said it is corrected too, kept as
+    a revision (before, after, who, why), and search by role follows it."""
+    c, clerk = world.client, world.auth("clerk")
+    hid, (_, seg) = _new_hearing_with_segments(world)
+    li = c.post(f"/api/cases/{world.ids['case']}/participants", json={"name": "李四说话", "role": "defendant"},
+                headers=clerk).json()["id"]
+    body = {"participant_id": li, "reason": "被告席发言，误记为原告"}
+    assert c.put(f"/api/segments/{seg}/speaker", json=body, headers=world.auth("party")).status_code == 403
+    r = c.put(f"/api/segments/{seg}/speaker", json=body, headers=clerk)
+    assert r.status_code == 200, r.text
+    line = r.json()
+    assert (line["role"], line["participant_id"], line["participant_name"]) == ("defendant", li, "李四说话")
+    assert (line["text"], line["revision"], line["status"]) == ("The invoice is dated May 1.", 1, "corrected")
+    (rev,) = c.get(f"/api/segments/{seg}/revisions", headers=world.auth("judge")).json()
+    assert rev["speaker_changed"] and rev["before_text"] == rev["after_text"] == line["text"]
+    assert (rev["before_role"], rev["before_participant_id"], rev["after_role"], rev["after_participant_id"]) == (
+        "plaintiff", None, "defendant", li)
+    assert rev["author_id"] == world.ids["user_clerk"] and rev["reason"] == body["reason"]
+
+    def roles_found() -> set[str]:
+        hits = c.get("/api/search", params={"q": "invoice is dated", "case": world.ids["case"]},
+                     headers=world.auth("judge")).json()
+        return {h["role"] for h in hits if h["hearing_id"] == hid}
+
+    assert roles_found() == {"defendant"}
+    # the same speaker again, a participant of another case, nobody named, a stale revision: nothing changes
+    for wrong, status in (({"participant_id": li}, 422), ({"participant_id": world.ids["participant"] + 999}, 422),
+                          ({}, 422), ({"role": "witness", "revision": 0}, 409)):
+        r = c.put(f"/api/segments/{seg}/speaker", json={**wrong, "reason": "再改"}, headers=clerk)
+        assert r.status_code == status, (wrong, r.text)
+    r = c.put(f"/api/segments/{seg}/speaker", json={"role": "witness", "revision": 1, "reason": "证人"}, headers=clerk)
+    assert r.status_code == 200 and (r.json()["role"], r.json()["participant_id"]) == ("witness", None), r.text
+    assert len(c.get(f"/api/segments/{seg}/revisions", headers=clerk).json()) == 2
+    for who in ("judge", "clerk"):
+        assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth(who)).status_code == 200
+    r = c.put(f"/api/segments/{seg}/speaker", json={"participant_id": li, "reason": "锁定后"}, headers=clerk)
+    assert r.status_code == 409, r.text

@@ -24,7 +24,7 @@ from models.db import current_revision, downgrade, include_object, make_engine, 
 from models.passwords import hash_password, verify_password
 
 REPO = Path(__file__).resolve().parents[2]
-HEAD = "0004_sealed_ranges"
+HEAD = "0005_speaker_revision"
 
 
 def _tables(url: str) -> set[str]:
