@@ -34,6 +34,7 @@ export const ENDPOINTS = {
   excerpt: (id, start, end) => `/api/hearings/${id}/excerpt?start=${start.toFixed(2)}&end=${end.toFixed(2)}`,
   segment: (id) => `/api/segments/${id}`,
   segmentSeal: (id) => `/api/segments/${id}/seal`,
+  segmentSpeaker: (id) => `/api/segments/${id}/speaker`,
   evidence: (id) => `/api/evidence/${id}`,
   evidenceContent: (id) => `/api/evidence/${id}/content`,
   evidencePages: (id) => `/api/evidence/${id}/pages`,

@@ -152,6 +152,7 @@ function lineActions(seg, line) {
   return [
     act("tr.replay", async () => detail.view.replay(seg)),
     act("tr.edit", async () => editLine(seg, line)),
+    act("tr.speaker", async () => correctSpeaker(seg, line)),
     act("tr.highlight", async () => annotate(seg, "highlight", line)),
     act("tr.note", async () => annotate(seg, "note", line)),
     act("tr.bookmark", async () => annotate(seg, "bookmark", line)),
@@ -201,6 +202,49 @@ function editLine(seg, line) {
   line.append(box);
   text.focus();
   return Promise.resolve();
+}
+
+// Who may be named as a line's speaker without a participant (an unnamed witness, an unknown voice).
+const SPEAKER_ROLES = ["presiding_judge", "judge", "peoples_assessor", "clerk", "plaintiff", "defendant",
+  "third_party", "agent", "prosecutor", "witness", "expert", "interpreter"];
+
+/** Who said the line: a participant of the case or a role alone, with a reason (a revision, audited). */
+async function correctSpeaker(seg, line) {
+  if (line.querySelector(".speaker-box")) return;
+  const people = await api("GET", ENDPOINTS.caseParticipants(detail.hearing.case_id));
+  const pick = h("select", { class: "speaker-pick" },
+    ...people.map((p) => h("option", { value: `p:${p.id}` }, `${roleLabel(p.role)} ${p.name}`)),
+    ...SPEAKER_ROLES.map((r) => h("option", { value: `r:${r}` }, roleLabel(r))));
+  pick.value = seg.participantId !== null ? `p:${seg.participantId}` : `r:${seg.role}`;
+  const reason = h("input", { class: "edit-reason", "data-i18n-placeholder": "tr.speakerreason",
+    placeholder: t("tr.speakerreason") });
+  const box = h("div", { class: "edit-box speaker-box", onclick: (e) => e.stopPropagation() }, pick, reason,
+    h("div", { class: "row" },
+      h("button", { class: "btn primary", type: "button", "data-i18n": "tr.save", dataset: { action: "save" }, onclick: async () => {
+        if (!reason.value.trim()) {
+          reason.focus();
+          toast(t("tr.speakerreason"), "error");
+          return;
+        }
+        const [kind, value] = pick.value.split(":");
+        const json = kind === "p" ? { participant_id: Number(value) } : { participant_id: null, role: value };
+        try {
+          const updated = await api("PUT", ENDPOINTS.segmentSpeaker(seg.id),
+            { json: { ...json, reason: reason.value, revision: seg.revision } });
+          box.remove();
+          detail.view.upsert(segmentOf(updated), false);
+          toast(t("tr.speakerchanged"));
+          await refreshRecordState(); // a change voids a signature made before it
+        } catch (err) {
+          if (err.status !== 409) return reportError(err);
+          toast(t("tr.notsaved"), "error"); // changed by someone else meanwhile: shown, chosen again
+          box.remove();
+          detail.view.upsert(segmentOf(await api("GET", ENDPOINTS.segment(seg.id))), false);
+        }
+      } }, t("tr.save")),
+      h("button", { class: "btn", type: "button", "data-i18n": "tr.cancel", onclick: () => box.remove() }, t("tr.cancel"))));
+  line.append(box);
+  pick.focus();
 }
 
 /** An inline one-field form under a line (touch-friendly; no browser prompt dialogs). */

@@ -33,6 +33,7 @@ export function segmentOf(event) {
     role: s.role ?? null,
     side: s.side ?? null,
     participant: s.participant_name ?? s.participant?.name ?? s.participant ?? null,
+    participantId: s.participant_id ?? null,
     confidence: s.confidence ?? null,
     status: s.status ?? null,
     sealed: Boolean(s.sealed),

@@ -3,6 +3,7 @@ the clerk's correction."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from playwright.sync_api import expect
@@ -95,6 +96,29 @@ def test_a_line_corrected_by_someone_else_meanwhile_is_shown_before_the_clerk_sa
         revs = api.get(f"/api/segments/{seg}/revisions", headers=judge).json()
     assert [(r["before_text"], r["after_text"]) for r in revs][-2:] == [
         (before["text"], judge_text), (judge_text, clerk_text)]
+
+
+def test_the_clerk_names_who_said_an_unattributed_line(page, ui_server) -> None:
+    """A line no seat or voice could credit ("未识别") is given to the witness who said it: a participant
+    of the case picked from a list, with a reason, and the line shows them from then on."""
+    ids = ui_server.ids
+    login(page, "clerk", "/clerk")
+    page.locator("#hearing-select").select_option(str(ids["hearing_earlier"]))
+    line = page.locator("#clerk-transcript .line", has_text="（听不清）")
+    expect(line).to_have_class(re.compile(r"\bunattributed\b"))
+    line.locator("[data-action='tr.speaker']").click()
+    line.locator(".speaker-pick").select_option(label="证人 王五")
+    line.locator("[data-action='save']").click()  # no reason yet: refused in the page
+    expect(page.locator(".toast-error")).to_be_visible()
+    line.locator(".edit-reason").fill("回放录音，系证人发言")
+    line.locator("[data-action='save']").click()
+    line = page.locator("#clerk-transcript .line", has_text="（听不清）")
+    expect(line.locator(".badge")).to_contain_text("证人 · 王五")
+    expect(line).not_to_have_class(re.compile(r"\bunattributed\b"))
+    page.reload()
+    expect(page.locator("#clerk-transcript .line").first).to_be_visible()  # (the room's own hearing, first)
+    page.locator("#hearing-select").select_option(str(ids["hearing_earlier"]))
+    expect(page.locator("#clerk-transcript .line", has_text="（听不清）").locator(".badge")).to_contain_text("王五")
 
 
 def test_clerk_markup_and_sealing(page, ui_server) -> None:
