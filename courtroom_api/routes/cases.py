@@ -10,6 +10,7 @@ from courtroom_api.access import audit, get_or_404, load_case
 from courtroom_api.auth.policy import Action, case_scope, require
 from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep
 from courtroom_api.errors import ValidationFailedError
+from courtroom_api.routes.transcript import publish_revision
 from courtroom_api.schemas import (
     CaseCreate,
     CasePublic,
@@ -127,12 +128,34 @@ def update_participant(participant_id: IdPath, body: ParticipantUpdate, user: Cu
     _check_refs(session, participant.case_id, None, changes.get("user_id"))
     signed = record.signed_heads(session, _hearing_ids(session, participant.case_id))
     was = f"participant {participant_id} ({participant.name})"
+    old_role = participant.role
     for key, value in changes.items():
         if value is None and key in ("name", "role", "organization"):
             continue
         setattr(participant, key, value)
+    # Their lines carry the role they spoke in (a seat's occupant's): a corrected role (entered as the
+    # plaintiff, is the defendant) is theirs on every line credited to them in it, each a speaker revision.
+    # (A record that prints them is checked below: whoever spoke in it is in its head.)
+    relabelled = _relabel_lines(session, participant, old_role, user.user_id, was)
     record.ensure_heads_kept(session, signed, user, was)
-    audit(session, user, "participant.update", f"participant:{participant_id}", **changes)
+    audit(session, user, "participant.update", f"participant:{participant_id}", **changes,
+          **({"lines_relabelled": len(relabelled)} if relabelled else {}))
     session.commit()
     refresh_rosters(services, participant.case_id)
+    for segment in relabelled:
+        publish_revision(services, segment, user, "speaker")
     return participant
+
+
+def _relabel_lines(session, participant, old_role, author_id: int | None, was: str) -> list:  # type: ignore[no-untyped-def]
+    """The lines credited to ``participant`` in ``old_role``, now credited in their new role."""
+    from courtroom_api.speakers import credit_line
+    from models import TranscriptSegment
+
+    if participant.role == old_role:
+        return []
+    lines = list(session.scalars(select(TranscriptSegment).where(TranscriptSegment.participant_id == participant.id,
+                                                                 TranscriptSegment.role == old_role)))
+    for line in lines:
+        credit_line(line, participant.role, participant.id, author_id, f"{was}: role {old_role} → {participant.role}")
+    return lines

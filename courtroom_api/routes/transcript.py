@@ -82,7 +82,7 @@ def get_segment(segment_id: IdPath, user: CurrentUser, session: SessionDep) -> S
     return segment_public(load_segment(session, user, segment_id, Action.READ_TRANSCRIPT), user.may_see_sealed)
 
 
-def _publish_revision(services, segment, user: Principal, kind: str) -> None:  # type: ignore[no-untyped-def]
+def publish_revision(services, segment, user: Principal, kind: str) -> None:  # type: ignore[no-untyped-def]
     stream = services.hub.get(segment.hearing_id)
     if stream is None or stream.closed:
         return
@@ -116,7 +116,7 @@ def correct_segment(
     segment.status = SegmentStatus.CORRECTED
     segment.revision += 1  # written only where the row still has the revision read above
     session.commit()
-    _publish_revision(services, segment, user, "corrected")
+    publish_revision(services, segment, user, "corrected")
     return segment_public(segment, user.may_see_sealed)
 
 
@@ -126,8 +126,8 @@ def correct_speaker(
 ) -> SegmentPublic:
     """Correct who said a line (a neighbour's microphone, a diarization that named the wrong voice): kept
     as a revision (before and after, who, why), as a text correction is; the text stays."""
-    from models import Participant, SegmentRevision
-    from models.enums import SegmentStatus
+    from courtroom_api.speakers import credit_line
+    from models import Participant
 
     segment = load_segment(session, user, segment_id, Action.CORRECT)
     record.ensure_unlocked(session, segment.hearing_id, user)
@@ -145,19 +145,13 @@ def correct_speaker(
     before = (segment.role, segment.participant_id)
     if before == (role, body.participant_id):
         raise ValidationFailedError("the line is already credited to that speaker")
-    session.add(SegmentRevision(segment_id=segment.id, before_text=segment.text, after_text=segment.text,
-                                author_id=user.user_id, reason=body.reason, speaker_changed=True,
-                                before_role=before[0], after_role=role, before_participant_id=before[1],
-                                after_participant_id=body.participant_id))
     audit(session, user, "segment.speaker", f"segment:{segment.id}", hearing_id=segment.hearing_id,
           before={"role": str(before[0]) if before[0] else None, "participant_id": before[1]},
           after={"role": str(role), "participant_id": body.participant_id}, reason=body.reason)
-    segment.role, segment.participant_id = role, body.participant_id
-    segment.status = SegmentStatus.CORRECTED
-    segment.revision += 1  # written only where the row still has the revision read above
+    credit_line(segment, role, body.participant_id, user.user_id, body.reason)
     session.commit()
     session.refresh(segment)  # (its participant, for the name the pages show)
-    _publish_revision(services, segment, user, "speaker")
+    publish_revision(services, segment, user, "speaker")
     return segment_public(segment, user.may_see_sealed)
 
 
@@ -207,7 +201,7 @@ def _seal(session, services, user: Principal, hearing_id: int, segments: list, b
     for segment in segments:
         if body.sealed and stream is not None:
             stream.seal(segment.id, SEALED_TEXT)
-        _publish_revision(services, segment, user, "sealed" if body.sealed else "unsealed")
+        publish_revision(services, segment, user, "sealed" if body.sealed else "unsealed")
     return SealResult(segment_ids=asked, sealed=body.sealed)
 
 

@@ -638,3 +638,38 @@ def test_a_clerk_corrects_who_said_a_line_and_the_change_is_a_revision(world) ->
         assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth(who)).status_code == 200
     r = c.put(f"/api/segments/{seg}/speaker", json={"participant_id": li, "reason": "锁定后"}, headers=clerk)
     assert r.status_code == 409, r.text
+
+
+def test_a_participants_corrected_role_is_theirs_on_the_lines_they_said(world) -> None:
+    """A participant entered as the plaintiff who is the defendant: the role was corrected on the case, but
+    every line they had said kept "plaintiff", so the record printed 原告 张伟 beside a head listing 被告 张伟
+    and search by role found them as the plaintiff."""
+    from models import TranscriptSegment
+    from models.db import make_engine, session_factory
+
+    c, clerk = world.client, world.auth("clerk")
+    hid, (first, second) = _new_hearing_with_segments(world)
+    pid = c.post(f"/api/cases/{world.ids['case']}/participants", json={"name": "张伟改", "role": "plaintiff"},
+                 headers=clerk).json()["id"]
+    engine = make_engine(str(world.client.app.state.services.engine.url.render_as_string(hide_password=False)))
+    with session_factory(engine)() as s:
+        for seg in (first, second):
+            s.get_one(TranscriptSegment, seg).participant_id = pid
+        s.get_one(TranscriptSegment, second).role = "agent"  # (said in another role: stays so)
+        s.commit()
+    engine.dispose()
+    r = c.patch(f"/api/participants/{pid}", json={"role": "defendant"}, headers=clerk)
+    assert r.status_code == 200, r.text
+    got = {seg: c.get(f"/api/segments/{seg}", headers=clerk).json() for seg in (first, second)}
+    assert (got[first]["role"], got[first]["revision"], got[first]["status"]) == ("defendant", 1, "corrected")
+    assert (got[second]["role"], got[second]["revision"]) == ("agent", 0)
+    (rev,) = c.get(f"/api/segments/{first}/revisions", headers=clerk).json()
+    assert rev["speaker_changed"] and (rev["before_role"], rev["after_role"]) == ("plaintiff", "defendant")
+    hits = c.get("/api/search", params={"q": "货款十万元", "case": world.ids["case"], "role": "plaintiff"},
+                 headers=world.auth("judge")).json()
+    assert [h for h in hits if h["hearing_id"] == hid] == []
+    for who in ("judge", "clerk"):
+        assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth(who)).status_code == 200
+    r = c.patch(f"/api/participants/{pid}", json={"role": "third_party"}, headers=clerk)
+    assert r.status_code == 409 and f"hearing {hid}" in r.json()["detail"], r.text
+    assert c.get(f"/api/segments/{first}", headers=clerk).json()["role"] == "defendant"
