@@ -174,3 +174,14 @@ def test_with_nothing_live_the_screens_open_the_next_hearing_due(page, ui_server
     away while today's was due in an hour). A month-old hearing never held is not "next": the latest is."""
     login(page, "judge", "/bench")
     assert page.evaluate(NEXT_HEARING) == [3, 6, 2, None]
+
+
+def test_bench_court_note_keeps_its_line_breaks(page, ui_server) -> None:
+    login(page, "judge", "/bench")
+    page.click("#layout-switch")
+    page.click("button[role=tab][data-pane=notes]")
+    page.fill("#note-text", "分行笔记要点：\n1. 证据P-1真实性存疑\n2. 下次庭审前核对合同")
+    page.click("#note-save")
+    note = page.locator("#notes-list .note", has_text="分行笔记要点").locator(".note-text")
+    expect(note).to_be_visible()
+    assert note.inner_text().split("\n") == ["分行笔记要点：", "1. 证据P-1真实性存疑", "2. 下次庭审前核对合同"]
