@@ -128,18 +128,33 @@ export class NotesPane {
 
   renderNote(n) {
     const body = h("p", { class: "note-text" }, n.text);
+    const actions = h("span", { class: "note-actions" },
+      h("button", { class: "btn", type: "button", "data-i18n": "notes.edit", dataset: { action: "edit" },
+        onclick: () => this.edit(n, card, body) }),
+      h("button", { class: "btn", type: "button", "data-i18n": "notes.delete", dataset: { action: "delete" },
+        onclick: () => this.askDelete(n, actions) }));
     const card = h("div", { class: "note", dataset: { noteId: n.id } },
-      h("div", { class: "meta" }, fmtDate(n.updated_at ?? n.created_at),
-        h("span", { class: "spacer" }),
-        h("button", { class: "btn", type: "button", "data-i18n": "notes.edit", dataset: { action: "edit" },
-          onclick: () => this.edit(n, card, body) }),
-        h("button", { class: "btn", type: "button", "data-i18n": "notes.delete", dataset: { action: "delete" },
-          onclick: async () => {
-            await api("DELETE", ENDPOINTS.note(n.id)).catch(reportError);
-            await this.refresh();
-          } })),
+      h("div", { class: "meta" }, fmtDate(n.updated_at ?? n.created_at), h("span", { class: "spacer" }), actions),
       body);
     return card;
+  }
+
+  /** Delete sits next to edit on a touch bench: a note goes only on a second, deliberate tap. */
+  askDelete(n, actions) {
+    const buttons = [...actions.children];
+    const keep = () => { actions.replaceChildren(...buttons); buttons[1].focus(); };
+    const onkeydown = (e) => { if (e.key === "Escape") keep(); };
+    const cancel = h("button", { class: "btn", type: "button", "data-i18n": "tr.cancel", dataset: { action: "cancel-delete" },
+      onclick: keep, onkeydown });
+    const confirm = h("button", { class: "btn danger", type: "button", "data-i18n": "notes.confirmdelete",
+      dataset: { action: "confirm-delete" }, onkeydown, onclick: async () => {
+        confirm.disabled = true;
+        await api("DELETE", ENDPOINTS.note(n.id)).catch(reportError);
+        await this.refresh();
+      } });
+    actions.replaceChildren(h("span", { class: "ask", "data-i18n": "notes.deleteask" }), confirm, cancel);
+    applyI18n(actions);
+    cancel.focus(); // Enter right after the first tap keeps the note
   }
 
   edit(n, card, body) {

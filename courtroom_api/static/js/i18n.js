@@ -119,6 +119,8 @@ const TEXT = {
   "notes.save": ["保存笔记", "Save note"],
   "notes.private": ["仅本人可见，存入案卷", "Private to you, kept in the dossier"],
   "notes.delete": ["删除", "Delete"],
+  "notes.deleteask": ["删除这条笔记？", "Delete this note?"],
+  "notes.confirmdelete": ["确认删除", "Delete note"],
   "notes.edit": ["编辑", "Edit"],
   "statutes.query": ["输入法条关键词", "Search statutes"],
   "statutes.none": ["无结果", "No results"],

@@ -185,3 +185,33 @@ def test_bench_court_note_keeps_its_line_breaks(page, ui_server) -> None:
     note = page.locator("#notes-list .note", has_text="分行笔记要点").locator(".note-text")
     expect(note).to_be_visible()
     assert note.inner_text().split("\n") == ["分行笔记要点：", "1. 证据P-1真实性存疑", "2. 下次庭审前核对合同"]
+
+
+def test_bench_court_note_is_deleted_only_once_confirmed(page, ui_server) -> None:
+    login(page, "judge", "/bench")
+    page.click("#layout-switch")
+    page.click("button[role=tab][data-pane=notes]")
+    for text in ("留存笔记：原告举证期限", "待删笔记：庭后合议要点"):
+        page.fill("#note-text", text)
+        page.click("#note-save")
+        expect(page.locator("#notes-list .note", has_text=text)).to_have_count(1)
+    note = page.locator("#notes-list .note", has_text="待删笔记")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    note.locator("[data-action=delete]").tap()  # one tap next to edit: asks, deletes nothing
+    expect(note.locator("[data-action=confirm-delete]")).to_be_visible()
+    note.locator("[data-action=cancel-delete]").tap()
+    expect(note.locator("[data-action=edit]")).to_be_visible()
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    page.click("button[role=tab][data-pane=notes]")
+    expect(note).to_have_count(1)  # still in the dossier
+    note.locator("[data-action=delete]").tap()
+    note.locator("[data-action=confirm-delete]").tap()
+    expect(note).to_have_count(0)
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    page.click("button[role=tab][data-pane=notes]")
+    expect(page.locator("#notes-list .note", has_text="留存笔记")).to_have_count(1)  # the list is back…
+    expect(note).to_have_count(0)  # …without the deleted note
+    assert dialogs == []  # asked in the page, not with a browser dialog
