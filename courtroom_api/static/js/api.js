@@ -41,6 +41,7 @@ export const ENDPOINTS = {
   evidencePage: (id, page) => `/api/evidence/${id}/pages/${page}`,
   search: "/api/search",
   statutes: "/api/statutes",
+  statute: (id) => `/api/statutes/${id}`,
   live: (id) => `/ws/hearings/${id}`,
 };
 

@@ -176,33 +176,70 @@ export class NotesPane {
   }
 }
 
-/** Full-text statute lookup over the statutes the court imported. */
+/** Full-text statute lookup over the statutes the court imported; a hit opens its whole article. */
 export class StatutesPane {
   constructor(root) {
     this.root = root;
+    this.shown = 0; // the latest search or article asked for: an older answer arriving late is dropped
     const input = h("input", { type: "search", id: "statute-query", "data-i18n-placeholder": "statutes.query" });
-    const results = h("div", { id: "statute-results" });
+    this.results = h("div", { id: "statute-results" });
     const go = h("button", { class: "btn primary", type: "button", id: "statute-go", "data-i18n": "search.go" });
     const run = async () => {
       if (!input.value.trim()) return;
+      const ticket = ++this.shown;
       try {
         const hits = items(await api("GET", ENDPOINTS.statutes, { query: { q: input.value.trim(), limit: 20 } }));
-        results.replaceChildren(...(hits.length ? hits.map(statuteHit)
-          : [h("p", { class: "empty", "data-i18n": "statutes.none" }, t("statutes.none"))]));
+        if (ticket !== this.shown) return;
+        this.hits = hits.length ? hits.map((s) => this.hit(s))
+          : [h("p", { class: "empty", "data-i18n": "statutes.none" }, t("statutes.none"))];
+        this.results.replaceChildren(...this.hits);
       } catch (err) {
         reportError(err);
       }
     };
     go.addEventListener("click", run);
     input.addEventListener("keydown", (e) => { if (e.key === "Enter") run(); });
-    root.replaceChildren(h("div", { class: "stack" }, h("div", { class: "row" }, input, go), results));
+    root.replaceChildren(h("div", { class: "stack" }, h("div", { class: "row" }, input, go), this.results));
+  }
+
+  /** A hit: its article's name (a button, for keyboards) and the search snippet; a tap anywhere opens it. */
+  hit(s) {
+    const open = h("button", { class: "pick", type: "button", dataset: { action: "open-statute" } },
+      `${s.law ?? s.code ?? ""} ${s.article ?? ""}`);
+    const body = h("p", {});
+    body.append(markedSnippet(s.snippet ?? s.text ?? ""));
+    const card = h("article", { class: "statute", dataset: { statuteId: s.id },
+      onclick: () => this.openArticle(s.id, open) }, h("h3", {}, open), body);
+    return card;
+  }
+
+  /** The whole article in place of the hits (a snippet is 160 characters); back returns to them. */
+  async openArticle(id, opener) {
+    const ticket = ++this.shown;
+    let art;
+    try {
+      art = await api("GET", ENDPOINTS.statute(id));
+    } catch (err) {
+      reportError(err);
+      return;
+    }
+    if (ticket !== this.shown) return;
+    const scroller = this.root.closest(".panel-body");
+    const top = scroller?.scrollTop ?? 0;
+    const back = h("button", { class: "btn", type: "button", dataset: { action: "statute-back" },
+      "data-i18n": "statutes.back", onclick: () => {
+        ++this.shown;
+        this.results.replaceChildren(...this.hits);
+        if (scroller) scroller.scrollTop = top;
+        opener.focus({ preventScroll: true });
+      } }, t("statutes.back"));
+    const full = h("article", { class: "statute statute-full", dataset: { statuteId: art.id },
+      onkeydown: (e) => { if (e.key === "Escape") back.click(); } },
+      h("div", { class: "row" }, back),
+      h("h3", {}, `${art.code} ${art.article}`),
+      h("p", { class: "statute-text" }, art.text));
+    this.results.replaceChildren(full);
+    if (scroller) scroller.scrollTop = 0;
+    back.focus({ preventScroll: true });
   }
 }
-
-function statuteHit(s) {
-  const body = h("p", {});
-  body.append(markedSnippet(s.snippet ?? s.text ?? ""));
-  return h("article", { class: "statute", dataset: { statuteId: s.id } },
-    h("h3", {}, `${s.law ?? s.code ?? ""} ${s.article ?? ""}`), body);
-}
-

@@ -124,6 +124,7 @@ const TEXT = {
   "notes.edit": ["编辑", "Edit"],
   "statutes.query": ["输入法条关键词", "Search statutes"],
   "statutes.none": ["无结果", "No results"],
+  "statutes.back": ["返回检索结果", "Back to results"],
   "search.title": ["笔录检索", "Transcript search"],
   "search.query": ["检索词", "Search terms"],
   "search.role": ["角色", "Role"],

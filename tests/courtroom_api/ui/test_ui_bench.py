@@ -215,3 +215,35 @@ def test_bench_court_note_is_deleted_only_once_confirmed(page, ui_server) -> Non
     expect(page.locator("#notes-list .note", has_text="留存笔记")).to_have_count(1)  # the list is back…
     expect(note).to_have_count(0)  # …without the deleted note
     assert dialogs == []  # asked in the page, not with a browser dialog
+
+
+def test_bench_statute_hit_opens_the_whole_article(page, ui_server) -> None:
+    login(page, "judge", "/bench")
+    page.click("#layout-switch")
+    page.click("button[role=tab][data-pane=statutes]")
+    page.fill("#statute-query", "违约金")
+    page.click("#statute-go")
+    hits = page.locator("#statute-results .statute")
+    expect(hits.first).to_contain_text("第五百八十五条")
+    count = hits.count()
+    hits.first.locator("p").tap()  # a tap on the snippet opens the article
+    text = page.locator("#statute-results .statute-text")
+    expect(text).to_contain_text("还应当履行债务")  # past the 160-character snippet
+    assert text.inner_text().split("\n") == [  # its three paragraphs, one a line
+        "当事人可以约定一方违约时应当根据违约情况向对方支付一定数额的违约金，也可以约定因违约产生的损失赔偿额的计算方法。",
+        "约定的违约金低于造成的损失的，人民法院或者仲裁机构可以根据当事人的请求予以增加；"
+        "约定的违约金过分高于造成的损失的，人民法院或者仲裁机构可以根据当事人的请求予以适当减少。",
+        "当事人就迟延履行约定违约金的，违约方支付违约金后，还应当履行债务。",
+    ]
+    expect(page.locator("#statute-results")).to_contain_text("中华人民共和国民法典 第五百八十五条")
+    screenshots(page, "bench-statute-article")
+    page.locator("[data-action=statute-back]").tap()
+    expect(hits).to_have_count(count)  # back to the same hits
+    # By keyboard: Enter on a hit's name opens it, Escape goes back to the hit.
+    opener = hits.first.locator("[data-action=open-statute]")
+    opener.focus()
+    page.keyboard.press("Enter")
+    expect(text).to_contain_text("还应当履行债务")
+    page.keyboard.press("Escape")
+    expect(hits).to_have_count(count)
+    expect(opener).to_be_focused()
