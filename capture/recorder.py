@@ -37,6 +37,7 @@ from capture.container import segment_container
 from capture.errors import RecorderError
 from capture.journal import JOURNAL_NAME, Journal
 from capture.manifest import FORMAT, MANIFEST_NAME, ManifestWriter, fsync_dir, read_entries
+from capture.reserve import DiskReserve
 from capture.types import AudioChunk, CaptureEvent, CaptureEventKind, FinalizedRecording, HeldAudio
 from hardware.types import CourtroomProfile
 
@@ -109,9 +110,11 @@ class Recorder:
         options: RecorderOptions | None = None,
         *,
         on_event: Callable[[CaptureEvent], None] | None = None,
+        reserve: DiskReserve | None = None,
         _live: bool = True,
     ) -> None:
         self.directory = Path(directory)
+        self.reserve = reserve  # given up at the first write a full disk refuses (capture/reserve.py)
         self._live = _live  # False: opened by reopen_to_close, nothing more will be recorded
         self.sample_rate = sample_rate
         self.channels = channels
@@ -144,7 +147,12 @@ class Recorder:
         else:
             self.manifest = ManifestWriter(self.directory)
             try:
-                self.manifest.append(self._start_entry())
+                try:
+                    self.manifest.append(self._start_entry())
+                except OSError as exc:  # a hearing opened on a full disk starts in the reserve's room
+                    if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or reserve is None or not reserve.release():
+                        raise
+                    self.manifest.append(self._start_entry())
             except OSError as exc:
                 self.journal.close()
                 with contextlib.suppress(OSError):
@@ -404,11 +412,17 @@ class Recorder:
 
     def _write_failed(self, exc: OSError, what: str) -> None:
         self._retry_at = time.monotonic() + self.options.retry_seconds
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        freed = self.reserve.release() if full and self.reserve is not None else 0
+        if freed:
+            self._retry_at = 0.0  # the next write stores what is held, into the space given back
         if self._disk_failing:
             return  # already reported; stay quiet until it recovers
         self._disk_failing = True
-        kind: CaptureEventKind = "disk_full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "write_error"
-        self._emit(kind, self.next_sample, f"cannot write the {what} in {self.directory}: {exc}; retrying")
+        kind: CaptureEventKind = "disk_full" if full else "write_error"
+        kept = (f"; the disk's reserve ({freed / 2**20:.0f} MiB) was given up for the recording: free space now"
+                if freed else "; retrying")
+        self._emit(kind, self.next_sample, f"cannot write the {what} in {self.directory}: {exc}{kept}")
 
     # ---- the end --------------------------------------------------------------------------------
 

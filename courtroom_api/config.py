@@ -43,6 +43,10 @@ class CaptureSettings(BaseModel):
     # The clerk is warned when the recordings disk holds less than this much more of a hearing
     # (its finalize included; see courtroom_api/live/disk.py), checked every disk_check_seconds.
     disk_warn_minutes: float = Field(default=60.0, ge=0)
+    # Space kept allocated on the recordings disk and given up at the first write a full disk refuses,
+    # so the held audio and the next minutes are stored while space is freed (capture/reserve.py;
+    # 256 MiB: about an hour of a 4-seat room). 0: none.
+    disk_reserve_mb: int = Field(default=256, ge=0)
     disk_check_seconds: float = Field(default=10.0, gt=0)
 
 

@@ -29,6 +29,7 @@ class Services:
     display: dict[int, Any] = field(default_factory=dict)  # hearing id → schemas.DisplayState
     transcription: Any = None  # courtroom_api.live.transcription.TranscriptionService
     throttle: Any = None  # courtroom_api.auth.throttle.LoginThrottle
+    reserve: Any = None  # capture.reserve.DiskReserve on the recordings disk
 
     @property
     def upload_tmp_dir(self) -> Path:
@@ -40,6 +41,7 @@ class Services:
 
 
 def build_services(settings: Settings) -> Services:
+    from capture.reserve import DiskReserve
     from courtroom_api.auth.throttle import LoginThrottle
     from courtroom_api.auth.tokens import load_secret
     from courtroom_api.blobstore import open_blob_store
@@ -47,6 +49,8 @@ def build_services(settings: Settings) -> Services:
     from models.db import make_engine, session_factory
 
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    reserve = DiskReserve(settings.recordings_dir, settings.capture.disk_reserve_mb * 2**20)
+    reserve.ensure()
     engine = make_engine(settings.database_url, echo=settings.database.echo, pool_size=settings.database_pool_size)
     return Services(
         settings=settings,
@@ -59,4 +63,5 @@ def build_services(settings: Settings) -> Services:
         transcription=TranscriptionService(settings),
         throttle=LoginThrottle(settings.auth.login_failures_per_name, settings.auth.login_failures_per_address,
                                settings.auth.login_window_seconds),
+        reserve=reserve,
     )

@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# No 256 MiB disk reserve per test server (capture/reserve.py): the tests that exercise it ask for one.
+os.environ.setdefault("COURTROOM_CAPTURE__DISK_RESERVE_MB", "0")
 
 
 @pytest.fixture(scope="session")

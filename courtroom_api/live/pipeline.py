@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -122,8 +123,11 @@ class HearingPipeline:
             profile, segment_seconds=cap.segment_seconds, journal_seconds=cap.journal_seconds,
             subtype=cap.flac_subtype, max_pending_seconds=cap.max_pending_seconds, retry_seconds=cap.retry_seconds)
         seats = opts.seats
+        reserve = self.services.reserve
+        if reserve is not None:
+            await asyncio.to_thread(reserve.ensure)  # (made again if a full disk took it and space is back)
         self.recorder = await asyncio.to_thread(
-            Recorder, self.directory, profile.sample_rate, profile.channel_count, opts)
+            partial(Recorder, self.directory, profile.sample_rate, profile.channel_count, opts, reserve=reserve))
         if self.recorder.resumed and profile.source.kind == "replay":
             # A file replayed as the room's audio goes on where the room's time is (its outage a gap),
             # not from its start again: the recording would hold its first minutes twice.
