@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, case, false, func, literal_column, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.selectable import NamedFromClause
 
@@ -41,6 +41,7 @@ from models.search_sql import (
     split_terms,
     sqlite_candidates,
 )
+from models.statute_refs import StatuteReference, parse_reference
 from models.textgrams import WORD_CHAR, is_cjk
 from models.types import SearchCursor, SearchHit, SearchPage, SearchQuery, StatuteHit
 
@@ -298,12 +299,55 @@ def _hearing_conditions(query: SearchQuery) -> list[ColumnElement[bool]]:
 
 
 def search_statutes(session: Session, text: str, limit: int = 20, rank_window: int = 200) -> list[StatuteHit]:
-    """Statute articles matching ``text`` (same term rules as transcripts), best first."""
-    stmt, terms, is_sqlite = _candidates(session, STATUTES, text)
+    """Statute articles matching ``text``, best first: those it cites by article number and/or law
+    name (see :mod:`models.statute_refs`) before those whose text matches (same term rules as
+    transcripts)."""
     limit = max(1, min(limit, MAX_LIMIT))
-    window = _window(session, STATUTES, stmt, is_sqlite, limit, max(rank_window, limit), False, None)
-    ranked = _rank(session, _statute_columns, STATUTES, window, terms, 0, limit, newest_first=False)
-    return [StatuteHit(row.id, row.code, row.article, highlight(row.text, terms), rank) for row, rank in ranked.rows]
+    terms = split_terms(text)
+    cited = _cited_statutes(session, parse_reference(text), limit)
+    found: list[StatuteHit] = []
+    if terms or not cited:  # no terms and nothing cited: SearchError, as for transcripts
+        stmt, terms, is_sqlite = _candidates(session, STATUTES, text)
+        window = _window(session, STATUTES, stmt, is_sqlite, limit, max(rank_window, limit), False, None)
+        ranked = _rank(session, _statute_columns, STATUTES, window, terms, 0, limit, newest_first=False)
+        found = [StatuteHit(row.id, row.code, row.article, highlight(row.text, terms), rank)
+                 for row, rank in ranked.rows]
+    top = max((hit.rank for hit in found), default=0.0)
+    marks = terms or [text.strip()]
+    first = [StatuteHit(row.id, row.code, row.article, highlight(row.text, marks), top + len(cited) - i)
+             for i, row in enumerate(cited)]
+    shown = {row.id for row in cited}
+    return (first + [hit for hit in found if hit.statute_id not in shown])[:limit]
+
+
+def _cited_statutes(session: Session, ref: StatuteReference | None, limit: int) -> list[Any]:
+    """The articles ``ref`` names (a law's articles in their order when it names no article)."""
+    if ref is None:
+        return []
+    stmt = _statute_columns(None)
+    order: list[ColumnElement[Any]] = []
+    if ref.articles:  # the article as the query writes it first (第…条 before Article N)
+        stmt = stmt.where(Statute.article.in_(ref.articles))
+        order.append(case({form: i for i, form in enumerate(ref.articles)}, value=Statute.article))
+    if ref.law:
+        # A Chinese name matches its characters in order (民诉法 → 中华人民共和国民事诉讼法); where
+        # it is written out whole in the law's name that law comes first.
+        escaped = ref.law.translate(_LIKE_ESCAPE)
+        whole = func.lower(Statute.code).like(f"%{escaped.lower()}%", escape="\\")
+        if any(is_cjk(ch) for ch in ref.law):
+            stmt = stmt.where(Statute.code.like("%" + "%".join(_like_chars(ref.law)) + "%", escape="\\"))
+        else:
+            stmt = stmt.where(whole)
+        order.append(case((whole, 0), else_=1))
+    return list(session.execute(stmt.order_by(*order, Statute.id).limit(limit)).all())
+
+
+_LIKE_ESCAPE = str.maketrans({"%": "\\%", "_": "\\_", "\\": "\\\\"})
+
+
+def _like_chars(text: str) -> list[str]:
+    """The characters of ``text`` (spaces left out) escaped for LIKE."""
+    return [ch.translate(_LIKE_ESCAPE) for ch in text if not ch.isspace()]
 
 
 def _statute_columns(candidates: NamedFromClause | None) -> Select:
