@@ -147,6 +147,10 @@ class Voiceprint(CreatedAt, Base):
     dim: Mapped[int] = mapped_column(Integer)
 
 
+STATUTE_CODE_MAX_CHARS = 200
+STATUTE_ARTICLE_MAX_CHARS = 50
+
+
 class Statute(CreatedAt, Base):
     """An article of a law, searchable like transcripts (see :func:`models.search.search_statutes`)."""
 
@@ -154,8 +158,8 @@ class Statute(CreatedAt, Base):
     __table_args__ = (UniqueConstraint("code", "article", name="uq_statutes_code_article"),)
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
-    code: Mapped[str] = mapped_column(String(200))  # the law, e.g. 中华人民共和国民法典
-    article: Mapped[str] = mapped_column(String(50))  # e.g. 第五百七十七条
+    code: Mapped[str] = mapped_column(String(STATUTE_CODE_MAX_CHARS))  # the law, e.g. 中华人民共和国民法典
+    article: Mapped[str] = mapped_column(String(STATUTE_ARTICLE_MAX_CHARS))  # e.g. 第五百七十七条
     text: Mapped[str] = mapped_column(Text)
     search_grams: Mapped[str] = mapped_column(Text, default="")
 
