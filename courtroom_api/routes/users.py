@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 from fastapi import APIRouter, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -79,16 +81,25 @@ def update_user(user_id: IdPath, body: UserUpdate, user: CurrentUser, session: S
     # A new password or re-enabling is how an administrator lets the user back in: a lock from wrong
     # passwords (someone else's, typing the judge's login at a party terminal) is lifted with it.
     unlocked = ("password" in changes or changes.get("is_active") is True) and services.throttle.reset(target.login)
+    # What changed, from what to what: a party made judge reaches every case and its sealed items, and
+    # the audit must say so. A password is never written there, only that it changed.
+    changed: dict[str, object] = {"password": {"changed": True}} if "password" in changes else {}
     if "password" in changes:
         target.password_hash = hash_password(changes.pop("password"))
     for key, value in changes.items():
+        changed[key] = {"from": _plain(getattr(target, key)), "to": _plain(value)}
         setattr(target, key, value)
     if ends_logins:
         revoke_all_tokens(target)
-    audit(session, user, "user.update", f"user:{user_id}", fields=fields, ended_logins=ends_logins,
+    audit(session, user, "user.update", f"user:{user_id}", fields=fields, changed=changed, ended_logins=ends_logins,
           **({"unlocked": True} if unlocked else {}))
     session.commit()
     return target
+
+
+def _plain(value: object) -> object:
+    """A user's field as the audit's JSON keeps it: an enum by its value."""
+    return value.value if isinstance(value, Enum) else value
 
 
 def _keep_an_admin(session, target) -> None:  # type: ignore[no-untyped-def]

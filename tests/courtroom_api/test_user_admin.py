@@ -112,3 +112,23 @@ def test_two_logins_from_before_that_differ_in_case_each_sign_in_as_typed(world)
         assert me["login"] == typed
     for password in ("twin horse 1", "twin horse 2"):
         assert c.post("/api/auth/token", data={"username": "CLERK-TWIN", "password": password}).status_code == 401
+
+
+def test_a_change_of_role_or_access_is_audited_with_what_it_was_and_became(world) -> None:
+    """A party made judge reaches every case and its sealed items: the audit said only which fields were
+    sent (`fields: ["role"]`), not that the new role was judge. A password is written only as changed."""
+    c, admin = world.client, world.auth("admin")
+    made = c.post("/api/users", headers=admin, json={"login": "promoted-party", "password": "party horse 8",
+                                                     "role": "party", "display_name": "Wang"}).json()
+    for change in ({"role": "judge"}, {"is_active": False, "display_name": "Wang Wu"},
+                   {"password": "secret horse 9", "side": "defendant", "courtroom_id": world.ids["room"]}):
+        r = c.patch(f"/api/users/{made['id']}", json=change, headers=admin)
+        assert r.status_code == 200, r.text
+    events = c.get(f"/api/audit?object=user:{made['id']}&action=user.update", headers=admin).json()
+    assert [e["details"]["changed"] for e in reversed(events)] == [
+        {"role": {"from": "party", "to": "judge"}},
+        {"is_active": {"from": True, "to": False}, "display_name": {"from": "Wang", "to": "Wang Wu"}},
+        {"password": {"changed": True}, "side": {"from": None, "to": "defendant"},
+         "courtroom_id": {"from": None, "to": world.ids["room"]}},
+    ]
+    assert not any("secret horse" in str(e["details"]) for e in events)
