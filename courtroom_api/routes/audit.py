@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import hashlib
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from courtroom_api.auth.policy import Action, require
@@ -14,6 +15,8 @@ from courtroom_api.deps import MAX_ID, CurrentUser, SessionDep
 from courtroom_api.schemas import AuditEventPublic
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
+
+ANNOTATION_ACTIONS = ("annotation.add", "annotation.delete")
 
 
 class AuditVerificationPublic(BaseModel):
@@ -39,7 +42,7 @@ def list_events(
     require(user, Action.READ_AUDIT)
     stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if object:
-        stmt = stmt.where(AuditEvent.object == object)
+        stmt = stmt.where(_about(object))
     if action:
         stmt = stmt.where(AuditEvent.action == action)
     if before_id is not None:
@@ -49,7 +52,30 @@ def list_events(
         return events
     sealed = _sealed_objects(session, [e.object for e in events])
     return [AuditEventPublic(id=e.id, actor=e.actor, action=e.action, object=e.object, occurred_at=e.occurred_at,
-                             details={"sealed": True} if e.object in sealed else e.details) for e in events]
+                             details={"sealed": True} if e.object in sealed else _without_note_text(e))
+            for e in events]
+
+
+def _about(obj: str) -> ColumnElement[bool]:
+    """Events on ``obj``; for a hearing, the annotations on it too: a note's events name the note
+    (``annotation:7``), and one deleted is found only by the hearing it was on."""
+    from models import AuditEvent
+
+    about = AuditEvent.object == obj
+    kind, _, ident = obj.partition(":")
+    if kind == "hearing" and ident.isascii() and ident.isdigit() and int(ident) <= MAX_ID:
+        about = or_(about, and_(AuditEvent.action.in_(ANNOTATION_ACTIONS),
+                                AuditEvent.details["hearing_id"].as_integer() == int(ident)))
+    return about
+
+
+def _without_note_text(event: Any) -> dict[str, Any]:
+    """An annotation's text for a reader who may not see sealed items (an administrator) as its sha256:
+    the note may be on a sealed line, or for the bench only. Who noted what kind of thing where stays."""
+    details = dict(event.details or {})
+    if event.action in ANNOTATION_ACTIONS and isinstance(details.get("text"), str):
+        details["text_sha256"] = hashlib.sha256(details.pop("text").encode()).hexdigest()
+    return details
 
 
 def _sealed_objects(session: Session, objects: list[str]) -> set[str]:

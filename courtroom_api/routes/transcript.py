@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -29,7 +30,7 @@ from courtroom_api.schemas import (
     UnlockRequest,
 )
 from models.audit import lock_chain
-from models.enums import HearingStatus
+from models.enums import AnnotationKind, HearingStatus, Visibility
 
 router = APIRouter(prefix="/api", tags=["transcript"])
 
@@ -302,8 +303,7 @@ def add_annotation(hearing_id: IdPath, body: AnnotationCreate, user: CurrentUser
     annotation = Annotation(hearing_id=hearing_id, author_id=user.user_id, **body.model_dump())
     session.add(annotation)
     session.flush()
-    audit(session, user, "annotation.add", f"annotation:{annotation.id}", hearing_id=hearing_id,
-          kind=body.kind.value, segment_id=body.segment_id)
+    audit(session, user, "annotation.add", f"annotation:{annotation.id}", **_annotation_details(annotation))
     session.commit()
     return annotation
 
@@ -319,8 +319,19 @@ def delete_annotation(annotation_id: IdPath, user: CurrentUser, session: Session
     if annotation.author_id != user.user_id:
         raise PermissionDeniedError("only the author may delete an annotation")
     session.delete(annotation)
-    audit(session, user, "annotation.delete", f"annotation:{annotation_id}")
+    audit(session, user, "annotation.delete", f"annotation:{annotation_id}", **_annotation_details(annotation))
     session.commit()
+
+
+def _annotation_details(annotation: Any) -> dict[str, Any]:
+    """What the audit keeps of an annotation, so that a deleted one still says what it was and where. A
+    private note's text is its author's alone: the audit's readers get its sha256, not the words."""
+    text = annotation.text or ""
+    visibility = Visibility(annotation.visibility)
+    return {"hearing_id": annotation.hearing_id, "segment_id": annotation.segment_id,
+            "start_s": annotation.start_s, "end_s": annotation.end_s, "kind": AnnotationKind(annotation.kind).value,
+            "visibility": visibility.value, **({"text_sha256": hashlib.sha256(text.encode()).hexdigest()}
+                                               if visibility == Visibility.PRIVATE else {"text": text})}
 
 
 @router.get("/hearings/{hearing_id}/record", response_model=RecordState)

@@ -388,6 +388,38 @@ def test_range_sealing_and_annotations_visibility(world) -> None:
     assert c.delete(f"/api/annotations/{mark['id']}", headers=world.auth("clerk")).status_code == 204
 
 
+def test_an_annotation_deleted_is_audited_with_what_it_was_and_listed_with_its_hearing(world) -> None:
+    """Deleting a note left `annotation.delete {}`: what it said, where and for whom were gone, and the
+    hearing's audit (`?object=hearing:N`) listed none of its notes' events. A private note's text is its
+    author's: the audit keeps its sha256; an administrator (no sealed items) reads every note's as such."""
+    import hashlib
+
+    c = world.client
+    hid, (seg, _) = _new_hearing_with_segments(world)
+    other, _ = _new_hearing_with_segments(world)
+    made = {}
+    for visibility, text in (("bench", "书记员标注：此处需核对"), ("private", "my own reminder")):
+        r = c.post(f"/api/hearings/{hid}/annotations", headers=world.auth("clerk"),
+                   json={"kind": "note", "segment_id": seg, "text": text, "visibility": visibility})
+        assert r.status_code == 201, r.text
+        made[visibility] = r.json()["id"]
+        assert c.delete(f"/api/annotations/{made[visibility]}", headers=world.auth("clerk")).status_code == 204
+    r = c.post(f"/api/hearings/{other}/annotations", headers=world.auth("clerk"),
+           json={"kind": "note", "segment_id": None, "start_s": 1.0, "text": "elsewhere", "visibility": "case"})
+    assert r.status_code == 201, r.text  # another hearing's note: not in this hearing's audit
+    where = {"hearing_id": hid, "segment_id": seg, "start_s": None, "end_s": None, "kind": "note"}
+    sha = hashlib.sha256("书记员标注：此处需核对".encode()).hexdigest()
+    for reader, bench_text in (("judge", {"text": "书记员标注：此处需核对"}), ("admin", {"text_sha256": sha})):
+        events = c.get(f"/api/audit?object=hearing:{hid}", headers=world.auth(reader)).json()
+        notes = [(e["action"], e["object"], e["details"]) for e in reversed(events) if e["action"].startswith("annotation.")]
+        private = {**where, "visibility": "private",
+                   "text_sha256": hashlib.sha256(b"my own reminder").hexdigest()}
+        assert notes == [(action, f"annotation:{made[v]}", details)
+                         for v, details in (("bench", {**where, "visibility": "bench", **bench_text}),
+                                            ("private", private))
+                         for action in ("annotation.add", "annotation.delete")], reader
+
+
 def test_search_takes_any_case_text_and_a_correction_no_control_characters(world) -> None:
     c = world.client
     for case in ("①", "²", "2024①"):  # digits to str.isdigit(), not to int(): a case number that matches nothing
