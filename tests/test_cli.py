@@ -71,6 +71,21 @@ def test_serve_says_what_is_wrong_with_the_database_before_starting(tmp_path) ->
     assert out.returncode == 2 and "cannot be opened" in out.stderr and "Traceback" not in out.stderr, out.stderr
 
 
+def test_commands_on_a_file_that_is_not_a_database_say_so_as_serve_does(tmp_path) -> None:
+    """A database URL naming a file that is not one: `serve` said so in one line, every other command
+    ended in a traceback (`sqlalchemy.exc.DatabaseError: file is not a database`)."""
+    (tmp_path / "x.sqlite3").write_text("hello\n")
+    env = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COURTROOM_NEW_PASSWORD": "long enough",
+           "COURTROOM_DATABASE__URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    for command in (["serve", "--port", "0"], ["db", "current"], ["users", "list"],
+                    ["users", "add", "clerk-9", "--role", "clerk"], ["statutes", "import", "--demo"], ["audit", "verify"]):
+        out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", *command], capture_output=True, text=True,
+                             env=env, timeout=60)
+        assert out.returncode == 2 and "Traceback" not in out.stderr, (command, out.stderr)
+        assert out.stderr == (f"courtroom {command[0]}: the database sqlite:///{tmp_path / 'x.sqlite3'} cannot be "
+                              "opened: file is not a database\n"), (command, out.stderr)
+
+
 def test_transcribe_refuses_an_output_it_cannot_write_before_transcribing(tmp_path) -> None:
     from pathlib import Path
 

@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from pydantic import ValidationError
     from pydantic_settings import SettingsError
-    from sqlalchemy.exc import OperationalError, ProgrammingError
+    from sqlalchemy.exc import DatabaseError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -53,14 +53,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"courtroom {args.command}: a COURTROOM_* setting cannot be read: {exc}", file=sys.stderr)
         return 2
-    except (OperationalError, ProgrammingError) as exc:
+    except DatabaseError as exc:
         if "no such table" in str(exc) or "does not exist" in str(exc):
             # A data directory (or database) that was never migrated: say so, not a traceback.
             print(f"courtroom {args.command}: the database is not set up: run `courtroom db upgrade` first "
                   f"({str(exc.orig).splitlines()[0]})", file=sys.stderr)
             return 2
-        raise
+        problem = _database_problem()
+        if problem is None:  # the database itself is fine: a fault of the command's own, kept as it is
+            raise
+        # A file that is not a database, an unreachable server: the line `serve` prints, not a traceback.
+        print(f"courtroom {args.command}: {problem}", file=sys.stderr)
+        return 2
     return int(result or 0)
+
+
+def _database_problem() -> str | None:
+    """What is wrong with the configured database, as ``courtroom serve`` says it (None: nothing)."""
+    from courtroom_api.cli.serve import database_problem
+    from courtroom_api.config import get_settings
+
+    return database_problem(get_settings().database_url)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
               f"({LOCK_NAME} is held); stop it first, or give this one its own COURTROOM_DATA_DIR",
               file=sys.stderr)
         return 2
-    problem = _database_problem(settings.database_url)
+    problem = database_problem(settings.database_url)
     if problem:  # said here, not as a traceback from the start-up ("Application startup failed")
         print(f"courtroom serve: {problem}", file=sys.stderr)
         lock.close()
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 LOCK_NAME = "server.lock"
 
 
-def _database_problem(url: str) -> str | None:
+def database_problem(url: str) -> str | None:
     """Why the server cannot use the database at ``url`` (None: it is at this code's schema)."""
     from sqlalchemy.engine import make_url
 
