@@ -39,6 +39,7 @@ from hardware.errors import ProfileError, ProfileNotFoundError
 from hardware.toml_lines import KeyPath, find_line
 from hardware.types import (
     MAX_CHANNELS,
+    MAX_SEAT_CHARS,
     SEAT_ROLES,
     TERMINAL_SIDES,
     AudioSourceSpec,
@@ -140,6 +141,9 @@ def _parse_channel(c: _Checker, item: Any, i: int) -> SeatChannel:
     # Seats are matched by name (seat assignments, attribution): "judge " or a decomposed "témoin"
     # must be the same seat as "judge" and "témoin", not a second one.
     seat = unicodedata.normalize("NFC", c.text_field(ch, key + ("seat",)).strip())
+    if len(seat) > MAX_SEAT_CHARS:
+        raise c.fail(key + ("seat",), f"must be at most {MAX_SEAT_CHARS} characters (the dossier's limit), "
+                     f"got {len(seat)}")
     return SeatChannel(
         channel=channel,
         seat=seat,

@@ -19,6 +19,9 @@ TERMINAL_SIDES: frozenset[str] = frozenset({
     "bench", "plaintiff", "defendant", "third_party", "prosecution", "neutral",
 })
 MAX_CHANNELS = 256  # more than any courtroom array; a larger index is a typo
+# The dossier files each final, seat assignment and participant's seat under its seat name in a
+# String(50) column (a test keeps them equal): PostgreSQL refuses a longer one, every final of that seat.
+MAX_SEAT_CHARS = 50
 
 
 @dataclass(frozen=True, slots=True)

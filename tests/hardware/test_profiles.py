@@ -87,6 +87,8 @@ def test_relative_file_url_is_resolved_against_the_profile(tmp_path: Path) -> No
         (("url = \"rtsp://10.0.0.5/array\"", "url = \"rtsp://10.0.0.5/array\"\nspeed = nan"), "source.speed", 7,
          "finite number > 0"),
         (("channel = 1\n", "channel = 100000000\n"), "channels[1].channel", 14, "< 256"),
+        (("seat = \"clerk\"", f"seat = \"{'defence_counsel_2_' * 3}\""), "channels[1].seat", 15,
+         "at most 50 characters"),
     ],
 )
 def test_bad_profile_names_file_line_and_field(tmp_path: Path, change, field, line, words) -> None:
@@ -133,11 +135,14 @@ def test_bad_profile_normalised_seats_collide(tmp_path: Path) -> None:
 
 
 def test_roles_and_sides_are_the_dossier_s() -> None:
-    from hardware.types import SEAT_ROLES, TERMINAL_SIDES
+    from hardware.types import MAX_SEAT_CHARS, SEAT_ROLES, TERMINAL_SIDES
+    from models import Participant, SeatAssignment, TranscriptSegment
     from models.enums import ParticipantRole, Side
 
     assert SEAT_ROLES == {r.value for r in ParticipantRole}
     assert TERMINAL_SIDES == {s.value for s in Side}
+    # a seat the profile accepts fits every column the dossier files it in
+    assert {c.seat.type.length for c in (Participant, SeatAssignment, TranscriptSegment)} == {MAX_SEAT_CHARS}
 
 
 def test_a_profile_not_saved_as_utf8_is_a_profile_error_and_no_traceback(tmp_path: Path) -> None:
