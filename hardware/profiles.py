@@ -40,6 +40,7 @@ from hardware.toml_lines import KeyPath, find_line
 from hardware.types import (
     MAX_CHANNELS,
     MAX_SEAT_CHARS,
+    MIXDOWN_SEAT,
     SEAT_ROLES,
     TERMINAL_SIDES,
     AudioSourceSpec,
@@ -144,6 +145,9 @@ def _parse_channel(c: _Checker, item: Any, i: int) -> SeatChannel:
     if len(seat) > MAX_SEAT_CHARS:
         raise c.fail(key + ("seat",), f"must be at most {MAX_SEAT_CHARS} characters (the dossier's limit), "
                      f"got {len(seat)}")
+    if seat == MIXDOWN_SEAT:
+        raise c.fail(key + ("seat",), f"{MIXDOWN_SEAT!r} is reserved for the recording's listening mix; "
+                     "name the seat otherwise")
     return SeatChannel(
         channel=channel,
         seat=seat,

@@ -22,6 +22,9 @@ MAX_CHANNELS = 256  # more than any courtroom array; a larger index is a typo
 # The dossier files each final, seat assignment and participant's seat under its seat name in a
 # String(50) column (a test keeps them equal): PostgreSQL refuses a longer one, every final of that seat.
 MAX_SEAT_CHARS = 50
+# A filed recording's listening mix is its track named "mixdown" (``/tracks/mixdown``, ``/play``): a
+# seat of that name would take its place.
+MIXDOWN_SEAT = "mixdown"
 
 
 @dataclass(frozen=True, slots=True)

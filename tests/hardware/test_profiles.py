@@ -89,6 +89,7 @@ def test_relative_file_url_is_resolved_against_the_profile(tmp_path: Path) -> No
         (("channel = 1\n", "channel = 100000000\n"), "channels[1].channel", 14, "< 256"),
         (("seat = \"clerk\"", f"seat = \"{'defence_counsel_2_' * 3}\""), "channels[1].seat", 15,
          "at most 50 characters"),
+        (("seat = \"clerk\"", "seat = \" mixdown\""), "channels[1].seat", 15, "reserved for the recording's"),
     ],
 )
 def test_bad_profile_names_file_line_and_field(tmp_path: Path, change, field, line, words) -> None:
