@@ -21,5 +21,5 @@ Typical wiring (the API's live pipeline)::
     fanout = FanOut(recorder.write_async, on_event=publish)
     transcriber_feed = fanout.subscribe("transcriber", maxsize=64)
     await run_capture(lambda: open_source(profile, on_event=publish), recorder, fanout=fanout,
-                      health=ChannelHealth(profile.sample_rate, profile.channel_count, seats), on_event=publish)
+                      health=ChannelHealth.for_profile(profile), on_event=publish)
 """

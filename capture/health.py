@@ -4,7 +4,7 @@
 ``meter_hz`` per second) and :class:`ChannelAlarm` events, raised once and cleared once:
 
 * ``dead_channel``: a channel below ``silence_dbfs`` (its mean removed) for ``dead_seconds`` while
-  another was live;
+  another was live (not for a channel the profile maps to no seat: nothing need be plugged in there);
 * ``clipping``: ``clip_samples`` or more samples at full scale within a meter window;
 * ``dc_offset``: the mean over an analysis window beyond ``dc_offset``;
 * ``hum``: most of a channel's power at the mains frequency and its harmonics.
@@ -12,12 +12,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from capture.types import AlarmKind, AudioChunk, ChannelAlarm, LevelMeter
+from hardware.types import CourtroomProfile
 
 HealthEvent = LevelMeter | ChannelAlarm
 
@@ -46,10 +47,11 @@ class ChannelHealth:
     """Stateful meter and alarm logic for one recording's channels (not thread-safe)."""
 
     def __init__(self, sample_rate: int, channels: int, seats: Sequence[str] = (),
-                 options: HealthOptions | None = None) -> None:
+                 options: HealthOptions | None = None, *, unmapped: Collection[int] = ()) -> None:
         self.sample_rate = sample_rate
         self.channels = channels
         self.seats = [seats[c] if c < len(seats) else f"ch{c}" for c in range(channels)]
+        self.unmapped = frozenset(unmapped)  # metered, never reported dead
         self.options = opts = options or HealthOptions()
         self.window = max(1, round(sample_rate / opts.meter_hz))
         self.analysis = max(self.window, round(sample_rate * opts.analysis_seconds))
@@ -62,6 +64,16 @@ class ChannelHealth:
         self._last_clip = np.full(channels, -np.inf)
         self._active: set[tuple[int, AlarmKind]] = set()
         self._hum_mask = self._mains_mask()
+
+    @classmethod
+    def for_profile(cls, profile: CourtroomProfile, options: HealthOptions | None = None) -> ChannelHealth:
+        """The health of a room's channels, named by seat. A channel between mapped ones that serves no
+        seat (a profile mapping channels 0 and 2) is recorded and metered, but its silence is no alarm:
+        it would stand on the clerk's console for the whole hearing."""
+        mapped = {s.channel: s.seat for s in profile.channels}
+        seats = [mapped.get(c, f"ch{c:02d}") for c in range(profile.channel_count)]
+        unmapped = [c for c in range(profile.channel_count) if c not in mapped]
+        return cls(profile.sample_rate, profile.channel_count, seats, options, unmapped=unmapped)
 
     def _mains_mask(self) -> np.ndarray:
         freqs = np.fft.rfftfreq(self.analysis, 1.0 / self.sample_rate)
@@ -101,7 +113,7 @@ class ChannelHealth:
         self._last_clip = np.where(clipped >= opts.clip_samples, t + dur, self._last_clip)
         for c in range(self.channels):
             others_live = np.delete(self._last_live, c).max(initial=-np.inf) >= t + dur - self._silent_s[c]
-            dead = self._silent_s[c] >= opts.dead_seconds and others_live
+            dead = self._silent_s[c] >= opts.dead_seconds and others_live and c not in self.unmapped
             events += self._set(c, "dead_channel", bool(dead) or (self._silent_s[c] > 0 and self._is(c, "dead_channel")),
                                 t, float(self._silent_s[c]), f"no signal for {self._silent_s[c]:.0f} s while others speak")
             clipping = t + dur - self._last_clip[c] < opts.clip_clear_seconds

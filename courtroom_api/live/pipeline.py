@@ -122,7 +122,6 @@ class HearingPipeline:
         opts = RecorderOptions.for_profile(
             profile, segment_seconds=cap.segment_seconds, journal_seconds=cap.journal_seconds,
             subtype=cap.flac_subtype, max_pending_seconds=cap.max_pending_seconds, retry_seconds=cap.retry_seconds)
-        seats = opts.seats
         reserve = self.services.reserve
         if reserve is not None:
             await asyncio.to_thread(reserve.ensure)  # (made again if a full disk took it and space is back)
@@ -147,7 +146,7 @@ class HearingPipeline:
         occupants = await asyncio.to_thread(load_occupants, self.services, self.hearing_id)
         self.seats = LiveAttribution(profile, occupants)
         self._fanout = FanOut(on_event=self._on_capture_event)
-        health = ChannelHealth(profile.sample_rate, profile.channel_count, seats)
+        health = ChannelHealth.for_profile(profile)
         subscription = self._fanout.subscribe("transcriber", maxsize=TRANSCRIBER_QUEUE_CHUNKS)
         self._tasks.append(asyncio.create_task(self._capture(health), name=f"capture-{self.hearing_id}"))
         self._disk = asyncio.create_task(self._watch_disk(profile, cap), name=f"disk-{self.hearing_id}")

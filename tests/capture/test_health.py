@@ -93,3 +93,24 @@ def test_in_a_recess_a_dc_stuck_judge_mic_does_not_make_the_others_dead() -> Non
     events = run(audio, HealthOptions(dead_seconds=2.0))
     assert not alarms(events, "dead_channel")
     assert [(a.channel, a.active) for a in alarms(events, "dc_offset")] == [(0, True)]
+
+
+def test_a_channel_the_profile_maps_to_no_seat_is_metered_and_never_dead() -> None:
+    """A room mapping channels 0 and 2 records channel 1 too, where nothing is plugged in: its silence
+    raised a dead_channel alarm for "ch01" that stood on the clerk's console the whole hearing."""
+    from pathlib import Path
+
+    from hardware.profiles import parse_profile
+
+    profile = parse_profile('room_id = "sparse"\nsample_rate = 16000\n[source]\nkind = "device"\ndevice = "x"\n'
+                            '[[channels]]\nchannel = 0\nseat = "judge"\nrole = "presiding_judge"\n'
+                            '[[channels]]\nchannel = 2\nseat = "clerk"\nrole = "clerk"\n', Path("sparse.toml"))
+    rng = np.random.default_rng(5)
+    audio = np.zeros((4 * RATE, 3), dtype=np.float32)
+    audio[:, 0] = speech(4, rng)  # the judge speaks; the clerk's microphone is dead
+    health = ChannelHealth.for_profile(profile, HealthOptions(dead_seconds=2.0))
+    events = []
+    for start in range(0, len(audio), 1000):
+        events += health.process(AudioChunk(audio[start : start + 1000], RATE, start, 0.0))
+    assert [(a.channel, a.seat, a.active) for a in alarms(events, "dead_channel")] == [(2, "clerk", True)]
+    assert all(len(m.rms) == 3 for m in events if isinstance(m, LevelMeter))  # channel 1 still metered
