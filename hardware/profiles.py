@@ -7,7 +7,7 @@ A profile is validated completely on load; every error names the file, the line 
     sample_rate = 16000
 
     [source]
-    kind = "device"          # device | ffmpeg | replay
+    kind = "device"          # device | ffmpeg (a live stream) | replay (a recorded file)
     device = "pulse"         # sounddevice name or index (device); url = "..." for ffmpeg / replay
 
     [[channels]]
@@ -110,6 +110,19 @@ def _resolve_url(url: str, base: Path) -> str:
     return str(candidate if candidate.is_absolute() else (base / candidate).resolve())
 
 
+def is_live_input(url: str) -> bool:
+    """Whether ffmpeg reads ``url`` as a live input: a stream URL, or a named pipe or device node on this
+    machine. A file (or a path that is nothing yet) is not: it ends, and a live source that ends is
+    reopened as a stream that dropped, so the file would be recorded again and again, faster than real
+    time. A recorded file is replayed (kind "replay"), paced and finite."""
+    if url.startswith("file:"):
+        return False
+    if "://" in url or url.startswith(("rtsp:", "http:", "https:")):
+        return True
+    path = Path(url)
+    return path.exists() and not path.is_file()
+
+
 def _parse_source(c: _Checker, data: dict[str, Any], base: Path) -> AudioSourceSpec:
     src = c.table(c.get(data, ("source",), dict), ("source",), _SOURCE_KEYS)
     kind = c.text_field(src, ("source", "kind"))
@@ -124,6 +137,9 @@ def _parse_source(c: _Checker, data: dict[str, Any], base: Path) -> AudioSourceS
             raise c.fail(("source", "device"), f"device index must be >= 0, got {device}")
         return AudioSourceSpec(kind="device", device=device, speed=speed)
     url = c.text_field(src, ("source", "url"))
+    if kind == "ffmpeg" and not is_live_input(_resolve_url(url, base)):
+        raise c.fail(("source", "url"), f"{url!r} is not a live stream (rtsp://, http://, … or a named pipe); "
+                     'a recorded file is replayed with kind = "replay"')
     return AudioSourceSpec(kind=kind, url=_resolve_url(url, base), speed=speed)  # type: ignore[arg-type]
 
 

@@ -44,7 +44,7 @@ class AudioSourceSpec:
 
     kind: SourceKind
     device: str | int | None = None  # sounddevice name or index (kind == "device")
-    url: str | None = None  # file path or stream URL (kind == "ffmpeg" / "replay")
+    url: str | None = None  # stream URL (kind == "ffmpeg") or file path (kind == "replay")
     speed: float = 1.0  # replay pace: 1.0 = real time
     start_s: float = 0.0  # replay from this far into the file (a hearing resumed after a restart)
 

@@ -46,7 +46,7 @@ LATER = ("it stays on the server and is finished at the server's next start or w
 def resolve_profile(services: Services, hearing_id: int, plan: HearingStart) -> Any:
     """The hearing's hardware profile, with the source replaced as the start request asks."""
     from hardware.errors import HardwareError
-    from hardware.profiles import load_profile
+    from hardware.profiles import is_live_input, load_profile
     from hardware.types import AudioSourceSpec
     from models import Hearing
 
@@ -67,6 +67,9 @@ def resolve_profile(services: Services, hearing_id: int, plan: HearingStart) -> 
     elif plan.source == "stream":
         if not plan.url:
             raise ConflictError("a stream source needs a url")
+        if not is_live_input(plan.url):  # recorded over and over, faster than real time
+            raise ConflictError(f"stream source {plan.url!r} is not a live stream: a file on the server "
+                                'is replayed with source "file"')
         profile = replace(profile, source=AudioSourceSpec(kind="ffmpeg", url=plan.url))
     elif plan.source == "device":
         profile = replace(profile, source=AudioSourceSpec(kind="device", device=plan.device))

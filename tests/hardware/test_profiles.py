@@ -104,6 +104,19 @@ def test_bad_profile_names_file_line_and_field(tmp_path: Path, change, field, li
     assert str(err).startswith(f"{path}:{line}: field '{field}'")
 
 
+def test_an_ffmpeg_source_is_a_live_stream_and_a_file_is_replayed(tmp_path: Path) -> None:
+    """A file given to kind "ffmpeg" ended, was reopened as a dropped stream, and was recorded over and
+    over, faster than real time (a 12 s file gave 51 s of recording in 4.5 s)."""
+    (tmp_path / "h.flac").write_bytes(b"")
+    for url in ("h.flac", str(tmp_path / "h.flac"), f"file://{tmp_path / 'h.flac'}", "missing.flac"):
+        path = write(tmp_path, GOOD.replace("rtsp://10.0.0.5/array", url))
+        with pytest.raises(ProfileError, match='kind = "replay"') as info:
+            load_profile(path)
+        assert str(info.value).startswith(f"{path}:6: field 'source.url'")
+    for url in ("srt://10.0.0.5:9000", "http://10.0.0.5/array.ogg", "/dev/null"):  # streams, a device node
+        assert load_profile(write(tmp_path, GOOD.replace("rtsp://10.0.0.5/array", url))).source.url == url
+
+
 def test_empty_channel_map_and_syntax_error(tmp_path: Path) -> None:
     no_channels = "channels = []\n" + GOOD.split("[[channels]]")[0]
     with pytest.raises(ProfileError, match="at least one channel"):

@@ -217,6 +217,9 @@ async def test_a_file_source_that_is_not_the_rooms_audio_is_refused_and_the_hear
             assert r.status_code == 409 and cause in r.json()["detail"], r.text
             hearing = (await c.get(f"/api/hearings/{hid}")).json()
             assert (hearing["status"], hearing["started_at"]) == ("scheduled", None)
+        # a file started as a stream was recorded over and over, faster than real time
+        r = await c.post(f"/api/hearings/{hid}/start", json={"source": "stream", "url": str(FIXTURE)})
+        assert r.status_code == 409 and 'source "file"' in r.json()["detail"], r.text
         assert (await c.get(f"/api/hearings/{hid}/recordings")).json() == []
 
 
