@@ -9,14 +9,22 @@ Reports OK or the first break, classified:
 * ``reordered``: entries out of order (the predecessor comes later), or segment files swapped;
 * ``corrupt``: the manifest cannot be read at all.
 
+Each broken segment is named with its stretch of recording time (``h:mm:ss–h:mm:ss``, from the manifest:
+after a gap it is not the segment number times its length), and a changed final recording or track with
+where its audio first differs from the segments.
+
 Removing the last entries of an unfinalized recording cannot be seen from the files alone: keep
 the chain head (``VerifyResult.chain_head``) elsewhere, as the dossier does, and compare.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import soundfile as sf
 
 from capture.container import SEGMENT_SUFFIXES, segment_container
 from capture.errors import ManifestError
@@ -31,63 +39,114 @@ class _Break(Exception):
         self.index = index
 
 
-def _label(entry: dict[str, Any], pos: int) -> str:
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+def _span(entry: dict[str, Any], rate: Any) -> str:
+    """The recording time an entry covers, e.g. ``0:00:20–0:00:30``; empty where the manifest cannot say."""
+    first, frames = entry.get("first_sample"), entry.get("frames")
+    if not (isinstance(first, int) and isinstance(frames, int) and isinstance(rate, int) and rate > 0):
+        return ""
+    return f", {_clock(first / rate)}–{_clock(math.ceil((first + frames) / rate))}"
+
+
+def _label(entry: dict[str, Any], pos: int, rate: Any = None) -> str:
     if entry.get("type") == "segment":
-        return f"segment {entry.get('index')} ({entry.get('file')}, manifest line {pos + 1})"
+        return f"segment {entry.get('index')} ({entry.get('file')}{_span(entry, rate)}, manifest line {pos + 1})"
     return f"{entry.get('type')} entry at manifest line {pos + 1}"
+
+
+def _first_difference(directory: Path, entries: list[dict[str, Any]], final: dict[str, Any]) -> str:
+    """Where a changed final recording or track first differs from the (verified) segments, compared
+    block by block; the Opus mixdown is lossy, so it is not compared."""
+    from capture.finalize import _timeline, pcm_format  # finalize verifies with this module
+
+    if final.get("role") not in ("recording", "track"):
+        return ""
+    rate, channel = entries[0]["sample_rate"], final.get("channel")
+    dtype, _ = pcm_format(entries[0]["subtype"])
+    at = 0  # samples compared equal so far
+    try:
+        with sf.SoundFile(directory / final["file"]) as f:
+            for pcm in _timeline(directory, entries, dtype):  # (frames, channels)
+                want = pcm if channel is None else pcm[:, channel : channel + 1]
+                got = f.read(len(want), dtype=dtype, always_2d=True)
+                if got.shape != want.shape or not np.array_equal(got, want):
+                    n = min(len(got), len(want)) if got.shape[1:] == want.shape[1:] else 0
+                    rows = np.flatnonzero((got[:n] != want[:n]).any(axis=1))
+                    return _where(entries, at + int(rows[0] if len(rows) else n), rate)
+                at += len(want)
+            if len(f.read(1, dtype=dtype)):
+                return f"; it holds audio past the recording's end ({_clock(at / rate)})"
+    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+        return f"; its audio cannot be read after {_clock(at / rate)} ({exc})"
+    return "; its audio still matches the segments"
+
+
+def _where(entries: list[dict[str, Any]], sample: int, rate: int) -> str:
+    """The recording time of ``sample`` and the segment (or gap) holding it."""
+    pos, entry = next(((p, e) for p, e in enumerate(entries) if e["type"] in ("segment", "gap")
+                       and e["first_sample"] <= sample < e["first_sample"] + e["frames"]), (0, None))
+    held = f", in {_label(entry, pos, rate) if entry['type'] == 'segment' else 'a gap'}" if entry else ""
+    return f"; its audio first differs from the segments at {_clock(sample / rate)}{held}"
 
 
 def _check_links(entries: list[dict[str, Any]]) -> None:
     chains = [e.get("chain") for e in entries]
+    rate = entries[0].get("sample_rate")
     for pos, entry in enumerate(entries):
         if chain_hash(entry.get("prev", ""), entry) != entry.get("chain"):
-            raise _Break("changed", entry.get("index"), f"{_label(entry, pos)} was altered: its hash does not match")
+            raise _Break("changed", entry.get("index"), f"{_label(entry, pos, rate)} was altered: its hash does not match")
         expected = chains[pos - 1] if pos else GENESIS
         prev = entry.get("prev")
         if prev == expected:
             continue
         if prev in chains[pos + 1 :]:
-            raise _Break("reordered", entry.get("index"), f"{_label(entry, pos)} is out of order: "
+            raise _Break("reordered", entry.get("index"), f"{_label(entry, pos, rate)} is out of order: "
                          f"its predecessor comes later in the manifest")
         if prev in chains[: max(0, pos - 1)]:
             earlier = entries[pos - 1]
-            raise _Break("inserted", earlier.get("index"), f"{_label(earlier, pos - 1)} was inserted: "
+            raise _Break("inserted", earlier.get("index"), f"{_label(earlier, pos - 1, rate)} was inserted: "
                          f"the entry after it was chained to an earlier one")
-        raise _Break("removed", entry.get("index"), f"the entry before {_label(entry, pos)} was removed: "
+        raise _Break("removed", entry.get("index"), f"the entry before {_label(entry, pos, rate)} was removed: "
                      "its predecessor is not in the manifest")
 
 
 def _check_timeline(entries: list[dict[str, Any]]) -> None:
-    end, index = 0, 0
+    end, index, rate = 0, 0, entries[0].get("sample_rate")
     for pos, e in enumerate(entries):
         if e["type"] in ("segment", "gap"):
             if e["first_sample"] != end:
                 kind: BreakKind = "removed" if e["first_sample"] > end else "inserted"
-                raise _Break(kind, e.get("index"), f"{_label(e, pos)} starts at sample {e['first_sample']}, "
+                raise _Break(kind, e.get("index"), f"{_label(e, pos, rate)} starts at sample {e['first_sample']}, "
                              f"the timeline before it ends at {end}")
             end += e["frames"]
         if e["type"] == "segment":
             if e["index"] != index:
                 kind = "removed" if e["index"] > index else "reordered"
-                raise _Break(kind, e["index"], f"{_label(e, pos)} found where segment {index} was expected")
+                raise _Break(kind, e["index"], f"{_label(e, pos, rate)} found where segment {index} was expected")
             index += 1
 
 
 def _check_files(directory: Path, entries: list[dict[str, Any]]) -> None:
     segments = [e for e in entries if e["type"] == "segment"]
     by_hash = {e["sha256"]: e for e in segments}
+    rate = entries[0]["sample_rate"]
     for e in segments:
         path = directory / e["file"]
+        name = f"segment {e['index']} ({e['file']}{_span(e, rate)})"
         if not path.is_file():
-            raise _Break("removed", e["index"], f"segment {e['index']} ({e['file']}) was removed")
+            raise _Break("removed", e["index"], f"{name} was removed")
         digest = file_sha256(path)
         if digest == e["sha256"]:
             continue
         if digest in by_hash:
             other = by_hash[digest]
-            raise _Break("reordered", e["index"], f"segment {e['index']} ({e['file']}) holds the audio of "
-                         f"segment {other['index']}: segments were swapped")
-        raise _Break("changed", e["index"], f"segment {e['index']} ({e['file']}) was changed: sha256 differs")
+            raise _Break("reordered", e["index"], f"{name} holds the audio of "
+                         f"segment {other['index']}{_span(other, rate)}: segments were swapped")
+        raise _Break("changed", e["index"], f"{name} was changed: sha256 differs")
     listed = {e["file"] for e in segments}
     finalized = any(e["type"] == "final" for e in entries)
     # A crash between a segment's rename and its manifest entry leaves the next file on disk,
@@ -104,7 +163,8 @@ def _check_files(directory: Path, entries: list[dict[str, Any]]) -> None:
             if not path.is_file():
                 raise _Break("removed", None, f"finalized file {f['file']} was removed")
             if file_sha256(path) != f["sha256"]:
-                raise _Break("changed", None, f"finalized file {f['file']} was changed: sha256 differs")
+                raise _Break("changed", None, f"finalized file {f['file']} was changed: sha256 differs"
+                             f"{_first_difference(directory, entries, f)}")
 
 
 def verify_recording(directory: Path | str) -> VerifyResult:

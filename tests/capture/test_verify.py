@@ -216,3 +216,31 @@ def test_an_empty_chunk_after_a_hole_records_the_gap_once(tmp_path: Path) -> Non
     final = recorder.finalize()
     assert verify_recording(directory).ok
     assert [(g.first_sample, g.frames) for g in final.gaps] == [(800, 800)] and final.frames == 2400
+
+
+def test_a_break_names_its_recording_time_and_a_changed_final_file_where_it_differs(tmp_path: Path) -> None:
+    """After a gap a segment's number says little about when its audio was said; a changed final file
+    was only "changed". Both now name the recording time (h:mm:ss) a reader can find in the hearing."""
+    import soundfile as sf
+
+    recorder = Recorder(tmp_path / "rec", RATE, 3, RecorderOptions(segment_seconds=1.0))
+    audio = (0.1 * np.random.default_rng(7).standard_normal((5 * RATE, 3))).astype(np.float32)
+    for start in range(0, len(audio), 800):  # 0-2 s, the source down for 3 s, then 5-8 s
+        at = start if start < 2 * RATE else start + 3 * RATE
+        recorder.write(AudioChunk(audio[start : start + 800], RATE, at, time.time()))
+    final = recorder.finalize()
+    whole = final.recording.path
+    pcm, _ = sf.read(whole, dtype="int32", always_2d=True)
+    pcm[int(6.5 * RATE) :, 1] = 0  # the last 1.5 s of one seat silenced
+    sf.write(whole, pcm, RATE, subtype=sf.info(whole).subtype, format=sf.info(whole).format)
+    result = verify_recording(tmp_path / "rec")
+    assert result.kind == "changed" and whole.name in result.message
+    assert "first differs from the segments at 0:00:06, in segment 3 (segments/000003.flac, 0:00:06–0:00:07" \
+        in result.message, result.message
+    segment = tmp_path / "rec" / "segments" / "000003.flac"
+    data = bytearray(segment.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    segment.write_bytes(bytes(data))
+    result = verify_recording(tmp_path / "rec")
+    assert (result.kind, result.index) == ("changed", 3)
+    assert "segment 3 (segments/000003.flac, 0:00:06–0:00:07) was changed" in result.message, result.message
