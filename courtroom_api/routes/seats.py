@@ -52,17 +52,18 @@ def _live(services: Any, hearing_id: int) -> Any:
 
 
 def _room_seats(hearing: Any) -> set[str] | None:
-    """The seats of the hearing's courtroom profile (None: no courtroom, or its profile cannot be read;
-    the start checks the profile)."""
-    from hardware.errors import ProfileError
+    """The seats of the hearing's courtroom profile (None: no courtroom). A profile that is missing or
+    cannot be read is a 409 naming it: no seat can be checked (a missing one was a 500)."""
+    from hardware.errors import HardwareError
     from hardware.profiles import load_profile
 
     if hearing.courtroom is None or not hearing.courtroom.profile_name:
         return None
     try:
         return {c.seat for c in load_profile(hearing.courtroom.profile_name).channels}
-    except ProfileError:
-        return None
+    except HardwareError as exc:
+        raise ConflictError(f"courtroom {hearing.courtroom.name}'s profile cannot be used, so its seats are "
+                            f"unknown: {exc}") from exc
 
 
 @router.get("/hearings/{hearing_id}/seats", response_model=list[SeatAssignmentPublic])

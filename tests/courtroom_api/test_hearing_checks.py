@@ -1,0 +1,45 @@
+"""What a hearing's start, its seats and its courtroom's profile are checked against before anything
+records: a request that cannot work is refused with a clear answer, not a 500 or a hearing used up."""
+
+from __future__ import annotations
+
+
+def _engine(world):  # type: ignore[no-untyped-def]
+    from models.db import make_engine
+
+    return make_engine(world.client.app.state.services.engine.url.render_as_string(hide_password=False))
+
+
+def _room_with_profile(world, name: str, profile_name: str) -> int:  # type: ignore[no-untyped-def]
+    """A courtroom written straight into the dossier (as one saved before profiles were checked, or whose
+    profile file went away since)."""
+    from models import Courtroom
+    from models.db import session_factory
+
+    engine = _engine(world)
+    try:
+        with session_factory(engine)() as s:
+            room = Courtroom(court_id=world.ids["court"], name=name, profile_name=profile_name)
+            s.add(room)
+            s.commit()
+            return room.id
+    finally:
+        engine.dispose()
+
+
+def _hearing(world, room: int | None, case: str = "case") -> int:  # type: ignore[no-untyped-def]
+    r = world.client.post(f"/api/cases/{world.ids[case]}/hearings", headers=world.auth("clerk"),
+                          json={"courtroom_id": room} if room is not None else {})
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def test_seating_in_a_room_whose_profile_is_gone_is_a_clear_409(world) -> None:
+    """A courtroom naming a profile that does not exist: seating someone there is a 409 naming the profile
+    (load_profile's ProfileNotFoundError was not caught: a 500)."""
+    room = _room_with_profile(world, "座位检查法庭-无配置", "no-such-profile-seats")
+    hid = _hearing(world, room)
+    r = world.client.post(f"/api/hearings/{hid}/seats", headers=world.auth("judge"),
+                          json={"seat": "witness", "participant_id": world.ids["participant"]})
+    assert r.status_code == 409 and "no-such-profile-seats" in r.json()["detail"], r.text
+    assert world.client.get(f"/api/hearings/{hid}/seats", headers=world.auth("judge")).json() == []
