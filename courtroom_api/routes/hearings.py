@@ -29,6 +29,8 @@ router = APIRouter(prefix="/api", tags=["hearings"])
 
 # How far ahead a scheduled hearing counts as near: ranked before every other on the court-wide list.
 NEAR_AHEAD = timedelta(hours=24)
+# The years a hearing can be scheduled in: year 1 or 9999 is a typo, and converting it to UTC overflowed (a 500).
+SCHEDULE_YEARS = range(1900, 2201)
 
 
 @router.get("/hearings", response_model=list[HearingListItem])
@@ -102,11 +104,13 @@ def list_hearings(case_id: IdPath, user: CurrentUser, session: SessionDep) -> ob
 
 def _court_times(changes: dict[str, Any], services: Any, current: Any = None) -> dict[str, Any]:
     """Scheduled times as the court's: one without a zone (what a date-time field sends) is the court's
-    local time (``Settings.timezone``); the end not before the start."""
+    local time (``Settings.timezone``); the end not before the start, both in ``SCHEDULE_YEARS``."""
     from courtroom_api.record import court_zone
 
     zone = court_zone(services.settings.timezone)
     for key in ("scheduled_start", "scheduled_end"):
+        if changes.get(key) is not None and changes[key].year not in SCHEDULE_YEARS:
+            raise ValidationFailedError(f"{key} must be in the years {SCHEDULE_YEARS[0]} to {SCHEDULE_YEARS[-1]}")
         if changes.get(key) is not None and changes[key].tzinfo is None:
             changes[key] = changes[key].replace(tzinfo=zone)
     start = changes.get("scheduled_start", current.scheduled_start if current else None)

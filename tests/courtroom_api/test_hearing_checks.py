@@ -43,3 +43,19 @@ def test_seating_in_a_room_whose_profile_is_gone_is_a_clear_409(world) -> None:
                           json={"seat": "witness", "participant_id": world.ids["participant"]})
     assert r.status_code == 409 and "no-such-profile-seats" in r.json()["detail"], r.text
     assert world.client.get(f"/api/hearings/{hid}/seats", headers=world.auth("judge")).json() == []
+
+
+def test_a_schedule_out_of_any_court_s_years_is_422(world) -> None:
+    """Year 1 (or 9999) is a typo: refused with 422 on create and on update. It was a 500 (converting
+    0001-01-01 in the court's zone to UTC overflowed)."""
+    c, clerk = world.client, world.auth("clerk")
+    case = c.post("/api/cases", headers=clerk, json={"case_number": "(2026)排期年份1号", "court_id": 1}).json()["id"]
+    for when in ("0001-01-01T00:00:00", "9999-12-31T23:59:59", "1899-12-31T23:00:00+00:00"):
+        for key in ("scheduled_start", "scheduled_end"):
+            r = c.post(f"/api/cases/{case}/hearings", headers=clerk, json={key: when})
+            assert r.status_code == 422 and key in r.json()["detail"], (when, key, r.text)
+    hid = c.post(f"/api/cases/{case}/hearings", headers=clerk, json={}).json()["id"]
+    r = c.patch(f"/api/hearings/{hid}", headers=clerk, json={"scheduled_start": "0001-01-01T00:00:00"})
+    assert r.status_code == 422 and "scheduled_start" in r.json()["detail"], r.text
+    r = c.patch(f"/api/hearings/{hid}", headers=clerk, json={"scheduled_start": "2200-06-01T09:00:00"})
+    assert r.status_code == 200, r.text
