@@ -42,10 +42,9 @@ def list_all_hearings(
     offset: Annotated[int, Query(ge=0, le=MAX_ID, description="skip this many (the near ones, then the newest)")] = 0,
 ) -> list[HearingListItem]:
     """The hearings the caller may see across the court, ``limit`` at a time (after skipping ``offset``),
-    each page listed oldest first. They are ranked: first the scheduled hearings of the court's today and
-    the next 24 hours, soonest first; then the rest newest first. The first page also holds every hearing
-    in progress or in recess, however old. A hearing's time is its start, else its schedule, else when it
-    was entered.
+    each page listed oldest first. They are ranked: first every hearing in progress or in recess, however
+    old; then the scheduled hearings of the court's today and the next 24 hours, soonest first; then the
+    rest newest first. A hearing's time is its start, else its schedule, else when it was entered.
 
     The near ones first: a court that schedules weeks ahead has hundreds of hearings newer than today's,
     and the screens pick today's hearing from the first page (ranked newest first, today's was not on it).
@@ -66,7 +65,8 @@ def list_all_hearings(
     if courtroom_id is not None:
         stmt = stmt.where(Hearing.courtroom_id == courtroom_id)
     # Near: not yet held and due from the start of the court's today (one running late included) to a
-    # day from now. One ranking for every page, so paging lists nothing twice and skips nothing.
+    # day from now. One ranking for every page, live ones first, so paging lists nothing twice and skips
+    # nothing (the live ones added to the first page on top of `limit` were listed again at their rank).
     now = datetime.now(UTC)
     today = now.astimezone(court_zone(services.settings.timezone)).replace(hour=0, minute=0, second=0,
                                                                            microsecond=0)
@@ -76,12 +76,10 @@ def list_all_hearings(
     # cancelled years ago without a date is old, not "upcoming": ranked as upcoming, 500 of them hid
     # every hearing held).
     when = func.coalesce(Hearing.started_at, Hearing.scheduled_start, Hearing.created_at)
-    ranked = stmt.order_by(case((near, 0), else_=1), case((near, Hearing.scheduled_start)).asc(),
+    live = Hearing.status.in_((HearingStatus.IN_PROGRESS, HearingStatus.PAUSED))
+    ranked = stmt.order_by(case((live, 0), (near, 1), else_=2), case((near, Hearing.scheduled_start)).asc(),
                            when.desc(), Hearing.id.desc())
     rows = {h.id: (h, number) for h, number in session.execute(ranked.offset(offset).limit(limit))}
-    if offset == 0:
-        live = stmt.where(Hearing.status.in_((HearingStatus.IN_PROGRESS, HearingStatus.PAUSED)))
-        rows.update({h.id: (h, number) for h, number in session.execute(live)})
 
     def order(row: tuple[Any, str]) -> tuple[Any, ...]:  # the page oldest first
         h = row[0]

@@ -59,3 +59,46 @@ def test_a_schedule_out_of_any_court_s_years_is_422(world) -> None:
     assert r.status_code == 422 and "scheduled_start" in r.json()["detail"], r.text
     r = c.patch(f"/api/hearings/{hid}", headers=clerk, json={"scheduled_start": "2200-06-01T09:00:00"})
     assert r.status_code == 200, r.text
+
+
+def test_paging_the_hearing_list_lists_each_hearing_once(world) -> None:
+    """A live hearing ranks first, within `limit`: paging by what each page held lists every hearing of
+    the room once. The live ones were added to the first page on top of `limit` and listed again at their
+    own rank, and a client paging on by the page's length skipped one (a hearing due tomorrow)."""
+    from datetime import UTC, datetime, timedelta
+
+    from models import Hearing
+    from models.db import session_factory
+
+    c, admin, clerk = world.client, world.auth("admin"), world.auth("clerk")
+    room = c.post("/api/courtrooms", headers=admin,
+                  json={"court_id": 1, "name": "翻页检查法庭", "profile_name": "demo"}).json()["id"]
+    now = datetime.now(UTC)
+    made = [c.post(f"/api/cases/{world.ids['case']}/hearings", headers=clerk,
+                   json={"courtroom_id": room, "scheduled_start": (now + timedelta(days=d)).isoformat()}).json()["id"]
+            for d in (1, 3, 5, 7, 9, -30)]
+    live = made[-1]
+    engine = _engine(world)
+    try:
+        with session_factory(engine)() as s:  # running since last month: ranked by time, it is the oldest
+            hearing = s.get_one(Hearing, live)
+            hearing.status, hearing.started_at = "in_progress", now - timedelta(days=30)
+            s.commit()
+        pages, offset = [], 0
+        while True:
+            r = c.get("/api/hearings", params={"courtroom_id": room, "limit": 3, "offset": offset}, headers=clerk)
+            assert r.status_code == 200, r.text
+            page = [h["id"] for h in r.json()]
+            if not page:
+                break
+            assert len(page) <= 3, page
+            pages.append(page)
+            offset += len(page)
+        listed = [hid for page in pages for hid in page]
+        assert sorted(listed) == sorted(made), pages
+        assert live in pages[0]
+    finally:
+        with session_factory(engine)() as s:
+            s.get_one(Hearing, live).status = "ended"
+            s.commit()
+        engine.dispose()
