@@ -180,13 +180,16 @@ def _mark_started(services: Services, user: Principal, hearing_id: int,
         # Its finals will go into the record: not into a signed and locked one, and a signature given
         # during a recess is voided (it would not be on the whole record).
         require_open_case(hearing.case)
-        _require_room_free(session, hearing)
+        room_profile = hearing.courtroom.profile_name if hearing.courtroom else None
+        profile = plan.profile or room_profile
+        if profile is None:  # it used to record the bundled demo sample as this hearing
+            raise ConflictError(f"hearing {hearing_id} has no courtroom: assign one")
+        _require_room_free(session, hearing, profile)
         # The case's row before the chain's lock, as a stop and a case edit take them.
         session.get(Case, hearing.case_id, with_for_update={"key_share": True}, populate_existing=True)
         record.ensure_unlocked(session, hearing_id, user, why="the hearing resumed after the record was signed")
         prior = (hearing.started_at, hearing.case.status)
-        room_profile = hearing.courtroom.profile_name if hearing.courtroom else None
-        plan = plan.model_copy(update={"profile": plan.profile or room_profile or "demo"})
+        plan = plan.model_copy(update={"profile": profile})
         hearing.status = HearingStatus.IN_PROGRESS
         hearing.started_at = hearing.started_at or utcnow()
         hearing.case.status = CaseStatus.IN_HEARING
@@ -203,25 +206,30 @@ def require_open_case(case: Any) -> None:
         raise ConflictError(f"case {case.case_number} is {case.status}: a closed case holds no more hearings")
 
 
-def _require_room_free(session: Any, hearing: Any) -> None:
+def _require_room_free(session: Any, hearing: Any, profile: str) -> None:
     """One hearing at a time in a courtroom: its microphones are one array, its screens show one hearing,
-    and two recordings of one room's audio would file each party's words in two dossiers."""
+    and two recordings of one room's audio would file each party's words in two dossiers. A start naming
+    another room's profile (or a hearing with no room naming one) records that room's array: it must be
+    free too."""
     from sqlalchemy import select
 
     from models import Courtroom, Hearing
     from models.enums import HearingStatus
 
-    if hearing.courtroom_id is None:
-        return
-    # The room's row locked (PostgreSQL): two starts of different hearings in one room at once, the second
-    # waits and then sees the first in progress.
-    room = session.get(Courtroom, hearing.courtroom_id, with_for_update=True, populate_existing=True)
-    other = session.scalar(select(Hearing.id).where(
-        Hearing.courtroom_id == hearing.courtroom_id, Hearing.id != hearing.id,
-        Hearing.status == HearingStatus.IN_PROGRESS).limit(1))
-    if other is not None:
-        raise ConflictError(f"courtroom {room.name} is in use: hearing {other} is in progress there; "
-                            "stop it first")
+    rooms = [hearing.courtroom_id] if hearing.courtroom_id is not None else []
+    if hearing.courtroom is None or profile != hearing.courtroom.profile_name:
+        rooms += session.scalars(select(Courtroom.id).where(Courtroom.profile_name == profile)
+                                 .order_by(Courtroom.id)).all()
+    for room_id in sorted(set(rooms)):
+        # The room's row locked (PostgreSQL; in id order, as every start takes them): two starts of different
+        # hearings in one room at once, the second waits and then sees the first in progress.
+        room = session.get(Courtroom, room_id, with_for_update=True, populate_existing=True)
+        other = session.scalar(select(Hearing.id).where(
+            Hearing.courtroom_id == room_id, Hearing.id != hearing.id,
+            Hearing.status == HearingStatus.IN_PROGRESS).limit(1))
+        if other is not None:
+            raise ConflictError(f"courtroom {room.name} is in use: hearing {other} is in progress there; "
+                                "stop it first")
 
 
 def _revert_start(services: Services, hearing_id: int, error: str, prior: tuple[Any, Any]) -> None:

@@ -54,7 +54,9 @@ def resolve_profile(services: Services, hearing_id: int, plan: HearingStart) -> 
         hearing = session.get(Hearing, hearing_id)
         if hearing is None:
             raise ConflictError(f"hearing {hearing_id} no longer exists")
-        name = plan.profile or (hearing.courtroom.profile_name if hearing.courtroom else None) or "demo"
+        name = plan.profile or (hearing.courtroom.profile_name if hearing.courtroom else None)
+    if name is None:  # never the bundled demo: its sample would be filed as this hearing
+        raise ConflictError(f"hearing {hearing_id} has no courtroom: assign one")
     try:
         profile = load_profile(name)
     except HardwareError as exc:

@@ -102,3 +102,38 @@ def test_paging_the_hearing_list_lists_each_hearing_once(world) -> None:
             s.get_one(Hearing, live).status = "ended"
             s.commit()
         engine.dispose()
+
+
+def test_a_hearing_with_no_courtroom_does_not_start(world) -> None:
+    """A real case's hearing entered without a room: its start is a 409 asking for one (it used to record
+    the bundled demo sample and file it as this hearing), and it stays scheduled. Started with the profile
+    of a room whose hearing is in progress, it is refused as that room is in use (no room: no check, and it
+    recorded that room's array into a second dossier)."""
+    from models import Hearing
+    from models.db import session_factory
+
+    c, clerk = world.client, world.auth("clerk")
+    hid = _hearing(world, None, case="other_case")
+    for plan in ({"source": "file", "url": "/nonexistent.flac"}, {}):
+        r = c.post(f"/api/hearings/{hid}/start", headers=clerk, json=plan)
+        assert r.status_code == 409 and f"hearing {hid} has no courtroom: assign one" in r.json()["detail"], r.text
+    assert c.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "scheduled"
+
+    room = _room_with_profile(world, "无庭检查法庭-八路", "criminal-8ch")
+    running = _hearing(world, room)
+    engine = _engine(world)
+    try:
+        with session_factory(engine)() as s:
+            s.get_one(Hearing, running).status = "in_progress"
+            s.commit()
+        plan = {"profile": "criminal-8ch", "source": "file", "url": "/nonexistent.flac"}
+        r = c.post(f"/api/hearings/{hid}/start", headers=clerk, json=plan)
+        assert r.status_code == 409 and f"hearing {running} is in progress there" in r.json()["detail"], r.text
+    finally:
+        with session_factory(engine)() as s:
+            s.get_one(Hearing, running).status = "ended"
+            s.commit()
+        engine.dispose()
+    r = c.post(f"/api/hearings/{hid}/start", headers=clerk, json=plan)  # the room free: on to the file's check
+    assert r.status_code == 409 and "does not exist" in r.json()["detail"], r.text
+    assert c.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "scheduled"
