@@ -75,8 +75,14 @@ def resolve_profile(services: Services, hearing_id: int, plan: HearingStart) -> 
         profile = replace(profile, source=AudioSourceSpec(kind="ffmpeg", url=plan.url))
     elif plan.source == "device":
         profile = replace(profile, source=AudioSourceSpec(kind="device", device=plan.device))
-    elif profile.source.kind == "replay" and plan.speed != 1.0:
-        profile = replace(profile, source=replace(profile.source, speed=plan.speed))
+    elif profile.source.kind == "replay":
+        # The room's own replay (the demo's sample) is checked as a file named in the start is.
+        if not profile.source.url or not Path(profile.source.url).is_file():
+            raise ConflictError(f"profile {profile.name!r} replays {profile.source.url!r}, which does not exist "
+                                "on the server")
+        _check_file_source(profile.source.url, profile)
+        if plan.speed != 1.0:
+            profile = replace(profile, source=replace(profile.source, speed=plan.speed))
     return profile
 
 

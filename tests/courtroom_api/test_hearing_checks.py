@@ -137,3 +137,48 @@ def test_a_hearing_with_no_courtroom_does_not_start(world) -> None:
     r = c.post(f"/api/hearings/{hid}/start", headers=clerk, json=plan)  # the room free: on to the file's check
     assert r.status_code == 409 and "does not exist" in r.json()["detail"], r.text
     assert c.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "scheduled"
+
+
+REPLAY_PROFILE = """room_id = "replay-check"
+sample_rate = 16000
+[source]
+kind = "replay"
+url = "{url}"
+[[channels]]
+channel = 0
+seat = "judge"
+role = "presiding_judge"
+[[channels]]
+channel = 1
+seat = "clerk"
+role = "clerk"
+[[channels]]
+channel = 2
+seat = "plaintiff"
+role = "plaintiff"
+[[channels]]
+channel = 3
+seat = "defendant"
+role = "defendant"
+"""
+
+
+def test_a_room_replaying_a_missing_or_wrong_file_does_not_start(world, tmp_path) -> None:
+    """A room whose own profile replays a file (as the demo's does): a file that is gone, or one with
+    fewer channels than the room's seats, is refused (409) before the start, and the hearing stays
+    scheduled. Only a file named in the start request was checked: it started, recorded nothing, and
+    the stop used the hearing up."""
+    import numpy as np
+    import soundfile as sf
+
+    sf.write(tmp_path / "two.wav", np.zeros((16000, 2), dtype=np.float32), 16000)
+    c, clerk = world.client, world.auth("clerk")
+    for n, (url, words) in enumerate((("nope.flac", "does not exist"), ("two.wav", "has 2 channel(s)"))):
+        profile = tmp_path / f"replay{n}.toml"
+        profile.write_text(REPLAY_PROFILE.format(url=url), encoding="utf-8")
+        room = _room_with_profile(world, f"回放检查法庭{n}", str(profile))
+        hid = _hearing(world, room)
+        r = c.post(f"/api/hearings/{hid}/start", headers=clerk, json={})
+        assert r.status_code == 409 and words in r.json()["detail"], r.text
+        assert c.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "scheduled"
+        assert c.get(f"/api/hearings/{hid}/recordings", headers=clerk).json() == []
