@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     demo: bool = False
+    # The court's own courtroom profiles (NAME.toml), chosen by name as the bundled ones are.
+    profiles_dir: Path | None = None
     # The court's local time: the court record prints its times in it (the dossier stores UTC only).
     timezone: str = "Asia/Shanghai"
     # A hearing's live stream (its ring of events for reconnecting screens) is let go this long after it

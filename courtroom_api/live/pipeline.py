@@ -45,8 +45,9 @@ LATER = ("it stays on the server and is finished at the server's next start or w
 
 def resolve_profile(services: Services, hearing_id: int, plan: HearingStart) -> Any:
     """The hearing's hardware profile, with the source replaced as the start request asks."""
+    from courtroom_api.profiles import load_room_profile
     from hardware.errors import HardwareError
-    from hardware.profiles import is_live_input, load_profile
+    from hardware.profiles import is_live_input
     from hardware.types import AudioSourceSpec
     from models import Hearing
 
@@ -58,7 +59,7 @@ def resolve_profile(services: Services, hearing_id: int, plan: HearingStart) -> 
     if name is None:  # never the bundled demo: its sample would be filed as this hearing
         raise ConflictError(f"hearing {hearing_id} has no courtroom: assign one")
     try:
-        profile = load_profile(name)
+        profile = load_room_profile(name, services.settings.profiles_dir)
     except HardwareError as exc:
         raise ConflictError(str(exc)) from exc
     if plan.source == "file":

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from courtroom_api import record
 from courtroom_api.access import audit, get_or_404
 from courtroom_api.auth.policy import Action, require
-from courtroom_api.deps import CurrentUser, IdPath, SessionDep
+from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep
+from courtroom_api.errors import ValidationFailedError
 from courtroom_api.schemas import (
     CourtCreate,
     CourtPublic,
@@ -17,6 +18,7 @@ from courtroom_api.schemas import (
     CourtroomUpdate,
     CourtUpdate,
 )
+from courtroom_api.services import Services
 
 router = APIRouter(prefix="/api", tags=["courtrooms"])
 
@@ -63,6 +65,18 @@ def update_court(court_id: IdPath, body: CourtUpdate, user: CurrentUser, session
     return court
 
 
+def _check_profile(services: Services, name: str) -> None:
+    """A room's profile is a profile's name (bundled or the court's own), checked when it is saved: a
+    wrong one showed only when the judge started a hearing there, and a path made the server read it."""
+    from courtroom_api.profiles import load_named
+    from hardware.errors import HardwareError
+
+    try:
+        load_named(name, services.settings.profiles_dir)
+    except HardwareError as exc:
+        raise ValidationFailedError(f"profile_name: {exc}") from exc
+
+
 @router.get("/courtrooms", response_model=list[CourtroomPublic])
 def list_courtrooms(user: CurrentUser, session: SessionDep) -> object:
     from models import Courtroom
@@ -71,11 +85,12 @@ def list_courtrooms(user: CurrentUser, session: SessionDep) -> object:
 
 
 @router.post("/courtrooms", response_model=CourtroomPublic, status_code=201)
-def create_courtroom(body: CourtroomCreate, user: CurrentUser, session: SessionDep) -> object:
+def create_courtroom(body: CourtroomCreate, user: CurrentUser, session: SessionDep, services: ServicesDep) -> object:
     from models import Court, Courtroom
 
     require(user, Action.MANAGE_COURTROOMS)
     get_or_404(session, Court, body.court_id, "court")
+    _check_profile(services, body.profile_name)
     room = Courtroom(**body.model_dump())
     session.add(room)
     session.flush()
@@ -85,10 +100,13 @@ def create_courtroom(body: CourtroomCreate, user: CurrentUser, session: SessionD
 
 
 @router.patch("/courtrooms/{courtroom_id}", response_model=CourtroomPublic)
-def update_courtroom(courtroom_id: IdPath, body: CourtroomUpdate, user: CurrentUser, session: SessionDep) -> object:
+def update_courtroom(courtroom_id: IdPath, body: CourtroomUpdate, user: CurrentUser, session: SessionDep,
+                     services: ServicesDep) -> object:
     from models import Courtroom, Hearing
 
     require(user, Action.MANAGE_COURTROOMS)
+    if body.profile_name is not None:
+        _check_profile(services, body.profile_name)
     room = get_or_404(session, Courtroom, courtroom_id, "courtroom", for_edit=True)  # before the chain lock
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     held = session.scalars(select(Hearing.id).where(Hearing.courtroom_id == courtroom_id)).all()

@@ -175,7 +175,10 @@ def update_hearing(hearing_id: IdPath, body: HearingUpdate, user: CurrentUser, s
 async def start_hearing(hearing_id: IdPath, body: HearingStart, user: CurrentUser, services: ServicesDep) -> object:
     """Start recording and live transcription (profile + source: device, file or stream URL)."""
     from courtroom_api.live.lifecycle import start_hearing as start
+    from courtroom_api.profiles import NAME
 
+    if body.profile is not None and not NAME.fullmatch(body.profile):  # a name, never a file to read
+        raise ValidationFailedError(f"profile {body.profile!r} is not a profile's name")
     return await start(services, user, hearing_id, body)
 
 

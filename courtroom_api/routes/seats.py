@@ -51,16 +51,17 @@ def _live(services: Any, hearing_id: int) -> Any:
     return getattr(pipeline, "seats", None)
 
 
-def _room_seats(hearing: Any) -> set[str] | None:
+def _room_seats(services: Any, hearing: Any) -> set[str] | None:
     """The seats of the hearing's courtroom profile (None: no courtroom). A profile that is missing or
     cannot be read is a 409 naming it: no seat can be checked (a missing one was a 500)."""
+    from courtroom_api.profiles import load_room_profile
     from hardware.errors import HardwareError
-    from hardware.profiles import load_profile
 
     if hearing.courtroom is None or not hearing.courtroom.profile_name:
         return None
     try:
-        return {c.seat for c in load_profile(hearing.courtroom.profile_name).channels}
+        profile = load_room_profile(hearing.courtroom.profile_name, services.settings.profiles_dir)
+        return {c.seat for c in profile.channels}
     except HardwareError as exc:
         raise ConflictError(f"courtroom {hearing.courtroom.name}'s profile cannot be used, so its seats are "
                             f"unknown: {exc}") from exc
@@ -92,7 +93,7 @@ def assign_seat(
     if participant is None or participant.case_id != hearing.case_id:
         raise ValidationFailedError(f"participant {body.participant_id} does not take part in this case")
     live = _live(services, hearing_id)
-    seats = {c.seat for c in live.channels} if live is not None else _room_seats(hearing)
+    seats = {c.seat for c in live.channels} if live is not None else _room_seats(services, hearing)
     if seats is not None and body.seat not in seats:
         raise ValidationFailedError(f"seat {body.seat!r} is not in this courtroom: {sorted(seats)}")
     from_s = body.from_s if body.from_s is not None else (live.latest_s if live is not None else 0.0)

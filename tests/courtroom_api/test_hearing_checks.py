@@ -182,3 +182,34 @@ def test_a_room_replaying_a_missing_or_wrong_file_does_not_start(world, tmp_path
         assert r.status_code == 409 and words in r.json()["detail"], r.text
         assert c.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "scheduled"
         assert c.get(f"/api/hearings/{hid}/recordings", headers=clerk).json() == []
+
+
+def test_a_courtrooms_profile_is_a_profile_name_checked_when_saved(world, tmp_path, monkeypatch) -> None:
+    """A room's profile_name is checked on create and update (422 naming the profiles there are): a wrong
+    one used to be saved and fail only at the judge's start. A path is no profile name: the server read
+    any file it was given (/etc/passwd) and told whether it exists and how it parses. The court's own
+    profiles are named from COURTROOM_PROFILES_DIR, and a start there finds them."""
+    c, admin, clerk = world.client, world.auth("admin"), world.auth("clerk")
+    for bad in ("no-such-profile", "/etc/passwd", "../profiles/demo", "/tmp"):
+        r = c.post("/api/courtrooms", headers=admin, json={"court_id": 1, "name": "配置检查法庭", "profile_name": bad})
+        assert r.status_code == 422 and "civil-4ch" in r.json()["detail"], r.text
+        assert "root" not in r.json()["detail"] and "field" not in r.json()["detail"], r.text
+    assert "配置检查法庭" not in {room["name"] for room in c.get("/api/courtrooms", headers=admin).json()}
+    room = c.post("/api/courtrooms", headers=admin,
+                  json={"court_id": 1, "name": "配置检查法庭", "profile_name": "civil-4ch"}).json()["id"]
+    r = c.patch(f"/api/courtrooms/{room}", headers=admin, json={"profile_name": "/etc/passwd"})
+    assert r.status_code == 422, r.text
+    rooms = {r["id"]: r for r in c.get("/api/courtrooms", headers=admin).json()}
+    assert rooms[room]["profile_name"] == "civil-4ch"
+
+    own = tmp_path / "court-4ch.toml"
+    own.write_text(REPLAY_PROFILE.format(url="nope.flac"), encoding="utf-8")
+    monkeypatch.setattr(world.client.app.state.services.settings, "profiles_dir", tmp_path)
+    r = c.patch(f"/api/courtrooms/{room}", headers=admin, json={"profile_name": "court-4ch"})
+    assert r.status_code == 200, r.text
+    hid = _hearing(world, room)
+    r = c.post(f"/api/hearings/{hid}/start", headers=clerk, json={})  # found by name: on to its source's check
+    assert r.status_code == 409 and "nope.flac" in r.json()["detail"], r.text
+    r = c.post(f"/api/hearings/{hid}/start", headers=clerk, json={"profile": "/etc/passwd"})
+    assert r.status_code == 422, r.text
+    assert c.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "scheduled"
