@@ -44,6 +44,7 @@ from hardware.types import CourtroomProfile
 log = logging.getLogger(__name__)
 
 SEGMENTS_DIR = "segments"
+RESTART_GAP = "recorder restarted after an interruption (crash, kill or power loss)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +112,12 @@ class Recorder:
         *,
         on_event: Callable[[CaptureEvent], None] | None = None,
         reserve: DiskReserve | None = None,
+        resume_reason: str = RESTART_GAP,
         _live: bool = True,
     ) -> None:
         self.directory = Path(directory)
         self.reserve = reserve  # given up at the first write a full disk refuses (capture/reserve.py)
+        self.resume_reason = resume_reason  # a resume's gap up to now: a crash's, or a recess
         self._live = _live  # False: opened by reopen_to_close, nothing more will be recorded
         self.sample_rate = sample_rate
         self.channels = channels
@@ -208,8 +211,7 @@ class Recorder:
         if not self._live:  # the recording ends where its audio ends: no gap to now, no resume entry
             return writer
         if resume_at > self.next_sample:
-            self._queue_gap(self.next_sample, resume_at - self.next_sample,
-                            "recorder restarted after an interruption (crash, kill or power loss)")
+            self._queue_gap(self.next_sample, resume_at - self.next_sample, self.resume_reason)
         self._queue_entry({"type": "resume", "at_sample": resume_at, "wall_time": time.time()})
         self.next_sample = resume_at
         self._anchor = (resume_at, time.time())

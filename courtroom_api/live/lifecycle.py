@@ -1,4 +1,5 @@
-"""Hearing lifecycle: start → live pipeline → stop → filed in the dossier; resume after a restart.
+"""Hearing lifecycle: start → live pipeline → (recess → start again) → stop → filed in the dossier; resume
+after a restart.
 
 The DB side (status, times, audit) lives here; the audio pipeline of one hearing lives in
 :mod:`courtroom_api.live.pipeline` and is driven by a :class:`HearingRunners` registry.
@@ -22,6 +23,7 @@ from courtroom_api.errors import ConflictError, StorageFullError
 from courtroom_api.live.filing import file_pending_recordings, hearing_stream
 from courtroom_api.schemas import HearingStart
 from courtroom_api.services import Services
+from models.enums import HearingStatus
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,8 @@ class HearingRunners:
         list and lost the finals the stop was still holding)."""
         return set(self._running) | self._starting | set(self._stopping) | set(self._closing)
 
-    async def start(self, hearing_id: int, plan: HearingStart, *, resumed: bool = False) -> None:
+    async def start(self, hearing_id: int, plan: HearingStart, *, resumed: bool = False,
+                    after_recess: bool = False) -> None:
         from courtroom_api.live.pipeline import HearingPipeline
 
         async with self._lock:
@@ -68,15 +71,17 @@ class HearingRunners:
             pipeline = HearingPipeline(self.services, hearing_id, plan)
             self._starting.add(hearing_id)
             try:
-                await pipeline.start(resumed=resumed)
+                await pipeline.start(resumed=resumed, after_recess=after_recess)
             finally:
                 self._starting.discard(hearing_id)
             self._running[hearing_id] = pipeline
 
-    async def stop(self, hearing_id: int) -> bool:
-        """Begin a hearing's stop: its pipeline, if it runs here, is stopped (finalizing takes seconds).
-        False when another request is stopping it: this one waits until that stop is through
-        (``stop_done``) and leaves the closing to it. True: the caller closes it, then calls ``stop_done``."""
+    async def stop(self, hearing_id: int, *, finalize: bool = True) -> bool:
+        """Begin a hearing's stop: its pipeline, if it runs here, is stopped (finalizing takes seconds;
+        without ``finalize``, a recess, its recording is only closed: every second of it on disk, to be
+        continued). False when another request is stopping (or pausing) it: this one waits until that stop
+        is through (``stop_done``) and leaves the closing to it. True: the caller closes it, then calls
+        ``stop_done``."""
         async with self._lock:
             other = self._stopping.get(hearing_id)
             if other is None:
@@ -88,7 +93,7 @@ class HearingRunners:
         if pipeline is not None:
             self._leaving[hearing_id] = pipeline
             try:
-                await pipeline.stop(finalize=True)
+                await pipeline.stop(finalize=finalize)
             except BaseException:
                 self.stop_done(hearing_id)
                 raise
@@ -107,17 +112,12 @@ class HearingRunners:
     async def resume_interrupted(self) -> None:
         """Hearings left in progress by a previous process continue recording into the same hearing."""
         from capture.finalize import is_finalized
-        from models import AuditEvent, Hearing
+        from models import Hearing
         from models.enums import HearingStatus
 
         with self.services.sessions() as session:
             ids = list(session.scalars(select(Hearing.id).where(Hearing.status == HearingStatus.IN_PROGRESS)))
-            plans = {}
-            for hid in ids:
-                start = session.scalar(select(AuditEvent).where(
-                    AuditEvent.object == f"hearing:{hid}", AuditEvent.action == "hearing.start"
-                ).order_by(AuditEvent.id.desc()).limit(1))
-                plans[hid] = HearingStart.model_validate((start.details or {}).get("plan", {}) if start else {})
+            plans = {hid: _last_plan(session, hid) for hid in ids}
         for hid, plan in plans.items():
             try:  # supervisor: one hearing failing to resume (a damaged manifest…) must not stop the others
                 if await asyncio.to_thread(is_finalized, self.services.settings.hearing_recording_dir(hid)):
@@ -161,11 +161,22 @@ def _close_stopped(services: Services, hearing_id: int) -> None:
                 reason="its recording was finalized before a restart; the stop had not been recorded")
 
 
+def _last_plan(session: Any, hearing_id: int) -> HearingStart:
+    """The plan the hearing was last started with (its audit entry), to go on with after a restart or a recess."""
+    from models import AuditEvent
+
+    start = session.scalar(select(AuditEvent).where(
+        AuditEvent.object == f"hearing:{hearing_id}", AuditEvent.action == "hearing.start"
+    ).order_by(AuditEvent.id.desc()).limit(1))
+    return HearingStart.model_validate((start.details or {}).get("plan", {}) if start else {})
+
+
 def _mark_started(services: Services, user: Principal, hearing_id: int,
-                  plan: HearingStart) -> tuple[tuple[Any, Any], HearingStart]:
-    """Mark it in progress; returns what a failed start puts back (its opening time, the case's status)
-    and the plan with its profile named (a resume after a restart uses the profile the hearing started
-    with, not one the courtroom was given since: that one may have other channels)."""
+                  plan: HearingStart) -> tuple[tuple[Any, Any, Any], HearingStart]:
+    """Mark it in progress; returns what a failed start puts back (its status, opening time, the case's
+    status) and the plan with its profile named (a resume after a restart uses the profile the hearing
+    started with, not one the courtroom was given since: that one may have other channels). After a recess
+    a start that names nothing (the bench's 开庭 sends ``{}``) goes on with the plan it started with."""
     from models import Case
     from models.base import utcnow
     from models.enums import CaseStatus, HearingStatus
@@ -176,10 +187,13 @@ def _mark_started(services: Services, user: Principal, hearing_id: int,
         # the loser's revert marked the running hearing as scheduled, so that it could not be stopped.
         hearing = load_hearing(session, user, hearing_id, Action.CONTROL_HEARING, for_update=True)
         if hearing.status not in (HearingStatus.SCHEDULED, HearingStatus.PAUSED):
-            raise ConflictError(f"hearing {hearing_id} is {hearing.status}; only a scheduled hearing can start")
+            raise ConflictError(f"hearing {hearing_id} is {hearing.status}; only a scheduled or paused hearing can start")
         # Its finals will go into the record: not into a signed and locked one, and a signature given
         # during a recess is voided (it would not be on the whole record).
         require_open_case(hearing.case)
+        recess = hearing.status == HearingStatus.PAUSED
+        if recess and not plan.model_fields_set:
+            plan = _last_plan(session, hearing_id)  # (after a recess, the source it started with)
         room_profile = hearing.courtroom.profile_name if hearing.courtroom else None
         profile = plan.profile or room_profile
         if profile is None:  # it used to record the bundled demo sample as this hearing
@@ -188,12 +202,13 @@ def _mark_started(services: Services, user: Principal, hearing_id: int,
         # The case's row before the chain's lock, as a stop and a case edit take them.
         session.get(Case, hearing.case_id, with_for_update={"key_share": True}, populate_existing=True)
         record.ensure_unlocked(session, hearing_id, user, why="the hearing resumed after the record was signed")
-        prior = (hearing.started_at, hearing.case.status)
+        prior = (hearing.status, hearing.started_at, hearing.case.status)
         plan = plan.model_copy(update={"profile": profile})
         hearing.status = HearingStatus.IN_PROGRESS
         hearing.started_at = hearing.started_at or utcnow()
         hearing.case.status = CaseStatus.IN_HEARING
-        audit(session, user, "hearing.start", f"hearing:{hearing_id}", plan=plan.model_dump())
+        audit(session, user, "hearing.start", f"hearing:{hearing_id}", plan=plan.model_dump(),
+              **({"after_recess": True} if recess else {}))
         session.commit()
         return prior, plan
 
@@ -232,15 +247,14 @@ def _require_room_free(session: Any, hearing: Any, profile: str) -> None:
                                 "stop it first")
 
 
-def _revert_start(services: Services, hearing_id: int, error: str, prior: tuple[Any, Any]) -> None:
-    """A start that failed: the hearing as it was (its opening time is not the failed attempt's)."""
+def _revert_start(services: Services, hearing_id: int, error: str, prior: tuple[Any, Any, Any]) -> None:
+    """A start that failed: the hearing as it was (scheduled, or still in recess; its opening time is not
+    the failed attempt's)."""
     from models import Hearing
-    from models.enums import HearingStatus
 
     with services.write_sessions() as session:
         hearing = session.get_one(Hearing, hearing_id)
-        hearing.status = HearingStatus.SCHEDULED
-        hearing.started_at, hearing.case.status = prior
+        hearing.status, hearing.started_at, hearing.case.status = prior
         audit(session, "system", "hearing.start_failed", f"hearing:{hearing_id}", error=error)
         session.commit()
 
@@ -253,10 +267,12 @@ def _hearing_public(services: Services, hearing_id: int) -> Any:
 
 
 async def start_hearing(services: Services, user: Principal, hearing_id: int, plan: HearingStart) -> Any:
-    """Mark the hearing started, then start its pipeline; on failure the hearing goes back to scheduled."""
+    """Mark the hearing started (or going on after a recess), then start its pipeline; on failure the hearing
+    is as it was (scheduled, or in recess)."""
     prior, plan = await asyncio.to_thread(_mark_started, services, user, hearing_id, plan)
     try:
-        await services.hearings.start(hearing_id, plan)
+        # After a recess the same recording goes on, as after a restart; the time between is its gap.
+        await services.hearings.start(hearing_id, plan, after_recess=prior[0] == HearingStatus.PAUSED)
     except Exception as exc:
         await asyncio.to_thread(_revert_start, services, hearing_id, str(exc), prior)
         if isinstance(exc, RecorderError):  # the recording could not begin: a clear answer, not a 500
@@ -273,11 +289,11 @@ def _disk_full(exc: BaseException | None) -> bool:
     return False
 
 
-def _check_stoppable(services: Services, user: Principal, hearing_id: int) -> None:
-    from models.enums import HearingStatus
-
+def _check_stoppable(services: Services, user: Principal, hearing_id: int, *, paused_too: bool = True) -> None:
     with services.sessions() as session:
         hearing = load_hearing(session, user, hearing_id, Action.CONTROL_HEARING)
+        if hearing.status == HearingStatus.PAUSED and paused_too:
+            return
         if hearing.status != HearingStatus.IN_PROGRESS:
             raise ConflictError(f"hearing {hearing_id} is {hearing.status}, not in progress")
 
@@ -285,7 +301,7 @@ def _check_stoppable(services: Services, user: Principal, hearing_id: int) -> No
 def _mark_ended(services: Services, user: Principal | str, hearing_id: int, **details: str) -> None:
     from models import Hearing
     from models.base import utcnow
-    from models.enums import CaseStatus, HearingStatus
+    from models.enums import CaseStatus
 
     with services.write_sessions() as session:
         hearing = session.get_one(Hearing, hearing_id)
@@ -293,7 +309,7 @@ def _mark_ended(services: Services, user: Principal | str, hearing_id: int, **de
         hearing.ended_at = utcnow()
         others = session.scalar(select(Hearing.id).where(
             Hearing.case_id == hearing.case_id, Hearing.id != hearing_id,
-            Hearing.status == HearingStatus.IN_PROGRESS).limit(1))
+            Hearing.status.in_((HearingStatus.IN_PROGRESS, HearingStatus.PAUSED))).limit(1))
         # In hearing until its last running hearing ends; a case closed meanwhile stays closed.
         if others is None and hearing.case.status == CaseStatus.IN_HEARING:
             hearing.case.status = CaseStatus.ADJOURNED
@@ -302,7 +318,8 @@ def _mark_ended(services: Services, user: Principal | str, hearing_id: int, **de
 
 
 async def stop_hearing(services: Services, user: Principal, hearing_id: int) -> Any:
-    """Stop the pipeline (recording finalized and filed, transcript persisted), then close the hearing."""
+    """Stop the pipeline (recording finalized and filed, transcript persisted), then close the hearing. A
+    hearing in recess has no pipeline: its closed recording is finalized and filed below."""
     await asyncio.to_thread(_check_stoppable, services, user, hearing_id)
     if not await services.hearings.stop(hearing_id):
         # The bench's 闭庭 and the clerk's stop at once: the first closes the hearing once its recording is
@@ -318,6 +335,37 @@ async def stop_hearing(services: Services, user: Principal, hearing_id: int) -> 
         if stream is not None:
             stream.publish("status", {"status": "ended"})
             stream.close()
+    finally:
+        services.hearings.stop_done(hearing_id)
+    return await asyncio.to_thread(_hearing_public, services, hearing_id)
+
+
+def _mark_paused(services: Services, user: Principal, hearing_id: int) -> None:
+    from models import Hearing
+
+    with services.write_sessions() as session:
+        hearing = session.get_one(Hearing, hearing_id, with_for_update=True)
+        hearing.status = HearingStatus.PAUSED  # the case stays in hearing: a recess is part of the hearing
+        audit(session, user, "hearing.pause", f"hearing:{hearing_id}")
+        session.commit()
+
+
+async def pause_hearing(services: Services, user: Principal, hearing_id: int) -> Any:
+    """A recess: capture and live transcription stop, the recording is closed but not finalized (every second
+    recorded is on disk, the finals filed or held in the spill file) and the hearing is paused; its live
+    stream stays open. A start goes on with the same recording, the recess a gap in it."""
+    await asyncio.to_thread(_check_stoppable, services, user, hearing_id, paused_too=False)
+    try:
+        paused = await services.hearings.stop(hearing_id, finalize=False)
+    except RecorderError as exc:  # the disk refused the close: in progress still, and its stop files what is on disk
+        raise (StorageFullError if _disk_full(exc) else ConflictError)(
+            f"the recording could not be closed for the recess ({exc}); end the hearing to file it") from exc
+    if not paused:
+        raise ConflictError(f"hearing {hearing_id} was being stopped by another request")
+    try:
+        await asyncio.to_thread(_mark_paused, services, user, hearing_id)
+        stream = await asyncio.to_thread(hearing_stream, services, hearing_id)
+        stream.publish("status", {"status": "paused"})
     finally:
         services.hearings.stop_done(hearing_id)
     return await asyncio.to_thread(_hearing_public, services, hearing_id)

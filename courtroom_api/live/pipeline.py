@@ -39,6 +39,7 @@ from courtroom_api.services import Services
 
 log = logging.getLogger(__name__)
 TRANSCRIBER_QUEUE_CHUNKS = 512
+RECESS = "recess"  # the reason of a recording's gap while its hearing was paused
 LATER = ("it stays on the server and is finished at the server's next start or with "
          "`courtroom recordings file-pending`")
 
@@ -123,10 +124,12 @@ class HearingPipeline:
         self.closing: asyncio.Task[None] | None = None  # see _hold
 
     # -- start ------------------------------------------------------------------------------------
-    async def start(self, *, resumed: bool = False) -> None:
+    async def start(self, *, resumed: bool = False, after_recess: bool = False) -> None:
+        """Open (or, its directory holding one, continue) the recording and start the tasks. ``after_recess``:
+        the hearing was paused, and the time since its recording was closed is a gap noted as a recess."""
         from capture.fanout import FanOut
         from capture.health import ChannelHealth
-        from capture.recorder import Recorder, RecorderOptions
+        from capture.recorder import RESTART_GAP, Recorder, RecorderOptions
 
         profile = await asyncio.to_thread(resolve_profile, self.services, self.hearing_id, self.plan)
         self.profile = profile
@@ -138,7 +141,8 @@ class HearingPipeline:
         if reserve is not None:
             await asyncio.to_thread(reserve.ensure)  # (made again if a full disk took it and space is back)
         self.recorder = await asyncio.to_thread(
-            partial(Recorder, self.directory, profile.sample_rate, profile.channel_count, opts, reserve=reserve))
+            partial(Recorder, self.directory, profile.sample_rate, profile.channel_count, opts, reserve=reserve,
+                    resume_reason=RECESS if after_recess else RESTART_GAP))
         if self.recorder.resumed and profile.source.kind == "replay":
             # A file replayed as the room's audio goes on where the room's time is (its outage a gap),
             # not from its start again: the recording would hold its first minutes twice.

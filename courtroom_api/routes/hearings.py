@@ -1,4 +1,4 @@
-"""Hearings: CRUD, the live lifecycle (start / stop) and the "now displayed" state."""
+"""Hearings: CRUD, the live lifecycle (start / pause / stop) and the "now displayed" state."""
 
 from __future__ import annotations
 
@@ -180,6 +180,15 @@ async def start_hearing(hearing_id: IdPath, body: HearingStart, user: CurrentUse
     if body.profile is not None and not NAME.fullmatch(body.profile):  # a name, never a file to read
         raise ValidationFailedError(f"profile {body.profile!r} is not a profile's name")
     return await start(services, user, hearing_id, body)
+
+
+@router.post("/hearings/{hearing_id}/pause", response_model=HearingPublic)
+async def pause_hearing(hearing_id: IdPath, user: CurrentUser, services: ServicesDep) -> object:
+    """A recess: recording and live transcription stop, everything so far kept; start goes on with the same
+    recording (the recess a gap in it), stop files it."""
+    from courtroom_api.live.lifecycle import pause_hearing as pause
+
+    return await pause(services, user, hearing_id)
 
 
 @router.post("/hearings/{hearing_id}/stop", response_model=HearingPublic)

@@ -23,6 +23,7 @@ export const ENDPOINTS = {
   lastSegments: (id, n) => `/api/hearings/${id}/segments?words=false&tail=${n}`, // a room's latest lines
   display: (id) => `/api/hearings/${id}/display`,
   start: (id) => `/api/hearings/${id}/start`,
+  pause: (id) => `/api/hearings/${id}/pause`, // a recess: start goes on with the same hearing
   stop: (id) => `/api/hearings/${id}/stop`,
   signoff: (id) => `/api/hearings/${id}/signoff`,
   unlock: (id) => `/api/hearings/${id}/unlock`,

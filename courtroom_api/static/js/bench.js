@@ -220,7 +220,7 @@ function onLiveEvent(ev, ctx) {
   const status = eventType(ev) === "status" ? (ev.data ?? ev).status : null;
   if (status && bench.hearing) {
     // The hearing was started or ended elsewhere (the clerk's console): follow its state.
-    const next = { started: "in_progress", resumed: "in_progress", ended: "ended" }[status];
+    const next = { started: "in_progress", resumed: "in_progress", paused: "paused", ended: "ended" }[status];
     if (next) {
       bench.hearing = { ...bench.hearing, status: next };
       bench.controls.refresh();

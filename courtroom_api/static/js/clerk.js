@@ -98,7 +98,7 @@ function onEvent(room, ev) {
   const data = ev.data ?? ev;
   if (type === "status") {
     if (Array.isArray(data.seats)) setSeats(room, data.seats);
-    const hearingStatus = { started: "in_progress", resumed: "in_progress", ended: "ended" }[data.status];
+    const hearingStatus = { started: "in_progress", resumed: "in_progress", paused: "paused", ended: "ended" }[data.status];
     if (hearingStatus && selected === room.id && detail?.hearing) {
       detail.hearing = { ...detail.hearing, status: hearingStatus };
       controls.refresh();

@@ -120,34 +120,38 @@ export function fmtDate(iso) {
 }
 
 /**
- * Start / stop buttons for a hearing (judge and clerk): start uses the courtroom's own profile
- * (the demo courtroom replays the bundled sample hearing); `onChange(hearing)` after each.
+ * Start / recess / stop buttons for a hearing (judge and clerk): start uses the courtroom's own profile
+ * (the demo courtroom replays the bundled sample hearing) and, after a recess, goes on with the hearing;
+ * `onChange(hearing)` after each.
  */
 export function hearingControls(getHearing, onChange) {
   const start = h("button", { class: "btn", type: "button", id: "hearing-start", "data-i18n": "hearing.start" });
+  const pause = h("button", { class: "btn", type: "button", id: "hearing-pause", "data-i18n": "hearing.pause" });
   const stop = h("button", { class: "btn", type: "button", id: "hearing-stop", "data-i18n": "hearing.stop" });
   const refresh = () => {
     const status = getHearing()?.status;
     start.hidden = !(status === "scheduled" || status === "paused");
-    stop.hidden = status !== "in_progress";
+    pause.hidden = status !== "in_progress";
+    stop.hidden = !(status === "in_progress" || status === "paused");
   };
   const act = (path) => async () => {
     const hr = getHearing();
     if (!hr) return;
-    start.disabled = stop.disabled = true;
+    start.disabled = pause.disabled = stop.disabled = true;
     try {
       const updated = await api("POST", path(hr.id), { json: path === ENDPOINTS.start ? {} : undefined });
       onChange(updated);
     } catch (err) {
       reportError(err);
     } finally {
-      start.disabled = stop.disabled = false;
+      start.disabled = pause.disabled = stop.disabled = false;
       refresh();
     }
   };
   start.addEventListener("click", act(ENDPOINTS.start));
+  pause.addEventListener("click", act(ENDPOINTS.pause));
   stop.addEventListener("click", act(ENDPOINTS.stop));
-  return { elements: [start, stop], refresh };
+  return { elements: [start, pause, stop], refresh };
 }
 
 export function params() {

@@ -139,7 +139,7 @@ function onLiveEvent(ev) {
   if (type === "display") follow(ev).catch(reportError);
   if (type === "evidence") reloadEvidence().catch(reportError);
   if (type === "status") {
-    const status = { started: "in_progress", resumed: "in_progress", ended: "ended" }[(ev.data ?? ev).status];
+    const status = { started: "in_progress", resumed: "in_progress", paused: "paused", ended: "ended" }[(ev.data ?? ev).status];
     if (status) party.hearing = { ...party.hearing, status };
     // The room's next hearing may be on already (if not, the look-up every REFIND_MS finds it).
     if (status === "ended" && !pinned()) refind().catch(reportError);

@@ -1,0 +1,116 @@
+"""A recess: the bench pauses a hearing and later goes on with it. One hearing, one recording with the recess
+as a gap, the transcript of both parts. The real app in-process on SQLite and PostgreSQL, the demo hearing
+replayed through the real capture stack, the real model behind the transcriber."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from capture.journal import JOURNAL_NAME
+from capture.manifest import MANIFEST_NAME, read_entries
+
+SPEECH = Path(__file__).resolve().parents[2] / "fixtures" / "api" / "demo_hearing_22s.flac"
+RATE = 16000
+
+
+@pytest.fixture
+def transcribing(world, whisper_base):  # type: ignore[no-untyped-def]
+    """The shared world with the real model behind its transcriber for this test (none loads otherwise)."""
+    from transcribe.decoder import Decoder
+    from transcribe.model_store import ModelStore, load_model
+    from transcribe.scheduler import SchedulerOptions, TranscriptionScheduler
+
+    services = world.client.app.state.services
+    before = services.transcription._scheduler
+    model = load_model(ModelStore(world.data_dir / "cache"), whisper_base)
+    scheduler = TranscriptionScheduler(Decoder(model, "base"), SchedulerOptions(workers=1))
+    world.client.portal.call(scheduler.__aenter__)  # on the app's event loop
+    services.transcription._scheduler = scheduler
+    yield world
+    services.transcription._scheduler = before
+    world.client.portal.call(scheduler.__aexit__, None, None, None)
+
+
+def _until(ws: Any, done: Any) -> list[dict]:
+    """Events of the socket up to the first one ``done`` accepts (that one included)."""
+    seen = []
+    while True:
+        seen.append(ws.receive_json())
+        if done(seen[-1]):
+            return seen
+
+
+def _status(name: str) -> Any:
+    return lambda e: e["type"] == "status" and e["data"]["status"] == name
+
+
+def test_a_recess_pauses_the_hearing_and_start_goes_on_with_the_same_recording(transcribing) -> None:
+    world = transcribing
+    c, clerk, judge = world.client, world.auth("clerk"), world.auth("judge")
+    room = c.post("/api/courtrooms", headers=world.auth("admin"), json={
+        "court_id": world.ids["court"], "name": f"休庭庭-{uuid.uuid4().hex[:6]}", "profile_name": "demo"}).json()
+    hid = c.post(f"/api/cases/{world.ids['case']}/hearings", json={"courtroom_id": room["id"]}, headers=clerk).json()["id"]
+    directory = Path(c.app.state.services.settings.hearing_recording_dir(hid))
+    with c.websocket_connect(f"/ws/hearings/{hid}?token={world.tokens['clerk']}") as ws:
+        r = c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(SPEECH)},
+                   headers=clerk)
+        assert r.status_code == 200, r.text
+        # The clerk's "Please rise. The court is now in session." (1.8-4.3 s) said, the judge calls a recess.
+        before = _until(ws, lambda e: e["type"] == "meter" and e["data"]["time_s"] >= 4.6)
+        r = c.post(f"/api/hearings/{hid}/pause", headers=judge)
+        assert r.status_code == 200 and r.json()["status"] == "paused", r.text
+        before += _until(ws, _status("paused"))
+        assert c.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "paused"
+        # Everything recorded so far is on disk, committed in the manifest (no journal left to recover), and
+        # the finals of the first part are filed.
+        entries = read_entries(directory)
+        written = [e for e in entries if e["type"] == "segment"]
+        paused_at = written[-1]["first_sample"] + written[-1]["frames"]
+        assert paused_at >= 4.6 * RATE and not (directory / JOURNAL_NAME).exists()
+        assert not [e for e in entries if e["type"] in ("gap", "final")]
+        first_part = c.get(f"/api/hearings/{hid}/segments", headers=clerk).json()
+        finals = [e["data"] for e in before if e["type"] == "transcript.final"]
+        assert finals and sorted(f["segment_id"] for f in finals) == sorted(s["id"] for s in first_part)
+        assert "session" in " ".join(s["text"] for s in first_part).lower()
+        # Nothing is recorded in the recess; a second pause is refused.
+        manifest = (directory / MANIFEST_NAME).read_bytes()
+        time.sleep(1.5)
+        assert (directory / MANIFEST_NAME).read_bytes() == manifest
+        again = c.post(f"/api/hearings/{hid}/pause", headers=clerk)
+        assert again.status_code == 409 and "not in progress" in again.json()["detail"]
+        # The bench's 开庭 goes on with the hearing, as it was started (the same file, at the room's time: in
+        # real time, as a room's microphones are, so that the recess is as long in the recording).
+        r = c.post(f"/api/hearings/{hid}/start", json={}, headers=judge)
+        assert r.status_code == 200 and r.json()["status"] == "in_progress", r.text
+        after = _until(ws, _status("source_ended"))
+        assert [e["data"]["status"] for e in after if e["type"] == "status"] == ["resumed", "source_ended"]
+        r = c.post(f"/api/hearings/{hid}/stop", headers=clerk)
+        assert r.status_code == 200 and r.json()["status"] == "ended", r.text
+    gaps = [e for e in read_entries(directory) if e["type"] == "gap"]
+    assert len(gaps) == 1, gaps
+    (gap,) = gaps
+    assert gap["reason"] == "recess" and gap["first_sample"] == paused_at and gap["frames"] >= RATE
+    resumed_s = (gap["first_sample"] + gap["frames"]) / RATE
+    (recording,) = c.get(f"/api/hearings/{hid}/recordings", headers=clerk).json()
+    assert recording["blob_sha256"] and abs(recording["duration_s"] - 22.0) < 0.5  # the file at the room's time
+    assert [tuple(g) for g in recording["gaps"]] == [(pytest.approx(paused_at / RATE, abs=0.01),
+                                                      pytest.approx(resumed_s, abs=0.01))]
+    segments = c.get(f"/api/hearings/{hid}/segments", headers=clerk).json()
+    assert [s["id"] for s in first_part] == [s["id"] for s in segments[: len(first_part)]]
+    later = [s for s in segments if s["start_s"] >= resumed_s - 0.1]  # (the model's times: to 0.02 s or so)
+    assert later and "present" in " ".join(s["text"] for s in later).lower(), segments
+    assert not [s for s in segments if paused_at / RATE + 0.1 < s["start_s"] < resumed_s - 0.1]
+    from capture.verify import verify_recording
+
+    result = verify_recording(directory)
+    assert result.ok and result.finalized, str(result)
+    audit = c.get("/api/audit", params={"object": f"hearing:{hid}"}, headers=world.auth("admin")).json()
+    assert [a["action"] for a in reversed(audit)] == ["hearing.create", "hearing.start", "hearing.pause",
+                                                      "hearing.start", "hearing.stop"]
+    assert json.dumps(audit[1]["details"]).find("after_recess") >= 0
