@@ -186,3 +186,14 @@ def test_users_add_refuses_what_the_api_refuses_in_one_line(tmp_path) -> None:
     assert [line.split("\t")[1] for line in cli("users", "list").stdout.splitlines()] == ["wang.wei"]
     out = cli("users", "revoke-tokens", "WANG.WEI")
     assert out.returncode == 0 and "tokens of 'WANG.WEI'" in out.stdout, out.stderr
+
+
+def test_transcribe_seats_keep_their_channels_past_an_empty_name() -> None:
+    """`--seats judge,,clerk`: channel 1 has no seat and the clerk is channel 2 (empty names were dropped
+    before numbering, so the clerk was given channel 1 and channel 2 went untranscribed)."""
+    import argparse
+
+    from courtroom_api.cli.transcribe import _seats
+
+    seats = _seats(argparse.Namespace(profile=None, seats="judge,,clerk"), 3)
+    assert [(s.channel, s.seat) for s in seats] == [(0, "judge"), (2, "clerk")]

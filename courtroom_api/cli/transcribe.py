@@ -97,8 +97,9 @@ def _seats(args: argparse.Namespace, channels: int) -> list:
         profile = load_profile(args.profile)
         return [SeatSpec(c.channel, c.seat, c.role) for c in profile.channels]
     if args.seats:
-        names = [s.strip() for s in args.seats.split(",") if s.strip()]
-        return [SeatSpec(i, name, name) for i, name in enumerate(names)]
+        # Numbered before empty names are skipped: "judge,,clerk" leaves channel 1 without a seat.
+        names = [s.strip() for s in args.seats.split(",")]
+        return [SeatSpec(i, name, name) for i, name in enumerate(names) if name]
     if channels == 1:
         return [SeatSpec(0, "seat0", "")]  # a mono file is one seat until diarization splits it
     return [SeatSpec(i, f"channel{i}", "") for i in range(channels)]
