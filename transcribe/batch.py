@@ -371,7 +371,7 @@ def transcribe_recording(model: WhisperModel, audio: np.ndarray, seats: Sequence
         raise AudioFormatError(f"expected (frames, channels) audio, got shape {audio.shape}")
     by_channel = {s.channel: s for s in seats}
     missing = [s.channel for s in seats if s.channel >= audio.shape[1]]
-    if missing and audio.shape[1] > 1:
+    if missing:  # a mono file too: its one voice is not every seat's
         raise AudioFormatError(f"seats name channels {missing} but the file has {audio.shape[1]} channels")
     if audio.shape[1] == 1:
         utterances = [Utterance(0, s, e) for s, e in speech_spans(audio[:, 0])]

@@ -89,20 +89,33 @@ def _attribute(args: argparse.Namespace, audio, seats: list, segments: list, set
 
 
 def _seats(args: argparse.Namespace, channels: int) -> list:
+    """The file's seats: from ``--profile`` or ``--seats``, else one per channel (a mono file: one shared).
+
+    A profile or ``--seats`` naming more channels than the file has is refused: a mono file under a
+    4-seat profile gave every speaker the judge's role.
+    """
+    from transcribe.errors import AudioFormatError
     from transcribe.room import SeatSpec
 
     if args.profile:
         from hardware.profiles import load_profile
 
         profile = load_profile(args.profile)
-        return [SeatSpec(c.channel, c.seat, c.role) for c in profile.channels]
-    if args.seats:
+        seats, named = [SeatSpec(c.channel, c.seat, c.role) for c in profile.channels], f"profile {args.profile}"
+    elif args.seats:
         # Numbered before empty names are skipped: "judge,,clerk" leaves channel 1 without a seat.
         names = [s.strip() for s in args.seats.split(",")]
-        return [SeatSpec(i, name, name) for i, name in enumerate(names) if name]
-    if channels == 1:
+        seats, named = [SeatSpec(i, name, name) for i, name in enumerate(names) if name], "--seats"
+    elif channels == 1:
         return [SeatSpec(0, "seat0", "")]  # a mono file is one seat until diarization splits it
-    return [SeatSpec(i, f"channel{i}", "") for i in range(channels)]
+    else:
+        return [SeatSpec(i, f"channel{i}", "") for i in range(channels)]
+    needed = max((s.channel for s in seats), default=-1) + 1
+    if needed > channels:
+        raise AudioFormatError(
+            f"{named} needs {needed} channels but {args.file} has {channels}"
+            + (" (leave out --profile/--seats to diarize a room recording)" if channels == 1 else ""))
+    return seats
 
 
 def _unwritable(path: str) -> str | None:

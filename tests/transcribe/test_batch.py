@@ -20,6 +20,7 @@ from transcribe.batch import (
     transcribe_recording,
     transcribe_utterances,
 )
+from transcribe.errors import AudioFormatError
 from transcribe.formats import render
 from transcribe.metrics import error_rate, wer
 from transcribe.room import SeatSpec
@@ -80,13 +81,12 @@ def test_cli_json_lines(tmp_path, whisper_model_store) -> None:
     model_dir = whisper_model_store.resolve("base")  # reuse the assembled model, by path
     out = subprocess.run(
         [sys.executable, "-m", "courtroom_api.cli", "transcribe", str(ROOT / "tests/fixtures/speech_en.flac"),
-         "--profile", "demo", "--language", "en", "--model", str(model_dir), "--format", "json"],
+         "--seats", "witness", "--language", "en", "--model", str(model_dir), "--format", "json"],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert out.returncode == 0, out.stderr
     records = [json.loads(line) for line in out.stdout.splitlines()]
     assert records and all(set(r) >= {"start", "end", "text", "seat", "role", "channel", "words"} for r in records)
-    # A mono file is one seat: with the demo profile, channel 0's (the judge).
-    assert records[0]["seat"] == "judge" and records[0]["role"] == "presiding_judge" and records[0]["channel"] == 0
+    assert records[0]["seat"] == "witness" and records[0]["channel"] == 0
     assert set(records[0]["words"][0]) == {"start", "end", "text", "p"}
     assert "witness saw the defendant" in " ".join(r["text"] for r in records).lower()
 
@@ -104,6 +104,23 @@ def test_cli_errors_are_clear(tmp_path) -> None:
                           str(ROOT / "tests/fixtures/speech_en.flac"), "--profile", "no-such-room"],
                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert out.returncode == 2 and "no courtroom profile 'no-such-room'" in out.stderr
+
+
+def test_cli_refuses_more_seats_than_the_file_has_channels(tmp_path) -> None:
+    """A mono file under the 4-seat demo profile (or two --seats) was transcribed as channel 0's, and every
+    speaker diarized in it got the presiding judge's role. It is refused, before the model is looked for."""
+    env = dict(os.environ, COURTROOM_DATA_DIR=str(tmp_path), HF_HUB_OFFLINE="1")
+    mono = ROOT / "tests/fixtures/speech_en.flac"
+    for option, value, named in (("--profile", "demo", "profile demo needs 4"), ("--seats", "judge,clerk",
+                                                                                 "--seats needs 2")):
+        out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "transcribe", str(mono), option, value,
+                              "--model", str(tmp_path / "no-model")],
+                             capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+        assert out.returncode == 2 and "Traceback" not in out.stderr and "no-model" not in out.stderr, out.stderr
+        assert out.stderr == (f"courtroom transcribe: {named} channels but {mono} has 1 "
+                              "(leave out --profile/--seats to diarize a room recording)\n")
+    with pytest.raises(AudioFormatError, match=r"channels \[1\] but the file has 1"):
+        transcribe_recording(None, np.zeros((16000, 1), np.float32), SEATS[:2], BatchOptions(language="en"))
 
 
 def _said(text: str, window_s: float = 0.1) -> WindowResult:
