@@ -118,6 +118,17 @@ def _seats(args: argparse.Namespace, channels: int) -> list:
     return seats
 
 
+def _unmapped(args: argparse.Namespace, seats: list, channels: int) -> str | None:
+    """The warning for channels of the file that no seat of ``--profile``/``--seats`` takes; None if all are."""
+    taken = {s.channel for s in seats}
+    unmapped = [str(c) for c in range(channels) if c not in taken]
+    if not unmapped:
+        return None
+    named = f"profile {args.profile}" if args.profile else "--seats"
+    return (f"courtroom transcribe: warning: channel{'s' if len(unmapped) > 1 else ''} {', '.join(unmapped)} "
+            f"of {args.file} {'are' if len(unmapped) > 1 else 'is'} in no seat of {named}: not transcribed")
+
+
 def _unwritable(path: str) -> str | None:
     """Why the transcript cannot be written to ``path``, found out before transcribing; None if it can."""
     import os
@@ -159,6 +170,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         audio = read_audio(args.file)
         seats = _seats(args, audio.shape[1])
+        warning = _unmapped(args, seats, audio.shape[1])
+        if warning:  # silently dropped, speech on a 5th microphone gave an empty transcript
+            print(warning, file=sys.stderr)
         store = ModelStore(settings.cache_dir, ts.models_dir, ts.model)
         name = args.model or ts.model
         # One file at a time: all the cores of the live decode pool.

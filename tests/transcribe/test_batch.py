@@ -221,3 +221,21 @@ def test_compressed_multichannel_files_are_per_seat(whisper_base, en_clip, tmp_p
     segments = transcribe_recording(whisper_base, audio, SEATS, BatchOptions(language="en"))
     assert segments and {(s.channel, s.seat) for s in segments} == {(2, "plaintiff")}
     assert wer(en_clip[1]["text"], " ".join(s.text for s in segments)) <= 0.2
+
+
+def test_cli_warns_of_channels_no_seat_takes(tmp_path, whisper_model_store, en_clip) -> None:
+    """Speech on a channel beyond the seats named was dropped without a word (an empty transcript, exit 0):
+    the channels left out are named on stderr."""
+    import soundfile as sf
+
+    three = np.zeros((len(en_clip[0]), 3), np.float32)
+    three[:, 2] = en_clip[0]
+    sf.write(tmp_path / "three.wav", three, 16000)
+    env = dict(os.environ, COURTROOM_DATA_DIR=str(tmp_path), HF_HUB_OFFLINE="1")
+    out = subprocess.run(
+        [sys.executable, "-m", "courtroom_api.cli", "transcribe", str(tmp_path / "three.wav"), "--seats", "judge,clerk",
+         "--language", "en", "--model", str(whisper_model_store.resolve("base")), "--format", "txt", "--no-diarize"],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert out.returncode == 0 and out.stdout == ""
+    assert out.stderr == (f"courtroom transcribe: warning: channel 2 of {tmp_path / 'three.wav'} is in no seat of "
+                          "--seats: not transcribed\n")
