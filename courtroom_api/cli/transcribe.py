@@ -118,6 +118,19 @@ def _seats(args: argparse.Namespace, channels: int) -> list:
     return seats
 
 
+def _one_microphone(audio) -> bool:
+    """Whether every channel of ``audio`` ``(frames, channels)`` is (nearly: within -30 dB) the first one,
+    as in a stereo file of one microphone."""
+    import numpy as np
+
+    first = audio[:, 0].astype(np.float64)
+    for ch in range(1, audio.shape[1]):
+        other = audio[:, ch].astype(np.float64)
+        if np.sum((other - first) ** 2) > 1e-3 * max(np.sum(first**2), np.sum(other**2)):
+            return False
+    return True
+
+
 def _unmapped(args: argparse.Namespace, seats: list, channels: int) -> str | None:
     """The warning for channels of the file that no seat of ``--profile``/``--seats`` takes; None if all are."""
     taken = {s.channel for s in seats}
@@ -169,6 +182,9 @@ def run(args: argparse.Namespace) -> int:
             return 2
     try:
         audio = read_audio(args.file)
+        if not (args.profile or args.seats) and audio.shape[1] > 1 and _one_microphone(audio):
+            # Transcribed per channel, every line came twice, and no speaker was told apart.
+            audio = audio.mean(axis=1, keepdims=True)
         seats = _seats(args, audio.shape[1])
         warning = _unmapped(args, seats, audio.shape[1])
         if warning:  # silently dropped, speech on a 5th microphone gave an empty transcript

@@ -239,3 +239,25 @@ def test_cli_warns_of_channels_no_seat_takes(tmp_path, whisper_model_store, en_c
     assert out.returncode == 0 and out.stdout == ""
     assert out.stderr == (f"courtroom transcribe: warning: channel 2 of {tmp_path / 'three.wav'} is in no seat of "
                           "--seats: not transcribed\n")
+
+
+def test_cli_takes_a_stereo_file_of_one_microphone_as_mono(tmp_path, whisper_model_store, en_clip) -> None:
+    """A stereo file with the same microphone on both sides came out with every line twice (once per
+    channel) and no speaker: it is transcribed and diarized as the one shared channel it is."""
+    import soundfile as sf
+
+    sf.write(tmp_path / "both.wav", np.stack([en_clip[0], en_clip[0]], axis=1), 16000)
+    env = dict(os.environ, COURTROOM_DATA_DIR=str(tmp_path), HF_HUB_OFFLINE="1")
+    out = subprocess.run(
+        [sys.executable, "-m", "courtroom_api.cli", "transcribe", str(tmp_path / "both.wav"), "--language", "en",
+         "--model", str(whisper_model_store.resolve("base")), "--format", "json"],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert records and {r["channel"] for r in records} == {0}
+    assert all(r["speaker"] for r in records), records
+    assert wer(en_clip[1]["text"], " ".join(r["text"] for r in records)) <= 0.2
+    from courtroom_api.cli.transcribe import _one_microphone
+
+    quiet_right = np.stack([en_clip[0], en_clip[0] * 0.5], axis=1)  # not the same signal: kept as two channels
+    assert not _one_microphone(quiet_right) and not _one_microphone(read_audio(ROOT / "hardware/samples/demo_hearing.flac"))
