@@ -73,6 +73,9 @@ class BleedModel:
     def estimate(cls, powers: np.ndarray, options: BleedOptions) -> BleedModel:
         """Estimate from frame powers ``(n_frames, channels)``."""
         n_ch = powers.shape[1]
+        if len(powers) == 0:  # under one frame of audio (20 ms): no speech, nothing to estimate
+            floor = np.full(n_ch, 1e-12)
+            return cls(gains=np.eye(n_ch), level=floor * 10, noise=floor, single_frames=np.zeros(n_ch, dtype=int))
         noise = np.percentile(powers, options.noise_percentile, axis=0) + 1e-12
         level = np.maximum(np.percentile(powers, options.level_percentile, axis=0), noise * 10)
         clean = np.clip(powers - noise, 0.0, None)  # (n, C)

@@ -175,3 +175,21 @@ def test_live_mode_keeps_the_last_stretch_of_frame_powers_and_still_attributes()
     for k in (1500, 1601, 1798):
         assert live.attribute(k + 0.1, k + 0.9).seat == ("judge", "clerk")[k % 2], k
     assert live.decide(10.1, 10.9).channel is None  # let go: the transcriber's channel stands
+
+
+def test_a_recording_shorter_than_one_frame_has_no_speech():
+    """Two channels of 100 samples (6 ms, under one 20 ms power frame): estimating the bleed model took a
+    percentile of zero frames and raised IndexError after the whole transcription. It is no speech now."""
+    from diarize.attribute import attribute_recording
+    from transcribe.types import Segment
+
+    channels = [SeatChannel(0, "judge", "presiding_judge"), SeatChannel(1, "clerk", "clerk")]
+    for frames in (5, 100):
+        audio = (np.random.default_rng(0).standard_normal((frames, 2)) * 0.01).astype(np.float32)
+        attributor = SeatAttributor(channels)
+        attributor.fit_audio(audio, 16000)
+        assert attributor.decide(0.0, frames / 16000, 1).channel is None
+        said = Segment(0.0, frames / 16000, "yes", channel=1, seat="clerk", role="clerk")
+        out = attribute_recording(audio, 16000, [said], channels)
+        assert [(s.channel, s.seat, s.role) for s in out] == [(1, "clerk", "clerk")]
+        assert attribute_recording(audio, 16000, [], channels) == []
