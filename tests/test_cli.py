@@ -197,3 +197,19 @@ def test_transcribe_seats_keep_their_channels_past_an_empty_name() -> None:
 
     seats = _seats(argparse.Namespace(profile=None, seats="judge,,clerk"), 3)
     assert [(s.channel, s.seat) for s in seats] == [(0, "judge"), (2, "clerk")]
+
+
+def test_transcribe_refuses_a_participants_file_with_bad_times_before_transcribing(tmp_path) -> None:
+    """An occupant `"from_s": null` went through to attribution, which failed with a TypeError traceback
+    after the whole transcription. Each field is checked first, and the line names the occupant."""
+    speech = Path(__file__).resolve().parent / "fixtures" / "speech_en.flac"
+    for field, value in (("from_s", None), ("to_s", "the end"), ("participant_id", "5")):
+        occupant = {"seat": "witness", "participant_id": 5, "name": "W", "role": "witness", field: value}
+        (tmp_path / "p.json").write_text(json.dumps({"occupants": [{**occupant, field: 0}, occupant]}))
+        out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "transcribe", str(speech), "--participants",
+                              str(tmp_path / "p.json"), "--model", str(tmp_path / "no-model")],
+                             capture_output=True, text=True, timeout=60,
+                             env={"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
+        assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+        assert out.stderr.startswith(f"courtroom transcribe: --participants {tmp_path / 'p.json'}: occupant 2: "
+                                     f"{field} {json.dumps(value)} is not"), out.stderr

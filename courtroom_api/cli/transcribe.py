@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -32,7 +33,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _participants(path: str | None) -> tuple[list, list]:
     """Seat occupants and enrolled voices from a ``--participants`` JSON file."""
-    import json
     from pathlib import Path
 
     from diarize.types import SeatOccupant
@@ -47,7 +47,7 @@ def _participants(path: str | None) -> tuple[list, list]:
     file = Path(path)
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
-        occupants = [SeatOccupant(**o) for o in data.get("occupants", [])]
+        occupants = [SeatOccupant(**_checked_occupant(path, o, i)) for i, o in enumerate(data.get("occupants", []), 1)]
         voices = []
         for v in data.get("voices", []):
             sample = read_audio(file.parent / v["sample"]).mean(axis=1)  # a stereo sample: both sides
@@ -57,9 +57,28 @@ def _participants(path: str | None) -> tuple[list, list]:
     return occupants, voices
 
 
+def _checked_occupant(path: str, occupant: dict, number: int) -> dict:
+    """``occupant`` of a ``--participants`` file with its fields' types checked: a null ``from_s`` was a
+    TypeError after the whole transcription."""
+    from diarize.errors import DiarizeError
+
+    def seconds(value: object) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+    checks = {"seat": lambda v: isinstance(v, str) and v != "", "name": lambda v: isinstance(v, str),
+              "role": lambda v: isinstance(v, str),
+              "participant_id": lambda v: isinstance(v, int) and not isinstance(v, bool),
+              "from_s": seconds, "to_s": lambda v: v is None or seconds(v)}
+    for key, ok in checks.items():
+        if key in occupant and not ok(occupant[key]):
+            wanted = "seconds (a number, 0 or more)" if key in ("from_s", "to_s") else "valid"
+            raise DiarizeError(f"--participants {path}: occupant {number}: {key} "
+                               f"{json.dumps(occupant[key], ensure_ascii=False)} is not {wanted}")
+    return occupant
+
+
 def _participant_names(path: str | None) -> list[str]:
     """Names in a ``--participants`` file: the transcriber is prompted with them, as in a live hearing."""
-    import json
     from pathlib import Path
 
     if not path:
@@ -71,13 +90,13 @@ def _participant_names(path: str | None) -> list[str]:
         return []  # the same file is read again for attribution, which reports what is wrong with it
 
 
-def _attribute(args: argparse.Namespace, audio, seats: list, segments: list, settings) -> list:
+def _attribute(args: argparse.Namespace, audio, seats: list, segments: list, settings, participants: tuple) -> list:
     from diarize.attribute import AttributionOptions, attribute_recording
     from diarize.shared import DiarizationOptions
     from hardware.types import SeatChannel
 
     ds = settings.diarize
-    occupants, voices = _participants(args.participants)
+    occupants, voices = participants
     options = AttributionOptions(
         shared_channels=tuple(args.shared_channel),
         enrol_threshold=ds.enrol_threshold,
@@ -186,6 +205,8 @@ def run(args: argparse.Namespace) -> int:
             # Transcribed per channel, every line came twice, and no speaker was told apart.
             audio = audio.mean(axis=1, keepdims=True)
         seats = _seats(args, audio.shape[1])
+        # Read before minutes of transcription: a mistake in the file is reported at once.
+        participants = ([], []) if args.no_diarize else _participants(args.participants)
         warning = _unmapped(args, seats, audio.shape[1])
         if warning:  # silently dropped, speech on a 5th microphone gave an empty transcript
             print(warning, file=sys.stderr)
@@ -198,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
                                vocabulary=vocabulary, model_name=name)
         segments = transcribe_recording(model, audio, seats, options)
         if not args.no_diarize:
-            segments = _attribute(args, audio, seats, segments, settings)
+            segments = _attribute(args, audio, seats, segments, settings, participants)
     except (TranscribeError, HardwareError, DiarizeError) as exc:
         print(f"courtroom transcribe: {exc}", file=sys.stderr)
         return 2
