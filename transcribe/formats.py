@@ -37,18 +37,21 @@ def _clock(t: float, sep: str) -> str:
 
 def _voice(segment: Segment) -> str:
     who = " ".join(x for x in (segment.role or segment.seat, segment.speaker) if x)
-    return who.replace(">", "").strip()
+    return _one_line(who.replace(">", "")).strip()
 
 
 def to_jsonl(segments: Sequence[Segment]) -> str:
     return "".join(json.dumps(segment_record(s), ensure_ascii=False) + "\n" for s in segments)
 
 
-def _vtt_escape(text: str) -> str:
-    """Text as WebVTT cue text: &, < and > escaped (so "-->" cannot occur), on one line (a blank line
-    would end the cue)."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _one_line(text: str) -> str:
+    """``text`` on one line: a blank line would end a VTT or SRT cue, a line break split a TXT line."""
     return " ".join(line for line in text.splitlines() if line.strip())
+
+
+def _vtt_escape(text: str) -> str:
+    """Text as WebVTT cue text: &, < and > escaped (so "-->" cannot occur), on one line."""
+    return _one_line(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def to_vtt(segments: Sequence[Segment]) -> str:
@@ -63,14 +66,14 @@ def to_vtt(segments: Sequence[Segment]) -> str:
 def to_srt(segments: Sequence[Segment]) -> str:
     lines: list[str] = []
     for i, s in enumerate(segments, 1):
-        voice = _voice(s)
-        lines += [str(i), f"{_clock(s.start, ',')} --> {_clock(s.end, ',')}", f"{voice}: {s.text}" if voice else s.text,
-                  ""]
+        voice, text = _voice(s), _one_line(s.text)
+        lines += [str(i), f"{_clock(s.start, ',')} --> {_clock(s.end, ',')}", f"{voice}: {text}" if voice else text, ""]
     return "\n".join(lines)
 
 
 def to_txt(segments: Sequence[Segment]) -> str:
-    return "".join(f"[{_clock(s.start, '.')}] {_voice(s) + ': ' if _voice(s) else ''}{s.text}\n" for s in segments)
+    return "".join(
+        f"[{_clock(s.start, '.')}] {_voice(s) + ': ' if _voice(s) else ''}{_one_line(s.text)}\n" for s in segments)
 
 
 def render(segments: Sequence[Segment], fmt: str) -> str:

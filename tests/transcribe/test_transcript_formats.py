@@ -28,3 +28,15 @@ def test_vtt_escapes_text_and_voice() -> None:
     voice, text = re.fullmatch(r"<v ([^<>]*)>([^<>]*)", cues[1][1]).groups()  # type: ignore[union-attr]
     assert (html.unescape(voice), html.unescape(text)) == ("R&D <b>", "hello again")
     assert html.unescape(cues[2][1]) == "no voice & co"
+
+
+def test_srt_and_txt_keep_a_segment_on_one_line() -> None:
+    """A line break inside a segment's text (or a blank line, which ends an SRT cue) went into SRT and TXT
+    as it was: an SRT player read the rest as a broken cue, a TXT reader as a line without a time."""
+    segments = [Segment(1.0, 2.0, "hello\n\nagain\r\nand", (), 0, "judge", "Judge", "en"),
+                Segment(2.0, 3.0, "next\nline", (), 1, "clerk", "", "en")]
+    srt = render(segments, "srt")
+    assert [block.splitlines() for block in srt.split("\n\n") if block.strip()] == [
+        ["1", "00:00:01,000 --> 00:00:02,000", "Judge: hello again and"],
+        ["2", "00:00:02,000 --> 00:00:03,000", "clerk: next line"]]
+    assert render(segments, "txt") == "[00:00:01.000] Judge: hello again and\n[00:00:02.000] clerk: next line\n"
