@@ -2,8 +2,8 @@
 
 The glue the CLI and the API use after transcription: multi-channel recordings get bleed-aware seat
 attribution (and transcripts of pure bleed are dropped when the real seat has the same words);
-shared channels (and any mono recording) get pyannote diarization bounded by the participant count,
-with speakers named from enrolled voiceprints or "unknown speaker N".
+shared channels (and any mono recording) get pyannote diarization with no cap on the number of
+speakers, named from enrolled voiceprints or "unknown speaker N".
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def attribute_recording(
         out = _by_seat(audio, sample_rate, out, channels, occupants, shared, opts)
     for ch in sorted(shared):
         if ch < audio.shape[1]:
-            out = _by_voice(audio[:, ch], sample_rate, out, ch, occupants, voices, opts)
+            out = _by_voice(audio[:, ch], sample_rate, out, ch, voices, opts)
     return sorted(out, key=lambda s: (s.start, s.channel or 0))
 
 
@@ -82,9 +82,10 @@ def _covered(seg: Segment, channel: int | None, segments: Sequence[Segment]) -> 
 
 def _by_voice(
     mono: np.ndarray, sample_rate: int, segments: list[Segment], channel: int,
-    occupants: Sequence[SeatOccupant], voices: Sequence[EnrolledVoice], opts: AttributionOptions,
+    voices: Sequence[EnrolledVoice], opts: AttributionOptions,
 ) -> list[Segment]:
-    bound = len({o.participant_id for o in occupants} | {v.participant_id for v in voices}) or None
-    result = SpeakerDiarizer(opts.diarization).diarize(mono, sample_rate, max_speakers=bound, channel=channel)
+    # No cap by the enrolled or seated participants: anyone else who speaks (a witness, counsel not in
+    # the list) would be merged into one of them and their words credited to that participant.
+    result = SpeakerDiarizer(opts.diarization).diarize(mono, sample_rate, channel=channel)
     turns = result.named(SpeakerNamer(voices, threshold=opts.enrol_threshold))
     return [label_segment(s, turns) if s.channel in (channel, None) else s for s in segments]

@@ -7,7 +7,8 @@ agglomerative clustering links them across windows. pyannote 4's default configu
 PLDA model and VBx clustering from a hub; agglomerative clustering needs no PLDA, so a placeholder
 is passed for the one pyannote insists on.
 
-The number of speakers is bounded by the hearing's participant count. Clusters are named by
+The number of speakers is left to the clustering unless a caller bounds it (never by the enrolled
+voices: a speaker not enrolled would be merged into one who is). Clusters are named by
 :class:`~diarize.voiceprints.SpeakerNamer` (enrolled participant or "unknown speaker N").
 """
 

@@ -96,3 +96,16 @@ def test_cli_transcribe_names_speakers_of_a_mono_recording(tmp_path):
     assert {r["participant_id"] for r in records} == {1, 2, 3}
     rttm = read_rttm(tmp_path / "out.rttm")["mono"]
     assert {t.speaker for t in rttm} == {"王磊", "张三", "李四"}
+
+
+def test_a_voice_not_enrolled_is_not_merged_into_an_enrolled_participant(enrolled):
+    # Three voices on one channel, two of them enrolled: a cap of two speakers merged the plaintiff
+    # into the defendant, and every plaintiff line was credited to the defendant.
+    samples, sr = sf.read(FIXTURES / "shared3.flac", dtype="float32", always_2d=True)
+    reference = read_rttm(FIXTURES / "shared3.rttm")["shared3"]
+    segments = [Segment(t.start, t.end, f"line by {t.speaker}", channel=0, seat="seat0") for t in reference]
+    voices = [enrolled["kal"], enrolled["slt"]]
+    out = attribute_recording(samples, sr, segments, [SeatChannel(0, "seat0", "")], (), voices)
+    ids = {"kal": enrolled["kal"].participant_id, "slt": enrolled["slt"].participant_id, "m3": None}
+    assert [(s.text, s.participant_id) for s in out] == [(f"line by {t.speaker}", ids[t.speaker]) for t in reference]
+    assert all(s.speaker.startswith("unknown speaker") for s in out if s.participant_id is None)
