@@ -3,7 +3,8 @@
 The glue the CLI and the API use after transcription: multi-channel recordings get bleed-aware seat
 attribution (and transcripts of pure bleed are dropped when the real seat has the same words);
 shared channels (and any mono recording) get pyannote diarization with no cap on the number of
-speakers, named from enrolled voiceprints or "unknown speaker N".
+speakers, named from enrolled voiceprints or "unknown speaker N", and their segments are cut where
+the speaker changes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from diarize.live import label_segment
+from diarize.live import split_segment
 from diarize.seats import SeatAttributor, SeatRoster
 from diarize.shared import DiarizationOptions, SpeakerDiarizer
 from diarize.types import EnrolledVoice, SeatOccupant
@@ -88,4 +89,5 @@ def _by_voice(
     # the list) would be merged into one of them and their words credited to that participant.
     result = SpeakerDiarizer(opts.diarization).diarize(mono, sample_rate, channel=channel)
     turns = result.named(SpeakerNamer(voices, threshold=opts.enrol_threshold))
-    return [label_segment(s, turns) if s.channel in (channel, None) else s for s in segments]
+    # A segment can hold several speakers of a shared channel: it is cut at their turns.
+    return [piece for s in segments for piece in (split_segment(s, turns) if s.channel in (channel, None) else [s])]

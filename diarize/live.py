@@ -20,7 +20,8 @@ from diarize.errors import AudioShapeError
 from diarize.shared import SpeakerDiarizer
 from diarize.types import SpeakerTurn
 from diarize.voiceprints import SpeakerNamer
-from transcribe.types import Segment, TranscriptEvent
+from transcribe.decoder import join_words
+from transcribe.types import Segment, TranscriptEvent, Word
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,51 @@ def speaker_of(start: float, end: float, turns: Iterable[SpeakerTurn]) -> Speake
 
 def label_segment(segment: Segment, turns: Sequence[SpeakerTurn]) -> Segment:
     """``segment`` with speaker, participant and (when identified) role from the best turn."""
-    turn = speaker_of(segment.start, segment.end, turns)
+    return _labelled(segment, speaker_of(segment.start, segment.end, turns))
+
+
+def split_segment(segment: Segment, turns: Sequence[SpeakerTurn]) -> list[Segment]:
+    """``segment`` cut where the speaker changes, each piece labelled by its own turn.
+
+    On a shared channel one transcript segment can hold several speakers. Each word goes to the turn
+    holding its midpoint (a word in a gap between turns stays with the word before it); a run of words
+    of one speaker is one piece, its times and text from its words. A segment of one speaker stays
+    whole; one without word timings stays whole and is labelled as :func:`label_segment` does.
+    """
+    runs: list[tuple[SpeakerTurn | None, list[Word]]] = []
+    for word in segment.words:
+        turn = _turn_at(word, turns)
+        if runs and (turn is None or runs[-1][0] is None or _same_speaker(turn, runs[-1][0])):
+            runs[-1] = (runs[-1][0] or turn, [*runs[-1][1], word])
+        else:
+            runs.append((turn, [word]))
+    if not runs or runs[0][0] is None:  # no word timings, or no word inside a turn
+        return [label_segment(segment, turns)]
+    if len(runs) == 1:
+        return [_labelled(segment, runs[0][0])]
+    return [_labelled(_piece(segment, words), turn) for turn, words in runs]
+
+
+def _turn_at(word: Word, turns: Sequence[SpeakerTurn]) -> SpeakerTurn | None:
+    """The turn holding ``word``'s midpoint (of overlapping turns, the one covering most of it)."""
+    mid = (word.start + word.end) / 2
+    holding = [turn for turn in turns if turn.start <= mid < turn.end]
+    return max(holding, key=lambda turn: min(word.end, turn.end) - max(word.start, turn.start), default=None)
+
+
+def _same_speaker(a: SpeakerTurn, b: SpeakerTurn) -> bool:
+    return (a.speaker, a.participant_id) == (b.speaker, b.participant_id)
+
+
+def _piece(segment: Segment, words: list[Word]) -> Segment:
+    """The part of ``segment`` made of ``words``, joined as the transcriber joins them."""
+    return dataclasses.replace(
+        segment, start=words[0].start, end=words[-1].end, text=join_words(words), words=tuple(words),
+        confidence=round(float(np.mean([w.probability for w in words])), 4),
+    )
+
+
+def _labelled(segment: Segment, turn: SpeakerTurn | None) -> Segment:
     if turn is None:
         return segment
     return dataclasses.replace(

@@ -16,7 +16,7 @@ from diarize.attribute import attribute_recording
 from diarize.formats import read_rttm
 from diarize.seats import SeatAttributor
 from hardware.types import SeatChannel
-from transcribe.types import Segment
+from transcribe.types import Segment, Word
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "hardware" / "samples"
@@ -70,7 +70,7 @@ def test_words_transcribed_off_an_empty_seat_s_microphone_are_not_a_second_line(
 def test_cli_transcribe_names_speakers_of_a_mono_recording(tmp_path):
     samples, sr = sf.read(FIXTURES / "shared3.flac", dtype="float32")
     clip = tmp_path / "mono.flac"
-    sf.write(clip, samples[: 24 * sr], sr)  # kal, slt, m3, slt, kal turns
+    sf.write(clip, samples, sr)  # 12 turns of kal, slt, m3; Whisper joins several into one segment
     for voice in ("kal", "slt", "m3"):
         (tmp_path / f"{voice}.flac").write_bytes((FIXTURES / f"enrol_{voice}.flac").read_bytes())
     participants = {
@@ -94,6 +94,12 @@ def test_cli_transcribe_names_speakers_of_a_mono_recording(tmp_path):
     first = min(records, key=lambda r: r["start"])
     assert (first["speaker"], first["participant_id"], first["role"]) == ("王磊", 1, "presiding_judge")
     assert {r["participant_id"] for r in records} == {1, 2, 3}
+    # Each line holds one speaker's words, though Whisper joined several speakers into one segment.
+    truth = read_rttm(FIXTURES / "shared3.rttm")["shared3"]
+    for r in records:
+        mids = [(w["start"] + w["end"]) / 2 for w in r["words"]]
+        nearest = [min(truth, key=lambda t, m=m: max(t.start - m, 0.0, m - t.end)) for m in mids]
+        assert len({t.speaker for t in nearest}) == 1, r
     rttm = read_rttm(tmp_path / "out.rttm")["mono"]
     assert {t.speaker for t in rttm} == {"王磊", "张三", "李四"}
 
@@ -109,3 +115,19 @@ def test_a_voice_not_enrolled_is_not_merged_into_an_enrolled_participant(enrolle
     ids = {"kal": enrolled["kal"].participant_id, "slt": enrolled["slt"].participant_id, "m3": None}
     assert [(s.text, s.participant_id) for s in out] == [(f"line by {t.speaker}", ids[t.speaker]) for t in reference]
     assert all(s.speaker.startswith("unknown speaker") for s in out if s.participant_id is None)
+
+
+def test_a_mono_segment_holding_three_speakers_is_cut_at_their_turns(enrolled):
+    # Whisper put the judge's question, the plaintiff's answer and counsel's reply into one segment;
+    # all of it went to one speaker. Words are placed inside each reference turn (28.5-38.5 s).
+    samples, sr = sf.read(FIXTURES / "shared3.flac", dtype="float32", always_2d=True)
+    reference = read_rttm(FIXTURES / "shared3.rttm")["shared3"][6:9]  # kal, slt, m3
+    words = tuple(
+        Word(round(t, 2), round(t + 0.4, 2), f" {ref.speaker}-{k}", 0.9)
+        for ref in reference for k, t in enumerate(np.arange(ref.start + 0.3, ref.end - 0.7, 0.5))
+    )
+    seg = Segment(words[0].start, words[-1].end, "".join(w.text for w in words).strip(), words, channel=0)
+    out = attribute_recording(samples, sr, [seg], [SeatChannel(0, "seat0", "")], (), [enrolled["kal"], enrolled["slt"]])
+    assert [{w.text.strip().split("-")[0] for w in s.words} for s in out] == [{"kal"}, {"slt"}, {"m3"}]
+    assert [s.participant_id for s in out] == [enrolled["kal"].participant_id, enrolled["slt"].participant_id, None]
+    assert [w for s in out for w in s.words] == list(words)

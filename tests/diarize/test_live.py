@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 from diarize.formats import diarization_error_rate
-from diarize.live import LiveOptions, LiveSharedChannel, label_segment, revise
+from diarize.live import LiveOptions, LiveSharedChannel, label_segment, revise, split_segment
 from diarize.types import SpeakerTurn
 from diarize.voiceprints import SpeakerNamer
-from transcribe.types import Segment, TranscriptEvent
+from transcribe.types import Segment, TranscriptEvent, Word
 
 
 def _finals(reference, turns) -> list[TranscriptEvent]:
@@ -66,3 +66,41 @@ def test_other_channels_are_left_alone():
     seg = Segment(start=0.0, end=2.0, text="yes", channel=1)
     turns = [SpeakerTurn(0.0, 2.0, "李四", participant_id=3)]
     assert revise([TranscriptEvent(kind="final", segment=seg, seq=1)], turns, next_seq=2, channel=0) == []
+
+
+JUDGE = SpeakerTurn(0.0, 2.0, "王磊", channel=0, participant_id=1, role="presiding_judge")
+WITNESS = SpeakerTurn(2.2, 5.0, "unknown speaker 1", channel=0)
+
+
+def test_a_segment_of_two_speakers_is_cut_at_their_turn():
+    words = (Word(0.2, 0.6, " Is", 0.9), Word(0.6, 1.0, " that", 0.7), Word(1.0, 1.9, " so?", 0.8),
+             Word(2.0, 2.5, " Yes,", 0.6), Word(2.5, 3.1, " it", 1.0), Word(3.1, 3.6, " is.", 0.8))
+    seg = Segment(0.2, 3.6, "Is that so? Yes, it is.", words, channel=0, seat="stand", role="witness", language="en")
+    # " Yes," (2.0-2.5) lies mostly in the witness turn; its midpoint 2.25 decides.
+    judge, witness = split_segment(seg, [WITNESS, JUDGE])
+    assert (judge.start, judge.end, judge.text, judge.words) == (0.2, 1.9, "Is that so?", words[:3])
+    assert (judge.speaker, judge.participant_id, judge.role, judge.confidence) == ("王磊", 1, "presiding_judge", 0.8)
+    assert (witness.start, witness.end, witness.text, witness.words) == (2.0, 3.6, "Yes, it is.", words[3:])
+    assert (witness.speaker, witness.participant_id, witness.role, witness.confidence) == (
+        "unknown speaker 1", None, "witness", 0.8)
+    assert {(p.channel, p.seat, p.language) for p in (judge, witness)} == {(0, "stand", "en")}
+
+
+def test_chinese_pieces_are_joined_without_spaces_and_gap_words_stay_with_the_word_before():
+    words = (Word(0.5, 1.0, "请", 0.9), Word(1.0, 1.5, "坐", 0.9), Word(2.05, 2.15, "好", 0.9),
+             Word(2.3, 2.8, "的", 0.9), Word(2.8, 3.2, "谢谢", 0.9))
+    seg = Segment(0.5, 3.2, "请坐好的谢谢", words, channel=0, language="zh")
+    pieces = split_segment(seg, [JUDGE, WITNESS])
+    assert [(p.text, p.start, p.end, p.speaker) for p in pieces] == [
+        ("请坐好", 0.5, 2.15, "王磊"), ("的谢谢", 2.3, 3.2, "unknown speaker 1")]
+
+
+def test_a_segment_of_one_speaker_or_without_word_times_stays_whole():
+    same = SpeakerTurn(2.0, 4.0, "王磊", channel=0, participant_id=1, role="presiding_judge")
+    words = (Word(1.0, 1.8, " Please", 0.9), Word(2.1, 2.6, " sit.", 0.9))
+    seg = Segment(1.0, 2.6, "Please sit.", words, channel=0)
+    assert split_segment(seg, [JUDGE, same]) == [
+        dataclasses.replace(seg, speaker="王磊", participant_id=1, role="presiding_judge")]
+    bare = Segment(0.0, 5.0, "no word times", channel=0)
+    assert split_segment(bare, [JUDGE, WITNESS]) == [label_segment(bare, [JUDGE, WITNESS])]
+    assert split_segment(seg, []) == [seg]
