@@ -363,8 +363,8 @@ def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: Sess
              services: ServicesDep) -> RecordState:
     """Sign the record as judge or clerk; when both have signed it is locked.
 
-    Refused while finals of the hearing are held outside the dossier (the database refused them):
-    what is signed must be the whole record.
+    Refused while finals of the hearing are held outside the dossier (the database refused them), or its
+    recording is not filed yet (a recess, a filing that failed): what is signed must be the whole record.
     """
     from courtroom_api.live.unfiled import held_finals
 
@@ -377,6 +377,9 @@ def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: Sess
                             "retried); sign once the transcript_not_saved alarm has cleared")
     if hearing.status == HearingStatus.IN_PROGRESS:  # its finals are still being written into the record
         raise ConflictError(f"hearing {hearing_id} is still in progress; sign its record once it has ended")
+    if _unfiled_recordings(session, hearing_id):  # its gaps are printed in the record, and signed
+        raise ConflictError(f"the recording of hearing {hearing_id} is not yet filed in the dossier (in recess, or "
+                            "the recording_not_filed alarm); sign once it is: where it holds no audio is in the record")
     lock_chain(session)  # who has signed is read under the lock its own record.sign will take
     if user.role in record.signed_roles(session, hearing_id):
         raise ValidationFailedError(f"the {user.role} has already signed this record")
@@ -388,6 +391,15 @@ def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: Sess
         _set_segment_status(session, hearing_id, True)
     session.commit()
     return _state(session, hearing_id)
+
+
+def _unfiled_recordings(session, hearing_id: int) -> int:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func
+
+    from models import Recording
+
+    return session.scalar(select(func.count()).select_from(Recording).where(
+        Recording.hearing_id == hearing_id, Recording.finalized_at.is_(None))) or 0
 
 
 @router.post("/hearings/{hearing_id}/unlock", response_model=RecordState)

@@ -280,3 +280,30 @@ def test_a_gap_noted_in_the_recording_after_signing_reads_as_a_changed_record(wo
         s.commit()
     engine.dispose()
     assert _state(world, h1)["unchanged_since_signed"] is True
+
+
+def test_a_record_is_not_signed_while_its_recording_is_not_filed(world) -> None:
+    """The record prints the recording's gaps (digest v3): signed while the recording was still unfiled
+    (the recording_not_filed alarm, a recess), filing it later made the locked record read as changed
+    with nobody having touched it."""
+    from datetime import UTC, datetime
+
+    from models import Recording
+    from models.db import session_factory
+
+    ids = _case_with_two_hearings(world, "(2024)吉2424民初806号")
+    h1 = ids["h1"]
+    engine = _engine(world)
+    with session_factory(engine)() as s:
+        rec = Recording(hearing_id=h1, sample_rate=16000, channel_count=4, channel_layout=[])
+        s.add(rec)
+        s.commit()
+        refused = world.client.post(f"/api/hearings/{h1}/signoff", json={}, headers=world.auth("clerk"))
+        assert refused.status_code == 409 and "not yet filed" in refused.json()["detail"], refused.text
+        rec.finalized_at = datetime.now(UTC)
+        rec.segment_files = [{"path": "x", "gaps": [{"first_sample": 0, "frames": 16000, "reason": "disk full"}]}]
+        s.commit()
+    engine.dispose()
+    for who in ("judge", "clerk"):
+        assert world.client.post(f"/api/hearings/{h1}/signoff", json={}, headers=world.auth(who)).status_code == 200
+    assert _state(world, h1)["unchanged_since_signed"] is True
