@@ -29,7 +29,7 @@ _NUM = "零〇一二三四五六七八九十百千万0-9"
 _CN_ARTICLE = rf"第[{_NUM}]+条(?:之[{_NUM}]+)?"
 _EN_ARTICLE = r"Article\s+\d+[A-Za-z-]*"
 ARTICLE_RE = re.compile(
-    rf"^\s*({_CN_ARTICLE}(?=\s|$)|{_EN_ARTICLE}(?=$|[.:：]|\s+(?![a-z])))[\s.:：]*(.*)$"
+    rf"^\s*({_CN_ARTICLE}(?=\s|$|[:：【])|{_EN_ARTICLE}(?=$|[.:：]|\s+(?![a-z])))[\s.:：]*(.*)$"
 )
 LOOKS_LIKE_ARTICLE_RE = re.compile(rf"^\s*(?:{_CN_ARTICLE}|{_EN_ARTICLE})")  # heading or not
 HEADING_RE = re.compile(rf"^\s*第[{_NUM}]+[编章节分]")
@@ -78,6 +78,10 @@ def parse_statute_text(text: str, source: str = "<text>") -> list[StatuteArticle
             articles.append((number, [match.group(2).strip()] if match.group(2) else []))
         elif HEADING_RE.match(line):
             continue
+        elif articles and _next_article_run_on(articles[-1][0], line):
+            raise ValidationFailedError(f"{source}:{n}: this line starts the next article with no space after its "
+                                        f"number ({line[:40]!r}): write '第…条' and a space, or it is read as text "
+                                        f"of {articles[-1][0]}")
         elif articles:
             articles[-1][1].append(line)
         else:
@@ -86,6 +90,18 @@ def parse_statute_text(text: str, source: str = "<text>") -> list[StatuteArticle
     if not code or not articles:
         raise ValidationFailedError(f"{source}: expected a law name line followed by articles (第…条 / Article N)")
     return [StatuteArticle(code, number, "\n".join(paragraphs)) for number, paragraphs in articles]
+
+
+def _next_article_run_on(last: str, line: str) -> bool:
+    """``line`` begins with the article after ``last`` (第三条民事主体… after 第二条) but not as a heading:
+    merged into ``last``'s text, it would be missing from the lookup and silently rewrite ``last``."""
+    from models.statute_refs import chinese_number
+
+    now, then = re.match(rf"第([{_NUM}]+)条", line), re.fullmatch(rf"第([{_NUM}]+)条", last)
+    if now is None or then is None:
+        return False
+    a, b = chinese_number(now.group(1)), chinese_number(then.group(1))
+    return a is not None and b is not None and a == b + 1
 
 
 def _checked(value: str, most: int, what: str, source: str, line: int) -> str:

@@ -67,7 +67,8 @@ def test_a_cross_reference_starting_a_line_is_text_not_an_article() -> None:
     ("法" * 201 + "\n第一条 一\n", "bad.txt:1:", "201 characters, at most 200"),
     ("民法典\n第" + "一" * 60 + "条 一\n", "bad.txt:2:", "at most 50"),
     ("民法典\n第一条长长的条文\n", "bad.txt:2:", "第…条 and a space"),
-], ids=["duplicate", "two-laws", "no-law-name", "long-name", "long-article", "no-heading"])
+    ("民法典\n第一条 一\n第二条二\n第三条 三\n", "bad.txt:3:", "no space after its number"),
+], ids=["duplicate", "two-laws", "no-law-name", "long-name", "long-article", "no-heading", "next-article-run-on"])
 def test_parse_refuses_what_would_overwrite_or_misfile(bad: str, where: str, why: str) -> None:
     with pytest.raises(ValidationFailedError) as exc:
         parse_statute_text(bad, "bad.txt")
@@ -137,3 +138,13 @@ def test_cli_import_demo_and_bad_file(tmp_path) -> None:
     assert out.returncode == 1 and f"{dup}:3: 第九百九十九条 appears twice" in out.stderr
     with sqlite3.connect(tmp_path / "courtroom.sqlite3") as db:
         assert db.execute("select count(*) from statutes where article = '第九百九十九条'").fetchone() == (0,)
+
+
+def test_an_article_heading_with_a_colon_or_bracket_is_a_heading() -> None:
+    """`第二条：…` and `第三条【…】…` are how many published texts head an article: read as text of the
+    article before, they were missing from the lookup (found in review)."""
+    arts = parse_statute_text("测试法\n第一条 一。\n第二条：二。\n第三条【标题】三。\n第四条　四。\n"
+                              "第十二条、第十三条规定的情形除外。\n", "t.txt")
+    assert [(a.article, a.text) for a in arts] == [
+        ("第一条", "一。"), ("第二条", "二。"), ("第三条", "【标题】三。"),
+        ("第四条", "四。\n第十二条、第十三条规定的情形除外。")]
