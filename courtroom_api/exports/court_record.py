@@ -203,6 +203,8 @@ def _wrap(paragraph: str, width: float, measure: Callable[[str], float]) -> list
         while len(line) > 1 and len(carried) < _MOST_CARRIED and not line[-1][0].isspace() and (
                 (carried and carried[0][0][0] in _NO_LINE_START) or line[-1][0][-1] in _NO_LINE_END):
             carried.insert(0, line.pop())
+        while len(line) > 1 and line[-1][0][-1] in _NO_LINE_END:  # (past the cap too: never end on one)
+            carried.insert(0, line.pop())
         if "".join(p for p, _ in line).strip():
             lines.append("".join(p for p, _ in line).rstrip())
         line, text = carried, "".join(p for p, _ in carried)

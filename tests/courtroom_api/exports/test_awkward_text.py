@@ -188,3 +188,16 @@ def test_a_printed_line_never_starts_with_a_closing_mark_or_ends_with_an_opening
     assert not [line for line in body if line[0] in "，。”）"], body
     assert not [line for line in body if line[-1] in "“（"], body
     assert "".join(body).count("证据") == 40
+
+
+def test_an_opening_mark_does_not_end_a_line_when_several_closing_marks_are_carried_down() -> None:
+    """A quoted one-character answer and two closing marks filled the carry-down's limit before the
+    opening quote ahead of them was looked at: the line ended with “ (found in review)."""
+    from courtroom_api.exports.court_record import _wrap
+
+    def measure(s: str) -> float:
+        return sum(2.0 if ord(c) > 0x2E7F else 1.0 for c in s)
+
+    for text, width in (("证人说：“丙。”，“癸。”；然后", 22), ("丙。”，“癸。”；庚", 14)):
+        lines = _wrap(text, width, measure)
+        assert "".join(lines) == text and all(line[-1] not in "“（" for line in lines), lines
