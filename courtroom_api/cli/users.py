@@ -67,7 +67,7 @@ def run_add(args: argparse.Namespace) -> int:
     from courtroom_api.config import get_settings
     from courtroom_api.schemas import UserCreate
     from models import User
-    from models.audit import append_event
+    from models.audit import append_event, lock_chain
     from models.db import make_engine, session_factory
     from models.logins import login_holder
     from models.passwords import hash_password
@@ -87,6 +87,7 @@ def run_add(args: argparse.Namespace) -> int:
     engine = make_engine(get_settings().database_url)
     try:
         with session_factory(engine, write=True)() as session:
+            lock_chain(session)  # (a login added at the same moment: checked after it, not beside it)
             holder = login_holder(session, body.login)
             if holder is not None:
                 print(f"login {body.login!r} is taken: {holder.login!r} (id {holder.id}) signs in with it "

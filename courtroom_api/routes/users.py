@@ -50,8 +50,10 @@ def create_user(body: UserCreate, user: CurrentUser, session: SessionDep) -> obj
 
 
 def _require_free_login(session: Session, login: str) -> None:
+    from models.audit import lock_chain
     from models.logins import login_holder
 
+    lock_chain(session)  # (two admins adding Wang and wang at once: the second waits, then finds the first)
     holder = login_holder(session, login)
     if holder is not None:
         raise ConflictError(f"login {login!r} is taken: {holder.login!r} (id {holder.id}) signs in with it "

@@ -337,3 +337,32 @@ def test_an_edit_of_a_printed_head_and_a_stop_a_start_or_a_seal_at_once_both_go_
                                                   headers=clerk)))
     assert out == {"first": "ok", "second": 200}, out
     _mark_ended(services, who, hid)
+
+
+def test_two_logins_differing_only_in_case_added_at_once_are_not_both_made(world, monkeypatch) -> None:
+    """Two administrators adding `Twin-Race` and `twin-race` at the same moment: each checked that no
+    case twin existed before either was inserted, and both were made (PostgreSQL; found in review), so
+    the spelling `TWIN-RACE` signed in as neither. The check is made under the audit chain's lock."""
+    import threading
+
+    from models import logins
+
+    c, admin = world.client, world.auth("admin")
+    reached, second_checked = threading.Event(), threading.Event()
+    original = logins.login_holder
+
+    def paused(session, login):  # type: ignore[no-untyped-def]
+        out = original(session, login)
+        if login == "Twin-Race":
+            reached.set()
+            second_checked.wait(1.5)  # (the second reaches its own check meanwhile, unless it must wait)
+        else:
+            second_checked.set()
+        return out
+
+    monkeypatch.setattr(logins, "login_holder", paused)
+    body = {"password": "twin race horse", "role": "clerk"}
+    out = _at_once(lambda: c.post("/api/users", json={"login": "Twin-Race", **body}, headers=admin),
+                   lambda: (reached.wait(10), c.post("/api/users", json={"login": "twin-race", **body},
+                                                     headers=admin))[1])
+    assert out == {"first": 201, "second": 409}, out
