@@ -76,6 +76,10 @@ def _first_difference(directory: Path, entries: list[dict[str, Any]], final: dic
                 if got.shape != want.shape or not np.array_equal(got, want):
                     n = min(len(got), len(want)) if got.shape[1:] == want.shape[1:] else 0
                     rows = np.flatnonzero((got[:n] != want[:n]).any(axis=1))
+                    if not len(rows) and len(got) < len(want):  # what it holds matches: it was cut short
+                        end = sum(e["frames"] for e in entries if e["type"] in ("segment", "gap"))
+                        return (f"; it ends at {_clock((at + len(got)) / rate)}, before the recording's end "
+                                f"({_clock(end / rate)})")
                     return _where(entries, at + int(rows[0] if len(rows) else n), rate)
                 at += len(want)
             if len(f.read(1, dtype=dtype)):

@@ -244,3 +244,21 @@ def test_a_break_names_its_recording_time_and_a_changed_final_file_where_it_diff
     result = verify_recording(tmp_path / "rec")
     assert (result.kind, result.index) == ("changed", 3)
     assert "segment 3 (segments/000003.flac, 0:00:06–0:00:07) was changed" in result.message, result.message
+
+
+def test_a_final_file_cut_short_says_where_it_ends(tmp_path: Path) -> None:
+    """A final recording cut at 3 s of an 8 s hearing whose 3 s were a gap read "first differs at 0:00:03,
+    in a gap" (found in review): it says where it ends, and where the recording does."""
+    import soundfile as sf
+
+    recorder = Recorder(tmp_path / "rec", RATE, 2, RecorderOptions(segment_seconds=1.0))
+    audio = (0.1 * np.random.default_rng(8).standard_normal((5 * RATE, 2))).astype(np.float32)
+    for start in range(0, len(audio), 800):
+        at = start if start < 3 * RATE else start + 3 * RATE
+        recorder.write(AudioChunk(audio[start : start + 800], RATE, at, time.time()))
+    whole = recorder.finalize().recording.path
+    pcm, _ = sf.read(whole, dtype="int32", always_2d=True)
+    sf.write(whole, pcm[: 3 * RATE], RATE, subtype=sf.info(whole).subtype, format=sf.info(whole).format)
+    result = verify_recording(tmp_path / "rec")
+    assert result.kind == "changed" and "it ends at 0:00:03, before the recording's end (0:00:08)" in result.message, \
+        result.message
