@@ -4,6 +4,7 @@ where they were said (the multi-channel file, seat tracks and the Opus mixdown);
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ def _recorded_hearing(world, seconds: float = 10.0) -> tuple[int, int, int, dict
     engine = make_engine(str(world.client.app.state.services.engine.url.render_as_string(hide_password=False)))
     with session_factory(engine)() as s:
         row = Recording(hearing_id=hid, sample_rate=RATE, channel_count=4, channel_layout=layout,
-                        blob_sha256=sha["recording"], duration_s=seconds)
+                        blob_sha256=sha["recording"], duration_s=seconds, finalized_at=datetime.now(UTC))
         s.add(row)
         s.commit()
         recording = row.id

@@ -497,7 +497,7 @@ def test_hearing_pickers_follow_the_language_switch(page, ui_server) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "en")
     for where, selector in labels.items():
         texts = page.locator(selector).all_text_contents()
-        assert texts and all(re.search(r"· (paused|ended)( ●)?$", x) for x in texts), (where, texts)
+        assert texts and all(re.search(r"· (recess|ended)( ●)?$", x) for x in texts), (where, texts)
         assert not any(re.search("休庭|已结束|庭审记录", x) for x in texts), (where, texts)
 
     # The clerk's picker, opened in English, switched back to Chinese on the page.
