@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -304,7 +305,7 @@ def search_statutes(session: Session, text: str, limit: int = 20, rank_window: i
     transcripts)."""
     limit = max(1, min(limit, MAX_LIMIT))
     terms = split_terms(text)
-    cited = _cited_statutes(session, parse_reference(text), limit)
+    cited = _cited_statutes(session, parse_reference(text) or _named_law(session, text), limit)
     found: list[StatuteHit] = []
     if terms or not cited:  # no terms and nothing cited: SearchError, as for transcripts
         stmt, terms, is_sqlite = _candidates(session, STATUTES, text)
@@ -318,6 +319,18 @@ def search_statutes(session: Session, text: str, limit: int = 20, rank_window: i
              for i, row in enumerate(cited)]
     shown = {row.id for row in cited}
     return (first + [hit for hit in found if hit.statute_id not in shown])[:limit]
+
+
+def _named_law(session: Session, text: str) -> StatuteReference | None:
+    """A law named as it is printed, whatever its ending ("Civil Code of the People's Republic of China",
+    …法（2023修正）): the query is most of a law's name, not a word that happens to be in one."""
+    name = unicodedata.normalize("NFKC", text).strip().strip("《》\"'“”").strip()
+    if len(name) < 4:
+        return None
+    pattern = f"%{name.translate(_LIKE_ESCAPE).lower()}%"
+    codes = session.scalars(select(Statute.code).where(func.lower(Statute.code).like(pattern, escape="\\"))
+                            .distinct().limit(20)).all()
+    return StatuteReference((), name) if any(2 * len(name) >= len(code) for code in codes) else None
 
 
 def _cited_statutes(session: Session, ref: StatuteReference | None, limit: int) -> list[Any]:
