@@ -213,3 +213,26 @@ def test_transcribe_refuses_a_participants_file_with_bad_times_before_transcribi
         assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
         assert out.stderr.startswith(f"courtroom transcribe: --participants {tmp_path / 'p.json'}: occupant 2: "
                                      f"{field} {json.dumps(value)} is not"), out.stderr
+
+
+def test_commands_on_the_dossier_refuse_an_older_schema_as_serve_does(tmp_path) -> None:
+    """`users add`, `statutes import` and `audit verify` ran on a database at an older schema revision
+    (audit verify said "OK"), where serve refuses it in one line: they refuse it the same way now."""
+    import os
+
+    env = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COURTROOM_NEW_PASSWORD": "long enough",
+           **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {})}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "courtroom_api.cli", *args], capture_output=True, text=True,
+                              env=env, timeout=120)
+
+    assert cli("db", "upgrade").returncode == 0
+    assert cli("db", "downgrade", "0004_sealed_ranges").returncode == 0
+    for args in (("users", "list"), ("users", "add", "clerk-old", "--role", "clerk"), ("audit", "verify"),
+                 ("statutes", "import", "--demo")):
+        out = cli(*args)
+        assert out.returncode == 2 and "at schema revision 0004_sealed_ranges" in out.stderr, (args, out.stderr)
+        assert "run `courtroom db upgrade` first" in out.stderr and "Traceback" not in out.stderr
+    assert cli("db", "upgrade").returncode == 0
+    assert cli("users", "add", "clerk-new", "--role", "clerk").returncode == 0

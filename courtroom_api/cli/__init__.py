@@ -27,6 +27,10 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+# The commands that read or write the dossier: the database must be at this code's schema.
+NEEDS_SCHEMA = frozenset({"users", "audit", "demo", "recordings", "statutes"})
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="courtroom", description="Smart courtroom recording system")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -43,6 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command in NEEDS_SCHEMA and (problem := _database_problem()) is not None:
+            # An older schema (or none) refused before the command runs, as `serve` refuses it: `users add`
+            # and `audit verify` ran on one and said "OK".
+            print(f"courtroom {args.command}: {problem}", file=sys.stderr)
+            return 2
         result = args.func(args)
     except ValidationError as exc:  # a COURTROOM_* setting: one line a variable, not a traceback
         for error in exc.errors():
