@@ -119,8 +119,8 @@ def recording_mixdown(
     return recording_track(recording_id, MIXDOWN, user, session, services, asked)
 
 
-@router.get("/hearings/{hearing_id}/play", response_class=RedirectResponse, status_code=307,
-            responses={307: {"description": "to the recording, with a media fragment #t=<seconds>"}})
+@get_and_head(router, "/hearings/{hearing_id}/play", response_class=RedirectResponse, status_code=307,
+              responses={307: {"description": "to the recording, with a media fragment #t=<seconds>"}})
 def play_from(
     hearing_id: IdPath, user: MediaUser, session: SessionDep, services: ServicesDep, request: Request,
     t: Annotated[float, Query(ge=0, le=1e7, description="seconds from the start of the recording")] = 0.0,

@@ -76,6 +76,8 @@ def test_a_sealed_line_is_silent_in_every_recording_file_for_those_who_may_not_s
     assert (pcm.format, pcm.subtype) == ("FLAC", "PCM_24")
     play = c.get(f"/api/hearings/{hid}/play", params={"t": 3.5}, headers=world.auth("party"), follow_redirects=False)
     assert play.status_code == 307 and play.headers["location"].startswith(paths["mixdown"])
+    head = c.head(f"/api/hearings/{hid}/play", params={"t": 3.5}, headers=world.auth("party"), follow_redirects=False)
+    assert (head.status_code, head.headers["location"]) == (307, play.headers["location"])  # (it was a 405)
     # Unsealed, the line is heard again by everyone
     assert c.post(f"/api/segments/{sealed}/seal", json={"sealed": False, "reason": "公开"},
                   headers=world.auth("judge")).status_code == 200
