@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 SEGMENTS_DIR = "segments"
 RESTART_GAP = "recorder restarted after an interruption (crash, kill or power loss)"
+RECESS_GAP = "recess"  # a resume's gap while the hearing was in recess (the court record prints 休庭)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from capture.recorder import RECESS_GAP
 from courtroom_api.errors import ConflictError
 from courtroom_api.exports.records import (
     CourtRecord,
@@ -117,7 +118,7 @@ def record_digest(session: Session, hearing_id: int, version: int = DIGEST_VERSI
     if version >= 2:
         digest.update(printed_head(session, session.get(Hearing, hearing_id)).digest_line())
     if version >= 3:  # (a gap noted or taken away after signing rewrites what the record says was recorded)
-        gaps = [[gap.start, gap.end] for gap in recording_gaps(session, hearing_id)]
+        gaps = [[gap.start, gap.end, *(["recess"] if gap.recess else [])] for gap in recording_gaps(session, hearing_id)]
         digest.update(json.dumps(gaps).encode() + b"\n")
     for row in session.execute(select(S.id, S.revision, S.start_s, S.end_s, S.text, S.role, S.participant_id,
                                       S.sealed).where(S.hearing_id == hearing_id).order_by(S.start_s, S.id)):
@@ -287,5 +288,6 @@ def recording_gaps(session: Session, hearing_id: int) -> tuple[RecordingGap, ...
 def gaps_of(recording: Any) -> list[RecordingGap]:
     """A ``models.Recording``'s gaps, as its finalize noted them in ``segment_files``, in seconds."""
     rate = recording.sample_rate or 16000
-    return [RecordingGap(float(g["first_sample"]) / rate, (float(g["first_sample"]) + float(g["frames"])) / rate)
+    return [RecordingGap(float(g["first_sample"]) / rate, (float(g["first_sample"]) + float(g["frames"])) / rate,
+                         g.get("reason") == RECESS_GAP)
             for part in recording.segment_files or [] if isinstance(part, dict) for g in part.get("gaps", [])]

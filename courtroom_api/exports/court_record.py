@@ -51,7 +51,8 @@ def _speech_lines(record: CourtRecord) -> list[str]:
     """The turns, and where the recording has no audio a line saying so, in time order."""
     lines = [(t.start, 1, f"[{clock(t.start)[:8]}] {t.label}：{marked(t.text, t.sealed)}")
              for t in speaker_turns(record.segments, record.gaps)]
-    lines += [(g.start, 0, f"[{clock(g.start)[:8]}] （录音中断{_duration(g.end - g.start)}，至 {clock(g.end)[:8]}）")
+    lines += [(g.start, 0, f"[{clock(g.start)[:8]}] （{'休庭' if g.recess else '录音中断'}{_duration(g.end - g.start)}，"
+                           f"至 {clock(g.end)[:8]}）")
               for g in record.gaps if g.end - g.start >= MIN_GAP_SHOWN_S]
     return [line for _, _, line in sorted(lines, key=lambda item: (item[0], item[1]))]
 

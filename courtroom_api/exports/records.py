@@ -82,6 +82,7 @@ class RecordingGap:
 
     start: float
     end: float
+    recess: bool = False  # the hearing in recess (休庭), not audio lost
 
 
 # Gaps at least this long are printed in the record and end a speaker's turn; shorter ones (a dropped

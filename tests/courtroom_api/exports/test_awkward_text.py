@@ -201,3 +201,29 @@ def test_an_opening_mark_does_not_end_a_line_when_several_closing_marks_are_carr
     for text, width in (("证人说：“丙。”，“癸。”；然后", 22), ("丙。”，“癸。”；庚", 14)):
         lines = _wrap(text, width, measure)
         assert "".join(lines) == text and all(line[-1] not in "“（" for line in lines), lines
+
+
+def test_a_recess_prints_as_a_recess_not_as_audio_lost() -> None:
+    """A recess is a gap in the recording as a restart is, but the record read "（录音中断…）" for it, as
+    if audio had been lost while the court was sitting."""
+    from courtroom_api.exports.records import RecordingGap
+
+    gaps = (RecordingGap(10.0, 1810.0, recess=True), RecordingGap(1900.0, 1960.0))
+    record = CourtRecord(RECORD.header, (ExportSegment(1, 3, 9, "现在开庭。", "presiding_judge"),
+                                        ExportSegment(2, 1811, 1815, "现在继续开庭。", "presiding_judge"),
+                                        ExportSegment(3, 1961, 1965, "继续。", "presiding_judge")), gaps)
+    text = [p.text for p in Document(io.BytesIO(to_docx(record))).paragraphs]
+    assert "[00:00:10] （休庭30分，至 00:30:10）" in text, text
+    assert "[00:31:40] （录音中断1分，至 00:32:40）" in text, text
+
+
+def test_a_gap_the_recorder_noted_as_a_recess_is_read_as_one() -> None:
+    from types import SimpleNamespace
+
+    from capture.recorder import RECESS_GAP, RESTART_GAP
+    from courtroom_api.record import gaps_of
+
+    recording = SimpleNamespace(sample_rate=16000, segment_files=[{"path": "x", "gaps": [
+        {"first_sample": 16000, "frames": 32000, "reason": RECESS_GAP},
+        {"first_sample": 80000, "frames": 16000, "reason": RESTART_GAP}]}])
+    assert [(g.start, g.end, g.recess) for g in gaps_of(recording)] == [(1.0, 3.0, True), (5.0, 6.0, False)]
