@@ -189,6 +189,16 @@ def signed_heads(session: Session, hearing_ids: Iterable[int]) -> dict[int, Prin
             if signed_roles(session, hid)}
 
 
+def edit_printed(session: Session, row: Any, changes: dict[str, Any], hearing_ids: Iterable[int], user: Any,
+                 what: str) -> None:
+    """Set ``changes`` on ``row`` (a court, a courtroom: printed at the head of ``hearing_ids``' records),
+    refused while a signed and locked record would print them (see :func:`ensure_heads_kept`)."""
+    signed = signed_heads(session, hearing_ids)
+    for key, value in changes.items():
+        setattr(row, key, value)
+    ensure_heads_kept(session, signed, user, what)
+
+
 def ensure_heads_kept(session: Session, before: dict[int, PrintedHead], user: Any, what: str) -> None:
     """Refuse a change (made in ``session``, not committed) that rewrites the head of a signed and
     locked record, naming its hearings; one that rewrites a record signed by one of the two voids that

@@ -55,11 +55,7 @@ def update_court(court_id: IdPath, body: CourtUpdate, user: CurrentUser, session
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     held = session.scalars(select(Hearing.id).join(Case, Hearing.case_id == Case.id)
                            .where(Case.court_id == court_id)).all()
-    signed = record.signed_heads(session, held)
-    was = f"court {court_id} ({court.name})"
-    for key, value in changes.items():
-        setattr(court, key, value)
-    record.ensure_heads_kept(session, signed, user, was)
+    record.edit_printed(session, court, changes, held, user, f"court {court_id} ({court.name})")
     audit(session, user, "court.update", f"court:{court_id}", **changes)
     session.commit()
     return court
@@ -110,11 +106,8 @@ def update_courtroom(courtroom_id: IdPath, body: CourtroomUpdate, user: CurrentU
     room = get_or_404(session, Courtroom, courtroom_id, "courtroom", for_edit=True)  # before the chain lock
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     held = session.scalars(select(Hearing.id).where(Hearing.courtroom_id == courtroom_id)).all()
-    signed = record.signed_heads(session, held)  # the room's name is printed in its hearings' records
-    was = f"courtroom {courtroom_id} ({room.name})"
-    for key, value in changes.items():
-        setattr(room, key, value)
-    record.ensure_heads_kept(session, signed, user, was)
+    # (the room's name is printed in its hearings' records)
+    record.edit_printed(session, room, changes, held, user, f"courtroom {courtroom_id} ({room.name})")
     audit(session, user, "courtroom.update", f"courtroom:{courtroom_id}", **changes)
     session.commit()
     return room
