@@ -215,6 +215,34 @@ def test_transcribe_refuses_a_participants_file_with_bad_times_before_transcribi
                                      f"{field} {json.dumps(value)} is not"), out.stderr
 
 
+def test_transcribe_refuses_an_occupant_on_a_seat_the_file_has_not(tmp_path) -> None:
+    """`"seat": "Judge"` (a typo for judge) was taken without a word, and no line got its participant.
+    An occupant's seat must be one of --profile/--seats, named in the one-line refusal; a file without
+    them has no seats to occupy."""
+    import os
+
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    env = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin",
+           **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {})}
+    parts = tmp_path / "p.json"
+    cases = ((fixtures / "api" / "demo_hearing_22s.flac", ["--seats", "judge,clerk,plaintiff,defendant"],
+              'occupant 2: seat "Judge" is not a seat of --seats (judge, clerk, plaintiff, defendant)\n'),
+             (fixtures / "api" / "demo_hearing_22s.flac", [],
+              'occupant 1: seat "judge" is not a seat of {file}: it has seats only with --profile or --seats\n'),
+             (fixtures / "speech_en.flac", [],
+              'occupant 1: seat "judge" is not a seat of {file}: it has seats only with --profile or --seats\n'))
+    for file, seats, says in cases:
+        occupants = [{"seat": "judge", "participant_id": 1, "name": "王审判长", "role": "presiding_judge"},
+                     {"seat": "Judge", "participant_id": 2, "name": "李娜", "role": "defendant"}]
+        parts.write_text(json.dumps({"occupants": occupants}, ensure_ascii=False), encoding="utf-8")
+        # (a model that does not exist: the file must be refused before the model is looked for)
+        out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "transcribe", str(file), *seats,
+                              "--participants", str(parts), "--model", str(tmp_path / "no-model")],
+                             capture_output=True, text=True, timeout=60, env=env)
+        assert out.returncode == 2, out.stderr
+        assert out.stderr == f"courtroom transcribe: --participants {parts}: {says.format(file=file)}", out.stderr
+
+
 def test_commands_on_the_dossier_refuse_an_older_schema_as_serve_does(tmp_path) -> None:
     """`users add`, `statutes import` and `audit verify` ran on a database at an older schema revision
     (audit verify said "OK"), where serve refuses it in one line: they refuse it the same way now."""

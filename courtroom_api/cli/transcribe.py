@@ -77,6 +77,21 @@ def _checked_occupant(path: str, occupant: dict, number: int) -> dict:
     return occupant
 
 
+def _check_seats(args: argparse.Namespace, occupants: list, seats: list) -> None:
+    """Refuse an occupant of ``--participants`` on a seat the file has not: a typo ("Judge") matched no
+    line, and every line went without its participant, with no word said."""
+    from diarize.errors import DiarizeError
+
+    named = f"profile {args.profile}" if args.profile else "--seats" if args.seats else None
+    names = [s.seat for s in seats] if named else []  # channel0, seat0, ...: not seats anyone is given
+    for number, occupant in enumerate(occupants, 1):
+        if occupant.seat not in names:
+            where = (f"is not a seat of {named} ({', '.join(names)})" if named
+                     else f"is not a seat of {args.file}: it has seats only with --profile or --seats")
+            raise DiarizeError(f"--participants {args.participants}: occupant {number}: seat "
+                               f"{json.dumps(occupant.seat, ensure_ascii=False)} {where}")
+
+
 def _participant_names(path: str | None) -> list[str]:
     """Names in a ``--participants`` file: the transcriber is prompted with them, as in a live hearing."""
     from pathlib import Path
@@ -207,6 +222,7 @@ def run(args: argparse.Namespace) -> int:
         seats = _seats(args, audio.shape[1])
         # Read before minutes of transcription: a mistake in the file is reported at once.
         participants = ([], []) if args.no_diarize else _participants(args.participants)
+        _check_seats(args, participants[0], seats)
         warning = _unmapped(args, seats, audio.shape[1])
         if warning:  # silently dropped, speech on a 5th microphone gave an empty transcript
             print(warning, file=sys.stderr)
