@@ -53,6 +53,18 @@ def attribute_recording(
     return sorted(out, key=lambda s: (s.start, s.channel or 0))
 
 
+def seated(segments: Sequence[Segment], occupants: Sequence[SeatOccupant]) -> list[Segment]:
+    """``segments`` with the participant on each one's seat at its midpoint: attribution without
+    diarization, where the seat a line was transcribed on is taken as its speaker's."""
+    roster = SeatRoster(occupants)
+    out = []
+    for seg in segments:
+        occ = roster.occupant(seg.seat, (seg.start + seg.end) / 2) if seg.seat else None
+        out.append(seg if occ is None else dataclasses.replace(
+            seg, role=occ.role, participant_id=occ.participant_id, speaker=occ.name))
+    return out
+
+
 def _by_seat(
     audio: np.ndarray, sample_rate: int, segments: list[Segment], channels: Sequence[SeatChannel],
     occupants: Sequence[SeatOccupant], shared: set[int], opts: AttributionOptions,

@@ -31,8 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _participants(path: str | None) -> tuple[list, list]:
-    """Seat occupants and enrolled voices from a ``--participants`` JSON file."""
+def _participants(path: str | None, enrol: bool = True) -> tuple[list, list]:
+    """Seat occupants and enrolled voices from a ``--participants`` JSON file (no voices unless ``enrol``)."""
     from pathlib import Path
 
     from diarize.types import SeatOccupant
@@ -49,7 +49,7 @@ def _participants(path: str | None) -> tuple[list, list]:
         data = json.loads(file.read_text(encoding="utf-8"))
         occupants = [SeatOccupant(**_checked_occupant(path, o, i)) for i, o in enumerate(data.get("occupants", []), 1)]
         voices = []
-        for v in data.get("voices", []):
+        for v in data.get("voices", []) if enrol else []:
             sample = read_audio(file.parent / v["sample"]).mean(axis=1)  # a stereo sample: both sides
             voices.append(EnrolledVoice(v["participant_id"], v["name"], v["role"], voiceprint(sample, 16000)))
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -90,6 +90,18 @@ def _check_seats(args: argparse.Namespace, occupants: list, seats: list) -> None
                      else f"is not a seat of {args.file}: it has seats only with --profile or --seats")
             raise DiarizeError(f"--participants {args.participants}: occupant {number}: seat "
                                f"{json.dumps(occupant.seat, ensure_ascii=False)} {where}")
+
+
+def _unused_voices(args: argparse.Namespace) -> str | None:
+    """The warning for the voices of ``--participants`` under ``--no-diarize``; None if it has none."""
+    try:
+        voices = json.loads(Path(args.participants).read_text(encoding="utf-8")).get("voices")
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None  # reported by _participants
+    if not voices:
+        return None
+    return (f"courtroom transcribe: warning: the voices of --participants {args.participants} are not used "
+            "with --no-diarize (speakers are told apart by diarization; seat occupants still apply)")
 
 
 def _participant_names(path: str | None) -> list[str]:
@@ -221,11 +233,13 @@ def run(args: argparse.Namespace) -> int:
             audio = audio.mean(axis=1, keepdims=True)
         seats = _seats(args, audio.shape[1])
         # Read before minutes of transcription: a mistake in the file is reported at once.
-        participants = ([], []) if args.no_diarize else _participants(args.participants)
+        # Without diarization the seat occupants still apply (they were dropped without a word); voices do not.
+        participants = _participants(args.participants, enrol=not args.no_diarize)
         _check_seats(args, participants[0], seats)
-        warning = _unmapped(args, seats, audio.shape[1])
-        if warning:  # silently dropped, speech on a 5th microphone gave an empty transcript
-            print(warning, file=sys.stderr)
+        unused = _unused_voices(args) if args.participants and args.no_diarize else None
+        for warning in (_unmapped(args, seats, audio.shape[1]), unused):
+            if warning:  # both were silent: speech on a 5th microphone gave an empty transcript
+                print(warning, file=sys.stderr)
         store = ModelStore(settings.cache_dir, ts.models_dir, ts.model)
         name = args.model or ts.model
         # One file at a time: all the cores of the live decode pool.
@@ -234,7 +248,11 @@ def run(args: argparse.Namespace) -> int:
         options = BatchOptions(language=None if language in (None, "auto") else language, beam_size=ts.beam_size,
                                vocabulary=vocabulary, model_name=name)
         segments = transcribe_recording(model, audio, seats, options)
-        if not args.no_diarize:
+        if args.no_diarize:
+            from diarize.attribute import seated
+
+            segments = seated(segments, participants[0])
+        else:
             segments = _attribute(args, audio, seats, segments, settings, participants)
     except (TranscribeError, HardwareError, DiarizeError) as exc:
         print(f"courtroom transcribe: {exc}", file=sys.stderr)

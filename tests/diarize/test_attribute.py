@@ -104,6 +104,31 @@ def test_cli_transcribe_names_speakers_of_a_mono_recording(tmp_path):
     assert {t.speaker for t in rttm} == {"王磊", "张三", "李四"}
 
 
+def test_cli_transcribe_without_diarization_still_seats_the_occupants(tmp_path):
+    # --no-diarize dropped the whole --participants file without a word: the witness seated on the
+    # witness seat got none of its lines. Seat occupants need no diarization; voices do, and say so.
+    participants = {
+        "occupants": [{"seat": "witness", "participant_id": 7, "name": "赵六", "role": "witness"}],
+        "voices": [{"participant_id": 1, "name": "王磊", "role": "presiding_judge", "sample": "kal.flac"}],
+    }
+    (tmp_path / "participants.json").write_text(json.dumps(participants, ensure_ascii=False))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURTROOM_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-m", "courtroom_api.cli", "transcribe", str(ROOT / "tests" / "fixtures" / "speech_en.flac"),
+         "--model", "tiny.en", "--language", "en", "--seats", "witness", "--no-diarize",
+         "--participants", str(tmp_path / "participants.json")],
+        env=env, capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    records = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    assert records and all((r["seat"], r["participant_id"], r["speaker"], r["role"]) == ("witness", 7, "赵六", "witness")
+                           for r in records), records
+    warnings = [line for line in out.stderr.splitlines() if line.startswith("courtroom transcribe: warning:")]
+    assert warnings == [f"courtroom transcribe: warning: the voices of --participants {tmp_path / 'participants.json'} "
+                        "are not used with --no-diarize (speakers are told apart by diarization; seat occupants "
+                        "still apply)"], out.stderr
+
+
 def test_a_voice_not_enrolled_is_not_merged_into_an_enrolled_participant(enrolled):
     # Three voices on one channel, two of them enrolled: a cap of two speakers merged the plaintiff
     # into the defendant, and every plaintiff line was credited to the defendant.
