@@ -131,6 +131,48 @@ async def test_a_stop_on_a_full_disk_closes_the_hearing_and_the_server_files_eve
     assert audit[0]["details"]["gaps"] == 0  # nothing dropped: no gap either
 
 
+@pytest.fixture
+def reserve_server(tmp_path, tmpfs, whisper_base) -> LiveServer:
+    """``disk_server`` keeping a 4 MiB reserve on its 32 MiB recordings disk (capture/reserve.py)."""
+    tmpfs(tmp_path / "recordings", "32m")
+    srv = LiveServer(tmp_path, f"sqlite:///{tmp_path / 'courtroom.sqlite3'}", extra_env={
+        "COURTROOM_TRANSCRIBE__MODEL": whisper_base, "COURTROOM_CAPTURE__DISK_RESERVE_MB": "4"})
+    assert srv.cli("db", "upgrade").returncode == 0
+    for login in ("admin", "clerk"):
+        assert srv.cli("users", "add", login, "--role", login, "--password", PASSWORD).returncode == 0
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+async def test_a_disk_that_fills_mid_hearing_gives_up_its_reserve_and_loses_no_second(
+        reserve_server, tmp_path, fill_disk) -> None:
+    """The disk fills mid-hearing: with the server's reserve on it, the recorder gives it up at the first
+    refused write and stores on, the clerk told to free space; the recording filed at the stop holds every
+    second with no gap (without it, the stop's close failed and the audio waited in memory)."""
+    srv = reserve_server
+    reserve = tmp_path / "recordings" / ".disk-reserve"
+    assert reserve.stat().st_size == 4 * MIB
+    async with httpx.AsyncClient(base_url=srv.base, headers=srv.token("clerk"), timeout=60) as c:
+        hid, seen, reader = await _start_watched(srv, c)
+        await asyncio.sleep(2.5)
+        filler = fill_disk(tmp_path / "recordings")
+        await asyncio.sleep(3.0)  # 3 s more, stored in the reserve's room
+        full = [e["data"] for e in seen if e["type"] == "alarm" and e["data"]["kind"] == "disk_full"]
+        assert full and "reserve (4 MiB) was given up" in full[0]["message"], full
+        assert not reserve.exists()
+        filler.unlink()  # the clerk's operator frees space (the finalize needs room for its copies)
+        r = await c.post(f"/api/hearings/{hid}/stop")
+        assert r.status_code == 200 and r.json()["status"] == "ended", r.text
+        await asyncio.wait_for(reader, 30)
+        (rec,) = (await c.get(f"/api/hearings/{hid}/recordings")).json()
+        audit = (await c.get("/api/audit", params={"object": f"recording:{rec['id']}"},
+                             headers=srv.token("admin"))).json()
+    assert rec["blob_sha256"] and rec["duration_s"] >= 5.0 and rec["gaps"] == [], rec
+    assert not [e for e in seen if e["type"] == "alarm" and e["data"]["kind"] == "finalize_failed"]
+    assert [e["details"]["gaps"] for e in audit if e["action"] == "recording.finalize"] == [0]
+
+
 async def test_a_hearing_warns_when_its_disk_fills_and_clears_when_space_is_freed(disk_server, tmp_path) -> None:
     srv = disk_server
     async with httpx.AsyncClient(base_url=srv.base, headers=srv.token("clerk"), timeout=60) as c:
