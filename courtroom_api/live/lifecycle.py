@@ -21,6 +21,7 @@ from courtroom_api.access import audit, load_hearing
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.errors import ConflictError, StorageFullError
 from courtroom_api.live.filing import file_pending_recordings, hearing_stream
+from courtroom_api.live.unfiled import reason
 from courtroom_api.schemas import HearingStart
 from courtroom_api.services import Services
 from models.enums import HearingStatus
@@ -68,6 +69,9 @@ class HearingRunners:
         async with self._lock:
             if hearing_id in self._running:
                 raise ConflictError(f"hearing {hearing_id} is already running in this server")
+            if hearing_id in self._closing:  # a recess on a full disk: its recording is not all written yet
+                raise StorageFullError(f"hearing {hearing_id}'s recording is still held in the server's memory "
+                                       "until the recordings disk takes it: free space on it, then start again")
             pipeline = HearingPipeline(self.services, hearing_id, plan)
             self._starting.add(hearing_id)
             try:
@@ -102,6 +106,23 @@ class HearingRunners:
             if pipeline.closing is not None:
                 self._closing[hearing_id] = pipeline
                 pipeline.closing.add_done_callback(lambda _: self._closing.pop(hearing_id, None))
+        return True
+
+    def held_seconds(self, hearing_id: int) -> float | None:
+        """Seconds of the hearing's recording its stop (or recess) could not write and this process holds
+        until the disk takes them; None when it holds none."""
+        pipeline = self._closing.get(hearing_id)
+        if pipeline is None or pipeline.closing.done():
+            return None
+        return float(pipeline.recorder.held_seconds)
+
+    def finalize_when_written(self, hearing_id: int) -> bool:
+        """The hearing ends while its recess's recording is held: it is finalized and filed once written.
+        False when nothing is held (the caller files what is on disk)."""
+        pipeline = self._closing.get(hearing_id)
+        if pipeline is None or pipeline.closing.done():
+            return False
+        pipeline.finalize_when_closed = True
         return True
 
     def stop_done(self, hearing_id: int) -> None:
@@ -327,10 +348,12 @@ async def stop_hearing(services: Services, user: Principal, hearing_id: int) -> 
         raise ConflictError(f"hearing {hearing_id} was being stopped by another request; it is stopped now")
     try:
         await asyncio.to_thread(_mark_ended, services, user, hearing_id)
-        # A hearing with no pipeline here (its resume after a restart failed) still has its recording
-        # open: it is closed, finalized and filed now, not at the next restart.
-        for line in await asyncio.to_thread(file_pending_recordings, services, hearing_id):
-            log.warning("at the stop of hearing %s: %s", hearing_id, line)
+        # A hearing with no pipeline here (in recess, or its resume after a restart failed) still has its
+        # recording open: it is closed, finalized and filed now, not at the next restart; one whose recess
+        # could not write all of it is filed by the server once the disk takes the rest.
+        if not services.hearings.finalize_when_written(hearing_id):
+            for line in await asyncio.to_thread(file_pending_recordings, services, hearing_id):
+                log.warning("at the stop of hearing %s: %s", hearing_id, line)
         stream = services.hub.get(hearing_id)
         if stream is not None:
             stream.publish("status", {"status": "ended"})
@@ -355,11 +378,13 @@ async def pause_hearing(services: Services, user: Principal, hearing_id: int) ->
     recorded is on disk, the finals filed or held in the spill file) and the hearing is paused; its live
     stream stays open. A start goes on with the same recording, the recess a gap in it."""
     await asyncio.to_thread(_check_stoppable, services, user, hearing_id, paused_too=False)
+    directory = str(services.settings.hearing_recording_dir(hearing_id))
     try:
         paused = await services.hearings.stop(hearing_id, finalize=False)
     except RecorderError as exc:  # the disk refused the close: in progress still, and its stop files what is on disk
+        cause = reason(exc, hide=(directory, "the hearing's recording directory"))
         raise (StorageFullError if _disk_full(exc) else ConflictError)(
-            f"the recording could not be closed for the recess ({exc}); end the hearing to file it") from exc
+            f"the recording could not be closed for the recess ({cause}); end the hearing to file it") from exc
     if not paused:
         raise ConflictError(f"hearing {hearing_id} was being stopped by another request")
     try:
@@ -368,4 +393,10 @@ async def pause_hearing(services: Services, user: Principal, hearing_id: int) ->
         stream.publish("status", {"status": "paused"})
     finally:
         services.hearings.stop_done(hearing_id)
+    held = services.hearings.held_seconds(hearing_id)
+    if held is not None:  # capture stopped (the recess began); the disk refused the rest of the recording
+        raise StorageFullError(
+            f"the hearing is in recess, but the recordings disk is full: the server holds the recording's last "
+            f"{held:.0f} s in memory until space is freed on it, then writes them (do not restart the server "
+            "meanwhile)")
     return await asyncio.to_thread(_hearing_public, services, hearing_id)

@@ -122,6 +122,7 @@ class HearingPipeline:
         self._retry: asyncio.Task[None] | None = None
         self._disk: asyncio.Task[None] | None = None
         self.closing: asyncio.Task[None] | None = None  # see _hold
+        self.finalize_when_closed = True  # False while a recess's close is held: the recording goes on later
 
     # -- start ------------------------------------------------------------------------------------
     async def start(self, *, resumed: bool = False, after_recess: bool = False) -> None:
@@ -388,7 +389,11 @@ class HearingPipeline:
         if self.recorder is None:
             return
         if not finalize:
-            await asyncio.to_thread(self.recorder.close)
+            try:
+                await asyncio.to_thread(self.recorder.close)
+            except Exception as exc:  # a full disk: the audio it refused is kept, as a stop keeps it
+                if self.recorder.closed or not await self._hold(exc, recess=True):
+                    raise
             return
         await self._finalize_and_file()
 
@@ -414,36 +419,52 @@ class HearingPipeline:
         self.stream.publish("status", {"status": "recording_filed", "recording_id": self.recording_id,
                                        "duration_s": round(final.duration_s, 3), "chain_head": final.chain_head})
 
-    async def _hold(self, exc: Exception) -> bool:
+    async def _hold(self, exc: Exception, *, recess: bool = False) -> bool:
         """The close failed (a full disk): the audio the disk refused is only in this process's memory, and
         reopening the directory later commits only the journal (which stops when the disk fills: a minute
         of the hearing lost without a trace). The recorder is kept and closed as soon as the disk takes it
-        (``closing``); the directory stays locked so that no other filing touches it meanwhile."""
+        (``closing``); the directory stays locked so that no other filing touches it meanwhile. A
+        ``recess``'s recording is only written then (the hearing goes on with it), unless the hearing is
+        ended meanwhile (``finalize_when_closed``)."""
         try:
             fd = await asyncio.to_thread(lock_recording, self.directory)
         except OSError:
             fd = None
         if fd is None:
             return False
-        await self._recording_problem(
-            "recording.finalize_failed", "finalize_failed", exc, "could not be finalized",
-            then=(f"the server holds its last {self.recorder.held_seconds:.0f} s in memory and files it as soon "
-                  "as the disk takes it: free space on the recordings disk, and do not restart the server "
-                  "before it is filed"))
-        self.closing = asyncio.create_task(self._close_when_written(fd), name=f"closing-{self.hearing_id}")
+        self.finalize_when_closed = not recess
+        held = f"the server holds its last {self.recorder.held_seconds:.0f} s in memory and "
+        if recess:
+            await self._recording_problem(
+                "recording.close_failed", "recording_held", exc, "could not be written for the recess",
+                then=held + ("writes them as soon as the disk takes it: free space on the recordings disk, and "
+                             "do not restart the server before they are written"))
+        else:
+            await self._recording_problem(
+                "recording.finalize_failed", "finalize_failed", exc, "could not be finalized",
+                then=held + ("files it as soon as the disk takes it: free space on the recordings disk, and do "
+                             "not restart the server before it is filed"))
+        self.closing = asyncio.create_task(self._close_when_written(fd, "recording_held" if recess else
+                                                                    "finalize_failed"),
+                                           name=f"closing-{self.hearing_id}")
         return True
 
-    async def _close_when_written(self, fd: int) -> None:
+    async def _close_when_written(self, fd: int, alarm: str) -> None:
         try:
             while not self.recorder.closed:
                 await asyncio.sleep(self.services.settings.capture.retry_seconds)
                 with contextlib.suppress(Exception):  # still refused: tried again
                     await asyncio.to_thread(self.recorder.close)
             log.warning("hearing %s: the recording its stop could not write is on disk now", self.hearing_id)
+            done = "the audio the server held is on disk now"
+            if not self.finalize_when_closed:  # in recess still: written, to be continued (no await before
+                # the lock goes, so a stop from now on finds the recording closed and files it itself)
+                self.stream.publish("alarm", {"kind": alarm, "active": False, "message": done})
+                return
             # The hearing's stream is closed: a console that reconnects (after=its last seq) gets these two,
             # not a finalize_failed alarm that stays on for good.
-            self.stream.publish("alarm", {"kind": "finalize_failed", "active": False,
-                                          "message": "the audio the server held is on disk now; the recording is filed"})
+            self.stream.publish("alarm", {"kind": alarm, "active": False,
+                                          "message": f"{done}; the recording is filed"})
             await self._finalize_and_file()
         finally:
             if not self.recorder.closed:

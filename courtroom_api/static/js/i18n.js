@@ -146,6 +146,7 @@ const TEXT = {
   "alarm.transcription_failed": ["转写中断（录音继续）", "Transcription stopped (recording continues)"],
   "alarm.transcription_lag": ["转写滞后（录音正常）", "Transcript behind (recording unaffected)"],
   "alarm.finalize_failed": ["录音归档失败", "Recording could not be filed"],
+  "alarm.recording_held": ["录音暂存于内存（磁盘已满）", "Recording held in memory (disk full)"],
   "alarm.disk_low": ["录音磁盘空间不足", "Recordings disk running out"],
   "alarm.recording_not_filed": ["录音未归入卷宗（已保存在服务器）", "Recording not filed (kept on the server)"],
   "alarm.transcript_not_saved": ["转写未存入卷宗（重试中，录音正常）", "Transcript not saved yet (retrying; recording unaffected)"],

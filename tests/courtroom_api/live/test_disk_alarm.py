@@ -15,6 +15,7 @@ from live_server import PASSWORD, LiveServer
 from courtroom_api.live.disk import DiskAlarm, recording_minutes_left
 
 TONES = Path(__file__).resolve().parents[2] / "fixtures" / "api" / "four_seats_tones.flac"
+SPEECH = Path(__file__).resolve().parents[2] / "fixtures" / "api" / "demo_hearing_22s.flac"
 MIB = 2**20
 
 
@@ -63,8 +64,10 @@ async def _new_hearing(srv: LiveServer, c: httpx.AsyncClient) -> int:
     return int((await c.post(f"/api/cases/{case['id']}/hearings", json={"courtroom_id": room["id"]})).json()["id"])
 
 
-async def _start_watched(srv: LiveServer, c: httpx.AsyncClient) -> tuple[int, list[dict], asyncio.Task]:
-    """A new hearing replaying the tones at real time; the clerk's live socket fills ``seen`` until it ends."""
+async def _start_watched(srv: LiveServer, c: httpx.AsyncClient,
+                         source: Path = TONES) -> tuple[int, list[dict], asyncio.Task]:
+    """A new hearing replaying the tones (or ``source``) at real time; the clerk's live socket fills ``seen``
+    until it ends."""
     hid = await _new_hearing(srv, c)
     seen: list[dict] = []
 
@@ -78,7 +81,7 @@ async def _start_watched(srv: LiveServer, c: httpx.AsyncClient) -> tuple[int, li
 
     reader = asyncio.create_task(follow())
     await asyncio.sleep(0.3)  # connected before the start
-    r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(TONES), "speed": 1})
+    r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(source), "speed": 1})
     assert r.status_code == 200, r.text
     return hid, seen, reader
 
@@ -171,6 +174,51 @@ async def test_a_disk_that_fills_mid_hearing_gives_up_its_reserve_and_loses_no_s
     assert rec["blob_sha256"] and rec["duration_s"] >= 5.0 and rec["gaps"] == [], rec
     assert not [e for e in seen if e["type"] == "alarm" and e["data"]["kind"] == "finalize_failed"]
     assert [e["details"]["gaps"] for e in audit if e["action"] == "recording.finalize"] == [0]
+async def _until_seen(seen: list[dict], check, what: str) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(200):
+        if any(check(e) for e in seen):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{what}: {seen[-5:]}")
+
+
+async def test_a_recess_on_a_full_disk_keeps_the_audio_held_and_writes_it_once_space_is_back(
+        disk_server, tmp_path, fill_disk) -> None:
+    """The judge calls a recess while the disk is full: the close failed, the pipeline and the audio it held
+    in memory were dropped, and the hearing stayed in progress with nothing recording (a later stop filed
+    what had reached the disk, the lost seconds with no gap). Now the recess happens, the server keeps the
+    held audio as a stop does and writes it once space is freed; the hearing goes on with every second."""
+    from capture.manifest import read_entries
+
+    srv = disk_server
+    async with httpx.AsyncClient(base_url=srv.base, headers=srv.token("clerk"), timeout=60) as c:
+        hid, seen, reader = await _start_watched(srv, c, SPEECH)
+        await asyncio.sleep(2.5)
+        filler = fill_disk(tmp_path / "recordings")
+        await asyncio.sleep(3.0)  # 3 s more that the disk refuses
+        r = await c.post(f"/api/hearings/{hid}/pause")
+        assert r.status_code == 507, r.text
+        detail = r.json()["detail"]
+        assert "in recess" in detail and "until space is freed" in detail and str(tmp_path) not in detail
+        assert (await c.get(f"/api/hearings/{hid}")).json()["status"] == "paused"
+        held = [e["data"] for e in seen if e["type"] == "alarm" and e["data"]["kind"] == "recording_held"]
+        assert held and held[0]["active"] and str(tmp_path) not in held[0]["message"], held
+        assert any(e["type"] == "status" and e["data"]["status"] == "paused" for e in seen)
+        r = await c.post(f"/api/hearings/{hid}/start", json={})  # not before the held audio is written
+        assert r.status_code == 507 and "held" in r.json()["detail"], r.text
+        filler.unlink()  # the operator frees space
+        await _until_seen(seen, lambda e: e["type"] == "alarm" and e["data"]["kind"] == "recording_held"
+                          and e["data"]["active"] is False, "the held audio was not written")
+        r = await c.post(f"/api/hearings/{hid}/start", json={})
+        assert r.status_code == 200 and r.json()["status"] == "in_progress", r.text
+        await asyncio.sleep(1.0)
+        assert (await c.post(f"/api/hearings/{hid}/stop")).json()["status"] == "ended"
+        await asyncio.wait_for(reader, 30)
+        (rec,) = (await c.get(f"/api/hearings/{hid}/recordings")).json()
+    entries = read_entries(tmp_path / "recordings" / f"hearing-{hid}")
+    (gap,) = [e for e in entries if e["type"] == "gap"]
+    assert gap["reason"] == "recess" and gap["first_sample"] >= 5.0 * 16000, gap  # every second up to it
+    assert rec["blob_sha256"] and len(rec["gaps"]) == 1, rec
 
 
 async def test_a_hearing_warns_when_its_disk_fills_and_clears_when_space_is_freed(disk_server, tmp_path) -> None:
