@@ -28,12 +28,14 @@ class SeatAssign(BaseModel):
     seat: str = Field(min_length=1, max_length=50, description="seat id of the courtroom profile")
     participant_id: DbId
     from_s: float | None = Field(default=None, ge=0, le=1e7,
-                                 description="recording time; default: now in a running hearing, else 0")
+                                 description="recording time; default: now in a running hearing, where the "
+                                             "recording has reached in a recess, else 0")
 
 
 class SeatDismiss(BaseModel):
     at_s: float | None = Field(default=None, ge=0, le=1e7,
-                               description="recording time; default: now (needed when the hearing is not running)")
+                               description="recording time; default: now, or where the recording has reached in "
+                                           "a recess (needed otherwise)")
 
 
 class SeatAssignmentPublic(Orm):
@@ -49,6 +51,29 @@ def _live(services: Any, hearing_id: int) -> Any:
     """The running hearing's ``LiveAttribution`` (None when it is not running in this process)."""
     pipeline = services.hearings.get(hearing_id) if services.hearings is not None else None
     return getattr(pipeline, "seats", None)
+
+
+def _now_s(services: Any, hearing: Any, live: Any) -> float | None:
+    """"Now" in the hearing's recording: where the running hearing's audio is, or, in a recess, where the
+    recording has reached (it goes on from there; a seat given then from 0 s left the one seated before
+    with the microphone after the recess). None when the hearing records nothing yet or any more."""
+    from capture.errors import CaptureError
+    from capture.manifest import read_entries
+
+    if live is not None:
+        return float(live.latest_s)
+    if str(hearing.status) != "paused":
+        return None
+    recorder = services.hearings.recorder_of(hearing.id) if services.hearings is not None else None
+    if recorder is not None:  # its recess's close is held (a full disk): more than the manifest holds
+        return float(recorder.next_sample / recorder.sample_rate)
+    try:
+        entries = read_entries(services.settings.hearing_recording_dir(hearing.id))
+    except CaptureError:
+        return None
+    rate = entries[0]["sample_rate"] if entries and entries[0].get("type") == "start" else None
+    ends = [e["first_sample"] + e["frames"] for e in entries if e["type"] in ("segment", "gap")]
+    return max(ends) / rate if rate and ends else None
 
 
 def _room_seats(services: Any, hearing: Any) -> set[str] | None:
@@ -96,7 +121,8 @@ def assign_seat(
     seats = {c.seat for c in live.channels} if live is not None else _room_seats(services, hearing)
     if seats is not None and body.seat not in seats:
         raise ValidationFailedError(f"seat {body.seat!r} is not in this courtroom: {sorted(seats)}")
-    from_s = body.from_s if body.from_s is not None else (live.latest_s if live is not None else 0.0)
+    now_s = _now_s(services, hearing, live) if body.from_s is None else None
+    from_s = body.from_s if body.from_s is not None else (now_s if now_s is not None else 0.0)
     already = session.scalar(select(SeatAssignment).where(
         SeatAssignment.hearing_id == hearing_id, SeatAssignment.participant_id == participant.id,
         SeatAssignment.to_s.is_(None), SeatAssignment.seat == body.seat))
@@ -140,9 +166,9 @@ def dismiss_seat(
     if row.to_s is not None:
         raise ConflictError(f"seat assignment {assignment_id} was already dismissed at {row.to_s:.2f} s")
     live = _live(services, hearing_id)
-    at_s = body.at_s if body.at_s is not None else (live.latest_s if live is not None else None)
+    at_s = body.at_s if body.at_s is not None else _now_s(services, hearing, live)
     if at_s is None:
-        raise ValidationFailedError("at_s is needed when the hearing is not running")
+        raise ValidationFailedError("at_s is needed when the hearing is neither running nor in recess")
     if at_s < row.from_s:
         raise ValidationFailedError(f"at_s {at_s} is before the assignment began ({row.from_s} s)")
     row.to_s = at_s

@@ -114,3 +114,39 @@ def test_a_recess_pauses_the_hearing_and_start_goes_on_with_the_same_recording(t
     assert [a["action"] for a in reversed(audit)] == ["hearing.create", "hearing.start", "hearing.pause",
                                                       "hearing.start", "hearing.stop"]
     assert json.dumps(audit[1]["details"]).find("after_recess") >= 0
+
+
+def _recess_hearing(world: Any, name: str) -> int:
+    """A new hearing of the world's case in a new demo room."""
+    c, clerk = world.client, world.auth("clerk")
+    room = c.post("/api/courtrooms", headers=world.auth("admin"), json={
+        "court_id": world.ids["court"], "name": f"{name}-{uuid.uuid4().hex[:6]}", "profile_name": "demo"}).json()
+    return int(c.post(f"/api/cases/{world.ids['case']}/hearings", json={"courtroom_id": room["id"]},
+                      headers=clerk).json()["id"])
+
+
+def test_a_seat_given_in_a_recess_holds_from_where_the_recording_goes_on(world) -> None:
+    """The clerk seats the next speaker at the plaintiff's microphone during the recess: the seat held from
+    0 s, so the one seated there before kept the microphone after the recess; a dismissal was a 422."""
+    c, clerk = world.client, world.auth("clerk")
+    hid = _recess_hearing(world, "休庭换座")
+    people = [c.post(f"/api/cases/{world.ids['case']}/participants", headers=clerk, json={
+        "name": f"{who}-{uuid.uuid4().hex[:6]}", "role": "plaintiff"}).json()["id"] for who in ("甲", "乙")]
+    directory = Path(c.app.state.services.settings.hearing_recording_dir(hid))
+    with c.websocket_connect(f"/ws/hearings/{hid}?token={world.tokens['clerk']}") as ws:
+        r = c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(SPEECH)}, headers=clerk)
+        assert r.status_code == 200, r.text
+        _until(ws, lambda e: e["type"] == "meter" and e["data"]["time_s"] >= 1.0)
+        first = c.post(f"/api/hearings/{hid}/seats", json={"seat": "plaintiff", "participant_id": people[0]},
+                       headers=clerk).json()
+        _until(ws, lambda e: e["type"] == "meter" and e["data"]["time_s"] >= 2.5)
+        assert c.post(f"/api/hearings/{hid}/pause", headers=clerk).status_code == 200
+        _until(ws, _status("paused"))
+        written = [e for e in read_entries(directory) if e["type"] == "segment"]
+        paused_at = (written[-1]["first_sample"] + written[-1]["frames"]) / RATE
+        r = c.post(f"/api/hearings/{hid}/seats", json={"seat": "plaintiff", "participant_id": people[1]},
+                   headers=clerk)
+        assert r.status_code == 201 and r.json()["from_s"] == pytest.approx(paused_at), r.text
+        r = c.post(f"/api/hearings/{hid}/seats/{first['id']}/dismiss", json={}, headers=clerk)
+        assert r.status_code == 200 and r.json()["to_s"] == pytest.approx(paused_at), r.text
+        assert c.post(f"/api/hearings/{hid}/stop", headers=clerk).status_code == 200
