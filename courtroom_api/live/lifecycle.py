@@ -21,6 +21,7 @@ from courtroom_api.access import audit, load_hearing
 from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.errors import ConflictError, StorageFullError
 from courtroom_api.live.filing import file_pending_recordings, hearing_stream
+from courtroom_api.live.late_filing import file_stopped_recording
 from courtroom_api.live.unfiled import reason
 from courtroom_api.schemas import HearingStart
 from courtroom_api.services import Services
@@ -40,6 +41,7 @@ class HearingRunners:
         # memory and file it once the disk takes it (HearingPipeline.closing).
         self._closing: dict[int, Any] = {}
         self._starting: set[int] = set()
+        self._filing: dict[int, asyncio.Task[None]] = {}  # ended hearings whose recording is filed when it can be
         self._leaving: dict[int, Any] = {}  # hearing id → its pipeline while its stop closes the recording
         self._lock = asyncio.Lock()
 
@@ -125,6 +127,12 @@ class HearingRunners:
         pipeline.finalize_when_closed = True
         return True
 
+    def filing(self, hearing_id: int, task: asyncio.Task[None] | None) -> None:
+        """Keep the task that files an ended hearing's recording once it can be (``late_filing``)."""
+        if task is not None:
+            self._filing[hearing_id] = task
+            task.add_done_callback(lambda _: self._filing.pop(hearing_id, None))
+
     def stop_done(self, hearing_id: int) -> None:
         event = self._stopping.pop(hearing_id, None)
         if event is not None:
@@ -161,6 +169,8 @@ class HearingRunners:
         """Server shutdown: pipelines stop without closing their hearings, which resume on restart."""
         async with self._lock:
             running, self._running = list(self._running.values()), {}
+        for task in list(self._filing.values()):  # what is on disk is filed at the next start
+            task.cancel()
         for pipeline in list(self._closing.values()):  # a last few tries; what the disk still refuses is lost
             task = pipeline.closing
             with contextlib.suppress(Exception):
@@ -342,18 +352,14 @@ async def stop_hearing(services: Services, user: Principal, hearing_id: int) -> 
     """Stop the pipeline (recording finalized and filed, transcript persisted), then close the hearing. A
     hearing in recess has no pipeline: its closed recording is finalized and filed below."""
     await asyncio.to_thread(_check_stoppable, services, user, hearing_id)
+    ran = services.hearings.get(hearing_id) is not None
     if not await services.hearings.stop(hearing_id):
         # The bench's 闭庭 and the clerk's stop at once: the first closes the hearing once its recording is
         # filed; closing it here as well would end the live stream before the stop's last finals.
         raise ConflictError(f"hearing {hearing_id} was being stopped by another request; it is stopped now")
     try:
         await asyncio.to_thread(_mark_ended, services, user, hearing_id)
-        # A hearing with no pipeline here (in recess, or its resume after a restart failed) still has its
-        # recording open: it is closed, finalized and filed now, not at the next restart; one whose recess
-        # could not write all of it is filed by the server once the disk takes the rest.
-        if not services.hearings.finalize_when_written(hearing_id):
-            for line in await asyncio.to_thread(file_pending_recordings, services, hearing_id):
-                log.warning("at the stop of hearing %s: %s", hearing_id, line)
+        await _file_recording(services, hearing_id, ran=ran)
         stream = services.hub.get(hearing_id)
         if stream is not None:
             stream.publish("status", {"status": "ended"})
@@ -361,6 +367,21 @@ async def stop_hearing(services: Services, user: Principal, hearing_id: int) -> 
     finally:
         services.hearings.stop_done(hearing_id)
     return await asyncio.to_thread(_hearing_public, services, hearing_id)
+
+
+async def _file_recording(services: Services, hearing_id: int, *, ran: bool) -> None:
+    """At the stop, after its pipeline's (``ran``) own filing: a hearing with no pipeline here (in recess,
+    or its resume after a restart failed) still has its recording open: it is closed, finalized and filed
+    now, not at the next restart, and tried again until filed (with an alarm) when the disk refuses; one
+    whose recess could not write all of it is filed by the server once the disk takes the rest."""
+    if services.hearings.finalize_when_written(hearing_id):
+        return
+    if ran:  # the pipeline raised its own alarm for what it could not file: one more try here
+        for line in await asyncio.to_thread(file_pending_recordings, services, hearing_id):
+            log.warning("at the stop of hearing %s: %s", hearing_id, line)
+        return
+    stream = await asyncio.to_thread(hearing_stream, services, hearing_id)
+    services.hearings.filing(hearing_id, await file_stopped_recording(services, hearing_id, stream))
 
 
 def _mark_paused(services: Services, user: Principal, hearing_id: int) -> None:

@@ -221,6 +221,47 @@ async def test_a_recess_on_a_full_disk_keeps_the_audio_held_and_writes_it_once_s
     assert rec["blob_sha256"] and len(rec["gaps"]) == 1, rec
 
 
+async def test_ending_a_hearing_in_recess_on_a_full_disk_raises_the_alarm_and_files_it_once_space_is_back(
+        disk_server, tmp_path, fill_disk) -> None:
+    """The disk fills during the recess and the judge ends the hearing: the finalize failed with only a log
+    line (no alarm, no audit entry) and nothing tried again before the server's next start."""
+    srv = disk_server
+    async with httpx.AsyncClient(base_url=srv.base, headers=srv.token("clerk"), timeout=60) as c:
+        hid, seen, reader = await _start_watched(srv, c, SPEECH)
+        await asyncio.sleep(2.0)
+        assert (await c.post(f"/api/hearings/{hid}/pause")).status_code == 200
+        filler = fill_disk(tmp_path / "recordings")
+        r = await c.post(f"/api/hearings/{hid}/stop")
+        assert r.status_code == 200 and r.json()["status"] == "ended", r.text
+        await asyncio.wait_for(reader, 30)
+        (alarm,) = [e["data"] for e in seen if e["type"] == "alarm" and e["data"]["kind"] == "finalize_failed"]
+        assert alarm["active"] and alarm["message"].startswith("the recording could not be finalized (")
+        assert str(tmp_path) not in alarm["message"], alarm
+        (rec,) = (await c.get(f"/api/hearings/{hid}/recordings")).json()
+        assert not rec["blob_sha256"]
+        filler.unlink()  # the operator frees space
+        for _ in range(100):
+            (rec,) = (await c.get(f"/api/hearings/{hid}/recordings")).json()
+            if rec["blob_sha256"]:
+                break
+            await asyncio.sleep(0.1)
+        assert rec["blob_sha256"], rec
+        audit = (await c.get("/api/audit", params={"object": f"recording:{rec['id']}"},
+                             headers=srv.token("admin"))).json()
+        assert [e["action"] for e in audit][:2] == ["recording.finalize", "recording.finalize_failed"]
+        token = c.headers["Authorization"].split()[1]
+        later: list[dict] = []
+        for _ in range(50):  # the clear follows the filing
+            async with websockets.connect(f"ws://127.0.0.1:{srv.port}/ws/hearings/{hid}?token={token}"
+                                          f"&after={seen[-1]['seq']}") as ws:
+                later = [json.loads(message) async for message in ws]
+            if later:
+                break
+            await asyncio.sleep(0.1)
+    assert [(e["data"]["kind"], e["data"]["active"]) for e in later if e["type"] == "alarm"] == [
+        ("finalize_failed", False)], later
+
+
 async def test_a_hearing_warns_when_its_disk_fills_and_clears_when_space_is_freed(disk_server, tmp_path) -> None:
     srv = disk_server
     async with httpx.AsyncClient(base_url=srv.base, headers=srv.token("clerk"), timeout=60) as c:
