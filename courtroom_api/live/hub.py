@@ -225,6 +225,16 @@ class HearingStream:
         else:
             self._alarms[key] = event
 
+    def clear_alarms(self, message: str, *, keep: frozenset[str] = frozenset()) -> None:
+        """End every alarm in force but those of the kinds in ``keep`` (each on its seat or channel), as if
+        its raiser had cleared it: a recess stops what raised them, and the pipeline that goes on after it
+        starts knowing of none, so nothing else would (a new console showed a full disk all recess and after)."""
+        for (kind, _), event in list(self._alarms.items()):
+            if kind not in keep:
+                raised = json.loads(event.wire)["data"]
+                where = {key: raised[key] for key in ("seat", "channel") if key in raised}
+                self.publish("alarm", {"kind": kind, "active": False, "message": message, **where})
+
     def _attach(self, seq: int, segment_id: int) -> None:
         for event in reversed(self._ring):
             if event.seq == seq:

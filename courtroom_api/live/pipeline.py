@@ -394,6 +394,10 @@ class HearingPipeline:
             except Exception as exc:  # a full disk: the audio it refused is kept, as a stop keeps it
                 if self.recorder.closed or not await self._hold(exc, recess=True):
                     raise
+            if self.stream is not None:  # what still holds in the recess: finals or audio held, a failed filing
+                still = {"recording_held", "finalize_failed", "recording_not_filed"}
+                self.stream.clear_alarms("recess: nothing is recorded", keep=frozenset(
+                    still | ({"transcript_not_saved"} if self.backlog.pending else set())))
             return
         await self._finalize_and_file()
 

@@ -212,13 +212,26 @@ async def refile_leftovers(services: Any, running: set[int]) -> None:
 REFILE_EVERY_S = 30.0
 
 
+def _paused_ids(services: Any) -> set[int]:
+    from sqlalchemy import select
+
+    from models import Hearing
+    from models.enums import HearingStatus
+
+    with services.sessions() as session:
+        return set(session.scalars(select(Hearing.id).where(Hearing.status == HearingStatus.PAUSED)))
+
+
 async def refile_until_done(services: Any, every_s: float = REFILE_EVERY_S) -> None:
-    """For the server's life: every ``every_s`` the held finals of hearings not running (their stop found
-    the database refusing them) are filed. They waited for the next restart, and the record could not
+    """For the server's life: every ``every_s`` the held finals of hearings not running nor in recess (their
+    stop found the database refusing them) are filed. They waited for the next restart, and the record could not
     be signed until then ("retried", the sign-off said)."""
     while True:
         await asyncio.sleep(every_s)
         try:
-            await refile_leftovers(services, services.hearings.busy_ids())
+            # A hearing in recess files its own when it goes on, on its live stream (the screens attach the
+            # segment ids, the alarm is cleared): filed here, its stream never heard of them.
+            paused = await asyncio.to_thread(_paused_ids, services)
+            await refile_leftovers(services, services.hearings.busy_ids() | paused)
         except Exception:  # the sweep must outlive a bad spill file or a database that is down
             log.exception("refiling held finals failed; tried again in %.0f s", every_s)

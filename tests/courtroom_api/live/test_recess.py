@@ -150,3 +150,29 @@ def test_a_seat_given_in_a_recess_holds_from_where_the_recording_goes_on(world) 
         r = c.post(f"/api/hearings/{hid}/seats/{first['id']}/dismiss", json={}, headers=clerk)
         assert r.status_code == 200 and r.json()["to_s"] == pytest.approx(paused_at), r.text
         assert c.post(f"/api/hearings/{hid}/stop", headers=clerk).status_code == 200
+
+
+def test_the_alarms_of_the_stopped_capture_end_with_the_recess(world) -> None:
+    """An alarm raised before the recess (here: the disk is low, as a warning threshold above any disk's
+    space makes it) stayed in force through the recess and after it, shown to every console that came, as
+    the pipeline that goes on starts knowing of none and so never clears it."""
+    c, clerk = world.client, world.auth("clerk")
+    hid = _recess_hearing(world, "休庭告警")
+    url = f"/ws/hearings/{hid}?token={world.tokens['clerk']}"
+    capture = c.app.state.services.settings.capture
+    warn = capture.disk_warn_minutes
+    capture.disk_warn_minutes = 1e9
+    try:
+        with c.websocket_connect(url) as ws:
+            r = c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(SPEECH)}, headers=clerk)
+            assert r.status_code == 200, r.text
+            raised = _until(ws, lambda e: e["type"] == "alarm" and e["data"]["kind"] == "disk_low")[-1]["data"]
+            assert raised["active"]
+            assert c.post(f"/api/hearings/{hid}/pause", headers=clerk).status_code == 200
+            _until(ws, _status("paused"))
+    finally:
+        capture.disk_warn_minutes = warn
+    with c.websocket_connect(url) as ws:  # a console opened in the recess: the alarms in force come first
+        assert c.post(f"/api/hearings/{hid}/stop", headers=clerk).status_code == 200
+        first = _until(ws, _status("ended"))
+    assert not [e for e in first if e["type"] == "alarm" and e["data"]["kind"] == raised["kind"]], (raised, first)

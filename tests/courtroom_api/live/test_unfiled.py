@@ -190,3 +190,38 @@ async def test_the_refiler_leaves_a_stopping_hearings_held_finals_to_its_stop(wo
         refiler.cancel()
         services.hearings._stopping.pop(hid, None)
     assert [(seq, text) for _, seq, text in _rows(services, hid, [9501])] == [(9501, "最后陈述。")]
+
+
+async def test_the_refiler_leaves_a_hearing_in_recess_its_held_finals_to_file_when_it_goes_on(world) -> None:
+    """Finals the dossier refused before a recess were filed by the sweep during it, on no stream: the
+    screens never got their segment ids nor the alarm's end. They are left to the hearing, which files
+    them on its stream when it goes on; an ended hearing's are swept as before."""
+    import asyncio
+
+    from courtroom_api.live.unfiled import held_finals, refile_until_done
+    from models import Hearing
+    from models.enums import HearingStatus
+
+    services = world.client.app.state.services
+    paused, ended = _new_hearing(world), _new_hearing(world)
+    for hid, status in ((paused, HearingStatus.PAUSED), (ended, HearingStatus.ENDED)):
+        with services.write_sessions() as s:
+            s.get_one(Hearing, hid).status = status
+            s.commit()
+        directory = services.settings.hearing_recording_dir(hid)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / SPILL_NAME).write_text(json.dumps({"seq": 9500 + hid, "values": _values("休庭。", 500.0)}) + "\n")
+    refiler = asyncio.create_task(refile_until_done(services, every_s=0.05))
+    try:
+        for _ in range(200):  # one sweep through every spill file
+            if held_finals(services, ended) == 0:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        refiler.cancel()
+    assert held_finals(services, ended) == 0 and held_finals(services, paused) == 1
+    assert _rows(services, paused, [9500 + paused]) == []
+    (services.settings.hearing_recording_dir(paused) / SPILL_NAME).unlink()
+    with services.write_sessions() as s:
+        s.get_one(Hearing, paused).status = HearingStatus.ENDED
+        s.commit()
