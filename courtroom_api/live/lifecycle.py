@@ -329,6 +329,13 @@ def _check_stoppable(services: Services, user: Principal, hearing_id: int, *, pa
             raise ConflictError(f"hearing {hearing_id} is {hearing.status}, not in progress")
 
 
+def _status(services: Services, hearing_id: int) -> Any:
+    from models import Hearing
+
+    with services.sessions() as session:
+        return session.get_one(Hearing, hearing_id).status
+
+
 def _mark_ended(services: Services, user: Principal | str, hearing_id: int, **details: str) -> None:
     from models import Hearing
     from models.base import utcnow
@@ -355,8 +362,12 @@ async def stop_hearing(services: Services, user: Principal, hearing_id: int) -> 
     ran = services.hearings.get(hearing_id) is not None
     if not await services.hearings.stop(hearing_id):
         # The bench's 闭庭 and the clerk's stop at once: the first closes the hearing once its recording is
-        # filed; closing it here as well would end the live stream before the stop's last finals.
-        raise ConflictError(f"hearing {hearing_id} was being stopped by another request; it is stopped now")
+        # filed; closing it here as well would end the live stream before the stop's last finals. The other
+        # was the judge's 休庭: the hearing is in recess now, and this stop ends it.
+        ran = False
+        if (await asyncio.to_thread(_status, services, hearing_id) != HearingStatus.PAUSED
+                or not await services.hearings.stop(hearing_id)):
+            raise ConflictError(f"hearing {hearing_id} was being stopped by another request; it is stopped now")
     try:
         await asyncio.to_thread(_mark_ended, services, user, hearing_id)
         await _file_recording(services, hearing_id, ran=ran)

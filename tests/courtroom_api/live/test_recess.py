@@ -176,3 +176,26 @@ def test_the_alarms_of_the_stopped_capture_end_with_the_recess(world) -> None:
         assert c.post(f"/api/hearings/{hid}/stop", headers=clerk).status_code == 200
         first = _until(ws, _status("ended"))
     assert not [e for e in first if e["type"] == "alarm" and e["data"]["kind"] == raised["kind"]], (raised, first)
+
+
+def test_an_end_called_while_the_recess_is_being_called_ends_the_hearing(world) -> None:
+    """The judge's 休庭 and the clerk's 闭庭 at once: the stop waited for the recess, then answered 409 "it is
+    stopped now" while the hearing was in recess. It now goes on and ends the hearing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    c, clerk = world.client, world.auth("clerk")
+    services = c.app.state.services
+    hid = _recess_hearing(world, "休庭闭庭")
+    with c.websocket_connect(f"/ws/hearings/{hid}?token={world.tokens['clerk']}") as ws:
+        r = c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(SPEECH)}, headers=clerk)
+        assert r.status_code == 200, r.text
+        _until(ws, lambda e: e["type"] == "meter" and e["data"]["time_s"] >= 1.0)
+        with ThreadPoolExecutor(1) as pool:
+            pause = pool.submit(c.post, f"/api/hearings/{hid}/pause", headers=world.auth("judge"))
+            while services.hearings.get(hid) is not None:  # the recess has begun: its pipeline is stopping
+                time.sleep(0.005)
+            stop = c.post(f"/api/hearings/{hid}/stop", headers=clerk)
+            assert pause.result().status_code == 200
+        assert stop.status_code == 200 and stop.json()["status"] == "ended", stop.text
+    (recording,) = c.get(f"/api/hearings/{hid}/recordings", headers=clerk).json()
+    assert recording["blob_sha256"]
