@@ -131,6 +131,9 @@ class GrowingBufferPeer:
     def finish(self) -> list[TranscriptEvent]:
         return self.process_iter() + self._final()
 
+    def take_unsent(self) -> list[TranscriptEvent]:
+        return []  # (the scheduler asks after a failed turn; this peer commits nothing before decoding)
+
     def _decode(self) -> None:
         window = self.audio[-30 * 16000 :]
         if self.language is None:

@@ -40,6 +40,7 @@ from transcribe.types import EventKind, Segment, TranscriptEvent, Word
 from transcribe.vad import StreamVad
 
 CLAUSE_END = tuple(",;:，；：、")
+MAX_WINDOW_S = 30.0  # Whisper's window: a decode never sees more of the buffer than this
 CONTEXT_LANGUAGE_SHARE = 0.9  # a detection this sure is taken as the utterance's language for its context
 
 
@@ -247,6 +248,7 @@ class OnlineProcessor:
         self.last_partial = ""
         self.decodes = 0
         self.utterance_words: list[Word] = []  # the words handed out in this utterance's finals
+        self._unsent: list[TranscriptEvent] = []  # finals of a call that failed after committing them
 
     # -- input ------------------------------------------------------------------------------------
     def insert_audio_chunk(self, audio: np.ndarray, start_s: float | None = None) -> None:
@@ -306,8 +308,32 @@ class OnlineProcessor:
 
     # -- processing -------------------------------------------------------------------------------
     def process_iter(self) -> list[TranscriptEvent]:
-        """Take the queued audio, decode if there is speech, return new partial/final events."""
-        events: list[TranscriptEvent] = []
+        """Take the queued audio, decode if there is speech, return new partial/final events.
+
+        A decode that raises loses nothing already committed: under load one call can end two
+        utterances, and the first one's finals (its words gone from ``pending``, its text in the
+        conversation) would never be sent. They are kept (:meth:`take_unsent`) and come first in the
+        next call's events; the failure is raised for the caller to count.
+        """
+        events, self._unsent = self._unsent, []
+        try:
+            self._process(events)
+        except Exception:
+            self._failed(events)
+            raise
+        return events
+
+    def take_unsent(self) -> list[TranscriptEvent]:
+        """The finals committed by a call that then failed, not yet returned (handed out once)."""
+        events, self._unsent = self._unsent, []
+        return events
+
+    def _failed(self, events: list[TranscriptEvent]) -> None:
+        """After a failed decode: keep the finals built (partials are stale by the next call)."""
+        self._unsent = [e for e in events if e.kind == "final"]
+
+    def _process(self, events: list[TranscriptEvent]) -> None:
+        """The work of :meth:`process_iter`, appending to ``events`` (kept if a decode raises)."""
         with self.inbox.lock:
             chunks, self.inbox.chunks = self.inbox.chunks, []
             self.inbox.pauses = 0
@@ -326,15 +352,17 @@ class OnlineProcessor:
         if not len(self.audio) or any(e.kind == "final" for e in events):
             # An utterance just ended: hand its finals out now rather than after another decode of
             # the audio that followed (that audio stays buffered and counts as backlog for the next turn).
-            return events
+            return
         if not self.vad.speech_between(self.buffer_start_s, self.buffer_end_s):
             if self.hyp.uncommitted() or self.pending:
-                return events + self._end_utterance(decode=False)
+                events += self._end_utterance(decode=False)
+                return
             self._trim_to(max(self.buffer_start_s, self.buffer_end_s - 0.4))  # keep a possible onset
             self.processed_until_s = self.buffer_end_s
-            return events
+            return
         if self.vad.trailing_silence_s() >= self.options.end_silence_s:
-            return events + self._end_utterance()
+            events += self._end_utterance()
+            return
         words = self._decode()
         self.hyp.insert(words)
         agreed: list[Word] = []
@@ -345,14 +373,20 @@ class OnlineProcessor:
         events += self._commit(agreed + self.hyp.commit_older_than(self.buffer_end_s - self.options.force_commit_s),
                                utterance_end=False)
         if self.buffer_end_s - self.buffer_start_s > 29.0:  # nothing agreed for too long
-            return events + self._end_utterance(decode=False)
+            events += self._end_utterance(decode=False)
+            return
         self._maybe_trim()
-        return events + self._partial()
+        events += self._partial()
 
     def finish(self) -> list[TranscriptEvent]:
         """End of stream: decode and commit whatever is left."""
         events = self.process_iter()
-        return events + self._end_utterance()
+        try:
+            events += self._end_utterance()
+        except Exception:
+            self._failed(events)
+            raise
+        return events
 
     # -- internals --------------------------------------------------------------------------------
     def _prompt(self, language: str | None, before_s: float, room: bool = True) -> str:
@@ -363,7 +397,7 @@ class OnlineProcessor:
 
     def _decode(self, beam_size: int | None = None, plain: bool = False) -> tuple[Word, ...]:
         """Decode the buffer (``plain``: without the room's audio and text, the case vocabulary only)."""
-        window = self.audio[-int(30 * SAMPLE_RATE) :]
+        window = self.audio[-int(MAX_WINDOW_S * SAMPLE_RATE) :]
         offset = self.buffer_end_s - len(window) / SAMPLE_RATE
         # Until the utterance's first words are committed, every decode detects the language again
         # (from its own encoder output, free), with the seat's (or else the room's) recent language preferred.

@@ -220,7 +220,10 @@ class TranscriptionScheduler:
             return
         exc = fut.exception()
         if exc is not None:
-            # A failing decode must not stop the room: an event-less iteration, counted for the alarm.
+            # A failing decode must not stop the room: counted for the alarm, and the finals it had
+            # committed before it failed (an earlier utterance's end in the same turn) still go out.
+            for e in room.transcriber.stamp(room.transcriber.processors[ch].take_unsent()):
+                self._put(room, e)
             room.failures[ch] = room.failures.get(ch, 0) + 1
             room.last_error = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
             self.errors.append(f"{room.transcriber.room_id}/{ch}: {exc!r}")

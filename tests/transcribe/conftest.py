@@ -51,3 +51,11 @@ def hearing() -> tuple[np.ndarray, dict]:
     audio, rate = sf.read(HEARING, dtype="float32", always_2d=True)
     assert rate == 16000 and audio.shape[1] == 4
     return audio, json.loads(HEARING.with_suffix(".json").read_text())
+
+
+@pytest.fixture(scope="session")
+def tiny_en_decoder(whisper_model_store) -> Decoder:
+    """``tiny.en`` (one thread): for tests of how the streaming core copes, where accuracy is not the point."""
+    from transcribe.model_store import load_model
+
+    return Decoder(load_model(whisper_model_store, "tiny.en", cpu_threads=1), "tiny.en")

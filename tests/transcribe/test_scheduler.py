@@ -175,3 +175,41 @@ async def test_decodes_failing_in_a_row_are_counted_until_one_works(whisper_base
     assert finals and "witness" in " ".join(s.text for s in finals).lower()
     with pytest.raises(TranscribeError, match="unknown room"):
         scheduler.room_failures("nowhere")
+
+
+async def test_a_failed_turn_still_publishes_the_finals_it_committed(tiny_en_decoder, en_clip) -> None:
+    """One turn ends a seat's utterance (its words committed) and then fails decoding the next one: the
+    failure is counted, and the first utterance's finals are published, not dropped with the turn."""
+    speech = en_clip[0][8000 : int(7.1 * 16000)]
+    decoder = SimpleNamespace(model_name="tiny.en", multilingual=False, failing=False)
+
+    def decode(audio, offset_s, options):  # type: ignore[no-untyped-def]
+        if decoder.failing and offset_s + len(audio) / 16000 > 5.0:
+            raise RuntimeError("CUDA error: an illegal memory access was encountered")
+        return tiny_en_decoder.decode(audio, offset_s, options)
+
+    decoder.decode = decode
+    scheduler = TranscriptionScheduler(decoder, SchedulerOptions(workers=1))  # type: ignore[arg-type]
+    try:
+        scheduler.open_room("turn-fails", [SeatSpec(0, "witness", "witness")], 1, OnlineOptions(language="en"))
+        room = scheduler.rooms["turn-fails"]
+        proc = room.transcriber.processors[0]
+        for i in range(0, 3 * 16000, 6400):
+            proc.insert_audio_chunk(speech[i : i + 6400])
+            proc.process_iter()
+        proc.mark_pause()
+        proc.insert_audio_chunk(speech[int(3.5 * 16000) :], proc.received_until_s + 1.0)
+        proc.mark_pause()
+        decoder.failing = True
+        turn = asyncio.get_running_loop().create_future()
+        try:
+            proc.process_iter()
+        except RuntimeError as exc:
+            turn.set_exception(exc)
+        scheduler._done(room, 0, turn)
+        published = [room.queue.get_nowait() for _ in range(room.queue.qsize())]
+    finally:
+        scheduler._pool.shutdown()
+    assert scheduler.room_failures("turn-fails").consecutive == 1
+    finals = [e for e in published if e and e.kind == "final"]
+    assert finals and finals[-1].segment.end == pytest.approx(proc.final_until_s) and finals[-1].seq
