@@ -329,8 +329,14 @@ class OnlineProcessor:
         return events
 
     def _failed(self, events: list[TranscriptEvent]) -> None:
-        """After a failed decode: keep the finals built (partials are stale by the next call)."""
+        """After a failed decode: keep the finals built (partials are stale by the next call), and bound
+        the buffer: it is trimmed only after decodes that work, and a model failing every decode kept
+        every second of a hearing in memory."""
         self._unsent = [e for e in events if e.kind == "final"]
+        if self.buffer_end_s - self.buffer_start_s > MAX_WINDOW_S:
+            # As an utterance that ended undecoded: what the hypothesis holds is committed, the audio
+            # dropped (the recording keeps it). A decode never sees more than this window anyway.
+            self._unsent += self._end_utterance(decode=False)
 
     def _process(self, events: list[TranscriptEvent]) -> None:
         """The work of :meth:`process_iter`, appending to ``events`` (kept if a decode raises)."""

@@ -82,3 +82,24 @@ def test_the_finals_of_a_call_that_failed_can_be_taken_at_once(tiny_en_decoder, 
     assert proc.take_unsent() == []  # handed out once
     said = [w for e in events if e.kind == "final" for w in e.segment.words]
     assert said and said[-1].end == pytest.approx(proc.final_until_s)
+
+
+def test_a_model_failing_every_decode_does_not_grow_the_buffer_without_bound(tiny_en_decoder, en_clip) -> None:
+    """The buffer was trimmed only after decodes that worked: 132 s of speech to a failing model left
+    132 s in memory. After a failure it is held to Whisper's 30 s window, and the seat recovers."""
+    speech = en_clip[0][8000 : int(7.1 * 16000)]
+    dec = FailingDecoder(tiny_en_decoder)
+    dec.fails = lambda end_s: True
+    proc = OnlineProcessor(dec, OnlineOptions(language="en"))  # type: ignore[arg-type]
+    longest = 0.0
+    for _ in range(10):  # 66 s of continuous speech, 0.8 s at a time
+        for i in range(0, len(speech), 12800):
+            proc.insert_audio_chunk(speech[i : i + 12800])
+            with pytest.raises(RuntimeError):
+                proc.process_iter()
+            longest = max(longest, len(proc.audio) / 16000)
+    assert dec.calls >= 50 and longest <= 31.0
+    dec.fails = lambda end_s: False
+    proc.insert_audio_chunk(speech)
+    events = proc.process_iter() + proc.finish()
+    assert "witness" in " ".join(finals(events)).lower()
