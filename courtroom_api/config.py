@@ -50,6 +50,15 @@ class CaptureSettings(BaseModel):
     disk_check_seconds: float = Field(default=10.0, gt=0)
 
 
+def _whisper_language(code: str) -> str:
+    """A language code Whisper knows ("zh", "en", …), or ValueError naming what it is."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    if code.strip().lower() not in _LANGUAGE_CODES:
+        raise ValueError(f"unknown language {code!r}: a Whisper language code such as zh or en, or auto to detect")
+    return code.strip().lower()
+
+
 class TranscribeSettings(BaseModel):
     # Model name (base, tiny.en, a directory under models_dir) or a CTranslate2 directory path.
     model: str = "base"
@@ -78,6 +87,20 @@ class TranscribeSettings(BaseModel):
     max_cadence_s: float = Field(default=6.0, gt=0)
     # The clerk is alarmed when a room's live transcript is this far behind its audio (cleared at half).
     lag_alarm_s: float = Field(default=10.0, gt=0)
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, code: str | None) -> str | None:
+        """"auto" (or empty) is detection, as in `courtroom transcribe --language auto`; it, or a code
+        Whisper does not know, was accepted at start and then failed every live decode."""
+        if code is None or code.strip().lower() in ("", "auto"):
+            return None
+        return _whisper_language(code)
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, codes: list[str]) -> list[str]:
+        return [_whisper_language(code) for code in codes]
 
     @model_validator(mode="after")
     def _cadence_range(self) -> TranscribeSettings:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
 from courtroom_api.config import get_settings
 from courtroom_api.live.transcription import case_vocabulary, room_options
 
@@ -30,3 +33,18 @@ def test_the_court_glossary_is_prompted_unless_a_court_empties_it(tmp_path) -> N
     assert online.vocabulary[-1] == "张三" and {"法庭调查", "原告", "质证"} <= set(online.vocabulary)
     online, _ = room_options(get_settings(data_dir=tmp_path, transcribe={"glossary": []}), ("张三",))
     assert online.vocabulary == ("张三",)
+
+
+def test_language_auto_is_detection_and_an_unknown_one_is_refused_at_settings_load(tmp_path, monkeypatch) -> None:
+    """COURTROOM_TRANSCRIBE__LANGUAGE=auto was accepted at start and then every live decode failed
+    ('auto' is not a valid language code), where `courtroom transcribe --language auto` detects."""
+    monkeypatch.setenv("COURTROOM_TRANSCRIBE__LANGUAGE", "auto")
+    online, _ = room_options(get_settings(data_dir=tmp_path))
+    assert online.language is None  # detection among the court's languages
+    monkeypatch.setenv("COURTROOM_TRANSCRIBE__LANGUAGE", "EN")
+    assert get_settings(data_dir=tmp_path).transcribe.language == "en"
+    for name, value in (("COURTROOM_TRANSCRIBE__LANGUAGE", "mandarin"), ("COURTROOM_TRANSCRIBE__LANGUAGES", '["zh", "xx"]')):
+        monkeypatch.setenv("COURTROOM_TRANSCRIBE__LANGUAGE", "zh")
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ValidationError, match="unknown language"):
+            get_settings(data_dir=tmp_path)
