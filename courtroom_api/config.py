@@ -102,6 +102,16 @@ class TranscribeSettings(BaseModel):
     def _known_languages(cls, codes: list[str]) -> list[str]:
         return [_whisper_language(code) for code in codes]
 
+    @field_validator("compute_type")
+    @classmethod
+    def _runnable_compute_type(cls, compute_type: str) -> str:
+        """float16 on a CPU, or a typo: refused at start, not reported as a damaged model at the first hearing."""
+        from transcribe.model_store import compute_type_problem
+
+        if problem := compute_type_problem(compute_type):
+            raise ValueError(problem)
+        return compute_type
+
     @model_validator(mode="after")
     def _cadence_range(self) -> TranscribeSettings:
         if self.max_cadence_s < self.min_cadence_s:  # the scheduler would stretch a stream's cadence downwards

@@ -47,12 +47,13 @@ def test_commands_on_a_database_never_set_up_say_so(tmp_path) -> None:
 def test_a_setting_the_server_cannot_work_with_is_refused_naming_it(tmp_path) -> None:
     """A FLAC subtype the recorder does not know let a hearing start and record nothing; 0 s segments
     wrote 1600 files for 0.1 s of audio; a misspelt zone printed court records in UTC; a port that is not
-    a number was a traceback; a language Whisper does not know failed every live decode. Each is one line naming the variable, before anything starts."""
+    a number was a traceback; a language Whisper does not know failed every live decode; a compute type
+    the CPU cannot run was reported at the first hearing as a damaged model. Each is one line naming the variable, before anything starts."""
     base = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     for name, value in (("COURTROOM_CAPTURE__FLAC_SUBTYPE", "PCM_8"), ("COURTROOM_CAPTURE__SEGMENT_SECONDS", "0"),
                         ("COURTROOM_TIMEZONE", "Asia/Shanghia"), ("COURTROOM_PORT", "abc"),
                         ("COURTROOM_TRANSCRIBE__WORKERS", "0"), ("COURTROOM_TRANSCRIBE__MAX_CADENCE_S", "0.1"),
-                        ("COURTROOM_TRANSCRIBE__LANGUAGE", "mandarin")):
+                        ("COURTROOM_TRANSCRIBE__LANGUAGE", "mandarin"), ("COURTROOM_TRANSCRIBE__COMPUTE_TYPE", "fp16")):
         out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "serve"], capture_output=True, text=True,
                              env={**base, name: value}, timeout=60)
         assert out.returncode == 2 and name in out.stderr and "Traceback" not in out.stderr, (name, out.stderr)

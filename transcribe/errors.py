@@ -15,5 +15,9 @@ class ModelIntegrityError(TranscribeError):
     """A model's files are present but do not match the expected size or hash."""
 
 
+class ComputeTypeError(TranscribeError):
+    """A compute type the machine's CPU (CTranslate2 build) cannot run: a setting to change, not a damaged model."""
+
+
 class AudioFormatError(TranscribeError):
     """Audio that cannot be transcribed: unreadable file, wrong shape, rate or sample type."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from transcribe.errors import ModelIntegrityError, ModelNotFoundError
+from transcribe.errors import ComputeTypeError, ModelIntegrityError, ModelNotFoundError
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -241,15 +241,28 @@ class ModelStore:
         return ModelInfo("base", "multilingual", target, BASE_SIZE, "assembled on first use", source)
 
 
+def compute_type_problem(compute_type: str) -> str | None:
+    """Why CTranslate2 cannot run ``compute_type`` on this machine's CPU ("float16", a typo "fp16"), or None."""
+    import ctranslate2
+
+    supported = sorted(ctranslate2.get_supported_compute_types("cpu"))
+    if compute_type in (*supported, "auto", "default"):
+        return None
+    return f"compute type {compute_type!r} is not supported on this CPU: one of {', '.join(supported)} or auto"
+
+
 def load_model(store: ModelStore, name_or_path: str | None = None, *, cpu_threads: int = 2,
                compute_type: str = "int8", num_workers: int = 1) -> WhisperModel:
     """A faster-whisper model from local files only (never a hub download).
 
-    Raises :class:`ModelNotFoundError` for what cannot be resolved and :class:`ModelIntegrityError` for
-    model files that CTranslate2 cannot load (a truncated model.bin, a broken tokenizer).
+    Raises :class:`ModelNotFoundError` for what cannot be resolved, :class:`ComputeTypeError` for a
+    compute type this CPU cannot run and :class:`ModelIntegrityError` for model files that CTranslate2
+    cannot load (a truncated model.bin, a broken tokenizer).
     """
     from faster_whisper import WhisperModel
 
+    if problem := compute_type_problem(compute_type):  # a setting, not a damaged copy of the model
+        raise ComputeTypeError(problem)
     path = store.resolve(name_or_path)
     try:
         return WhisperModel(str(path), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,

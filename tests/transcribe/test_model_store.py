@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.errors import ModelNotFoundError
+from transcribe.errors import ComputeTypeError, ModelNotFoundError
 from transcribe.model_store import BASE_SHA256, BASE_SIZE, MODEL_FILES, ModelStore, is_model_dir, load_model
 
 
@@ -114,3 +114,12 @@ def test_a_folder_named_like_a_model_in_the_working_directory_is_not_the_model(t
         whisper_model_store.resolve("./base")
     (tmp_path / "court-large").symlink_to(base, target_is_directory=True)
     assert whisper_model_store.resolve("court-large") == Path("court-large")  # a model directory by bare name
+
+
+def test_a_compute_type_the_cpu_cannot_run_is_a_setting_to_change_not_a_damaged_model(whisper_model_store) -> None:
+    """float16 on a CPU (or a typo, fp16) was reported as a corrupt model: "copy it again from its source"."""
+    for compute_type in ("float16", "fp16"):
+        with pytest.raises(ComputeTypeError, match=f"compute type '{compute_type}' is not supported on this CPU") as err:
+            load_model(whisper_model_store, "tiny.en", compute_type=compute_type)
+        assert "copy it again" not in str(err.value)
+    assert load_model(whisper_model_store, "tiny.en", cpu_threads=1, compute_type="auto").model.device == "cpu"
