@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
+JSON_FILES = ("config.json", "tokenizer.json")  # checked to parse: a truncated copy is not a model
 # CTranslate2 reads the vocabulary from either file (newer conversions ship vocabulary.json).
 VOCABULARY_FILES = ("vocabulary.txt", "vocabulary.json")
 BASE_SIZE = 145_217_532
@@ -108,7 +109,19 @@ def missing_files(path: Path) -> list[str]:
             missing.append("model.bin is empty")
         elif name == "model.bin" and (cut := truncation(path / name)):
             missing.append(cut)
+        elif name in JSON_FILES and not _parses(path / name):
+            missing.append(f"{name} is not valid JSON")
     return missing
+
+
+def _parses(file: Path) -> bool:
+    """Whether a JSON file reads whole: a half-copied tokenizer.json was listed as ready, and loading it
+    ended in the tokenizers library's bare Exception."""
+    try:
+        json.loads(file.read_bytes())
+    except (OSError, ValueError):  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
+        return False
+    return True
 
 
 def is_model_dir(path: Path) -> bool:
@@ -267,7 +280,7 @@ def load_model(store: ModelStore, name_or_path: str | None = None, *, cpu_thread
     try:
         return WhisperModel(str(path), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
                             num_workers=num_workers, local_files_only=True)
-    except (RuntimeError, OSError, ValueError) as exc:  # hub errors are OSErrors
+    except Exception as exc:  # hub errors are OSErrors; the tokenizers library raises a bare Exception
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ModelIntegrityError(f"model {path} cannot be loaded ({detail}): copy it again from its source") \
             from exc

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.errors import ComputeTypeError, ModelNotFoundError
+from transcribe.errors import ComputeTypeError, ModelIntegrityError, ModelNotFoundError
 from transcribe.model_store import BASE_SHA256, BASE_SIZE, MODEL_FILES, ModelStore, is_model_dir, load_model
 
 
@@ -62,12 +62,16 @@ def test_models_list_command(tmp_path: Path) -> None:
 def _broken_copies(base: Path, models_dir: Path) -> dict[str, str]:
     """Copies of base under ``models_dir``, each broken in one way: name → what the error must say."""
     broken = {"no-tokenizer": "no tokenizer.json", "no-vocabulary": "no vocabulary.txt",
-              "empty-bin": "model.bin is empty", "truncated": "model.bin is truncated"}
+              "empty-bin": "model.bin is empty", "truncated": "model.bin is truncated",
+              "half-tokenizer": "tokenizer.json is not valid JSON", "half-config": "config.json is not valid JSON"}
     for name in broken:
         (models_dir / name).mkdir(parents=True)
         for f in MODEL_FILES:
             if (name, f) not in {("no-tokenizer", "tokenizer.json"), ("no-vocabulary", "vocabulary.txt")}:
                 (models_dir / name / f).symlink_to(base / f)
+    for name, f in (("half-tokenizer", "tokenizer.json"), ("half-config", "config.json")):  # a copy cut short
+        (models_dir / name / f).unlink()
+        (models_dir / name / f).write_bytes((base / f).read_bytes()[:1000])
     (models_dir / "empty-bin" / "model.bin").unlink()
     (models_dir / "empty-bin" / "model.bin").touch()
     (models_dir / "truncated" / "model.bin").unlink()
@@ -77,7 +81,8 @@ def _broken_copies(base: Path, models_dir: Path) -> dict[str, str]:
 
 def test_incomplete_or_damaged_model_directories_are_clear_errors(tmp_path: Path, whisper_model_store) -> None:
     """A model directory without its tokenizer (faster-whisper then went to the hub), its vocabulary, or
-    with an empty or truncated model.bin: one clear error, not a traceback, and not listed as ready."""
+    with an empty or truncated model.bin, a half-copied tokenizer.json or config.json: one clear error,
+    not a traceback, and not listed as ready."""
     base = whisper_model_store.resolve("base")
     broken = _broken_copies(base, tmp_path / "models")
     store = ModelStore(tmp_path / "cache", tmp_path / "models")
@@ -123,3 +128,17 @@ def test_a_compute_type_the_cpu_cannot_run_is_a_setting_to_change_not_a_damaged_
             load_model(whisper_model_store, "tiny.en", compute_type=compute_type)
         assert "copy it again" not in str(err.value)
     assert load_model(whisper_model_store, "tiny.en", cpu_threads=1, compute_type="auto").model.device == "cpu"
+
+
+def test_a_tokenizer_the_loader_cannot_read_is_a_damaged_model_not_a_traceback(tmp_path: Path,
+                                                                               whisper_model_store) -> None:
+    """The tokenizers library raises a bare Exception, which load_model let through as a traceback."""
+    tiny = whisper_model_store.resolve("tiny.en")
+    copy = tmp_path / "models" / "odd-tokenizer"
+    copy.mkdir(parents=True)
+    for f in MODEL_FILES:
+        (copy / f).symlink_to(tiny / f)
+    (copy / "tokenizer.json").unlink()
+    (copy / "tokenizer.json").write_text('{"version": "1.0", "model": {"type": "NoSuchModel"}}')
+    with pytest.raises(ModelIntegrityError, match="odd-tokenizer cannot be loaded .*copy it again"):
+        load_model(ModelStore(tmp_path / "cache", tmp_path / "models"), "odd-tokenizer", cpu_threads=1)
