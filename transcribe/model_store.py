@@ -103,6 +103,8 @@ def missing_files(path: Path) -> list[str]:
         if name == "vocabulary.txt":
             if not any((path / v).is_file() for v in VOCABULARY_FILES):
                 missing.append(f"no {name}")
+            elif (path / name).is_file() and not _decodes(path / name):
+                missing.append(f"{name} is not valid UTF-8")
         elif not (path / name).is_file():
             missing.append(f"no {name}")
         elif name == "model.bin" and (path / name).stat().st_size == 0:
@@ -112,6 +114,15 @@ def missing_files(path: Path) -> list[str]:
         elif name in JSON_FILES and not _parses(path / name):
             missing.append(f"{name} is not valid JSON")
     return missing
+
+
+def _decodes(file: Path) -> bool:
+    """Whether a text file is whole UTF-8: one cut inside a character (a half copy) crashed `models list`."""
+    try:
+        file.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return True
 
 
 def _parses(file: Path) -> bool:
@@ -141,7 +152,7 @@ def model_languages(path: Path) -> str:
     except (OSError, ValueError):
         return "unknown"
     # English-only Whisper vocabularies have 51864 tokens; multilingual ones 51865 or more.
-    vocab = len((path / "vocabulary.txt").read_text(encoding="utf-8").splitlines()) if (
+    vocab = len((path / "vocabulary.txt").read_text(encoding="utf-8", errors="replace").splitlines()) if (
         path / "vocabulary.txt").is_file() else config.get("vocab_size", 0)
     return "en" if vocab and vocab <= 51864 else "multilingual"
 

@@ -63,7 +63,8 @@ def _broken_copies(base: Path, models_dir: Path) -> dict[str, str]:
     """Copies of base under ``models_dir``, each broken in one way: name → what the error must say."""
     broken = {"no-tokenizer": "no tokenizer.json", "no-vocabulary": "no vocabulary.txt",
               "empty-bin": "model.bin is empty", "truncated": "model.bin is truncated",
-              "half-tokenizer": "tokenizer.json is not valid JSON", "half-config": "config.json is not valid JSON"}
+              "half-tokenizer": "tokenizer.json is not valid JSON", "half-config": "config.json is not valid JSON",
+              "half-vocabulary": "vocabulary.txt is not valid UTF-8"}
     for name in broken:
         (models_dir / name).mkdir(parents=True)
         for f in MODEL_FILES:
@@ -72,6 +73,9 @@ def _broken_copies(base: Path, models_dir: Path) -> dict[str, str]:
     for name, f in (("half-tokenizer", "tokenizer.json"), ("half-config", "config.json")):  # a copy cut short
         (models_dir / name / f).unlink()
         (models_dir / name / f).write_bytes((base / f).read_bytes()[:1000])
+    vocabulary = (base / "vocabulary.txt").read_bytes()
+    (models_dir / "half-vocabulary" / "vocabulary.txt").unlink()  # cut inside a character: `models list` crashed
+    (models_dir / "half-vocabulary" / "vocabulary.txt").write_bytes(vocabulary[: vocabulary.index("Ġ".encode()) + 1])
     (models_dir / "empty-bin" / "model.bin").unlink()
     (models_dir / "empty-bin" / "model.bin").touch()
     (models_dir / "truncated" / "model.bin").unlink()
