@@ -39,7 +39,6 @@ from courtroom_api.services import Services
 
 log = logging.getLogger(__name__)
 TRANSCRIBER_QUEUE_CHUNKS = 512
-RECESS = "recess"  # the reason of a recording's gap while its hearing was paused
 LATER = ("it stays on the server and is finished at the server's next start or with "
          "`courtroom recordings file-pending`")
 
@@ -130,7 +129,7 @@ class HearingPipeline:
         the hearing was paused, and the time since its recording was closed is a gap noted as a recess."""
         from capture.fanout import FanOut
         from capture.health import ChannelHealth
-        from capture.recorder import RESTART_GAP, Recorder, RecorderOptions
+        from capture.recorder import RECESS_GAP, RESTART_GAP, Recorder, RecorderOptions
 
         profile = await asyncio.to_thread(resolve_profile, self.services, self.hearing_id, self.plan)
         self.profile = profile
@@ -143,7 +142,7 @@ class HearingPipeline:
             await asyncio.to_thread(reserve.ensure)  # (made again if a full disk took it and space is back)
         self.recorder = await asyncio.to_thread(
             partial(Recorder, self.directory, profile.sample_rate, profile.channel_count, opts, reserve=reserve,
-                    resume_reason=RECESS if after_recess else RESTART_GAP))
+                    resume_reason=RECESS_GAP if after_recess else RESTART_GAP))
         if self.recorder.resumed and profile.source.kind == "replay":
             # A file replayed as the room's audio goes on where the room's time is (its outage a gap),
             # not from its start again: the recording would hold its first minutes twice.
