@@ -229,7 +229,7 @@ def _mark_started(services: Services, user: Principal, hearing_id: int,
         profile = plan.profile or room_profile
         if profile is None:  # it used to record the bundled demo sample as this hearing
             raise ConflictError(f"hearing {hearing_id} has no courtroom: assign one")
-        _require_room_free(session, hearing, profile)
+        _require_room_free(session, hearing, profile, plan.source)
         # The case's row before the chain's lock, as a stop and a case edit take them.
         session.get(Case, hearing.case_id, with_for_update={"key_share": True}, populate_existing=True)
         record.ensure_unlocked(session, hearing_id, user, why="the hearing resumed after the record was signed")
@@ -252,18 +252,18 @@ def require_open_case(case: Any) -> None:
         raise ConflictError(f"case {case.case_number} is {case.status}: a closed case holds no more hearings")
 
 
-def _require_room_free(session: Any, hearing: Any, profile: str) -> None:
+def _require_room_free(session: Any, hearing: Any, profile: str, source: str = "profile") -> None:
     """One hearing at a time in a courtroom: its microphones are one array, its screens show one hearing,
     and two recordings of one room's audio would file each party's words in two dossiers. A start naming
     another room's profile (or a hearing with no room naming one) records that room's array: it must be
-    free too."""
+    free too, unless the start records a file or a stream, which is no room's array."""
     from sqlalchemy import select
 
     from models import Courtroom, Hearing
     from models.enums import HearingStatus
 
     rooms = [hearing.courtroom_id] if hearing.courtroom_id is not None else []
-    if hearing.courtroom is None or profile != hearing.courtroom.profile_name:
+    if source in ("profile", "device") and (hearing.courtroom is None or profile != hearing.courtroom.profile_name):
         rooms += session.scalars(select(Courtroom.id).where(Courtroom.profile_name == profile)
                                  .order_by(Courtroom.id)).all()
     for room_id in sorted(set(rooms)):
