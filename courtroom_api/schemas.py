@@ -363,6 +363,9 @@ class AnnotationPublic(Orm):
 
 class SignOff(BaseModel):
     note: str = Field(default="", max_length=2000, pattern=LINES)
+    without_recording: bool = Field(
+        False, description="sign although the hearing's recording is not filed (it cannot be: its directory "
+                           "is lost or damaged; the note should say why); audited. Never while in recess")
 
 
 class UnlockRequest(BaseModel):

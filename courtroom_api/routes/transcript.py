@@ -377,15 +377,19 @@ def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: Sess
                             "retried); sign once the transcript_not_saved alarm has cleared")
     if hearing.status == HearingStatus.IN_PROGRESS:  # its finals are still being written into the record
         raise ConflictError(f"hearing {hearing_id} is still in progress; sign its record once it has ended")
-    if _unfiled_recordings(session, hearing_id):  # its gaps are printed in the record, and signed
-        raise ConflictError(f"the recording of hearing {hearing_id} is not yet filed in the dossier (in recess, or "
-                            "the recording_not_filed alarm); sign once it is: where it holds no audio is in the record")
+    unfiled = _unfiled_recordings(session, hearing_id)  # its gaps are printed in the record, and signed
+    if unfiled and (hearing.status == HearingStatus.PAUSED or not body.without_recording):
+        raise ConflictError(
+            f"hearing {hearing_id} is in recess; sign its record once it has ended" if hearing.status == HearingStatus.PAUSED
+            else f"the recording of hearing {hearing_id} is not yet filed in the dossier (the recording_not_filed "
+                 "alarm; `courtroom recordings file-pending`); sign once it is: where it holds no audio is in the "
+                 "record. If it cannot be filed (lost, damaged), sign with \"without_recording\": true and say why")
     lock_chain(session)  # who has signed is read under the lock its own record.sign will take
     if user.role in record.signed_roles(session, hearing_id):
         raise ValidationFailedError(f"the {user.role} has already signed this record")
     audit(session, user, "record.sign", f"hearing:{hearing_id}", role=user.role,
           name=user.display_name or user.login, note=body.note, digest=record.record_digest(session, hearing_id),
-          digest_version=record.DIGEST_VERSION)
+          digest_version=record.DIGEST_VERSION, **({"without_recording": True} if unfiled else {}))
     session.flush()
     if record.is_locked(session, hearing_id):
         _set_segment_status(session, hearing_id, True)

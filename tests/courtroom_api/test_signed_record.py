@@ -307,3 +307,33 @@ def test_a_record_is_not_signed_while_its_recording_is_not_filed(world) -> None:
     for who in ("judge", "clerk"):
         assert world.client.post(f"/api/hearings/{h1}/signoff", json={}, headers=world.auth(who)).status_code == 200
     assert _state(world, h1)["unchanged_since_signed"] is True
+
+
+def test_a_record_whose_recording_cannot_be_filed_is_signed_when_they_say_so(world) -> None:
+    """A recording that can never be filed (its directory lost with a disk) blocked the record's sign-off
+    for good (found in review): judge and clerk sign it saying so (`without_recording`, audited); in a
+    recess never."""
+    from models import Hearing, Recording
+    from models.db import session_factory
+
+    ids = _case_with_two_hearings(world, "(2024)吉2424民初807号")
+    h1, c = ids["h1"], world.client
+    engine = _engine(world)
+    with session_factory(engine)() as s:
+        s.add(Recording(hearing_id=h1, sample_rate=16000, channel_count=4, channel_layout=[]))
+        s.get_one(Hearing, h1).status = "paused"
+        s.commit()
+        body = {"without_recording": True, "note": "录音目录随硬盘损毁"}
+        refused = c.post(f"/api/hearings/{h1}/signoff", json=body, headers=world.auth("clerk"))
+        assert refused.status_code == 409 and "in recess" in refused.json()["detail"], refused.text
+        s.get_one(Hearing, h1).status = "ended"
+        s.commit()
+    engine.dispose()
+    refused = c.post(f"/api/hearings/{h1}/signoff", json={}, headers=world.auth("clerk"))
+    assert refused.status_code == 409 and '"without_recording": true' in refused.json()["detail"], refused.text
+    for who in ("judge", "clerk"):
+        assert c.post(f"/api/hearings/{h1}/signoff", json=body, headers=world.auth(who)).status_code == 200
+    assert _state(world, h1)["locked"] is True
+    signed = [e for e in c.get("/api/audit", params={"object": f"hearing:{h1}"}, headers=world.auth("judge")).json()
+              if e["action"] == "record.sign"]
+    assert len(signed) == 2 and all(e["details"]["without_recording"] for e in signed)
