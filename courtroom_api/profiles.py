@@ -13,12 +13,15 @@ from hardware.errors import ProfileNotFoundError
 from hardware.profiles import list_profiles, load_profile
 from hardware.types import CourtroomProfile
 
-NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # no separator: a name never leaves its directory
+# Any name a file can have there (第三法庭, "room 5"), but no separator and no leading dot: a name never
+# leaves its directory
+NAME = re.compile(r"[^/\\\x00.][^/\\\x00]*")
 
 
 def profile_names(profiles_dir: Path | None) -> list[str]:
     """Every name a courtroom may use: the bundled profiles and ``profiles_dir/*.toml``."""
-    own = {p.stem for p in profiles_dir.glob("*.toml")} if profiles_dir is not None and profiles_dir.is_dir() else set()
+    own = ({p.stem for p in profiles_dir.glob("*.toml") if NAME.fullmatch(p.stem)}
+           if profiles_dir is not None and profiles_dir.is_dir() else set())
     return sorted(set(list_profiles()) | own)
 
 

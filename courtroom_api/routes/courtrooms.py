@@ -101,9 +101,9 @@ def update_courtroom(courtroom_id: IdPath, body: CourtroomUpdate, user: CurrentU
     from models import Courtroom, Hearing
 
     require(user, Action.MANAGE_COURTROOMS)
-    if body.profile_name is not None:
-        _check_profile(services, body.profile_name)
     room = get_or_404(session, Courtroom, courtroom_id, "courtroom", for_edit=True)  # before the chain lock
+    if body.profile_name is not None and body.profile_name != room.profile_name:  # (a form sends it back as is)
+        _check_profile(services, body.profile_name)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     held = session.scalars(select(Hearing.id).where(Hearing.courtroom_id == courtroom_id)).all()
     # (the room's name is printed in its hearings' records)

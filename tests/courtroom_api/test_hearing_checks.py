@@ -216,3 +216,31 @@ def test_a_courtrooms_profile_is_a_profile_name_checked_when_saved(world, tmp_pa
     r = c.post(f"/api/hearings/{hid}/start", headers=clerk, json={"profile": "/etc/passwd"})
     assert r.status_code == 422, r.text
     assert c.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "scheduled"
+
+
+def test_a_courts_own_profile_may_be_named_in_chinese_and_a_room_saved_with_a_path_is_still_edited(
+        world, tmp_path, monkeypatch) -> None:
+    """`第三法庭.toml` in COURTROOM_PROFILES_DIR was listed among the profiles and refused as one (the names
+    were ASCII only); a room saved with a path before the check could not be renamed by a form that sends
+    its profile_name back as it is (found in review)."""
+    from models import Courtroom
+    from models.db import session_factory
+
+    c, admin = world.client, world.auth("admin")
+    for name in ("第三法庭", "room 5"):
+        (tmp_path / f"{name}.toml").write_text(REPLAY_PROFILE.format(url="nope.flac"), encoding="utf-8")
+    monkeypatch.setattr(world.client.app.state.services.settings, "profiles_dir", tmp_path)
+    for name in ("第三法庭", "room 5"):
+        r = c.post("/api/courtrooms", headers=admin, json={"court_id": 1, "name": f"中文配置{name}", "profile_name": name})
+        assert r.status_code == 201, r.text
+    room = c.post("/api/courtrooms", headers=admin,
+                  json={"court_id": 1, "name": "旧路径法庭", "profile_name": "civil-4ch"}).json()["id"]
+    engine = _engine(world)
+    with session_factory(engine)() as s:
+        s.get_one(Courtroom, room).profile_name = str(tmp_path / "第三法庭.toml")  # (saved before the check)
+        s.commit()
+    engine.dispose()
+    stored = str(tmp_path / "第三法庭.toml")
+    r = c.patch(f"/api/courtrooms/{room}", headers=admin, json={"name": "旧路径法庭（改名）", "profile_name": stored})
+    assert r.status_code == 200 and r.json()["profile_name"] == stored, r.text
+    assert c.patch(f"/api/courtrooms/{room}", headers=admin, json={"profile_name": "/etc/passwd"}).status_code == 422
