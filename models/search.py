@@ -323,14 +323,22 @@ def search_statutes(session: Session, text: str, limit: int = 20, rank_window: i
 
 def _named_law(session: Session, text: str) -> StatuteReference | None:
     """A law named as it is printed, whatever its ending ("Civil Code of the People's Republic of China",
-    …法（2023修正）): the query is most of a law's name, not a word that happens to be in one."""
-    name = unicodedata.normalize("NFKC", text).strip().strip("《》\"'“”").strip()
-    if len(name) < 4:
+    …法（2023修正）): the query is a law's whole name, with or without the note in brackets that ends it;
+    a word of a law's name ("Evidence" of "Evidence Rules") stays text search."""
+    name = _bare_name(unicodedata.normalize("NFKC", text))
+    if len(name) < 2:
         return None
-    pattern = f"%{name.translate(_LIKE_ESCAPE).lower()}%"
+    pattern = f"{name.translate(_LIKE_ESCAPE).lower()}%"
     codes = session.scalars(select(Statute.code).where(func.lower(Statute.code).like(pattern, escape="\\"))
                             .distinct().limit(20)).all()
-    return StatuteReference((), name) if any(2 * len(name) >= len(code) for code in codes) else None
+    whole = any(_bare_name(unicodedata.normalize("NFKC", code)).lower() == name.lower() for code in codes)
+    return StatuteReference((), name) if whole else None
+
+
+def _bare_name(name: str) -> str:
+    """A law's name without quotes and without the note in brackets at its end ("(English, unofficial)")."""
+    name = name.strip().strip("《》\"'“”").strip()
+    return re.sub(r"\s*[(（\[【][^()（）\[\]【】]*[)）\]】]?\s*$", "", name) or name
 
 
 def _cited_statutes(session: Session, ref: StatuteReference | None, limit: int) -> list[Any]:

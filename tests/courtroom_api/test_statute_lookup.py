@@ -60,4 +60,6 @@ def test_a_law_named_as_it_is_printed_lists_its_articles_whatever_its_ending(wor
     assert _found(world, judge, "Lookup Test Code (English)") == [("Lookup Test Code (English)", "Article 987")]
     assert _found(world, judge, "lookup test code (english") == [("Lookup Test Code (English)", "Article 987")]
     assert _found(world, judge, "中华人民共和国查找测试法") == [(LAW, "第九百八十七条"), (LAW, "第九百八十八条")]
-    assert _found(world, judge, "Test") == []  # (a word of the name, not the law: no article's text has it)
+    assert _found(world, judge, "Lookup Test Code") == [("Lookup Test Code (English)", "Article 987")]
+    # (words of the name, not the law: text search, and no article's text has them)
+    assert _found(world, judge, "Test") == [] and _found(world, judge, "Lookup Test") == []
