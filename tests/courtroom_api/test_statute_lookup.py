@@ -63,3 +63,4 @@ def test_a_law_named_as_it_is_printed_lists_its_articles_whatever_its_ending(wor
     assert _found(world, judge, "Lookup Test Code") == [("Lookup Test Code (English)", "Article 987")]
     # (words of the name, not the law: text search, and no article's text has them)
     assert _found(world, judge, "Test") == [] and _found(world, judge, "Lookup Test") == []
+    assert _found(world, judge, "Test Code (English)") == []  # (most of the name: still not the law)
