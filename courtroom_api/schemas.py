@@ -230,6 +230,10 @@ class HearingListItem(HearingPublic):
     case_number: str = ""
 
 
+# The years a hearing can be held in: year 1 or 9999 is a typo, and converting it to UTC overflowed (a 500).
+SCHEDULE_YEARS = range(1900, 2201)
+
+
 class HearingStart(BaseModel):
     """Where the audio comes from; by default the courtroom's own hardware profile."""
 

@@ -16,6 +16,7 @@ from courtroom_api.errors import ConflictError, NotFoundError, ValidationFailedE
 from courtroom_api.evidence import renditions
 from courtroom_api.evidence.sniff import TYPES
 from courtroom_api.schemas import (
+    SCHEDULE_YEARS,
     DisplayState,
     HearingCreate,
     HearingListItem,
@@ -29,8 +30,6 @@ router = APIRouter(prefix="/api", tags=["hearings"])
 
 # How far ahead a scheduled hearing counts as near: ranked before every other on the court-wide list.
 NEAR_AHEAD = timedelta(hours=24)
-# The years a hearing can be scheduled in: year 1 or 9999 is a typo, and converting it to UTC overflowed (a 500).
-SCHEDULE_YEARS = range(1900, 2201)
 
 
 @router.get("/hearings", response_model=list[HearingListItem])

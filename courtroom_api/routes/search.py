@@ -15,7 +15,7 @@ from courtroom_api.auth.policy import Action, case_scope, require
 from courtroom_api.deps import ServicesDep, oauth2_scheme, principal_from_token
 from courtroom_api.errors import ValidationFailedError
 from courtroom_api.record import court_zone
-from courtroom_api.schemas import SearchHitPublic
+from courtroom_api.schemas import SCHEDULE_YEARS, SearchHitPublic
 from courtroom_api.services import Services
 from models.enums import ParticipantRole
 from models.types import SearchCursor, SearchQuery
@@ -69,6 +69,10 @@ async def search(
     """
     if from_ and to and to < from_:
         raise ValidationFailedError(f"to ({to}) is before from ({from_}): no day is in that range")
+    # No hearing is held before 1900 or after 2200 (the years a hearing may be scheduled in): from such a
+    # day is from the first hearing, to it is to the last (0001-01-01 in the court's zone overflowed UTC, a 500).
+    from_ = from_ if from_ and from_.year >= SCHEDULE_YEARS[0] else None
+    to = to if to and to.year <= SCHEDULE_YEARS[-1] else None
     q = "".join(ch if ch.isprintable() else " " for ch in q)  # control characters (NUL…) are not text
     # (isdigit() is also true of ① and ², which int() refuses: those are case numbers, not ids)
     case_id = int(case) if case and case.isascii() and case.isdigit() and len(case) < 16 else None

@@ -494,6 +494,18 @@ def test_search_to_before_from_is_refused(world) -> None:
     assert r.status_code == 200
 
 
+def test_search_from_the_first_day_there_is_finds_every_hearing(world) -> None:
+    """`from=0001-01-01` (an appeal judge's "from the beginning") was a 500: the court's zone put its
+    midnight before year 1 in UTC. A day before 1900 or after 2200 leaves that end open."""
+    from datetime import UTC, datetime
+
+    hid = _held_hearing(world, datetime(2024, 5, 6, 1, 30, tzinfo=UTC), datetime(2024, 5, 6, 3, 0, tzinfo=UTC),
+                        "从头检索的庭审记录。")
+    for params in ({"from": "0001-01-01"}, {"to": "9999-12-31"}, {"from": "0001-01-01", "to": "9999-12-31"}):
+        r = world.client.get("/api/search", params={"q": "从头检索", **params}, headers=world.auth("appeal_judge"))
+        assert r.status_code == 200 and [h["hearing_id"] for h in r.json()] == [hid], (params, r.text)
+
+
 def test_a_seal_that_changes_nothing_keeps_the_signature(world) -> None:
     """Unsealing a line that is not sealed (a repeated or mistaken click) changes nothing: the clerk's
     signature stands and nothing is audited (it was voided, with a record.void and a segment.unseal)."""
