@@ -8,6 +8,7 @@ get the room's monotonic sequence number when they are published.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -20,6 +21,8 @@ from transcribe.errors import AudioFormatError
 from transcribe.online import Conversation, OnlineOptions, OnlineProcessor, SeatInfo
 from transcribe.seats import GateOptions, SeatGate
 from transcribe.types import TranscriptEvent
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +89,14 @@ class RoomTranscriber:
             return out
 
     def finish(self) -> list[TranscriptEvent]:
-        """End of the hearing: flush every seat (worker thread)."""
+        """End of the hearing: flush every seat (worker thread). A seat whose last decode fails still gives
+        the finals it had committed, and the other seats are flushed (one failing model dropped them all)."""
         events: list[TranscriptEvent] = []
-        for proc in self.processors.values():
-            events += proc.finish()
+        for ch, proc in self.processors.items():
+            try:
+                events += proc.finish()
+            except Exception:  # supervisor: the model failing its decodes (alarmed by the caller)
+                log.exception("room %s, channel %s: the last decode failed; its committed finals are kept",
+                              self.room_id, ch)
+                events += proc.take_unsent()
         return self.stamp(sorted(events, key=lambda e: (e.segment.start, e.segment.channel or 0)))

@@ -135,10 +135,12 @@ class TranscriptionScheduler:
         room.closed = True
         while room.in_flight:
             await asyncio.sleep(self.options.tick_s)
-        events = await asyncio.get_running_loop().run_in_executor(self._pool, room.transcriber.finish)
-        for e in events:
-            self._put(room, e)
-        room.queue.put_nowait(None)
+        try:
+            events = await asyncio.get_running_loop().run_in_executor(self._pool, room.transcriber.finish)
+            for e in events:
+                self._put(room, e)
+        finally:  # the stream ends whatever happened: a stop (or a recess) waited for it, 120 s, in vain
+            room.queue.put_nowait(None)
 
     def lag(self) -> list[StreamLag]:
         """Per-stream lag report."""

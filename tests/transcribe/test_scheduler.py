@@ -213,3 +213,52 @@ async def test_a_failed_turn_still_publishes_the_finals_it_committed(tiny_en_dec
     assert scheduler.room_failures("turn-fails").consecutive == 1
     finals = [e for e in published if e and e.kind == "final"]
     assert finals and finals[-1].segment.end == pytest.approx(proc.final_until_s) and finals[-1].seq
+
+
+async def test_a_room_closed_while_its_model_fails_ends_its_stream_with_what_was_committed(
+        tiny_en_decoder, en_clip) -> None:
+    """The model failing at the stop: close_room's flush raised before the end of the room's event stream,
+    so the pipeline's wait for that stream ran to its 120 s timeout (a stop or a recess stalled), and the
+    finals the seat had committed were dropped (found in review). The stream ends, with those finals, and
+    a second seat whose model works is flushed too."""
+    speech = en_clip[0][8000 : int(7.1 * 16000)]
+    decoder = SimpleNamespace(model_name="tiny.en", multilingual=False, failing=False)
+
+    def decode(audio, offset_s, options):  # type: ignore[no-untyped-def]
+        if decoder.failing and options is not None and getattr(decoder, "seat0", False):
+            raise RuntimeError("CUDA error: an illegal memory access was encountered")
+        return tiny_en_decoder.decode(audio, offset_s, options)
+
+    decoder.decode = decode
+    scheduler = TranscriptionScheduler(decoder, SchedulerOptions(workers=1))  # type: ignore[arg-type]
+    try:
+        scheduler.open_room("closing", [SeatSpec(0, "witness", "witness"), SeatSpec(1, "clerk", "clerk")], 2,
+                            OnlineOptions(language="en"))
+        procs = scheduler.rooms["closing"].transcriber.processors
+        for i in range(0, 3 * 16000, 6400):  # the witness's first words committed by a pause
+            procs[0].insert_audio_chunk(speech[i : i + 6400])
+            procs[0].process_iter()
+        procs[0].mark_pause()
+        procs[0].insert_audio_chunk(speech[int(3.5 * 16000) :], procs[0].received_until_s + 1.0)
+        procs[1].insert_audio_chunk(speech[: 3 * 16000])
+        original = procs[0].finish
+
+        def failing_finish():  # type: ignore[no-untyped-def]
+            decoder.failing = decoder.seat0 = True
+            try:
+                return original()
+            finally:
+                decoder.seat0 = False
+
+        procs[0].finish = failing_finish  # type: ignore[method-assign]
+        reader = asyncio.ensure_future(_collect(scheduler.events("closing")))
+        await scheduler.close_room("closing")
+        events = await asyncio.wait_for(reader, 30)
+    finally:
+        scheduler._pool.shutdown()
+    finals = [e for e in events if e.kind == "final"]
+    assert {e.segment.channel for e in finals} == {0, 1}, [(e.segment.channel, e.segment.text) for e in finals]
+
+
+async def _collect(stream):  # type: ignore[no-untyped-def]
+    return [e async for e in stream]
