@@ -179,6 +179,14 @@ def note_recording_failed(services: Any, hearing_id: int, recording_id: int, act
         session.commit()
 
 
+def recording_lost(services: Any, hearing_id: int) -> bool:
+    """The hearing's recording directory holds no recording to file (gone with a disk, deleted): nothing
+    can file it, so a filing is not tried again and its record may be signed without it."""
+    from capture.manifest import MANIFEST_NAME
+
+    return not (services.settings.hearing_recording_dir(hearing_id) / MANIFEST_NAME).is_file()
+
+
 def file_pending_recordings(services: Any, hearing_id: int | None = None) -> list[str]:
     """Recordings of ended hearings that never reached the dossier (closing, finalizing or filing failed
     at the stop): close and finalize them if need be, verify, file. One line per recording: what was

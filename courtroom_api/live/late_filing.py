@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from courtroom_api.live.filing import file_pending_recordings, note_recording_failed
+from courtroom_api.live.filing import file_pending_recordings, note_recording_failed, recording_lost
 from courtroom_api.services import Services
 
 log = logging.getLogger(__name__)
+MAX_RETRY_S = 60.0
 
 
 def _unfiled(services: Services, hearing_id: int) -> int | None:
@@ -46,6 +47,11 @@ async def file_stopped_recording(services: Services, hearing_id: int, stream: An
     with contextlib.suppress(Exception):  # the database may be what failed
         await asyncio.to_thread(note_recording_failed, services, hearing_id, recording_id,
                                 "recording.finalize_failed", why)
+    if await asyncio.to_thread(recording_lost, services, hearing_id):
+        stream.publish("alarm", {"kind": "finalize_failed", "active": True, "message": (
+            "the recording cannot be filed: the hearing's recording directory holds none (lost with its disk?); "
+            "its record can be signed without it")})
+        return None  # (nothing to try again: every try failed the same way, a warning a second for good)
     stream.publish("alarm", {"kind": "finalize_failed", "active": True, "message": (
         f"the recording could not be finalized ({why}); it stays on the server and is filed as soon as it "
         "can be: free space on the recordings disk")})
@@ -53,10 +59,15 @@ async def file_stopped_recording(services: Services, hearing_id: int, stream: An
 
 
 async def _retry(services: Services, hearing_id: int, stream: Any) -> None:
+    delay = services.settings.capture.retry_seconds
     while True:
-        await asyncio.sleep(services.settings.capture.retry_seconds)
+        await asyncio.sleep(delay)
+        delay = min(2 * delay, MAX_RETRY_S)  # (a disk freed within a minute is seen within a minute)
         try:  # supervisor: a database down meanwhile is tried again too
             recording_id, _ = await asyncio.to_thread(_file, services, hearing_id)
+            if recording_id is not None and await asyncio.to_thread(recording_lost, services, hearing_id):
+                log.error("the recording of hearing %s is gone from the server: no more filing tries", hearing_id)
+                return
         except Exception:
             log.exception("filing the recording of hearing %s failed; tried again", hearing_id)
             continue

@@ -366,6 +366,7 @@ def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: Sess
     Refused while finals of the hearing are held outside the dossier (the database refused them), or its
     recording is not filed yet (a recess, a filing that failed): what is signed must be the whole record.
     """
+    from courtroom_api.live.filing import recording_lost
     from courtroom_api.live.unfiled import held_finals
 
     # Locked and read afresh (as a start does): a start committed between this check and the signature
@@ -378,12 +379,17 @@ def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: Sess
     if hearing.status == HearingStatus.IN_PROGRESS:  # its finals are still being written into the record
         raise ConflictError(f"hearing {hearing_id} is still in progress; sign its record once it has ended")
     unfiled = _unfiled_recordings(session, hearing_id)  # its gaps are printed in the record, and signed
+    if unfiled and body.without_recording and not recording_lost(services, hearing_id):
+        # (its filing would then change the locked record: it is on the server, held, or being filed)
+        raise ConflictError(f"the recording of hearing {hearing_id} is still on the server, to be filed (free space "
+                            "on the recordings disk, or `courtroom recordings file-pending`): sign once it is filed; "
+                            "without_recording is for a recording whose directory is lost")
     if unfiled and (hearing.status == HearingStatus.PAUSED or not body.without_recording):
         raise ConflictError(
             f"hearing {hearing_id} is in recess; sign its record once it has ended" if hearing.status == HearingStatus.PAUSED
             else f"the recording of hearing {hearing_id} is not yet filed in the dossier (the recording_not_filed "
                  "alarm; `courtroom recordings file-pending`); sign once it is: where it holds no audio is in the "
-                 "record. If it cannot be filed (lost, damaged), sign with \"without_recording\": true and say why")
+                 "record. If it cannot be filed (its directory lost), sign with \"without_recording\": true and say why")
     lock_chain(session)  # who has signed is read under the lock its own record.sign will take
     if user.role in record.signed_roles(session, hearing_id):
         raise ValidationFailedError(f"the {user.role} has already signed this record")

@@ -331,9 +331,43 @@ def test_a_record_whose_recording_cannot_be_filed_is_signed_when_they_say_so(wor
     engine.dispose()
     refused = c.post(f"/api/hearings/{h1}/signoff", json={}, headers=world.auth("clerk"))
     assert refused.status_code == 409 and '"without_recording": true' in refused.json()["detail"], refused.text
+    # Its directory still on the server (held for a full disk, being filed): its filing would change the
+    # locked record, so it is not signed without it (found in review).
+    directory = c.app.state.services.settings.hearing_recording_dir(h1)
+    directory.mkdir(parents=True)
+    (directory / "manifest.jsonl").write_text("{}\n")
+    refused = c.post(f"/api/hearings/{h1}/signoff", json=body, headers=world.auth("clerk"))
+    assert refused.status_code == 409 and "still on the server" in refused.json()["detail"], refused.text
+    (directory / "manifest.jsonl").unlink()
     for who in ("judge", "clerk"):
         assert c.post(f"/api/hearings/{h1}/signoff", json=body, headers=world.auth(who)).status_code == 200
     assert _state(world, h1)["locked"] is True
     signed = [e for e in c.get("/api/audit", params={"object": f"hearing:{h1}"}, headers=world.auth("judge")).json()
               if e["action"] == "record.sign"]
     assert len(signed) == 2 and all(e["details"]["without_recording"] for e in signed)
+
+
+def test_the_recording_of_a_hearing_ended_in_recess_with_its_directory_lost_is_not_tried_for_ever(
+        world, caplog) -> None:
+    """Ended in recess, its recording directory gone: the late filing tried again every second for the
+    server's life, a warning each time (found in review). It says once that it cannot be filed."""
+    import time
+
+    from models import Hearing, Recording
+    from models.db import session_factory
+
+    ids = _case_with_two_hearings(world, "(2024)吉2424民初808号")
+    h1, c = ids["h1"], world.client
+    engine = _engine(world)
+    with session_factory(engine)() as s:
+        s.add(Recording(hearing_id=h1, sample_rate=16000, channel_count=4, channel_layout=[]))
+        s.get_one(Hearing, h1).status = "paused"
+        s.commit()
+    engine.dispose()
+    with caplog.at_level("WARNING", logger="courtroom_api.live.late_filing"):
+        assert c.post(f"/api/hearings/{h1}/stop", headers=world.auth("clerk")).json()["status"] == "ended"
+        tried = len([r for r in caplog.records if "NOT filed" in r.getMessage()])
+        time.sleep(2.5)
+        again = len([r for r in caplog.records if "NOT filed" in r.getMessage()]) - tried
+    assert tried >= 1 and again == 0, (tried, again)
+    assert h1 not in c.app.state.services.hearings._filing
