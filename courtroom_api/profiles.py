@@ -15,6 +15,7 @@ from hardware.types import CourtroomProfile
 
 # Any name a file can have there (第三法庭, "room 5"), but no separator and no leading dot: a name never
 # leaves its directory
+MAX_FILE_NAME_BYTES = 255  # (a longer name is no file: 86 Chinese characters raised "File name too long", a 500)
 NAME = re.compile(r"[^/\\\x00.][^/\\\x00]*")
 
 
@@ -28,7 +29,7 @@ def profile_names(profiles_dir: Path | None) -> list[str]:
 def load_named(name: str, profiles_dir: Path | None) -> CourtroomProfile:
     """The profile of that name, validated: a bundled one, else the court's ``profiles_dir/NAME.toml``.
     Anything else (a path included) is a ProfileNotFoundError listing the names there are."""
-    if NAME.fullmatch(name):
+    if NAME.fullmatch(name) and len(f"{name}.toml".encode()) <= MAX_FILE_NAME_BYTES:
         if name in list_profiles():
             return load_profile(name)
         if profiles_dir is not None and (profiles_dir / f"{name}.toml").is_file():

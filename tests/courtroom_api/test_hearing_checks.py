@@ -244,3 +244,5 @@ def test_a_courts_own_profile_may_be_named_in_chinese_and_a_room_saved_with_a_pa
     r = c.patch(f"/api/courtrooms/{room}", headers=admin, json={"name": "旧路径法庭（改名）", "profile_name": stored})
     assert r.status_code == 200 and r.json()["profile_name"] == stored, r.text
     assert c.patch(f"/api/courtrooms/{room}", headers=admin, json={"profile_name": "/etc/passwd"}).status_code == 422
+    r = c.post("/api/courtrooms", headers=admin, json={"court_id": 1, "name": "长名法庭", "profile_name": "第" * 86})
+    assert r.status_code == 422 and "no courtroom profile" in r.json()["detail"], r.text  # (a 500 before)
