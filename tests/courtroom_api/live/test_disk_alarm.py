@@ -39,17 +39,23 @@ def test_alarm_is_raised_once_and_cleared_well_above_the_threshold() -> None:
     assert cleared is not None and not cleared["active"]
 
 
-@pytest.fixture
-def disk_server(tmp_path, tmpfs, whisper_base) -> LiveServer:
-    """A server whose recordings directory is a real 32 MiB disk; warned under half a minute left."""
+def _small_disk_server(tmp_path, tmpfs, whisper_base, **env: str):  # type: ignore[no-untyped-def]
+    """A server whose recordings directory is a real 32 MiB disk (``env``: more COURTROOM_* settings)."""
     tmpfs(tmp_path / "recordings", "32m")
-    srv = LiveServer(tmp_path, f"sqlite:///{tmp_path / 'courtroom.sqlite3'}", extra_env={
-        "COURTROOM_TRANSCRIBE__MODEL": whisper_base, "COURTROOM_CAPTURE__DISK_WARN_MINUTES": "0.5",
-        "COURTROOM_CAPTURE__DISK_CHECK_SECONDS": "0.2"})
+    srv = LiveServer(tmp_path, f"sqlite:///{tmp_path / 'courtroom.sqlite3'}",
+                     extra_env={"COURTROOM_TRANSCRIBE__MODEL": whisper_base, **env})
     assert srv.cli("db", "upgrade").returncode == 0
     for login in ("admin", "clerk"):
         assert srv.cli("users", "add", login, "--role", login, "--password", PASSWORD).returncode == 0
     srv.start()
+    return srv
+
+
+@pytest.fixture
+def disk_server(tmp_path, tmpfs, whisper_base) -> LiveServer:
+    """Warned under half a minute left."""
+    srv = _small_disk_server(tmp_path, tmpfs, whisper_base, COURTROOM_CAPTURE__DISK_WARN_MINUTES="0.5",
+                             COURTROOM_CAPTURE__DISK_CHECK_SECONDS="0.2")
     yield srv
     srv.stop()
 
@@ -136,14 +142,8 @@ async def test_a_stop_on_a_full_disk_closes_the_hearing_and_the_server_files_eve
 
 @pytest.fixture
 def reserve_server(tmp_path, tmpfs, whisper_base) -> LiveServer:
-    """``disk_server`` keeping a 4 MiB reserve on its 32 MiB recordings disk (capture/reserve.py)."""
-    tmpfs(tmp_path / "recordings", "32m")
-    srv = LiveServer(tmp_path, f"sqlite:///{tmp_path / 'courtroom.sqlite3'}", extra_env={
-        "COURTROOM_TRANSCRIBE__MODEL": whisper_base, "COURTROOM_CAPTURE__DISK_RESERVE_MB": "4"})
-    assert srv.cli("db", "upgrade").returncode == 0
-    for login in ("admin", "clerk"):
-        assert srv.cli("users", "add", login, "--role", login, "--password", PASSWORD).returncode == 0
-    srv.start()
+    """Keeping a 4 MiB reserve on its 32 MiB recordings disk (capture/reserve.py)."""
+    srv = _small_disk_server(tmp_path, tmpfs, whisper_base, COURTROOM_CAPTURE__DISK_RESERVE_MB="4")
     yield srv
     srv.stop()
 
