@@ -251,7 +251,7 @@ async def test_a_room_closed_while_its_model_fails_ends_its_stream_with_what_was
                 decoder.seat0 = False
 
         procs[0].finish = failing_finish  # type: ignore[method-assign]
-        reader = asyncio.ensure_future(_collect(scheduler.events("closing")))
+        reader = asyncio.ensure_future(_collect(scheduler, "closing"))
         await scheduler.close_room("closing")
         events = await asyncio.wait_for(reader, 30)
     finally:
@@ -259,6 +259,3 @@ async def test_a_room_closed_while_its_model_fails_ends_its_stream_with_what_was
     finals = [e for e in events if e.kind == "final"]
     assert {e.segment.channel for e in finals} == {0, 1}, [(e.segment.channel, e.segment.text) for e in finals]
 
-
-async def _collect(stream):  # type: ignore[no-untyped-def]
-    return [e async for e in stream]
