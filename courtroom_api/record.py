@@ -56,7 +56,8 @@ def signatures(session: Session, hearing_id: int) -> list[Any]:
 
 # What a signature's digest covers. 1: the lines only (id, revision, times, text, role, speaker's id,
 # seal); 2: also the record's head (court, case number, cause, courtroom, times, who was present, with
-# their names and roles, which are the names printed on their lines). A ``record.sign`` event without
+# their names and roles, which are the names printed on their lines); 3: also the recording's gaps the
+# record prints (where, how long, a recess or audio lost). A ``record.sign`` event without
 # ``digest_version`` was made with 1 and is still checked against 1: it signed no more than that.
 DIGEST_VERSION = 3
 
