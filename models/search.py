@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +41,7 @@ from models.search_sql import (
     split_terms,
     sqlite_candidates,
 )
-from models.statute_refs import StatuteReference, parse_reference
+from models.statute_refs import StatuteReference, law_name, parse_reference
 from models.textgrams import WORD_CHAR, is_cjk
 from models.types import SearchCursor, SearchHit, SearchPage, SearchQuery, StatuteHit
 
@@ -325,20 +324,14 @@ def _named_law(session: Session, text: str) -> StatuteReference | None:
     """A law named as it is printed, whatever its ending ("Civil Code of the People's Republic of China",
     …法（2023修正）): the query is a law's whole name, with or without the note in brackets that ends it;
     a word of a law's name ("Evidence" of "Evidence Rules") stays text search."""
-    name = _bare_name(unicodedata.normalize("NFKC", text))
+    name = law_name(text)
     if len(name) < 2:
         return None
     pattern = f"{name.translate(_LIKE_ESCAPE).lower()}%"
     codes = session.scalars(select(Statute.code).where(func.lower(Statute.code).like(pattern, escape="\\"))
                             .distinct().limit(20)).all()
-    whole = any(_bare_name(unicodedata.normalize("NFKC", code)).lower() == name.lower() for code in codes)
+    whole = any(law_name(code).lower() == name.lower() for code in codes)
     return StatuteReference((), name) if whole else None
-
-
-def _bare_name(name: str) -> str:
-    """A law's name without quotes and without the note in brackets at its end ("(English, unofficial)")."""
-    name = name.strip().strip("《》\"'“”").strip()
-    return re.sub(r"\s*[(（\[【][^()（）\[\]【】]*[)）\]】]?\s*$", "", name) or name
 
 
 def _cited_statutes(session: Session, ref: StatuteReference | None, limit: int) -> list[Any]:

@@ -21,6 +21,7 @@ _EN_ARTICLE = re.compile(r"\b(?:article|art\.?)\s*(\d+)([a-z]?)\b", re.I)
 _BARE_NUMBER = re.compile(r"\d{1,5}")
 _LAW_NAME = re.compile(r"(?:法|法典|条例|规定|解释|\b(?:code|law|act))$", re.I)
 _QUOTES = "《》〈〉<>“”\"'‘’「」()（）,，.。、:：;；"
+_BRACKETED_END = re.compile(r"\s*[(（\[【][^()（）\[\]【】]*[)）\]】]?\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,13 @@ def _article_forms(number: int, suffix: str) -> tuple[str, ...]:
 
 def _law(text: str) -> str:
     return text.strip().strip(_QUOTES + " ").replace("》", "").replace("《", "").strip()
+
+
+def law_name(text: str) -> str:
+    """A law's name as typed or as imported, compared whole: without quotes and without the note in
+    brackets that ends it ("(English, unofficial)", "（2023修正）")."""
+    name = _law(unicodedata.normalize("NFKC", text))
+    return _BRACKETED_END.sub("", name) or name
 
 
 def _law_around(query: str, match: re.Match[str]) -> str:
