@@ -38,6 +38,16 @@ def _committed(entries: list[dict]) -> tuple[int, int, tuple[int, float]]:
     return end, index, anchor
 
 
+def committed_until_s(directory: Path) -> float | None:
+    """Seconds of the recording's timeline committed in ``directory`` (segments, gaps, resumes): where it
+    goes on from; None when it has none yet. Raises CaptureError when there is no recording there."""
+    entries = read_entries(directory)
+    if not entries or entries[0].get("type") != "start":
+        return None
+    end = _committed(entries)[0]
+    return end / entries[0]["sample_rate"] if end else None
+
+
 def _journal_runs(directory: Path, committed_end: int) -> list[tuple[int, np.ndarray]]:
     """Contiguous runs of journal audio after the committed end (older records are duplicates)."""
     runs: list[tuple[int, list[np.ndarray]]] = []

@@ -58,7 +58,7 @@ def _now_s(services: Any, hearing: Any, live: Any) -> float | None:
     recording has reached (it goes on from there; a seat given then from 0 s left the one seated before
     with the microphone after the recess). None when the hearing records nothing yet or any more."""
     from capture.errors import CaptureError
-    from capture.manifest import read_entries
+    from capture.resume import committed_until_s
 
     if live is not None:
         return float(live.latest_s)
@@ -68,12 +68,9 @@ def _now_s(services: Any, hearing: Any, live: Any) -> float | None:
     if recorder is not None:  # its recess's close is held (a full disk): more than the manifest holds
         return float(recorder.next_sample / recorder.sample_rate)
     try:
-        entries = read_entries(services.settings.hearing_recording_dir(hearing.id))
+        return committed_until_s(services.settings.hearing_recording_dir(hearing.id))
     except CaptureError:
         return None
-    rate = entries[0]["sample_rate"] if entries and entries[0].get("type") == "start" else None
-    ends = [e["first_sample"] + e["frames"] for e in entries if e["type"] in ("segment", "gap")]
-    return max(ends) / rate if rate and ends else None
 
 
 def _room_seats(services: Any, hearing: Any) -> set[str] | None:
