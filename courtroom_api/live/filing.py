@@ -179,6 +179,14 @@ def note_recording_failed(services: Any, hearing_id: int, recording_id: int, act
         session.commit()
 
 
+def unfiled_recording(session: Any, hearing_id: int) -> int | None:
+    """The hearing's recording not yet filed in the dossier (its id), if any."""
+    from models import Recording
+
+    return session.scalar(select(Recording.id).where(
+        Recording.hearing_id == hearing_id, Recording.finalized_at.is_(None)).order_by(Recording.id).limit(1))
+
+
 def recording_lost(services: Any, hearing_id: int) -> bool:
     """The hearing's recording directory holds no recording to file (gone with a disk, deleted): nothing
     can file it, so a filing is not tried again and its record may be signed without it."""

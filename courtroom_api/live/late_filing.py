@@ -9,9 +9,12 @@ import contextlib
 import logging
 from typing import Any
 
-from sqlalchemy import select
-
-from courtroom_api.live.filing import file_pending_recordings, note_recording_failed, recording_lost
+from courtroom_api.live.filing import (
+    file_pending_recordings,
+    note_recording_failed,
+    recording_lost,
+    unfiled_recording,
+)
 from courtroom_api.services import Services
 
 log = logging.getLogger(__name__)
@@ -19,12 +22,8 @@ MAX_RETRY_S = 60.0
 
 
 def _unfiled(services: Services, hearing_id: int) -> int | None:
-    """The hearing's recording not yet filed (its id), if any."""
-    from models import Recording
-
     with services.sessions() as session:
-        return session.scalar(select(Recording.id).where(
-            Recording.hearing_id == hearing_id, Recording.finalized_at.is_(None)).limit(1))
+        return unfiled_recording(session, hearing_id)
 
 
 def _file(services: Services, hearing_id: int) -> tuple[int | None, str]:

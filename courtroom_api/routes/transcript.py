@@ -366,7 +366,7 @@ def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: Sess
     Refused while finals of the hearing are held outside the dossier (the database refused them), or its
     recording is not filed yet (a recess, a filing that failed): what is signed must be the whole record.
     """
-    from courtroom_api.live.filing import recording_lost
+    from courtroom_api.live.filing import recording_lost, unfiled_recording
     from courtroom_api.live.unfiled import held_finals
 
     # Locked and read afresh (as a start does): a start committed between this check and the signature
@@ -378,7 +378,7 @@ def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: Sess
                             "retried); sign once the transcript_not_saved alarm has cleared")
     if hearing.status == HearingStatus.IN_PROGRESS:  # its finals are still being written into the record
         raise ConflictError(f"hearing {hearing_id} is still in progress; sign its record once it has ended")
-    unfiled = _unfiled_recordings(session, hearing_id)  # its gaps are printed in the record, and signed
+    unfiled = unfiled_recording(session, hearing_id) is not None  # its gaps are printed in the record, and signed
     if unfiled and body.without_recording and not recording_lost(services, hearing_id):
         # (its filing would then change the locked record: it is on the server, held, or being filed)
         raise ConflictError(f"the recording of hearing {hearing_id} is still on the server, to be filed (free space "
@@ -401,15 +401,6 @@ def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: Sess
         _set_segment_status(session, hearing_id, True)
     session.commit()
     return _state(session, hearing_id)
-
-
-def _unfiled_recordings(session, hearing_id: int) -> int:  # type: ignore[no-untyped-def]
-    from sqlalchemy import func
-
-    from models import Recording
-
-    return session.scalar(select(func.count()).select_from(Recording).where(
-        Recording.hearing_id == hearing_id, Recording.finalized_at.is_(None))) or 0
 
 
 @router.post("/hearings/{hearing_id}/unlock", response_model=RecordState)
