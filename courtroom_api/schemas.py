@@ -384,6 +384,9 @@ class RecordState(BaseModel):
     unchanged_since_signed: bool | None = Field(
         None, description="true: the transcript is exactly what every current signature signed (each keeps "
                           "the record's sha256); false: it changed since, e.g. behind the API; null: no signature")
+    recording_lost: bool = Field(
+        False, description="true: the hearing's recording is not filed and never can be (its directory is lost): "
+                           "its record is signed with without_recording, saying why")
 
 
 # --- evidence -------------------------------------------------------------------------------

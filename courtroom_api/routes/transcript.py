@@ -335,18 +335,22 @@ def _annotation_details(annotation: Any) -> dict[str, Any]:
 
 
 @router.get("/hearings/{hearing_id}/record", response_model=RecordState)
-def record_state(hearing_id: IdPath, user: CurrentUser, session: SessionDep) -> RecordState:
+def record_state(hearing_id: IdPath, user: CurrentUser, session: SessionDep, services: ServicesDep) -> RecordState:
     load_hearing(session, user, hearing_id, Action.READ_TRANSCRIPT)
-    return _state(session, hearing_id)
+    return _state(session, services, hearing_id)
 
 
-def _state(session, hearing_id: int) -> RecordState:  # type: ignore[no-untyped-def]
+def _state(session, services, hearing_id: int) -> RecordState:  # type: ignore[no-untyped-def]
+    from courtroom_api.live.filing import recording_lost, unfiled_recording
     from models.db import one_snapshot
 
     with one_snapshot(session) as s:  # the signatures and the record they signed, as of one moment
         return RecordState(hearing_id=hearing_id, locked=record.is_locked(s, hearing_id),
                            signatures=record.signed_roles(s, hearing_id),
-                           unchanged_since_signed=record.unchanged_since_signed(s, hearing_id))
+                           unchanged_since_signed=record.unchanged_since_signed(s, hearing_id),
+                           # a sign-off refused for it: the console offers without_recording
+                           recording_lost=unfiled_recording(s, hearing_id) is not None
+                           and recording_lost(services, hearing_id))
 
 
 def _set_segment_status(session, hearing_id: IdPath, locked: bool) -> None:  # type: ignore[no-untyped-def]
@@ -400,11 +404,12 @@ def sign_off(hearing_id: IdPath, body: SignOff, user: CurrentUser, session: Sess
     if record.is_locked(session, hearing_id):
         _set_segment_status(session, hearing_id, True)
     session.commit()
-    return _state(session, hearing_id)
+    return _state(session, services, hearing_id)
 
 
 @router.post("/hearings/{hearing_id}/unlock", response_model=RecordState)
-def unlock(hearing_id: IdPath, body: UnlockRequest, user: CurrentUser, session: SessionDep) -> RecordState:
+def unlock(hearing_id: IdPath, body: UnlockRequest, user: CurrentUser, session: SessionDep,
+           services: ServicesDep) -> RecordState:
     """Unlock a signed record for changes (judge only); the reason is audited and signatures reset."""
     load_hearing(session, user, hearing_id, Action.UNLOCK)
     lock_chain(session)
@@ -413,7 +418,7 @@ def unlock(hearing_id: IdPath, body: UnlockRequest, user: CurrentUser, session: 
     audit(session, user, "record.unlock", f"hearing:{hearing_id}", reason=body.reason)
     _set_segment_status(session, hearing_id, False)
     session.commit()
-    return _state(session, hearing_id)
+    return _state(session, services, hearing_id)
 
 
 EXPORT_TYPES = {

@@ -71,7 +71,7 @@ def test_a_locked_record_is_not_rewritten_by_editing_its_case_or_participants(wo
     assert "[00:00:02] 被告 李四：被告对合同没有异议。" in before
     for who in ("judge", "clerk"):
         assert c.post(f"/api/hearings/{h1}/signoff", json={}, headers=world.auth(who)).status_code == 200
-    locked = {"hearing_id": h1, "locked": True, "signatures": ["clerk", "judge"], "unchanged_since_signed": True}
+    locked = {"hearing_id": h1, "locked": True, "signatures": ["clerk", "judge"], "unchanged_since_signed": True, "recording_lost": False}
     assert _state(world, h1) == locked
     signed = _lines(world, h1)
 
@@ -173,7 +173,7 @@ def test_a_signature_made_before_the_digest_covered_the_head_is_still_checked(wo
         s.commit()
     engine.dispose()
     assert _state(world, h1) == {"hearing_id": h1, "locked": True, "signatures": ["clerk", "judge"],
-                                 "unchanged_since_signed": True}
+                                 "unchanged_since_signed": True, "recording_lost": False}
     # Locked all the same: the rename is refused.
     assert world.client.patch(f"/api/participants/{ids['li']}", json={"name": "李肆"},
                               headers=world.auth("clerk")).status_code == 409
@@ -338,7 +338,9 @@ def test_a_record_whose_recording_cannot_be_filed_is_signed_when_they_say_so(wor
     (directory / "manifest.jsonl").write_text("{}\n")
     refused = c.post(f"/api/hearings/{h1}/signoff", json=body, headers=world.auth("clerk"))
     assert refused.status_code == 409 and "still on the server" in refused.json()["detail"], refused.text
+    assert _state(world, h1)["recording_lost"] is False  # the console offers no sign-off without it
     (directory / "manifest.jsonl").unlink()
+    assert _state(world, h1)["recording_lost"] is True
     for who in ("judge", "clerk"):
         assert c.post(f"/api/hearings/{h1}/signoff", json=body, headers=world.auth(who)).status_code == 200
     assert _state(world, h1)["locked"] is True

@@ -171,7 +171,7 @@ def test_sign_off_locks_and_unlock_needs_judge_and_reason(world) -> None:
     again = c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth("clerk"))
     assert again.status_code == 422
     state = c.post(f"/api/hearings/{hid}/signoff", json={"note": "核对无误"}, headers=world.auth("judge")).json()
-    assert state == {"hearing_id": hid, "locked": True, "signatures": ["clerk", "judge"], "unchanged_since_signed": True}
+    assert state == {"hearing_id": hid, "locked": True, "signatures": ["clerk", "judge"], "unchanged_since_signed": True, "recording_lost": False}
     assert c.get(f"/api/segments/{seg}", headers=world.auth("clerk")).json()["status"] == "signed"
     locked = c.patch(f"/api/segments/{seg}", json={"text": "x", "reason": "y"}, headers=world.auth("clerk"))
     assert locked.status_code == 409 and "unlock" in locked.json()["detail"]
@@ -180,7 +180,7 @@ def test_sign_off_locks_and_unlock_needs_judge_and_reason(world) -> None:
     assert c.post(f"/api/hearings/{hid}/unlock", json={"reason": "r"}, headers=world.auth("clerk")).status_code == 403
     assert c.post(f"/api/hearings/{hid}/unlock", json={}, headers=world.auth("judge")).status_code == 422
     unlocked = c.post(f"/api/hearings/{hid}/unlock", json={"reason": "当事人申请更正"}, headers=world.auth("judge"))
-    assert unlocked.json() == {"hearing_id": hid, "locked": False, "signatures": [], "unchanged_since_signed": None}
+    assert unlocked.json() == {"hearing_id": hid, "locked": False, "signatures": [], "unchanged_since_signed": None, "recording_lost": False}
     assert c.patch(f"/api/segments/{seg}", json={"text": "改正。", "reason": "申请"},
                    headers=world.auth("clerk")).status_code == 200
     pdf = c.get(f"/api/hearings/{hid}/transcript", params={"format": "pdf"}, headers=world.auth("party"))
@@ -208,13 +208,13 @@ def test_a_change_after_one_signature_voids_it_and_a_record_changed_behind_the_a
     fixed = c.patch(f"/api/segments/{seg}", json={"text": "原告要求被告支付货款十一万元。", "reason": "核对录音"},
                     headers=world.auth("judge"))
     assert fixed.status_code == 200
-    assert state() == {"hearing_id": hid, "locked": False, "signatures": [], "unchanged_since_signed": None}
+    assert state() == {"hearing_id": hid, "locked": False, "signatures": [], "unchanged_since_signed": None, "recording_lost": False}
     voided = [e for e in c.get("/api/audit", params={"object": f"hearing:{hid}"}, headers=world.auth("judge")).json()
               if e["action"] == "record.void"]
     assert len(voided) == 1 and voided[0]["details"]["roles"] == ["clerk"] and voided[0]["actor"].endswith(":judge")
     for who in ("judge", "clerk"):
         assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth(who)).status_code == 200
-    assert state() == {"hearing_id": hid, "locked": True, "signatures": ["clerk", "judge"], "unchanged_since_signed": True}
+    assert state() == {"hearing_id": hid, "locked": True, "signatures": ["clerk", "judge"], "unchanged_since_signed": True, "recording_lost": False}
 
     engine = make_engine(str(c.app.state.services.engine.url.render_as_string(hide_password=False)))
     with engine.begin() as conn:
