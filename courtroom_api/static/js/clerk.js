@@ -247,16 +247,18 @@ async function correctSpeaker(seg, line) {
   pick.focus();
 }
 
-/** An inline one-field form under a line (touch-friendly; no browser prompt dialogs). */
-function ask(line, placeholderKey) {
+/** An inline one-field form under a line (touch-friendly; no browser prompt dialogs); `messageKey`: a
+ * line above the field that says what is asked, `okKey`: what its button does. */
+function ask(line, placeholderKey, { messageKey = null, okKey = "tr.save" } = {}) {
   line.querySelector(".ask-box")?.remove();
   return new Promise((resolve) => {
     const input = h("input", { class: "ask-text", placeholder: t(placeholderKey), "data-i18n-placeholder": placeholderKey });
     const done = (value) => { box.remove(); resolve(value); };
-    const box = h("div", { class: "edit-box ask-box", onclick: (e) => e.stopPropagation() }, input,
+    const box = h("div", { class: "edit-box ask-box", onclick: (e) => e.stopPropagation() },
+      messageKey ? h("p", { class: "ask-message", "data-i18n": messageKey }, t(messageKey)) : "", input,
       h("div", { class: "row" },
-        h("button", { class: "btn primary", type: "button", dataset: { action: "ok" }, "data-i18n": "tr.save",
-          onclick: () => input.value.trim() && done(input.value.trim()) }, t("tr.save")),
+        h("button", { class: "btn primary", type: "button", dataset: { action: "ok" }, "data-i18n": okKey,
+          onclick: () => input.value.trim() && done(input.value.trim()) }, t(okKey)),
         h("button", { class: "btn", type: "button", "data-i18n": "tr.cancel", onclick: () => done(null) }, t("tr.cancel"))));
     line.append(box);
     input.focus();
@@ -285,7 +287,31 @@ async function seal(seg, line) {
 }
 
 async function signOff() {
-  const state = await api("POST", ENDPOINTS.signoff(detail.hearingId), { json: { note: "" } });
+  try {
+    signed(await api("POST", ENDPOINTS.signoff(detail.hearingId), { json: { note: "" } }));
+  } catch (err) {
+    if (err.status !== 409 || !(await signWithoutRecording())) throw err;
+  }
+}
+
+/**
+ * After a refused sign-off: a recording that can never be filed (its directory lost) held it up for
+ * good, so the record is offered to be signed without it, saying why (audited). Not one still to be
+ * filed (its filing would change the signed record), nor in a recess. False: nothing offered.
+ */
+async function signWithoutRecording() {
+  const hearingId = detail.hearingId;
+  const state = await api("GET", ENDPOINTS.record(hearingId));
+  if (detail?.hearingId !== hearingId) return true; // another room was picked meanwhile
+  showRecordState(state);
+  if (!state.recording_lost || detail.hearing?.status !== "ended") return false;
+  const note = await ask(document.getElementById("record-bar"), "tr.withoutrecordingreason",
+    { messageKey: "tr.recordinglost", okKey: "tr.signwithoutrecording" });
+  if (note) signed(await api("POST", ENDPOINTS.signoff(hearingId), { json: { without_recording: true, note } }));
+  return true;
+}
+
+function signed(state) {
   toast(state?.locked ? t("tr.signed") : `${t("tr.signoff")} ✓`);
   showRecordState(state);
 }

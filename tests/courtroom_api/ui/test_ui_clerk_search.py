@@ -224,6 +224,82 @@ def test_sign_off_locks_the_record_until_a_judge_unlocks_it(browser, page, ui_se
     assert not judge_console.unexpected(), judge_console.unexpected()
 
 
+def _ended_hearing_with_an_unfiled_recording(ui_server, case_number: str) -> int:
+    """An ended hearing of a case of its own (the shared court's other hearings untouched), one line,
+    and a recording that never reached the dossier (a filing that failed)."""
+    from datetime import UTC, datetime, timedelta
+
+    from models import Case, Hearing, Recording, TranscriptSegment
+    from models.db import make_engine, session_factory
+
+    engine = make_engine(ui_server.database_url)
+    now = datetime.now(UTC)
+    with session_factory(engine)() as s:
+        court = s.get_one(Case, ui_server.ids["case_a"]).court_id
+        case = Case(court_id=court, case_number=case_number, title="录音未归档测试", cause_of_action="买卖合同纠纷")
+        s.add(case)
+        s.flush()
+        hearing = Hearing(case_id=case.id, courtroom_id=ui_server.ids["room_2"], title="第一次开庭", status="ended",
+                          started_at=now - timedelta(days=2), ended_at=now - timedelta(days=2, hours=-1))
+        s.add(hearing)
+        s.flush()
+        s.add_all([TranscriptSegment(hearing_id=hearing.id, seq=1, start_s=0, end_s=2, text="现在开庭。",
+                                     role="presiding_judge", engine="test", model="seed"),
+                   Recording(hearing_id=hearing.id, sample_rate=16000, channel_count=4, channel_layout=[])])
+        s.commit()
+        hid = int(hearing.id)
+    engine.dispose()
+    return hid
+
+
+def test_a_record_whose_recording_is_lost_is_signed_without_it_in_the_console(page, ui_server, console) -> None:
+    """A recording that can never be filed (its directory lost) held the record's sign-off up for good,
+    and only a request by hand signed it (`without_recording`): the console offers it once refused,
+    asking why. A recording still on the server, to be filed, is waited for: nothing is offered."""
+    import httpx
+    from ui_harness import api_token
+
+    console.allowed.append("409")  # the refused sign-offs
+    filing, lost = (_ended_hearing_with_an_unfiled_recording(ui_server, n)
+                    for n in ("(2024)吉2424民初901号", "(2024)吉2424民初902号"))
+    held = ui_server.data_dir / "recordings" / f"hearing-{filing}"  # held for a full disk, say
+    held.mkdir(parents=True)
+    (held / "manifest.jsonl").write_text("{}\n")
+    login(page, "clerk", "/clerk")
+    page.locator("#hearing-select").select_option(str(filing))
+    expect(page.locator("#clerk-transcript .line")).to_have_count(1)
+    page.click("#signoff")
+    expect(page.locator(".toast-error")).to_contain_text("not yet filed")
+    expect(page.locator("#record-bar .ask-box")).to_have_count(0)
+    expect(page.locator("#signoff")).to_be_enabled()
+
+    page.locator("#hearing-select").select_option(str(lost))
+    expect(page.locator("#clerk-transcript .line")).to_have_count(1)
+    page.click("#signoff")
+    box = page.locator("#record-bar .ask-box")
+    expect(box).to_contain_text("录音目录已丢失")
+    expect(box.locator("[data-action='ok']")).to_have_text("不附录音签字")
+    page.click("#lang-toggle")
+    expect(box.locator("[data-action='ok']")).to_have_text("Sign without the recording")
+    page.click("#lang-toggle")
+    box.locator("[data-action='ok']").click()  # a reason is required
+    expect(box).to_be_visible()
+    box.locator(".ask-text").fill("录音目录随硬盘损毁")
+    screenshots(page, "clerk-sign-without-recording")
+    box.locator("[data-action='ok']").click()
+    expect(page.locator("#record-state")).to_contain_text("书记员")
+    expect(page.locator("#signoff")).to_be_disabled()
+    expect(box).to_have_count(0)
+    with httpx.Client(base_url=ui_server.base_url, timeout=30) as api:
+        judge = {"Authorization": f"Bearer {api_token(api, 'judge')}"}
+        signs = [e["details"] for e in api.get("/api/audit", params={"object": f"hearing:{lost}"}, headers=judge).json()
+                 if e["action"] == "record.sign"]
+        assert [(d["role"], d.get("without_recording"), d["note"]) for d in signs] == [
+            ("clerk", True, "录音目录随硬盘损毁")], signs
+        assert not [e for e in api.get("/api/audit", params={"object": f"hearing:{filing}"}, headers=judge).json()
+                    if e["action"] == "record.sign"]
+
+
 def test_court_record_downloads_as_pdf(page, ui_server) -> None:
     login(page, "clerk", "/clerk")
     page.locator("#hearing-select").select_option(str(ui_server.ids["hearing_live"]))
