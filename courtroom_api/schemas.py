@@ -224,6 +224,15 @@ class HearingPublic(Orm):
     ended_at: datetime | None
 
 
+class RecessPublic(HearingPublic):
+    """The answer to a recess (休庭): the paused hearing. ``recording_held``: the recordings disk was full, and
+    the server holds the recording's last seconds in memory until space is freed (``warning`` says so): the
+    recess began all the same, a warning for the bench and the clerk, not an error."""
+
+    recording_held: bool = False
+    warning: str | None = None
+
+
 class HearingListItem(HearingPublic):
     """A hearing in the court-wide list, with its case number for display."""
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -395,6 +396,24 @@ async def _file_recording(services: Services, hearing_id: int, *, ran: bool) -> 
     services.hearings.filing(hearing_id, await file_stopped_recording(services, hearing_id, stream))
 
 
+@dataclass(frozen=True, slots=True)
+class Recess:
+    """A recess that began: the paused hearing, and the seconds at the end of its recording that the full
+    recordings disk refused and this process holds in memory until space is freed (None: all on disk)."""
+
+    hearing: Any
+    held_s: float | None = None
+
+    @property
+    def warning(self) -> str | None:
+        """What the bench and the clerk are told when the recording is held; None when it is not."""
+        if self.held_s is None:
+            return None
+        return (f"the hearing is in recess, but the recordings disk is full: the server holds the recording's "
+                f"last {self.held_s:.0f} s in memory until space is freed on it, then writes them (do not "
+                "restart the server meanwhile)")
+
+
 def _mark_paused(services: Services, user: Principal, hearing_id: int) -> None:
     from models import Hearing
 
@@ -405,10 +424,12 @@ def _mark_paused(services: Services, user: Principal, hearing_id: int) -> None:
         session.commit()
 
 
-async def pause_hearing(services: Services, user: Principal, hearing_id: int) -> Any:
+async def pause_hearing(services: Services, user: Principal, hearing_id: int) -> Recess:
     """A recess: capture and live transcription stop, the recording is closed but not finalized (every second
     recorded is on disk, the finals filed or held in the spill file) and the hearing is paused; its live
-    stream stays open. A start goes on with the same recording, the recess a gap in it."""
+    stream stays open. A start goes on with the same recording, the recess a gap in it. On a full recordings
+    disk the recess still begins: the audio the disk refused is held in memory and written once it takes it
+    (``Recess.held_s``; a start waits for it)."""
     await asyncio.to_thread(_check_stoppable, services, user, hearing_id, paused_too=False)
     directory = str(services.settings.hearing_recording_dir(hearing_id))
     try:
@@ -425,10 +446,7 @@ async def pause_hearing(services: Services, user: Principal, hearing_id: int) ->
         stream.publish("status", {"status": "paused"})
     finally:
         services.hearings.stop_done(hearing_id)
+    # The recess began either way: audio the full disk refused is held, not an error (a 507 told the judge
+    # the 休庭 had failed while the hearing was paused and the parties told so).
     held = services.hearings.held_seconds(hearing_id)
-    if held is not None:  # capture stopped (the recess began); the disk refused the rest of the recording
-        raise StorageFullError(
-            f"the hearing is in recess, but the recordings disk is full: the server holds the recording's last "
-            f"{held:.0f} s in memory until space is freed on it, then writes them (do not restart the server "
-            "meanwhile)")
-    return await asyncio.to_thread(_hearing_public, services, hearing_id)
+    return Recess(await asyncio.to_thread(_hearing_public, services, hearing_id), held)

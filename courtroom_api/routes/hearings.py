@@ -23,6 +23,7 @@ from courtroom_api.schemas import (
     HearingPublic,
     HearingStart,
     HearingUpdate,
+    RecessPublic,
 )
 from models.enums import HearingStatus
 
@@ -181,13 +182,16 @@ async def start_hearing(hearing_id: IdPath, body: HearingStart, user: CurrentUse
     return await start(services, user, hearing_id, body)
 
 
-@router.post("/hearings/{hearing_id}/pause", response_model=HearingPublic)
+@router.post("/hearings/{hearing_id}/pause", response_model=RecessPublic)
 async def pause_hearing(hearing_id: IdPath, user: CurrentUser, services: ServicesDep) -> object:
     """A recess: recording and live transcription stop, everything so far kept; start goes on with the same
-    recording (the recess a gap in it), stop files it."""
+    recording (the recess a gap in it), stop files it. On a full recordings disk the recess begins too, with
+    ``recording_held`` and a warning: the recording's last seconds wait in the server's memory."""
     from courtroom_api.live.lifecycle import pause_hearing as pause
 
-    return await pause(services, user, hearing_id)
+    recess = await pause(services, user, hearing_id)
+    return RecessPublic.model_validate(recess.hearing).model_copy(
+        update={"recording_held": recess.held_s is not None, "warning": recess.warning})
 
 
 @router.post("/hearings/{hearing_id}/stop", response_model=HearingPublic)

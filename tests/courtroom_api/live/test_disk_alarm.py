@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from pathlib import Path
 
 import httpx
@@ -39,16 +40,49 @@ def test_alarm_is_raised_once_and_cleared_well_above_the_threshold() -> None:
     assert cleared is not None and not cleared["active"]
 
 
-def _small_disk_server(tmp_path, tmpfs, whisper_base, **env: str):  # type: ignore[no-untyped-def]
-    """A server whose recordings directory is a real 32 MiB disk (``env``: more COURTROOM_* settings)."""
+def _small_disk_server(tmp_path, tmpfs, whisper_base, db_url: str | None = None,  # type: ignore[no-untyped-def]
+                       **env: str):
+    """A server whose recordings directory is a real 32 MiB disk (``db_url``: its database, a SQLite file
+    by default; ``env``: more COURTROOM_* settings)."""
     tmpfs(tmp_path / "recordings", "32m")
-    srv = LiveServer(tmp_path, f"sqlite:///{tmp_path / 'courtroom.sqlite3'}",
+    srv = LiveServer(tmp_path, db_url or f"sqlite:///{tmp_path / 'courtroom.sqlite3'}",
                      extra_env={"COURTROOM_TRANSCRIBE__MODEL": whisper_base, **env})
     assert srv.cli("db", "upgrade").returncode == 0
     for login in ("admin", "clerk"):
         assert srv.cli("users", "add", login, "--role", login, "--password", PASSWORD).returncode == 0
     srv.start()
     return srv
+
+
+def _fresh_database(request: pytest.FixtureRequest, backend: str, directory: Path) -> str:
+    """A new empty database of ``backend``: a SQLite file, or a PostgreSQL database dropped after the test."""
+    if backend == "sqlite":
+        return f"sqlite:///{directory / 'courtroom.sqlite3'}"
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    server = request.getfixturevalue("pg_server_url")
+    name = f"courtroom_disk_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'create database "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'drop database if exists "{name}" with (force)'))
+        admin.dispose()
+
+    request.addfinalizer(drop)
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def recess_disk_server(request, tmp_path, tmpfs, whisper_base) -> LiveServer:
+    """The disk server on a SQLite file and on PostgreSQL, as the recess's API tests run on both."""
+    srv = _small_disk_server(tmp_path, tmpfs, whisper_base, _fresh_database(request, request.param, tmp_path),
+                             COURTROOM_CAPTURE__DISK_WARN_MINUTES="0.5", COURTROOM_CAPTURE__DISK_CHECK_SECONDS="0.2")
+    yield srv
+    srv.stop()
 
 
 @pytest.fixture
@@ -183,24 +217,31 @@ async def _until_seen(seen: list[dict], check, what: str) -> None:  # type: igno
 
 
 async def test_a_recess_on_a_full_disk_keeps_the_audio_held_and_writes_it_once_space_is_back(
-        disk_server, tmp_path, fill_disk) -> None:
+        recess_disk_server, tmp_path, fill_disk) -> None:
     """The judge calls a recess while the disk is full: the close failed, the pipeline and the audio it held
     in memory were dropped, and the hearing stayed in progress with nothing recording (a later stop filed
     what had reached the disk, the lost seconds with no gap). Now the recess happens, the server keeps the
-    held audio as a stop does and writes it once space is freed; the hearing goes on with every second."""
+    held audio as a stop does and writes it once space is freed; the hearing goes on with every second.
+    The recess is answered as one that worked, with the held recording as a warning (it was a 507: the
+    judge was told the 休庭 failed while the hearing was paused and the parties told so)."""
     from capture.manifest import read_entries
 
-    srv = disk_server
+    srv = recess_disk_server
     async with httpx.AsyncClient(base_url=srv.base, headers=srv.token("clerk"), timeout=60) as c:
         hid, seen, reader = await _start_watched(srv, c, SPEECH)
         await asyncio.sleep(2.5)
         filler = fill_disk(tmp_path / "recordings")
         await asyncio.sleep(3.0)  # 3 s more that the disk refuses
         r = await c.post(f"/api/hearings/{hid}/pause")
-        assert r.status_code == 507, r.text
-        detail = r.json()["detail"]
-        assert "in recess" in detail and "until space is freed" in detail and str(tmp_path) not in detail
+        assert r.status_code == 200, r.text
+        paused = r.json()
+        assert paused["id"] == hid and paused["status"] == "paused" and paused["recording_held"] is True, paused
+        warning = paused["warning"]
+        assert "in recess" in warning and "until space is freed" in warning and str(tmp_path) not in warning
         assert (await c.get(f"/api/hearings/{hid}")).json()["status"] == "paused"
+        audit = (await c.get("/api/audit", params={"object": f"hearing:{hid}"}, headers=srv.token("admin"))).json()
+        assert [e["action"] for e in audit if e["action"].startswith("hearing.")][:2] == [
+            "hearing.pause", "hearing.start"], audit  # the recess once, no failed one
         held = [e["data"] for e in seen if e["type"] == "alarm" and e["data"]["kind"] == "recording_held"]
         assert held and held[0]["active"] and str(tmp_path) not in held[0]["message"], held
         assert any(e["type"] == "status" and e["data"]["status"] == "paused" for e in seen)
@@ -215,6 +256,10 @@ async def test_a_recess_on_a_full_disk_keeps_the_audio_held_and_writes_it_once_s
         assert (await c.post(f"/api/hearings/{hid}/stop")).json()["status"] == "ended"
         await asyncio.wait_for(reader, 30)
         (rec,) = (await c.get(f"/api/hearings/{hid}/recordings")).json()
+        refused = (await c.get("/api/audit", params={"object": f"recording:{rec['id']}",
+                                                     "action": "recording.close_failed"},
+                               headers=srv.token("admin"))).json()
+    assert len(refused) == 1 and refused[0]["details"]["hearing_id"] == hid, refused  # the close the disk refused
     entries = read_entries(tmp_path / "recordings" / f"hearing-{hid}")
     (gap,) = [e for e in entries if e["type"] == "gap"]
     assert gap["reason"] == "recess" and gap["first_sample"] >= 5.0 * 16000, gap  # every second up to it

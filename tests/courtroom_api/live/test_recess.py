@@ -65,6 +65,7 @@ def test_a_recess_pauses_the_hearing_and_start_goes_on_with_the_same_recording(t
         before = _until(ws, lambda e: e["type"] == "meter" and e["data"]["time_s"] >= 4.6)
         r = c.post(f"/api/hearings/{hid}/pause", headers=judge)
         assert r.status_code == 200 and r.json()["status"] == "paused", r.text
+        assert r.json()["recording_held"] is False and r.json()["warning"] is None  # all of it on disk
         before += _until(ws, _status("paused"))
         assert c.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "paused"
         # Everything recorded so far is on disk, committed in the manifest (no journal left to recover), and
