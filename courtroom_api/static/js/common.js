@@ -71,8 +71,8 @@ export function setupHeader(titleKey) {
   applyI18n();
 }
 
-/** Show a transient message at the bottom of the screen (errors, confirmations). */
-export function toast(message, kind = "info") {
+/** Show a transient message at the bottom of the screen (errors, warnings, confirmations). */
+export function toast(message, kind = "info", ms = 4000) {
   let box = document.getElementById("toasts");
   if (!box) {
     box = h("div", { id: "toasts", role: "status", "aria-live": "polite" });
@@ -80,7 +80,7 @@ export function toast(message, kind = "info") {
   }
   const el = h("div", { class: `toast toast-${kind}` }, message);
   box.append(el);
-  setTimeout(() => el.remove(), 4000);
+  setTimeout(() => el.remove(), ms);
 }
 
 /** Report an error to the user instead of the console (pages must stay console-clean). */
@@ -141,6 +141,8 @@ export function hearingControls(getHearing, onChange) {
     try {
       const updated = await api("POST", path(hr.id), { json: path === ENDPOINTS.start ? {} : undefined });
       onChange(updated);
+      // A recess on a full recordings disk began all the same: its last seconds wait in the server's memory.
+      if (updated?.recording_held) toast(t("hearing.held"), "warning", 15000);
     } catch (err) {
       reportError(err);
     } finally {
