@@ -4,13 +4,14 @@ The glue the CLI and the API use after transcription: multi-channel recordings g
 attribution (and transcripts of pure bleed are dropped when the real seat has the same words);
 shared channels (and any mono recording) get pyannote diarization with no cap on the number of
 speakers, named from enrolled voiceprints or "unknown speaker N", and their segments are cut where
-the speaker changes.
+the speaker changes; the occupant of a shared channel's seat takes the lines of the one voice left
+unnamed while they sit there, or is reported as not credited (``diarize.shared_seats``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +19,7 @@ import numpy as np
 from diarize.live import split_segment
 from diarize.seats import SeatAttributor, SeatRoster
 from diarize.shared import DiarizationOptions, SpeakerDiarizer
+from diarize.shared_seats import UncreditedOccupant, credit_occupants
 from diarize.types import EnrolledVoice, SeatOccupant
 from diarize.voiceprints import DEFAULT_THRESHOLD, SpeakerNamer
 from hardware.types import SeatChannel
@@ -40,8 +42,13 @@ def attribute_recording(
     occupants: Sequence[SeatOccupant] = (),
     voices: Sequence[EnrolledVoice] = (),
     options: AttributionOptions | None = None,
+    *,
+    on_uncredited: Callable[[UncreditedOccupant], None] | None = None,
 ) -> list[Segment]:
-    """Segments of ``audio`` ``(frames, channels)`` with seat, role, participant and speaker set."""
+    """Segments of ``audio`` ``(frames, channels)`` with seat, role, participant and speaker set.
+
+    ``on_uncredited`` hears of each occupant of a shared channel's seat that no line could be given to.
+    """
     opts = options or AttributionOptions()
     shared = set(opts.shared_channels) | ({0} if audio.shape[1] == 1 else set())
     out = list(segments)
@@ -50,6 +57,10 @@ def attribute_recording(
     for ch in sorted(shared):
         if ch < audio.shape[1]:
             out = _by_voice(audio[:, ch], sample_rate, out, ch, voices, opts)
+            out, uncredited = credit_occupants(out, ch, occupants, {v.participant_id for v in voices})
+            for notice in uncredited:
+                if on_uncredited is not None:
+                    on_uncredited(notice)
     return sorted(out, key=lambda s: (s.start, s.channel or 0))
 
 
@@ -79,6 +90,8 @@ def _by_seat(
         att = attributor.attribute(seg.start, seg.end, seg.channel)
         if att.channel != seg.channel and opts.drop_bleed_duplicates and _covered(seg, att.channel, segments):
             continue  # the same words were transcribed on the seat that really spoke
+        if att.channel in shared:  # words of a shared seat: who said them is its voices' question, not its seat's
+            att = dataclasses.replace(att, role=attributor.channels[att.channel].role, participant_id=None, speaker=None)
         out.append(dataclasses.replace(
             seg, channel=att.channel, seat=att.seat or seg.seat, role=att.role or seg.role,
             participant_id=att.participant_id, speaker=att.speaker,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -12,9 +13,11 @@ import numpy as np
 import soundfile as sf
 from diarize_helpers import FIXTURES
 
-from diarize.attribute import attribute_recording
+from diarize.attribute import AttributionOptions, attribute_recording
 from diarize.formats import read_rttm
 from diarize.seats import SeatAttributor
+from diarize.shared_seats import UncreditedOccupant
+from diarize.types import SeatOccupant
 from hardware.types import SeatChannel
 from transcribe.types import Segment, Word
 
@@ -156,3 +159,64 @@ def test_a_mono_segment_holding_three_speakers_is_cut_at_their_turns(enrolled):
     assert [{w.text.strip().split("-")[0] for w in s.words} for s in out] == [{"kal"}, {"slt"}, {"m3"}]
     assert [s.participant_id for s in out] == [enrolled["kal"].participant_id, enrolled["slt"].participant_id, None]
     assert [w for s in out for w in s.words] == list(words)
+
+
+def _stand_lines() -> tuple[np.ndarray, int, list]:
+    """shared3 as the witness stand's microphone, also spoken into by the judge and the plaintiff
+    (kal, slt); the witness (m3) is never enrolled. One line per reference turn."""
+    samples, sr = sf.read(FIXTURES / "shared3.flac", dtype="float32", always_2d=True)
+    reference = read_rttm(FIXTURES / "shared3.rttm")["shared3"]
+    segments = [Segment(t.start, t.end, f"line by {t.speaker}", channel=0, seat="stand", role="witness")
+                for t in reference]
+    return samples, sr, segments
+
+
+def test_the_occupant_of_a_shared_seat_is_credited_with_the_one_voice_left_unnamed(enrolled):
+    # Witnesses seated on the stand in turn got none of its lines: every line of theirs stayed
+    # "unknown speaker 1". With judge and plaintiff named by their voices, the one unnamed voice on the
+    # stand's microphone is whoever sat there then (赵六 until 30 s, 孙七 after).
+    samples, sr, segments = _stand_lines()
+    occupants = [SeatOccupant("stand", 7, "赵六", "witness", 0.0, 30.0), SeatOccupant("stand", 8, "孙七", "expert", 30.0)]
+    heard: list = []
+    out = attribute_recording(samples, sr, segments, [SeatChannel(0, "stand", "witness")], occupants,
+                              [enrolled["kal"], enrolled["slt"]], on_uncredited=heard.append)
+    by_m3 = [(s.start, s.speaker, s.participant_id, s.role) for s in out if s.text == "line by m3"]
+    assert by_m3 == [(s.start, "赵六", 7, "witness") if s.start < 30 else (s.start, "孙七", 8, "expert")
+                     for s in segments if s.text == "line by m3"]
+    kal, slt = enrolled["kal"].participant_id, enrolled["slt"].participant_id
+    assert {s.participant_id for s in out if s.text != "line by m3"} == {kal, slt}  # voices are not overruled
+    assert heard == []
+
+
+def test_an_occupant_of_a_shared_seat_that_cannot_be_told_apart_is_reported_not_guessed(enrolled):
+    # Only the judge enrolled: the plaintiff and the witness are two unnamed voices on the stand's
+    # microphone. Which is the witness's is unknown: nobody is credited, and it is said why.
+    samples, sr, segments = _stand_lines()
+    heard: list[UncreditedOccupant] = []
+    out = attribute_recording(samples, sr, segments, [SeatChannel(0, "stand", "witness")],
+                              [SeatOccupant("stand", 7, "赵六", "witness")], [enrolled["kal"]], on_uncredited=heard.append)
+    assert 7 not in {s.participant_id for s in out}
+    assert {s.speaker for s in out if s.participant_id is None} == {"unknown speaker 1", "unknown speaker 2"}
+    assert [(n.occupant.participant_id, n.channel, n.voices) for n in heard] == [(7, 0, 2)]
+    assert "enrol 赵六's voice" in str(heard[0]) and "shared microphone (channel 0)" in str(heard[0])
+
+
+def test_witnesses_called_in_turn_to_a_shared_stand_get_their_lines(hearing4):
+    # The witness stand's microphone marked shared (--shared-channel 3): the two witnesses seated there in
+    # turn were dropped without a word, and their lines stayed "unknown speaker N". Nobody is enrolled;
+    # while each sits there, one voice speaks into the stand, and it is theirs.
+    samples, sr, ref = hearing4
+    channels = [SeatChannel(c["channel"], c["seat"], c["role"]) for c in ref["channels"]]
+    said = [Segment(u["start"], u["end"], u["voice"], channel=u["channel"], seat=u["seat"]) for u in ref["utterances"]]
+    # A witness line the transcriber heard on the defendant's microphone only: bleed attribution moves it.
+    moved = next(k for k, u in enumerate(ref["utterances"]) if u["participant_id"] == 4 and k > 5)
+    said[moved] = dataclasses.replace(said[moved], channel=2, seat="defendant")
+    occupants = [SeatOccupant("witness", 4, "赵六", "witness", 0.0, 35.0), SeatOccupant("witness", 5, "孙七", "expert", 35.0)]
+    heard: list = []
+    out = attribute_recording(samples, sr, said, channels, occupants, (), AttributionOptions(shared_channels=(3,)),
+                              on_uncredited=heard.append)
+    assert [(s.seat, s.participant_id, s.role) for s in out] == [
+        (u["seat"], u["participant_id"] if u["seat"] == "witness" else None,
+         {4: "witness", 5: "expert"}.get(u["participant_id"], u["role"])) for u in ref["utterances"]]
+    assert heard == []
+
