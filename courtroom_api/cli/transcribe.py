@@ -120,6 +120,7 @@ def _participant_names(path: str | None) -> list[str]:
 def _attribute(args: argparse.Namespace, audio, seats: list, segments: list, settings, participants: tuple) -> list:
     from diarize.attribute import AttributionOptions, attribute_recording
     from diarize.shared import DiarizationOptions
+    from diarize.shared_seats import UncreditedOccupant
     from hardware.types import SeatChannel
 
     ds = settings.diarize
@@ -131,7 +132,13 @@ def _attribute(args: argparse.Namespace, audio, seats: list, segments: list, set
                                        segmentation_step=ds.segmentation_step, torch_threads=ds.torch_threads),
     )
     channels = [SeatChannel(s.channel, s.seat, s.role) for s in seats]
-    return attribute_recording(audio, 16000, segments, channels, occupants, voices, options)
+
+    def uncredited(notice: UncreditedOccupant) -> None:  # an occupant of a shared seat was dropped without a word
+        print(f"courtroom transcribe: warning: --participants {args.participants}: {notice} "
+              '(add their sample to "voices")', file=sys.stderr)
+
+    return attribute_recording(audio, 16000, segments, channels, occupants, voices, options,
+                               on_uncredited=uncredited)
 
 
 def _seats(args: argparse.Namespace, channels: int) -> list:

@@ -220,3 +220,29 @@ def test_witnesses_called_in_turn_to_a_shared_stand_get_their_lines(hearing4):
          {4: "witness", 5: "expert"}.get(u["participant_id"], u["role"])) for u in ref["utterances"]]
     assert heard == []
 
+
+def test_cli_transcribe_warns_of_a_shared_seat_s_occupant_it_cannot_credit(tmp_path):
+    # A mono recording is one shared microphone: the occupant of its seat was dropped without a word
+    # when two voices on it were not enrolled. Now the command says so, and why.
+    (tmp_path / "kal.flac").write_bytes((FIXTURES / "enrol_kal.flac").read_bytes())
+    participants = {
+        "occupants": [{"seat": "stand", "participant_id": 7, "name": "赵六", "role": "witness"}],
+        "voices": [{"participant_id": 1, "name": "王磊", "role": "presiding_judge", "sample": "kal.flac"}],
+    }
+    listed = tmp_path / "participants.json"
+    listed.write_text(json.dumps(participants, ensure_ascii=False))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURTROOM_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-m", "courtroom_api.cli", "transcribe", str(FIXTURES / "shared3.flac"), "--model", "tiny.en",
+         "--language", "en", "--seats", "stand", "--participants", str(listed)],
+        env=env, capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    records = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    assert records and 7 not in {r["participant_id"] for r in records}
+    warnings = [line for line in out.stderr.splitlines() if line.startswith("courtroom transcribe: warning:")]
+    assert len(warnings) == 1, out.stderr
+    assert warnings[0].startswith(f"courtroom transcribe: warning: --participants {listed}: 赵六 (participant 7), "
+                                  "seated on stand from 0.0 s to the end, is given no line: 2 voices that no enrolled "
+                                  "voice names spoke into that seat's shared microphone (channel 0) between"), warnings
+    assert warnings[0].endswith("enrol 赵六's voice to name their lines (add their sample to \"voices\")")
