@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from courtroom_api.exports.records import role_label
+from courtroom_api.exports.records import SEALED_TEXT, role_label
 
 # Capture reports that end an earlier one's alarm: the clerk console clears the kinds listed in ``clears``
 # (disk_full and write_resumed stayed on it side by side, both active, for the rest of the hearing).
@@ -49,6 +49,14 @@ def transcript_data(event: Any, attribution: Any, *, segment_id: int | None = No
         "emitted_at": event.emitted_at,
         "transcriber_seq": event.seq,
     }
+
+
+def as_filed(data: dict[str, Any], sealed: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A transcript event's data marked ``sealed`` as the dossier has its line (the bench tags it and offers
+    to unseal it), and what those who may not see sealed content get instead (None: the same). Every path
+    that publishes a filed line goes through here, so a final and its replay agree with the dossier."""
+    data = {**data, "sealed": sealed}
+    return data, ({**data, "text": SEALED_TEXT, "words": []} if sealed else None)
 
 
 def capture_event(event: Any) -> tuple[str, dict[str, Any]]:

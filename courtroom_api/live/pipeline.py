@@ -306,10 +306,10 @@ class HearingPipeline:
                 log.warning("final of hearing %s not filed: %s", self.hearing_id, exc)
                 error = reason(exc)
         segment_id = filed.segment_id if filed is not None else None
-        data = ev.transcript_data(event, attribution, segment_id=segment_id)
-        # Filed sealed: redacted whatever the stream knows (a range sealed while this waited for the seal's
-        # lock reaches the stream only after the seal commits).
-        redacted = {**data, "text": SEALED_TEXT, "words": []} if filed is not None and filed.sealed else None
+        # Filed sealed: marked so and redacted whatever the stream knows (a range sealed while this waited for
+        # the seal's lock reaches the stream only after the seal commits).
+        data, redacted = ev.as_filed(ev.transcript_data(event, attribution, segment_id=segment_id),
+                                     filed is not None and filed.sealed)
         published = self.stream.publish(f"transcript.{event.kind}", data, redacted=redacted,
                                         span=(values["start_s"], values["end_s"]))
         if segment_id is None:
@@ -332,9 +332,8 @@ class HearingPipeline:
         data = self.stream.final_data(seq) if filed.sealed else None
         if data is not None:
             self.stream.seal(segment_id, SEALED_TEXT)  # its replay too
-            data.update(segment_id=segment_id, sealed=True, change="sealed")
-            self.stream.publish("transcript.revised", data, redacted={**data, "text": SEALED_TEXT, "words": []},
-                                segment_id=segment_id)
+            data, redacted = ev.as_filed({**data, "segment_id": segment_id, "change": "sealed"}, True)
+            self.stream.publish("transcript.revised", data, redacted=redacted, segment_id=segment_id)
 
     def _on_unsaved(self, active: bool, message: str) -> None:
         if self.stream is not None:

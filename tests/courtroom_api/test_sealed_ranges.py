@@ -278,6 +278,58 @@ async def test_a_held_final_filed_while_its_range_is_sealed_goes_out_again_seale
     assert json.loads(held.wire_for(False))["data"]["text"] == SEALED_TEXT  # its replay too
 
 
+def _shown(events: list[dict]) -> dict[int, dict]:
+    """The lines a terminal shows from these finals and revisions, by segment (as ``TranscriptView.apply``
+    keeps them: the latest event naming a segment is its line)."""
+    return {e["data"]["segment_id"]: e["data"] for e in events if e["data"].get("segment_id") is not None}
+
+
+async def test_a_final_filed_sealed_is_marked_sealed_on_the_bench_live_and_in_replays(world, monkeypatch) -> None:
+    """A final of a sealed stretch, filed sealed as it is published, goes out marked ``sealed`` — whole to
+    the bench (tagged 不公开, the clerk console offers to unseal it), redacted to a party — as a held one
+    filed sealed later is sent again; a line after the stretch is marked open. A bench that reconnects gets
+    the same from the stream's ring as over REST. (It went out unmarked: an open line on the bench.)"""
+    from courtroom_api.live import pipeline as live_pipeline
+    from courtroom_api.schemas import HearingStart
+    from diarize.types import Attribution
+    from transcribe.types import Segment, TranscriptEvent, Word
+
+    c, services = world.client, world.client.app.state.services
+    hid, _, _, _ = _recorded_hearing(world)
+    pipeline = live_pipeline.HearingPipeline(services, hid, HearingStart())
+    pipeline.directory.mkdir(parents=True, exist_ok=True)
+    pipeline.stream = hearing_stream(services, hid)
+    _seal(world, hid, 6.0, 8.0)
+    witness = Attribution(seat="witness", role="witness", confidence=1.0)
+
+    async def final(text: str, start: float, end: float) -> None:
+        await pipeline._file_and_publish(TranscriptEvent("final", Segment(
+            start, end, text, (Word(start, end, text, 0.9),), channel=3, language="zh", confidence=0.9,
+            engine="test", model="test")), witness)
+
+    await final(SECRET, 6.4, 7.2)  # filed sealed at once
+    await final(PUBLIC, 8.6, 9.6)
+    file_final = live_pipeline.file_final
+
+    def refused(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError("the dossier refuses writes")
+
+    monkeypatch.setattr(live_pipeline, "file_final", refused)
+    await final("证人电话是13912345678。", 7.3, 7.9)  # held, filed sealed by the retry
+    monkeypatch.setattr(live_pipeline, "file_final", file_final)
+    assert pipeline.backlog.pending and await pipeline.backlog.flush()
+
+    stored = {s["id"]: s for s in c.get(f"/api/hearings/{hid}/segments", headers=world.auth("clerk")).json()
+              if s["start_s"] > 6.0}
+    assert sorted(s["sealed"] for s in stored.values()) == [False, True, True]
+    bench = _shown(_replayed(c, hid, world.tokens["clerk"]))
+    assert {i: (d["text"], d.get("sealed")) for i, d in bench.items()} == {
+        i: (s["text"], s["sealed"]) for i, s in stored.items()}, bench
+    party = _shown(_replayed(c, hid, world.tokens["party"]))
+    assert {i: (d["text"], d.get("sealed")) for i, d in party.items()} == {
+        i: (SEALED_TEXT if s["sealed"] else s["text"], s["sealed"]) for i, s in stored.items()}, party
+
+
 def test_a_range_seal_over_lines_already_sealed_keeps_the_signed_record_as_it_is(world) -> None:
     """A database upgraded to 0004 keeps no range for a seal made before: sealing that stretch again by
     time was refused (409) on a signed and locked record, and voided the one signature of a half-signed
