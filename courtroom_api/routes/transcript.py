@@ -15,6 +15,7 @@ from courtroom_api.auth.policy import Action, Principal
 from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep
 from courtroom_api.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from courtroom_api.exports.records import SEALED_TEXT
+from courtroom_api.live.events import as_filed
 from courtroom_api.schemas import (
     AnnotationCreate,
     AnnotationPublic,
@@ -87,9 +88,8 @@ def publish_revision(services, segment, user: Principal, kind: str) -> None:  # 
     stream = services.hub.get(segment.hearing_id)
     if stream is None or stream.closed:
         return
-    data = segment_public(segment, True).model_dump(mode="json")
-    data["change"] = kind
-    redacted = {**data, "text": SEALED_TEXT, "words": []} if segment.sealed else None
+    data, redacted = as_filed({**segment_public(segment, True).model_dump(mode="json"), "change": kind},
+                              segment.sealed)
     stream.publish("transcript.revised", data, redacted=redacted, segment_id=segment.id)
 
 
