@@ -1,7 +1,8 @@
 """Renditions of evidence for zooming screens: scaled images, deep-zoom tiles, PDF pages as images.
 
 Results are cached on disk by (blob sha256, parameters); blobs are write-once, so a cached
-rendition never goes stale. All functions are CPU work: call them from a worker thread. At most
+rendition never goes stale, and one the cache cannot keep (a full disk) is served all the same.
+All functions are CPU work: call them from a worker thread. At most
 ``RENDERS_AT_ONCE`` renders run at a time (each decodes a whole image or page: hundreds of MB for a
 large scan), so a courtroom's screens opening a new exhibit together do not exhaust the memory.
 Images are shown upright as their EXIF orientation says (a phone photo is stored sideways), transparent
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import math
 import os
 import tempfile
@@ -27,6 +29,7 @@ MAX_RENDER_PIXELS = MAX_RENDER_PX * MAX_RENDER_PX  # a rendered page: a 612 × 1
 RENDERS_AT_ONCE = 2
 _renders = threading.BoundedSemaphore(RENDERS_AT_ONCE)
 _TRANSPOSED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,19 +64,27 @@ class RenditionCache:
             if path.exists():  # made while this request waited its turn
                 return path.read_bytes()
             data: bytes = make()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A temporary file of this request's own: screens asking for the same page at once each write
-        # theirs and the last rename wins (one shared ".tmp" name made some of them fail).
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key}.")
         try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+            _keep(path, data)
+        except OSError as exc:  # a full disk (or a cache it cannot write): the screens still get the page
+            log.warning("rendition %s of blob %s served without caching it: %s", key, sha256, exc)
         return data
+
+
+def _keep(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (OSError when the disk refuses it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A temporary file of this request's own: screens asking for the same page at once each write
+    # theirs and the last rename wins (one shared ".tmp" name made some of them fail).
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def can_show(kind: str, mime: str) -> bool:

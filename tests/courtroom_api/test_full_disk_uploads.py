@@ -1,12 +1,12 @@
 """Evidence arriving while the disk is full (a real 1 MiB tmpfs): a clear 507, nothing half-stored,
-and the same upload succeeds once space is freed."""
+and the same upload succeeds once space is freed; evidence shown while the disk is full is still shown."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from evidence_files import wav_bytes
+from evidence_files import pdf_bytes, png_bytes, wav_bytes
 
 from courtroom_api.errors import StorageFullError
 from courtroom_api.evidence.upload import stage_upload
@@ -52,3 +52,24 @@ async def test_an_upload_staged_onto_a_full_disk_is_refused_and_removed(small_di
         await stage_upload(chunks(), claimed_mime="audio/wav", filename="a.wav", limit_bytes=10**7,
                            tmp_dir=small_disk / "uploads")
     assert _files(small_disk / "uploads") == []
+
+
+def test_pages_renditions_and_tiles_are_shown_while_the_cache_disk_is_full(world, tmpfs, fill_disk) -> None:
+    """The rendition is made in memory; caching it on a full disk failed and the screens got a 500."""
+    services = world.client.app.state.services
+    clerk = world.auth("clerk")
+    pdf, image = (world.client.post(f"/api/cases/{world.ids['case']}/evidence", content=data, headers={
+        **clerk, "Content-Type": mime}, params={"title": name, "filename": name}).json()["id"]
+        for data, mime, name in ((pdf_bytes(3), "application/pdf", "full.pdf"),
+                                 (png_bytes((611, 409)), "image/png", "full.png")))
+    cache = tmpfs(services.renditions_dir, "1m")  # (over the world's cache until the test ends)
+    filler = fill_disk(cache)
+    for path, magic in ((f"/api/evidence/{pdf}/pages/2?width=800", b"\x89PNG"),
+                        (f"/api/evidence/{image}/rendition?max_px=300", b"\xff\xd8"),
+                        (f"/api/evidence/{image}/tiles/0/0/0", b"\xff\xd8")):
+        r = world.client.get(path, headers=world.auth("party"))
+        assert r.status_code == 200 and r.content.startswith(magic), (path, r.status_code, r.text[:200])
+    assert _files(cache) == [filler]  # nothing cached, no temp file left
+    filler.unlink()  # space is back: the next one is cached again
+    assert world.client.get(f"/api/evidence/{pdf}/pages/2?width=800", headers=world.auth("party")).status_code == 200
+    assert [p.name for p in _files(cache)] == ["page-2-800.png"]
