@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -9,11 +10,20 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from courtroom_api import errors as e
-from models.errors import BlobNotFoundError, BlobStoreFullError, BlobTooLargeError, DossierError, SearchError
+from models.errors import (
+    BlobNotFoundError,
+    BlobStoreFullError,
+    BlobTooLargeError,
+    DossierError,
+    SearchError,
+    is_database_full,
+)
+
+log = logging.getLogger(__name__)
 
 STATUS: tuple[tuple[type[Exception], int], ...] = (
     (e.AuthenticationError, 401),
@@ -63,6 +73,19 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(e.CourtroomApiError, _handler(400))
     app.add_exception_handler(DossierError, _handler(400))
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(OperationalError, _database_error)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A write the database's full disk refused is the server's storage full (507), whichever route made
+    it: the transaction was rolled back, so nothing of it was stored (an upload's blob is taken back).
+    Any other database failure is the server's (500, as before)."""
+    if not is_database_full(exc):
+        raise exc
+    log.error("%s %s refused: the database's disk is full: %s", request.method, request.url.path,
+              str(getattr(exc, "orig", exc)).splitlines()[0])
+    detail = "the database's disk is full; nothing was stored; try again once space is freed"
+    return JSONResponse({"detail": detail}, status_code=507)
 
 
 async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:

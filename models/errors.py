@@ -40,3 +40,15 @@ class SearchError(DossierError):
 def is_disk_full(exc: BaseException) -> bool:
     """An OSError saying the disk or the quota is full (as opposed to a bug or a missing file)."""
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+SQLITE_FULL = 13  # "database or disk is full"
+PG_DISK_FULL = "53100"  # SQLSTATE disk_full: "could not extend file …: No space left on device"
+
+
+def is_database_full(exc: BaseException) -> bool:
+    """A database error saying the disk under the database is full (SQLite's SQLITE_FULL, PostgreSQL's
+    disk_full), raised by the driver or wrapped by SQLAlchemy (its ``orig``)."""
+    driver = getattr(exc, "orig", None) or exc
+    code = getattr(driver, "sqlite_errorcode", None)
+    return (isinstance(code, int) and code & 0xFF == SQLITE_FULL) or getattr(driver, "sqlstate", None) == PG_DISK_FULL

@@ -106,19 +106,22 @@ def another_writer():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def refusing_writes():  # type: ignore[no-untyped-def]
     """``with refusing_writes(engine, table, "INSERT"|"UPDATE"):`` — the real database refuses those
-    writes to ``table`` (a trigger raising, as a full disk or a failing server would) until the block ends."""
+    writes to ``table`` (a trigger raising, as a full disk or a failing server would) until the block ends.
+    ``sqlstate`` (PostgreSQL only): the refusal's SQLSTATE, e.g. "53100", what a full disk raises."""
     from contextlib import contextmanager
 
     @contextmanager
-    def refusing(engine, table: str, operation: str = "INSERT"):  # type: ignore[no-untyped-def]
+    def refusing(engine, table: str, operation: str = "INSERT", sqlstate: str | None = None):  # type: ignore[no-untyped-def]
         name = f"refuse_{operation.lower()}_{table}"
         if engine.dialect.name == "sqlite":
+            assert sqlstate is None, "SQLite's triggers raise no SQLSTATE"
             install = [f"CREATE TRIGGER {name} BEFORE {operation} ON {table} "
                        "BEGIN SELECT RAISE(ABORT, 'the dossier refuses writes (test)'); END"]
             remove = [f"DROP TRIGGER {name}"]
         else:
             install = [f"CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN "
-                       "RAISE EXCEPTION 'the dossier refuses writes (test)'; END $$ LANGUAGE plpgsql",
+                       "RAISE EXCEPTION 'the dossier refuses writes (test)'"
+                       + (f" USING ERRCODE = '{sqlstate}'" if sqlstate else "") + "; END $$ LANGUAGE plpgsql",
                        f"CREATE TRIGGER {name} BEFORE {operation} ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"]
             remove = [f"DROP TRIGGER {name} ON {table}", f"DROP FUNCTION {name}()"]
         with engine.begin() as conn:
