@@ -216,6 +216,11 @@ class Settings(BaseSettings):
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
 
+    @property
+    def upload_tmp_dir(self) -> Path:
+        """Where uploads arrive before they are checked and stored."""
+        return self.data_dir / "tmp" / "uploads"
+
 
 def get_settings(**overrides: object) -> Settings:
     """Build settings from the environment; keyword overrides win (used by tests and the CLI)."""

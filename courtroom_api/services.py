@@ -33,7 +33,7 @@ class Services:
 
     @property
     def upload_tmp_dir(self) -> Path:
-        return Path(self.settings.data_dir) / "tmp" / "uploads"
+        return Path(self.settings.upload_tmp_dir)
 
     @property
     def renditions_dir(self) -> Path:

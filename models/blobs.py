@@ -3,11 +3,15 @@
 Blobs are addressed by the sha256 of their content. The local store keeps them under
 ``root/ab/cd/<sha256>``; a new blob is streamed into a temporary file under ``root/tmp``, fsynced,
 then hard-linked into place, so a reader never sees a partial file and an existing blob is never
-overwritten. A blob is removed only when nothing refers to it (what a refused upload stored). Object storage (S3 with object lock) can implement the same protocol later.
+overwritten. The temporary file is locked while it is written, so that what a process killed mid-write
+left can be told from a write in progress and removed (:meth:`LocalBlobStore.remove_abandoned`). A
+blob is removed only when nothing refers to it (what a refused upload stored). Object storage (S3 with
+object lock) can implement the same protocol later.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -20,6 +24,7 @@ from models.errors import BlobError, BlobNotFoundError, BlobStoreFullError, Blob
 from models.types import BlobRef
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+INCOMING = "incoming-"  # a temporary file's name: a blob being written
 
 
 class BlobStore(Protocol):
@@ -80,8 +85,7 @@ class LocalBlobStore:
 
     def put_stream(self, chunks: Iterable[bytes]) -> BlobRef:
         self._tmp.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="incoming-")
-        tmp = Path(tmp_name)
+        fd, tmp = self._new_temp()
         try:
             digest, size = self._write(fd, chunks)
             ref = BlobRef(sha256=digest, size=size)
@@ -94,6 +98,39 @@ class LocalBlobStore:
             raise
         finally:
             tmp.unlink(missing_ok=True)  # after a successful link the blob has its own name
+            os.close(fd)  # (its lock with it: the name is gone first)
+
+    def remove_abandoned(self) -> list[tuple[Path, int]]:
+        """Remove the temporary files of writes that never ended (a process killed mid-write; each up to
+        a whole recording); returns each with its size. A write in progress (`courtroom recordings
+        file-pending` runs beside a server) holds its file locked, and is left alone."""
+        removed = []
+        for path in sorted(self._tmp.glob(f"{INCOMING}*")):
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue  # its write ended meanwhile
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if os.stat(path).st_ino != os.fstat(fd).st_ino:
+                    continue  # its write ended between the open and the lock
+                size = os.fstat(fd).st_size
+                path.unlink()
+            except (BlockingIOError, FileNotFoundError):
+                continue  # being written, or its write ended meanwhile
+            finally:
+                os.close(fd)
+            removed.append((path, size))
+        return removed
+
+    def _new_temp(self) -> tuple[int, Path]:
+        """A new temporary file, locked until its descriptor is closed."""
+        while True:
+            fd, name = tempfile.mkstemp(dir=self._tmp, prefix=INCOMING)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if os.fstat(fd).st_nlink:  # (not removed as abandoned between its creation and its lock)
+                return fd, Path(name)
+            os.close(fd)
 
     def discard(self, sha256: str) -> None:
         """Remove a stored blob that nothing refers to (a refused upload's); absent is fine. The caller makes
@@ -107,7 +144,7 @@ class LocalBlobStore:
 
     def _write(self, fd: int, chunks: Iterable[bytes]) -> tuple[str, int]:
         hasher, size = hashlib.sha256(), 0
-        with os.fdopen(fd, "wb") as out:
+        with os.fdopen(fd, "wb", closefd=False) as out:  # (the caller closes it, and its lock)
             for chunk in chunks:
                 size += len(chunk)
                 if self.max_bytes is not None and size > self.max_bytes:

@@ -9,7 +9,10 @@ import logging
 import re
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from courtroom_api.config import Settings
 
 # Credentials that travel in a URL's query: the live socket's bearer token (a browser cannot set headers
 # on a WebSocket) and a media link's signed token (for <audio>, <video>, <img>).
@@ -71,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"courtroom serve: {problem}", file=sys.stderr)
         lock.close()
         return 2
+    remove_abandoned_temp_files(settings)
     config = uvicorn.Config(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
                             log_level="info", log_config=log_config())
     # The port is taken before the start-up runs (it resumes hearings): a port in use ends here, not after.
@@ -84,6 +88,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 LOCK_NAME = "server.lock"
+log = logging.getLogger(__name__)
+
+
+def remove_abandoned_temp_files(settings: Settings) -> None:
+    """Remove what a server killed mid-upload left on the data disk: partial uploads and blobs, each up to
+    the upload limit (a recording's, more), that nothing else would ever remove. Called holding
+    ``server.lock`` before this server receives anything, so none is an upload still arriving."""
+    from courtroom_api.evidence.upload import remove_abandoned_uploads
+    from models.blobs import LocalBlobStore
+
+    sweeps = (lambda: remove_abandoned_uploads(settings.upload_tmp_dir),
+              LocalBlobStore(settings.blobs_dir).remove_abandoned)
+    for sweep in sweeps:
+        try:
+            removed = sweep()
+        except OSError as exc:  # never a reason not to serve
+            log.warning("at start-up: could not remove the temporary files a stopped server left: %s", exc)
+            continue
+        for path, size in removed:
+            log.warning("at start-up: removed %s (%.1f MiB), left by a server stopped while storing it", path,
+                        size / 2**20)
 
 
 def database_problem(url: str) -> str | None:

@@ -1,7 +1,8 @@
 """Streamed uploads: to a temp file, sha256 while streaming, size limit, type check before storing.
 
 Nothing reaches the blob store until the whole file has arrived, matched its claimed type and
-passed the deep check; on any failure the temp file is removed, so nothing is half-stored.
+passed the deep check; on any failure the temp file is removed, so nothing is half-stored. What a
+server killed mid-upload left is removed when the next one starts (:func:`remove_abandoned_uploads`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from courtroom_api.errors import StorageFullError, UploadTooLargeError
 from courtroom_api.evidence.sniff import SNIFF_BYTES, FileType, resolve_type
 from courtroom_api.evidence.validate import validate
 from models.errors import is_disk_full
+
+UPLOAD_PREFIX = "upload-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +58,7 @@ async def stage_upload(
     import asyncio
 
     tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix="upload-", dir=tmp_dir)
+    fd, name = tempfile.mkstemp(prefix=UPLOAD_PREFIX, dir=tmp_dir)
     path = Path(name)
     try:
         try:
@@ -74,3 +77,19 @@ async def stage_upload(
                                    "upload again once space is freed") from exc
         raise
     return StagedUpload(path=path, sha256=sha256, size=size, file_type=file_type)
+
+
+def remove_abandoned_uploads(tmp_dir: Path) -> list[tuple[Path, int]]:
+    """Remove the partial uploads in ``tmp_dir`` (each up to the upload limit) that a server killed while
+    receiving them left; returns each with its size. Only for a server's start-up, before it receives
+    anything and under its ``server.lock``: only a server receives uploads, one server a data directory,
+    so none of these is still arriving."""
+    removed = []
+    for path in sorted(tmp_dir.glob(f"{UPLOAD_PREFIX}*")):
+        try:
+            size = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append((path, size))
+    return removed
