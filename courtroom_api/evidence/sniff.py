@@ -32,6 +32,7 @@ TYPES: dict[str, FileType] = {
         FileType("audio/flac", "audio", (".flac",)),
         FileType("audio/ogg", "audio", (".ogg", ".oga", ".opus")),
         FileType("audio/mp4", "audio", (".m4a",)),
+        FileType("audio/webm", "audio", (".weba",)),
         FileType("video/mp4", "video", (".mp4", ".m4v")),
         FileType("video/quicktime", "video", (".mov",)),
         FileType("video/webm", "video", (".webm",)),
@@ -53,7 +54,10 @@ ALIASES = {
     "video/ogg": "audio/ogg",
 }
 # Container families whose sniffed type may legitimately differ in detail from the claim.
-_MP4_FAMILY = {"audio/mp4", "video/mp4", "video/quicktime"}
+_FAMILIES = ({"audio/mp4", "video/mp4", "video/quicktime"}, {"audio/webm", "video/webm"})
+# An MP4 or WebM holds a voice memo or a browser's recording as often as a video, and its bytes do not say
+# which: the streams in it do (see audio_alone).
+AUDIO_ALONE = {"video/mp4": "audio/mp4", "video/webm": "audio/webm"}
 
 
 def _mp4_brand(head: bytes) -> str | None:
@@ -79,8 +83,8 @@ def sniff(head: bytes) -> str | None:
         return "image/gif"
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
         return "image/webp"
-    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
-        return "audio/wav"
+    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
+        return "audio/wav"  # RF64: a WAV past 4 GiB, as the recorder files a room of more than 8 seats
     if head.startswith(b"fLaC"):
         return "audio/flac"
     if head.startswith(b"OggS"):
@@ -117,11 +121,22 @@ def resolve_type(head: bytes, claimed_mime: str | None, filename: str | None) ->
             continue
         if value not in TYPES:
             raise EvidenceRejectedError(f"{label} {value!r} is not an accepted evidence type")
-        same = value == sniffed or (value in _MP4_FAMILY and sniffed in _MP4_FAMILY)
+        same = value == sniffed or any(value in family and sniffed in family for family in _FAMILIES)
         if not same:
             raise EvidenceRejectedError(f"{label} says {value} but the content is {sniffed}")
-    # Within the MP4 family the extension/claim decides audio vs video.
+    # Within a family the extension, else the claim, names the type (an MP4 or WebM video may still turn
+    # out to be audio alone: see audio_alone).
     return TYPES[by_ext or claimed or sniffed]
+
+
+def audio_alone(file_type: FileType, claimed_mime: str | None) -> FileType | None:
+    """The audio type an upload resolved as ``file_type`` is filed as when it holds audio and no video:
+    an MP4 or WebM named by its extension alone or declared audio. None where it must hold video (any
+    other type, or one declared video: that refusal tells the uploader to declare it audio)."""
+    claimed = normalize_mime(claimed_mime)
+    if file_type.mime not in AUDIO_ALONE or (claimed or "").startswith("video/"):
+        return None
+    return TYPES[AUDIO_ALONE[file_type.mime]]
 
 
 # Word writes its parts stored or deflated, and compresses XML some 5-20 times; a member claiming far more

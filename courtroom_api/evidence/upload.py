@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from courtroom_api.errors import StorageFullError, UploadTooLargeError
-from courtroom_api.evidence.sniff import SNIFF_BYTES, FileType, resolve_type
+from courtroom_api.evidence.sniff import SNIFF_BYTES, FileType, audio_alone, resolve_type
 from courtroom_api.evidence.validate import validate
 from models.errors import is_disk_full
 
@@ -68,7 +68,7 @@ async def stage_upload(
             os.close(fd)
         file_type = resolve_type(head, claimed_mime, filename)
         # Decoding a large file is CPU work: keep it off the event loop.
-        await asyncio.to_thread(validate, path, file_type)
+        file_type = await asyncio.to_thread(validate, path, file_type, audio_alone(file_type, claimed_mime))
     except BaseException as exc:
         path.unlink(missing_ok=True)
         if is_disk_full(exc):

@@ -7,14 +7,15 @@ import subprocess
 from pathlib import Path
 
 from courtroom_api.errors import EvidenceRejectedError
-from courtroom_api.evidence.sniff import FileType, check_docx
+from courtroom_api.evidence.sniff import AUDIO_ALONE, FileType, check_docx
 
 PROBE_TIMEOUT_S = 120
 MAX_PAGE_PT = 14_400  # PDF's own page size limit (200 inches)
 
 
-def validate(path: Path, file_type: FileType) -> None:
-    """Raise :class:`EvidenceRejectedError` when the file is truncated or corrupt."""
+def validate(path: Path, file_type: FileType, audio_alone: FileType | None = None) -> FileType:
+    """The file's type: ``file_type``, or ``audio_alone`` (:func:`sniff.audio_alone`) where a video holds
+    audio and no video stream. Raise :class:`EvidenceRejectedError` when the file is truncated or corrupt."""
     if file_type.kind == "image":
         _check_image(path)
     elif file_type.mime == "application/pdf":
@@ -22,7 +23,8 @@ def validate(path: Path, file_type: FileType) -> None:
     elif file_type.kind == "document":
         check_docx(path)
     else:
-        _check_media(path, file_type.kind)
+        return _check_media(path, file_type, audio_alone)
+    return file_type
 
 
 # Pillow's own bomb threshold (it only warns up to twice this): a 600 dpi A3 scan is 35 Mpx, a phone
@@ -68,31 +70,42 @@ def _check_pdf(path: Path) -> None:
         pdf.close()
 
 
-def _check_media(path: Path, kind: str) -> None:
+def _check_media(path: Path, file_type: FileType, audio_alone: FileType | None) -> FileType:
     """ffprobe must find a stream of the right kind; then the whole file is read with errors fatal."""
     try:
-        _probe_media(path, kind)
+        return _probe_media(path, file_type, audio_alone)
     except subprocess.TimeoutExpired as exc:
-        raise EvidenceRejectedError(f"the {kind} file could not be checked within {PROBE_TIMEOUT_S} s: "
+        raise EvidenceRejectedError(f"the {file_type.kind} file could not be checked within {PROBE_TIMEOUT_S} s: "
                                     "upload it in shorter parts") from exc
 
 
-def _probe_media(path: Path, kind: str) -> None:
+def _probe_media(path: Path, file_type: FileType, audio_alone: FileType | None) -> FileType:
+    kind = file_type.kind
     probe = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_type", "-of", "json", str(path)],
+        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_type:stream_disposition=attached_pic",
+         "-of", "json", str(path)],
         capture_output=True, text=True, timeout=PROBE_TIMEOUT_S,
     )
     if probe.returncode != 0:
         raise EvidenceRejectedError(f"corrupt {kind} file: {_told(probe.stderr, path)[:300] or 'ffprobe failed'}")
-    streams = {s.get("codec_type") for s in json.loads(probe.stdout or "{}").get("streams", [])}
+    found = json.loads(probe.stdout or "{}").get("streams", [])
+    streams = {s.get("codec_type") for s in found}
+    # A cover picture is a video stream that does not move: an MP4 holding it and sound is an audio file.
+    moving = any(s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic") for s in found)
+    if kind == "video" and not moving and "audio" in streams and audio_alone is not None:
+        file_type, kind = audio_alone, "audio"
     if kind not in streams:
-        raise EvidenceRejectedError(f"file holds no {kind} stream (found: {sorted(s for s in streams if s)})")
+        hint = ""
+        if kind == "video" and "audio" in streams and file_type.mime in AUDIO_ALONE:
+            hint = f": declared a video; declare it {AUDIO_ALONE[file_type.mime]} to file it as audio"
+        raise EvidenceRejectedError(f"file holds no {kind} stream (found: {sorted(s for s in streams if s)}){hint}")
     if kind == "audio":
         _read_to_end(path, ["-map", "0:a", "-f", "null", "-"], "corrupt audio")
     else:
         # Demuxed to the end, not decoded (seconds for an hour of video): the header of a cut-off MP4 or
         # WebM still names its full length, so only reading every packet finds that the end is missing.
         _read_to_end(path, ["-map", "0", "-c", "copy", "-f", "null", "-"], "cut-off or corrupt video")
+    return file_type
 
 
 def _told(stderr: str, path: Path) -> str:

@@ -60,6 +60,19 @@ def mp3_bytes(tmp: Path) -> bytes:
     return dst.read_bytes()
 
 
+def audio_bytes(tmp: Path, suffix: str, seconds: float = 0.5, cover: bool = False) -> bytes:
+    """A short tone as ffmpeg writes it for ``suffix``: ``.mp4`` (AAC, as a phone's voice memo; with a
+    ``cover`` picture, as a downloaded song), ``.webm`` (Opus, as a browser records) or ``.wav`` (RF64,
+    as the recorder files a room of more than 8 seats)."""
+    dst = tmp / f"tone{suffix}"
+    codecs = {".mp4": ["-c:a", "aac"], ".webm": ["-c:a", "libopus"], ".wav": ["-rf64", "always"]}[suffix]
+    picture = ["-f", "lavfi", "-i", "color=c=red:s=32x32:d=0.04", "-map", "0", "-map", "1", "-frames:v", "1",
+               "-c:v", "mjpeg", "-disposition:v:0", "attached_pic"] if cover else []
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"sine=duration={seconds}", *picture,
+                    *codecs, str(dst)], check=True)
+    return dst.read_bytes()
+
+
 def video_bytes(tmp: Path, suffix: str = ".mp4", seconds: float = 3.0, faststart: bool = True) -> bytes:
     """A small camera-like clip with sound; MP4 with its index first (``faststart``), as phones share it,
     or (``faststart=False``) last, as a camera records it."""

@@ -4,7 +4,7 @@ import hashlib
 import io
 
 import pytest
-from evidence_files import pdf_bytes, png_bytes, wav_bytes
+from evidence_files import audio_bytes, pdf_bytes, png_bytes, wav_bytes
 from PIL import Image
 
 PDF = "application/pdf"
@@ -45,6 +45,24 @@ def test_upload_list_download_with_range(world) -> None:
     assert bad.status_code == 416 and bad.headers["content-range"] == f"bytes */{len(data)}"
     other = world.client.get(url, headers=world.auth("other_party"))
     assert other.status_code == 404
+
+
+def test_audio_in_mp4_webm_and_rf64_is_filed_as_audio_and_played_with_range(world, tmp_path) -> None:
+    """A voice memo in .mp4, a browser's recording in .webm and the recorder's own RF64 WAV were refused
+    (no video stream, audio/webm not accepted, RF64 unrecognised); filed as audio, a player gets them
+    with their audio type and seeks in them."""
+    for suffix, mime, filed_as in ((".mp4", "audio/mp4", "audio/mp4"), (".webm", "audio/webm", "audio/webm"),
+                                   (".wav", "audio/wav", "audio/wav")):
+        data = audio_bytes(tmp_path, suffix)
+        r = _upload(world, "party", data, mime, f"memo{suffix}")
+        assert r.status_code == 201, (suffix, r.text)
+        assert (r.json()["kind"], r.json()["mime_type"]) == ("audio", filed_as)
+        url = f"/api/evidence/{r.json()['id']}/content"
+        part = world.client.get(url, headers={**world.auth("judge"), "Range": "bytes=100-199"})
+        assert part.status_code == 206 and part.content == data[100:200], suffix
+        assert part.headers["content-type"] == filed_as and part.headers["content-range"] == f"bytes 100-199/{len(data)}"
+    refused = _upload(world, "party", audio_bytes(tmp_path, ".webm"), "video/webm", "memo.webm")
+    assert refused.status_code == 422 and "declare it audio/webm" in refused.json()["detail"]
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,16 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from evidence_files import docx_bytes, jpeg_bytes, mp3_bytes, pdf_bytes, png_bytes, video_bytes, wav_bytes
+from evidence_files import (
+    audio_bytes,
+    docx_bytes,
+    jpeg_bytes,
+    mp3_bytes,
+    pdf_bytes,
+    png_bytes,
+    video_bytes,
+    wav_bytes,
+)
 from PIL import Image
 
 from courtroom_api.errors import EvidenceRejectedError, NotFoundError, UploadTooLargeError
@@ -92,6 +101,38 @@ def test_a_cut_off_video_with_its_index_at_the_end_is_refused_naming_no_server_p
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("suffix", "mime", "filename", "filed_as"),
+    [
+        (".mp4", "audio/mp4", "memo.mp4", "audio/mp4"),  # claimed audio: .mp4 does not make it a video
+        (".mp4", "application/octet-stream", "memo.mp4", "audio/mp4"),  # nothing claimed: its streams decide
+        (".webm", "audio/webm", "call.webm", "audio/webm"),
+        (".webm", None, "call.webm", "audio/webm"),
+        (".webm", "audio/webm", "call.weba", "audio/webm"),
+        (".wav", "audio/wav", "room.wav", "audio/wav"),  # RF64
+    ],
+)
+def test_audio_in_mp4_webm_and_rf64_is_filed_as_audio(tmp_path, suffix, mime, filename, filed_as) -> None:
+    staged = _stage(tmp_path, audio_bytes(tmp_path, suffix), mime, filename)
+    assert (staged.file_type.mime, staged.file_type.kind) == (filed_as, "audio")
+
+
+def test_a_song_with_a_cover_picture_is_audio_and_a_clip_declared_audio_is_still_video(tmp_path) -> None:
+    """A cover picture is no moving video: the streams that decide are the moving ones."""
+    song = _stage(tmp_path, audio_bytes(tmp_path, ".mp4", cover=True), None, "song.mp4")
+    assert song.file_type.mime == "audio/mp4"
+    clip = _stage(tmp_path, video_bytes(tmp_path, ".webm", seconds=0.5), "audio/webm", "clip.webm")
+    assert clip.file_type.mime == "video/webm"
+
+
+@pytest.mark.parametrize(("suffix", "mime"), [(".mp4", "video/mp4"), (".webm", "video/webm")])
+def test_audio_declared_video_is_refused_saying_how_to_file_it(tmp_path, suffix, mime) -> None:
+    audio = mime.replace("video/", "audio/")
+    with pytest.raises(EvidenceRejectedError, match=f"no video stream .*declare it {audio} to file it as audio"):
+        _stage(tmp_path, audio_bytes(tmp_path, suffix), mime, f"memo{suffix}")
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
 def test_oversized_upload_aborts_and_leaves_nothing(tmp_path) -> None:
     with pytest.raises(UploadTooLargeError, match="limit of 500 bytes"):
         _stage(tmp_path, png_bytes(), "image/png", "x.png", limit=500)
@@ -104,6 +145,7 @@ def test_sniff_knows_containers() -> None:
     assert sniff(b"\x00\x00\x00\x20ftypisom\x00") == "video/mp4"
     assert sniff(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm") == "video/webm"
     assert sniff(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
+    assert sniff(b"RF64\xff\xff\xff\xffWAVEds64") == sniff(b"RIFF\x00\x00\x00\x00WAVEfmt ") == "audio/wav"
     assert sniff(b"OggS\x00") == "audio/ogg" and sniff(b"fLaC\x00") == "audio/flac"
     assert resolve_type(b"\x00\x00\x00\x20ftypisom", "video/mp4", "clip.m4a").mime == "audio/mp4"
 
