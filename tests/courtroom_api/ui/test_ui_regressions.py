@@ -84,7 +84,8 @@ def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnServer]:
 @pytest.fixture
 def pages(browser: object, own: OwnServer) -> Iterator[object]:
     """``pages()`` opens a page of the own server in a context of its own; console errors fail the test
-    (``allowed``: substrings of errors the test expects)."""
+    (``allowed``: substrings of errors the test expects). The live hearing's display is blank again after
+    each test: a bench opening it shows what its parties see, and the next test starts from nothing shown."""
     console = ConsoleLog()
     contexts = []
 
@@ -100,6 +101,8 @@ def pages(browser: object, own: OwnServer) -> Iterator[object]:
     yield new
     for ctx in contexts:
         ctx.close()
+    with own.client("judge") as judge:
+        judge.put(f"/api/hearings/{own.ids['hearing_live']}/display", json={"evidence_id": None}).raise_for_status()
     assert not console.unexpected(), "console errors:\n" + "\n".join(console.unexpected())
 
 
