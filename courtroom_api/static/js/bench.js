@@ -19,6 +19,9 @@ const bench = {
   showing: false, // asked for: the exhibit's page and zoom changes go to the parties
   shown: false, // what the server last accepted for `displayOf`: the banner and the button say this
   displayOf: null, // the hearing the banner speaks of
+  echoes: [], // {key} of each display state this bench PUT whose `display` event has not come back yet
+  displayTurn: 0, // the judge's latest choice or the server's latest state wins over a follow still loading
+  following: 0, // opening the exhibit the server says is shown: not sent back
   live: null,
   sendTimer: null,
 };
@@ -93,6 +96,7 @@ function buildEvidenceTools(viewer) {
 }
 
 function setShowing(on, viewer) {
+  bench.displayTurn += 1;
   if (on && downloadOnly(viewer.evidence)) {
     toast(t("ev.cannotshow"), "error"); // (the API refuses it: the party screens have nothing to draw)
     on = false;
@@ -113,7 +117,42 @@ function renderShowing() {
 function showingFor(id) {
   bench.displayOf = String(id);
   bench.showing = bench.shown = false;
+  bench.echoes = [];
+  bench.displayTurn += 1;
   renderShowing();
+}
+
+/** A display state as the server sends it back: what `display` events are matched to this bench's PUTs by. */
+function displayKey(d) {
+  const id = d.evidence_id ?? null;
+  return JSON.stringify(id === null ? [null] : [id, d.page ?? null, d.zoom ?? null]);
+}
+
+/**
+ * The server's display state of the hearing open here: read when it opens (a reload of this page must
+ * not forget what the parties see), or changed by another bench terminal or a seal. The banner says it,
+ * and the exhibit shown is opened here at its page and region: what the judge turns or zooms next goes
+ * on to the parties, as the banner says, and switching hearings stops it.
+ */
+async function followDisplay(d, viewer) {
+  const turn = ++bench.displayTurn;
+  const hearingId = bench.displayOf;
+  const current = () => turn === bench.displayTurn && hearingId === bench.displayOf;
+  clearTimeout(bench.sendTimer); // a zoom of this bench still to be sent would undo it
+  bench.showing = bench.shown = Boolean(d.evidence_id);
+  renderShowing();
+  if (!d.evidence_id) return;
+  const known = () => bench.evidence.find((e) => String(e.id) === String(d.evidence_id));
+  if (!known()) await loadEvidence(viewer); // filed since this page read the list
+  const ev = known();
+  if (!current() || !ev) return;
+  bench.following += 1;
+  try {
+    markPick(ev.id);
+    await viewer.show(ev, { page: d.page, region: regionOf(d.zoom) });
+  } finally {
+    bench.following -= 1;
+  }
 }
 
 /** PUT the "now displayed" state; zoom gestures are coalesced to a few updates a second. */
@@ -124,12 +163,17 @@ function sendDisplay(state, now = false) {
   const hearingId = bench.hearing.id; // the hearing shown now, even if the judge switches before it is sent
   const current = () => String(hearingId) === bench.displayOf;
   // One PUT at a time, in order: a late zoom update must never overtake "stop showing".
+  const echo = { key: displayKey(body) };
   const send = () => {
     bench.sending = (bench.sending ?? Promise.resolve())
-      .then(() => api("PUT", ENDPOINTS.display(hearingId), { json: body }))
+      .then(() => {
+        if (current()) bench.echoes.push(echo); // its `display` event is this bench's own, not followed
+        return api("PUT", ENDPOINTS.display(hearingId), { json: body });
+      })
       .then(() => {
         if (current()) bench.shown = body.evidence_id !== null;
       }, (err) => {
+        bench.echoes = bench.echoes.filter((e) => e !== echo);
         // Refused (e.g. the exhibit was sealed meanwhile): the parties still see what they saw, and so
         // does the judge; the next toggle asks again from there.
         if (current()) bench.showing = bench.shown;
@@ -147,6 +191,12 @@ function zoomOf(region) {
   return [region.x0, region.y0, region.x1 - region.x0, region.y1 - region.y0];
 }
 
+/** The API's zoom [x, y, w, h] → page region {x0, y0, x1, y1}. */
+function regionOf(zoom) {
+  if (!Array.isArray(zoom) || zoom.length !== 4) return null;
+  return { x0: zoom[0], y0: zoom[1], x1: zoom[0] + zoom[2], y1: zoom[1] + zoom[3] };
+}
+
 function renderEvidenceList(viewer) {
   const list = document.getElementById("bench-evidence-list");
   list.replaceChildren(...bench.evidence.map((ev) => h("li", {},
@@ -154,10 +204,21 @@ function renderEvidenceList(viewer) {
       evidenceLabel(ev), ev.sealed ? ` 🔒` : ""))));
 }
 
-async function openExhibit(ev, viewer) {
+/** The case's exhibits, read again. */
+async function loadEvidence(viewer) {
+  bench.evidence = items(await api("GET", ENDPOINTS.caseEvidence(bench.caseId)));
+  renderEvidenceList(viewer);
+  if (viewer.evidence) markPick(viewer.evidence.id);
+}
+
+function markPick(id) {
   for (const b of document.querySelectorAll("#bench-evidence-list .pick")) {
-    b.classList.toggle("on", b.dataset.evidenceId === String(ev.id));
+    b.classList.toggle("on", b.dataset.evidenceId === String(id));
   }
+}
+
+async function openExhibit(ev, viewer) {
+  markPick(ev.id);
   selectPane("evidence");
   await viewer.show(ev);
 }
@@ -194,13 +255,16 @@ async function openHearing(id, ctx = bench.ctx) {
   const live = new LiveHearing(id, {
     onEvent: (ev) => onLiveEvent(ev, ctx),
     onLoad: async () => {
-      const [hearing, segments] = await Promise.all([api("GET", ENDPOINTS.hearing(id)),
-        api("GET", ENDPOINTS.segments(id))]);
+      const [hearing, segments, display] = await Promise.all([api("GET", ENDPOINTS.hearing(id)),
+        api("GET", ENDPOINTS.segments(id)), api("GET", ENDPOINTS.display(id))]);
       if (bench.live !== live) return; // another hearing was picked meanwhile
       bench.hearing = hearing;
       bench.caseId = hearing.case_id;
       bench.controls.refresh();
       transcript.load(segments);
+      await loadEvidence(ctx.viewer);
+      if (bench.live !== live) return;
+      followDisplay(display, ctx.viewer).catch(reportError); // (its page image is not waited for)
     },
     onState: (s) => { if (bench.live === live) document.body.dataset.live = s; },
     onError: reportError,
@@ -209,8 +273,6 @@ async function openHearing(id, ctx = bench.ctx) {
   await live.loaded;
   if (bench.live !== live) return;
   document.body.dataset.hearingId = id;
-  bench.evidence = items(await api("GET", ENDPOINTS.caseEvidence(bench.caseId)));
-  renderEvidenceList(ctx.viewer);
   await Promise.all([ctx.dossier.open(bench.caseId, bench.hearing), ctx.notes.open(bench.caseId, id),
     ctx.compare.open(bench.caseId, bench.evidence)]);
 }
@@ -227,14 +289,15 @@ function onLiveEvent(ev, ctx) {
     }
   }
   // An exhibit was filed (or retitled, sealed) while the bench is open: its list again.
-  if (eventType(ev) === "evidence" && bench.caseId) {
-    api("GET", ENDPOINTS.caseEvidence(bench.caseId)).then((list) => {
-      bench.evidence = items(list);
-      renderEvidenceList(ctx.viewer);
-    }).catch(reportError);
+  if (eventType(ev) === "evidence" && bench.caseId) loadEvidence(ctx.viewer).catch(reportError);
+  // The display changed: this bench's own PUT coming back (with any whose event was lost before it), or
+  // another bench terminal of the hearing (or a seal) changed it: follow that.
+  if (eventType(ev) === "display") {
+    const d = ev.data ?? ev;
+    const own = bench.echoes.findIndex((e) => e.key === displayKey(d));
+    if (own >= 0) bench.echoes.splice(0, own + 1);
+    else followDisplay(d, ctx.viewer).catch(reportError);
   }
-  // Another bench terminal of the same hearing stopped the display: follow that.
-  if (eventType(ev) === "display" && !(ev.data ?? ev).evidence_id && bench.showing) setShowing(false, ctx.viewer);
 }
 
 async function main() {
@@ -244,7 +307,7 @@ async function main() {
   buildLayout();
   const viewer = new EvidenceViewer(document.getElementById("bench-viewer"), {
     onView: (state) => {
-      if (!bench.showing) return;
+      if (!bench.showing || bench.following) return;
       if (!downloadOnly(viewer.evidence)) return sendDisplay(state);
       // A Word file opened while showing: showing stops (the parties were left on the last exhibit
       // while the banner said they saw this one).

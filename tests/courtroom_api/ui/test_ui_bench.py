@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
 from playwright.sync_api import expect
-from ui_harness import login, screenshots
+from ui_harness import ConsoleLog, api_token, login, screenshots, watch
 
 PANES = ["evidence", "transcript", "dossier", "compare", "notes", "statutes"]
 
@@ -247,3 +251,97 @@ def test_bench_statute_hit_opens_the_whole_article(page, ui_server) -> None:
     page.keyboard.press("Escape")
     expect(hits).to_have_count(count)
     expect(opener).to_be_focused()
+
+
+@contextmanager
+def _screens(browser, ui_server) -> Iterator:  # type: ignore[no-untyped-def]
+    """New pages, each in its own browser context, that fail the test on a console error; on the way out the
+    live hearing's display is blank again (the shared server stays as the other UI tests expect it)."""
+    console = ConsoleLog()
+    contexts = []
+
+    def new_page():  # type: ignore[no-untyped-def]
+        ctx = browser.new_context(base_url=ui_server.base_url, viewport={"width": 1920, "height": 1080}, has_touch=True)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        watch(page, console)
+        return page
+
+    try:
+        yield new_page
+    finally:
+        for ctx in contexts:
+            ctx.close()
+        with httpx.Client(base_url=ui_server.base_url) as client:
+            client.put(f"/api/hearings/{ui_server.ids['hearing_live']}/display", json={"evidence_id": None},
+                       headers={"Authorization": f"Bearer {api_token(client, 'judge')}"}).raise_for_status()
+    assert not console.unexpected(), console.unexpected()
+
+
+def _shown(ui_server) -> dict:
+    with httpx.Client(base_url=ui_server.base_url) as client:
+        return client.get(f"/api/hearings/{ui_server.ids['hearing_live']}/display",
+                          headers={"Authorization": f"Bearer {api_token(client, 'judge')}"}).json()
+
+
+def test_a_reloaded_bench_says_what_the_parties_see_and_switching_hearings_stops_it(browser, ui_server) -> None:
+    """Reloaded while showing an exhibit, the bench said nothing was shown (banner hidden, button "Show")
+    while the party screens still showed it, and switching hearings then left it on them."""
+    ids = ui_server.ids
+    drawing, contract = str(ids["evidence_drawing"]), str(ids["evidence_contract"])
+    with _screens(browser, ui_server) as new_page:
+        party, bench = new_page(), new_page()
+        login(party, "terminal_a", "/party")
+        login(bench, "judge", "/bench?pane=evidence")
+        bench.click(f"#bench-evidence-list [data-evidence-id='{drawing}']")
+        bench.click("#show-to-parties")
+        expect(party.locator("#party-viewer")).to_have_attribute("data-evidence-id", drawing)
+        bench.reload()
+        bench.wait_for_selector("body[data-ready='1']")
+        expect(bench.locator("#showing-banner")).to_be_visible()
+        expect(bench.locator("#show-to-parties")).to_have_attribute("aria-pressed", "true")
+        expect(bench.locator("#show-to-parties")).to_have_attribute("data-i18n", "ev.stop")
+        expect(bench.locator("#bench-viewer")).to_have_attribute("data-evidence-id", drawing)
+        expect(bench.locator(f"#bench-evidence-list [data-evidence-id='{drawing}']")).to_have_class("pick on")
+        # Shown, as the banner says: the page turned on the reloaded bench is the parties' page.
+        bench.click(f"#bench-evidence-list [data-evidence-id='{contract}']")
+        bench.click("#bench-viewer [data-action='ev.next']")
+        expect(party.locator("#party-viewer")).to_have_attribute("data-evidence-id", contract)
+        expect(party.locator("#party-viewer")).to_have_attribute("data-page", "2")
+        bench.select_option("#hearing-select", str(ids["hearing_earlier"]))
+        expect(bench.locator("body")).to_have_attribute("data-hearing-id", str(ids["hearing_earlier"]))
+        expect(party.locator("#party-waiting")).to_be_visible()
+        expect(bench.locator("#showing-banner")).to_be_hidden()
+        assert _shown(ui_server)["evidence_id"] is None
+
+
+def test_a_second_bench_terminal_follows_what_the_first_shows(browser, ui_server) -> None:
+    """A second bench of the hearing never learnt that the first showed an exhibit (only that it stopped)."""
+    ids = ui_server.ids
+    drawing, contract = str(ids["evidence_drawing"]), str(ids["evidence_contract"])
+    with _screens(browser, ui_server) as new_page:
+        party, bench, other = new_page(), new_page(), new_page()
+        login(party, "terminal_a", "/party")
+        login(bench, "judge", "/bench?pane=evidence")
+        login(other, "judge", "/bench?pane=evidence")
+        expect(other.locator("body")).to_have_attribute("data-live", "live")
+        bench.click(f"#bench-evidence-list [data-evidence-id='{drawing}']")
+        bench.click("#show-to-parties")
+        expect(party.locator("#party-viewer")).to_have_attribute("data-evidence-id", drawing)
+        expect(other.locator("#showing-banner")).to_be_visible()
+        expect(other.locator("#show-to-parties")).to_have_attribute("aria-pressed", "true")
+        expect(other.locator("#bench-viewer")).to_have_attribute("data-evidence-id", drawing)
+        # It follows the page turned on the first (and sends nothing back: the first stays on its page).
+        bench.click(f"#bench-evidence-list [data-evidence-id='{contract}']")
+        bench.click("#bench-viewer [data-action='ev.next']")
+        expect(other.locator("#bench-viewer")).to_have_attribute("data-page", "2")
+        expect(other.locator("#bench-viewer")).to_have_attribute("data-evidence-id", contract)
+        expect(party.locator("#party-viewer")).to_have_attribute("data-page", "2")
+        # Stopped from the second bench: the first says so, and the parties see nothing.
+        other.click("#show-to-parties")
+        expect(party.locator("#party-waiting")).to_be_visible()
+        expect(bench.locator("#showing-banner")).to_be_hidden()
+        expect(bench.locator("#show-to-parties")).to_have_attribute("aria-pressed", "false")
+        expect(other.locator("#showing-banner")).to_be_hidden()
+        expect(bench.locator("#bench-viewer")).to_have_attribute("data-page", "2")
+        assert _shown(ui_server)["evidence_id"] is None
