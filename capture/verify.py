@@ -4,8 +4,8 @@ Reports OK or the first break, classified:
 
 * ``changed``: a segment (or final) file's bytes, or a manifest entry's content, differ;
 * ``removed``: a segment file is missing, or an entry's predecessor is nowhere in the manifest;
-* ``inserted``: an entry whose successor still points past it, or a segment file on disk that the
-  manifest does not list;
+* ``inserted``: an entry whose successor still points past it, an entry after the ``final`` one (nothing
+  follows a finalized recording), or a segment file on disk that the manifest does not list;
 * ``reordered``: entries out of order (the predecessor comes later), or segment files swapped;
 * ``corrupt``: the manifest cannot be read at all.
 
@@ -14,7 +14,8 @@ after a gap it is not the segment number times its length), and a changed final 
 where its audio first differs from the segments.
 
 Removing the last entries of an unfinalized recording cannot be seen from the files alone: keep
-the chain head (``VerifyResult.chain_head``) elsewhere, as the dossier does, and compare.
+the chain head (``VerifyResult.chain_head``) elsewhere, as the dossier does, and give it back as
+``expected_head``: a chain that ends before it is ``removed``, one that goes on past it ``inserted``.
 """
 
 from __future__ import annotations
@@ -118,6 +119,32 @@ def _check_links(entries: list[dict[str, Any]]) -> None:
                      "its predecessor is not in the manifest")
 
 
+def _check_nothing_after_final(entries: list[dict[str, Any]]) -> None:
+    # finalize appends the last entry and resume refuses a finalized recording: whatever follows it
+    # was added later, even chained correctly.
+    final = next((pos for pos, e in enumerate(entries) if e.get("type") == "final"), None)
+    if final is not None and final + 1 < len(entries):
+        pos, entry = final + 1, entries[final + 1]
+        raise _Break("inserted", entry.get("index"), f"{_label(entry, pos, entries[0].get('sample_rate'))} "
+                     f"was inserted: it follows the final entry (manifest line {final + 1})")
+
+
+def _check_head(entries: list[dict[str, Any]], expected: str) -> None:
+    """The chain ends at ``expected``, the head kept elsewhere (a prefix of it, any case)."""
+    expected = expected.lower()
+    head = entries[-1]["chain"]
+    if head.startswith(expected):
+        return
+    pos = next((p for p, e in enumerate(entries) if e["chain"].startswith(expected)), None)
+    if pos is None:
+        raise _Break("removed", None, f"chain head {head} is not the expected {expected}: "
+                     "entries were removed from the end")
+    added, entry = len(entries) - pos - 1, entries[pos + 1]
+    raise _Break("inserted", entry.get("index"), f"{added} {'entry was' if added == 1 else 'entries were'} "
+                 f"appended after the expected head {expected}, from "
+                 f"{_label(entry, pos + 1, entries[0].get('sample_rate'))}")
+
+
 def _check_timeline(entries: list[dict[str, Any]]) -> None:
     end, index, rate = 0, 0, entries[0].get("sample_rate")
     for pos, e in enumerate(entries):
@@ -171,22 +198,28 @@ def _check_files(directory: Path, entries: list[dict[str, Any]]) -> None:
                              f"{_first_difference(directory, entries, f)}")
 
 
-def verify_recording(directory: Path | str) -> VerifyResult:
-    """Check a recording directory's hash chain, timeline and files; OK or the first break."""
+def verify_recording(directory: Path | str, expected_head: str | None = None) -> VerifyResult:
+    """Check a recording directory's hash chain, timeline and files; OK or the first break.
+
+    ``expected_head``: the chain head kept elsewhere (the dossier's, or a prefix of it): the chain must
+    end there."""
     directory = Path(directory)
     try:
         entries = read_entries(directory)
     except ManifestError as exc:
         return VerifyResult(False, 0, False, "corrupt", None, str(exc))
     segments = sum(1 for e in entries if e.get("type") == "segment")
-    finalized = bool(entries) and entries[-1].get("type") == "final"
+    finalized = any(e.get("type") == "final" for e in entries)
     head = entries[-1].get("chain", "") if entries else ""
     try:
         if not entries or entries[0].get("type") != "start":
             raise _Break("removed", None, "the manifest's start entry is missing")
         _check_links(entries)
+        _check_nothing_after_final(entries)
         _check_timeline(entries)
         _check_files(directory, entries)
+        if expected_head:
+            _check_head(entries, expected_head)
     except _Break as brk:
         return VerifyResult(False, segments, finalized, brk.kind, brk.index, str(brk), head)
     except (KeyError, TypeError) as exc:

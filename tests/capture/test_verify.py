@@ -14,7 +14,7 @@ import pytest
 
 from capture.errors import EmptyRecordingError, RecorderError
 from capture.finalize import is_finalized, read_finalized
-from capture.manifest import MANIFEST_NAME, chain_hash
+from capture.manifest import MANIFEST_NAME, ManifestWriter, chain_hash
 from capture.recorder import Recorder, RecorderOptions
 from capture.types import AudioChunk
 from capture.verify import verify_recording
@@ -202,6 +202,41 @@ def test_the_head_verify_prints_is_accepted_back_and_a_cut_tail_is_not(copy: Pat
     save(copy, lines(copy)[:-1])  # the tail cut off: an intact chain, but not the dossier's head
     cut = cli(copy, "--head", head[:16])
     assert cut.returncode == 1 and "BROKEN (removed)" in cut.stdout
+
+
+def append_forged(directory: Path) -> None:
+    """One entry appended at the end, chained correctly: what someone with the files could add."""
+    head = json.loads(lines(directory)[-1])["chain"]
+    end = sum(e["frames"] for e in map(json.loads, lines(directory)) if e["type"] in ("segment", "gap"))
+    ManifestWriter(directory, head).append({"type": "gap", "first_sample": end, "frames": RATE, "reason": "x"})
+
+
+def test_an_entry_after_the_final_one_is_an_insertion(copy: Path) -> None:
+    # It passed: only the last entry was taken for the final one, and nothing refused what follows it.
+    final = Recorder(copy, RATE, 3).finalize()
+    append_forged(copy)
+    result = verify_recording(copy)
+    assert (result.ok, result.kind, result.finalized) == (False, "inserted", True)
+    assert "follows the final entry" in result.message
+    for extra in ((), ("--head", final.chain_head)):
+        out = cli(copy, *extra)
+        assert out.returncode == 1 and "BROKEN (inserted)" in out.stdout, out.stdout
+        assert f"manifest line {len(lines(copy))} was inserted: it follows the final entry" in out.stdout
+    with pytest.raises(RecorderError, match="not a verified, finalized recording"):
+        read_finalized(copy)
+
+
+def test_entries_appended_after_the_expected_head_are_named_as_added_not_removed(copy: Path) -> None:
+    # --head of an earlier entry said "entries were removed from the end" when one was added.
+    head = verify_recording(copy).chain_head
+    append_forged(copy)
+    assert verify_recording(copy).ok  # an open recording may grow: only the kept head tells
+    out = cli(copy, "--head", head)
+    assert out.returncode == 1, out.stdout
+    assert out.stdout.startswith("BROKEN (inserted): 1 entry was appended after the expected head"), out.stdout
+    assert f"gap entry at manifest line {len(lines(copy))}" in out.stdout
+    result = verify_recording(copy, expected_head=head[:16].upper())
+    assert (result.ok, result.kind) == (False, "inserted")
 
 
 def test_an_empty_chunk_after_a_hole_records_the_gap_once(tmp_path: Path) -> None:
