@@ -44,4 +44,6 @@ def run_verify(args: argparse.Namespace) -> int:
               + f" ({len(records) - len(changed)} signed records unchanged)")
     else:
         print(f"OK: {len(records)} signed records unchanged since they were signed")
+    # Re-hashing the recordings can take hours: a check of its own, named here so that it is not missed.
+    print("Recordings: `courtroom recordings verify` re-hashes the filed files the court serves")
     return 0 if result.ok and not changed else 1

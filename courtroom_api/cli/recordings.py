@@ -1,6 +1,7 @@
 """``courtroom recordings file-pending``: file the recordings of ended hearings that never reached the
 dossier (the database or the blob store refused them at the hearing's stop). The server does the same
-at start-up."""
+at start-up. ``courtroom recordings verify``: check that the filed copies the court serves are still
+what was recorded."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     rsub = p.add_subparsers(dest="recordings_command", required=True)
     f = rsub.add_parser("file-pending", help="finalize, verify and file recordings of ended hearings not yet filed")
     f.set_defaults(func=run_file_pending)
+    v = rsub.add_parser("verify", help="re-hash every filed recording's files (multi-channel, tracks, mixdown) in "
+                                       "the blob store against the dossier, the recording's manifest and the "
+                                       "audit log; exit 1 naming each file changed or missing")
+    v.add_argument("--hearing", type=int, default=None, metavar="ID", help="only this hearing's recordings")
+    v.set_defaults(func=run_verify)
 
 
 def run_file_pending(args: argparse.Namespace) -> int:
@@ -29,3 +35,28 @@ def run_file_pending(args: argparse.Namespace) -> int:
     if not report:
         print("no recordings waiting to be filed")
     return 1 if any("NOT filed" in line for line in report) else 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from courtroom_api.blobstore import open_blob_store
+    from courtroom_api.config import get_settings
+    from courtroom_api.recording_check import check_recording, filed_recordings
+    from models.db import make_engine, one_snapshot, session_factory
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_factory(engine)() as session, one_snapshot(session) as snapshot:
+            filed = filed_recordings(snapshot, settings.hearing_recording_dir, args.hearing)
+    finally:
+        engine.dispose()  # the hashing below can take hours: no connection held meanwhile
+    blobs = open_blob_store(settings)
+    broken = 0
+    for recording in filed:
+        check = check_recording(blobs, recording)
+        broken += not check.ok
+        for line in check.lines():
+            print(line, flush=True)
+    print(f"{len(filed) - broken} of {len(filed)} filed recordings as recorded"
+          + (f"; {broken} BROKEN" if broken else ""))
+    return 1 if broken else 0
