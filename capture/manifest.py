@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from capture.errors import ManifestError
 MANIFEST_NAME = "manifest.jsonl"
 GENESIS = "0" * 64
 FORMAT = "courtroom-recording/1"
+
+log = logging.getLogger(__name__)
 
 
 def canonical(body: dict[str, Any]) -> str:
@@ -71,6 +74,17 @@ def read_entries(directory: Path) -> list[dict[str, Any]]:
     return entries
 
 
+def holds_entry(directory: Path) -> bool:
+    """Whether the manifest holds at least one whole entry (a line): an absent or empty one, or one with
+    only its first line torn by a crash or a full disk, is a recording that never started (no audio is
+    recorded before the start entry is fsynced)."""
+    try:
+        with open(directory / MANIFEST_NAME, "rb") as f:
+            return any(b"\n" in block for block in iter(lambda: f.read(1 << 16), b""))
+    except FileNotFoundError:
+        return False
+
+
 class ManifestWriter:
     """Appends chained entries durably (write, flush, fsync per entry)."""
 
@@ -80,12 +94,28 @@ class ManifestWriter:
         self._cut_torn_tail()
 
     def _cut_torn_tail(self) -> None:
+        """Cut a line torn by a crash, so that the next entry is a line of its own. The recording is
+        evidence: the torn bytes are kept beside the manifest (or, the disk refusing, in the log) first."""
         if not self.path.exists():
             return
         raw = self.path.read_bytes()
         keep = raw.rfind(b"\n") + 1
-        if keep != len(raw):
-            os.truncate(self.path, keep)
+        if keep == len(raw):
+            return
+        torn = raw[keep:]
+        copy = self.path.with_name(f"{self.path.name}.torn-{keep}-{hashlib.sha256(torn).hexdigest()[:12]}")
+        try:
+            with open(copy, "wb") as f:
+                f.write(torn)
+                f.flush()
+                os.fsync(f.fileno())
+            fsync_dir(self.path.parent)
+            log.warning("%s: cut a torn last line (%d bytes at byte %d), kept in %s", self.path, len(torn), keep,
+                        copy.name)
+        except OSError as exc:
+            log.warning("%s: cut a torn last line (%d bytes at byte %d; not kept: %s): %r", self.path, len(torn),
+                        keep, exc, torn)
+        os.truncate(self.path, keep)
 
     def append(self, body: dict[str, Any]) -> dict[str, Any]:
         """Chain and append one entry; on an OSError the file is left as it was."""

@@ -36,7 +36,7 @@ import soundfile as sf
 from capture.container import segment_container
 from capture.errors import RecorderError
 from capture.journal import JOURNAL_NAME, Journal
-from capture.manifest import FORMAT, MANIFEST_NAME, ManifestWriter, fsync_dir, read_entries
+from capture.manifest import FORMAT, MANIFEST_NAME, ManifestWriter, fsync_dir, holds_entry, read_entries
 from capture.reserve import DiskReserve
 from capture.types import AudioChunk, CaptureEvent, CaptureEventKind, FinalizedRecording, HeldAudio
 from hardware.types import CourtroomProfile
@@ -141,9 +141,10 @@ class Recorder:
         self._lock = threading.Lock()
         (self.directory / SEGMENTS_DIR).mkdir(parents=True, exist_ok=True)
         manifest = self.directory / MANIFEST_NAME
-        # An empty manifest is a start that could not write its first entry (a full disk): nothing was
-        # recorded, so this is a new recording, not a resume (which needs that entry).
-        existing = manifest.exists() and manifest.stat().st_size > 0
+        # A manifest with no whole entry is a start that could not write its first one (a full disk left
+        # it empty, a power cut tore it): nothing was recorded, so this is a new recording, not a resume
+        # (which needs that entry); the writer cuts the torn line, keeping its bytes.
+        existing = holds_entry(self.directory)
         # Opened for appending: a crashed run's journal stays readable until it is recovered.
         self.journal = Journal(self.directory, round(self.options.journal_seconds * sample_rate))
         if existing:
@@ -172,7 +173,8 @@ class Recorder:
         no gap up to now: the hearing is over, its recording ends where its audio does."""
         entries = read_entries(Path(directory))
         if not entries:
-            raise RecorderError(f"{directory}: empty manifest, nothing to close")
+            raise RecorderError(f"{directory}: the manifest holds no whole entry (its start was never written): "
+                                "nothing was recorded, nothing to close")
         start = entries[0]
         options = RecorderOptions(segment_seconds=start["segment_seconds"], subtype=start["subtype"],
                                   seats=tuple(start["seats"]), gains_db=tuple(start["gains_db"]))

@@ -10,9 +10,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from capture.manifest import read_entries
+from capture.recorder import Recorder, RecorderOptions
+from capture.types import AudioChunk
 from capture.verify import verify_recording
 from tests.capture.record_child import RATE, hearing_audio
 
@@ -95,3 +98,49 @@ def test_a_recording_left_open_is_closed_with_its_journal_and_no_gap(tmp_path: P
     audio, _ = sf.read(final.recording.path, dtype="float32", always_2d=True)
     np.testing.assert_array_equal(audio, hearing_audio(8.0)[: final.frames])
     assert not (out / "journal.wal").exists() and verify_recording(out).finalized
+
+
+def _record(recorder: Recorder, audio: np.ndarray, first: int = 0) -> None:
+    for at in range(0, len(audio), RATE // 10):
+        recorder.write(AudioChunk(audio[at : at + RATE // 10], RATE, first + at, time.time()))
+
+
+def test_a_start_line_torn_by_a_power_cut_is_a_new_recording_and_its_bytes_are_kept(tmp_path: Path) -> None:
+    """The power failed while the first manifest line was written: nothing was recorded (no audio before
+    the start entry is on disk). The next start records from 0 s with no gap; it used to refuse every start
+    ("manifest does not start with a courtroom-recording/1 start entry") until files were deleted by hand."""
+    from capture.errors import RecorderError
+
+    out = tmp_path / "hearing"
+    out.mkdir()
+    torn = b'{"chain":"5e0b","channels":4,"format":"courtroom-recording/1","gains_db":[0.0,0.0,0.0,0'
+    (out / "manifest.jsonl").write_bytes(torn)
+    with pytest.raises(RecorderError, match="nothing was recorded"):  # nothing there to close either
+        Recorder.reopen_to_close(out)
+    recorder = Recorder(out, RATE, 4)
+    assert not recorder.resumed and recorder.next_sample == 0
+    _record(recorder, hearing_audio(1.5))
+    final = recorder.finalize()
+    entries = read_entries(out)
+    assert entries[0]["type"] == "start" and not [e for e in entries if e["type"] in ("gap", "resume")]
+    assert final.frames == int(1.5 * RATE) and verify_recording(out).ok
+    (kept,) = out.glob("manifest.jsonl.torn-*")  # the torn bytes are evidence too: kept, not destroyed
+    assert kept.read_bytes() == torn
+
+
+def test_a_torn_last_line_is_kept_beside_the_manifest_when_the_recording_resumes(tmp_path: Path) -> None:
+    """A crash in the middle of a segment's manifest entry: the resume cuts the line (the journal still
+    holds that audio) and keeps its bytes beside the manifest."""
+    out = tmp_path / "hearing"
+    recorder = Recorder(out, RATE, 4, RecorderOptions(segment_seconds=0.5))
+    _record(recorder, hearing_audio(1.2))
+    recorder.journal.sync()  # then the process dies in the middle of a manifest append
+    torn = b'{"chain":"77","file":"segments/000002.fl'
+    with open(out / "manifest.jsonl", "ab") as f:
+        f.write(torn)
+    resumed = Recorder(out, RATE, 4, RecorderOptions(segment_seconds=0.5))
+    assert resumed.resumed
+    resumed.close()
+    assert verify_recording(out).ok
+    (kept,) = out.glob("manifest.jsonl.torn-*")
+    assert kept.read_bytes() == torn
