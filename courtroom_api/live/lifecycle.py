@@ -163,8 +163,8 @@ class HearingRunners:
                 # The bench and the clerk see it: the hearing shows in progress while nothing records.
                 stream = await asyncio.to_thread(hearing_stream, self.services, hid)
                 stream.publish("alarm", {"kind": "resume_failed", "active": True, "message": (
-                    f"recording did not resume after the server restarted ({exc}); stop the hearing and "
-                    "start it again, or call the court's administrator")})
+                    f"recording did not resume after the server restarted ({_public(self.services, hid, exc)}); "
+                    "stop the hearing and start it again, or call the court's administrator")})
 
     async def shutdown(self) -> None:
         """Server shutdown: pipelines stop without closing their hearings, which resume on restart."""
@@ -308,9 +308,16 @@ async def start_hearing(services: Services, user: Principal, hearing_id: int, pl
     except Exception as exc:
         await asyncio.to_thread(_revert_start, services, hearing_id, str(exc), prior)
         if isinstance(exc, RecorderError):  # the recording could not begin: a clear answer, not a 500
-            raise (StorageFullError if _disk_full(exc) else ConflictError)(str(exc)) from exc
+            log.warning("hearing %s could not start recording: %s", hearing_id, exc)
+            error = StorageFullError if _disk_full(exc) else ConflictError
+            raise error(_public(services, hearing_id, exc)) from exc
         raise
     return await asyncio.to_thread(_hearing_public, services, hearing_id)
+
+
+def _public(services: Services, hearing_id: int, exc: BaseException) -> str:
+    """A recording error's text for the bench and the clerk: no server paths (the log has them)."""
+    return str(exc).replace(str(services.settings.hearing_recording_dir(hearing_id)), "the hearing's recording directory")
 
 
 def _disk_full(exc: BaseException | None) -> bool:
