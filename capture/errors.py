@@ -51,5 +51,9 @@ class ExcerptSourceMissingError(ExcerptError):
     """The recording directory, or a segment file the stretch needs, is not (or no longer) there."""
 
 
+class SegmentMissingError(ExcerptSourceMissingError):
+    """A segment file the stretch needs, listed in the manifest, is not (or no longer) there."""
+
+
 class SegmentAlteredError(ExcerptError):
     """A segment file's bytes differ from the sha256 in its manifest entry: never served."""

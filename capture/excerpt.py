@@ -22,11 +22,17 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from capture.errors import ExcerptSourceMissingError, NotRecordedError, SegmentAlteredError
+from capture.errors import (
+    ExcerptSourceMissingError,
+    NotRecordedError,
+    SegmentAlteredError,
+    SegmentMissingError,
+)
 from capture.finalize import mix_down, pcm_format, seat_gains
 from capture.manifest import MANIFEST_NAME, read_entries
 from capture.recorder import quantize
 from capture.types import HeldAudio
+from capture.verify import time_span
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -59,13 +65,14 @@ def read_excerpt(directory: Path | str, start_s: float, end_s: float, recorder: 
     what ``recorder`` (the live :class:`capture.recorder.Recorder` writing it, if any) holds in memory.
 
     Raises :class:`NotRecordedError` when the recording has not reached ``start_s``,
-    :class:`ExcerptSourceMissingError` when ``directory`` holds no recording or lacks a segment file
-    the stretch needs, :class:`SegmentAlteredError` when such a file differs from its manifest hash.
+    :class:`ExcerptSourceMissingError` when ``directory`` holds no recording (:class:`SegmentMissingError`
+    when it lacks a segment file the stretch needs), :class:`SegmentAlteredError` when such a file differs
+    from its manifest hash. These name ``directory`` by its name only (an API answers with them).
     """
     held: list[HeldAudio] = recorder.held_audio() if recorder is not None else []  # before the manifest
     directory = Path(directory)
     if not (directory / MANIFEST_NAME).is_file():
-        raise ExcerptSourceMissingError(f"{directory} holds no recording")
+        raise ExcerptSourceMissingError(f"{directory.name} holds no recording")
     entries = read_entries(directory)
     if not entries or entries[0].get("type") != "start":  # (its first write torn or refused by a full disk)
         raise NotRecordedError(f"{directory.name}: the recording has not written its start yet")
@@ -82,22 +89,24 @@ def read_excerpt(directory: Path | str, start_s: float, end_s: float, recorder: 
     mix = np.zeros(max(0, last - first), dtype=np.float32)
     for e in pieces:
         if e["type"] == "segment" and e["first_sample"] < last and e["first_sample"] + e["frames"] > first:
-            _place(mix, first, e["first_sample"], _segment_pcm(directory, e, dtype), gains, scale)
+            _place(mix, first, e["first_sample"], _segment_pcm(directory, e, dtype, rate), gains, scale)
     for h in held:
         _place(mix, first, h.first_sample, h.pcm, gains, scale)
     return Excerpt(rate, first, mix)
 
 
-def _segment_pcm(directory: Path, entry: dict[str, Any], dtype: str) -> np.ndarray:
+def _segment_pcm(directory: Path, entry: dict[str, Any], dtype: str, rate: int) -> np.ndarray:
     """A segment's int PCM ``(frames, channels)``, decoded from the very bytes checked against its hash."""
     name = entry["file"]
+    span = time_span(entry["first_sample"], entry["frames"], rate)
     try:
         data = (directory / name).read_bytes()
     except FileNotFoundError as exc:
-        raise ExcerptSourceMissingError(f"segment file {name} is no longer in {directory}") from exc
+        raise SegmentMissingError(f"segment file {name} is no longer in {directory.name}: the recording's "
+                                  f"{span} cannot be heard") from exc
     if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
-        raise SegmentAlteredError(f"segment file {name} of {directory} does not match the sha256 in its "
-                                  "manifest entry (altered or damaged): it is not served")
+        raise SegmentAlteredError(f"segment file {name} ({span}) of {directory.name} does not match the sha256 in "
+                                  "its manifest entry (altered or damaged): it is not served")
     pcm, _ = sf.read(io.BytesIO(data), dtype=dtype, always_2d=True)
     return pcm[: entry["frames"]]
 

@@ -45,12 +45,17 @@ def _clock(seconds: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
+def time_span(first: int, frames: int, rate: int) -> str:
+    """The recording time ``frames`` from ``first`` cover, as ``0:00:20–0:00:30``."""
+    return f"{_clock(first / rate)}–{_clock(math.ceil((first + frames) / rate))}"
+
+
 def _span(entry: dict[str, Any], rate: Any) -> str:
-    """The recording time an entry covers, e.g. ``0:00:20–0:00:30``; empty where the manifest cannot say."""
+    """The recording time an entry covers, e.g. ``, 0:00:20–0:00:30``; empty where the manifest cannot say."""
     first, frames = entry.get("first_sample"), entry.get("frames")
     if not (isinstance(first, int) and isinstance(frames, int) and isinstance(rate, int) and rate > 0):
         return ""
-    return f", {_clock(first / rate)}–{_clock(math.ceil((first + frames) / rate))}"
+    return f", {time_span(first, frames, rate)}"
 
 
 def _label(entry: dict[str, Any], pos: int, rate: Any = None) -> str:

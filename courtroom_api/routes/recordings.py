@@ -163,7 +163,8 @@ def _redirect(services: Services, user: Principal, path: str, t: float, linked: 
 @get_and_head(router, "/hearings/{hearing_id}/excerpt", response_class=Response, responses={
     200: {"content": {"audio/wav": {}}, "description": "the listening mix of [start, end): WAV, PCM 16-bit, mono"},
     **RANGE_RESPONSES,
-    404: {"description": "the recording's segments are no longer on this server (play it with /play)"},
+    404: {"description": "a segment file of [start, end), or the recording's directory, is not on this server "
+                         "(once filed: play it with /play)"},
     409: {"description": "nothing of [start, end) is recorded yet, or a segment file is not what its manifest says"},
     422: {"description": "end not after start, or more than 300 s"},
 })
@@ -175,7 +176,13 @@ def recording_excerpt(
     """The hearing's listening mix from ``start`` to ``end`` (at most 300 s), also while it is being
     recorded: what is on disk and what the live recorder still holds, gaps and what is not recorded yet
     silent. Those who may not see sealed lines hear them silent, as in the recording's files."""
-    from capture.errors import ExcerptSourceMissingError, ManifestError, NotRecordedError, SegmentAlteredError
+    from capture.errors import (
+        ExcerptSourceMissingError,
+        ManifestError,
+        NotRecordedError,
+        SegmentAlteredError,
+        SegmentMissingError,
+    )
     from capture.excerpt import read_excerpt
 
     load_hearing(session, user, hearing_id, Action.READ_RECORDING)
@@ -184,24 +191,35 @@ def recording_excerpt(
                                     f"(asked {start:g}-{end:g} s)")
     spans = [] if user.may_see_sealed else sealed_audio.sealed_spans(session, hearing_id)
     recorder = services.hearings.recorder_of(hearing_id) if services.hearings is not None else None
+    directory = services.settings.hearing_recording_dir(hearing_id)
     try:
-        excerpt = read_excerpt(services.settings.hearing_recording_dir(hearing_id), start, end, recorder)
+        excerpt = read_excerpt(directory, start, end, recorder)
     except ExcerptSourceMissingError as exc:
-        if not _filed(session, hearing_id):
-            raise ConflictError(f"nothing of hearing {hearing_id} has been recorded yet") from exc
-        raise NotFoundError(f"the recording of hearing {hearing_id} is filed and its segments are no longer "
-                            f"on this server ({exc}): play it with /api/hearings/{hearing_id}/play") from exc
+        started, filed = _recording_state(session, hearing_id)
+        if filed:
+            raise NotFoundError(f"the recording of hearing {hearing_id} is filed and its segments are no longer "
+                                f"on this server ({exc}): play it with /api/hearings/{hearing_id}/play") from exc
+        if isinstance(exc, SegmentMissingError):  # lost while the hearing goes on: not "nothing recorded yet"
+            raise NotFoundError(f"a part of hearing {hearing_id}'s recording is missing on this server ({exc}); "
+                                "call the court's administrator") from exc
+        if started:  # its recorder wrote the manifest when it began: the directory went (a disk unmounted)
+            raise NotFoundError(f"the recording of hearing {hearing_id} is not on this server: its directory "
+                                "went (a recordings disk unmounted?); call the court's administrator") from exc
+        raise ConflictError(f"nothing of hearing {hearing_id} has been recorded yet") from exc
     except (NotRecordedError, SegmentAlteredError) as exc:
         raise ConflictError(str(exc)) from exc
     except ManifestError as exc:  # a damaged manifest: `courtroom recording verify` says more
-        raise ConflictError(f"the recording of hearing {hearing_id} cannot be read: {exc}") from exc
+        why = str(exc).replace(str(directory), "the hearing's recording directory")  # no server paths
+        raise ConflictError(f"the recording of hearing {hearing_id} cannot be read: {why}") from exc
     data = excerpt.silenced(spans).wav()
     return bytes_response(data, media_type="audio/wav", asked=asked, etag=hashlib.sha256(data).hexdigest()[:32],
                           filename=f"hearing-{hearing_id}-{start:.2f}-{end:.2f}.wav")
 
 
-def _filed(session, hearing_id: int) -> bool:  # type: ignore[no-untyped-def]
+def _recording_state(session, hearing_id: int) -> tuple[bool, bool]:  # type: ignore[no-untyped-def]
+    """(started, filed): whether the hearing's recording began (its row is made once the recorder has
+    written the manifest's start) and whether one is filed."""
     from models import Recording
 
-    return session.scalar(select(Recording.id).where(Recording.hearing_id == hearing_id,
-                                                     Recording.finalized_at.is_not(None)).limit(1)) is not None
+    finalized = session.scalars(select(Recording.finalized_at).where(Recording.hearing_id == hearing_id)).all()
+    return bool(finalized), any(at is not None for at in finalized)

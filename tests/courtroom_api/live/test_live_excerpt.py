@@ -124,6 +124,37 @@ def test_a_window_that_is_not_one_is_refused(live: World, start: float, end: flo
     assert r.status_code == 422, r.text
 
 
+def test_a_segment_file_or_a_directory_lost_while_the_hearing_goes_on_is_said_so(live: World) -> None:
+    """A segment file gone (a disk error, a hand that deleted it) was "nothing of hearing N has been
+    recorded yet", 409, while another stretch of the same hearing played: now 404 naming the time it
+    held, and the recording's directory gone (a recordings disk unmounted) is said so too; no server path."""
+    directory = _directory(live)
+    segment = directory / "segments" / "000000.flac"  # 0-4 s
+    aside = directory.with_name(directory.name + ".aside")
+    segment.rename(aside)
+    try:
+        r = _excerpt(live, "clerk", 0.0, 6.0)
+        assert r.status_code == 404, r.text
+        detail = r.json()["detail"]
+        assert "000000.flac" in detail and "0:00:00–0:00:04" in detail and "recorded yet" not in detail
+        assert str(live.data_dir) not in detail
+        assert _excerpt(live, "clerk", 4.5, 5.5).status_code == 200  # memory only: still heard
+    finally:
+        aside.rename(segment)
+    directory.rename(aside)
+    try:
+        r = _excerpt(live, "clerk", 0.0, 1.0)
+        assert r.status_code == 404 and "not on this server" in r.text and "recorded yet" not in r.text, r.text
+        assert str(live.data_dir) not in r.text
+    finally:
+        aside.rename(directory)
+    assert _excerpt(live, "clerk", 0.0, 6.0).status_code == 200
+    later = live.client.post(f"/api/cases/{live.ids['case']}/hearings", json={"courtroom_id": live.ids["room"]},
+                             headers=live.auth("clerk")).json()["id"]  # not started: nothing recorded, as before
+    r = live.client.get(f"/api/hearings/{later}/excerpt", params={"start": 0, "end": 1}, headers=live.auth("clerk"))
+    assert r.status_code == 409 and f"nothing of hearing {later} has been recorded yet" in r.text, r.text
+
+
 def test_after_the_hearing_the_excerpt_is_served_while_its_segments_are_there(live: World) -> None:
     hid = live.ids["hearing"]
     stop = live.client.post(f"/api/hearings/{hid}/stop", headers=live.auth("clerk"))
