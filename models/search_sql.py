@@ -52,21 +52,28 @@ _FULL_WIDTH_ALNUM = {cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A
                      for cp in range(r[0], r[1] + 1)}
 
 
+# A Chinese input method types these quote marks (＂, “…”, 「…」, 『…』, and „ of German text) and
+# this punctuation: a quoted phrase, and terms ended by 、，。；：！？ (a term "借款本金，" found nothing).
+_QUOTES = str.maketrans(dict.fromkeys("\uff02\u201c\u201d\u201e\u300c\u300d\u300e\u300f", '"'))
+_SEPARATORS = str.maketrans(dict.fromkeys("\u3001\uff0c\u3002\uff1b\uff1a\uff01\uff1f", " "))
+
+
 def split_terms(text: str) -> list[str]:
     """Terms of a query: whitespace-separated, except that "double quoted parts" stay whole.
 
-    Short terms with nothing indexable in them (e.g. a lone "。" or "%") are dropped: they would
-    otherwise match nothing on one database and everything on the other. Full-width letters and
-    digits (２０万, ＡＢＣ) are searched as the ASCII ones.
+    The Chinese quote marks (“…”, 「…」, 『…』, ＂) quote as " does; outside quotes, Chinese
+    punctuation (、，。；：！？) separates terms as a blank does. Short terms with nothing indexable in
+    them (e.g. a lone "%") are dropped: they would otherwise match nothing on one database and
+    everything on the other. Full-width letters and digits (２０万, ＡＢＣ) are searched as the ASCII ones.
     """
-    text = text.translate(_FULL_WIDTH_ALNUM).replace("\uff02", '"')  # ＂ quotes a phrase as " does
+    text = text.translate(_FULL_WIDTH_ALNUM).translate(_QUOTES)
     terms: list[str] = []
     for i, part in enumerate(text.split('"')):
-        if i % 2:  # inside quotes
+        if i % 2:  # inside quotes: the phrase as typed, its punctuation included
             if part.strip():
                 terms.append(" ".join(part.split()))
         else:
-            terms.extend(part.split())
+            terms.extend(part.translate(_SEPARATORS).split())
     return [t for t in terms if len(t) >= TRIGRAM_MIN_CHARS or query_tokens(t)]
 
 

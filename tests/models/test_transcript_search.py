@@ -222,6 +222,28 @@ def test_query_syntax_characters_are_plain_text(db, text: str) -> None:
     assert _keys(db, text=text) == set()
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("“借款本金”", {"a2"}),  # typed with a Chinese input method's quote marks: found nothing
+        ("「借款本金」", {"a2"}),
+        ("『借款本金』", {"a2"}),
+        ("„借款本金“", {"a2"}),
+        ("“breach of contract”", {"b2"}),  # a phrase, as with "..."
+        ("“breached contract”", set()),
+        ("借款本金，", {"a2"}),  # Chinese punctuation ends a term
+        ("本金、利息", {"a2"}),
+        ("，本金；利息。", {"a2"}),
+        ("三个月，请求", {"b1"}),
+        ("“三个月，请求”", {"b1"}),  # inside quotes it is part of the phrase
+        ("“三个月 请求”", set()),
+        ("要求：本金！利息？", {"a2"}),
+    ],
+)
+def test_chinese_quote_marks_and_punctuation(db, text: str, expected: set[str]) -> None:
+    assert _keys(db, text=text) == expected
+
+
 def test_punctuation_beside_a_real_term_is_ignored(db) -> None:
     assert _keys(db, text="利息 。") == {"a2"}
 
