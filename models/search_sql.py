@@ -4,7 +4,9 @@ A query is split into terms (whitespace; a double-quoted part is one term). Ever
 Terms of 3+ characters use the trigram index (FTS5 ``trigram`` on SQLite, ``pg_trgm`` GIN with
 ILIKE on PostgreSQL); shorter terms (1-2 Chinese characters, or a 1-2 letter word) are token
 lookups in the ``search_grams`` index (FTS5 ``unicode61`` on SQLite, ``tsvector`` GIN on
-PostgreSQL), see :mod:`models.textgrams`.
+PostgreSQL), see :mod:`models.textgrams`. A short term that its tokens do not pin down ("5万" is
+the tokens "5" and "万", see :func:`tokens_pin_down`) is then checked against the text, as a long
+term's trigrams are.
 
 The candidate query yields matching ids newest first, so that the caller can rank a bounded
 window of matches instead of every match in the database. FTS5 streams them in that order. On
@@ -77,6 +79,15 @@ def split_terms(text: str) -> list[str]:
     return [t for t in terms if len(t) >= TRIGRAM_MIN_CHARS or query_tokens(t)]
 
 
+def tokens_pin_down(term: str) -> bool:
+    """Whether a short term's index tokens (:func:`models.textgrams.query_tokens`) find just the lines
+    that hold it: a 1-2 character Chinese term is one uni/bigram token, a short word one word token.
+    A term mixing the two ("5万", "A股") or with punctuation ("a.") is several tokens or fewer
+    characters, found anywhere in a line ("5万" in "5年内支付20万元"): such terms are checked
+    against the text as well."""
+    return query_tokens(term) == [term.lower()]
+
+
 def _fts5_string(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
@@ -124,6 +135,9 @@ def sqlite_candidates(
         stmt = stmt.where(rowid >= from_id)
     for term in long_terms:  # the chunks matched; this makes it the exact substring
         stmt = stmt.where(_contains(target, term))
+    for term in short_terms:  # "5万": its tokens matched; this makes it "5万", not "5年…20万"
+        if not tokens_pin_down(term):
+            stmt = stmt.where(_contains(target, term))
     for term in short_terms if long_terms else ():
         if all(is_cjk(c) for c in term):  # within Chinese text, a substring is a uni/bigram token
             stmt = stmt.where(target.text.like(f"%{_like_escape(term)}%", escape="\\"))
@@ -140,7 +154,7 @@ def _contains(target: TextTarget, term: str) -> ColumnElement[bool]:
     """SQLite: ``text`` holds ``term``, letter case aside. LIKE (fast, in SQLite) folds ASCII only, so a
     term with other cased letters ("josé", "москва", which the trigram index matched folded) is checked
     by the connection's ``casefold_contains``."""
-    if term.isascii() or term.lower() == term.upper():
+    if all(c.isascii() or c.lower() == c.upper() for c in term):  # "A股": its only cased letter is ASCII
         return target.text.like(f"%{_like_escape(term)}%", escape="\\")
     return func.casefold_contains(target.text, term) == true()
 
@@ -157,14 +171,14 @@ def postgres_candidates(
     conditions: list[ColumnElement[bool]] = []
     tokens: list[str] = []
     for term in terms:
-        if len(term) >= TRIGRAM_MIN_CHARS:
+        if len(term) < TRIGRAM_MIN_CHARS:
+            tokens.extend(query_tokens(term))
+        if len(term) >= TRIGRAM_MIN_CHARS or not tokens_pin_down(term):  # see sqlite_candidates
             pattern = f"%{_like_escape(term)}%"
             # No letters with case (e.g. Chinese): LIKE, about twice as fast per row as ILIKE.
             caseless = term.lower() == term.upper()
             like = target.text.like if caseless else target.text.ilike
             conditions.append(like(pattern, escape="\\"))
-        else:
-            tokens.extend(query_tokens(term))
     if tokens:
         # search_tsv: a PostgreSQL-only stored column, to_tsvector('simple', search_grams).
         tsv: ColumnElement[str] = literal_column(f"{target.table.name}.search_tsv")

@@ -17,6 +17,7 @@ from models.types import SearchQuery
 
 CASE_A = "(2024)吉2424民初123号"
 CASE_B = "(2023)吉2424民初77号"
+CASE_C = "（2022）吉2424民初5号"  # filed with full-width brackets, as official numbers are printed
 SECRET = "机密配方"  # appears only in sealed segments
 
 # (key, case, hearing date, role, text, sealed)
@@ -38,11 +39,15 @@ SEGMENTS = [
     ("b2", CASE_B, "2023-03-02", "defendant", "We paid the rent; there is no breach of contract.", False),
     ("b3", CASE_B, "2023-03-02", "expert", f"鉴定意见：{SECRET}与借款无关。", True),
     ("b4", CASE_B, "2023-03-02", "witness", "Señor JOSÉ ÁLVAREZ came from МОСКВА. This visit is it.", False),
+    ("c1", CASE_C, "2022-01-05", "plaintiff", "被告于5年内支付原告20万元。", False),
+    ("c2", CASE_C, "2022-01-05", "defendant", "被告已支付5万元。", False),
+    ("c3", CASE_C, "2022-01-05", "plaintiff", "公司持有B股和A类资产。", False),
+    ("c4", CASE_C, "2022-01-05", "defendant", "他买入了A股。", False),
 ]
 
 
 def _populate(session: Session) -> dict[str, int]:
-    cases = {n: Case(case_number=n, cause_of_action="借款合同纠纷") for n in (CASE_A, CASE_B)}
+    cases = {n: Case(case_number=n, cause_of_action="借款合同纠纷") for n in (CASE_A, CASE_B, CASE_C)}
     session.add_all(cases.values())
     session.flush()
     hearings: dict[tuple[str, str], Hearing] = {}
@@ -220,6 +225,30 @@ def test_query_with_nothing_searchable_is_an_error(db, text: str) -> None:
 @pytest.mark.parametrize("text", ["NEAR(", "AND", "OR NOT", "100%", "a_b", "C++"])
 def test_query_syntax_characters_are_plain_text(db, text: str) -> None:
     assert _keys(db, text=text) == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5万", {"c2"}),  # not c1's "5年内…20万元": the tokens "5" and "万" are in it, "5万" is not
+        ("A股", {"c4"}),  # not c3's "B股和A类"
+        ("a股", {"c4"}),
+        ("股A", set()),
+        ("5万 支付", {"c2"}),  # with another short term
+        ("支付原告 5万", set()),  # with a long term (c1 has 支付原告, "5" and "万")
+        ("已支付 5万", {"c2"}),
+        ("20万", {"c1"}),  # a 3-character term: the trigrams, as before
+    ],
+)
+def test_a_short_term_mixing_digits_or_letters_with_chinese_is_found_as_typed(db, text: str, expected) -> None:
+    assert _keys(db, text=text) == expected
+
+
+def test_a_short_mixed_term_is_marked_where_it_matched(db) -> None:
+    sessions, _ = db
+    with sessions() as s:
+        (hit,) = search_transcripts(s, SearchQuery(text="5万"))
+    assert hit.snippet == "被告已支付<mark>5万</mark>元。"
 
 
 @pytest.mark.parametrize(
