@@ -6,6 +6,7 @@ statutes (searchable like transcripts) and the judge's private court notes.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -62,6 +63,9 @@ class Case(CreatedAt, Base):
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     court_id: Mapped[int | None] = mapped_column(ForeignKey("courts.id", ondelete="SET NULL"), index=True)
     case_number: Mapped[str] = mapped_column(String(100), unique=True)
+    # case_number_key(case_number), kept by the ORM: what a search's case filter compares, so that
+    # "（2024）吉2424民初123号" as printed finds "(2024)吉2424民初123号" through an index
+    number_key: Mapped[str | None] = mapped_column(Text, index=True)
     title: Mapped[str] = mapped_column(String(300), default="")
     cause_of_action: Mapped[str] = mapped_column(String(200), default="")
     # Free text on purpose: procedures differ by case type (e.g. "ordinary", "summary", "small_claims").
@@ -73,6 +77,17 @@ class Case(CreatedAt, Base):
     participants: Mapped[list[Participant]] = relationship(
         back_populates="case", foreign_keys="Participant.case_id"
     )
+
+    @validates("case_number")
+    def _keep_number_key(self, _key: str, value: str) -> str:
+        self.number_key = case_number_key(value)
+        return value
+
+
+def case_number_key(number: str) -> str:
+    """A case number as a search compares it: NFKC (the full-width "（２０２４）" of a printed number as
+    "(2024)"), without blanks (a trailing space, "（2024） 吉…"), letter case aside."""
+    return "".join(unicodedata.normalize("NFKC", number).split()).casefold()
 
 
 class Participant(CreatedAt, Base):

@@ -24,11 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, false, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, case, false, func, literal_column, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.selectable import NamedFromClause
 
-from models.dossier import Case, Participant, Statute
+from models.dossier import Case, Participant, Statute, case_number_key
 from models.errors import SearchError
 from models.hearing import Hearing, TranscriptSegment
 from models.search_sql import (
@@ -286,8 +286,10 @@ def _hearing_conditions(query: SearchQuery) -> list[ColumnElement[bool]]:
     if query.case_id is not None:
         conditions.append(Hearing.case_id == query.case_id)
     if query.case_number is not None:
-        case_ids = select(Case.id).where(Case.case_number == query.case_number).scalar_subquery()
-        conditions.append(Hearing.case_id == case_ids)
+        # Compared as case_number_key (indexed), so that the printed "（2024）…" finds "(2024)…"; also
+        # as typed, for a case filed outside the ORM with no key (a bulk load: bench/search.py).
+        same = or_(Case.number_key == case_number_key(query.case_number), Case.case_number == query.case_number)
+        conditions.append(Hearing.case_id.in_(select(Case.id).where(same)))
     if query.allowed_case_ids is not None:
         conditions.append(Hearing.case_id.in_(sorted(query.allowed_case_ids)))
     held = func.coalesce(Hearing.started_at, Hearing.scheduled_start)

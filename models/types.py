@@ -34,7 +34,8 @@ class SearchQuery:
 
     ``text``: the words to find (Mandarin and/or English; 1 character and up).
     ``roles``: only segments spoken in these roles (``ParticipantRole`` values).
-    ``case_id`` / ``case_number``: only this case. ``date_from`` / ``date_to``: hearing start
+    ``case_id`` / ``case_number``: only this case (a number compared NFKC-normalised, blanks and
+    letter case aside: "（2024）吉2424民初123号 " is "(2024)吉2424民初123号"). ``date_from`` / ``date_to``: hearing start
     (``started_at``, else ``scheduled_start``) within this range, inclusive.
     ``allowed_case_ids``: when not None, only these cases (access control; empty = nothing).
     ``include_sealed``: sealed segments are returned only when True.

@@ -61,6 +61,10 @@ async def search(
 ) -> Response:
     """Hits with case number, hearing, role, participant, time offset, a ``<mark>``ed snippet and a play link.
 
+    ``case``: a case id, or a case number as printed or typed (full-width brackets and digits, blanks
+    aside: "（2024）吉2424民初123号 " is "(2024)吉2424民初123号"). A case the caller may not see, or
+    none of that number, gives no hits (200), never a 404 that would tell the two apart.
+
     Best first, up to ``limit`` a page; while more hits follow, the response's ``X-Next-Cursor``
     header says where the next page starts (a page may hold fewer than ``limit`` hits then).
 
@@ -74,6 +78,7 @@ async def search(
     from_ = from_ if from_ and from_.year >= SCHEDULE_YEARS[0] else None
     to = to if to and to.year <= SCHEDULE_YEARS[-1] else None
     q = "".join(ch if ch.isprintable() else " " for ch in q)  # control characters (NUL…) are not text
+    case = (case or "").strip() or None  # a number pasted with a blank after it is that number
     # (isdigit() is also true of ① and ², which int() refuses: those are case numbers, not ids)
     case_id = int(case) if case and case.isascii() and case.isdigit() and len(case) < 16 else None
     zone = court_zone(services.settings.timezone)

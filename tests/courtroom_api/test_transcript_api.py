@@ -435,6 +435,26 @@ def test_search_takes_any_case_text_and_a_correction_no_control_characters(world
     assert r.status_code == 200
 
 
+def test_search_case_filter_takes_the_number_as_printed_or_pasted(world) -> None:
+    """Official case numbers are printed with full-width brackets and are pasted with a blank after them:
+    '（2024）吉2424民初123号' and '(2024)吉2424民初123号 ' found nothing while '(2024)吉2424民初123号' found the
+    case's lines. An unknown number (or one the caller may not see) gives no hits, not a 404 that tells
+    them apart."""
+    c, ids = world.client, world.ids
+
+    def found(case: str) -> set[int]:
+        r = c.get("/api/search", params={"q": "现在开庭", "case": case}, headers=world.auth("appeal_judge"))
+        assert r.status_code == 200, r.text
+        return {h["segment_id"] for h in r.json()}
+
+    as_filed = found("(2024)吉2424民初123号")
+    assert ids["segment"] in as_filed
+    for case in ("（2024）吉2424民初123号", "(2024)吉2424民初123号 ", " （２０２４）吉2424民初123号\u3000",
+                 "(2024) 吉2424民初123号", f" {ids['case']} "):
+        assert found(case) == as_filed, case
+    assert found("（2024）吉2424民初456号") == found("（2024）吉2424民初999号") == set()
+
+
 def test_search_dates_are_the_courts_days(world) -> None:
     """A hearing opened at 07:30 in Beijing on 2 May (23:30 UTC on 1 May) is found under 2 May."""
     from datetime import UTC, datetime

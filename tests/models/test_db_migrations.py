@@ -24,7 +24,7 @@ from models.db import current_revision, downgrade, include_object, make_engine, 
 from models.passwords import hash_password, verify_password
 
 REPO = Path(__file__).resolve().parents[2]
-HEAD = "0005_speaker_revision"
+HEAD = "0006_case_number_key"
 
 
 def _tables(url: str) -> set[str]:
@@ -178,6 +178,36 @@ def test_sealed_ranges_migration_upgrades_a_database_of_the_previous_head(empty_
     engine = make_engine(empty_db_url)
     with engine.connect() as conn:
         assert conn.execute(text("select count(*) from transcript_segments where sealed")).scalar_one() == 1
+    engine.dispose()
+
+
+def test_case_number_key_migration_keys_the_cases_there_are(empty_db_url: str) -> None:
+    """0006 gives every case its number as the search's case filter compares it (NFKC, no blanks), so
+    that a case filed before the upgrade is found by its printed number; down again, only the key goes."""
+    upgrade(empty_db_url, "0005_speaker_revision")
+    engine = make_engine(empty_db_url)
+    with engine.begin() as conn:
+        for number in ("(2024)吉2424民初123号", "（２０２３）吉2424民初77号 "):
+            conn.execute(text("insert into cases (case_number, title, cause_of_action, procedure, status, "
+                              "created_at, updated_at) values (:n, '', '', 'ordinary', 'filed', "
+                              "current_timestamp, current_timestamp)"), {"n": number})
+    engine.dispose()
+
+    upgrade(empty_db_url)
+    engine = make_engine(empty_db_url)
+    with session_factory(engine)() as s:
+        keys = s.execute(select(Case.case_number, Case.number_key).order_by(Case.id)).all()
+        assert [tuple(k) for k in keys] == [("(2024)吉2424民初123号", "(2024)吉2424民初123号"),
+                                            ("（２０２３）吉2424民初77号 ", "(2023)吉2424民初77号")]
+        s.add(Case(case_number="（2025）吉2424民初1号"))  # a new case is keyed by the ORM
+        s.commit()
+        assert s.scalars(select(Case.number_key).where(Case.id == 3)).one() == "(2025)吉2424民初1号"
+    engine.dispose()
+    downgrade(empty_db_url, "0005_speaker_revision")
+    engine = make_engine(empty_db_url)
+    assert "number_key" not in {c["name"] for c in inspect(engine).get_columns("cases")}
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*) from cases")).scalar_one() == 3
     engine.dispose()
 
 

@@ -149,6 +149,20 @@ def test_case_filters(db) -> None:
     assert _keys(db, text="contract", allowed_case_ids=frozenset()) == set()
 
 
+@pytest.mark.parametrize("number", ["（2024）吉2424民初123号", " (2024)吉2424民初123号 ", "(2024) 吉2424民初123号",
+                                    "（２０２４）吉２４２４民初１２３号"])
+def test_a_case_number_is_found_as_printed_or_with_blanks(db, number: str) -> None:
+    """Full-width brackets or digits (as official numbers are printed and a Chinese input method types
+    them) or a stray blank: the same case. They found nothing (the number compared character for character)."""
+    assert _keys(db, text="contract", case_number=number) == {"a4", "a6"}
+
+
+def test_a_case_filed_with_full_width_brackets_is_found_by_the_ascii_number(db) -> None:
+    assert _keys(db, text="万元", case_number="(2022)吉2424民初5号") == {"c1", "c2"}
+    assert _keys(db, text="万元", case_number=CASE_C) == {"c1", "c2"}
+    assert _keys(db, text="万元", case_number="(2022)吉2424民初6号") == set()
+
+
 def test_date_range(db) -> None:
     june = datetime(2024, 6, 1, tzinfo=UTC)
     assert _keys(db, text="contract", date_from=june) == {"a6"}
