@@ -467,6 +467,8 @@ class SearchHitPublic(BaseModel):
     end_s: float
     snippet: str
     play_url: str
+    # a sealed line (found only by those who may see sealed text): not to be quoted outside the bench
+    sealed: bool = Field(description="the line is sealed (不公开): shown to the bench and clerks only")
     held_at: datetime | None = None  # when the hearing was held (started, else scheduled)
     held_on: date | None = None  # its day in the court's time zone (the day the from/to filter counts)
 

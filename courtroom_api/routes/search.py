@@ -59,7 +59,8 @@ async def search(
     cursor: Annotated[str | None, Query(max_length=60, description=(
         "the next page: the X-Next-Cursor header of the last one (same query and filters)"))] = None,
 ) -> Response:
-    """Hits with case number, hearing, role, participant, time offset, a ``<mark>``ed snippet and a play link.
+    """Hits with case number, hearing, role, participant, time offset, a ``<mark>``ed snippet, a play link
+    and whether the line is sealed (found only by those who may see sealed lines).
 
     ``case``: a case id, or a case number as printed or typed (full-width brackets and digits, blanks
     aside: "（2024）吉2424民初123号 " is "(2024)吉2424民初123号"). A case the caller may not see, or
@@ -111,7 +112,7 @@ def _search(
             SearchHitPublic(
                 case_id=h.case_id, case_number=h.case_number, hearing_id=h.hearing_id, segment_id=h.segment_id,
                 role=h.role, participant=h.participant_name, start_s=h.start_s, end_s=h.end_s, snippet=h.snippet,
-                play_url=play_url(h.hearing_id, h.start_s), held_at=h.held_at,
+                play_url=play_url(h.hearing_id, h.start_s), sealed=h.sealed, held_at=h.held_at,
                 held_on=h.held_at.astimezone(zone).date() if h.held_at else None,
             )
             for h in page.hits

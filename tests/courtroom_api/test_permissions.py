@@ -80,6 +80,16 @@ def test_sealed_text_hidden_in_lists_exports_and_search(world) -> None:
     assert [h["segment_id"] for h in hits] == [ids["sealed_segment"]]
 
 
+@pytest.mark.parametrize("role", ["judge", "clerk"])
+def test_a_sealed_line_found_by_search_says_it_is_sealed(world, role) -> None:
+    """A judge or clerk copying a snippet must see that the line is sealed (the hit did not say so)."""
+    c, ids = world.client, world.ids
+    hits = c.get("/api/search", params={"q": "机密", "case": ids["case"]}, headers=world.auth(role)).json()
+    assert [(h["segment_id"], h["sealed"]) for h in hits] == [(ids["sealed_segment"], True)]
+    hits = c.get("/api/search", params={"q": "现在开庭", "case": ids["case"]}, headers=world.auth(role)).json()
+    assert {h["segment_id"]: h["sealed"] for h in hits}[ids["segment"]] is False
+
+
 def test_terminal_bound_to_its_courtroom(world) -> None:
     c, ids = world.client, world.ids
     assert c.get(f"/api/hearings/{ids['hearing']}", headers=world.auth("terminal")).status_code == 200

@@ -36,10 +36,11 @@ function build() {
   document.getElementById("main").replaceChildren(form, layout);
   applyI18n();
   const p = params();
-  if (p.get("q")) {
-    q.value = p.get("q");
+  if (p.get("q")?.trim()) {
+    // trimmed as a typed query is: a link pasted with a blank after the case number is that number
+    q.value = p.get("q").trim();
     role.value = p.get("role") ?? "";
-    cas.value = p.get("case") ?? "";
+    cas.value = (p.get("case") ?? "").trim();
     from.value = p.get("from") ?? "";
     to.value = p.get("to") ?? "";
     run({ q: q.value, role: role.value, case: cas.value, from: p.get("from"), to: p.get("to") });
@@ -77,7 +78,9 @@ function renderHit(hit) {
     h("h3", {}, hit.case_number ?? "", ` · #${hearingOf(hit)} · ${fmtTime(start)}`),
     h("div", { class: "meta" }, roleBadge(hit.role, hit.side, hit.participant ?? hit.participant_name),
       // the court's day (as the from/to filter counts it), not the UTC one of held_at
-      hit.held_on ?? String(hit.held_at ?? "").slice(0, 10)),
+      hit.held_on ?? String(hit.held_at ?? "").slice(0, 10),
+      // a sealed line (only the bench and clerks find one): not to be quoted outside the bench
+      hit.sealed ? h("span", { class: "tag sealed", "data-i18n": "ev.sealed" }, t("ev.sealed")) : null),
     snippet,
     h("div", { class: "row" },
       h("button", { class: "btn primary", type: "button", "data-i18n": "search.play", dataset: { action: "play" },

@@ -181,6 +181,41 @@ def test_appeal_search_filters_plays_and_opens_the_transcript(page, ui_server) -
     screenshots(page, "transcript")
 
 
+def test_a_sealed_hit_is_tagged_sealed_and_a_linked_case_number_is_trimmed(page, ui_server) -> None:
+    """A judge copying a snippet from the search page sees that its line is sealed (the hit did not say
+    so, the clerk console did); a search link whose case number has blanks around it fills the case
+    field trimmed, and finds the case."""
+    from urllib.parse import urlencode
+
+    import httpx
+    from ui_harness import api_token
+
+    ids = ui_server.ids
+    seg = ids["segment_witness"]
+    with httpx.Client(base_url=ui_server.base_url, timeout=30) as api:
+        judge = {"Authorization": f"Bearer {api_token(api, 'judge')}"}
+        was_sealed = api.get(f"/api/segments/{seg}", headers=judge).json()["sealed"]
+        r = api.post(f"/api/segments/{seg}/seal", json={"reason": "涉及个人隐私"}, headers=judge)
+        assert r.status_code == 200, r.text
+        try:
+            login(page, "judge", "/search")
+            page.goto("/search?" + urlencode({"q": "现金交给", "case": " （2024）吉2424民初123号 "}))
+            page.wait_for_selector("body[data-searched='1']")
+            expect(page.locator("#case")).to_have_value("（2024）吉2424民初123号")
+            hit = page.locator(f".hit[data-segment-id='{seg}']")
+            expect(hit.locator(".meta .tag.sealed")).to_be_visible()
+            expect(hit.locator(".tag.sealed")).to_have_text("已封存")
+            screenshots(page, "search-sealed")
+            page.fill("#q", "现在开庭")
+            page.click("#search-go")
+            expect(page.locator(".hit")).not_to_have_count(0)
+            expect(page.locator(".hit .tag.sealed")).to_have_count(0)  # an open line has no tag
+        finally:
+            if not was_sealed:
+                r = api.post(f"/api/segments/{seg}/seal", json={"sealed": False, "reason": "测试后恢复"}, headers=judge)
+                assert r.status_code == 200, r.text
+
+
 def test_sign_off_locks_the_record_until_a_judge_unlocks_it(browser, page, ui_server, console) -> None:
     ids = ui_server.ids
     hid, seg = ids["hearing_b"], ids["segment_b"]
