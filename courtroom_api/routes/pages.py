@@ -1,4 +1,4 @@
-"""The touch-terminal pages: bench, party screen, clerk console, appeal search, login.
+"""The touch-terminal pages: bench, party screen, clerk console, appeal search, admin page, login.
 
 Pages are static HTML shells with plain ES modules (no build step, no CDN); every asset is served
 from ``courtroom_api/static``. Access control happens in the API the pages call, so the shells
@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-PAGES: tuple[str, ...] = ("login", "bench", "party", "clerk", "search", "transcript")
+PAGES: tuple[str, ...] = ("login", "bench", "party", "clerk", "search", "transcript", "admin")
 
 router = APIRouter(include_in_schema=False)
 

@@ -44,6 +44,13 @@ export const ENDPOINTS = {
   statutes: "/api/statutes",
   statute: (id) => `/api/statutes/${id}`,
   live: (id) => `/ws/hearings/${id}`,
+  users: "/api/users",
+  user: (id) => `/api/users/${id}`,
+  userRevokeTokens: (id) => `/api/users/${id}/revoke-tokens`,
+  userUnlock: (id) => `/api/users/${id}/unlock`,
+  courts: "/api/courts",
+  audit: "/api/audit",
+  auditVerify: "/api/audit/verify",
 };
 
 export class ApiError extends Error {

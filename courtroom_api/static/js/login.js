@@ -7,7 +7,7 @@ import { applyI18n, t } from "./i18n.js";
 const HOME = {
   judge: "/bench",
   clerk: "/clerk",
-  admin: "/clerk",
+  admin: "/admin",
   party: "/party",
   terminal: "/party",
   appeal_judge: "/search",

@@ -13,6 +13,7 @@ PAGES = [
     ("party_a", "/party"),
     ("clerk", "/clerk"),
     ("appeal", "/search"),
+    ("admin", "/admin"),
 ]
 SMALL_CONTROLS = """() => [...document.querySelectorAll('button, select, input, textarea, a.btn, audio')]
   .filter((el) => el.offsetParent !== null)
@@ -51,9 +52,9 @@ def test_bench_switches_to_english_and_back(page, ui_server) -> None:
     expect(page.locator("button[role=tab][data-pane=statutes]")).to_have_text("法条检索")
 
 
-def test_a_party_cannot_open_the_bench_or_the_clerk_console(page, ui_server) -> None:
+def test_a_party_cannot_open_the_bench_the_clerk_console_or_the_admin_page(page, ui_server) -> None:
     login(page, "party_a", "/party")
-    for path in ("/bench", "/clerk", "/search"):
+    for path in ("/bench", "/clerk", "/search", "/admin"):
         page.goto(path)
         page.wait_for_url("**/login?denied=*")
         expect(page.locator("#login-error")).to_be_visible()

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from ui_harness import login, screenshots
 
-PROTECTED = ["/bench", "/party", "/clerk", "/search", "/transcript?hearing=1"]
+PROTECTED = ["/bench", "/party", "/clerk", "/search", "/transcript?hearing=1", "/admin"]
 
 
 def test_login_page_loads_clean_and_is_bilingual(page) -> None:

@@ -98,6 +98,7 @@ def seed(url: str) -> Seeded:
             "party_b": User(login="party_b", display_name="孙七", password_hash=pw, role="party"),
             "terminal_a": User(login="terminal_a", display_name="第一法庭原告席", password_hash=pw,
                                role="terminal", courtroom_id=rooms[0].id, side="plaintiff"),
+            "admin": User(login="admin", display_name="周管理员", password_hash=pw, role="admin"),
         }
         s.add_all(users.values())
         s.flush()
