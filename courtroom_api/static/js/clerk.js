@@ -5,7 +5,7 @@ import { h, hearingControls, hearingOption, reportError, setupHeader, toast } fr
 import { applyI18n, fmt, roleLabel, t } from "./i18n.js";
 import { TranscriptView, segmentOf } from "./transcript.js";
 
-const user = requireLogin(["clerk", "admin", "judge"]);
+const user = requireLogin(["clerk", "judge"]);
 const LOW_CONFIDENCE = 0.5;
 // A card shows a room's last 3 lines and raises its speech alarms from its latest ones: those are read,
 // not the whole transcript (a 6-hour room's is 1.4 MB, and every card read its own at every reset).

@@ -1,5 +1,5 @@
 """The administrator's page: an admin lands there, sees the users, the courtrooms and the audit trail,
-and adds and disables users (each audited)."""
+adds and disables users (each audited), and is refused the clerk console, which is not theirs."""
 
 from __future__ import annotations
 
@@ -120,3 +120,10 @@ def test_the_audit_trail_pages_back_and_filters_by_action(page, ui_server) -> No
     expect(page.locator("#audit-none")).to_be_visible()
     expect(rows).to_have_count(0)
 
+
+def test_the_clerk_console_refuses_an_admin(page, ui_server) -> None:
+    login(page, "admin", "/admin")
+    page.goto("/clerk")
+    page.wait_for_url("**/login?denied=*")
+    expect(page.locator("#login-error")).to_have_text("当前账号无权使用该终端")
+    # refused before it called the API: no 403s on the console (the page fixture checks)
