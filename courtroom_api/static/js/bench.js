@@ -10,7 +10,7 @@ import { TranscriptView } from "./transcript.js";
 const PANES = ["evidence", "transcript", "dossier", "compare", "notes", "statutes"];
 const LAYOUT_KEY = "courtroom.bench.layout";
 
-const user = requireLogin(["judge", "clerk", "admin", "terminal"]);
+const user = requireLogin(["judge", "clerk", "terminal"]);
 
 const bench = {
   hearing: null,

@@ -4,7 +4,7 @@ import { fmtDate, h, params, reportError, setupHeader } from "./common.js";
 import { applyI18n } from "./i18n.js";
 import { TranscriptView } from "./transcript.js";
 
-const user = requireLogin(["appeal_judge", "judge", "clerk", "admin", "party"]);
+const user = requireLogin(["appeal_judge", "judge", "clerk", "party"]);
 
 async function main() {
   setupHeader("tr.open");

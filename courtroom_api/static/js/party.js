@@ -6,7 +6,7 @@ import { h, params, reportError, setupHeader } from "./common.js";
 import { EvidenceViewer, evidenceLabel } from "./evidence.js";
 import { applyI18n, t } from "./i18n.js";
 
-const user = requireLogin(["party", "terminal", "judge", "clerk", "admin"]);
+const user = requireLogin(["party", "terminal", "judge", "clerk"]);
 
 // While no hearing in progress is followed, the screen looks up its room's current hearing this often.
 const REFIND_MS = 20_000;

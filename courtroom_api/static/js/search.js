@@ -4,7 +4,7 @@ import { ENDPOINTS, apiPage, requireLogin, setMediaSource } from "./api.js";
 import { fmtTime, h, markedSnippet, params, reportError, roleBadge, setupHeader } from "./common.js";
 import { applyI18n, t } from "./i18n.js";
 
-const user = requireLogin(["appeal_judge", "judge", "clerk", "admin"]);
+const user = requireLogin(["appeal_judge", "judge", "clerk"]);
 const ROLES = ["presiding_judge", "judge", "peoples_assessor", "clerk", "plaintiff", "defendant", "third_party",
   "agent", "prosecutor", "witness", "expert", "interpreter"];
 

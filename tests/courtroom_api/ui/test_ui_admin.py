@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 from ui_harness import api_token, login, screenshots
 from ui_seed import PASSWORD
@@ -123,9 +124,12 @@ def test_the_audit_trail_pages_back_and_filters_by_action(page, ui_server) -> No
     expect(rows).to_have_count(0)
 
 
-def test_the_clerk_console_refuses_an_admin(page, ui_server) -> None:
+@pytest.mark.parametrize("path", ["/clerk", "/bench", "/party", "/search", "/transcript?hearing=1"])
+def test_the_pages_of_hearings_refuse_an_admin(page, ui_server, path) -> None:
+    """An administrator may read no transcript, evidence or search (the API refuses them): the bench, the
+    party screen, search and the transcript page let them in and showed only 403s."""
     login(page, "admin", "/admin")
-    page.goto("/clerk")
+    page.goto(path)
     page.wait_for_url("**/login?denied=*")
     expect(page.locator("#login-error")).to_have_text("当前账号无权使用该终端")
     # refused before it called the API: no 403s on the console (the page fixture checks)
