@@ -182,7 +182,7 @@ function editLine(seg, line) {
           box.remove();
           detail.view.upsert(segmentOf(updated ?? { ...seg, text: text.value }), false);
           toast(t("tr.corrected"));
-          await refreshRecordState(); // a change voids a signature made before it
+          await refreshRecordState(detail.hearingId); // a change voids a signature made before it
         } catch (err) {
           if (err.status !== 409) return reportError(err);
           // Corrected by someone else since this box opened: show their text, keep what was typed here.
@@ -234,7 +234,7 @@ async function correctSpeaker(seg, line) {
           box.remove();
           detail.view.upsert(segmentOf(updated), false);
           toast(t("tr.speakerchanged"));
-          await refreshRecordState(); // a change voids a signature made before it
+          await refreshRecordState(detail.hearingId); // a change voids a signature made before it
         } catch (err) {
           if (err.status !== 409) return reportError(err);
           toast(t("tr.notsaved"), "error"); // changed by someone else meanwhile: shown, chosen again
@@ -283,12 +283,13 @@ async function seal(seg, line) {
   if (!reason) return;
   await api("POST", ENDPOINTS.segmentSeal(seg.id), { json: { sealed: !seg.sealed, reason } });
   detail.view.upsert({ ...seg, sealed: !seg.sealed }, false);
-  await refreshRecordState();
+  await refreshRecordState(detail.hearingId);
 }
 
 async function signOff() {
+  const hearingId = detail.hearingId;
   try {
-    signed(await api("POST", ENDPOINTS.signoff(detail.hearingId), { json: { note: "" } }));
+    signed(hearingId, await api("POST", ENDPOINTS.signoff(hearingId), { json: { note: "" } }));
   } catch (err) {
     if (err.status !== 409 || !(await signWithoutRecording())) throw err;
   }
@@ -303,31 +304,34 @@ async function signWithoutRecording() {
   const hearingId = detail.hearingId;
   const state = await api("GET", ENDPOINTS.record(hearingId));
   if (detail?.hearingId !== hearingId) return true; // another room was picked meanwhile
-  showRecordState(state);
+  showRecordState(hearingId, state);
   if (!state.recording_lost || detail.hearing?.status !== "ended") return false;
   const note = await ask(document.getElementById("record-bar"), "tr.withoutrecordingreason",
     { messageKey: "tr.recordinglost", okKey: "tr.signwithoutrecording" });
-  if (note) signed(await api("POST", ENDPOINTS.signoff(hearingId), { json: { without_recording: true, note } }));
+  if (note) signed(hearingId, await api("POST", ENDPOINTS.signoff(hearingId), { json: { without_recording: true, note } }));
   return true;
 }
 
-function signed(state) {
+function signed(hearingId, state) {
   toast(state?.locked ? t("tr.signed") : `${t("tr.signoff")} ✓`);
-  showRecordState(state);
+  showRecordState(hearingId, state);
 }
 
 async function unlock() {
+  const hearingId = detail.hearingId;
   const reason = await ask(document.getElementById("record-bar"), "tr.unlockreason");
   if (!reason) return;
-  showRecordState(await api("POST", ENDPOINTS.unlock(detail.hearingId), { json: { reason } }));
+  showRecordState(hearingId, await api("POST", ENDPOINTS.unlock(hearingId), { json: { reason } }));
 }
 
-async function refreshRecordState() {
-  showRecordState(await api("GET", ENDPOINTS.record(detail.hearingId)));
+async function refreshRecordState(hearingId) {
+  showRecordState(hearingId, await api("GET", ENDPOINTS.record(hearingId)));
 }
 
-/** Who signed, whether the record is locked; sign-off and unlock offered to whom they apply. */
-function showRecordState(state) {
+/** Who signed, whether the record is locked; sign-off and unlock offered to whom they apply. Shown only
+ * while `hearingId` is the open room's: an answer that comes after the clerk moved on is another room's. */
+function showRecordState(hearingId, state) {
+  if (detail?.hearingId !== hearingId) return;
   const signed = state.signatures ?? [];
   const label = document.getElementById("record-state");
   label.replaceChildren(state.locked ? h("span", { class: "tag sealed", "data-i18n": "tr.signed" }, t("tr.signed"))
@@ -368,6 +372,7 @@ async function selectRoom(id) {
   const view = new TranscriptView(body, { hearingId: id, actions: lineActions, numbered: true,
     currentHearing: () => (detail?.view === view ? detail.hearing : null) }); // (its status follows live events)
   detail = { hearingId: id, view };
+  controls.refresh(); // the last room's buttons go until this one's hearing is read
   document.getElementById("clerk-title").textContent = rooms.get(id)?.label ?? `#${id}`;
   // A room's live lines that arrive while its transcript is read are applied after it, not lost.
   const live = rooms.get(id)?.live;
@@ -383,7 +388,7 @@ async function loadDetail(id, view) {
   controls.refresh();
   view.load(segments);
   showAnnotations(annotations);
-  showRecordState(state);
+  showRecordState(id, state);
 }
 
 /** Any hearing (also ended ones, for corrections before sign-off) can be opened for editing. */
@@ -404,7 +409,8 @@ function build() {
   const button = (id, key, fn, cls = "btn") => h("button", { class: cls, type: "button", id, "data-i18n": key,
     onclick: () => fn().catch(reportError) });
   controls = hearingControls(() => detail?.hearing, (hr) => {
-    if (detail) detail.hearing = hr;
+    // Answered after the clerk opened another room: the controls go on showing that room's hearing.
+    if (detail?.hearingId === hr.id) detail.hearing = hr;
     const room = rooms.get(hr.id);
     if (room?.card) showStatus(room, hr.status);
     if (LIVE.has(hr.status)) started(hr)?.catch(reportError); // started here: followed from now on
