@@ -176,18 +176,19 @@ function editLine(seg, line) {
           toast(t("tr.reason"), "error");
           return;
         }
+        const { view, hearingId } = detail; // the room the line is in, whichever is open once saved
         try {
           const updated = await api("PATCH", ENDPOINTS.segment(seg.id),
             { json: { text: text.value, reason: reason.value, revision } });
           box.remove();
-          detail.view.upsert(segmentOf(updated ?? { ...seg, text: text.value }), false);
+          redraw(view, segmentOf(updated ?? { ...seg, text: text.value }));
           toast(t("tr.corrected"));
-          await refreshRecordState(detail.hearingId); // a change voids a signature made before it
+          await refreshRecordState(hearingId); // a change voids a signature made before it
         } catch (err) {
           if (err.status !== 409) return reportError(err);
           // Corrected by someone else since this box opened: show their text, keep what was typed here.
           toast(t("tr.notsaved"), "error");
-          detail.view.upsert(segmentOf(await api("GET", ENDPOINTS.segment(seg.id))), false);
+          redraw(view, segmentOf(await api("GET", ENDPOINTS.segment(seg.id))));
         }
       } }, t("tr.save")),
       h("button", { class: "btn", type: "button", "data-i18n": "tr.cancel", onclick: () => box.remove() }, t("tr.cancel"))));
@@ -228,18 +229,19 @@ async function correctSpeaker(seg, line) {
         }
         const [kind, value] = pick.value.split(":");
         const json = kind === "p" ? { participant_id: Number(value) } : { participant_id: null, role: value };
+        const { view, hearingId } = detail;
         try {
           const updated = await api("PUT", ENDPOINTS.segmentSpeaker(seg.id),
             { json: { ...json, reason: reason.value, revision: seg.revision } });
           box.remove();
-          detail.view.upsert(segmentOf(updated), false);
+          redraw(view, segmentOf(updated));
           toast(t("tr.speakerchanged"));
-          await refreshRecordState(detail.hearingId); // a change voids a signature made before it
+          await refreshRecordState(hearingId); // a change voids a signature made before it
         } catch (err) {
           if (err.status !== 409) return reportError(err);
           toast(t("tr.notsaved"), "error"); // changed by someone else meanwhile: shown, chosen again
           box.remove();
-          detail.view.upsert(segmentOf(await api("GET", ENDPOINTS.segment(seg.id))), false);
+          redraw(view, segmentOf(await api("GET", ENDPOINTS.segment(seg.id))));
         }
       } }, t("tr.save")),
       h("button", { class: "btn", type: "button", "data-i18n": "tr.cancel", onclick: () => box.remove() }, t("tr.cancel"))));
@@ -281,9 +283,19 @@ async function annotate(seg, kind, line) {
 async function seal(seg, line) {
   const reason = await ask(line, "tr.sealreason");
   if (!reason) return;
+  const { view, hearingId } = detail;
   await api("POST", ENDPOINTS.segmentSeal(seg.id), { json: { sealed: !seg.sealed, reason } });
-  detail.view.upsert({ ...seg, sealed: !seg.sealed }, false);
-  await refreshRecordState(detail.hearingId);
+  redraw(view, { ...seg, sealed: !seg.sealed });
+  await refreshRecordState(hearingId);
+}
+
+/**
+ * A line changed here, drawn again in the view it was changed in, if that is still the one open: the
+ * views share one list element, and the answer may come after the clerk opened another room (whose
+ * transcript, read afresh when the room is opened again, has the change).
+ */
+function redraw(view, seg) {
+  if (detail?.view === view) view.upsert(seg, false);
 }
 
 async function signOff() {

@@ -1,6 +1,7 @@
 """The clerk console serving many rooms, switching between them mid-hearing (each failed on the code before
 it was fixed): a start/stop or sign-off answered after the switch acts on the room it was made for, not
-the one open by then.
+the one open by then; a line sealed, corrected or credited to a speaker while the clerk moves on is not
+drawn into the next room's transcript.
 
 The server's answers are held back with Playwright's request routing (a loaded server's slow answer),
 and released once the next room is open. The tests change hearings: a server of their own (``own``).
@@ -8,6 +9,7 @@ and released once the next room is open. The tests change hearings: a server of 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import test_ui_regressions
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Locator, Page, Route, expect
 from test_ui_regressions import OwnServer
 from ui_harness import login
 
@@ -111,3 +113,84 @@ def test_hearing_controls_and_sign_off_answered_after_a_room_switch_stay_with_th
     with own.client("clerk") as clerk:
         assert clerk.get(f"/api/hearings/{third_room}/record").json()["signatures"] == ["clerk"]
         assert clerk.get(f"/api/hearings/{other}/record").json()["signatures"] == []
+
+
+CORRECTED = "我方提交还款收据一份，见证据三。"
+
+
+def _seal(line: Locator) -> None:
+    line.locator("[data-action='tr.seal']").click()
+    line.locator(".ask-text").fill("涉及个人隐私")
+    line.locator("[data-action='ok']").click()
+
+
+def _correct(line: Locator) -> None:
+    line.locator("[data-action='tr.edit']").click()
+    line.locator(".edit-text").fill(CORRECTED)
+    line.locator(".edit-reason").fill("听音核对")
+    line.locator("[data-action='save']").click()
+
+
+def _credit(line: Locator) -> None:
+    line.locator("[data-action='tr.speaker']").click()
+    line.locator(".speaker-pick").select_option(label="证人 王五")
+    line.locator(".edit-reason").fill("回放录音，系证人发言")
+    line.locator("[data-action='save']").click()
+
+
+# action, the request it makes (held), the line of room A it acts on, whether someone corrects it meanwhile
+SAVES = {
+    "seal": (_seal, "**/api/segments/{id}/seal", "POST", 0, False),
+    "correction": (_correct, "**/api/segments/{id}", "PATCH", 1, False),
+    "correction refused": (_correct, "**/api/segments/{id}", "PATCH", 1, True),  # 409: the current text read
+    "speaker": (_credit, "**/api/segments/{id}/speaker", "PUT", 0, False),
+}
+
+
+# Every answer the page has read (url, status): the code awaiting it has run once it is listed here.
+NOTE_READS = """
+window.__read = [];
+const json0 = Response.prototype.json;
+Response.prototype.json = async function () {
+  const out = await json0.call(this);
+  window.__read.push([this.url, this.status]);
+  return out;
+};
+"""
+
+
+@pytest.mark.parametrize("action", SAVES)
+def test_a_line_saved_while_the_clerk_opens_another_room_stays_out_of_its_transcript(pages, own, action) -> None:
+    act, url, method, index, raced = SAVES[action]
+    page = pages(allowed=("409",) if raced else ())
+    room_a, room_b = own.ids["hearing_live"], own.ids["hearing_b"]
+    line_a = lines_of(own, room_a)[index]
+    page.add_init_script(NOTE_READS)
+    login(page, "clerk", "/clerk")
+    open_room(page, room_a, line_a["id"])
+    with held(page, url.format(id=line_a["id"]), method) as saves:
+        act(page.locator(f"#seg-{line_a['id']}"))
+        wait_until(page, lambda: saves)
+        open_room(page, room_b, own.ids["segment_b"])
+        text = CORRECTED
+        if raced:  # the judge corrects the line before the clerk's correction reaches the server
+            text = CORRECTED + "（补正）"
+            with own.client("judge") as judge:
+                now = judge.get(f"/api/segments/{line_a['id']}").json()
+                judge.patch(f"/api/segments/{line_a['id']}", json={
+                    "text": text, "reason": "法官核对", "revision": now["revision"]}).raise_for_status()
+        saves[0].continue_()
+        # The line's answer read (after a 409: the line read again): the page has drawn it, if anywhere.
+        page.wait_for_function("(url) => window.__read.some(([u, status]) => u === url && status === 200)",
+                               arg=saves[0].request.url)
+    shown = page.locator("#clerk-transcript .line").evaluate_all("els => els.map((e) => e.id)")
+    assert f"seg-{line_a['id']}" not in shown, shown
+    assert f"seg-{own.ids['segment_b']}" in shown, shown
+    open_room(page, room_a, line_a["id"])  # room A's transcript, read again, has the change
+    line = page.locator(f"#seg-{line_a['id']}")
+    if action == "seal":
+        expect(line).to_have_class(re.compile(r"\bsealed\b"))
+    elif action == "speaker":
+        expect(line.locator(".badge")).to_contain_text("王五")
+    else:
+        expect(line.locator(".text")).to_have_text(text)
