@@ -119,17 +119,70 @@ function onEvent(room, ev) {
     else raise(room, kind, where, data.message ?? "");
     return;
   }
-  if (type === "final" || type === "revised") noteFinal(room, segmentOf(ev));
+  if (type === "final") noteFinal(room, segmentOf(ev), ev.seq);
+  if (type === "revised") noteRevised(room, segmentOf(ev));
+  if (type === "filed") noteFiled(room, data);
   if (selected === room.id && detail) detail.view.apply(ev);
 }
 
+/**
+ * The speech alarms a line raises: no speaker named, or heard with low confidence and not gone over since
+ * (a correction of its words or of who said it marks it corrected).
+ */
+function speechAlarms(seg) {
+  const kinds = [];
+  if (!seg.role) kinds.push("unattributed");
+  if (seg.confidence !== null && seg.confidence < LOW_CONFIDENCE && seg.status !== "corrected") kinds.push("low_confidence");
+  return kinds;
+}
+
+/** A line's key on the card: its segment id, or `seq:N` (its live event's) until the dossier files it. */
+function lineKey(seg, seq) {
+  return seg.id !== null ? String(seg.id) : `seq:${seq}`;
+}
+
+function miniText(seg) {
+  return `${seg.participant ?? roleLabel(seg.role)}: ${seg.text}`;
+}
+
 /** A final line: raise speech alarms, show it in the room's card. */
-function noteFinal(room, seg) {
-  if (!seg.role) raise(room, "unattributed", fmtWhere(seg), seg.text.slice(0, 24));
-  if (seg.confidence !== null && seg.confidence < LOW_CONFIDENCE) raise(room, "low_confidence", fmtWhere(seg), seg.text.slice(0, 24));
+function noteFinal(room, seg, seq = null) {
+  const key = lineKey(seg, seq);
+  const where = fmtWhere(seg);
+  for (const kind of speechAlarms(seg)) {
+    const alarm = `${kind}:${where}`;
+    raise(room, kind, where, seg.text.slice(0, 24));
+    if (!room.speech.has(alarm)) room.speech.set(alarm, { kind, where, lines: new Set() });
+    room.speech.get(alarm).lines.add(key);
+  }
   const mini = room.card.querySelector(".mini");
-  mini.prepend(h("div", {}, `${seg.participant ?? roleLabel(seg.role)}: ${seg.text}`));
+  const shown = [...mini.children].find((el) => el.dataset.line === key);
+  if (shown) shown.textContent = miniText(seg); // the same line again (a reload's read, a late event)
+  else mini.prepend(h("div", { dataset: { line: key } }, miniText(seg)));
   while (mini.childElementCount > 3) mini.lastElementChild.remove();
+}
+
+/**
+ * A line corrected (its text, who said it): redrawn on the card if shown there, not shown as a new one;
+ * the speech alarms it raised end once the correction resolves them and no other line holds them.
+ */
+function noteRevised(room, seg) {
+  const key = lineKey(seg, null);
+  const shown = [...room.card.querySelector(".mini").children].find((el) => el.dataset.line === key);
+  if (shown) shown.textContent = miniText(seg);
+  const still = speechAlarms(seg);
+  for (const [alarm, held] of room.speech) {
+    if (still.includes(held.kind) || !held.lines.delete(key) || held.lines.size) continue;
+    room.speech.delete(alarm);
+    clearAlarm(room, held.kind, held.where);
+  }
+}
+
+/** A final held back reached the dossier: its card line and speech alarms are known by its id from now. */
+function noteFiled(room, { seq, segment_id: id }) {
+  const was = `seq:${seq}`;
+  for (const el of room.card.querySelectorAll(".mini > div")) if (el.dataset.line === was) el.dataset.line = String(id);
+  for (const held of room.speech.values()) if (held.lines.delete(was)) held.lines.add(String(id));
 }
 
 /** Alarm names from the capture and live pipeline (dead_channel, clipping, hum, dc_offset, …). */
@@ -442,7 +495,8 @@ function build() {
 function addRoom(hr) {
   const card = roomCard(hr);
   document.getElementById("rooms").append(card);
-  const room = { id: hr.id, card, status: hr.status, meters: new Map(), alarms: new Map(),
+  // speech: alarm key → the lines that hold that speech alarm ({kind, where, lines: Set of line keys}).
+  const room = { id: hr.id, card, status: hr.status, meters: new Map(), alarms: new Map(), speech: new Map(),
     label: `${hr.courtroom_name ?? ""} ${hr.case_number ?? ""}`.trim() };
   rooms.set(hr.id, room);
   return room;

@@ -1,7 +1,8 @@
 """The clerk console serving many rooms, switching between them mid-hearing (each failed on the code before
 it was fixed): a start/stop or sign-off answered after the switch acts on the room it was made for, not
 the one open by then; a line sealed, corrected or credited to a speaker while the clerk moves on is not
-drawn into the next room's transcript.
+drawn into the next room's transcript; a card's speech alarms end once the line is corrected, which is
+redrawn there, not shown as a new line.
 
 The server's answers are held back with Playwright's request routing (a loaded server's slow answer),
 and released once the next room is open. The tests change hearings: a server of their own (``own``).
@@ -194,3 +195,51 @@ def test_a_line_saved_while_the_clerk_opens_another_room_stays_out_of_its_transc
         expect(line.locator(".badge")).to_contain_text("王五")
     else:
         expect(line.locator(".text")).to_have_text(text)
+
+
+def test_corrected_lines_end_their_speech_alarms_and_are_redrawn_on_the_card(pages, own) -> None:
+    """Two poorly heard lines on one microphone, the first of no known speaker, raise two alarms on their
+    room's card. The first credited to its speaker (gone over: status corrected) ends the unattributed
+    alarm, the second line still holds the low-confidence one until it is corrected too; the card shows
+    the lines as they are now, not as extra latest lines."""
+    from models import TranscriptSegment
+    from models.db import make_engine, session_factory
+
+    room = own.ids["hearing_b"]
+    engine = make_engine(own.database_url)
+    with session_factory(engine)() as s:
+        heard = [TranscriptSegment(hearing_id=room, seq=seq, start_s=start, end_s=start + 2.5, text=text, role=role,
+                                   seat=None, channel=2, confidence=confidence, language="zh", engine="test",
+                                   model="seed")
+                 for seq, start, text, role, confidence in ((2, 4.0, "（听不清）货我没收到", None, 0.35),
+                                                            (3, 7.0, "货款已经付清了吧", "plaintiff", 0.4))]
+        s.add_all(heard)
+        s.commit()
+        first, second = (seg.id for seg in heard)
+    engine.dispose()
+    page = pages()
+    login(page, "clerk", "/clerk")
+    card = page.locator(f".room[data-hearing-id='{room}']")
+    mini = card.locator(".mini > div")
+    expect(card.locator(".alarms li[data-alarm='unattributed']")).to_have_count(1)
+    expect(card.locator(".alarms li[data-alarm='low_confidence']")).to_have_count(1)
+    expect(mini).to_have_count(3)
+    with own.client("clerk") as clerk:
+        plaintiff = next(p for p in clerk.get(f"/api/cases/{own.ids['case_b']}/participants").json()
+                         if p["role"] == "plaintiff")
+        credited = clerk.put(f"/api/segments/{first}/speaker", json={
+            "participant_id": plaintiff["id"], "reason": "回放核对", "revision": 0})
+        assert credited.status_code == 200, credited.text
+        expect(mini.nth(1)).to_have_text("孙七: （听不清）货我没收到")
+        expect(card.locator(".alarms li[data-alarm='unattributed']")).to_have_count(0)
+        expect(card.locator(".alarms li[data-alarm='low_confidence']")).to_have_count(1)  # the second's
+        corrected = clerk.patch(f"/api/segments/{second}", json={
+            "text": "货款已经付清了", "reason": "回放核对", "revision": 0})
+        assert corrected.status_code == 200, corrected.text
+    expect(mini.first).to_have_text(re.compile(r": 货款已经付清了$"))
+    expect(card.locator(".alarms li")).to_have_count(0)
+    expect(card).not_to_have_class(re.compile(r"\balarm\b"))
+    expect(mini).to_have_count(3)
+    page.reload()  # read again, the card raises none either
+    expect(mini).to_have_count(3)
+    expect(card.locator(".alarms li")).to_have_count(0)
