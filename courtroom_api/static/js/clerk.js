@@ -185,6 +185,15 @@ function noteFiled(room, { seq, segment_id: id }) {
   for (const held of room.speech.values()) if (held.lines.delete(was)) held.lines.add(String(id));
 }
 
+/** Every alarm off the card (a reset: the alarms in force come again after it, its lines are read again). */
+function clearAlarms(room) {
+  for (const key of [...room.alarms.keys()]) {
+    const at = key.indexOf(":");
+    clearAlarm(room, key.slice(0, at), key.slice(at + 1));
+  }
+  room.speech.clear();
+}
+
 /** Alarm names from the capture and live pipeline (dead_channel, clipping, hum, dc_offset, …). */
 function alarmKind(name) {
   const n = String(name ?? "unknown");
@@ -514,6 +523,7 @@ function follow(room) {
     // Its latest lines (and after a reset the open transcript too, a correction being typed kept).
     onLoad: async () => {
       room.card.querySelector(".mini").replaceChildren();
+      clearAlarms(room); // what nothing keeps in force any more (a restart) goes; the rest comes again
       await loadLatest(room);
       if (selected === room.id && detail) await loadDetail(room.id, detail.view);
     },

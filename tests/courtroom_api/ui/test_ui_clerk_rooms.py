@@ -2,7 +2,8 @@
 it was fixed): a start/stop or sign-off answered after the switch acts on the room it was made for, not
 the one open by then; a line sealed, corrected or credited to a speaker while the clerk moves on is not
 drawn into the next room's transcript; a card's speech alarms end once the line is corrected, which is
-redrawn there, not shown as a new line.
+redrawn there, not shown as a new line; a device alarm leaves the card after a server restart that
+nothing keeps it in force.
 
 The server's answers are held back with Playwright's request routing (a loaded server's slow answer),
 and released once the next room is open. The tests change hearings: a server of their own (``own``).
@@ -10,6 +11,7 @@ and released once the next room is open. The tests change hearings: a server of 
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -18,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import test_ui_regressions
-from playwright.sync_api import Locator, Page, Route, expect
+from playwright.sync_api import Locator, Page, Route, WebSocketRoute, expect
 from test_ui_regressions import OwnServer
 from ui_harness import login
 
@@ -243,3 +245,32 @@ def test_corrected_lines_end_their_speech_alarms_and_are_redrawn_on_the_card(pag
     page.reload()  # read again, the card raises none either
     expect(mini).to_have_count(3)
     expect(card.locator(".alarms li")).to_have_count(0)
+
+
+def test_a_device_alarm_leaves_the_card_after_a_restart_that_no_longer_has_it(pages, own) -> None:
+    """A dead microphone's alarm is on the card; the server restarts (the alarms in force come again after
+    its reset, and it has none): the card shows none, as a console opened now does."""
+    page = pages(allowed=("ERR_CONNECTION_REFUSED",))  # the reconnects while the server is down
+    room = own.ids["hearing_live"]
+    sockets: list[WebSocketRoute] = []
+
+    def relay(ws: WebSocketRoute) -> None:
+        if ws.url.split("?")[0].endswith(f"/{room}"):
+            sockets.append(ws)
+        ws.connect_to_server()
+
+    page.route_web_socket(re.compile(r"/ws/hearings/"), relay)
+    login(page, "clerk", "/clerk")
+    card = page.locator(f".room[data-hearing-id='{room}']")
+    resets: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: resets.append(str(f))
+                                          if '"reset"' in str(f) else None))
+    # As the capture reports a channel gone silent (the server's alarm frame, sent on its socket).
+    sockets[-1].send(json.dumps({"seq": 0, "type": "alarm", "t": 0, "data": {
+        "kind": "dead_channel", "active": True, "channel": 0, "seat": "judge", "message": "no signal"}}))
+    expect(card.locator(".alarms li[data-alarm='dead_channel']")).to_have_count(1)
+    own.stop()
+    own.start()
+    wait_until(page, lambda: resets, timeout_s=30)
+    expect(card.locator(".alarms li")).to_have_count(0)
+    expect(card).not_to_have_class(re.compile(r"\balarm\b"))
