@@ -58,7 +58,8 @@ function buildTopbar() {
   const sw = h("button", { class: "btn", type: "button", id: "layout-switch", "data-i18n": "bench.switch",
     onclick: () => setLayout("switch") });
   bench.controls = hearingControls(() => bench.hearing, (hr) => {
-    bench.hearing = hr;
+    // Answered after the judge opened another hearing: the controls go on showing that one's.
+    if (bench.hearing?.id === hr.id) bench.hearing = hr;
     const option = select.querySelector(`option[value="${hr.id}"]`);
     if (option) {
       option.dataset.i18nFmt = hearingOption(hr);

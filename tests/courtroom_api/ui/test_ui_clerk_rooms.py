@@ -118,6 +118,37 @@ def test_hearing_controls_and_sign_off_answered_after_a_room_switch_stay_with_th
         assert clerk.get(f"/api/hearings/{other}/record").json()["signatures"] == []
 
 
+
+def test_the_bench_s_controls_answered_after_a_hearing_switch_stay_with_their_hearing(pages, own) -> None:
+    """闭庭 pressed on the bench for a hearing in recess, the judge at once opens a scheduled one: the buttons
+    are the scheduled hearing's (开庭), not the ended one's (none at all, as on the clerk console before)."""
+    soon = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    made = []
+    with own.client("clerk") as clerk:
+        for title in ("休庭中的庭审", "待开庭的庭审"):
+            r = clerk.post(f"/api/cases/{own.ids['case_b']}/hearings",
+                           json={"courtroom_id": own.ids["room_1"], "title": title, "scheduled_start": soon})
+            assert r.status_code == 201, r.text
+            made.append(int(r.json()["id"]))
+    paused, scheduled = made
+    with sqlite3.connect(own.data_dir / "courtroom.sqlite3", timeout=10) as db:
+        db.execute("UPDATE hearings SET status = 'paused', started_at = datetime('now') WHERE id = ?", (paused,))
+    page = pages()
+    login(page, "judge", f"/bench?hearing={paused}")
+    expect(page.locator("#hearing-stop")).to_be_visible()
+    with held(page, f"**/api/hearings/{paused}/stop", "POST") as stops:
+        page.locator("#hearing-stop").click()
+        wait_until(page, lambda: stops)
+        page.select_option("#hearing-select", str(scheduled))
+        expect(page.locator("#hearing-start")).to_be_visible()
+        stops[0].continue_()
+        expect(page.locator(f"#hearing-select option[value='{paused}']")).to_contain_text("已结束")
+    expect(page.locator("#hearing-start")).to_be_visible()  # the open hearing is scheduled: 开庭 starts it
+    expect(page.locator("#hearing-stop")).to_be_hidden()
+    with own.client("clerk") as clerk:
+        assert clerk.get(f"/api/hearings/{paused}").json()["status"] == "ended"
+        assert clerk.get(f"/api/hearings/{scheduled}").json()["status"] == "scheduled"
+
 CORRECTED = "我方提交还款收据一份，见证据三。"
 
 
