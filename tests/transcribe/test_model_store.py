@@ -49,6 +49,19 @@ def test_unknown_names_and_bad_paths_are_clear_errors(tmp_path: Path, whisper_mo
         whisper_model_store.resolve(str(tmp_path / "nowhere" / "model"))
 
 
+def test_a_model_s_problem_is_found_without_assembling_or_loading_it(tmp_path: Path) -> None:
+    """What `courtroom serve` checks before it starts: the reason resolve would give, found cheaply."""
+    store = ModelStore(tmp_path / "cache", tmp_path / "models")
+    assert store.problem() is None and store.problem("tiny.en") is None
+    assert not (tmp_path / "cache").exists()  # base is assembled at the first hearing, not by the check
+    assert store.problem("large-v9").startswith("unknown model 'large-v9': known models are base, tiny.en")
+    (tmp_path / "models" / "half").mkdir(parents=True)
+    (tmp_path / "models" / "half" / "model.bin").write_bytes(b"")
+    assert "(model.bin is empty, no config.json" in store.problem("half")
+    with pytest.raises(ModelNotFoundError, match="model.bin is empty"):
+        store.resolve("half")
+
+
 def test_models_list_command(tmp_path: Path) -> None:
     env = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
     out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "models", "list"], capture_output=True,
