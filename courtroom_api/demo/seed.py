@@ -91,7 +91,10 @@ def seed_demo(session: Session, data_dir: Path) -> DemoSeed:
     for name, role, side, seat, login in PARTICIPANTS:
         _get_or_add(session, Participant, {"case_id": case.id, "name": name}, role=role, side=side, seat=seat,
                     user_id=users[login].id)
-    hearing = session.scalar(select(Hearing).where(Hearing.case_id == case.id, Hearing.status == "scheduled"))
+    # Only one in the demo courtroom: a hearing someone added to the case without a room cannot be started
+    # as the printed instructions say (409 "has no courtroom").
+    hearing = session.scalar(select(Hearing).where(Hearing.case_id == case.id, Hearing.courtroom_id == room.id,
+                                                   Hearing.status == "scheduled").order_by(Hearing.id).limit(1))
     if hearing is None:
         hearing = Hearing(case_id=case.id, courtroom_id=room.id, title="第一次开庭 First hearing")
         session.add(hearing)

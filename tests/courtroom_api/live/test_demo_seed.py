@@ -64,3 +64,44 @@ def test_the_seed_prints_no_password_that_would_not_work(tmp_path) -> None:
     assert again.returncode == 0, again.stderr
     for login in ("clerk", "judge", "admin"):
         assert re.search(rf"^  {login}\s+\(set before\)", again.stdout, re.M), again.stdout
+
+
+def test_the_seed_names_a_hearing_in_the_demo_courtroom(tmp_path) -> None:
+    """The demo hearing ended and a hearing added to the demo case with no courtroom: the seed said
+    "already present: … scheduled hearing 3 in the demo courtroom", and the start it printed for hearing 3
+    answered 409 "has no courtroom". It names a scheduled hearing of the demo courtroom, or makes one."""
+    from sqlalchemy import select
+
+    from models import Courtroom, Hearing, HearingStatus
+    from models.db import make_engine, session_factory
+
+    srv = LiveServer(tmp_path, f"sqlite:///{tmp_path / 'courtroom.sqlite3'}")
+    assert srv.cli("db", "upgrade").returncode == 0
+
+    def seeded() -> int:
+        out = srv.cli("demo", "seed")
+        assert out.returncode == 0, out.stderr
+        return int(re.search(r"scheduled hearing (\d+) in the demo courtroom", out.stdout).group(1))
+
+    first = seeded()
+    engine = make_engine(srv.db_url)
+    sessions = session_factory(engine, write=True)
+    try:
+        with sessions() as session:  # a hearing added to the demo case without a room
+            demo = session.get(Hearing, first)
+            roomless = Hearing(case_id=demo.case_id, courtroom_id=None, title="added without a room")
+            session.add(roomless)
+            session.commit()
+        assert seeded() == first  # still scheduled: the demo hearing, not the one added after it
+        with sessions() as session:  # the demo hearing held
+            session.get(Hearing, first).status = HearingStatus.ENDED
+            session.commit()
+        again = seeded()
+        assert again not in (first, roomless.id)
+        with sessions() as session:
+            room = session.scalar(select(Courtroom.id).where(Courtroom.profile_name == "demo"))
+            made = session.get(Hearing, again)
+            assert (made.case_id, made.courtroom_id, made.status) == (demo.case_id, room, HearingStatus.SCHEDULED)
+        assert seeded() == again
+    finally:
+        engine.dispose()
