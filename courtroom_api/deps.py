@@ -104,7 +104,7 @@ def media_user(
     request: Request, services: ServicesDep, session: SessionDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
     mt: Annotated[str | None, Query(max_length=2000, description="signed media link token "
-                                    "(POST /api/media-links); valid only for this exact path")] = None,
+                                    "(POST /api/auth/media-links); valid only for this exact path")] = None,
 ) -> Principal:
     """The bearer token, or else a media link token made for exactly this request's path."""
     from courtroom_api.auth.media import decode_media_token
