@@ -11,7 +11,25 @@ from courtroom_api.exports.records import SEALED_TEXT, role_label
 # (disk_full and write_resumed stayed on it side by side, both active, for the rest of the hearing).
 CLEARED_BY = {"write_resumed": ("disk_full", "write_error"), "source_reopened": ("source_error",)}
 _QUOTED_PATH = re.compile(r": '/[^']*'")  # an OSError's file name
-_PATH = re.compile(r"(?<![\w.])/[^\s'\":;,]+")
+# A URL (its path is the stream's, kept; not its last punctuation), or elsewhere a path on the server (a
+# model's, a file source's; quoted, with its spaces).
+_URL_OR_PATH = re.compile(r"(?P<url>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]*[^\s'\":;,.)])"
+                          r"|(?<=')(?P<quoted>/[^'\n]*)(?=')|(?<![\w.])/[^\s'\":;,]+")
+_USERINFO = re.compile(r"^([^:]+://).*@")  # up to the last @: a password may hold one unescaped
+SERVER_PATH = "a path on the server"
+
+
+def scrub(message: str, *, path_as: str = SERVER_PATH) -> str:
+    """An alarm's message as every viewer of the hearing gets it (parties and room terminals too): no
+    password of a stream's URL (``rtsp://user:pass@host`` → ``rtsp://host``) and no server path (each
+    one, a ``file:`` URL too, ``path_as``). The server's log keeps the whole text."""
+    def clean(match: re.Match[str]) -> str:
+        url = match.group("url")
+        if url is None or url.lower().startswith("file:"):
+            return path_as
+        return _USERINFO.sub(r"\1", url)
+
+    return _URL_OR_PATH.sub(clean, message)
 
 
 def seat_table(profile: Any) -> list[dict[str, Any]]:
@@ -72,8 +90,8 @@ def capture_event(event: Any) -> tuple[str, dict[str, Any]]:
     if isinstance(event, CaptureEvent):
         clears = CLEARED_BY.get(event.kind)
         message = event.message
-        if event.kind in ("disk_full", "write_error"):  # viewers see no server paths (as other alarms)
-            message = _PATH.sub("the hearing's recording directory", _QUOTED_PATH.sub("", message))
+        if event.kind in ("disk_full", "write_error"):  # its path: the hearing's directory (see scrub)
+            message = scrub(_QUOTED_PATH.sub("", message), path_as="the hearing's recording directory")
         data: dict[str, Any] = {"kind": event.kind, "active": clears is None, "time_s": round(event.time_s, 3),
                                 "message": message, "frames": event.frames}
         if clears is not None:

@@ -41,6 +41,7 @@ from typing import Any
 
 from courtroom_api.errors import SubscriberClosedError
 from courtroom_api.exports.records import SEALED_TEXT
+from courtroom_api.live.events import scrub
 
 # Event types whose later instances supersede earlier ones.
 DROPPABLE_TYPES = frozenset({"transcript.partial", "meter"})
@@ -182,6 +183,10 @@ class HearingStream:
         ``span``: a partial's or final's (start, end) as the dossier has them (``data``'s are rounded), for
         range seals; ``data["start"]``, ``data["end"]`` by default.
         """
+        if type_ == "alarm" and isinstance(data.get("message"), str):
+            # Every viewer gets it, a party's screen and a room's terminal too: no stream password, no
+            # server path (the server's log has the whole text). What a new viewer is sent is this too.
+            data = {**data, "message": scrub(data["message"])}
         self._seq += 1
         self.touch()
         now = time.time()

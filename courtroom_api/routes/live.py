@@ -12,7 +12,8 @@ when it is withdrawn), 4408 the client fell behind (reconnect with
 An ``alarm`` is ``{"kind", "active", "message", …}``: ``active: false`` ends that kind's alarm, and
 ``clears: [kind, …]`` ends those kinds' (``write_resumed`` ends ``disk_full``/``write_error``,
 ``source_reopened`` ends ``source_error``). The alarms in force come right after ``hello`` on a new
-socket (and after a ``reset``), with the seqs they were raised at: a page loaded later shows them too.
+socket (and after a ``reset``), with the seqs they were raised at: a page loaded later shows them too. Its
+message names no stream password and no server path (``events.scrub``: parties and terminals get it too).
 """
 
 from __future__ import annotations
