@@ -240,6 +240,13 @@ class HearingStream:
                 where = {key: raised[key] for key in ("seat", "channel") if key in raised}
                 self.publish("alarm", {"kind": kind, "active": False, "message": message, **where})
 
+    def end_alarm(self, kind: str, message: str) -> bool:
+        """End the alarm of ``kind`` (not a seat's or a channel's) if it is in force; False if it is not."""
+        if (kind, None) not in self._alarms:
+            return False
+        self.publish("alarm", {"kind": kind, "active": False, "message": message})
+        return True
+
     def _attach(self, seq: int, segment_id: int) -> None:
         for event in reversed(self._ring):
             if event.seq == seq:

@@ -162,9 +162,10 @@ class HearingRunners:
                 log.exception("hearing %s could not be resumed", hid)
                 # The bench and the clerk see it: the hearing shows in progress while nothing records.
                 stream = await asyncio.to_thread(hearing_stream, self.services, hid)
+                # A recess and a start record again (a stop would end the hearing for good); the recess ends it.
                 stream.publish("alarm", {"kind": "resume_failed", "active": True, "message": (
                     f"recording did not resume after the server restarted ({_public(self.services, hid, exc)}); "
-                    "stop the hearing and start it again, or call the court's administrator")})
+                    "call a recess (休庭), then start the hearing again, or call the court's administrator")})
 
     async def shutdown(self) -> None:
         """Server shutdown: pipelines stop without closing their hearings, which resume on restart."""
@@ -381,6 +382,7 @@ async def stop_hearing(services: Services, user: Principal, hearing_id: int) -> 
         await _file_recording(services, hearing_id, ran=ran)
         stream = services.hub.get(hearing_id)
         if stream is not None:
+            stream.end_alarm("resume_failed", "the hearing has ended; its recording is filed")
             stream.publish("status", {"status": "ended"})
             stream.close()
     finally:
@@ -450,6 +452,7 @@ async def pause_hearing(services: Services, user: Principal, hearing_id: int) ->
     try:
         await asyncio.to_thread(_mark_paused, services, user, hearing_id)
         stream = await asyncio.to_thread(hearing_stream, services, hearing_id)
+        stream.end_alarm("resume_failed", "the hearing is in recess; a start records again")
         stream.publish("status", {"status": "paused"})
     finally:
         services.hearings.stop_done(hearing_id)

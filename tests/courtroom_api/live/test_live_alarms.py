@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 from api_world import build_world
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
+
+from courtroom_api.app import create_app
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "api" / "four_seats_tones.flac"
 MODEL = "/srv/courtroom/models/large-v3"  # no model there: transcription fails, naming it
@@ -87,4 +91,55 @@ def test_alarms_name_no_stream_password_and_no_server_path_to_any_viewer(tmp_pat
         assert c.post(f"/api/hearings/{hid}/stop", headers=world.auth("clerk")).status_code == 200
     finally:
         world.client.__exit__(None, None, None)
+
+
+def test_a_hearing_whose_resume_failed_records_again_after_a_recess_and_its_alarm_ends(tmp_path) -> None:
+    """resume_failed told the clerk to stop the hearing and start it again: a stop ends it for good (the
+    start is then refused). A recess and a start record again, as the alarm now says; and the alarm ended
+    neither with the recess nor with the stop: consoles opened later still showed it in force."""
+    world = build_world(tmp_path, f"sqlite:///{tmp_path / 'courtroom.sqlite3'}", transcribe={"model": MODEL})
+    c, clerk = world.client, world.auth("clerk")
+    recessed, stopped = world.ids["hearing"], world.ids["other_hearing"]
+    sources = {hid: tmp_path / f"room-{hid}.flac" for hid in (recessed, stopped)}
+    for hid, source in sources.items():
+        shutil.copy(FIXTURE, source)
+        r = c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(source)}, headers=clerk)
+        assert r.status_code == 200, r.text
+    time.sleep(1.5)
+    settings = c.app.state.services.settings
+    c.__exit__(None, None, None)  # the server stops; its hearings stay in progress, to resume
+    for source in sources.values():
+        source.unlink()  # gone at the restart: the resumes fail
+    c = TestClient(create_app(settings))
+    c.__enter__()
+    try:
+        token = world.tokens["clerk"]
+        with c.websocket_connect(f"/ws/hearings/{recessed}?token={token}") as ws:
+            (alarm,) = _in_force(ws, _display(c, world.tokens["judge"], recessed))
+            assert alarm["kind"] == "resume_failed" and alarm["active"], alarm
+            assert "call a recess (休庭), then start the hearing again" in alarm["message"], alarm
+            assert "stop the hearing" not in alarm["message"] and str(tmp_path) not in alarm["message"], alarm
+            r = c.post(f"/api/hearings/{recessed}/pause", headers=clerk)
+            assert r.status_code == 200 and r.json()["status"] == "paused", r.text
+            events = []
+            while not events or events[-1]["type"] != "status":
+                events.append(ws.receive_json())
+            assert events[-1]["data"]["status"] == "paused", events
+            ended = [e["data"] for e in events if e["type"] == "alarm"]
+            assert [(a["kind"], a["active"]) for a in ended] == [("resume_failed", False)], events
+        shutil.copy(FIXTURE, sources[recessed])
+        r = c.post(f"/api/hearings/{recessed}/start", json={}, headers=clerk)
+        assert r.status_code == 200 and r.json()["status"] == "in_progress", r.text
+        with c.websocket_connect(f"/ws/hearings/{recessed}?token={token}") as ws:
+            in_force = _in_force(ws, _display(c, world.tokens["judge"], recessed))
+            assert "resume_failed" not in {a["kind"] for a in in_force}, in_force
+        for hid in (recessed, stopped):
+            r = c.post(f"/api/hearings/{hid}/stop", headers=clerk)
+            assert r.status_code == 200 and r.json()["status"] == "ended", r.text
+        with c.websocket_connect(f"/ws/hearings/{stopped}?token={token}") as ws:  # its stream, over
+            assert "resume_failed" not in {a["kind"] for a in _in_force(ws)}
+        (rec,) = c.get(f"/api/hearings/{recessed}/recordings", headers=clerk).json()
+        assert rec["blob_sha256"] and rec["duration_s"] >= 1.5, rec  # recorded before the restart: filed
+    finally:
+        c.__exit__(None, None, None)
 
