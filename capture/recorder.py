@@ -461,6 +461,26 @@ class Recorder:
         (self.directory / JOURNAL_NAME).unlink(missing_ok=True)
         self._closed = True
 
+    def discard(self) -> bool:
+        """A new recording that recorded nothing (the hearing's start failed after it opened): its files
+        and then its directory, if nothing else is in it, are removed, so that the next start begins a new
+        recording (reopened, it was resumed: a gap "after a crash" at 0:00, and a replayed file went on past
+        its first seconds). False, and nothing removed, for a resumed recording or one that holds anything
+        but its start: a recording is evidence."""
+        with self._lock:
+            if self.resumed or not self._live or self.next_sample or self._open.frames or self._backlog:
+                return False
+            if [entry["type"] for entry in read_entries(self.directory)] != ["start"]:
+                return False
+            self.journal.close()
+            self._closed = True
+            (self.directory / MANIFEST_NAME).unlink()  # first: without it, what is left is no recording
+            (self.directory / JOURNAL_NAME).unlink(missing_ok=True)
+            for empty in (self.directory / SEGMENTS_DIR, self.directory):
+                with contextlib.suppress(OSError):  # (not empty: kept)
+                    empty.rmdir()
+            return True
+
     def finalize(self) -> FinalizedRecording:
         """Close, then write the dossier files (see :func:`capture.finalize.finalize_recording`)."""
         from capture.finalize import finalize_recording

@@ -79,6 +79,9 @@ class HearingRunners:
             self._starting.add(hearing_id)
             try:
                 await pipeline.start(resumed=resumed, after_recess=after_recess)
+            except Exception:  # nothing left behind: a retry would resume a recording it never made
+                await pipeline.abandon()
+                raise
             finally:
                 self._starting.discard(hearing_id)
             self._running[hearing_id] = pipeline

@@ -372,6 +372,26 @@ class HearingPipeline:
         self.stream.publish("status", {"status": "recording_empty", "recording_id": self.recording_id,
                                        "duration_s": 0.0, "chain_head": chain_head})
 
+    async def abandon(self) -> None:
+        """After a start that failed: its tasks ended and its recorder closed. A new recording that recorded
+        nothing is removed (the next start begins a new one, not a resume with a gap at 0:00); one that was
+        resumed, or holds audio, stays as it is."""
+        self._stop.set()
+        if self._fanout is not None:
+            self._fanout.close()
+        for task in (*self._tasks, self._disk, self._retry):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+        if self.recorder is None or self.recorder.closed:
+            return
+        try:
+            if not await asyncio.to_thread(self.recorder.discard):
+                await asyncio.to_thread(self.recorder.close)
+        except Exception:  # what it holds stays on disk; the next start resumes it
+            log.exception("hearing %s: the recording of a failed start could not be closed", self.hearing_id)
+
     # -- stop -------------------------------------------------------------------------------------
     async def stop(self, *, finalize: bool) -> None:
         """Stop capture, flush transcription; with ``finalize`` file the recording in the dossier."""

@@ -144,3 +144,27 @@ def test_a_torn_last_line_is_kept_beside_the_manifest_when_the_recording_resumes
     assert verify_recording(out).ok
     (kept,) = out.glob("manifest.jsonl.torn-*")
     assert kept.read_bytes() == torn
+
+
+def test_only_a_new_recording_that_recorded_nothing_is_discarded(tmp_path: Path) -> None:
+    """A hearing's start that fails after its recorder opened leaves no recording behind (the next start
+    would resume it: a gap "after a crash" at 0:00). One that holds audio, or a resumed one, is evidence:
+    kept, whole."""
+    empty = tmp_path / "empty"
+    assert Recorder(empty, RATE, 4).discard() and not empty.exists()
+    kept = tmp_path / "kept"
+    (kept / "unfiled-finals.jsonl").parent.mkdir()
+    (kept / "unfiled-finals.jsonl").write_text("{}\n")  # not the recorder's: the directory stays, with it
+    assert Recorder(kept, RATE, 4).discard() and sorted(p.name for p in kept.iterdir()) == ["unfiled-finals.jsonl"]
+
+    spoken = tmp_path / "spoken"
+    recorder = Recorder(spoken, RATE, 4)
+    _record(recorder, hearing_audio(0.5))
+    assert not recorder.discard()
+    recorder.close()
+    resumed = Recorder(spoken, RATE, 4)
+    assert not resumed.discard()  # resumed: never
+    resumed.close()
+    final = Recorder.reopen_to_close(spoken).finalize()
+    audio, _ = sf.read(final.recording.path, dtype="float32", always_2d=True)
+    np.testing.assert_array_equal(audio[: RATE // 2], hearing_audio(0.5))

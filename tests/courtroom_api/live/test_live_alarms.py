@@ -7,6 +7,7 @@ import json
 import logging
 import shutil
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from api_world import build_world
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from capture.manifest import MANIFEST_NAME, read_entries
 from courtroom_api.app import create_app
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "api" / "four_seats_tones.flac"
@@ -142,4 +144,61 @@ def test_a_hearing_whose_resume_failed_records_again_after_a_recess_and_its_alar
         assert rec["blob_sha256"] and rec["duration_s"] >= 1.5, rec  # recorded before the restart: filed
     finally:
         c.__exit__(None, None, None)
+
+
+def test_a_start_the_dossier_refused_leaves_nothing_and_the_next_one_records_from_the_beginning(
+        world, refusing_writes, monkeypatch) -> None:
+    """The dossier refused the recording's row after the recorder had opened: its directory stayed, so
+    the next start resumed it, a gap "after a crash" at 0:00, the file replayed from where that gap ended
+    (its first seconds never recorded)."""
+    from models.db import make_engine
+
+    c, clerk = world.client, world.auth("clerk")
+    services = c.app.state.services
+
+    async def no_transcriber() -> None:  # this test is about the recording (the decoder is tested elsewhere)
+        raise RuntimeError("no transcriber in this test")
+
+    monkeypatch.setattr(services.transcription, "scheduler", no_transcriber)
+    room = c.post("/api/courtrooms", headers=world.auth("admin"), json={
+        "court_id": world.ids["court"], "name": f"重开法庭-{uuid.uuid4().hex[:6]}", "profile_name": "demo"}).json()
+    hid = c.post(f"/api/cases/{world.ids['case']}/hearings", json={"courtroom_id": room["id"]},
+                 headers=clerk).json()["id"]
+    directory = Path(services.settings.hearing_recording_dir(hid))
+    plan = {"source": "file", "url": str(FIXTURE), "speed": 4}
+    engine = make_engine(services.settings.database.url)
+    try:
+        with refusing_writes(engine, "recordings"):
+            try:
+                r = c.post(f"/api/hearings/{hid}/start", json=plan, headers=clerk)
+                refused = (r.status_code, r.text)
+            except Exception as exc:  # PostgreSQL's refusal is no integrity error: a 500, the test client raises it
+                refused = (500, str(exc))
+    finally:
+        engine.dispose()
+    assert refused[0] in (409, 500) and "refuses writes" in refused[1], refused
+    assert c.get(f"/api/hearings/{hid}", headers=clerk).json()["status"] == "scheduled"
+    assert not directory.exists(), sorted(p.name for p in directory.rglob("*"))
+    time.sleep(1.0)  # the clerk tries again a moment later
+    with c.websocket_connect(f"/ws/hearings/{hid}?token={world.tokens['clerk']}") as ws:
+        r = c.post(f"/api/hearings/{hid}/start", json=plan, headers=clerk)
+        assert r.status_code == 200, r.text
+        statuses = []
+        while not statuses or statuses[-1] != "source_ended":
+            event = ws.receive_json()
+            if event["type"] == "status":
+                statuses.append(event["data"]["status"])
+    assert statuses[0] == "started", statuses  # a new recording, not a resumed one
+    r = c.post(f"/api/hearings/{hid}/stop", headers=clerk)
+    assert r.status_code == 200, r.text
+    (rec,) = c.get(f"/api/hearings/{hid}/recordings", headers=clerk).json()
+    assert rec["gaps"] == [] and abs(rec["duration_s"] - 6.0) < 0.2, rec
+    entries = read_entries(directory)
+    assert [e for e in entries if e["type"] in ("gap", "resume")] == [] and (directory / MANIFEST_NAME).exists()
+    import numpy as np
+    import soundfile as sf
+
+    recorded, _ = sf.read(directory / "final" / "recording.flac", dtype="float32", always_2d=True)
+    source, _ = sf.read(FIXTURE, dtype="float32", always_2d=True)
+    assert np.allclose(recorded[: len(source)], source[: len(recorded)], atol=1e-3)  # from its first second
 
