@@ -234,9 +234,13 @@ export async function setMediaSource(el, path) {
 
 /** Every hearing the caller may see, with its case number, newest last (one court-wide request). */
 export async function listHearings(filters = {}) {
-  const rows = items(await api("GET", ENDPOINTS.hearings, { query: filters }));
-  return rows.sort((a, b) => String(a.started_at ?? a.scheduled_start ?? "")
-    .localeCompare(String(b.started_at ?? b.scheduled_start ?? "")) || a.id - b.id);
+  return items(await api("GET", ENDPOINTS.hearings, { query: filters })).sort(byTime);
+}
+
+/** Hearings in time order (when started, else when scheduled), newest last. */
+export function byTime(a, b) {
+  return String(a.started_at ?? a.scheduled_start ?? "").localeCompare(String(b.started_at ?? b.scheduled_start ?? ""))
+    || a.id - b.id;
 }
 
 const UPCOMING_LATE_MS = 12 * 3600 * 1000; // a hearing not started half a day after its time is not "next"

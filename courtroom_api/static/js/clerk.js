@@ -1,7 +1,7 @@
 // Clerk console: many courtrooms at once (level meters, alarms, the latest lines), and for the
 // selected one the full live transcript with inline correction, markup, sealing and sign-off.
-import { ENDPOINTS, LiveHearing, api, eventType, listHearings, objectUrl, requireLogin } from "./api.js";
-import { h, hearingControls, hearingOption, reportError, setupHeader, toast } from "./common.js";
+import { ENDPOINTS, LiveHearing, api, byTime, eventType, listHearings, objectUrl, requireLogin } from "./api.js";
+import { fmtDate, h, hearingControls, hearingOption, params, reportError, setupHeader, toast } from "./common.js";
 import { applyI18n, fmt, roleLabel, t } from "./i18n.js";
 import { TranscriptView, segmentOf } from "./transcript.js";
 
@@ -14,8 +14,12 @@ const LIVE = new Set(["in_progress", "paused"]); // the hearings whose rooms are
 // A hearing started elsewhere (the bench) is noticed within this: scheduled ones are not followed live
 // (a socket each: 200 scheduled hearings' made the console take 20 s to load).
 const STARTS_POLL_MS = 5_000;
+// The picker lists the court's hearings a page at a time, as the API ranks them (live, today's, then the
+// newest first); "older" adds the next page. ?page_size= makes the page smaller than the API's 500.
+const PICKER_PAGE = Math.min(2000, Math.max(1, Math.trunc(Number(params().get("page_size"))) || 500));
 const rooms = new Map(); // hearing id → room state
 const courtroomNames = new Map(); // courtroom id → name
+const picker = { hearings: new Map(), loaded: 0, select: null, more: null }; // hearing id → hearing; pages read
 let selected = null;
 let detail = null;
 let controls = null;
@@ -441,6 +445,7 @@ function showAnnotations(annotations) {
 
 async function selectRoom(id) {
   selected = id;
+  markChosen(id);
   for (const card of document.querySelectorAll(".room")) card.classList.toggle("active", card.dataset.hearingId === String(id));
   const body = document.getElementById("clerk-transcript");
   const view = new TranscriptView(body, { hearingId: id, actions: lineActions, numbered: true,
@@ -465,18 +470,60 @@ async function loadDetail(id, view) {
   showRecordState(id, state);
 }
 
-/** Any hearing (also ended ones, for corrections before sign-off) can be opened for editing. */
-function fillHearingPicker(hearings) {
-  const select = h("select", { id: "hearing-select", "data-i18n-aria": "hearing.pick" },
-    h("option", { value: "", "data-i18n": "hearing.pick" }, t("hearing.pick")),
-    hearings.map((hr) => h("option", { value: hr.id, "data-i18n-fmt": hearingOption(hr) }, fmt(hearingOption(hr)))));
+/** The open hearing chosen in the picker too (a card opened it, or the picker did). */
+function markChosen(id) {
+  if (picker.select) picker.select.value = picker.hearings.has(id) ? String(id) : "";
+}
+
+/** Any hearing (also ended ones, for corrections before sign-off) can be opened for editing: the picker
+ * holds the court's hearings a page at a time, and "older" (shown while there may be more) adds the next. */
+function buildPicker() {
+  const select = h("select", { id: "hearing-select", "data-i18n-aria": "hearing.pick" });
   select.addEventListener("change", () => {
-    const hr = hearings.find((x) => String(x.id) === select.value);
+    const hr = picker.hearings.get(Number(select.value));
     if (!hr) return;
-    if (!rooms.has(hr.id)) rooms.set(hr.id, { id: hr.id, label: `${hr.case_number ?? ""} ${hr.title ?? ""}`.trim() });
+    picked(hr);
     selectRoom(hr.id).catch(reportError);
   });
-  document.getElementById("topbar-slot").replaceChildren(select);
+  const more = h("button", { class: "btn", type: "button", id: "hearing-more", "data-i18n": "clerk.older", hidden: true,
+    onclick: () => morePicker().catch(reportError) }, t("clerk.older"));
+  Object.assign(picker, { select, more });
+  toPicker([]);
+  document.getElementById("topbar-slot").replaceChildren(select, more);
+}
+
+/** The next page of the court's hearings into the picker. */
+async function morePicker() {
+  picker.more.disabled = true;
+  try {
+    const page = await listHearings({ limit: PICKER_PAGE, offset: picker.loaded });
+    picker.loaded += page.length;
+    picker.more.hidden = page.length < PICKER_PAGE;
+    toPicker(page);
+  } finally {
+    picker.more.disabled = false;
+  }
+}
+
+/** Hearings into the picker (each once, as last read), in time order; the open one stays chosen. */
+function toPicker(hearings) {
+  let changed = !picker.select.options.length;
+  for (const hr of hearings) {
+    const was = picker.hearings.get(hr.id);
+    const now = { ...was, ...hr }; // (a hearing read alone has no case number: the listed one's is kept)
+    changed ||= !was || hearingOption(was) !== hearingOption(now);
+    picker.hearings.set(hr.id, now);
+  }
+  if (!changed) return; // (the polls find the same hearings again and again: an open list stays as it is)
+  picker.select.replaceChildren(h("option", { value: "", "data-i18n": "hearing.pick" }, t("hearing.pick")),
+    ...[...picker.hearings.values()].sort(byTime)
+      .map((hr) => h("option", { value: hr.id, "data-i18n-fmt": hearingOption(hr) }, fmt(hearingOption(hr)))));
+  picker.select.value = picker.hearings.has(selected) ? String(selected) : "";
+}
+
+/** A hearing opened that has no card: its title. */
+function picked(hr) {
+  if (!rooms.has(hr.id)) rooms.set(hr.id, { id: hr.id, label: `${hr.case_number ?? ""} ${hr.title ?? ""}`.trim() });
 }
 
 function build() {
@@ -548,6 +595,7 @@ function started(hr) {
     const picked = room?.label;
     room = addRoom({ ...hr, courtroom_name: courtroomNames.get(hr.courtroom_id) ?? "" });
     room.label = picked ?? room.label;
+    showEmpty();
   }
   if (room.status !== hr.status) showStatus(room, hr.status);
   if (room.live || !LIVE.has(hr.status)) return null;
@@ -558,27 +606,52 @@ function started(hr) {
   return follow(room);
 }
 
+/** The hearings in progress or in recess (the API lists one status at a time). */
+async function liveHearings() {
+  return (await Promise.all([...LIVE].map((status) => listHearings({ status })))).flat();
+}
+
 async function watchStarts() {
-  const found = await Promise.all([...LIVE].map((status) => listHearings({ status })));
-  await Promise.all(found.flat().map(started));
+  const found = await liveHearings();
+  toPicker(found);
+  await Promise.all(found.map(started));
+}
+
+/** A date-time's day on this terminal. */
+function day(iso) {
+  return fmtDate(iso).slice(0, 10);
+}
+
+/** Scheduled for today: a room's card shows it (not one scheduled weeks ahead: 200 of those flooded the rooms). */
+function dueToday(hr) {
+  return hr.status === "scheduled" && Boolean(hr.scheduled_start) && day(hr.scheduled_start) === day(new Date().toISOString());
+}
+
+/** "No hearing today" in the room list while it has no card. */
+function showEmpty() {
+  const box = document.getElementById("rooms");
+  box.querySelector(":scope > .empty")?.remove();
+  if (![...rooms.values()].some((room) => room.card)) {
+    box.append(h("p", { class: "empty", "data-i18n": "clerk.none" }, t("clerk.none")));
+  }
 }
 
 async function main() {
   if (!user) return;
   setupHeader("clerk.title");
   build();
+  buildPicker();
   try {
-    const [hearings, courtrooms] = await Promise.all([listHearings(), api("GET", ENDPOINTS.courtrooms)]);
+    const [courtrooms, running, scheduled] = await Promise.all([api("GET", ENDPOINTS.courtrooms), liveHearings(),
+      listHearings({ status: "scheduled" }), morePicker()]);
     for (const c of courtrooms) courtroomNames.set(c.id, c.name);
-    for (const hr of hearings) hr.courtroom_name = courtroomNames.get(hr.courtroom_id) ?? "";
-    const active = hearings.filter((hr) => LIVE.has(hr.status) || hr.status === "scheduled");
-    const box = document.getElementById("rooms");
-    fillHearingPicker(hearings);
-    for (const hr of active.length ? active : hearings) addRoom(hr);
-    // Live rooms are followed; held ones show their last lines once; scheduled ones have none yet.
-    await Promise.all([...rooms.values()].map((room) => (LIVE.has(room.status) ? follow(room)
-      : room.status === "scheduled" ? null : loadLatest(room))));
-    if (!hearings.length) box.append(h("p", { class: "empty", "data-i18n": "hearing.none" }, t("hearing.none")));
+    // A card for each hearing in progress or in recess, and for each scheduled today (not the weeks ahead).
+    const cards = [...running, ...scheduled.filter(dueToday)].sort(byTime);
+    for (const hr of cards) addRoom({ ...hr, courtroom_name: courtroomNames.get(hr.courtroom_id) ?? "" });
+    toPicker(cards);
+    showEmpty();
+    // Live rooms are followed; scheduled ones have no lines yet.
+    await Promise.all([...rooms.values()].filter((room) => LIVE.has(room.status)).map(follow));
     const first = [...rooms.keys()][0];
     if (first !== undefined) await selectRoom(first);
     setInterval(() => watchStarts().catch(reportError), STARTS_POLL_MS);

@@ -150,6 +150,8 @@ const TEXT = {
   "clerk.rooms": ["法庭", "Courtrooms"],
   "clerk.alarms": ["告警", "Alarms"],
   "clerk.meters": ["话筒电平", "Microphone levels"],
+  "clerk.older": ["更早的庭审", "Older hearings"],
+  "clerk.none": ["今日暂无庭审", "No hearing today"],
   "alarm.dead_channel": ["话筒无信号", "Dead microphone"],
   "alarm.capture_failed": ["采集故障", "Capture failed"],
   "alarm.transcription_failed": ["转写中断（录音继续）", "Transcription stopped (recording continues)"],

@@ -3,7 +3,8 @@ a live screen after a server restart (and a correction made while the bench relo
 hearings while showing an exhibit, marks of a redrawn line, the search's dates on reload and each hit's day
 as the court counts it, more hits on request, an exhibit filed during the hearing, an unknown ?pane=,
 hearing pickers after the language switch, a dropped socket of a hearing the bench has left, the live
-socket of an ended hearing, the page to come back to after the session ended.
+socket of an ended hearing, the page to come back to after the session ended, the clerk console's room cards
+and picker with many hearings.
 
 Tests that change a hearing (display, corrections, seals, new exhibits) or restart the server use a
 server of their own (``own``), so that the shared one stays as the other UI tests expect it.
@@ -583,12 +584,12 @@ def test_the_clerk_console_reads_each_rooms_last_lines_and_follows_only_running_
     lines (?tail=), only the selected room's whole transcript is read, and a scheduled hearing gets no socket
     until it starts, which the console notices by itself."""
     import sqlite3
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
-    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    today = datetime.now(UTC).isoformat()  # (a card shows a hearing scheduled today, not one of the days ahead)
     with own.client("clerk") as clerk:
         made = clerk.post(f"/api/cases/{own.ids['case_b']}/hearings",
-                          json={"courtroom_id": own.ids["room_2"], "title": "排期庭", "scheduled_start": tomorrow})
+                          json={"courtroom_id": own.ids["room_2"], "title": "排期庭", "scheduled_start": today})
         assert made.status_code == 201, made.text
     scheduled, live, other = int(made.json()["id"]), own.ids["hearing_live"], own.ids["hearing_b"]
     console = pages()
@@ -626,3 +627,45 @@ def test_the_clerk_console_reads_each_rooms_last_lines_and_follows_only_running_
     finally:
         with own.client("clerk") as clerk:
             clerk.post(f"/api/hearings/{scheduled}/stop")
+
+
+# 13 --------------------------------------------------------------------------------------------
+
+def test_the_clerk_picker_reaches_every_hearing_and_the_cards_show_only_todays(pages, own) -> None:
+    """The console read the API's first page of hearings only (500: of 600 held ones 342 could not be opened),
+    and every scheduled hearing was a room card (200 cards of hearings weeks away). The picker adds the next
+    page on request ("older"; here 2 a page, the console's ?page_size=) until it holds every hearing; the
+    cards are the hearings in progress or in recess and those scheduled today."""
+    from datetime import UTC, datetime, timedelta
+
+    ahead = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    with own.client("clerk") as clerk:
+        made = clerk.post(f"/api/cases/{own.ids['case_b']}/hearings",
+                          json={"courtroom_id": own.ids["room_2"], "title": "三天后开庭", "scheduled_start": ahead})
+        assert made.status_code == 201, made.text
+        every = {str(h["id"]) for h in clerk.get("/api/hearings", params={"limit": 2000}).json()}
+    later, earlier = str(made.json()["id"]), str(own.ids["hearing_earlier"])
+    page = pages()
+    login(page, "clerk", "/clerk?page_size=2")
+    expect(page.locator(f".room[data-hearing-id='{own.ids['hearing_live']}']")).to_be_visible()
+    expect(page.locator(f".room[data-hearing-id='{later}']")).to_have_count(0)
+    expect(page.locator(f".room[data-hearing-id='{earlier}']")).to_have_count(0)  # held: no card either
+    options = page.locator("#hearing-select option:not([value=''])")
+
+    def listed() -> set[str]:
+        return set(options.evaluate_all("os => os.map(o => o.value)"))
+
+    assert earlier not in listed() and later not in listed(), listed()
+    more = page.locator("#hearing-more")
+    for _ in range(len(every)):
+        if not more.is_visible():
+            break
+        with page.expect_response(lambda r: "/api/hearings?" in r.url and "offset=" in r.url):
+            more.click()
+        expect(more).to_be_enabled()
+    expect(more).to_be_hidden()
+    assert listed() == every, (listed() ^ every)
+    page.locator("#hearing-select").select_option(earlier)
+    expect(page.locator("#clerk-transcript .line")).to_have_count(6)
+    expect(page.locator("#hearing-select")).to_have_value(earlier)
+
