@@ -17,6 +17,9 @@ const STARTS_POLL_MS = 5_000;
 // The picker lists the court's hearings a page at a time, as the API ranks them (live, today's, then the
 // newest first); "older" adds the next page. ?page_size= makes the page smaller than the API's 500.
 const PICKER_PAGE = Math.min(2000, Math.max(1, Math.trunc(Number(params().get("page_size"))) || 500));
+// Corrections being typed, kept as they are typed in this tab (per user): a session that ends (its token
+// expired or revoked) leaves for the login page at once, and the console reopens them after the login.
+const DRAFTS_KEY = `clerk.drafts.${user?.id ?? user?.login ?? ""}`;
 const rooms = new Map(); // hearing id → room state
 const courtroomNames = new Map(); // courtroom id → name
 const picker = { hearings: new Map(), loaded: 0, select: null, more: null }; // hearing id → hearing; pages read
@@ -226,12 +229,18 @@ function lineActions(seg, line) {
   ];
 }
 
-function editLine(seg, line) {
+/** A correction of `seg` typed under its line (`draft`: one typed before the session ended, reopened). */
+function editLine(seg, line, draft = null) {
   if (line.querySelector(".edit-box")) return Promise.resolve();
-  let revision = seg.revision; // the text this correction is made on
+  const hearingId = detail.hearingId;
+  let revision = draft?.revision ?? seg.revision; // the text this correction is made on
   const text = h("textarea", { class: "edit-text", rows: 2 });
-  text.value = seg.text;
+  text.value = draft?.text ?? seg.text;
   const reason = h("input", { class: "edit-reason", "data-i18n-placeholder": "tr.reason", placeholder: t("tr.reason") });
+  reason.value = draft?.reason ?? "";
+  const keep = () => keepDraft(seg.id, { hearing: hearingId, text: text.value, reason: reason.value, revision });
+  text.addEventListener("input", keep);
+  reason.addEventListener("input", keep);
   const changed = h("p", { class: "edit-changed", hidden: true });
   const box = h("div", { class: "edit-box", onclick: (e) => e.stopPropagation() }, changed, text, reason,
     h("div", { class: "row" },
@@ -247,6 +256,7 @@ function editLine(seg, line) {
           const updated = await api("PATCH", ENDPOINTS.segment(seg.id),
             { json: { text: text.value, reason: reason.value, revision } });
           box.remove();
+          keepDraft(seg.id, null);
           redraw(view, segmentOf(updated ?? { ...seg, text: text.value }));
           toast(t("tr.corrected"));
           await refreshRecordState(hearingId); // a change voids a signature made before it
@@ -257,7 +267,10 @@ function editLine(seg, line) {
           redraw(view, segmentOf(await api("GET", ENDPOINTS.segment(seg.id))));
         }
       } }, t("tr.save")),
-      h("button", { class: "btn", type: "button", "data-i18n": "tr.cancel", onclick: () => box.remove() }, t("tr.cancel"))));
+      h("button", { class: "btn", type: "button", "data-i18n": "tr.cancel", onclick: () => {
+        box.remove();
+        keepDraft(seg.id, null);
+      } }, t("tr.cancel"))));
   // The line was drawn again (a live correction by someone else, or the current text after a 409):
   // the next save is made on that text, once it has been shown here.
   box.addEventListener("line-redrawn", ({ detail: now }) => {
@@ -267,8 +280,34 @@ function editLine(seg, line) {
     changed.hidden = false;
   });
   line.append(box);
+  // A draft made on an earlier text of the line: that text is shown as changed since, as above.
+  if (draft) box.dispatchEvent(new CustomEvent("line-redrawn", { detail: seg }));
   text.focus();
   return Promise.resolve();
+}
+
+function drafts() {
+  try {
+    return JSON.parse(sessionStorage.getItem(DRAFTS_KEY) ?? "{}") ?? {};
+  } catch {
+    return {};
+  }
+}
+
+/** A correction as typed so far (segment id → {hearing, text, reason, revision}); null: saved or cancelled. */
+function keepDraft(segmentId, draft) {
+  const all = drafts();
+  if (draft) all[segmentId] = draft;
+  else delete all[segmentId];
+  sessionStorage.setItem(DRAFTS_KEY, JSON.stringify(all));
+}
+
+/** The corrections of hearing `id` still being typed when the session ended, open again under their lines. */
+function reopenDrafts(id, view) {
+  for (const [segmentId, draft] of Object.entries(drafts())) {
+    const line = view.lines.get(segmentId);
+    if (draft?.hearing === id && line && !line.querySelector(":scope > .edit-box")) editLine(line.segment, line, draft);
+  }
 }
 
 // Who may be named as a line's speaker without a participant (an unnamed witness, an unknown voice).
@@ -466,12 +505,16 @@ async function loadDetail(id, view) {
   detail.hearing = hearing;
   controls.refresh();
   view.load(segments);
+  reopenDrafts(id, view);
   showAnnotations(annotations);
   showRecordState(id, state);
 }
 
-/** The open hearing chosen in the picker too (a card opened it, or the picker did). */
+/** The open hearing in the address (logging in again after the session ended comes back to it) and the picker. */
 function markChosen(id) {
+  const url = new URL(location.href);
+  url.searchParams.set("hearing", String(id));
+  history.replaceState(history.state, "", url);
   if (picker.select) picker.select.value = picker.hearings.has(id) ? String(id) : "";
 }
 
@@ -524,6 +567,15 @@ function toPicker(hearings) {
 /** A hearing opened that has no card: its title. */
 function picked(hr) {
   if (!rooms.has(hr.id)) rooms.set(hr.id, { id: hr.id, label: `${hr.case_number ?? ""} ${hr.title ?? ""}`.trim() });
+}
+
+/** A hearing the cards and the picker's pages so far do not hold (?hearing= named it): into the picker. */
+async function knowHearing(id) {
+  if (picker.hearings.has(id)) return picker.hearings.get(id);
+  const hr = await api("GET", ENDPOINTS.hearing(id));
+  const { case_number: number } = await api("GET", ENDPOINTS.caseOne(hr.case_id));
+  toPicker([{ ...hr, case_number: number }]);
+  return picker.hearings.get(id);
 }
 
 function build() {
@@ -636,6 +688,23 @@ function showEmpty() {
   }
 }
 
+/** The hearing the address names (?hearing=: the one open when the session ended), else the first room's. */
+async function openFirst() {
+  const wanted = Number(params().get("hearing"));
+  if (Number.isInteger(wanted) && wanted > 0) {
+    let known = Boolean(rooms.get(wanted)?.card);
+    try {
+      if (!known) picked(await knowHearing(wanted));
+      known = true;
+    } catch (err) {
+      reportError(err); // not there (or not this user's to see): the first room's instead
+    }
+    if (known) return selectRoom(wanted);
+  }
+  const first = [...rooms.keys()][0];
+  if (first !== undefined) await selectRoom(first);
+}
+
 async function main() {
   if (!user) return;
   setupHeader("clerk.title");
@@ -652,8 +721,7 @@ async function main() {
     showEmpty();
     // Live rooms are followed; scheduled ones have no lines yet.
     await Promise.all([...rooms.values()].filter((room) => LIVE.has(room.status)).map(follow));
-    const first = [...rooms.keys()][0];
-    if (first !== undefined) await selectRoom(first);
+    await openFirst();
     setInterval(() => watchStarts().catch(reportError), STARTS_POLL_MS);
   } catch (err) {
     reportError(err);

@@ -3,8 +3,8 @@ a live screen after a server restart (and a correction made while the bench relo
 hearings while showing an exhibit, marks of a redrawn line, the search's dates on reload and each hit's day
 as the court counts it, more hits on request, an exhibit filed during the hearing, an unknown ?pane=,
 hearing pickers after the language switch, a dropped socket of a hearing the bench has left, the live
-socket of an ended hearing, the page to come back to after the session ended, the clerk console's room cards
-and picker with many hearings.
+socket of an ended hearing, the page to come back to after the session ended (with the hearing open there and
+the correction being typed), the clerk console's room cards and picker with many hearings.
 
 Tests that change a hearing (display, corrections, seals, new exhibits) or restart the server use a
 server of their own (``own``), so that the shared one stays as the other UI tests expect it.
@@ -561,18 +561,18 @@ def test_a_bench_on_an_ended_hearing_neither_reconnects_nor_reloads(page, ui_ser
 
 def test_logging_in_again_after_the_session_ended_comes_back_to_the_page(page, ui_server, console) -> None:
     """The token expired (here: revoked) while the judge worked in the clerk console: logging in again
-    lands there, not on the judge's own page."""
+    lands there (on the hearing open there), not on the judge's own page."""
     console.allowed.append("401")  # the refused request
     login(page, "judge", "/clerk")
     held = page.evaluate("() => sessionStorage.getItem('courtroom.token')")
     with httpx.Client(base_url=ui_server.base_url, timeout=30) as client:
         client.post("/api/auth/logout", headers={"Authorization": f"Bearer {held}"}).raise_for_status()
     page.select_option("#hearing-select", str(ui_server.ids["hearing_earlier"]))
-    page.wait_for_url(re.compile(r"/login\?next=%2Fclerk$"))
+    page.wait_for_url(re.compile(r"/login\?next=%2Fclerk%3Fhearing%3D\d+$"))
     page.fill("#username", "judge")
     page.fill("#password", PASSWORD)
     page.click("#login-submit")
-    page.wait_for_url(re.compile(r"/clerk$"))
+    page.wait_for_url(re.compile(r"/clerk\?hearing=\d+$"))
     page.wait_for_selector("body[data-ready='1']")
 
 
@@ -668,4 +668,42 @@ def test_the_clerk_picker_reaches_every_hearing_and_the_cards_show_only_todays(p
     page.locator("#hearing-select").select_option(earlier)
     expect(page.locator("#clerk-transcript .line")).to_have_count(6)
     expect(page.locator("#hearing-select")).to_have_value(earlier)
+
+
+# 14 --------------------------------------------------------------------------------------------
+
+def test_a_correction_being_typed_when_the_session_ends_is_there_after_logging_in_again(
+        page, ui_server, console) -> None:
+    """The token expired (here: revoked) while the clerk typed a correction in the second room: the console
+    left for the login page at once, and logging in again opened the first room, the correction gone. The open
+    hearing is in the address (?hearing=) and what is typed is kept in the tab: both come back."""
+    from ui_seed import CASE_B
+
+    console.allowed.append("401")  # the refused request
+    hid, seg = ui_server.ids["hearing_b"], ui_server.ids["segment_b"]
+    text, reason = "被告交付的货物存在严重质量问题。", "回放录音核对"
+    login(page, "clerk", "/clerk")
+    page.locator(f".room[data-hearing-id='{hid}']").click()
+    line = page.locator(f"#clerk-transcript #seg-{seg}")
+    line.locator("[data-action='tr.edit']").click()
+    line.locator(".edit-text").fill(text)
+    line.locator(".edit-reason").fill(reason)
+    held = page.evaluate("() => sessionStorage.getItem('courtroom.token')")
+    with httpx.Client(base_url=ui_server.base_url, timeout=30) as client:
+        client.post("/api/auth/logout", headers={"Authorization": f"Bearer {held}"}).raise_for_status()
+    page.wait_for_url(re.compile(rf"/login\?next=%2Fclerk%3Fhearing%3D{hid}$"))  # the console's next look-up
+    page.fill("#username", "clerk")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(re.compile(rf"/clerk\?hearing={hid}$"))
+    page.wait_for_selector("body[data-ready='1']")
+    expect(page.locator("#clerk-title")).to_contain_text(CASE_B)
+    expect(page.locator("#hearing-select")).to_have_value(str(hid))
+    expect(line.locator(".edit-text")).to_have_value(text)
+    expect(line.locator(".edit-reason")).to_have_value(reason)
+    line.locator(".edit-box [data-i18n='tr.cancel']").click()  # cancelled: not reopened again
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    expect(line.locator(".text")).to_be_visible()
+    expect(line.locator(".edit-box")).to_have_count(0)
 
