@@ -14,6 +14,9 @@ const LIVE = new Set(["in_progress", "paused"]); // the hearings whose rooms are
 // A hearing started elsewhere (the bench) is noticed within this: scheduled ones are not followed live
 // (a socket each: 200 scheduled hearings' made the console take 20 s to load).
 const STARTS_POLL_MS = 5_000;
+// The scheduled hearings are read this often: a card each for today's (one added, moved to another courtroom
+// or retitled since shows so), none for one cancelled or put off to another day.
+const SCHEDULE_POLL_MS = 30_000;
 // The picker lists the court's hearings a page at a time, as the API ranks them (live, today's, then the
 // newest first); "older" adds the next page. ?page_size= makes the page smaller than the API's 500.
 const PICKER_PAGE = Math.min(2000, Math.max(1, Math.trunc(Number(params().get("page_size"))) || 500));
@@ -54,7 +57,8 @@ function roomCard(hr) {
     onclick: () => selectRoom(hr.id) },
     h("h3", {}, h("span", { class: "badge role-judge" }, hr.courtroom_name || `#${hr.courtroom_id ?? ""}`),
       h("span", { class: "tag", "data-i18n": `status.${hr.status}` }, t(`status.${hr.status}`))),
-    h("div", { class: "case-no" }, hr.case_number ?? hr.case_id, " ", hr.title ?? ""),
+    h("div", { class: "case-no" }, h("span", { class: "case-number" }, hr.case_number ?? hr.case_id), " ",
+      h("span", { class: "hearing-title" }, hr.title ?? "")),
     h("div", { class: "meters", "data-i18n-aria": "clerk.meters" }),
     h("ul", { class: "alarms" }),
     h("div", { class: "mini" }));
@@ -648,7 +652,7 @@ function started(hr) {
     room = addRoom({ ...hr, courtroom_name: courtroomNames.get(hr.courtroom_id) ?? "" });
     room.label = picked ?? room.label;
     showEmpty();
-  }
+  } else drawCard(room, hr); // its courtroom and title as they are now (it may have moved before it started)
   if (room.status !== hr.status) showStatus(room, hr.status);
   if (room.live || !LIVE.has(hr.status)) return null;
   if (selected === hr.id && detail?.hearing) {
@@ -658,6 +662,16 @@ function started(hr) {
   return follow(room);
 }
 
+/** A card drawn again from its hearing as last read: its courtroom (a scheduled hearing may move to another
+ * room) and title; the card's status is the live events'. */
+function drawCard(room, hr) {
+  const name = courtroomNames.get(hr.courtroom_id) ?? `#${hr.courtroom_id ?? ""}`;
+  room.card.querySelector("h3 .badge").textContent = name;
+  room.card.querySelector(".case-no .hearing-title").textContent = hr.title ?? "";
+  room.label = `${name} ${room.card.querySelector(".case-no .case-number").textContent}`.trim();
+  if (selected === room.id) document.getElementById("clerk-title").textContent = room.label;
+}
+
 /** The hearings in progress or in recess (the API lists one status at a time). */
 async function liveHearings() {
   return (await Promise.all([...LIVE].map((status) => listHearings({ status })))).flat();
@@ -665,6 +679,7 @@ async function liveHearings() {
 
 async function watchStarts() {
   const found = await liveHearings();
+  await knowCourtrooms(found);
   toPicker(found);
   await Promise.all(found.map(started));
 }
@@ -677,6 +692,44 @@ function day(iso) {
 /** Scheduled for today: a room's card shows it (not one scheduled weeks ahead: 200 of those flooded the rooms). */
 function dueToday(hr) {
   return hr.status === "scheduled" && Boolean(hr.scheduled_start) && day(hr.scheduled_start) === day(new Date().toISOString());
+}
+
+/** The names of courtrooms added since they were read, once a hearing names one (to show on its card). */
+async function knowCourtrooms(hearings) {
+  if (hearings.every((hr) => hr.courtroom_id == null || courtroomNames.has(hr.courtroom_id))) return;
+  for (const c of await api("GET", ENDPOINTS.courtrooms)) courtroomNames.set(c.id, c.name);
+}
+
+/** Today's scheduled hearings: a card for one scheduled since, one moved or retitled drawn again, and one no
+ * longer due today looked at again. */
+async function watchToday() {
+  const due = (await listHearings({ status: "scheduled" })).filter(dueToday);
+  await knowCourtrooms(due);
+  toPicker(due);
+  for (const hr of due) {
+    const room = rooms.get(hr.id);
+    if (!room?.card) addRoom({ ...hr, courtroom_name: courtroomNames.get(hr.courtroom_id) ?? "" });
+    else if (room.status === "scheduled") drawCard(room, hr);
+  }
+  const listed = new Set(due.map((hr) => hr.id));
+  for (const room of [...rooms.values()]) {
+    if (room.card && room.status === "scheduled" && !listed.has(room.id)) await recheck(room);
+  }
+  showEmpty();
+}
+
+/** A scheduled hearing's card whose hearing is no longer due today: followed if it started meanwhile, else it
+ * goes (cancelled, put off to another day). */
+async function recheck(room) {
+  const hr = await api("GET", ENDPOINTS.hearing(room.id));
+  if (rooms.get(room.id) !== room || room.status !== "scheduled") return; // found started meanwhile
+  toPicker([hr]);
+  if (LIVE.has(hr.status)) await started(hr);
+  else if (dueToday(hr)) drawCard(room, hr);
+  else {
+    room.card.remove();
+    rooms.delete(room.id);
+  }
 }
 
 /** "No hearing today" in the room list while it has no card. */
@@ -723,6 +776,7 @@ async function main() {
     await Promise.all([...rooms.values()].filter((room) => LIVE.has(room.status)).map(follow));
     await openFirst();
     setInterval(() => watchStarts().catch(reportError), STARTS_POLL_MS);
+    setInterval(() => watchToday().catch(reportError), SCHEDULE_POLL_MS);
   } catch (err) {
     reportError(err);
   }

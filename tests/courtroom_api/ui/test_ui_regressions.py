@@ -4,7 +4,8 @@ hearings while showing an exhibit, marks of a redrawn line, the search's dates o
 as the court counts it, more hits on request, an exhibit filed during the hearing, an unknown ?pane=,
 hearing pickers after the language switch, a dropped socket of a hearing the bench has left, the live
 socket of an ended hearing, the page to come back to after the session ended (with the hearing open there and
-the correction being typed), the clerk console's room cards and picker with many hearings.
+the correction being typed), the clerk console's room cards and picker with many hearings, its cards of
+hearings moved, started, cancelled or added.
 
 Tests that change a hearing (display, corrections, seals, new exhibits) or restart the server use a
 server of their own (``own``), so that the shared one stays as the other UI tests expect it.
@@ -707,3 +708,52 @@ def test_a_correction_being_typed_when_the_session_ends_is_there_after_logging_i
     expect(line.locator(".text")).to_be_visible()
     expect(line.locator(".edit-box")).to_have_count(0)
 
+
+# 15 --------------------------------------------------------------------------------------------
+
+def test_the_clerk_consoles_cards_follow_hearings_moved_started_cancelled_or_added(pages, own) -> None:
+    """A card showed its hearing as it was when the console loaded: one moved to another courtroom and
+    started there still named the old courtroom, one cancelled still showed 待开庭, and one scheduled for
+    today after the console loaded had none. Each card is drawn from its hearing as found now (the started
+    hearings every 5 s, today's scheduled ones every 30 s)."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    def schedule(clerk: httpx.Client, title: str) -> int:
+        made = clerk.post(f"/api/cases/{own.ids['case_a']}/hearings", json={
+            "courtroom_id": own.ids["room_1"], "title": title, "scheduled_start": datetime.now(UTC).isoformat()})
+        assert made.status_code == 201, made.text
+        return int(made.json()["id"])
+
+    with own.client("clerk") as clerk:
+        moved, cancelled = schedule(clerk, "上午庭"), schedule(clerk, "下午庭")
+    console = pages()
+    console.clock.install()  # the console's look-ups, without waiting for them
+    added = None
+    try:
+        login(console, "clerk", "/clerk")
+        card = {hid: console.locator(f".room[data-hearing-id='{hid}']") for hid in (moved, cancelled)}
+        expect(card[moved].locator("h3 .badge")).to_have_text("第一法庭")
+        expect(card[cancelled].locator("h3 .tag")).to_have_attribute("data-i18n", "status.scheduled")
+        # Moved to room 2 (room 1's microphones failed) and started there at the bench.
+        with own.client("clerk") as clerk:
+            clerk.patch(f"/api/hearings/{moved}", json={"courtroom_id": own.ids["room_2"]}).raise_for_status()
+        with sqlite3.connect(own.data_dir / "courtroom.sqlite3", timeout=10) as db:
+            db.execute("UPDATE hearings SET status = 'in_progress', started_at = datetime('now') WHERE id = ?",
+                       (moved,))
+        console.clock.fast_forward(6_000)
+        expect(card[moved].locator("h3 .tag")).to_have_attribute("data-i18n", "status.in_progress")
+        expect(card[moved].locator("h3 .badge")).to_have_text("第二法庭")
+        # One cancelled, one more scheduled for today.
+        with own.client("clerk") as clerk:
+            clerk.patch(f"/api/hearings/{cancelled}", json={"status": "cancelled"}).raise_for_status()
+            added = schedule(clerk, "临时加开")
+        console.clock.fast_forward(31_000)
+        expect(console.locator(f".room[data-hearing-id='{added}'] .case-no")).to_contain_text("临时加开")
+        expect(card[cancelled]).to_have_count(0)
+        expect(card[moved].locator("h3 .badge")).to_have_text("第二法庭")
+    finally:
+        with own.client("clerk") as clerk:
+            clerk.post(f"/api/hearings/{moved}/stop")
+            if added is not None:
+                clerk.patch(f"/api/hearings/{added}", json={"status": "cancelled"})
