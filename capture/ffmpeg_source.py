@@ -19,6 +19,7 @@ import numpy as np
 
 from capture.errors import DecodeError
 from capture.types import AudioChunk
+from capture.urls import shown_url, without_secrets
 
 log = logging.getLogger(__name__)
 _BYTES_PER_SAMPLE = 4  # float32
@@ -39,15 +40,15 @@ def probe(url: str) -> ProbeResult:
         info = ffmpeg.probe(url, **_timeout_options(url))
     except ffmpeg.Error as exc:
         detail = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
-        raise DecodeError(f"cannot read {url}: {detail[-1] if detail else exc}") from exc
+        raise DecodeError(without_secrets(f"cannot read {shown_url(url)}: {detail[-1] if detail else exc}", url)) from exc
     except Exception as exc:  # subprocess.TimeoutExpired, OSError (no ffprobe)
-        raise DecodeError(f"cannot probe {url}: {exc}") from exc
+        raise DecodeError(without_secrets(f"cannot probe {shown_url(url)}: {exc}", url)) from exc
     audio = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
     if not audio:
-        raise DecodeError(f"{url} has no audio stream")
+        raise DecodeError(f"{shown_url(url)} has no audio stream")
     stream = audio[0]
     if int(stream.get("channels") or 0) < 1:
-        raise DecodeError(f"{url}: its audio stream has no channels")
+        raise DecodeError(f"{shown_url(url)}: its audio stream has no channels")
     duration = stream.get("duration") or info.get("format", {}).get("duration")
     return ProbeResult(int(stream["channels"]), int(stream["sample_rate"]), float(duration) if duration else None)
 
@@ -97,7 +98,7 @@ class FfmpegSource:
         info = await asyncio.to_thread(probe, self.url)
         channels = self.channels or info.channels
         if channels != info.channels:
-            message = (f"{self.url} has {info.channels} channel(s); decoded to the recording's {channels}: "
+            message = (f"{shown_url(self.url)} has {info.channels} channel(s); decoded to the recording's {channels}: "
                        "seats may not match their channels")
             log.warning("%s", message)
             self.notice = message
@@ -139,15 +140,16 @@ class FfmpegSource:
     def _check(self, rc: int, errors: str, info: ProbeResult) -> None:
         last = errors.splitlines()[-1] if errors else ""
         if rc != 0:
-            raise DecodeError(f"ffmpeg failed on {self.url} (exit {rc}): {last or 'no message'}")
+            raise DecodeError(without_secrets(f"ffmpeg failed on {shown_url(self.url)} (exit {rc}): {last or 'no message'}",
+                                              self.url))
         if errors:
-            raise DecodeError(f"{self.url} is corrupt: ffmpeg reported: {last}")
+            raise DecodeError(without_secrets(f"{shown_url(self.url)} is corrupt: ffmpeg reported: {last}", self.url))
         decoded_s = self.frames_decoded / self.sample_rate
         # Headers that promise more than the data holds mean a truncated file; allow codec padding.
         expected_s = None if info.duration_s is None else max(0.0, info.duration_s - self.start_s)
         if expected_s is not None and not _is_stream(self.url) and decoded_s < expected_s - 0.15:
             raise DecodeError(
-                f"{self.url} is truncated: decoded {decoded_s:.2f} s of the {info.duration_s:.2f} s its header announces"
+                f"{shown_url(self.url)} is truncated: decoded {decoded_s:.2f} s of the {info.duration_s:.2f} s its header announces"
             )
 
     def close(self) -> None:

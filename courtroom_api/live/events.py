@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from capture.urls import shown_url
 from courtroom_api.exports.records import SEALED_TEXT, role_label
 
 # Capture reports that end an earlier one's alarm: the clerk console clears the kinds listed in ``clears``
@@ -15,19 +16,18 @@ _QUOTED_PATH = re.compile(r": '/[^']*'")  # an OSError's file name
 # model's, a file source's; quoted, with its spaces).
 _URL_OR_PATH = re.compile(r"(?P<url>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]*[^\s'\":;,.)])"
                           r"|(?<=')(?P<quoted>/[^'\n]*)(?=')|(?<![\w.])/[^\s'\":;,]+")
-_USERINFO = re.compile(r"^([^:]+://).*@")  # up to the last @: a password may hold one unescaped
 SERVER_PATH = "a path on the server"
 
 
 def scrub(message: str, *, path_as: str = SERVER_PATH) -> str:
     """An alarm's message as every viewer of the hearing gets it (parties and room terminals too): no
-    password of a stream's URL (``rtsp://user:pass@host`` → ``rtsp://host``) and no server path (each
+    password of a stream's URL (``rtsp://user:pass@host`` → ``rtsp://host``, ``?token=…`` → ``?token=***``) and no server path (each
     one, a ``file:`` URL too, ``path_as``). The server's log keeps the whole text."""
     def clean(match: re.Match[str]) -> str:
         url = match.group("url")
         if url is None or url.lower().startswith("file:"):
             return path_as
-        return _USERINFO.sub(r"\1", url)
+        return shown_url(url)  # no user name, password or secret query value
 
     return _URL_OR_PATH.sub(clean, message)
 

@@ -89,8 +89,19 @@ def test_alarms_name_no_stream_password_and_no_server_path_to_any_viewer(tmp_pat
         assert "rtsp://127.0.0.1:9/room1" in source, source  # which stream failed: still said
         (model,) = {a["message"] for a in seen if a["kind"] == "transcription_failed"}
         assert model.startswith("transcription stopped (a path on the server is not a CTranslate2"), model
-        assert STREAM in caplog.text and MODEL in caplog.text
+        # The log says which stream and which model, and the stream's password to nobody.
+        assert "rtsp://127.0.0.1:9/room1" in caplog.text and MODEL in caplog.text
+        assert "S3cretPW" not in caplog.text
         assert c.post(f"/api/hearings/{hid}/stop", headers=world.auth("clerk")).status_code == 200
+        # Nor the audit trail (the start's plan keeps the URL whole to resume the stream) to its readers,
+        # nor the recording's manifest (its notes and gaps), which is filed with the evidence.
+        for reader in ("judge", "admin"):
+            trail = c.get("/api/audit", params={"object": f"hearing:{hid}"}, headers=world.auth(reader))
+            assert trail.status_code == 200 and "S3cretPW" not in trail.text and "camadmin" not in trail.text
+            assert "rtsp://127.0.0.1:9/room1" in trail.text, trail.text
+        assert c.get("/api/audit/verify", headers=world.auth("admin")).json()["ok"] is True
+        manifest = (Path(c.app.state.services.settings.hearing_recording_dir(hid)) / "manifest.jsonl").read_text()
+        assert "source" in manifest and "S3cretPW" not in manifest and "camadmin" not in manifest, manifest
     finally:
         world.client.__exit__(None, None, None)
 
