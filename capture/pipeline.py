@@ -4,6 +4,9 @@ A failing source is reported, noted in the manifest, and reopened every ``retry_
 outage is reported less and less often); the time it was away becomes an explicit gap (placed by
 wall clock). Finite sources (files) are not
 retried by default: their error is reported and raised after everything before it is safely filed.
+A source down when the capture ends (failed, or ended by itself) leaves the recorder its reason
+(``Recorder.pending_gap_reason``): whoever stops the recording while the hearing goes on records the time
+since its last audio as that gap (``Recorder.outage_until``).
 """
 
 from __future__ import annotations
@@ -141,7 +144,10 @@ async def run_capture(
         frames_before = outcome.frames
         try:
             await _pump(make_source(), recorder, fanout, health, emit, outcome, outcome.failures > 0, stop)
-            if not opts.reopen_ended or (stop is not None and stop.is_set()):
+            if stop is not None and stop.is_set():
+                return outcome
+            if not opts.reopen_ended:
+                recorder.source_ended()  # a hearing that goes on records the time to its stop as a gap
                 return outcome
             raise SourceError("the source ended by itself")
         except SourceError as exc:

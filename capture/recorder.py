@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 SEGMENTS_DIR = "segments"
 RESTART_GAP = "recorder restarted after an interruption (crash, kill or power loss)"
 RECESS_GAP = "recess"  # a resume's gap while the hearing was in recess (the court record prints 休庭)
+SOURCE_ENDED_GAP = "source ended"  # a source that ended by itself, the hearing going on (see outage_until)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,9 @@ class Recorder:
         self.next_sample = 0
         self.next_index = 0
         self.resumed = False
-        self.pending_gap_reason = ""  # set by whoever knows why the next jump happens
+        # Set by whoever knows why the next jump happens: the source failed or ended, nothing comes from it now
+        # (cleared by the next chunk; see outage_until).
+        self.pending_gap_reason = ""
         self._anchor = (0, time.time())  # (sample, wall time) pair for sample_at()
         self._open = _OpenSegment()
         self._backlog: deque[_Pending] = deque()
@@ -309,12 +312,41 @@ class Recorder:
         self._backlog.append(_Pending(body, pcm, wall))
         self._limit_backlog()
 
-    def _queue_gap(self, first: int, frames: int, reason: str) -> None:
+    def _queue_gap(self, first: int, frames: int, reason: str, **more: Any) -> None:
         self._emit("gap", first, f"{frames / self.sample_rate:.2f} s gap: {reason}", frames)
-        self._queue_entry({"type": "gap", "first_sample": first, "frames": frames, "reason": reason})
+        self._queue_entry({"type": "gap", "first_sample": first, "frames": frames, "reason": reason, **more})
 
     def _queue_entry(self, body: dict[str, Any]) -> None:
         self._backlog.append(_Pending(body))
+
+    def source_ended(self) -> None:
+        """The source ended by itself (a file played to its end) and nothing more will come, while the hearing
+        may go on: its audio ended now, whatever its stamps say (a replay's run ahead of its pace, or behind
+        it), which is where :meth:`outage_until` measures the time to the recording's stop from."""
+        with self._lock:
+            self.pending_gap_reason = SOURCE_ENDED_GAP
+            self._anchor = (self.next_sample, time.time())
+
+    def outage_until(self, wall_time: float) -> None:
+        """The recording stops at ``wall_time`` (a recess, the hearing's end, a shutdown) while its source is
+        down (``pending_gap_reason``: it failed or ended): the time from its last audio to then is a gap with
+        that reason. Without it the recording ended at the last audio, and the gap a resume adds up to its own
+        time (a recess's) took in the outage too, or, at the end, the hearing went on past the recording
+        unsaid. Positions stay the hearing's. Does nothing while the source delivers."""
+        with self._lock:
+            reason = self.pending_gap_reason
+            until = self.sample_at(wall_time)
+            if self._closed or not self._live or not reason or until <= self.next_sample:
+                return
+            self._close_open()
+            # Where it ends, in the recording and on the wall clock: a resume measures from there (its last
+            # segment's clock runs ahead or behind where the source's stamps did, as a replay faster than real
+            # time's does: the recess came out shorter or not at all).
+            self._queue_gap(self.next_sample, until - self.next_sample, reason, end_wall_time=round(wall_time, 3))
+            self.next_sample = until
+            self._anchor = (until, wall_time)
+            self.pending_gap_reason = ""  # (once: a close retried on a full disk adds no second gap)
+            self._flush_backlog()
 
     def note(self, kind: str, message: str) -> None:
         """Record an operational event (source failure, overflow) in the manifest."""

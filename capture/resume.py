@@ -32,6 +32,8 @@ def _committed(entries: list[dict]) -> tuple[int, int, tuple[int, float]]:
             index = e["index"] + 1
             if "wall_time" in e:
                 anchor = (e["first_sample"], float(e["wall_time"]))
+        if e["type"] == "gap" and "end_wall_time" in e:  # an outage up to a recess or a shutdown (outage_until)
+            anchor = (e["first_sample"] + e["frames"], float(e["end_wall_time"]))
         if e["type"] == "resume":
             end = max(end, e["at_sample"])
             anchor = (e["at_sample"], float(e["wall_time"]))
