@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -395,6 +396,7 @@ class HearingPipeline:
     # -- stop -------------------------------------------------------------------------------------
     async def stop(self, *, finalize: bool) -> None:
         """Stop capture, flush transcription; with ``finalize`` file the recording in the dossier."""
+        stopped_at = time.time()  # a source down by now (failed, or a file that ended) is a gap up to here
         self._stop.set()
         if self._fanout is not None:
             self._fanout.close()
@@ -406,6 +408,8 @@ class HearingPipeline:
         await self._settle_backlog()
         if self.recorder is None:
             return
+        # Not part of the recess (or restart) that follows, nor left out at the end: the hearing went on.
+        await asyncio.to_thread(self.recorder.outage_until, stopped_at)
         if not finalize:
             try:
                 await asyncio.to_thread(self.recorder.close)

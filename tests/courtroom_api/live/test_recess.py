@@ -94,14 +94,16 @@ def test_a_recess_pauses_the_hearing_and_start_goes_on_with_the_same_recording(t
         r = c.post(f"/api/hearings/{hid}/stop", headers=clerk)
         assert r.status_code == 200 and r.json()["status"] == "ended", r.text
     gaps = [e for e in read_entries(directory) if e["type"] == "gap"]
-    assert len(gaps) == 1, gaps
-    (gap,) = gaps
+    # The recess; then, the stop coming a moment after the file ended, that moment (see the test below).
+    gap, *stopped = gaps
+    assert [g["reason"] for g in stopped] in ([], ["source ended"]), gaps
     assert gap["reason"] == "recess" and gap["first_sample"] == paused_at and gap["frames"] >= RATE
     resumed_s = (gap["first_sample"] + gap["frames"]) / RATE
     (recording,) = c.get(f"/api/hearings/{hid}/recordings", headers=clerk).json()
-    assert recording["blob_sha256"] and abs(recording["duration_s"] - 22.0) < 0.5  # the file at the room's time
-    assert [tuple(g) for g in recording["gaps"]] == [(pytest.approx(paused_at / RATE, abs=0.01),
-                                                      pytest.approx(resumed_s, abs=0.01))]
+    audio_end = stopped[0]["first_sample"] / RATE if stopped else recording["duration_s"]
+    assert recording["blob_sha256"] and abs(audio_end - 22.0) < 0.5  # the file at the room's time
+    assert [tuple(g) for g in recording["gaps"][:1]] == [(pytest.approx(paused_at / RATE, abs=0.01),
+                                                          pytest.approx(resumed_s, abs=0.01))]
     segments = c.get(f"/api/hearings/{hid}/segments", headers=clerk).json()
     assert [s["id"] for s in first_part] == [s["id"] for s in segments[: len(first_part)]]
     later = [s for s in segments if s["start_s"] >= resumed_s - 0.1]  # (the model's times: to 0.02 s or so)
@@ -200,3 +202,85 @@ def test_an_end_called_while_the_recess_is_being_called_ends_the_hearing(world) 
         assert stop.status_code == 200 and stop.json()["status"] == "ended", stop.text
     (recording,) = c.get(f"/api/hearings/{hid}/recordings", headers=clerk).json()
     assert recording["blob_sha256"]
+
+
+TONES = Path(__file__).resolve().parents[2] / "fixtures" / "api" / "four_seats_tones.flac"  # 6 s, the room's seats
+
+
+def _record_lines(world: Any, hid: int) -> list[str]:
+    """The court record's lines (庭审笔录, DOCX) that say where the recording holds no audio."""
+    import io
+
+    from docx import Document
+
+    r = world.client.get(f"/api/hearings/{hid}/transcript", params={"format": "docx"}, headers=world.auth("clerk"))
+    assert r.status_code == 200, r.text
+    return [p.text for p in Document(io.BytesIO(r.content)).paragraphs if "（录音中断" in p.text or "（休庭" in p.text]
+
+
+def test_a_source_that_ended_before_the_recess_is_an_outage_not_part_of_the_recess(world) -> None:
+    """The hearing's file ended, the hearing went on, the judge called a recess and went on after it: the record
+    printed all of it, from the end of the file to the resume, as the recess (（休庭48秒…） for a 3 s recess), and
+    the time from the file's second end to the stop nowhere."""
+    c, clerk, judge = world.client, world.auth("clerk"), world.auth("judge")
+    hid = _recess_hearing(world, "断录休庭")
+    directory = Path(c.app.state.services.settings.hearing_recording_dir(hid))
+    with c.websocket_connect(f"/ws/hearings/{hid}?token={world.tokens['clerk']}") as ws:
+        r = c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(TONES), "speed": 4},
+                   headers=clerk)
+        assert r.status_code == 200, r.text
+        _until(ws, _status("source_ended"))
+        time.sleep(2.0)  # the hearing goes on, nothing recorded
+        paused = time.time()
+        assert c.post(f"/api/hearings/{hid}/pause", headers=judge).status_code == 200
+        _until(ws, _status("paused"))
+        time.sleep(1.0)
+        r = c.post(f"/api/hearings/{hid}/start", json={}, headers=judge)
+        assert r.status_code == 200, r.text
+        resumed = time.time()
+        _until(ws, _status("source_ended"))  # (the file at the room's time: past its end)
+        time.sleep(1.5)
+        r = c.post(f"/api/hearings/{hid}/stop", headers=clerk)
+        assert r.status_code == 200 and r.json()["status"] == "ended", r.text
+    gaps = [(e["first_sample"], e["frames"], e["reason"]) for e in read_entries(directory) if e["type"] == "gap"]
+    assert [reason for _, _, reason in gaps] == ["source ended", "recess", "source ended"], gaps
+    ended, recess, again = gaps
+    assert ended[0] == 6 * RATE and ended[1] >= 2.0 * RATE  # from the file's end to the recess
+    assert 1.0 * RATE <= recess[1] <= (resumed - paused) * RATE  # only the recess
+    assert again[1] >= 1.5 * RATE  # from the resume to the stop
+    (recording,) = c.get(f"/api/hearings/{hid}/recordings", headers=clerk).json()
+    end = (again[0] + again[1]) / RATE
+    assert recording["duration_s"] == pytest.approx(end, abs=0.01)  # the recording runs to the stop
+    assert [tuple(g) for g in recording["gaps"]] == [
+        (pytest.approx(first / RATE, abs=0.01), pytest.approx((first + frames) / RATE, abs=0.01))
+        for first, frames, _ in gaps]
+    from courtroom_api.exports.records import clock
+
+    lines = _record_lines(world, hid)
+    printed = [f"[{clock(first / RATE)[:8]}] （{'休庭' if reason == 'recess' else '录音中断'}" for first, _, reason in gaps]
+    assert len(lines) == 3 and all(line.startswith(p) for line, p in zip(lines, printed, strict=True)), lines
+    from capture.verify import verify_recording
+
+    assert verify_recording(directory).ok
+
+
+def test_a_device_that_never_opened_is_said_in_the_record(world) -> None:
+    """A hearing whose microphones never opened was filed with an empty recording (0 s, no gaps): the record
+    said nothing of the hearing going on unrecorded."""
+    c, clerk = world.client, world.auth("clerk")
+    hid = _recess_hearing(world, "无设备")
+    with c.websocket_connect(f"/ws/hearings/{hid}?token={world.tokens['clerk']}") as ws:
+        began = time.time()
+        r = c.post(f"/api/hearings/{hid}/start", json={"source": "device", "device": "no-such-device-xyz"},
+                   headers=clerk)
+        assert r.status_code == 200, r.text
+        _until(ws, lambda e: e["type"] == "alarm" and e["data"]["kind"] == "source_error")
+        time.sleep(1.5)
+        r = c.post(f"/api/hearings/{hid}/stop", headers=clerk)
+        held = time.time() - began
+        assert r.status_code == 200 and r.json()["status"] == "ended", r.text
+    (recording,) = c.get(f"/api/hearings/{hid}/recordings", headers=clerk).json()
+    assert recording["blob_sha256"] and 1.5 <= recording["duration_s"] <= held, recording
+    assert recording["gaps"] == [[0.0, pytest.approx(recording["duration_s"], abs=0.01)]]
+    (line,) = _record_lines(world, hid)
+    assert line.startswith("[00:00:00] （录音中断"), line
