@@ -54,12 +54,34 @@ def signatures(session: Session, hearing_id: int) -> list[Any]:
     return current
 
 
-# What a signature's digest covers. 1: the lines only (id, revision, times, text, role, speaker's id,
-# seal); 2: also the record's head (court, case number, cause, courtroom, times, who was present, with
-# their names and roles, which are the names printed on their lines); 3: also the recording's gaps the
-# record prints (where, how long, a recess or audio lost). A ``record.sign`` event without
-# ``digest_version`` was made with 1 and is still checked against 1: it signed no more than that.
-DIGEST_VERSION = 3
+@dataclass(frozen=True, slots=True)
+class DigestFormula:
+    """What one formula of the signed digest covers besides the lines (id, revision, times, text, role,
+    speaker's id, seal), which every one covers."""
+
+    head: bool = False  # the record's head: court, case number, cause, courtroom, times, who was present
+    default_seats: bool = False  # present counts who sat on their default seat, never seated nor credited
+    gaps: bool = False  # the recording's gaps the record prints (where, how long)
+    recess: bool = False  # a gap that is a recess is marked so (the record prints 休庭, not 录音中断)
+
+
+# The formulas each ``digest_version`` a ``record.sign`` event keeps was made with; one without it was
+# made with 1 (the lines only) and is checked against that: it signed no more. Versions 2 and 3 each
+# stand for two formulas: what they cover grew without the number being raised (da0bf72 put the
+# parties who sat on their default seat in Present, 8185ad5 marked a recess in the gap line), and a
+# signature does not say which release made it, so it is unchanged when either matches. Accepting
+# both lets a v3 record whose gap became a recess after signing (or a v2 record whose silent party's
+# default seat came or went) read as unchanged; new signatures are made with 4, one formula, covering
+# all of it. Whatever the digest covers next is a new version: a signature is checked with the formula
+# it was made with, never with today's.
+DIGEST_FORMULAS: dict[int, tuple[DigestFormula, ...]] = {
+    1: (DigestFormula(),),
+    2: (DigestFormula(head=True), DigestFormula(head=True, default_seats=True)),
+    3: (DigestFormula(head=True, default_seats=True, gaps=True),
+        DigestFormula(head=True, default_seats=True, gaps=True, recess=True)),
+    4: (DigestFormula(head=True, default_seats=True, gaps=True, recess=True),),
+}
+DIGEST_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +102,13 @@ class PrintedHead:
         return json.dumps(head, ensure_ascii=False).encode() + b"\n"
 
 
-def printed_head(session: Session, hearing: Any) -> PrintedHead:
+def printed_head(session: Session, hearing: Any, default_seats: bool = True) -> PrintedHead:
     """The head of ``hearing``'s record. Present are the participants of this hearing: seated in it
     (a seat assignment, or, once it ran, their default seat as the live roster had them there), or
     credited with a line of it; not every participant of the case (a witness heard at a later hearing,
     seated there, or one added to the case after it ended, was not present at this one), and nobody's
-    default seat in a hearing never opened."""
+    default seat in a hearing never opened. Without ``default_seats``, as digest version 2 first had
+    it: seated by an assignment or credited with a line only."""
     from courtroom_api.live.attribution import seated_by_default
     from models import Court, Courtroom, Participant, SeatAssignment, TranscriptSegment
 
@@ -96,7 +119,7 @@ def printed_head(session: Session, hearing: Any) -> PrintedHead:
     seated = select(SeatAssignment.participant_id).where(SeatAssignment.hearing_id == hearing.id)
     credited = select(TranscriptSegment.participant_id).where(TranscriptSegment.hearing_id == hearing.id,
                                                               TranscriptSegment.participant_id.is_not(None))
-    by_default = seated_by_default(session, hearing) if hearing.started_at is not None else set()
+    by_default = seated_by_default(session, hearing) if default_seats and hearing.started_at is not None else set()
     present = session.scalars(select(Participant).where(
         Participant.id.in_(seated) | Participant.id.in_(credited) | Participant.id.in_(by_default))
         .order_by(Participant.id)).all()
@@ -109,17 +132,30 @@ def printed_head(session: Session, hearing: Any) -> PrintedHead:
 
 
 def record_digest(session: Session, hearing_id: int, version: int = DIGEST_VERSION) -> str:
-    """sha256 of the record as signed: its head (from version 2), the recording's gaps it prints (from
-    version 3), then every line's id, revision, times, text, speaker and seal, in order. Kept in each ``record.sign`` event (hash-chained), so a
-    record changed after it was signed, through the API or behind it, no longer matches its signatures."""
+    """sha256 of the record as signed with ``version`` (its newest formula). Kept in each ``record.sign``
+    event (hash-chained), so a record changed after it was signed, through the API or behind it, no
+    longer matches its signatures."""
+    return formula_digest(session, hearing_id, DIGEST_FORMULAS[version][-1])
+
+
+def record_digests(session: Session, hearing_id: int, version: int) -> frozenset[str]:
+    """The record's digest by each formula ``version`` stands for (none for a version unknown here)."""
+    return frozenset(formula_digest(session, hearing_id, f) for f in DIGEST_FORMULAS.get(version, ()))
+
+
+def formula_digest(session: Session, hearing_id: int, formula: DigestFormula) -> str:
+    """sha256 of the record as ``formula`` covers it: its head, the recording's gaps it prints, then
+    every line's id, revision, times, text, speaker and seal, in order. Each formula's bytes stay as
+    they were when signatures were made with it (see ``DIGEST_FORMULAS``)."""
     from models import Hearing
     from models import TranscriptSegment as S
 
     digest = hashlib.sha256()
-    if version >= 2:
-        digest.update(printed_head(session, session.get(Hearing, hearing_id)).digest_line())
-    if version >= 3:  # (a gap noted or taken away after signing rewrites what the record says was recorded)
-        gaps = [[gap.start, gap.end, *(["recess"] if gap.recess else [])] for gap in recording_gaps(session, hearing_id)]
+    if formula.head:
+        digest.update(printed_head(session, session.get(Hearing, hearing_id), formula.default_seats).digest_line())
+    if formula.gaps:  # (a gap noted or taken away after signing rewrites what the record says was recorded)
+        gaps = [[gap.start, gap.end, *(["recess"] if formula.recess and gap.recess else [])]
+                for gap in recording_gaps(session, hearing_id)]
         digest.update(json.dumps(gaps).encode() + b"\n")
     for row in session.execute(select(S.id, S.revision, S.start_s, S.end_s, S.text, S.role, S.participant_id,
                                       S.sealed).where(S.hearing_id == hearing_id).order_by(S.start_s, S.id)):
@@ -140,12 +176,13 @@ def signed_records(session: Session) -> dict[int, bool]:
 
 def unchanged_since_signed(session: Session, hearing_id: int) -> bool | None:
     """True when the record is what every current signature signed, False when it changed since; None
-    with no signatures, or one made before signatures kept the record's digest."""
+    with no signatures, or one made before signatures kept the record's digest, or with a digest version
+    this release does not know (a newer one's: it cannot tell)."""
     signed = [(e.details.get("digest"), int(e.details.get("digest_version", 1))) for e in signatures(session, hearing_id)]
-    if not signed or any(digest is None for digest, _ in signed):
+    if not signed or any(digest is None or version not in DIGEST_FORMULAS for digest, version in signed):
         return None
-    current = {version: record_digest(session, hearing_id, version) for version in {v for _, v in signed}}
-    return all(digest == current[version] for digest, version in signed)
+    current = {version: record_digests(session, hearing_id, version) for version in {v for _, v in signed}}
+    return all(digest in current[version] for digest, version in signed)
 
 
 def signed_roles(session: Session, hearing_id: int) -> list[str]:

@@ -373,3 +373,173 @@ def test_the_recording_of_a_hearing_ended_in_recess_with_its_directory_lost_is_n
         again = len([r for r in caplog.records if "NOT filed" in r.getMessage()]) - tried
     assert tried >= 1 and again == 0, (tried, again)
     assert h1 not in c.app.state.services.hearings._filing
+
+
+# Recorded as the hearing's recording notes them: a recess of 300 s at 60 s, then 2 s of audio lost.
+_GAPS = [{"first_sample": 16000 * 60, "frames": 16000 * 300, "reason": "recess"},
+         {"first_sample": 16000 * 500, "frames": 16000 * 2, "reason": "server restart"}]
+
+
+def _ran_with_a_silent_party(world, number: str) -> dict[str, int]:
+    """A hearing that ran, its recording filed with a recess and an audio loss: 原告甲 on the plaintiff's
+    default seat spoke; 被告乙 sat on the defendant's and said nothing (present by the default seat only)."""
+    from models import Hearing, Participant, Recording, TranscriptSegment
+    from models.db import session_factory
+
+    case = world.client.post("/api/cases", json={"case_number": number, "court_id": world.ids["court"],
+                                                 "cause_of_action": "借款合同纠纷"}, headers=world.auth("clerk")).json()["id"]
+    engine = _engine(world)
+    with session_factory(engine)() as s:
+        people = [Participant(case_id=case, name="原告甲", role="plaintiff", seat="plaintiff"),
+                  Participant(case_id=case, name="被告乙", role="defendant", seat="defendant")]
+        s.add_all(people)
+        s.flush()
+        now = datetime.now(UTC)  # after they joined the case
+        hearing = Hearing(case_id=case, courtroom_id=world.ids["room"], started_at=now - timedelta(hours=1),
+                          ended_at=now, status="ended")
+        s.add(hearing)
+        s.flush()
+        s.add_all([
+            TranscriptSegment(hearing_id=hearing.id, seq=1, start_s=1, end_s=3, text="原告诉称借款未还。",
+                              role="plaintiff", participant_id=people[0].id),
+            TranscriptSegment(hearing_id=hearing.id, seq=2, start_s=400, end_s=402, text="现在继续开庭。",
+                              role="presiding_judge"),
+            Recording(hearing_id=hearing.id, sample_rate=16000, channel_count=4, channel_layout=[], finalized_at=now,
+                      segment_files=[{"path": "x", "gaps": _GAPS}]),
+        ])
+        s.commit()
+        ids = {"hearing": hearing.id, "plaintiff": people[0].id, "defendant": people[1].id}
+    engine.dispose()
+    return ids
+
+
+def _as_an_earlier_release_signed(s, hid: int, present: list[list], gaps: list[list] | None) -> str:  # type: ignore[no-untyped-def,type-arg]
+    """The digest an earlier release kept in its ``record.sign``, made as its code made it (written out
+    here, not taken from courtroom_api.record): the head line with Present as it printed it, the gap
+    line as it wrote it (version 3 only), then the lines."""
+    import hashlib
+    import json
+
+    from sqlalchemy import select
+
+    from models import Court, Courtroom, Hearing
+    from models import TranscriptSegment as S
+
+    hearing = s.get(Hearing, hid)
+    times = [t.astimezone(UTC).isoformat() for t in (hearing.started_at, hearing.ended_at)]
+    head = [s.get(Court, hearing.case.court_id).name, hearing.case.case_number, hearing.case.cause_of_action,
+            s.get(Courtroom, hearing.courtroom_id).name, *times, present]
+    digest = hashlib.sha256(json.dumps(head, ensure_ascii=False).encode() + b"\n")
+    if gaps is not None:
+        digest.update(json.dumps(gaps).encode() + b"\n")
+    for row in s.execute(select(S.id, S.revision, S.start_s, S.end_s, S.text, S.role, S.participant_id, S.sealed)
+                         .where(S.hearing_id == hid).order_by(S.start_s, S.id)):
+        line = [row.id, row.revision, row.start_s, row.end_s, row.text, str(row.role) if row.role else None,
+                row.participant_id, bool(row.sealed)]
+        digest.update(json.dumps(line, ensure_ascii=False).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def _sign_as_before(world, hid: int, roles: tuple[str, ...], digest: str, version: int) -> None:
+    from models.audit import append_event
+    from models.db import session_factory
+
+    engine = _engine(world)
+    with session_factory(engine, write=True)() as s:
+        for role in roles:
+            append_event(s, actor=f"user:{role}", action="record.sign", obj=f"hearing:{hid}",
+                         details={"role": role, "name": role, "note": "", "digest": digest, "digest_version": version})
+        s.commit()
+    engine.dispose()
+
+
+def test_records_signed_by_earlier_releases_read_unchanged_after_the_upgrade(world) -> None:
+    """Version 2 of the digest came to count in Present who sat on their default seat and never spoke
+    (da0bf72), and version 3 to mark a recess in its gap line (8185ad5), both under the same number: the
+    records those releases signed read "CHANGED since signed" after the upgrade (`audit verify` exit 1,
+    the console's flag), and one signed by the judge before it was locked as changed by the clerk's
+    signature after. Each is checked with the formula it was signed with; new signatures are version 4."""
+    from courtroom_api import record
+    from models.db import session_factory
+
+    c = world.client
+    plain = [[60.0, 360.0], [500.0, 502.0]]
+    marked = [[60.0, 360.0, "recess"], [500.0, 502.0]]
+    # (digest version, Present as that release printed it, its gap line), by release
+    releases = {"v2 before da0bf72": (2, ["plaintiff"], None), "v2 from da0bf72": (2, ["plaintiff", "defendant"], None),
+                "v3 before 8185ad5": (3, ["plaintiff", "defendant"], plain),
+                "v3 from 8185ad5": (3, ["plaintiff", "defendant"], marked)}
+    signed, digests = {}, {}
+    engine = _engine(world)
+    for n, (release, (version, present, gaps)) in enumerate(releases.items()):
+        ids = _ran_with_a_silent_party(world, f"(2024)吉2424民初{911 + n}号")
+        names = {"plaintiff": [ids["plaintiff"], "plaintiff", "原告甲"], "defendant": [ids["defendant"], "defendant", "被告乙"]}
+        with session_factory(engine)() as s:
+            digests[release] = _as_an_earlier_release_signed(s, ids["hearing"], [names[p] for p in present], gaps)
+            if release == "v3 from 8185ad5":  # what version 4 covers, in the same bytes
+                assert digests[release] == record.record_digest(s, ids["hearing"])
+        _sign_as_before(world, ids["hearing"], ("judge", "clerk"), digests[release], version)
+        signed[release] = ids["hearing"]
+    assert len(set(digests.values())) == len(releases)  # each release's digest of the same record differs
+    assert {release: _state(world, hid)["unchanged_since_signed"] for release, hid in signed.items()} == \
+        dict.fromkeys(releases, True)
+    for hid in signed.values():
+        assert _state(world, hid) == {"hearing_id": hid, "locked": True, "signatures": ["clerk", "judge"],
+                                      "unchanged_since_signed": True, "recording_lost": False}
+    with session_factory(engine)() as s:
+        assert {hid: True for hid in signed.values()}.items() <= record.signed_records(s).items()
+
+    # The judge signed with the release before 8185ad5, the clerk signs after the upgrade: locked, unchanged.
+    ids = _ran_with_a_silent_party(world, "(2024)吉2424民初915号")
+    hid = ids["hearing"]
+    with session_factory(engine)() as s:
+        names = [[ids["plaintiff"], "plaintiff", "原告甲"], [ids["defendant"], "defendant", "被告乙"]]
+        _sign_as_before(world, hid, ("judge",), _as_an_earlier_release_signed(s, hid, names, plain), 3)
+    engine.dispose()
+    assert _state(world, hid)["unchanged_since_signed"] is True
+    assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth("clerk")).status_code == 200
+    assert _state(world, hid) == {"hearing_id": hid, "locked": True, "signatures": ["clerk", "judge"],
+                                  "unchanged_since_signed": True, "recording_lost": False}
+    events = [e["details"] for e in c.get("/api/audit", params={"object": f"hearing:{hid}"},
+                                          headers=world.auth("judge")).json() if e["action"] == "record.sign"]
+    assert sorted(e["digest_version"] for e in events) == [3, 4]
+
+
+def test_a_record_signed_now_reads_changed_for_a_line_a_gap_or_who_was_present(world) -> None:
+    """Signed with version 4, one formula: a line rewritten, a gap made a recess or taken away, or a
+    silent party no longer on their default seat (Present changes) behind the API reads as changed, and
+    as signed again once put back."""
+    from sqlalchemy import select, text
+
+    from models import Recording
+    from models.db import session_factory
+
+    c = world.client
+    ids = _ran_with_a_silent_party(world, "(2024)吉2424民初916号")
+    hid = ids["hearing"]
+    assert "到庭人员 Present: 原告 原告甲；被告 被告乙" in _lines(world, hid)
+    for who in ("judge", "clerk"):
+        assert c.post(f"/api/hearings/{hid}/signoff", json={}, headers=world.auth(who)).status_code == 200
+    assert _state(world, hid)["locked"] is True and _state(world, hid)["unchanged_since_signed"] is True
+    assert {e["details"]["digest_version"] for e in c.get("/api/audit", params={"object": f"hearing:{hid}"},
+            headers=world.auth("judge")).json() if e["action"] == "record.sign"} == {4}
+    engine = _engine(world)
+    for sql, back in (
+            ("update transcript_segments set text = '原告诉称借款已还。' where hearing_id = :hid and seq = 1",
+             "update transcript_segments set text = '原告诉称借款未还。' where hearing_id = :hid and seq = 1"),
+            ("update participants set seat = null where id = :defendant",
+             "update participants set seat = 'defendant' where id = :defendant")):
+        with engine.begin() as conn:
+            conn.execute(text(sql), {"hid": hid, "defendant": ids["defendant"]})
+        assert _state(world, hid)["unchanged_since_signed"] is False, sql
+        with engine.begin() as conn:
+            conn.execute(text(back), {"hid": hid, "defendant": ids["defendant"]})
+        assert _state(world, hid)["unchanged_since_signed"] is True, back
+    restart_as_recess = [_GAPS[0], {**_GAPS[1], "reason": "recess"}]
+    for gaps in (restart_as_recess, _GAPS[:1], _GAPS):
+        with session_factory(engine)() as s:
+            s.scalars(select(Recording).where(Recording.hearing_id == hid)).one().segment_files = [
+                {"path": "x", "gaps": gaps}]
+            s.commit()
+        assert _state(world, hid)["unchanged_since_signed"] is (gaps is _GAPS), gaps
+    engine.dispose()
