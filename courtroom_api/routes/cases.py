@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from courtroom_api import record
 from courtroom_api.access import audit, get_or_404, load_case
 from courtroom_api.auth.policy import Action, case_scope, require
 from courtroom_api.deps import CurrentUser, IdPath, ServicesDep, SessionDep
-from courtroom_api.errors import ValidationFailedError
+from courtroom_api.errors import ConflictError, ValidationFailedError
 from courtroom_api.routes.transcript import publish_revision
 from courtroom_api.schemas import (
     CaseCreate,
@@ -45,12 +46,29 @@ def create_case(body: CaseCreate, user: CurrentUser, session: SessionDep) -> obj
     require(user, Action.WRITE_CASE)
     if body.court_id is not None:
         get_or_404(session, Court, body.court_id, "court")
+    _require_free_number(session, body.case_number)
     case = Case(**body.model_dump())
     session.add(case)
     session.flush()
     audit(session, user, "case.create", f"case:{case.id}", **body.model_dump())
     session.commit()
     return case
+
+
+def _require_free_number(session: Session, number: str) -> None:
+    """Refuse a number that is another case's as a search compares numbers (full-width forms, blanks and
+    letter case aside): "（2024）吉2424民初123号" filed beside "(2024)吉2424民初123号" was a second case, and a
+    search of either number found the lines of both."""
+    from models import Case
+    from models.audit import lock_chain
+    from models.dossier import case_number_key
+
+    lock_chain(session)  # (two clerks filing the twins at once: the second waits, then finds the first)
+    same = or_(Case.number_key == case_number_key(number), Case.case_number == number)
+    holder = session.scalars(select(Case).where(same).order_by(Case.id).limit(1)).first()
+    if holder is not None:
+        raise ConflictError(f"case number {number!r} is taken: case {holder.id} is filed as {holder.case_number!r} "
+                            "(case numbers do not tell full-width from ASCII forms, blanks or letter case)")
 
 
 @router.get("/cases/{case_id}", response_model=CasePublic)

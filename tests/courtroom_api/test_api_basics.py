@@ -35,6 +35,30 @@ def test_case_crud_with_participants_and_audit(world) -> None:
     assert c.get("/api/audit/verify", headers=world.auth("admin")).json()["ok"] is True
 
 
+def test_a_case_number_taken_as_the_search_compares_numbers_is_refused(world) -> None:
+    """A number that differs from a case's only in full-width forms, blanks or letter case was filed as a
+    second case (201), and a search of either number then found the lines of both: it is refused (409),
+    naming the case and the number it is filed as; the case number cannot be changed afterwards."""
+    c, h = world.client, world.auth("clerk")
+    case = c.get(f"/api/cases/{world.ids['case']}", headers=h).json()
+    filed = case["case_number"]  # "(2024)吉2424民初…号"
+    twins = (filed.replace("(", "（").replace(")", "）"), f" {filed} ", filed.replace("(2024)", "（２０２４）"))
+    before = len(c.get("/api/cases", headers=h).json())
+    for twin in twins:
+        r = c.post("/api/cases", json={"case_number": twin, "cause_of_action": "另案"}, headers=h)
+        assert r.status_code == 409, (twin, r.text)
+        assert r.json()["detail"] == (f"case number {twin!r} is taken: case {case['id']} is filed as {filed!r} (case "
+                                      "numbers do not tell full-width from ASCII forms, blanks or letter case)")
+    assert c.post("/api/cases", json={"case_number": filed}, headers=h).status_code == 409
+    assert len(c.get("/api/cases", headers=h).json()) == before
+    other = c.post("/api/cases", json={"case_number": "（2024）吉2424民初777号"}, headers=h)
+    assert other.status_code == 201, other.text
+    r = c.patch(f"/api/cases/{other.json()['id']}", json={"case_number": twins[0], "title": "改名"}, headers=h)
+    assert r.status_code == 200 and r.json()["case_number"] == "（2024）吉2424民初777号"
+    r = c.post("/api/cases", json={"case_number": "(2024)吉2424民初777号"}, headers=h)
+    assert r.status_code == 409 and "is filed as '（2024）吉2424民初777号'" in r.json()["detail"]
+
+
 def test_party_sees_only_own_case(world) -> None:
     c = world.client
     cases = c.get("/api/cases", headers=world.auth("party")).json()
