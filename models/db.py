@@ -157,6 +157,24 @@ def current_revision(url: str) -> str | None:
         engine.dispose()
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite ``url``, absolute (None: another database, or one in memory). A relative one
+    is relative to the working directory, as the driver opens it."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).resolve()
+
+
+def is_known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of this code's migrations: a newer code's (or another application's
+    Alembic revision) is not, and no upgrade or downgrade of this code can start from it."""
+    from alembic.script import ScriptDirectory
+
+    return any(script.revision == revision
+               for script in ScriptDirectory.from_config(alembic_config()).walk_revisions())
+
+
 def head_revision() -> str:
     """The revision this code's models need (the migrations' head)."""
     from alembic.script import ScriptDirectory

@@ -1,5 +1,6 @@
 import contextlib
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,7 @@ def test_transcribe_prompts_with_the_participants_names(tmp_path) -> None:
 
 def test_commands_on_a_database_never_set_up_say_so(tmp_path) -> None:
     env = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    sqlite3.connect(tmp_path / "courtroom.sqlite3").close()  # an empty database (a missing file: below)
     for command in (["audit", "verify"], ["users", "list"]):
         out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", *command], capture_output=True, text=True,
                              env=env)
@@ -87,6 +89,7 @@ def test_serve_says_what_is_wrong_with_the_database_before_starting(tmp_path) ->
     with a traceback and "Application startup failed"; now one line says what to do."""
     env = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     serve = [sys.executable, "-m", "courtroom_api.cli", "serve", "--port", "0"]
+    sqlite3.connect(tmp_path / "courtroom.sqlite3").close()
     out = subprocess.run(serve, capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 2 and "not set up: run `courtroom db upgrade` first" in out.stderr, out.stderr
     assert "Traceback" not in out.stderr
@@ -288,3 +291,66 @@ def test_commands_on_the_dossier_refuse_an_older_schema_as_serve_does(tmp_path) 
         assert "run `courtroom db upgrade` first" in out.stderr and "Traceback" not in out.stderr
     assert cli("db", "upgrade").returncode == 0
     assert cli("users", "add", "clerk-new", "--role", "clerk").returncode == 0
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _cli_in(cwd: Path, env: dict[str, str]):  # type: ignore[no-untyped-def]
+    """`courtroom` run in ``cwd`` with ``env`` only (this checkout's code, whatever the cwd)."""
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "courtroom_api.cli", *args], capture_output=True, text=True,
+                              cwd=cwd, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), **env}, timeout=120)
+    return cli
+
+
+def test_commands_on_a_database_newer_than_this_code_say_so_not_to_upgrade(tmp_path) -> None:
+    """A database at a revision this code has no migration of (a newer code's, another application's
+    Alembic database): serve and the dossier commands said "this server needs 0006_…: run `courtroom db
+    upgrade` first", and the upgrade then failed with "Can't locate revision identified by …"."""
+    cli = _cli_in(tmp_path, {"COURTROOM_DATA_DIR": str(tmp_path), "COURTROOM_NEW_PASSWORD": "long enough"})
+    assert cli("db", "upgrade").returncode == 0
+    newer = tmp_path / "courtroom.sqlite3"
+    with sqlite3.connect(newer) as db:
+        db.execute("update alembic_version set version_num = '0007_future_thing'")
+    other = tmp_path / "other.sqlite3"  # another application's
+    with sqlite3.connect(other) as db:
+        db.execute("create table alembic_version (version_num varchar(32) primary key)")
+        db.execute("insert into alembic_version values ('ae1027a6acf')")
+    for file, revision in ((newer, "0007_future_thing"), (other, "ae1027a6acf")):
+        url = f"sqlite:///{file}"
+        for args in (("serve", "--port", "0"), ("users", "list"), ("users", "add", "clerk-9", "--role", "clerk"),
+                     ("audit", "verify"), ("db", "upgrade"), ("db", "downgrade", "base")):
+            out = _cli_in(tmp_path, {"COURTROOM_DATA_DIR": str(tmp_path), "COURTROOM_DATABASE__URL": url,
+                                     "COURTROOM_NEW_PASSWORD": "long enough"})(*args)
+            where = "" if args[0] == "db" else f"{url} "
+            assert out.returncode == 2 and out.stderr == (
+                f"courtroom {args[0]}{' ' + args[1] if args[0] == 'db' else ''}: the database {where}is at schema "
+                f"revision {revision}, which this code does not know: the database is newer than this code (or "
+                "not a courtroom database): upgrade the code, or point COURTROOM_DATABASE__URL at the right "
+                "database\n"), (args, out.stderr)
+        out = _cli_in(tmp_path, {"COURTROOM_DATABASE__URL": url})("db", "current")
+        assert out.returncode == 0 and out.stdout.startswith(f"{revision} (not a revision of this code: "), out.stdout
+    with sqlite3.connect(newer) as db:  # nothing was changed
+        assert db.execute("select version_num from alembic_version").fetchall() == [("0007_future_thing",)]
+        assert db.execute("select count(*) from users").fetchone() == (0,)
+
+
+def test_commands_find_no_database_file_and_make_none(tmp_path) -> None:
+    """`courtroom serve` in a directory without the court's data (the default database is
+    ./data/courtroom.sqlite3 of wherever it runs) made an empty database there and said "not set up: run
+    `courtroom db upgrade` first": doing so set up an empty court beside the real one. It names the file
+    it did not find now, and makes nothing; `db upgrade` (as `make run` runs first) still makes it."""
+    cli = _cli_in(tmp_path, {"COURTROOM_NEW_PASSWORD": "long enough"})
+    file = tmp_path.resolve() / "data" / "courtroom.sqlite3"
+    for args in (("serve", "--port", "0"), ("users", "list"), ("audit", "verify"), ("statutes", "import", "--demo")):
+        out = cli(*args)
+        assert out.returncode == 2 and out.stderr == (
+            f"courtroom {args[0]}: no database file at {file}: point COURTROOM_DATA_DIR (or COURTROOM_DATABASE__URL) "
+            "at the court's database, or run `courtroom db upgrade` to make a new, empty one there\n"), out.stderr
+    for args in (("db", "current"), ("db", "downgrade", "base")):
+        out = cli(*args)
+        assert out.returncode == 2 and out.stderr == f"courtroom {' '.join(args[:2])}: no database file at {file}\n"
+    assert list(tmp_path.iterdir()) == []  # not even ./data
+    assert cli("db", "upgrade").returncode == 0 and file.is_file()
+    assert cli("users", "list").returncode == 0

@@ -29,20 +29,27 @@ def _url() -> str:
 def run_upgrade(args: argparse.Namespace) -> int:
     from models.db import upgrade
 
-    return _migrate(upgrade, args.revision)
+    url = _url()
+    if problem := _not_this_codes(url):
+        print(f"courtroom db upgrade: {problem}", file=sys.stderr)
+        return 2
+    return _migrate(upgrade, url, args.revision)
 
 
 def run_downgrade(args: argparse.Namespace) -> int:
     from models.db import downgrade
 
-    return _migrate(downgrade, args.revision)
+    url = _url()
+    if problem := _missing_file(url) or _not_this_codes(url):
+        print(f"courtroom db downgrade: {problem}", file=sys.stderr)
+        return 2
+    return _migrate(downgrade, url, args.revision)
 
 
-def _migrate(step: Callable[[str, str], None], revision: str) -> int:
+def _migrate(step: Callable[[str, str], None], url: str, revision: str) -> int:
     from models.db import current_revision
     from models.errors import MigrationError
 
-    url = _url()
     try:
         step(url, revision)
     except MigrationError as exc:
@@ -53,7 +60,37 @@ def _migrate(step: Callable[[str, str], None], revision: str) -> int:
 
 
 def run_current(_args: argparse.Namespace) -> int:
-    from models.db import current_revision
+    from courtroom_api.cli.serve import NOT_THIS_CODES
+    from models.db import current_revision, is_known_revision
 
-    print(current_revision(_url()) or "base (not migrated)")
+    url = _url()
+    if problem := _missing_file(url):  # (it made an empty one, and said "base")
+        print(f"courtroom db current: {problem}", file=sys.stderr)
+        return 2
+    current = current_revision(url)
+    if current is not None and not is_known_revision(current):
+        print(f"{current} (not a revision of this code: {NOT_THIS_CODES})")
+        return 0
+    print(current or "base (not migrated)")
     return 0
+
+
+def _missing_file(url: str) -> str | None:
+    """A SQLite file that is not there (only an upgrade makes one)."""
+    from models.db import sqlite_file
+
+    file = sqlite_file(url)
+    return f"no database file at {file}" if file is not None and not file.exists() else None
+
+
+def _not_this_codes(url: str) -> str | None:
+    """A database at a revision this code has no migration of (a newer code's, another application's)."""
+    from courtroom_api.cli.serve import NOT_THIS_CODES
+    from models.db import current_revision, is_known_revision
+
+    if _missing_file(url):
+        return None  # an upgrade makes it
+    current = current_revision(url)
+    if current is None or is_known_revision(current):
+        return None
+    return f"the database is at schema revision {current}, which this code does not know: {NOT_THIS_CODES}"

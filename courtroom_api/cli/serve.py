@@ -63,6 +63,12 @@ def run(args: argparse.Namespace) -> int:
     if problem := model_problem(settings):  # a setting, refused as an unknown language is
         print(f"courtroom serve: COURTROOM_TRANSCRIBE__MODEL: {problem}", file=sys.stderr)
         return 2
+    # Said here, not as a traceback from the start-up ("Application startup failed"); before the lock, which
+    # makes the data directory: a server refused for a database that is not there leaves nothing behind.
+    problem = database_problem(settings.database_url)
+    if problem:
+        print(f"courtroom serve: {problem}", file=sys.stderr)
+        return 2
     # One server a data directory, checked before anything starts: a second one's start-up resumed the
     # first's live hearing into the same recording (its chain then refused at the stop) before it found
     # the port taken.
@@ -71,11 +77,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"courtroom serve: another courtroom server is using {settings.data_dir.resolve()} "
               f"({LOCK_NAME} is held); stop it first, or give this one its own COURTROOM_DATA_DIR",
               file=sys.stderr)
-        return 2
-    problem = database_problem(settings.database_url)
-    if problem:  # said here, not as a traceback from the start-up ("Application startup failed")
-        print(f"courtroom serve: {problem}", file=sys.stderr)
-        lock.close()
         return 2
     remove_abandoned_temp_files(settings)
     config = uvicorn.Config(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
@@ -124,13 +125,24 @@ def model_problem(settings: Settings) -> str | None:
     return ModelStore(settings.cache_dir, t.models_dir, t.model).problem(t.model)
 
 
+# Said where the database is not this code's: no migration of this code can start from its revision.
+NOT_THIS_CODES = ("the database is newer than this code (or not a courtroom database): upgrade the code, or point "
+                  "COURTROOM_DATABASE__URL at the right database")
+
+
 def database_problem(url: str) -> str | None:
-    """Why the server cannot use the database at ``url`` (None: it is at this code's schema)."""
+    """Why the server cannot use the database at ``url`` (None: it is at this code's schema). Creates
+    nothing: a SQLite file that is not there is said to be missing, not made empty."""
     from sqlalchemy.engine import make_url
 
-    from models.db import current_revision, head_revision
+    from models.db import current_revision, head_revision, is_known_revision, sqlite_file
 
     where = make_url(url).render_as_string(hide_password=True)
+    if (file := sqlite_file(url)) is not None and not file.exists():
+        # The default file is ./data/courtroom.sqlite3 of wherever the command runs: one made here, empty,
+        # then "run db upgrade" made an empty court beside the court's own.
+        return (f"no database file at {file}: point COURTROOM_DATA_DIR (or COURTROOM_DATABASE__URL) at the "
+                "court's database, or run `courtroom db upgrade` to make a new, empty one there")
     try:
         current = current_revision(url)
     except Exception as exc:  # unreachable server, a file that is not a database, no permission
@@ -138,6 +150,8 @@ def database_problem(url: str) -> str | None:
         return f"the database {where} cannot be opened: {reason}"
     if current is None:
         return f"the database {where} is not set up: run `courtroom db upgrade` first"
+    if not is_known_revision(current):  # (db upgrade said "Can't locate revision identified by …")
+        return f"the database {where} is at schema revision {current}, which this code does not know: {NOT_THIS_CODES}"
     if current != head_revision():
         return (f"the database {where} is at schema revision {current}, this server needs {head_revision()}: "
                 "run `courtroom db upgrade` first")
