@@ -13,8 +13,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     up = dbsub.add_parser("upgrade", help="migrate up (default: to the newest revision)")
     up.add_argument("--revision", default="head", help="target revision (default: head)")
     up.set_defaults(func=run_upgrade)
-    down = dbsub.add_parser("downgrade", help="migrate down to REV ('base' removes everything)")
+    down = dbsub.add_parser("downgrade", help="migrate down to REV ('base' removes everything); refused where "
+                                              "it would destroy records, unless --force")
     down.add_argument("revision", metavar="REV")
+    down.add_argument("--force", action="store_true",
+                      help="downgrade even where the dropped tables and columns hold records (they are lost)")
     down.set_defaults(func=run_downgrade)
     cur = dbsub.add_parser("current", help="print the database's current revision")
     cur.set_defaults(func=run_current)
@@ -38,11 +41,22 @@ def run_upgrade(args: argparse.Namespace) -> int:
 
 def run_downgrade(args: argparse.Namespace) -> int:
     from models.db import downgrade
+    from models.downgrade_losses import downgrade_losses
 
     url = _url()
     if problem := _missing_file(url) or _not_this_codes(url):
         print(f"courtroom db downgrade: {problem}", file=sys.stderr)
         return 2
+    # Refused where it drops records: an upgrade afterwards makes their tables again, empty, and a
+    # logged-out token was accepted again, a sealed time range audible to the parties.
+    if losses := downgrade_losses(url, args.revision):
+        lines = "".join(f"\n  {loss.revision}: {loss.rows} {loss.what}" for loss in losses)
+        if not args.force:
+            print(f"courtroom db downgrade: refused: the downgrade to {args.revision} would destroy:{lines}\n"
+                  "An upgrade afterwards does not bring them back. Nothing was changed; to downgrade anyway, back "
+                  "the database up and run it again with --force.", file=sys.stderr)
+            return 2
+        print(f"courtroom db downgrade: --force: destroying:{lines}", file=sys.stderr)
     return _migrate(downgrade, url, args.revision)
 
 

@@ -1,7 +1,7 @@
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -14,7 +14,9 @@ from models import (
     Hearing,
     Participant,
     ParticipantRole,
+    RevokedToken,
     SealedRange,
+    SegmentRevision,
     Side,
     TranscriptSegment,
     User,
@@ -280,6 +282,69 @@ def test_cli_db_upgrade_current_downgrade(empty_db_url: str) -> None:
     assert down.returncode == 0, down.stderr
     assert current_revision(empty_db_url) is None
     assert "base" in cli("current").stdout
+
+
+def test_cli_downgrade_refuses_to_drop_logouts_and_seals_without_force(db_url: str) -> None:
+    """`db downgrade` dropped the logouts (0002) and the range seals (0004) without a word, and an upgrade
+    made their tables again, empty: the logged-out token was accepted again, and the parties heard the
+    sealed stretch. It refuses now, naming what would be lost, and changes nothing; --force goes on."""
+    engine = make_engine(db_url)
+    now = datetime.now(UTC)
+    with session_factory(engine)() as s:
+        user = User(login="clerk1", display_name="", password_hash="x", role=UserRole.CLERK,
+                    tokens_valid_after=now)
+        case = Case(case_number="(2024)吉2424民初5号")
+        s.add_all([user, case])
+        s.flush()
+        hearing = Hearing(case_id=case.id, title="")
+        s.add(hearing)
+        s.flush()
+        line = TranscriptSegment(hearing_id=hearing.id, start_s=0.0, end_s=2.0, text="证人住址", search_grams="")
+        s.add_all([line, RevokedToken(jti="j1", user_id=user.id, expires_at=now + timedelta(hours=12), revoked_by="x"),
+                   SealedRange(hearing_id=hearing.id, start_s=1.0, end_s=9.0, reason="证人隐私")])
+        s.flush()
+        s.add(SegmentRevision(segment_id=line.id, before_text=line.text, after_text=line.text, speaker_changed=True,
+                              before_role=ParticipantRole.PLAINTIFF, after_role=ParticipantRole.WITNESS))
+        s.commit()
+    engine.dispose()
+    env = {**os.environ, "COURTROOM_DATABASE__URL": db_url}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "courtroom_api.cli", "db", "downgrade", *args], cwd=REPO,
+                              env=env, capture_output=True, text=True, timeout=120)
+
+    def kept() -> tuple[int, int, int]:
+        eng = make_engine(db_url)
+        with eng.connect() as conn:
+            counts = tuple(conn.execute(text(f"select count(*) from {t}")).scalar_one()
+                           for t in ("revoked_tokens", "sealed_ranges", "segment_revisions"))
+        eng.dispose()
+        return counts  # type: ignore[return-value]
+
+    out = cli("0001_initial")
+    assert out.returncode == 2 and out.stdout == "", out.stderr
+    said = out.stderr
+    assert said.startswith("courtroom db downgrade: refused: the downgrade to 0001_initial would destroy:\n")
+    for line_said in ("\n  0005_speaker_revision: 1 speaker corrections (segment_revisions",
+                      "\n  0004_sealed_ranges: 1 sealed time ranges (sealed_ranges), SEALED TESTIMONY EXPOSED",
+                      "\n  0002_token_revocation: 1 logged-out tokens (revoked_tokens)",
+                      "\n  0002_token_revocation: 1 users whose sessions were ended", "run it again with --force"):
+        assert line_said in said, said
+    assert "0006" not in said and "0003" not in said  # (what they drop is made again from what stays)
+    assert current_revision(db_url) == HEAD and kept() == (1, 1, 1)
+    out = cli("-3")  # relative, as the downgrade counts it: 0006, 0005 and 0004
+    assert out.returncode == 2 and "sealed time ranges" in out.stderr and "logged-out" not in out.stderr, out.stderr
+    assert current_revision(db_url) == HEAD
+    base = cli("base")
+    assert base.returncode == 2 and "\n  0001_initial: 1 cases (cases)\n" in base.stderr, base.stderr
+    assert "1 transcript lines" in base.stderr and "statute" not in base.stderr  # (none: not listed)
+
+    out = cli("-1")  # 0006 drops a key made again from the case number: nothing is lost
+    assert out.returncode == 0 and out.stderr == "" and current_revision(db_url) == "0005_speaker_revision", out.stderr
+    out = cli("0003_segment_revision", "--force")
+    assert out.returncode == 0 and current_revision(db_url) == "0003_segment_revision", out.stderr
+    assert out.stderr.startswith("courtroom db downgrade: --force: destroying:\n") and "sealed time ranges" in out.stderr
+    assert "sealed_ranges" not in _tables(db_url)
 
 
 def test_cli_default_database_is_sqlite_under_data_dir(tmp_path: Path) -> None:

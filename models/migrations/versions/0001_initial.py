@@ -478,6 +478,18 @@ def downgrade() -> None:
     op.drop_table("audit_events")
 
 
+# What downgrade() destroys that a court would miss, as counted for `courtroom db downgrade`
+DOSSIER_TABLES = (("cases", "cases"), ("hearings", "hearings"), ("transcript_segments", "transcript lines"),
+                  ("recordings", "recordings filed"), ("evidence", "exhibits"), ("users", "users"),
+                  ("audit_events", "audit log events"), ("statutes", "statute articles"))
+
+
+def data_lost_on_downgrade(connection: sa.Connection) -> list[tuple[int, str]]:
+    """What downgrade() destroys (see models.downgrade_losses): the whole dossier."""
+    return [(connection.scalar(sa.text(f"SELECT count(*) FROM {table}")) or 0, f"{what} ({table})")
+            for table, what in DOSSIER_TABLES]
+
+
 def _seed_audit_head() -> None:
     head = sa.table(
         "audit_head",

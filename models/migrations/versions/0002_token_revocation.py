@@ -44,3 +44,14 @@ def downgrade() -> None:
     that references it (grants, notes and annotations deleted)."""
     op.drop_table("revoked_tokens")
     op.drop_column("users", "tokens_valid_after")
+
+
+def data_lost_on_downgrade(connection: sa.Connection) -> list[tuple[int, str]]:
+    """What downgrade() destroys (see models.downgrade_losses); an upgrade makes both again, empty."""
+    return [
+        (connection.scalar(sa.text("SELECT count(*) FROM revoked_tokens")) or 0,
+         "logged-out tokens (revoked_tokens): each would be accepted again until it expires"),
+        (connection.scalar(sa.text("SELECT count(*) FROM users WHERE tokens_valid_after IS NOT NULL")) or 0,
+         "users whose sessions were ended (users.tokens_valid_after: a new password, a disabled login): "
+         "the tokens they had before would be accepted again until they expire"),
+    ]

@@ -46,3 +46,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop the table (the lines its ranges sealed stay sealed)."""
     op.drop_table("sealed_ranges")
+
+
+def data_lost_on_downgrade(connection: sa.Connection) -> list[tuple[int, str]]:
+    """What downgrade() destroys (see models.downgrade_losses); an upgrade makes the table again, empty."""
+    rows = connection.scalar(sa.text("SELECT count(*) FROM sealed_ranges")) or 0
+    return [(rows, "sealed time ranges (sealed_ranges), SEALED TESTIMONY EXPOSED: parties and appeal judges "
+                   "would hear the recordings over them wherever no sealed line was filed, and a line filed "
+                   "there later would not be sealed (lines sealed so far stay sealed)")]

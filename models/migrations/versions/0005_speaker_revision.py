@@ -34,3 +34,12 @@ def downgrade() -> None:
     """Plain DROP COLUMNs (SQLite 3.35+), as 0003's downgrade; the speaker changes' history goes with them."""
     for column in ("speaker_changed", "after_participant_id", "before_participant_id", "after_role", "before_role"):
         op.drop_column("segment_revisions", column)
+
+
+def data_lost_on_downgrade(connection: sa.Connection) -> list[tuple[int, str]]:
+    """What downgrade() destroys (see models.downgrade_losses); an upgrade makes the columns again, empty."""
+    revisions = sa.table("segment_revisions", sa.column("speaker_changed", sa.Boolean))
+    rows = connection.scalar(sa.select(sa.func.count()).select_from(revisions)
+                             .where(revisions.c.speaker_changed == sa.true())) or 0
+    return [(rows, "speaker corrections (segment_revisions.before_role … speaker_changed): who each line was "
+                   "credited to before and after the correction (the revisions stay, as text corrections)")]
