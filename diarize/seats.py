@@ -161,6 +161,11 @@ class SeatRoster:
                 found = occ
         return found
 
+    def occupants(self, seat: str, t: float) -> list[SeatOccupant]:
+        """Everyone on ``seat`` at time ``t``, earliest assignment first: several people can share one
+        seat's microphone (a mono recording's one seat holds every participant)."""
+        return [occ for occ in self._occupants if occ.seat == seat and occ.covers(t)]
+
     def assign(self, occupant: SeatOccupant) -> None:
         """Add an assignment (e.g. a witness called to the stand during the hearing)."""
         self._occupants.append(occupant)

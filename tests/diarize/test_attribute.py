@@ -16,7 +16,7 @@ from diarize_helpers import FIXTURES
 from diarize.attribute import AttributionOptions, attribute_recording
 from diarize.formats import read_rttm
 from diarize.seats import SeatAttributor
-from diarize.shared_seats import UncreditedOccupant
+from diarize.shared_seats import UncreditedOccupant, credit_occupants
 from diarize.types import SeatOccupant
 from hardware.types import SeatChannel
 from transcribe.types import Segment, Word
@@ -199,6 +199,60 @@ def test_an_occupant_of_a_shared_seat_that_cannot_be_told_apart_is_reported_not_
     assert {s.speaker for s in out if s.participant_id is None} == {"unknown speaker 1", "unknown speaker 2"}
     assert [(n.occupant.participant_id, n.channel, n.voices) for n in heard] == [(7, 0, 2)]
     assert "enrol 赵六's voice" in str(heard[0]) and "shared microphone (channel 0)" in str(heard[0])
+
+
+def test_the_one_unnamed_voice_of_a_seat_held_by_two_is_credited_to_neither(enrolled):
+    # Two witnesses listed on the stand for the whole hearing, judge and plaintiff named by their voices:
+    # the one unnamed voice went to whoever was listed last, with no warning. It could be either's.
+    samples, sr, segments = _stand_lines()
+    zhao, sun = SeatOccupant("stand", 7, "赵六", "witness"), SeatOccupant("stand", 8, "孙七", "witness")
+    heard: list[UncreditedOccupant] = []
+    out = attribute_recording(samples, sr, segments, [SeatChannel(0, "stand", "witness")], [zhao, sun],
+                              [enrolled["kal"], enrolled["slt"]], on_uncredited=heard.append)
+    assert not {7, 8} & {s.participant_id for s in out}
+    assert {s.speaker for s in out if s.text == "line by m3"} == {"unknown speaker 1"}
+    assert [(n.occupant, n.alongside, n.voices, n.reason) for n in heard] == [
+        (zhao, (sun,), 1, "several occupants"), (sun, (zhao,), 1, "several occupants")]
+    assert str(heard[0]).startswith("赵六 (participant 7), seated on stand from 0.0 s to the end, is given none of the "
+                                    "lines said on that seat's shared microphone (channel 0) between ")
+    assert "孙七 (participant 8) sat there too" in str(heard[0]) and str(heard[0]).endswith("enrol 赵六's voice to name their lines")
+
+
+def _unnamed(start: float, end: float, seat: str = "seat0") -> Segment:
+    return Segment(start, end, f"line at {start}", channel=0, seat=seat, speaker="unknown speaker 1")
+
+
+def test_who_shares_a_seat_does_not_hang_on_the_order_they_are_listed():
+    # A mono file's one seat holds every participant: the plaintiff's line went to the defendant,
+    # listed after her (and to her with the order swapped). Either way nobody is credited now.
+    judge = SeatOccupant("seat0", 1, "王法官", "judge")
+    plaintiff, defendant = SeatOccupant("seat0", 7, "张三", "plaintiff"), SeatOccupant("seat0", 9, "李四", "defendant")
+    named = Segment(5, 8, "现在开庭", channel=0, seat="seat0", speaker="王法官", participant_id=1)
+    said = [named, _unnamed(10, 14)]
+    for listed in ([judge, plaintiff, defendant], [judge, defendant, plaintiff]):
+        out, uncredited = credit_occupants(said, 0, listed, {1})
+        assert out == said
+        assert sorted((n.occupant.participant_id, [o.participant_id for o in n.alongside], n.start, n.end)
+                      for n in uncredited) == [(7, [9], 10, 14), (9, [7], 10, 14)]
+
+
+def test_an_enrolled_co_occupant_leaves_the_unnamed_voice_to_the_one_who_is_not():
+    # The plaintiff's agent, enrolled and listed after her, hid her: her unnamed voice was credited to nobody.
+    plaintiff, agent = SeatOccupant("plaintiff", 7, "张三", "plaintiff"), SeatOccupant("plaintiff", 8, "李律师", "agent")
+    said = [_unnamed(10, 14, "plaintiff"), _unnamed(20, 25, "plaintiff")]
+    for listed in ([plaintiff, agent], [agent, plaintiff]):
+        out, uncredited = credit_occupants(said, 0, listed, {8})
+        assert [(s.speaker, s.participant_id, s.role) for s in out] == [("张三", 7, "plaintiff")] * 2
+        assert uncredited == []
+
+
+def test_an_occupant_alone_on_the_seat_for_a_while_gets_the_lines_of_that_while():
+    # 赵六 alone on the stand until 孙七 joins at 30 s: the line before is his; the one after could be either's.
+    zhao, sun = SeatOccupant("stand", 7, "赵六", "witness"), SeatOccupant("stand", 8, "孙七", "expert", 30.0)
+    out, uncredited = credit_occupants([_unnamed(10, 14, "stand"), _unnamed(40, 44, "stand")], 0, [sun, zhao], ())
+    assert [s.participant_id for s in out] == [7, None]
+    assert [(n.occupant.participant_id, n.reason, n.start) for n in uncredited] == [
+        (7, "several occupants", 40), (8, "several occupants", 40)]
 
 
 def test_witnesses_called_in_turn_to_a_shared_stand_get_their_lines(hearing4):
