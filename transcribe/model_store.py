@@ -137,23 +137,23 @@ def _tokenizer_size(tokenizer: object) -> int | None:
 
 
 def _vocabulary_problems(path: Path, expected: int | None) -> list[str]:
-    """What is wrong with the directory's vocabulary files: none, a damaged one, or one shorter than the
-    model's vocabulary (it loaded, and the first decode failed: "<|startoftranscript|> token was not found")."""
-    present = [path / v for v in VOCABULARY_FILES if (path / v).is_file()]
-    if not present:
+    """What is wrong with the vocabulary CTranslate2 reads from the directory (the first of
+    ``VOCABULARY_FILES`` there): none, a damaged one, or one shorter than the model's vocabulary (it
+    loaded, and the first decode failed: "<|startoftranscript|> token was not found"). The other file is
+    never read: a leftover short vocabulary.txt beside a whole vocabulary.json kept a working model from
+    serving, while a damaged vocabulary.json is not saved by a whole .txt."""
+    file = next((path / v for v in VOCABULARY_FILES if (path / v).is_file()), None)
+    if file is None:
         return ["no vocabulary.txt"]
-    problems = []
-    for file in present:
-        try:
-            entries = len(read_vocabulary(file))
-        except OSError:
-            problems.append(f"{file.name} cannot be read")
-        except ValueError as err:
-            problems.append(str(err))
-        else:
-            if expected and entries < expected:
-                problems.append(f"{file.name} has {entries} entries, the model needs {expected}")
-    return problems
+    try:
+        entries = len(read_vocabulary(file))
+    except OSError:
+        return [f"{file.name} cannot be read"]
+    except ValueError as err:
+        return [str(err)]
+    if expected and entries < expected:
+        return [f"{file.name} has {entries} entries, the model needs {expected}"]
+    return []
 
 
 def missing_files(path: Path) -> list[str]:

@@ -212,12 +212,21 @@ def test_the_bundled_models_and_whole_copies_list_ready_with_either_vocabulary_f
         (copy / "vocabulary.json").write_text(json.dumps(_tokens(model)), encoding="utf-8")
     for name, model in (("base-copy", base), ("tiny-copy", tiny)):
         (models_dir / name).symlink_to(model, target_is_directory=True)
+    # A leftover short vocabulary.txt beside a whole vocabulary.json: CTranslate2 reads the .json only, yet
+    # the model was listed incomplete and `courtroom serve` refused to start with it.
+    leftover = _copy_without_vocabulary(tiny, models_dir / "tiny-json-leftover-txt")
+    (leftover / "vocabulary.json").write_text(json.dumps(_tokens(tiny)), encoding="utf-8")
+    (leftover / "vocabulary.txt").write_text("\n".join(_tokens(tiny)[:-1]) + "\n", encoding="utf-8")
     store = ModelStore(whisper_model_store.cache_dir.parent, models_dir)
     listed = {m.name: (m.status, m.languages) for m in store.list_models()}
     assert listed == {"base": ("ready", "multilingual"), "tiny.en": ("ready", "en"),
                       "base-copy": ("ready", "multilingual"), "base-json": ("ready", "multilingual"),
-                      "tiny-copy": ("ready", "en"), "tiny-json": ("ready", "en")}
+                      "tiny-copy": ("ready", "en"), "tiny-json": ("ready", "en"), "tiny-json-leftover-txt": ("ready", "en")}
+    assert store.problem("tiny-json-leftover-txt") is None  # what `courtroom serve` asks before it starts
     assert load_model(store, "tiny-json", cpu_threads=1).model.is_multilingual is False
+    speech = Path(__file__).resolve().parents[1] / "fixtures" / "speech_en.flac"
+    said, _ = load_model(store, "tiny-json-leftover-txt", cpu_threads=1).transcribe(str(speech), beam_size=1)
+    assert "".join(s.text for s in said).strip()  # it decodes: the .json is the vocabulary it uses
 
 
 def test_a_short_vocabulary_is_found_even_where_model_bin_does_not_say_the_model_s_size(tmp_path: Path,
