@@ -5,6 +5,10 @@ re-hashed on a download. This check re-hashes each filed file (streamed: they ca
 the dossier, compares the dossier's hashes with the ``final`` entry of the recording's manifest and with
 what the audit log recorded at filing, and verifies the recording directory as ``courtroom verify`` does,
 its chain ending at the dossier's head. Run by ``courtroom recordings verify``.
+
+The recording directory is looked for where it was filed, then where this server keeps the hearing's
+(the filed path is relative with a relative data directory, and stale once the data directory moved).
+Found in neither, the recording is not passed as OK: its chain and manifest went unchecked.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ class FiledRecording:
 
     recording_id: int
     hearing_id: int
-    directory: Path
+    directories: tuple[Path, ...]  # where its recording directory may be: where it was filed, where this server keeps it
     chain_head: str
     files: tuple[FiledFile, ...]
     audited: dict[str, Any] | None  # the details of the audit event that filed it; None: there is none
@@ -56,20 +60,27 @@ class RecordingCheck:
     recording_id: int
     hearing_id: int
     files: int
-    directory_checked: bool  # False: its recording directory is no longer on this server
+    directory: Path | None  # the recording directory checked; None: none was (not found, or not asked for)
     problems: tuple[str, ...]
+    not_found: tuple[Path, ...] = ()  # where its recording directory was looked for in vain
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        """As recorded, its recording directory included (unless the check was asked to leave it out)."""
+        return not self.problems and not self.not_found
 
     def lines(self) -> list[str]:
         name = f"recording {self.recording_id} of hearing {self.hearing_id}"
-        if self.problems:
-            return [f"{name}: BROKEN: {problem}" for problem in self.problems]
-        where = ("its manifest and recording directory" if self.directory_checked else
-                 "the dossier only: its recording directory is no longer on this server")
-        return [f"{name}: OK: {self.files} filed files as recorded (checked against {where})"]
+        lines = [f"{name}: BROKEN: {problem}" for problem in self.problems]
+        if self.not_found:
+            where = " nor at ".join(str(d) for d in self.not_found)
+            lines.append(f"{name}: NO RECORDING DIRECTORY: it is neither at {where}: its chain and manifest are not "
+                         f"checked" + ("" if self.problems else f" ({self.files} filed files as the dossier says)"))
+        elif not self.problems:
+            where = ("its manifest and recording directory" if self.directory is not None else
+                     "the dossier only, as --dossier-only asks")
+            lines.append(f"{name}: OK: {self.files} filed files as recorded (checked against {where})")
+        return lines
 
 
 def filed_recordings(session: Session, recordings_dir: Any, hearing_id: int | None = None) -> list[FiledRecording]:
@@ -85,10 +96,16 @@ def filed_recordings(session: Session, recordings_dir: Any, hearing_id: int | No
     for event in session.scalars(select(AuditEvent).where(AuditEvent.action.in_(FILING_ACTIONS)).order_by(AuditEvent.id)):
         audited[event.object] = event.details  # the last filing of each recording
     return [FiledRecording(
-        recording_id=r.id, hearing_id=r.hearing_id,
-        directory=Path(r.segment_files[0]["path"]) if r.segment_files else Path(recordings_dir(r.hearing_id)),
+        recording_id=r.id, hearing_id=r.hearing_id, directories=_directories(r, Path(recordings_dir(r.hearing_id))),
         chain_head=r.chain_head or "", files=tuple(_files(r)), audited=audited.get(f"recording:{r.id}"),
     ) for r in rows]
+
+
+def _directories(recording: Any, kept: Path) -> tuple[Path, ...]:
+    """Where a recording's directory may be: the path filed (as the server had it: relative with a
+    relative data directory, stale after the data directory moved), then where this server keeps it."""
+    filed = [Path(recording.segment_files[0]["path"])] if recording.segment_files else []
+    return tuple(dict.fromkeys([*filed, kept]))
 
 
 def _files(recording: Any) -> Iterator[FiledFile]:
@@ -104,17 +121,22 @@ def _files(recording: Any) -> Iterator[FiledFile]:
                             entry["channel"], entry["track_sha256"])
 
 
-def check_recording(blobs: LocalBlobStore, filed: FiledRecording) -> RecordingCheck:
-    """Re-hash a filed recording's blobs and compare them with the dossier, its manifest and the audit log."""
+def check_recording(blobs: LocalBlobStore, filed: FiledRecording, *, dossier_only: bool = False) -> RecordingCheck:
+    """Re-hash a filed recording's blobs and compare them with the dossier, its manifest and the audit log.
+    ``dossier_only``: leave its recording directory out (archived off this server)."""
     problems = [problem for f in filed.files if (problem := _blob_problem(blobs, f))]
     problems += _audit_problems(filed)
-    there = (filed.directory / MANIFEST_NAME).is_file()
-    if there:
-        result = verify_recording(filed.directory, expected_head=filed.chain_head or None)
-        if not result.ok:
-            problems.append(f"its recording directory {filed.directory}: {result}")
-        problems += _manifest_problems(filed)
-    return RecordingCheck(filed.recording_id, filed.hearing_id, len(filed.files), there, tuple(problems))
+    if dossier_only:
+        return RecordingCheck(filed.recording_id, filed.hearing_id, len(filed.files), None, tuple(problems))
+    directory = next((d for d in filed.directories if (d / MANIFEST_NAME).is_file()), None)
+    if directory is None:
+        return RecordingCheck(filed.recording_id, filed.hearing_id, len(filed.files), None, tuple(problems),
+                              not_found=filed.directories)
+    result = verify_recording(directory, expected_head=filed.chain_head or None)
+    if not result.ok:
+        problems.append(f"its recording directory {directory}: {result}")
+    problems += _manifest_problems(filed, directory)
+    return RecordingCheck(filed.recording_id, filed.hearing_id, len(filed.files), directory, tuple(problems))
 
 
 def _blob_problem(blobs: LocalBlobStore, f: FiledFile) -> str | None:
@@ -145,12 +167,12 @@ def _audit_problems(filed: FiledRecording) -> list[str]:
     return problems
 
 
-def _manifest_problems(filed: FiledRecording) -> list[str]:
+def _manifest_problems(filed: FiledRecording, directory: Path) -> list[str]:
     """The dossier's files are those of the manifest's final entry at the dossier's chain head."""
     if not filed.files:
         return []  # filed without audio: no final entry
     try:
-        entries = read_entries(filed.directory)
+        entries = read_entries(directory)
     except ManifestError:
         return []  # verify_recording said so
     final = next((e for e in entries if e.get("type") == "final" and e.get("chain") == filed.chain_head), None)

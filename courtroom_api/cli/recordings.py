@@ -17,6 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                        "the blob store against the dossier, the recording's manifest and the "
                                        "audit log; exit 1 naming each file changed or missing")
     v.add_argument("--hearing", type=int, default=None, metavar="ID", help="only this hearing's recordings")
+    v.add_argument("--dossier-only", action="store_true",
+                   help="check the blobs against the dossier and the audit log only, not the recording directories "
+                        "(archived off this server); without it a filed recording whose directory is not found exits 1")
     v.set_defaults(func=run_verify)
 
 
@@ -51,12 +54,17 @@ def run_verify(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()  # the hashing below can take hours: no connection held meanwhile
     blobs = open_blob_store(settings)
-    broken = 0
+    broken = unfound = ok = 0
     for recording in filed:
-        check = check_recording(blobs, recording)
-        broken += not check.ok
+        check = check_recording(blobs, recording, dossier_only=args.dossier_only)
+        ok += check.ok
+        broken += bool(check.problems)
+        unfound += bool(check.not_found)
         for line in check.lines():
             print(line, flush=True)
-    print(f"{len(filed) - broken} of {len(filed)} filed recordings as recorded"
-          + (f"; {broken} BROKEN" if broken else ""))
-    return 1 if broken else 0
+    # A recording directory not found is not passed as OK: the chain and the manifest went unchecked
+    # (a filed relative path, a data directory moved) and the summary said all was as recorded.
+    print(f"{ok} of {len(filed)} filed recordings as recorded" + (f"; {broken} BROKEN" if broken else "")
+          + (f"; {unfound} without their recording directory (--dossier-only checks those against the dossier "
+             "alone)" if unfound else ""))
+    return 0 if ok == len(filed) else 1

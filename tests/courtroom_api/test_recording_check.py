@@ -172,14 +172,43 @@ def test_the_recording_directory_is_verified_against_the_dossiers_head(filed: Fi
     assert f"BROKEN: its recording directory {filed.directory}: BROKEN (inserted)" in out.stdout, out.stdout
 
 
-def test_a_recording_directory_no_longer_here_checks_the_blobs_against_the_dossier(filed: Filed) -> None:
+def test_a_recording_directory_no_longer_here_is_said_and_fails_unless_the_dossier_alone_is_asked_for(
+        filed: Filed) -> None:
+    # It printed "OK … checked against the dossier only" and exit 0: its chain and manifest went unchecked.
     shutil.rmtree(filed.directory)
-    out = verify(filed, "--hearing", str(filed.hearing_id))
+    out = verify(filed)
+    assert out.returncode == 1, out.stdout
+    name = f"recording {filed.recording_id} of hearing {filed.hearing_id}"
+    assert (f"{name}: NO RECORDING DIRECTORY: it is neither at {filed.directory}: its chain and manifest are not "
+            "checked (4 filed files as the dossier says)") in out.stdout, out.stdout
+    assert f"{name}: OK" not in out.stdout and out.stdout.count(": OK: 4 filed files as recorded") == 1
+    assert out.stdout.rstrip().endswith("1 of 2 filed recordings as recorded; 1 without their recording directory "
+                                        "(--dossier-only checks those against the dossier alone)")
+    out = verify(filed, "--hearing", str(filed.hearing_id), "--dossier-only")
     assert out.returncode == 0, out.stdout
-    assert "OK: 4 filed files as recorded (checked against the dossier only" in out.stdout
+    assert f"{name}: OK: 4 filed files as recorded (checked against the dossier only" in out.stdout
     _blob(filed, _row(filed).blob_sha256).write_bytes(b"not audio")
-    out = verify(filed, "--hearing", str(filed.hearing_id))
+    out = verify(filed, "--hearing", str(filed.hearing_id), "--dossier-only")
     assert out.returncode == 1 and "the multi-channel recording was changed" in out.stdout
+
+
+def test_a_moved_data_directory_s_recordings_are_still_verified(filed: Filed, tmp_path: Path) -> None:
+    # The dossier keeps the path the recording was filed at; once the data directory moved, the check
+    # found nothing there and passed the recording as OK "against the dossier only", its chain unchecked.
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for child in [c for c in tmp_path.iterdir() if c != moved]:
+        shutil.move(child, moved / child.name)
+    env = {**filed.env, "COURTROOM_DATA_DIR": str(moved), "COURTROOM_DATABASE__URL": f"sqlite:///{moved / 'courtroom.sqlite3'}"}
+    directory = moved / "recordings" / filed.directory.name
+    entries = read_entries(directory)
+    end = sum(e["frames"] for e in entries if e["type"] in ("segment", "gap"))
+    ManifestWriter(directory, entries[-1]["chain"]).append({"type": "gap", "first_sample": end, "frames": RATE, "reason": "x"})
+    out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "recordings", "verify"], capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert f"BROKEN: its recording directory {directory}: BROKEN (inserted)" in out.stdout, out.stdout
+    assert out.stdout.count("checked against its manifest and recording directory") == 1  # the other, moved too
 
 
 def test_audit_verify_names_the_recordings_check(filed: Filed) -> None:
