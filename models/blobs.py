@@ -127,9 +127,18 @@ class LocalBlobStore:
         """A new temporary file, locked until its descriptor is closed."""
         while True:
             fd, name = tempfile.mkstemp(dir=self._tmp, prefix=INCOMING)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            if os.fstat(fd).st_nlink:  # (not removed as abandoned between its creation and its lock)
-                return fd, Path(name)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                if os.fstat(fd).st_nlink:  # (not removed as abandoned between its creation and its lock)
+                    return fd, Path(name)
+            except BaseException:  # a lock refused (ENOLCK): neither the descriptor nor the file is left behind
+                try:
+                    if os.stat(name).st_ino == os.fstat(fd).st_ino:  # still ours, not a later write's
+                        os.unlink(name)
+                except OSError:
+                    pass
+                os.close(fd)
+                raise
             os.close(fd)
 
     def discard(self, sha256: str) -> None:

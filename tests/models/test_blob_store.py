@@ -59,6 +59,25 @@ def test_failing_stream_leaves_nothing(tmp_path: Path) -> None:
     assert not store.exists(hashlib.sha256(b"partial upload").hexdigest())
 
 
+def test_a_lock_refused_leaves_neither_a_descriptor_nor_a_file(tmp_path: Path, monkeypatch) -> None:
+    # The temporary file was created, then flock raised (ENOLCK): its descriptor and file stayed.
+    import errno
+    import fcntl
+    import os
+
+    store = LocalBlobStore(tmp_path)
+
+    def refused(fd: int, op: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    before = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(fcntl, "flock", refused)
+    with pytest.raises(OSError, match="No locks available"):
+        store.put_bytes(b"exhibit 3")
+    assert len(os.listdir("/proc/self/fd")) == before
+    assert _files(tmp_path) == []
+
+
 def test_concurrent_puts_of_the_same_content(tmp_path: Path) -> None:
     store = LocalBlobStore(tmp_path)
     data = b"same recording" * 10_000
