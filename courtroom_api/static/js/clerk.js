@@ -359,9 +359,10 @@ async function correctSpeaker(seg, line) {
 }
 
 /** An inline one-field form under a line (touch-friendly; no browser prompt dialogs); `messageKey`: a
- * line above the field that says what is asked, `okKey`: what its button does. */
+ * line above the field that says what is asked, `okKey`: what its button does. Null: cancelled, or the box
+ * taken away (dismissAsk: another box asked there, another room opened). */
 function ask(line, placeholderKey, { messageKey = null, okKey = "tr.save" } = {}) {
-  line.querySelector(".ask-box")?.remove();
+  dismissAsk(line);
   return new Promise((resolve) => {
     const input = h("input", { class: "ask-text", placeholder: t(placeholderKey), "data-i18n-placeholder": placeholderKey });
     const done = (value) => { box.remove(); resolve(value); };
@@ -371,9 +372,15 @@ function ask(line, placeholderKey, { messageKey = null, okKey = "tr.save" } = {}
         h("button", { class: "btn primary", type: "button", dataset: { action: "ok" }, "data-i18n": okKey,
           onclick: () => input.value.trim() && done(input.value.trim()) }, t(okKey)),
         h("button", { class: "btn", type: "button", "data-i18n": "tr.cancel", onclick: () => done(null) }, t("tr.cancel"))));
+    box.dismiss = () => done(null);
     line.append(box);
     input.focus();
   });
+}
+
+/** The box `ask` shows in `where`, if any, taken away: its question answered null. */
+function dismissAsk(where) {
+  where.querySelector(".ask-box")?.dismiss();
 }
 
 async function annotate(seg, kind, line) {
@@ -429,7 +436,8 @@ async function signWithoutRecording() {
   if (!state.recording_lost || detail.hearing?.status !== "ended") return false;
   const note = await ask(document.getElementById("record-bar"), "tr.withoutrecordingreason",
     { messageKey: "tr.recordinglost", okKey: "tr.signwithoutrecording" });
-  if (note) signed(hearingId, await api("POST", ENDPOINTS.signoff(hearingId), { json: { without_recording: true, note } }));
+  // (the record bar is the open room's: a box answered is this hearing's only while it is still open)
+  if (note && detail?.hearingId === hearingId) signed(hearingId, await api("POST", ENDPOINTS.signoff(hearingId), { json: { without_recording: true, note } }));
   return true;
 }
 
@@ -441,7 +449,7 @@ function signed(hearingId, state) {
 async function unlock() {
   const hearingId = detail.hearingId;
   const reason = await ask(document.getElementById("record-bar"), "tr.unlockreason");
-  if (!reason) return;
+  if (!reason || detail?.hearingId !== hearingId) return; // (another room opened: its box went with it)
   showRecordState(hearingId, await api("POST", ENDPOINTS.unlock(hearingId), { json: { reason } }));
 }
 
@@ -489,6 +497,7 @@ function showAnnotations(annotations) {
 async function selectRoom(id) {
   selected = id;
   markChosen(id);
+  dismissAsk(document.getElementById("record-bar")); // (a reason asked for the room left: unlock, sign-off)
   for (const card of document.querySelectorAll(".room")) card.classList.toggle("active", card.dataset.hearingId === String(id));
   const body = document.getElementById("clerk-transcript");
   const view = new TranscriptView(body, { hearingId: id, actions: lineActions, numbered: true,

@@ -305,3 +305,27 @@ def test_a_device_alarm_leaves_the_card_after_a_restart_that_no_longer_has_it(pa
     wait_until(page, lambda: resets, timeout_s=30)
     expect(card.locator(".alarms li")).to_have_count(0)
     expect(card).not_to_have_class(re.compile(r"\balarm\b"))
+
+
+def test_an_unlock_asked_for_one_room_goes_when_the_judge_opens_another(pages, own) -> None:
+    """启封 pressed for a signed record asks its reason in the record bar; the judge opens another room: the
+    question goes with the room (it stayed, and answered unlocked the record of the room left, not on screen)."""
+    room_a, room_b = own.ids["hearing_live"], own.ids["hearing_b"]
+    with own.client("clerk") as clerk:
+        signed = clerk.post(f"/api/hearings/{room_a}/signoff", json={"note": ""})
+        assert signed.status_code == 200, signed.text
+    try:
+        page = pages()
+        login(page, "judge", f"/clerk?hearing={room_a}")
+        expect(page.locator("#unlock")).to_be_visible()
+        page.locator("#unlock").click()
+        box = page.locator("#record-bar .ask-box")
+        expect(box).to_be_visible()
+        open_room(page, room_b, own.ids["segment_b"])
+        expect(box).to_have_count(0)
+        expect(page.locator("#unlock")).to_be_hidden()  # room B's record: nobody signed it
+        with own.client("clerk") as clerk:
+            assert clerk.get(f"/api/hearings/{room_a}/record").json()["signatures"] == ["clerk"]
+    finally:
+        with own.client("judge") as judge:
+            judge.post(f"/api/hearings/{room_a}/unlock", json={"reason": "测试复原"}).raise_for_status()
