@@ -419,19 +419,20 @@ async function signOff() {
   try {
     signed(hearingId, await api("POST", ENDPOINTS.signoff(hearingId), { json: { note: "" } }));
   } catch (err) {
-    if (err.status !== 409 || !(await signWithoutRecording())) throw err;
+    if (err.status !== 409 || !(await signWithoutRecording(hearingId))) throw err;
   }
 }
 
 /**
  * After a refused sign-off: a recording that can never be filed (its directory lost) held it up for
  * good, so the record is offered to be signed without it, saying why (audited). Not one still to be
- * filed (its filing would change the signed record), nor in a recess. False: nothing offered.
+ * filed (its filing would change the signed record), nor in a recess; nor once another room is open (the
+ * refusal is reported as it is). False: nothing offered.
  */
-async function signWithoutRecording() {
-  const hearingId = detail.hearingId;
+async function signWithoutRecording(hearingId) {
+  if (detail?.hearingId !== hearingId) return false;
   const state = await api("GET", ENDPOINTS.record(hearingId));
-  if (detail?.hearingId !== hearingId) return true; // another room was picked meanwhile
+  if (detail?.hearingId !== hearingId) return false; // another room was picked meanwhile
   showRecordState(hearingId, state);
   if (!state.recording_lost || detail.hearing?.status !== "ended") return false;
   const note = await ask(document.getElementById("record-bar"), "tr.withoutrecordingreason",

@@ -329,3 +329,34 @@ def test_an_unlock_asked_for_one_room_goes_when_the_judge_opens_another(pages, o
     finally:
         with own.client("judge") as judge:
             judge.post(f"/api/hearings/{room_a}/unlock", json={"reason": "测试复原"}).raise_for_status()
+
+
+def test_a_sign_off_refused_after_a_room_switch_offers_nothing_for_the_room_open_then(pages, own) -> None:
+    """The clerk signs room A off and at once opens an ended hearing whose recording is lost; A's sign-off
+    is refused: A's refusal is shown, and signing the open hearing without its recording is not offered
+    (it was: the offer looked at the room open by then, and answered, signed that one)."""
+    room_a, ended = own.ids["hearing_live"], own.ids["hearing_earlier"]
+    page = pages(allowed=("409",))
+    login(page, "clerk", f"/clerk?hearing={room_a}")
+    expect(page.locator("#signoff")).to_be_enabled()
+    signoffs_of_ended: list[str] = []
+    page.on("request", lambda r: signoffs_of_ended.append(r.url)
+            if r.method == "POST" and r.url.endswith(f"/api/hearings/{ended}/signoff") else None)
+
+    def recording_lost(route: Route) -> None:  # as a hearing whose recording directory is gone reads
+        resp = route.fetch()
+        route.fulfill(response=resp, body=json.dumps({**resp.json(), "recording_lost": True}))
+
+    page.route(f"**/api/hearings/{ended}/record", recording_lost)
+    with held(page, f"**/api/hearings/{room_a}/signoff", "POST") as signoffs:
+        page.locator("#signoff").click()
+        wait_until(page, lambda: signoffs)
+        page.select_option("#hearing-select", str(ended))
+        expect(page.locator(f"#clerk-transcript #seg-{own.ids['segment_plaintiff']}")).to_be_visible()
+        signoffs[0].fulfill(status=409, content_type="application/json",
+                            body=json.dumps({"detail": "录音尚未归档"}))
+        expect(page.locator(".toast", has_text="录音尚未归档")).to_be_visible()
+    expect(page.locator("#record-bar .ask-box")).to_have_count(0)
+    assert not signoffs_of_ended
+    with own.client("clerk") as clerk:
+        assert clerk.get(f"/api/hearings/{ended}/record").json()["signatures"] == []
