@@ -131,14 +131,22 @@ function auditRow(ev) {
 async function loadAudit({ older = false } = {}) {
   const no = older ? audit.no : ++audit.no; // a page of an earlier filter is not appended to this one
   const before = older ? audit.oldestId : null;
-  const events = await api("GET", ENDPOINTS.audit, { query: { ...audit.filter, before_id: before, limit: AUDIT_PAGE } });
+  const more = document.getElementById("audit-more");
+  // One older page at a time: a second tap while it loads would read (and append) the same page again.
+  if (older) more.disabled = true;
+  let events;
+  try {
+    events = await api("GET", ENDPOINTS.audit, { query: { ...audit.filter, before_id: before, limit: AUDIT_PAGE } });
+  } finally {
+    if (older) more.disabled = false;
+  }
   if (no !== audit.no) return;
   const body = document.getElementById("audit-rows");
   if (!older) body.replaceChildren();
   body.append(...events.map(auditRow));
   if (events.length) audit.oldestId = events[events.length - 1].id;
   document.getElementById("audit-none").hidden = body.childElementCount > 0;
-  document.getElementById("audit-more").hidden = events.length < AUDIT_PAGE;
+  more.hidden = events.length < AUDIT_PAGE;
 }
 
 async function verifyChain(out) {

@@ -124,6 +124,33 @@ def test_the_audit_trail_pages_back_and_filters_by_action(page, ui_server) -> No
     expect(rows).to_have_count(0)
 
 
+def test_the_audit_trails_older_page_tapped_twice_is_shown_once(page, ui_server) -> None:
+    """更早的记录 tapped twice while its page loads reads that page once (each tap read it, and appended
+    the same 50 rows again)."""
+    with httpx.Client(base_url=ui_server.base_url) as client:
+        auth = {"Authorization": f"Bearer {api_token(client, 'admin')}"}
+        made = client.post("/api/users", headers=auth, json={"login": _fresh_login("party"), "password": "a-long-password",
+                                                             "role": "party"})
+        assert made.status_code == 201, made.text
+        user_id = made.json()["id"]
+        for _ in range(120):  # more than two pages of the trail: 50 each
+            assert client.post(f"/api/users/{user_id}/unlock", headers=auth).status_code == 204
+    login(page, "admin", "/admin")
+    page.fill("#audit-object", f"user:{user_id}")
+    page.click("#audit-filter button[type=submit]")
+    rows = page.locator("#audit-rows tr")
+    expect(page.locator(f"#audit-rows tr:not([data-object='user:{user_id}'])")).to_have_count(0)
+    expect(rows).to_have_count(50)
+    older: list[str] = []
+    page.on("request", lambda r: older.append(r.url) if "/api/audit" in r.url and "before_id=" in r.url else None)
+    page.locator("#audit-more").dblclick()
+    expect(rows).to_have_count(100)
+    assert len(older) == 1, older  # (a second tap sends its request before the first is answered)
+    ids = rows.evaluate_all("rs => rs.map(r => Number(r.dataset.eventId))")
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 100
+    expect(page.locator("#audit-more")).to_be_enabled()
+
+
 @pytest.mark.parametrize("path", ["/clerk", "/bench", "/party", "/search", "/transcript?hearing=1"])
 def test_the_pages_of_hearings_refuse_an_admin(page, ui_server, path) -> None:
     """An administrator may read no transcript, evidence or search (the API refuses them): the bench, the
