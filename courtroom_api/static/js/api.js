@@ -176,23 +176,25 @@ async function send(method, path, { query, json, form } = {}) {
   return resp;
 }
 
-const objectUrls = new Map(); // path → Promise<blob: URL>
+// A download's blob: URL is let go this long after its click (Chromium reads the file from it only once the
+// download has started, a moment after the click).
+const DOWNLOAD_URL_KEEP_MS = 60_000;
 
 /**
- * A blob: URL of a whole file fetched with the bearer token — for downloads (exports) only.
+ * Download a whole file fetched with the bearer token (exports), saved as `filename`. Fetched afresh each
+ * time: an export after a correction or a sign-off is another file (a blob: URL kept per path downloaded
+ * the first one again, and each held its file in memory until the page closed).
  * Media for <img>, <audio> and <video> goes through mediaUrl, which streams.
  */
-export function objectUrl(path) {
-  if (!objectUrls.has(path)) {
-    const p = (async () => {
-      const resp = await fetch(path, { headers: { Authorization: `Bearer ${token() || ""}` } });
-      if (!resp.ok) throw new ApiError(resp.status, await errorDetail(resp));
-      return URL.createObjectURL(await resp.blob());
-    })();
-    p.catch(() => objectUrls.delete(path));
-    objectUrls.set(path, p);
-  }
-  return objectUrls.get(path);
+export async function downloadFile(path, filename) {
+  const resp = await fetch(path, { headers: { Authorization: `Bearer ${token() || ""}` } });
+  if (!resp.ok) throw new ApiError(resp.status, await errorDetail(resp));
+  const url = URL.createObjectURL(await resp.blob());
+  const a = Object.assign(document.createElement("a"), { href: url, download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), DOWNLOAD_URL_KEEP_MS);
 }
 
 /**

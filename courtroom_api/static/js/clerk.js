@@ -1,6 +1,6 @@
 // Clerk console: many courtrooms at once (level meters, alarms, the latest lines), and for the
 // selected one the full live transcript with inline correction, markup, sealing and sign-off.
-import { ENDPOINTS, LiveHearing, api, byTime, eventType, listHearings, objectUrl, requireLogin } from "./api.js";
+import { ENDPOINTS, LiveHearing, api, byTime, downloadFile, eventType, listHearings, requireLogin } from "./api.js";
 import { fmtDate, h, hearingControls, hearingOption, params, reportError, setupHeader, toast } from "./common.js";
 import { applyI18n, fmt, roleLabel, t } from "./i18n.js";
 import { TranscriptView, segmentOf } from "./transcript.js";
@@ -477,11 +477,8 @@ function showRecordState(hearingId, state) {
 
 /** Download the transcript (court record as PDF/DOCX, or WebVTT) with the bearer token. */
 async function download(format) {
-  const a = h("a", { href: await objectUrl(ENDPOINTS.exportTranscript(detail.hearingId, format)),
-    download: `hearing-${detail.hearingId}.${format}` });
-  document.body.append(a);
-  a.click();
-  a.remove();
+  const hearingId = detail.hearingId;
+  await downloadFile(ENDPOINTS.exportTranscript(hearingId, format), `hearing-${hearingId}.${format}`);
 }
 
 /** Highlights, notes and bookmarks already made show on their lines. */

@@ -360,3 +360,30 @@ def test_a_sign_off_refused_after_a_room_switch_offers_nothing_for_the_room_open
     assert not signoffs_of_ended
     with own.client("clerk") as clerk:
         assert clerk.get(f"/api/hearings/{ended}/record").json()["signatures"] == []
+
+
+def _docx_text(path: object) -> str:
+    import docx
+
+    return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+
+
+def test_the_court_record_downloaded_again_after_a_correction_has_the_correction(pages, own) -> None:
+    """The clerk downloads the court record (DOCX), a line is corrected, the clerk downloads it again: the
+    second file has the correction (the first download's file was downloaded again, kept for the day)."""
+    room, line = own.ids["hearing_b"], own.ids["segment_b"]
+    page = pages()
+    login(page, "clerk", f"/clerk?hearing={room}")
+    expect(page.locator(f"#clerk-transcript #seg-{line}")).to_be_visible()
+    with page.expect_download() as first:
+        page.click("#export-docx")
+    with own.client("clerk") as clerk:
+        now = clerk.get(f"/api/segments/{line}").json()
+        corrected = "第二次下载须见此更正。"
+        assert now["text"] in _docx_text(first.value.path())
+        clerk.patch(f"/api/segments/{line}", json={
+            "text": corrected, "reason": "听音核对", "revision": now["revision"]}).raise_for_status()
+    expect(page.locator(f"#seg-{line} .text")).to_have_text(corrected)  # (its live correction shown)
+    with page.expect_download() as second:
+        page.click("#export-docx")
+    assert corrected in _docx_text(second.value.path())
