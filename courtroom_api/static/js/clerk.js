@@ -110,11 +110,7 @@ function onEvent(room, ev) {
   if (type === "status") {
     if (Array.isArray(data.seats)) setSeats(room, data.seats);
     const hearingStatus = { started: "in_progress", resumed: "in_progress", paused: "paused", ended: "ended" }[data.status];
-    if (hearingStatus && selected === room.id && detail?.hearing) {
-      detail.hearing = { ...detail.hearing, status: hearingStatus };
-      controls.refresh();
-    }
-    if (hearingStatus) showStatus(room, hearingStatus);
+    if (hearingStatus) hearingNow(room, hearingStatus);
     return;
   }
   if (type === "meter" || type === "level" || type === "levels") {
@@ -596,7 +592,8 @@ function build() {
     // Answered after the clerk opened another room: the controls go on showing that room's hearing.
     if (detail?.hearingId === hr.id) detail.hearing = hr;
     const room = rooms.get(hr.id);
-    if (room?.card) showStatus(room, hr.status);
+    toPicker([hr]);
+    if (room?.card) hearingNow(room, hr.status);
     if (LIVE.has(hr.status)) started(hr)?.catch(reportError); // started here: followed from now on
   });
   const bar = h("div", { class: "row record-bar", id: "record-bar" }, ...controls.elements, h("span", { id: "record-state" }),
@@ -638,7 +635,11 @@ function follow(room) {
       if (selected === room.id && detail) await loadDetail(room.id, detail.view);
     },
     // The hello names the seats of a hearing that started before this socket (its "started" did).
-    onState: (state, hello) => { if (Array.isArray(hello?.seats)) setSeats(room, hello.seats); },
+    // The server ends the stream of a hearing that ended (also one a poll read as running just before).
+    onState: (state, hello) => {
+      if (Array.isArray(hello?.seats)) setSeats(room, hello.seats);
+      if (state === "ended") hearingNow(room, "ended");
+    },
     onError: reportError,
   }).start();
   return room.live.loaded;
@@ -649,6 +650,24 @@ function showStatus(room, status) {
   const tag = room.card.querySelector("h3 .tag");
   tag.dataset.i18n = `status.${status}`;
   tag.textContent = t(`status.${status}`);
+}
+
+/**
+ * A room's hearing status now (a live event, the server ending its stream, a control's answer): its picker
+ * option and card say so. One ended leaves the cards (they are the hearings in progress, in recess and due
+ * today, as when the console is opened); open, its transcript stays, for corrections and sign-off.
+ */
+function hearingNow(room, status) {
+  if (selected === room.id && detail?.hearing && detail.hearing.status !== status) {
+    detail.hearing = { ...detail.hearing, status };
+    controls.refresh();
+  }
+  if (picker.hearings.has(room.id)) toPicker([{ id: room.id, status }]);
+  if (rooms.get(room.id) !== room || !room.card) return; // (its card gone already: a late event)
+  if (status !== "ended") return showStatus(room, status);
+  room.card.remove(); // (its socket, which the server closes, still feeds the open transcript until then)
+  rooms.set(room.id, { id: room.id, label: room.label });
+  showEmpty();
 }
 
 /** A hearing that started (here, at the bench, anywhere): its room is followed live from now on. */

@@ -97,13 +97,14 @@ def test_hearing_controls_and_sign_off_answered_after_a_room_switch_stay_with_th
         open_room(page, other, other_line)
         expect(page.locator("#hearing-start")).to_be_visible()
         stops[0].continue_()
-        expect(page.locator(f".room[data-hearing-id='{third_room}'] h3 .tag")).to_have_attribute(
-            "data-i18n", "status.ended")
+        # The ended hearing's card goes (the cards are the hearings running and due today); the picker says so.
+        expect(page.locator(f".room[data-hearing-id='{third_room}']")).to_have_count(0)
+        expect(page.locator(f"#hearing-select option[value='{third_room}']")).to_contain_text("已结束")
     expect(page.locator("#hearing-start")).to_be_visible()  # the open room is in recess: 开庭 resumes it
     expect(page.locator("#hearing-stop")).to_be_visible()
     expect(page.locator("#hearing-pause")).to_be_hidden()
 
-    open_room(page, third_room)
+    page.select_option("#hearing-select", str(third_room))
     expect(page.locator("#signoff")).to_be_enabled()
     with held(page, f"**/api/hearings/{third_room}/signoff", "POST") as signoffs:
         page.locator("#signoff").click()
@@ -387,3 +388,37 @@ def test_the_court_record_downloaded_again_after_a_correction_has_the_correction
     with page.expect_download() as second:
         page.click("#export-docx")
     assert corrected in _docx_text(second.value.path())
+
+
+def test_a_hearing_ended_on_the_console_is_shown_ended_in_the_picker_and_its_card_goes(pages, own) -> None:
+    """闭庭 pressed for the open room: the picker says the hearing ended and its card goes at once, as the
+    console opened again shows it (the picker said 休庭/进行中 and the card stayed until a reload); the
+    transcript stays open, for corrections and sign-off. A hearing another terminal ends goes the same way."""
+    started = []
+    with own.client("clerk") as clerk:
+        for title in ("本台闭庭", "他处闭庭"):
+            r = clerk.post(f"/api/cases/{own.ids['case_b']}/hearings", json={"courtroom_id": own.ids["room_1"],
+                           "title": title, "scheduled_start": datetime.now(UTC).isoformat()})
+            assert r.status_code == 201, r.text
+            started.append(int(r.json()["id"]))
+    with sqlite3.connect(own.data_dir / "courtroom.sqlite3", timeout=10) as db:
+        db.executemany("UPDATE hearings SET status = 'paused', started_at = datetime('now') WHERE id = ?",
+                       [(h,) for h in started])
+    here, elsewhere = started
+    page = pages()
+    login(page, "clerk", f"/clerk?hearing={here}")
+    for hearing in started:
+        expect(page.locator(f".room[data-hearing-id='{hearing}'] h3 .tag")).to_have_attribute(
+            "data-i18n", "status.paused")
+    option = page.locator(f"#hearing-select option[value='{here}']")
+    expect(option).to_contain_text("休庭")
+    page.locator("#hearing-stop").click()
+    expect(option).to_contain_text("已结束")
+    expect(page.locator(f".room[data-hearing-id='{here}']")).to_have_count(0)
+    expect(page.locator("#hearing-select")).to_have_value(str(here))
+    expect(page.locator("#clerk-title")).to_contain_text("第一法庭")
+    expect(page.locator("#hearing-stop")).to_be_hidden()
+    with own.client("judge") as judge:
+        judge.post(f"/api/hearings/{elsewhere}/stop").raise_for_status()
+    expect(page.locator(f".room[data-hearing-id='{elsewhere}']")).to_have_count(0)
+    expect(page.locator(f"#hearing-select option[value='{elsewhere}']")).to_contain_text("已结束")
