@@ -19,7 +19,8 @@ const STARTS_POLL_MS = 5_000;
 const SCHEDULE_POLL_MS = 30_000;
 // The picker lists the court's hearings a page at a time, as the API ranks them (live, today's, then the
 // newest first); "older" adds the next page. ?page_size= makes the page smaller than the API's 500.
-const PICKER_PAGE = Math.min(2000, Math.max(1, Math.trunc(Number(params().get("page_size"))) || 500));
+const HEARINGS_MAX_LIMIT = 2000; // the most GET /api/hearings lists at a time
+const PICKER_PAGE = Math.min(HEARINGS_MAX_LIMIT, Math.max(1, Math.trunc(Number(params().get("page_size"))) || 500));
 // Corrections being typed, kept as they are typed in this tab (per user): a session that ends (its token
 // expired or revoked) leaves for the login page at once, and the console reopens them after the login.
 const DRAFTS_KEY = `clerk.drafts.${user?.id ?? user?.login ?? ""}`;
@@ -542,14 +543,25 @@ function buildPicker() {
   document.getElementById("topbar-slot").replaceChildren(select, more);
 }
 
-/** The next page of the court's hearings into the picker. */
+/**
+ * The next page of the court's hearings into the picker, with the pages read so far read again: the ranking
+ * moves between reads (a hearing that ends goes from the top to its time's place, and the hearings after it
+ * move up a place), and the page read on from where the last one ended skipped the one moved past it.
+ */
 async function morePicker() {
   picker.more.disabled = true;
   try {
-    const page = await listHearings({ limit: PICKER_PAGE, offset: picker.loaded });
-    picker.loaded += page.length;
-    picker.more.hidden = page.length < PICKER_PAGE;
-    toPicker(page);
+    const want = picker.loaded + PICKER_PAGE;
+    const read = [];
+    while (read.length < want) {
+      const limit = Math.min(HEARINGS_MAX_LIMIT, want - read.length);
+      const page = await listHearings({ limit, offset: read.length });
+      read.push(...page);
+      if (page.length < limit) break;
+    }
+    picker.loaded = read.length;
+    picker.more.hidden = read.length < want;
+    toPicker(read);
   } finally {
     picker.more.disabled = false;
   }

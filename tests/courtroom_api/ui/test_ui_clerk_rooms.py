@@ -422,3 +422,38 @@ def test_a_hearing_ended_on_the_console_is_shown_ended_in_the_picker_and_its_car
         judge.post(f"/api/hearings/{elsewhere}/stop").raise_for_status()
     expect(page.locator(f".room[data-hearing-id='{elsewhere}']")).to_have_count(0)
     expect(page.locator(f"#hearing-select option[value='{elsewhere}']")).to_contain_text("已结束")
+
+
+def test_the_clerk_picker_s_next_page_misses_no_hearing_when_one_ends_between_pages(pages, own) -> None:
+    """The picker read its next page from where the last one ended in the ranking (the running hearings
+    first); a hearing that ended between the pages moved from the top to its time's place, the hearings
+    after it moved up a place, and the one moved past the page's edge was on neither page."""
+    with own.client("clerk") as clerk:
+        made = {}
+        for title, start in (("翻页时闭庭", datetime.now(UTC)), ("两月后开庭", datetime.now(UTC) + timedelta(days=60))):
+            r = clerk.post(f"/api/cases/{own.ids['case_b']}/hearings", json={
+                "courtroom_id": own.ids["room_2"], "title": title, "scheduled_start": start.isoformat()})
+            assert r.status_code == 201, r.text
+            made[title] = int(r.json()["id"])
+        ending, ahead = made["翻页时闭庭"], made["两月后开庭"]
+        with sqlite3.connect(own.data_dir / "courtroom.sqlite3", timeout=10) as db:
+            db.execute("UPDATE hearings SET status = 'paused', started_at = datetime('now') WHERE id = ?", (ending,))
+
+        def ranked() -> list[int]:  # (each page is listed oldest first: one a page gives the ranking)
+            out: list[int] = []
+            while page := clerk.get("/api/hearings", params={"limit": 1, "offset": len(out)}).json():
+                out.append(int(page[0]["id"]))
+            return out
+
+        ranking = ranked()
+    # The first page ends just before the hearing two months ahead (the newest of those neither running nor near).
+    size = ranking.index(ahead)
+    assert ranking.index(ending) < size, ranking
+    page = pages()
+    login(page, "clerk", f"/clerk?page_size={size}")
+    expect(page.locator(f"#hearing-select option[value='{ending}']")).to_have_count(1)
+    expect(page.locator(f"#hearing-select option[value='{ahead}']")).to_have_count(0)
+    with own.client("judge") as judge:
+        judge.post(f"/api/hearings/{ending}/stop").raise_for_status()
+    page.locator("#hearing-more").click()
+    expect(page.locator(f"#hearing-select option[value='{ahead}']")).to_have_count(1)
