@@ -2,7 +2,9 @@
 
 The state lives in ``services.display`` (hearing id → ``schemas.DisplayState``) and every change goes out
 on the hearing's live stream as a ``display`` event. A sealed exhibit is never on display: sealing one
-that is takes it off every screen.
+that is takes it off every screen. Every change is audited (``display.set``), and a server that restarted
+reads the state back from there when it is first asked for it (``current``): the screens went blank
+mid-hearing and the bench's banner went.
 """
 
 from __future__ import annotations
@@ -21,11 +23,49 @@ def shown_to(services: Any, session: Session, user: Principal, hearing_id: int) 
     the user may not see sealed items."""
     from models import Evidence
 
-    state: DisplayState = services.display.get(hearing_id, DisplayState())
+    state = current(services, session, hearing_id)
     if state.evidence_id is None or user.may_see_sealed:
         return state
     evidence = session.get(Evidence, state.evidence_id)
     return state if evidence is not None and not evidence.sealed else DisplayState()
+
+
+def current(services: Any, session: Session, hearing_id: int) -> DisplayState:
+    """The hearing's display: this server's, else (none set since it started) the last audited one,
+    unless the hearing has ended, or the exhibit is gone or was sealed since (sealed after a restart,
+    ``take_down`` had no display here to blank)."""
+    state: DisplayState | None = services.display.get(hearing_id)
+    if state is None:
+        state = _last_audited(session, hearing_id)
+        # A PUT (or a take-down) that came while this read keeps its newer state.
+        state = services.display.setdefault(hearing_id, state)
+    return state
+
+
+def _last_audited(session: Session, hearing_id: int) -> DisplayState:
+    from sqlalchemy import select
+
+    from models import Evidence, Hearing
+    from models.audit import AuditEvent
+    from models.enums import HearingStatus
+
+    blank = DisplayState()
+    hearing = session.get(Hearing, hearing_id)
+    if hearing is None or hearing.status in (HearingStatus.ENDED, HearingStatus.CANCELLED):
+        return blank
+    last = session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "display.set", AuditEvent.object == f"hearing:{hearing_id}",
+    ).order_by(AuditEvent.id.desc()).limit(1))
+    if last is None or last.details.get("evidence_id") is None:
+        return blank
+    state = DisplayState.model_validate({k: last.details.get(k) for k in DisplayState.model_fields})
+    evidence = session.get(Evidence, state.evidence_id)
+    if evidence is None or evidence.sealed or evidence.case_id != hearing.case_id:
+        return blank
+    updates = session.scalars(select(AuditEvent.details).where(
+        AuditEvent.action == "evidence.update", AuditEvent.object == f"evidence:{state.evidence_id}",
+        AuditEvent.id > last.id))
+    return blank if any(d.get("sealed") for d in updates) else state
 
 
 def take_down(services: Any, session: Session, user: Principal, evidence_id: int, reason: str) -> list[int]:
