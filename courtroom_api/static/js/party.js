@@ -8,7 +8,8 @@ import { applyI18n, t } from "./i18n.js";
 
 const user = requireLogin(["party", "terminal", "judge", "clerk"]);
 
-// While no hearing in progress is followed, the screen looks up its room's current hearing this often.
+// While no hearing in progress is followed, the screen looks up its room's current hearing this often;
+// without a live stream (the hearing ended) it reads its exhibits again as often.
 const REFIND_MS = 20_000;
 
 const party = { evidence: [], follow: true, viewer: null, hearing: null, live: null, followTurn: 0 };
@@ -159,6 +160,13 @@ async function refind() {
   }
 }
 
+/** Now and then: the room's hearing, and without a live stream the exhibits (sealed since?). */
+async function recheck() {
+  if (!pinned() && party.hearing?.status !== "in_progress") await refind();
+  // No stream tells this screen of an exhibit sealed (the hearing ended, or its stream is down): it goes.
+  if (party.hearing && !["open", "live"].includes(document.body.dataset.live)) await reloadEvidence();
+}
+
 /** A terminal shows where it is bound: courtroom name and seat side. */
 async function showBinding() {
   const el = document.getElementById("binding");
@@ -190,10 +198,7 @@ async function main() {
   document.body.dataset.ready = "1";
   // Not following a hearing in progress (none yet, in recess, ended): look again now and then, so a
   // courtroom's screen takes up the room's next hearing without anyone reloading it.
-  if (pinned()) return;
-  setInterval(() => {
-    if (party.hearing?.status !== "in_progress") refind().catch(() => {}); // the next round tries again
-  }, REFIND_MS);
+  setInterval(() => recheck().catch(() => {}), REFIND_MS); // the next round tries again
 }
 
 main();

@@ -279,3 +279,34 @@ def test_an_exhibit_sealed_while_on_the_party_screen_leaves_it(page, ui_server) 
         expect(page.locator("#party-waiting")).to_be_visible()
         expect(viewer).not_to_have_attribute("data-evidence-id", str(looked_at))
         expect(page.locator(f"#party-evidence-list [data-evidence-id='{looked_at}']")).to_have_count(0)
+
+
+def test_an_exhibit_sealed_after_the_hearing_ended_leaves_the_party_screen(page, ui_server) -> None:
+    """The hearing followed has ended, so no live stream tells the screen of a seal: the sealed exhibit stayed
+    on screen and in the list, tappable. The screen reads its exhibits again now and then."""
+    from ui_files import drawing_png
+
+    ids = ui_server.ids
+    page.clock.install()  # the screen's look-up every 20 s, without waiting for it
+    with httpx.Client(base_url=ui_server.base_url, timeout=60) as client:
+        judge = {"Authorization": f"Bearer {api_token(client, 'judge')}"}
+        resp = client.post(f"/api/cases/{ids['case_a']}/evidence", content=drawing_png("证人住址图", (400, 300)),
+                           params={"title": "证人住址图", "filename": "address.png"},
+                           headers={**judge, "Content-Type": "image/png"})
+        assert resp.status_code == 201, resp.text
+        sealed = int(resp.json()["id"])
+        login(page, "party_a", f"/party?hearing={ids['hearing_earlier']}")
+        expect(page.locator("body")).to_have_attribute("data-live", "ended")
+        page.click("#follow-bench")
+        page.click(f"#party-evidence-list [data-evidence-id='{sealed}']")
+        expect(page.locator("#party-viewer")).to_have_attribute("data-evidence-id", str(sealed))
+        # Its image loaded before the seal (sealed first, its load is refused: a console error).
+        page.wait_for_function("(id) => [...document.querySelectorAll('#party-viewer .zoom-content img')].some("
+                               "(img) => (img.dataset.path || '').endsWith(`/${id}/content`) && img.complete "
+                               "&& img.naturalWidth > 0)", arg=sealed)
+        resp = client.patch(f"/api/evidence/{sealed}", json={"sealed": True}, headers=judge)
+        assert resp.status_code == 200, resp.text
+    page.clock.fast_forward(25_000)
+    expect(page.locator(f"#party-evidence-list [data-evidence-id='{sealed}']")).to_have_count(0)
+    expect(page.locator("#party-waiting")).to_be_visible()
+    expect(page.locator("#party-viewer")).not_to_have_attribute("data-evidence-id", str(sealed))
