@@ -142,7 +142,7 @@ HOLD_TRANSCRIPT_READS = """() => {
 
 def test_a_party_screen_follows_the_bench_after_a_server_restart(pages, own) -> None:
     """After a restart the server numbers the hearing's events from its last saved line again; a screen
-    that had seen later numbers (display updates) still takes the new events. The bench reloads its
+    that had seen later numbers (display updates) still takes the new events, and shows what it showed. The bench reloads its
     transcript: a correction made while it reads is shown after it (the read's older copy replaced it)."""
     party = pages(allowed=("ERR_CONNECTION_REFUSED",))  # the reconnects while the server is down
     bench = pages(allowed=("ERR_CONNECTION_REFUSED",))
@@ -165,7 +165,9 @@ def test_a_party_screen_follows_the_bench_after_a_server_restart(pages, own) -> 
     expect(party.locator("body")).not_to_have_attribute("data-live", "live")
     own.start()
     expect(party.locator("body")).to_have_attribute("data-live", "live", timeout=20_000)
-    expect(party.locator("#party-waiting")).to_be_visible()  # resynced: the restarted server shows nothing yet
+    # Resynced: the restarted server shows what the bench showed before (it went blank mid-hearing).
+    expect(party.locator("#party-viewer")).to_have_attribute("data-evidence-id", str(own.ids["plan"]))
+    expect(party.locator("#party-waiting")).to_be_hidden()
     _corrected_while_the_bench_reloads(bench, own, hearing, frames)
     with own.client("judge") as judge:
         judge.put(f"/api/hearings/{hearing}/display", json={"evidence_id": own.ids["photo"]}).raise_for_status()
