@@ -130,6 +130,13 @@ export async function login(username, password) {
   return user;
 }
 
+/** The logged-in user as the server has it now (an admin may have changed it), kept for this tab's pages. */
+export async function refreshUser() {
+  const user = await api("GET", ENDPOINTS.me);
+  sessionStorage.setItem(USER_KEY, JSON.stringify(user));
+  return user;
+}
+
 async function errorDetail(resp) {
   try {
     const data = await resp.json();

@@ -1,15 +1,18 @@
 // Party screen: the evidence of the party's own case only (the API decides what "own" means);
 // page through, pinch-zoom and pan, play audio/video with seeking; follows the bench when the
 // judge shows an exhibit.
-import { ENDPOINTS, LiveHearing, api, eventType, items, listHearings, nextHearing, requireLogin } from "./api.js";
+import {
+  ENDPOINTS, LiveHearing, api, eventType, items, listHearings, nextHearing, refreshUser, requireLogin,
+} from "./api.js";
 import { h, params, reportError, setupHeader } from "./common.js";
 import { EvidenceViewer, evidenceLabel } from "./evidence.js";
 import { applyI18n, t } from "./i18n.js";
 
 const user = requireLogin(["party", "terminal", "judge", "clerk"]);
 
-// While no hearing in progress is followed, the screen looks up its room's current hearing this often;
-// without a live stream (the hearing ended) it reads its exhibits again as often.
+// While no hearing in progress is followed, the screen looks up its room's current hearing this often (a
+// terminal its binding too, then always); without a live stream (the hearing ended) it reads its exhibits
+// again as often.
 const REFIND_MS = 20_000;
 
 const party = { evidence: [], follow: true, viewer: null, hearing: null, live: null, followTurn: 0 };
@@ -129,7 +132,12 @@ async function openHearing(hearing) {
     onResync: () => {
       if (party.live === live) api("GET", ENDPOINTS.display(hearing.id)).then(follow).catch(reportError);
     },
-    onState: (s) => { if (party.live === live) document.body.dataset.live = s; },
+    onState: (s) => {
+      if (party.live !== live) return;
+      document.body.dataset.live = s;
+      // Refused (a terminal moved to another courtroom) or dropped: the room's hearing may be another now.
+      if (s === "closed" && !pinned()) refind().catch(() => {}); // (unreachable: the next round tries again)
+    },
   });
   party.live = live;
   live.start();
@@ -152,17 +160,56 @@ async function refind() {
   if (party.finding) return;
   party.finding = true;
   try {
+    await refreshBinding();
     const next = await findHearing();
     if (next && String(next.id) !== String(party.hearing?.id)) await openHearing(next);
     else if (next) party.hearing = next; // its status as the server has it now
+    else if (party.hearing && user.role === "terminal" && party.hearing.courtroom_id !== user.courtroom_id) leaveHearing();
   } finally {
     party.finding = false;
   }
 }
 
-/** Now and then: the room's hearing, and without a live stream the exhibits (sealed since?). */
+/** A terminal moved to a room with no hearing: the last room's hearing is no longer its to show. */
+function leaveHearing() {
+  party.live?.stop();
+  party.live = null;
+  delete document.body.dataset.live;
+  delete document.body.dataset.hearingId;
+  party.hearing = null;
+  party.evidence = [];
+  renderList();
+  party.viewer.clear();
+  const waiting = document.getElementById("party-waiting");
+  waiting.textContent = t("hearing.none");
+  waiting.hidden = false;
+}
+
+/**
+ * A terminal's binding as the server has it now: an admin may have moved it to another courtroom or seat
+ * since it logged in (it went on following the old room). True when it changed.
+ */
+async function refreshBinding() {
+  if (user.role !== "terminal") return false;
+  const fresh = await refreshUser();
+  const moved = fresh.courtroom_id !== user.courtroom_id || fresh.side !== user.side;
+  Object.assign(user, fresh);
+  if (moved) {
+    const el = document.getElementById("binding");
+    el.firstChild.textContent = `${user.courtroom_id ?? ""} · `;
+    el.lastChild.dataset.i18n = `side.${user.side}`;
+    applyI18n(el);
+    await showBinding();
+  }
+  return moved;
+}
+
+/** Now and then: the room's hearing, a terminal's binding, and without a live stream the exhibits (sealed since?). */
 async function recheck() {
-  if (!pinned() && party.hearing?.status !== "in_progress") await refind();
+  if (!pinned()) {
+    if (party.hearing?.status !== "in_progress") await refind();
+    else if (await refreshBinding()) await refind(); // moved while its hearing is in progress
+  }
   // No stream tells this screen of an exhibit sealed (the hearing ended, or its stream is down): it goes.
   if (party.hearing && !["open", "live"].includes(document.body.dataset.live)) await reloadEvidence();
 }

@@ -476,6 +476,33 @@ def test_a_courtroom_screen_follows_the_rooms_next_hearing(pages, own) -> None:
         clerk.post(f"/api/hearings/{afternoon}/stop").raise_for_status()
 
 
+def test_a_terminal_moved_to_another_courtroom_follows_its_new_room(pages, own) -> None:
+    """The admin moved a courtroom's terminal to another room and seat: it went on showing the old room's
+    hearing and exhibits (its binding as saved at login), even its hearing in progress. It reads its binding
+    again with its look-ups, and takes up its new room's hearing."""
+    terminal = pages()
+    terminal.clock.install()  # the screen's look-up every 20 s, without waiting for it
+    morning = _in_progress_in_room_1(own, "上午庭", 10)
+    try:
+        login(terminal, "terminal_a", "/party")
+        expect(terminal.locator("body")).to_have_attribute("data-hearing-id", str(morning))
+        expect(terminal.locator("body")).to_have_attribute("data-live", "live")
+        expect(terminal.locator(f"#party-evidence-list [data-evidence-id='{own.ids['plan']}']")).to_be_visible()
+        with own.client("admin") as admin:
+            admin.patch(f"/api/users/{own.ids['user_terminal_a']}",
+                        json={"courtroom_id": own.ids["room_2"], "side": "defendant"}).raise_for_status()
+        terminal.clock.fast_forward(25_000)
+        expect(terminal.locator("body")).to_have_attribute("data-hearing-id", str(own.ids["hearing_b"]))
+        expect(terminal.locator("#binding")).to_have_text("第二法庭 · 被告席")
+        expect(terminal.locator(f"#party-evidence-list [data-evidence-id='{own.ids['plan']}']")).to_have_count(0)
+    finally:
+        with own.client("admin") as admin:
+            admin.patch(f"/api/users/{own.ids['user_terminal_a']}",
+                        json={"courtroom_id": own.ids["room_1"], "side": "plaintiff"}).raise_for_status()
+        with own.client("clerk") as clerk:
+            clerk.post(f"/api/hearings/{morning}/stop").raise_for_status()
+
+
 # 7 ---------------------------------------------------------------------------------------------
 
 def test_an_unknown_pane_in_the_tile_layout_opens_the_transcript(page, ui_server) -> None:
