@@ -254,14 +254,16 @@ export function byTime(a, b) {
 
 const UPCOMING_LATE_MS = 12 * 3600 * 1000; // a hearing not started half a day after its time is not "next"
 
-/** The hearing a screen opens when none is live: the scheduled one due nearest to now (one running up to
- * UPCOMING_LATE_MS late included), else the last of `hearings` (the latest). The last was always taken: a
- * court that schedules weeks ahead got the hearing furthest in the future, not today's next one. */
+/** The hearing a screen opens when none is live: the earliest scheduled one not yet started, one running up to
+ * UPCOMING_LATE_MS late included, else the last of `hearings` (the latest). A hearing running late comes before the
+ * room's later ones: "due nearest to now" sent a seat terminal to the next case's hearing (and its exhibits) while
+ * its own, 50 minutes late, was about to open. The last was always taken before: a court that schedules weeks
+ * ahead got the hearing furthest in the future, not today's next one. */
 export function nextHearing(hearings, now = Date.now()) {
-  const away = (hr) => Math.abs(Date.parse(hr.scheduled_start) - now);
   const due = hearings.filter((hr) => hr.status === "scheduled" && hr.scheduled_start
     && Date.parse(hr.scheduled_start) >= now - UPCOMING_LATE_MS);
-  return due.reduce((best, hr) => (away(hr) < away(best) ? hr : best), due[0]) ?? hearings[hearings.length - 1];
+  const at = (hr) => Date.parse(hr.scheduled_start);
+  return due.reduce((best, hr) => (at(hr) < at(best) ? hr : best), due[0]) ?? hearings[hearings.length - 1];
 }
 
 /** Lists may come bare or wrapped ({items: [...]}) — accept both. */

