@@ -45,11 +45,16 @@ function build() {
 }
 
 function setFollow(on) {
+  showFollow(on);
+  if (on && party.hearing) api("GET", ENDPOINTS.display(party.hearing.id)).then(follow).catch(reportError);
+}
+
+/** The "follow the bench" switch as `on` (without asking the bench what it shows). */
+function showFollow(on) {
   party.follow = on;
   const btn = document.getElementById("follow-bench");
   btn.classList.toggle("on", on);
   btn.setAttribute("aria-pressed", String(on));
-  if (on && party.hearing) api("GET", ENDPOINTS.display(party.hearing.id)).then(follow).catch(reportError);
 }
 
 function renderList() {
@@ -117,6 +122,9 @@ async function openHearing(hearing) {
   party.live?.stop();
   party.live = null;
   delete document.body.dataset.live;
+  // Another hearing (the room's next one): its parties follow its bench; the switch turned off for
+  // the last one stayed off, and the next hearing's exhibits never appeared.
+  if (String(party.hearing?.id) !== String(hearing.id)) showFollow(true);
   party.hearing = hearing;
   document.body.dataset.hearingId = hearing.id;
   party.viewer.clear();

@@ -130,3 +130,26 @@ def test_a_terminal_stays_with_its_hearing_running_late(seat_page, own) -> None:
     assert seat_page.evaluate("document.body.dataset.hearingId") == str(late["hearing"])
     expect(seat_page.locator(f"#party-evidence-list [data-evidence-id='{own_ev}']")).to_have_count(1)
     expect(seat_page.locator(f"#party-evidence-list [data-evidence-id='{other_ev}']")).to_have_count(0)
+
+
+def test_the_next_hearing_is_followed_from_the_bench_again(seat_page, own) -> None:
+    """The party of the room's hearing looked at an exhibit on its own (following the bench switched off);
+    when that hearing ended, the terminal took up the room's next hearing with the switch still off, and
+    what that hearing's bench showed never appeared."""
+    room = _room(own, "第五法庭", [("甲案", "paused", timedelta(minutes=-30)),
+                                  ("乙案", "scheduled", timedelta(minutes=10))])
+    first, second = room["rows"]
+    with _client(own, "clerk") as clerk:
+        first_ev = _upload(clerk, first["case"], "甲案证据", drawing_png("甲案证据"), "image/png", "a.png")
+        second_ev = _upload(clerk, second["case"], "乙案证据", drawing_png("乙案证据"), "image/png", "b.png")
+    login(seat_page, room["terminal"], "/party")
+    assert seat_page.evaluate("document.body.dataset.hearingId") == str(first["hearing"])
+    seat_page.tap(f"#party-evidence-list [data-evidence-id='{first_ev}']")
+    expect(seat_page.locator("#party-viewer")).to_have_attribute("data-evidence-id", str(first_ev))
+    expect(seat_page.locator("#follow-bench")).to_have_attribute("aria-pressed", "false")
+    with _client(own, "judge") as judge:
+        judge.post(f"/api/hearings/{first['hearing']}/stop").raise_for_status()
+        expect(seat_page.locator("body")).to_have_attribute("data-hearing-id", str(second["hearing"]), timeout=30_000)
+        expect(seat_page.locator("#follow-bench")).to_have_attribute("aria-pressed", "true")
+        judge.put(f"/api/hearings/{second['hearing']}/display", json={"evidence_id": second_ev}).raise_for_status()
+    expect(seat_page.locator("#party-viewer")).to_have_attribute("data-evidence-id", str(second_ev))
