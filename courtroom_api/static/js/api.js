@@ -232,12 +232,21 @@ export async function setMediaSource(el, path) {
   if (el.dataset.relink) return;
   el.dataset.relink = "1";
   let last = Date.now();
+  // Whether it was meant to play: the refused request pauses it (before "error" is handled), and that
+  // pause is not the listener's. A seek while playing past the link's life was left paused.
+  let playing = false;
+  el.addEventListener("play", () => { playing = true; });
+  el.addEventListener("pause", () => { if (!el.error) playing = false; });
   el.addEventListener("error", async () => {
     if (!el.dataset.mediaPath || Date.now() - last < RELINK_MIN_MS) return;  // not a stale link: give up
     last = Date.now();
     const at = el.currentTime;
+    const resume = playing;
     el.src = await mediaUrl(el.dataset.mediaPath);
-    el.addEventListener("loadedmetadata", () => { el.currentTime = at; }, { once: true });
+    el.addEventListener("loadedmetadata", () => {
+      el.currentTime = at;
+      if (resume) el.play().catch(() => {}); // refused (e.g. no user gesture yet): its play button still works
+    }, { once: true });
   });
 }
 
