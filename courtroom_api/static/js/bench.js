@@ -221,7 +221,7 @@ function markPick(id) {
 async function openExhibit(ev, viewer) {
   markPick(ev.id);
   selectPane("evidence");
-  await viewer.show(ev);
+  await viewer.show(ev).catch(reportError); // e.g. sealed by another terminal since the list was read
 }
 
 // ---- hearing selection and the live transcript ----

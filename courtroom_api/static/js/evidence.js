@@ -47,10 +47,12 @@ function pageUrl(ev, page) {
 }
 
 export class EvidenceViewer {
-  /** onView(state) is called when the exhibit, page or zoom region changes. */
-  constructor(root, { onView } = {}) {
+  /** onView(state) is called when the exhibit, page or zoom region changes; onError(err) when a page
+   * turned to fails to load (sealed or withdrawn meanwhile). */
+  constructor(root, { onView, onError } = {}) {
     this.root = root;
     this.onView = onView || (() => {});
+    this.onError = onError || reportError;
     this.evidence = null;
     this.page = 1;
     this.quiet = false;
@@ -62,8 +64,8 @@ export class EvidenceViewer {
     this.pageLabel = h("span", { class: "ev-page" });
     const btn = (key, label, fn) => h("button", { class: "btn icon", type: "button", "data-i18n-aria": key,
       "aria-label": t(key), title: t(key), onclick: fn, "data-action": key }, label);
-    this.prevBtn = btn("ev.prev", "◀", () => this.goto(this.page - 1));
-    this.nextBtn = btn("ev.next", "▶", () => this.goto(this.page + 1));
+    this.prevBtn = btn("ev.prev", "◀", () => this.goto(this.page - 1).catch(this.onError));
+    this.nextBtn = btn("ev.next", "▶", () => this.goto(this.page + 1).catch(this.onError));
     this.toolbar = h("div", { class: "ev-toolbar" },
       this.prevBtn, this.pageLabel, this.nextBtn,
       btn("ev.zoomout", "−", () => this.zoom.zoomCenter(1 / 1.5)),
@@ -138,6 +140,8 @@ export class EvidenceViewer {
     if (!current || current.dataset.path !== path) {
       const img = await ZoomViewer.loadImage(await mediaUrl(path), `${evidenceLabel(ev)} ${page}`);
       if (generation !== this.generation) return;
+      // Refused (sealed or withdrawn since the list was read): said, not painted as a broken image.
+      if (!img.naturalWidth && !img.naturalHeight) throw new Error(`${t("ev.loadfailed")}: ${evidenceLabel(ev)}`);
       this.zoom.showImage(img);
       img.dataset.path = path;
     }

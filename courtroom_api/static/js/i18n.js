@@ -60,6 +60,7 @@ const TEXT = {
   "ev.stop": ["停止展示", "Stop showing"],
   "ev.showing": ["正在向当事人展示", "Shown to parties"],
   "ev.none": ["未选择证据", "No exhibit selected"],
+  "ev.loadfailed": ["证据无法加载", "The exhibit could not be loaded"],
   "ev.page": ["页", "Page"],
   "ev.prev": ["上一页", "Previous page"],
   "ev.next": ["下一页", "Next page"],

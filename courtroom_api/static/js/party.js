@@ -40,7 +40,7 @@ function build() {
     h("section", { class: "panel" }, h("h2", { "data-i18n": "ev.list" }), h("div", { class: "panel-body" }, list)),
     h("section", { class: "panel" }, h("div", { class: "panel-body ev-view" }, waiting, view)));
   document.getElementById("main").replaceChildren(main);
-  party.viewer = new EvidenceViewer(view);
+  party.viewer = new EvidenceViewer(view, { onError: loadFailed });
   applyI18n();
 }
 
@@ -60,7 +60,15 @@ function showFollow(on) {
 function renderList() {
   const list = document.getElementById("party-evidence-list");
   list.replaceChildren(...party.evidence.map((ev) => h("li", {}, h("button", { class: "pick", type: "button",
-    dataset: { evidenceId: ev.id }, onclick: () => { setFollow(false); openExhibit(ev); } }, evidenceLabel(ev)))));
+    dataset: { evidenceId: ev.id }, onclick: () => { setFollow(false); openExhibit(ev).catch(loadFailed); } },
+    evidenceLabel(ev)))));
+}
+
+/** An exhibit tapped (or a page turned to) failed to load: say so, and list the case's exhibits again, as
+ * it may have been sealed or withdrawn meanwhile. The screen stayed as it was, with nothing said. */
+function loadFailed(err) {
+  reportError(err);
+  if (party.hearing) reloadEvidence().catch(reportError);
 }
 
 async function openExhibit(ev, view = {}) {
@@ -68,7 +76,11 @@ async function openExhibit(ev, view = {}) {
   for (const b of document.querySelectorAll("#party-evidence-list .pick")) {
     b.classList.toggle("on", b.dataset.evidenceId === String(ev.id));
   }
-  await party.viewer.show(ev, view);
+  try {
+    await party.viewer.show(ev, view);
+  } finally {
+    document.getElementById("party-waiting").hidden = Boolean(party.viewer.evidence); // failed: as it was
+  }
 }
 
 /** The case's exhibits again (one was filed, retitled or sealed during the hearing). */

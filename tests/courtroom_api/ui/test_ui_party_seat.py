@@ -21,7 +21,7 @@ import httpx
 import numpy as np
 import pytest
 from playwright.sync_api import expect
-from ui_files import drawing_png
+from ui_files import contract_pdf, drawing_png
 from ui_harness import REPO, UiServer, _free_port, _wait_healthy, api_token, login, upload_evidence
 from ui_seed import PASSWORD, seed
 
@@ -189,3 +189,40 @@ def test_a_seek_after_the_media_link_expired_plays_on(seat_page, own, console) -
     seat_page.wait_for_function(f"() => {AUDIO}.currentTime > 11", timeout=30_000)
     seat_page.evaluate(f"() => {{ {AUDIO}.currentTime = 400; }}")
     seat_page.wait_for_function(f"() => !{AUDIO}.paused && {AUDIO}.currentTime > 401", timeout=20_000)
+
+
+def test_an_exhibit_that_fails_to_load_when_tapped_is_reported(seat_page, own, console) -> None:
+    """A document sealed after the list was loaded, then tapped: the screen says it could not be loaded and
+    lists the case's exhibits again (the sealed one gone); nothing was said (an uncaught error)."""
+    console.allowed.append("Failed to load resource")  # the refused request of the sealed exhibit
+    with _client(own, "clerk") as clerk:
+        ev = _upload(clerk, own.ids["case_a"], "证人证言", contract_pdf(), "application/pdf", "w.pdf")
+    login(seat_page, "party_a", f"/party?hearing={own.ids['hearing_earlier']}")
+    pick = seat_page.locator(f"#party-evidence-list [data-evidence-id='{ev}']")
+    expect(pick).to_have_count(1)
+    with _client(own, "judge") as judge:
+        judge.patch(f"/api/evidence/{ev}", json={"sealed": True}).raise_for_status()
+    pick.tap()
+    expect(seat_page.locator(".toast")).to_be_visible()
+    expect(pick).to_have_count(0)
+    expect(seat_page.locator("#party-waiting")).to_be_visible()
+    assert seat_page.locator("#party-viewer").get_attribute("data-evidence-id") is None
+
+
+def test_a_page_that_fails_to_load_when_turned_to_is_reported(seat_page, own, console) -> None:
+    """A document on screen sealed meanwhile, then paged on: the screen says the page could not be loaded and
+    lists the case's exhibits again (the sealed one leaves the screen); nothing was said (an uncaught error)."""
+    console.allowed.append("Failed to load resource")  # the refused request of the sealed exhibit
+    with _client(own, "clerk") as clerk:
+        ev = _upload(clerk, own.ids["case_a"], "补充协议", contract_pdf(), "application/pdf", "s.pdf")
+    login(seat_page, "party_a", f"/party?hearing={own.ids['hearing_earlier']}")
+    pick = seat_page.locator(f"#party-evidence-list [data-evidence-id='{ev}']")
+    pick.tap()
+    expect(seat_page.locator("#party-viewer")).to_have_attribute("data-page", "1")
+    with _client(own, "judge") as judge:
+        judge.patch(f"/api/evidence/{ev}", json={"sealed": True}).raise_for_status()
+    seat_page.tap("#party-viewer [data-action='ev.next']")
+    expect(seat_page.locator(".toast")).to_be_visible()
+    expect(pick).to_have_count(0)
+    expect(seat_page.locator("#party-waiting")).to_be_visible()
+    assert seat_page.locator("#party-viewer").get_attribute("data-evidence-id") is None
