@@ -141,6 +141,7 @@ async function openHearing(hearing) {
   document.body.dataset.hearingId = hearing.id;
   party.viewer.clear();
   const waiting = document.getElementById("party-waiting");
+  waiting.dataset.i18n = "party.waiting";
   waiting.textContent = t("party.waiting");
   waiting.hidden = false;
   party.evidence = items(await api("GET", ENDPOINTS.caseEvidence(hearing.case_id)));
@@ -257,7 +258,9 @@ async function main() {
       const cases = items(await api("GET", ENDPOINTS.cases));
       party.evidence = (await Promise.all(cases.map((c) => api("GET", ENDPOINTS.caseEvidence(c.id))))).flatMap(items);
       renderList();
-      document.getElementById("party-waiting").textContent = t("hearing.none");
+      const waiting = document.getElementById("party-waiting");
+      waiting.dataset.i18n = "hearing.none"; // the language switch said "waiting for the bench" instead
+      waiting.textContent = t("hearing.none");
     }
   } catch (err) {
     reportError(err);

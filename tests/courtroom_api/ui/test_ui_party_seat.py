@@ -226,3 +226,16 @@ def test_a_page_that_fails_to_load_when_turned_to_is_reported(seat_page, own, co
     expect(pick).to_have_count(0)
     expect(seat_page.locator("#party-waiting")).to_be_visible()
     assert seat_page.locator("#party-viewer").get_attribute("data-evidence-id") is None
+
+
+def test_the_no_hearing_notice_survives_the_language_switch(seat_page, own) -> None:
+    """A terminal of a room with no hearing says so; switched to English (and back) it said "Waiting for the
+    bench to show an exhibit" instead."""
+    room = _room(own, "第三法庭", [])
+    login(seat_page, room["terminal"], "/party")
+    waiting = seat_page.locator("#party-waiting")
+    expect(waiting).to_have_text("暂无进行中的庭审")
+    seat_page.click("#lang-toggle")
+    expect(waiting).to_have_text("No hearing in progress")
+    seat_page.click("#lang-toggle")
+    expect(waiting).to_have_text("暂无进行中的庭审")
