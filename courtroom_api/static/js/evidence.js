@@ -177,6 +177,14 @@ export class EvidenceViewer {
     this.root.dataset.page = "";
   }
 
+  /** The exhibit on screen as the server lists it now (retitled, renumbered): its caption follows, what
+   * is shown stays. The caption kept the old title. */
+  refresh(ev) {
+    if (!this.evidence || String(this.evidence.id) !== String(ev.id)) return;
+    this.evidence = { ...this.evidence, ...ev };
+    this.caption.textContent = evidenceLabel(this.evidence);
+  }
+
   async goto(page) {
     if (!this.evidence) return;
     await this.show(this.evidence, { page });

@@ -93,6 +93,7 @@ async function reloadEvidence() {
     party.viewer.clear();
     document.getElementById("party-waiting").hidden = false;
   } else if (shown) {
+    party.viewer.refresh(party.evidence.find((e) => String(e.id) === String(shown.id)));
     document.querySelector(`#party-evidence-list .pick[data-evidence-id="${shown.id}"]`)?.classList.add("on");
   }
 }

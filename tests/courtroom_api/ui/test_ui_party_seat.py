@@ -239,3 +239,23 @@ def test_the_no_hearing_notice_survives_the_language_switch(seat_page, own) -> N
     expect(waiting).to_have_text("No hearing in progress")
     seat_page.click("#lang-toggle")
     expect(waiting).to_have_text("暂无进行中的庭审")
+
+
+def test_an_exhibit_retitled_while_on_screen_gets_its_new_caption(seat_page, own) -> None:
+    """The bench shows an exhibit, and the clerk retitles it: the list and the caption over it on the party
+    screen say the new title; the caption kept the old one."""
+    with _client(own, "clerk") as clerk:
+        ev = _upload(clerk, own.ids["case_a"], "现场照片", drawing_png("现场照片"), "image/png", "photo.png")
+    hearing = own.ids["hearing_live"]
+    login(seat_page, "party_a", "/party")
+    with _client(own, "judge") as judge:
+        judge.put(f"/api/hearings/{hearing}/display", json={"evidence_id": ev}).raise_for_status()
+        try:
+            expect(seat_page.locator("#party-viewer")).to_have_attribute("data-evidence-id", str(ev))
+            expect(seat_page.locator("#party-viewer .ev-caption")).to_contain_text("现场照片")
+            judge.patch(f"/api/evidence/{ev}", json={"title": "现场照片（更正版）"}).raise_for_status()
+            expect(seat_page.locator(f"#party-evidence-list [data-evidence-id='{ev}']")).to_contain_text("更正版")
+            expect(seat_page.locator("#party-viewer .ev-caption")).to_contain_text("现场照片（更正版）")
+            expect(seat_page.locator("#party-viewer")).to_have_attribute("data-evidence-id", str(ev))
+        finally:
+            judge.put(f"/api/hearings/{hearing}/display", json={"evidence_id": None}).raise_for_status()
