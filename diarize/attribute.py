@@ -66,14 +66,35 @@ def attribute_recording(
 
 def seated(segments: Sequence[Segment], occupants: Sequence[SeatOccupant]) -> list[Segment]:
     """``segments`` with the participant on each one's seat at its midpoint: attribution without
-    diarization, where the seat a line was transcribed on is taken as its speaker's."""
+    diarization, where the seat a line was transcribed on is taken as its speaker's. Where several sit on
+    the seat at once (a mono file's one seat), which of them spoke is not known: none is credited (the
+    one listed last was, with every line of the seat; see :func:`sharing_seats`)."""
     roster = SeatRoster(occupants)
     out = []
     for seg in segments:
-        occ = roster.occupant(seg.seat, (seg.start + seg.end) / 2) if seg.seat else None
+        here = roster.occupants(seg.seat, (seg.start + seg.end) / 2) if seg.seat else []
+        occ = here[0] if len(here) == 1 else None
         out.append(seg if occ is None else dataclasses.replace(
             seg, role=occ.role, participant_id=occ.participant_id, speaker=occ.name))
     return out
+
+
+def sharing_seats(occupants: Sequence[SeatOccupant]) -> list[tuple[str, list[SeatOccupant]]]:
+    """Seats that several of ``occupants`` hold at the same time, each with those who overlap there: without
+    diarization their lines cannot be told apart (:func:`seated` credits none of them)."""
+    out = []
+    for seat in dict.fromkeys(o.seat for o in occupants):
+        held = sorted((o for o in occupants if o.seat == seat), key=lambda o: o.from_s)
+        sharing = [o for o in held if any(p is not o and _overlap(o, p) for p in held)]
+        if sharing:
+            out.append((seat, sharing))
+    return out
+
+
+def _overlap(a: SeatOccupant, b: SeatOccupant) -> bool:
+    end_a = float("inf") if a.to_s is None else a.to_s
+    end_b = float("inf") if b.to_s is None else b.to_s
+    return a.from_s < end_b and b.from_s < end_a
 
 
 def _by_seat(

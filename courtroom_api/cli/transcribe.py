@@ -141,6 +141,17 @@ def _attribute(args: argparse.Namespace, audio, seats: list, segments: list, set
                                on_uncredited=uncredited)
 
 
+def _sharing_without_voices(args: argparse.Namespace, occupants: list) -> list[str]:
+    """Warnings for the seats several occupants hold at once with --no-diarize: their lines are credited to
+    none of them (every line went to the one listed last, without a word)."""
+    from diarize.attribute import sharing_seats
+
+    return [f"courtroom transcribe: warning: --participants {args.participants}: "
+            f"{' and '.join(o.name for o in sharing)} sit on seat {seat} at the same time: with --no-diarize "
+            "its lines are credited to none of them (leave out --no-diarize, and add their samples to "
+            '"voices", to tell them apart)' for seat, sharing in sharing_seats(occupants)]
+
+
 def _seats(args: argparse.Namespace, channels: int) -> list:
     """The file's seats: from ``--profile`` or ``--seats``, else one per channel (a mono file: one shared).
 
@@ -250,6 +261,9 @@ def run(args: argparse.Namespace) -> int:
         unused = _unused_voices(args) if args.participants and args.no_diarize else None
         for warning in (_unmapped(args, seats, audio.shape[1]), unused):
             if warning:  # both were silent: speech on a 5th microphone gave an empty transcript
+                print(warning, file=sys.stderr)
+        if args.no_diarize:
+            for warning in _sharing_without_voices(args, participants[0]):
                 print(warning, file=sys.stderr)
         store = ModelStore(settings.cache_dir, ts.models_dir, ts.model)
         name = args.model or ts.model

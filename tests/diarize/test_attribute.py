@@ -132,6 +132,48 @@ def test_cli_transcribe_without_diarization_still_seats_the_occupants(tmp_path):
                         "still apply)"], out.stderr
 
 
+
+def test_cli_transcribe_without_diarization_credits_none_of_those_sharing_a_seat(tmp_path):
+    """Two occupants on one seat at once with --no-diarize: every line went to the one listed last (a
+    plaintiff's words filed as the defendant's in a mono file), without a word. Now neither is credited,
+    the seat's role stays, and a warning says why; a seat held by one at a time still names them."""
+    participants = {"occupants": [
+        {"seat": "witness", "participant_id": 7, "name": "赵六", "role": "witness"},
+        {"seat": "witness", "participant_id": 8, "name": "钱七", "role": "witness"},
+    ]}
+    (tmp_path / "participants.json").write_text(json.dumps(participants, ensure_ascii=False))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURTROOM_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-m", "courtroom_api.cli", "transcribe", str(ROOT / "tests" / "fixtures" / "speech_en.flac"),
+         "--model", "tiny.en", "--language", "en", "--seats", "witness", "--no-diarize",
+         "--participants", str(tmp_path / "participants.json")],
+        env=env, capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    records = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    assert records and all((r["seat"], r["participant_id"], r["role"]) == ("witness", None, "witness")
+                           for r in records), records
+    warnings = [line for line in out.stderr.splitlines() if line.startswith("courtroom transcribe: warning:")]
+    assert warnings == [f"courtroom transcribe: warning: --participants {tmp_path / 'participants.json'}: 赵六 and "
+                        "钱七 sit on seat witness at the same time: with --no-diarize its lines are credited to none "
+                        'of them (leave out --no-diarize, and add their samples to "voices", to tell them apart)'], \
+        out.stderr
+
+
+def test_seated_names_the_one_occupant_of_each_moment() -> None:
+    """Called in turn (one after the other) the witnesses each get their own lines without diarization."""
+    from diarize.attribute import seated, sharing_seats
+
+    turns = [SeatOccupant("witness", 7, "赵六", "witness", 0.0, 10.0),
+             SeatOccupant("witness", 8, "钱七", "witness", 10.0, None)]
+    lines = [Segment(2.0, 4.0, "first", channel=0, seat="witness"), Segment(12.0, 14.0, "second", channel=0,
+                                                                             seat="witness")]
+    assert [s.participant_id for s in seated(lines, turns)] == [7, 8]
+    assert sharing_seats(turns) == []
+    both = [*turns, SeatOccupant("witness", 9, "孙八", "witness", 11.0, 13.5)]
+    assert [s.participant_id for s in seated(lines, both)] == [7, None]
+    assert sharing_seats(both) == [("witness", both[1:])]
+
 def test_a_voice_not_enrolled_is_not_merged_into_an_enrolled_participant(enrolled):
     # Three voices on one channel, two of them enrolled: a cap of two speakers merged the plaintiff
     # into the defendant, and every plaintiff line was credited to the defendant.
