@@ -14,8 +14,10 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 HIDDEN = "***"
 # Query keys that hold a secret (password, pwd, passwd, token, secret, apikey, auth, signature, ...).
 _SECRET_KEY = re.compile(r"pass|pwd|token|secret|key|auth|sig|credential", re.IGNORECASE)
-# A URL inside a message (up to a blank or a quote; its last punctuation is the message's).
-_URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]*[^\s'\":;,.)]")
+# A URL inside a message (up to a blank or a quote; its last punctuation is the message's). Also what the
+# live alarms' scrubber (courtroom_api.live.events) takes for a URL.
+URL_PATTERN = r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]*[^\s'\":;,.)]"
+_URL = re.compile(URL_PATTERN)
 
 
 def shown_url(url: str) -> str:

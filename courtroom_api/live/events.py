@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from capture.urls import shown_url
+from capture.urls import URL_PATTERN, shown_url
 from courtroom_api.exports.records import SEALED_TEXT, role_label
 
 # Capture reports that end an earlier one's alarm: the clerk console clears the kinds listed in ``clears``
@@ -14,7 +14,7 @@ CLEARED_BY = {"write_resumed": ("disk_full", "write_error"), "source_reopened": 
 _QUOTED_PATH = re.compile(r": '/[^']*'")  # an OSError's file name
 # A URL (its path is the stream's, kept; not its last punctuation), or elsewhere a path on the server (a
 # model's, a file source's; quoted, with its spaces).
-_URL_OR_PATH = re.compile(r"(?P<url>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]*[^\s'\":;,.)])"
+_URL_OR_PATH = re.compile(rf"(?P<url>{URL_PATTERN})"
                           r"|(?<=')(?P<quoted>/[^'\n]*)(?=')|(?<![\w.])/[^\s'\":;,]+")
 SERVER_PATH = "a path on the server"
 
