@@ -9,9 +9,6 @@ that expire after a few seconds."""
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,36 +19,17 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 from ui_files import contract_pdf, drawing_png
-from ui_harness import REPO, UiServer, _free_port, _wait_healthy, api_token, login, upload_evidence
-from ui_seed import PASSWORD, seed
+from ui_harness import UiServer, api_token, login, serving
+from ui_seed import PASSWORD
 
 MEDIA_LINK_SECONDS = 5
 
 
 @pytest.fixture(scope="module")
 def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
-    data_dir = tmp_path_factory.mktemp("ui-seat-data")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COURTROOM_")}
-    env |= {"COURTROOM_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
-            "COURTROOM_AUTH__MEDIA_LINK_SECONDS": str(MEDIA_LINK_SECONDS)}
-    port = _free_port()
-    server = UiServer(f"http://127.0.0.1:{port}", data_dir, env, data_dir / "server.log")
-    server.cli("db", "upgrade")
-    server.ids = seed(server.database_url).ids
-    with server.log.open("wb") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "courtroom_api.cli", "serve", "--port", str(port)],
-                                cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    try:
-        _wait_healthy(server.base_url, proc, server.log)
-        server.ids.update(upload_evidence(server))
+    with serving(tmp_path_factory.mktemp("ui-seat-data"),
+                 {"COURTROOM_AUTH__MEDIA_LINK_SECONDS": str(MEDIA_LINK_SECONDS)}) as server:
         yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture

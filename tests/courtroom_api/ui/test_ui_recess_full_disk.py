@@ -4,9 +4,6 @@ directory is a real 32 MiB tmpfs that a filler file fills, a replayed hearing, D
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import expect
-from ui_harness import REPO, ConsoleLog, UiServer, _free_port, _wait_healthy, api_token, login, watch
-from ui_seed import seed
+from ui_harness import REPO, ConsoleLog, UiServer, api_token, login, serving, watch
 
 SPEECH = REPO / "tests" / "fixtures" / "api" / "demo_hearing_22s.flac"
 
@@ -25,26 +21,9 @@ def full_disk_server(tmp_path: Path, tmpfs) -> Iterator[UiServer]:  # type: igno
     """The seeded courthouse on a server of its own, its recordings on a 32 MiB disk (no reserve on it)."""
     data_dir = tmp_path / "data"
     tmpfs(data_dir / "recordings", "32m")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COURTROOM_")}
-    env |= {"COURTROOM_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
-            "COURTROOM_CAPTURE__DISK_RESERVE_MB": "0", "COURTROOM_CAPTURE__SEGMENT_SECONDS": "2"}
-    port = _free_port()
-    server = UiServer(f"http://127.0.0.1:{port}", data_dir, env, data_dir / "server.log")
-    server.cli("db", "upgrade")
-    server.ids = seed(server.database_url).ids
-    with server.log.open("wb") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "courtroom_api.cli", "serve", "--port", str(port)],
-                                cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    try:
-        _wait_healthy(server.base_url, proc, server.log)
+    with serving(data_dir, {"COURTROOM_CAPTURE__DISK_RESERVE_MB": "0", "COURTROOM_CAPTURE__SEGMENT_SECONDS": "2"},
+                 evidence=False, stop_timeout_s=30) as server:
         yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,31 +78,41 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s:
     raise RuntimeError(f"server not healthy after {timeout_s} s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
-    data_dir = tmp_path_factory.mktemp("ui-data")
+@contextmanager
+def serving(data_dir: Path, extra_env: dict[str, str] | None = None, *, statutes: bool = False,
+            evidence: bool = True, stop_timeout_s: float = 15) -> Iterator[UiServer]:
+    """A seeded courthouse in DATA_DIR (migrated, users/cases/hearings, evidence unless told not) on a
+    `courtroom serve` of its own on a free port; stopped (then killed) on exit."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COURTROOM_")}
     env |= {"COURTROOM_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    env |= extra_env or {}
     port = _free_port()
-    log = data_dir / "server.log"
-    server = UiServer(f"http://127.0.0.1:{port}", data_dir, env, log)
+    server = UiServer(f"http://127.0.0.1:{port}", data_dir, env, data_dir / "server.log")
     server.cli("db", "upgrade")
-    server.cli("statutes", "import", "--demo")
+    if statutes:
+        server.cli("statutes", "import", "--demo")
     server.ids = seed(server.database_url).ids
-    with log.open("wb") as sink:
+    with server.log.open("wb") as sink:
         proc = subprocess.Popen([sys.executable, "-m", "courtroom_api.cli", "serve", "--port", str(port)],
                                 cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
-        _wait_healthy(server.base_url, proc, log)
-        server.ids.update(upload_evidence(server))
+        _wait_healthy(server.base_url, proc, server.log)
+        if evidence:
+            server.ids.update(upload_evidence(server))
         yield server
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=stop_timeout_s)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
+    with serving(tmp_path_factory.mktemp("ui-data"), statutes=True) as server:
+        yield server
 
 
 # Module scope: sync Playwright keeps an event loop running in the main thread while it is open,
