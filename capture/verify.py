@@ -213,6 +213,11 @@ def verify_recording(directory: Path | str, expected_head: str | None = None) ->
         entries = read_entries(directory)
     except ManifestError as exc:
         return VerifyResult(False, 0, False, "corrupt", None, str(exc))
+    return verify_entries(directory, entries, expected_head)
+
+
+def verify_entries(directory: Path, entries: list[dict[str, Any]], expected_head: str | None = None) -> VerifyResult:
+    """``verify_recording`` on manifest entries already read (one read serves a caller's own checks)."""
     segments = sum(1 for e in entries if e.get("type") == "segment")
     finalized = any(e.get("type") == "final" for e in entries)
     head = entries[-1].get("chain", "") if entries else ""

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from capture.errors import ManifestError
 from capture.manifest import MANIFEST_NAME, file_sha256, read_entries
-from capture.verify import verify_recording
+from capture.verify import verify_entries, verify_recording
 from models.blobs import LocalBlobStore
 from models.errors import BlobNotFoundError
 
@@ -132,10 +132,16 @@ def check_recording(blobs: LocalBlobStore, filed: FiledRecording, *, dossier_onl
     if directory is None:
         return RecordingCheck(filed.recording_id, filed.hearing_id, len(filed.files), None, tuple(problems),
                               not_found=filed.directories)
-    result = verify_recording(directory, expected_head=filed.chain_head or None)
+    try:
+        entries = read_entries(directory)
+    except ManifestError:
+        entries = None
+    result = (verify_recording(directory) if entries is None  # says why the manifest is unreadable
+              else verify_entries(directory, entries, expected_head=filed.chain_head or None))
     if not result.ok:
         problems.append(f"its recording directory {directory}: {result}")
-    problems += _manifest_problems(filed, directory)
+    if entries is not None:
+        problems += _manifest_problems(filed, entries)
     return RecordingCheck(filed.recording_id, filed.hearing_id, len(filed.files), directory, tuple(problems))
 
 
@@ -167,14 +173,10 @@ def _audit_problems(filed: FiledRecording) -> list[str]:
     return problems
 
 
-def _manifest_problems(filed: FiledRecording, directory: Path) -> list[str]:
+def _manifest_problems(filed: FiledRecording, entries: list[dict[str, Any]]) -> list[str]:
     """The dossier's files are those of the manifest's final entry at the dossier's chain head."""
     if not filed.files:
         return []  # filed without audio: no final entry
-    try:
-        entries = read_entries(directory)
-    except ManifestError:
-        return []  # verify_recording said so
     final = next((e for e in entries if e.get("type") == "final" and e.get("chain") == filed.chain_head), None)
     if final is None:
         return [f"its manifest holds no final entry at the dossier's chain head {filed.chain_head}: "

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from capture.manifest import ManifestWriter, read_entries
+from capture.manifest import MANIFEST_NAME, ManifestWriter, read_entries
 from capture.recorder import Recorder, RecorderOptions
 from capture.types import AudioChunk
 from courtroom_api.config import get_settings
@@ -170,6 +170,16 @@ def test_the_recording_directory_is_verified_against_the_dossiers_head(filed: Fi
     out = verify(filed)
     assert out.returncode == 1
     assert f"BROKEN: its recording directory {filed.directory}: BROKEN (inserted)" in out.stdout, out.stdout
+
+
+def test_an_unreadable_manifest_is_said_once(filed: Filed) -> None:
+    manifest = filed.directory / MANIFEST_NAME
+    lines = manifest.read_text().splitlines(keepends=True)
+    manifest.write_text(lines[0] + "{not json\n" + "".join(lines[1:]))
+    out = verify(filed)
+    assert out.returncode == 1
+    assert f"BROKEN: its recording directory {filed.directory}: BROKEN (corrupt)" in out.stdout, out.stdout
+    assert "final entry" not in out.stdout  # nothing compared with a manifest that could not be read
 
 
 def test_a_recording_directory_no_longer_here_is_said_and_fails_unless_the_dossier_alone_is_asked_for(
