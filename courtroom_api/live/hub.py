@@ -170,6 +170,11 @@ class HearingStream:
         return self._seq
 
     @property
+    def has_display(self) -> bool:
+        """A display event was published here (new subscribers are sent the latest)."""
+        return self._latest_display is not None
+
+    @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 

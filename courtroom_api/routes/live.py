@@ -38,9 +38,11 @@ from courtroom_api.errors import (
     PermissionDeniedError,
     SubscriberClosedError,
 )
+from courtroom_api.live import display
 from courtroom_api.live.events import seat_table
 from courtroom_api.live.filing import last_persisted_seq
 from courtroom_api.live.hub import Subscriber
+from courtroom_api.schemas import DisplayState
 from courtroom_api.services import Services
 from models.enums import HearingStatus
 
@@ -60,13 +62,13 @@ def _viewer(services: Services, session: Session, token: str | None, hearing_id:
 
 
 def _authorize(services: Services, token: str | None,
-               hearing_id: IdPath) -> tuple[Principal, str, int, list[tuple[float, float]]]:
-    """The caller, the hearing's status, and for a fresh stream the last persisted event seq and the
-    hearing's range seals."""
+               hearing_id: IdPath) -> tuple[Principal, str, int, list[tuple[float, float]], DisplayState]:
+    """The caller, the hearing's status, for a fresh stream the last persisted event seq and the
+    hearing's range seals, and the display (read back from the audit trail after a restart)."""
     with services.sessions() as session:
         user, hearing = _viewer(services, session, token, hearing_id)
         return (user, str(hearing.status), last_persisted_seq(session, hearing_id),
-                sealed_ranges.stored(session, hearing_id))
+                sealed_ranges.stored(session, hearing_id), display.current(services, session, hearing_id))
 
 
 def _still_viewer(services: Services, token: str | None, hearing_id: int) -> Principal:
@@ -105,7 +107,7 @@ async def hearing_socket(
     services: Services = websocket.app.state.services
     await websocket.accept()
     try:
-        user, status, last_seq, sealed = await asyncio.to_thread(_authorize, services, token, hearing_id)
+        user, status, last_seq, sealed, shown = await asyncio.to_thread(_authorize, services, token, hearing_id)
     except AuthenticationError as exc:
         await websocket.close(code=4401, reason=str(exc)[:120])
         return
@@ -119,6 +121,9 @@ async def hearing_socket(
             # It ended before this process started (or its stream was let go): nothing will ever close a
             # new stream, so it is over from the start and the viewer gets ``closed`` (the dossier is the record).
             stream.close()
+    if shown.evidence_id is not None and not stream.has_display:
+        # Restored after a restart: the stream has had no display event to send a new screen.
+        stream.publish("display", shown.model_dump())
     sub = stream.subscribe(after=after, epoch=epoch, max_queue=QUEUE_EVENTS, may_see_sealed=user.may_see_sealed)
     # The running hearing's channel → seat table too: a screen that joins after the start (the clerk
     # console follows a hearing once it notices it started) missed the "started" event that carried it.

@@ -101,3 +101,26 @@ def test_the_display_outlives_a_restart_but_not_a_seal_or_the_hearing_end(tmp_pa
         assert _display(c, world, "party", hid) == shown
     finally:
         c.__exit__(None, None, None)
+
+
+def test_a_screen_that_connects_after_a_restart_is_sent_the_display(tmp_path, database_url) -> None:
+    """The pages' sockets were sent the display only if it changed in this process: a party screen that
+    (re)connected after a restart stayed blank until the bench showed something else."""
+    world = build_world(tmp_path / "data", database_url)
+    c = world.client
+    hid = world.ids["hearing"]
+    try:
+        shown = {"evidence_id": _exhibit(c, world, "case", "合同"), "page": 2, "zoom": None}
+        _show(c, world, hid, shown)
+        c = _restart(c)
+        with c.websocket_connect(f"/ws/hearings/{hid}?token={world.tokens['party']}") as party:
+            assert party.receive_json()["type"] == "hello"
+            later = {"evidence_id": shown["evidence_id"], "page": 3, "zoom": None}
+            _show(c, world, hid, later)  # something to read up to: nothing else may come
+            events = [party.receive_json()]
+            while events[-1]["data"] != later:
+                events.append(party.receive_json())
+        assert [e["type"] for e in events] == ["display", "display"]
+        assert events[0]["data"] == shown
+    finally:
+        c.__exit__(None, None, None)
