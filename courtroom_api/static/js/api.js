@@ -219,27 +219,46 @@ export async function mediaUrl(path) {
 }
 
 const RELINK_MIN_MS = 10_000;
+const linkedAt = new WeakMap(); // media element → when its current link was signed
+
+/** Why a media element could not load its source: the server's answer to one byte of it (a 409's
+ * "still being made"…), else the element's own error. */
+async function mediaFailure(el) {
+  try {
+    const resp = await fetch(el.currentSrc || el.src, { headers: { Range: "bytes=0-0" } });
+    if (!resp.ok) return await errorDetail(resp);
+  } catch {
+    // unreachable server: the element's error says as much
+  }
+  return el.error?.message || "the file cannot be played";
+}
 
 /**
  * Point an <audio>/<video> at a file through a media link. Links live a few minutes; when a
  * later seek fails because the link expired, a fresh one is signed and playback resumes there.
+ * Any other failure (the server refused the file: a recording not filed yet…) is told to the page
+ * as a "mediafailed" event whose detail says why; the element itself only says "format error".
  */
 export async function setMediaSource(el, path) {
   el.dataset.mediaPath = path;
   // A streamed source loads nothing under preload="none" (blob: URLs did): fetch its metadata only.
   if (el.preload === "none") el.preload = "metadata";
   el.src = await mediaUrl(path);
+  linkedAt.set(el, Date.now()); // a link just signed has not expired
   if (el.dataset.relink) return;
   el.dataset.relink = "1";
-  let last = Date.now();
   // Whether it was meant to play: the refused request pauses it (before "error" is handled), and that
   // pause is not the listener's. A seek while playing past the link's life was left paused.
   let playing = false;
   el.addEventListener("play", () => { playing = true; });
   el.addEventListener("pause", () => { if (!el.error) playing = false; });
   el.addEventListener("error", async () => {
-    if (!el.dataset.mediaPath || Date.now() - last < RELINK_MIN_MS) return;  // not a stale link: give up
-    last = Date.now();
+    if (!el.dataset.mediaPath) return;
+    if (Date.now() - linkedAt.get(el) < RELINK_MIN_MS) {  // not a stale link: give up, saying why
+      el.dispatchEvent(new CustomEvent("mediafailed", { detail: await mediaFailure(el) }));
+      return;
+    }
+    linkedAt.set(el, Date.now());
     const at = el.currentTime;
     const resume = playing;
     el.src = await mediaUrl(el.dataset.mediaPath);

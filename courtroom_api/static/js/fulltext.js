@@ -1,5 +1,5 @@
 // The full transcript of one hearing with line numbers, opened at a given line (from search).
-import { ENDPOINTS, api, requireLogin, setMediaSource } from "./api.js";
+import { ENDPOINTS, api, requireLogin } from "./api.js";
 import { fmtDate, h, params, reportError, setupHeader } from "./common.js";
 import { applyI18n } from "./i18n.js";
 import { TranscriptView } from "./transcript.js";
@@ -20,18 +20,12 @@ async function main() {
     const cas = await api("GET", ENDPOINTS.caseOne(hearing.case_id));
     document.getElementById("hearing-title").textContent =
       `${cas.case_number} · ${hearing.title || `#${hearing.id}`} · ${fmtDate(hearing.started_at)}`;
-    // The page's own player: tapping a line plays on from there (no stop at the line's end).
-    const view = new TranscriptView(box, { hearingId, numbered: true });
+    // The page's own player: tapping a line plays on from there (the view's stop at the line's end watches
+    // its own player, not this one). A hearing still being recorded has no filed recording: the line plays
+    // from an excerpt, as on the bench.
+    const view = new TranscriptView(box, { hearingId, numbered: true, currentHearing: () => hearing });
     view.audio = audio;
-    view.replay = async (seg) => {
-      if (!audio.dataset.path) {
-        await setMediaSource(audio, ENDPOINTS.recordingAudio(hearingId));
-        audio.dataset.path = "1";
-        await new Promise((ok) => audio.addEventListener("loadedmetadata", ok, { once: true }));
-      }
-      audio.currentTime = seg.start;
-      audio.play().catch(() => {});
-    };
+    audio.addEventListener("mediafailed", (e) => reportError(e.detail));
     view.load(await api("GET", ENDPOINTS.segments(hearingId)));
     const target = params().get("segment");
     if (target) view.scrollTo(target);

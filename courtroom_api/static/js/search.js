@@ -1,8 +1,9 @@
 // Appeal search: query with role, case and date filters; hits with context; an audio player that
 // starts at the hit; open the full transcript at that line.
-import { ENDPOINTS, apiPage, requireLogin, setMediaSource } from "./api.js";
+import { ENDPOINTS, api, apiPage, requireLogin, setMediaSource } from "./api.js";
 import { fmtTime, h, markedSnippet, params, reportError, roleBadge, setupHeader } from "./common.js";
 import { applyI18n, t } from "./i18n.js";
+import { replaySource } from "./transcript.js";
 
 const user = requireLogin(["appeal_judge", "judge", "clerk"]);
 const ROLES = ["presiding_judge", "judge", "peoples_assessor", "clerk", "plaintiff", "defendant", "third_party",
@@ -24,6 +25,7 @@ function build() {
     field("search.to", to), h("button", { class: "btn primary", type: "submit", id: "search-go", "data-i18n": "search.go" }));
   const results = h("div", { id: "results", class: "panel-body" });
   const audio = h("audio", { id: "player", controls: true, preload: "none" });
+  audio.addEventListener("mediafailed", (e) => reportError(e.detail)); // e.g. nothing of a recess recorded
   const playing = h("div", { id: "now-playing", class: "meta" });
   const layout = h("div", { class: "search-layout" },
     h("section", { class: "panel" }, results),
@@ -51,16 +53,19 @@ function hearingOf(hit) {
   return hit.hearing_id ?? hit.hearing?.id;
 }
 
-/** Play the hearing's recording from the hit's time offset (the API's play link without #t). */
+/** Play the hearing's recording from the hit's time offset (the API's play link without #t); a hearing
+ * still being recorded (in recess, or going on) has none filed yet: an excerpt from the hit on. */
 async function play(hit) {
   const audio = document.getElementById("player");
   const start = Number(hit.start_s ?? hit.start ?? 0);
-  // One stream per hearing, whichever hit of it is played (play_url differs only by ?t=).
-  const path = ENDPOINTS.recordingAudio(hearingOf(hit));
   document.getElementById("now-playing").textContent = `${hit.case_number ?? ""} · ${fmtTime(start)}`;
   audio.dataset.start = start;
+  // its status now, not at the search: a hearing in recess then may have ended and been filed since
+  const hearing = await api("GET", ENDPOINTS.hearing(hearingOf(hit)));
+  // One stream per hearing, whichever hit of it is played (play_url differs only by ?t=).
+  const { path, offset } = replaySource(hearingOf(hit), hearing, start);
   const go = () => {
-    audio.currentTime = start;
+    audio.currentTime = start - offset;
     audio.play().catch(() => {});
   };
   if (audio.dataset.path === path && audio.readyState >= 1) return go();

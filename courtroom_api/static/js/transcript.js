@@ -20,6 +20,15 @@ export function recordingInProgress(hearing) {
   return hearing?.status === "in_progress" || hearing?.status === "paused";
 }
 
+/** Where to hear a hearing from `start` s (to `end`, else as far as an excerpt runs): the filed recording
+ * (offset 0), or while it is still being recorded an excerpt from just before `start`, whose times count
+ * from `offset`. */
+export function replaySource(hearingId, hearing, start, end = Infinity) {
+  if (!recordingInProgress(hearing)) return { path: ENDPOINTS.recordingAudio(hearingId), offset: 0 };
+  const offset = Math.max(0, Math.round((start - EXCERPT_PAD_S) * 100) / 100); // as the path says it
+  return { path: ENDPOINTS.excerpt(hearingId, offset, Math.min(offset + EXCERPT_MAX_S, end + EXCERPT_PAD_S)), offset };
+}
+
 /** Accept the segment nested (event.segment / event.data) or flat on the event. */
 export function segmentOf(event) {
   const s = event.segment ?? event.data ?? event;
@@ -271,12 +280,7 @@ export class TranscriptView {
    * an excerpt around the line (its times then count from the excerpt's start). */
   async replay(seg) {
     if (!this.hearingId) return;
-    let path = ENDPOINTS.recordingAudio(this.hearingId);
-    let offset = 0;
-    if (recordingInProgress(this.currentHearing?.())) {
-      offset = Math.max(0, Math.round((seg.start - EXCERPT_PAD_S) * 100) / 100); // as the path says it
-      path = ENDPOINTS.excerpt(this.hearingId, offset, Math.min(offset + EXCERPT_MAX_S, seg.end + EXCERPT_PAD_S));
-    }
+    const { path, offset } = replaySource(this.hearingId, this.currentHearing?.(), seg.start, seg.end);
     if (this.audio.dataset.path !== path) {
       await setMediaSource(this.audio, path);
       this.audio.dataset.path = path;
