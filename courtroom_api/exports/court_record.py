@@ -38,7 +38,9 @@ def _header_lines(record: CourtRecord) -> list[str]:
     if h.cause:
         lines.append(f"案由 Cause: {h.cause}")
     if h.started_at:
-        end = f" — {h.ended_at:%H:%M}" if h.ended_at else ""
+        # a hearing recessed overnight ends on a later day (both times are the court's): that day is printed
+        same_day = h.ended_at is not None and h.ended_at.date() == h.started_at.date()
+        end = "" if h.ended_at is None else f" — {h.ended_at:%H:%M}" if same_day else f" — {h.ended_at:%Y-%m-%d %H:%M}"
         lines.append(f"开庭时间 Time: {h.started_at:%Y-%m-%d %H:%M}{end} ({h.zone})")
     if h.courtroom:
         lines.append(f"地点 Courtroom: {h.courtroom}")

@@ -95,6 +95,21 @@ def test_the_court_records_times_are_the_courts_local_time(world) -> None:
     assert "开庭时间 Time: 2024-05-01 09:30 — 11:00 (Asia/Shanghai)" in text
 
 
+@pytest.mark.parametrize(("start", "end", "printed"), [
+    # recessed overnight: it printed "09:30 — 10:00", as if it had lasted half an hour
+    (datetime(2024, 5, 1, 1, 30, tzinfo=UTC), datetime(2024, 5, 2, 2, 0, tzinfo=UTC), "2024-05-01 09:30 — 2024-05-02 10:00"),
+    # two UTC days, one day in Beijing: the end's time only
+    (datetime(2024, 4, 30, 23, 30, tzinfo=UTC), datetime(2024, 5, 1, 3, 0, tzinfo=UTC), "2024-05-01 07:30 — 11:00 "),
+])
+def test_the_court_record_dates_an_end_on_a_later_day_of_the_court(world, start, end, printed) -> None:
+    from test_transcript_api import _held_hearing
+
+    hid = _held_hearing(world, start, end, "现在开庭。")
+    r = world.client.get(f"/api/hearings/{hid}/transcript", params={"format": "docx"}, headers=world.auth("judge"))
+    text = "\n".join(p.text for p in Document(io.BytesIO(r.content)).paragraphs)
+    assert f"开庭时间 Time: {printed}" in text, text
+
+
 def test_the_exported_record_shows_the_gaps_its_recording_has(world) -> None:
     """The finalize notes each gap in the recording's row; the court record read from the dossier prints
     it (it printed nothing: the record jumped from 00:01:55 to 00:58:41)."""
