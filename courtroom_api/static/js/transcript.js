@@ -97,7 +97,15 @@ export class TranscriptView {
     this.partials.clear();
     this.unfiled.clear();
     this.root.replaceChildren();
-    for (const s of items(segments)) this.upsert(segmentOf(s), false);
+    // Numbered once at the end: numbering at each line walked all lines drawn so far (a long
+    // hearing's transcript froze the pane for half a minute).
+    this.loading = true;
+    try {
+      for (const s of items(segments)) this.upsert(segmentOf(s), false);
+    } finally {
+      this.loading = false;
+    }
+    this.renumber();
     for (const [id, boxes] of open) {
       const line = this.lines.get(id);
       for (const box of line ? boxes : []) {
@@ -241,7 +249,7 @@ export class TranscriptView {
   }
 
   renumber() {
-    if (!this.numbered) return;
+    if (!this.numbered || this.loading) return;
     let n = 0;
     for (const el of this.root.querySelectorAll(".line:not(.partial) .lineno")) el.textContent = String(++n);
   }
