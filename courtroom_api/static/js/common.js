@@ -122,22 +122,35 @@ export function fmtDate(iso) {
 /**
  * Start / recess / stop buttons for a hearing (judge and clerk): start uses the courtroom's own profile
  * (the demo courtroom replays the bundled sample hearing) and, after a recess, goes on with the hearing;
- * `onChange(hearing)` after each.
+ * `onChange(hearing)` after each. An ended hearing cannot start again, and 闭庭 sits next to 开庭 on a
+ * touch screen: it ends the hearing only on a second, deliberate tap (确认闭庭), as a note's delete.
  */
 export function hearingControls(getHearing, onChange) {
   const start = h("button", { class: "btn", type: "button", id: "hearing-start", "data-i18n": "hearing.start" });
   const pause = h("button", { class: "btn", type: "button", id: "hearing-pause", "data-i18n": "hearing.pause" });
   const stop = h("button", { class: "btn", type: "button", id: "hearing-stop", "data-i18n": "hearing.stop" });
+  const ask = h("span", { class: "ask", id: "hearing-stop-ask", "data-i18n": "hearing.stopask", hidden: true });
+  const confirm = h("button", { class: "btn danger", type: "button", id: "hearing-stop-confirm",
+    "data-i18n": "hearing.confirmstop", hidden: true });
+  const cancel = h("button", { class: "btn", type: "button", id: "hearing-stop-cancel", "data-i18n": "tr.cancel",
+    hidden: true });
+  let asking = null; // the hearing whose 闭庭 waits for its confirmation
   const refresh = () => {
-    const status = getHearing()?.status;
-    start.hidden = !(status === "scheduled" || status === "paused");
-    pause.hidden = status !== "in_progress";
-    stop.hidden = !(status === "in_progress" || status === "paused");
+    const hr = getHearing();
+    const status = hr?.status;
+    const running = status === "in_progress" || status === "paused";
+    // Another hearing opened, or this one ended or was resumed elsewhere: the question goes.
+    if (!running || String(hr.id) !== asking) asking = null;
+    start.hidden = Boolean(asking) || !(status === "scheduled" || status === "paused");
+    pause.hidden = Boolean(asking) || status !== "in_progress";
+    stop.hidden = Boolean(asking) || !running;
+    ask.hidden = confirm.hidden = cancel.hidden = !asking;
   };
   const act = (path) => async () => {
     const hr = getHearing();
-    if (!hr) return;
-    start.disabled = pause.disabled = stop.disabled = true;
+    asking = null;
+    if (!hr) return refresh();
+    start.disabled = pause.disabled = stop.disabled = confirm.disabled = true;
     try {
       const updated = await api("POST", path(hr.id), { json: path === ENDPOINTS.start ? {} : undefined });
       onChange(updated);
@@ -146,14 +159,28 @@ export function hearingControls(getHearing, onChange) {
     } catch (err) {
       reportError(err);
     } finally {
-      start.disabled = pause.disabled = stop.disabled = false;
+      start.disabled = pause.disabled = stop.disabled = confirm.disabled = false;
       refresh();
     }
   };
+  const keep = () => {
+    asking = null;
+    refresh();
+    stop.focus();
+  };
   start.addEventListener("click", act(ENDPOINTS.start));
   pause.addEventListener("click", act(ENDPOINTS.pause));
-  stop.addEventListener("click", act(ENDPOINTS.stop));
-  return { elements: [start, pause, stop], refresh };
+  stop.addEventListener("click", () => {
+    const hr = getHearing();
+    if (!hr) return;
+    asking = String(hr.id);
+    refresh();
+    cancel.focus(); // Enter right after the first tap keeps the hearing going
+  });
+  confirm.addEventListener("click", act(ENDPOINTS.stop));
+  cancel.addEventListener("click", keep);
+  for (const b of [confirm, cancel]) b.addEventListener("keydown", (e) => { if (e.key === "Escape") keep(); });
+  return { elements: [start, pause, stop, ask, confirm, cancel], refresh };
 }
 
 export function params() {

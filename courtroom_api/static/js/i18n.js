@@ -53,6 +53,8 @@ const TEXT = {
   "hearing.start": ["开庭", "Start hearing"],
   "hearing.pause": ["休庭", "Recess"],
   "hearing.stop": ["闭庭", "End hearing"],
+  "hearing.stopask": ["闭庭后不能再开庭。确认闭庭？", "An ended hearing cannot start again. End it?"],
+  "hearing.confirmstop": ["确认闭庭", "End hearing now"],
   "hearing.held": ["已休庭。录音盘已满：录音最后几秒暂存于服务器内存，腾出空间后写入；期间请勿重启服务器",
     "In recess. The recordings disk is full: the recording's last seconds wait in the server's memory until space is freed; do not restart the server meanwhile"],
   "hearing.status": ["状态", "Status"],

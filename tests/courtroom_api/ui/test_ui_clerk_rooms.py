@@ -93,6 +93,7 @@ def test_hearing_controls_and_sign_off_answered_after_a_room_switch_stay_with_th
     expect(page.locator("#hearing-stop")).to_be_visible()
     with held(page, f"**/api/hearings/{third_room}/stop", "POST") as stops:
         page.locator("#hearing-stop").click()
+        page.locator("#hearing-stop-confirm").click()
         wait_until(page, lambda: stops)
         open_room(page, other, other_line)
         expect(page.locator("#hearing-start")).to_be_visible()
@@ -139,6 +140,7 @@ def test_the_bench_s_controls_answered_after_a_hearing_switch_stay_with_their_he
     expect(page.locator("#hearing-stop")).to_be_visible()
     with held(page, f"**/api/hearings/{paused}/stop", "POST") as stops:
         page.locator("#hearing-stop").click()
+        page.locator("#hearing-stop-confirm").click()
         wait_until(page, lambda: stops)
         page.select_option("#hearing-select", str(scheduled))
         expect(page.locator("#hearing-start")).to_be_visible()
@@ -151,6 +153,47 @@ def test_the_bench_s_controls_answered_after_a_hearing_switch_stay_with_their_he
         assert clerk.get(f"/api/hearings/{scheduled}").json()["status"] == "scheduled"
 
 CORRECTED = "我方提交还款收据一份，见证据三。"
+
+
+def test_one_tap_on_end_hearing_asks_first_and_cancel_keeps_the_hearing(pages, own) -> None:
+    """In a recess 开庭 and 闭庭 sit 8 px apart on the bench: one slip onto 闭庭 ended the hearing for good (an
+    ended hearing cannot start again). Now it asks on the bar; 取消 keeps the hearing, 确认闭庭 ends it."""
+    soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    with own.client("clerk") as clerk:
+        made = clerk.post(f"/api/cases/{own.ids['case_b']}/hearings",
+                          json={"courtroom_id": own.ids["room_1"], "title": "休庭待续", "scheduled_start": soon})
+        assert made.status_code == 201, made.text
+    hearing = int(made.json()["id"])
+    with sqlite3.connect(own.data_dir / "courtroom.sqlite3", timeout=10) as db:
+        db.execute("UPDATE hearings SET status = 'paused', started_at = datetime('now') WHERE id = ?", (hearing,))
+
+    def status() -> str:
+        with own.client("clerk") as clerk:
+            return str(clerk.get(f"/api/hearings/{hearing}").json()["status"])
+
+    page = pages()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    login(page, "judge", f"/bench?hearing={hearing}")
+    page.locator("#hearing-stop").tap()
+    expect(page.locator("#hearing-stop-confirm")).to_be_visible()
+    expect(page.locator("#hearing-stop-ask")).to_contain_text("确认闭庭")
+    expect(page.locator("#hearing-start")).to_be_hidden()  # nothing else to slip onto meanwhile
+    expect(page.locator("#hearing-stop-cancel")).to_be_focused()  # Enter keeps the hearing
+    page.wait_for_timeout(500)
+    assert status() == "paused"
+    page.locator("#hearing-stop-cancel").tap()
+    expect(page.locator("#hearing-start")).to_be_visible()
+    expect(page.locator("#hearing-stop")).to_be_visible()
+    expect(page.locator("#hearing-stop-confirm")).to_be_hidden()
+    assert status() == "paused"
+    page.locator("#hearing-stop").tap()
+    page.locator("#hearing-stop-confirm").tap()
+    expect(page.locator(f"#hearing-select option[value='{hearing}']")).to_contain_text("已结束")
+    expect(page.locator("#hearing-stop")).to_be_hidden()
+    expect(page.locator("#hearing-stop-confirm")).to_be_hidden()
+    assert status() == "ended"
+    assert dialogs == []  # asked in the page, not with a browser dialog
 
 
 def _seal(line: Locator) -> None:
@@ -413,6 +456,7 @@ def test_a_hearing_ended_on_the_console_is_shown_ended_in_the_picker_and_its_car
     option = page.locator(f"#hearing-select option[value='{here}']")
     expect(option).to_contain_text("休庭")
     page.locator("#hearing-stop").click()
+    page.locator("#hearing-stop-confirm").click()
     expect(option).to_contain_text("已结束")
     expect(page.locator(f".room[data-hearing-id='{here}']")).to_have_count(0)
     expect(page.locator("#hearing-select")).to_have_value(str(here))

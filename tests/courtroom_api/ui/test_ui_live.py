@@ -154,7 +154,8 @@ def test_bench_and_clerk_follow_a_replayed_hearing_live(browser, ui_server, tmp_
             screenshots(console_page, "clerk-live")
             _bench_replays_a_line_of_the_live_hearing(bench, finals.nth(1))
             expect(bench.locator("#hearing-start")).to_be_hidden()
-            bench.click("#hearing-stop")  # the judge closes the hearing from the bench
+            bench.click("#hearing-stop")  # the judge closes the hearing from the bench…
+            bench.click("#hearing-stop-confirm")  # …and confirms it
             expect(bench.locator("#hearing-stop")).to_be_hidden(timeout=120_000)
             expect(bench.locator("body")).to_have_attribute("data-live", "ended")  # the stream ended with it
             opened = len(sockets)
