@@ -244,6 +244,11 @@ async function loadHearings() {
 
 async function openHearing(id, ctx = bench.ctx) {
   if (!id) return;
+  // The address names the hearing open here: a reload, or logging in again after the session ended, comes
+  // back to it, not to the court's first live hearing (another room's, whose parties "show" would reach).
+  const url = new URL(location.href);
+  url.searchParams.set("hearing", String(id));
+  history.replaceState(history.state, "", url);
   // Another hearing's exhibit is not left on its party screens, nor in this viewer for the next one.
   if (bench.showing) setShowing(false, ctx.viewer);
   showingFor(id);
@@ -326,7 +331,7 @@ async function main() {
     transcript,
     dossier: new DossierPane(document.getElementById("dossier"), { openExhibit: (ev) => openExhibit(ev, viewer) }),
     compare: new ComparePane(document.getElementById("compare")),
-    notes: new NotesPane(document.getElementById("notes")),
+    notes: new NotesPane(document.getElementById("notes"), { draftKey: `bench.notedrafts.${user.id ?? user.login ?? ""}` }),
     statutes: new StatutesPane(document.getElementById("statutes")),
   };
   bench.ctx = ctx;

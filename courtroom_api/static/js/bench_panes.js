@@ -94,20 +94,43 @@ export class ComparePane {
 
 /** The judge's private court notes for the case, kept in the dossier. */
 export class NotesPane {
-  constructor(root) {
+  /** draftKey: where this tab keeps each case's new note as typed (per user), so that a reload, or a
+   * session that ends (its token expired or revoked: the page leaves for the login at once), loses none. */
+  constructor(root, { draftKey = null } = {}) {
     this.root = root;
+    this.draftKey = draftKey;
+  }
+
+  drafts() {
+    try {
+      return (this.draftKey && JSON.parse(sessionStorage.getItem(this.draftKey) ?? "{}")) || {};
+    } catch {
+      return {};
+    }
+  }
+
+  /** The new note of case `caseId` as typed so far; empty: saved or wiped. */
+  keepDraft(caseId, value) {
+    if (!this.draftKey) return;
+    const all = this.drafts();
+    if (value.trim()) all[caseId] = value;
+    else delete all[caseId];
+    sessionStorage.setItem(this.draftKey, JSON.stringify(all));
   }
 
   async open(caseId, hearingId) {
     this.caseId = caseId;
     this.hearingId = hearingId;
-    const text = h("textarea", { id: "note-text", "data-i18n-placeholder": "notes.new" });
+    const text = h("textarea", { id: "note-text", "data-i18n-placeholder": "notes.new",
+      oninput: () => this.keepDraft(caseId, text.value) });
+    text.value = this.drafts()[caseId] ?? "";
     const save = h("button", { class: "btn primary", type: "button", id: "note-save", "data-i18n": "notes.save",
       onclick: async () => {
         if (!text.value.trim()) return;
         try {
           await api("POST", ENDPOINTS.caseNotes(caseId), { json: { text: text.value, hearing_id: hearingId } });
           text.value = "";
+          this.keepDraft(caseId, "");
           await this.refresh();
         } catch (err) {
           reportError(err);

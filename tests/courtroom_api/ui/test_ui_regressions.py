@@ -738,6 +738,45 @@ def test_a_correction_being_typed_when_the_session_ends_is_there_after_logging_i
     expect(line.locator(".edit-box")).to_have_count(0)
 
 
+def test_the_bench_keeps_its_hearing_and_a_note_being_typed_over_a_reload_and_a_new_login(
+        page, ui_server, console) -> None:
+    """Two hearings in recess in two rooms: the judge picked the second, and a reload (or logging in again after
+    the session ended) opened the court's first live hearing, another room's, whose parties "show to parties"
+    would reach; a court note being typed was gone. The hearing is in the address and the note kept in the tab."""
+    console.allowed.append("401")  # the refused request
+    live = {str(ui_server.ids["hearing_live"]), str(ui_server.ids["hearing_b"])}
+    login(page, "judge", "/bench?pane=notes")
+    first = page.locator("body").get_attribute("data-hearing-id")
+    assert first in live
+    (second,) = live - {first}
+    page.select_option("#hearing-select", second)
+    expect(page.locator("body")).to_have_attribute("data-hearing-id", second)
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    expect(page.locator("body")).to_have_attribute("data-hearing-id", second)
+    expect(page.locator("#hearing-select")).to_have_value(second)
+    note = "被告陈述前后矛盾，庭后核对。"
+    page.fill("#note-text", note)
+    held = page.evaluate("() => sessionStorage.getItem('courtroom.token')")
+    with httpx.Client(base_url=ui_server.base_url, timeout=30) as client:
+        client.post("/api/auth/logout", headers={"Authorization": f"Bearer {held}"}).raise_for_status()
+    page.click("button[role=tab][data-pane=statutes]")  # the judge goes on working: the next request is refused
+    page.fill("#statute-query", "违约金")
+    page.click("#statute-go")
+    page.wait_for_url(re.compile(rf"/login\?next=%2Fbench%3Fpane%3Dnotes%26hearing%3D{second}$"))
+    page.fill("#username", "judge")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(re.compile(rf"/bench\?pane=notes&hearing={second}$"))
+    page.wait_for_selector("body[data-ready='1']")
+    expect(page.locator("body")).to_have_attribute("data-hearing-id", second)
+    expect(page.locator("#note-text")).to_have_value(note)
+    page.fill("#note-text", "")  # wiped: not there again
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    expect(page.locator("#note-text")).to_have_value("")
+
+
 # 15 --------------------------------------------------------------------------------------------
 
 def test_the_clerk_consoles_cards_follow_hearings_moved_started_cancelled_or_added(pages, own) -> None:
