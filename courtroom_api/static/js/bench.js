@@ -7,10 +7,13 @@ import { EvidenceViewer, downloadOnly, evidenceLabel } from "./evidence.js";
 import { applyI18n, fmt, t } from "./i18n.js";
 import { TranscriptView } from "./transcript.js";
 
-const PANES = ["evidence", "transcript", "dossier", "compare", "notes", "statutes"];
 const LAYOUT_KEY = "courtroom.bench.layout";
 
-const user = requireLogin(["judge", "clerk", "terminal"]);
+// A courtroom's terminal has no bench powers: its screen is /party. A clerk may work at the bench, but court
+// notes are the judges' own (the API refuses anyone else's): no notes pane for a clerk.
+const user = requireLogin(["judge", "clerk"]);
+const NOTES = user?.role === "judge";
+const PANES = ["evidence", "transcript", "dossier", "compare", ...(NOTES ? ["notes"] : []), "statutes"];
 
 const bench = {
   hearing: null,
@@ -44,7 +47,7 @@ function buildLayout() {
     panel("transcript", h("div", { id: "bench-transcript" })),
     panel("dossier", h("div", { id: "dossier" })),
     panel("compare", h("div", { id: "compare", class: "compare" })),
-    panel("notes", h("div", { id: "notes" })),
+    NOTES ? panel("notes", h("div", { id: "notes" })) : null,
     panel("statutes", h("div", { id: "statutes" })));
   document.getElementById("main").replaceChildren(tabs, panes);
 }
@@ -279,7 +282,7 @@ async function openHearing(id, ctx = bench.ctx) {
   await live.loaded;
   if (bench.live !== live) return;
   document.body.dataset.hearingId = id;
-  await Promise.all([ctx.dossier.open(bench.caseId, bench.hearing), ctx.notes.open(bench.caseId, id),
+  await Promise.all([ctx.dossier.open(bench.caseId, bench.hearing), ctx.notes?.open(bench.caseId, id),
     ctx.compare.open(bench.caseId, bench.evidence)]);
 }
 
@@ -331,7 +334,9 @@ async function main() {
     transcript,
     dossier: new DossierPane(document.getElementById("dossier"), { openExhibit: (ev) => openExhibit(ev, viewer) }),
     compare: new ComparePane(document.getElementById("compare")),
-    notes: new NotesPane(document.getElementById("notes"), { draftKey: `bench.notedrafts.${user.id ?? user.login ?? ""}` }),
+    notes: NOTES
+      ? new NotesPane(document.getElementById("notes"), { draftKey: `bench.notedrafts.${user.id ?? user.login ?? ""}` })
+      : null,
     statutes: new StatutesPane(document.getElementById("statutes")),
   };
   bench.ctx = ctx;

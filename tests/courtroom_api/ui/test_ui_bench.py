@@ -371,3 +371,25 @@ def test_a_long_transcript_opens_numbered_in_a_few_seconds(page, ui_server) -> N
     out = page.evaluate(LONG_LOAD, 3000)
     assert (out["count"], out["first"], out["last"]) == (3000, "1", "3000")
     assert out["ms"] < 4000, f"{out['ms']:.0f} ms"
+
+
+def test_a_clerk_s_bench_has_no_notes_pane_and_a_room_terminal_is_refused(page, ui_server) -> None:
+    """Court notes are the judges' own (the API refuses anyone else): a clerk at the bench got an error toast
+    at every hearing and a notes pane whose save could never work. A courtroom's terminal has no bench powers
+    (its screen is /party): it is refused, as other pages refuse roles they are not made for."""
+    login(page, "clerk", "/bench?pane=notes")
+    expect(page.locator("body")).to_have_attribute("data-hearing-id", str(ui_server.ids["hearing_live"]))
+    expect(page.locator("#pane-transcript")).to_be_visible()  # ?pane=notes: there is none
+    page.select_option("#hearing-select", str(ui_server.ids["hearing_earlier"]))
+    expect(page.locator("body")).to_have_attribute("data-hearing-id", str(ui_server.ids["hearing_earlier"]))
+    page.wait_for_timeout(500)
+    expect(page.locator(".toast-error")).to_have_count(0)
+    expect(page.locator("button[role=tab][data-pane=notes]")).to_have_count(0)
+    expect(page.locator("#pane-notes")).to_have_count(0)
+    expect(page.locator("button[role=tab]")).to_have_count(5)
+    page.click("#logout")
+    page.wait_for_url("**/login*")
+    login(page, "terminal_a", "/party")
+    page.goto("/bench")
+    page.wait_for_url("**/login?denied=*")
+    expect(page.locator("#login-error")).to_be_visible()
