@@ -4,7 +4,8 @@ The state lives in ``services.display`` (hearing id → ``schemas.DisplayState``
 on the hearing's live stream as a ``display`` event. A sealed exhibit is never on display: sealing one
 that is takes it off every screen. Every change is audited (``display.set``), and a server that restarted
 reads the state back from there when it is first asked for it (``current``): the screens went blank
-mid-hearing and the bench's banner went.
+mid-hearing and the bench's banner went. A hearing that ends shows nothing (``end``), whether or not the
+server restarted since.
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ def current(services: Any, session: Session, hearing_id: int) -> DisplayState:
     """The hearing's display: this server's, else (none set since it started) the last audited one,
     unless the hearing has ended, or the exhibit is gone or was sealed since (sealed after a restart,
     ``take_down`` had no display here to blank)."""
+    from models import Hearing
+    from models.enums import HearingStatus
+
+    hearing = session.get(Hearing, hearing_id)
+    if hearing is None or hearing.status in (HearingStatus.ENDED, HearingStatus.CANCELLED):
+        return DisplayState()  # (a PUT that was let in as the hearing ended may have set one since)
     state: DisplayState | None = services.display.get(hearing_id)
     if state is None:
         state = _last_audited(session, hearing_id)
@@ -47,12 +54,9 @@ def _last_audited(session: Session, hearing_id: int) -> DisplayState:
 
     from models import Evidence, Hearing
     from models.audit import AuditEvent
-    from models.enums import HearingStatus
 
     blank = DisplayState()
-    hearing = session.get(Hearing, hearing_id)
-    if hearing is None or hearing.status in (HearingStatus.ENDED, HearingStatus.CANCELLED):
-        return blank
+    hearing = session.get_one(Hearing, hearing_id)
     last = session.scalar(select(AuditEvent).where(
         AuditEvent.action == "display.set", AuditEvent.object == f"hearing:{hearing_id}",
     ).order_by(AuditEvent.id.desc()).limit(1))
@@ -66,6 +70,19 @@ def _last_audited(session: Session, hearing_id: int) -> DisplayState:
         AuditEvent.action == "evidence.update", AuditEvent.object == f"evidence:{state.evidence_id}",
         AuditEvent.id > last.id))
     return blank if any(d.get("sealed") for d in updates) else state
+
+
+def end(services: Any, session: Session, user: Principal | str, hearing_id: int) -> bool:
+    """The hearing ends: its display goes blank (the party screens leave the exhibit with the hearing, and
+    the bench's banner must not say they still see it). Audited in the caller's transaction when an exhibit
+    was on display here; the caller publishes the blank ``display`` event once that is committed. Returns
+    whether the display changed."""
+    shown = services.display.pop(hearing_id, None)
+    if shown is None or shown.evidence_id is None:
+        return False
+    blank = DisplayState()
+    audit(session, user, "display.set", f"hearing:{hearing_id}", **blank.model_dump(), reason="hearing ended")
+    return True
 
 
 def take_down(services: Any, session: Session, user: Principal, evidence_id: int, reason: str) -> list[int]:

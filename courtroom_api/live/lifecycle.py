@@ -24,7 +24,7 @@ from courtroom_api.errors import ConflictError, StorageFullError
 from courtroom_api.live.filing import file_pending_recordings, hearing_stream
 from courtroom_api.live.late_filing import file_stopped_recording
 from courtroom_api.live.unfiled import reason
-from courtroom_api.schemas import HearingStart
+from courtroom_api.schemas import DisplayState, HearingStart
 from courtroom_api.services import Services
 from models.enums import HearingStatus
 
@@ -348,7 +348,9 @@ def _status(services: Services, hearing_id: int) -> Any:
         return session.get_one(Hearing, hearing_id).status
 
 
-def _mark_ended(services: Services, user: Principal | str, hearing_id: int, **details: str) -> None:
+def _mark_ended(services: Services, user: Principal | str, hearing_id: int, **details: str) -> bool:
+    """Close the hearing in the dossier; returns whether its display went blank with it (``display.end``)."""
+    from courtroom_api.live import display
     from models import Hearing
     from models.base import utcnow
     from models.enums import CaseStatus
@@ -364,7 +366,9 @@ def _mark_ended(services: Services, user: Principal | str, hearing_id: int, **de
         if others is None and hearing.case.status == CaseStatus.IN_HEARING:
             hearing.case.status = CaseStatus.ADJOURNED
         audit(session, user, "hearing.stop", f"hearing:{hearing_id}", **details)
+        blanked = display.end(services, session, user, hearing_id)
         session.commit()
+    return blanked
 
 
 async def stop_hearing(services: Services, user: Principal, hearing_id: int) -> Any:
@@ -381,10 +385,12 @@ async def stop_hearing(services: Services, user: Principal, hearing_id: int) -> 
                 or not await services.hearings.stop(hearing_id)):
             raise ConflictError(f"hearing {hearing_id} was being stopped by another request; it is stopped now")
     try:
-        await asyncio.to_thread(_mark_ended, services, user, hearing_id)
+        blanked = await asyncio.to_thread(_mark_ended, services, user, hearing_id)
         await _file_recording(services, hearing_id, ran=ran)
         stream = services.hub.get(hearing_id)
         if stream is not None:
+            if blanked:  # the screens and the bench's banner leave the exhibit before the stream ends
+                stream.publish("display", DisplayState().model_dump())
             stream.end_alarm("resume_failed", "the hearing has ended; its recording is filed")
             stream.publish("status", {"status": "ended"})
             stream.close()

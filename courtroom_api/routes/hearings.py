@@ -216,6 +216,9 @@ def set_display(
 ) -> DisplayState:
     """Show an exhibit (page, zoom region) on the party screens; pushed over the hearing's WebSocket."""
     hearing = load_hearing(session, user, hearing_id, Action.DISPLAY)
+    if hearing.status in (HearingStatus.ENDED, HearingStatus.CANCELLED):
+        # Its screens have left it: a display set now would be shown by the bench alone.
+        raise ConflictError(f"hearing {hearing_id} is {hearing.status}: nothing can be shown on its party screens")
     if body.evidence_id is not None:
         evidence = load_evidence(session, user, body.evidence_id)
         if evidence.case_id != hearing.case_id:

@@ -295,6 +295,10 @@ function onLiveEvent(ev, ctx) {
     if (next) {
       bench.hearing = { ...bench.hearing, status: next };
       bench.controls.refresh();
+      // An ended hearing shows nothing on its screens (the server blanks it too): the banner goes.
+      if (next === "ended" && String(bench.hearing.id) === bench.displayOf) {
+        followDisplay({ evidence_id: null }, ctx.viewer).catch(reportError);
+      }
     }
   }
   // An exhibit was filed (or retitled, sealed) while the bench is open: its list again.

@@ -124,3 +124,37 @@ def test_a_screen_that_connects_after_a_restart_is_sent_the_display(tmp_path, da
         assert events[0]["data"] == shown
     finally:
         c.__exit__(None, None, None)
+
+
+def test_the_display_ends_with_the_hearing(world) -> None:
+    """The clerk ended the hearing while the bench showed an exhibit: the party screens left it, but the
+    display stayed (the bench's banner and 停止展示, after a reload too), a PUT on the ended hearing was
+    taken, and only a restart blanked it. The stop now blanks it (a ``display`` event before the stream
+    ends, audited) and a display on an ended hearing is refused."""
+    from pathlib import Path
+
+    c, clerk, judge = world.client, world.auth("clerk"), world.auth("judge")
+    room = c.post("/api/courtrooms", headers=world.auth("admin"), json={
+        "court_id": world.ids["court"], "name": f"闭庭展示-{uuid.uuid4().hex[:6]}", "profile_name": "demo"}).json()
+    hid = int(c.post(f"/api/cases/{world.ids['case']}/hearings", json={"courtroom_id": room["id"]},
+                     headers=clerk).json()["id"])
+    speech = Path(__file__).resolve().parents[2] / "fixtures" / "api" / "demo_hearing_22s.flac"
+    contract = _exhibit(c, world, "case", f"合同-{hid}")
+    shown = {"evidence_id": contract, "page": 2, "zoom": None}
+    with c.websocket_connect(f"/ws/hearings/{hid}?token={world.tokens['party']}") as ws:
+        r = c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(speech)}, headers=clerk)
+        assert r.status_code == 200, r.text
+        _show(c, world, hid, shown)
+        assert c.post(f"/api/hearings/{hid}/stop", headers=clerk).status_code == 200
+        events = []
+        while not events or events[-1]["type"] != "status" or events[-1]["data"]["status"] != "ended":
+            events.append(ws.receive_json())
+    displays = [e["data"]["evidence_id"] for e in events if e["type"] == "display"]
+    assert displays[-2:] == [contract, None], displays
+    for who in ("judge", "party"):
+        assert _display(c, world, who, hid)["evidence_id"] is None, who
+    r = c.put(f"/api/hearings/{hid}/display", json=shown, headers=judge)
+    assert r.status_code == 409 and "ended" in r.json()["detail"], r.text
+    assert _display(c, world, "judge", hid)["evidence_id"] is None
+    audit = c.get("/api/audit", params={"object": f"hearing:{hid}"}, headers=world.auth("admin")).json()
+    assert [a["action"] for a in audit][:2] == ["display.set", "hearing.stop"], audit[:3]

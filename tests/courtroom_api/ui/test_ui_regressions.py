@@ -5,7 +5,7 @@ as the court counts it, more hits on request, an exhibit filed during the hearin
 hearing pickers after the language switch, a dropped socket of a hearing the bench has left, the live
 socket of an ended hearing, the page to come back to after the session ended (with the hearing open there and
 the correction being typed), the clerk console's room cards and picker with many hearings, its cards of
-hearings moved, started, cancelled or added.
+hearings moved, started, cancelled or added, the bench's banner of a hearing ended while it showed an exhibit.
 
 Tests that change a hearing (display, corrections, seals, new exhibits) or restart the server use a
 server of their own (``own``), so that the shared one stays as the other UI tests expect it.
@@ -825,3 +825,36 @@ def test_the_clerk_consoles_cards_follow_hearings_moved_started_cancelled_or_add
             clerk.post(f"/api/hearings/{moved}/stop")
             if added is not None:
                 clerk.patch(f"/api/hearings/{added}", json={"status": "cancelled"})
+
+
+# 16 --------------------------------------------------------------------------------------------
+
+def test_a_hearing_ended_while_the_bench_shows_an_exhibit_shows_nothing(pages, own) -> None:
+    """The clerk ended the hearing while the bench showed an exhibit: the parties' screens left it, but the
+    bench's banner and 停止展示 stayed, after a reload too (the server still held the display)."""
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    with own.client("clerk") as clerk:
+        made = clerk.post(f"/api/cases/{own.ids['case_a']}/hearings", json={
+            "courtroom_id": own.ids["room_2"], "title": "展示中闭庭",
+            "scheduled_start": (datetime.now(UTC) - timedelta(days=2)).isoformat()})
+        assert made.status_code == 201, made.text
+        hid = int(made.json()["id"])
+    with sqlite3.connect(own.data_dir / "courtroom.sqlite3", timeout=10) as db:  # in recess: no pipeline
+        db.execute("UPDATE hearings SET status = 'paused', started_at = datetime('now') WHERE id = ?", (hid,))
+    bench = pages()
+    login(bench, "judge", f"/bench?hearing={hid}&pane=evidence")
+    expect(bench.locator("body")).to_have_attribute("data-live", "live")
+    bench.click(f"#bench-evidence-list [data-evidence-id='{own.ids['plan']}']")
+    bench.click("#show-to-parties")
+    expect(bench.locator("#showing-banner")).to_be_visible()
+    with own.client("clerk") as clerk:
+        assert clerk.post(f"/api/hearings/{hid}/stop").status_code == 200
+    expect(bench.locator("#showing-banner")).to_be_hidden()
+    expect(bench.locator("#show-to-parties")).to_have_attribute("aria-pressed", "false")
+    bench.reload()
+    expect(bench.locator("body")).to_have_attribute("data-live", "ended")
+    expect(bench.locator("#showing-banner")).to_be_hidden()
+    with own.client("judge") as judge:
+        assert judge.get(f"/api/hearings/{hid}/display").json()["evidence_id"] is None
