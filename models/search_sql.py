@@ -23,6 +23,7 @@ rank the next window of older matches (FTS5 bounds its rowid scan with it).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from math import ceil
 from typing import Any
@@ -58,13 +59,17 @@ _FULL_WIDTH_ALNUM = {cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A
 # this punctuation: a quoted phrase, and terms ended by 、，。；：！？ (a term "借款本金，" found nothing).
 _QUOTES = str.maketrans(dict.fromkeys("\uff02\u201c\u201d\u201e\u300c\u300d\u300e\u300f", '"'))
 _SEPARATORS = str.maketrans(dict.fromkeys("\u3001\uff0c\u3002\uff1b\uff1a\uff01\uff1f", " "))
+# The same typed half-width (ASCII), and brackets ("借款,利息" found nothing); a comma or colon between
+# digits is part of the number or time (20,000元, 10:30). "." is not one: 5.5万, No. 3.
+_ASCII_SEPARATORS = re.compile(r"[;()!?]|(?<!\d)[,:]|[,:](?!\d)")
 
 
 def split_terms(text: str) -> list[str]:
     """Terms of a query: whitespace-separated, except that "double quoted parts" stay whole.
 
     The Chinese quote marks (“…”, 「…」, 『…』, ＂) quote as " does; outside quotes, Chinese
-    punctuation (、，。；：！？) separates terms as a blank does. Short terms with nothing indexable in
+    punctuation (、，。；：！？) and its half-width forms (,;:!? but a comma or colon between digits)
+    and brackets () separate terms as a blank does. Short terms with nothing indexable in
     them (e.g. a lone "%") are dropped: they would otherwise match nothing on one database and
     everything on the other. Full-width letters and digits (２０万, ＡＢＣ) are searched as the ASCII ones.
     """
@@ -75,7 +80,7 @@ def split_terms(text: str) -> list[str]:
             if part.strip():
                 terms.append(" ".join(part.split()))
         else:
-            terms.extend(part.translate(_SEPARATORS).split())
+            terms.extend(_ASCII_SEPARATORS.sub(" ", part.translate(_SEPARATORS)).split())
     return [t for t in terms if len(t) >= TRIGRAM_MIN_CHARS or query_tokens(t)]
 
 

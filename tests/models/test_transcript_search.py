@@ -281,10 +281,36 @@ def test_a_short_mixed_term_is_marked_where_it_matched(db) -> None:
         ("“三个月，请求”", {"b1"}),  # inside quotes it is part of the phrase
         ("“三个月 请求”", set()),
         ("要求：本金！利息？", {"a2"}),
+        ("借款本金,", {"a2"}),  # the same typed half-width (ASCII): found nothing
+        ("本金,利息", {"a2"}),
+        (",本金;利息", {"a2"}),
+        ("要求:本金!利息?", {"a2"}),
+        ("(本金)利息", {"a2"}),
+        ("contract,breach", {"a4", "b2"}),  # (a4: "breached")
+        ('"三个月,请求"', set()),  # inside quotes it is part of the phrase (the text has "，")
     ],
 )
 def test_chinese_quote_marks_and_punctuation(db, text: str, expected: set[str]) -> None:
     assert _keys(db, text=text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("借款,利息", ["借款", "利息"]),
+        ("借款;", ["借款"]),
+        ("借款:", ["借款"]),
+        ("(借款)", ["借款"]),
+        ("loan,", ["loan"]),
+        ("还了吗?是!", ["还了吗", "是"]),
+        ("20,000元 10:30", ["20,000元", "10:30"]),  # between digits they are part of the number
+        ('"借款,利息"', ["借款,利息"]),
+    ],
+)
+def test_ascii_punctuation_separates_terms_outside_quotes(text: str, terms: list[str]) -> None:
+    from models.search_sql import split_terms
+
+    assert split_terms(text) == terms
 
 
 def test_punctuation_beside_a_real_term_is_ignored(db) -> None:
@@ -296,6 +322,8 @@ def test_statute_search(db) -> None:
     with sessions() as s:
         assert [h.article for h in search_statutes(s, "利息")] == ["第六百七十四条"]
         assert [h.article for h in search_statutes(s, "租赁合同")] == ["第七百零三条"]
+        for typed in ("借款,利息", "借款;", "(利息)", "期限:利息"):  # half-width punctuation found nothing
+            assert [h.article for h in search_statutes(s, typed)] == ["第六百七十四条"], typed
         (hit,) = search_statutes(s, "期限")
         assert "<mark>期限</mark>" in hit.snippet
 
