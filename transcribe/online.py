@@ -332,7 +332,7 @@ class OnlineProcessor:
         """After a failed decode: keep the finals built (partials are stale by the next call), and bound
         the buffer: it is trimmed only after decodes that work, and a model failing every decode kept
         every second of a hearing in memory."""
-        self._unsent = [e for e in events if e.kind == "final"]
+        self._unsent = [e for e in events if e.kind == "final" or not e.segment.text]  # (and retractions)
         if self.buffer_end_s - self.buffer_start_s > MAX_WINDOW_S:
             # As an utterance that ended undecoded: what the hypothesis holds is committed, the audio
             # dropped (the recording keeps it). A decode never sees more than this window anyway.
@@ -489,6 +489,8 @@ class OnlineProcessor:
             words = self._sure([w for w in self._decode(self.options.final_beam_size, plain=True)
                                 if (w.start + w.end) / 2 > self.final_until_s])
         events = self._commit(words, utterance_end=True)
+        if self.last_partial:  # dropped, every word unsure: its provisional line is taken back
+            events.append(self._retraction())
         if self.utterance_words and self.utterance_language in self.options.context_languages:
             self._keep_as_context()
         self.utterance_words = []
@@ -528,7 +530,10 @@ class OnlineProcessor:
         self.final_until_s = max(self.final_until_s, final[-1].end)
         text = join_words(final)
         self.conversation.add(final[-1].end, self.language, text)
-        return [self._event("final", final)] if text else []
+        if not text:
+            return []
+        self.last_partial = ""  # the final takes the seat's provisional line's place on the screens
+        return [self._event("final", final)]
 
     def _mid_sentence_cut(self, cut: int) -> int:
         """Where a final ends inside a sentence that has not ended yet; ``cut`` keeps holding the rest.
@@ -568,6 +573,14 @@ class OnlineProcessor:
             return []
         self.last_partial = text
         return [self._event("partial", words)]
+
+    def _retraction(self) -> TranscriptEvent:
+        """An empty partial: the seat's provisional line goes (its utterance was dropped, no final follows)."""
+        self.last_partial = ""
+        segment = Segment(start=self.buffer_end_s, end=self.buffer_end_s, text="", channel=self.seat.channel,
+                          seat=self.seat.seat, role=self.seat.role, language=self.utterance_language,
+                          model=self.decoder.model_name)
+        return TranscriptEvent(kind="partial", segment=segment, stream=self.seat.stream, emitted_at=time.time())
 
     def _event(self, kind: EventKind, words: list[Word]) -> TranscriptEvent:
         segment = Segment(

@@ -237,7 +237,8 @@ class TranscriptionScheduler:
     def _put(self, room: _Room, event: TranscriptEvent) -> None:
         """Queue an event for the room's reader. A bounded queue raised QueueFull here, in a callback,
         when the reader stalled: the finals of that decode were lost without a trace."""
-        if event.kind == "partial" and room.queue.qsize() >= self.options.events_queue:
+        # (An empty partial takes a provisional line back: nothing may come after it to supersede it.)
+        if event.kind == "partial" and event.segment.text and room.queue.qsize() >= self.options.events_queue:
             room.dropped_partials += 1  # a later partial or the final supersedes it
             return
         room.queue.put_nowait(event)

@@ -41,7 +41,8 @@ EventKind = Literal["partial", "final", "revised"]
 class TranscriptEvent:
     """What the transcriber emits for one seat.
 
-    ``partial`` text may still change; ``final`` never changes afterwards; ``revised`` replaces an
+    ``partial`` text may still change (an empty one takes the seat's provisional line back: its
+    utterance was dropped, no final follows); ``final`` never changes afterwards; ``revised`` replaces an
     earlier final (e.g. after a diarization pass relabels the speaker) and names it by ``revises``.
     ``seq`` is monotonic per hearing so a reconnecting terminal can ask for everything after N.
     """

@@ -7,7 +7,8 @@ shared by every viewer, so fan-out cost is a queue append per viewer.
 Back-pressure policy (a slow or dead client never slows capture or other clients):
 - *droppable* events (partials, meters) are superseded by later ones: when a client's queue is full
   the oldest droppable event is evicted, or the new droppable event is dropped;
-- *durable* events (finals, revisions, alarms, display changes) are never dropped: a client whose
+- *durable* events (finals, revisions, alarms, display changes, and an empty partial: it takes a seat's
+  provisional line back, nothing later supersedes it) are never dropped: a client whose
   queue is full of them is disconnected and resumes with ``after=<last seq it received>``.
 Durable events are kept in a bounded ring so a reconnecting terminal gets everything after N.
 Sealing a segment redacts its events in the ring (and in queues not yet sent), so a viewer who may
@@ -60,10 +61,11 @@ class LiveEvent:
     redacted_wire: str | None = None  # what viewers who may not see sealed content get (set when sealed)
     segment_id: int | None = None  # the transcript segment a transcript event is about, once filed
     span: tuple[float, float] | None = None  # (start, end) of a partial's or final's line, seconds
+    durable: bool = False  # of a droppable type, yet nothing later supersedes it (an empty partial)
 
     @property
     def droppable(self) -> bool:
-        return self.type in DROPPABLE_TYPES
+        return self.type in DROPPABLE_TYPES and not self.durable
 
     def wire_for(self, may_see_sealed: bool) -> str:
         if self.redacted_wire is not None and not may_see_sealed:
@@ -197,7 +199,10 @@ class HearingStream:
         now = time.time()
         if segment_id is None and type_ == "transcript.final":
             segment_id = data.get("segment_id")
-        span = span if span is not None and type_ in TIMED_TYPES else _span(type_, data)
+        # An empty partial takes its seat's provisional line back: no later partial or final of the seat need
+        # come to replace it, and it has no text of a time to seal.
+        takes_back = type_ == "transcript.partial" and data.get("text") == ""
+        span = None if takes_back else span if span is not None and type_ in TIMED_TYPES else _span(type_, data)
         if redacted is None and span is not None and self._in_sealed_range(span):
             redacted = {**data, "text": self._sealed_text, "words": []}
         event = LiveEvent(
@@ -208,6 +213,7 @@ class HearingStream:
             redacted_wire=_encode(self._seq, type_, now, redacted) if redacted is not None else None,
             segment_id=segment_id,
             span=span,
+            durable=takes_back,
         )
         if type_ == "transcript.filed":  # a held final reached the dossier: it now names its segment
             self._attach(int(data["seq"]), int(data["segment_id"]))

@@ -9,6 +9,10 @@ when it is revoked or expires while the stream is open), 4404 no such hearing (o
 when it is withdrawn), 4408 the client fell behind (reconnect with
 ``after=resume_after``), 1000 the hearing's stream ended.
 
+A ``transcript.partial`` is a seat's provisional line, replaced by the next partial or the final of its
+``channel``; one with empty ``text`` takes that line back (its utterance was dropped, no final follows),
+and a ``status`` ``paused`` or ``ended`` takes every provisional line back.
+
 An ``alarm`` is ``{"kind", "active", "message", …}``: ``active: false`` ends that kind's alarm, and
 ``clears: [kind, …]`` ends those kinds' (``write_resumed`` ends ``disk_full``/``write_error``,
 ``source_reopened`` ends ``source_error``). The alarms in force come right after ``hello`` on a new

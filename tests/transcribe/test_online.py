@@ -35,6 +35,13 @@ def check_invariants(events: list[TranscriptEvent]) -> None:
         if e.kind == "partial":
             done = max((f.segment.end for f in events[:i] if f.kind == "final"), default=-1.0)
             assert e.segment.start >= done - 1e-6
+    shown: dict[int | None, TranscriptEvent] = {}  # no provisional line is left on screen at the end
+    for e in events:
+        if e.kind == "partial" and e.segment.text:
+            shown[e.segment.channel] = e
+        elif e.kind != "revised":
+            shown.pop(e.segment.channel, None)
+    assert not shown, shown
 
 
 def test_streams_english_with_stable_finals(base_decoder, en_clip) -> None:
@@ -408,3 +415,36 @@ def test_an_utterance_heard_only_as_the_prompt_echoed_is_decoded_once_more_witho
     finals = [e.segment.text for e in seat.process_iter() + seat.finish() if e.kind == "final"]
     assert finals == expect  # an unsure second answer is dropped as well: nothing invented
     assert "Please rule" in dec.calls[0][2] and dec.calls[-1][2] == "Zhang Wei"  # the last: the vocabulary only
+
+
+class UnsureDecoder(ScriptedDecoder):
+    """Every word unsure, and no two decodes agree (Whisper's prompt echo on a second of speech)."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    def decode(self, audio: np.ndarray, offset_s: float, options: DecodeOptions) -> DecodedWindow:
+        self.calls.append((offset_s, offset_s + len(audio) / 16000, options.prompt))
+        text = ["Please", "rule", "on"][: 1 + len(self.calls) % 3]
+        words = tuple(Word(offset_s + 0.2 * i, offset_s + 0.2 * i + 0.15, f" {w}", 0.004) for i, w in enumerate(text))
+        return DecodedWindow(words, "en", 1.0, len(audio) / 16000)
+
+
+def test_an_utterance_dropped_after_its_partials_takes_them_back(en_clip) -> None:
+    """Every word of an utterance unsure: it was dropped at its end after partials of it had gone out, and
+    nothing took them back: the grey line stayed below every later final until the seat spoke again. Its
+    end is now an empty partial of the seat (the pages drop the seat's provisional line on it)."""
+    speech = en_clip[0][8000 : 8000 + int(1.2 * 16000)]
+    dec = UnsureDecoder()
+    seat = OnlineProcessor(dec, OnlineOptions(language="en", context_audio_s=0.0),  # type: ignore[arg-type]
+                           SeatInfo(seat="judge", channel=2), Conversation())
+    events: list[TranscriptEvent] = []
+    for i in range(0, len(speech), 3200):  # live-sized chunks: partials go out before the utterance ends
+        seat.insert_audio_chunk(speech[i : i + 3200], 5.0 + i / 16000)
+        events += seat.process_iter()
+    events += seat.finish()
+    assert [e.kind for e in events if e.segment.text] and all(e.kind == "partial" for e in events), events
+    last = events[-1]
+    assert last.segment.text == "" and not last.segment.words and last.segment.channel == 2, last
+    assert [e for e in events if not e.segment.text] == [last]
+    check_invariants(events)

@@ -112,6 +112,7 @@ function onEvent(room, ev) {
     if (Array.isArray(data.seats)) setSeats(room, data.seats);
     const hearingStatus = { started: "in_progress", resumed: "in_progress", paused: "paused", ended: "ended" }[data.status];
     if (hearingStatus) hearingNow(room, hearingStatus);
+    if (selected === room.id && detail) detail.view.apply(ev); // (its provisional lines go in a recess)
     return;
   }
   if (type === "meter" || type === "level" || type === "levels") {

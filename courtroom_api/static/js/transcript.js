@@ -119,6 +119,11 @@ export class TranscriptView {
   /** Apply one live event; returns true when it was a transcript event. */
   apply(event) {
     const type = eventType(event);
+    if (type === "status") {
+      // A recess or the end stops the transcriber: no final comes for a provisional line now.
+      if (["paused", "ended"].includes((event.data ?? event).status)) this.dropPartials();
+      return false;
+    }
     if (type === "partial") this.partial(segmentOf(event));
     else if (type === "final" || type === "revised") {
       const seg = segmentOf(event);
@@ -174,7 +179,14 @@ export class TranscriptView {
     this.partials.delete(key);
   }
 
+  dropPartials() {
+    for (const el of this.partials.values()) el.remove();
+    this.partials.clear();
+  }
+
   partial(seg) {
+    // An empty one takes the line back: its utterance was dropped (every word unsure), no final follows.
+    if (!seg.text) return this.dropPartial(seg);
     const key = this.partialKey(seg);
     let el = this.partials.get(key);
     const fresh = this.renderLine(seg, true);

@@ -191,3 +191,19 @@ async def test_a_reconnect_from_before_a_restart_is_reset_and_gets_the_alarms() 
     same = stream.subscribe(after=12, epoch=stream.epoch)  # this stream's own seq: no reset
     stream.publish("transcript.final", {"text": "x"})
     assert await _drain(same) == [(23, "transcript.final", "")]
+
+
+def test_an_empty_partial_reaches_a_slow_client_and_is_never_sealed() -> None:
+    """An empty partial takes a seat's provisional line back (its utterance was dropped): no later partial
+    or final of that seat may come to replace it. It was dropped as a partial is for a client whose queue
+    is full, and one at a time of a sealed range went out as a 【不公开】 line that nothing took back."""
+    stream = HearingStream(1)
+    stream.set_sealed_ranges([(30.0, 50.0)], "【不公开】")
+    slow = stream.subscribe(max_queue=4)
+    for i in range(4):
+        stream.publish("transcript.final", {"start": 10.0 + i, "end": 11.0 + i, "text": f"f{i}", "channel": 1})
+    back = stream.publish("transcript.partial", {"start": 41.0, "end": 41.0, "text": "", "channel": 3})
+    assert back.wire_for(False) == back.wire
+    # Its queue full of finals: not dropped, the client resumes after its last seq and gets it then.
+    assert slow.lagged and slow.dropped == 0
+    assert list(stream.subscribe(after=4)._queue) == [back]

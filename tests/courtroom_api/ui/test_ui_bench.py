@@ -158,6 +158,37 @@ def test_a_final_filed_late_gets_its_segment_id_on_screen(page, ui_server) -> No
                                            "text": "全体起立。", "picked": [None, None, 41], "scrolled": True}
 
 
+RETRACTED_EVENTS = """async () => {
+  const { TranscriptView } = await import('/static/js/transcript.js');
+  const root = document.createElement('div');
+  document.body.append(root);
+  const view = new TranscriptView(root);
+  const partial = (channel, text) => ({ type: 'transcript.partial',
+    data: { start: 40.0, end: 41.0, text, role: 'witness', seat: 'witness', channel } });
+  const final = (id, start, text) =>
+    ({ type: 'transcript.final', data: { id, start, end: start + 1, text, role: 'presiding_judge', seat: 'judge', channel: 0 } });
+  const provisional = () => [...root.querySelectorAll('.line.partial .text')].map((t) => t.textContent);
+  view.apply(partial(3, '请求法庭依法'));  // the witness's utterance, every word unsure: dropped at its end
+  view.apply(final(1, 45.0, '审判长第一句。'));
+  const before = provisional();
+  view.apply(partial(3, ''));  // its retraction
+  const retracted = provisional();
+  view.apply(partial(3, '我'));
+  view.apply(partial(2, '被告'));
+  const paused = view.apply({ type: 'status', data: { status: 'paused' } });  // the page handles it as well
+  return { before, retracted, recess: provisional(), paused, lines: root.querySelectorAll('.line').length };
+}"""
+
+
+def test_a_provisional_line_whose_utterance_was_dropped_goes(page, ui_server) -> None:
+    """An utterance dropped at its end (every word unsure) after its partials went out left its grey line
+    at the bottom below every later final, through a recess too. An empty partial of its channel takes
+    it back, and a recess or the end takes every provisional line away."""
+    login(page, "judge", "/bench")
+    assert page.evaluate(RETRACTED_EVENTS) == {"before": ["请求法庭依法"], "retracted": [], "recess": [],
+                                               "paused": False, "lines": 1}
+
+
 NEXT_HEARING = """async () => {
   const { nextHearing } = await import('/static/js/api.js');
   const now = Date.parse('2030-03-06T08:00:00Z');
