@@ -48,3 +48,14 @@ def load_room_profile(name: str, profiles_dir: Path | None) -> CourtroomProfile:
         if NAME.fullmatch(name):
             raise
         return load_profile(name)
+
+
+def load_given_profile(name_or_path: str, profiles_dir: Path | None) -> CourtroomProfile:
+    """A profile named on the command line: by name as :func:`load_named` (so the court's own profiles
+    are found, as the API finds them), else the TOML file at that path."""
+    try:
+        return load_named(name_or_path, profiles_dir)
+    except ProfileNotFoundError:
+        if Path(name_or_path).is_file():
+            return load_profile(name_or_path)
+        raise

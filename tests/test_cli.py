@@ -354,3 +354,32 @@ def test_commands_find_no_database_file_and_make_none(tmp_path) -> None:
     assert list(tmp_path.iterdir()) == []  # not even ./data
     assert cli("db", "upgrade").returncode == 0 and file.is_file()
     assert cli("users", "list").returncode == 0
+
+
+def test_transcribe_and_devices_find_the_courts_own_profiles(tmp_path) -> None:
+    """room5.toml in COURTROOM_PROFILES_DIR, a profile the API accepts for a courtroom: `transcribe --profile
+    room5` and `devices --profile room5` said "not a bundled profile ... and no such file", and `devices`
+    listed the bundled three only."""
+    import os
+
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    text = (REPO / "hardware" / "profiles" / "civil-4ch.toml").read_text(encoding="utf-8")
+    (profiles / "room5.toml").write_text(text.replace('room_id = "civil-4ch"', 'room_id = "room5"'), encoding="utf-8")
+    env = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COURTROOM_PROFILES_DIR": str(profiles),
+           **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {})}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "courtroom_api.cli", *args], capture_output=True, text=True,
+                              env=env, timeout=60)
+
+    out = cli("devices")
+    assert out.returncode == 0 and "profile room5: 4 channels" in out.stdout, out.stdout + out.stderr
+    out = cli("devices", "--profile", "room5")
+    assert out.returncode == 0 and "profile room5: 4 channels" in out.stdout, out.stdout + out.stderr
+    # The profile is read (a mono file is refused for its 4 seats), before the model is looked for.
+    speech = REPO / "tests" / "fixtures" / "speech_en.flac"
+    out = cli("transcribe", str(speech), "--profile", "room5", "--model", str(tmp_path / "no-model"))
+    assert out.returncode == 2 and out.stderr.startswith("courtroom transcribe: profile room5 needs 4 channels"), out.stderr
+    out = cli("transcribe", str(speech), "--profile", str(profiles / "room5.toml"), "--model", str(tmp_path / "no-model"))
+    assert "needs 4 channels" in out.stderr, out.stderr  # a TOML path still does

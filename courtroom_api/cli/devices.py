@@ -8,17 +8,20 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("devices", help="list audio input devices and which courtroom profiles fit them")
     p.add_argument("--profile", action="append", default=None,
-                   help="profile name or TOML path to check (default: every bundled profile)")
+                   help="profile name or TOML path to check (default: every profile, the bundled ones and "
+                        "those in COURTROOM_PROFILES_DIR)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from courtroom_api.config import get_settings
+    from courtroom_api.profiles import load_given_profile, profile_names
     from hardware.devices import device_fits, list_input_devices
     from hardware.errors import HardwareError
-    from hardware.profiles import list_profiles, load_profile
 
+    own = get_settings().profiles_dir  # the court's own profiles, which its courtrooms may name
     try:
-        profiles = [load_profile(name) for name in (args.profile or list_profiles())]
+        profiles = [load_given_profile(name, own) for name in (args.profile or profile_names(own))]
         devices = list_input_devices()
     except HardwareError as exc:
         print(f"error: {exc}")

@@ -152,8 +152,9 @@ def _sharing_without_voices(args: argparse.Namespace, occupants: list) -> list[s
             '"voices", to tell them apart)' for seat, sharing in sharing_seats(occupants)]
 
 
-def _seats(args: argparse.Namespace, channels: int) -> list:
-    """The file's seats: from ``--profile`` or ``--seats``, else one per channel (a mono file: one shared).
+def _seats(args: argparse.Namespace, channels: int, profiles_dir: Path | None = None) -> list:
+    """The file's seats: from ``--profile`` (a bundled profile, one of ``profiles_dir``, or a TOML path) or
+    ``--seats``, else one per channel (a mono file: one shared).
 
     A profile or ``--seats`` naming more channels than the file has is refused: a mono file under a
     4-seat profile gave every speaker the judge's role.
@@ -162,9 +163,9 @@ def _seats(args: argparse.Namespace, channels: int) -> list:
     from transcribe.room import SeatSpec
 
     if args.profile:
-        from hardware.profiles import load_profile
+        from courtroom_api.profiles import load_given_profile
 
-        profile = load_profile(args.profile)
+        profile = load_given_profile(args.profile, profiles_dir)
         seats, named = [SeatSpec(c.channel, c.seat, c.role) for c in profile.channels], f"profile {args.profile}"
     elif args.seats:
         # Numbered before empty names are skipped: "judge,,clerk" leaves channel 1 without a seat.
@@ -253,7 +254,7 @@ def run(args: argparse.Namespace) -> int:
         if not (args.profile or args.seats) and audio.shape[1] > 1 and _one_microphone(audio):
             # Transcribed per channel, every line came twice, and no speaker was told apart.
             audio = audio.mean(axis=1, keepdims=True)
-        seats = _seats(args, audio.shape[1])
+        seats = _seats(args, audio.shape[1], settings.profiles_dir)
         # Read before minutes of transcription: a mistake in the file is reported at once.
         # Without diarization the seat occupants still apply (they were dropped without a word); voices do not.
         participants = _participants(args.participants, enrol=not args.no_diarize)
