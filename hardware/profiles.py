@@ -32,6 +32,7 @@ import math
 import re
 import tomllib
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -155,15 +156,10 @@ def _parse_channel(c: _Checker, item: Any, i: int) -> SeatChannel:
     role = c.text_field(ch, key + ("role",))
     if role not in SEAT_ROLES:
         raise c.fail(key + ("role",), f"must be one of {', '.join(sorted(SEAT_ROLES))}; got {role!r}")
-    # Seats are matched by name (seat assignments, attribution): "judge " or a decomposed "témoin"
-    # must be the same seat as "judge" and "témoin", not a second one.
-    seat = unicodedata.normalize("NFC", c.text_field(ch, key + ("seat",)).strip())
-    if len(seat) > MAX_SEAT_CHARS:
-        raise c.fail(key + ("seat",), f"must be at most {MAX_SEAT_CHARS} characters (the dossier's limit), "
-                     f"got {len(seat)}")
-    if seat == MIXDOWN_SEAT:
-        raise c.fail(key + ("seat",), f"{MIXDOWN_SEAT!r} is reserved for the recording's listening mix; "
-                     "name the seat otherwise")
+    try:
+        seat = seat_name(c.text_field(ch, key + ("seat",)))
+    except ValueError as exc:
+        raise c.fail(key + ("seat",), str(exc)) from None
     return SeatChannel(
         channel=channel,
         seat=seat,
@@ -171,6 +167,26 @@ def _parse_channel(c: _Checker, item: Any, i: int) -> SeatChannel:
         gain_db=gain,
         label=c.get(ch, key + ("label",), str, ""),
     )
+
+
+def seat_name(name: str) -> str:
+    """A seat's name as seats are matched, or ValueError saying why it cannot be one (a profile's
+    ``seat`` and ``courtroom transcribe --seats`` are checked alike)."""
+    # Seats are matched by name (seat assignments, attribution): "judge " or a decomposed "témoin"
+    # must be the same seat as "judge" and "témoin", not a second one.
+    seat = unicodedata.normalize("NFC", name.strip())
+    if len(seat) > MAX_SEAT_CHARS:
+        raise ValueError(f"must be at most {MAX_SEAT_CHARS} characters (the dossier's limit), got {len(seat)}")
+    if seat == MIXDOWN_SEAT:
+        raise ValueError(f"{MIXDOWN_SEAT!r} is reserved for the recording's listening mix; name the seat otherwise")
+    return seat
+
+
+def seat_taken(seat: str, earlier: Sequence[SeatChannel]) -> str | None:
+    """Why ``seat`` cannot be another channel's as well (None: no earlier channel has it): every line of
+    both channels would be credited to the one occupant."""
+    other = next((o for o in earlier if o.seat == seat), None)
+    return None if other is None else f"seat {seat!r} is already on channel {other.channel}"
 
 
 def _parse_channels(c: _Checker, data: dict[str, Any]) -> tuple[SeatChannel, ...]:
@@ -183,8 +199,8 @@ def _parse_channels(c: _Checker, data: dict[str, Any]) -> tuple[SeatChannel, ...
         for other in seats:
             if other.channel == seat.channel:
                 raise c.fail(("channels", i, "channel"), f"channel {seat.channel} is already mapped to seat {other.seat!r}")
-            if other.seat == seat.seat:
-                raise c.fail(("channels", i, "seat"), f"seat {seat.seat!r} is already on channel {other.channel}")
+        if taken := seat_taken(seat.seat, seats):
+            raise c.fail(("channels", i, "seat"), taken)
         seats.append(seat)
     return tuple(seats)
 

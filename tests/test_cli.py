@@ -383,3 +383,22 @@ def test_transcribe_and_devices_find_the_courts_own_profiles(tmp_path) -> None:
     assert out.returncode == 2 and out.stderr.startswith("courtroom transcribe: profile room5 needs 4 channels"), out.stderr
     out = cli("transcribe", str(speech), "--profile", str(profiles / "room5.toml"), "--model", str(tmp_path / "no-model"))
     assert "needs 4 channels" in out.stderr, out.stderr  # a TOML path still does
+
+
+def test_transcribe_refuses_seats_a_profile_may_not_have(tmp_path) -> None:
+    """`--seats plaintiff,plaintiff` labelled both channels plaintiff and credited every line of both to
+    the plaintiff's occupant, rc 0, where a profile with the same mistake is refused. --seats are checked as
+    a profile's seats are (a decomposed "témoin" is "témoin"; "mixdown" is the listening mix's), before the
+    model is looked for."""
+    import os
+
+    four = REPO / "tests" / "fixtures" / "api" / "demo_hearing_22s.flac"
+    env = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin",
+           **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {})}
+    for seats, says in (("plaintiff,plaintiff", "--seats: seat 'plaintiff' is already on channel 0"),
+                        ("judge,témoin,te\u0301moin ", "--seats: seat 'témoin' is already on channel 1"),
+                        ("judge, mixdown", "--seats: seat 'mixdown': 'mixdown' is reserved")):
+        out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "transcribe", str(four), "--seats", seats,
+                              "--model", str(tmp_path / "no-model")], capture_output=True, text=True, timeout=60,
+                             env=env)
+        assert out.returncode == 2 and out.stderr.startswith(f"courtroom transcribe: {says}"), (seats, out.stderr)

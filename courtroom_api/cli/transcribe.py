@@ -168,9 +168,7 @@ def _seats(args: argparse.Namespace, channels: int, profiles_dir: Path | None = 
         profile = load_given_profile(args.profile, profiles_dir)
         seats, named = [SeatSpec(c.channel, c.seat, c.role) for c in profile.channels], f"profile {args.profile}"
     elif args.seats:
-        # Numbered before empty names are skipped: "judge,,clerk" leaves channel 1 without a seat.
-        names = [s.strip() for s in args.seats.split(",")]
-        seats, named = [SeatSpec(i, name, name) for i, name in enumerate(names) if name], "--seats"
+        seats, named = _listed_seats(args.seats), "--seats"
     elif channels == 1:
         return [SeatSpec(0, "seat0", "")]  # a mono file is one seat until diarization splits it
     else:
@@ -181,6 +179,29 @@ def _seats(args: argparse.Namespace, channels: int, profiles_dir: Path | None = 
             f"{named} needs {needed} channels but {args.file} has {channels}"
             + (" (leave out --profile/--seats to diarize a room recording)" if channels == 1 else ""))
     return seats
+
+
+def _listed_seats(listed: str) -> list:
+    """The seats of ``--seats``, checked as a profile's are: "plaintiff,plaintiff" credited every line of
+    both channels to the plaintiff without a word."""
+    from hardware.errors import HardwareError
+    from hardware.profiles import seat_name, seat_taken
+    from hardware.types import SeatChannel
+    from transcribe.room import SeatSpec
+
+    seats: list[SeatChannel] = []
+    # Numbered before empty names are skipped: "judge,,clerk" leaves channel 1 without a seat.
+    for channel, name in enumerate(listed.split(",")):
+        if not name.strip():
+            continue
+        try:
+            seat = seat_name(name)
+        except ValueError as exc:
+            raise HardwareError(f"--seats: seat {name.strip()!r}: {exc}") from None
+        if taken := seat_taken(seat, seats):
+            raise HardwareError(f"--seats: {taken}")
+        seats.append(SeatChannel(channel, seat, seat))
+    return [SeatSpec(s.channel, s.seat, s.role) for s in seats]
 
 
 def _one_microphone(audio) -> bool:
