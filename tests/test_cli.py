@@ -402,3 +402,35 @@ def test_transcribe_refuses_seats_a_profile_may_not_have(tmp_path) -> None:
                               "--model", str(tmp_path / "no-model")], capture_output=True, text=True, timeout=60,
                              env=env)
         assert out.returncode == 2 and out.stderr.startswith(f"courtroom transcribe: {says}"), (seats, out.stderr)
+
+
+def test_transcribe_uses_the_courts_languages_and_seat_gate(tmp_path, monkeypatch) -> None:
+    """COURTROOM_TRANSCRIBE__ACTIVITY_DBFS, __BLEED_MARGIN_DB and __LANGUAGES were honoured live only: a quiet
+    microphone (peak -50 dBFS) the live gate hears at ACTIVITY_DBFS=-80 gave `courtroom transcribe` an empty
+    transcript, and LANGUAGES=["zh"] still detected English."""
+    import numpy as np
+    import soundfile as sf
+
+    import transcribe.batch
+    from courtroom_api.cli import main
+
+    speech, rate = sf.read(REPO / "tests" / "fixtures" / "speech_en.flac", dtype="float32")
+    quiet = speech * (10 ** (-50 / 20) / np.abs(speech).max())
+    sf.write(tmp_path / "quiet.wav", np.stack([quiet, np.zeros_like(quiet)], axis=1), rate)
+    received = []
+    real = transcribe.batch.transcribe_recording
+
+    def spy(model, audio, seats, options):  # type: ignore[no-untyped-def]
+        received.append(options)
+        return real(model, audio, seats, options)
+
+    monkeypatch.setattr(transcribe.batch, "transcribe_recording", spy)
+    for name, value in (("DATA_DIR", str(tmp_path)), ("TRANSCRIBE__ACTIVITY_DBFS", "-80"),
+                        ("TRANSCRIBE__BLEED_MARGIN_DB", "12"), ("TRANSCRIBE__LANGUAGES", '["en", "fr"]')):
+        monkeypatch.setenv(f"COURTROOM_{name}", value)
+    out = tmp_path / "out.txt"
+    assert main(["transcribe", str(tmp_path / "quiet.wav"), "--seats", "judge,clerk", "--model", "tiny.en",
+                 "--no-diarize", "--format", "txt", "-o", str(out)]) == 0
+    options = received[0]
+    assert (options.gate.activity_dbfs, options.gate.bleed_margin_db, options.languages) == (-80, 12, ("en", "fr"))
+    assert "judge" in out.read_text(encoding="utf-8"), out.read_text(encoding="utf-8")  # heard, as live

@@ -254,6 +254,7 @@ def _unwritable(path: str) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from courtroom_api.config import get_settings
+    from courtroom_api.live.transcription import gate_options
     from diarize.errors import DiarizeError
     from hardware.errors import HardwareError
     from transcribe.batch import BatchOptions, read_audio, transcribe_recording
@@ -292,8 +293,11 @@ def run(args: argparse.Namespace) -> int:
         # One file at a time: all the cores of the live decode pool.
         model = load_model(store, name, cpu_threads=ts.cpu_threads * ts.workers, compute_type=ts.compute_type)
         vocabulary = with_glossary(ts.glossary, _participant_names(args.participants), ts.hotwords)
-        options = BatchOptions(language=None if language in (None, "auto") else language, beam_size=ts.beam_size,
-                               vocabulary=vocabulary, model_name=name)
+        # The court's languages and seat gate, as a live hearing has them (the defaults were used: a quiet
+        # microphone the live gate hears gave an empty transcript, and LANGUAGES=["zh"] still detected English).
+        options = BatchOptions(language=None if language in (None, "auto") else language,
+                               languages=tuple(ts.languages), beam_size=ts.beam_size, vocabulary=vocabulary,
+                               model_name=name, gate=gate_options(settings))
         segments = transcribe_recording(model, audio, seats, options)
         if args.no_diarize:
             from diarize.attribute import seated

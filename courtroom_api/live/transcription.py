@@ -49,16 +49,24 @@ def case_vocabulary(services: Any, hearing_id: int) -> tuple[str, ...]:
     return tuple(dict.fromkeys(w.strip() for w in words if w and w.strip()))
 
 
+def gate_options(settings: Settings) -> Any:
+    """The seat gate (GateOptions) of the transcribe settings: a live hearing's and `courtroom transcribe`'s,
+    so a recording is transcribed from the speech its room was heard with live."""
+    from transcribe.seats import GateOptions
+
+    t = settings.transcribe
+    return GateOptions(activity_dbfs=t.activity_dbfs, bleed_margin_db=t.bleed_margin_db)
+
+
 def room_options(settings: Settings, vocabulary: tuple[str, ...] = ()) -> tuple[Any, Any]:
     """(OnlineOptions, GateOptions) of a hearing's room, from the transcribe settings."""
     from transcribe.glossary import with_glossary
     from transcribe.online import OnlineOptions
-    from transcribe.seats import GateOptions
 
     t = settings.transcribe
     online = OnlineOptions(language=t.language, languages=tuple(t.languages), final_beam_size=t.beam_size,
                            vocabulary=with_glossary(t.glossary, vocabulary, t.hotwords))
-    return online, GateOptions(activity_dbfs=t.activity_dbfs, bleed_margin_db=t.bleed_margin_db)
+    return online, gate_options(settings)
 
 
 class TranscriptionService:
