@@ -434,3 +434,29 @@ def test_transcribe_uses_the_courts_languages_and_seat_gate(tmp_path, monkeypatc
     options = received[0]
     assert (options.gate.activity_dbfs, options.gate.bleed_margin_db, options.languages) == (-80, 12, ("en", "fr"))
     assert "judge" in out.read_text(encoding="utf-8"), out.read_text(encoding="utf-8")  # heard, as live
+
+
+def test_an_english_only_model_is_refused_a_language_it_cannot_transcribe(tmp_path) -> None:
+    """`transcribe zh.flac --model tiny.en --language zh` printed English nonsense marked "en", rc 0, and
+    `serve` with MODEL=tiny.en and LANGUAGE=zh transcribed every Mandarin hearing as English. The model's
+    languages must cover --language, __LANGUAGE, or (detecting) one of __LANGUAGES; one line says which."""
+    import os
+
+    env = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1",
+           **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {})}
+    cli = [sys.executable, "-m", "courtroom_api.cli"]
+    speech = REPO / "tests" / "fixtures" / "speech_zh.flac"
+    for args, settings, says in (
+            (["--language", "zh"], {}, "--language: zh is not a language of model tiny.en (it transcribes en only)"),
+            ([], {"COURTROOM_TRANSCRIBE__LANGUAGE": "zh"}, "COURTROOM_TRANSCRIBE__LANGUAGE: zh is not a language"),
+            ([], {"COURTROOM_TRANSCRIBE__LANGUAGES": '["zh"]'}, "COURTROOM_TRANSCRIBE__LANGUAGES: none of zh is")):
+        out = subprocess.run([*cli, "transcribe", str(speech), "--model", "tiny.en", "--no-diarize", *args],
+                             capture_output=True, text=True, timeout=60, env={**env, **settings})
+        assert out.returncode == 2 and out.stderr.startswith(f"courtroom transcribe: {says}"), out.stderr
+        assert out.stdout == "" and out.stderr.count("\n") == 1
+    for settings, says in (({"COURTROOM_TRANSCRIBE__LANGUAGE": "zh"}, "COURTROOM_TRANSCRIBE__LANGUAGE: zh is not"),
+                           ({"COURTROOM_TRANSCRIBE__LANGUAGES": '["zh"]'}, "COURTROOM_TRANSCRIBE__LANGUAGES: none of")):
+        out = subprocess.run([*cli, "serve", "--port", "0"], capture_output=True, text=True, timeout=60,
+                             env={**env, "COURTROOM_TRANSCRIBE__MODEL": "tiny.en", **settings})
+        assert out.returncode == 2 and out.stderr.startswith(f"courtroom serve: {says}"), out.stderr
+    assert not (tmp_path / "server.lock").exists()  # refused before anything started

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from transcribe.errors import ComputeTypeError, ModelIntegrityError, ModelNotFoundError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from faster_whisper import WhisperModel
 
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
@@ -214,6 +216,25 @@ def model_languages(path: Path) -> str:
     return "en" if vocab and vocab <= 51864 else "multilingual"
 
 
+def language_problem(model: str, languages_of_model: str, language: str | None,
+                     languages: Sequence[str]) -> str | None:
+    """Why a model that transcribes ``languages_of_model`` (:func:`model_languages`) cannot be asked for
+    ``language`` (None: detection among the court's ``languages``); None if it can. An English-only model
+    decodes everything as English: Mandarin speech came out as English nonsense marked "en", without a word.
+    Detection with one is allowed where the court speaks English: it can only find English."""
+    if languages_of_model in ("multilingual", "unknown"):
+        return None
+    if language is not None:
+        if language == languages_of_model:
+            return None
+        return (f"{language} is not a language of model {model} (it transcribes {languages_of_model} only): "
+                "choose a multilingual model")
+    if languages_of_model in languages:
+        return None
+    return (f"none of {', '.join(languages)} is a language of model {model} (it transcribes "
+            f"{languages_of_model} only): choose a multilingual model")
+
+
 def _dir_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.iterdir() if f.is_file())
 
@@ -283,6 +304,12 @@ class ModelStore:
         if found is None and self._base_info().path is None:
             return BASE_MISSING
         return None
+
+    def languages(self, name_or_path: str | os.PathLike[str] | None = None) -> str:
+        """What the model transcribes, as :func:`model_languages` says it (``base`` is multilingual); read
+        from its files, nothing assembled or loaded. An unknown model is a ModelNotFoundError."""
+        found = self._locate(name_or_path)
+        return "multilingual" if found is None else model_languages(found)
 
     def _locate(self, name_or_path: str | os.PathLike[str] | None) -> Path | None:
         """The directory of a model name or path (None: the bundled ``base``, not assembled here), or

@@ -63,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
     if problem := model_problem(settings):  # a setting, refused as an unknown language is
         print(f"courtroom serve: COURTROOM_TRANSCRIBE__MODEL: {problem}", file=sys.stderr)
         return 2
+    if problem := model_language_problem(settings):  # every Mandarin hearing was transcribed as English
+        print(f"courtroom serve: {problem}", file=sys.stderr)
+        return 2
     # Said here, not as a traceback from the start-up ("Application startup failed"); before the lock, which
     # makes the data directory: a server refused for a database that is not there leaves nothing behind.
     problem = database_problem(settings.database_url)
@@ -123,6 +126,18 @@ def model_problem(settings: Settings) -> str | None:
 
     t = settings.transcribe
     return ModelStore(settings.cache_dir, t.models_dir, t.model).problem(t.model)
+
+
+def model_language_problem(settings: Settings) -> str | None:
+    """Why the configured model cannot transcribe COURTROOM_TRANSCRIBE__LANGUAGE (or, detecting, any of
+    __LANGUAGES), naming the setting; None if it can. Called once :func:`model_problem` found the model."""
+    from transcribe.model_store import ModelStore, language_problem
+
+    t = settings.transcribe
+    model = ModelStore(settings.cache_dir, t.models_dir, t.model)
+    problem = language_problem(t.model, model.languages(t.model), t.language, t.languages)
+    setting = "COURTROOM_TRANSCRIBE__LANGUAGE" if t.language else "COURTROOM_TRANSCRIBE__LANGUAGES"
+    return f"{setting}: {problem}" if problem else None
 
 
 # Said where the database is not this code's: no migration of this code can start from its revision.

@@ -261,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
     from transcribe.errors import TranscribeError
     from transcribe.formats import render
     from transcribe.glossary import with_glossary
-    from transcribe.model_store import ModelStore, load_model
+    from transcribe.model_store import ModelStore, language_problem, load_model
 
     settings = get_settings()
     ts = settings.transcribe
@@ -290,12 +290,18 @@ def run(args: argparse.Namespace) -> int:
                 print(warning, file=sys.stderr)
         store = ModelStore(settings.cache_dir, ts.models_dir, ts.model)
         name = args.model or ts.model
+        fixed = None if language in (None, "auto") else language
+        if problem := language_problem(name, store.languages(name), fixed, ts.languages):
+            source = ("--language" if args.language not in (None, "auto") else
+                      "COURTROOM_TRANSCRIBE__LANGUAGE" if fixed else "COURTROOM_TRANSCRIBE__LANGUAGES")
+            print(f"courtroom transcribe: {source}: {problem}", file=sys.stderr)
+            return 2
         # One file at a time: all the cores of the live decode pool.
         model = load_model(store, name, cpu_threads=ts.cpu_threads * ts.workers, compute_type=ts.compute_type)
         vocabulary = with_glossary(ts.glossary, _participant_names(args.participants), ts.hotwords)
         # The court's languages and seat gate, as a live hearing has them (the defaults were used: a quiet
         # microphone the live gate hears gave an empty transcript, and LANGUAGES=["zh"] still detected English).
-        options = BatchOptions(language=None if language in (None, "auto") else language,
+        options = BatchOptions(language=fixed,
                                languages=tuple(ts.languages), beam_size=ts.beam_size, vocabulary=vocabulary,
                                model_name=name, gate=gate_options(settings))
         segments = transcribe_recording(model, audio, seats, options)
