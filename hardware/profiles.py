@@ -282,7 +282,7 @@ def _read_text(path: Path) -> str:
     except OSError as exc:
         raise ProfileError(path, "<file>", f"cannot be read: {exc.strerror or exc}") from exc
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")  # a BOM (Windows Notepad's UTF-8) was a syntax error at line 1, column 1
     except UnicodeDecodeError as exc:  # e.g. saved as GBK by an editor in a Chinese locale
         line = raw[: exc.start].count(b"\n") + 1
         raise ProfileError(path, "<encoding>", f"is not UTF-8 (byte {raw[exc.start]:#04x}); save it as UTF-8",

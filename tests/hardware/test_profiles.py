@@ -169,3 +169,12 @@ def test_a_profile_not_saved_as_utf8_is_a_profile_error_and_no_traceback(tmp_pat
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
     assert out.stdout.startswith(f"error: {path}:15:")
+
+
+def test_a_profile_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    """Windows Notepad saves UTF-8 with a BOM: the demo profile so saved was refused as `<syntax>: Invalid
+    statement (at line 1, column 1)`."""
+    path = PACKAGE_DIR / "profiles" / "demo.toml"
+    (tmp_path / "bom.toml").write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    saved, demo = load_profile(tmp_path / "bom.toml"), load_profile("demo")
+    assert (saved.room_id, saved.channels, saved.terminals) == (demo.room_id, demo.channels, demo.terminals)
