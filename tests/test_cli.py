@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from courtroom_api.app import create_app
@@ -232,7 +233,7 @@ def test_transcribe_refuses_a_participants_file_with_bad_times_before_transcribi
     speech = Path(__file__).resolve().parent / "fixtures" / "speech_en.flac"
     for field, value in (("from_s", None), ("to_s", "the end"), ("participant_id", "5")):
         occupant = {"seat": "witness", "participant_id": 5, "name": "W", "role": "witness", field: value}
-        (tmp_path / "p.json").write_text(json.dumps({"occupants": [{**occupant, field: 0}, occupant]}))
+        (tmp_path / "p.json").write_text(json.dumps({"occupants": [{**occupant, field: 1}, occupant]}))
         out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "transcribe", str(speech), "--participants",
                               str(tmp_path / "p.json"), "--model", str(tmp_path / "no-model")],
                              capture_output=True, text=True, timeout=60,
@@ -240,6 +241,32 @@ def test_transcribe_refuses_a_participants_file_with_bad_times_before_transcribi
         assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
         assert out.stderr.startswith(f"courtroom transcribe: --participants {tmp_path / 'p.json'}: occupant 2: "
                                      f"{field} {json.dumps(value)} is not"), out.stderr
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    ([{"seat": "judge", "participant_id": 1, "name": "Li", "role": "presiding_judge"}],
+     'is not a JSON object ({"occupants": [...], "voices": [...]})'),
+    ({"occupants": ["judge"]}, "occupant 1 is not a JSON object"),
+    ({"occupants": [{"seat": "judge", "participant_id": 1, "name": "Li", "role": "presiding_judge", "from_s": 5,
+                     "to_s": 2}]}, "occupant 1: to_s 2 is not after from_s 5"),
+    ({"occupants": [{"seat": "judge", "participant_id": 1, "name": "Li", "role": "presiding_judge", "to_s": 0}]},
+     "occupant 1: to_s 0 is not after from_s 0"),
+])
+def test_transcribe_refuses_a_participants_file_of_the_wrong_shape_in_one_line(tmp_path, content, says) -> None:
+    """A bare list of occupants was an AttributeError traceback (exit 1); an occupant whose to_s is before
+    their from_s was taken, and their seat's lines were credited to nobody without a word."""
+    import os
+
+    speech = Path(__file__).resolve().parent / "fixtures" / "speech_en.flac"
+    parts = tmp_path / "p.json"
+    parts.write_text(json.dumps(content))
+    env = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin",
+           **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {})}
+    out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "transcribe", str(speech), "--participants",
+                          str(parts), "--model", str(tmp_path / "no-model")],
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr == f"courtroom transcribe: --participants {parts}: {says}\n"
 
 
 def test_transcribe_refuses_an_occupant_on_a_seat_the_file_has_not(tmp_path) -> None:

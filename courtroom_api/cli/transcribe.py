@@ -47,6 +47,8 @@ def _participants(path: str | None, enrol: bool = True) -> tuple[list, list]:
     file = Path(path)
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):  # a bare list of occupants was an AttributeError traceback
+            raise DiarizeError(f'--participants {path}: is not a JSON object ({{"occupants": [...], "voices": [...]}})')
         occupants = [SeatOccupant(**_checked_occupant(path, o, i)) for i, o in enumerate(data.get("occupants", []), 1)]
         voices = []
         for v in data.get("voices", []) if enrol else []:
@@ -69,11 +71,18 @@ def _checked_occupant(path: str, occupant: dict, number: int) -> dict:
               "role": lambda v: isinstance(v, str),
               "participant_id": lambda v: isinstance(v, int) and not isinstance(v, bool),
               "from_s": seconds, "to_s": lambda v: v is None or seconds(v)}
+    if not isinstance(occupant, dict):
+        raise DiarizeError(f"--participants {path}: occupant {number} is not a JSON object")
     for key, ok in checks.items():
         if key in occupant and not ok(occupant[key]):
             wanted = "seconds (a number, 0 or more)" if key in ("from_s", "to_s") else "valid"
             raise DiarizeError(f"--participants {path}: occupant {number}: {key} "
                                f"{json.dumps(occupant[key], ensure_ascii=False)} is not {wanted}")
+    # An occupant who leaves before they sit matched none of the seat's lines, credited to nobody without a word.
+    start, end = occupant.get("from_s", 0), occupant.get("to_s")
+    if end is not None and end <= start:
+        raise DiarizeError(f"--participants {path}: occupant {number}: to_s {json.dumps(end)} is not after "
+                           f"from_s {json.dumps(start)}")
     return occupant
 
 
