@@ -41,18 +41,30 @@ def run_file_pending(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    import sys
+
     from courtroom_api.blobstore import open_blob_store
     from courtroom_api.config import get_settings
     from courtroom_api.recording_check import check_recording, filed_recordings
+    from models import Hearing
     from models.db import make_engine, one_snapshot, session_factory
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
     try:
         with session_factory(engine)() as session, one_snapshot(session) as snapshot:
+            # A mistyped hearing read "0 of 0 filed recordings as recorded", exit 0.
+            unknown = args.hearing is not None and snapshot.get(Hearing, args.hearing) is None
             filed = filed_recordings(snapshot, settings.hearing_recording_dir, args.hearing)
     finally:
         engine.dispose()  # the hashing below can take hours: no connection held meanwhile
+    if unknown:
+        print(f"courtroom recordings verify: no hearing {args.hearing}", file=sys.stderr)
+        return 2
+    if not filed:
+        print(f"hearing {args.hearing} has no filed recordings" if args.hearing is not None
+              else "no filed recordings")
+        return 0
     blobs = open_blob_store(settings)
     broken = unfound = ok = 0
     for recording in filed:

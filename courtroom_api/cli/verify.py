@@ -27,8 +27,14 @@ def head_digits(text: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
     from capture.verify import verify_recording
 
+    if not Path(args.recording_dir).is_dir():  # a mistyped path read "BROKEN (corrupt)", as tampering does
+        print(f"courtroom verify: no recording directory at {args.recording_dir}", file=sys.stderr)
+        return 2
     result = verify_recording(args.recording_dir, expected_head=args.head)
     print(result)
     return 0 if result.ok else 1

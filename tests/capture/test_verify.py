@@ -61,6 +61,14 @@ def test_intact_recording_verifies(pristine: Path) -> None:
     assert out.returncode == 0 and out.stdout.startswith("OK: 6 segments")
 
 
+def test_a_path_that_is_no_recording_directory_is_said_not_reported_as_tampering(tmp_path: Path) -> None:
+    """A mistyped path printed "BROKEN (corrupt): ... no manifest.jsonl", exit 1, as real tampering does."""
+    (tmp_path / "file").write_text("")
+    for path in (tmp_path / "nonexistent", tmp_path / "file"):
+        out = cli(path)
+        assert (out.returncode, out.stdout, out.stderr) == (2, "", f"courtroom verify: no recording directory at {path}\n")
+
+
 def test_changed_segment(copy: Path) -> None:
     path = copy / "segments" / "000002.flac"
     data = bytearray(path.read_bytes())

@@ -111,6 +111,22 @@ def test_intact_filed_recordings_verify(filed: Filed) -> None:
     assert f"recording {filed.recording_id} of hearing {filed.hearing_id}: OK" in only.stdout
 
 
+def test_a_hearing_that_does_not_exist_or_has_nothing_filed_is_said(filed: Filed) -> None:
+    """`--hearing 999` (no such hearing) printed "0 of 0 filed recordings as recorded", exit 0, as if checked."""
+    from models import Hearing
+    from models.enums import HearingStatus
+
+    out = verify(filed, "--hearing", "999")
+    assert (out.returncode, out.stdout, out.stderr) == (2, "", "courtroom recordings verify: no hearing 999\n")
+    with filed.services.write_sessions() as s:  # type: ignore[attr-defined]
+        hearing = Hearing(case_id=1, status=HearingStatus.SCHEDULED)
+        s.add(hearing)
+        s.commit()
+        hid = hearing.id
+    out = verify(filed, "--hearing", str(hid))
+    assert (out.returncode, out.stdout) == (0, f"hearing {hid} has no filed recordings\n"), out.stderr
+
+
 def test_silence_written_over_the_served_recording_is_found(filed: Filed) -> None:
     # The hunter's case: a second of the filed multi-channel FLAC silenced in the blob store. The court
     # served it (its ETag unchanged) and no check looked at it: `courtroom verify DIR` reads the
