@@ -8,7 +8,7 @@ channels, and every utterance is decoded in the language it is spoken in.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,17 +45,24 @@ class BatchOptions:
     gate: GateOptions = GateOptions()
 
 
-def read_audio(path: Path) -> np.ndarray:
-    """A recording as (frames, channels) float32 at 16 kHz; clear errors for what cannot be read."""
+def read_audio(path: Path, track: int | None = None, warn: Callable[[str], None] | None = None) -> np.ndarray:
+    """A recording as (frames, channels) float32 at 16 kHz; clear errors for what cannot be read.
+
+    ``track``: which audio track of a file holding several (a video's, an MKV's), from 0; None: the first,
+    and ``warn`` is told of the others (speech on track 1 behind a silent track 0 was an empty transcript).
+    """
     import soundfile as sf
 
     path = Path(path)
     if not path.is_file():
         raise AudioFormatError(f"no such audio file: {path}")
-    try:
-        audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        audio, rate = _decode_with_ffmpeg(path, exc)
+    if track:  # libsndfile reads a file's first audio track only
+        audio, rate = _decode_with_ffmpeg(path, None, track, warn)
+    else:
+        try:
+            audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+            audio, rate = _decode_with_ffmpeg(path, exc, track, warn)
     if audio.shape[0] == 0:
         raise AudioFormatError(f"{path} contains no audio frames")
     if rate != SAMPLE_RATE:
@@ -68,26 +75,40 @@ def read_audio(path: Path) -> np.ndarray:
     return np.ascontiguousarray(audio)
 
 
-def _decode_with_ffmpeg(path: Path, cause: Exception) -> tuple[np.ndarray, int]:
+def _decode_with_ffmpeg(path: Path, cause: Exception | None, track: int | None,
+                        warn: Callable[[str], None] | None) -> tuple[np.ndarray, int]:
     """Formats libsndfile does not read (mp3, m4a, mka, video) through ffmpeg's decoders (PyAV), every
     channel kept: (frames, channels) float32 at 16 kHz, so a 4-seat M4A is per seat as its WAV is."""
+    why = f"{cause}; ffmpeg" if cause else "ffmpeg"
     try:
-        audio = _decode_channels(path)
+        audio = _decode_channels(path, track, warn)
+    except AudioFormatError:
+        raise
     except Exception as exc:  # av raises many error types for garbage input
-        raise AudioFormatError(f"cannot read {path} as audio: {cause}; ffmpeg: {exc}") from exc
+        raise AudioFormatError(f"cannot read {path} as audio: {why}: {exc}") from exc
     if audio is None or not len(audio):
-        raise AudioFormatError(f"cannot read {path} as audio: {cause}; ffmpeg found no audio stream")
+        raise AudioFormatError(f"cannot read {path} as audio: {why} found no audio stream")
     return audio, SAMPLE_RATE
 
 
-def _decode_channels(path: Path) -> np.ndarray | None:
-    """The first audio stream as (frames, channels) float32 at 16 kHz; None without one."""
+def _decode_channels(path: Path, track: int | None = None,
+                     warn: Callable[[str], None] | None = None) -> np.ndarray | None:
+    """Audio track ``track`` (None: the first, ``warn`` told of the others) as (frames, channels) float32 at
+    16 kHz; None without one."""
     import av
 
     with av.open(str(path), metadata_errors="ignore") as container:
-        if not container.streams.audio:
+        tracks = container.streams.audio
+        if not tracks:
             return None
-        stream = container.streams.audio[0]
+        if track is not None and not 0 <= track < len(tracks):
+            raise AudioFormatError(f"{path} has no audio track {track}: its audio tracks are "
+                                   f"{', '.join(str(i) for i in range(len(tracks)))}")
+        if track is None and len(tracks) > 1 and warn:
+            rest = f"track{'s' if len(tracks) > 2 else ''} {', '.join(str(i) for i in range(1, len(tracks)))}"
+            warn(f"{path} has {len(tracks)} audio tracks: only track 0 is transcribed, {rest} left out "
+                 "(choose one with --track N)")
+        stream = tracks[track or 0]
         resampler = av.AudioResampler(format="fltp", rate=SAMPLE_RATE)  # the stream's own channel layout
         planes: list[np.ndarray] = []  # each (channels, samples)
         for packet in container.demux(stream):

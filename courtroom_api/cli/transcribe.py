@@ -19,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--language", choices=("zh", "en", "auto"), default=None,
                    help="spoken language (default from settings; auto = detect per seat)")
     p.add_argument("--model", default=None, help="model name (see `courtroom models list`) or directory")
+    p.add_argument("--track", type=int, default=None, metavar="N",
+                   help="audio track of a file holding several (a video's, an MKV's), from 0 (default: the first)")
     p.add_argument("--format", choices=("json", "vtt", "srt", "txt"), default="json")
     p.add_argument("--output", "-o", default=None, help="write here instead of standard output")
     p.add_argument("--participants", default=None,
@@ -281,7 +283,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"courtroom transcribe: cannot write {path}: {problem}", file=sys.stderr)
             return 2
     try:
-        audio = read_audio(args.file)
+        audio = read_audio(args.file, args.track,
+                           lambda warning: print(f"courtroom transcribe: warning: {warning}", file=sys.stderr))
         if not (args.profile or args.seats) and audio.shape[1] > 1 and _one_microphone(audio):
             # Transcribed per channel, every line came twice, and no speaker was told apart.
             audio = audio.mean(axis=1, keepdims=True)

@@ -261,3 +261,41 @@ def test_cli_takes_a_stereo_file_of_one_microphone_as_mono(tmp_path, whisper_mod
 
     quiet_right = np.stack([en_clip[0], en_clip[0] * 0.5], axis=1)  # not the same signal: kept as two channels
     assert not _one_microphone(quiet_right) and not _one_microphone(read_audio(ROOT / "hardware/samples/demo_hearing.flac"))
+
+
+def _two_tracks(path: Path, tracks: list[np.ndarray]) -> None:
+    """An MKV holding each of ``tracks`` (mono, 16 kHz) as an audio track of its own, as a video's are."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        streams = [container.add_stream("flac", rate=16000, layout="mono") for _ in tracks]
+        for stream, audio in zip(streams, tracks, strict=True):
+            pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
+            for at in range(0, len(pcm), 1024):
+                frame = av.AudioFrame.from_ndarray(pcm[at : at + 1024].reshape(1, -1), format="s16", layout="mono")
+                frame.sample_rate, frame.pts = 16000, at
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
+
+
+def test_a_file_of_several_audio_tracks_names_those_left_out_and_reads_the_one_chosen(tmp_path, en_clip) -> None:
+    """An MKV whose speech is on its second audio track (the first silent) gave an empty transcript, exit 0:
+    only the first track was read, without a word. The others are named in a warning; --track picks one."""
+    speech = en_clip[0]
+    _two_tracks(tmp_path / "two.mkv", [np.zeros_like(speech), speech])
+    said: list[str] = []
+    first = read_audio(tmp_path / "two.mkv", warn=said.append)
+    assert said == [f"{tmp_path / 'two.mkv'} has 2 audio tracks: only track 0 is transcribed, track 1 left out "
+                    "(choose one with --track N)"]
+    assert np.abs(first).max() < 1e-4
+    said.clear()
+    second = read_audio(tmp_path / "two.mkv", track=1, warn=said.append)
+    assert not said and abs(len(second) - len(speech)) < 0.1 * 16000
+    assert np.sqrt(np.mean(second**2)) > 0.5 * np.sqrt(np.mean(speech**2))
+    env = dict(os.environ, COURTROOM_DATA_DIR=str(tmp_path), HF_HUB_OFFLINE="1")
+    out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "transcribe", str(tmp_path / "two.mkv"),
+                          "--track", "2", "--model", str(tmp_path / "no-model")],
+                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert out.returncode == 2 and out.stderr == (f"courtroom transcribe: {tmp_path / 'two.mkv'} has no audio "
+                                                  "track 2: its audio tracks are 0, 1\n"), out.stderr
+
