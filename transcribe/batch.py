@@ -45,26 +45,38 @@ class BatchOptions:
     gate: GateOptions = GateOptions()
 
 
+CUT_OFF_S = 1.0  # a file this much shorter than its header says is cut off (AAC's padding is 0.05 s)
+
+
 def read_audio(path: Path, track: int | None = None, warn: Callable[[str], None] | None = None) -> np.ndarray:
     """A recording as (frames, channels) float32 at 16 kHz; clear errors for what cannot be read.
 
     ``track``: which audio track of a file holding several (a video's, an MKV's), from 0; None: the first,
     and ``warn`` is told of the others (speech on track 1 behind a silent track 0 was an empty transcript).
+    ``warn`` is also told of a file cut off before the length its header declares (an interrupted copy
+    was transcribed in part without a word), whose audio up to the cut is still returned.
     """
     import soundfile as sf
 
     path = Path(path)
     if not path.is_file():
         raise AudioFormatError(f"no such audio file: {path}")
+    declared: float | None = None  # seconds, as the file's header says
     if track:  # libsndfile reads a file's first audio track only
-        audio, rate = _decode_with_ffmpeg(path, None, track, warn)
+        audio, rate, declared = _decode_with_ffmpeg(path, None, track, warn)
     else:
         try:
-            audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
-        except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-            audio, rate = _decode_with_ffmpeg(path, exc, track, warn)
+            with sf.SoundFile(str(path)) as f:
+                declared = f.frames / f.samplerate if f.frames > 0 else None
+                audio, rate = f.read(dtype="float32", always_2d=True), f.samplerate
+        except (sf.LibsndfileError, RuntimeError, TypeError) as exc:  # a cut-off FLAC: "decoder lost sync"
+            audio, rate, declared = _decode_with_ffmpeg(path, exc, track, warn)
     if audio.shape[0] == 0:
         raise AudioFormatError(f"{path} contains no audio frames")
+    read = audio.shape[0] / rate
+    if warn and declared is not None and read < declared - CUT_OFF_S:
+        warn(f"{path} is cut off: only {_clock(read)} of the {_clock(declared)} its header declares could be "
+             f"read ({read / declared:.0%}); the rest is missing from the transcript")
     if rate != SAMPLE_RATE:
         from math import gcd
 
@@ -75,32 +87,39 @@ def read_audio(path: Path, track: int | None = None, warn: Callable[[str], None]
     return np.ascontiguousarray(audio)
 
 
+def _clock(seconds: float) -> str:
+    """``seconds`` as h:mm:ss.s, as a clerk reads a recording's time."""
+    minutes, s = divmod(seconds, 60)
+    return f"{int(minutes // 60)}:{int(minutes % 60):02d}:{s:04.1f}"
+
+
 def _decode_with_ffmpeg(path: Path, cause: Exception | None, track: int | None,
-                        warn: Callable[[str], None] | None) -> tuple[np.ndarray, int]:
+                        warn: Callable[[str], None] | None) -> tuple[np.ndarray, int, float | None]:
     """Formats libsndfile does not read (mp3, m4a, mka, video) through ffmpeg's decoders (PyAV), every
-    channel kept: (frames, channels) float32 at 16 kHz, so a 4-seat M4A is per seat as its WAV is."""
+    channel kept: (frames, channels) float32 at 16 kHz, so a 4-seat M4A is per seat as its WAV is; and
+    the track's length in seconds as its header declares it (None where it does not)."""
     why = f"{cause}; ffmpeg" if cause else "ffmpeg"
     try:
-        audio = _decode_channels(path, track, warn)
+        audio, declared = _decode_channels(path, track, warn)
     except AudioFormatError:
         raise
     except Exception as exc:  # av raises many error types for garbage input
         raise AudioFormatError(f"cannot read {path} as audio: {why}: {exc}") from exc
     if audio is None or not len(audio):
         raise AudioFormatError(f"cannot read {path} as audio: {why} found no audio stream")
-    return audio, SAMPLE_RATE
+    return audio, SAMPLE_RATE, declared
 
 
 def _decode_channels(path: Path, track: int | None = None,
-                     warn: Callable[[str], None] | None = None) -> np.ndarray | None:
+                     warn: Callable[[str], None] | None = None) -> tuple[np.ndarray | None, float | None]:
     """Audio track ``track`` (None: the first, ``warn`` told of the others) as (frames, channels) float32 at
-    16 kHz; None without one."""
+    16 kHz, None without one; and its declared length in seconds (None if its header gives none)."""
     import av
 
     with av.open(str(path), metadata_errors="ignore") as container:
         tracks = container.streams.audio
         if not tracks:
-            return None
+            return None, None
         if track is not None and not 0 <= track < len(tracks):
             raise AudioFormatError(f"{path} has no audio track {track}: its audio tracks are "
                                    f"{', '.join(str(i) for i in range(len(tracks)))}")
@@ -109,6 +128,7 @@ def _decode_channels(path: Path, track: int | None = None,
             warn(f"{path} has {len(tracks)} audio tracks: only track 0 is transcribed, {rest} left out "
                  "(choose one with --track N)")
         stream = tracks[track or 0]
+        declared = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else None
         resampler = av.AudioResampler(format="fltp", rate=SAMPLE_RATE)  # the stream's own channel layout
         planes: list[np.ndarray] = []  # each (channels, samples)
         for packet in container.demux(stream):
@@ -120,8 +140,8 @@ def _decode_channels(path: Path, track: int | None = None,
                 planes += [f.to_ndarray() for f in resampler.resample(frame)]
         planes += [f.to_ndarray() for f in resampler.resample(None)]
     if not planes:
-        return None
-    return np.concatenate(planes, axis=1).T.astype(np.float32)  # (frames, channels)
+        return None, declared
+    return np.concatenate(planes, axis=1).T.astype(np.float32), declared  # (frames, channels)
 
 
 @dataclass(frozen=True, slots=True)
