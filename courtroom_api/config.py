@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from transcribe.glossary import COURT_TERMS
 
+# Heartbeats a server may miss (a busy database, a slow disk) before its lease counts as abandoned.
+LEASE_STALE_HEARTBEATS = 3
+
 
 class DatabaseSettings(BaseModel):
     # Empty means: an embedded SQLite file under the data directory.
@@ -170,6 +173,9 @@ class Settings(BaseSettings):
     # behind them, many screens reloading at once got 500s after waiting 30 s for a connection.
     request_threads: int = Field(default=40, ge=1)
     background_threads: int = Field(default=16, ge=1)
+    # One server a database (courtroom_api/server_lease.py): the server refreshes its lease this often; a
+    # holder not seen for LEASE_STALE_HEARTBEATS of them is taken to be dead, and its lease is taken over.
+    lease_heartbeat_seconds: float = Field(default=5.0, gt=0, le=300)
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
@@ -194,6 +200,11 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{(self.data_dir / 'courtroom.sqlite3').resolve()}"
+
+    @property
+    def lease_stale_seconds(self) -> float:
+        """How long a lease's holder may go unseen before another server takes it over."""
+        return LEASE_STALE_HEARTBEATS * self.lease_heartbeat_seconds
 
     @property
     def database_pool_size(self) -> int:

@@ -39,6 +39,7 @@ from models.hearing import (
     TranscriptSegment,
 )
 from models.revocation import RevokedToken
+from models.server_lease import ServerLease
 
 __all__ = [
     "AccessLevel",
@@ -61,6 +62,7 @@ __all__ = [
     "ParticipantRole",
     "Recording",
     "RevokedToken",
+    "ServerLease",
     "SealedRange",
     "SeatAssignment",
     "SegmentRevision",

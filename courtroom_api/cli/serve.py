@@ -7,11 +7,15 @@ import contextlib
 import copy
 import logging
 import re
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from courtroom_api.config import Settings
 
 # Credentials that travel in a URL's query: the live socket's bearer token (a browser cannot set headers
@@ -58,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     from courtroom_api.app import create_app
     from courtroom_api.config import get_settings
+    from courtroom_api.server_lease import Heartbeat, release
 
     settings = get_settings()
     if problem := model_problem(settings):  # a setting, refused as an unknown language is
@@ -81,17 +86,71 @@ def run(args: argparse.Namespace) -> int:
               f"({LOCK_NAME} is held); stop it first, or give this one its own COURTROOM_DATA_DIR",
               file=sys.stderr)
         return 2
-    remove_abandoned_temp_files(settings)
-    config = uvicorn.Config(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
-                            log_level="info", log_config=log_config())
-    # The port is taken before the start-up runs (it resumes hearings): a port in use ends here, not after.
-    sock = config.bind_socket()
-    try:
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        sock.close()
+    # One server a database too: one with its own data directory resumed the first's live hearing into
+    # its own recordings and filed every transcript line twice. Held under the lock above, so a holder on
+    # this host with this data directory is a dead predecessor and is taken over at once.
+    lease = _take_lease(settings)
+    if lease is None:
         lock.close()
-    return 0
+        return 2
+    engine, token = lease
+    lost = threading.Event()
+
+    def stop_serving() -> None:  # the lease was taken over: this server stops as at a SIGTERM
+        lost.set()
+        server.should_exit = True
+
+    heartbeat = Heartbeat(engine, token, settings.lease_heartbeat_seconds, stop_serving)
+    try:
+        remove_abandoned_temp_files(settings)
+        config = uvicorn.Config(create_app(settings), host=args.host or settings.host,
+                                port=args.port or settings.port, log_level="info", log_config=log_config())
+        server = uvicorn.Server(config)
+        # The port is taken before the start-up runs (it resumes hearings): a port in use ends here, not after.
+        sock = config.bind_socket()
+        _exit_on_sigterm()
+        heartbeat.start()
+        try:
+            server.run(sockets=[sock])
+        finally:
+            sock.close()
+    finally:
+        heartbeat.stop()
+        with contextlib.suppress(Exception):  # unreleased, it is stale in lease_stale_seconds anyway
+            release(engine, token)
+        engine.dispose()
+        lock.close()
+    return 1 if lost.is_set() else 0
+
+
+def _exit_on_sigterm() -> None:
+    """uvicorn raises the SIGTERM it stopped for again once stopped: by default that ended the process
+    before the lease was released (the next server then waited for it to go stale). As a SystemExit
+    (status 143, as a shell reports SIGTERM), the ``finally`` blocks run first."""
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
+
+
+def _take_lease(settings: Settings) -> tuple[Engine, str] | None:
+    """The database's server lease for this process (an engine to keep it with, and its token), or None
+    when another live server holds it (said on stderr)."""
+    from courtroom_api.server_lease import Holder, Refused, take
+    from models.db import make_engine
+
+    engine = make_engine(settings.database_url, pool_size=1)
+    outcome = take(engine, Holder.this_process(settings.data_dir), settings.lease_stale_seconds)
+    if isinstance(outcome, Refused):
+        engine.dispose()
+        print(f"courtroom serve: another courtroom server is using this database: {outcome.holder.describe()}, "
+              f"last seen {outcome.seen_s:.0f} s ago; stop it first (a server that stopped without releasing it "
+              f"is taken over once not seen for {settings.lease_stale_seconds:g} s)", file=sys.stderr)
+        return None
+    if outcome.previous is not None and outcome.stale:
+        log.warning("took over the database's server lease from %s, not seen for %.0f s (taken to be dead)",
+                    outcome.previous.describe(), outcome.previous_seen_s)
+    elif outcome.previous is not None:
+        log.info("took over the database's server lease from this data directory's previous server (pid %s)",
+                 outcome.previous.pid)
+    return engine, outcome.token
 
 
 LOCK_NAME = "server.lock"

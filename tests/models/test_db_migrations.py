@@ -26,7 +26,7 @@ from models.db import current_revision, downgrade, include_object, make_engine, 
 from models.passwords import hash_password, verify_password
 
 REPO = Path(__file__).resolve().parents[2]
-HEAD = "0006_case_number_key"
+HEAD = "0007_server_lease"
 
 
 def _tables(url: str) -> set[str]:
@@ -330,16 +330,16 @@ def test_cli_downgrade_refuses_to_drop_logouts_and_seals_without_force(db_url: s
                       "\n  0002_token_revocation: 1 logged-out tokens (revoked_tokens)",
                       "\n  0002_token_revocation: 1 users whose sessions were ended", "run it again with --force"):
         assert line_said in said, said
-    assert "0006" not in said and "0003" not in said  # (what they drop is made again from what stays)
+    assert "0007" not in said and "0006" not in said and "0003" not in said  # (nothing lost / made again)
     assert current_revision(db_url) == HEAD and kept() == (1, 1, 1)
-    out = cli("-3")  # relative, as the downgrade counts it: 0006, 0005 and 0004
+    out = cli("-4")  # relative, as the downgrade counts it: 0007, 0006, 0005 and 0004
     assert out.returncode == 2 and "sealed time ranges" in out.stderr and "logged-out" not in out.stderr, out.stderr
     assert current_revision(db_url) == HEAD
     base = cli("base")
     assert base.returncode == 2 and "\n  0001_initial: 1 cases (cases)\n" in base.stderr, base.stderr
     assert "1 transcript lines" in base.stderr and "statute" not in base.stderr  # (none: not listed)
 
-    out = cli("-1")  # 0006 drops a key made again from the case number: nothing is lost
+    out = cli("-2")  # 0007 drops the server lease, 0006 a key made again from the case number: nothing lost
     assert out.returncode == 0 and out.stderr == "" and current_revision(db_url) == "0005_speaker_revision", out.stderr
     out = cli("0003_segment_revision", "--force")
     assert out.returncode == 0 and current_revision(db_url) == "0003_segment_revision", out.stderr
