@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import String, cast, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -48,6 +48,16 @@ def hold_blob(session: Session, sha256: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(sha256[:15], 16)})
 
 
+def is_referenced(session: Session, sha256: str) -> bool:
+    """Whether any row refers to the blob: an exhibit, or a recording (its file, a track, its mixdown)."""
+    from models import Evidence, Recording
+
+    refers = (select(Evidence.id).where(Evidence.blob_sha256 == sha256),
+              select(Recording.id).where(Recording.blob_sha256 == sha256),
+              select(Recording.id).where(cast(Recording.channel_layout, String).contains(sha256)))  # its tracks
+    return any(session.scalar(query.limit(1)) is not None for query in refers)
+
+
 def take_back(services: Any, sha256: str) -> None:
     """Remove a blob that a refused upload stored, unless an exhibit refers to it now (the same file filed
     by another upload meanwhile: that one checks, under :func:`hold_blob`, that its blob is still there).
@@ -56,13 +66,44 @@ def take_back(services: Any, sha256: str) -> None:
     earlier (a recording's files, an exhibit's) is never touched. A failure here is logged, not raised:
     the refusal the caller is reporting matters more than a leftover file.
     """
-    from models import Evidence
-
     try:
         with services.write_sessions() as session:
             hold_blob(session, sha256)
-            if session.scalar(select(Evidence.id).where(Evidence.blob_sha256 == sha256).limit(1)) is None:
+            if not is_referenced(session, sha256):
                 services.blobs.discard(sha256)
             session.commit()
     except (SQLAlchemyError, OSError):
         log.exception("could not take back blob %s of a refused upload", sha256)
+
+
+def remove_unfiled_uploads(settings: Settings) -> list[tuple[Path, int]]:
+    """Remove the blobs of uploads a killed server stored but never filed (each marked pending before it
+    was stored: :meth:`LocalBlobStore.mark_pending`), then their markers; returns each with its size. A
+    blob any row refers to (the same file filed by another upload, a recording's) is kept. Only marked
+    blobs are looked at: a blob is never removed for merely seeming unused. Called holding
+    ``server.lock``, so no upload is under way."""
+    from models.db import make_engine, session_factory
+
+    store = open_blob_store(settings)
+    pending = store.pending()
+    if not pending:
+        return []
+    removed = []
+    engine = make_engine(settings.database_url)
+    try:
+        with session_factory(engine, write=True)() as session:
+            for sha256, markers in pending.items():
+                hold_blob(session, sha256)
+                path = store.path(sha256)
+                if not is_referenced(session, sha256) and path.is_file():
+                    size = path.stat().st_size
+                    store.discard(sha256)
+                    removed.append((path, size))
+                for marker in markers:
+                    marker.unlink(missing_ok=True)
+            session.commit()
+    except SQLAlchemyError as exc:  # markers kept: the next start tries again
+        raise OSError(f"the dossier could not be read: {exc}") from exc
+    finally:
+        engine.dispose()
+    return removed

@@ -25,6 +25,7 @@ from models.types import BlobRef
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 INCOMING = "incoming-"  # a temporary file's name: a blob being written
+PENDING = "pending"  # markers of blobs stored for a row not yet committed (an upload's exhibit)
 
 
 class BlobStore(Protocol):
@@ -54,6 +55,7 @@ class LocalBlobStore:
         self.root = Path(root)
         self.max_bytes = max_bytes
         self._tmp = self.root / "tmp"
+        self._pending = self.root / PENDING
 
     def path(self, sha256: str) -> Path:
         """Where the blob with this address lives (whether or not it exists)."""
@@ -122,6 +124,30 @@ class LocalBlobStore:
                 os.close(fd)
             removed.append((path, size))
         return removed
+
+    def mark_pending(self, sha256: str) -> Path:
+        """Say, durably, that a blob with this address is being stored for a row not yet committed: a
+        process killed before the commit left a blob that nothing refers to, and the next start finds it
+        by its marker (:meth:`pending`). The caller removes the marker once the row is committed, or the
+        blob taken back. Each call has a marker of its own (two uploads of one file at once)."""
+        self.path(sha256)  # (an address, not a path)
+        self._pending.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self._pending, prefix=f"{sha256}.")
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _fsync_dir(self._pending)  # on disk before the blob's link is
+        return Path(name)
+
+    def pending(self) -> dict[str, list[Path]]:
+        """The markers :meth:`mark_pending` wrote and nobody removed, by blob address."""
+        found: dict[str, list[Path]] = {}
+        for marker in sorted(self._pending.glob("*.*")) if self._pending.is_dir() else []:
+            sha256 = marker.name.partition(".")[0]
+            if _SHA256.fullmatch(sha256):
+                found.setdefault(sha256, []).append(marker)
+        return found
 
     def _new_temp(self) -> tuple[int, Path]:
         """A new temporary file, locked until its descriptor is closed."""

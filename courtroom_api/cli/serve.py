@@ -161,11 +161,12 @@ def remove_abandoned_temp_files(settings: Settings) -> None:
     """Remove what a server killed mid-upload left on the data disk: partial uploads and blobs, each up to
     the upload limit (a recording's, more), that nothing else would ever remove. Called holding
     ``server.lock`` before this server receives anything, so none is an upload still arriving."""
+    from courtroom_api.blobstore import remove_unfiled_uploads
     from courtroom_api.evidence.upload import remove_abandoned_uploads
     from models.blobs import LocalBlobStore
 
     sweeps = (lambda: remove_abandoned_uploads(settings.upload_tmp_dir),
-              LocalBlobStore(settings.blobs_dir).remove_abandoned)
+              LocalBlobStore(settings.blobs_dir).remove_abandoned, lambda: remove_unfiled_uploads(settings))
     for sweep in sweeps:
         try:
             removed = sweep()

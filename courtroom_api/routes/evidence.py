@@ -95,15 +95,20 @@ def _next_exhibit_number(session, case_id: IdPath, prefix: str) -> str:  # type:
 
 def _file_evidence(services: Services, user: Principal, case_id: IdPath, staged: StagedUpload, meta: dict) -> int:  # type: ignore[type-arg]
     """Put the checked upload into the blob store, then create the Evidence row (one transaction). Refused
-    after the blob was stored (a number taken meanwhile), the blob this upload added is taken back."""
+    after the blob was stored (a number taken meanwhile), the blob this upload added is taken back; the
+    server killed before the commit, the next start takes it back (its pending marker)."""
     created = not services.blobs.exists(staged.sha256)
-    ref = services.blobs.put_stream(file_chunks(staged.path))  # before the write lock: it may take seconds
+    marker = services.blobs.mark_pending(staged.sha256)
     try:
-        return _insert_evidence(services, user, case_id, staged, ref, meta)
-    except BaseException:
-        if created:
-            take_back(services, ref.sha256)
-        raise
+        ref = services.blobs.put_stream(file_chunks(staged.path))  # before the write lock: it may take seconds
+        try:
+            return _insert_evidence(services, user, case_id, staged, ref, meta)
+        except BaseException:
+            if created:
+                take_back(services, ref.sha256)
+            raise
+    finally:
+        marker.unlink(missing_ok=True)
 
 
 def _insert_evidence(services: Services, user: Principal, case_id: IdPath, staged: StagedUpload, ref: BlobRef,
