@@ -29,6 +29,9 @@ from courtroom_api.services import Services
 from models.enums import HearingStatus
 
 log = logging.getLogger(__name__)
+# Audited, and committed, before a recess or a stop closes the pipeline: a server killed before the hearing
+# was marked paused or ended completes the request at its next start instead of recording on.
+PAUSE_REQUESTED, STOP_REQUESTED = "hearing.pause_requested", "hearing.stop_requested"
 
 
 class HearingRunners:
@@ -151,6 +154,7 @@ class HearingRunners:
         with self.services.sessions() as session:
             ids = list(session.scalars(select(Hearing.id).where(Hearing.status == HearingStatus.IN_PROGRESS)))
             plans = {hid: _last_plan(session, hid) for hid in ids}
+            requests = {hid: _cut_off_request(session, hid) for hid in ids}
         for hid, plan in plans.items():
             try:  # supervisor: one hearing failing to resume (a damaged manifest…) must not stop the others
                 if await asyncio.to_thread(is_finalized, self.services.settings.hearing_recording_dir(hid)):
@@ -158,6 +162,10 @@ class HearingRunners:
                     # failed): a finalized recording cannot be continued, so the stop is completed instead.
                     await asyncio.to_thread(_close_stopped, self.services, hid)
                     log.warning("hearing %s was stopped before the restart; closed now", hid)
+                    continue
+                if (request := requests[hid]) is not None:  # the bench ended it or called a recess: no more recording
+                    await asyncio.to_thread(_complete_request, self.services, hid, request)
+                    log.warning("hearing %s: its %s, cut off by the restart, is completed now", hid, request)
                     continue
                 await self.start(hid, plan, resumed=True)
                 log.warning("hearing %s resumed after a restart", hid)
@@ -195,6 +203,33 @@ class HearingRunners:
 def _close_stopped(services: Services, hearing_id: int) -> None:
     _mark_ended(services, "system", hearing_id,
                 reason="its recording was finalized before a restart; the stop had not been recorded")
+
+
+def _cut_off_request(session: Any, hearing_id: int) -> str | None:
+    """The recess or stop asked for last and never completed (the server died first), else None."""
+    from models import AuditEvent
+
+    last = session.scalar(select(AuditEvent.action).where(
+        AuditEvent.object == f"hearing:{hearing_id}",
+        AuditEvent.action.in_(("hearing.start", "hearing.pause", "hearing.stop", PAUSE_REQUESTED, STOP_REQUESTED)),
+    ).order_by(AuditEvent.id.desc()).limit(1))
+    return last if last in (PAUSE_REQUESTED, STOP_REQUESTED) else None
+
+
+def _complete_request(services: Services, hearing_id: int, request: str) -> None:
+    """A stop cut off by a restart ends the hearing (the start-up sweep closes, finalizes and files its
+    recording: ``file_pending_recordings``); a recess, pauses it (a start goes on with the recording)."""
+    why = "requested before the server restarted; completed after it"
+    if request == STOP_REQUESTED:
+        _mark_ended(services, "system", hearing_id, reason=f"the stop was {why}")
+    else:
+        _mark_paused(services, "system", hearing_id, reason=f"the recess was {why}")
+
+
+def _note_request(services: Services, user: Principal, hearing_id: int, action: str) -> None:
+    with services.write_sessions() as session:
+        audit(session, user, action, f"hearing:{hearing_id}")
+        session.commit()
 
 
 def _last_plan(session: Any, hearing_id: int) -> HearingStart:
@@ -375,6 +410,7 @@ async def stop_hearing(services: Services, user: Principal, hearing_id: int) -> 
     """Stop the pipeline (recording finalized and filed, transcript persisted), then close the hearing. A
     hearing in recess has no pipeline: its closed recording is finalized and filed below."""
     await asyncio.to_thread(_check_stoppable, services, user, hearing_id)
+    await asyncio.to_thread(_note_request, services, user, hearing_id, STOP_REQUESTED)
     ran = services.hearings.get(hearing_id) is not None
     if not await services.hearings.stop(hearing_id):
         # The bench's 闭庭 and the clerk's stop at once: the first closes the hearing once its recording is
@@ -432,13 +468,13 @@ class Recess:
                 "restart the server meanwhile)")
 
 
-def _mark_paused(services: Services, user: Principal, hearing_id: int) -> None:
+def _mark_paused(services: Services, user: Principal | str, hearing_id: int, **details: str) -> None:
     from models import Hearing
 
     with services.write_sessions() as session:
         hearing = session.get_one(Hearing, hearing_id, with_for_update=True)
         hearing.status = HearingStatus.PAUSED  # the case stays in hearing: a recess is part of the hearing
-        audit(session, user, "hearing.pause", f"hearing:{hearing_id}")
+        audit(session, user, "hearing.pause", f"hearing:{hearing_id}", **details)
         session.commit()
 
 
@@ -449,6 +485,7 @@ async def pause_hearing(services: Services, user: Principal, hearing_id: int) ->
     disk the recess still begins: the audio the disk refused is held in memory and written once it takes it
     (``Recess.held_s``; a start waits for it)."""
     await asyncio.to_thread(_check_stoppable, services, user, hearing_id, paused_too=False)
+    await asyncio.to_thread(_note_request, services, user, hearing_id, PAUSE_REQUESTED)
     directory = str(services.settings.hearing_recording_dir(hearing_id))
     try:
         paused = await services.hearings.stop(hearing_id, finalize=False)

@@ -30,6 +30,7 @@ class LiveServer:
     port: int = 0
     proc: subprocess.Popen | None = None
     extra_env: dict[str, str] | None = None
+    prelude: str = ""  # Python the server's process runs before its CLI (a test's crash point)
 
     @property
     def env(self) -> dict[str, str]:
@@ -47,7 +48,9 @@ class LiveServer:
     def start(self) -> None:
         self.port = self.port or free_port()
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - closed with the process
-        self.proc = subprocess.Popen([sys.executable, "-m", "courtroom_api.cli", "serve", "--port", str(self.port)],
+        run = ["-c", f"{self.prelude}\nimport sys\nfrom courtroom_api.cli import main\nsys.exit(main())"] \
+            if self.prelude else ["-m", "courtroom_api.cli"]
+        self.proc = subprocess.Popen([sys.executable, *run, "serve", "--port", str(self.port)],
                                      env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while time.time() < deadline:

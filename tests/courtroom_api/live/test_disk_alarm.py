@@ -241,8 +241,8 @@ async def test_a_recess_on_a_full_disk_keeps_the_audio_held_and_writes_it_once_s
         assert "in recess" in warning and "until space is freed" in warning and str(tmp_path) not in warning
         assert (await c.get(f"/api/hearings/{hid}")).json()["status"] == "paused"
         audit = (await c.get("/api/audit", params={"object": f"hearing:{hid}"}, headers=srv.token("admin"))).json()
-        assert [e["action"] for e in audit if e["action"].startswith("hearing.")][:2] == [
-            "hearing.pause", "hearing.start"], audit  # the recess once, no failed one
+        assert [e["action"] for e in audit if e["action"].startswith("hearing.")][:3] == [
+            "hearing.pause", "hearing.pause_requested", "hearing.start"], audit  # the recess once, no failed one
         held = [e["data"] for e in seen if e["type"] == "alarm" and e["data"]["kind"] == "recording_held"]
         assert held and held[0]["active"] and str(tmp_path) not in held[0]["message"], held
         assert any(e["type"] == "status" and e["data"]["status"] == "paused" for e in seen)

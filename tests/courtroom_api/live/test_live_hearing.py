@@ -569,6 +569,59 @@ async def test_a_stop_the_database_could_not_record_is_completed_after_a_restart
     assert len(stop) == 1 and stop[0]["actor"] == "system" and "finalized before a restart" in stop[0]["details"]["reason"]
 
 
+# The server's process dies as a recess or a stop begins to close the hearing's pipeline.
+DIES_AT_CLOSE = ("import os\nfrom courtroom_api.live import pipeline\n\n"
+                 "async def _die(self, **_):\n    os._exit(9)\n\npipeline.HearingPipeline.stop = _die")
+
+
+@pytest.mark.parametrize(("asked", "status"), [("pause", "paused"), ("stop", "ended")])
+async def test_a_recess_or_stop_cut_off_by_a_crash_is_completed_after_the_restart(
+        server: LiveServer, asked: str, status: str) -> None:
+    """The judge calls a recess (休庭) or ends the hearing (闭庭) and the server dies before the hearing is
+    marked paused or ended: after the restart it was in progress again and the microphones recorded the
+    courtroom on. Now the restart completes the request: nothing records, and the recording is filed."""
+    from capture.verify import verify_recording
+
+    hid = _new_hearing(server)
+    directory = server.data_dir / "recordings" / f"hearing-{hid}"
+    server.stop()
+    server.prelude = DIES_AT_CLOSE
+    try:
+        server.start()
+        async with httpx.AsyncClient(base_url=server.base, headers=server.token("judge"), timeout=120) as c:
+            r = await c.post(f"/api/hearings/{hid}/start", json={"source": "file", "url": str(FIXTURE), "speed": 1})
+            assert r.status_code == 200, r.text
+            await asyncio.sleep(2.0)
+            with pytest.raises(httpx.HTTPError):
+                await c.post(f"/api/hearings/{hid}/{asked}")
+        assert server.proc is not None and server.proc.wait(30) == 9
+        server.proc = None
+    finally:
+        server.prelude = ""
+        if server.proc is None:
+            server.start()
+    judge = server.token("judge")
+    async with httpx.AsyncClient(base_url=server.base, headers=judge, timeout=120) as c:
+        assert (await c.get(f"/api/hearings/{hid}")).json()["status"] == status
+        if asked == "pause":  # in recess, nothing recording, until the bench ends it (or starts again)
+            entries = (directory / "manifest.jsonl").read_text()
+            await asyncio.sleep(2.0)
+            assert (directory / "manifest.jsonl").read_text() == entries
+            assert (await c.post(f"/api/hearings/{hid}/stop")).status_code == 200
+        for _ in range(300):  # (a stop's: filed by the start-up sweep, beside serving)
+            (rec,) = (await c.get(f"/api/hearings/{hid}/recordings")).json()
+            if rec["blob_sha256"]:
+                break
+            await asyncio.sleep(0.1)
+        assert rec["blob_sha256"] and 0 < _audio_s(rec) < 4.0, rec  # (up to the crash)
+        audit = (await c.get("/api/audit", params={"object": f"hearing:{hid}"})).json()
+    done = next(e for e in audit if e["action"] == f"hearing.{asked}")
+    assert done["actor"] == "system" and "completed after" in done["details"]["reason"], done
+    assert "resume" not in [json.loads(line)["type"] for line in (directory / "manifest.jsonl").read_text().splitlines()]
+    result = verify_recording(directory)
+    assert result.ok and result.finalized, str(result)
+
+
 REFERENCE = Path(__file__).resolve().parents[3] / "hardware" / "samples" / "demo_hearing.json"
 
 
