@@ -5,12 +5,15 @@ own on the same database: it resumed the first's live hearing from 0:00 into its
 filed every transcript line twice. The lease is taken before anything starts and refreshed every
 ``lease_heartbeat_seconds`` by a thread of its own. A holder not seen for ``lease_stale_seconds`` is taken
 to be dead; so is one on this host with this data directory, since the caller holds that directory's
-lock. Each take writes a new ``token``: every later write is conditional on it, so two servers racing for
+lock. The directory is known by the id in its ``server.id`` file, not by its path: two containers sharing
+the host's name, each with a ``/data`` of its own, are two directories (the second took the live first's
+lease at once). Each take writes a new ``token``: every later write is conditional on it, so two servers racing for
 a free or stale lease cannot both win, and a server whose lease was taken over finds out at its next beat.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -38,10 +41,11 @@ class Holder:
     host: str
     pid: int
     data_dir: str
+    directory_id: str = ""
 
     @classmethod
     def this_process(cls, data_dir: Path) -> Holder:
-        return cls(socket.gethostname(), os.getpid(), str(data_dir.resolve()))
+        return cls(socket.gethostname(), os.getpid(), str(data_dir.resolve()), directory_id(data_dir))
 
     def describe(self) -> str:
         return f"pid {self.pid} on {self.host}, data directory {self.data_dir}"
@@ -65,6 +69,25 @@ class Refused:
     seen_s: float  # seconds since its last heartbeat
 
 
+ID_NAME = "server.id"
+
+
+def directory_id(data_dir: Path) -> str:
+    """The data directory's id, made once (under the directory's lock, so by one server at a time)."""
+    path = data_dir / ID_NAME
+    with contextlib.suppress(FileNotFoundError):
+        if len(known := path.read_text().strip()) == 32:
+            return known
+    made = uuid.uuid4().hex
+    temp = path.with_name(f".{ID_NAME}.{made}")
+    with temp.open("w") as f:
+        f.write(made + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    temp.replace(path)
+    return made
+
+
 def take(engine: Engine, me: Holder, stale_after_s: float) -> Taken | Refused:
     """Take the lease for ``me``, unless another holder was seen within ``stale_after_s``."""
     sessions = session_factory(engine, write=True)  # SQLite: BEGIN IMMEDIATE, one taker at a time
@@ -74,23 +97,23 @@ def take(engine: Engine, me: Holder, stale_after_s: float) -> Taken | Refused:
             row = session.get(ServerLease, LEASE_ID)
             if row is None:
                 session.add(ServerLease(id=LEASE_ID, token=token, host=me.host, pid=me.pid, data_dir=me.data_dir,
-                                        started_at=now, heartbeat_at=now))
+                                        directory_id=me.directory_id, started_at=now, heartbeat_at=now))
                 try:
                     session.commit()
                 except IntegrityError:  # another server inserted it first: read what it wrote
                     continue
                 return Taken(token)
-            previous = Holder(row.host, row.pid, row.data_dir)
+            previous = Holder(row.host, row.pid, row.data_dir, row.directory_id)
             seen_s = max(0.0, (now - row.heartbeat_at).total_seconds())  # (a clock behind: just seen)
-            own_restart = (row.host, row.data_dir) == (me.host, me.data_dir)
+            own_restart = (row.host, row.directory_id) == (me.host, me.directory_id)
             stale = seen_s > stale_after_s
             if row.token is not None and not own_restart and not stale:
                 return Refused(previous, seen_s)
             swapped = session.execute(
                 update(ServerLease).where(ServerLease.id == LEASE_ID,
                                           ServerLease.token.is_not_distinct_from(row.token))
-                .values(token=token, host=me.host, pid=me.pid, data_dir=me.data_dir, started_at=now,
-                        heartbeat_at=now)
+                .values(token=token, host=me.host, pid=me.pid, data_dir=me.data_dir,
+                        directory_id=me.directory_id, started_at=now, heartbeat_at=now)
                 .execution_options(synchronize_session=False))
             won = swapped.rowcount == 1  # type: ignore[attr-defined]
             session.commit()
@@ -145,7 +168,7 @@ class Heartbeat:
                 log.warning("could not refresh this server's lease on the database: %s", exc)
                 continue
             if not held:
-                log.error("another server took over this database's lease (this one was not seen for too "
-                          "long): stopping, so that one server records the hearings")
+                log.error("another server took over this database's lease (it found this one's heartbeat "
+                          "stale): stopping, so that one server records the hearings")
                 self._on_lost()
                 return

@@ -27,5 +27,8 @@ class ServerLease(Base):
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int]
     data_dir: Mapped[str] = mapped_column(Text)
+    # The data directory's own id (its server.id file): a path names a different directory on another
+    # machine or in another container that shares the host name.
+    directory_id: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]  # refreshed by the holder every lease_heartbeat_seconds

@@ -101,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         server.should_exit = True
 
     heartbeat = Heartbeat(engine, token, settings.lease_heartbeat_seconds, stop_serving)
+    terminated = False
     try:
         remove_abandoned_temp_files(settings)
         config = uvicorn.Config(create_app(settings), host=args.host or settings.host,
@@ -114,20 +115,33 @@ def run(args: argparse.Namespace) -> int:
             server.run(sockets=[sock])
         finally:
             sock.close()
+    except _Terminated:
+        terminated = True
     finally:
         heartbeat.stop()
         with contextlib.suppress(Exception):  # unreleased, it is stale in lease_stale_seconds anyway
             release(engine, token)
         engine.dispose()
         lock.close()
+    if terminated:  # released: now end by the signal, as a service manager expects of a stop
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
     return 1 if lost.is_set() else 0
+
+
+class _Terminated(BaseException):
+    """The SIGTERM uvicorn raises again once it has stopped."""
 
 
 def _exit_on_sigterm() -> None:
     """uvicorn raises the SIGTERM it stopped for again once stopped: by default that ended the process
-    before the lease was released (the next server then waited for it to go stale). As a SystemExit
-    (status 143, as a shell reports SIGTERM), the ``finally`` blocks run first."""
-    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
+    before the lease was released (the next server then waited for it to go stale). Caught as an
+    exception, the ``finally`` blocks run first, then the process ends by the signal all the same."""
+
+    def terminated(_signum: int, _frame: object) -> None:
+        raise _Terminated
+
+    signal.signal(signal.SIGTERM, terminated)
 
 
 def _take_lease(settings: Settings) -> tuple[Engine, str] | None:

@@ -4,6 +4,7 @@ first's live hearing from 0:00 into its own recordings and filed every transcrip
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -64,7 +65,11 @@ def test_a_second_server_on_the_database_is_refused_until_the_first_stops(databa
         assert err.startswith("courtroom serve: another courtroom server is using this database: pid "), err
         assert f"data directory {(tmp_path / 'a').resolve()}, last seen " in err, err
         assert not (tmp_path / "b" / "recordings").exists()  # refused before anything started
+        proc = first.proc
         first.stop()  # a clean stop frees the lease: the next server need not wait for it to go stale
+        # …and the process still ends by the signal, as a service manager expects of a stop (exit 143 is a
+        # failure to systemd unless told otherwise)
+        assert proc is not None and proc.returncode == -signal.SIGTERM, proc.returncode if proc else None
         second.start()
     finally:
         first.stop()
@@ -96,3 +101,27 @@ def test_a_dead_servers_lease_is_taken_over_at_its_restart_or_once_stale(databas
         assert "another server took over this database's lease" in (third.data_dir / "server.log").read_text()
     finally:
         third.stop()
+
+
+def test_a_directory_at_the_same_path_on_another_machine_is_not_a_restart(database: str, tmp_path: Path) -> None:
+    """Two containers sharing the host's name, each with a /data of its own: the second took the live
+    first's lease at once (the same host, the same path: taken for the first's own restart), and the
+    first stopped. A data directory is known by its server.id, not by its path."""
+    from courtroom_api.server_lease import Holder, Refused, Taken, take
+    from models.db import make_engine, upgrade
+
+    upgrade(database)
+    engine = make_engine(database)
+    try:
+        (here := tmp_path / "data").mkdir()
+        first = Holder.this_process(here)
+        assert Holder.this_process(here).directory_id == first.directory_id  # kept in the directory
+        assert isinstance(take(engine, first, stale_after_s=60), Taken)
+        # Another machine's /data, at the same path, under the same host name: its own server.id.
+        other = Holder(first.host, first.pid + 1, first.data_dir, directory_id="0" * 32)
+        refused = take(engine, other, stale_after_s=60)
+        assert isinstance(refused, Refused) and refused.holder.pid == first.pid
+        restarted = take(engine, Holder.this_process(here), stale_after_s=60)  # this directory's own restart
+        assert isinstance(restarted, Taken) and not restarted.stale and restarted.previous is not None
+    finally:
+        engine.dispose()
