@@ -13,7 +13,8 @@ const LOW_CONFIDENCE = 0.5;
 const TURN_GAP_S = 3;
 // A live line is replayed from an excerpt this much wider on each side (word timings are ±0.1-0.2 s).
 const EXCERPT_PAD_S = 0.3;
-const EXCERPT_MAX_S = 300; // the longest excerpt the server makes
+// The longest excerpt the server makes (300 s), a hair less: offset + 300 in floats can come out longer.
+const EXCERPT_MAX_S = 299.99;
 
 /** Whether a hearing's recording is still being made (no filed recording to play yet). */
 export function recordingInProgress(hearing) {
