@@ -53,23 +53,30 @@ function hearingOf(hit) {
   return hit.hearing_id ?? hit.hearing?.id;
 }
 
+let playNo = 0; // a tap's reads that come back after a later tap must not load the player over it
+
 /** Play the hearing's recording from the hit's time offset (the API's play link without #t); a hearing
  * still being recorded (in recess, or going on) has none filed yet: an excerpt from the hit on. */
 async function play(hit) {
+  const no = ++playNo;
   const audio = document.getElementById("player");
   const start = Number(hit.start_s ?? hit.start ?? 0);
   document.getElementById("now-playing").textContent = `${hit.case_number ?? ""} · ${fmtTime(start)}`;
   audio.dataset.start = start;
   // its status now, not at the search: a hearing in recess then may have ended and been filed since
   const hearing = await api("GET", ENDPOINTS.hearing(hearingOf(hit)));
+  if (no !== playNo) return;
   // One stream per hearing, whichever hit of it is played (play_url differs only by ?t=).
   const { path, offset } = replaySource(hearingOf(hit), hearing, start);
   const go = () => {
+    if (no !== playNo) return; // its metadata came after a later tap: that one seeks
     audio.currentTime = start - offset;
     audio.play().catch(() => {});
   };
   if (audio.dataset.path === path && audio.readyState >= 1) return go();
+  delete audio.dataset.path; // what the player holds is not known until this source is set
   await setMediaSource(audio, path);
+  if (no !== playNo) return; // the later tap's source is (being) set: its own loadedmetadata plays it
   audio.dataset.path = path;
   audio.addEventListener("loadedmetadata", go, { once: true });
 }

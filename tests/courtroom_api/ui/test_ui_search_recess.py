@@ -103,3 +103,24 @@ def test_the_full_transcript_plays_the_lines_of_a_hearing_in_recess(recess_serve
     page.wait_for_function(PLAYS, arg=["2.90", 0.3])
     lines.nth(0).locator(".text").first.click()  # the first line, at 0 s: an excerpt from 0 s
     page.wait_for_function(PLAYS, arg=["0.00", 0.0])
+
+
+def test_of_two_hits_tapped_quickly_the_later_one_plays(recess_server, page) -> None:
+    """The first hit's status read came back after the second tap: "now playing" named the second hit and the
+    player played the first one's hearing."""
+    live, earlier = recess_server.ids["hearing_live"], recess_server.ids["hearing_earlier"]
+    held = []
+    login(page, "appeal", "/search")
+    page.fill("#q", "开庭")
+    page.click("#search-go")
+    expect(page.locator(f".hit[data-hearing-id='{live}']")).to_have_count(1)
+    page.route(f"**/api/hearings/{earlier}", lambda route: held.append(route))  # the first tap's status read waits
+    page.locator(f".hit[data-hearing-id='{earlier}'] [data-action=play]").click()
+    while not held:
+        page.wait_for_timeout(50)
+    page.locator(f".hit[data-hearing-id='{live}'] [data-action=play]").click()
+    page.wait_for_function(PLAYS, arg=["0.00", 0.0])
+    held[0].continue_()
+    page.wait_for_timeout(1000)  # what the first tap would do once its read came back
+    assert page.evaluate(PLAYS, ["0.00", 0.0]), page.evaluate("() => document.querySelector('#player').src")
+
