@@ -20,10 +20,11 @@ async function main() {
     const cas = await api("GET", ENDPOINTS.caseOne(hearing.case_id));
     document.getElementById("hearing-title").textContent =
       `${cas.case_number} · ${hearing.title || `#${hearing.id}`} · ${fmtDate(hearing.started_at)}`;
-    // The page's own player: tapping a line plays on from there (the view's stop at the line's end watches
-    // its own player, not this one). A hearing still being recorded has no filed recording: the line plays
-    // from an excerpt, as on the bench.
-    const view = new TranscriptView(box, { hearingId, numbered: true, currentHearing: () => hearing });
+    // The page's own player: tapping a line plays on from there. A hearing still being recorded has no
+    // filed recording: the line plays from an excerpt, as on the bench, as far as one runs. Its status is
+    // read at each tap: a hearing in recess when the page opened may have ended and been filed since.
+    const view = new TranscriptView(box, { hearingId, numbered: true, playOn: true,
+      currentHearing: () => api("GET", ENDPOINTS.hearing(hearingId)) });
     view.audio = audio;
     audio.addEventListener("mediafailed", (e) => reportError(e.detail));
     view.load(await api("GET", ENDPOINTS.segments(hearingId)));

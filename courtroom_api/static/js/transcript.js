@@ -55,10 +55,14 @@ export class TranscriptView {
   /**
    * root: the list element; hearingId: for audio replay; actions(seg) → extra buttons per line
    * (the clerk console adds correction and markup); currentHearing() → the hearing shown, whose
-   * status (kept up to date by the page) says at each replay whether its recording is still being made.
+   * status (kept up to date by the page, or a promise of it read anew) says at each replay whether its
+   * recording is still being made; playOn: a tapped line plays on past its end, not just that line.
    */
-  constructor(root, { hearingId = null, actions = null, numbered = false, currentHearing = null } = {}) {
+  constructor(root, { hearingId = null, actions = null, numbered = false, currentHearing = null,
+    playOn = false } = {}) {
     this.root = root;
+    this.playOn = playOn;
+    this.replays = 0; // a tap whose status read comes back after a later tap gives way
     this.root.classList.add("transcript");
     this.hearingId = hearingId;
     this.currentHearing = currentHearing;
@@ -301,7 +305,10 @@ export class TranscriptView {
    * an excerpt around the line (its times then count from the excerpt's start). */
   async replay(seg) {
     if (!this.hearingId) return;
-    const { path, offset } = replaySource(this.hearingId, this.currentHearing?.(), seg.start, seg.end);
+    const no = ++this.replays;
+    const hearing = await this.currentHearing?.();
+    if (no !== this.replays) return;
+    const { path, offset } = replaySource(this.hearingId, hearing, seg.start, this.playOn ? Infinity : seg.end);
     if (this.audio.dataset.path !== path) {
       await setMediaSource(this.audio, path);
       this.audio.dataset.path = path;
@@ -309,7 +316,7 @@ export class TranscriptView {
     for (const el of this.root.querySelectorAll(".line.playing")) el.classList.remove("playing");
     this.lines.get(String(seg.id))?.classList.add("playing");
     this.root.dataset.replayStart = seg.start;
-    this.stopAt = seg.end > seg.start ? seg.end - offset : null;
+    this.stopAt = seg.end > seg.start && !this.playOn ? seg.end - offset : null;
     const play = () => {
       this.audio.currentTime = seg.start - offset;
       this.audio.play().catch(() => {});

@@ -124,3 +124,25 @@ def test_of_two_hits_tapped_quickly_the_later_one_plays(recess_server, page) -> 
     page.wait_for_timeout(1000)  # what the first tap would do once its read came back
     assert page.evaluate(PLAYS, ["0.00", 0.0]), page.evaluate("() => document.querySelector('#player').src")
 
+
+def test_the_full_transcript_plays_on_past_the_line_and_reads_the_status_at_each_tap(recess_server, page,
+                                                                                  console) -> None:
+    """The page read the hearing's status once: ended and filed after it opened, each tap still asked for an
+    excerpt (404 until a reload). And a tap in a recess played only that line, not on from there."""
+    console.allowed.append("409")  # /play of the hearing the server still has in recess
+    hid = recess_server.ids["hearing_live"]
+    login(page, "appeal", "/search")
+    page.goto(f"/transcript?hearing={hid}")
+    page.wait_for_selector("body[data-ready='1']")
+    lines = page.locator("#full-transcript .line")
+    lines.nth(1).locator(".text").first.click()
+    page.wait_for_function(PLAYS, arg=["2.90", 0.3])
+    assert "&end=302.89" in page.evaluate("() => document.querySelector('#player').src")  # as far as an excerpt runs
+
+    def ended(route):  # type: ignore[no-untyped-def]
+        response = route.fetch()
+        route.fulfill(response=response, json={**response.json(), "status": "ended"})
+
+    page.route(f"**/api/hearings/{hid}", ended)
+    lines.nth(0).locator(".text").first.click()
+    page.wait_for_function(f"() => document.querySelector('#player').dataset.mediaPath === '/api/hearings/{hid}/play'")
