@@ -150,7 +150,8 @@ export function hearingControls(getHearing, onChange) {
     const hr = getHearing();
     asking = null;
     if (!hr) return refresh();
-    start.disabled = pause.disabled = stop.disabled = confirm.disabled = true;
+    // 取消 too: tapped while 闭庭 is under way, it showed the hearing kept, and the hearing ended all the same
+    start.disabled = pause.disabled = stop.disabled = confirm.disabled = cancel.disabled = true;
     try {
       const updated = await api("POST", path(hr.id), { json: path === ENDPOINTS.start ? {} : undefined });
       onChange(updated);
@@ -159,7 +160,7 @@ export function hearingControls(getHearing, onChange) {
     } catch (err) {
       reportError(err);
     } finally {
-      start.disabled = pause.disabled = stop.disabled = confirm.disabled = false;
+      start.disabled = pause.disabled = stop.disabled = confirm.disabled = cancel.disabled = false;
       refresh();
     }
   };

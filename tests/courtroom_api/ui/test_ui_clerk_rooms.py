@@ -196,6 +196,35 @@ def test_one_tap_on_end_hearing_asks_first_and_cancel_keeps_the_hearing(pages, o
     assert dialogs == []  # asked in the page, not with a browser dialog
 
 
+
+def _paused_hearing(own: OwnServer, title: str) -> int:
+    """A hearing of its own in recess (the module's server is shared)."""
+    soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    with own.client("clerk") as clerk:
+        made = clerk.post(f"/api/cases/{own.ids['case_b']}/hearings",
+                          json={"courtroom_id": own.ids["room_1"], "title": title, "scheduled_start": soon})
+        assert made.status_code == 201, made.text
+    hearing = int(made.json()["id"])
+    with sqlite3.connect(own.data_dir / "courtroom.sqlite3", timeout=10) as db:
+        db.execute("UPDATE hearings SET status = 'paused', started_at = datetime('now') WHERE id = ?", (hearing,))
+    return hearing
+
+
+def test_cancel_is_not_offered_while_the_end_of_the_hearing_is_under_way(pages, own) -> None:
+    """确认闭庭 sent, 取消 stayed enabled: tapped, the bar showed 开庭/闭庭 as if kept, then the hearing ended."""
+    hearing = _paused_hearing(own, "闭庭中")
+    page = pages()
+    login(page, "judge", f"/bench?hearing={hearing}")
+    with held(page, f"**/api/hearings/{hearing}/stop", "POST") as stops:
+        page.locator("#hearing-stop").tap()
+        page.locator("#hearing-stop-confirm").tap()
+        wait_until(page, lambda: stops)
+        cancel = page.locator("#hearing-stop-cancel")
+        assert not (cancel.is_visible() and cancel.is_enabled())
+        stops[0].continue_()
+    expect(page.locator(f"#hearing-select option[value='{hearing}']")).to_contain_text("已结束")
+
+
 def _seal(line: Locator) -> None:
     line.locator("[data-action='tr.seal']").click()
     line.locator(".ask-text").fill("涉及个人隐私")
