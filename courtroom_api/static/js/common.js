@@ -135,12 +135,13 @@ export function hearingControls(getHearing, onChange) {
   const cancel = h("button", { class: "btn", type: "button", id: "hearing-stop-cancel", "data-i18n": "tr.cancel",
     hidden: true });
   let asking = null; // the hearing whose 闭庭 waits for its confirmation
+  let askedIn = null; // its status when asked: the judge confirms the end of the hearing as it was then
   const refresh = () => {
     const hr = getHearing();
     const status = hr?.status;
     const running = status === "in_progress" || status === "paused";
-    // Another hearing opened, or this one ended or was resumed elsewhere: the question goes.
-    if (!running || String(hr.id) !== asking) asking = null;
+    // Another hearing opened, or this one ended or was resumed (or recessed) elsewhere: the question goes.
+    if (!running || String(hr.id) !== asking || status !== askedIn) asking = null;
     start.hidden = Boolean(asking) || !(status === "scheduled" || status === "paused");
     pause.hidden = Boolean(asking) || status !== "in_progress";
     stop.hidden = Boolean(asking) || !running;
@@ -175,6 +176,7 @@ export function hearingControls(getHearing, onChange) {
     const hr = getHearing();
     if (!hr) return;
     asking = String(hr.id);
+    askedIn = hr.status;
     refresh();
     cancel.focus(); // Enter right after the first tap keeps the hearing going
   });

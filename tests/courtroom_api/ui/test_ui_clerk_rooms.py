@@ -225,6 +225,27 @@ def test_cancel_is_not_offered_while_the_end_of_the_hearing_is_under_way(pages, 
     expect(page.locator(f"#hearing-select option[value='{hearing}']")).to_contain_text("已结束")
 
 
+def test_the_end_hearing_question_goes_when_the_hearing_is_resumed_elsewhere(pages, own) -> None:
+    """闭庭 tapped in a recess, the clerk resumes the hearing meanwhile: the question stayed, and 确认闭庭 ended
+    a hearing going on, which the judge had not been asked about."""
+    hearing = _paused_hearing(own, "休庭后续开")
+    sockets: list[WebSocketRoute] = []
+
+    def relay(ws: WebSocketRoute) -> None:
+        sockets.append(ws)
+        ws.connect_to_server()
+
+    page = pages()
+    page.route_web_socket(re.compile(rf"/ws/hearings/{hearing}\b"), relay)
+    login(page, "judge", f"/bench?hearing={hearing}")
+    page.locator("#hearing-stop").tap()
+    expect(page.locator("#hearing-stop-confirm")).to_be_visible()
+    # as the server says the clerk's 开庭 (its status frame on the hearing's socket)
+    sockets[-1].send(json.dumps({"seq": 0, "type": "status", "t": 0, "data": {"status": "resumed"}}))
+    expect(page.locator("#hearing-stop-confirm")).to_be_hidden()
+    expect(page.locator("#hearing-pause")).to_be_visible()
+    expect(page.locator("#hearing-stop")).to_be_visible()
+
 def _seal(line: Locator) -> None:
     line.locator("[data-action='tr.seal']").click()
     line.locator(".ask-text").fill("涉及个人隐私")
