@@ -74,6 +74,9 @@ export class TranscriptView {
     this.audio = new Audio();
     this.audio.preload = "none";
     this.root.replayAudio = this.audio; // the line-replay player is not in the DOM; reachable for checks
+    // A refused replay (e.g. nothing of a recess recorded) says why. A page that plays through a player of
+    // its own (view.audio replaced) listens to that one: this Audio then loads nothing and says nothing.
+    this.audio.addEventListener("mediafailed", (e) => reportError(e.detail));
     this.stopAt = null;
     this.audio.addEventListener("timeupdate", () => {
       if (this.stopAt !== null && this.audio.currentTime >= this.stopAt) {

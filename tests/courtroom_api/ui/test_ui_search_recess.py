@@ -146,3 +146,17 @@ def test_the_full_transcript_plays_on_past_the_line_and_reads_the_status_at_each
     page.route(f"**/api/hearings/{hid}", ended)
     lines.nth(0).locator(".text").first.click()
     page.wait_for_function(f"() => document.querySelector('#player').dataset.mediaPath === '/api/hearings/{hid}/play'")
+    expect(page.locator(".toast-error")).to_have_count(1)  # the server has it in recess: said, and once
+    page.wait_for_timeout(500)
+    expect(page.locator(".toast-error")).to_have_count(1)
+
+
+@pytest.mark.parametrize(("who", "url", "lines"), [("judge", "/bench?hearing={}", "#bench-transcript .line"),
+                                                   ("clerk", "/clerk?hearing={}", "#clerk-transcript .line")])
+def test_the_bench_and_the_clerk_console_say_when_a_line_cannot_be_replayed(recess_server, page, console, who,
+                                                                              url, lines) -> None:
+    """hearing_b is in recess with nothing recorded: a tapped line's excerpt was refused (409) and nothing said."""
+    console.allowed.append("409")  # the refused excerpt, as the browser logs it
+    login(page, who, url.format(recess_server.ids["hearing_b"]))
+    page.locator(lines).first.locator(".text").first.click()
+    expect(page.locator(".toast-error")).to_have_count(1)
