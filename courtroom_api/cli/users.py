@@ -98,7 +98,9 @@ def run_add(args: argparse.Namespace) -> int:
             session.add(user)
             session.flush()
             append_event(session, actor="cli", action="user.create", obj=f"user:{user.id}",
-                         details={"login": args.login, "role": args.role})
+                         details={"login": args.login, "role": args.role, "display_name": body.display_name,
+                                  "courtroom_id": body.courtroom_id,
+                                  "side": body.side.value if body.side is not None else None})
             session.commit()
     except IntegrityError:
         print(f"login {args.login!r} already exists (or the courtroom does not)", file=sys.stderr)

@@ -44,7 +44,8 @@ def create_user(body: UserCreate, user: CurrentUser, session: SessionDep) -> obj
                    display_name=body.display_name, courtroom_id=body.courtroom_id, side=body.side)
     session.add(created)
     session.flush()
-    audit(session, user, "user.create", f"user:{created.id}", login=body.login, role=body.role.value)
+    audit(session, user, "user.create", f"user:{created.id}", login=body.login, role=body.role.value,
+          display_name=body.display_name, courtroom_id=body.courtroom_id, side=_plain(body.side))
     session.commit()
     return created
 
@@ -109,9 +110,13 @@ def _keep_an_admin(session, target) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import func
 
     from models import User
+    from models.audit import lock_chain
 
     if target.role != UserRole.ADMIN or not target.is_active:
         return
+    # Counted under the chain's lock: two admins disabling each other at once on PostgreSQL both counted
+    # the other before either committed, and the court was left with none.
+    lock_chain(session)
     others = session.scalar(select(func.count()).select_from(User).where(
         User.role == UserRole.ADMIN, User.is_active.is_(True), User.id != target.id))
     if not others:

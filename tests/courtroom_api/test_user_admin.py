@@ -132,3 +132,74 @@ def test_a_change_of_role_or_access_is_audited_with_what_it_was_and_became(world
          "courtroom_id": {"from": None, "to": world.ids["room"]}},
     ]
     assert not any("secret horse" in str(e["details"]) for e in events)
+
+
+@pytest.mark.postgres
+def test_two_admins_disabling_each_other_at_once_leave_one(pg_server_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL both PATCHes counted the other active admin before either committed: both 200, and
+    the court had no active administrator. The count now waits for the audit chain's lock."""
+    import threading
+    import time
+    import uuid
+
+    from api_world import PASSWORD, build_world
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"courtroom_admins_{uuid.uuid4().hex[:10]}"
+    server = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+    world = build_world(tmp_path / "data", url)
+    engine = create_engine(url)
+    try:
+        c = world.client
+        r = c.post("/api/users", json={"login": "admin2", "password": PASSWORD, "role": "admin"},
+                   headers=world.auth("admin"))
+        assert r.status_code == 201, r.text
+        other = r.json()["id"]
+        token = c.post("/api/auth/token", data={"username": "admin2", "password": PASSWORD}).json()["access_token"]
+        out: dict[str, int] = {}
+
+        def disable(who: str, headers: dict[str, str], user_id: int) -> None:
+            out[who] = c.patch(f"/api/users/{user_id}", json={"is_active": False}, headers=headers).status_code
+
+        # Hold the chain's lock (as any audited write does a moment) so that both requests are in at once.
+        with engine.connect() as holder:
+            tx = holder.begin()
+            holder.execute(text("UPDATE audit_head SET hash = hash"))
+            both = [threading.Thread(target=disable, args=("admin", world.auth("admin"), other)),
+                    threading.Thread(target=disable, args=("admin2", {"Authorization": f"Bearer {token}"},
+                                                            world.ids["user_admin"]))]
+            for t in both:
+                t.start()
+            time.sleep(1.5)
+            tx.rollback()
+        for t in both:
+            t.join(30)
+        assert sorted(out.values()) == [200, 409], out
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM users WHERE role = 'admin' AND is_active")).scalar() == 1
+    finally:
+        world.client.__exit__(None, None, None)
+        engine.dispose()
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+def test_a_terminal_s_creation_is_audited_with_its_binding(world) -> None:
+    """The user.create event named only the login and role: where a terminal was bound (which room's
+    hearings it sees) was nowhere in the trail unless it was edited later."""
+    rooms = world.client.get("/api/courtrooms", headers=world.auth("admin")).json()
+    room = (rooms["items"] if isinstance(rooms, dict) else rooms)[0]["id"]
+    r = world.client.post("/api/users", json={"login": f"t-audit-{world.ids['court']}", "password": "x" * 12,
+                                              "role": "terminal", "courtroom_id": room, "side": "defendant",
+                                              "display_name": "被告席"}, headers=world.auth("admin"))
+    assert r.status_code == 201, r.text
+    events = world.client.get("/api/audit", params={"object": f"user:{r.json()['id']}"},
+                              headers=world.auth("admin")).json()
+    created = next(e for e in events if e["action"] == "user.create")
+    assert {k: created["details"].get(k) for k in ("courtroom_id", "side", "display_name")} == \
+        {"courtroom_id": room, "side": "defendant", "display_name": "被告席"}, created
