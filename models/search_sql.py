@@ -62,14 +62,18 @@ _SEPARATORS = str.maketrans(dict.fromkeys("\u3001\uff0c\u3002\uff1b\uff1a\uff01\
 # The same typed half-width (ASCII), and brackets ("借款,利息" found nothing); a comma or colon between
 # digits is part of the number or time (20,000元, 10:30). "." is not one: 5.5万, No. 3.
 _ASCII_SEPARATORS = re.compile(r"[;()!?]|(?<!\d)[,:]|[,:](?!\d)")
+# Typed full-width (20，000元, 10：30 from a Chinese input method) they are the same number or time, as
+# the transcripts write it; left to _SEPARATORS they split it into short terms found anywhere.
+_FULL_WIDTH_BETWEEN_DIGITS = re.compile(r"(?<=\d)[\uff0c\uff1a](?=\d)")
+_HALF_WIDTH = {"\uff0c": ",", "\uff1a": ":"}
 
 
 def split_terms(text: str) -> list[str]:
     """Terms of a query: whitespace-separated, except that "double quoted parts" stay whole.
 
     The Chinese quote marks (“…”, 「…」, 『…』, ＂) quote as " does; outside quotes, Chinese
-    punctuation (、，。；：！？) and its half-width forms (,;:!? but a comma or colon between digits)
-    and brackets () separate terms as a blank does. Short terms with nothing indexable in
+    punctuation (、，。；：！？), its half-width forms (,;:!?) and brackets () separate terms as a blank
+    does, but not a comma or colon between digits, of either width (20，000 is the term 20,000). Short terms with nothing indexable in
     them (e.g. a lone "%") are dropped: they would otherwise match nothing on one database and
     everything on the other. Full-width letters and digits (２０万, ＡＢＣ) are searched as the ASCII ones.
     """
@@ -80,6 +84,7 @@ def split_terms(text: str) -> list[str]:
             if part.strip():
                 terms.append(" ".join(part.split()))
         else:
+            part = _FULL_WIDTH_BETWEEN_DIGITS.sub(lambda m: _HALF_WIDTH[m.group()], part)
             terms.extend(_ASCII_SEPARATORS.sub(" ", part.translate(_SEPARATORS)).split())
     return [t for t in terms if len(t) >= TRIGRAM_MIN_CHARS or query_tokens(t)]
 

@@ -304,6 +304,7 @@ def test_chinese_quote_marks_and_punctuation(db, text: str, expected: set[str]) 
         ("loan,", ["loan"]),
         ("还了吗?是!", ["还了吗", "是"]),
         ("20,000元 10:30", ["20,000元", "10:30"]),  # between digits they are part of the number
+        ("20，000元 10：30", ["20,000元", "10:30"]),  # full-width too (a Chinese input method types these)
         ('"借款,利息"', ["借款,利息"]),
     ],
 )
