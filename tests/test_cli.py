@@ -412,6 +412,28 @@ def test_transcribe_and_devices_find_the_courts_own_profiles(tmp_path) -> None:
     assert "needs 4 channels" in out.stderr, out.stderr  # a TOML path still does
 
 
+def test_devices_reports_a_broken_profile_and_checks_the_others(tmp_path) -> None:
+    """One malformed TOML in COURTROOM_PROFILES_DIR: `devices` printed its error alone, exit 2, and listed
+    no device and no other profile."""
+    import os
+
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "broken.toml").write_text('name = "broken"\n[[channels]]\nchannel = 0\n', encoding="utf-8")
+    env = {"COURTROOM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COURTROOM_PROFILES_DIR": str(profiles),
+           **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {})}
+    out = subprocess.run([sys.executable, "-m", "courtroom_api.cli", "devices"], capture_output=True, text=True,
+                         env=env, timeout=60)
+    assert out.returncode != 0, out.stdout + out.stderr  # a broken profile is still a failure
+    lines = out.stdout.splitlines()
+    assert [line for line in lines if line.startswith("error:")] == [
+        f"error: {profiles / 'broken.toml'}: field 'room_id': is required"], out.stdout
+    for name in ("demo", "civil-4ch", "criminal-8ch"):  # the bundled ones are checked all the same
+        assert any(line.startswith(f"profile {name}: ") for line in lines), out.stdout
+    # the devices are listed (here: none, or each with the profiles it fits)
+    assert "no audio input devices found" in lines or any("fits:" in line for line in lines), out.stdout
+
+
 def test_transcribe_refuses_seats_a_profile_may_not_have(tmp_path) -> None:
     """`--seats plaintiff,plaintiff` labelled both channels plaintiff and credited every line of both to
     the plaintiff's occupant, rc 0, where a profile with the same mistake is refused. --seats are checked as

@@ -20,8 +20,14 @@ def run(args: argparse.Namespace) -> int:
     from hardware.errors import HardwareError
 
     own = get_settings().profiles_dir  # the court's own profiles, which its courtrooms may name
+    profiles, broken = [], 0
+    for name in args.profile or profile_names(own):
+        try:
+            profiles.append(load_given_profile(name, own))
+        except HardwareError as exc:  # one broken file hid every device and every other profile's check
+            print(f"error: {exc}")
+            broken += 1
     try:
-        profiles = [load_given_profile(name, own) for name in (args.profile or profile_names(own))]
         devices = list_input_devices()
     except HardwareError as exc:
         print(f"error: {exc}")
@@ -37,4 +43,4 @@ def run(args: argparse.Namespace) -> int:
     for p in profiles:
         where = p.source.device if p.source.kind == "device" else p.source.url
         print(f"profile {p.room_id}: {p.channel_count} channels, {p.source.kind} {where}")
-    return 0
+    return 2 if broken else 0  # listed all the same, but a broken profile is still a failure
