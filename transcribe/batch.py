@@ -68,6 +68,9 @@ def read_audio(path: Path, track: int | None = None, warn: Callable[[str], None]
         try:
             with sf.SoundFile(str(path)) as f:
                 declared = f.frames / f.samplerate if f.frames > 0 else None
+                if f.format in ("WAV", "WAVEX", "RF64"):  # their frame count is shrunk to the bytes there are
+                    header = _riff_declared_frames(path)
+                    declared = header / f.samplerate if header else declared
                 audio, rate = f.read(dtype="float32", always_2d=True), f.samplerate
         except (sf.LibsndfileError, RuntimeError, TypeError) as exc:  # a cut-off FLAC: "decoder lost sync"
             audio, rate, declared = _decode_with_ffmpeg(path, exc, track, warn)
@@ -85,6 +88,35 @@ def read_audio(path: Path, track: int | None = None, warn: Callable[[str], None]
         g = gcd(int(rate), SAMPLE_RATE)
         audio = resample_poly(audio, SAMPLE_RATE // g, int(rate) // g, axis=0).astype(np.float32)
     return np.ascontiguousarray(audio)
+
+
+def _riff_declared_frames(path: Path) -> int | None:
+    """The frames a WAV (RIFF) or RF64 file's header declares: its ``data`` chunk's size (an RF64's in its
+    ``ds64`` chunk) over the ``fmt `` chunk's bytes per frame; None where the header does not say. Only the
+    chunk headers before ``data`` are read. libsndfile counts the frames there are, so a cut-off WAV looked
+    whole."""
+    import struct
+
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:] != b"WAVE":
+            return None
+        size = block = None
+        while len(chunk := f.read(8)) == 8:
+            name, n = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if name == b"data":
+                if head[:4] == b"RIFF" and n not in (0, 0xFFFFFFFF):  # 0, ~0: streamed, the size never written
+                    size = n
+                elif head[:4] == b"RF64" and n != 0xFFFFFFFF:  # ~0: the size is the ds64 chunk's
+                    size = n
+                break
+            body = f.read(16) if name in (b"fmt ", b"ds64") else b""
+            f.seek(n + n % 2 - len(body), 1)  # to the next chunk (a chunk is padded to an even size)
+            if name == b"fmt " and len(body) >= 14:
+                block = struct.unpack_from("<H", body, 12)[0]  # nBlockAlign: bytes per frame
+            elif name == b"ds64" and len(body) >= 16:
+                size = struct.unpack_from("<Q", body, 8)[0]  # riffSize, dataSize, sampleCount, ...
+    return size // block if size and block else None
 
 
 def _clock(seconds: float) -> str:
