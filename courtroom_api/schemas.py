@@ -28,7 +28,10 @@ LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 # A reason the audit keeps (a correction's, a seal's, an unlock's): LINES with something besides blanks.
 REASON = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 MAX_OFFSET_S = 10_000_000.0  # a time in a hearing's audio, in seconds (115 days): finite, storable
-Name = Field(min_length=1, max_length=200, pattern=ONE_LINE)
+# A name (a court's, a courtroom's, a participant's): ONE_LINE with something besides blanks (a courtroom
+# named "　" was taken, and pickers, terminal bindings and the court record's head showed nothing).
+NAME_LINE = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+Name = Field(min_length=1, max_length=200, pattern=NAME_LINE)
 MAX_ID = 2**53 - 1
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
@@ -109,7 +112,7 @@ class CourtCreate(BaseModel):
 
 class CourtUpdate(BaseModel):
     code: str | None = Field(default=None, min_length=1, max_length=32)
-    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=ONE_LINE)
+    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NAME_LINE)
 
 
 class CourtPublic(Orm):
@@ -125,7 +128,7 @@ class CourtroomCreate(BaseModel):
 
 
 class CourtroomUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=ONE_LINE)
+    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NAME_LINE)
     profile_name: str | None = Field(default=None, min_length=1, max_length=100)
 
 
@@ -176,7 +179,7 @@ class ParticipantCreate(BaseModel):
 
 
 class ParticipantUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=ONE_LINE)
+    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NAME_LINE)
     role: ParticipantRole | None = None
     side: Side | None = None
     seat: str | None = Field(default=None, max_length=50)

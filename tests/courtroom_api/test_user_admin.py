@@ -203,3 +203,19 @@ def test_a_terminal_s_creation_is_audited_with_its_binding(world) -> None:
     created = next(e for e in events if e["action"] == "user.create")
     assert {k: created["details"].get(k) for k in ("courtroom_id", "side", "display_name")} == \
         {"courtroom_id": room, "side": "defendant", "display_name": "被告席"}, created
+
+
+@pytest.mark.parametrize("blank", [" ", "\u3000", " \u3000 "])
+def test_a_name_of_blanks_is_refused(world, blank: str) -> None:
+    """A courtroom created or renamed " \u3000 " was taken (201, 200): pickers, terminal bindings and the
+    court record's head then showed no name. Courts and participants share the rule."""
+    c, admin = world.client, world.auth("admin")
+    r = c.post("/api/courtrooms", json={"court_id": world.ids["court"], "name": blank, "profile_name": "demo"},
+               headers=admin)
+    assert r.status_code == 422, r.text
+    room = c.get("/api/courtrooms", headers=admin).json()
+    room_id = (room["items"] if isinstance(room, dict) else room)[0]["id"]
+    assert c.patch(f"/api/courtrooms/{room_id}", json={"name": blank}, headers=admin).status_code == 422
+    r = c.post(f"/api/cases/{world.ids['case']}/participants", json={"name": blank, "role": "witness"},
+               headers=world.auth("clerk"))
+    assert r.status_code == 422, r.text
