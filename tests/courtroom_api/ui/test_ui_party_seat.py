@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 from ui_files import contract_pdf, drawing_png
-from ui_harness import UiServer, api_token, login, serving
+from ui_harness import UiServer, api_token, login, page_on, serving
 from ui_seed import PASSWORD
 
 MEDIA_LINK_SECONDS = 5
@@ -35,15 +35,7 @@ def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
 @pytest.fixture
 def seat_page(browser: object, own: UiServer, console: object) -> Iterator[object]:
     """A touch page of the own server (1280×800, the seat panel); console errors fail the test."""
-    from ui_harness import watch
-
-    ctx = browser.new_context(base_url=own.base_url, viewport={"width": 1280, "height": 800},
-                              has_touch=True, locale="zh-CN")
-    pg = ctx.new_page()
-    watch(pg, console)
-    yield pg
-    ctx.close()
-    assert not console.unexpected(), "console errors:\n" + "\n".join(console.unexpected())
+    yield from page_on(browser, own, console, size=(1280, 800))  # type: ignore[arg-type]
 
 
 def _room(server: UiServer, name: str, hearings: list[tuple[str, str, timedelta]]) -> dict[str, object]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import expect
-from ui_harness import REPO, ConsoleLog, UiServer, api_token, login, serving, watch
+from ui_harness import REPO, ConsoleLog, UiServer, api_token, login, page_on, serving
 
 SPEECH = REPO / "tests" / "fixtures" / "api" / "demo_hearing_22s.flac"
 
@@ -29,13 +29,7 @@ def full_disk_server(tmp_path: Path, tmpfs) -> Iterator[UiServer]:  # type: igno
 @pytest.fixture
 def page(browser, full_disk_server: UiServer, console: ConsoleLog) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """A page of that server; the test fails if the page logs a console error (a refused request too)."""
-    ctx = browser.new_context(base_url=full_disk_server.base_url, viewport={"width": 1920, "height": 1080},
-                              has_touch=True, locale="zh-CN")
-    pg = ctx.new_page()
-    watch(pg, console)
-    yield pg
-    ctx.close()
-    assert not console.unexpected(), "console errors:\n" + "\n".join(console.unexpected())
+    yield from page_on(browser, full_disk_server, console)
 
 
 def test_a_recess_on_a_full_disk_is_a_warning_on_the_bench(full_disk_server, page, fill_disk) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from playwright.sync_api import expect
-from ui_harness import ConsoleLog, UiServer, login, serving, watch
+from ui_harness import ConsoleLog, UiServer, login, page_on, serving
 
 RATE = 16000
 SEATS = ("judge", "clerk", "plaintiff", "defendant")
@@ -51,13 +51,7 @@ def recess_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer
 
 @pytest.fixture
 def page(browser, recess_server: UiServer, console: ConsoleLog) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(base_url=recess_server.base_url, viewport={"width": 1920, "height": 1080},
-                              has_touch=True, locale="zh-CN")
-    pg = ctx.new_page()
-    watch(pg, console)
-    yield pg
-    ctx.close()
-    assert not console.unexpected(), "console errors:\n" + "\n".join(console.unexpected())
+    yield from page_on(browser, recess_server, console)
 
 
 # The page's player has an excerpt of the hearing from `from` loaded, without error, and plays from `at` into it.

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ui_seed import PASSWORD, seed
@@ -156,6 +157,18 @@ def context(browser: object, ui_server: UiServer) -> Iterator[object]:
                               has_touch=True, locale="zh-CN")
     yield ctx
     ctx.close()
+
+
+def page_on(browser: Any, server: UiServer, console: ConsoleLog, size: tuple[int, int] = (1920, 1080)) -> Iterator[object]:
+    """A touch page of SERVER (a server of a test's own, in a context of its own); the test fails if the
+    page logs a console error. For a fixture to ``yield from``."""
+    ctx = browser.new_context(base_url=server.base_url, viewport={"width": size[0], "height": size[1]},
+                              has_touch=True, locale="zh-CN")
+    pg = ctx.new_page()
+    watch(pg, console)
+    yield pg
+    ctx.close()
+    assert not console.unexpected(), "console errors:\n" + "\n".join(console.unexpected())
 
 
 @pytest.fixture
